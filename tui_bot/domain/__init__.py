@@ -1,0 +1,1 @@
+"""Venue-neutral types shared by every layer: enums and Decimal models."""

@@ -1,0 +1,1 @@
+"""Exchange clients and the errors they raise."""

@@ -1,0 +1,1 @@
+"""The only package that knows Bybit's wire format."""

@@ -1,0 +1,15 @@
+"""The exchange's clock: wall time in ms plus an injectable skew."""
+
+from __future__ import annotations
+
+import time
+
+
+class Clock:
+    """Server time in ms; `skew_ms` shifts it to rehearse clock drift."""
+
+    def __init__(self) -> None:
+        self.skew_ms = 0
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self.skew_ms

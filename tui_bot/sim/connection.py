@@ -1,0 +1,70 @@
+"""A WebSocket peer of the exchange with a bounded outgoing queue drained by its own task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+MAX_QUEUE = 50_000
+
+
+class Peer:
+    """One client connection: identity, subscriptions and a writer task."""
+
+    def __init__(self, ws: web.WebSocketResponse, kind: str) -> None:
+        self.ws = ws
+        self.kind = kind
+        self.conn_id = uuid.uuid4().hex[:20] + "-" + kind[:2]
+        self.topics: set[str] = set()
+        self.api_key: str | None = None
+        self.last_client_frame = time.monotonic()
+        self.last_sent = time.monotonic()
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._writer = asyncio.get_running_loop().create_task(self._drain())
+        self.closed = False
+
+    def send(self, payload: dict[str, Any] | str) -> None:
+        """Queue a frame; a peer too slow to keep up is disconnected, as Bybit does."""
+        if self.closed:
+            return
+        text = payload if isinstance(payload, str) else orjson.dumps(payload).decode()
+        if self._queue.qsize() > MAX_QUEUE:
+            self.abort()
+            return
+        self._queue.put_nowait(text)
+
+    async def _drain(self) -> None:
+        try:
+            while True:
+                text = await self._queue.get()
+                if text is None:
+                    break
+                await self.ws.send_str(text)
+                self.last_sent = time.monotonic()
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass
+        finally:
+            self.closed = True
+
+    def abort(self) -> None:
+        """Drop the connection at once without a close handshake (a network failure)."""
+        self.closed = True
+        transport = self.ws._req.transport if self.ws._req is not None else None  # noqa: SLF001
+        if transport is not None:
+            transport.abort()
+        self._writer.cancel()
+
+    async def close(self, code: int = 1000, message: str = "") -> None:
+        """Close politely after flushing what is queued."""
+        self._queue.put_nowait(None)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._writer, 2)
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.ws.close(code=code, message=message.encode())

@@ -1,0 +1,83 @@
+"""Typed reading of request parameters, rejecting wrong types with Bybit's 10001 errors."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tui_bot.sim.errors import SimError, params_error
+
+LINK_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+
+
+class Params:
+    """A request's parameters with typed accessors (query strings arrive as str)."""
+
+    def __init__(self, raw: dict[str, Any], *, from_query: bool = False) -> None:
+        self.raw = raw
+        self._from_query = from_query
+
+    def has(self, key: str) -> bool:
+        return key in self.raw and self.raw[key] is not None and self.raw[key] != ""
+
+    def string(self, key: str, *, required: bool = False, default: str = "") -> str:
+        value = self.raw.get(key)
+        if value is None or value == "":
+            if required:
+                raise params_error(f"params error: {key} is required")
+            return default
+        if not isinstance(value, str):
+            raise params_error(f"params error: {key} invalid type, expect string")
+        return value
+
+    def decimal(self, key: str, *, required: bool = False) -> Decimal | None:
+        text = self.string(key, required=required)
+        if text == "":
+            return None
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise params_error(f"params error: {key} invalid") from None
+        if not value.is_finite() or value < 0:
+            raise params_error(f"params error: {key} invalid")
+        return value
+
+    def integer(self, key: str, *, default: int | None = None, low: int | None = None, high: int | None = None) -> int | None:
+        value = self.raw.get(key)
+        if value is None or value == "":
+            return default
+        if self._from_query and isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise params_error(f"params error: {key} invalid type, expect int")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise params_error(f"params error: {key} out of range")
+        return value
+
+    def boolean(self, key: str, *, default: bool = False) -> bool:
+        value = self.raw.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise params_error(f"params error: {key} invalid type, expect bool")
+        return value
+
+    def choice(self, key: str, options: tuple[str, ...], *, required: bool = False, default: str = "") -> str:
+        value = self.string(key, required=required, default=default)
+        if value and value not in options:
+            raise params_error(f"params error: {key} invalid")
+        return value
+
+
+def require_linear(params: Params, *, required: bool = True) -> None:
+    """Reject any category other than linear."""
+    category = params.string("category", required=required, default="linear")
+    if category != "linear":
+        raise SimError(10001, f"params error: category {category} is not supported, only linear")
+
+
+def check_link_id(link_id: str) -> None:
+    """orderLinkId must be 1-36 chars of [A-Za-z0-9_-]."""
+    if link_id and not LINK_ID_RE.fullmatch(link_id):
+        raise params_error("params error: orderLinkId invalid, max 36 characters of [A-Za-z0-9_-]")

@@ -1,0 +1,204 @@
+"""Read endpoints: market data, orders, executions, positions, closed PnL, wallet and fees."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from tui_bot.sim import wire
+from tui_bot.sim.account import MAKER_FEE, TAKER_FEE, Account
+from tui_bot.sim.engine import ExchangeEngine
+from tui_bot.sim.errors import params_error
+from tui_bot.sim.intervals import INTERVALS
+from tui_bot.sim.params import Params, require_linear
+
+T = TypeVar("T")
+SEVEN_DAYS_MS = 7 * 86_400_000
+
+
+def paginate(items: Sequence[T], p: Params, *, default: int, maximum: int) -> tuple[list[T], str]:
+    """Slice items by limit and an opaque cursor; returns the page and the next cursor ('' at the end)."""
+    limit = p.integer("limit", default=default, low=1, high=maximum) or default
+    offset = 0
+    cursor = p.string("cursor")
+    if cursor:
+        try:
+            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("offset="))
+        except ValueError:
+            raise params_error("params error: cursor invalid") from None
+    page = list(items[offset: offset + limit])
+    more = offset + limit < len(items)
+    nxt = base64.urlsafe_b64encode(f"offset={offset + limit}".encode()).decode() if more else ""
+    return page, nxt
+
+
+def time_window(p: Params, now: int) -> tuple[int, int]:
+    """startTime/endTime with Bybit's 7-day rule (default: the last 7 days)."""
+    start = p.integer("startTime")
+    end = p.integer("endTime")
+    if start is not None and end is not None and (end < start or end - start > SEVEN_DAYS_MS):
+        raise params_error("params error: the time range between startTime and endTime must be within 7 days")
+    if start is None and end is None:
+        return now - SEVEN_DAYS_MS, now + 1
+    if start is None:
+        assert end is not None
+        return end - SEVEN_DAYS_MS, end
+    return start, end if end is not None else start + SEVEN_DAYS_MS
+
+
+def server_time(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
+    now_ns = engine.clock.now_ms() * 1_000_000
+    return {"timeSecond": str(now_ns // 1_000_000_000), "timeNano": str(now_ns)}
+
+
+def instruments_info(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p)
+    symbol = p.string("symbol")
+    status = p.string("status", default="Trading")
+    insts = [i for s, i in engine.instruments.items() if not symbol or s == symbol]
+    if status != "Trading":
+        insts = []
+    page, cursor = paginate(insts, p, default=500, maximum=1000)
+    return {"category": "linear", "list": [wire.instrument_to_wire(i) for i in page], "nextPageCursor": cursor}
+
+
+def tickers(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p)
+    symbol = p.string("symbol")
+    if symbol:
+        engine.market(symbol)
+    rows = [wire.ticker_to_wire(m.ticker(), m.instrument, ws=False)
+            for s, m in engine.markets.items() if not symbol or s == symbol]
+    return {"category": "linear", "list": rows}
+
+
+def kline(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p, required=False)
+    symbol = p.string("symbol", required=True)
+    interval = p.string("interval", required=True)
+    if interval not in INTERVALS:
+        raise params_error("params error: interval invalid")
+    limit = p.integer("limit", default=200, low=1, high=1000) or 200
+    series = engine.candle_series(symbol, interval)
+    series.roll(engine.clock.now_ms())
+    bars = series.query(p.integer("start"), p.integer("end"), limit)
+    inst = engine.instruments[symbol]
+    return {"category": "linear", "symbol": symbol, "list": [wire.kline_rest_row(b, inst) for b in bars]}
+
+
+def _order_scope(engine: ExchangeEngine, p: Params) -> tuple[str, str, str]:
+    symbol, base, settle = p.string("symbol"), p.string("baseCoin"), p.string("settleCoin")
+    if not (symbol or base or settle):
+        raise params_error("params error: symbol, baseCoin or settleCoin is required")
+    if symbol:
+        engine.market(symbol)
+    return symbol, base, settle
+
+
+def _orders(engine: ExchangeEngine, account: Account, p: Params, *, history: bool) -> dict[str, Any]:
+    symbol, base, _settle = _order_scope(engine, p) if not history else (p.string("symbol"), p.string("baseCoin"), "")
+    order_id, link_id = p.string("orderId"), p.string("orderLinkId")
+    kind = p.choice("orderFilter", ("Order", "StopOrder", "tpslOrder", "OcoOrder", "BidirectionalTpslOrder"))
+    open_only = p.integer("openOnly", default=0, low=0, high=2)
+    status = p.string("orderStatus")
+    rows = sorted(account.orders.values(), key=lambda o: (o.created_time, o.order_id), reverse=True)
+    picked = []
+    for o in rows:
+        if (symbol and o.symbol != symbol) or (base and engine.instruments[o.symbol].base_coin != base):
+            continue
+        if (order_id and o.order_id != order_id) or (link_id and o.order_link_id != link_id):
+            continue
+        if kind == "Order" and o.is_conditional or kind == "StopOrder" and not o.is_conditional:
+            continue
+        if status and o.status.value != status:
+            continue
+        if not history and not (order_id or link_id) and o.status.is_open != (open_only == 0):
+            continue
+        picked.append(o)
+    page, cursor = paginate(picked, p, default=20, maximum=50)
+    return {"category": "linear", "list": [wire.order_to_wire(o, engine.instruments[o.symbol], ws=False) for o in page],
+            "nextPageCursor": cursor}
+
+
+def open_orders(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p)
+    return _orders(engine, account, p, history=False)
+
+
+def order_history(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p)
+    time_window(p, engine.clock.now_ms())
+    return _orders(engine, account, p, history=True)
+
+
+def executions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p)
+    start, end = time_window(p, engine.clock.now_ms())
+    symbol, order_id, link_id = p.string("symbol"), p.string("orderId"), p.string("orderLinkId")
+    exec_type = p.string("execType")
+    rows = [e for e in account.executions
+            if start <= e.exec_time <= end and (not symbol or e.symbol == symbol)
+            and (not order_id or e.order_id == order_id) and (not link_id or e.order_link_id == link_id)
+            and (not exec_type or e.exec_type.value == exec_type)]
+    rows.sort(key=lambda e: (e.exec_time, e.seq), reverse=True)
+    page, cursor = paginate(rows, p, default=50, maximum=100)
+    return {"category": "linear", "list": [wire.execution_to_wire(e, engine.instruments[e.symbol], ws=False) for e in page],
+            "nextPageCursor": cursor}
+
+
+def positions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p)
+    symbol, settle = p.string("symbol"), p.string("settleCoin")
+    if not symbol and not settle:
+        raise params_error("params error: symbol or settleCoin is required")
+    account.refresh(engine.instruments)
+    if symbol:
+        engine.market(symbol)
+        rows = [account.position(symbol)]
+    else:
+        rows = [pos for s, pos in sorted(account.positions.items())
+                if pos.size > 0 and engine.instruments[s].quote_coin == settle]
+    page, cursor = paginate(rows, p, default=20, maximum=200)
+    return {"category": "linear", "list": [wire.position_to_wire(x, engine.instruments[x.symbol], ws=False, taker_fee_rate=TAKER_FEE)
+                                          for x in page], "nextPageCursor": cursor}
+
+
+def closed_pnl(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p)
+    start, end = time_window(p, engine.clock.now_ms())
+    symbol = p.string("symbol")
+    rows = [c for c in account.closed_pnls if start <= c.updated_time <= end and (not symbol or c.symbol == symbol)]
+    rows.sort(key=lambda c: c.updated_time, reverse=True)
+    page, cursor = paginate(rows, p, default=50, maximum=100)
+    return {"category": "linear", "list": [wire.closed_pnl_to_wire(c, engine.instruments[c.symbol]) for c in page],
+            "nextPageCursor": cursor}
+
+
+def wallet_balance(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    if p.string("accountType", required=True) != "UNIFIED":
+        raise params_error("accountType only support UNIFIED")
+    wallet = account.refresh(engine.instruments)
+    coins = {c.strip() for c in p.string("coin").split(",") if c.strip()}
+    if coins:
+        wallet.coins = [c for c in wallet.coins if c.coin in coins]
+    return {"list": [wire.wallet_to_wire(wallet)]}
+
+
+def fee_rate(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
+    p = Params(raw, from_query=True)
+    require_linear(p, required=False)
+    symbol = p.string("symbol")
+    if symbol:
+        engine.market(symbol)
+    return {"list": [{"symbol": s, "takerFeeRate": str(TAKER_FEE), "makerFeeRate": str(MAKER_FEE)}
+                     for s in engine.instruments if not symbol or s == symbol]}

@@ -1,0 +1,110 @@
+"""REST v5 routes: Bybit's envelope, signed private endpoints, rate-limit headers and faults."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from tui_bot.sim import order_amend, order_entry, position_ops, queries, wire
+from tui_bot.sim.account import Account
+from tui_bot.sim.auth import verify_rest
+from tui_bot.sim.engine import ExchangeEngine
+from tui_bot.sim.errors import Codes, SimError
+from tui_bot.sim.faults import REST_FAULT_MESSAGES, Faults
+from tui_bot.sim.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+PublicHandler = Callable[[ExchangeEngine, dict[str, Any]], dict[str, Any]]
+PrivateHandler = Callable[[ExchangeEngine, Account, dict[str, Any]], dict[str, Any]]
+
+PUBLIC_GET: dict[str, PublicHandler] = {
+    "/v5/market/time": queries.server_time,
+    "/v5/market/instruments-info": queries.instruments_info,
+    "/v5/market/tickers": queries.tickers,
+    "/v5/market/kline": queries.kline,
+}
+PRIVATE_GET: dict[str, PrivateHandler] = {
+    "/v5/order/realtime": queries.open_orders,
+    "/v5/order/history": queries.order_history,
+    "/v5/execution/list": queries.executions,
+    "/v5/position/list": queries.positions,
+    "/v5/position/closed-pnl": queries.closed_pnl,
+    "/v5/account/wallet-balance": queries.wallet_balance,
+    "/v5/account/fee-rate": queries.fee_rate,
+}
+PRIVATE_POST: dict[str, PrivateHandler] = {
+    "/v5/order/create": order_entry.create_order,
+    "/v5/order/amend": order_amend.amend_order,
+    "/v5/order/cancel": order_entry.cancel_order,
+    "/v5/order/cancel-all": order_entry.cancel_all,
+    "/v5/position/set-leverage": position_ops.set_leverage,
+    "/v5/position/trading-stop": position_ops.trading_stop,
+}
+
+
+class RestApi:
+    """Turns HTTP requests into engine calls and engine results into Bybit responses."""
+
+    def __init__(self, engine: ExchangeEngine, faults: Faults, limiter: RateLimiter) -> None:
+        self.engine = engine
+        self.faults = faults
+        self.limiter = limiter
+
+    def routes(self) -> list[web.RouteDef]:
+        defs = [web.get(path, self.handle) for path in (*PUBLIC_GET, *PRIVATE_GET)]
+        defs += [web.post(path, self.handle) for path in PRIVATE_POST]
+        return defs
+
+    def _respond(self, result: dict[str, Any], code: int = 0, msg: str = "OK", headers: dict[str, str] | None = None) -> web.Response:
+        body = wire.rest_envelope(result if code == 0 else {}, time_ms=self.engine.clock.now_ms(), ret_code=code, ret_msg=msg)
+        return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        path = request.path
+        headers: dict[str, str] = {}
+        try:
+            fault = self.faults.next_rest_error()
+            if fault is not None:
+                return self._fault(fault)
+            if path in PUBLIC_GET:
+                return self._respond(PUBLIC_GET[path](self.engine, dict(request.query)))
+            payload = request.rel_url.raw_query_string if request.method == "GET" else await request.text()
+            account = verify_rest(self.engine.accounts, dict(request.headers), payload, self.engine.clock.now_ms())
+            status = self.limiter.hit(account.api_key, path, self.engine.clock.now_ms())
+            headers = status.headers()
+            if not status.allowed:
+                raise SimError(Codes.RATE_LIMIT, "Too many visits. Exceeded the API Rate Limit.")
+            if request.method == "GET":
+                return self._respond(PRIVATE_GET[path](self.engine, account, dict(request.query)), headers=headers)
+            body = _parse_body(payload)
+            if path == "/v5/order/create":
+                reject = self.faults.next_order_reject()
+                if reject is not None:
+                    raise SimError(*reject)
+            return self._respond(PRIVATE_POST[path](self.engine, account, body), headers=headers)
+        except SimError as err:
+            return self._respond({}, err.code, err.msg, headers)
+        except Exception:
+            log.exception("REST %s %s failed", request.method, path)
+            return self._respond({}, Codes.SERVER_ERROR, REST_FAULT_MESSAGES[Codes.SERVER_ERROR], headers)
+
+    def _fault(self, code: int) -> web.Response:
+        now = self.engine.clock.now_ms()
+        headers = {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(now + 1000)} if code == Codes.RATE_LIMIT else None
+        return self._respond({}, code, REST_FAULT_MESSAGES.get(code, "System error. Please try again later."), headers)
+
+
+def _parse_body(payload: str) -> dict[str, Any]:
+    """A POST body must be a JSON object."""
+    try:
+        body = orjson.loads(payload) if payload else {}
+    except orjson.JSONDecodeError:
+        raise SimError(Codes.PARAMS, "params error: request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise SimError(Codes.PARAMS, "params error: request body must be a JSON object")
+    return body

@@ -1,0 +1,158 @@
+"""Public linear stream: subscribe/unsubscribe/ping, tickers snapshot+delta, klines, trades."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from tui_bot.sim import wire
+from tui_bot.sim.connection import Peer
+from tui_bot.sim.engine import ExchangeEngine
+from tui_bot.sim.faults import Faults
+from tui_bot.sim.intervals import INTERVALS
+from tui_bot.sim.stepper import StepResult
+
+_TOPIC = re.compile(r"^(tickers|publicTrade)\.([A-Za-z0-9]+)$|^kline\.([0-9A-Z]+)\.([A-Za-z0-9]+)$")
+KLINE_PUSH_EVERY = 10
+
+
+class PublicHub:
+    """Subscriptions of every public peer and the per-step broadcast of market data."""
+
+    def __init__(self, engine: ExchangeEngine, faults: Faults) -> None:
+        self.engine = engine
+        self.faults = faults
+        self.peers: set[Peer] = set()
+        self.subscribers: dict[str, set[Peer]] = {}
+        self._last_ticker: dict[str, dict[str, Any]] = {}
+        self._cs: dict[str, int] = {}
+        self._steps = 0
+
+    def validate(self, topic: str) -> str | None:
+        """None when topic is valid, else Bybit's failure ret_msg."""
+        match = _TOPIC.match(topic) if isinstance(topic, str) else None
+        if match is None:
+            return f"error:handler not found,topic:{topic}"
+        symbol = match.group(2) or match.group(4)
+        if match.group(3) is not None and match.group(3) not in INTERVALS:
+            return f"error:handler not found,topic:{topic}"
+        if symbol not in self.engine.markets:
+            return f"Invalid symbol :[{topic}]"
+        return None
+
+    def handle(self, peer: Peer, msg: dict[str, Any]) -> None:
+        """Answer one control message from a public peer."""
+        op = msg.get("op")
+        req_id = msg.get("req_id") if isinstance(msg.get("req_id"), str) else ""
+        if op == "ping":
+            peer.send(wire.public_ws_response("ping", success=True, ret_msg="pong", conn_id=peer.conn_id, req_id=req_id))
+            return
+        if op not in ("subscribe", "unsubscribe"):
+            peer.send(wire.public_ws_response(str(op or ""), success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id))
+            return
+        args = msg.get("args")
+        if not isinstance(args, list) or not args:
+            peer.send(wire.public_ws_response(op, success=False, ret_msg="error:args invalid", conn_id=peer.conn_id, req_id=req_id))
+            return
+        failure = self._subscribe(peer, args) if op == "subscribe" else self._unsubscribe(peer, args)
+        peer.send(wire.public_ws_response(op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id))
+
+    def _subscribe(self, peer: Peer, topics: list[Any]) -> str | None:
+        failure = None
+        for topic in topics:
+            problem = self.validate(topic)
+            if problem is None and topic in peer.topics:
+                problem = f"error:already subscribed,topic:{topic}"
+            if problem is not None:
+                failure = failure or problem
+                continue
+            peer.topics.add(topic)
+            self.subscribers.setdefault(topic, set()).add(peer)
+            self._send_initial(peer, topic)
+        return failure
+
+    def _unsubscribe(self, peer: Peer, topics: list[Any]) -> str | None:
+        failure = None
+        for topic in topics:
+            if not isinstance(topic, str) or topic not in peer.topics:
+                failure = failure or f"error:not subscribed,topic:{topic}"
+                continue
+            peer.topics.discard(topic)
+            self.subscribers.get(topic, set()).discard(peer)
+        return failure
+
+    def _send_initial(self, peer: Peer, topic: str) -> None:
+        kind, _, rest = topic.partition(".")
+        now = self.engine.clock.now_ms()
+        if kind == "tickers":
+            shared = len(self.subscribers.get(topic, ())) > 1 and rest in self._last_ticker
+            data = self._last_ticker[rest] if shared else self._ticker_dict(rest)
+            self._last_ticker[rest] = data
+            peer.send(wire.public_message(topic, "snapshot", now, data, cs=self._cs.get(rest, 0)))
+        elif kind == "kline":
+            interval, symbol = rest.split(".", 1)
+            series = self.engine.candle_series(symbol, interval)
+            bar = wire.kline_ws(series.live, self.engine.instruments[symbol], timestamp=now)
+            peer.send(wire.public_message(topic, "snapshot", now, [bar]))
+
+    def _ticker_dict(self, symbol: str) -> dict[str, Any]:
+        market = self.engine.markets[symbol]
+        return wire.ticker_to_wire(market.ticker(), market.instrument, ws=True)
+
+    def drop(self, peer: Peer) -> None:
+        self.peers.discard(peer)
+        for topic in peer.topics:
+            self.subscribers.get(topic, set()).discard(peer)
+        peer.topics.clear()
+
+    def _fanout(self, topic: str, message: dict[str, Any]) -> None:
+        peers = self.subscribers.get(topic)
+        if not peers or self.faults.is_stalled(topic):
+            return
+        text = orjson.dumps(message).decode()
+        for peer in tuple(peers):
+            peer.send(text)
+
+    def broadcast(self, step: StepResult) -> None:
+        """Push this step's ticker deltas, trades and kline updates to subscribers."""
+        self._steps += 1
+        now = self.engine.clock.now_ms()
+        for topic, peers in self.subscribers.items():
+            if not peers or not topic.startswith("tickers.") or self.faults.is_stalled(topic):
+                continue
+            symbol = topic[8:]
+            new = self._ticker_dict(symbol)
+            delta = wire.ticker_delta(self._last_ticker.get(symbol, {}), new)
+            self._last_ticker[symbol] = new
+            if len(delta) > 1:
+                self._cs[symbol] = self._cs.get(symbol, 0) + 1
+                self._fanout(topic, wire.public_message(topic, "delta", now, delta, cs=self._cs[symbol]))
+        for symbol, trades in step.trades.items():
+            topic = f"publicTrade.{symbol}"
+            if self.subscribers.get(topic):
+                inst = self.engine.instruments[symbol]
+                self._fanout(topic, wire.public_message(topic, "snapshot", now, [wire.public_trade_to_wire(t, inst) for t in trades]))
+        self._push_klines(step, now)
+
+    def _push_klines(self, step: StepResult, now: int) -> None:
+        for bar in step.closed_bars:
+            topic = f"kline.{bar.interval}.{bar.symbol}"
+            self._fanout(topic, wire.public_message(topic, "snapshot", now, [wire.kline_ws(bar, self.engine.instruments[bar.symbol], timestamp=now)]))
+        if self._steps % KLINE_PUSH_EVERY:
+            return
+        for (symbol, interval), series in self.engine.candles.items():
+            topic = f"kline.{interval}.{symbol}"
+            if self.subscribers.get(topic):
+                bar = wire.kline_ws(series.live, self.engine.instruments[symbol], timestamp=now)
+                self._fanout(topic, wire.public_message(topic, "snapshot", now, [bar]))
+
+
+def decode(text: str) -> dict[str, Any] | None:
+    """Parse a client frame; None when it is not a JSON object."""
+    try:
+        msg = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return msg if isinstance(msg, dict) else None
