@@ -74,3 +74,60 @@ async def rest(sim: SimExchange) -> AsyncIterator[SignedRest]:
     client = SignedRest(sim.urls.rest, sim.api_key, sim.api_secret)
     yield client
     await client.close()
+
+
+class ThreadedSim:
+    """An embedded exchange running its own event loop in a thread, for synchronous clients like pybit."""
+
+    def __init__(self, **options: Any) -> None:
+        import asyncio
+        import threading
+
+        self._ready = threading.Event()
+        self._options = options
+        self.loop = asyncio.new_event_loop()
+        self.exchange: SimExchange | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("embedded exchange did not start")
+
+    def _run(self) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(self.loop)
+        self.exchange = SimExchange(**self._options)
+        self.loop.run_until_complete(self.exchange.start())
+        self._ready.set()
+        self.loop.run_forever()
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """Run fn(*args) on the exchange's loop (a coroutine function is awaited) and return its result."""
+        import asyncio
+
+        async def runner() -> Any:
+            result = fn(*args)
+            if asyncio.iscoroutine(result):
+                result = await result
+            return result
+
+        return asyncio.run_coroutine_threadsafe(runner(), self.loop).result(10)
+
+    def stop(self) -> None:
+        import asyncio
+
+        assert self.exchange is not None
+        asyncio.run_coroutine_threadsafe(self.exchange.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture
+def threaded_sim() -> Any:
+    """A running exchange in a background thread (50 ms steps) for pybit's synchronous clients."""
+    import logging
+
+    logging.getLogger("pybit").setLevel(logging.WARNING)
+    runner = ThreadedSim(seed=7, step_seconds=0.05)
+    yield runner
+    runner.stop()
