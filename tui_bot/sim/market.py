@@ -45,6 +45,9 @@ class SymbolMarket:
         self.funding_rate = Decimal("0.0001")
         self.pending_trades: list[PublicTrade] = []
         self._now_ms = now_ms
+        self._tick_f = float(spec.instrument.tick_size)
+        self._min_ticks = int(spec.instrument.min_price / spec.instrument.tick_size)
+        self._top_steps = int(spec.top_size / spec.instrument.qty_step)
         self._reprice()
 
     @property
@@ -52,19 +55,24 @@ class SymbolMarket:
         return self.instrument.tick_size
 
     def _to_tick(self, value: float) -> Decimal:
-        price = round_to_step(Decimal(repr(value)), self.tick)
-        return max(price, self.instrument.min_price)
+        """Nearest tick price (never below minPrice), via integer tick counts for speed."""
+        ticks = max(round(value / self._tick_f), self._min_ticks)
+        return Decimal(ticks) * self.tick
+
+    def _size(self, scale: float) -> Decimal:
+        """A book size of scale × the top size, on the qty grid and at least one step."""
+        return Decimal(max(int(self._top_steps * scale), 1)) * self.instrument.qty_step
 
     def _reprice(self) -> None:
         """Derive book, mark and index prices from the fair price."""
         fair = self._to_tick(self._fair)
         self.index_price = fair
         self.mark_price = self._to_tick(self._fair * (1 + 0.00002 * self._rng.uniform(-1, 1)))
-        self.bid1_price = max(floor_to_step(Decimal(repr(self._fair)), self.tick), self.instrument.min_price)
-        self.ask1_price = self.bid1_price + self.tick
-        size_step = self.instrument.qty_step
-        self.bid1_size = floor_to_step(self.spec.top_size * Decimal(repr(self._rng.uniform(0.2, 1.8))), size_step) or size_step
-        self.ask1_size = floor_to_step(self.spec.top_size * Decimal(repr(self._rng.uniform(0.2, 1.8))), size_step) or size_step
+        bid_ticks = max(int(self._fair / self._tick_f), self._min_ticks)
+        self.bid1_price = Decimal(bid_ticks) * self.tick
+        self.ask1_price = Decimal(bid_ticks + 1) * self.tick
+        self.bid1_size = self._size(self._rng.uniform(0.2, 1.8))
+        self.ask1_size = self._size(self._rng.uniform(0.2, 1.8))
 
     def step(self, now_ms: int) -> None:
         """Advance the price process by one step and maybe print a market trade."""
@@ -76,8 +84,7 @@ class SymbolMarket:
         if self._rng.random() < 0.6:
             taker = Side.BUY if self._rng.random() < 0.5 else Side.SELL
             price = self.ask1_price if taker is Side.BUY else self.bid1_price
-            size = floor_to_step(self.spec.top_size * Decimal(repr(self._rng.uniform(0.001, 0.2))), self.instrument.qty_step)
-            self.print_trade(taker, price, size or self.instrument.qty_step, now_ms)
+            self.print_trade(taker, price, self._size(self._rng.uniform(0.001, 0.2)), now_ms)
         if self._rng.random() < 0.05:
             delta = self._rng.choice((-1, 1)) * self.spec.top_size
             self.open_interest = max(self.open_interest + delta, self.spec.top_size)

@@ -21,6 +21,7 @@ from tui_bot.domain.numbers import ZERO, is_multiple
 from tui_bot.sim.account import Account
 from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.errors import Codes, SimError, params_error
+from tui_bot.sim.market import SymbolMarket
 from tui_bot.sim.order_entry import TRIGGERS, check_price, check_tpsl_sides
 from tui_bot.sim.params import Params, require_linear
 
@@ -142,6 +143,7 @@ def trading_stop(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
         if value:
             check_price(market.instrument, value, name)
     check_tpsl_sides(pos.side, market.last_price, tp or None, sl or None)
+    _check_trailing(market, pos, trail, active)
     if mode == "Partial":
         changed = _partial_legs(engine, account, pos, p, tp, sl, tp_by, sl_by)
     else:
@@ -180,6 +182,19 @@ def _partial_legs(engine: ExchangeEngine, account: Account, pos: Position, p: Pa
     return created
 
 
+def _check_trailing(market: SymbolMarket, pos: Position, distance: Decimal | None, active: Decimal) -> None:
+    """Validate trailingStop and activePrice before trading-stop changes anything."""
+    assert pos.side is not None
+    if not distance:
+        return
+    if distance > market.instrument.max_price or not is_multiple(distance, market.tick):
+        raise params_error("params error: trailingStop must be a multiple of tickSize within the price range")
+    if active:
+        check_price(market.instrument, active, "activePrice")
+        if (active - market.last_price) * pos.side.sign <= 0:
+            raise params_error("params error: activePrice must be beyond the last price in the position's favour")
+
+
 def _set_trailing(engine: ExchangeEngine, account: Account, pos: Position, distance: Decimal, active: Decimal) -> list[Order]:
     """Arm, move or cancel (distance 0) the trailing stop; activePrice delays it until reached."""
     assert pos.side is not None
@@ -191,10 +206,6 @@ def _set_trailing(engine: ExchangeEngine, account: Account, pos: Position, dista
             return []
         engine.close_order(existing, OrderStatus.DEACTIVATED, cancel=CancelType.BY_USER)
         return [existing]
-    if not is_multiple(distance, market.tick):
-        raise params_error("params error: trailingStop must be a multiple of tickSize")
-    if active and (active - market.last_price) * pos.side.sign <= 0:
-        raise params_error("params error: activePrice must be beyond the last price in the position's favour")
     anchor = active or market.last_price
     trigger = anchor - distance * pos.side.sign
     order = existing or system_order(engine, pos, StopOrderType.TRAILING_STOP, trigger, TriggerBy.LAST, pos.size)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import ClosedPnl, Instrument, Position, Wallet, WalletCoin
@@ -14,6 +15,7 @@ MIN_BREAK_EVEN_FEE = Decimal("0.00055")
 RISK_LIMIT_VALUE = "2000000"
 
 
+@lru_cache(maxsize=1024)
 def decimals(step: Decimal) -> int:
     """Number of decimal places a step carries ("0.10" gives 2, "1" gives 0)."""
     return max(0, -int(step.as_tuple().exponent))
@@ -23,6 +25,10 @@ def fmt_step(value: Decimal, places: int) -> str:
     """Zero as "0", otherwise at least `places` decimals, keeping finer digits up to MAX_PLACES."""
     if value == 0:
         return "0"
+    text = format(value, "f")
+    dot = text.find(".")
+    if (dot < 0 and places == 0) or (dot >= 0 and len(text) - dot - 1 == places):
+        return text
     finer = -int(value.normalize().as_tuple().exponent)
     return plain(value, max(places, min(MAX_PLACES, finer)))
 

@@ -26,7 +26,7 @@ class PublicHub:
         self.faults = faults
         self.peers: set[Peer] = set()
         self.subscribers: dict[str, set[Peer]] = {}
-        self._last_ticker: dict[str, dict[str, Any]] = {}
+        self._tickers: dict[str, wire.TickerEncoder] = {}
         self._cs: dict[str, int] = {}
         self._steps = 0
 
@@ -87,19 +87,17 @@ class PublicHub:
         kind, _, rest = topic.partition(".")
         now = self.engine.clock.now_ms()
         if kind == "tickers":
-            shared = len(self.subscribers.get(topic, ())) > 1 and rest in self._last_ticker
-            data = self._last_ticker[rest] if shared else self._ticker_dict(rest)
-            self._last_ticker[rest] = data
+            encoder = self._tickers.get(rest)
+            if encoder is None or len(self.subscribers.get(topic, ())) <= 1:
+                encoder = self._tickers[rest] = wire.TickerEncoder(self.engine.instruments[rest])
+                encoder.update(self.engine.markets[rest].ticker())
+            data = dict(encoder.snapshot)
             peer.send(wire.public_message(topic, "snapshot", now, data, cs=self._cs.get(rest, 0)))
         elif kind == "kline":
             interval, symbol = rest.split(".", 1)
             series = self.engine.candle_series(symbol, interval)
             bar = wire.kline_ws(series.live, self.engine.instruments[symbol], timestamp=now)
             peer.send(wire.public_message(topic, "snapshot", now, [bar]))
-
-    def _ticker_dict(self, symbol: str) -> dict[str, Any]:
-        market = self.engine.markets[symbol]
-        return wire.ticker_to_wire(market.ticker(), market.instrument, ws=True)
 
     def drop(self, peer: Peer) -> None:
         self.peers.discard(peer)
@@ -123,9 +121,10 @@ class PublicHub:
             if not peers or not topic.startswith("tickers.") or self.faults.is_stalled(topic):
                 continue
             symbol = topic[8:]
-            new = self._ticker_dict(symbol)
-            delta = wire.ticker_delta(self._last_ticker.get(symbol, {}), new)
-            self._last_ticker[symbol] = new
+            encoder = self._tickers.get(symbol)
+            if encoder is None:
+                encoder = self._tickers[symbol] = wire.TickerEncoder(self.engine.instruments[symbol])
+            delta = encoder.update(self.engine.markets[symbol].ticker())
             if len(delta) > 1:
                 self._cs[symbol] = self._cs.get(symbol, 0) + 1
                 self._fanout(topic, wire.public_message(topic, "delta", now, delta, cs=self._cs[symbol]))
