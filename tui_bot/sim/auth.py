@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from tui_bot.exchange.bybit.signing import rest_signature, signatures_match, ws_auth_signature
@@ -27,8 +28,8 @@ def check_timestamp(timestamp: Any, recv_window: Any, server_ms: int) -> tuple[i
     return ts, window
 
 
-def verify_rest(accounts: dict[str, Account], headers: dict[str, str], payload: str, server_ms: int) -> Account:
-    """Authenticate a signed REST request; raises 10003 / 10004 / 10002 like Bybit."""
+def verify_rest(accounts: dict[str, Account], headers: Mapping[str, str], payload: str, server_ms: int) -> Account:
+    """Authenticate a signed REST request (headers matched case-insensitively); raises 10003 / 10004 / 10002."""
     key = headers.get("X-BAPI-API-KEY", "")
     account = accounts.get(key)
     if account is None:

@@ -74,7 +74,7 @@ class RestApi:
             if path in PUBLIC_GET:
                 return self._respond(PUBLIC_GET[path](self.engine, dict(request.query)))
             payload = request.rel_url.raw_query_string if request.method == "GET" else await request.text()
-            account = verify_rest(self.engine.accounts, dict(request.headers), payload, self.engine.clock.now_ms())
+            account = verify_rest(self.engine.accounts, request.headers, payload, self.engine.clock.now_ms())
             status = self.limiter.hit(account.api_key, path, self.engine.clock.now_ms())
             headers = status.headers()
             if not status.allowed:
