@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import pytest
@@ -111,6 +111,37 @@ async def test_partial_fill_as_taker_then_rest_fills_as_maker(manual_sim: SimExc
     assert (Decimal(pos["size"]), Decimal(pos["avgPrice"])) == (qty, ask)
 
 
+async def test_resting_order_touched_exactly_fills_only_the_top_size() -> None:
+    calm = SimExchange(seed=7, autostep=False, step_seconds=1e-6, balance=START_BALANCE)
+    await calm.start()
+    rest = client_for(calm)
+    try:
+        await set_leverage(rest, "100")
+        market = book(calm)
+        limit = market.last_price + 100
+        qty = Decimal("5.000")
+        order_id = await place(rest, order("Sell", "Limit", str(qty), price=str(limit)))
+        assert (await get_order(rest, order_id))["orderStatus"] == "New"
+        drive_to(calm, BTC, limit + BTC_TICK / 2)
+        assert market.bid1_price == limit, "a calm market sits exactly on the order price"
+        top = market.bid1_size
+        assert top < qty
+        row = await get_order(rest, order_id)
+        assert (row["orderStatus"], Decimal(row["cumExecQty"]), Decimal(row["leavesQty"])) == ("PartiallyFilled", top, qty - top)
+        [fill] = await executions(rest, orderId=order_id)
+        assert (fill["isMaker"], Decimal(fill["execPrice"]), Decimal(fill["execQty"])) == (True, limit, top)
+        assert Decimal(fill["execFee"]) == limit * top * MAKER
+        pos = await position(rest)
+        assert (pos["side"], Decimal(pos["size"])) == ("Sell", top)
+        drive_to(calm, BTC, limit + 50)
+        done = await get_order(rest, order_id)
+        assert (done["orderStatus"], Decimal(done["cumExecQty"])) == ("Filled", qty)
+        assert Decimal((await position(rest))["size"]) == qty
+    finally:
+        await rest.close()
+        await calm.stop()
+
+
 async def test_cancel_marks_cancelled_by_user(manual_sim: SimExchange, mrest: SignedRest) -> None:
     price = px(book(manual_sim).last_price * Decimal("0.95"))
     order_id = await place(mrest, order("Buy", "Limit", "0.002", price=price, orderLinkId="cancel-me"))
@@ -157,6 +188,29 @@ async def test_take_profit_closes_position_and_deactivates_stop_loss(manual_sim:
     assert Decimal((await usdt(mrest))["walletBalance"]) == START_BALANCE + Decimal(pnl["closedPnl"])
 
 
+async def test_short_tpsl_directions_and_profit_on_the_way_down(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    open_id = await place(mrest, order("Sell"))
+    [short] = await executions(mrest, orderId=open_id)
+    entry, open_fee = Decimal(short["execPrice"]), Decimal(short["execFee"])
+    pos = await position(mrest)
+    assert (pos["side"], Decimal(pos["size"]), Decimal(pos["avgPrice"])) == ("Sell", QTY, entry)
+    await trading_stop(mrest, takeProfit=str(entry - 400), stopLoss=str(entry + 400))
+    stops = {o["stopOrderType"]: o for o in await stop_orders(mrest)}
+    assert (stops["TakeProfit"]["triggerDirection"], stops["StopLoss"]["triggerDirection"]) == (2, 1)
+    assert {o["side"] for o in stops.values()} == {"Buy"}
+    drive_to(manual_sim, BTC, entry - 600)
+    assert (await position(mrest))["side"] == ""
+    [close] = await executions(mrest, orderId=stops["TakeProfit"]["orderId"])
+    exit_price, close_fee = Decimal(close["execPrice"]), Decimal(close["execFee"])
+    assert exit_price <= entry - 400
+    [pnl] = ok(await mrest.get("/v5/position/closed-pnl", {"category": "linear", "symbol": BTC}))["list"]
+    expected = (entry - exit_price) * QTY - open_fee - close_fee
+    assert pnl["side"] == "Buy" and Decimal(pnl["closedPnl"]) == expected > 0
+    assert Decimal((await usdt(mrest))["walletBalance"]) == START_BALANCE + expected
+    sl = await get_order(mrest, stops["StopLoss"]["orderId"])
+    assert (sl["orderStatus"], sl["cancelType"]) == ("Deactivated", "CancelByTpSlTsClear")
+
+
 async def test_trailing_stop_follows_price_up_and_fires_on_pullback(manual_sim: SimExchange, mrest: SignedRest) -> None:
     market = book(manual_sim)
     _, entry, _ = await open_long(mrest)
@@ -185,7 +239,120 @@ async def test_trailing_stop_follows_price_up_and_fires_on_pullback(manual_sim: 
     assert (pos["side"], Decimal(pos["size"]), Decimal(pos["trailingStop"])) == ("", 0, 0)
 
 
+async def test_tpsl_attached_on_create_arms_system_orders(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    last = book(manual_sim).last_price
+    tp, sl = px(last + 400), px(last - 400)
+    order_id, _, _ = await open_long(mrest, orderLinkId="entry-tpsl", takeProfit=tp, stopLoss=sl)
+    entry = await get_order(mrest, order_id)
+    assert (Decimal(entry["takeProfit"]), Decimal(entry["stopLoss"]), entry["tpslMode"]) == (Decimal(tp), Decimal(sl), "Full")
+    stops = {o["stopOrderType"]: o for o in await stop_orders(mrest)}
+    assert set(stops) == {"TakeProfit", "StopLoss"}
+    assert all(o["parentOrderLinkId"] == "entry-tpsl" and o["orderLinkId"] == "" for o in stops.values())
+    assert (stops["TakeProfit"]["triggerDirection"], stops["StopLoss"]["triggerDirection"]) == (1, 2)
+    await open_long(mrest, "0.005")
+    assert {Decimal(o["qty"]) for o in await stop_orders(mrest)} == {Decimal("0.015")}, "Full TP/SL track the position size"
+    drive_to(manual_sim, BTC, Decimal(sl) - 100)
+    assert (await position(mrest))["side"] == ""
+    assert (await get_order(mrest, stops["StopLoss"]["orderId"]))["orderStatus"] == "Filled"
+    tp_row = await get_order(mrest, stops["TakeProfit"]["orderId"])
+    assert (tp_row["orderStatus"], tp_row["cancelType"]) == ("Deactivated", "CancelByTpSlTsClear")
+
+
+async def test_trading_stop_moves_and_removes_legs(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    _, entry, _ = await open_long(mrest)
+    await trading_stop(mrest, takeProfit=str(entry + 500), stopLoss=str(entry - 500))
+    stops = {o["stopOrderType"]: o for o in await stop_orders(mrest)}
+    amend = {"category": "linear", "symbol": BTC, "orderId": stops["TakeProfit"]["orderId"], "triggerPrice": str(entry + 700)}
+    ok(await mrest.post("/v5/order/amend", amend))
+    assert Decimal((await position(mrest))["takeProfit"]) == entry + 700
+    await trading_stop(mrest, stopLoss=str(entry - 300))
+    moved = {o["stopOrderType"]: o for o in await stop_orders(mrest)}
+    assert moved["StopLoss"]["orderId"] == stops["StopLoss"]["orderId"], "moving a leg amends the same order"
+    assert Decimal(moved["StopLoss"]["triggerPrice"]) == entry - 300
+    await trading_stop(mrest, takeProfit="0")
+    assert [o["stopOrderType"] for o in await stop_orders(mrest)] == ["StopLoss"]
+    removed = await get_order(mrest, stops["TakeProfit"]["orderId"])
+    assert (removed["orderStatus"], removed["cancelType"]) == ("Deactivated", "CancelByUser")
+    pos = await position(mrest)
+    assert (Decimal(pos["takeProfit"]), Decimal(pos["stopLoss"])) == (0, entry - 300)
+
+
+async def test_cancel_all_without_filter_cancels_every_kind(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    _, entry, _ = await open_long(mrest)
+    await trading_stop(mrest, takeProfit=str(entry + 500), stopLoss=str(entry - 500))
+    limit = await place(mrest, order("Buy", "Limit", "0.001", price=str(entry - 900)))
+    cond = await place(mrest, order("Buy", triggerPrice=str(entry + 900), triggerDirection=1))
+    eth = await place(mrest, order("Buy", "Limit", "0.01", price="3000.00", symbol="ETHUSDT"))
+    stops = {o["orderId"] for o in await stop_orders(mrest)}
+    result = ok(await mrest.post("/v5/order/cancel-all", {"category": "linear", "symbol": BTC}))
+    assert result["success"] == "1"
+    assert {o["orderId"] for o in result["list"]} == {limit} | stops
+    assert cond in stops and len(stops) == 3
+    assert ok(await mrest.get("/v5/order/realtime", {"category": "linear", "symbol": BTC}))["list"] == []
+    assert (await get_order(mrest, limit))["orderStatus"] == "Cancelled"
+    assert {(await get_order(mrest, o))["orderStatus"] for o in stops} == {"Deactivated"}
+    assert (await get_order(mrest, eth, symbol="ETHUSDT"))["orderStatus"] == "New"
+    pos = await position(mrest)
+    assert (pos["side"], Decimal(pos["takeProfit"]), Decimal(pos["stopLoss"])) == ("Buy", 0, 0)
+
+
+async def test_conditional_order_triggers_or_is_deactivated(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    last = book(manual_sim).last_price
+    fire = await place(mrest, order("Buy", triggerPrice=px(last + 200), triggerDirection=1, orderLinkId="cond-fire"))
+    keep = await place(mrest, order("Buy", triggerPrice=px(last + 900), triggerDirection=1, orderLinkId="cond-cancel"))
+    assert {o["orderId"]: o["orderStatus"] for o in await stop_orders(mrest)} == {fire: "Untriggered", keep: "Untriggered"}
+    assert (await position(mrest))["side"] == ""
+    assert Decimal((await usdt(mrest))["totalOrderIM"]) == 0, "an untriggered conditional order holds no margin"
+
+    drive_to(manual_sim, BTC, last + 300)
+    fired = await get_order(mrest, fire)
+    assert (fired["orderStatus"], fired["stopOrderType"], Decimal(fired["cumExecQty"])) == ("Filled", "Stop", QTY)
+    [fill] = await executions(mrest, orderId=fire)
+    assert Decimal(fill["execPrice"]) >= Decimal(px(last + 200)) and fill["stopOrderType"] == "Stop"
+    assert Decimal((await position(mrest))["size"]) == QTY
+
+    ok(await mrest.post("/v5/order/cancel", {"category": "linear", "symbol": BTC, "orderLinkId": "cond-cancel"}))
+    cancelled = await get_order(mrest, keep)
+    assert (cancelled["orderStatus"], cancelled["cancelType"]) == ("Deactivated", "CancelByUser")
+    assert await stop_orders(mrest) == []
+
+
+async def test_triggered_conditional_order_cannot_exceed_the_balance(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    last = book(manual_sim).last_price
+    big = await place(mrest, order("Buy", qty="90", triggerPrice=px(last + 50), triggerDirection=1))
+    drive_to(manual_sim, BTC, last + 150)
+    row = await get_order(mrest, big)
+    assert Decimal(row["cumExecQty"]) == 0
+    assert (row["orderStatus"], row["rejectReason"]) == ("Cancelled", "EC_Others")
+    assert (await position(mrest))["side"] == ""
+    assert Decimal((await usdt(mrest))["walletBalance"]) == START_BALANCE
+
+
 # -- closing ---------------------------------------------------------------------------------------
+
+
+async def test_qty_zero_with_reduce_only_and_close_on_trigger_closes_everything(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    await open_long(mrest, "0.013")
+    close_id = await place(mrest, order("Sell", qty="0", reduceOnly=True, closeOnTrigger=True))
+    row = await get_order(mrest, close_id)
+    assert (row["orderStatus"], Decimal(row["qty"]), Decimal(row["cumExecQty"])) == ("Filled", Decimal("0.013"), Decimal("0.013"))
+    assert (await position(mrest))["side"] == ""
+    resp = await mrest.post("/v5/order/create", order("Sell", qty="0", reduceOnly=True))
+    assert resp["retCode"] == 10001 and resp["result"] == {}
+
+
+async def test_resting_reduce_only_is_cancelled_when_the_position_closes(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    _, entry, _ = await open_long(mrest)
+    resting = await place(mrest, order("Sell", "Limit", "0.010", price=str(entry + 800), reduceOnly=True))
+    assert (await get_order(mrest, resting))["orderStatus"] == "New"
+    await place(mrest, order("Sell", qty="0.010", reduceOnly=True))
+    row = await get_order(mrest, resting)
+    assert (row["orderStatus"], row["cancelType"], Decimal(row["cumExecQty"])) == ("Cancelled", "CancelByReduceOnly", 0)
+    drive_to(manual_sim, BTC, entry + 1000)
+    pos = await position(mrest)
+    assert (pos["side"], Decimal(pos["size"])) == ("", 0), "a cancelled reduce-only order must not open a short"
+
+
 
 
 async def test_reduce_only_market_close(manual_sim: SimExchange, mrest: SignedRest) -> None:
@@ -270,9 +437,13 @@ async def test_ioc_takes_what_it_can_and_cancels_the_rest(manual_sim: SimExchang
 
 
 async def test_realtime_by_order_link_id_finds_a_closed_order(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    last = book(manual_sim).last_price
     order_id, entry, _ = await open_long(mrest, orderLinkId="closed-link-0001")
     row = await get_order(mrest, link_id="closed-link-0001")
     assert (row["orderId"], row["orderStatus"], Decimal(row["avgPrice"])) == (order_id, "Filled", entry)
+    assert (row["orderType"], row["timeInForce"], row["createType"]) == ("Market", "IOC", "CreateByUser")
+    protective = (last * Decimal("1.03") / BTC_TICK).to_integral_value(ROUND_HALF_UP) * BTC_TICK
+    assert Decimal(row["price"]) == protective != entry, "a market order's price is its protective limit, not the fill"
     params = {"category": "linear", "symbol": BTC}
     assert ok(await mrest.get("/v5/order/realtime", params))["list"] == []
     closed = ok(await mrest.get("/v5/order/realtime", {**params, "openOnly": 1}))["list"]
@@ -348,6 +519,55 @@ async def test_funding_settlement_creates_funding_execution(manual_sim: SimExcha
     pos = await position(mrest)
     assert Decimal(pos["curRealisedPnl"]) == -open_fee - paid
     assert len(await executions(mrest, symbol=BTC, execType="Trade")) == 1
+
+
+async def test_position_and_wallet_arithmetic(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    await set_leverage(mrest, "25")
+    _, entry, fee = await open_long(mrest)
+    drive_to(manual_sim, BTC, entry + 123)
+    pos = await position(mrest)
+    mark = Decimal(pos["markPrice"])
+    assert mark == book(manual_sim).mark_price
+    assert Decimal(pos["positionValue"]) == entry * QTY
+    assert Decimal(pos["unrealisedPnl"]) == (mark - entry) * QTY
+    assert Decimal(pos["curRealisedPnl"]) == Decimal(pos["cumRealisedPnl"]) == -fee
+    break_even = (entry * QTY + fee) / (QTY * (1 - TAKER))
+    assert Decimal(pos["breakEvenPrice"]) == break_even.quantize(Decimal("0.01"))
+    assert (pos["leverage"], pos["positionIdx"], pos["positionStatus"]) == ("25", 0, "Normal")
+    coin = await usdt(mrest)
+    assert Decimal(coin["walletBalance"]) == START_BALANCE - fee
+    assert Decimal(coin["unrealisedPnl"]) == Decimal(pos["unrealisedPnl"])
+    assert Decimal(coin["equity"]) == Decimal(coin["walletBalance"]) + Decimal(coin["unrealisedPnl"])
+    assert Decimal(coin["cumRealisedPnl"]) == -fee
+    account = ok(await mrest.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}))["list"][0]
+    assert Decimal(account["totalMarginBalance"]) == Decimal(account["totalWalletBalance"]) + Decimal(account["totalPerpUPL"])
+    assert Decimal(account["totalAvailableBalance"]) == Decimal(account["totalMarginBalance"]) - Decimal(account["totalInitialMargin"])
+    assert Decimal(account["totalInitialMargin"]) == Decimal(pos["positionIM"]) > mark * QTY / 25
+
+
+async def test_order_history_time_window(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    filled, _, _ = await open_long(mrest)
+    now = manual_sim.clock.now_ms()
+    params = {"category": "linear", "symbol": BTC}
+    assert [o["orderId"] for o in ok(await mrest.get("/v5/order/history", {**params, "startTime": now - 60_000}))["list"]] == [filled]
+    assert ok(await mrest.get("/v5/order/history", {**params, "startTime": now + 3_600_000}))["list"] == []
+    assert ok(await mrest.get("/v5/order/history", {**params, "endTime": now - 3_600_000}))["list"] == []
+    resp = await mrest.get("/v5/order/history", {**params, "startTime": now - 8 * 86_400_000, "endTime": now})
+    assert resp["retCode"] == 10001 and "7 days" in resp["retMsg"]
+
+
+async def test_kline_live_bar_tracks_the_last_price(manual_sim: SimExchange, mrest: SignedRest) -> None:
+    params = {"category": "linear", "symbol": BTC, "interval": "1", "limit": 3}
+    ok(await mrest.get("/v5/market/kline", params, signed=False))
+    target = book(manual_sim).last_price + 250
+    drive_to(manual_sim, BTC, target)
+    await manual_sim.step(2)
+    rows = ok(await mrest.get("/v5/market/kline", params, signed=False))["list"]
+    live = [Decimal(v) for v in rows[0][1:]]
+    assert live[3] == book(manual_sim).last_price
+    assert live[1] >= target, "the live bar's high includes the driven price"
+    starts = [int(r[0]) for r in rows]
+    assert starts == sorted(starts, reverse=True)
 
 
 # -- determinism -----------------------------------------------------------------------------------

@@ -178,6 +178,31 @@ async def test_110007_insufficient_available_balance(rest: SignedRest) -> None:
     assert Decimal((await usdt(rest))["walletBalance"]) == START_BALANCE
 
 
+async def test_110007_amend_beyond_available_balance_changes_nothing(rest: SignedRest, sim: SimExchange) -> None:
+    body = resting_buy(sim, orderLinkId="amend-big")
+    order_id = await place(rest, body)
+    amend = {"category": "linear", "symbol": BTC, "orderId": order_id}
+    assert_error(await rest.post("/v5/order/amend", {**amend, "qty": "90"}), 110007, r"insufficient|not enough")
+    row = await get_order(rest, order_id)
+    assert (Decimal(row["qty"]), Decimal(row["price"]), row["orderStatus"]) == (Decimal("0.001"), Decimal(body["price"]), "New")
+    ok(await rest.post("/v5/order/amend", {**amend, "qty": "0.003"}))
+    assert Decimal((await get_order(rest, order_id))["qty"]) == Decimal("0.003")
+
+
+async def test_10001_rejected_amend_is_atomic(rest: SignedRest, sim: SimExchange) -> None:
+    body = resting_buy(sim)
+    order_id = await place(rest, body)
+    amend = {"category": "linear", "symbol": BTC, "orderId": order_id}
+    wrong_tp = px(Decimal(body["price"]) * Decimal("0.9"))
+    resp = await rest.post("/v5/order/amend", {**amend, "qty": "0.002", "price": px(Decimal(body["price"]) - 10),
+                                               "takeProfit": wrong_tp})
+    assert_error(resp, 10001, r"TakeProfit.*should be higher")
+    row = await get_order(rest, order_id)
+    assert (Decimal(row["qty"]), Decimal(row["price"]), Decimal(row["takeProfit"])) == (Decimal("0.001"), Decimal(body["price"]), 0)
+    assert_error(await rest.post("/v5/order/amend", {**amend, "qty": "0.001"}), 10001, r"remains unchanged")
+    assert_error(await rest.post("/v5/order/amend", {**amend, "qty": "0.0015"}), 10001, r"qtyStep")
+
+
 async def test_110017_reduce_only_with_no_position(rest: SignedRest) -> None:
     resp = await rest.post(CREATE, order("Sell", reduceOnly=True))
     assert_error(resp, 110017, r"position is zero")

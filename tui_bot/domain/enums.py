@@ -77,6 +77,7 @@ class CancelType(StrEnum):
 
 class RejectReason(StrEnum):
     NO_ERROR = "EC_NoError"
+    OTHERS = "EC_Others"
     POST_ONLY_WILL_TAKE = "EC_PostOnlyWillTakeLiquidity"
     NO_IMMEDIATE_QTY = "EC_NoImmediateQtyToFill"
     CANCEL_FOR_NO_FULL_FILL = "EC_CancelForNoFullFill"

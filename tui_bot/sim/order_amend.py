@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from tui_bot.domain.enums import OrderStatus, OrderType, Side, StopOrderType, TriggerBy
 from tui_bot.domain.models import Order
 from tui_bot.domain.numbers import ZERO
-from tui_bot.sim.account import Account
+from tui_bot.sim.account import TAKER_FEE, Account
 from tui_bot.sim.engine import ExchangeEngine
-from tui_bot.sim.errors import params_error
+from tui_bot.sim.errors import Codes, SimError, params_error
 from tui_bot.sim.order_entry import (
     TRIGGERS,
     check_price,
@@ -22,39 +23,25 @@ from tui_bot.sim.order_entry import (
 from tui_bot.sim.params import Params
 
 _UNCHANGED = "The order remains unchanged as the parameters entered match the existing ones."
+_FIELDS = ("qty", "price", "trigger_price", "take_profit", "stop_loss", "trigger_by", "tp_trigger_by", "sl_trigger_by")
 
 
 def amend_order(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, str]:
-    """Apply the given fields to an open order; omitted fields stay as they are."""
+    """Apply the given fields to an open order; omitted fields stay, and a rejected amend changes nothing."""
     p = Params(raw)
     order = find_order(account, p)
-    inst = engine.instruments[order.symbol]
     market = engine.markets[order.symbol]
-    before = (order.qty, order.price, order.trigger_price, order.take_profit, order.stop_loss,
-              order.trigger_by, order.tp_trigger_by, order.sl_trigger_by)
-    qty = p.decimal("qty")
-    if qty is not None:
-        check_qty(inst, qty, order.order_type)
-        if qty <= order.cum_exec_qty:
-            raise params_error("params error: qty must be greater than the filled qty")
-        order.qty = qty
-    price = p.decimal("price")
-    if price is not None and order.order_type is OrderType.LIMIT:
-        check_price(inst, price)
-        order.price = price
-    trigger = p.decimal("triggerPrice")
-    if trigger is not None and order.is_conditional:
-        check_price(inst, trigger, "triggerPrice")
-        by = p.choice("triggerBy", TRIGGERS, default=(order.trigger_by or TriggerBy.LAST).value)
-        check_trigger_direction(order.trigger_direction, trigger, market.price_for(by), by)
-        order.trigger_price = trigger
-        order.trigger_by = TriggerBy(by)
-        _sync_position_tpsl(account, order)
-    _amend_attached_tpsl(order, p, market.last_price)
-    after = (order.qty, order.price, order.trigger_price, order.take_profit, order.stop_loss,
-             order.trigger_by, order.tp_trigger_by, order.sl_trigger_by)
-    if after == before:
+    before = tuple(getattr(order, name) for name in _FIELDS)
+    try:
+        _apply_fields(engine, account, order, p)
+    except SimError:
+        for name, value in zip(_FIELDS, before, strict=True):
+            setattr(order, name, value)
+        raise
+    if tuple(getattr(order, name) for name in _FIELDS) == before:
         raise params_error(_UNCHANGED)
+    if order.trigger_price != before[2]:
+        _sync_position_tpsl(account, order)
     order.updated_time = engine.clock.now_ms()
     if order.status is not OrderStatus.UNTRIGGERED and order.order_type is OrderType.LIMIT:
         best = market.ask1_price if order.side is Side.BUY else market.bid1_price
@@ -63,6 +50,46 @@ def amend_order(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -
             return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
     engine.emit_order_change(account, [order])
     return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
+
+
+def _apply_fields(engine: ExchangeEngine, account: Account, order: Order, p: Params) -> None:
+    """Validate and set qty, price, trigger and attached TP/SL (raises SimError on the first bad one)."""
+    inst = engine.instruments[order.symbol]
+    market = engine.markets[order.symbol]
+    qty = p.decimal("qty")
+    if qty is not None:
+        check_qty(inst, qty, order.order_type)
+        if qty <= order.cum_exec_qty:
+            raise params_error("params error: qty must be greater than the filled qty")
+    price = p.decimal("price")
+    if price is not None and order.order_type is OrderType.LIMIT:
+        check_price(inst, price)
+    else:
+        price = None
+    _check_funds(engine, account, order, order.qty if qty is None else qty, order.price if price is None else price)
+    order.qty = order.qty if qty is None else qty
+    order.price = order.price if price is None else price
+    trigger = p.decimal("triggerPrice")
+    if trigger is not None and order.is_conditional:
+        check_price(inst, trigger, "triggerPrice")
+        by = p.choice("triggerBy", TRIGGERS, default=(order.trigger_by or TriggerBy.LAST).value)
+        check_trigger_direction(order.trigger_direction, trigger, market.price_for(by), by)
+        order.trigger_price = trigger
+        order.trigger_by = TriggerBy(by)
+    _amend_attached_tpsl(order, p, market.last_price)
+
+
+def _check_funds(engine: ExchangeEngine, account: Account, order: Order, qty: Decimal, price: Decimal) -> None:
+    """An amend that raises a working limit order's margin must fit the available balance (110007)."""
+    if order.reduce_only or order.is_conditional or order.order_type is not OrderType.LIMIT:
+        return
+    pos = account.position(order.symbol)
+    closing = pos.size if pos.side is not None and pos.side is not order.side else ZERO
+    leaves = qty - order.cum_exec_qty
+    needed = max(leaves - closing, ZERO) * price / pos.leverage + leaves * price * TAKER_FEE
+    held = account.order_margin(order, engine.instruments[order.symbol])
+    if needed > held and needed - held > account.available_balance(engine.instruments):
+        raise SimError(Codes.INSUFFICIENT_BALANCE, "Insufficient available balance")
 
 
 def _amend_attached_tpsl(order: Order, p: Params, last_price: object) -> None:

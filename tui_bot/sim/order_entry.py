@@ -134,15 +134,19 @@ def _new_order(engine: ExchangeEngine, account: Account, p: Params) -> Order:
     )
 
 
-def _check_funds(engine: ExchangeEngine, account: Account, order: Order) -> None:
-    """Reject with 110007 when the order's margin and fee exceed the available balance."""
+def check_funds(engine: ExchangeEngine, account: Account, order: Order, *, triggered: bool = False) -> None:
+    """Reject with 110007 when the order's margin and fee exceed the available balance.
+
+    A conditional order holds no margin until it triggers, so it is checked at creation only
+    when `triggered` says it is going live now.
+    """
     if order.reduce_only:
         pos = account.position(order.symbol)
         if pos.side is None or pos.side is order.side or pos.size == 0:
             raise SimError(Codes.REDUCE_ONLY, "current position is zero, cannot fix reduce-only order qty"
                            if pos.size == 0 else "reduce-only order has same side with current position")
         return
-    if order.is_conditional:
+    if order.is_conditional and not triggered:
         return
     pos = account.position(order.symbol)
     closing = pos.size if pos.side is not None and pos.side is not order.side else ZERO
@@ -156,7 +160,7 @@ def _check_funds(engine: ExchangeEngine, account: Account, order: Order) -> None
 def create_order(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, str]:
     """Validate, book and (when marketable) execute an order; returns the async ack."""
     order = _new_order(engine, account, Params(raw))
-    _check_funds(engine, account, order)
+    check_funds(engine, account, order)
     if order.reduce_only:
         order.qty = min(order.qty, engine.reduce_only_cap(account, order))
     account.orders[order.order_id] = order

@@ -99,7 +99,8 @@ def _order_scope(engine: ExchangeEngine, p: Params) -> tuple[str, str, str]:
     return symbol, base, settle
 
 
-def _orders(engine: ExchangeEngine, account: Account, p: Params, *, history: bool) -> dict[str, Any]:
+def _orders(engine: ExchangeEngine, account: Account, p: Params, *, history: bool,
+            window: tuple[int, int] | None = None) -> dict[str, Any]:
     symbol, base, _settle = _order_scope(engine, p) if not history else (p.string("symbol"), p.string("baseCoin"), "")
     order_id, link_id = p.string("orderId"), p.string("orderLinkId")
     kind = p.choice("orderFilter", ("Order", "StopOrder", "tpslOrder", "OcoOrder", "BidirectionalTpslOrder"))
@@ -115,6 +116,8 @@ def _orders(engine: ExchangeEngine, account: Account, p: Params, *, history: boo
         if kind == "Order" and o.is_conditional or kind == "StopOrder" and not o.is_conditional:
             continue
         if status and o.status.value != status:
+            continue
+        if window is not None and not window[0] <= o.created_time <= window[1]:
             continue
         if not history and not (order_id or link_id) and o.status.is_open != (open_only == 0):
             continue
@@ -133,8 +136,7 @@ def open_orders(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -
 def order_history(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
     require_linear(p)
-    time_window(p, engine.clock.now_ms())
-    return _orders(engine, account, p, history=True)
+    return _orders(engine, account, p, history=True, window=time_window(p, engine.clock.now_ms()))
 
 
 def executions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from tui_bot.domain.enums import (
     ExecType,
     OrderStatus,
     OrderType,
+    RejectReason,
     Side,
     StopOrderType,
     TimeInForce,
@@ -17,7 +18,8 @@ from tui_bot.domain.models import Execution, Kline, Order, PublicTrade
 from tui_bot.domain.numbers import ZERO
 from tui_bot.sim.account import Account
 from tui_bot.sim.engine import ExchangeEngine
-from tui_bot.sim.order_entry import execute_new
+from tui_bot.sim.errors import SimError
+from tui_bot.sim.order_entry import check_funds, execute_new
 
 
 @dataclass(slots=True)
@@ -125,6 +127,13 @@ def fire_trigger(engine: ExchangeEngine, account: Account, order: Order) -> None
             order.qty = cap
         order.qty = min(order.qty, cap)
     order.status = OrderStatus.NEW
+    if not order.reduce_only:
+        try:
+            check_funds(engine, account, order, triggered=True)
+        except SimError:
+            engine.close_order(order, OrderStatus.CANCELLED, reason=RejectReason.OTHERS)
+            engine.emit_order_change(account, [order])
+            return
     if order.order_type is OrderType.MARKET:
         order.price = market.protective_price(order.side)
         order.time_in_force = TimeInForce.IOC
