@@ -243,6 +243,19 @@ async def test_admin_endpoint_rejects_unknown_fault_and_bad_values(sim: SimExcha
     assert not sim.faults.rest_errors and not sim.faults.stalls
 
 
+async def test_admin_endpoint_rejects_typos_instead_of_silently_doing_nothing(sim: SimExchange) -> None:
+    async with open_ws(urls(sim).public_ws) as ws:
+        status, text = await admin_post(sim, "/faults/drop", {"kind": "pubilc"})
+        assert status == 400 and "pubilc" in text
+        await send(ws, {"op": "ping"})
+        assert (await recv_json(ws))["ret_msg"] == "pong", "a rejected drop leaves connections alone"
+    status, text = await admin_post(sim, "/faults/duplicate", {"coutn": 2})
+    assert status == 400 and "coutn" in text
+    status, _ = await admin_post(sim, "/faults/rest-error", {"code": 10006, "count": 0})
+    assert status == 400
+    assert sim.faults.duplicate_private == 0 and not sim.faults.rest_errors
+
+
 async def test_cli_fault_drops_public_connections(sim: SimExchange, capsys: pytest.CaptureFixture[str]) -> None:
     async with open_ws(urls(sim).public_ws) as ws:
         await subscribe_with_snapshot(ws, TICKER)
@@ -265,6 +278,10 @@ async def test_cli_fault_errors_are_clear_and_non_zero(sim: SimExchange, capsys:
     assert await asyncio.to_thread(cli_main, ["fault", "rest-error", "code=12345", "--admin", admin]) == 1
     err = capsys.readouterr().err
     assert "400" in err and "code must be" in err
+    assert await asyncio.to_thread(cli_main, ["fault", "drop", "kind=pubilc", "--admin", admin]) == 1
+    assert "pubilc" in capsys.readouterr().err
+    assert await asyncio.to_thread(cli_main, ["fault", "clear", "--admin", "http://127.0.0.1:1/_sim"]) == 1
+    assert "cannot reach" in capsys.readouterr().err
     assert not sim.faults.rest_errors
 
 

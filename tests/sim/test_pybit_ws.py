@@ -38,6 +38,25 @@ class Recorder:
             return list(self.items)
 
 
+def hold_replies_until_registered(ws: Any) -> None:
+    """pybit sends a request before recording it, so a loopback reply can win the race (pybit then drops it or,
+    for a subscribe ack, dies on a KeyError); the reader thread waits briefly for the record before pybit handles it.
+    """
+    handle = ws.callback
+
+    def registered(message: dict[str, Any]) -> bool:
+        if message.get("op") in ("subscribe", "unsubscribe") and message.get("req_id"):
+            return message["req_id"] in ws.subscriptions
+        key = message.get("reqId") or message.get("topic")
+        return not key or key in ws.callback_directory
+
+    def patched(message: dict[str, Any]) -> None:
+        wait_until(lambda: registered(message), 2, 0.001)
+        handle(message)
+
+    ws.callback = patched
+
+
 def exchange_of(runner: ThreadedSim) -> SimExchange:
     assert runner.exchange is not None and runner.exchange.urls is not None
     return runner.exchange
@@ -71,6 +90,7 @@ def test_ticker_stream_merges_snapshot_and_deltas(still_sim: ThreadedSim, monkey
     monkeypatch.setattr(pybit.unified_trading, "PUBLIC_WSS", exchange.urls.public_ws.replace("linear", "{CHANNEL_TYPE}"))
     received = Recorder()
     ws = WebSocket(testnet=False, channel_type="linear")
+    hold_replies_until_registered(ws)
     try:
         ws.ticker_stream(symbol="BTCUSDT", callback=received)
         assert wait_until(lambda: len(received.snapshot()) >= 1, 5), "no ticker snapshot reached pybit"
@@ -103,6 +123,7 @@ def test_private_auth_and_four_topics_for_a_market_fill(threaded_sim: ThreadedSi
     monkeypatch.setattr(pybit.unified_trading, "PRIVATE_WSS", exchange.urls.private_ws)
     streams = {topic: Recorder() for topic in PRIVATE_TOPICS}
     ws = WebSocket(testnet=False, channel_type="private", api_key=exchange.api_key, api_secret=exchange.api_secret)
+    hold_replies_until_registered(ws)
     try:
         assert wait_until(lambda: ws.auth, 5), "pybit's private auth (expires = now + 1 s) did not succeed"
         ws.order_stream(streams["order"])
@@ -139,6 +160,7 @@ def test_websocket_trading_places_an_order(threaded_sim: ThreadedSim, monkeypatc
     monkeypatch.setattr(pybit._websocket_trading, "TRADE_WSS", exchange.urls.trade_ws)
     replies, errors = Recorder(), Recorder()
     ws = WebSocketTrading(testnet=False, api_key=exchange.api_key, api_secret=exchange.api_secret)
+    hold_replies_until_registered(ws)
     try:
         assert wait_until(lambda: ws.auth, 5), "pybit's trade auth did not succeed"
         ws.place_order(replies, errors, category="linear", symbol="BTCUSDT", side="Buy", orderType="Market",

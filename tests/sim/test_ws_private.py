@@ -138,6 +138,9 @@ async def test_market_fill_pushes_order_execution_position_wallet(sim: SimExchan
         assert isinstance(frame["data"], list) and len(frame["data"]) == 1
         assert_matches_golden(frame, golden)
     order, execution, position, wallet = (f["data"][0] for f in frames)
+    assert type(execution["seq"]) is int and type(position["seq"]) is int and type(position["positionIdx"]) is int
+    assert type(order["positionIdx"]) is int and type(order["reduceOnly"]) is bool
+    assert isinstance(order["cumFeeDetail"], dict) and type(wallet["coin"][0]["marginCollateral"]) is bool
     order_id = ack["result"]["orderId"]
     assert (order["orderId"], order["orderLinkId"], order["orderStatus"]) == (order_id, "mkt-buy-0001", "Filled")
     assert (order["orderType"], order["timeInForce"], order["leavesQty"]) == ("Market", "IOC", "0")
@@ -221,3 +224,24 @@ async def test_categorised_topic_names_are_kept(sim: SimExchange, rest: SignedRe
         assert (await rest.post("/v5/order/create", market_order()))["retCode"] == 0
         frame = await recv_until(ws, lambda f: "topic" in f)
     assert frame["topic"] == "order.linear" and frame["data"][0]["orderStatus"] == "Filled"
+
+
+async def test_unsubscribe_stops_a_topic(sim: SimExchange, rest: SignedRest) -> None:
+    async with private_ws(sim) as ws:
+        await send(ws, {"req_id": "u1", "op": "unsubscribe", "args": ["order"]})
+        ack = await recv_until(ws, is_op("unsubscribe", "u1"))
+        assert ack["success"] is True
+        assert (await rest.post("/v5/order/create", market_order()))["retCode"] == 0
+        frames = await collect(ws, 0.3, lambda f: "topic" in f)
+    assert [f["topic"] for f in frames] == ["execution", "position", "wallet"]
+
+
+async def test_messages_go_only_to_the_owning_account(sim: SimExchange, rest: SignedRest) -> None:
+    async with private_ws(sim) as ws:
+        sim.engine.add_account("OTHERKEY000000001", "OTHERSECRET", Decimal("500"))
+        other = SignedRest(urls(sim).rest, "OTHERKEY000000001", "OTHERSECRET")
+        try:
+            assert (await other.post("/v5/order/create", market_order()))["retCode"] == 0
+        finally:
+            await other.close()
+        assert await collect(ws, 0.3, lambda f: "topic" in f) == [], "another account's fill leaked"

@@ -16,8 +16,10 @@ from tests.sim.ws_helpers import (
     market_order,
     now_ms,
     open_ws,
+    private_ws,
     public_ticker,
     recv_json,
+    recv_until,
     send,
     tick_price,
     trade_call,
@@ -199,3 +201,17 @@ async def test_malformed_json_keeps_the_socket(sim: SimExchange) -> None:
         assert error["retCode"] == 10001
         reply = await trade_call(ws, "order.create", [market_order()], "after-garbage")
     assert reply["retCode"] == 0
+
+
+async def test_req_id_longer_than_36_chars_is_refused(sim: SimExchange) -> None:
+    async with trade_ws(sim) as ws:
+        reply = await trade_call(ws, "order.create", [market_order()], "r" * 37)
+    assert (reply["retCode"], reply["data"]) == (10001, {})
+
+
+async def test_trade_socket_order_is_confirmed_on_the_private_stream(sim: SimExchange) -> None:
+    async with private_ws(sim) as private, trade_ws(sim) as ws:
+        reply = await trade_call(ws, "order.create", [market_order(orderLinkId="via-trade-ws")], "c-9")
+        frame = await recv_until(private, lambda f: f.get("topic") == "order")
+    order = frame["data"][0]
+    assert (order["orderId"], order["orderLinkId"], order["orderStatus"]) == (reply["data"]["orderId"], "via-trade-ws", "Filled")

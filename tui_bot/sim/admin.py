@@ -68,11 +68,36 @@ def admin_routes(sim: SimExchange) -> list[web.RouteDef]:
     ]
 
 
+FAULT_PARAMS: dict[str, frozenset[str]] = {
+    "drop": frozenset({"kind"}), "stall": frozenset({"topic", "seconds"}), "duplicate": frozenset({"count"}),
+    "reorder": frozenset({"count"}), "rest-error": frozenset({"code", "count"}), "clock-skew": frozenset({"ms"}),
+    "reject-order": frozenset({"code", "msg", "count"}), "clear": frozenset(),
+}
+DROP_KINDS = ("public", "private", "trade", "all")
+
+
+def _check_params(name: str, data: dict[str, Any]) -> int:
+    """Refuse unknown names, unknown keys and bad counts (a typo must not silently arm nothing); returns count."""
+    allowed = FAULT_PARAMS.get(name)
+    if allowed is None:
+        raise KeyError(name)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) for {name}: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed)) or 'none'})")
+    count = int(data.get("count", 1))
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    return count
+
+
 def apply_fault(sim: SimExchange, name: str, data: dict[str, Any]) -> dict[str, Any]:
     """Arm one fault by name; the same names serve the admin endpoint and the CLI."""
-    count = int(data.get("count", 1))
+    count = _check_params(name, data)
     if name == "drop":
-        return {"dropped": sim.drop_connections(str(data.get("kind", "all")))}
+        kind = str(data.get("kind", "all"))
+        if kind not in DROP_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(DROP_KINDS)}, not {kind!r}")
+        return {"dropped": sim.drop_connections(kind)}
     if name == "stall":
         sim.faults.stall(str(data["topic"]), float(data.get("seconds", 5)))
     elif name == "duplicate":

@@ -52,6 +52,11 @@ class Peer:
         finally:
             self.closed = True
 
+    def detach(self) -> None:
+        """Stop the writer once the socket has ended, so a closed connection leaves no task behind."""
+        self.closed = True
+        self._writer.cancel()
+
     def abort(self) -> None:
         """Drop the connection at once without a close handshake (a network failure)."""
         self.closed = True

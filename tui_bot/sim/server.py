@@ -216,7 +216,7 @@ class SimExchange:
                     break
         finally:
             hub.drop(peer)
-            peer.closed = True
+            peer.detach()
         return ws
 
 
