@@ -1,0 +1,99 @@
+"""Domain events: past tense, immutable, each with the exchange's timestamp and the local receive time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from tui_bot.domain.models import Execution, Kline, Order, Position, Wallet
+
+
+class ConnectionState(StrEnum):
+    """Lifecycle of one connection as health and the screen show it."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RECONNECTING = "reconnecting"
+    STALE = "stale"
+    DOWN = "down"
+    STOPPED = "stopped"
+
+
+class Source(StrEnum):
+    """Where an event's data came from."""
+
+    STREAM = "stream"
+    REST = "rest"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Common stamps: exchange time in ms (0 when unknown) and local receive time in ns (time.time_ns)."""
+
+    exchange_ts: int
+    received_ns: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TickerUpdated(Event):
+    """A ticker snapshot or delta; fields maps ticker attribute names to new values (absent = unchanged)."""
+
+    symbol: str
+    snapshot: bool
+    fields: dict[str, Decimal | str | int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KlineUpdated(Event):
+    kline: Kline
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderUpdated(Event):
+    order: Order
+    source: Source = Source.STREAM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionReceived(Event):
+    execution: Execution
+    source: Source = Source.STREAM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionUpdated(Event):
+    position: Position
+    source: Source = Source.STREAM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WalletUpdated(Event):
+    wallet: Wallet
+    source: Source = Source.STREAM
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionStateChanged(Event):
+    """A connection moved between states; reconnects travel in the same stream as data."""
+
+    connection: str
+    state: ConnectionState
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrameRejected(Event):
+    """A frame that failed to decode: counted and logged with its text, never fatal to the stream."""
+
+    connection: str
+    text: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResyncCompleted(Event):
+    """Positions, open orders, wallet and missed executions were reloaded from REST."""
+
+    reason: str
+    divergences: int = 0
