@@ -97,3 +97,16 @@ class ResyncCompleted(Event):
 
     reason: str
     divergences: int = 0
+
+
+class StreamMode(StrEnum):
+    """Whether account state is fed by the private stream or by REST polling."""
+
+    STREAM = "stream"
+    POLL = "poll"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamModeChanged(Event):
+    mode: StreamMode
+    reason: str = ""

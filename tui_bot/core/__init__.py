@@ -1,0 +1,1 @@
+"""The headless core: state, engine, order service, streams bookkeeping and health (no Textual)."""

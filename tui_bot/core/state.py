@@ -1,0 +1,180 @@
+"""The account as the core believes it: applied idempotently and in order, re-marked at ticker speed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from tui_bot.domain.enums import OrderStatus
+from tui_bot.domain.events import (
+    Event,
+    ExecutionReceived,
+    OrderUpdated,
+    PositionUpdated,
+    TickerUpdated,
+    WalletUpdated,
+)
+from tui_bot.domain.models import Execution, Instrument, Order, Position, Ticker, Wallet
+from tui_bot.domain.numbers import ZERO
+
+_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.DEACTIVATED})
+_CLOSED_KEEP = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PositionMarked:
+    """A position re-marked from a ticker: mark price, unrealised PnL and its % of margin."""
+
+    symbol: str
+    mark_price: Decimal
+    unrealised_pnl: Decimal
+    unrealised_pct: Decimal
+
+
+def unrealised_pct(pos: Position) -> Decimal:
+    """uPnL as a percentage of the position's initial margin (entry value / leverage)."""
+    margin = pos.entry_price * pos.size / (pos.leverage or Decimal(1))
+    return (pos.unrealised_pnl / margin * 100).quantize(Decimal("0.01")) if margin else ZERO
+
+
+@dataclass
+class AccountState:
+    """Positions, open orders, wallet, merged tickers and the set of executions already seen."""
+
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    tickers: dict[str, Ticker] = field(default_factory=dict)
+    positions: dict[str, Position] = field(default_factory=dict)
+    open_orders: dict[str, Order] = field(default_factory=dict)
+    closed_orders: dict[str, Order] = field(default_factory=dict)
+    exec_ids: set[str] = field(default_factory=set)
+    last_exec_time: int = 0
+    wallet: Wallet | None = None
+    duplicates_ignored: int = 0
+    stale_ignored: int = 0
+
+    def apply(self, event: Event) -> list[object]:
+        """Fold one event in; returns what changed (the event itself and derived marks), [] when nothing did."""
+        if isinstance(event, TickerUpdated):
+            return self._ticker(event)
+        if isinstance(event, ExecutionReceived):
+            return self._execution(event)
+        if isinstance(event, OrderUpdated):
+            return [event] if self._order(event.order) else []
+        if isinstance(event, PositionUpdated):
+            return self._position(event)
+        if isinstance(event, WalletUpdated):
+            self.wallet = event.wallet
+            return [event]
+        return [event]
+
+    # -- tickers and marks ---------------------------------------------------------
+
+    def _ticker(self, event: TickerUpdated) -> list[object]:
+        current = self.tickers.get(event.symbol)
+        if current is None or event.snapshot:
+            base = current or Ticker(event.symbol, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
+            current = replace(base, **event.fields)  # type: ignore[arg-type]
+            self.tickers[event.symbol] = current
+        else:
+            for name, value in event.fields.items():
+                setattr(current, name, value)
+        changed: list[object] = [event]
+        mark = event.fields.get("mark_price")
+        pos = self.positions.get(event.symbol)
+        if isinstance(mark, Decimal) and pos is not None and pos.size and mark != pos.mark_price:
+            pos.mark_price = mark
+            changed.append(PositionMarked(event.symbol, mark, pos.unrealised_pnl, unrealised_pct(pos)))
+        return changed
+
+    # -- executions ----------------------------------------------------------------
+
+    def _execution(self, event: ExecutionReceived) -> list[object]:
+        execution: Execution = event.execution
+        if execution.exec_id in self.exec_ids:
+            self.duplicates_ignored += 1
+            return []
+        self.exec_ids.add(execution.exec_id)
+        self.last_exec_time = max(self.last_exec_time, execution.exec_time)
+        return [event]
+
+    # -- orders ----------------------------------------------------------------------
+
+    def _order(self, order: Order) -> bool:
+        """Apply an order update unless it is older than what we hold; True when state changed."""
+        known = self.open_orders.get(order.order_id) or self.closed_orders.get(order.order_id)
+        if known is not None and not _is_newer(order, known):
+            self.stale_ignored += 1
+            return False
+        if order.status in _TERMINAL:
+            self.open_orders.pop(order.order_id, None)
+            self.closed_orders[order.order_id] = order
+            while len(self.closed_orders) > _CLOSED_KEEP:
+                self.closed_orders.pop(next(iter(self.closed_orders)))
+        else:
+            self.open_orders[order.order_id] = order
+        return True
+
+    def replace_open_orders(self, orders: list[Order]) -> int:
+        """Reseed open orders from REST; orders we hold open that REST no longer lists are closed. Returns divergences."""
+        listed = {o.order_id: o for o in orders}
+        divergences = 0
+        for order_id in list(self.open_orders):
+            if order_id not in listed:
+                self.closed_orders[order_id] = self.open_orders.pop(order_id)
+                divergences += 1
+        for order in orders:
+            known = self.open_orders.get(order.order_id)
+            if known is None or _is_newer(order, known):
+                divergences += known is None or known.status != order.status
+                self._order(order)
+        return divergences
+
+    # -- positions -------------------------------------------------------------------
+
+    def _position(self, event: PositionUpdated) -> list[object]:
+        pos = event.position
+        known = self.positions.get(pos.symbol)
+        if known is not None and pos.seq < known.seq and pos.seq != -1:
+            self.stale_ignored += 1
+            return []
+        ticker = self.tickers.get(pos.symbol)
+        if ticker is not None and ticker.mark_price:
+            pos.mark_price = ticker.mark_price
+        if pos.size == 0:
+            self.positions.pop(pos.symbol, None)
+        else:
+            self.positions[pos.symbol] = pos
+        return [event]
+
+    def replace_positions(self, positions: list[Position]) -> int:
+        """Reseed positions from REST (non-flat ones); returns how many differed from what we held."""
+        listed = {p.symbol: p for p in positions if p.size}
+        divergences = 0
+        for symbol in list(self.positions):
+            if symbol not in listed:
+                del self.positions[symbol]
+                divergences += 1
+        for symbol, pos in listed.items():
+            known = self.positions.get(symbol)
+            if known is None or (known.size, known.side, known.entry_price) != (pos.size, pos.side, pos.entry_price):
+                divergences += 1
+            ticker = self.tickers.get(symbol)
+            if ticker is not None and ticker.mark_price:
+                pos.mark_price = ticker.mark_price
+            self.positions[symbol] = pos
+        return divergences
+
+    def symbols_in_use(self) -> set[str]:
+        """Symbols with a position or an open order: their tickers must stream."""
+        return set(self.positions) | {o.symbol for o in self.open_orders.values()}
+
+
+def _is_newer(new: Order, old: Order) -> bool:
+    """Order updates are ordered by updatedTime, then filled qty; a closed order never reopens."""
+    if old.status in _TERMINAL and new.status not in _TERMINAL:
+        return False
+    if new.updated_time != old.updated_time:
+        return new.updated_time > old.updated_time
+    if new.cum_exec_qty != old.cum_exec_qty:
+        return new.cum_exec_qty > old.cum_exec_qty
+    return new.status != old.status and new.status in _TERMINAL
