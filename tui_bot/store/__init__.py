@@ -1,0 +1,44 @@
+"""Persistence: SQLite (WAL) schema and migrations, the single batching writer, read helpers."""
+
+from __future__ import annotations
+
+from tui_bot.store.db import SCHEMA_VERSION, SchemaError, migrate, open_database
+from tui_bot.store.ops import (
+    RecordExecution,
+    SaveCycle,
+    SavePhantom,
+    SaveRecommendation,
+    SaveTrade,
+    SetConfig,
+    SnapshotPosition,
+    UpsertCandle,
+    UpsertOrder,
+    WriteOp,
+)
+from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
+from tui_bot.store.trades import TradeLedger, rebuild_ledger
+from tui_bot.store.writer import StoreWriter
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CycleRow",
+    "PhantomRow",
+    "RecommendationRow",
+    "RecordExecution",
+    "SaveCycle",
+    "SavePhantom",
+    "SaveRecommendation",
+    "SaveTrade",
+    "SchemaError",
+    "SetConfig",
+    "SnapshotPosition",
+    "StoreWriter",
+    "Trade",
+    "TradeLedger",
+    "UpsertCandle",
+    "UpsertOrder",
+    "WriteOp",
+    "migrate",
+    "open_database",
+    "rebuild_ledger",
+]

@@ -1,0 +1,95 @@
+"""Row types the store owns: trades derived from fills, and the analysis cycle's records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tui_bot.domain.enums import Side
+from tui_bot.domain.numbers import ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One round trip in a symbol, from the opening fill to the fill that made it flat."""
+
+    open_exec_id: str
+    symbol: str
+    side: Side
+    status: str
+    qty: Decimal
+    entry_price: Decimal
+    entry_time: int
+    fees: Decimal
+    exit_qty: Decimal = ZERO
+    exit_price: Decimal | None = None
+    exit_time: int | None = None
+    pnl: Decimal | None = None
+    pnl_pct: Decimal | None = None
+    exit_reason: str | None = None
+    entry_order_link_id: str = ""
+    exit_order_link_id: str | None = None
+    bot: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass(frozen=True, slots=True)
+class CycleRow:
+    """One run of the analysis cycle; the caller chooses the id."""
+
+    id: str
+    started_ms: int
+    timeframe: str
+    status: str
+    finished_ms: int | None = None
+    recommendations: int = 0
+    approved: int = 0
+    rejected: int = 0
+    skip_reason: str | None = None
+    slots_at_start: int | None = None
+    positions_at_start: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendationRow:
+    """A trade idea from a strategy and what became of it (status, fate); the caller chooses the id."""
+
+    id: str
+    cycle_id: str | None
+    symbol: str
+    side: Side
+    confidence: Decimal
+    entry: Decimal
+    stop_loss: Decimal
+    take_profit: Decimal
+    rr: Decimal | None
+    strategy: str
+    strategy_version: str
+    reasoning: str
+    status: str
+    created_ms: int
+    updated_ms: int
+    fate: str | None = None
+    order_link_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhantomRow:
+    """A paper-followed recommendation; excursions are price distances from entry."""
+
+    id: str
+    recommendation_id: str | None
+    symbol: str
+    side: Side
+    entry: Decimal
+    sl: Decimal
+    tp: Decimal
+    opened_ms: int
+    closed_ms: int | None = None
+    outcome: str | None = None
+    exit_price: Decimal | None = None
+    max_favourable: Decimal = ZERO
+    max_adverse: Decimal = ZERO
