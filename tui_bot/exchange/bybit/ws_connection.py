@@ -1,0 +1,368 @@
+"""One Bybit WebSocket kept alive: auth, heartbeat, silence watchdog, backoff; shared by stream and trade sockets.
+
+Keepalive is Bybit's JSON `{"op":"ping"}` (the venue's documented heartbeat, which also yields the RTT);
+websockets' own protocol pings are disabled so a single mechanism decides when a socket is dead: the
+watchdog, which reconnects when no frame at all (data or pong) arrived for `silence_timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+
+from tui_bot.domain.events import ConnectionState, ConnectionStateChanged, Event, FrameRejected
+from tui_bot.domain.metrics import ConnectionStats
+from tui_bot.exchange.bybit.frames import Control, FrameError
+from tui_bot.exchange.bybit.signing import ws_auth_signature
+
+log = logging.getLogger(__name__)
+
+Decoder = Callable[[str | bytes, int], Control | list[Event]]
+EventSink = Callable[[list[Event]], None]
+
+MAX_FRAME_BYTES = 16 * 1024 * 1024
+OPEN_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 1.0
+REJECTED_TEXT_CHARS = 500
+_TOPIC_KEY = '"topic":"'
+_TOPIC_KEY_BYTES = b'"topic":"'
+_TOPIC_SCAN = 200
+_MAX_EXPONENT = 32
+_MAX_PINGS_IN_FLIGHT = 8
+
+
+def wall_ms() -> int:
+    """Local wall-clock time in ms."""
+    return time.time_ns() // 1_000_000
+
+
+def backoff_delay(attempt: int, initial: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+    """Full-jitter exponential backoff: a uniform draw below min(cap, initial * 2**attempt)."""
+    ceiling = min(cap, initial * 2 ** min(max(attempt, 0), _MAX_EXPONENT))
+    return ceiling * rand()
+
+
+def topic_of(raw: str | bytes) -> str:
+    """The topic of a data frame from a bounded scan of its head ('' when absent), cheaper than parsing."""
+    if isinstance(raw, str):
+        start = raw.find(_TOPIC_KEY, 0, _TOPIC_SCAN)
+        end = raw.find('"', start + len(_TOPIC_KEY)) if start >= 0 else -1
+        return raw[start + len(_TOPIC_KEY):end] if end > 0 else ""
+    start = raw.find(_TOPIC_KEY_BYTES, 0, _TOPIC_SCAN)
+    end = raw.find(b'"', start + len(_TOPIC_KEY_BYTES)) if start >= 0 else -1
+    return raw[start + len(_TOPIC_KEY_BYTES):end].decode(errors="replace") if end > 0 else ""
+
+
+def describe(err: BaseException) -> str:
+    """A short reason for a failed or lost connection, as the health panel shows it."""
+    if isinstance(err, ConnectionClosed):
+        return f"connection lost: {err}"
+    text = str(err)
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+class SessionEnded(Exception):
+    """The current socket must be abandoned; the message is the reason shown to the user."""
+
+
+class AuthRejected(SessionEnded):
+    """The venue refused our credentials on this socket."""
+
+
+class WsConnection:
+    """One Bybit WebSocket kept alive across failures; subclasses add what rides on it (topics, requests)."""
+
+    REQ_ID_KEY = "req_id"
+
+    def __init__(self, name: str, url: str, *, decode: Decoder, on_events: EventSink,
+                 credentials: tuple[str, str] | None = None, ping_interval: float = 20.0,
+                 silence_timeout: float = 30.0, backoff_initial: float = 0.5, backoff_max: float = 30.0,
+                 stable_after: float = 60.0, auth_grace_ms: int = 10_000,
+                 now_ms: Callable[[], int] = wall_ms) -> None:
+        self.name, self.url = name, url
+        self.credentials = credentials
+        self.ping_interval, self.silence_timeout = ping_interval, silence_timeout
+        self.backoff_initial, self.backoff_max, self.stable_after = backoff_initial, backoff_max, stable_after
+        self.auth_grace_ms = auth_grace_ms
+        self.now_ms = now_ms
+        self.stats = ConnectionStats(name)
+        self._decode = decode
+        self._on_events = on_events
+        self._ws: ClientConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._replies: dict[str, asyncio.Future[Control]] = {}
+        self._pings: dict[str, int] = {}
+        self._seq = 0
+        self._offset_ms = 0
+        self._live_since = 0.0
+        self._was_live = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Launch the connection task (no-op when it is already running)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"ws:{self.name}")
+
+    async def stop(self) -> None:
+        """Close the socket, end the task and report STOPPED."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._set_state(ConnectionState.STOPPED, "stopped")
+
+    async def _run(self) -> None:
+        """Connect, serve, and on any failure back off and try again until cancelled."""
+        attempt = 0
+        state, reason = ConnectionState.CONNECTING, ""
+        while True:
+            self._set_state(state, reason)
+            reason = await self._serve_once()
+            if self._live_since and time.monotonic() - self._live_since >= self.stable_after:
+                attempt = 0
+            self._live_since = 0.0
+            state = ConnectionState.RECONNECTING
+            if self.stats.state is not ConnectionState.DOWN:
+                self._set_state(state, reason)
+            await asyncio.sleep(backoff_delay(attempt, self.backoff_initial, self.backoff_max))
+            attempt += 1
+
+    async def _serve_once(self) -> str:
+        """Run one socket until it ends and return why it ended (auth failure reports DOWN first)."""
+        try:
+            await self._session()
+        except AuthRejected as err:
+            self._set_state(ConnectionState.DOWN, str(err))
+            return "retrying after auth failure"
+        except SessionEnded as err:
+            return str(err)
+        except (OSError, WebSocketException) as err:
+            return describe(err)
+        except Exception as err:
+            log.exception("%s: unexpected failure", self.name)
+            return describe(err)
+        return "closed"
+
+    async def _session(self) -> None:
+        """One socket: reader first (data may precede acks), then auth + handshake, LIVE, keepalive."""
+        async with connect(self.url, ping_interval=None, open_timeout=OPEN_TIMEOUT,
+                           close_timeout=CLOSE_TIMEOUT, max_size=MAX_FRAME_BYTES) as ws:
+            self._ws = ws
+            self._refresh_offset()
+            tasks = [asyncio.create_task(self._read(ws), name=f"ws:{self.name}:read")]
+            try:
+                await self._open(ws, tasks[0])
+                self._went_live()
+                await self._on_live(ws)
+                tasks.append(asyncio.create_task(self._keepalive(ws), name=f"ws:{self.name}:keepalive"))
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+            finally:
+                self._ws = None
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                self._fail_replies()
+
+    async def _open(self, ws: ClientConnection, reader: asyncio.Task[None]) -> None:
+        """Authenticate and handshake; when the socket died meanwhile, report the reader's reason."""
+        try:
+            if self.credentials is not None:
+                await self._authenticate(ws)
+            await self._handshake(ws)
+        except ConnectionError:
+            if reader.done() and not reader.cancelled():
+                reader.result()
+            raise
+
+    def _went_live(self) -> None:
+        """Mark the socket LIVE; every LIVE after the first counts as a reconnect."""
+        if self._was_live:
+            self.stats.reconnects += 1
+        self._was_live = True
+        self._live_since = time.monotonic()
+        self._set_state(ConnectionState.LIVE, "")
+
+    def _set_state(self, state: ConnectionState, reason: str) -> None:
+        """Record a transition and send it down the event stream (repeats are dropped)."""
+        stats = self.stats
+        if stats.state is state and stats.reason == reason and stats.state_changed_ms:
+            return
+        log.info("%s: %s%s", self.name, state.value, f" ({reason})" if reason else "")
+        stats.record_state(state, wall_ms(), reason)
+        self._emit([ConnectionStateChanged(connection=self.name, state=state, reason=reason,
+                                           exchange_ts=0, received_ns=time.time_ns())])
+
+    # -- hooks -------------------------------------------------------------------------------------
+
+    async def _handshake(self, ws: ClientConnection) -> None:
+        """Work that must finish before LIVE (subclasses subscribe here)."""
+
+    async def _on_live(self, ws: ClientConnection) -> None:
+        """Work right after LIVE was announced."""
+
+    def _on_unmatched(self, control: Control) -> None:
+        """A control reply nobody waits for."""
+        if not control.success:
+            log.warning("%s: unmatched failure reply %s", self.name, control)
+
+    # -- frames ------------------------------------------------------------------------------------
+
+    async def _read(self, ws: ClientConnection) -> None:
+        """Feed every frame to handle_frame; raise SessionEnded when the server closes the socket."""
+        handle = self.handle_frame
+        try:
+            async for raw in ws:
+                handle(raw, time.time_ns())
+        finally:
+            self._fail_replies()
+        raise SessionEnded(f"closed by server: {ws.close_code} {ws.close_reason or ''}".rstrip())
+
+    def handle_frame(self, raw: str | bytes, received_ns: int) -> None:
+        """Decode one frame: events go to the sink, control replies are handled here, bad frames are counted."""
+        self.stats.record_frame(received_ns)
+        try:
+            decoded = self._decode(raw, received_ns)
+        except Exception as err:
+            self._reject(raw, err, received_ns)
+            return
+        if isinstance(decoded, Control):
+            self._on_control(decoded)
+            return
+        topic = topic_of(raw)
+        if topic:
+            self.stats.topic_last_ns[topic] = received_ns
+        if decoded:
+            exchange_ts = decoded[0].exchange_ts
+            if exchange_ts:
+                self.stats.latency_ms.add(received_ns // 1_000_000 + self._offset_ms - exchange_ts)
+            self._emit(decoded)
+
+    def _reject(self, raw: str | bytes, err: Exception, received_ns: int) -> None:
+        """Count a frame that failed to decode and report it with its text."""
+        self.stats.decode_errors += 1
+        text = raw if isinstance(raw, str) else raw.decode(errors="replace")
+        if isinstance(err, FrameError):
+            log.warning("%s: rejected frame (%s): %s", self.name, err, text[:REJECTED_TEXT_CHARS])
+        else:
+            log.exception("%s: decoder failed on %s", self.name, text[:REJECTED_TEXT_CHARS])
+        self._emit([FrameRejected(connection=self.name, text=text[:REJECTED_TEXT_CHARS],
+                                  error=str(err) or type(err).__name__, exchange_ts=0, received_ns=received_ns)])
+
+    def _emit(self, events: list[Event]) -> None:
+        """Hand events to the consumer; a consumer bug is logged and never kills the stream."""
+        try:
+            self._on_events(events)
+        except Exception:
+            log.exception("%s: event consumer failed", self.name)
+
+    def _on_control(self, control: Control) -> None:
+        """Route a control reply: pongs give an RTT, others resolve the request waiting on their req_id."""
+        if control.op in ("ping", "pong"):
+            self._on_pong(control)
+            return
+        future = self._replies.pop(control.req_id, None) if control.req_id else None
+        if future is None and control.op == "auth":
+            future = next((self._replies.pop(k) for k in list(self._replies) if k.startswith("auth-")), None)
+        if future is not None and not future.done():
+            future.set_result(control)
+        else:
+            self._on_unmatched(control)
+
+    def _on_pong(self, control: Control) -> None:
+        """Record the ping RTT (an un-tagged pong answers the oldest ping in flight)."""
+        sent = self._pings.pop(control.req_id, None) if control.req_id else None
+        if sent is None and not control.req_id and self._pings:
+            sent = self._pings.pop(next(iter(self._pings)))
+        if sent is not None:
+            self.stats.ping_rtt_ms.add((time.monotonic_ns() - sent) / 1e6)
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def _next_id(self, prefix: str) -> str:
+        """A request id unique for the life of this object."""
+        self._seq += 1
+        return f"{prefix}-{self._seq}"
+
+    def _expect(self, req_id: str) -> asyncio.Future[Control]:
+        """A future resolved by the reply carrying req_id."""
+        future: asyncio.Future[Control] = asyncio.get_running_loop().create_future()
+        self._replies[req_id] = future
+        return future
+
+    async def _wait_reply(self, future: asyncio.Future[Control], req_id: str, what: str) -> Control:
+        """The reply to a handshake request; silence ends the session."""
+        try:
+            return await asyncio.wait_for(future, self.silence_timeout)
+        except TimeoutError:
+            raise SessionEnded(f"no {what} reply within {self.silence_timeout:g}s") from None
+        finally:
+            self._replies.pop(req_id, None)
+
+    def _fail_replies(self) -> None:
+        """Fail every request still waiting: its socket is gone."""
+        replies, self._replies = self._replies, {}
+        for future in replies.values():
+            if not future.done():
+                future.set_exception(ConnectionError(f"{self.name}: connection closed"))
+        self._pings.clear()
+
+    async def _send(self, ws: ClientConnection, payload: dict[str, Any]) -> None:
+        """Send one JSON text frame."""
+        await ws.send(orjson.dumps(payload).decode())
+
+    async def _authenticate(self, ws: ClientConnection) -> None:
+        """Sign 'GET/realtime'+expires with a grace period and wait for the verdict."""
+        assert self.credentials is not None
+        key, secret = self.credentials
+        expires = self.now_ms() + self.auth_grace_ms
+        req_id = self._next_id("auth")
+        future = self._expect(req_id)
+        await self._send(ws, {self.REQ_ID_KEY: req_id, "op": "auth",
+                              "args": [key, expires, ws_auth_signature(secret, expires)]})
+        reply = await self._wait_reply(future, req_id, "auth")
+        if not reply.success:
+            raise AuthRejected(f"auth failed: {reply.message or reply.ret_code}")
+
+    # -- heartbeat ---------------------------------------------------------------------------------
+
+    async def _keepalive(self, ws: ClientConnection) -> None:
+        """Ping every ping_interval and raise SessionEnded when no frame arrived for silence_timeout."""
+        tick = max(0.01, min(self.ping_interval, self.silence_timeout) / 4)
+        now = time.monotonic()
+        next_ping, last_change, last_count = now + self.ping_interval, now, self.stats.frames
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            if self.stats.frames != last_count:
+                last_change, last_count = now, self.stats.frames
+            elif now - last_change >= self.silence_timeout:
+                raise SessionEnded(f"silent for {self.silence_timeout:g}s")
+            if now >= next_ping:
+                next_ping = now + self.ping_interval
+                await self._ping(ws)
+                self._refresh_offset()
+
+    async def _ping(self, ws: ClientConnection) -> None:
+        """Send a JSON ping tagged with a req_id so its pong yields the RTT."""
+        req_id = self._next_id("ping")
+        if len(self._pings) >= _MAX_PINGS_IN_FLIGHT:
+            self._pings.pop(next(iter(self._pings)))
+        self._pings[req_id] = time.monotonic_ns()
+        await self._send(ws, {self.REQ_ID_KEY: req_id, "op": "ping"})
+
+    def _refresh_offset(self) -> None:
+        """Cache now_ms() - wall time so per-frame latency needs no call to now_ms."""
+        self._offset_ms = self.now_ms() - wall_ms()
