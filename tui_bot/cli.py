@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 import sys
 import urllib.error
@@ -13,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from tui_bot.config import ConfigError, Settings, load_settings
+from tui_bot.logs import configure_logging
 
 FAULTS = ("drop", "stall", "duplicate", "reorder", "rest-error", "clock-skew", "reject-order", "clear")
 
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="seed of the price process and ids")
     sim.add_argument("--symbols", help="comma-separated symbols, e.g. BTCUSDT,ETHUSDT")
     sim.add_argument("--balance", type=_decimal, help="starting USDT balance")
+    commands.add_parser("listen", help="record every execution and keep the account in sync, headless, until interrupted")
     fault = commands.add_parser("fault", help="arm a fault on a running embedded exchange")
     fault.add_argument("name", choices=FAULTS)
     fault.add_argument("params", nargs="*", metavar="KEY=VALUE",
@@ -50,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(None, logging.WARNING)
     try:
         settings = load_settings(args.config)
     except ConfigError as err:
@@ -59,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_sim(args, settings)
     if args.command == "fault":
         return send_fault(args.admin, args.name, args.params)
+    if args.command == "listen":
+        from tui_bot.listen import run_listen
+
+        return run_listen(settings, args.db)
     build_parser().print_help()
     print("\nThe console arrives with the client core; for now run `tui-bot sim`.")
     return 0

@@ -74,7 +74,9 @@ def test_ticker_deltas_merge_and_remark_the_position() -> None:
 def test_reseed_closes_orders_rest_no_longer_lists_and_counts_divergences() -> None:
     state = AccountState()
     state.apply(_ev(_order(OrderStatus.NEW, 10), OrderUpdated))
-    assert state.replace_open_orders([]) == 1
+    assert state.replace_open_orders([], as_of_ms=5) == 0
+    assert "o1" in state.open_orders
+    assert state.replace_open_orders([], as_of_ms=11) == 1
     assert state.open_orders == {} and "o1" in state.closed_orders
-    assert state.replace_positions([Position("ETHUSDT", Side.BUY, D("1"), D("3000"), seq=3)]) == 1
+    assert state.replace_positions([Position("ETHUSDT", Side.BUY, D("1"), D("3000"), seq=3)], as_of_ms=100) == 1
     assert state.symbols_in_use() == {"ETHUSDT"}

@@ -114,12 +114,16 @@ class AccountState:
             self.open_orders[order.order_id] = order
         return True
 
-    def replace_open_orders(self, orders: list[Order]) -> int:
-        """Reseed open orders from REST; orders we hold open that REST no longer lists are closed. Returns divergences."""
+    def replace_open_orders(self, orders: list[Order], as_of_ms: int) -> int:
+        """Reseed open orders from a REST list fetched at as_of_ms (server time); returns divergences.
+
+        An order we hold open that REST does not list is closed only if we last heard of it before the
+        fetch began: a newer stream update wins over an older snapshot.
+        """
         listed = {o.order_id: o for o in orders}
         divergences = 0
-        for order_id in list(self.open_orders):
-            if order_id not in listed:
+        for order_id, held in list(self.open_orders.items()):
+            if order_id not in listed and held.updated_time < as_of_ms:
                 self.closed_orders[order_id] = self.open_orders.pop(order_id)
                 divergences += 1
         for order in orders:
@@ -146,16 +150,21 @@ class AccountState:
             self.positions[pos.symbol] = pos
         return [event]
 
-    def replace_positions(self, positions: list[Position]) -> int:
-        """Reseed positions from REST (non-flat ones); returns how many differed from what we held."""
+    def replace_positions(self, positions: list[Position], as_of_ms: int) -> int:
+        """Reseed positions from a REST list (non-flat ones) fetched at as_of_ms; returns divergences.
+
+        As with orders, a position updated by the stream after the fetch began is kept as it is.
+        """
         listed = {p.symbol: p for p in positions if p.size}
         divergences = 0
-        for symbol in list(self.positions):
-            if symbol not in listed:
+        for symbol, held in list(self.positions.items()):
+            if symbol not in listed and held.updated_time < as_of_ms:
                 del self.positions[symbol]
                 divergences += 1
         for symbol, pos in listed.items():
             known = self.positions.get(symbol)
+            if known is not None and (known.seq > pos.seq or known.updated_time >= as_of_ms):
+                continue
             if known is None or (known.size, known.side, known.entry_price) != (pos.size, pos.side, pos.entry_price):
                 divergences += 1
             ticker = self.tickers.get(symbol)

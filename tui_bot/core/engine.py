@@ -1,0 +1,280 @@
+"""The one consumer of exchange events: applies them to state, persists, publishes, keeps streams honest."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tui_bot.core.bus import Bus
+from tui_bot.core.health import Health
+from tui_bot.core.state import AccountState
+from tui_bot.domain.events import (
+    ConnectionState,
+    ConnectionStateChanged,
+    Event,
+    ExecutionReceived,
+    OrderUpdated,
+    PositionUpdated,
+    ResyncCompleted,
+    Source,
+    StreamMode,
+    StreamModeChanged,
+    WalletUpdated,
+)
+from tui_bot.domain.models import Execution, Order, Position, Wallet
+from tui_bot.exchange.client import ExchangeClient
+from tui_bot.exchange.errors import ExchangeError
+from tui_bot.store.ops import RecordExecution, SnapshotPosition, UpsertOrder
+from tui_bot.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+_PRIVATE = (OrderUpdated, ExecutionReceived, PositionUpdated, WalletUpdated)
+_EXEC_LOOKBACK_MS = 5_000
+_FIRST_LOOKBACK_MS = 7 * 86_400_000 - 60_000
+
+
+@dataclass
+class EngineOptions:
+    """Timings of the engine's supervision."""
+
+    watchlist: list[str] = field(default_factory=list)
+    fallback_after_s: float = 10.0
+    poll_interval_s: float = 2.0
+    reconcile_interval_s: float = 60.0
+    order_event_timeout_s: float = 3.0
+    supervise_every_s: float = 0.25
+
+
+@dataclass
+class Reseed:
+    """A REST snapshot of the account, applied by the consumer like any other input."""
+
+    reason: str
+    positions: list[Position]
+    orders: list[Order]
+    wallet: Wallet
+    executions: list[Execution]
+    as_of_ms: int = 0
+    applied: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Engine:
+    """Single writer of AccountState and of the store; everything else reads or subscribes."""
+
+    def __init__(self, client: ExchangeClient, options: EngineOptions, *, writer: StoreWriter | None = None,
+                 bus: Bus | None = None) -> None:
+        self.client = client
+        self.options = options
+        self.writer = writer
+        self.bus = bus or Bus()
+        self.state = AccountState()
+        self.health = Health()
+        self.mode = StreamMode.STREAM
+        self.resyncs = 0
+        self.divergences = 0
+        self.listeners: list[Callable[[Event], None]] = []
+        self._queue: asyncio.Queue[Event | Reseed] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._ticker_symbols: set[str] = set()
+        self._ticker_task: asyncio.Task[None] | None = None
+        self._resync_lock = asyncio.Lock()
+        self._private_down_since: float | None = None
+        self._awaiting_private: dict[str, float] = {}
+        self._last_poll = 0.0
+        self._last_reconcile = time.monotonic()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load instruments, open the streams, seed from REST, then supervise."""
+        self.state.instruments = {i.symbol: i for i in await self.client.fetch_instruments()}
+        self._tasks.append(asyncio.create_task(self._consume(), name="engine-consume"))
+        await self.client.start(self.feed)
+        await self.resync("start")
+        await self._sync_tickers()
+        self._tasks.append(asyncio.create_task(self._supervise(), name="engine-supervise"))
+
+    async def stop(self) -> None:
+        """Stop supervising, close the streams, apply what is queued, flush the store."""
+        for task in self._tasks[1:]:
+            task.cancel()
+        await self.client.stop()
+        await self.drain()
+        self._tasks[0].cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self.writer is not None:
+            await self.writer.flush()
+
+    async def drain(self) -> None:
+        """Wait until every input queued so far has been applied."""
+        marker = Reseed("drain", [], [], None, [])  # type: ignore[arg-type]
+        self._queue.put_nowait(marker)
+        await marker.applied.wait()
+
+    def feed(self, events: list[Event]) -> None:
+        """Entry point for stream callbacks (same loop): queue events for the consumer."""
+        for event in events:
+            self._queue.put_nowait(event)
+
+    def expect_private_event(self, order_link_id: str) -> None:
+        """An order was acknowledged: its private events should follow promptly, or the stream is stalled."""
+        self._awaiting_private[order_link_id] = time.monotonic()
+
+    # -- consumer --------------------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        while True:
+            item = await self._queue.get()
+            try:
+                if isinstance(item, Reseed):
+                    self._apply_reseed(item)
+                else:
+                    self._apply(item)
+            except Exception:
+                log.exception("failed to apply %r", item)
+
+    def _apply(self, event: Event) -> None:
+        changes = self.state.apply(event)
+        if not changes:
+            return
+        self.health.record_applied(event)
+        if isinstance(event, _PRIVATE) and getattr(event, "source", Source.STREAM) is Source.STREAM:
+            self._private_heard(event)
+        self._persist(event)
+        if isinstance(event, ConnectionStateChanged):
+            self._connection_changed(event)
+        self.bus.publish(changes)
+        for listener in self.listeners:
+            listener(event)
+        if isinstance(event, (PositionUpdated, OrderUpdated)) and self.state.symbols_in_use() | set(self.options.watchlist) != self._ticker_symbols:
+            self._schedule_ticker_sync()
+
+    def _persist(self, event: Event) -> None:
+        if self.writer is None:
+            return
+        if isinstance(event, ExecutionReceived):
+            self.writer.enqueue(RecordExecution(event.execution))
+        elif isinstance(event, OrderUpdated):
+            self.writer.enqueue(UpsertOrder(event.order))
+        elif isinstance(event, PositionUpdated):
+            self.writer.enqueue(SnapshotPosition(event.position, "update", event.exchange_ts or int(time.time() * 1000)))
+
+    def _apply_reseed(self, reseed: Reseed) -> None:
+        if reseed.reason == "drain":
+            reseed.applied.set()
+            return
+        now_ns = time.time_ns()
+        divergences = 0
+        for execution in sorted(reseed.executions, key=lambda e: (e.exec_time, e.seq)):
+            if execution.exec_id not in self.state.exec_ids:
+                divergences += reseed.reason != "start"
+                self._apply(ExecutionReceived(execution=execution, source=Source.REST, exchange_ts=execution.exec_time, received_ns=now_ns))
+        divergences += self.state.replace_positions(reseed.positions, reseed.as_of_ms)
+        divergences += self.state.replace_open_orders(reseed.orders, reseed.as_of_ms)
+        self.state.wallet = reseed.wallet
+        if reseed.reason == "start":
+            divergences = 0
+        self.divergences += divergences
+        self.resyncs += 1
+        for pos in reseed.positions:
+            self._persist(PositionUpdated(position=pos, source=Source.REST, exchange_ts=pos.updated_time, received_ns=now_ns))
+        for order in reseed.orders:
+            self._persist(OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns))
+        done = ResyncCompleted(reason=reseed.reason, divergences=divergences, exchange_ts=0, received_ns=now_ns)
+        self.bus.publish([WalletUpdated(wallet=reseed.wallet, source=Source.REST, exchange_ts=0, received_ns=now_ns), done])
+        for listener in self.listeners:
+            listener(done)
+        self._schedule_ticker_sync()
+        reseed.applied.set()
+
+    # -- resync, fallback and reconciliation ------------------------------------------------
+
+    async def resync(self, reason: str) -> None:
+        """Reload positions, open orders, wallet and executions since the last seen one, then reconcile."""
+        async with self._resync_lock:
+            as_of = self.client.now_ms()
+            since = self.state.last_exec_time - _EXEC_LOOKBACK_MS if self.state.last_exec_time else as_of - _FIRST_LOOKBACK_MS
+            positions, orders, wallet, executions = await asyncio.gather(
+                self.client.fetch_positions(), self.client.fetch_open_orders(), self.client.fetch_wallet(),
+                self.client.fetch_executions(since))
+            reseed = Reseed(reason, positions, orders, wallet, executions, as_of)
+            self._queue.put_nowait(reseed)
+            await reseed.applied.wait()
+
+    def _connection_changed(self, event: ConnectionStateChanged) -> None:
+        if event.connection != "private":
+            return
+        if event.state is ConnectionState.LIVE:
+            self._private_down_since = None
+            asyncio.get_running_loop().create_task(self._safe_resync("private stream (re)connected"))
+        elif self._private_down_since is None:
+            self._private_down_since = time.monotonic()
+
+    def _private_heard(self, event: Event) -> None:
+        link = getattr(getattr(event, "order", None) or getattr(event, "execution", None), "order_link_id", "")
+        self._awaiting_private.pop(link, None)
+        if self.mode is StreamMode.POLL and self.client.private_live and not self._stalled():
+            self._set_mode(StreamMode.STREAM, "private stream delivering again")
+
+    def _stalled(self) -> bool:
+        """True while an acknowledged order's private events are overdue (given up after a while)."""
+        now = time.monotonic()
+        give_up = max(30.0, 10 * self.options.order_event_timeout_s)
+        for link, sent in list(self._awaiting_private.items()):
+            if now - sent > give_up:
+                del self._awaiting_private[link]
+        return any(now - sent > self.options.order_event_timeout_s for sent in self._awaiting_private.values())
+
+    def _set_mode(self, mode: StreamMode, reason: str) -> None:
+        if mode is self.mode:
+            return
+        self.mode = mode
+        log.warning("account feed now %s: %s", mode.value, reason)
+        self.bus.publish([StreamModeChanged(mode=mode, reason=reason, exchange_ts=0, received_ns=time.time_ns())])
+
+    async def _safe_resync(self, reason: str) -> None:
+        try:
+            await self.resync(reason)
+        except ExchangeError as err:
+            log.warning("resync (%s) failed: %s", reason, err)
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.supervise_every_s)
+            now = time.monotonic()
+            down = self._private_down_since is not None and now - self._private_down_since > self.options.fallback_after_s
+            if down or self._stalled():
+                self._set_mode(StreamMode.POLL, "private stream down" if down else "private stream stalled")
+            elif self.mode is StreamMode.POLL and self.client.private_live:
+                await self._safe_resync("leaving poll mode")
+                self._set_mode(StreamMode.STREAM, "private stream back")
+            if self.mode is StreamMode.POLL and now - self._last_poll > self.options.poll_interval_s:
+                self._last_poll = now
+                await self._safe_resync("poll")
+            if now - self._last_reconcile > self.options.reconcile_interval_s:
+                self._last_reconcile = now
+                await self._safe_resync("periodic")
+
+    # -- hybrid ticker subscriptions ----------------------------------------------------------
+
+    def _schedule_ticker_sync(self) -> None:
+        if self._ticker_task is None or self._ticker_task.done():
+            self._ticker_task = asyncio.get_running_loop().create_task(self._sync_tickers())
+
+    async def _sync_tickers(self) -> None:
+        """Stream tickers for the watchlist and every symbol with a position or open order, and no others."""
+        desired = (self.state.symbols_in_use() | set(self.options.watchlist)) & set(self.state.instruments)
+        if desired != self._ticker_symbols:
+            self._ticker_symbols = desired
+            await self.client.set_ticker_symbols(desired)
+
+    @property
+    def ticker_symbols(self) -> set[str]:
+        return set(self._ticker_symbols)

@@ -1,0 +1,93 @@
+"""Latency and throughput the core measures itself: receive→applied, exchange→local, order round trips."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from tui_bot.domain.events import (
+    Event,
+    ExecutionReceived,
+    KlineUpdated,
+    OrderUpdated,
+    TickerUpdated,
+)
+from tui_bot.domain.metrics import ConnectionStats, RateMeter, RollingWindow
+
+
+@dataclass
+class OrderTimer:
+    """Timestamps of one order's journey (ns); filled in as acks and events arrive."""
+
+    sent_ns: int
+    via: str
+    acked_ns: int = 0
+    first_event_ns: int = 0
+    filled_ns: int = 0
+
+
+@dataclass
+class Health:
+    """Rolling windows the console and `listen` summarise; the engine and order service feed them."""
+
+    applied_us: RollingWindow = field(default_factory=RollingWindow)
+    public_latency_ms: RollingWindow = field(default_factory=RollingWindow)
+    private_latency_ms: RollingWindow = field(default_factory=RollingWindow)
+    applied_rate: RateMeter = field(default_factory=RateMeter)
+    order_ack_ms: dict[str, RollingWindow] = field(default_factory=lambda: {"ws": RollingWindow(256), "rest": RollingWindow(256)})
+    order_first_event_ms: RollingWindow = field(default_factory=lambda: RollingWindow(256))
+    order_fill_ms: RollingWindow = field(default_factory=lambda: RollingWindow(256))
+    clock_offset_ms: int = 0
+    timers: dict[str, OrderTimer] = field(default_factory=dict)
+
+    def record_applied(self, event: Event) -> None:
+        """Receive→applied for every event; exchange→local (offset-corrected) for stream data."""
+        now = time.time_ns()
+        self.applied_us.add((now - event.received_ns) / 1000)
+        self.applied_rate.tick(now)
+        if event.exchange_ts <= 0:
+            return
+        latency = event.received_ns / 1e6 + self.clock_offset_ms - event.exchange_ts
+        if isinstance(event, (TickerUpdated, KlineUpdated)):
+            self.public_latency_ms.add(latency)
+        elif isinstance(event, (OrderUpdated, ExecutionReceived)) and getattr(event, "source", "stream") == "stream":
+            self.private_latency_ms.add(latency)
+        self._order_progress(event, now)
+
+    def order_sent(self, link_id: str, via: str) -> None:
+        self.timers[link_id] = OrderTimer(time.time_ns(), via)
+        if len(self.timers) > 1000:
+            self.timers.pop(next(iter(self.timers)))
+
+    def order_acked(self, link_id: str) -> None:
+        timer = self.timers.get(link_id)
+        if timer is not None and not timer.acked_ns:
+            timer.acked_ns = time.time_ns()
+            self.order_ack_ms[timer.via].add((timer.acked_ns - timer.sent_ns) / 1e6)
+
+    def _order_progress(self, event: Event, now: int) -> None:
+        item = getattr(event, "order", None) or getattr(event, "execution", None)
+        timer = self.timers.get(getattr(item, "order_link_id", "") or "")
+        if timer is None:
+            return
+        if not timer.first_event_ns:
+            timer.first_event_ns = now
+            self.order_first_event_ms.add((now - timer.sent_ns) / 1e6)
+        if isinstance(event, ExecutionReceived) and not timer.filled_ns:
+            timer.filled_ns = now
+            self.order_fill_ms.add((now - timer.sent_ns) / 1e6)
+
+
+def summary_line(stats: dict[str, ConnectionStats], health: Health, mode: str) -> str:
+    """One line for `listen`: each connection's state and rate, then applied latency and order RTTs."""
+    now = time.time_ns()
+    parts = [f"mode={mode}"]
+    for name, s in sorted(stats.items()):
+        age = s.last_frame_age_ms(now)
+        parts.append(f"{name}={s.state.value}(rc={s.reconnects} {s.rate.rate(now):.0f}/s age={'-' if age is None else f'{age:.0f}ms'})")
+    applied = health.applied_us.summary()
+    parts.append(f"applied p50={applied.p50:.0f}us p99={applied.p99:.0f}us")
+    ack = health.order_ack_ms["ws"].summary(), health.order_ack_ms["rest"].summary()
+    if ack[0].count or ack[1].count:
+        parts.append(f"ack ws p50={ack[0].p50:.1f}ms rest p50={ack[1].p50:.1f}ms")
+    return " ".join(parts)

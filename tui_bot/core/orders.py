@@ -1,0 +1,171 @@
+"""Order service: every order gets our orderLinkId; an unanswered send is resolved by that id, never re-sent under another."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+
+from tui_bot.core.engine import Engine
+from tui_bot.domain.enums import OrderType, Side, TimeInForce
+from tui_bot.domain.models import Instrument
+from tui_bot.domain.numbers import is_multiple
+from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
+from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
+from tui_bot.exchange.client import ExchangeClient
+from tui_bot.exchange.errors import (
+    AlreadyDoneError,
+    DuplicateError,
+    RejectedError,
+    RetryableError,
+    SendTimeoutError,
+)
+
+log = logging.getLogger(__name__)
+_RESOLVE_ATTEMPTS = 5
+_RESOLVE_PAUSE_S = 0.3
+
+
+class OrderInvalid(ValueError):
+    """An order that breaks the instrument's filters or side rules; nothing was sent."""
+
+
+def check_order(inst: Instrument, request: OrderRequest, reference_price: Decimal) -> None:
+    """Validate qty/price/TP/SL against tick, step, min qty, min notional and side rules."""
+    if request.qty <= 0 or not is_multiple(request.qty, inst.qty_step):
+        raise OrderInvalid(f"quantity must be a positive multiple of {inst.qty_step}")
+    if request.qty < inst.min_qty and not request.reduce_only:
+        raise OrderInvalid(f"quantity below the minimum {inst.min_qty}")
+    limit = inst.max_market_qty if request.order_type is OrderType.MARKET else inst.max_qty
+    if request.qty > limit:
+        raise OrderInvalid(f"quantity above the maximum {limit}")
+    price = request.price if request.order_type is OrderType.LIMIT else reference_price
+    if request.order_type is OrderType.LIMIT and (price is None or price <= 0 or not inst.price_ok(price)):
+        raise OrderInvalid(f"limit price must be a multiple of {inst.tick_size} within the allowed range")
+    assert price is not None
+    if not request.reduce_only and request.qty * price < inst.min_notional:
+        raise OrderInvalid(f"order value {request.qty * price:.2f} below the minimum {inst.min_notional} USDT")
+    sign = request.side.sign
+    for value, name in ((request.take_profit, "take profit"), (request.stop_loss, "stop loss")):
+        if value is not None and value > 0 and not inst.price_ok(value):
+            raise OrderInvalid(f"{name} must be a multiple of {inst.tick_size}")
+    if request.take_profit and (request.take_profit - price) * sign <= 0:
+        raise OrderInvalid(f"take profit must be {'above' if sign > 0 else 'below'} the entry {price}")
+    if request.stop_loss and (price - request.stop_loss) * sign <= 0:
+        raise OrderInvalid(f"stop loss must be {'below' if sign > 0 else 'above'} the entry {price}")
+
+
+class OrderService:
+    """Sends the core's order intents over the trade WebSocket or REST, exactly once each."""
+
+    def __init__(self, engine: Engine, client: ExchangeClient, ids: OrderIdFactory, *, via: str = "ws") -> None:
+        self.engine = engine
+        self.client = client
+        self.ids = ids
+        self.via = via
+        self.resolved_by_query = 0
+
+    def _use_ws(self) -> bool:
+        return self.via == "ws" and self.client.trade_ready
+
+    async def place(self, symbol: str, side: Side, qty: Decimal, *, order_type: OrderType = OrderType.MARKET,
+                    price: Decimal | None = None, take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
+                    reason: OrderReason = OrderReason.MANUAL_ENTRY, reduce_only: bool = False,
+                    close_on_trigger: bool = False, time_in_force: TimeInForce | None = None) -> OrderAck:
+        """Validate and send a new order; returns the ack (fills arrive as events)."""
+        inst = self.engine.state.instruments.get(symbol)
+        if inst is None:
+            raise OrderInvalid(f"unknown symbol {symbol}")
+        request = OrderRequest(symbol, side, order_type, qty, self.ids.new(reason), price=price, take_profit=take_profit,
+                               stop_loss=stop_loss, reduce_only=reduce_only, close_on_trigger=close_on_trigger,
+                               time_in_force=time_in_force)
+        ticker = self.engine.state.tickers.get(symbol)
+        reference = ticker.last_price if ticker is not None and ticker.last_price else price or Decimal(0)
+        if reference:
+            check_order(inst, request, reference)
+        return await self.send(request)
+
+    async def send(self, request: OrderRequest) -> OrderAck:
+        """Send once; on timeout, network failure, 10016 or a duplicate id, find the order by its orderLinkId."""
+        via_ws = self._use_ws()
+        self.engine.health.order_sent(request.order_link_id, "ws" if via_ws else "rest")
+        try:
+            ack = await self.client.place_order(request, via_ws=via_ws)
+        except (SendTimeoutError, ConnectionError, DuplicateError) as err:
+            ack = await self._resolve(request, err)
+        except RetryableError as err:
+            if err.code in (10002, 10006):
+                raise
+            ack = await self._resolve(request, err)
+        self.engine.health.order_acked(request.order_link_id)
+        self.engine.expect_private_event(request.order_link_id)
+        return ack
+
+    async def _resolve(self, request: OrderRequest, cause: Exception) -> OrderAck:
+        """The send's fate is unknown: look the order up by orderLinkId; re-send with the same id only if absent."""
+        log.warning("order %s unanswered (%s); resolving by orderLinkId", request.order_link_id, cause)
+        for attempt in range(_RESOLVE_ATTEMPTS):
+            order = await self.client.fetch_order(request.symbol, request.order_link_id)
+            if order is not None:
+                self.resolved_by_query += 1
+                return OrderAck(order.order_id, order.order_link_id)
+            if attempt < _RESOLVE_ATTEMPTS - 1:
+                await asyncio.sleep(_RESOLVE_PAUSE_S)
+        try:
+            return await self.client.place_order(request, via_ws=False)
+        except DuplicateError:
+            order = await self.client.fetch_order(request.symbol, request.order_link_id)
+            if order is None:
+                raise
+            return OrderAck(order.order_id, order.order_link_id)
+
+    async def amend(self, request: AmendRequest) -> OrderAck:
+        return await self.client.amend_order(request, via_ws=self._use_ws())
+
+    async def cancel(self, symbol: str, order_id: str) -> OrderAck | None:
+        """Cancel one order; an order already gone counts as cancelled (None)."""
+        try:
+            return await self.client.cancel_order(symbol, order_id, via_ws=self._use_ws())
+        except AlreadyDoneError:
+            return None
+
+    async def cancel_all(self, symbol: str | None = None) -> list[OrderAck]:
+        return await self.client.cancel_all(symbol)
+
+    async def close_position(self, symbol: str, reason: OrderReason = OrderReason.MANUAL_EXIT) -> OrderAck | None:
+        """Close the whole position with a reduce-only market order; None when it is already flat."""
+        pos = self.engine.state.positions.get(symbol)
+        if pos is None or pos.side is None or pos.size == 0:
+            return None
+        request = OrderRequest(symbol, pos.side.opposite, OrderType.MARKET, pos.size, self.ids.new(reason),
+                               reduce_only=True, close_on_trigger=True)
+        try:
+            return await self.send(request)
+        except RejectedError as err:
+            if err.code == 110017:
+                return None
+            raise
+        except AlreadyDoneError:
+            return None
+
+    async def close_all(self, reason: OrderReason = OrderReason.PANIC) -> list[OrderAck]:
+        """Panic: cancel every order, then close every position (concurrently)."""
+        await self.cancel_all()
+        results = await asyncio.gather(*(self.close_position(s, reason) for s in list(self.engine.state.positions)),
+                                       return_exceptions=True)
+        errors = [r for r in results if isinstance(r, Exception)]
+        if errors:
+            raise errors[0]
+        return [r for r in results if isinstance(r, OrderAck)]
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
+        try:
+            await self.client.set_leverage(symbol, str(leverage))
+        except AlreadyDoneError:
+            return
+
+    async def set_trading_stop(self, request: TradingStopRequest) -> None:
+        try:
+            await self.client.set_trading_stop(request)
+        except AlreadyDoneError:
+            return

@@ -1,0 +1,243 @@
+"""Bybit v5 behind the venue-neutral ExchangeClient: REST via pybit, streams via websockets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+from typing import Any
+
+from tui_bot.domain.enums import OrderType
+from tui_bot.domain.events import Event
+from tui_bot.domain.metrics import ConnectionStats
+from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, Wallet
+from tui_bot.domain.numbers import plain
+from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
+from tui_bot.exchange.bybit import parse
+from tui_bot.exchange.bybit.rest import BybitRest
+from tui_bot.exchange.bybit.urls import VenueUrls
+from tui_bot.exchange.bybit.ws import StreamConnection, TradeConnection
+from tui_bot.exchange.client import EventSink
+from tui_bot.exchange.errors import classify
+
+log = logging.getLogger(__name__)
+CATEGORY = "linear"
+PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else plain(value)
+
+
+def order_params(req: OrderRequest) -> dict[str, Any]:
+    """order/create body for a request (strings for numbers, as Bybit requires)."""
+    params: dict[str, Any] = {"category": CATEGORY, "symbol": req.symbol, "side": req.side.value,
+                              "orderType": req.order_type.value, "qty": plain(req.qty), "orderLinkId": req.order_link_id}
+    if req.order_type is OrderType.LIMIT:
+        params["price"] = _num(req.price)
+    if req.time_in_force is not None:
+        params["timeInForce"] = req.time_in_force.value
+    if req.take_profit:
+        params.update(takeProfit=_num(req.take_profit), tpTriggerBy=req.tp_trigger_by.value)
+    if req.stop_loss:
+        params.update(stopLoss=_num(req.stop_loss), slTriggerBy=req.sl_trigger_by.value)
+    if req.reduce_only:
+        params["reduceOnly"] = True
+    if req.close_on_trigger:
+        params["closeOnTrigger"] = True
+    if req.trigger_price:
+        params.update(triggerPrice=_num(req.trigger_price), triggerDirection=req.trigger_direction)
+    return params
+
+
+def amend_params(req: AmendRequest) -> dict[str, Any]:
+    params: dict[str, Any] = {"category": CATEGORY, "symbol": req.symbol}
+    if req.order_id:
+        params["orderId"] = req.order_id
+    else:
+        params["orderLinkId"] = req.order_link_id
+    for key, value in (("qty", req.qty), ("price", req.price), ("takeProfit", req.take_profit),
+                       ("stopLoss", req.stop_loss), ("triggerPrice", req.trigger_price)):
+        if value is not None:
+            params[key] = plain(value)
+    return params
+
+
+class BybitClient:
+    """One Bybit account: a REST session, a private stream, an optional trade stream, sharded public streams."""
+
+    def __init__(self, urls: VenueUrls, api_key: str, api_secret: str, *, recv_window: int = 5000,
+                 ping_interval: float = 20.0, silence_timeout: float = 30.0, backoff_max: float = 30.0,
+                 topics_per_connection: int = 50, request_timeout: float = 5.0) -> None:
+        self.urls = urls
+        self.label = urls.label
+        self.live_money = urls.live_money
+        self.rest = BybitRest(urls.rest, api_key, api_secret, recv_window=recv_window)
+        self._credentials = (api_key, api_secret)
+        self._stream_options = {"ping_interval": ping_interval, "silence_timeout": silence_timeout, "backoff_max": backoff_max}
+        self._per_shard = topics_per_connection
+        self._recv_window = recv_window
+        self._request_timeout = request_timeout
+        self._sink: EventSink | None = None
+        self.private: StreamConnection | None = None
+        self.trade: TradeConnection | None = None
+        self.public: list[StreamConnection] = []
+        self._shard_of: dict[str, StreamConnection] = {}
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        """Measure the clock offset, then open the private (and trade) streams."""
+        self._sink = sink
+        await self.rest.sync_clock()
+        self.private = StreamConnection("private", self.urls.private_ws, decode=parse.decode_private, on_events=sink,
+                                        credentials=self._credentials, now_ms=self.rest.now_ms, **self._stream_options)
+        await self.private.subscribe(PRIVATE_TOPICS)
+        self.private.start()
+        if self.urls.trade_ws:
+            self.trade = TradeConnection("trade", self.urls.trade_ws, credentials=self._credentials,
+                                         decode_trade=parse.decode_trade, on_events=sink, recv_window=self._recv_window,
+                                         now_ms=self.rest.now_ms, request_timeout=self._request_timeout)
+            self.trade.start()
+
+    async def stop(self) -> None:
+        conns = [c for c in (self.private, self.trade, *self.public) if c is not None]
+        await asyncio.gather(*(c.stop() for c in conns), return_exceptions=True)
+
+    def now_ms(self) -> int:
+        return self.rest.now_ms()
+
+    def connection_stats(self) -> dict[str, ConnectionStats]:
+        conns = [c for c in (self.private, self.trade, *self.public) if c is not None]
+        return {c.stats.name: c.stats for c in conns}
+
+    @property
+    def private_live(self) -> bool:
+        from tui_bot.domain.events import ConnectionState
+
+        return self.private is not None and self.private.stats.state is ConnectionState.LIVE
+
+    @property
+    def trade_ready(self) -> bool:
+        return self.trade is not None and self.trade.is_ready
+
+    # -- public streams, sharded ----------------------------------------------------------
+
+    async def set_ticker_symbols(self, symbols: set[str]) -> None:
+        """Subscribe tickers.{s} for exactly these symbols, spreading topics over shards."""
+        wanted = {f"tickers.{s}" for s in symbols}
+        for topic in [t for t in self._shard_of if t.startswith("tickers.") and t not in wanted]:
+            await self._shard_of.pop(topic).unsubscribe([topic])
+        for topic in sorted(wanted - set(self._shard_of)):
+            shard = self._shard_with_room()
+            self._shard_of[topic] = shard
+            await shard.subscribe([topic])
+
+    def _shard_with_room(self) -> StreamConnection:
+        for shard in self.public:
+            if len(shard.topics) < self._per_shard:
+                return shard
+        assert self._sink is not None
+        shard = StreamConnection(f"public-{len(self.public) + 1}", self.urls.public_ws, decode=parse.decode_public,
+                                 on_events=self._sink, **self._stream_options)
+        self.public.append(shard)
+        shard.start()
+        return shard
+
+    @property
+    def ticker_topics(self) -> set[str]:
+        return {t for t in self._shard_of if t.startswith("tickers.")}
+
+    # -- REST queries ---------------------------------------------------------------------
+
+    async def _pages(self, method: str, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor = ""
+        for _ in range(100):
+            result = await self.rest.call(method, **params, **({"cursor": cursor} if cursor else {}))
+            items.extend(result.get("list") or [])
+            cursor = result.get("nextPageCursor") or ""
+            if not cursor:
+                break
+        return items
+
+    async def fetch_instruments(self) -> list[Instrument]:
+        return [parse.instrument_from_rest(i) for i in await self._pages("get_instruments_info", category=CATEGORY, limit=1000)]
+
+    async def fetch_positions(self) -> list[Position]:
+        rows = await self._pages("get_positions", category=CATEGORY, settleCoin="USDT", limit=200)
+        return [parse.position_from_rest(r) for r in rows]
+
+    async def fetch_open_orders(self) -> list[Order]:
+        rows = await self._pages("get_open_orders", category=CATEGORY, settleCoin="USDT", openOnly=0, limit=50)
+        return [parse.order_from_rest(r) for r in rows]
+
+    async def fetch_wallet(self) -> Wallet:
+        result = await self.rest.call("get_wallet_balance", accountType="UNIFIED")
+        return parse.wallet_from_rest(result["list"][0])
+
+    async def fetch_executions(self, since_ms: int) -> list[Execution]:
+        now = self.now_ms()
+        start = max(since_ms, now - 7 * 86_400_000 + 60_000)
+        rows = await self._pages("get_executions", category=CATEGORY, startTime=start, endTime=now + 60_000, limit=100)
+        return [parse.execution_from_rest(r) for r in rows]
+
+    async def fetch_order(self, symbol: str, order_link_id: str) -> Order | None:
+        result = await self.rest.call("get_open_orders", category=CATEGORY, symbol=symbol, orderLinkId=order_link_id)
+        rows = result.get("list") or []
+        return parse.order_from_rest(rows[0]) if rows else None
+
+    async def fetch_klines(self, symbol: str, interval: str, limit: int) -> list[Kline]:
+        result = await self.rest.call("get_kline", category=CATEGORY, symbol=symbol, interval=interval, limit=limit)
+        return [parse.kline_from_rest(symbol, interval, row) for row in reversed(result.get("list") or [])]
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    async def _trade_op(self, op: str, params: dict[str, Any], operation: str) -> dict[str, Any]:
+        assert self.trade is not None
+        reply = await self.trade.request(op, params)
+        if reply.ret_code != 0:
+            raise classify(reply.ret_code, reply.message, operation=operation, request=op)
+        return reply.data
+
+    async def place_order(self, request: OrderRequest, *, via_ws: bool) -> OrderAck:
+        params = order_params(request)
+        operation = "close" if request.reduce_only else "create"
+        if via_ws and self.trade is not None:
+            data = await self._trade_op("order.create", params, operation)
+        else:
+            data = await self.rest.call("place_order", operation=operation, **params)
+        return OrderAck(data.get("orderId", ""), data.get("orderLinkId", request.order_link_id))
+
+    async def amend_order(self, request: AmendRequest, *, via_ws: bool) -> OrderAck:
+        params = amend_params(request)
+        data = await (self._trade_op("order.amend", params, "amend") if via_ws and self.trade is not None
+                      else self.rest.call("amend_order", operation="amend", **params))
+        return OrderAck(data.get("orderId", ""), data.get("orderLinkId", ""))
+
+    async def cancel_order(self, symbol: str, order_id: str, *, via_ws: bool) -> OrderAck:
+        params = {"category": CATEGORY, "symbol": symbol, "orderId": order_id}
+        data = await (self._trade_op("order.cancel", params, "cancel") if via_ws and self.trade is not None
+                      else self.rest.call("cancel_order", operation="cancel", **params))
+        return OrderAck(data.get("orderId", order_id), data.get("orderLinkId", ""))
+
+    async def cancel_all(self, symbol: str | None) -> list[OrderAck]:
+        scope = {"symbol": symbol} if symbol else {"settleCoin": "USDT"}
+        result = await self.rest.call("cancel_all_orders", operation="cancel", category=CATEGORY, **scope)
+        return [OrderAck(i.get("orderId", ""), i.get("orderLinkId", "")) for i in result.get("list") or []]
+
+    async def set_leverage(self, symbol: str, leverage: str) -> None:
+        await self.rest.call("set_leverage", operation="leverage", category=CATEGORY, symbol=symbol,
+                             buyLeverage=leverage, sellLeverage=leverage)
+
+    async def set_trading_stop(self, request: TradingStopRequest) -> None:
+        params: dict[str, Any] = {"category": CATEGORY, "symbol": request.symbol, "tpslMode": "Full", "positionIdx": 0}
+        for key, value in (("takeProfit", request.take_profit), ("stopLoss", request.stop_loss),
+                           ("trailingStop", request.trailing_stop), ("activePrice", request.active_price)):
+            if value is not None:
+                params[key] = plain(value)
+        await self.rest.call("set_trading_stop", operation="trading-stop", **params)
+
+    def feed(self, events: list[Event]) -> None:
+        if self._sink is not None:
+            self._sink(events)

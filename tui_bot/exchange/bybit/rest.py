@@ -1,0 +1,126 @@
+"""REST calls through pybit's HTTP, run off the event loop, with retCodes mapped to error classes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pybit.exceptions import FailedRequestError, InvalidRequestError
+from pybit.unified_trading import HTTP
+
+from tui_bot.domain.metrics import RollingWindow
+from tui_bot.exchange.errors import ExchangeError, RetryableError, classify
+
+log = logging.getLogger(__name__)
+
+# POSTs may be retried only when the exchange rejected them before acting on them.
+_SAFE_POST_RETRY = frozenset({10002, 10006})
+_MAX_ATTEMPTS = 3
+
+
+class _OffsetHTTP(HTTP):
+    """pybit's HTTP, signing with a timestamp corrected by the measured server-clock offset."""
+
+    offset_ms: int = 0
+
+    def _prepare_headers(self, payload: Any, recv_window: int, content_type: str = "application/json") -> dict[str, str]:
+        timestamp = int(time.time() * 1000) + self.offset_ms
+        signature = self._auth(payload=payload, recv_window=recv_window, timestamp=timestamp)
+        return {
+            "Content-Type": content_type, "X-BAPI-API-KEY": self.api_key, "X-BAPI-SIGN": signature,
+            "X-BAPI-SIGN-TYPE": "2", "X-BAPI-TIMESTAMP": str(timestamp), "X-BAPI-RECV-WINDOW": str(recv_window),
+        }
+
+
+@dataclass
+class RestStats:
+    """REST health: errors by retCode, latest rate-limit remaining per path, call latency."""
+
+    calls: int = 0
+    errors_by_code: dict[int, int] = field(default_factory=dict)
+    limit_remaining: dict[str, int] = field(default_factory=dict)
+    latency_ms: RollingWindow = field(default_factory=lambda: RollingWindow(512))
+
+
+class BybitRest:
+    """Async facade over pybit's HTTP: `await rest.call("place_order", category="linear", ...)` → result dict."""
+
+    def __init__(self, base_url: str, api_key: str = "", api_secret: str = "", *, recv_window: int = 5000,
+                 timeout: float = 10.0, sleep: Callable[[float], Any] = asyncio.sleep) -> None:
+        self._http = _OffsetHTTP(api_key=api_key or None, api_secret=api_secret or None, recv_window=recv_window,
+                                 timeout=timeout, max_retries=1, retry_codes={-1}, return_response_headers=True)
+        self._http.endpoint = base_url.rstrip("/")
+        self._sleep = sleep
+        self.stats = RestStats()
+
+    @property
+    def clock_offset_ms(self) -> int:
+        return self._http.offset_ms
+
+    def now_ms(self) -> int:
+        """Wall time corrected to the server's clock."""
+        return int(time.time() * 1000) + self._http.offset_ms
+
+    async def sync_clock(self) -> int:
+        """Measure the server-clock offset from /v5/market/time (midpoint of the round trip)."""
+        started = time.time()
+        result = await self.call("get_server_time")
+        ended = time.time()
+        server_ms = int(result["timeNano"]) // 1_000_000
+        self._http.offset_ms = server_ms - int((started + ended) / 2 * 1000)
+        return self._http.offset_ms
+
+    async def call(self, method: str, *, operation: str = "", **params: Any) -> dict[str, Any]:
+        """Call a pybit HTTP method by name; retries what is safe to retry, raises ExchangeError subclasses."""
+        is_post = method.startswith(("place_", "amend_", "cancel_", "set_"))
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                return await self._once(method, operation, params)
+            except RetryableError as err:
+                if attempt == _MAX_ATTEMPTS or (is_post and err.code not in _SAFE_POST_RETRY):
+                    raise
+                await self._before_retry(err, attempt)
+        raise AssertionError("unreachable")
+
+    async def _before_retry(self, err: RetryableError, attempt: int) -> None:
+        if err.code == 10002:
+            await self.sync_clock()
+        elif err.code == 10006:
+            reset = getattr(err, "reset_ms", 0) or self.now_ms() + 1000
+            await self._sleep(min(max((reset - self.now_ms()) / 1000, 0.05), 5.0))
+        else:
+            await self._sleep(0.2 * 2 ** (attempt - 1))
+
+    async def _once(self, method: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        fn = getattr(self._http, method)
+        started = time.perf_counter()
+        self.stats.calls += 1
+        try:
+            body, _elapsed, headers = await asyncio.to_thread(fn, **params)
+        except InvalidRequestError as exc:
+            raise self._error(exc.status_code, exc.message, method, operation, exc.resp_headers) from None
+        except FailedRequestError as exc:
+            raise RetryableError(exc.status_code or -1, f"HTTP failure: {exc.message}", request=method) from None
+        except (OSError, ValueError) as exc:
+            raise RetryableError(-1, f"network error: {exc}", request=method) from None
+        finally:
+            self.stats.latency_ms.add((time.perf_counter() - started) * 1000)
+        self._note_limits(method, headers)
+        return body.get("result") or {}
+
+    def _note_limits(self, method: str, headers: Any) -> None:
+        status = headers.get("X-Bapi-Limit-Status") if headers is not None else None
+        if status is not None and str(status).isdigit():
+            self.stats.limit_remaining[method] = int(status)
+
+    def _error(self, code: int, message: str, method: str, operation: str, headers: Any) -> ExchangeError:
+        self.stats.errors_by_code[code] = self.stats.errors_by_code.get(code, 0) + 1
+        self._note_limits(method, headers)
+        err = classify(code, message, operation=operation, request=method)
+        reset = headers.get("X-Bapi-Limit-Reset-Timestamp") if headers is not None else None
+        err.reset_ms = int(reset) if reset and str(reset).isdigit() else 0  # type: ignore[attr-defined]
+        return err

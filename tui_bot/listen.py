@@ -1,0 +1,48 @@
+"""`tui-bot listen`: headless, 24/7 — records every execution, keeps state reconciled, prints health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from tui_bot.config import Settings
+from tui_bot.core.health import summary_line
+from tui_bot.exchange.errors import ExchangeError
+from tui_bot.logs import configure_logging
+from tui_bot.runtime import SetupError, start_runtime
+
+
+def run_listen(settings: Settings, db_path: Path | None) -> int:
+    """Run until SIGINT/SIGTERM; logs go to the configured file, one health line per interval to stdout."""
+    configure_logging(settings.listen.log_file)
+    try:
+        asyncio.run(_listen(settings, db_path))
+    except (SetupError, ExchangeError, OSError) as err:
+        print(f"tui-bot listen: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _listen(settings: Settings, db_path: Path | None) -> None:
+    runtime = await start_runtime(settings, db_path)
+    engine = runtime.engine
+    target = db_path or settings.storage.db_path
+    print(f"listening: venue {runtime.client.label}, db {target}, log {settings.listen.log_file}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.listen.health_interval_s)
+            engine.health.clock_offset_ms = runtime.client.rest.clock_offset_ms
+            state = engine.state
+            counts = f"positions={len(state.positions)} orders={len(state.open_orders)} execs={len(state.exec_ids)}"
+            print(summary_line(runtime.client.connection_stats(), engine.health, engine.mode.value), counts, flush=True)
+    finally:
+        await runtime.close()
+        print("stopped; store flushed.", flush=True)

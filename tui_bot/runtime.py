@@ -1,0 +1,93 @@
+"""Wiring of the headless core for one venue: exchange client, store, engine and order service."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_bot.config import Credentials, Settings
+from tui_bot.core.engine import Engine, EngineOptions
+from tui_bot.core.orders import OrderService
+from tui_bot.domain.order_ids import OrderIdFactory
+from tui_bot.exchange.bybit.client import BybitClient
+from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
+from tui_bot.store.db import open_database
+from tui_bot.store.repos import exec_ids, last_execution_time
+from tui_bot.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+
+
+class SetupError(Exception):
+    """The runtime cannot start as configured; the message says what to change."""
+
+
+@dataclass
+class Runtime:
+    """Everything a headless session or the console runs on."""
+
+    settings: Settings
+    client: BybitClient
+    engine: Engine
+    orders: OrderService
+    writer: StoreWriter
+    conn: object
+    sim: object | None = None
+
+    async def close(self) -> None:
+        """Stop streams, apply and persist what is queued, close the DB, stop an embedded exchange."""
+        await self.engine.stop()
+        await self.writer.stop()
+        await self.conn.close()  # type: ignore[attr-defined]
+        if self.sim is not None:
+            await self.sim.stop()  # type: ignore[attr-defined]
+
+
+async def _venue(settings: Settings) -> tuple[VenueUrls, str, str, object | None]:
+    """URLs and keys of the configured venue; `sim` starts the embedded exchange in this process."""
+    ex = settings.exchange
+    if ex.venue == "sim":
+        from tui_bot.sim.server import SimExchange
+
+        cfg = settings.sim
+        sim = SimExchange(host=cfg.host, port=cfg.port, seed=cfg.seed, symbols=cfg.symbols, balance=cfg.balance,
+                          step_seconds=cfg.step_ms / 1000, idle_timeout=cfg.idle_timeout_s,
+                          funding_period_s=cfg.funding_period_s or None)
+        urls = await sim.start()
+        return (venue_urls("sim", rest=urls.rest, public_ws=urls.public_ws, private_ws=urls.private_ws,
+                           trade_ws=urls.trade_ws), sim.api_key, sim.api_secret, sim)
+    creds = Credentials()
+    if not creds.present:
+        raise SetupError(f"venue {ex.venue!r} needs BYBIT_API_KEY and BYBIT_API_SECRET in the environment")
+    if ex.venue == "custom":
+        urls = venue_urls("custom", rest=ex.rest_url, public_ws=ex.public_ws_url, private_ws=ex.private_ws_url,
+                          trade_ws=ex.trade_ws_url)
+    else:
+        urls = venue_urls(ex.venue)
+    return urls, creds.api_key, creds.api_secret.get_secret_value(), None
+
+
+async def start_runtime(settings: Settings, db_path: Path | None = None) -> Runtime:
+    """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming."""
+    urls, key, secret, sim = await _venue(settings)
+    st = settings.streams
+    client = BybitClient(urls, key, secret, recv_window=settings.exchange.recv_window_ms,
+                         ping_interval=st.ping_interval_s, silence_timeout=st.silence_timeout_s,
+                         backoff_max=st.backoff_max_s, topics_per_connection=st.topics_per_connection)
+    conn = await open_database(db_path or settings.storage.db_path)
+    writer = StoreWriter(conn)
+    writer.start()
+    options = EngineOptions(watchlist=settings.bot.watchlist, fallback_after_s=st.fallback_after_s,
+                            poll_interval_s=st.poll_interval_s, reconcile_interval_s=st.reconcile_interval_s)
+    engine = Engine(client, options, writer=writer)
+    engine.state.exec_ids = await exec_ids(conn)
+    engine.state.last_exec_time = await last_execution_time(conn) or 0
+    orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id), via=settings.exchange.orders_via)
+    runtime = Runtime(settings, client, engine, orders, writer, conn, sim)
+    try:
+        await engine.start()
+    except Exception:
+        await runtime.close()
+        raise
+    return runtime
