@@ -16,7 +16,7 @@ from pathlib import Path
 from tui_bot.config import ConfigError, Settings, load_settings
 from tui_bot.logs import configure_logging
 
-FAULTS = ("drop", "stall", "duplicate", "reorder", "rest-error", "clock-skew", "reject-order", "clear")
+FAULTS = ("drop", "stall", "duplicate", "reorder", "rest-error", "clock-skew", "reject-order", "lose-reply", "clear")
 
 
 def _decimal(text: str) -> Decimal:

@@ -33,6 +33,7 @@ class Runtime:
     orders: OrderService
     writer: StoreWriter
     conn: object
+    db_path: Path
     sim: object | None = None
 
     async def close(self) -> None:
@@ -75,7 +76,8 @@ async def start_runtime(settings: Settings, db_path: Path | None = None) -> Runt
     client = BybitClient(urls, key, secret, recv_window=settings.exchange.recv_window_ms,
                          ping_interval=st.ping_interval_s, silence_timeout=st.silence_timeout_s,
                          backoff_max=st.backoff_max_s, topics_per_connection=st.topics_per_connection)
-    conn = await open_database(db_path or settings.storage.db_path)
+    db_path = db_path or settings.storage.db_path
+    conn = await open_database(db_path)
     writer = StoreWriter(conn)
     writer.start()
     options = EngineOptions(watchlist=settings.bot.watchlist, fallback_after_s=st.fallback_after_s,
@@ -84,7 +86,7 @@ async def start_runtime(settings: Settings, db_path: Path | None = None) -> Runt
     engine.state.exec_ids = await exec_ids(conn)
     engine.state.last_exec_time = await last_execution_time(conn) or 0
     orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id), via=settings.exchange.orders_via)
-    runtime = Runtime(settings, client, engine, orders, writer, conn, sim)
+    runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, sim)
     try:
         await engine.start()
     except Exception:

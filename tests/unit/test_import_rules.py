@@ -65,3 +65,24 @@ def test_headless_modules_do_not_load_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == ""
+
+
+def test_running_the_core_does_not_load_textual(tmp_path: Path) -> None:
+    code = (
+        "import asyncio, sys\n"
+        "from decimal import Decimal\n"
+        "from tui_bot.config import Settings\n"
+        "from tui_bot.domain.enums import Side\n"
+        "from tui_bot.runtime import start_runtime\n"
+        "async def main():\n"
+        f"    rt = await start_runtime(Settings(), {str(tmp_path / 'c.db')!r})\n"
+        "    await rt.orders.place('BTCUSDT', Side.BUY, Decimal('0.001'))\n"
+        "    await asyncio.sleep(0.3)\n"
+        "    assert 'BTCUSDT' in rt.engine.state.positions\n"
+        "    await rt.close()\n"
+        "asyncio.run(main())\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))) or 'clean')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "clean"

@@ -20,6 +20,7 @@ class Faults:
 
     rest_errors: deque[int] = field(default_factory=deque)
     order_rejects: deque[tuple[int, str]] = field(default_factory=deque)
+    lost_replies: int = 0
     duplicate_private: int = 0
     reorder_private: int = 0
     stalls: dict[str, float] = field(default_factory=dict)
@@ -30,6 +31,13 @@ class Faults:
 
     def next_order_reject(self) -> tuple[int, str] | None:
         return self.order_rejects.popleft() if self.order_rejects else None
+
+    def lose_reply(self) -> bool:
+        """True (once per armed count) when an accepted order's reply must be lost in transit."""
+        if self.lost_replies > 0:
+            self.lost_replies -= 1
+            return True
+        return False
 
     def stall(self, pattern: str, seconds: float) -> None:
         """Withhold topics matching pattern (fnmatch, e.g. 'tickers.*' or 'position') for seconds."""
@@ -49,6 +57,7 @@ class Faults:
     def clear(self) -> None:
         self.rest_errors.clear()
         self.order_rejects.clear()
+        self.lost_replies = 0
         self.duplicate_private = 0
         self.reorder_private = 0
         self.stalls.clear()

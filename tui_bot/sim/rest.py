@@ -86,7 +86,10 @@ class RestApi:
                 reject = self.faults.next_order_reject()
                 if reject is not None:
                     raise SimError(*reject)
-            return self._respond(PRIVATE_POST[path](self.engine, account, body), headers=headers)
+            result = PRIVATE_POST[path](self.engine, account, body)
+            if path == "/v5/order/create" and self.faults.lose_reply() and request.transport is not None:
+                request.transport.abort()
+            return self._respond(result, headers=headers)
         except SimError as err:
             return self._respond({}, err.code, err.msg, headers)
         except Exception:

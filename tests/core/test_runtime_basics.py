@@ -1,0 +1,56 @@
+"""Must-shows of the client core on the happy path: fills land in the DB, state equals REST, tickers follow positions."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+
+from tests.core.conftest import sim_of, wait_for
+from tui_bot.domain.enums import Side, StopOrderType
+from tui_bot.runtime import Runtime
+
+
+async def test_market_buy_with_tpsl_is_recorded_and_matches_rest(runtime: Runtime) -> None:
+    state = runtime.engine.state
+    ack = await runtime.orders.place("SOLUSDT", Side.BUY, Decimal("2.0"), take_profit=Decimal("250"), stop_loss=Decimal("120"))
+    await wait_for(lambda: "SOLUSDT" in state.positions and len(state.open_orders) == 2)
+    rest_pos = (await runtime.client.rest.call("get_positions", category="linear", symbol="SOLUSDT"))["list"][0]
+    pos = state.positions["SOLUSDT"]
+    assert (pos.side.value, pos.size, pos.entry_price) == (rest_pos["side"], Decimal(rest_pos["size"]), Decimal(rest_pos["avgPrice"]))
+    assert (pos.take_profit, pos.stop_loss) == (Decimal("250"), Decimal("120"))
+    assert {o.stop_order_type for o in state.open_orders.values()} == {StopOrderType.TAKE_PROFIT, StopOrderType.STOP_LOSS}
+    await runtime.writer.flush()
+    db = sqlite3.connect(runtime.db_path)
+    execs = [(link, Decimal(qty), reason) for link, qty, reason in db.execute("select order_link_id, qty, reason from executions")]
+    assert execs == [(ack.order_link_id, Decimal("2"), "manual_entry")]
+    assert db.execute("select count(*) from orders where order_id = ?", (ack.order_id,)).fetchone() == (1,)
+    trade = [(sym, side, Decimal(qty), Decimal(entry), status)
+             for sym, side, qty, entry, status in db.execute("select symbol, side, qty, entry_price, status from trades")]
+    assert trade == [("SOLUSDT", "Buy", Decimal("2"), pos.entry_price, "open")]
+
+
+async def test_unrealised_pnl_follows_the_ticker(runtime: Runtime) -> None:
+    state = runtime.engine.state
+    await runtime.orders.place("BTCUSDT", Side.BUY, Decimal("0.010"))
+    await wait_for(lambda: "BTCUSDT" in state.positions)
+    pos = state.positions["BTCUSDT"]
+    sim = sim_of(runtime)
+    target = pos.entry_price + Decimal("500")
+    sim.engine.markets["BTCUSDT"].set_price(target, sim.clock.now_ms())
+    await wait_for(lambda: state.positions["BTCUSDT"].mark_price == sim.engine.markets["BTCUSDT"].mark_price)
+    mark = state.positions["BTCUSDT"].mark_price
+    assert abs(mark - target) < Decimal("10")
+    assert state.positions["BTCUSDT"].unrealised_pnl == (mark - pos.entry_price) * Decimal("0.010")
+
+
+async def test_ticker_subscriptions_follow_positions(runtime: Runtime) -> None:
+    state = runtime.engine.state
+    watch = {f"tickers.{s}" for s in runtime.settings.bot.watchlist}
+    assert runtime.client.ticker_topics == watch
+    await runtime.orders.place("SOLUSDT", Side.SELL, Decimal("1.0"))
+    await wait_for(lambda: "tickers.SOLUSDT" in runtime.client.ticker_topics)
+    await wait_for(lambda: "SOLUSDT" in state.tickers and state.tickers["SOLUSDT"].last_price > 0)
+    await runtime.orders.close_position("SOLUSDT")
+    await wait_for(lambda: "SOLUSDT" not in state.positions)
+    await wait_for(lambda: runtime.client.ticker_topics == watch)
+
