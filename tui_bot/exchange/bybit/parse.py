@@ -123,17 +123,27 @@ def _label(key: str, value: Any) -> str:
     return value
 
 
+def _fresh_decimal(key: str, value: Any) -> Decimal:
+    """A Decimal for a running total that almost never repeats (kept out of the memo so it cannot flush it)."""
+    if type(value) is not str:
+        raise TypeError(type(value).__name__)
+    parsed = Decimal(value)
+    if not parsed.is_finite():
+        raise ValueError(value)
+    return parsed
+
+
 # Wire ticker key -> (Ticker attribute, converter); None means a Decimal (the cached fast path).
 # Every other key (symbol, singleOpenInterest, futures-only fields...) is ignored.
-TICKER_KEYS: dict[str, tuple[str, Callable[[str, Any], int | str] | None]] = {
+TICKER_KEYS: dict[str, tuple[str, Callable[[str, Any], Decimal | int | str] | None]] = {
     "lastPrice": ("last_price", None), "markPrice": ("mark_price", None),
     "indexPrice": ("index_price", None), "bid1Price": ("bid1_price", None),
     "bid1Size": ("bid1_size", None), "ask1Price": ("ask1_price", None),
     "ask1Size": ("ask1_size", None), "prevPrice24h": ("prev_price_24h", None),
     "price24hPcnt": ("price_24h_pcnt", None), "highPrice24h": ("high_price_24h", None),
     "lowPrice24h": ("low_price_24h", None), "prevPrice1h": ("prev_price_1h", None),
-    "openInterest": ("open_interest", None), "openInterestValue": ("open_interest_value", None),
-    "turnover24h": ("turnover_24h", None), "volume24h": ("volume_24h", None),
+    "openInterest": ("open_interest", None), "openInterestValue": ("open_interest_value", _fresh_decimal),
+    "turnover24h": ("turnover_24h", _fresh_decimal), "volume24h": ("volume_24h", _fresh_decimal),
     "fundingRate": ("funding_rate", None), "nextFundingTime": ("next_funding_time", _ms),
     "tickDirection": ("tick_direction", _label),
 }

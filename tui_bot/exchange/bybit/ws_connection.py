@@ -62,6 +62,19 @@ def topic_of(raw: str | bytes) -> str:
     return raw[start + len(_TOPIC_KEY_BYTES):end].decode(errors="replace") if end > 0 else ""
 
 
+async def cancel_until_done(task: asyncio.Task[None]) -> None:
+    """Cancel task and wait for it, cancelling again if a cancellation was swallowed.
+
+    On Python 3.11, asyncio.wait_for can drop a cancellation that races with the awaited
+    reply completing, leaving the task running; re-cancelling makes stop() reliable.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=0.5)
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
+
+
 def describe(err: BaseException) -> str:
     """A short reason for a failed or lost connection, as the health panel shows it."""
     if isinstance(err, ConnectionClosed):
@@ -117,9 +130,7 @@ class WsConnection:
         """Close the socket, end the task and report STOPPED."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_until_done(task)
         self._set_state(ConnectionState.STOPPED, "stopped")
 
     async def _run(self) -> None:
