@@ -9,11 +9,12 @@ from pathlib import Path
 from tui_bot.config import Credentials, Settings
 from tui_bot.core.engine import Engine, EngineOptions
 from tui_bot.core.orders import OrderService
+from tui_bot.core.settings import CONFIG_KEY, SettingsService
 from tui_bot.domain.order_ids import OrderIdFactory
 from tui_bot.exchange.bybit.client import BybitClient
 from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
 from tui_bot.store.db import open_database
-from tui_bot.store.repos import exec_ids, last_execution_time
+from tui_bot.store.repos import exec_ids, get_config, last_execution_time
 from tui_bot.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Runtime:
     writer: StoreWriter
     conn: object
     db_path: Path
+    trading: SettingsService
     sim: object | None = None
 
     async def close(self) -> None:
@@ -86,7 +88,9 @@ async def start_runtime(settings: Settings, db_path: Path | None = None) -> Runt
     engine.state.exec_ids = await exec_ids(conn)
     engine.state.last_exec_time = await last_execution_time(conn) or 0
     orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id), via=settings.exchange.orders_via)
-    runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, sim)
+    stored = (await get_config(conn)).get(CONFIG_KEY)
+    trading = SettingsService(SettingsService.merged(settings.trading, stored), writer, engine.bus)
+    runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
     try:
         await engine.start()
     except Exception:
