@@ -13,7 +13,7 @@ from tui_bot.runtime import Runtime
 async def test_market_buy_with_tpsl_is_recorded_and_matches_rest(runtime: Runtime) -> None:
     state = runtime.engine.state
     ack = await runtime.orders.place("SOLUSDT", Side.BUY, Decimal("2.0"), take_profit=Decimal("250"), stop_loss=Decimal("120"))
-    await wait_for(lambda: "SOLUSDT" in state.positions and len(state.open_orders) == 2)
+    await wait_for(lambda: "SOLUSDT" in state.positions and len(state.open_orders) == 2 and ack.order_id in state.closed_orders)
     rest_pos = (await runtime.client.rest.call("get_positions", category="linear", symbol="SOLUSDT"))["list"][0]
     pos = state.positions["SOLUSDT"]
     assert (pos.side.value, pos.size, pos.entry_price) == (rest_pos["side"], Decimal(rest_pos["size"]), Decimal(rest_pos["avgPrice"]))
