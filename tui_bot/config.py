@@ -18,6 +18,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tui_bot.domain.trading_settings import TightenStep, TradingSettings
+
+__all__ = ["TightenStep", "TradingSettings"]
+
 DEFAULT_CONFIG = Path("config.toml")
 Venue = Literal["sim", "demo", "testnet", "mainnet", "custom"]
 
@@ -86,46 +90,6 @@ class BotSettings(_Section):
     @classmethod
     def _upper(cls, symbols: list[str]) -> list[str]:
         return [s.strip().upper() for s in symbols if s.strip()]
-
-
-class TightenStep(_Section):
-    """When the trade has moved `at_r` R in favour, move the stop to `stop_r` R (0 = breakeven)."""
-
-    at_r: Decimal = Field(gt=0)
-    stop_r: Decimal
-
-
-class TradingSettings(_Section):
-    """The trading bot's settings of the original design; editable in the app and persisted in the DB."""
-
-    paper_trading: bool = True
-    auto_approve_trades: bool = False
-    min_confidence_threshold: float = Field(0.6, ge=0, le=1)
-    min_rr: Decimal = Field(Decimal("1.5"), ge=0, le=100)
-    risk_percentage: Decimal = Field(Decimal("1"), gt=0, le=100)
-    max_loss_usd: Decimal = Field(Decimal("100"), gt=0)
-    leverage: Decimal = Field(Decimal("5"), ge=1, le=100)
-    max_concurrent_trades: int = Field(3, ge=1, le=100)
-    enable_position_tightening: bool = True
-    enable_sl_tightening: bool = True
-    rr_tightening_steps: list[TightenStep] = Field(
-        default_factory=lambda: [TightenStep(at_r=Decimal(1), stop_r=Decimal(0)), TightenStep(at_r=Decimal(2), stop_r=Decimal(1))])
-    use_enhanced_position_sizing: bool = True
-    min_position_value_usd: Decimal = Field(Decimal("10"), ge=0)
-    enable_intelligent_replacement: bool = False
-    min_score_improvement: float = Field(0.1, ge=0, le=1)
-    use_testnet: bool = False
-
-    @field_validator("rr_tightening_steps")
-    @classmethod
-    def _ordered(cls, steps: list[TightenStep]) -> list[TightenStep]:
-        for earlier, later in zip(steps, steps[1:], strict=False):
-            if later.at_r <= earlier.at_r or later.stop_r <= earlier.stop_r:
-                raise ValueError("tightening steps must rise in both trigger R and stop R")
-        for step in steps:
-            if step.stop_r >= step.at_r:
-                raise ValueError(f"a step's stop ({step.stop_r}R) must stay below its trigger ({step.at_r}R)")
-        return steps
 
 
 class StorageSettings(_Section):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,13 +91,20 @@ class Engine:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load instruments, open the streams, seed from REST, then supervise."""
+        """Load instruments, open the streams, seed from REST once the private stream is subscribed, then supervise."""
         self.state.instruments = {i.symbol: i for i in await self.client.fetch_instruments()}
         self._tasks.append(asyncio.create_task(self._consume(), name="engine-consume"))
         await self.client.start(self.feed)
+        await self._await_private_live(self.options.fallback_after_s)
         await self.resync("start")
         await self._sync_tickers()
         self._tasks.append(asyncio.create_task(self._supervise(), name="engine-supervise"))
+
+    async def _await_private_live(self, timeout: float) -> None:
+        """Seeding before the subscription is live would lose an order that fills in between (only its fill is reseeded)."""
+        deadline = time.monotonic() + timeout
+        while not self.client.private_live and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """Stop supervising, close the streams, apply what is queued, flush the store."""
@@ -124,8 +132,17 @@ class Engine:
             self._queue.put_nowait(event)
 
     def expect_private_event(self, order_link_id: str) -> None:
-        """An order was acknowledged: its private events should follow promptly, or the stream is stalled."""
-        self._awaiting_private[order_link_id] = time.monotonic()
+        """An order is about to be sent: noted first, because its private events may arrive before the ack."""
+        self._awaiting_private[order_link_id] = math.inf
+
+    def order_acknowledged(self, order_link_id: str) -> None:
+        """The order was acknowledged: unless its private events already came, they are due promptly now."""
+        if order_link_id in self._awaiting_private:
+            self._awaiting_private[order_link_id] = time.monotonic()
+
+    def order_abandoned(self, order_link_id: str) -> None:
+        """The send failed: no private events will follow."""
+        self._awaiting_private.pop(order_link_id, None)
 
     # -- consumer --------------------------------------------------------------------------
 
@@ -213,6 +230,7 @@ class Engine:
             return
         if event.state is ConnectionState.LIVE:
             self._private_down_since = None
+            self._awaiting_private.clear()  # a new session never replays the old one's events: the resync covers them
             asyncio.get_running_loop().create_task(self._safe_resync("private stream (re)connected"))
         elif self._private_down_since is None:
             self._private_down_since = time.monotonic()

@@ -89,17 +89,25 @@ class OrderService:
         """Send once; on timeout, network failure, 10016 or a duplicate id, find the order by its orderLinkId."""
         via_ws = self._use_ws()
         self.engine.health.order_sent(request.order_link_id, "ws" if via_ws else "rest")
+        self.engine.expect_private_event(request.order_link_id)
         try:
-            ack = await self.client.place_order(request, via_ws=via_ws)
+            ack = await self._send_or_resolve(request, via_ws)
+        except BaseException:
+            self.engine.order_abandoned(request.order_link_id)
+            raise
+        self.engine.health.order_acked(request.order_link_id)
+        self.engine.order_acknowledged(request.order_link_id)
+        return ack
+
+    async def _send_or_resolve(self, request: OrderRequest, via_ws: bool) -> OrderAck:
+        try:
+            return await self.client.place_order(request, via_ws=via_ws)
         except (SendTimeoutError, ConnectionError, DuplicateError) as err:
-            ack = await self._resolve(request, err)
+            return await self._resolve(request, err)
         except RetryableError as err:
             if err.code in (10002, 10006):
                 raise
-            ack = await self._resolve(request, err)
-        self.engine.health.order_acked(request.order_link_id)
-        self.engine.expect_private_event(request.order_link_id)
-        return ack
+            return await self._resolve(request, err)
 
     async def _resolve(self, request: OrderRequest, cause: Exception) -> OrderAck:
         """The send's fate is unknown: look the order up by orderLinkId; re-send with the same id only if absent."""

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tui_bot.config import TradingSettings
 from tui_bot.core.bus import Bus
+from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SetConfig
 from tui_bot.store.writer import StoreWriter
 
