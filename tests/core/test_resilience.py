@@ -390,5 +390,7 @@ async def test_reconnect_reseeds_a_fill_missed_while_down(make_runtime: Callable
         assert state_positions(rt)["ETHUSDT"][:2] == ("Buy", Decimal("0.20"))
         rows = await db_rows(rt, "select exec_id, order_link_id, qty from executions")
         assert [(e, link, Decimal(str(q))) for e, link, q in rows] == [(missed[0], ack.order_link_id, Decimal("0.20"))]
+        assert state.closed_orders[ack.order_id].status is OrderStatus.FILLED
+        assert await db_rows(rt, f"select status from orders where order_id = '{ack.order_id}'") == [("Filled",)]
     finally:
         await rt.close()

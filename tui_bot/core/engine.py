@@ -35,6 +35,7 @@ from tui_bot.store.writer import StoreWriter
 log = logging.getLogger(__name__)
 _PRIVATE = (OrderUpdated, ExecutionReceived, PositionUpdated, WalletUpdated)
 _EXEC_LOOKBACK_MS = 5_000
+_MAX_ORDER_LOOKUPS = 20
 _FIRST_LOOKBACK_MS = 7 * 86_400_000 - 60_000
 
 
@@ -60,6 +61,7 @@ class Reseed:
     wallet: Wallet
     executions: list[Execution]
     as_of_ms: int = 0
+    filled_orders: list[Order] = field(default_factory=list)
     applied: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -158,12 +160,12 @@ class Engine:
                 log.exception("failed to apply %r", item)
 
     def _apply(self, event: Event) -> None:
+        if isinstance(event, _PRIVATE) and getattr(event, "source", Source.STREAM) is Source.STREAM:
+            self._private_heard(event)
         changes = self.state.apply(event)
         if not changes:
             return
         self.health.record_applied(event)
-        if isinstance(event, _PRIVATE) and getattr(event, "source", Source.STREAM) is Source.STREAM:
-            self._private_heard(event)
         self._persist(event)
         if isinstance(event, ConnectionStateChanged):
             self._connection_changed(event)
@@ -193,6 +195,8 @@ class Engine:
             if execution.exec_id not in self.state.exec_ids:
                 divergences += reseed.reason != "start"
                 self._apply(ExecutionReceived(execution=execution, source=Source.REST, exchange_ts=execution.exec_time, received_ns=now_ns))
+        for order in reseed.filled_orders:
+            self._apply(OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns))
         divergences += self.state.replace_positions(reseed.positions, reseed.as_of_ms)
         divergences += self.state.replace_open_orders(reseed.orders, reseed.as_of_ms)
         self.state.wallet = reseed.wallet
@@ -221,7 +225,10 @@ class Engine:
             positions, orders, wallet, executions = await asyncio.gather(
                 self.client.fetch_positions(), self.client.fetch_open_orders(), self.client.fetch_wallet(),
                 self.client.fetch_executions(since))
-            reseed = Reseed(reason, positions, orders, wallet, executions, as_of)
+            unknown = {(e.symbol, e.order_id) for e in executions if e.order_id and e.exec_id not in self.state.exec_ids
+                       and e.order_id not in self.state.open_orders and e.order_id not in self.state.closed_orders}
+            filled = await self.client.fetch_orders_by_id(sorted(unknown)[:_MAX_ORDER_LOOKUPS]) if unknown else []
+            reseed = Reseed(reason, positions, orders, wallet, executions, as_of, filled)
             self._queue.put_nowait(reseed)
             await reseed.applied.wait()
 

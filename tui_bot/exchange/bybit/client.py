@@ -23,6 +23,7 @@ from tui_bot.exchange.errors import classify
 log = logging.getLogger(__name__)
 CATEGORY = "linear"
 PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
+_TRADE_RATE_RETRIES = 3
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -187,6 +188,12 @@ class BybitClient:
         rows = result.get("list") or []
         return parse.order_from_rest(rows[0]) if rows else None
 
+    async def fetch_orders_by_id(self, wanted: list[tuple[str, str]]) -> list[Order]:
+        """Orders (open or closed) by (symbol, orderId), from order history; unknown ids are skipped."""
+        results = await asyncio.gather(*(self.rest.call("get_order_history", category=CATEGORY, symbol=symbol, orderId=order_id)
+                                         for symbol, order_id in wanted))
+        return [parse.order_from_rest(row) for result in results for row in (result.get("list") or [])[:1]]
+
     async def fetch_klines(self, symbol: str, interval: str, limit: int) -> list[Kline]:
         result = await self.rest.call("get_kline", category=CATEGORY, symbol=symbol, interval=interval, limit=limit)
         return [parse.kline_from_rest(symbol, interval, row) for row in reversed(result.get("list") or [])]
@@ -194,8 +201,15 @@ class BybitClient:
     # -- orders ---------------------------------------------------------------------------------
 
     async def _trade_op(self, op: str, params: dict[str, Any], operation: str) -> dict[str, Any]:
+        """One trade-WS request; a 10006 (rejected before acting) waits for the limit to reset and retries."""
         assert self.trade is not None
-        reply = await self.trade.request(op, params)
+        for attempt in range(_TRADE_RATE_RETRIES + 1):
+            reply = await self.trade.request(op, params)
+            if reply.ret_code != 10006 or attempt == _TRADE_RATE_RETRIES:
+                break
+            reset = reply.header.get("X-Bapi-Limit-Reset-Timestamp", "")
+            wait_ms = int(reset) - self.now_ms() if reset.isdigit() else 200
+            await asyncio.sleep(min(max(wait_ms, 20), 2000) / 1000)
         if reply.ret_code != 0:
             raise classify(reply.ret_code, reply.message, operation=operation, request=op)
         return reply.data
