@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tui-bot", description="Terminal trading console for Bybit v5 USDT perpetuals.")
     parser.add_argument("--config", type=Path, help="settings file (default: ./config.toml when present)")
     parser.add_argument("--db", type=Path, help="SQLite database file")
+    parser.add_argument("--venue", choices=("sim", "demo", "testnet", "mainnet", "custom"),
+                        help="override [exchange] venue (default: the embedded exchange, sim)")
     commands = parser.add_subparsers(dest="command")
     sim = commands.add_parser("sim", help="run the embedded Bybit v5 exchange on loopback until interrupted")
     sim.add_argument("--host", help="loopback address to bind (default 127.0.0.1)")
@@ -56,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(None, logging.WARNING)
     try:
         settings = load_settings(args.config)
-    except ConfigError as err:
+        if args.venue:
+            settings.exchange = settings.exchange.model_copy(update={"venue": args.venue})
+            settings.exchange.model_validate(settings.exchange.model_dump())
+    except (ConfigError, ValueError) as err:
         print(f"tui-bot: {err}", file=sys.stderr)
         return 2
     if args.command == "sim":
@@ -67,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         from tui_bot.listen import run_listen
 
         return run_listen(settings, args.db)
-    build_parser().print_help()
-    print("\nThe console arrives with the client core; for now run `tui-bot sim`.")
-    return 0
+    from tui_bot.ui.run import run_console
+
+    return run_console(settings, args.db)
 
 
 def run_sim(args: argparse.Namespace, settings: Settings) -> int:

@@ -129,9 +129,23 @@ class Engine:
         await marker.applied.wait()
 
     def feed(self, events: list[Event]) -> None:
-        """Entry point for stream callbacks (same loop): queue events for the consumer."""
+        """Entry point for stream callbacks (same loop and thread).
+
+        When nothing is queued the events are applied at once, which keeps their order and the
+        single-writer rule (`_apply` never awaits) without waiting for the consumer's next turn;
+        otherwise they queue behind what is pending.
+        """
         for event in events:
-            self._queue.put_nowait(event)
+            if self._queue.empty():
+                self._apply_safely(event)
+            else:
+                self._queue.put_nowait(event)
+
+    def _apply_safely(self, event: Event) -> None:
+        try:
+            self._apply(event)
+        except Exception:
+            log.exception("failed to apply %r", event)
 
     def expect_private_event(self, order_link_id: str) -> None:
         """An order is about to be sent: noted first, because its private events may arrive before the ack."""
@@ -151,13 +165,13 @@ class Engine:
     async def _consume(self) -> None:
         while True:
             item = await self._queue.get()
-            try:
-                if isinstance(item, Reseed):
+            if isinstance(item, Reseed):
+                try:
                     self._apply_reseed(item)
-                else:
-                    self._apply(item)
-            except Exception:
-                log.exception("failed to apply %r", item)
+                except Exception:
+                    log.exception("failed to apply %s reseed", item.reason)
+            else:
+                self._apply_safely(item)
 
     def _apply(self, event: Event) -> None:
         if isinstance(event, _PRIVATE) and getattr(event, "source", Source.STREAM) is Source.STREAM:

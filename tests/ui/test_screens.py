@@ -1,0 +1,459 @@
+"""Pilot tests of the modals: live validation, nothing returned while invalid, confirmations, settings, help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Checkbox, DataTable, Input, RadioButton, Static
+
+from tui_bot.config import TradingSettings
+from tui_bot.core.bus import Bus
+from tui_bot.core.settings import SettingsRejected, SettingsService
+from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.models import Instrument
+from tui_bot.ui.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
+from tui_bot.ui.screens import (
+    ConfirmModal,
+    HelpScreen,
+    LeverageModal,
+    OrderFormModal,
+    SettingsScreen,
+    TpSlModal,
+)
+from tui_bot.ui.screens.order_form import OrderFields, evaluate, risk_sized_qty
+
+BTC = Instrument(symbol="BTCUSDT", base_coin="BTC", quote_coin="USDT", tick_size=Decimal("0.10"),
+                 min_price=Decimal("0.10"), max_price=Decimal("1999999.80"), qty_step=Decimal("0.001"),
+                 min_qty=Decimal("0.001"), max_qty=Decimal("1190.000"), max_market_qty=Decimal("119.000"),
+                 min_notional=Decimal("5"), max_leverage=Decimal("100.00"))
+ETH = Instrument(symbol="ETHUSDT", base_coin="ETH", quote_coin="USDT", tick_size=Decimal("0.01"),
+                 min_price=Decimal("0.01"), max_price=Decimal("199999.98"), qty_step=Decimal("0.01"),
+                 min_qty=Decimal("0.01"), max_qty=Decimal("7240.00"), max_market_qty=Decimal("724.00"),
+                 min_notional=Decimal("5"), max_leverage=Decimal("50.00"))
+INSTRUMENTS = {"BTCUSDT": BTC, "ETHUSDT": ETH}
+PRICES = {"BTCUSDT": Decimal("100000.0"), "ETHUSDT": Decimal("100.00")}
+SIZE = (80, 24)
+
+
+class Host(App[None]):
+    """Pushes the modal `make()` builds (on `b`, or at once) and records what it returns."""
+
+    BINDINGS = [("b", "open", "open")]
+
+    def __init__(self, make: Callable[[], Screen[Any]], *, open_now: bool = True) -> None:
+        super().__init__()
+        self.make = make
+        self.open_now = open_now
+        self.results: list[Any] = []
+
+    def on_mount(self) -> None:
+        if self.open_now:
+            self.action_open()
+
+    def action_open(self) -> None:
+        self.push_screen(self.make(), self.results.append)
+
+
+def order_form(*, live: bool = False, equity: Decimal | None = Decimal("10000"),
+               settings: TradingSettings | None = None, side: Side = Side.BUY) -> Callable[[], OrderFormModal]:
+    return lambda: OrderFormModal(side, "BTCUSDT", sorted(INSTRUMENTS), INSTRUMENTS, PRICES, equity,
+                                  settings or TradingSettings(), live)
+
+
+def text(screen: Screen[Any], selector: str) -> str:
+    return str(screen.query_one(selector, Static).content)
+
+
+def set_value(screen: Screen[Any], selector: str, value: str) -> None:
+    screen.query_one(selector, Input).value = value
+
+
+# -- order form -----------------------------------------------------------------------------------
+
+
+async def test_b_focuses_qty_and_enter_sends_a_market_buy() -> None:
+    app = Host(order_form(), open_now=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("b")
+        assert isinstance(app.screen, OrderFormModal)
+        assert app.focused is not None and app.focused.id == "qty"
+        form = app.screen
+        assert text(form, "#qty-error") == ""               # no nagging before the first submit
+        await pilot.press("enter")
+        assert app.screen is form and text(form, "#qty-error") == "required"
+        await pilot.press(*"0.01", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, OrderFormModal)
+    assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.01"))]
+
+
+@pytest.mark.parametrize(("qty", "reason"), [
+    ("0.0005", "multiple of 0.001"),
+    ("0.0015", "multiple of 0.001"),
+    ("200", "above the maximum 119"),
+    (".", "not a number"),
+])
+async def test_invalid_qty_shows_inline_error_and_enter_returns_nothing(qty: str, reason: str) -> None:
+    app = Host(order_form())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*qty)
+        form = app.screen
+        assert reason in text(form, "#qty-error")
+        assert form.query_one("#qty-error").has_class("error")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+    assert app.results == []
+
+
+def test_min_notional_and_unknown_symbol_are_refused() -> None:
+    small = evaluate(OrderFields("ETHUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "0.01"}),
+                     INSTRUMENTS, PRICES, None, TradingSettings())
+    assert small.intent is None and "below the minimum 5" in small.errors["qty"]
+    unknown = evaluate(OrderFields("DOGEUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "1"}),
+                       INSTRUMENTS, PRICES, None, TradingSettings())
+    assert unknown.intent is None and unknown.errors["symbol"] == "unknown symbol"
+
+
+async def test_limit_price_off_tick_is_an_error_on_the_price_field() -> None:
+    app = Host(order_form())
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen
+        assert form.query_one("#price", Input).disabled
+        form.query_one("#type-limit", RadioButton).value = True
+        await pilot.pause()
+        assert not form.query_one("#price", Input).disabled
+        assert form.query_one("#price", Input).value == "100000.00"
+        set_value(form, "#price", "99000.05")
+        set_value(form, "#qty", "0.01")
+        await pilot.pause()
+        assert "multiple of 0.1" in text(form, "#price-error")
+        form.query_one("#qty", Input).focus()
+        await pilot.press("enter")
+        assert app.screen is form
+        set_value(form, "#price", "99000.1")
+        await pilot.pause()
+        assert text(form, "#price-error") == ""
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.01"),
+                                            price=Decimal("99000.1"))]
+
+
+async def test_buy_with_stop_above_entry_is_refused() -> None:
+    app = Host(order_form())
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen
+        set_value(form, "#sl", "100500.0")
+        set_value(form, "#tp", "99000.0")
+        await pilot.press(*"0.01")
+        assert "below the entry 100000" in text(form, "#sl-error")
+        assert "above the entry 100000" in text(form, "#tp-error")
+        await pilot.press("enter")
+        assert app.screen is form
+        set_value(form, "#sl", "99000.0")
+        set_value(form, "#tp", "102000.0")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.01"),
+                                            take_profit=Decimal("102000.0"), stop_loss=Decimal("99000.0"))]
+
+
+async def test_sell_side_rules_are_mirrored_and_leverage_is_range_checked() -> None:
+    app = Host(order_form(side=Side.SELL))
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen
+        assert form.query_one("#side-sell", RadioButton).value
+        set_value(form, "#sl", "99000.0")
+        set_value(form, "#leverage", "150")
+        await pilot.press(*"0.01")
+        assert "above the entry" in text(form, "#sl-error")
+        assert "1–100" in text(form, "#leverage-error")
+        await pilot.press("enter")
+        assert app.screen is form
+    assert app.results == []
+
+
+async def test_risk_sized_qty_is_computed_from_equity_risk_and_stop_distance() -> None:
+    app = Host(order_form(settings=TradingSettings(risk_percentage=Decimal("1"), max_loss_usd=Decimal("500"))))
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen
+        form.query_one("#risk", Checkbox).value = True
+        set_value(form, "#sl", "99000.0")
+        await pilot.pause()
+        qty = form.query_one("#qty", Input)
+        assert qty.disabled and qty.value == "0.100"   # 10000 × 1% / 1000 = 0.1 BTC
+        assert "risk 100.00 USDT" in text(form, "#risk-note")
+        form.query_one("#submit").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.100"),
+                                            stop_loss=Decimal("99000.0"))]
+
+
+def test_risk_sized_qty_is_capped_by_max_loss_and_floored_to_step() -> None:
+    settings = TradingSettings(risk_percentage=Decimal("2"), max_loss_usd=Decimal("50"))
+    qty, note = risk_sized_qty(Decimal("10000"), settings, Decimal("100000"), Decimal("99300"), BTC)
+    assert qty == Decimal("0.071") and "capped" in note        # 50 / 700 = 0.0714… → 0.071
+    assert risk_sized_qty(None, settings, Decimal("1"), Decimal("0.5"), BTC) == (None, "equity unknown")
+    assert risk_sized_qty(Decimal("10"), settings, Decimal("1"), None, BTC) == (None, "needs a stop loss")
+
+
+async def test_risk_sized_without_stop_refuses() -> None:
+    app = Host(order_form())
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen
+        form.query_one("#risk", Checkbox).value = True
+        await pilot.pause()
+        assert "needs a stop loss" in text(form, "#qty-error")
+        form.query_one("#tp", Input).focus()
+        await pilot.press("enter")
+        assert app.screen is form
+    assert app.results == []
+
+
+async def test_live_order_asks_first_and_n_sends_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+    app = Host(order_form(live=True))
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen
+        await pilot.press(*"0.01", "enter")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "BUY 0.010 BTCUSDT @ market" in text(app.screen, "#body")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is form and app.results == []
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (ConfirmModal, OrderFormModal))
+    assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.01"))]
+
+
+async def test_double_enter_on_a_live_order_does_not_confirm() -> None:
+    app = Host(order_form(live=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"0.01", "enter", "enter")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, OrderFormModal)
+    assert app.results == []
+
+
+async def test_escape_cancels_the_form() -> None:
+    app = Host(order_form())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"0.01", "escape")
+        await pilot.pause()
+    assert app.results == [None]
+
+
+async def test_form_fits_80x24() -> None:
+    app = Host(order_form(live=True))
+    async with app.run_test(size=SIZE):
+        submit = app.screen.query_one("#submit")
+        assert submit.region.bottom <= SIZE[1] and submit.region.right <= SIZE[0] and submit.region.height > 0
+
+
+# -- confirm ----------------------------------------------------------------------------------------
+
+
+async def test_confirm_y_and_enter_confirm_n_and_escape_cancel() -> None:
+    for keys, expected in ((("y",), True), (("enter",), True), (("n",), False), (("escape",), False)):
+        app = Host(lambda: ConfirmModal("Close", "Close 1 BTCUSDT?", arm_delay=0))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(*keys)
+            await pilot.pause()
+        assert app.results == [expected], keys
+
+
+async def test_confirm_ignores_a_double_enter_right_after_opening() -> None:
+    app = Host(lambda: ConfirmModal("Send", "BUY", arm_delay=30))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "y")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [False]
+
+
+async def test_confirm_requires_typing_yes() -> None:
+    app = Host(lambda: ConfirmModal("PANIC", "Close everything?", require_typed="yes", danger=True, arm_delay=0))
+    async with app.run_test(size=SIZE) as pilot:
+        modal = app.screen
+        assert modal.has_class("danger")
+        await pilot.press("enter")
+        assert app.screen is modal and "Type 'yes'" in text(modal, "#typed-error")
+        await pilot.press("y", "n", "enter")         # letters go into the field; 'yn' is not 'yes'
+        assert app.screen is modal and app.results == []
+        modal.query_one("#typed", Input).value = ""
+        await pilot.press(*"yes", "enter")
+        await pilot.pause()
+    assert app.results == [True]
+
+
+# -- TP/SL and leverage -----------------------------------------------------------------------------
+
+
+def tpsl(side: Side = Side.BUY) -> Callable[[], TpSlModal]:
+    return lambda: TpSlModal("BTCUSDT", side, Decimal("99000.0"), Decimal("100000.0"), Decimal("0"),
+                             Decimal("98000.0"), BTC)
+
+
+async def test_tpsl_validates_side_and_tick_then_returns_intent() -> None:
+    app = Host(tpsl())
+    async with app.run_test(size=SIZE) as pilot:
+        modal = app.screen
+        assert app.focused is not None and app.focused.id == "sl"
+        set_value(modal, "#sl", "100500.0")
+        set_value(modal, "#tp", "101000.05")
+        await pilot.pause()
+        assert "below the mark 100000" in text(modal, "#sl-error")
+        assert "multiple of 0.1" in text(modal, "#tp-error")
+        await pilot.press("enter")
+        assert app.screen is modal
+        set_value(modal, "#sl", "99500.0")
+        set_value(modal, "#tp", "")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.results == [TradingStopIntent("BTCUSDT", take_profit=None, stop_loss=Decimal("99500.0"))]
+
+
+async def test_tpsl_zero_removes_and_blank_is_refused() -> None:
+    app = Host(tpsl(Side.SELL))
+    async with app.run_test(size=SIZE) as pilot:
+        modal = app.screen
+        await pilot.press("enter")
+        assert app.screen is modal and "Nothing to change" in text(modal, "#form-error")
+        set_value(modal, "#sl", "0")
+        set_value(modal, "#tp", "99000.0")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.results == [TradingStopIntent("BTCUSDT", take_profit=Decimal("99000.0"), stop_loss=Decimal("0"))]
+
+
+async def test_leverage_is_checked_against_range_and_step() -> None:
+    app = Host(lambda: LeverageModal("ETHUSDT", Decimal("10"), ETH))
+    async with app.run_test(size=SIZE) as pilot:
+        modal = app.screen
+        await pilot.press("ctrl+u", *"60")
+        assert "1–50" in text(modal, "#leverage-error")
+        await pilot.press("enter")
+        assert app.screen is modal
+        await pilot.press("ctrl+u", *"2.005")
+        assert "multiple of 0.01" in text(modal, "#leverage-error")
+        await pilot.press("ctrl+u", *"25", "enter")
+        await pilot.pause()
+    assert app.results == [LeverageIntent("ETHUSDT", Decimal("25"))]
+
+
+# -- settings -----------------------------------------------------------------------------------------
+
+
+async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
+    service = SettingsService(TradingSettings(), None, Bus())
+    calls: list[dict[str, Any]] = []
+
+    def apply(changes: dict[str, Any]) -> TradingSettings:
+        calls.append(changes)
+        return service.update(changes)
+
+    app = Host(lambda: SettingsScreen(service.current, apply, info={"venue": "SIM", "orders via": "ws"}))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert "venue: SIM" in text(screen, "#info")
+        set_value(screen, "#risk_percentage", "0")
+        set_value(screen, "#leverage", "3")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen and app.results == []
+        assert "greater than 0" in text(screen, "#risk_percentage-error")
+        assert text(screen, "#leverage-error") == ""
+        assert service.current.leverage == Decimal("5")     # all or nothing
+        set_value(screen, "#rr_tightening_steps", "1-0")
+        await pilot.press("ctrl+s")
+        assert "at:stop" in text(screen, "#rr_tightening_steps-error")
+        assert len(calls) == 1                               # a field that does not parse never reaches apply
+    assert app.results == []
+
+
+async def test_settings_save_calls_apply_with_typed_changes() -> None:
+    calls: list[dict[str, Any]] = []
+
+    def apply(changes: dict[str, Any]) -> TradingSettings:
+        calls.append(changes)
+        return TradingSettings.model_validate({**TradingSettings().model_dump(), **changes})
+
+    app = Host(lambda: SettingsScreen(TradingSettings(), apply))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        set_value(screen, "#risk_percentage", "2.5")
+        set_value(screen, "#max_concurrent_trades", "4")
+        set_value(screen, "#min_confidence_threshold", "0.7")
+        set_value(screen, "#rr_tightening_steps", "1:0, 3:2")
+        screen.query_one("#enable_sl_tightening", Checkbox).value = False
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    expected = {"min_confidence_threshold": 0.7, "risk_percentage": Decimal("2.5"), "max_concurrent_trades": 4,
+                "enable_sl_tightening": False,
+                "rr_tightening_steps": [{"at_r": Decimal(1), "stop_r": Decimal(0)},
+                                        {"at_r": Decimal(3), "stop_r": Decimal(2)}]}
+    assert calls == [expected]
+    assert app.results == [expected]
+
+
+async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels() -> None:
+    def apply(changes: dict[str, Any]) -> TradingSettings:
+        raise SettingsRejected({"rr_tightening_steps.0.at_r": "must be above 0"})
+
+    app = Host(lambda: SettingsScreen(TradingSettings(), apply))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        set_value(screen, "#rr_tightening_steps", "0:0")
+        await pilot.press("ctrl+s")
+        assert app.screen is screen
+        assert text(screen, "#rr_tightening_steps-error") == "must be above 0"
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [None]
+
+
+async def test_settings_every_field_present_and_scrollable_at_80x24() -> None:
+    app = Host(lambda: SettingsScreen(TradingSettings(), lambda c: TradingSettings()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        for name in TradingSettings.model_fields:
+            assert screen.query_one(f"#{name}") is not None
+        save = screen.query_one("#save")
+        assert 0 < save.region.bottom <= SIZE[1]
+        screen.query_one("#use_testnet").focus()
+        await pilot.pause()
+        assert screen.query_one("#use_testnet").region.bottom <= SIZE[1]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results == [{}]
+
+
+# -- help ------------------------------------------------------------------------------------------------
+
+
+async def test_help_lists_every_binding_and_closes_on_q_escape_question_mark() -> None:
+    rows = [("b", "buy", "Buy"), ("comma,f2", "settings", "Settings"), ("question_mark", "help", "Help")]
+    for key in ("q", "escape", "question_mark"):
+        app = Host(lambda: HelpScreen(rows))
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.screen.query_one(DataTable)
+            assert [table.get_row_at(i) for i in range(table.row_count)] == [
+                ["b", "buy", "Buy"], [", / f2", "settings", "Settings"], ["?", "help", "Help"]]
+            await pilot.press(key)
+            await pilot.pause()
+            assert not isinstance(app.screen, HelpScreen)
+        assert app.results == [None]

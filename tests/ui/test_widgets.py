@@ -1,0 +1,364 @@
+"""Console widgets hosted in a tiny App: keyed in-place reconcile, cursor survival, caps, texts and classes."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal as D
+from pathlib import Path
+
+from rich.color import Color as RichColor
+from textual.app import App, ComposeResult
+from textual.color import Color
+from textual.widget import Widget
+from textual.widgets import Sparkline, Static
+
+from tui_bot.core.state import PositionMarked
+from tui_bot.domain.enums import (
+    CreateType,
+    ExecType,
+    OrderStatus,
+    OrderType,
+    Side,
+    StopOrderType,
+    TimeInForce,
+)
+from tui_bot.domain.events import ConnectionState, StreamMode
+from tui_bot.domain.metrics import NS_PER_S, ConnectionStats
+from tui_bot.domain.models import Execution, Instrument, Order, Position, Wallet
+from tui_bot.exchange.bybit.rest import RestStats
+from tui_bot.ui import format as fmt
+from tui_bot.ui.widgets import (
+    FillsTable,
+    HeaderBar,
+    HealthPanel,
+    LogPane,
+    OrdersTable,
+    PositionsTable,
+    RecommendationsTable,
+)
+
+STYLES = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
+NOW_MS = 1_700_000_000_000
+BTC = Instrument("BTCUSDT", "BTC", "USDT", D("0.10"), D("0.10"), D("1999999"), D("0.001"), D("0.001"), D("100"),
+                 D("100"), D("5"))
+
+
+class Host(App[None]):
+    """Hosts one widget with the real stylesheet."""
+
+    CSS_PATH = STYLES
+
+    def __init__(self, widget: Widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+
+def _pos(symbol: str, entry: str = "100", mark: str = "110", size: str = "1", side: Side = Side.BUY,
+         sl: str = "0") -> Position:
+    return Position(symbol, side, D(size), D(entry), mark_price=D(mark), stop_loss=D(sl), open_time=NOW_MS - 90_000)
+
+
+def _order(oid: str, status: OrderStatus = OrderStatus.NEW, **kw: object) -> Order:
+    return Order(oid, f"tb-en-x-{oid}", "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.010"), D("65000.1"),
+                 TimeInForce.GTC, status, 1, 2, **kw)  # type: ignore[arg-type]
+
+
+def _fill(exec_id: str, t: int, link: str = "", closed: str = "0", pnl: str = "0", **kw: object) -> Execution:
+    return Execution(exec_id, "o1", link, "BTCUSDT", Side.SELL, ExecType.TRADE, D("65000.1"), D("0.010"), D("650"),
+                     D("0.3575"), D("0.00055"), t, False, OrderType.MARKET, D("0"), D("0.01"), D("0"), D(closed),
+                     D(pnl), D("65000"), D("65000"), 1, **kw)  # type: ignore[arg-type]
+
+
+def _theme_colour(app: App[None], name: str) -> RichColor:
+    return Color.parse(app.theme_variables[name]).rich_color
+
+
+# -- format ------------------------------------------------------------------------------------
+
+
+def test_format_helpers() -> None:
+    assert fmt.price(D("65000.1"), BTC) == "65000.1" and fmt.price(D("0"), BTC) == fmt.DASH
+    assert fmt.qty(D("0.01"), BTC) == "0.010" and fmt.money(D("12345.678")) == "12,345.68"
+    assert fmt.signed_money(D("1.5")) == "+1.50" and fmt.signed_money(D("-0.001")) == "0.00"
+    assert fmt.percent(D("-2.5")) == "-2.50%"
+    assert [fmt.age(x) for x in (500, 3_000, 120_000, 3_600_000, None)] == ["500ms", "3s", "2m", "1h", fmt.DASH]
+    assert fmt.state_dot(ConnectionState.LIVE) == "●"
+    assert fmt.r_multiple(Side.SELL, D("100"), D("95"), D("110")) == "+0.50R"
+    assert fmt.r_multiple(Side.BUY, D("100"), D("95"), D("0")) == fmt.DASH
+    assert fmt.short_id("", "0123456789abcdef") == "01234567"
+    assert fmt.millis_pair(3.21, 18.4) == "3.2/18ms"
+
+
+# -- positions ---------------------------------------------------------------------------------
+
+
+async def test_positions_update_in_place_keeps_cursor_and_scroll() -> None:
+    table = PositionsTable(now_ms=lambda: NOW_MS)
+    app = Host(table)
+    async with app.run_test(size=(160, 10)) as pilot:
+        positions = {f"S{i:02d}USDT": _pos(f"S{i:02d}USDT") for i in range(30)}
+        table.apply_positions(positions, {})
+        await pilot.pause()
+        table.focus()
+        table.move_cursor(row=20)
+        await pilot.pause()
+        scroll_y = table.scroll_y
+        assert table.selected_symbol == "S20USDT" and scroll_y > 0
+
+        changed = dict(positions)
+        changed["S05USDT"] = _pos("S05USDT", size="2")
+        changed["NEWUSDT"] = _pos("NEWUSDT")
+        table.apply_positions(changed, {})
+        await pilot.pause()
+        assert table.keys()[:30] == list(positions) and table.keys()[-1] == "NEWUSDT"
+        assert table.cell("S05USDT", "size") == "2"
+        assert (table.cursor_row, table.scroll_y, table.selected_symbol) == (20, scroll_y, "S20USDT")
+
+        del changed["S01USDT"]  # a row above the cursor goes: the cursor stays on the same symbol
+        table.apply_positions(changed, {})
+        await pilot.pause()
+        assert not table.has_row("S01USDT") and table.row_count == 30
+        assert table.selected_symbol == "S20USDT"
+
+
+async def test_positions_cells_and_flat_positions() -> None:
+    clock = [NOW_MS]
+    table = PositionsTable(now_ms=lambda: clock[0])
+    app = Host(table)
+    async with app.run_test(size=(160, 10)) as pilot:
+        flat = Position("ETHUSDT")
+        table.apply_positions({"BTCUSDT": _pos("BTCUSDT", "60000", "61000", "0.01", sl="59000"), "ETHUSDT": flat},
+                              {"BTCUSDT": BTC})
+        await pilot.pause()
+        row = table.row_texts("BTCUSDT")
+        assert table.keys() == ["BTCUSDT"]
+        assert row["side"] == "Long" and row["size"] == "0.010" and row["entry"] == "60000.0"
+        assert row["upnl"] == "+10.00" and row["r"] == "+1.00R" and row["sl"] == "59000.0"
+        assert row["tp"] == fmt.DASH and row["age"] == "1m" and row["stage"] == fmt.DASH
+        clock[0] += 3_600_000
+        table.refresh_ages()
+        assert table.cell("BTCUSDT", "age") == "1h"
+        table.set_stage("BTCUSDT", "stage 2")
+        assert table.cell("BTCUSDT", "stage") == "stage 2"
+        cell = table.get_cell("BTCUSDT", "upnl")
+        assert cell.tone == "up"
+        assert table.tone_style("up").color == _theme_colour(app, "success")
+        assert table.tone_style("down").color == _theme_colour(app, "error")
+        app.theme = "nord"  # colours follow a theme switch without re-applying data
+        await pilot.pause()
+        assert table.tone_style("up").color == _theme_colour(app, "success")
+
+
+async def test_marks_update_only_mark_cells() -> None:
+    table = PositionsTable(now_ms=lambda: NOW_MS)
+    app = Host(table)
+    async with app.run_test(size=(160, 10)) as pilot:
+        table.apply_positions({"BTCUSDT": _pos("BTCUSDT", "100", "110", sl="90")}, {})
+        await pilot.pause()
+        before = table.row_texts("BTCUSDT")
+        table.apply_marks([PositionMarked("BTCUSDT", D("95"), D("-5"), D("-50")),
+                           PositionMarked("XRPUSDT", D("1"), D("1"), D("1"))])
+        await pilot.pause()
+        after = table.row_texts("BTCUSDT")
+        changed = {k for k in before if before[k] != after[k]}
+        assert changed == {"mark", "upnl", "upnl_pct", "r"}
+        assert (after["mark"], after["upnl"], after["upnl_pct"], after["r"]) == ("95", "-5.00", "-50.00%", "-0.50R")
+        assert table.get_cell("BTCUSDT", "upnl").tone == "down"
+        assert not table.has_row("XRPUSDT")
+
+
+# -- orders ------------------------------------------------------------------------------------
+
+
+async def test_orders_reconcile_by_order_id() -> None:
+    table = OrdersTable()
+    app = Host(table)
+    async with app.run_test(size=(160, 10)) as pilot:
+        tp = _order("o2", OrderStatus.UNTRIGGERED, stop_order_type=StopOrderType.TAKE_PROFIT,
+                    trigger_price=D("70000"), reduce_only=True)
+        table.apply_orders({"o1": _order("o1"), "o2": tp}, {"BTCUSDT": BTC})
+        await pilot.pause()
+        table.move_cursor(row=1)
+        await pilot.pause()
+        assert table.selected_order_id == "o2" and table.selected_order is tp
+        row = table.row_texts("o2")
+        assert (row["kind"], row["trigger"], row["reduce"], row["status"]) == ("TP", "70000.0", "yes", "Untriggered")
+        assert table.row_texts("o1")["id"] == "tb-en-x-o1" and table.row_texts("o1")["kind"] == ""
+
+        partial = _order("o1", OrderStatus.PARTIALLY_FILLED, cum_exec_qty=D("0.004"))
+        table.apply_orders({"o1": partial, "o2": tp, "o3": _order("o3")}, {"BTCUSDT": BTC})
+        await pilot.pause()
+        assert table.keys() == ["o1", "o2", "o3"] and table.cell("o1", "qty") == "0.006/0.010"
+        assert table.selected_order_id == "o2"
+
+        table.apply_orders({"o2": tp, "o3": _order("o3", OrderStatus.FILLED)}, {"BTCUSDT": BTC})
+        await pilot.pause()
+        assert table.keys() == ["o2"] and table.selected_order_id == "o2"
+
+
+# -- fills -------------------------------------------------------------------------------------
+
+
+async def test_fills_newest_first_dedupe_and_cap() -> None:
+    table = FillsTable(max_rows=5)
+    app = Host(table)
+    async with app.run_test(size=(160, 12)) as pilot:
+        table.add_fills([_fill("e1", NOW_MS), _fill("e2", NOW_MS + 1000)], {"BTCUSDT": BTC})
+        table.add_fills([_fill("e2", NOW_MS + 1000)], {"BTCUSDT": BTC})
+        await pilot.pause()
+        assert table.keys() == ["e2", "e1"]
+        table.add_fills([_fill(f"n{i}", NOW_MS + 2000 + i) for i in range(4)], {"BTCUSDT": BTC})
+        await pilot.pause()
+        assert table.row_count == 5 and table.keys() == ["n3", "n2", "n1", "n0", "e2"]
+        assert table.cursor_row == 0 and table.selected_exec_id == "n3"
+
+        table.move_cursor(row=2)
+        table.add_fills([_fill("late", NOW_MS + 9000)], {"BTCUSDT": BTC})
+        await pilot.pause()
+        assert table.selected_exec_id == "n1" and table.keys()[0] == "late"
+
+
+async def test_fill_cells_reason_and_realised() -> None:
+    table = FillsTable()
+    app = Host(table)
+    async with app.run_test(size=(160, 12)) as pilot:
+        table.add_fills([
+            _fill("open", NOW_MS, link="tb-me-lq3k-1"),
+            _fill("tp", NOW_MS + 1, closed="0.01", pnl="10", create_type=CreateType.BY_TAKE_PROFIT,
+                  stop_order_type=StopOrderType.TAKE_PROFIT),
+        ], {"BTCUSDT": BTC})
+        await pilot.pause()
+        opening, closing = table.row_texts("open"), table.row_texts("tp")
+        assert (opening["reason"], opening["realised"], opening["fee"]) == ("Manual entry", fmt.DASH, "0.3575")
+        assert (closing["reason"], closing["realised"], closing["price"]) == ("TP", "+9.64", "65000.1")
+        assert closing["time"] == fmt.clock(NOW_MS + 1) and table.get_cell("tp", "realised").tone == "up"
+
+
+# -- recommendations ---------------------------------------------------------------------------
+
+
+async def test_recommendations_empty_state() -> None:
+    table = RecommendationsTable()
+    app = Host(table)
+    async with app.run_test(size=(120, 8)) as pilot:
+        table.apply_recommendations([])
+        await pilot.pause()
+        assert table.empty_state_shown and table.has_class("-empty")
+        assert "No recommendations yet" in table.render_line(1).text
+        rec = {"id": 7, "symbol": "BTCUSDT", "side": "Buy", "confidence": 0.72, "entry": D("65000"),
+               "stop_loss": D("64000"), "take_profit": D("68000"), "rr": D("3"), "strategy": "breakout",
+               "status": "pending"}
+        table.apply_recommendations([rec])
+        await pilot.pause()
+        assert not table.empty_state_shown and not table.has_class("-empty") and table.keys() == ["7"]
+        assert table.row_texts("7")["confidence"] == "72%" and table.selected_recommendation is rec
+        table.apply_recommendations([])
+        await pilot.pause()
+        assert table.empty_state_shown and table.row_count == 0
+
+
+# -- header ------------------------------------------------------------------------------------
+
+
+async def test_header_texts_and_classes() -> None:
+    header = HeaderBar()
+    app = Host(header)
+    async with app.run_test(size=(120, 3)) as pilot:
+        header.set_venue("demo", False)
+        header.set_mode(StreamMode.POLL)
+        header.apply_wallet(Wallet(D("10500.5"), D("10000"), D("10500.5"), D("9000"), D("-12.3"), D("0"), D("0")))
+        header.set_realised_today(D("42"))
+        header.set_tightening(True)
+        await pilot.pause()
+        texts = {w.id: str(w.content).strip() for w in header.query(Static)}
+        assert texts == {"hdr-venue": "DEMO", "hdr-mode": "POLL", "hdr-equity": "Eq 10,500.50",
+                         "hdr-available": "Avail 9,000.00", "hdr-upnl": "uPnL -12.30", "hdr-realised": "Day +42.00",
+                         "hdr-tightening": "Tighten ON"}
+        assert header.mode_badge.has_class("-poll") and header.upnl_figure.has_class("pnl-down")
+        assert header.realised_figure.has_class("pnl-up") and header.tightening_badge.has_class("-on")
+        assert not header.venue_badge.has_class("-live-money")
+        assert header.upnl_figure.styles.color == Color.parse(app.theme_variables["error"])
+
+        header.set_venue("MAINNET", True)
+        header.set_mode(StreamMode.STREAM)
+        await pilot.pause()
+        assert str(header.venue_badge.content).strip() == "LIVE" and header.venue_badge.has_class("-live-money")
+        assert header.venue_badge.styles.background == Color.parse(app.theme_variables["error"])
+        assert not header.mode_badge.has_class("-poll")
+
+
+# -- health ------------------------------------------------------------------------------------
+
+
+def _stats(name: str, now_ns: int, age_s: float) -> ConnectionStats:
+    stats = ConnectionStats(name)
+    stats.record_state(ConnectionState.LIVE, now_ns // 1_000_000 - 65_000)
+    stats.reconnects = 2
+    for i in range(5):
+        stats.record_frame(now_ns - int((age_s + 1 + i * 0.1) * NS_PER_S))
+    stats.record_frame(now_ns - int(age_s * NS_PER_S))
+    stats.latency_ms.add(12.0)
+    stats.ping_rtt_ms.add(3.0)
+    return stats
+
+
+async def test_health_lines_texts_stale_and_narrow() -> None:
+    panel = HealthPanel()
+    app = Host(panel)
+    async with app.run_test(size=(160, 10)) as pilot:
+        now = NOW_MS * 1_000_000
+        stats = {"private": _stats("private", now, 10), "public-1": _stats("public-1", now, 0.2)}
+        rest = RestStats(calls=3, errors_by_code={10006: 1})
+        rest.latency_ms.add(80.0)
+        panel.refresh_health(stats, rest, now)
+        await pilot.pause()
+        assert list(panel.lines) == ["public-1", "private", "rest"]
+        assert [line.connection for line in panel.query("HealthLine")] == ["public-1", "private", "rest"]
+        public = panel.lines["public-1"]
+        assert public.text.startswith("public-1  live 1m  ↻2  last 200ms") and "lat 12/12ms" in public.text
+        assert "rtt 3.0ms" in public.text and public.has_class("-live") and not public.has_class("stale")
+        assert not panel.lines["private"].has_class("stale")  # 10 s is quiet, not stale, for private
+        assert "err 1 (10006×1)" in panel.lines["rest"].text
+        spark = public.query_one(".latency-spark", Sparkline)
+        assert spark.data == [12.0] and public.spark_row.display and public.spark_row.region.height == 1
+
+        later = now + 6 * NS_PER_S
+        panel.refresh_health(stats, rest, later)
+        await pilot.pause()
+        assert public.has_class("stale") and "last 6s" in public.text
+        assert public.latency_spark.data == [12.0, 12.0]
+        assert len(public.rate_spark.data or []) >= 6
+        assert not panel.lines["private"].has_class("stale")
+        panel.refresh_health(stats, rest, later + 30 * NS_PER_S)
+        await pilot.pause()
+        assert panel.lines["private"].has_class("stale")
+
+        panel.add_class("-narrow")
+        await pilot.pause()
+        assert not public.spark_row.display and public.region.height == 1
+
+        down = dataclasses.replace(stats["public-1"])
+        down.record_state(ConnectionState.DOWN, later // 1_000_000)
+        panel.refresh_health({"public-1": down}, None, later + 31 * NS_PER_S)
+        await pilot.pause()
+        assert list(panel.lines) == ["public-1"] and public.has_class("-down") and not public.has_class("-live")
+        assert len(panel.query("HealthLine")) == 1
+
+
+# -- log pane ----------------------------------------------------------------------------------
+
+
+async def test_log_pane_levels_and_cap() -> None:
+    pane = LogPane(max_lines=5)
+    app = Host(pane)
+    async with app.run_test(size=(100, 10)) as pilot:
+        for i in range(8):
+            pane.write_record("INFO", f"line {i}")
+        pane.write_record("ERROR", "boom")
+        await pilot.pause()
+        assert pane.records == 9 and len(pane.lines) == 5
+        assert pane.lines[-1].text.startswith("ERRO boom")
+        assert pane.level_style("ERROR").color == _theme_colour(app, "error")

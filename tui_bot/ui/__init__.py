@@ -1,0 +1,1 @@
+"""Textual console: app, bridge, messages, screens and widgets (the only package that imports textual)."""

@@ -1,0 +1,148 @@
+"""The console: layout, message handlers that hand payloads to widgets, and the runtime's lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from tui_bot.config import Settings
+from tui_bot.runtime import Runtime, start_runtime
+from tui_bot.ui import messages
+from tui_bot.ui.actions import TradingActions
+from tui_bot.ui.bridge import EngineBridge
+from tui_bot.ui.keymap import app_bindings, validated_keymap
+from tui_bot.ui.log_handler import PaneLogHandler
+from tui_bot.ui.widgets.fills import FillsTable
+from tui_bot.ui.widgets.header import HeaderBar
+from tui_bot.ui.widgets.health import HealthPanel
+from tui_bot.ui.widgets.log_pane import LogPane
+from tui_bot.ui.widgets.orders import OrdersTable
+from tui_bot.ui.widgets.positions import PositionsTable
+from tui_bot.ui.widgets.recommendations import RecommendationsTable
+
+log = logging.getLogger(__name__)
+STYLES = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
+NARROW_BELOW = 140
+
+
+class TuiBotApp(TradingActions, App[None]):
+    """The trading console; it opens the runtime on mount and closes it on exit."""
+
+    CSS_PATH = STYLES if STYLES.exists() else None
+    TITLE = "tui_bot"
+    BINDINGS = app_bindings()
+
+    def __init__(self, settings: Settings, db_path: Path | None = None, *, log_handler: PaneLogHandler | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.db_path = db_path
+        self.runtime: Runtime | None = None
+        self.log_handler = log_handler
+        keymap, self.keymap_warnings = validated_keymap(settings.keys)
+        self.keymap = keymap
+        self.set_keymap(keymap)
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Static("Positions", classes="panel-title")
+                yield PositionsTable(id="positions")
+                yield Static("Orders", classes="panel-title")
+                yield OrdersTable(id="orders")
+                yield Static("Fills", classes="panel-title")
+                yield FillsTable(id="fills")
+            with Vertical(id="right"):
+                yield Static("Recommendations", classes="panel-title")
+                yield RecommendationsTable(id="recommendations")
+                yield Static("Connections", classes="panel-title")
+                yield HealthPanel(id="health")
+        yield LogPane(id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(HeaderBar).set_venue(self.settings.exchange.venue.upper(), self.settings.exchange.venue == "mainnet")
+        self._apply_width(self.size.width)
+        for warning in self.keymap_warnings:
+            self.notify(warning, severity="warning")
+        self.set_interval(1.0, self._refresh_health)
+        self.set_interval(0.25, self._drain_logs)
+        self.start_runtime()
+
+    def on_resize(self, event: object) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.set_class(width < NARROW_BELOW, "-narrow")
+        self.query_one(HealthPanel).set_class(width < NARROW_BELOW, "-narrow")
+
+    @work(group="runtime", exclusive=True, exit_on_error=False)
+    async def start_runtime(self) -> None:
+        """Open the venue and the store, then start the bridge; a failure is shown, not raised."""
+        try:
+            self.runtime = await start_runtime(self.settings, self.db_path)
+        except Exception as err:
+            log.exception("could not start")
+            self.notify(f"Could not start: {err}", severity="error", timeout=30)
+            return
+        client = self.runtime.client
+        self.query_one(HeaderBar).set_venue(client.label, client.live_money)
+        self.query_one(HeaderBar).set_tightening(self.runtime.trading.current.enable_sl_tightening)
+        self.run_bridge()
+
+    @work(group="bridge", exclusive=True, exit_on_error=False)
+    async def run_bridge(self) -> None:
+        assert self.runtime is not None
+        await EngineBridge(self, self.runtime.engine).run()
+
+    async def on_unmount(self) -> None:
+        if self.runtime is not None:
+            await self.runtime.close()
+
+    # -- bridge messages: hand each payload to its widget ---------------------------------------
+
+    def _instruments(self) -> dict:
+        return self.runtime.engine.state.instruments if self.runtime else {}
+
+    def on_positions_changed(self, message: messages.PositionsChanged) -> None:
+        self.query_one(PositionsTable).apply_positions(message.positions, self._instruments())
+
+    def on_marks_updated(self, message: messages.MarksUpdated) -> None:
+        self.query_one(PositionsTable).apply_marks(message.marks)
+
+    def on_orders_changed(self, message: messages.OrdersChanged) -> None:
+        self.query_one(OrdersTable).apply_orders(message.orders, self._instruments())
+
+    def on_fills_arrived(self, message: messages.FillsArrived) -> None:
+        self.query_one(FillsTable).add_fills(message.executions, self._instruments())
+
+    def on_wallet_changed(self, message: messages.WalletChanged) -> None:
+        self.query_one(HeaderBar).apply_wallet(message.wallet)
+        self.query_one(HeaderBar).set_realised_today(message.realised_today)
+
+    def on_mode_changed(self, message: messages.ModeChanged) -> None:
+        self.query_one(HeaderBar).set_mode(message.mode)
+
+    def on_settings_applied(self, message: messages.SettingsApplied) -> None:
+        self.query_one(HeaderBar).set_tightening(message.settings.enable_sl_tightening)
+
+    def on_connections_changed(self, message: messages.ConnectionsChanged) -> None:
+        self._refresh_health()
+
+    def _refresh_health(self) -> None:
+        if self.runtime is not None:
+            self.runtime.engine.health.clock_offset_ms = self.runtime.client.rest.clock_offset_ms
+            self.query_one(HealthPanel).refresh_health(self.runtime.client.connection_stats(),
+                                                       self.runtime.client.rest.stats, time.time_ns())
+
+    def _drain_logs(self) -> None:
+        if self.log_handler is not None:
+            pane = self.query_one(LogPane)
+            for level, text in self.log_handler.drain():
+                pane.write_record(level, text)

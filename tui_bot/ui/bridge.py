@@ -1,0 +1,103 @@
+"""The one worker between the engine's bus and the app: market data at most 10 Hz, everything else at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+
+from textual.app import App
+
+from tui_bot.core.engine import Engine
+from tui_bot.core.settings import SettingsChanged
+from tui_bot.core.state import PositionMarked
+from tui_bot.domain.enums import ExecType
+from tui_bot.domain.events import (
+    ConnectionStateChanged,
+    ExecutionReceived,
+    OrderUpdated,
+    PositionUpdated,
+    ResyncCompleted,
+    StreamModeChanged,
+    WalletUpdated,
+)
+from tui_bot.domain.models import Execution
+from tui_bot.ui import messages
+
+MARKET_INTERVAL_S = 0.1
+
+
+def realised_today(executions: list[Execution], now_ms: int) -> Decimal:
+    """Realised PnL since 00:00 UTC: closing PnL minus fees and funding of today's executions."""
+    start = now_ms - now_ms % 86_400_000
+    total = Decimal(0)
+    for e in executions:
+        if e.exec_time >= start:
+            total += (e.exec_pnl if e.exec_type is ExecType.TRADE else Decimal(0)) - e.exec_fee
+    return total
+
+
+class EngineBridge:
+    """Turns bus batches into app messages; keeps today's fills for the realised-PnL figure."""
+
+    def __init__(self, app: App[object], engine: Engine) -> None:
+        self.app = app
+        self.engine = engine
+        self.today: list[Execution] = []
+        self._marks: dict[str, PositionMarked] = {}
+        self._last_market = 0.0
+
+    async def run(self) -> None:
+        sub = self.engine.bus.subscribe()
+        self.post_snapshot()
+        try:
+            while True:
+                timeout = None
+                if self._marks:
+                    timeout = max(0.0, MARKET_INTERVAL_S - (time.monotonic() - self._last_market))
+                try:
+                    batch = await asyncio.wait_for(sub.next_batch(), timeout) if timeout is not None else await sub.next_batch()
+                except TimeoutError:
+                    batch = []
+                self.dispatch(batch)
+        finally:
+            self.engine.bus.unsubscribe(sub)
+
+    def post_snapshot(self) -> None:
+        """Everything at once (on start and after a resync)."""
+        state = self.engine.state
+        self.app.post_message(messages.PositionsChanged(dict(state.positions)))
+        self.app.post_message(messages.OrdersChanged(dict(state.open_orders)))
+        if state.wallet is not None:
+            self.app.post_message(messages.WalletChanged(state.wallet, realised_today(self.today, int(time.time() * 1000))))
+        self.app.post_message(messages.ModeChanged(self.engine.mode))
+
+    def dispatch(self, batch: list[object]) -> None:
+        """Post one message per kind of change in the batch; marks only every MARKET_INTERVAL_S."""
+        state = self.engine.state
+        fills = [item.execution for item in batch if isinstance(item, ExecutionReceived)]
+        if fills:
+            self.today.extend(fills)
+            self.app.post_message(messages.FillsArrived(fills))
+        if any(isinstance(item, (ResyncCompleted,)) for item in batch):
+            self.post_snapshot()
+        else:
+            if any(isinstance(item, PositionUpdated) for item in batch):
+                self.app.post_message(messages.PositionsChanged(dict(state.positions)))
+            if any(isinstance(item, OrderUpdated) for item in batch):
+                self.app.post_message(messages.OrdersChanged(dict(state.open_orders)))
+            if (fills or any(isinstance(item, WalletUpdated) for item in batch)) and state.wallet is not None:
+                self.app.post_message(messages.WalletChanged(state.wallet, realised_today(self.today, int(time.time() * 1000))))
+        for item in batch:
+            if isinstance(item, StreamModeChanged):
+                self.app.post_message(messages.ModeChanged(item.mode))
+            elif isinstance(item, SettingsChanged):
+                self.app.post_message(messages.SettingsApplied(item.settings))
+            elif isinstance(item, ConnectionStateChanged):
+                self.app.post_message(messages.ConnectionsChanged())
+            elif isinstance(item, PositionMarked):
+                self._marks[item.symbol] = item
+        if self._marks and time.monotonic() - self._last_market >= MARKET_INTERVAL_S:
+            self._last_market = time.monotonic()
+            self.app.post_message(messages.MarksUpdated(list(self._marks.values())))
+            self._marks.clear()

@@ -1,0 +1,39 @@
+"""What the UI's modals hand back: plain, typed intents the app gives to a worker (never sent from a modal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tui_bot.domain.enums import OrderType, Side
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrderIntent:
+    """A validated new order; price is None for market orders, TP/SL None when not set."""
+
+    symbol: str
+    side: Side
+    order_type: OrderType
+    qty: Decimal
+    price: Decimal | None = None
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+    leverage: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStopIntent:
+    """A position's new TP/SL: None leaves a leg as it is, Decimal 0 removes it."""
+
+    symbol: str
+    take_profit: Decimal | None = None
+    stop_loss: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeverageIntent:
+    """Set a symbol's leverage (one-way mode: buy and sell alike)."""
+
+    symbol: str
+    leverage: Decimal

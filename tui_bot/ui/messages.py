@@ -1,0 +1,67 @@
+"""Textual messages the bridge posts to the app: one kind per thing that changed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from textual.message import Message
+
+from tui_bot.core.state import PositionMarked
+from tui_bot.domain.events import StreamMode
+from tui_bot.domain.models import Execution, Order, Position, Wallet
+from tui_bot.domain.trading_settings import TradingSettings
+
+
+class PositionsChanged(Message):
+    """The set of open positions or one of them changed (a snapshot, keyed by symbol)."""
+
+    def __init__(self, positions: dict[str, Position]) -> None:
+        super().__init__()
+        self.positions = positions
+
+
+class MarksUpdated(Message):
+    """Positions re-marked from tickers (coalesced, at most ~10 per second)."""
+
+    def __init__(self, marks: list[PositionMarked]) -> None:
+        super().__init__()
+        self.marks = marks
+
+
+class OrdersChanged(Message):
+    """The open orders changed (a snapshot, keyed by order id)."""
+
+    def __init__(self, orders: dict[str, Order]) -> None:
+        super().__init__()
+        self.orders = orders
+
+
+class FillsArrived(Message):
+    """New executions, oldest first."""
+
+    def __init__(self, executions: list[Execution]) -> None:
+        super().__init__()
+        self.executions = executions
+
+
+class WalletChanged(Message):
+    def __init__(self, wallet: Wallet, realised_today: Decimal) -> None:
+        super().__init__()
+        self.wallet = wallet
+        self.realised_today = realised_today
+
+
+class ModeChanged(Message):
+    def __init__(self, mode: StreamMode) -> None:
+        super().__init__()
+        self.mode = mode
+
+
+class SettingsApplied(Message):
+    def __init__(self, settings: TradingSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+
+class ConnectionsChanged(Message):
+    """A connection changed state: refresh the health panel now rather than at the next tick."""

@@ -1,0 +1,63 @@
+"""Shared bits of the form modals: one labelled row per field with its inline error, and Decimal parsing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from textual.containers import Horizontal
+from textual.dom import DOMNode
+from textual.widget import Widget
+from textual.widgets import Input, Label, Static
+
+NUMBER = r"[0-9]*\.?[0-9]*"
+FORM_CSS = """
+.field-row { height: auto; min-height: 1; margin: 0 0 0 0; }
+.field-row > Label { width: 14; color: $text-muted; }
+.field-row > Input, .field-row > Switch, .field-row > Checkbox { width: 22; }
+.field-row > .error { width: 1fr; color: $error; padding: 0 1; }
+.field-row > .note { width: 1fr; color: $text-muted; padding: 0 1; }
+.form-error { color: $error; height: auto; }
+.modal-title { text-style: bold; width: 100%; content-align: center middle; }
+.buttons { height: auto; margin-top: 1; align-horizontal: right; }
+.buttons > Button { margin-left: 1; }
+"""
+
+
+class FieldInvalid(ValueError):
+    """A field's text cannot be used; the message is what the form shows beside it."""
+
+
+def parse_decimal(text: str, *, positive: bool = True) -> Decimal | None:
+    """The field's number (None when blank); raises FieldInvalid for text that is not a finite number."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise FieldInvalid("not a number") from None
+    if not value.is_finite():
+        raise FieldInvalid("not a number")
+    if positive and value < 0:
+        raise FieldInvalid("must not be negative")
+    return value
+
+
+def field_row(label: str, widget: Widget, field: str, note: str = "") -> Horizontal:
+    """A row: label, the input widget, then a Static (class "error") that holds the field's reason."""
+    parts: list[Widget] = [Label(label), widget, Static("", id=f"{field}-error", classes="error", markup=False)]
+    if note:
+        parts.append(Static(note, id=f"{field}-note", classes="note"))
+    return Horizontal(*parts, classes="field-row", id=f"{field}-row")
+
+
+def number_input(field: str, value: str = "", placeholder: str = "") -> Input:
+    """A compact Input that only accepts unsigned decimal text."""
+    return Input(value, placeholder=placeholder, id=field, restrict=NUMBER, compact=True)
+
+
+def show_errors(root: DOMNode, fields: Iterable[str], errors: dict[str, str]) -> None:
+    """Write each field's reason into its error Static (blank for fields without one)."""
+    for field in fields:
+        root.query_one(f"#{field}-error", Static).update(errors.get(field, ""))

@@ -1,0 +1,92 @@
+"""A yes/no question before anything destructive or live; optionally the user must type a word."""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from tui_bot.ui.screens._fields import FORM_CSS
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Returns True on y/Enter (after typing `require_typed` when set), False on n/Esc."""
+
+    DEFAULT_CSS = FORM_CSS + """
+    ConfirmModal { align: center middle; }
+    ConfirmModal > #dialog {
+        width: 64; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ConfirmModal.danger > #dialog { border: thick $error; }
+    ConfirmModal.danger .modal-title { color: $error; }
+    ConfirmModal #body { margin: 1 0; height: auto; }
+    ConfirmModal #typed { width: 100%; }
+    ConfirmModal #typed-error { color: $error; height: auto; }
+    """
+    ARM_DELAY: ClassVar[float] = 0.3
+    """Seconds after opening during which confirming keys are ignored (a double Enter must not confirm)."""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "confirm", "Confirm", show=False),
+        Binding("n,escape", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self, title: str, body: str, *, require_typed: str | None = None, danger: bool = False,
+                 arm_delay: float | None = None) -> None:
+        """arm_delay (default ARM_DELAY): confirming keys are ignored this long after opening."""
+        super().__init__(classes="danger" if danger else None)
+        self.title_text = title
+        self.body = body
+        self.require_typed = require_typed
+        self.arm_delay = self.ARM_DELAY if arm_delay is None else arm_delay
+        self._opened = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.title_text, classes="modal-title", markup=False)
+            yield Static(self.body, id="body", markup=False)
+            if self.require_typed is not None:
+                yield Static(f"Type {self.require_typed!r} and press Enter to confirm, Esc to cancel.", markup=False)
+                yield Input(placeholder=self.require_typed, id="typed", compact=True)
+                yield Static("", id="typed-error")
+            with Horizontal(classes="buttons"):
+                yield Button("No (n)", id="no", variant="default", compact=True)
+                yield Button("Yes (y)", id="yes", variant="error" if self.has_class("danger") else "primary",
+                             compact=True)
+
+    def on_mount(self) -> None:
+        self._opened = time.monotonic()
+        self.query_one("#typed" if self.require_typed is not None else "#yes").focus()
+
+    def _armed(self) -> bool:
+        return time.monotonic() - self._opened >= self.arm_delay
+
+    def action_confirm(self) -> None:
+        if not self._armed():
+            return
+        if self.require_typed is not None:
+            typed = self.query_one("#typed", Input).value.strip()
+            if typed.lower() != self.require_typed.lower():
+                self.query_one("#typed-error", Static).update(f"Type {self.require_typed!r} to confirm.")
+                self.query_one("#typed", Input).focus()
+                return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_confirm()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "yes":
+            self.action_confirm()
+        else:
+            self.action_cancel()

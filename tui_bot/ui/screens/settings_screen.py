@@ -1,0 +1,211 @@
+"""Edit every trading setting; the settings service validates all-or-nothing and its reasons show per field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Static
+
+from tui_bot.config import TradingSettings
+from tui_bot.core.settings import SettingsRejected
+from tui_bot.domain.numbers import plain
+from tui_bot.ui.screens._fields import FORM_CSS, FieldInvalid, field_row, parse_decimal, show_errors
+
+SIGNED_NUMBER = r"-?[0-9]*\.?[0-9]*"
+LABELS = {
+    "paper_trading": "Paper trading",
+    "auto_approve_trades": "Auto-approve trades",
+    "min_confidence_threshold": "Min confidence 0–1",
+    "min_rr": "Min reward:risk",
+    "risk_percentage": "Risk per trade %",
+    "max_loss_usd": "Max loss USD",
+    "leverage": "Leverage",
+    "max_concurrent_trades": "Max open trades",
+    "enable_position_tightening": "Position tightening",
+    "enable_sl_tightening": "SL tightening",
+    "rr_tightening_steps": "Tighten at:stop R",
+    "use_enhanced_position_sizing": "Enhanced sizing",
+    "min_position_value_usd": "Min position USD",
+    "enable_intelligent_replacement": "Smart replacement",
+    "min_score_improvement": "Min score gain 0–1",
+    "use_testnet": "Use testnet",
+}
+
+
+def kind_of(name: str) -> str:
+    """'bool', 'int', 'float', 'decimal' or 'steps': how a TradingSettings field is edited."""
+    annotation = TradingSettings.model_fields[name].annotation
+    for kind, typ in (("bool", bool), ("int", int), ("float", float), ("decimal", Decimal)):
+        if annotation is typ:
+            return kind
+    return "steps"
+
+
+def format_steps(steps: list[Any]) -> str:
+    """[{at_r: 1, stop_r: 0}, {at_r: 2, stop_r: 1}] as '1:0, 2:1'."""
+    return ", ".join(f"{plain(Decimal(str(s.at_r)))}:{plain(Decimal(str(s.stop_r)))}" for s in steps)
+
+
+def parse_steps(text: str) -> list[dict[str, Decimal]]:
+    """'1:0, 2:1' as [{'at_r': 1, 'stop_r': 0}, {'at_r': 2, 'stop_r': 1}]; blank means no steps."""
+    steps = []
+    for part in text.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        at, sep, stop = part.partition(":")
+        if not sep:
+            raise FieldInvalid("use at:stop pairs, e.g. 1:0, 2:1")
+        at_r, stop_r = parse_decimal(at, positive=False), parse_decimal(stop, positive=False)
+        if at_r is None or stop_r is None:
+            raise FieldInvalid("use at:stop pairs, e.g. 1:0, 2:1")
+        steps.append({"at_r": at_r, "stop_r": stop_r})
+    return steps
+
+
+def parse_value(kind: str, text: str) -> Any:
+    """A field's typed value from its text; raises FieldInvalid with the reason to show."""
+    if kind == "steps":
+        return parse_steps(text)
+    value = parse_decimal(text, positive=False)
+    if value is None:
+        raise FieldInvalid("required")
+    if kind == "int":
+        if value != value.to_integral_value():
+            raise FieldInvalid("must be a whole number")
+        return int(value)
+    return float(value) if kind == "float" else value
+
+
+def _text(kind: str, value: Any) -> str:
+    if kind == "steps":
+        return format_steps(value)
+    return plain(value) if isinstance(value, Decimal) else str(value)
+
+
+def _same(kind: str, new: Any, old: Any) -> bool:
+    if kind == "steps":
+        return [(s["at_r"], s["stop_r"]) for s in new] == [(s.at_r, s.stop_r) for s in old]
+    return bool(new == old)
+
+
+class SettingsScreen(ModalScreen[dict[str, Any] | None]):
+    """Save (Ctrl+S) sends the changed fields to `apply`; rejected → reasons inline, screen stays; Esc → None."""
+
+    DEFAULT_CSS = FORM_CSS + """
+    SettingsScreen { align: center middle; }
+    SettingsScreen > #dialog {
+        width: 80; max-width: 100%; height: 100%; max-height: 40;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    SettingsScreen #fields { height: 1fr; }
+    SettingsScreen .field-row > Label { width: 20; }
+    SettingsScreen .field-row > Input { width: 16; }
+    SettingsScreen #rr_tightening_steps { width: 24; }
+    SettingsScreen .field-row > Checkbox { width: 16; }
+    SettingsScreen #info, SettingsScreen #hint { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("ctrl+s", "save", "Save", show=False),
+    ]
+
+    def __init__(self, current: TradingSettings, apply: Callable[[dict[str, Any]], TradingSettings], *,
+                 info: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.current = current
+        self.apply = apply
+        self.info = dict(info or {})
+        self.names = list(TradingSettings.model_fields)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static("Trading settings", classes="modal-title")
+            if self.info:
+                yield Static(" · ".join(f"{k}: {v}" for k, v in self.info.items()), id="info", markup=False)
+            yield Static("Tab moves · Ctrl+S saves · Esc cancels", id="hint")
+            with VerticalScroll(id="fields"):
+                for name in self.names:
+                    yield field_row(LABELS.get(name, name.replace("_", " ")), self._editor(name), name)
+            yield Static("", id="form-error", classes="form-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel (Esc)", id="cancel", compact=True)
+                yield Button("Save (Ctrl+S)", id="save", variant="primary", compact=True)
+
+    def _editor(self, name: str) -> Checkbox | Input:
+        kind, value = kind_of(name), getattr(self.current, name)
+        if kind == "bool":
+            return Checkbox("", value=bool(value), id=name, compact=True)
+        restrict = None if kind == "steps" else SIGNED_NUMBER
+        placeholder = "at:stop, e.g. 1:0, 2:1" if kind == "steps" else ""
+        return Input(_text(kind, value), placeholder=placeholder, id=name, restrict=restrict, compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{self.names[0]}").focus()
+
+    def collect(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The changed fields as typed values, and a reason for each field that does not parse."""
+        changes: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in self.names:
+            kind = kind_of(name)
+            if kind == "bool":
+                value: Any = self.query_one(f"#{name}", Checkbox).value
+            else:
+                try:
+                    value = parse_value(kind, self.query_one(f"#{name}", Input).value)
+                except FieldInvalid as err:
+                    errors[name] = str(err)
+                    continue
+            if not _same(kind, value, getattr(self.current, name)):
+                changes[name] = value
+        return changes, errors
+
+    def _show(self, errors: dict[str, str]) -> None:
+        show_errors(self, self.names, errors)
+        general = [f"{k}: {v}" for k, v in errors.items() if k not in self.names]
+        self.query_one("#form-error", Static).update("; ".join(general))
+        first = next((n for n in self.names if n in errors), None)
+        if first is not None:
+            self.query_one(f"#{first}").focus()
+
+    def action_save(self) -> None:
+        """Apply the changes all-or-nothing; on rejection keep the screen open with each reason inline."""
+        changes, errors = self.collect()
+        if errors:
+            self._show(errors)
+            return
+        if changes:
+            try:
+                self.apply(changes)
+            except SettingsRejected as err:
+                self._show({key.split(".")[0]: reason for key, reason in err.errors.items()})
+                return
+            except Exception as err:  # a failed save must not take the console down
+                self._show({"settings": f"not saved: {err}"})
+                return
+        self.dismiss(changes)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.input.id:
+            self.query_one(f"#{event.input.id}-error", Static).update("")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()

@@ -1,0 +1,129 @@
+"""Edit a position's take profit and stop loss: blank leaves a leg, 0 removes it; side rules checked first."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from tui_bot.domain.enums import Side
+from tui_bot.domain.models import Instrument
+from tui_bot.domain.numbers import plain
+from tui_bot.ui.intents import TradingStopIntent
+from tui_bot.ui.screens._fields import (
+    FORM_CSS,
+    FieldInvalid,
+    field_row,
+    number_input,
+    parse_decimal,
+    show_errors,
+)
+
+FIELDS = ("tp", "sl")
+
+
+def stop_error(value: Decimal, leg: str, side: Side, reference: Decimal | None, inst: Instrument,
+               reference_name: str = "mark") -> str:
+    """Why a TP ('tp') or SL ('sl') price is not allowed for a position/order of `side` ('' when fine)."""
+    if value == 0:
+        return ""
+    if not inst.price_ok(value):
+        return f"must be a multiple of {plain(inst.tick_size)} within {plain(inst.min_price)}–{plain(inst.max_price)}"
+    above = (leg == "tp") == (side is Side.BUY)
+    if reference and (value - reference) * (1 if above else -1) <= 0:
+        return f"must be {'above' if above else 'below'} the {reference_name} {plain(reference)}"
+    return ""
+
+
+def _now(value: Decimal) -> str:
+    return plain(value) if value else "none"
+
+
+class TpSlModal(ModalScreen[TradingStopIntent | None]):
+    """Returns a TradingStopIntent (None = leave a leg, 0 = remove it) on Enter when valid; None on Esc."""
+
+    DEFAULT_CSS = FORM_CSS + """
+    TpSlModal { align: center middle; }
+    TpSlModal > #dialog {
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    TpSlModal #form-error { color: $error; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def __init__(self, symbol: str, side: Side, entry: Decimal, mark: Decimal, take_profit: Decimal,
+                 stop_loss: Decimal, instrument: Instrument) -> None:
+        super().__init__()
+        self.symbol = symbol
+        self.side = side
+        self.entry = entry
+        self.mark = mark or entry
+        self.take_profit = take_profit
+        self.stop_loss = stop_loss
+        self.instrument = instrument
+
+    def compose(self) -> ComposeResult:
+        side = "LONG" if self.side is Side.BUY else "SHORT"
+        with Vertical(id="dialog"):
+            yield Static(f"TP / SL — {side} {self.symbol}", classes="modal-title")
+            yield Static(f"entry {plain(self.entry)}   mark {plain(self.mark)}   "
+                         f"TP now {_now(self.take_profit)}   SL now {_now(self.stop_loss)}", id="tpsl-info")
+            yield field_row("Take profit", number_input("tp", placeholder=f"keep {_now(self.take_profit)}"), "tp")
+            yield field_row("Stop loss", number_input("sl", placeholder=f"keep {_now(self.stop_loss)}"), "sl")
+            yield Static("Blank keeps a leg, 0 removes it.  Enter saves, Esc cancels.", classes="note")
+            yield Static("", id="form-error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save", id="submit", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#sl" if self.stop_loss else "#tp", Input).focus()
+
+    def _check(self) -> tuple[dict[str, Decimal | None], dict[str, str]]:
+        values: dict[str, Decimal | None] = {}
+        errors: dict[str, str] = {}
+        for leg in FIELDS:
+            try:
+                value = parse_decimal(self.query_one(f"#{leg}", Input).value)
+            except FieldInvalid as err:
+                errors[leg] = str(err)
+                continue
+            values[leg] = value
+            if value is not None and (error := stop_error(value, leg, self.side, self.mark, self.instrument)):
+                errors[leg] = error
+        return values, errors
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        _, errors = self._check()
+        show_errors(self, FIELDS, errors)
+        self.query_one("#form-error", Static).update("")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        values, errors = self._check()
+        show_errors(self, FIELDS, errors)
+        if errors:
+            return
+        if values.get("tp") is None and values.get("sl") is None:
+            self.query_one("#form-error", Static).update("Nothing to change: enter a TP or an SL (0 removes).")
+            return
+        self.dismiss(TradingStopIntent(self.symbol, take_profit=values.get("tp"), stop_loss=values.get("sl")))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "submit":
+            self.action_submit()
+        else:
+            self.action_cancel()

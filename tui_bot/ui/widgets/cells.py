@@ -1,0 +1,150 @@
+"""Shared table plumbing: theme-coloured cells and a DataTable that reconciles keyed rows in place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowKey
+
+TONE_CLASSES: dict[str, str] = {
+    "up": "live-table--pnl-up",
+    "down": "live-table--pnl-down",
+    "warn": "live-table--warn",
+    "muted": "live-table--muted",
+}
+
+
+class ToneCell:
+    """A cell whose colour is resolved from the owning table's component classes at render time.
+
+    Rich text in a cell cannot read CSS variables, so the cell asks the table for the style of its
+    tone when drawn; a theme switch re-renders it in the new theme's colours.
+    """
+
+    __slots__ = ("owner", "text", "tone")
+
+    def __init__(self, text: str, tone: str, owner: LiveTable) -> None:
+        self.text = text
+        self.tone = tone
+        self.owner = owner
+
+    def __rich__(self) -> Text:
+        return Text(self.text, style=self.owner.tone_style(self.tone), end="")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"ToneCell({self.text!r}, {self.tone!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ToneCell):
+            return (self.text, self.tone) == (other.text, other.tone)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.tone))
+
+
+def cell_text(cell: object) -> str:
+    """The plain text of a table cell (str, Text or ToneCell)."""
+    if isinstance(cell, Text):
+        return cell.plain
+    return str(cell)
+
+
+class LiveTable(DataTable[Any]):
+    """A row-cursor DataTable whose rows are keyed and updated cell by cell, never rebuilt.
+
+    Subclasses declare COLUMNS as (key, label) pairs and feed `set_row` / `prune`; the cursor stays
+    on the same row key across additions and removals.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(TONE_CLASSES.values())
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, name=name, id=id, classes=classes)
+
+    def on_mount(self) -> None:
+        """Add the columns once the table is attached to an app."""
+        self.ensure_columns()
+
+    def ensure_columns(self) -> None:
+        """Add the declared columns once (needs the app, so not in __init__)."""
+        if not self.columns:
+            for key, label in self.COLUMNS:
+                self.add_column(label, key=key)
+
+    def tone_style(self, tone: str) -> Style:
+        """The Rich style of a tone, taken from the stylesheet (empty before mount or for '')."""
+        name = TONE_CLASSES.get(tone)
+        if name is None or not self.is_attached:
+            return Style.null()
+        return self.get_component_rich_style(name, partial=True, default=Style.null())
+
+    def toned(self, text: str, tone: str) -> ToneCell | str:
+        """A cell coloured by tone ('' gives a plain string)."""
+        return ToneCell(text, tone, self) if tone else text
+
+    @property
+    def selected_key(self) -> str | None:
+        """Key of the row under the cursor, or None when the table is empty."""
+        if self.row_count == 0:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except CellDoesNotExist:
+            return None
+        return row_key.value
+
+    def has_row(self, key: str) -> bool:
+        """True when a row with this key is shown."""
+        return RowKey(key) in self.rows
+
+    def cell(self, key: str, column: str) -> str:
+        """Plain text of one cell (for callers and tests)."""
+        return cell_text(self.get_cell(key, column))
+
+    def row_texts(self, key: str) -> dict[str, str]:
+        """Plain text of a row by column key."""
+        return {column: cell_text(value) for column, value in zip((k for k, _ in self.COLUMNS), self.get_row(key), strict=False)}
+
+    def keys(self) -> list[str]:
+        """Row keys in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def set_row(self, key: str, values: Mapping[str, object]) -> bool:
+        """Add the row, or update only the cells whose value changed; True when the row is new."""
+        if RowKey(key) not in self.rows:
+            self.add_row(*(values.get(column, "") for column, _ in self.COLUMNS), key=key)
+            return True
+        for column, value in values.items():
+            if self.get_cell(key, column) != value:
+                self.update_cell(key, column, value, update_width=self._grows(column, value))
+        return False
+
+    def _grows(self, column: str, value: object) -> bool:
+        """Whether a new value is wider than its auto-width column (only then pay for a re-measure)."""
+        col = self.columns.get(column)  # type: ignore[call-overload]
+        return col is not None and col.auto_width and len(cell_text(value)) > col.content_width
+
+    def prune(self, keep: Iterable[str]) -> list[str]:
+        """Remove rows whose key is not in keep; returns the removed keys."""
+        wanted = set(keep)
+        gone = [str(k.value) for k in self.rows if k.value not in wanted]
+        for key in gone:
+            self.remove_row(key)
+        return gone
+
+    def restore_cursor(self, key: str | None) -> None:
+        """Put the cursor back on the row with key (if it is still there) without jumping the view."""
+        if key is None or RowKey(key) not in self.rows:
+            return
+        index = self.get_row_index(key)
+        if index != self.cursor_row:
+            self.move_cursor(row=index, scroll=False)

@@ -1,0 +1,112 @@
+"""Open positions, one row per symbol, re-marked in place at ticker speed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import ClassVar
+
+from tui_bot.core.state import PositionMarked, unrealised_pct
+from tui_bot.domain.models import Instrument, Position
+from tui_bot.ui import format as fmt
+from tui_bot.ui.widgets.cells import LiveTable
+
+
+def wall_ms() -> int:
+    """Wall-clock epoch milliseconds."""
+    return time.time_ns() // 1_000_000
+
+
+class PositionsTable(LiveTable):
+    """Positions keyed by symbol: mark, uPnL (theme-coloured), R multiple, stops, age and tightening stage."""
+
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("symbol", "Symbol"), ("side", "Side"), ("size", "Size"), ("entry", "Entry"), ("mark", "Mark"),
+        ("upnl", "uPnL"), ("upnl_pct", "uPnL %"), ("r", "R"), ("sl", "SL"), ("tp", "TP"),
+        ("trail", "Trail"), ("liq", "Liq"), ("age", "Age"), ("stage", "Stage"),
+    )
+    MARK_COLUMNS: ClassVar[frozenset[str]] = frozenset({"mark", "upnl", "upnl_pct", "r"})
+
+    def __init__(self, *, now_ms: Callable[[], int] = wall_ms, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._now_ms = now_ms
+        self._positions: dict[str, Position] = {}
+        self._instruments: dict[str, Instrument] = {}
+        self._stages: dict[str, str] = {}
+
+    def on_mount(self) -> None:
+        """Start the once-a-second Age refresh (Textual also runs LiveTable.on_mount, which adds the columns)."""
+        self.set_interval(1.0, self.refresh_ages)
+
+    @property
+    def selected_symbol(self) -> str | None:
+        """Symbol of the row under the cursor."""
+        return self.selected_key
+
+    def apply_positions(self, positions: dict[str, Position], instruments: dict[str, Instrument]) -> None:
+        """Reconcile rows with the open positions: add new, update changed cells, drop flat or gone ones."""
+        self.ensure_columns()
+        selected = self.selected_key
+        self._instruments = instruments
+        self._positions = {s: p for s, p in positions.items() if p.side is not None and p.size > 0}
+        for symbol, pos in self._positions.items():
+            self.set_row(symbol, self._row(pos, instruments.get(symbol)))
+        self.prune(self._positions)
+        for symbol in [s for s in self._stages if s not in self._positions]:
+            del self._stages[symbol]
+        self.restore_cursor(selected)
+
+    def apply_marks(self, marks: list[PositionMarked]) -> None:
+        """Update only the mark-derived cells (Mark, uPnL, uPnL %, R) of rows already shown."""
+        for mark in marks:
+            pos = self._positions.get(mark.symbol)
+            if pos is None or not self.has_row(mark.symbol):
+                continue
+            inst = self._instruments.get(mark.symbol)
+            self.set_row(mark.symbol, self._mark_cells(pos, inst, mark.mark_price, mark.unrealised_pnl,
+                                                        mark.unrealised_pct))
+
+    def set_stage(self, symbol: str, text: str) -> None:
+        """Show the stop-tightening stage of a position (a dash until the engine reports one)."""
+        self._stages[symbol] = text or fmt.DASH
+        if self.has_row(symbol):
+            self.set_row(symbol, {"stage": self._stages[symbol]})
+
+    def refresh_ages(self) -> None:
+        """Re-render the Age column (called every second by the table's own timer)."""
+        now = self._now_ms()
+        for symbol, pos in self._positions.items():
+            if self.has_row(symbol):
+                self.set_row(symbol, {"age": fmt.age_since(pos.open_time or pos.created_time, now)})
+
+    def _mark_cells(self, pos: Position, inst: Instrument | None, mark: Decimal, upnl: Decimal,
+                    pct: Decimal) -> dict[str, object]:
+        """Cells that move with the mark price."""
+        if mark <= 0:
+            return {"mark": fmt.DASH, "upnl": fmt.DASH, "upnl_pct": fmt.DASH, "r": fmt.DASH}
+        return {
+            "mark": fmt.price(mark, inst),
+            "upnl": self.toned(fmt.signed_money(upnl), fmt.tone(upnl)),
+            "upnl_pct": self.toned(fmt.percent(pct), fmt.tone(pct)),
+            "r": fmt.r_multiple(pos.side, pos.entry_price, mark, pos.stop_loss),
+        }
+
+    def _row(self, pos: Position, inst: Instrument | None) -> dict[str, object]:
+        """All cells of one position."""
+        side_tone = "up" if pos.side is not None and pos.side.sign > 0 else "down"
+        cells: dict[str, object] = {
+            "symbol": pos.symbol,
+            "side": self.toned(fmt.side_label(pos.side), side_tone),
+            "size": fmt.qty(pos.size, inst),
+            "entry": fmt.price(pos.entry_price, inst),
+            "sl": fmt.price(pos.stop_loss, inst),
+            "tp": fmt.price(pos.take_profit, inst),
+            "trail": fmt.price(pos.trailing_stop, inst),
+            "liq": fmt.price(pos.liq_price, inst),
+            "age": fmt.age_since(pos.open_time or pos.created_time, self._now_ms()),
+            "stage": self._stages.get(pos.symbol, fmt.DASH),
+        }
+        cells.update(self._mark_cells(pos, inst, pos.mark_price, pos.unrealised_pnl, unrealised_pct(pos)))
+        return cells
