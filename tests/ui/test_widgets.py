@@ -80,7 +80,7 @@ def _theme_colour(app: App[None], name: str) -> RichColor:
 
 
 def test_format_helpers() -> None:
-    assert fmt.price(D("65000.1"), BTC) == "65000.1" and fmt.price(D("0"), BTC) == fmt.DASH
+    assert fmt.price(D("65000.1"), BTC) == "65000.10" and fmt.price(D("0"), BTC) == fmt.DASH
     assert fmt.qty(D("0.01"), BTC) == "0.010" and fmt.money(D("12345.678")) == "12,345.68"
     assert fmt.signed_money(D("1.5")) == "+1.50" and fmt.signed_money(D("-0.001")) == "0.00"
     assert fmt.percent(D("-2.5")) == "-2.50%"
@@ -135,8 +135,8 @@ async def test_positions_cells_and_flat_positions() -> None:
         await pilot.pause()
         row = table.row_texts("BTCUSDT")
         assert table.keys() == ["BTCUSDT"]
-        assert row["side"] == "Long" and row["size"] == "0.010" and row["entry"] == "60000.0"
-        assert row["upnl"] == "+10.00" and row["r"] == "+1.00R" and row["sl"] == "59000.0"
+        assert row["side"] == "Long" and row["size"] == "0.010" and row["entry"] == "60000.00"
+        assert row["upnl"] == "+10.00" and row["r"] == "+1.00R" and row["sl"] == "59000.00"
         assert row["tp"] == fmt.DASH and row["age"] == "1m" and row["stage"] == fmt.DASH
         clock[0] += 3_600_000
         table.refresh_ages()
@@ -185,7 +185,7 @@ async def test_orders_reconcile_by_order_id() -> None:
         await pilot.pause()
         assert table.selected_order_id == "o2" and table.selected_order is tp
         row = table.row_texts("o2")
-        assert (row["kind"], row["trigger"], row["reduce"], row["status"]) == ("TP", "70000.0", "yes", "Untriggered")
+        assert (row["kind"], row["trigger"], row["reduce"], row["status"]) == ("TP", "70000.00", "yes", "Untriggered")
         assert table.row_texts("o1")["id"] == "tb-en-x-o1" and table.row_texts("o1")["kind"] == ""
 
         partial = _order("o1", OrderStatus.PARTIALLY_FILLED, cum_exec_qty=D("0.004"))
@@ -233,7 +233,7 @@ async def test_fill_cells_reason_and_realised() -> None:
         await pilot.pause()
         opening, closing = table.row_texts("open"), table.row_texts("tp")
         assert (opening["reason"], opening["realised"], opening["fee"]) == ("Manual entry", fmt.DASH, "0.3575")
-        assert (closing["reason"], closing["realised"], closing["price"]) == ("TP", "+9.64", "65000.1")
+        assert (closing["reason"], closing["realised"], closing["price"]) == ("TP", "+9.64", "65000.10")
         assert closing["time"] == fmt.clock(NOW_MS + 1) and table.get_cell("tp", "realised").tone == "up"
 
 

@@ -60,10 +60,10 @@ REASON_LABELS: dict[OrderReason, str] = {
 
 
 def places_of(step: Decimal) -> int:
-    """Decimal places a tick or step size implies (0.10 → 1, 0.5 → 1, 10 → 0)."""
+    """Decimal places a tick or step size carries, as the exchange writes it (0.10 → 2, 0.5 → 1, 10 → 0)."""
     if step <= 0:
         return 0
-    exponent = step.normalize().as_tuple().exponent
+    exponent = step.as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
