@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from tests.core.conftest import sim_of, wait_for
@@ -54,3 +55,23 @@ async def test_ticker_subscriptions_follow_positions(runtime: Runtime) -> None:
     await wait_for(lambda: "SOLUSDT" not in state.positions)
     await wait_for(lambda: runtime.client.ticker_topics == watch)
 
+
+
+async def test_restart_on_the_same_db_with_a_fresh_embedded_exchange_records_new_fills(
+        make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    first = await make_runtime()
+    try:
+        await first.orders.place("BTCUSDT", Side.BUY, Decimal("0.010"))
+        await wait_for(lambda: len(first.engine.state.exec_ids) == 1)
+    finally:
+        await first.close()
+    second = await make_runtime()
+    try:
+        await second.orders.place("BTCUSDT", Side.BUY, Decimal("0.010"))
+        await wait_for(lambda: "BTCUSDT" in second.engine.state.positions)
+        await wait_for(lambda: len(second.engine.state.exec_ids) == 2)
+        await second.writer.flush()
+        db = sqlite3.connect(second.db_path)
+        assert db.execute("select count(distinct exec_id) from executions").fetchone() == (2,)
+    finally:
+        await second.close()

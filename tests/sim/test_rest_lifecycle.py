@@ -573,9 +573,9 @@ async def test_kline_live_bar_tracks_the_last_price(manual_sim: SimExchange, mre
 # -- determinism -----------------------------------------------------------------------------------
 
 
-async def _scripted_run(seed: int) -> dict[str, Any]:
+async def _scripted_run(seed: int, id_salt: str | None = "fixed") -> dict[str, Any]:
     """Steps and orders applied to a fresh manually stepped exchange; returns what it produced."""
-    sim = SimExchange(seed=seed, autostep=False, balance=START_BALANCE)
+    sim = SimExchange(seed=seed, autostep=False, balance=START_BALANCE, id_salt=id_salt)
     await sim.start()
     rest = client_for(sim)
     try:
@@ -606,3 +606,11 @@ async def test_same_seed_same_market_ids_and_fills() -> None:
     other = await _scripted_run(32)
     assert other["prices"] != first["prices"]
     assert other["orders"] != first["orders"]
+
+
+async def test_without_a_fixed_salt_a_restarted_exchange_never_reuses_ids() -> None:
+    first, second = await _scripted_run(31, id_salt=None), await _scripted_run(31, id_salt=None)
+    assert first["prices"] == second["prices"]
+    assert [f[2:] for f in first["fills"]] == [f[2:] for f in second["fills"]]
+    assert not {f[1] for f in first["fills"]} & {f[1] for f in second["fills"]}
+    assert not set(first["orders"]) & set(second["orders"])

@@ -41,7 +41,8 @@ class Notification:
 class ExchangeEngine:
     """Markets and accounts; every mutation queues the private messages Bybit would push."""
 
-    def __init__(self, specs: dict[str, MarketSpec], *, seed: int, step_seconds: float, clock: Clock) -> None:
+    def __init__(self, specs: dict[str, MarketSpec], *, seed: int, step_seconds: float, clock: Clock,
+                 id_salt: str | None = None) -> None:
         self.clock = clock
         self.seed = seed
         self.specs = specs
@@ -52,7 +53,10 @@ class ExchangeEngine:
         self.candles: dict[tuple[str, str], CandleSeries] = {}
         self.outbox: list[Notification] = []
         self.on_notify: Callable[[], None] | None = None
-        self._ids = random.Random(f"{seed}:ids")
+        # Prices follow the seed alone; ids also take a salt, fresh per run unless given, so a restarted
+        # exchange never reuses the execIds and orderIds a client has already stored.
+        salt = id_salt if id_salt is not None else uuid.uuid4().hex
+        self._ids = random.Random(f"{seed}:ids:{salt}")
 
     # -- identity and lookup -------------------------------------------------
 

@@ -56,7 +56,7 @@ class SimExchange:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
                  api_secret: str | None = None, seed: int = 7, symbols: tuple[str, ...] | list[str] = DEFAULT_SYMBOLS,
                  balance: Decimal = Decimal("10000"), step_seconds: float = 0.1, autostep: bool = True,
-                 idle_timeout: float = 600.0, funding_period_s: float | None = None) -> None:
+                 idle_timeout: float = 600.0, funding_period_s: float | None = None, id_salt: str | None = None) -> None:
         _require_loopback(host)
         self.host, self.port = host, port
         self.api_key = api_key or secrets.token_hex(9).upper()[:18]
@@ -64,7 +64,8 @@ class SimExchange:
         self.clock = Clock()
         self.faults = Faults()
         self.limiter = RateLimiter()
-        self.engine = ExchangeEngine(market_specs(list(symbols)), seed=seed, step_seconds=step_seconds, clock=self.clock)
+        self.engine = ExchangeEngine(market_specs(list(symbols)), seed=seed, step_seconds=step_seconds, clock=self.clock,
+                                     id_salt=id_salt)
         self.engine.add_account(self.api_key, self.api_secret, Decimal(balance))
         self.public = PublicHub(self.engine, self.faults)
         self.private = PrivateHub(self.engine, self.faults)
