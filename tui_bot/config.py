@@ -39,6 +39,7 @@ class SimSettings(_Section):
     symbols: list[str] = Field(default_factory=lambda: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], min_length=1, max_length=500)
     balance: Decimal = Field(Decimal("10000"), gt=0)
     step_ms: int = Field(100, ge=1, le=10_000)
+    autostep: bool = True  # False: prices move only when stepped (sim.step / POST /_sim/step), e.g. for snapshots
     idle_timeout_s: float = Field(600, gt=0)
     funding_period_s: float = Field(0, ge=0)
 

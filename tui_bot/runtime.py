@@ -55,7 +55,7 @@ async def _venue(settings: Settings) -> tuple[VenueUrls, str, str, object | None
 
         cfg = settings.sim
         sim = SimExchange(host=cfg.host, port=cfg.port, seed=cfg.seed, symbols=cfg.symbols, balance=cfg.balance,
-                          step_seconds=cfg.step_ms / 1000, idle_timeout=cfg.idle_timeout_s,
+                          step_seconds=cfg.step_ms / 1000, autostep=cfg.autostep, idle_timeout=cfg.idle_timeout_s,
                           funding_period_s=cfg.funding_period_s or None)
         urls = await sim.start()
         return (venue_urls("sim", rest=urls.rest, public_ws=urls.public_ws, private_ws=urls.private_ws,

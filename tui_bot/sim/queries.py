@@ -179,7 +179,7 @@ def closed_pnl(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) ->
     start, end = time_window(p, engine.clock.now_ms())
     symbol = p.string("symbol")
     rows = [c for c in account.closed_pnls if start <= c.updated_time <= end and (not symbol or c.symbol == symbol)]
-    rows.sort(key=lambda c: c.updated_time, reverse=True)
+    rows = [c for _, c in sorted(enumerate(rows), key=lambda pair: (pair[1].updated_time, pair[0]), reverse=True)]
     page, cursor = paginate(rows, p, default=50, maximum=100)
     return {"category": "linear", "list": [wire.closed_pnl_to_wire(c, engine.instruments[c.symbol]) for c in page],
             "nextPageCursor": cursor}

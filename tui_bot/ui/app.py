@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TypeVar
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from tui_bot.config import Settings
+from tui_bot.domain.metrics import ConnectionStats
+from tui_bot.exchange.bybit.rest import RestStats
 from tui_bot.runtime import Runtime, start_runtime
 from tui_bot.ui import messages
 from tui_bot.ui.actions import TradingActions
@@ -27,6 +32,7 @@ from tui_bot.ui.widgets.positions import PositionsTable
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 log = logging.getLogger(__name__)
+W = TypeVar("W", bound=Widget)
 STYLES = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
 NARROW_BELOW = 140
 
@@ -53,7 +59,7 @@ class TuiBotApp(TradingActions, App[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Static("Positions", classes="panel-title")
-                yield PositionsTable(id="positions")
+                yield PositionsTable(id="positions", now_ms=lambda: self.now_ns() // 1_000_000)
                 yield Static("Orders", classes="panel-title")
                 yield OrdersTable(id="orders")
                 yield Static("Fills", classes="panel-title")
@@ -65,6 +71,10 @@ class TuiBotApp(TradingActions, App[None]):
                 yield HealthPanel(id="health")
         yield LogPane(id="log")
         yield Footer()
+
+    def now_ns(self) -> int:
+        """Wall-clock epoch ns behind time-dependent text (position ages, health); a test may freeze it."""
+        return time.time_ns()
 
     def on_mount(self) -> None:
         self.query_one(HeaderBar).set_venue(self.settings.exchange.venue.upper(), self.settings.exchange.venue == "mainnet")
@@ -110,39 +120,58 @@ class TuiBotApp(TradingActions, App[None]):
     def _instruments(self) -> dict:
         return self.runtime.engine.state.instruments if self.runtime else {}
 
+    def _widget(self, kind: type[W]) -> W | None:
+        """The dashboard's widget of this kind, or None while the app is exiting (screens already gone)."""
+        try:
+            return self.screen_stack[0].query_one(kind) if self.screen_stack else None
+        except NoMatches:
+            return None
+
     def on_positions_changed(self, message: messages.PositionsChanged) -> None:
-        self.query_one(PositionsTable).apply_positions(message.positions, self._instruments())
+        if table := self._widget(PositionsTable):
+            table.apply_positions(message.positions, self._instruments())
 
     def on_marks_updated(self, message: messages.MarksUpdated) -> None:
-        self.query_one(PositionsTable).apply_marks(message.marks)
+        if table := self._widget(PositionsTable):
+            table.apply_marks(message.marks)
 
     def on_orders_changed(self, message: messages.OrdersChanged) -> None:
-        self.query_one(OrdersTable).apply_orders(message.orders, self._instruments())
+        if table := self._widget(OrdersTable):
+            table.apply_orders(message.orders, self._instruments())
 
     def on_fills_arrived(self, message: messages.FillsArrived) -> None:
-        self.query_one(FillsTable).add_fills(message.executions, self._instruments())
+        if table := self._widget(FillsTable):
+            table.add_fills(message.executions, self._instruments())
 
     def on_wallet_changed(self, message: messages.WalletChanged) -> None:
-        self.query_one(HeaderBar).apply_wallet(message.wallet)
-        self.query_one(HeaderBar).set_realised_today(message.realised_today)
+        if header := self._widget(HeaderBar):
+            header.apply_wallet(message.wallet)
+            header.set_realised_today(message.realised_today)
 
     def on_mode_changed(self, message: messages.ModeChanged) -> None:
-        self.query_one(HeaderBar).set_mode(message.mode)
+        if header := self._widget(HeaderBar):
+            header.set_mode(message.mode)
 
     def on_settings_applied(self, message: messages.SettingsApplied) -> None:
-        self.query_one(HeaderBar).set_tightening(message.settings.enable_sl_tightening)
+        if header := self._widget(HeaderBar):
+            header.set_tightening(message.settings.enable_sl_tightening)
 
     def on_connections_changed(self, message: messages.ConnectionsChanged) -> None:
         self._refresh_health()
 
+    def health_stats(self) -> tuple[dict[str, ConnectionStats], RestStats | None]:
+        """What the health panel shows: the client's live connection and REST stats (a test may freeze them)."""
+        assert self.runtime is not None
+        return self.runtime.client.connection_stats(), self.runtime.client.rest.stats
+
     def _refresh_health(self) -> None:
-        if self.runtime is not None:
+        panel = self._widget(HealthPanel)
+        if self.runtime is not None and panel is not None:
             self.runtime.engine.health.clock_offset_ms = self.runtime.client.rest.clock_offset_ms
-            self.query_one(HealthPanel).refresh_health(self.runtime.client.connection_stats(),
-                                                       self.runtime.client.rest.stats, time.time_ns())
+            panel.refresh_health(*self.health_stats(), self.now_ns())
 
     def _drain_logs(self) -> None:
-        if self.log_handler is not None:
-            pane = self.query_one(LogPane)
+        pane = self._widget(LogPane)
+        if self.log_handler is not None and pane is not None:
             for level, text in self.log_handler.drain():
                 pane.write_record(level, text)

@@ -1,0 +1,408 @@
+"""Console benchmarks: the app's CPU and frame rate under 200 streaming symbols, and keypress → order on the wire.
+
+1. CPU. A SimExchange with 200 symbols stepping every 100 ms runs in a child process (so the exchange's
+   own work is not counted); this process runs the runtime on it (venue `custom`, keys through the
+   environment) with all 200 symbols on the watchlist (200 ticker topics, ~2k msg/s) and a few open
+   positions, and measures its own CPU (user + system, all threads) over a window, twice:
+     core     the runtime alone (client, engine, store), no console
+     console  the console (TuiBotApp, headless, 160×48) running the same runtime
+   The app's share is the difference. Headless Textual skips writing frames to a terminal, so the
+   console here also encodes every frame to the escape sequences a terminal would be sent (and
+   counts the bytes): the figure includes that work, only the write itself is missing.
+2. Frames. Every screen update the app hands to its driver (`App._display`) is a frame: refreshes/s
+   over the same window.
+3. Keypress → order on the wire. BTCUSDT 0.01 market orders, one at a time, buys and sells alternating so
+   the position stays small, in two consoles: on the 200-symbol exchange (right after the CPU window)
+   and on a 3-symbol one (2 symbols watched, about 20 msg/s). The exchange's trade-WebSocket handler
+   stamps every order.create as it arrives (perf_counter_ns, CLOCK_MONOTONIC: one clock for every
+   process on the machine). UI path: `b` (or `s`), 0.01 in the quantity, then the clock starts and
+   Enter is pressed (pilot.press, which hands the key to the driver as a terminal read would); the
+   stages after it are the ticket's intent reaching the app, the order service sending (the engine's
+   order timer) and the exchange receiving it. Direct path, alternating with it: the clock starts and
+   `runtime.orders.place` is awaited (same runtime, same console running, no keys). The exchange is
+   a child process here too: in-process it would read the order only once the console's repaint
+   after the ticket closes has released the shared event loop, adding tens of ms that a remote venue
+   would not see.
+
+    python -m bench.ui_app              # about 70 s
+
+Targets: the console's share ≤ 50 % of one core; keypress → order p50 ≤ 5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from textual._compositor import CompositorUpdate
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tui_bot.config import ExchangeSettings, Settings
+from tui_bot.domain.enums import Side
+from tui_bot.domain.events import ConnectionState
+from tui_bot.domain.metrics import percentile
+from tui_bot.runtime import Runtime, start_runtime
+from tui_bot.ui.app import TuiBotApp
+from tui_bot.ui.screens.order_form import OrderFormModal
+from tui_bot.ui.widgets.positions import PositionsTable
+
+SIZE = (160, 48)
+CPU_TARGET = 0.50
+ORDER_TARGET_MS = 5.0
+POSITIONS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "SIM000USDT", "SIM001USDT")
+
+
+def symbols(count: int) -> list[str]:
+    """The three majors, then synthetic SIMnnnUSDT symbols (as the other benches)."""
+    return (["BTCUSDT", "ETHUSDT", "SOLUSDT"] + [f"SIM{i:03d}USDT" for i in range(count)])[:count]
+
+
+def self_cpu() -> float:
+    """CPU seconds (user + system, every thread) of this process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of another process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def quantiles(values: list[float]) -> tuple[int, float, float, float]:
+    """(count, p50, p95, max) by nearest rank."""
+    ordered = sorted(values)
+    return len(ordered), percentile(ordered, 50), percentile(ordered, 95), ordered[-1] if ordered else 0.0
+
+
+# -- the exchange in a child process ------------------------------------------------------------------
+
+
+def run_sim(queue: mp.Queue, stamps: mp.Queue, names: list[str], step_ms: float) -> None:
+    """Child process: the embedded exchange with `names`, stepping every step_ms; every order.create that
+    reaches its trade WebSocket is stamped (perf_counter_ns: CLOCK_MONOTONIC, the same clock in every
+    process on the machine) and its orderLinkId sent back on `stamps`."""
+    from tui_bot.sim.server import SimExchange
+
+    async def main() -> None:
+        sim = SimExchange(symbols=names, step_seconds=step_ms / 1000, balance=Decimal(1_000_000), idle_timeout=3600)
+        handle = sim.trade.handle
+
+        def stamped(peer: Any, msg: dict[str, Any]) -> None:
+            if msg.get("op") == "order.create":
+                stamps.put((time.perf_counter_ns(), str(((msg.get("args") or [{}])[0]).get("orderLinkId", ""))))
+            handle(peer, msg)
+
+        sim.trade.handle = stamped  # type: ignore[method-assign]
+        urls = await sim.start()
+        queue.put((urls.rest, urls.public_ws, urls.private_ws, urls.trade_ws, sim.api_key, sim.api_secret))
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+class Exchange:
+    """A child-process exchange: its URLs and keys, its pid, and the stamps of the orders it received."""
+
+    def __init__(self, names: list[str], step_ms: float) -> None:
+        self.names = names
+        queue: mp.Queue = mp.Queue()
+        self.stamps: mp.Queue = mp.Queue()
+        self.proc = mp.Process(target=run_sim, args=(queue, self.stamps, names, step_ms), daemon=True)
+        self.proc.start()
+        self.urls: tuple[str, ...] = queue.get(timeout=30)
+
+    def settings(self, watchlist: list[str], db_path: Path) -> Settings:
+        """Venue `custom` pointed at this exchange, keys through the environment."""
+        rest, public_ws, private_ws, trade_ws, key, secret = self.urls
+        os.environ["BYBIT_API_KEY"], os.environ["BYBIT_API_SECRET"] = key, secret
+        settings = Settings()
+        settings.exchange = ExchangeSettings(venue="custom", rest_url=rest, public_ws_url=public_ws,
+                                             private_ws_url=private_ws, trade_ws_url=trade_ws)
+        settings.bot.watchlist = watchlist
+        settings.storage.db_path = db_path
+        return settings
+
+    async def next_receipt(self, timeout: float = 5.0) -> tuple[int, str]:
+        """The next order.create the exchange received: (perf_counter_ns, orderLinkId)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.stamps.get_nowait()
+            except queue_mod.Empty:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the exchange received no order") from None
+                await asyncio.sleep(0.002)
+
+    def drain(self) -> None:
+        """Forget the stamps of orders placed so far (e.g. the positions opened before a run)."""
+        while True:
+            try:
+                self.stamps.get(timeout=0.2)
+            except queue_mod.Empty:
+                return
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.join(5)
+
+
+def streaming(rt: Runtime | None, names: list[str]) -> bool:
+    """Every watched symbol has a ticker and every connection (public shards, private, trade) is live."""
+    if rt is None or len(rt.engine.state.tickers) < len(names) or rt.engine.state.wallet is None:
+        return False
+    return all(s.state is ConnectionState.LIVE for s in rt.client.connection_stats().values()) and rt.client.trade_ready
+
+
+async def until(predicate: Any, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.002)
+
+
+async def open_positions(rt: Runtime) -> None:
+    """A small long in each of POSITIONS (about 20 USDT each), unless one is open already."""
+    for symbol in POSITIONS:
+        if symbol in rt.engine.state.positions:
+            continue
+        inst = rt.engine.state.instruments[symbol]
+        price = rt.engine.state.tickers[symbol].last_price
+        qty = max(inst.min_qty, math.ceil(Decimal(20) / (price * inst.qty_step)) * inst.qty_step)
+        await rt.orders.place(symbol, Side.BUY, qty)
+    await until(lambda: all(s in rt.engine.state.positions for s in POSITIONS), "the positions")
+
+
+# -- 1 and 2: CPU and frames ------------------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """What one measurement window saw."""
+
+    name: str
+    seconds: float
+    cpu: float            # fraction of one core, this process
+    sim_cpu: float        # fraction of one core, the exchange's process
+    applied: float        # events applied by the engine per second
+    frames: float = 0.0   # frames handed to the driver per second
+    frame_bytes: float = 0.0
+
+
+async def measure(name: str, rt: Runtime, seconds: float, sim_pid: int, app: MeasuredConsole | None = None) -> Window:
+    """CPU of this process and of the exchange, events applied and frames over `seconds`."""
+    applied = rt.engine.health.applied_rate
+    frames0, bytes0 = (app.frames, app.frame_bytes) if app else (0, 0)
+    cpu0, sim0, applied0, t0 = self_cpu(), proc_cpu(sim_pid), applied.total, time.monotonic()
+    await asyncio.sleep(seconds)
+    elapsed = time.monotonic() - t0
+    window = Window(name, elapsed, (self_cpu() - cpu0) / elapsed, (proc_cpu(sim_pid) - sim0) / elapsed,
+                    (applied.total - applied0) / elapsed)
+    if app is not None:
+        window.frames = (app.frames - frames0) / elapsed
+        window.frame_bytes = (app.frame_bytes - bytes0) / elapsed
+    return window
+
+
+class MeasuredConsole(TuiBotApp):
+    """The console, counting the frames it hands to the driver (encoding each as a terminal would get it)
+    and stamping when an order ticket's intent reaches the app."""
+
+    frames = 0
+    frame_bytes = 0
+    intent_ns = 0
+
+    def _display(self, screen: Any, renderable: Any) -> None:
+        if renderable is not None and not self._batch_count:
+            self.frames += 1
+            if isinstance(renderable, CompositorUpdate):
+                self.frame_bytes += len(renderable.render_segments(self.console))
+        super()._display(screen, renderable)
+
+    def _place(self, intent: Any) -> None:
+        self.intent_ns = time.perf_counter_ns()
+        super()._place(intent)
+
+
+# -- 3: keypress → order on the wire ------------------------------------------------------------------
+
+
+@dataclass
+class OrderRun:
+    """ms from the start (Enter pressed / place() called) to each stage, per path."""
+
+    name: str
+    ui_wire: list[float] = field(default_factory=list)
+    ui_intent: list[float] = field(default_factory=list)
+    ui_sent: list[float] = field(default_factory=list)
+    direct_wire: list[float] = field(default_factory=list)
+
+
+async def orders(name: str, app: MeasuredConsole, pilot: Pilot[None], exchange: Exchange, count: int,
+                 warmup: int) -> OrderRun:
+    """warmup + 2 × count BTCUSDT 0.01 market orders, UI and direct alternating, one at a time."""
+    rt = app.runtime
+    assert rt is not None
+    run = OrderRun(name)
+    exchange.drain()
+    for index in range(warmup + 2 * count):
+        side = Side.BUY if (index // 2) % 2 == 0 else Side.SELL
+        ui = index % 2 == 0
+        if ui:
+            wall0, t0 = await press_order(app, pilot, side)
+        else:
+            wall0, t0 = time.time_ns(), time.perf_counter_ns()
+            await rt.orders.place("BTCUSDT", side, Decimal("0.01"))
+        t1, link = await exchange.next_receipt()
+        await until(lambda lk=link: lk in rt.engine.health.timers and rt.engine.health.timers[lk].filled_ns,
+                    "the fill", 5)
+        if index >= warmup:
+            if ui:
+                run.ui_wire.append((t1 - t0) / 1e6)
+                run.ui_intent.append((app.intent_ns - t0) / 1e6)
+                run.ui_sent.append((rt.engine.health.timers[link].sent_ns - wall0) / 1e6)
+            else:
+                run.direct_wire.append((t1 - t0) / 1e6)
+    return run
+
+
+async def press_order(app: MeasuredConsole, pilot: Pilot[None], side: Side) -> tuple[int, int]:
+    """With BTCUSDT selected, press b / s, put 0.01 in the quantity, then start the clock and press Enter."""
+    table = app.query_one(PositionsTable)
+    if table.has_row("BTCUSDT"):
+        table.move_cursor(row=table.get_row_index("BTCUSDT"))
+    await pilot.press("b" if side is Side.BUY else "s")
+    await until(lambda: isinstance(app.screen, OrderFormModal), "the order form", 5)
+    assert app.screen.query_one("#symbol", Input).value == "BTCUSDT"
+    form = app.screen
+    form.query_one("#qty", Input).insert_text_at_cursor("0.01")   # typed (not timed)
+    await pilot.pause()
+    wall0, t0 = time.time_ns(), time.perf_counter_ns()
+    await pilot.press("enter")
+    return wall0, t0
+
+
+async def settle(app: TuiBotApp, pilot: Pilot[None]) -> None:
+    """Stop the bridge and let the app handle what it already posted before the app exits: a table update
+    handled while the app tears its screen down fails (the handlers look their widget up on the default
+    screen, which is being emptied) and run_test re-raises it."""
+    app.workers.cancel_group(app, "bridge")
+    await pilot.pause(0.3)
+
+
+# -- the runs -----------------------------------------------------------------------------------------
+
+
+async def loaded(args: argparse.Namespace, tmp: Path) -> tuple[Window, Window, OrderRun]:
+    """Parts 1-3 against the 200-symbol exchange: core window, console window, then orders in that console."""
+    exchange = Exchange(symbols(args.symbols), args.step_ms)
+    names = exchange.names
+    try:
+        rt = await start_runtime(exchange.settings(names, tmp / "core.db"))
+        try:
+            await until(lambda: streaming(rt, names), "the core to stream every symbol")
+            await open_positions(rt)
+            await asyncio.sleep(args.warmup)
+            core = await measure("core (runtime only)", rt, args.seconds, exchange.proc.pid)
+        finally:
+            await rt.close()
+
+        app = MeasuredConsole(exchange.settings(names, tmp / "console.db"))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: streaming(app.runtime, names), "the console to stream every symbol")
+            assert app.runtime is not None
+            await until(lambda: all(s in app.runtime.engine.state.positions for s in POSITIONS), "the positions")
+            await asyncio.sleep(args.warmup)
+            console = await measure("console (app + runtime)", app.runtime, args.seconds, exchange.proc.pid, app)
+            run = await orders(f"{len(names)} symbols streaming", app, pilot, exchange, args.orders, args.warmup_orders)
+            await settle(app, pilot)
+        return core, console, run
+    finally:
+        exchange.stop()
+
+
+async def quiet(args: argparse.Namespace, tmp: Path) -> OrderRun:
+    """Part 3 against a 3-symbol exchange (about 20 msg/s watched): orders in an otherwise idle console."""
+    exchange = Exchange(symbols(3), args.step_ms)
+    try:
+        app = MeasuredConsole(exchange.settings(["BTCUSDT", "ETHUSDT"], tmp / "quiet.db"))
+        async with app.run_test(size=SIZE) as pilot:
+            await until(lambda: streaming(app.runtime, ["BTCUSDT", "ETHUSDT"]), "the console")
+            await asyncio.sleep(1.0)
+            run = await orders("2 symbols streaming", app, pilot, exchange, args.orders, args.warmup_orders)
+            await settle(app, pilot)
+            return run
+    finally:
+        exchange.stop()
+
+
+# -- report -----------------------------------------------------------------------------------------
+
+
+def report(core: Window, console: Window, runs: list[OrderRun], args: argparse.Namespace) -> None:
+    print(f"1-2. {args.symbols} symbols stepping every {args.step_ms:.0f} ms in a child process, all watched, "
+          f"{len(POSITIONS)} open positions, {SIZE[0]}x{SIZE[1]}; {args.seconds:.0f} s windows; CPU as % of one core")
+    print(f"{'':26}{'CPU':>7}{'exchange CPU':>14}{'applied/s':>11}{'frames/s':>10}{'KB/s out':>10}")
+    for w in (core, console):
+        frames = f"{w.frames:>10.1f}{w.frame_bytes / 1024:>10.1f}" if w is console else f"{'—':>10}{'—':>10}"
+        print(f"{w.name:26}{w.cpu:>7.1%}{w.sim_cpu:>14.1%}{w.applied:>11,.0f}{frames}")
+    share = console.cpu - core.cpu
+    print(f"console's share: {share:.1%} of one core (target <= {CPU_TARGET:.0%}: "
+          f"{'met' if share <= CPU_TARGET else 'NOT met'}); {console.frames:.1f} refreshes/s")
+    print()
+    print(f"3. BTCUSDT 0.01 market orders, ms from Enter pressed / place() called to each stage; 'on the wire' is "
+          f"the child-process exchange receiving order.create ({args.orders} per path, alternating)")
+    print(f"{'console':26}{'path':38}{'n':>4}{'p50':>8}{'p95':>8}{'max':>8}")
+    for run in runs:
+        rows = (("Enter -> intent reaches the app", run.ui_intent), ("Enter -> order service sends", run.ui_sent),
+                ("Enter -> on the wire", run.ui_wire), ("orders.place() -> on the wire", run.direct_wire))
+        for name, values in rows:
+            n, p50, p95, top = quantiles(values)
+            print(f"{run.name:26}{name:38}{n:>4}{p50:>8.2f}{p95:>8.2f}{top:>8.2f}")
+    for run in runs:
+        ui50, direct50 = quantiles(run.ui_wire)[1], quantiles(run.direct_wire)[1]
+        print(f"{run.name}: keypress -> order on the wire p50 {ui50:.2f} ms, {ui50 - direct50:.2f} ms more than "
+              f"orders.place (target <= {ORDER_TARGET_MS:.0f} ms: {'met' if ui50 <= ORDER_TARGET_MS else 'NOT met'})")
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        core, console, busy = await loaded(args, Path(tmp))
+        idle = await quiet(args, Path(tmp))
+    report(core, console, [idle, busy], args)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", type=int, default=200)
+    parser.add_argument("--step-ms", type=float, default=100.0, help="exchange market step (10 msg/s per symbol at 100)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each CPU window")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds streaming before each window")
+    parser.add_argument("--orders", type=int, default=20, help="measured orders per path and console")
+    parser.add_argument("--warmup-orders", type=int, default=2)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    started = time.monotonic()
+    asyncio.run(run(args))
+    print(f"({time.monotonic() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

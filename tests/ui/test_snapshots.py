@@ -1,0 +1,196 @@
+"""Snapshot tests: the whole console (TuiBotApp with its runtime) on a seeded embedded exchange, at fixed sizes.
+
+The SVGs under `__snapshots__/test_snapshots/` are the accepted screens; regenerate them after an intended
+change with `pytest tests/ui/test_snapshots.py --snapshot-update` and look at every diff.
+
+The runtime is the real one (venue `sim`, real sockets, real signing, the engine, the store and the
+bridge); what would differ from run to run or machine to machine is pinned down as follows:
+
+- Market: the exchange is seeded (seed 7) and does not auto-step (`sim.autostep = false`), so prices never
+  move: BTCUSDT's book is the seed's starting book and the mark is the seed's starting mark.
+- Position: a market BUY 0.010 BTCUSDT with SL 102000 / TP 110000 through the order service fills at the
+  seed's ask, 104250.40 (asserted), so entry, fee, margin, equity, uPnL and the day's PnL are fixed.
+- Exchange ids: the exchange salts its id generator per run (so a restart never reuses ids); the test
+  reseeds it, so the ids of the exchange's TP/SL orders in the Orders table's Id column are fixed.
+- Exchange time: just before the order the exchange's clock is moved, with its own clock-skew control, to
+  FILL_AT_MS (2099-06-01 12:00:00.000 UTC) and the client re-syncs its clock offset the way it does after
+  a 10002, so signing still passes; the fill, the position's open time and the TP/SL orders are then
+  stamped FILL_AT_MS plus the few ms the order takes (asserted < 1 s), so the Fills table reads
+  12:00:00 (TZ is set to UTC: times are drawn in local time). The jump is forward, so no update looks
+  older than one already applied, and a 2099 fill counts as "today" for the header's Day figure.
+- Console clock: `now_ns()` (the app's clock seam) is frozen at FILL_AT_MS + 95 s, so the position's Age
+  reads 1m and the health panel's ages are fixed.
+- Health panel: `health_stats()` (the app's seam) returns a constructed snapshot: the live connections'
+  real names and states, with fixed state ages, last-frame ages, message rates, ping RTTs and latency
+  windows, and a fixed REST summary; the sparkline histories are built once per connection and the
+  frozen clock means the panel adds its one-per-second sample exactly once, so every refresh draws the same.
+- Log pane: no log handler is attached, so it stays empty (records carry wall-clock times).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from tests.core.conftest import fast_settings, sim_of
+from tui_bot.config import Settings
+from tui_bot.domain.enums import Side
+from tui_bot.domain.events import ConnectionState
+from tui_bot.domain.metrics import ConnectionStats
+from tui_bot.domain.order_ids import OrderReason
+from tui_bot.exchange.bybit.rest import RestStats
+from tui_bot.ui import format as fmt
+from tui_bot.ui.app import TuiBotApp
+from tui_bot.ui.screens.order_form import OrderFormModal
+from tui_bot.ui.widgets.fills import FillsTable
+from tui_bot.ui.widgets.header import HeaderBar
+from tui_bot.ui.widgets.orders import OrdersTable
+from tui_bot.ui.widgets.positions import PositionsTable
+
+NARROW = (80, 24)
+WIDE = (160, 48)
+BTC = "BTCUSDT"
+ENTRY = Decimal("104250.40")          # seed 7's BTCUSDT ask before any step
+FILL_AT_MS = calendar.timegm((2099, 6, 1, 12, 0, 0)) * 1000
+CONSOLE_NOW_NS = (FILL_AT_MS + 95_000) * 1_000_000
+MS = 1_000_000
+
+
+def frozen_connection(name: str) -> ConnectionStats:
+    """Fixed figures for one stream: live for 42 s, last frame 150 ms ago, rates, RTT and latency windows."""
+    stats = ConnectionStats(name, state_changed_ms=CONSOLE_NOW_NS // MS - 42_000, frames=1234,
+                            last_frame_ns=CONSOLE_NOW_NS - 150 * MS)
+    public = name.startswith("public")
+    stats.rate.history.extend([10.0 + (i * 7) % 5 if public else float(i % 3 == 0) for i in range(40)])
+    for i in range(60):
+        stats.latency_ms.add(1.5 + (i * 13) % 7 * 0.5)
+        stats.ping_rtt_ms.add(0.4 + (i % 4) * 0.1)
+    stats.latency_ms.history.extend([1.5 + (i * 5) % 9 * 0.4 for i in range(40)])
+    return stats
+
+
+def frozen_rest() -> RestStats:
+    """A fixed REST summary: calls, no errors, rate-limit remaining and a latency window."""
+    rest = RestStats(calls=12, limit_remaining={"get_positions": 49})
+    for i in range(12):
+        rest.latency_ms.add(2.0 + (i * 5) % 6)
+    rest.latency_ms.history.extend([2.0 + (i * 3) % 5 for i in range(20)])
+    return rest
+
+
+class FrozenConsole(TuiBotApp):
+    """The console with its clock stopped and its health panel fed fixed figures (see the module docstring)."""
+
+    def __init__(self, settings: Settings, db_path: Path) -> None:
+        super().__init__(settings, db_path)
+        self.frozen: dict[str, ConnectionStats] = {}
+        self.rest_frozen = frozen_rest()
+        self.health_refreshes = 0
+
+    def now_ns(self) -> int:
+        return CONSOLE_NOW_NS
+
+    def health_stats(self) -> tuple[dict[str, ConnectionStats], RestStats | None]:
+        self.health_refreshes += 1
+        live, _ = super().health_stats()
+        for name, real in live.items():
+            self.frozen.setdefault(name, frozen_connection(name)).state = real.state
+        return {name: self.frozen[name] for name in live}, self.rest_frozen
+
+
+@pytest.fixture(autouse=True)
+def utc() -> Iterator[None]:
+    """Draw local times in UTC (the Fills table's Time column), then restore the zone."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TZ", "UTC")
+        time.tzset()
+        yield
+    time.tzset()
+
+
+def console(tmp_path: Path) -> FrozenConsole:
+    """A frozen console on venue `sim`, seed 7, no auto-stepping, its DB under tmp_path."""
+    settings = fast_settings()
+    settings.sim.seed = 7
+    settings.sim.autostep = False
+    settings.storage.db_path = tmp_path / "snap.db"
+    return FrozenConsole(settings, settings.storage.db_path)
+
+
+async def until(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def all_live(app: TuiBotApp) -> bool:
+    rt = app.runtime
+    if rt is None or BTC not in rt.engine.state.tickers or rt.engine.state.wallet is None:
+        return False
+    stats = rt.client.connection_stats()
+    return {"private", "trade"} <= set(stats) and any(n.startswith("public") for n in stats) and all(
+        s.state is ConnectionState.LIVE for s in stats.values())
+
+
+def shown(app: TuiBotApp) -> bool:
+    """The filled position, its TP/SL orders, the fill and the new wallet are all on screen."""
+    assert app.runtime is not None
+    wallet = app.runtime.engine.state.wallet
+    equity = app.query_one(HeaderBar).query_one("#hdr-equity", Static)
+    return (app.query_one(PositionsTable).has_row(BTC) and app.query_one(OrdersTable).row_count == 2
+            and app.query_one(FillsTable).row_count == 1 and wallet is not None
+            and str(equity.content) == f"Eq {fmt.money(wallet.total_equity)}")
+
+
+async def open_position(pilot: Pilot[None]) -> None:
+    """Wait for the live console, pin the exchange's ids and clock, buy 0.010 BTCUSDT, wait until drawn."""
+    app = pilot.app
+    assert isinstance(app, FrozenConsole)
+    await until(lambda: all_live(app), "the runtime to be live")
+    rt = app.runtime
+    assert rt is not None
+    sim = sim_of(rt)
+    sim.engine._ids.seed("snapshot")                       # noqa: SLF001 — the per-run id salt, fixed here
+    sim.clock.skew_ms += FILL_AT_MS - sim.clock.now_ms()
+    await rt.client.rest.sync_clock()
+    await rt.orders.place(BTC, Side.BUY, Decimal("0.010"), stop_loss=Decimal("102000"),
+                          take_profit=Decimal("110000"), reason=OrderReason.MANUAL_ENTRY)
+    await until(lambda: shown(app), "the position to be drawn")
+    pos = rt.engine.state.positions[BTC]
+    assert pos.entry_price == ENTRY, "the seeded exchange no longer fills at the known price"
+    assert 0 <= pos.open_time - FILL_AT_MS < 1000, "the fill is not stamped within the frozen second"
+    refreshes = app.health_refreshes
+    await until(lambda: app.health_refreshes > refreshes, "a health refresh after everything went live")
+    await pilot.pause()
+
+
+async def open_order_form(pilot: Pilot[None]) -> None:
+    """The position as above, then `b` with the cursor on it: the order ticket over the console."""
+    await open_position(pilot)
+    await pilot.press("b")
+    await until(lambda: isinstance(pilot.app.screen, OrderFormModal), "the order form")
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False                             # a blinking cursor would alternate frames
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "160x48"])
+def test_console_with_an_open_position(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """The default screen with one BTCUSDT long (SL/TP), its exchange TP/SL orders and its fill."""
+    assert snap_compare(console(tmp_path), terminal_size=size, run_before=open_position)
+
+
+def test_order_form_over_the_console_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    """The buy ticket opened on the selected position at 80×24: every field and the submit button fit."""
+    assert snap_compare(console(tmp_path), terminal_size=NARROW, run_before=open_order_form)
