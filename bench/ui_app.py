@@ -235,9 +235,9 @@ class MeasuredConsole(TuiBotApp):
                 self.frame_bytes += len(renderable.render_segments(self.console))
         super()._display(screen, renderable)
 
-    def _place(self, intent: Any) -> None:
+    def send_order(self, intent: Any) -> Any:
         self.intent_ns = time.perf_counter_ns()
-        super()._place(intent)
+        return super().send_order(intent)
 
 
 # -- 3: keypress → order on the wire ------------------------------------------------------------------

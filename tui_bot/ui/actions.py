@@ -57,12 +57,8 @@ class TradingActions:
         prices = {s: t.last_price for s, t in state.tickers.items() if t.last_price}
         equity = state.wallet.total_equity if state.wallet else None
         form = OrderFormModal(Side(side), symbol, sorted(state.instruments), state.instruments, prices, equity,
-                              rt.trading.current, rt.client.live_money)
-        self.push_screen(form, self._place)  # type: ignore[attr-defined]
-
-    def _place(self, intent: PlaceOrderIntent | None) -> None:
-        if intent is not None:
-            self.send_order(intent)
+                              rt.trading.current, rt.client.live_money, on_submit=self.send_order)
+        self.push_screen(form)  # type: ignore[attr-defined]
 
     @work(group="orders", exit_on_error=False)
     async def send_order(self, intent: PlaceOrderIntent) -> None:

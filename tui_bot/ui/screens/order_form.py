@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
@@ -194,8 +194,9 @@ class OrderFormModal(ModalScreen[PlaceOrderIntent | None]):
 
     def __init__(self, side: Side, symbol: str, symbols: list[str], instruments: Mapping[str, Instrument],
                  last_prices: Mapping[str, Decimal], equity: Decimal | None, settings: TradingSettings,
-                 live_money: bool) -> None:
+                 live_money: bool, *, on_submit: Callable[[PlaceOrderIntent], None] | None = None) -> None:
         super().__init__(classes="-buy" if side is Side.BUY else "-sell")
+        self.on_submit = on_submit
         self.side = side
         self.symbol = symbol
         self.symbols = list(symbols)
@@ -332,7 +333,7 @@ class OrderFormModal(ModalScreen[PlaceOrderIntent | None]):
             self.app.bell()
             return
         if not self.live_money:
-            self.dismiss(intent)
+            self._submit(intent)
             return
         self._confirming = True
         body = describe(intent, self.instruments[intent.symbol])
@@ -344,7 +345,13 @@ class OrderFormModal(ModalScreen[PlaceOrderIntent | None]):
     def _confirmed(self, intent: PlaceOrderIntent, ok: bool | None) -> None:
         self._confirming = False
         if ok:
-            self.dismiss(intent)
+            self._submit(intent)
+
+    def _submit(self, intent: PlaceOrderIntent) -> None:
+        """Hand the intent over now (on_submit starts the send before the screen is even popped), then close."""
+        if self.on_submit is not None:
+            self.on_submit(intent)
+        self.dismiss(intent)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
