@@ -47,8 +47,9 @@ class Runtime:
             await self.sim.stop()  # type: ignore[attr-defined]
 
 
-async def _venue(settings: Settings) -> tuple[VenueUrls, str, str, object | None]:
-    """URLs and keys of the configured venue; `sim` starts the embedded exchange in this process."""
+async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUrls, str, str, object | None]:
+    """URLs and keys of the configured venue (mainnet becomes testnet when the trading setting says so);
+    `sim` starts the embedded exchange in this process."""
     ex = settings.exchange
     if ex.venue == "sim":
         from tui_bot.sim.server import SimExchange
@@ -67,19 +68,25 @@ async def _venue(settings: Settings) -> tuple[VenueUrls, str, str, object | None
         urls = venue_urls("custom", rest=ex.rest_url, public_ws=ex.public_ws_url, private_ws=ex.private_ws_url,
                           trade_ws=ex.trade_ws_url)
     else:
-        urls = venue_urls(ex.venue)
+        urls = venue_urls("testnet" if ex.venue == "mainnet" and use_testnet else ex.venue)
     return urls, creds.api_key, creds.api_secret.get_secret_value(), None
 
 
 async def start_runtime(settings: Settings, db_path: Path | None = None) -> Runtime:
     """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming."""
-    urls, key, secret, sim = await _venue(settings)
+    db_path = db_path or settings.storage.db_path
+    conn = await open_database(db_path)
+    base = settings.trading.model_copy(update={"orders_over_trade_ws": settings.exchange.orders_via == "ws"})
+    trading_settings = SettingsService.merged(base, (await get_config(conn)).get(CONFIG_KEY))
+    try:
+        urls, key, secret, sim = await _venue(settings, trading_settings.use_testnet)
+    except Exception:
+        await conn.close()
+        raise
     st = settings.streams
     client = BybitClient(urls, key, secret, recv_window=settings.exchange.recv_window_ms,
                          ping_interval=st.ping_interval_s, silence_timeout=st.silence_timeout_s,
                          backoff_max=st.backoff_max_s, topics_per_connection=st.topics_per_connection)
-    db_path = db_path or settings.storage.db_path
-    conn = await open_database(db_path)
     writer = StoreWriter(conn)
     writer.start()
     options = EngineOptions(watchlist=settings.bot.watchlist, fallback_after_s=st.fallback_after_s,
@@ -87,9 +94,10 @@ async def start_runtime(settings: Settings, db_path: Path | None = None) -> Runt
     engine = Engine(client, options, writer=writer)
     engine.state.exec_ids = await exec_ids(conn)
     engine.state.last_exec_time = await last_execution_time(conn) or 0
-    orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id), via=settings.exchange.orders_via)
-    stored = (await get_config(conn)).get(CONFIG_KEY)
-    trading = SettingsService(SettingsService.merged(settings.trading, stored), writer, engine.bus)
+    orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id),
+                          via="ws" if trading_settings.orders_over_trade_ws else "rest")
+    trading = SettingsService(trading_settings, writer, engine.bus)
+    trading.listeners.append(lambda current: setattr(orders, "via", "ws" if current.orders_over_trade_ws else "rest"))
     runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
     try:
         await engine.start()

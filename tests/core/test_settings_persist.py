@@ -32,3 +32,18 @@ async def test_edits_persist_across_restart_and_bad_edits_change_nothing(make_ru
         assert (current.risk_percentage, current.max_concurrent_trades, current.enable_sl_tightening) == (Decimal("2.5"), 5, False)
     finally:
         await again.close()
+
+
+async def test_order_path_setting_applies_live_and_persists(make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    rt = await make_runtime()
+    try:
+        assert rt.orders.via == "ws"
+        rt.trading.update({"orders_over_trade_ws": False})
+        assert rt.orders.via == "rest"
+    finally:
+        await rt.close()
+    again = await make_runtime()
+    try:
+        assert again.orders.via == "rest" and again.trading.current.orders_over_trade_ws is False
+    finally:
+        await again.close()

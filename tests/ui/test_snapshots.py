@@ -172,7 +172,28 @@ async def open_position(pilot: Pilot[None]) -> None:
     assert 0 <= pos.open_time - FILL_AT_MS < 1000, "the fill is not stamped within the frozen second"
     refreshes = app.health_refreshes
     await until(lambda: app.health_refreshes > refreshes, "a health refresh after everything went live")
-    await pilot.pause()
+    await layout_settled(pilot)
+
+
+def _widths(app: TuiBotApp) -> list[tuple[int, ...]]:
+    """Column widths of every table (they are measured lazily, a refresh after rows change)."""
+    return [tuple(c.get_render_width(t) for c in t.columns.values())
+            for t in (app.query_one(PositionsTable), app.query_one(OrdersTable), app.query_one(FillsTable))]
+
+
+async def layout_settled(pilot: Pilot[None]) -> None:
+    """Pause until the tables' column widths fit their cells and stay the same across two refreshes."""
+    app = pilot.app
+    assert isinstance(app, TuiBotApp)
+    previous = None
+    for _ in range(40):
+        await pilot.pause(0.05)
+        current = _widths(app)
+        fits = len(str(app.query_one(PositionsTable).cell(BTC, "entry"))) <= current[0][3]
+        if current == previous and fits:
+            return
+        previous = current
+    raise AssertionError("table layout did not settle")
 
 
 async def open_order_form(pilot: Pilot[None]) -> None:

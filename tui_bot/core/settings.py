@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ class SettingsService:
         self.current = initial
         self._writer = writer
         self._bus = bus
+        self.listeners: list[Callable[[TradingSettings], None]] = []
 
     @staticmethod
     def merged(base: TradingSettings, stored: dict[str, Any] | None) -> TradingSettings:
@@ -71,6 +73,8 @@ class SettingsService:
             if self._writer is not None:
                 self._writer.enqueue(SetConfig(CONFIG_KEY, updated.model_dump(mode="json"), int(time.time() * 1000)))
             self._bus.publish([SettingsChanged(updated, changed)])
+            for listener in self.listeners:
+                listener(updated)
         return updated
 
     def toggle(self, field: str) -> TradingSettings:

@@ -38,6 +38,7 @@ class TradingSettings(_Section):
     enable_intelligent_replacement: bool = False
     min_score_improvement: float = Field(0.1, ge=0, le=1)
     use_testnet: bool = False
+    orders_over_trade_ws: bool = True
 
     @field_validator("rr_tightening_steps")
     @classmethod

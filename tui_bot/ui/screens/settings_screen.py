@@ -34,7 +34,8 @@ LABELS = {
     "min_position_value_usd": "Min position USD",
     "enable_intelligent_replacement": "Smart replacement",
     "min_score_improvement": "Min score gain 0–1",
-    "use_testnet": "Use testnet",
+    "use_testnet": "Use testnet (next start)",
+    "orders_over_trade_ws": "Orders via trade WS",
 }
 
 
