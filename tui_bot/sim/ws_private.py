@@ -75,8 +75,11 @@ class PrivateHub:
 
     def publish(self, notes: list[Notification]) -> None:
         """Deliver notifications to their account's subscribed peers, through the armed faults."""
-        ready = [n for n in self._delayed if not self.faults.is_stalled(n.topic)]
-        self._delayed = [n for n in self._delayed if self.faults.is_stalled(n.topic)]
+        ready: list[Notification] = []
+        held: list[Notification] = []
+        for note in self._delayed:
+            (held if self.faults.is_stalled(note.topic) else ready).append(note)
+        self._delayed = held
         for note in [*ready, *notes]:
             if self.faults.is_stalled(note.topic):
                 self._delayed.append(note)
