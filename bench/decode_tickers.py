@@ -28,6 +28,7 @@ from tui_bot.exchange.bybit.parse import decode_public
 from tui_bot.sim import wire
 from tui_bot.sim.instruments import market_specs
 from tui_bot.sim.market import SymbolMarket
+from tui_bot.sim.ticker_stream import TickerEncoder
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 START_MS = 1784712600000
@@ -112,7 +113,7 @@ def sim_frames(count: int, seed: int = 7) -> list[str]:
     """Ticker frames as the embedded exchange streams them, round-robin over the symbols."""
     specs = market_specs(SYMBOLS)
     markets = [SymbolMarket(specs[s], seed, 0.1, START_MS) for s in SYMBOLS]
-    encoders = [wire.TickerEncoder(specs[s].instrument) for s in SYMBOLS]
+    encoders = [TickerEncoder(specs[s].instrument) for s in SYMBOLS]
     frames = []
     for index in range(count):
         slot = index % len(SYMBOLS)

@@ -58,6 +58,7 @@ from tui_bot.exchange.bybit.parse import (
     wallet_from_rest,
 )
 from tui_bot.sim import wire
+from tui_bot.sim.ticker_stream import TickerEncoder
 
 D = Decimal
 RECEIVED = 1_784_712_600_200_000_000
@@ -620,7 +621,7 @@ def _public(topic: str, type_: str, ts: int, data: object) -> str:
 
 
 def test_ticker_snapshot_and_deltas_round_trip() -> None:
-    encoder = wire.TickerEncoder(BTC)
+    encoder = TickerEncoder(BTC)
     steps = [_ticker(), _ticker(bid1_price=D("104250.5"), ask1_size=D("2.031")),
              _ticker(last_price=D("104300.1"), tick_direction="MinusTick", volume_24h=D("29742"),
                      funding_rate=D("-0.00012"), next_funding_time=1784764800000,

@@ -13,6 +13,7 @@ from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.faults import Faults
 from tui_bot.sim.intervals import INTERVALS
 from tui_bot.sim.stepper import StepResult
+from tui_bot.sim.ticker_stream import TickerEncoder
 
 _TOPIC = re.compile(r"^(tickers|publicTrade)\.([A-Za-z0-9]+)$|^kline\.([0-9A-Z]+)\.([A-Za-z0-9]+)$")
 KLINE_PUSH_EVERY = 10
@@ -26,7 +27,7 @@ class PublicHub:
         self.faults = faults
         self.peers: set[Peer] = set()
         self.subscribers: dict[str, set[Peer]] = {}
-        self._tickers: dict[str, wire.TickerEncoder] = {}
+        self._tickers: dict[str, TickerEncoder] = {}
         self._cs: dict[str, int] = {}
         self._steps = 0
 
@@ -89,7 +90,7 @@ class PublicHub:
         if kind == "tickers":
             encoder = self._tickers.get(rest)
             if encoder is None or len(self.subscribers.get(topic, ())) <= 1:
-                encoder = self._tickers[rest] = wire.TickerEncoder(self.engine.instruments[rest])
+                encoder = self._tickers[rest] = TickerEncoder(self.engine.instruments[rest])
                 encoder.update(self.engine.markets[rest].ticker())
             data = dict(encoder.snapshot)
             peer.send(wire.public_message(topic, "snapshot", now, data, cs=self._cs.get(rest, 0)))
@@ -123,7 +124,7 @@ class PublicHub:
             symbol = topic[8:]
             encoder = self._tickers.get(symbol)
             if encoder is None:
-                encoder = self._tickers[symbol] = wire.TickerEncoder(self.engine.instruments[symbol])
+                encoder = self._tickers[symbol] = TickerEncoder(self.engine.instruments[symbol])
             delta = encoder.update(self.engine.markets[symbol].ticker())
             if len(delta) > 1:
                 self._cs[symbol] = self._cs.get(symbol, 0) + 1
