@@ -16,7 +16,7 @@ from tui_bot.domain.enums import (
     RejectReason,
     StopOrderType,
 )
-from tui_bot.domain.models import ClosedPnl, Execution, Instrument, Order, Position
+from tui_bot.domain.models import ClosedPnl, Execution, Instrument, Order
 from tui_bot.domain.numbers import ZERO
 from tui_bot.sim import wire
 from tui_bot.sim.account import MAKER_FEE, TAKER_FEE, Account
@@ -232,6 +232,3 @@ class ExchangeEngine:
                 changed.append(order)
         if pos.size == 0:
             pos.take_profit = pos.stop_loss = pos.trailing_stop = ZERO
-
-    def flat_position(self, pos: Position) -> bool:
-        return pos.side is None or pos.size == 0

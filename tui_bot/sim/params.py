@@ -18,9 +18,6 @@ class Params:
         self.raw = raw
         self._from_query = from_query
 
-    def has(self, key: str) -> bool:
-        return key in self.raw and self.raw[key] is not None and self.raw[key] != ""
-
     def string(self, key: str, *, required: bool = False, default: str = "") -> str:
         value = self.raw.get(key)
         if value is None or value == "":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import orjson
@@ -119,7 +118,3 @@ class PrivateHub:
 
     def has_delayed(self) -> bool:
         return bool(self._delayed)
-
-    async def flush_later(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        self.publish([])

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from tui_bot.domain.enums import OrderType
-from tui_bot.domain.events import Event
 from tui_bot.domain.metrics import ConnectionStats
 from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, Wallet
 from tui_bot.domain.numbers import plain
@@ -251,7 +250,3 @@ class BybitClient:
             if value is not None:
                 params[key] = plain(value)
         await self.rest.call("set_trading_stop", operation="trading-stop", **params)
-
-    def feed(self, events: list[Event]) -> None:
-        if self._sink is not None:
-            self._sink(events)
