@@ -50,9 +50,10 @@ class Health:
         latency = event.received_ns / 1e6 + self.clock_offset_ms - event.exchange_ts
         if isinstance(event, (TickerUpdated, KlineUpdated)):
             self.public_latency_ms.add(latency)
-        elif isinstance(event, (OrderUpdated, ExecutionReceived)) and getattr(event, "source", "stream") == "stream":
-            self.private_latency_ms.add(latency)
-        self._order_progress(event, now)
+        elif isinstance(event, (OrderUpdated, ExecutionReceived)):
+            if event.source == "stream":
+                self.private_latency_ms.add(latency)
+            self._order_progress(event, now)
 
     def order_sent(self, link_id: str, via: str) -> None:
         self.timers[link_id] = OrderTimer(time.time_ns(), via)

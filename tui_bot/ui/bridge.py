@@ -27,14 +27,30 @@ from tui_bot.ui import messages
 MARKET_INTERVAL_S = 0.1
 
 
-def realised_today(executions: list[Execution], now_ms: int) -> Decimal:
-    """Realised PnL since 00:00 UTC: closing PnL minus fees and funding of today's executions."""
-    start = now_ms - now_ms % 86_400_000
-    total = Decimal(0)
-    for e in executions:
-        if e.exec_time >= start:
-            total += (e.exec_pnl if e.exec_type is ExecType.TRADE else Decimal(0)) - e.exec_fee
-    return total
+DAY_MS = 86_400_000
+
+
+def realised_part(execution: Execution) -> Decimal:
+    """What one execution adds to realised PnL: closing PnL (trades only) minus its fee or funding."""
+    pnl = execution.exec_pnl if execution.exec_type is ExecType.TRADE else Decimal(0)
+    return pnl - execution.exec_fee
+
+
+class RealisedToday:
+    """Running realised PnL since 00:00 UTC; resets when the day changes."""
+
+    def __init__(self) -> None:
+        self.day = -1
+        self.total = Decimal(0)
+
+    def add(self, executions: list[Execution], now_ms: int) -> Decimal:
+        """Fold in today's executions (older ones are ignored) and return the day's total."""
+        day = now_ms // DAY_MS
+        if day != self.day:
+            self.day, self.total = day, Decimal(0)
+        start = day * DAY_MS
+        self.total += sum((realised_part(e) for e in executions if e.exec_time >= start), Decimal(0))
+        return self.total
 
 
 class EngineBridge:
@@ -43,7 +59,7 @@ class EngineBridge:
     def __init__(self, app: App[object], engine: Engine) -> None:
         self.app = app
         self.engine = engine
-        self.today: list[Execution] = []
+        self.today = RealisedToday()
         self._marks: dict[str, PositionMarked] = {}
         self._last_market = 0.0
 
@@ -69,15 +85,15 @@ class EngineBridge:
         self.app.post_message(messages.PositionsChanged(dict(state.positions)))
         self.app.post_message(messages.OrdersChanged(dict(state.open_orders)))
         if state.wallet is not None:
-            self.app.post_message(messages.WalletChanged(state.wallet, realised_today(self.today, int(time.time() * 1000))))
+            self.app.post_message(messages.WalletChanged(state.wallet, self.today.add([], int(time.time() * 1000))))
         self.app.post_message(messages.ModeChanged(self.engine.mode))
 
     def dispatch(self, batch: list[object]) -> None:
         """Post one message per kind of change in the batch; marks only every MARKET_INTERVAL_S."""
         state = self.engine.state
         fills = [item.execution for item in batch if isinstance(item, ExecutionReceived)]
+        realised = self.today.add(fills, int(time.time() * 1000))
         if fills:
-            self.today.extend(fills)
             self.app.post_message(messages.FillsArrived(fills))
         if any(isinstance(item, (ResyncCompleted,)) for item in batch):
             self.post_snapshot()
@@ -87,7 +103,7 @@ class EngineBridge:
             if any(isinstance(item, OrderUpdated) for item in batch):
                 self.app.post_message(messages.OrdersChanged(dict(state.open_orders)))
             if (fills or any(isinstance(item, WalletUpdated) for item in batch)) and state.wallet is not None:
-                self.app.post_message(messages.WalletChanged(state.wallet, realised_today(self.today, int(time.time() * 1000))))
+                self.app.post_message(messages.WalletChanged(state.wallet, realised))
         for item in batch:
             if isinstance(item, StreamModeChanged):
                 self.app.post_message(messages.ModeChanged(item.mode))
