@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiosqlite
 
 from tui_bot.config import Credentials, Settings
 from tui_bot.core.engine import Engine, EngineOptions
@@ -16,6 +19,9 @@ from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
 from tui_bot.store.db import open_database
 from tui_bot.store.repos import exec_ids, get_config, last_execution_time
 from tui_bot.store.writer import StoreWriter
+
+if TYPE_CHECKING:
+    from tui_bot.sim.server import SimExchange  # imported at run time only for venue "sim"
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +39,21 @@ class Runtime:
     engine: Engine
     orders: OrderService
     writer: StoreWriter
-    conn: object
+    conn: aiosqlite.Connection
     db_path: Path
     trading: SettingsService
-    sim: object | None = None
+    sim: SimExchange | None = None
 
     async def close(self) -> None:
         """Stop streams, apply and persist what is queued, close the DB, stop an embedded exchange."""
         await self.engine.stop()
         await self.writer.stop()
-        await self.conn.close()  # type: ignore[attr-defined]
+        await self.conn.close()
         if self.sim is not None:
-            await self.sim.stop()  # type: ignore[attr-defined]
+            await self.sim.stop()
 
 
-async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUrls, str, str, object | None]:
+async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUrls, str, str, SimExchange | None]:
     """URLs and keys of the configured venue (mainnet becomes testnet when the trading setting says so);
     `sim` starts the embedded exchange in this process."""
     ex = settings.exchange

@@ -80,7 +80,7 @@ class Engine:
         self.resyncs = 0
         self.divergences = 0
         self.listeners: list[Callable[[Event], None]] = []
-        self._queue: asyncio.Queue[Event | Reseed] = asyncio.Queue()
+        self._queue: asyncio.Queue[Event | Reseed | asyncio.Event] = asyncio.Queue()  # an Event marks a drain point
         self._tasks: list[asyncio.Task[None]] = []
         self._ticker_symbols: set[str] = set()
         self._ticker_task: asyncio.Task[None] | None = None
@@ -124,9 +124,9 @@ class Engine:
 
     async def drain(self) -> None:
         """Wait until every input queued so far has been applied."""
-        marker = Reseed("drain", [], [], None, [])  # type: ignore[arg-type]
+        marker = asyncio.Event()
         self._queue.put_nowait(marker)
-        await marker.applied.wait()
+        await marker.wait()
 
     def feed(self, events: list[Event]) -> None:
         """Entry point for stream callbacks (same loop and thread).
@@ -165,7 +165,9 @@ class Engine:
     async def _consume(self) -> None:
         while True:
             item = await self._queue.get()
-            if isinstance(item, Reseed):
+            if isinstance(item, asyncio.Event):
+                item.set()
+            elif isinstance(item, Reseed):
                 try:
                     self._apply_reseed(item)
                 except Exception:
@@ -200,9 +202,6 @@ class Engine:
             self.writer.enqueue(SnapshotPosition(event.position, "update", event.exchange_ts or int(time.time() * 1000)))
 
     def _apply_reseed(self, reseed: Reseed) -> None:
-        if reseed.reason == "drain":
-            reseed.applied.set()
-            return
         now_ns = time.time_ns()
         divergences = 0
         for execution in sorted(reseed.executions, key=lambda e: (e.exec_time, e.seq)):

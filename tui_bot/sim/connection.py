@@ -17,9 +17,10 @@ MAX_QUEUE = 50_000
 class Peer:
     """One client connection: identity, subscriptions and a writer task."""
 
-    def __init__(self, ws: web.WebSocketResponse, kind: str) -> None:
+    def __init__(self, ws: web.WebSocketResponse, kind: str, max_active: float | None = None) -> None:
         self.ws = ws
         self.kind = kind
+        self.max_active = max_active
         self.conn_id = uuid.uuid4().hex[:20] + "-" + kind[:2]
         self.topics: set[str] = set()
         self.api_key: str | None = None

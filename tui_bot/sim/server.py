@@ -159,7 +159,7 @@ class SimExchange:
             await asyncio.sleep(1.0)
             now = time.monotonic()
             for peer in self.all_peers():
-                limit = getattr(peer, "max_active", None) or self.idle_timeout
+                limit = peer.max_active or self.idle_timeout
                 if now - max(peer.last_client_frame, peer.last_sent) > limit:
                     await peer.close(1000, "idle timeout")
 
@@ -198,8 +198,7 @@ class SimExchange:
     async def _serve(self, request: web.Request, kind: str) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
         await ws.prepare(request)
-        peer = Peer(ws, kind)
-        peer.max_active = _max_active(request.query.get("max_active_time", ""))  # type: ignore[attr-defined]
+        peer = Peer(ws, kind, _max_active(request.query.get("max_active_time", "")))
         hub = {"public": self.public, "private": self.private, "trade": self.trade}[kind]
         hub.peers.add(peer)
         try:
