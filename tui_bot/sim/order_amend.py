@@ -8,7 +8,7 @@ from typing import Any
 from tui_bot.domain.enums import OrderStatus, OrderType, Side, StopOrderType, TriggerBy
 from tui_bot.domain.models import Order
 from tui_bot.domain.numbers import ZERO
-from tui_bot.sim.account import TAKER_FEE, Account
+from tui_bot.sim.account import Account
 from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.errors import Codes, SimError, params_error
 from tui_bot.sim.order_entry import (
@@ -19,6 +19,7 @@ from tui_bot.sim.order_entry import (
     check_trigger_direction,
     execute_new,
     find_order,
+    opening_cost,
 )
 from tui_bot.sim.params import Params
 
@@ -83,10 +84,7 @@ def _check_funds(engine: ExchangeEngine, account: Account, order: Order, qty: De
     """An amend that raises a working limit order's margin must fit the available balance (110007)."""
     if order.reduce_only or order.is_conditional or order.order_type is not OrderType.LIMIT:
         return
-    pos = account.position(order.symbol)
-    closing = pos.size if pos.side is not None and pos.side is not order.side else ZERO
-    leaves = qty - order.cum_exec_qty
-    needed = max(leaves - closing, ZERO) * price / pos.leverage + leaves * price * TAKER_FEE
+    needed = opening_cost(account, order.symbol, order.side, qty - order.cum_exec_qty, price)
     held = account.order_margin(order, engine.instruments[order.symbol])
     if needed > held and needed - held > account.available_balance(engine.instruments):
         raise SimError(Codes.INSUFFICIENT_BALANCE, "Insufficient available balance")

@@ -134,6 +134,13 @@ def _new_order(engine: ExchangeEngine, account: Account, p: Params) -> Order:
     )
 
 
+def opening_cost(account: Account, symbol: str, side: Side, qty: Decimal, price: Decimal) -> Decimal:
+    """Initial margin of the part of qty that opens (beyond closing the position) plus the taker fee on all of it."""
+    pos = account.position(symbol)
+    closing = pos.size if pos.side is not None and pos.side is not side else ZERO
+    return max(qty - closing, ZERO) * price / pos.leverage + qty * price * TAKER_FEE
+
+
 def check_funds(engine: ExchangeEngine, account: Account, order: Order, *, triggered: bool = False) -> None:
     """Reject with 110007 when the order's margin and fee exceed the available balance.
 
@@ -148,12 +155,8 @@ def check_funds(engine: ExchangeEngine, account: Account, order: Order, *, trigg
         return
     if order.is_conditional and not triggered:
         return
-    pos = account.position(order.symbol)
-    closing = pos.size if pos.side is not None and pos.side is not order.side else ZERO
-    opening = max(order.qty - closing, ZERO)
     price = order.price if order.order_type is OrderType.LIMIT else engine.markets[order.symbol].last_price
-    cost = opening * price / pos.leverage + order.qty * price * TAKER_FEE
-    if cost > account.available_balance(engine.instruments):
+    if opening_cost(account, order.symbol, order.side, order.qty, price) > account.available_balance(engine.instruments):
         raise SimError(Codes.INSUFFICIENT_BALANCE, "ab not enough for new order")
 
 
