@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
 from tui_bot.domain.models import Execution, Kline, Order, Position, Wallet
+from tui_bot.domain.recommendations import Recommendation
 
 
 class ConnectionState(StrEnum):
@@ -37,11 +39,15 @@ class Event:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TickerUpdated(Event):
-    """A ticker snapshot or delta; fields maps ticker attribute names to new values (absent = unchanged)."""
+    """A ticker snapshot or delta; fields maps ticker attribute names to new values (absent = unchanged).
+
+    From the stream, fields is a read-only TickerFields that keeps the wire strings and converts a
+    value only when it is read (domain/live_ticker.py); any Mapping of typed values is accepted.
+    """
 
     symbol: str
     snapshot: bool
-    fields: dict[str, Decimal | str | int] = field(default_factory=dict)
+    fields: Mapping[str, Decimal | str | int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,3 +116,20 @@ class StreamMode(StrEnum):
 class StreamModeChanged(Event):
     mode: StreamMode
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecommendationChanged(Event):
+    """A recommendation was proposed or its status changed (the whole record, as now stored)."""
+
+    recommendation: Recommendation
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProtectionActed(Event):
+    """The bot moved a stop, armed a trailing stop or closed an aged position: action names it
+    ("tighten 1R→0R", "trail client", "aged close"…), detail says what changed."""
+
+    symbol: str
+    action: str
+    detail: str

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+Timeframe = Literal["1", "3", "5", "15", "30", "60", "120", "240", "360", "720", "D"]
+"""Bybit kline intervals the analysis cycle can run on (minutes, or D for a day)."""
 
 
 class TightenStep(_Section):
@@ -39,6 +44,24 @@ class TradingSettings(_Section):
     min_score_improvement: float = Field(0.1, ge=0, le=1)
     use_testnet: bool = False
     orders_over_trade_ws: bool = True
+    run_cycles: bool = True
+    timeframe: Timeframe = "15"
+    strategies: list[str] = Field(default_factory=lambda: ["ema_trend", "rsi_reversion", "range_breakout"])
+    candle_history: int = Field(200, ge=50, le=1000)
+    trailing_stop_mode: Literal["off", "native", "client"] = "off"
+    trailing_activate_r: Decimal = Field(Decimal("1.5"), gt=0, le=100)
+    trailing_distance_r: Decimal = Field(Decimal("1"), gt=0, le=100)
+    aged_position_hours: Decimal = Field(Decimal("24"), ge=0)
+    aged_position_action: Literal["tighten", "close"] = "tighten"
+    phantom_timeout_hours: Decimal = Field(Decimal("24"), gt=0)
+
+    @field_validator("strategies")
+    @classmethod
+    def _some_strategy(cls, names: list[str]) -> list[str]:
+        names = [n.strip() for n in names if n.strip()]
+        if not names:
+            raise ValueError("name at least one strategy (a built-in name or a dotted path)")
+        return names
 
     @field_validator("rr_tightening_steps")
     @classmethod

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from tui_bot.domain.enums import Side
 from tui_bot.domain.numbers import ZERO
+from tui_bot.domain.recommendations import Recommendation
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,27 +54,8 @@ class CycleRow:
     positions_at_start: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RecommendationRow:
-    """A trade idea from a strategy and what became of it (status, fate); the caller chooses the id."""
-
-    id: str
-    cycle_id: str | None
-    symbol: str
-    side: Side
-    confidence: Decimal
-    entry: Decimal
-    stop_loss: Decimal
-    take_profit: Decimal
-    rr: Decimal | None
-    strategy: str
-    strategy_version: str
-    reasoning: str
-    status: str
-    created_ms: int
-    updated_ms: int
-    fate: str | None = None
-    order_link_id: str | None = None
+RecommendationRow = Recommendation
+"""A recommendation as stored: the domain record itself."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,89 @@
+"""Trade ideas from the analysis cycle: a strategy's proposal and the recommendation record it becomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from tui_bot.domain.enums import Side
+
+
+class Direction(StrEnum):
+    """What a strategy proposes for a symbol."""
+
+    LONG = "LONG"
+    SHORT = "SHORT"
+    HOLD = "HOLD"
+
+    @property
+    def side(self) -> Side | None:
+        """The order side that opens this direction (None for HOLD)."""
+        return {Direction.LONG: Side.BUY, Direction.SHORT: Side.SELL}.get(self)
+
+
+class RecommendationStatus(StrEnum):
+    """Where a recommendation stands; every status but PENDING and APPROVED is final."""
+
+    PENDING = "pending"        # waiting for `a` / `d` in the console
+    APPROVED = "approved"      # approved, order being sent
+    EXECUTED = "executed"      # the entry order was acknowledged
+    REJECTED = "rejected"      # failed a gate (the fate says which)
+    DISMISSED = "dismissed"    # declined by the trader
+    EXPIRED = "expired"        # left pending until the next cycle
+    FAILED = "failed"          # approved, but the exchange or sizing refused it
+    PAPER = "paper"            # approved under paper_trading on a live-money venue: followed, never sent
+
+
+def reward_risk(direction: Direction, entry: Decimal, stop_loss: Decimal, take_profit: Decimal) -> Decimal | None:
+    """Reward:risk of a long or short idea; None for HOLD or when the stop or target is on the wrong side."""
+    side = direction.side
+    if side is None:
+        return None
+    risk = (entry - stop_loss) * side.sign
+    reward = (take_profit - entry) * side.sign
+    if risk <= 0 or reward <= 0:
+        return None
+    return (reward / risk).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One strategy's view of one symbol: direction, confidence 0-1, entry/SL/TP and why."""
+
+    symbol: str
+    direction: Direction
+    confidence: float
+    entry: Decimal
+    stop_loss: Decimal
+    take_profit: Decimal
+    reasoning: str
+    strategy: str
+    strategy_version: str
+
+    @property
+    def rr(self) -> Decimal | None:
+        return reward_risk(self.direction, self.entry, self.stop_loss, self.take_profit)
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """A proposal recorded by a cycle, and what became of it (status, fate); the caller chooses the id."""
+
+    id: str
+    cycle_id: str | None
+    symbol: str
+    side: Side
+    confidence: Decimal
+    entry: Decimal
+    stop_loss: Decimal
+    take_profit: Decimal
+    rr: Decimal | None
+    strategy: str
+    strategy_version: str
+    reasoning: str
+    status: str
+    created_ms: int
+    updated_ms: int
+    fate: str | None = None
+    order_link_id: str | None = None
