@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import orjson
+
+from tui_bot.core.bus import Subscription
 from tui_bot.core.state import AccountState, PositionMarked
 from tui_bot.domain.enums import ExecType, OrderStatus, OrderType, Side, TimeInForce
 from tui_bot.domain.events import ExecutionReceived, OrderUpdated, PositionUpdated, TickerUpdated
+from tui_bot.domain.live_ticker import LiveTicker, TickerFields
 from tui_bot.domain.models import Execution, Order, Position
+from tui_bot.exchange.bybit.parse import decode_public
 
 
 def _order(status: OrderStatus, updated: int, filled: str = "0") -> Order:
@@ -80,3 +85,64 @@ def test_reseed_closes_orders_rest_no_longer_lists_and_counts_divergences() -> N
     assert state.open_orders == {} and "o1" in state.closed_orders
     assert state.replace_positions([Position("ETHUSDT", Side.BUY, D("1"), D("3000"), seq=3)], as_of_ms=100) == 1
     assert state.symbols_in_use() == {"ETHUSDT"}
+
+
+def _wire(kind: str, ts: int, **data: object) -> TickerUpdated:
+    frame = {"topic": "tickers.BTCUSDT", "type": kind, "ts": ts, "cs": 1, "data": {"symbol": "BTCUSDT", **data}}
+    events = decode_public(orjson.dumps(frame), ts)
+    assert isinstance(events, list) and isinstance(events[0], TickerUpdated)
+    return events[0]
+
+
+def test_wire_tickers_merge_as_strings_and_read_as_decimals() -> None:
+    state = AccountState()
+    state.apply(_wire("snapshot", 1, lastPrice="100000.0", markPrice="100001.5", fundingRate="0.0001",
+                      nextFundingTime="1784736000000", tickDirection="PlusTick", basis=""))
+    state.apply(_wire("delta", 2, bid1Price="99999.9", fundingRate="", tickDirection="MinusTick"))
+    ticker = state.tickers["BTCUSDT"]
+    assert isinstance(ticker, LiveTicker) and ticker.raw["bid1Price"] == "99999.9"
+    assert (ticker.last_price, ticker.mark_price, ticker.bid1_price) == (D("100000.0"), D("100001.5"), D("99999.9"))
+    assert (ticker.funding_rate, ticker.next_funding_time, ticker.tick_direction) == (D("0.0001"), 1784736000000, "MinusTick")
+    assert ticker.ask1_price == D(0) and isinstance(ticker.last_price, D)
+
+
+def test_wire_mark_remarks_only_a_symbol_with_a_position() -> None:
+    state = AccountState()
+    assert len(state.apply(_wire("snapshot", 1, markPrice="100000"))) == 1
+    state.apply(_ev(Position("BTCUSDT", Side.BUY, D("0.5"), D("100000"), leverage=D("10"), seq=1), PositionUpdated))
+    changes = state.apply(_wire("delta", 2, markPrice="101000"))
+    assert [c for c in changes if isinstance(c, PositionMarked)] == [PositionMarked("BTCUSDT", D("101000"), D("500"), D("10.00"))]
+    assert len(state.apply(_wire("delta", 3, bid1Price="100999"))) == 1
+
+
+def test_plain_fields_after_wire_fields_keep_every_value() -> None:
+    state = AccountState()
+    state.apply(_wire("snapshot", 1, lastPrice="100", markPrice="101"))
+    state.apply(TickerUpdated(symbol="BTCUSDT", snapshot=False, fields={"mark_price": D("102")}, exchange_ts=2, received_ns=2))
+    state.apply(_wire("delta", 3, lastPrice="103"))
+    ticker = state.tickers["BTCUSDT"]
+    assert (ticker.last_price, ticker.mark_price) == (D("103"), D("102"))
+    assert ticker.to_ticker().mark_price == D("102") and ticker.values() == {"last_price": D("103"), "mark_price": D("102")}
+
+
+async def test_bus_coalesces_wire_deltas_without_converting_them() -> None:
+    sub = Subscription()
+    first = _wire("delta", 1, bid1Price="1.5", ask1Price="1.6")
+    sub.push(first)
+    sub.push(_wire("delta", 2, ask1Price="1.7"))
+    sub.push(TickerUpdated(symbol="BTCUSDT", snapshot=True, fields={"last_price": D("1.65")}, exchange_ts=3, received_ns=3))
+    sub.push(_wire("delta", 4, bid1Size="9"))
+    (merged,) = await sub.next_batch()
+    assert isinstance(merged, TickerUpdated) and (merged.snapshot, merged.exchange_ts, sub.coalesced) == (True, 4, 3)
+    assert dict(merged.fields) == {"bid1_price": D("1.5"), "ask1_price": D("1.7"), "last_price": D("1.65"),
+                                   "bid1_size": D("9")}
+    assert first.fields == {"bid1_price": D("1.5"), "ask1_price": D("1.6")}
+
+
+async def test_bus_keeps_raw_strings_while_codecs_match() -> None:
+    sub = Subscription()
+    sub.push(_wire("delta", 1, bid1Price="1.5"))
+    sub.push(_wire("delta", 2, ask1Price="1.7"))
+    (merged,) = await sub.next_batch()
+    assert isinstance(merged, TickerUpdated) and isinstance(merged.fields, TickerFields)
+    assert merged.fields.raw == {"bid1Price": "1.5", "ask1Price": "1.7"} and merged.exchange_ts == 2

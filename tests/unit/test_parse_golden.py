@@ -32,6 +32,7 @@ from tui_bot.domain.events import (
     TickerUpdated,
     WalletUpdated,
 )
+from tui_bot.domain.live_ticker import LiveTicker, TickerFields
 from tui_bot.domain.models import (
     ClosedPnl,
     Execution,
@@ -131,6 +132,35 @@ def test_ticker_rejects_bad_numbers(value: object) -> None:
     frame = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": 5,
              "data": {"symbol": "BTCUSDT", "markPrice": value}}
     with pytest.raises(FrameError, match="markPrice"):
+        decode_public(orjson.dumps(frame), 0)
+
+
+def test_ticker_values_stay_wire_strings_until_read() -> None:
+    event = one(decode_public(raw("ws_ticker_delta"), RECEIVED), TickerUpdated)
+    assert isinstance(event.fields, TickerFields)
+    assert event.fields.raw == {"bid1Price": "104250.50", "bid1Size": "0.412", "ask1Price": "104250.60",
+                                "ask1Size": "2.031"}
+    assert event.fields.get("bid1_price") == D("104250.50") and event.fields.get("mark_price") is None
+    assert "bid1_price" in event.fields and "mark_price" not in event.fields and "bid1Price" not in event.fields
+    assert event == TickerUpdated(symbol="BTCUSDT", snapshot=False, fields=event.fields, exchange_ts=1784712600223,
+                                  received_ns=RECEIVED)
+
+
+@pytest.mark.parametrize(("value", "read"), [(104255, D("104255")), ("1e-5", D("1e-5")), ("+7", D("7")),
+                                             ("-0.5", D("-0.5")), ("1.2.3", D(0)), ("1-2", D(0))])
+def test_ticker_values_off_the_fast_screen(value: object, read: Decimal) -> None:
+    """Integers and exponents take the exact check; digit-dot-dash strings that are no number read as unset."""
+    frame = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": 5,
+             "data": {"symbol": "BTCUSDT", "markPrice": value, "tickDirection": "PlusTick"}}
+    event = one(decode_public(orjson.dumps(frame), 0), TickerUpdated)
+    ticker = LiveTicker(event.symbol, event.fields)
+    assert (ticker.mark_price, ticker.tick_direction) == (read, "PlusTick")
+
+
+@pytest.mark.parametrize("data", [{"tickDirection": 5}, {"nextFundingTime": "1.5"}, {"turnover24h": 7}])
+def test_ticker_rejects_bad_values_the_screen_sends_to_the_exact_check(data: dict[str, object]) -> None:
+    frame = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": 5, "data": {"symbol": "BTCUSDT", **data}}
+    with pytest.raises(FrameError, match=next(iter(data))):
         decode_public(orjson.dumps(frame), 0)
 
 

@@ -4,15 +4,39 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Mapping
 
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.events import TickerUpdated
+from tui_bot.domain.live_ticker import TickerFields, TickerValue, merge_fields
 
 
-def _merge_ticker(old: TickerUpdated, new: TickerUpdated) -> TickerUpdated:
-    """Two ticker events for one symbol as one: later fields win, a snapshot stays a snapshot."""
-    return TickerUpdated(symbol=new.symbol, snapshot=old.snapshot or new.snapshot, fields={**old.fields, **new.fields},
-                         exchange_ts=new.exchange_ts, received_ns=new.received_ns)
+class _TickerMerge:
+    """Ticker updates of one symbol folded together in place until the subscriber takes them: later fields win."""
+
+    __slots__ = ("fields", "last", "snapshot")
+
+    def __init__(self, first: TickerUpdated) -> None:
+        self.snapshot = first.snapshot
+        self.last = first
+        fields = first.fields
+        self.fields: Mapping[str, TickerValue] = (
+            TickerFields(dict(fields.raw), fields.codec) if type(fields) is TickerFields else dict(fields))
+
+    def add(self, new: TickerUpdated) -> None:
+        """Fold one more update in (a snapshot stays a snapshot)."""
+        self.snapshot = self.snapshot or new.snapshot
+        self.last = new
+        held, fields = self.fields, new.fields
+        if type(held) is TickerFields and type(fields) is TickerFields and held.codec is fields.codec:
+            held.raw.update(fields.raw)
+        else:
+            self.fields = merge_fields(held, fields)
+
+    def event(self) -> TickerUpdated:
+        """The merged updates as one event, stamped like the latest."""
+        return TickerUpdated(symbol=self.last.symbol, snapshot=self.snapshot, fields=self.fields,
+                             exchange_ts=self.last.exchange_ts, received_ns=self.last.received_ns)
 
 
 class Subscription:
@@ -27,11 +51,16 @@ class Subscription:
         self.overflowed = False
 
     def push(self, item: object) -> None:
-        if isinstance(item, TickerUpdated):
+        if type(item) is TickerUpdated:
             key = ("ticker", item.symbol)
             old = self._market.get(key)
-            self._market[key] = _merge_ticker(old, item) if isinstance(old, TickerUpdated) else item
-            self.coalesced += old is not None
+            if old is None:
+                self._market[key] = item
+            else:
+                if type(old) is not _TickerMerge:
+                    old = self._market[key] = _TickerMerge(old)  # type: ignore[arg-type]
+                old.add(item)
+                self.coalesced += 1
         elif isinstance(item, PositionMarked):
             key = ("mark", item.symbol)
             self.coalesced += key in self._market
@@ -48,7 +77,7 @@ class Subscription:
         self._wake.clear()
         batch = list(self._reliable)
         self._reliable.clear()
-        batch.extend(self._market.values())
+        batch.extend(item.event() if type(item) is _TickerMerge else item for item in self._market.values())
         self._market.clear()
         return batch
 

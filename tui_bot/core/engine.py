@@ -24,6 +24,7 @@ from tui_bot.domain.events import (
     Source,
     StreamMode,
     StreamModeChanged,
+    TickerUpdated,
     WalletUpdated,
 )
 from tui_bot.domain.models import Execution, Order, Position, Wallet
@@ -83,6 +84,7 @@ class Engine:
         self._queue: asyncio.Queue[Event | Reseed | asyncio.Event] = asyncio.Queue()  # an Event marks a drain point
         self._tasks: list[asyncio.Task[None]] = []
         self._ticker_symbols: set[str] = set()
+        self._wanted_tickers: dict[str, set[str]] = {}
         self._ticker_task: asyncio.Task[None] | None = None
         self._resync_lock = asyncio.Lock()
         self._private_down_since: float | None = None
@@ -176,6 +178,9 @@ class Engine:
                 self._apply_safely(item)
 
     def _apply(self, event: Event) -> None:
+        if type(event) is TickerUpdated:
+            self._apply_ticker(event)
+            return
         if isinstance(event, _PRIVATE) and getattr(event, "source", Source.STREAM) is Source.STREAM:
             self._private_heard(event)
         changes = self.state.apply(event)
@@ -188,8 +193,16 @@ class Engine:
         self.bus.publish(changes)
         for listener in self.listeners:
             listener(event)
-        if isinstance(event, (PositionUpdated, OrderUpdated)) and self.state.symbols_in_use() | set(self.options.watchlist) != self._ticker_symbols:
+        if isinstance(event, (PositionUpdated, OrderUpdated)) and self._desired_tickers() != self._ticker_symbols:
             self._schedule_ticker_sync()
+
+    def _apply_ticker(self, event: TickerUpdated) -> None:
+        """The hot path: a ticker needs no private bookkeeping, persistence or resubscription check."""
+        changes = self.state.apply_ticker(event)
+        self.health.record_applied(event)
+        self.bus.publish(changes)
+        for listener in self.listeners:
+            listener(event)
 
     def _persist(self, event: Event) -> None:
         if self.writer is None:
@@ -302,13 +315,23 @@ class Engine:
 
     # -- hybrid ticker subscriptions ----------------------------------------------------------
 
+    def want_tickers(self, owner: str, symbols: set[str]) -> None:
+        """Keep tickers streaming for these symbols on behalf of owner (e.g. phantoms), besides positions and orders."""
+        if self._wanted_tickers.get(owner) != symbols:
+            self._wanted_tickers[owner] = set(symbols)
+            self._schedule_ticker_sync()
+
+    def _desired_tickers(self) -> set[str]:
+        wanted = set().union(*self._wanted_tickers.values()) if self._wanted_tickers else set()
+        return self.state.symbols_in_use() | set(self.options.watchlist) | wanted
+
     def _schedule_ticker_sync(self) -> None:
         if self._ticker_task is None or self._ticker_task.done():
             self._ticker_task = asyncio.get_running_loop().create_task(self._sync_tickers())
 
     async def _sync_tickers(self) -> None:
         """Stream tickers for the watchlist and every symbol with a position or open order, and no others."""
-        desired = (self.state.symbols_in_use() | set(self.options.watchlist)) & set(self.state.instruments)
+        desired = self._desired_tickers() & set(self.state.instruments)
         if desired != self._ticker_symbols:
             self._ticker_symbols = desired
             await self.client.set_ticker_symbols(desired)

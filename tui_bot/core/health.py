@@ -5,14 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from tui_bot.domain.events import (
-    Event,
-    ExecutionReceived,
-    KlineUpdated,
-    OrderUpdated,
-    TickerUpdated,
-)
+from tui_bot.domain.events import Event, ExecutionReceived, OrderUpdated
 from tui_bot.domain.metrics import ConnectionStats, RateMeter, RollingWindow
+
+_ORDER_EVENTS = frozenset({OrderUpdated, ExecutionReceived})
+_time_ns = time.time_ns
 
 
 @dataclass
@@ -31,7 +28,6 @@ class Health:
     """Rolling windows the console and `listen` summarise; the engine and order service feed them."""
 
     applied_us: RollingWindow = field(default_factory=RollingWindow)
-    public_latency_ms: RollingWindow = field(default_factory=RollingWindow)
     private_latency_ms: RollingWindow = field(default_factory=RollingWindow)
     applied_rate: RateMeter = field(default_factory=RateMeter)
     order_ack_ms: dict[str, RollingWindow] = field(default_factory=lambda: {"ws": RollingWindow(256), "rest": RollingWindow(256)})
@@ -41,18 +37,17 @@ class Health:
     timers: dict[str, OrderTimer] = field(default_factory=dict)
 
     def record_applied(self, event: Event) -> None:
-        """Receive→applied for every event; exchange→local (offset-corrected) for stream data."""
-        now = time.time_ns()
+        """Receive→applied for every event; exchange→local (offset-corrected) for private order and fill events.
+
+        Public data's exchange→local latency is each connection's own `stats.latency_ms`, so the
+        per-ticker work here is two samples.
+        """
+        now = _time_ns()
         self.applied_us.add((now - event.received_ns) / 1000)
         self.applied_rate.tick(now)
-        if event.exchange_ts <= 0:
-            return
-        latency = event.received_ns / 1e6 + self.clock_offset_ms - event.exchange_ts
-        if isinstance(event, (TickerUpdated, KlineUpdated)):
-            self.public_latency_ms.add(latency)
-        elif isinstance(event, (OrderUpdated, ExecutionReceived)):
-            if event.source == "stream":
-                self.private_latency_ms.add(latency)
+        if type(event) in _ORDER_EVENTS and event.exchange_ts > 0:
+            if event.source == "stream":  # type: ignore[attr-defined]
+                self.private_latency_ms.add(event.received_ns / 1e6 + self.clock_offset_ms - event.exchange_ts)
             self._order_progress(event, now)
 
     def order_sent(self, link_id: str, via: str) -> None:

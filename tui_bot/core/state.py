@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tui_bot.domain.enums import OrderStatus
@@ -14,7 +14,8 @@ from tui_bot.domain.events import (
     TickerUpdated,
     WalletUpdated,
 )
-from tui_bot.domain.models import Execution, Instrument, Order, Position, Ticker, Wallet
+from tui_bot.domain.live_ticker import LiveTicker, TickerFields
+from tui_bot.domain.models import Execution, Instrument, Order, Position, Wallet
 from tui_bot.domain.numbers import ZERO
 
 _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.DEACTIVATED})
@@ -42,7 +43,7 @@ class AccountState:
     """Positions, open orders, wallet, merged tickers and the set of executions already seen."""
 
     instruments: dict[str, Instrument] = field(default_factory=dict)
-    tickers: dict[str, Ticker] = field(default_factory=dict)
+    tickers: dict[str, LiveTicker] = field(default_factory=dict)
     positions: dict[str, Position] = field(default_factory=dict)
     open_orders: dict[str, Order] = field(default_factory=dict)
     closed_orders: dict[str, Order] = field(default_factory=dict)
@@ -55,7 +56,7 @@ class AccountState:
     def apply(self, event: Event) -> list[object]:
         """Fold one event in; returns what changed (the event itself and derived marks), [] when nothing did."""
         if isinstance(event, TickerUpdated):
-            return self._ticker(event)
+            return self.apply_ticker(event)
         if isinstance(event, ExecutionReceived):
             return self._execution(event)
         if isinstance(event, OrderUpdated):
@@ -69,22 +70,24 @@ class AccountState:
 
     # -- tickers and marks ---------------------------------------------------------
 
-    def _ticker(self, event: TickerUpdated) -> list[object]:
-        current = self.tickers.get(event.symbol)
-        if current is None or event.snapshot:
-            base = current or Ticker(event.symbol, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO)
-            current = replace(base, **event.fields)  # type: ignore[arg-type]
-            self.tickers[event.symbol] = current
+    def apply_ticker(self, event: TickerUpdated) -> list[object]:
+        """Merge the update into the symbol's LiveTicker; re-mark an open position (the only eager Decimal)."""
+        symbol, fields = event.symbol, event.fields
+        current = self.tickers.get(symbol)
+        if current is None:
+            self.tickers[symbol] = LiveTicker(symbol, fields)
+        elif type(fields) is TickerFields and fields.codec is current.codec:
+            current.raw.update(fields.raw)  # LiveTicker.merge's common case, inlined: this runs per ticker
         else:
-            for name, value in event.fields.items():
-                setattr(current, name, value)
-        changed: list[object] = [event]
-        mark = event.fields.get("mark_price")
-        pos = self.positions.get(event.symbol)
-        if isinstance(mark, Decimal) and pos is not None and pos.size and mark != pos.mark_price:
+            current.merge(fields)
+        pos = self.positions.get(symbol)
+        if pos is None or not pos.size:
+            return [event]
+        mark = fields.get("mark_price")
+        if isinstance(mark, Decimal) and mark and mark != pos.mark_price:
             pos.mark_price = mark
-            changed.append(PositionMarked(event.symbol, mark, pos.unrealised_pnl, unrealised_pct(pos)))
-        return changed
+            return [event, PositionMarked(symbol, mark, pos.unrealised_pnl, unrealised_pct(pos))]
+        return [event]
 
     # -- executions ----------------------------------------------------------------
 

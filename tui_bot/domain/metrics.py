@@ -103,19 +103,19 @@ class RollingWindow:
 class RateMeter:
     """Events per second in whole-second buckets; completed seconds feed a bounded history."""
 
-    __slots__ = ("_count", "_second", "history", "total")
+    __slots__ = ("_count", "_end_ns", "_second", "_start_ns", "history", "total")
 
     def __init__(self, history: int = 60) -> None:
         self._second = -1
+        self._start_ns = self._end_ns = 0
         self._count = 0
         self.history = History(history)
         self.total = 0
 
     def tick(self, now_ns: int, count: int = 1) -> None:
-        """Count events at now_ns (monotonic or wall ns, but always the same clock)."""
-        second = now_ns // NS_PER_S
-        if second != self._second:
-            self._roll(second)
+        """Count events at now_ns (monotonic or wall ns, but always the same clock); hot path: two comparisons."""
+        if not self._start_ns <= now_ns < self._end_ns:
+            self._roll(now_ns // NS_PER_S)
         self._count += count
         self.total += count
 
@@ -127,6 +127,8 @@ class RateMeter:
             if gap > 0:
                 self.history.extend([0.0] * gap)
         self._second = second
+        self._start_ns = second * NS_PER_S
+        self._end_ns = self._start_ns + NS_PER_S
         self._count = 0
 
     def sync(self, now_ns: int) -> None:

@@ -4,14 +4,14 @@ Pure functions: no I/O, no clock (the caller passes received_ns). Every malforme
 FrameError with a short reason, never another exception type; the value policy (unset values,
 unknown enum strings) is described in parse_rest.py, whose REST converters are re-exported
 here. Private items of a category other than "linear" (the all-in-one topics also carry
-spot/option) are skipped without an event. Ticker deltas are the hot path: orjson, one table
-lookup per wire key, and a bounded text->Decimal memo (bench/decode_tickers.py measures it).
+spot/option) are skipped without an event. Ticker deltas are the hot path: orjson, a check of all
+values at once by C-level string operations, and the wire strings handed on as they are, converted
+to Decimal only when read (domain/live_ticker.py; bench/decode_tickers.py measures it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -22,11 +22,9 @@ from tui_bot.domain.events import (
     KlineUpdated,
     OrderUpdated,
     PositionUpdated,
-    TickerUpdated,
     WalletUpdated,
 )
-from tui_bot.domain.models import Kline, Ticker
-from tui_bot.domain.numbers import ZERO
+from tui_bot.domain.models import Kline
 from tui_bot.exchange.bybit.frames import Control, FrameError
 from tui_bot.exchange.bybit.parse_rest import (
     KEEP,
@@ -45,10 +43,10 @@ from tui_bot.exchange.bybit.parse_rest import (
     order_from_rest,
     position_from_item,
     position_from_rest,
-    shown,
     wallet_from_rest,
 )
 from tui_bot.exchange.bybit.parse_rest import text as as_str
+from tui_bot.exchange.bybit.parse_ticker import decode_tickers, ticker_fields, ticker_from_rest
 
 Frame = dict[str, Any]
 Decoded = Control | list[Event]
@@ -58,6 +56,9 @@ __all__ = [
     "execution_from_rest", "instrument_from_rest", "kline_from_rest", "order_from_rest",
     "position_from_rest", "ticker_fields", "ticker_from_rest", "wallet_from_rest",
 ]
+
+
+_loads = orjson.loads
 
 
 def load(raw: str | bytes) -> Frame:
@@ -107,120 +108,6 @@ def _control(frame: Frame) -> Control:
                    message=_optional_text(frame, "ret_msg"), req_id=req_id, conn_id=conn_id)
 
 
-def _ms(key: str, value: Any) -> int:
-    """An int from a digit string or an integer (nextFundingTime)."""
-    if type(value) is int:
-        return value
-    if type(value) is not str:
-        raise TypeError(type(value).__name__)
-    return int(value)
-
-
-def _label(key: str, value: Any) -> str:
-    """A string field kept as is (tickDirection)."""
-    if type(value) is not str:
-        raise TypeError(type(value).__name__)
-    return value
-
-
-def _fresh_decimal(key: str, value: Any) -> Decimal:
-    """A Decimal for a running total that almost never repeats (kept out of the memo so it cannot flush it)."""
-    if type(value) is not str:
-        raise TypeError(type(value).__name__)
-    parsed = Decimal(value)
-    if not parsed.is_finite():
-        raise ValueError(value)
-    return parsed
-
-
-# Wire ticker key -> (Ticker attribute, converter); None means a Decimal (the cached fast path).
-# Every other key (symbol, singleOpenInterest, futures-only fields...) is ignored.
-TICKER_KEYS: dict[str, tuple[str, Callable[[str, Any], Decimal | int | str] | None]] = {
-    "lastPrice": ("last_price", None), "markPrice": ("mark_price", None),
-    "indexPrice": ("index_price", None), "bid1Price": ("bid1_price", None),
-    "bid1Size": ("bid1_size", None), "ask1Price": ("ask1_price", None),
-    "ask1Size": ("ask1_size", None), "prevPrice24h": ("prev_price_24h", None),
-    "price24hPcnt": ("price_24h_pcnt", None), "highPrice24h": ("high_price_24h", None),
-    "lowPrice24h": ("low_price_24h", None), "prevPrice1h": ("prev_price_1h", None),
-    "openInterest": ("open_interest", None), "openInterestValue": ("open_interest_value", _fresh_decimal),
-    "turnover24h": ("turnover_24h", _fresh_decimal), "volume24h": ("volume_24h", _fresh_decimal),
-    "fundingRate": ("funding_rate", None), "nextFundingTime": ("next_funding_time", _ms),
-    "tickDirection": ("tick_direction", _label),
-}
-_TICKER_REQUIRED = ("last_price", "mark_price", "index_price", "bid1_price", "bid1_size",
-                    "ask1_price", "ask1_size")
-
-# Ticker number text -> Decimal: quotes repeat (prices sit on a tick grid, sizes recur), and a
-# dict hit is several times cheaper than Decimal(str). Decimals are immutable, so sharing is safe.
-_DECIMALS: dict[str, Decimal] = {}
-DECIMAL_CACHE_SIZE = 16_384
-
-
-def _new_decimal(key: str, value: Any) -> Decimal:
-    """Parse a ticker number not seen recently, validate it and remember it (integers are not cached)."""
-    if type(value) is int:
-        return Decimal(value)
-    if type(value) is not str:
-        raise TypeError(type(value).__name__)
-    parsed = Decimal(value)
-    if not parsed.is_finite():
-        raise ValueError(value)
-    if len(_DECIMALS) >= DECIMAL_CACHE_SIZE:
-        _DECIMALS.clear()
-    _DECIMALS[value] = parsed
-    return parsed
-
-
-def ticker_fields(data: Mapping[str, Any]) -> dict[str, Decimal | int | str]:
-    """Ticker attribute -> parsed value for every known, non-empty key of a ticker object."""
-    fields: dict[str, Decimal | int | str] = {}
-    table, cache = TICKER_KEYS, _DECIMALS
-    key: str = ""
-    value: Any = None
-    try:
-        for key, value in data.items():
-            entry = table.get(key)
-            if entry is None:
-                continue
-            attr, convert = entry
-            if convert is None:
-                parsed = cache.get(value)
-                if parsed is None:
-                    if value == "":
-                        continue
-                    parsed = _new_decimal(key, value)
-                fields[attr] = parsed
-            elif value != "":
-                fields[attr] = convert(key, value)
-    except (InvalidOperation, ValueError, TypeError):
-        raise FrameError(f"bad {key}: {shown(value)}") from None
-    return fields
-
-
-def ticker_from_rest(item: Mapping[str, Any], *, ts: int = 0) -> Ticker:
-    """A full ticker from a REST tickers item (unset required prices are zero; ts is the envelope time)."""
-    if "symbol" not in obj(item, "ticker"):
-        raise FrameError("missing symbol")
-    symbol = as_str(item["symbol"], "symbol")
-    fields: dict[str, Any] = dict.fromkeys(_TICKER_REQUIRED, ZERO) | ticker_fields(item)
-    return Ticker(symbol=symbol, ts=ts, **fields)
-
-
-def _tickers(frame: Frame, symbol: str, received_ns: int) -> list[Event]:
-    """One TickerUpdated carrying only the fields present in the snapshot or delta."""
-    data = frame.get("data")
-    if type(data) is not dict:
-        raise FrameError("tickers data is not an object")
-    kind = frame.get("type")
-    if kind != "snapshot" and kind != "delta":
-        raise FrameError(f"bad ticker type: {str(kind)[:20]}")
-    symbol = data.get("symbol", symbol)
-    if type(symbol) is not str:
-        raise FrameError("symbol: expected a string")
-    return [TickerUpdated(symbol=symbol, snapshot=kind == "snapshot", fields=ticker_fields(data),
-                          exchange_ts=_stamp(frame, "ts"), received_ns=received_ns)]
-
-
 _KLINE: Spec = (
     ("start", "start", integer, REQUIRED), ("open", "open", dec, REQUIRED),
     ("high", "high", dec, REQUIRED), ("low", "low", dec, REQUIRED),
@@ -257,19 +144,26 @@ def _orderbook(frame: Frame, rest: str, received_ns: int) -> list[Event]:
 
 
 _PUBLIC: dict[str, Callable[[Frame, str, int], list[Event]]] = {
-    "tickers": _tickers, "kline": _klines, "publicTrade": _public_trades,
+    "tickers": decode_tickers, "kline": _klines, "publicTrade": _public_trades,
     "orderbook": _orderbook,
 }
 
 
 def decode_public(text: str | bytes, received_ns: int) -> Decoded:
     """Decode one /v5/public/linear frame into a Control or a list of market events."""
-    frame = load(text)
+    try:
+        frame = _loads(text)
+    except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
+        raise FrameError(f"not JSON: {str(exc)[:80]}") from None
+    if type(frame) is not dict:
+        raise FrameError(f"not an object: {type(frame).__name__}")
     topic = frame.get("topic")
     if topic is None:
         return _control(frame)
     if type(topic) is not str:
         raise FrameError("topic: expected a string")
+    if topic.startswith("tickers.") and len(topic) > 8:
+        return decode_tickers(frame, topic[8:], received_ns)
     kind, _, rest = topic.partition(".")
     handler = _PUBLIC.get(kind)
     if handler is None or not rest:
