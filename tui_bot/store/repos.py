@@ -104,3 +104,18 @@ async def count(conn: aiosqlite.Connection, table: str) -> int:
         raise ValueError(f"unknown table {table!r}")
     rows = await _rows(conn, f"SELECT COUNT(*) FROM {table}")
     return int(rows[0][0])
+
+
+async def first_snapshot_since(
+    conn: aiosqlite.Connection, symbol: str, reason_prefix: str, since_ms: int
+) -> tuple[str, str, int] | None:
+    """Entry and stop loss (decimal text) and time of the first snapshot of symbol whose reason starts with reason_prefix."""
+    sql = (
+        "SELECT entry, stop_loss, ts_ms FROM position_snapshots WHERE symbol = ? AND ts_ms >= ? "
+        "AND substr(reason, 1, ?) = ? ORDER BY ts_ms, id LIMIT 1"
+    )
+    rows = await _rows(conn, sql, (symbol, since_ms, len(reason_prefix), reason_prefix))
+    if not rows:
+        return None
+    entry, stop, ts_ms = rows[0]
+    return str(entry), str(stop), int(ts_ms)
