@@ -83,6 +83,7 @@ class BybitClient:
         self.trade: TradeConnection | None = None
         self.public: list[StreamConnection] = []
         self._shard_of: dict[str, StreamConnection] = {}
+        self._topics_lock = asyncio.Lock()
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -125,13 +126,24 @@ class BybitClient:
 
     async def set_ticker_symbols(self, symbols: set[str]) -> None:
         """Subscribe tickers.{s} for exactly these symbols, spreading topics over shards."""
-        wanted = {f"tickers.{s}" for s in symbols}
-        for topic in [t for t in self._shard_of if t.startswith("tickers.") and t not in wanted]:
-            await self._shard_of.pop(topic).unsubscribe([topic])
-        for topic in sorted(wanted - set(self._shard_of)):
-            shard = self._shard_with_room()
-            self._shard_of[topic] = shard
-            await shard.subscribe([topic])
+        await self._set_topics("tickers.", {f"tickers.{s}" for s in symbols})
+
+    async def set_kline_streams(self, symbols: set[str], interval: str) -> None:
+        """Subscribe kline.{interval}.{s} for exactly these symbols (dropping other kline topics, any interval)."""
+        await self._set_topics("kline.", {f"kline.{interval}.{s}" for s in symbols})
+
+    async def _set_topics(self, prefix: str, wanted: set[str]) -> None:
+        """Make the topics starting with prefix exactly `wanted`: unsubscribe first so freed room is reused."""
+        async with self._topics_lock:
+            stale: dict[StreamConnection, list[str]] = {}
+            for topic in sorted(t for t in self._shard_of if t.startswith(prefix) and t not in wanted):
+                stale.setdefault(self._shard_of.pop(topic), []).append(topic)
+            for shard, topics in stale.items():
+                await shard.unsubscribe(topics)
+            for topic in sorted(wanted - set(self._shard_of)):
+                shard = self._shard_with_room()
+                self._shard_of[topic] = shard
+                await shard.subscribe([topic])
 
     def _shard_with_room(self) -> StreamConnection:
         for shard in self.public:
@@ -147,6 +159,10 @@ class BybitClient:
     @property
     def ticker_topics(self) -> set[str]:
         return {t for t in self._shard_of if t.startswith("tickers.")}
+
+    @property
+    def kline_topics(self) -> set[str]:
+        return {t for t in self._shard_of if t.startswith("kline.")}
 
     # -- REST queries ---------------------------------------------------------------------
 

@@ -1,0 +1,156 @@
+"""Closed and live candles of the tracked symbols at one interval: stored, REST history, then the kline stream."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+import aiosqlite
+
+from tui_bot.domain.events import Event, KlineUpdated
+from tui_bot.domain.models import Kline
+from tui_bot.exchange.client import ExchangeClient
+from tui_bot.store.ops import UpsertCandle
+from tui_bot.store.repos import load_candles
+from tui_bot.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+MAX_REST_KLINES = 1000
+
+
+class CandleSeries:
+    """Closed bars of one symbol (oldest first, unique starts, at most `limit`) and its live bar."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.bars: list[Kline] = []
+        self.starts: list[int] = []
+        self.live: Kline | None = None
+
+    def add_closed(self, bar: Kline) -> bool:
+        """Insert or replace the closed bar at bar.start; True when its start was new."""
+        at = bisect.bisect_left(self.starts, bar.start)
+        if at < len(self.starts) and self.starts[at] == bar.start:
+            self.bars[at] = bar
+            return False
+        self.bars.insert(at, bar)
+        self.starts.insert(at, bar.start)
+        self.resize(self.limit)
+        if self.live is not None and self.live.start <= bar.start:
+            self.live = None
+        return True
+
+    def resize(self, limit: int) -> None:
+        """Keep at most limit closed bars (the newest)."""
+        self.limit = max(limit, 1)
+        if len(self.bars) > self.limit:
+            del self.bars[:-self.limit], self.starts[:-self.limit]
+
+    def set_live(self, bar: Kline) -> None:
+        """Take bar as the open bar unless an older one or a bar already closed."""
+        if self.starts and bar.start <= self.starts[-1]:
+            return
+        if self.live is None or bar.start >= self.live.start:
+            self.live = bar
+
+
+class CandleBook:
+    """Keeps closed candles per symbol for the strategies, fed by stored rows, REST history and the kline stream.
+
+    `on_event` is an Engine listener (synchronous); confirmed bars are persisted once each through the writer.
+    """
+
+    def __init__(self, client: ExchangeClient, writer: StoreWriter | None, *, history: int = 200) -> None:
+        self.client = client
+        self.writer = writer
+        self.history = history
+        self.listeners: list[Callable[[Kline], None]] = []
+        self._interval = ""
+        self._series: dict[str, CandleSeries] = {}
+
+    @property
+    def interval(self) -> str:
+        """The tracked interval ("" until prepared)."""
+        return self._interval
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self._series)
+
+    def closed(self, symbol: str) -> list[Kline]:
+        """Closed bars of symbol, oldest first (empty when not tracked)."""
+        series = self._series.get(symbol)
+        return list(series.bars) if series is not None else []
+
+    def live(self, symbol: str) -> Kline | None:
+        """The still-open bar of symbol, if known."""
+        series = self._series.get(symbol)
+        return series.live if series is not None else None
+
+    async def prepare(self, symbols: list[str], interval: str, conn: aiosqlite.Connection | None = None) -> None:
+        """Track exactly these symbols at interval: stored bars, live klines subscribed, then REST history.
+
+        The stream is subscribed before REST is read so that no bar closing in between is missed; REST asks for
+        history + 1 bars because its newest one is still open.
+        """
+        if interval != self._interval:
+            self._series = {}
+        self._interval = interval
+        self._series = {s: self._series.get(s) or CandleSeries(self.history) for s in symbols}
+        for series in self._series.values():
+            series.resize(self.history)
+        if conn is not None:
+            for symbol in symbols:
+                self._merge_stored(symbol, await load_candles(conn, symbol, interval, self.history))
+        await self.client.set_kline_streams(set(symbols), interval)
+        fetched = await asyncio.gather(*(self.client.fetch_klines(s, interval, min(self.history + 1, MAX_REST_KLINES)) for s in symbols),
+                                       return_exceptions=True)
+        for symbol, result in zip(symbols, fetched, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("kline history of %s %s failed: %s", symbol, interval, result)
+            elif interval == self._interval and symbol in self._series:
+                self._merge_rest(symbol, result)
+
+    def _merge_stored(self, symbol: str, bars: Iterable[Kline]) -> None:
+        series = self._series[symbol]
+        for bar in bars:
+            if bar.confirm:
+                series.add_closed(bar)
+
+    def _merge_rest(self, symbol: str, bars: list[Kline]) -> None:
+        """REST bars oldest first: all but the newest are closed; the newest is the still-open bar."""
+        series = self._series[symbol]
+        for bar in bars[:-1]:
+            closed = bar if bar.confirm else replace(bar, confirm=True)
+            series.add_closed(closed)
+            self._store(closed)
+        if bars:
+            newest = bars[-1]
+            if newest.confirm:
+                series.add_closed(newest)
+            else:
+                series.set_live(newest)
+            self._store(newest)
+
+    def on_event(self, event: Event) -> None:
+        """Engine listener: replace the live bar; append (and persist) each confirmed bar once."""
+        if not isinstance(event, KlineUpdated):
+            return
+        bar = event.kline
+        series = self._series.get(bar.symbol)
+        if series is None or bar.interval != self._interval:
+            return
+        if not bar.confirm:
+            series.set_live(bar)
+            return
+        if series.add_closed(bar):
+            self._store(bar)
+            for listener in self.listeners:
+                listener(bar)
+
+    def _store(self, bar: Kline) -> None:
+        if self.writer is not None:
+            self.writer.enqueue(UpsertCandle(bar))
