@@ -29,14 +29,21 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
+def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """--config, --db and --venue, accepted before or after the command (after wins)."""
+    parser.add_argument("--config", type=Path, default=default, help="settings file (default: ./config.toml when present)")
+    parser.add_argument("--db", type=Path, default=default, help="SQLite database file")
+    parser.add_argument("--venue", choices=("sim", "demo", "testnet", "mainnet", "custom"), default=default,
+                        help="override [exchange] venue (default: the embedded exchange, sim)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tui-bot", description="Terminal trading console for Bybit v5 USDT perpetuals.")
-    parser.add_argument("--config", type=Path, help="settings file (default: ./config.toml when present)")
-    parser.add_argument("--db", type=Path, help="SQLite database file")
-    parser.add_argument("--venue", choices=("sim", "demo", "testnet", "mainnet", "custom"),
-                        help="override [exchange] venue (default: the embedded exchange, sim)")
+    _common_options(parser, None)
     commands = parser.add_subparsers(dest="command")
-    sim = commands.add_parser("sim", help="run the embedded Bybit v5 exchange on loopback until interrupted")
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, argparse.SUPPRESS)
+    sim = commands.add_parser("sim", parents=[common], help="run the embedded Bybit v5 exchange on loopback until interrupted")
     sim.add_argument("--host", help="loopback address to bind (default 127.0.0.1)")
     sim.add_argument("--port", type=int, help="port (0 = any free port)")
     sim.add_argument("--api-key", help="API key to accept (generated when not given)")
@@ -44,8 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="seed of the price process and ids")
     sim.add_argument("--symbols", help="comma-separated symbols, e.g. BTCUSDT,ETHUSDT")
     sim.add_argument("--balance", type=_decimal, help="starting USDT balance")
-    commands.add_parser("listen", help="record every execution and keep the account in sync, headless, until interrupted")
-    fault = commands.add_parser("fault", help="arm a fault on a running embedded exchange")
+    commands.add_parser("listen", parents=[common], help="record every execution and keep the account in sync, headless, until interrupted")
+    cycle = commands.add_parser("cycle", parents=[common], help="run the analysis cycle now, execute it per the settings, and exit")
+    cycle.add_argument("--once", action="store_true", required=True, help="run exactly one cycle (required)")
+    fault = commands.add_parser("fault", parents=[common], help="arm a fault on a running embedded exchange")
     fault.add_argument("name", choices=FAULTS)
     fault.add_argument("params", nargs="*", metavar="KEY=VALUE",
                        help="e.g. kind=private | topic=tickers.* seconds=5 | code=10006 count=3 | ms=3000")
@@ -72,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         from tui_bot.listen import run_listen
 
         return run_listen(settings, args.db)
+    if args.command == "cycle":
+        from tui_bot.cycle_once import run_cycle_once
+
+        return run_cycle_once(settings, args.db)
     from tui_bot.ui.run import run_console
 
     return run_console(settings, args.db)

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from tui_bot.config import Credentials, Settings
+from tui_bot.core.bot import TradingBot
 from tui_bot.core.engine import Engine, EngineOptions
 from tui_bot.core.orders import OrderService
+from tui_bot.core.protection import Protection
 from tui_bot.core.settings import CONFIG_KEY, SettingsService
 from tui_bot.domain.order_ids import OrderIdFactory
 from tui_bot.exchange.bybit.client import BybitClient
@@ -43,9 +45,15 @@ class Runtime:
     db_path: Path
     trading: SettingsService
     sim: SimExchange | None = None
+    bot: TradingBot | None = None
+    protection: Protection | None = None
 
     async def close(self) -> None:
-        """Stop streams, apply and persist what is queued, close the DB, stop an embedded exchange."""
+        """Stop the bot and the streams, apply and persist what is queued, close the DB, stop an embedded exchange."""
+        if self.bot is not None:
+            await self.bot.stop()
+        if self.protection is not None:
+            await self.protection.stop()
         await self.engine.stop()
         await self.writer.stop()
         await self.conn.close()
@@ -78,8 +86,10 @@ async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUr
     return urls, creds.api_key, creds.api_secret.get_secret_value(), None
 
 
-async def start_runtime(settings: Settings, db_path: Path | None = None) -> Runtime:
-    """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming."""
+async def start_runtime(settings: Settings, db_path: Path | None = None, *, trading_bot: bool = True,
+                        schedule_cycles: bool = True) -> Runtime:
+    """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming;
+    then start the trading bot (cycles at timeframe boundaries only when schedule_cycles)."""
     db_path = db_path or settings.storage.db_path
     conn = await open_database(db_path)
     base = settings.trading.model_copy(update={"orders_over_trade_ws": settings.exchange.orders_via == "ws"})
@@ -107,6 +117,13 @@ async def start_runtime(settings: Settings, db_path: Path | None = None) -> Runt
     runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
     try:
         await engine.start()
+        runtime.protection = Protection(engine, orders, trading, writer)
+        await runtime.protection.restore(conn)  # before start: R comes from the stored entry stop, not a tightened one
+        runtime.protection.start()
+        if trading_bot:
+            runtime.bot = TradingBot(engine, orders, trading, writer, settings.bot.watchlist,
+                                     live_money=client.live_money, conn=conn)
+            await runtime.bot.start(schedule=schedule_cycles)
     except Exception:
         await runtime.close()
         raise

@@ -22,6 +22,7 @@ def fast_settings(**streams: float) -> Settings:
     settings.streams.fallback_after_s = 0.5
     settings.streams.poll_interval_s = 0.3
     settings.streams.reconcile_interval_s = 30.0
+    settings.trading.run_cycles = False  # a bar boundary during a test would start a cycle nobody asked for
     for key, value in streams.items():
         setattr(settings.streams, key, value)
     return settings

@@ -79,6 +79,7 @@ def test_running_the_core_does_not_load_textual(tmp_path: Path) -> None:
         "    await rt.orders.place('BTCUSDT', Side.BUY, Decimal('0.001'))\n"
         "    await asyncio.sleep(0.3)\n"
         "    assert 'BTCUSDT' in rt.engine.state.positions\n"
+        "    await rt.bot.run_cycle('test')\n"
         "    await rt.close()\n"
         "asyncio.run(main())\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))) or 'clean')\n"

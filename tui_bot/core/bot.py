@@ -1,0 +1,252 @@
+"""The trading bot: analysis cycles at timeframe boundaries, approvals, phantoms, and protection of open positions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import replace
+from decimal import Decimal
+
+import aiosqlite
+
+from tui_bot.core.candles import CandleBook
+from tui_bot.core.cycle import (
+    CycleAnalysis,
+    CycleSkipped,
+    Decision,
+    decide,
+    gate_book,
+    new_cycle_id,
+    next_boundary_ms,
+)
+from tui_bot.core.engine import Engine
+from tui_bot.core.execution import RecommendationExecutor
+from tui_bot.core.gating import gate
+from tui_bot.core.orders import OrderService
+from tui_bot.core.phantoms import PhantomTracker
+from tui_bot.core.settings import SettingsService
+from tui_bot.core.strategies import StrategyLoadError
+from tui_bot.domain.events import Event, ExecutionReceived, RecommendationChanged
+from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
+from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.ops import SaveCycle, SaveRecommendation
+from tui_bot.store.repos import load_phantoms, load_recommendations
+from tui_bot.store.rows import CycleRow
+from tui_bot.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+SETTLE_MS = 2_000
+"""Wait this long after a bar boundary so the closed bar has arrived before analysing it."""
+_KEEP_SHOWN = 50
+_FINAL = frozenset(s.value for s in RecommendationStatus) - {"pending", "approved"}
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class TradingBot:
+    """Runs cycles (on schedule, on `r`, or once from the CLI), executes approved ideas, follows the rest as phantoms."""
+
+    def __init__(self, engine: Engine, orders: OrderService, settings: SettingsService, writer: StoreWriter | None,
+                 watchlist: list[str], *, live_money: bool, conn: aiosqlite.Connection | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.writer = writer
+        self.conn = conn
+        self.candles = CandleBook(engine.client, writer, history=settings.current.candle_history)
+        self.analysis = CycleAnalysis(self.candles, watchlist, conn)
+        self.executor = RecommendationExecutor(engine, orders, live_money)
+        self.phantoms = PhantomTracker(writer, lambda: self.settings.current.phantom_timeout_hours)
+        self.recommendations: dict[str, Recommendation] = {}
+        self.entry_scores: dict[str, float] = {}
+        self.filled_links: set[str] = set()
+        self.cycles_run = 0
+        self._lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, *, schedule: bool = True) -> None:
+        """Reload pending recommendations and open phantoms, listen to the engine, and schedule cycles."""
+        if self.conn is not None:
+            self.phantoms.restore(await load_phantoms(self.conn, open_only=True))
+            for rec in (await load_recommendations(self.conn))[-_KEEP_SHOWN:]:
+                self.recommendations[rec.id] = rec
+                if rec.status == RecommendationStatus.EXECUTED and rec.symbol in self.engine.state.positions:
+                    self.entry_scores[rec.symbol] = float(rec.confidence)
+        self.engine.listeners.append(self._on_event)
+        self.engine.want_tickers("phantoms", self.phantoms.symbols)
+        if schedule:
+            self._tasks.append(asyncio.create_task(self._schedule(), name="bot-schedule"))
+        self._tasks.append(asyncio.create_task(self._expire_phantoms(), name="bot-phantoms"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        if self._on_event in self.engine.listeners:
+            self.engine.listeners.remove(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        self.candles.on_event(event)
+        self.phantoms.on_event(event, self._last_price)
+        if isinstance(event, ExecutionReceived):
+            self.filled_links.add(event.execution.order_link_id)
+
+    def _last_price(self, symbol: str) -> Decimal | None:
+        ticker = self.engine.state.tickers.get(symbol)
+        return ticker.last_price if ticker is not None else None
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def record(self, rec: Recommendation) -> Recommendation:
+        """Store a recommendation's latest state and tell the console; unapproved ones start a phantom."""
+        self.recommendations[rec.id] = rec
+        while len(self.recommendations) > _KEEP_SHOWN:
+            oldest = next(iter(self.recommendations))
+            if self.recommendations[oldest].status not in _FINAL:
+                break
+            del self.recommendations[oldest]
+        if self.writer is not None:
+            self.writer.enqueue(SaveRecommendation(rec))
+        if rec.status in (RecommendationStatus.REJECTED, RecommendationStatus.DISMISSED, RecommendationStatus.EXPIRED,
+                          RecommendationStatus.PAPER):
+            self.phantoms.start(rec, self._phantom_entry(rec))
+            self.engine.want_tickers("phantoms", self.phantoms.symbols)
+        self.engine.bus.publish([RecommendationChanged(recommendation=rec, exchange_ts=0, received_ns=time.time_ns())])
+        return rec
+
+    def _phantom_entry(self, rec: Recommendation) -> Decimal | None:
+        """Follow from the current price when it is still between the stop and the target, else from the entry."""
+        price = self._last_price(rec.symbol)
+        if price and (price - rec.stop_loss) * rec.side.sign > 0 and (rec.take_profit - price) * rec.side.sign > 0:
+            return price
+        return None
+
+    def _save_cycle(self, cycle: CycleRow) -> CycleRow:
+        if self.writer is not None:
+            self.writer.enqueue(SaveCycle(cycle))
+        return cycle
+
+    def pending(self) -> list[Recommendation]:
+        return [r for r in self.recommendations.values() if r.status == RecommendationStatus.PENDING]
+
+    # -- the cycle ----------------------------------------------------------------------------------
+
+    async def run_cycle(self, trigger: str = "manual") -> CycleRow:
+        """Analyse, gate, record every idea, then execute (auto-approve) or leave pending; returns the cycle row."""
+        settings = self.settings.current
+        started = _now_ms()
+        state = self.engine.state
+        cycle = CycleRow(id=new_cycle_id(started), started_ms=started, timeframe=settings.timeframe, status="running",
+                         slots_at_start=gate_book(state, settings, {}).free_slots, positions_at_start=len(state.positions))
+        if self._lock.locked():
+            return self._save_cycle(replace(cycle, status="skipped", finished_ms=started,
+                                            skip_reason="the previous cycle is still running"))
+        async with self._lock:
+            self._save_cycle(cycle)
+            self.cycles_run += 1
+            self._expire_pending()
+            try:
+                proposals = await self.analysis.propose(settings, state, self.engine.client.now_ms())
+            except (CycleSkipped, StrategyLoadError) as err:
+                status = "failed" if isinstance(err, StrategyLoadError) else "skipped"
+                log.warning("cycle %s %s: %s", cycle.id, status, err)
+                return self._save_cycle(replace(cycle, status=status, finished_ms=_now_ms(), skip_reason=str(err)))
+            except Exception as err:
+                log.exception("cycle %s failed", cycle.id)
+                return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err)))
+            approved, rejected = await self._settle(decide(proposals, gate_book(state, settings, self.entry_scores),
+                                                           cycle.id), settings)
+            done = replace(cycle, status="done", finished_ms=_now_ms(), recommendations=len(proposals),
+                           approved=approved, rejected=rejected,
+                           skip_reason=None if proposals else f"no trade ideas ({self.analysis.holds} HOLD)")
+            log.info("cycle %s (%s): %d ideas, %d approved, %d rejected", cycle.id, trigger, len(proposals), approved, rejected)
+            return self._save_cycle(done)
+
+    async def _settle(self, decisions: list[Decision], settings: TradingSettings) -> tuple[int, int]:
+        """Record each decision; passed ones execute now under auto-approve, else wait for `a`/`d`."""
+        approved = rejected = 0
+        for decision in decisions:
+            rec = decision.recommendation
+            if not decision.verdict.passed:
+                rejected += 1
+                self.record(replace(rec, status=RecommendationStatus.REJECTED.value, fate=decision.verdict.reason))
+            elif settings.auto_approve_trades:
+                approved += 1
+                await self._execute(replace(rec, status=RecommendationStatus.APPROVED.value, fate="auto-approved"),
+                                    decision.verdict.replaces)
+            else:
+                self.record(replace(rec, fate=f"awaiting approval: {decision.verdict.reason}"))
+        return approved, rejected
+
+    async def _execute(self, rec: Recommendation, replaces: str | None) -> Recommendation:
+        self.record(rec)
+        done = self.record(await self.executor.execute(rec, self.settings.current, replaces))
+        if done.status == RecommendationStatus.EXECUTED:
+            self.entry_scores[done.symbol] = float(done.confidence)
+        return done
+
+    def _expire_pending(self) -> None:
+        """Ideas left unapproved until the next cycle expire (and are followed as phantoms)."""
+        for rec in self.pending():
+            self.record(replace(rec, status=RecommendationStatus.EXPIRED.value, fate="not approved before the next cycle",
+                                updated_ms=_now_ms()))
+
+    # -- approvals ----------------------------------------------------------------------------------
+
+    async def approve(self, rec_id: str) -> Recommendation:
+        """Execute a pending recommendation after re-checking the gates against the account as it is now."""
+        rec = self.recommendations.get(rec_id)
+        if rec is None or rec.status != RecommendationStatus.PENDING:
+            raise ValueError("only a pending recommendation can be approved")
+        settings = self.settings.current
+        proposal = _as_proposal(rec)
+        verdict = gate(proposal, gate_book(self.engine.state, settings, self.entry_scores))
+        if not verdict.passed:
+            return self.record(replace(rec, status=RecommendationStatus.REJECTED.value, fate=verdict.reason,
+                                       updated_ms=_now_ms()))
+        return await self._execute(replace(rec, status=RecommendationStatus.APPROVED.value, fate="approved by the trader",
+                                           updated_ms=_now_ms()), verdict.replaces)
+
+    def dismiss(self, rec_id: str) -> Recommendation:
+        """Decline a pending recommendation; it is followed as a phantom."""
+        rec = self.recommendations.get(rec_id)
+        if rec is None or rec.status != RecommendationStatus.PENDING:
+            raise ValueError("only a pending recommendation can be dismissed")
+        return self.record(replace(rec, status=RecommendationStatus.DISMISSED.value, fate="dismissed by the trader",
+                                   updated_ms=_now_ms()))
+
+    # -- timers -------------------------------------------------------------------------------------
+
+    async def _schedule(self) -> None:
+        """Run a cycle just after every bar boundary of the current timeframe, while run_cycles is on."""
+        while True:
+            now = self.engine.client.now_ms()
+            wake = next_boundary_ms(now, self.settings.current.timeframe) + SETTLE_MS
+            await asyncio.sleep((wake - now) / 1000)
+            if self.settings.current.run_cycles:
+                try:
+                    await self.run_cycle("schedule")
+                except Exception:
+                    log.exception("scheduled cycle failed")
+
+    async def _expire_phantoms(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            prices = {s: t.last_price for s, t in self.engine.state.tickers.items() if t.last_price}
+            self.phantoms.expire(prices)
+            self.engine.want_tickers("phantoms", self.phantoms.symbols)
+
+
+def _as_proposal(rec: Recommendation) -> Proposal:
+    """A stored recommendation back as the proposal it came from (to re-run the gates at approval)."""
+    direction = Direction.LONG if rec.side.sign > 0 else Direction.SHORT
+    return Proposal(rec.symbol, direction, float(rec.confidence), rec.entry, rec.stop_loss, rec.take_profit,
+                    rec.reasoning, rec.strategy, rec.strategy_version)

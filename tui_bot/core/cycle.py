@@ -1,0 +1,142 @@
+"""One analysis cycle: candles of the watchlist through every strategy, then the gates decide each idea's fate."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+import aiosqlite
+
+from tui_bot.core.candles import CandleBook
+from tui_bot.core.gating import GateBook, Verdict, gate, strongest_per_symbol, take
+from tui_bot.core.risk import entry_orders
+from tui_bot.core.state import AccountState
+from tui_bot.core.strategies import Strategy, load_strategies
+from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
+from tui_bot.domain.trading_settings import TradingSettings
+
+log = logging.getLogger(__name__)
+_INTERVAL_MS = {"D": 86_400_000}
+_ids = itertools.count(1)
+BAR_WAIT_S = 3.0
+
+
+class CycleSkipped(Exception):
+    """The cycle could not analyse anything; the message is stored as its skip reason."""
+
+
+def interval_ms(timeframe: str) -> int:
+    """Length of one bar of a Bybit interval ("1".."720" minutes, or "D") in ms."""
+    return _INTERVAL_MS.get(timeframe) or int(timeframe) * 60_000
+
+
+def next_boundary_ms(now_ms: int, timeframe: str) -> int:
+    """The first bar boundary strictly after now (bars are aligned to UTC epoch multiples)."""
+    step = interval_ms(timeframe)
+    return (now_ms // step + 1) * step
+
+
+def new_cycle_id(now_ms: int) -> str:
+    """A cycle id that sorts by time and is unique within this process."""
+    return f"cy{now_ms}-{next(_ids)}"
+
+
+def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int) -> Recommendation:
+    """A proposal as a recommendation record (PENDING until the gates decide)."""
+    side = proposal.direction.side
+    assert side is not None
+    return Recommendation(id=f"{cycle_id}-{index}", cycle_id=cycle_id, symbol=proposal.symbol, side=side,
+                          confidence=Decimal(str(round(proposal.confidence, 4))), entry=proposal.entry,
+                          stop_loss=proposal.stop_loss, take_profit=proposal.take_profit, rr=proposal.rr,
+                          strategy=proposal.strategy, strategy_version=proposal.strategy_version,
+                          reasoning=proposal.reasoning, status=RecommendationStatus.PENDING.value,
+                          created_ms=now_ms, updated_ms=now_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A recommendation and the gates' verdict on it."""
+
+    recommendation: Recommendation
+    verdict: Verdict
+
+
+class CycleAnalysis:
+    """Reads closed candles of the watchlist at the settings' timeframe and asks every strategy for ideas."""
+
+    def __init__(self, candles: CandleBook, watchlist: list[str], conn: aiosqlite.Connection | None = None) -> None:
+        self.candles = candles
+        self.watchlist = watchlist
+        self.conn = conn
+        self._strategies: tuple[tuple[str, ...], list[Strategy]] | None = None
+        self.holds = 0
+
+    def strategies(self, names: list[str]) -> list[Strategy]:
+        """The configured strategies, loaded once per distinct list (raises StrategyLoadError)."""
+        key = tuple(names)
+        if self._strategies is None or self._strategies[0] != key:
+            self._strategies = (key, load_strategies(names))
+        return self._strategies[1]
+
+    async def _await_closed_bars(self, symbols: list[str], timeframe: str, now_ms: int) -> None:
+        """Right after a boundary the bar that just closed may still be on its way: give the stream a moment."""
+        expected = (now_ms // interval_ms(timeframe) - 1) * interval_ms(timeframe)
+        deadline = time.monotonic() + BAR_WAIT_S
+        late = [s for s in symbols if not self.candles.closed(s) or self.candles.closed(s)[-1].start < expected]
+        while late and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            late = [s for s in late if not self.candles.closed(s) or self.candles.closed(s)[-1].start < expected]
+        if late:
+            log.warning("analysing %s without the bar closed at %d (not received yet)", ", ".join(late), expected)
+
+    async def propose(self, settings: TradingSettings, state: AccountState, now_ms: int) -> list[Proposal]:
+        """Every strategy's LONG/SHORT idea for every tradable watchlist symbol (HOLDs are counted, not kept)."""
+        strategies = self.strategies(settings.strategies)
+        symbols = [s for s in self.watchlist if s in state.instruments]
+        if not symbols:
+            raise CycleSkipped("no tradable symbol in the watchlist")
+        if self.candles.interval != settings.timeframe or not all(self.candles.closed(s) for s in symbols):
+            self.candles.history = max(settings.candle_history, max(s.min_candles for s in strategies) + 1)
+            await self.candles.prepare(symbols, settings.timeframe, self.conn)
+        await self._await_closed_bars(symbols, settings.timeframe, now_ms)
+        proposals: list[Proposal] = []
+        self.holds = 0
+        for symbol in symbols:
+            bars = self.candles.closed(symbol)
+            for strategy in strategies:
+                try:
+                    proposal = strategy.propose(symbol, bars, state.instruments[symbol])
+                except Exception:
+                    log.exception("strategy %s failed on %s", getattr(strategy, "name", strategy), symbol)
+                    continue
+                if proposal.direction is Direction.HOLD:
+                    self.holds += 1
+                else:
+                    proposals.append(proposal)
+        return proposals
+
+
+def gate_book(state: AccountState, settings: TradingSettings, entry_scores: dict[str, float]) -> GateBook:
+    """The account as the gates see it: free slots, symbols in use, and bot positions that could be replaced."""
+    taken = set(state.positions) | {o.symbol for o in entry_orders(state)}
+    free = settings.max_concurrent_trades - len(taken)
+    replaceable = {s: score for s, score in entry_scores.items() if s in state.positions}
+    return GateBook(settings, free, taken, replaceable)
+
+
+def decide(proposals: list[Proposal], book: GateBook, cycle_id: str, now_ms: int | None = None) -> list[Decision]:
+    """Every proposal as a recommendation with its verdict: strongest per symbol first, slots taken in order."""
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    kept, losers = strongest_per_symbol(proposals)
+    decisions: list[Decision] = []
+    for index, proposal in enumerate(kept + [p for p, _ in losers], start=1):
+        loser_reason = next((reason for p, reason in losers if p is proposal), None)
+        verdict = Verdict(False, loser_reason) if loser_reason else gate(proposal, book)
+        if verdict.passed:
+            take(book, proposal, verdict)
+        decisions.append(Decision(recommendation_of(proposal, cycle_id, index, now), verdict))
+    return decisions

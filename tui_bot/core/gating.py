@@ -1,0 +1,91 @@
+"""Which of a cycle's proposals may trade: thresholds, one idea per symbol, free slots, intelligent replacement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tui_bot.domain.recommendations import Direction, Proposal
+from tui_bot.domain.trading_settings import TradingSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A gate's answer: passed (maybe by replacing a weaker position) or rejected with the reason in words."""
+
+    passed: bool
+    reason: str
+    replaces: str | None = None
+
+
+@dataclass
+class GateBook:
+    """What the gates know of the account while one cycle decides, updated as ideas pass."""
+
+    settings: TradingSettings
+    free_slots: int
+    symbols_taken: set[str]
+    replaceable: dict[str, float] = field(default_factory=dict)
+    """Open positions the bot opened itself, by symbol, with the confidence they were opened on."""
+
+
+def score(proposal: Proposal) -> float:
+    """How strong an idea is, 0-1: its confidence (the same measure stored for each position's entry)."""
+    return proposal.confidence
+
+
+def check_thresholds(proposal: Proposal, settings: TradingSettings) -> str | None:
+    """The reason a proposal fails the confidence or reward:risk threshold, or None."""
+    if proposal.direction is Direction.HOLD:
+        return "no trade proposed (HOLD)"
+    if proposal.confidence < settings.min_confidence_threshold:
+        return f"confidence {proposal.confidence:.2f} below the minimum {settings.min_confidence_threshold:.2f}"
+    rr = proposal.rr
+    if rr is None:
+        return "stop loss or take profit on the wrong side of the entry"
+    if rr < settings.min_rr:
+        return f"reward:risk {rr} below the minimum {settings.min_rr}"
+    return None
+
+
+def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], list[tuple[Proposal, str]]]:
+    """Keep the highest-scoring trade idea for each symbol; the others are rejected, naming the winner."""
+    best: dict[str, Proposal] = {}
+    for proposal in proposals:
+        held = best.get(proposal.symbol)
+        if held is None or score(proposal) > score(held):
+            best[proposal.symbol] = proposal
+    losers = [(p, f"a stronger idea for {p.symbol} came from {best[p.symbol].strategy}")
+              for p in proposals if best[p.symbol] is not p]
+    kept = sorted(best.values(), key=score, reverse=True)
+    return kept, losers
+
+
+def gate(proposal: Proposal, book: GateBook) -> Verdict:
+    """Thresholds, then no position or entry order already in the symbol, then a free slot or a weaker position to replace."""
+    reason = check_thresholds(proposal, book.settings)
+    if reason is not None:
+        return Verdict(False, reason)
+    if proposal.symbol in book.symbols_taken:
+        return Verdict(False, f"already trading {proposal.symbol}")
+    if book.free_slots > 0:
+        return Verdict(True, "passed every gate")
+    in_use = book.settings.max_concurrent_trades - book.free_slots
+    full = f"no free slot ({in_use} of {book.settings.max_concurrent_trades} in use)"
+    if not book.settings.enable_intelligent_replacement or not book.replaceable:
+        return Verdict(False, full)
+    weakest = min(book.replaceable, key=lambda s: book.replaceable[s])
+    needed = book.replaceable[weakest] + book.settings.min_score_improvement
+    if score(proposal) < needed:
+        return Verdict(False, f"{full}; score {score(proposal):.2f} does not beat {weakest} "
+                              f"({book.replaceable[weakest]:.2f}) by {book.settings.min_score_improvement:.2f}")
+    return Verdict(True, f"replaces {weakest} (score {book.replaceable[weakest]:.2f} → {score(proposal):.2f})", weakest)
+
+
+def take(book: GateBook, proposal: Proposal, verdict: Verdict) -> None:
+    """Account for a passed idea so the next one in the same cycle sees the slot and the symbol as used."""
+    book.symbols_taken.add(proposal.symbol)
+    if verdict.replaces is not None:
+        book.replaceable.pop(verdict.replaces, None)
+        book.symbols_taken.discard(verdict.replaces)
+    else:
+        book.free_slots -= 1
