@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.screen import Screen
-from textual.widgets import Checkbox, DataTable, Input, RadioButton, Static
+from textual.widgets import Checkbox, DataTable, Input, RadioButton, Select, Static
 
+from tests.core.conftest import wait_for
+from tests.ui.conftest import Console
 from tui_bot.config import TradingSettings
 from tui_bot.core.bus import Bus
 from tui_bot.core.settings import SettingsRejected, SettingsService
@@ -25,7 +27,9 @@ from tui_bot.ui.screens import (
     SettingsScreen,
     TpSlModal,
 )
+from tui_bot.ui.screens._fields import FieldInvalid
 from tui_bot.ui.screens.order_form import OrderFields, evaluate, risk_sized_qty
+from tui_bot.ui.screens.settings_screen import choices_of, kind_of, parse_value
 
 BTC = Instrument(symbol="BTCUSDT", base_coin="BTC", quote_coin="USDT", tick_size=Decimal("0.10"),
                  min_price=Decimal("0.10"), max_price=Decimal("1999999.80"), qty_step=Decimal("0.001"),
@@ -440,6 +444,70 @@ async def test_settings_every_field_present_and_scrollable_at_80x24() -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert app.results == [{}]
+
+
+def test_choice_and_names_kinds_parse_or_say_what_is_allowed() -> None:
+    assert kind_of("timeframe") == kind_of("trailing_stop_mode") == kind_of("aged_position_action") == "choice"
+    assert kind_of("strategies") == "names" and kind_of("rr_tightening_steps") == "steps"
+    assert choices_of("trailing_stop_mode") == ("off", "native", "client")
+    assert parse_value("choice", " 60 ", choices_of("timeframe")) == "60"
+    with pytest.raises(FieldInvalid, match="one of 1, 3, 5, 15, 30, 60, 120, 240, 360, 720, D"):
+        parse_value("choice", "7", choices_of("timeframe"))
+    assert parse_value("names", "ema_trend, my.pkg:Strategy,, ") == ["ema_trend", "my.pkg:Strategy"]
+    with pytest.raises(FieldInvalid, match="at least one"):
+        parse_value("names", " , ")
+    with pytest.raises(FieldInvalid, match="'two words' is not a name"):
+        parse_value("names", "ema_trend, two words")
+
+
+async def test_settings_choice_and_names_are_edited_and_saved() -> None:
+    service = SettingsService(TradingSettings(), None, Bus())
+    app = Host(lambda: SettingsScreen(service.current, service.update))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert screen.query_one("#timeframe", Select).value == "15"
+        assert screen.query_one("#strategies", Input).value == "ema_trend, rsi_reversion, range_breakout"
+        screen.query_one("#timeframe", Select).value = "60"
+        screen.query_one("#trailing_stop_mode", Select).value = "native"
+        set_value(screen, "#strategies", "ema_trend, my.pkg.Strategy")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results == [{"timeframe": "60", "trailing_stop_mode": "native",
+                            "strategies": ["ema_trend", "my.pkg.Strategy"]}]
+    assert service.current.timeframe == "60" and service.current.trailing_stop_mode == "native"
+    assert service.current.strategies == ["ema_trend", "my.pkg.Strategy"]
+
+
+async def test_settings_bad_names_show_a_reason_and_apply_nothing() -> None:
+    service = SettingsService(TradingSettings(), None, Bus())
+    app = Host(lambda: SettingsScreen(service.current, service.update))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#timeframe", Select).value = "5"
+        set_value(screen, "#strategies", " , ")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "at least one" in text(screen, "#strategies-error")
+        set_value(screen, "#strategies", "ema trend")
+        await pilot.press("ctrl+s")
+        assert "not a name" in text(screen, "#strategies-error")
+    assert app.results == [] and service.current.timeframe == "15"
+
+
+async def test_settings_choice_and_names_survive_a_restart(console: Console) -> None:
+    async with console() as (app, pilot):
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        app.screen.query_one("#aged_position_action", Select).value = "close"
+        app.screen.query_one("#strategies", Input).value = "rsi_reversion"
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+        assert app.runtime is not None and app.runtime.trading.current.aged_position_action == "close"
+    async with console() as (again, _pilot):
+        assert again.runtime is not None
+        assert again.runtime.trading.current.aged_position_action == "close"
+        assert again.runtime.trading.current.strategies == ["rsi_reversion"]
 
 
 # -- help ------------------------------------------------------------------------------------------------

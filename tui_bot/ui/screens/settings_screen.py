@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from tui_bot.config import TradingSettings
 from tui_bot.core.settings import SettingsRejected
@@ -18,6 +19,7 @@ from tui_bot.domain.numbers import plain
 from tui_bot.ui.screens._fields import FORM_CSS, FieldInvalid, field_row, parse_decimal, show_errors
 
 SIGNED_NUMBER = r"-?[0-9]*\.?[0-9]*"
+NAME = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
 LABELS = {
     "paper_trading": "Paper trading",
     "auto_approve_trades": "Auto-approve trades",
@@ -36,16 +38,35 @@ LABELS = {
     "min_score_improvement": "Min score gain 0–1",
     "use_testnet": "Use testnet (next start)",
     "orders_over_trade_ws": "Orders via trade WS",
+    "run_cycles": "Run analysis cycles",
+    "timeframe": "Timeframe",
+    "strategies": "Strategies",
+    "candle_history": "Candle history",
+    "trailing_stop_mode": "Trailing stop",
+    "trailing_activate_r": "Trail from R",
+    "trailing_distance_r": "Trail distance R",
+    "aged_position_hours": "Aged after hours",
+    "aged_position_action": "Aged action",
+    "phantom_timeout_hours": "Phantom timeout h",
 }
+PLACEHOLDERS = {"steps": "at:stop, e.g. 1:0, 2:1", "names": "names, comma-separated"}
 
 
 def kind_of(name: str) -> str:
-    """'bool', 'int', 'float', 'decimal' or 'steps': how a TradingSettings field is edited."""
+    """'bool', 'int', 'float', 'decimal', 'choice', 'names' or 'steps': how a TradingSettings field is edited."""
     annotation = TradingSettings.model_fields[name].annotation
     for kind, typ in (("bool", bool), ("int", int), ("float", float), ("decimal", Decimal)):
         if annotation is typ:
             return kind
-    return "steps"
+    if get_origin(annotation) is Literal:
+        return "choice"
+    return "names" if get_args(annotation) == (str,) else "steps"
+
+
+def choices_of(name: str) -> tuple[str, ...]:
+    """The allowed values of a "choice" (Literal) field, in declaration order; () for other kinds."""
+    annotation = TradingSettings.model_fields[name].annotation
+    return tuple(str(a) for a in get_args(annotation)) if get_origin(annotation) is Literal else ()
 
 
 def format_steps(steps: list[Any]) -> str:
@@ -69,10 +90,33 @@ def parse_steps(text: str) -> list[dict[str, Decimal]]:
     return steps
 
 
-def parse_value(kind: str, text: str) -> Any:
+def parse_names(text: str) -> list[str]:
+    """'ema_trend, my.pkg.Strategy' as ['ema_trend', 'my.pkg.Strategy']; at least one name is required."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise FieldInvalid("name at least one, comma-separated")
+    bad = next((n for n in names if not NAME.fullmatch(n)), None)
+    if bad is not None:
+        raise FieldInvalid(f"{bad!r} is not a name or dotted path")
+    return names
+
+
+def parse_choice(text: str, choices: tuple[str, ...]) -> str:
+    """The text itself when it is one of the choices; otherwise FieldInvalid listing them."""
+    value = text.strip()
+    if value not in choices:
+        raise FieldInvalid(f"one of {', '.join(choices)}")
+    return value
+
+
+def parse_value(kind: str, text: str, choices: tuple[str, ...] = ()) -> Any:
     """A field's typed value from its text; raises FieldInvalid with the reason to show."""
     if kind == "steps":
         return parse_steps(text)
+    if kind == "names":
+        return parse_names(text)
+    if kind == "choice":
+        return parse_choice(text, choices)
     value = parse_decimal(text, positive=False)
     if value is None:
         raise FieldInvalid("required")
@@ -86,6 +130,8 @@ def parse_value(kind: str, text: str) -> Any:
 def _text(kind: str, value: Any) -> str:
     if kind == "steps":
         return format_steps(value)
+    if kind == "names":
+        return ", ".join(value)
     return plain(value) if isinstance(value, Decimal) else str(value)
 
 
@@ -108,7 +154,8 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
     SettingsScreen .field-row > Label { width: 20; }
     SettingsScreen .field-row > Input { width: 16; }
     SettingsScreen #rr_tightening_steps { width: 24; }
-    SettingsScreen .field-row > Checkbox { width: 16; }
+    SettingsScreen #strategies { width: 34; }
+    SettingsScreen .field-row > Checkbox, SettingsScreen .field-row > Select { width: 16; }
     SettingsScreen #info, SettingsScreen #hint { color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -138,13 +185,24 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
                 yield Button("Cancel (Esc)", id="cancel", compact=True)
                 yield Button("Save (Ctrl+S)", id="save", variant="primary", compact=True)
 
-    def _editor(self, name: str) -> Checkbox | Input:
+    def _editor(self, name: str) -> Checkbox | Input | Select[str]:
         kind, value = kind_of(name), getattr(self.current, name)
         if kind == "bool":
             return Checkbox("", value=bool(value), id=name, compact=True)
-        restrict = None if kind == "steps" else SIGNED_NUMBER
-        placeholder = "at:stop, e.g. 1:0, 2:1" if kind == "steps" else ""
-        return Input(_text(kind, value), placeholder=placeholder, id=name, restrict=restrict, compact=True)
+        if kind == "choice":
+            options = [(choice, choice) for choice in choices_of(name)]
+            return Select(options, value=str(value), allow_blank=False, id=name, compact=True)
+        restrict = None if kind in PLACEHOLDERS else SIGNED_NUMBER
+        return Input(_text(kind, value), placeholder=PLACEHOLDERS.get(kind, ""), id=name, restrict=restrict,
+                     compact=True)
+
+    def _raw(self, name: str, kind: str) -> Any:
+        """What the field's editor holds: a Checkbox's bool, a Select's value as text, or an Input's text."""
+        if kind == "bool":
+            return self.query_one(f"#{name}", Checkbox).value
+        if kind == "choice":
+            return str(self.query_one(f"#{name}", Select).value)
+        return self.query_one(f"#{name}", Input).value
 
     def on_mount(self) -> None:
         self.query_one(f"#{self.names[0]}").focus()
@@ -155,11 +213,10 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
         errors: dict[str, str] = {}
         for name in self.names:
             kind = kind_of(name)
-            if kind == "bool":
-                value: Any = self.query_one(f"#{name}", Checkbox).value
-            else:
+            value: Any = self._raw(name, kind)
+            if kind != "bool":
                 try:
-                    value = parse_value(kind, self.query_one(f"#{name}", Input).value)
+                    value = parse_value(kind, value, choices_of(name))
                 except FieldInvalid as err:
                     errors[name] = str(err)
                     continue
@@ -199,6 +256,11 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
         event.stop()
         if event.input.id:
             self.query_one(f"#{event.input.id}-error", Static).update("")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id:
+            self.query_one(f"#{event.select.id}-error", Static).update("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
