@@ -362,3 +362,22 @@ async def test_log_pane_levels_and_cap() -> None:
         assert pane.records == 9 and len(pane.lines) == 5
         assert pane.lines[-1].text.startswith("ERRO boom")
         assert pane.level_style("ERROR").color == _theme_colour(app, "error")
+
+
+async def test_recommendations_newest_first_and_updated_in_place() -> None:
+    table = RecommendationsTable()
+    app = Host(table)
+    async with app.run_test(size=(120, 8)) as pilot:
+        def rec(rec_id: str, created: int, status: str = "pending") -> dict[str, object]:
+            return {"id": rec_id, "symbol": "BTCUSDT", "side": "Buy", "confidence": 0.5, "entry": D("100"),
+                    "stop_loss": D("90"), "take_profit": D("120"), "rr": D("2"), "strategy": "s",
+                    "status": status, "created_ms": created}
+
+        table.apply_recommendations([rec("old", 1)])
+        await pilot.pause()
+        table.apply_recommendations([rec("old", 1), rec("new", 2)])
+        await pilot.pause()
+        assert table.keys() == ["new", "old"]
+        table.apply_recommendations([rec("old", 1, "expired"), rec("new", 2, "executed")])
+        await pilot.pause()
+        assert table.keys() == ["new", "old"] and table.row_texts("old")["status"] == "expired"

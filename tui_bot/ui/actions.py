@@ -11,6 +11,7 @@ from textual import work
 from tui_bot.core.orders import OrderInvalid
 from tui_bot.domain.enums import OrderType, Side
 from tui_bot.domain.order_ids import OrderReason
+from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.domain.requests import TradingStopRequest
 from tui_bot.exchange.errors import ExchangeError, plain_words
 from tui_bot.ui.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
@@ -20,15 +21,17 @@ from tui_bot.ui.screens.help_screen import HelpScreen
 from tui_bot.ui.screens.leverage import LeverageModal
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.settings_screen import SettingsScreen
+from tui_bot.ui.screens.stats_screen import StatsScreen
 from tui_bot.ui.screens.tpsl import TpSlModal
 from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.positions import PositionsTable
+from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 if TYPE_CHECKING:
+    from tui_bot.core.bot import TradingBot
     from tui_bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
-ENGINE_LATER = "Recommendations arrive with the trading engine; this key is wired then."
 
 
 class TradingActions:
@@ -170,14 +173,62 @@ class TradingActions:
         assert self.runtime is not None
         return self.runtime.trading.update(changes)
 
+    def _bot_or_warn(self) -> TradingBot | None:
+        rt = self._runtime_or_warn()
+        if rt is not None and rt.bot is None:
+            self.notify("The trading bot is not running in this session.", severity="warning")  # type: ignore[attr-defined]
+        return rt.bot if rt is not None else None
+
+    def _selected_pending(self) -> str | None:
+        rec = self.query_one(RecommendationsTable).selected_recommendation  # type: ignore[attr-defined]
+        if rec is None or rec.get("status") != RecommendationStatus.PENDING:
+            self.notify("Select a pending recommendation first.", severity="warning")  # type: ignore[attr-defined]
+            return None
+        return str(rec["id"])
+
     def action_approve(self) -> None:
-        self.notify(ENGINE_LATER)  # type: ignore[attr-defined]
+        bot = self._bot_or_warn()
+        rec_id = self._selected_pending() if bot is not None else None
+        if bot is not None and rec_id is not None:
+            self._approve(bot, rec_id)
+
+    @work(group="orders", exit_on_error=False)
+    async def _approve(self, bot: TradingBot, rec_id: str) -> None:
+        try:
+            rec = await bot.approve(rec_id)
+        except ValueError as err:
+            self.notify(str(err), severity="warning")  # type: ignore[attr-defined]
+            return
+        failed = rec.status != RecommendationStatus.EXECUTED
+        self.notify(f"{rec.symbol} {rec.side.value}: {rec.status} — {rec.fate}",  # type: ignore[attr-defined]
+                    severity="error" if failed else "information", timeout=8 if failed else 4)
 
     def action_dismiss(self) -> None:
-        self.notify(ENGINE_LATER)  # type: ignore[attr-defined]
+        bot = self._bot_or_warn()
+        rec_id = self._selected_pending() if bot is not None else None
+        if bot is not None and rec_id is not None:
+            try:
+                bot.dismiss(rec_id)
+            except ValueError as err:
+                self.notify(str(err), severity="warning")  # type: ignore[attr-defined]
 
     def action_run_cycle(self) -> None:
-        self.notify(ENGINE_LATER)  # type: ignore[attr-defined]
+        bot = self._bot_or_warn()
+        if bot is not None:
+            self.notify("Running the analysis cycle…")  # type: ignore[attr-defined]
+            self._run_cycle(bot)
+
+    @work(group="cycle", exit_on_error=False)
+    async def _run_cycle(self, bot: TradingBot) -> None:
+        cycle = await bot.run_cycle("console")
+        text = (f"Cycle {cycle.status}: {cycle.recommendations} ideas, {cycle.approved} approved, "
+                f"{cycle.rejected} rejected" + (f" — {cycle.skip_reason}" if cycle.skip_reason else ""))
+        self.notify(text, severity="error" if cycle.status == "failed" else "information")  # type: ignore[attr-defined]
+
+    def action_stats(self) -> None:
+        rt = self._runtime_or_warn()
+        if rt is not None:
+            self.push_screen(StatsScreen.of_store(rt.conn))  # type: ignore[attr-defined]
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_rows(self.keymap)))  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import TypeVar
 
@@ -109,7 +110,8 @@ class TuiBotApp(TradingActions, App[None]):
     @work(group="bridge", exclusive=True, exit_on_error=False)
     async def run_bridge(self) -> None:
         assert self.runtime is not None
-        await EngineBridge(self, self.runtime.engine).run()
+        bot = self.runtime.bot
+        await EngineBridge(self, self.runtime.engine, bot.recommendations if bot else None).run()
 
     async def on_unmount(self) -> None:
         if self.runtime is not None:
@@ -155,6 +157,15 @@ class TuiBotApp(TradingActions, App[None]):
     def on_settings_applied(self, message: messages.SettingsApplied) -> None:
         if header := self._widget(HeaderBar):
             header.set_tightening(message.settings.enable_sl_tightening)
+
+    def on_recommendations_changed(self, message: messages.RecommendationsChanged) -> None:
+        if table := self._widget(RecommendationsTable):
+            table.apply_recommendations([asdict(r) for r in message.recommendations])
+
+    def on_protection_noticed(self, message: messages.ProtectionNoticed) -> None:
+        if table := self._widget(PositionsTable):
+            table.set_stage(message.symbol, message.action)
+        self.notify(f"{message.symbol}: {message.action}, {message.detail}", title="Protection")
 
     def on_connections_changed(self, message: messages.ConnectionsChanged) -> None:
         self._refresh_health()

@@ -17,11 +17,14 @@ from tui_bot.domain.events import (
     ExecutionReceived,
     OrderUpdated,
     PositionUpdated,
+    ProtectionActed,
+    RecommendationChanged,
     ResyncCompleted,
     StreamModeChanged,
     WalletUpdated,
 )
 from tui_bot.domain.models import Execution
+from tui_bot.domain.recommendations import Recommendation
 from tui_bot.ui import messages
 
 MARKET_INTERVAL_S = 0.1
@@ -56,9 +59,10 @@ class RealisedToday:
 class EngineBridge:
     """Turns bus batches into app messages; keeps today's fills for the realised-PnL figure."""
 
-    def __init__(self, app: App[object], engine: Engine) -> None:
+    def __init__(self, app: App[object], engine: Engine, recommendations: dict[str, Recommendation] | None = None) -> None:
         self.app = app
         self.engine = engine
+        self.recommendations = recommendations if recommendations is not None else {}
         self.today = RealisedToday()
         self._marks: dict[str, PositionMarked] = {}
         self._last_market = 0.0
@@ -87,6 +91,7 @@ class EngineBridge:
         if state.wallet is not None:
             self.app.post_message(messages.WalletChanged(state.wallet, self.today.add([], int(time.time() * 1000))))
         self.app.post_message(messages.ModeChanged(self.engine.mode))
+        self.app.post_message(messages.RecommendationsChanged(list(self.recommendations.values())))
 
     def dispatch(self, batch: list[object]) -> None:
         """Post one message per kind of change in the batch; marks only every MARKET_INTERVAL_S."""
@@ -113,6 +118,10 @@ class EngineBridge:
                 self.app.post_message(messages.ConnectionsChanged())
             elif isinstance(item, PositionMarked):
                 self._marks[item.symbol] = item
+            elif isinstance(item, ProtectionActed):
+                self.app.post_message(messages.ProtectionNoticed(item.symbol, item.action, item.detail))
+        if any(isinstance(item, RecommendationChanged) for item in batch):
+            self.app.post_message(messages.RecommendationsChanged(list(self.recommendations.values())))
         if self._marks and time.monotonic() - self._last_market >= MARKET_INTERVAL_S:
             self._last_market = time.monotonic()
             self.app.post_message(messages.MarksUpdated(list(self._marks.values())))

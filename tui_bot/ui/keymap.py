@@ -18,6 +18,7 @@ BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
     ("approve", "a", "approve", "Approve", True),
     ("dismiss", "d", "dismiss", "Dismiss", True),
     ("run_cycle", "r", "run_cycle", "Run cycle", True),
+    ("stats", "p", "stats", "Stats", True),
     ("settings", "comma,f2", "settings", "Settings", True),
     ("help", "question_mark", "help", "Help", True),
     ("quit", "q", "quit_app", "Quit", True),

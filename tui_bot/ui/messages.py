@@ -9,6 +9,7 @@ from textual.message import Message
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.models import Execution, Order, Position, Wallet
+from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.trading_settings import TradingSettings
 
 
@@ -65,3 +66,21 @@ class SettingsApplied(Message):
 
 class ConnectionsChanged(Message):
     """A connection changed state: refresh the health panel now rather than at the next tick."""
+
+
+class RecommendationsChanged(Message):
+    """The recommendations shown changed (all of them, oldest first)."""
+
+    def __init__(self, recommendations: list[Recommendation]) -> None:
+        super().__init__()
+        self.recommendations = recommendations
+
+
+class ProtectionNoticed(Message):
+    """The bot protected a position (stop moved, trailing armed, aged position handled)."""
+
+    def __init__(self, symbol: str, action: str, detail: str) -> None:
+        super().__init__()
+        self.symbol = symbol
+        self.action = action
+        self.detail = detail

@@ -11,7 +11,7 @@ from textual.strip import Strip
 from tui_bot.ui import format as fmt
 from tui_bot.ui.widgets.cells import LiveTable
 
-EMPTY_TEXT = "No recommendations yet — the analysis cycle arrives with the trading engine."
+EMPTY_TEXT = "No recommendations yet — press r to run the analysis cycle."
 
 
 def _number(value: Any) -> Decimal | None:
@@ -71,9 +71,16 @@ class RecommendationsTable(LiveTable):
         return self._rows.get(key) if key is not None else None
 
     def apply_recommendations(self, rows: list[dict[str, Any]]) -> None:
-        """Reconcile rows by recommendation id; an empty list shows the empty state."""
+        """Reconcile rows by recommendation id, newest first; an empty list shows the empty state.
+
+        Rows are updated in place; only when a new recommendation arrives (once per cycle) are they
+        laid out again, so the newest stays on top.
+        """
         self.ensure_columns()
         selected = self.selected_key
+        rows = sorted(rows, key=lambda row: (row.get("created_ms", 0), str(row["id"])), reverse=True)
+        if any(not self.has_row(str(row["id"])) for row in rows):
+            self.clear()
         self._rows = {str(row["id"]): row for row in rows}
         for key, row in self._rows.items():
             self.set_row(key, self._cells(row))

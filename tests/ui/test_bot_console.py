@@ -1,0 +1,49 @@
+"""The trading bot from the console: `r` runs a cycle, recommendations appear, `a` trades one, `d` dismisses one."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from tests.core.conftest import wait_for
+from tests.ui.conftest import Console, console_settings
+from tui_bot.domain.recommendations import RecommendationStatus
+from tui_bot.ui.app import TuiBotApp
+from tui_bot.ui.widgets.recommendations import RecommendationsTable
+
+
+def bot_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = console_settings(tmp_path)
+    settings.trading = settings.trading.model_copy(update={
+        "auto_approve_trades": False, "min_confidence_threshold": 0.0, "min_rr": Decimal("0.1"), "timeframe": "1",
+        "run_cycles": False})
+    return settings
+
+
+def shown(app: TuiBotApp) -> dict[str, dict[str, object]]:
+    table = app.query_one(RecommendationsTable)
+    return {key: table._rows[key] for key in table._rows}
+
+
+async def test_r_runs_a_cycle_then_a_places_and_d_dismisses(console: Console, tmp_path: Path) -> None:
+    async with console(settings=bot_settings(tmp_path)) as (app, pilot):
+        table = app.query_one(RecommendationsTable)
+        assert table.empty_state_shown
+        await pilot.press("r")
+        await wait_for(lambda: any(r["status"] == "pending" for r in shown(app).values()), timeout=10)
+        assert app.runtime is not None and app.runtime.bot is not None
+        pending = app.runtime.bot.pending()
+        table.focus()
+        await pilot.pause()
+        table.move_cursor(row=table.get_row_index(pending[0].id))
+        await pilot.pause()
+        await pilot.press("a")
+        await wait_for(lambda: shown(app)[pending[0].id]["status"] != "pending", timeout=10)
+        rec = app.runtime.bot.recommendations[pending[0].id]
+        assert rec.status == RecommendationStatus.EXECUTED, rec.fate
+        await wait_for(lambda: rec.symbol in app.runtime.engine.state.positions, timeout=5)
+        if len(pending) > 1:
+            table.move_cursor(row=table.get_row_index(pending[1].id))
+            await pilot.pause()
+            await pilot.press("d")
+            await wait_for(lambda: shown(app)[pending[1].id]["status"] == "dismissed", timeout=5)
