@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tui_bot.store.db import SCHEMA_VERSION, SchemaError, migrate, open_database
 from tui_bot.store.ops import (
+    ReconcileOpenTrades,
     RecordExecution,
     SaveCycle,
     SavePhantom,
@@ -16,14 +17,17 @@ from tui_bot.store.ops import (
     WriteOp,
 )
 from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
-from tui_bot.store.trades import TradeLedger, rebuild_ledger
+from tui_bot.store.trades import RECONCILED, ReconcileMark, TradeLedger, load_marks, rebuild_ledger
 from tui_bot.store.writer import StoreWriter
 
 __all__ = [
     "SCHEMA_VERSION",
     "CycleRow",
+    "RECONCILED",
     "PhantomRow",
     "RecommendationRow",
+    "ReconcileMark",
+    "ReconcileOpenTrades",
     "RecordExecution",
     "SaveCycle",
     "SavePhantom",
@@ -38,6 +42,7 @@ __all__ = [
     "UpsertCandle",
     "UpsertOrder",
     "WriteOp",
+    "load_marks",
     "migrate",
     "open_database",
     "rebuild_ledger",

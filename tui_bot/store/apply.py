@@ -21,6 +21,7 @@ from tui_bot.store.codec import (
     upsert_sql,
 )
 from tui_bot.store.ops import (
+    ReconcileOpenTrades,
     RecordExecution,
     SaveCycle,
     SavePhantom,
@@ -68,6 +69,9 @@ _TRADE_SQL = upsert_sql("trades", TRADE_CODEC.columns, ("open_exec_id",))
 _CYCLE_SQL = upsert_sql("cycles", CYCLE_CODEC.columns, ("id",))
 _RECOMMENDATION_SQL = upsert_sql("recommendations", RECOMMENDATION_CODEC.columns, ("id",))
 _PHANTOM_SQL = upsert_sql("phantoms", PHANTOM_CODEC.columns, ("id",))
+_MARK_SQL = insert_sql(
+    "trade_reconciliations", ("open_exec_id", "symbol", "ts_ms", "reason", "after_row"), "INSERT OR IGNORE"
+)
 
 
 async def _run(conn: aiosqlite.Connection, sql: str, params: dict[str, object]) -> list[Any]:
@@ -130,6 +134,18 @@ async def _save_phantom(conn: aiosqlite.Connection, _: TradeLedger, op: SavePhan
     await _run(conn, _PHANTOM_SQL, PHANTOM_CODEC.params(op.phantom))
 
 
+async def _reconcile_open_trades(conn: aiosqlite.Connection, ledger: TradeLedger, op: ReconcileOpenTrades) -> None:
+    closed = ledger.reconcile(op.positions, op.ts_ms, op.reason)
+    if not closed:
+        return
+    after_row = (await _run(conn, "SELECT COALESCE(MAX(id), 0) FROM executions", {}))[0][0]
+    for trade in closed:
+        await save_trade(conn, trade)
+        mark = {"open_exec_id": trade.open_exec_id, "symbol": trade.symbol, "ts_ms": op.ts_ms,
+                "reason": op.reason, "after_row": after_row}
+        await _run(conn, _MARK_SQL, mark)
+
+
 _HANDLERS: dict[type, Callable[[aiosqlite.Connection, TradeLedger, Any], Awaitable[None]]] = {
     RecordExecution: _record_execution,
     UpsertOrder: _upsert_order,
@@ -140,6 +156,7 @@ _HANDLERS: dict[type, Callable[[aiosqlite.Connection, TradeLedger, Any], Awaitab
     SaveCycle: _save_cycle,
     SaveRecommendation: _save_recommendation,
     SavePhantom: _save_phantom,
+    ReconcileOpenTrades: _reconcile_open_trades,
 }
 
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
+from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Execution, Kline, Order, Position
 from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
+from tui_bot.store.trades import RECONCILED
 
 
 def now_ms() -> int:
@@ -100,7 +104,24 @@ class SavePhantom:
     phantom: PhantomRow
 
 
+@dataclass(frozen=True, slots=True)
+class ReconcileOpenTrades:
+    """Close as "reconciled" every open trade whose symbol the exchange shows flat or on the other side (symbol → side)."""
+
+    positions: Mapping[str, Side]
+    ts_ms: int
+    reason: str = RECONCILED
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "positions", MappingProxyType(dict(self.positions)))
+
+    @classmethod
+    def from_positions(cls, positions: Iterable[Position], ts_ms: int) -> ReconcileOpenTrades:
+        """The op for the exchange's positions (flat ones, side None, count as flat)."""
+        return cls({p.symbol: p.side for p in positions if p.side is not None and p.size > 0}, ts_ms)
+
+
 WriteOp = (
     RecordExecution | UpsertOrder | SnapshotPosition | SetConfig | UpsertCandle | SaveTrade
-    | SaveCycle | SaveRecommendation | SavePhantom
+    | SaveCycle | SaveRecommendation | SavePhantom | ReconcileOpenTrades
 )

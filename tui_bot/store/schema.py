@@ -217,6 +217,15 @@ _INDEXES = (
     "CREATE INDEX phantoms_recommendation ON phantoms (recommendation_id)",
 )
 
+_TRADE_RECONCILIATIONS = """
+CREATE TABLE trade_reconciliations (
+    open_exec_id  TEXT PRIMARY KEY,
+    symbol        TEXT NOT NULL,
+    ts_ms         INTEGER NOT NULL,
+    reason        TEXT NOT NULL,
+    after_row     INTEGER NOT NULL
+)"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         "the nine tables",
@@ -226,11 +235,12 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
     Migration("lookup indexes", _INDEXES),
+    Migration("trade reconciliation marks", (_TRADE_RECONCILIATIONS,)),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 TABLES: tuple[str, ...] = (
     "recommendations", "trades", "cycles", "config", "executions", "orders",
-    "position_snapshots", "candles", "phantoms",
+    "position_snapshots", "candles", "phantoms", "trade_reconciliations",
 )

@@ -5,10 +5,17 @@ fills reduce it (VWAP exit) and close it when the size returns to zero; a fill l
 the open size closes the trade and opens a new one with the remainder (fee split pro rata).
 Funding adds its fee to the open trade. The ledger is idempotent by exec id and can take a
 checkpoint so the writer can undo a batch that failed to commit.
+
+A trade whose symbol the exchange shows flat (or on the other side) is force-closed as
+"reconciled" with an unknown exit price and PnL; each such closure is stored as a mark
+(``trade_reconciliations``) holding the last executions row written before it, so a rebuild
+replays it at the same point among the executions.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -22,6 +29,7 @@ from tui_bot.store.codec import EXECUTION_CODEC
 from tui_bot.store.rows import Trade
 
 FILL_TYPES = frozenset({ExecType.TRADE, ExecType.BUST_TRADE, ExecType.ADL_TRADE})
+RECONCILED = "reconciled"
 
 _BY_CREATE_TYPE = {
     CreateType.BY_TAKE_PROFIT: "take_profit",
@@ -86,16 +94,17 @@ class _OpenTrade:
     exit_time: int | None = None
     exit_link: str | None = None
     exit_reason: str | None = None
+    forced: bool = False
 
     @property
     def size(self) -> Decimal:
         return self.entry_qty - self.exit_qty
 
     def to_trade(self) -> Trade:
-        """The trade as it stands (closed once the size is back to zero)."""
-        closed = self.size == 0
+        """The trade as it stands (closed once the size is back to zero or when force-closed)."""
+        closed = self.size == 0 or self.forced
         pnl = pnl_pct = None
-        if closed:
+        if closed and not self.forced:
             pnl = (self.exit_value - self.entry_value) * self.side.sign - self.fees
             pnl_pct = pnl / self.entry_value * 100 if self.entry_value else ZERO
         return Trade(
@@ -103,7 +112,7 @@ class _OpenTrade:
             status="closed" if closed else "open", qty=self.entry_qty,
             entry_price=self.entry_value / self.entry_qty, entry_time=self.entry_time,
             fees=self.fees, exit_qty=self.exit_qty,
-            exit_price=self.exit_value / self.exit_qty if self.exit_qty else None,
+            exit_price=self.exit_value / self.exit_qty if self.exit_qty and not self.forced else None,
             exit_time=self.exit_time, pnl=pnl, pnl_pct=pnl_pct, exit_reason=self.exit_reason,
             entry_order_link_id=self.entry_link, exit_order_link_id=self.exit_link, bot=self.bot,
         )
@@ -146,6 +155,30 @@ class TradeLedger:
         if execution.exec_type not in FILL_TYPES or execution.exec_qty <= 0:
             return []
         return self._fill(execution)
+
+    def force_close(
+        self, symbol: str, ts_ms: int, reason: str = RECONCILED, open_exec_id: str | None = None
+    ) -> Trade | None:
+        """Close symbol's open trade (only the one opened by open_exec_id, when given) with unknown exit and PnL."""
+        trade = self._open.get(symbol)
+        if trade is None or (open_exec_id is not None and trade.open_exec_id != open_exec_id):
+            return None
+        trade.forced = True
+        trade.exit_time = ts_ms
+        trade.exit_reason = reason
+        trade.exit_link = None
+        del self._open[symbol]
+        return trade.to_trade()
+
+    def reconcile(self, positions: Mapping[str, Side], ts_ms: int, reason: str = RECONCILED) -> list[Trade]:
+        """Force-close every open trade whose symbol is flat in positions (symbol → side) or on the other side."""
+        closed = []
+        for symbol in sorted(self._open):
+            if positions.get(symbol) is not self._open[symbol].side:
+                trade = self.force_close(symbol, ts_ms, reason)
+                assert trade is not None
+                closed.append(trade)
+        return closed
 
     def checkpoint(self) -> None:
         """Remember the current state so rollback() can return to it."""
@@ -227,11 +260,39 @@ def _add_entry(trade: _OpenTrade, execution: Execution, qty: Decimal, fee: Decim
     trade.fees += fee
 
 
+@dataclass(frozen=True, slots=True)
+class ReconcileMark:
+    """A stored force-closure: which trade, when, why, and the last executions row id written before it."""
+
+    open_exec_id: str
+    symbol: str
+    ts_ms: int
+    reason: str
+    after_row: int
+
+
+async def load_marks(conn: aiosqlite.Connection) -> list[ReconcileMark]:
+    """Every stored force-closure in the order it was made."""
+    sql = "SELECT open_exec_id, symbol, ts_ms, reason, after_row FROM trade_reconciliations ORDER BY after_row, ts_ms"
+    rows = await conn.execute_fetchall(sql)
+    return [ReconcileMark(str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4])) for r in rows]
+
+
 async def rebuild_ledger(conn: aiosqlite.Connection) -> TradeLedger:
-    """A ledger replayed from the executions table in the order the writer stored them."""
+    """A ledger replayed from the executions table in the writer's order, with the stored force-closures."""
     ledger = TradeLedger()
-    sql = f"SELECT {EXECUTION_CODEC.select_list()} FROM executions ORDER BY id"
+    marks = deque(await load_marks(conn))
+    sql = f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions ORDER BY id"
     async with conn.execute(sql) as cursor:
         async for row in cursor:
+            while marks and marks[0].after_row < row[0]:
+                _close_marked(ledger, marks.popleft())
             ledger.apply(EXECUTION_CODEC.decode(row))
+    for mark in marks:
+        _close_marked(ledger, mark)
     return ledger
+
+
+def _close_marked(ledger: TradeLedger, mark: ReconcileMark) -> None:
+    """Replay one stored force-closure (a no-op when that trade is not the open one)."""
+    ledger.force_close(mark.symbol, mark.ts_ms, mark.reason, mark.open_exec_id)

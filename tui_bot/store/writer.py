@@ -21,7 +21,7 @@ class StoreWriter:
 
     A batch that fails is rolled back and retried op by op, so one bad op is logged and
     counted in ``errors`` without losing the others. The trade ledger is rebuilt from the
-    executions table when the task starts unless one is given.
+    executions table and the reconciliation marks when the task starts unless one is given.
     """
 
     def __init__(
