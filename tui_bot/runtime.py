@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import aiosqlite
 
@@ -19,6 +20,7 @@ from tui_bot.domain.order_ids import OrderIdFactory
 from tui_bot.exchange.bybit.client import BybitClient
 from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
 from tui_bot.store.db import open_database
+from tui_bot.store.ops import ReconcileOpenTrades
 from tui_bot.store.repos import exec_ids, get_config, last_execution_time
 from tui_bot.store.writer import StoreWriter
 
@@ -61,6 +63,12 @@ class Runtime:
             await self.sim.stop()
 
 
+def _all_loopback(*urls: str) -> bool:
+    """True when every given URL points at this machine: a custom venue elsewhere is treated as live money."""
+    hosts = {urlsplit(u).hostname for u in urls if u}
+    return bool(hosts) and all(h in ("127.0.0.1", "localhost", "::1") for h in hosts)
+
+
 async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUrls, str, str, SimExchange | None]:
     """URLs and keys of the configured venue (mainnet becomes testnet when the trading setting says so);
     `sim` starts the embedded exchange in this process."""
@@ -80,16 +88,17 @@ async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUr
         raise SetupError(f"venue {ex.venue!r} needs BYBIT_API_KEY and BYBIT_API_SECRET in the environment")
     if ex.venue == "custom":
         urls = venue_urls("custom", rest=ex.rest_url, public_ws=ex.public_ws_url, private_ws=ex.private_ws_url,
-                          trade_ws=ex.trade_ws_url)
+                          trade_ws=ex.trade_ws_url, live_money=not _all_loopback(
+                              ex.rest_url, ex.public_ws_url, ex.private_ws_url, ex.trade_ws_url))
     else:
         urls = venue_urls("testnet" if ex.venue == "mainnet" and use_testnet else ex.venue)
     return urls, creds.api_key, creds.api_secret.get_secret_value(), None
 
 
 async def start_runtime(settings: Settings, db_path: Path | None = None, *, trading_bot: bool = True,
-                        schedule_cycles: bool = True) -> Runtime:
-    """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming;
-    then start the trading bot (cycles at timeframe boundaries only when schedule_cycles)."""
+                        schedule_cycles: bool = True, protect: bool = True) -> Runtime:
+    """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming; then protect
+    open positions (unless protect is off) and start the trading bot (cycles on schedule if schedule_cycles)."""
     db_path = db_path or settings.storage.db_path
     conn = await open_database(db_path)
     base = settings.trading.model_copy(update={"orders_over_trade_ws": settings.exchange.orders_via == "ws"})
@@ -117,9 +126,12 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
     try:
         await engine.start()
-        runtime.protection = Protection(engine, orders, trading, writer)
-        await runtime.protection.restore(conn)  # before start: R comes from the stored entry stop, not a tightened one
-        runtime.protection.start()
+        # The embedded exchange starts flat, and positions can close while nothing records: close such stale trades.
+        writer.enqueue(ReconcileOpenTrades.from_positions(engine.state.positions.values(), client.now_ms()))
+        if protect:
+            runtime.protection = Protection(engine, orders, trading, writer)
+            await runtime.protection.restore(conn)  # before start: R from the stored entry stop, not a tightened one
+            runtime.protection.start()
         if trading_bot:
             runtime.bot = TradingBot(engine, orders, trading, writer, settings.bot.watchlist,
                                      live_money=client.live_money, conn=conn)
