@@ -242,6 +242,7 @@ async def test_young_position_is_left_alone_and_aged_tighten_moves_to_breakeven_
 
 async def test_initial_stop_survives_a_restart(
         runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
+    sim_of(runtime).clock.skew_ms += 50  # our clock now trails the exchange's, as it may in life by a few ms
     pos = await open_long(runtime)
     first = protect()
     r = await armed(first, pos)

@@ -39,6 +39,7 @@ ARMED = "protect:armed"
 RETRY_AFTER_S = 5.0
 CLIENT_TRAIL_EVERY_S = 1.0
 _HOUR_MS = 3_600_000
+RESTORE_SLACK_MS = 60_000
 
 
 @dataclass
@@ -116,7 +117,9 @@ class Protection:
             if pos.side is None or not pos.size:
                 continue
             guard = self._guard_for(pos)
-            row = await first_snapshot_since(conn, symbol, ARMED, guard.opened_ms)
+            # The armed row of this very position: same side and entry (two clocks stamp the times, so allow slack).
+            armed = f"{ARMED} {pos.side.value} entry {plain(pos.entry_price)} "
+            row = await first_snapshot_since(conn, symbol, armed, guard.opened_ms - RESTORE_SLACK_MS)
             if row is None:
                 continue
             entry, stop = Decimal(row[0]), Decimal(row[1])
@@ -183,7 +186,9 @@ class Protection:
     def _plan(self, pos: Position, guard: Guard, s: TradingSettings) -> Action | None:
         """The next protective request for an armed position, if any: tightening first, then trailing."""
         action = None
-        if s.enable_position_tightening and s.enable_sl_tightening:
+        if not s.enable_position_tightening:  # the master switch for every stop the bot moves
+            return None
+        if s.enable_sl_tightening:
             action = self._plan_tighten(pos, guard, s)
         if action is None and s.trailing_stop_mode == "native" and not guard.trail_armed and not pos.trailing_stop:
             action = self._plan_native_trail(pos, guard, s)
@@ -262,7 +267,7 @@ class Protection:
     def check_aged(self) -> None:
         """Act once on each position older than aged_position_hours (0 = off)."""
         s = self.settings.current
-        if s.aged_position_hours <= 0:
+        if s.aged_position_hours <= 0 or (s.aged_position_action == "tighten" and not s.enable_position_tightening):
             return
         now = self.now_ms()
         for pos in list(self.engine.state.positions.values()):
@@ -325,6 +330,9 @@ class Protection:
         except (ConnectionError, TimeoutError, OSError) as err:
             guard.retry_at = time.monotonic() + RETRY_AFTER_S
             log.warning("%s: could not %s: network error (%s)", pos.symbol, action.reason, err)
+        except Exception:
+            guard.retry_at = time.monotonic() + RETRY_AFTER_S
+            log.exception("%s: could not %s", pos.symbol, action.reason)
         else:
             action.commit()
             self._record(pos, action)
