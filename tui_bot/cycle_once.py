@@ -28,7 +28,7 @@ def run_cycle_once(settings: Settings, db_path: Path | None) -> int:
 
 
 async def _cycle_once(settings: Settings, db_path: Path | None) -> int:
-    runtime = await start_runtime(settings, db_path, schedule_cycles=False)
+    runtime = await start_runtime(settings, db_path, schedule_cycles=False, protect=False)  # one cycle, nothing else
     try:
         bot = runtime.bot
         assert bot is not None

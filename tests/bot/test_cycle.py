@@ -98,10 +98,10 @@ async def test_pending_idea_is_approved_or_dismissed_by_the_trader(tmp_path: Pat
         done = await rt.bot.approve(pending[0].id)
         assert done.status == RecommendationStatus.EXECUTED, done.fate
         await wait_for(lambda: done.symbol in rt.engine.state.positions)
-        if len(pending) > 1:
-            dismissed = rt.bot.dismiss(pending[1].id)
-            assert dismissed.status == RecommendationStatus.DISMISSED
-            assert any(p.recommendation_id == dismissed.id for p in rt.bot.phantoms.open.values())
+        assert len(pending) >= 2, "both watchlist symbols should have an idea under permissive gates"
+        dismissed = rt.bot.dismiss(pending[1].id)
+        assert dismissed.status == RecommendationStatus.DISMISSED
+        assert any(p.recommendation_id == dismissed.id for p in rt.bot.phantoms.open.values())
         await rt.bot.run_cycle("next")
         assert all(r.status != RecommendationStatus.PENDING for r in rt.bot.recommendations.values()
                    if r.cycle_id == cycle.id)
@@ -164,3 +164,37 @@ async def test_entry_is_sized_on_margin_left_after_the_marks_moved_not_refused_b
         assert eth and eth[0].status == "executed", [(r.symbol, r.status, r.fate) for r in eth]
     finally:
         await rt.close()
+
+
+async def test_paper_trading_on_a_live_money_venue_sends_nothing_and_follows_a_phantom(tmp_path: Path) -> None:
+    rt = await started(tmp_path, auto_approve_trades=True, paper_trading=True, **PERMISSIVE)
+    try:
+        assert rt.bot is not None
+        rt.bot.executor.live_money = True  # as on mainnet; the embedded exchange itself is a paper venue
+        cycle = await rt.bot.run_cycle("test")
+        papers = [r for r in rt.bot.recommendations.values() if r.cycle_id == cycle.id and r.status == "paper"]
+        assert papers and cycle.approved == len(papers)
+        assert {p.recommendation_id for p in rt.bot.phantoms.open.values()} >= {r.id for r in papers}
+        await asyncio.sleep(0.2)
+        assert not rt.engine.state.positions and not await rt.client.fetch_open_orders()
+    finally:
+        await rt.close()
+
+
+async def test_pending_ideas_and_open_phantoms_come_back_after_a_restart(tmp_path: Path) -> None:
+    rt = await started(tmp_path, auto_approve_trades=False, **PERMISSIVE)
+    assert rt.bot is not None
+    await rt.bot.run_cycle("test")
+    pending = {r.id for r in rt.bot.pending()}
+    dismissed = rt.bot.dismiss(sorted(pending)[0]).id
+    phantoms = set(rt.bot.phantoms.open)
+    await rt.close()
+    assert pending and phantoms
+    again = await started(tmp_path, auto_approve_trades=False, **PERMISSIVE)
+    try:
+        assert again.bot is not None
+        assert {r.id for r in again.bot.pending()} == pending - {dismissed}
+        assert again.bot.recommendations[dismissed].status == "dismissed"
+        assert set(again.bot.phantoms.open) == phantoms
+    finally:
+        await again.close()

@@ -28,7 +28,7 @@ from tui_bot.core.orders import OrderService
 from tui_bot.core.phantoms import PhantomTracker
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.strategies import StrategyLoadError
-from tui_bot.domain.events import Event, ExecutionReceived, RecommendationChanged
+from tui_bot.domain.events import Event, ExecutionReceived, PositionUpdated, RecommendationChanged
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
@@ -39,8 +39,12 @@ from tui_bot.store.writer import StoreWriter
 log = logging.getLogger(__name__)
 SETTLE_MS = 2_000
 """Wait this long after a bar boundary so the closed bar has arrived before analysing it."""
+SCHEDULE_NAP_MS = 30_000
 _KEEP_SHOWN = 50
 _FINAL = frozenset(s.value for s in RecommendationStatus) - {"pending", "approved"}
+_FOLLOWED = frozenset({RecommendationStatus.REJECTED, RecommendationStatus.DISMISSED, RecommendationStatus.EXPIRED,
+                       RecommendationStatus.PAPER, RecommendationStatus.FAILED})
+"""Ideas that were not traded: each is followed as a phantom."""
 
 
 def _now_ms() -> int:
@@ -73,7 +77,8 @@ class TradingBot:
         """Reload pending recommendations and open phantoms, listen to the engine, and schedule cycles."""
         if self.conn is not None:
             self.phantoms.restore(await load_phantoms(self.conn, open_only=True))
-            for rec in (await load_recommendations(self.conn))[-_KEEP_SHOWN:]:
+            stored = await load_recommendations(self.conn)
+            for rec in [r for r in stored[:-_KEEP_SHOWN] if r.status == RecommendationStatus.PENDING] + stored[-_KEEP_SHOWN:]:
                 self.recommendations[rec.id] = rec
                 if rec.status == RecommendationStatus.EXECUTED and rec.symbol in self.engine.state.positions:
                     self.entry_scores[rec.symbol] = float(rec.confidence)
@@ -94,10 +99,15 @@ class TradingBot:
             self.engine.listeners.remove(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        self.candles.on_event(event)
-        self.phantoms.on_event(event, self._last_price)
-        if isinstance(event, ExecutionReceived):
-            self.filled_links.add(event.execution.order_link_id)
+        try:
+            self.candles.on_event(event)
+            self.phantoms.on_event(event, self._last_price)
+            if isinstance(event, ExecutionReceived):
+                self.filled_links.add(event.execution.order_link_id)
+            elif isinstance(event, PositionUpdated) and not event.position.size:
+                self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
+        except Exception:
+            log.exception("trading bot failed on %r", event)
 
     def _last_price(self, symbol: str) -> Decimal | None:
         ticker = self.engine.state.tickers.get(symbol)
@@ -115,8 +125,7 @@ class TradingBot:
             del self.recommendations[oldest]
         if self.writer is not None:
             self.writer.enqueue(SaveRecommendation(rec))
-        if rec.status in (RecommendationStatus.REJECTED, RecommendationStatus.DISMISSED, RecommendationStatus.EXPIRED,
-                          RecommendationStatus.PAPER):
+        if rec.status in _FOLLOWED:
             self.phantoms.start(rec, self._phantom_entry(rec))
             self.engine.want_tickers("phantoms", self.phantoms.symbols)
         self.engine.bus.publish([RecommendationChanged(recommendation=rec, exchange_ts=0, received_ns=time.time_ns())])
@@ -162,8 +171,13 @@ class TradingBot:
             except Exception as err:
                 log.exception("cycle %s failed", cycle.id)
                 return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err)))
-            approved, rejected = await self._settle(decide(proposals, gate_book(state, settings, self.entry_scores),
-                                                           cycle.id), settings)
+            try:
+                approved, rejected = await self._settle(
+                    decide(proposals, gate_book(state, settings, self.entry_scores), cycle.id), settings)
+            except Exception as err:
+                log.exception("cycle %s failed while settling its ideas", cycle.id)
+                return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err),
+                                                recommendations=len(proposals)))
             done = replace(cycle, status="done", finished_ms=_now_ms(), recommendations=len(proposals),
                            approved=approved, rejected=rejected,
                            skip_reason=None if proposals else f"no trade ideas ({self.analysis.holds} HOLD)")
@@ -203,6 +217,10 @@ class TradingBot:
 
     async def approve(self, rec_id: str) -> Recommendation:
         """Execute a pending recommendation after re-checking the gates against the account as it is now."""
+        async with self._lock:  # one decision at a time: a cycle or another approval may be taking the last slot
+            return await self._approve(rec_id)
+
+    async def _approve(self, rec_id: str) -> Recommendation:
         rec = self.recommendations.get(rec_id)
         if rec is None or rec.status != RecommendationStatus.PENDING:
             raise ValueError("only a pending recommendation can be approved")
@@ -228,21 +246,28 @@ class TradingBot:
     async def _schedule(self) -> None:
         """Run a cycle just after every bar boundary of the current timeframe, while run_cycles is on."""
         while True:
-            now = self.engine.client.now_ms()
-            wake = next_boundary_ms(now, self.settings.current.timeframe) + SETTLE_MS
-            await asyncio.sleep((wake - now) / 1000)
-            if self.settings.current.run_cycles:
-                try:
+            try:
+                now = self.engine.client.now_ms()
+                wake = next_boundary_ms(now, self.settings.current.timeframe) + SETTLE_MS
+                if wake - now > SCHEDULE_NAP_MS:  # wake up now and then: the timeframe may change meanwhile
+                    await asyncio.sleep(SCHEDULE_NAP_MS / 1000)
+                    continue
+                await asyncio.sleep((wake - now) / 1000)
+                if self.settings.current.run_cycles:
                     await self.run_cycle("schedule")
-                except Exception:
-                    log.exception("scheduled cycle failed")
+            except Exception:
+                log.exception("scheduled cycle failed")
+                await asyncio.sleep(1)
 
     async def _expire_phantoms(self) -> None:
         while True:
             await asyncio.sleep(5)
-            prices = {s: t.last_price for s, t in self.engine.state.tickers.items() if t.last_price}
-            self.phantoms.expire(prices)
-            self.engine.want_tickers("phantoms", self.phantoms.symbols)
+            try:
+                prices = {s: t.last_price for s, t in self.engine.state.tickers.items() if t.last_price}
+                self.phantoms.expire(prices)
+                self.engine.want_tickers("phantoms", self.phantoms.symbols)
+            except Exception:
+                log.exception("phantom timeout check failed")
 
 
 def _as_proposal(rec: Recommendation) -> Proposal:

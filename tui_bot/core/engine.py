@@ -191,18 +191,24 @@ class Engine:
         if isinstance(event, ConnectionStateChanged):
             self._connection_changed(event)
         self.bus.publish(changes)
-        for listener in self.listeners:
-            listener(event)
+        self._notify(event)
         if isinstance(event, (PositionUpdated, OrderUpdated)) and self._desired_tickers() != self._ticker_symbols:
             self._schedule_ticker_sync()
+
+    def _notify(self, event: Event) -> None:
+        """Tell every listener; one that fails is logged and does not keep the event from the others."""
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("listener %r failed on %r", listener, event)
 
     def _apply_ticker(self, event: TickerUpdated) -> None:
         """The hot path: a ticker needs no private bookkeeping, persistence or resubscription check."""
         changes = self.state.apply_ticker(event)
         self.health.record_applied(event)
         self.bus.publish(changes)
-        for listener in self.listeners:
-            listener(event)
+        self._notify(event)
 
     def _persist(self, event: Event) -> None:
         if self.writer is None:
@@ -236,8 +242,7 @@ class Engine:
             self._persist(OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns))
         done = ResyncCompleted(reason=reseed.reason, divergences=divergences, exchange_ts=0, received_ns=now_ns)
         self.bus.publish([WalletUpdated(wallet=reseed.wallet, source=Source.REST, exchange_ts=0, received_ns=now_ns), done])
-        for listener in self.listeners:
-            listener(done)
+        self._notify(done)
         self._schedule_ticker_sync()
         reseed.applied.set()
 

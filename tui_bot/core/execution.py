@@ -43,13 +43,16 @@ class RecommendationExecutor:
         """The recommendation after trying to trade it: EXECUTED, PAPER or FAILED, with the fate in words."""
         if settings.paper_trading and self.live_money:
             return self._settled(rec, RecommendationStatus.PAPER, "paper trading on a live-money venue: followed, not sent")
-        if replaces is not None:
-            failure = await self._make_room(replaces)
-            if failure:
-                return self._settled(rec, RecommendationStatus.FAILED, failure)
         try:
-            sizing = self._size(rec, settings)
+            # Sized before making room (counting the margin the close frees): a failure must not leave us flat for nothing.
+            sizing = self._size(rec, settings, self._margin_of(replaces))
             qty = sizing.qty
+            if replaces is not None:
+                failure = await self._make_room(replaces)
+                if failure:
+                    return self._settled(rec, RecommendationStatus.FAILED, failure)
+                sizing = self._size(rec, settings)  # the margin the closed position freed
+                qty = sizing.qty
             await self._set_leverage(rec.symbol, settings.leverage)
             ack = await self.orders.place(rec.symbol, rec.side, qty, take_profit=rec.take_profit,
                                           stop_loss=rec.stop_loss, reason=OrderReason.ENTRY)
@@ -60,6 +63,9 @@ class RecommendationExecutor:
             return self._settled(rec, RecommendationStatus.FAILED, f"not sent: {err}")
         except ExchangeError as err:
             return self._settled(rec, RecommendationStatus.FAILED, plain_words(err.code, err.message))
+        except Exception as err:
+            log.exception("recommendation %s failed", rec.id)
+            return self._settled(rec, RecommendationStatus.FAILED, f"failed: {err or type(err).__name__}")
         log.info("recommendation %s executed: %s %s %s (%s)", rec.id, rec.side.value, qty, rec.symbol, ack.order_link_id)
         return self._settled(rec, RecommendationStatus.EXECUTED, f"entry {rec.side.value} {qty} sent", ack.order_link_id)
 
@@ -84,7 +90,14 @@ class RecommendationExecutor:
         seen, committed = self._committed
         self._committed = (wallet, (committed if seen is wallet else Decimal(0)) + margin)
 
-    def _size(self, rec: Recommendation, settings: TradingSettings) -> Sizing:
+    def _margin_of(self, symbol: str | None) -> Decimal:
+        """Initial margin a position holds (what closing it frees); 0 without one."""
+        pos = self.engine.state.positions.get(symbol) if symbol else None
+        if pos is None:
+            return Decimal(0)
+        return pos.position_im or pos.entry_price * pos.size / (pos.leverage or Decimal(1))
+
+    def _size(self, rec: Recommendation, settings: TradingSettings, freed: Decimal = Decimal(0)) -> Sizing:
         """The order for the recommendation at today's price; its stop must still be on the losing side."""
         state = self.engine.state
         inst = state.instruments.get(rec.symbol)
@@ -98,7 +111,7 @@ class RecommendationExecutor:
         if (price - rec.stop_loss) * sign <= 0 or (rec.take_profit - price) * sign <= 0:
             raise SizingRefused(f"the price {price} has moved past the stop {rec.stop_loss} or target {rec.take_profit}")
         return size_position(inst, rec.side, price, rec.stop_loss, equity=state.wallet.total_equity,
-                             available=self._available(), settings=settings)
+                             available=self._available() + freed, settings=settings)
 
     async def _make_room(self, symbol: str) -> str | None:
         """Close the position being replaced and wait until it is flat; the reason it failed, or None."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -47,26 +48,30 @@ class PhantomTracker:
         self.timeout_hours = timeout_hours
         self.now_ms = now_ms
         self.open: dict[str, PhantomRow] = {}
+        self._per_symbol: Counter[str] = Counter()
         self.closed_count = 0
         self._saved_ms: dict[str, int] = {}
 
     def restore(self, phantoms: list[PhantomRow]) -> None:
         """Resume following phantoms still open in the store."""
         for phantom in phantoms:
-            if phantom.closed_ms is None:
+            if phantom.closed_ms is None and phantom.id not in self.open:
                 self.open[phantom.id] = phantom
+                self._per_symbol[phantom.symbol] += 1
 
     def start(self, rec: Recommendation, price: Decimal | None = None) -> PhantomRow:
         """Follow a recommendation from its entry (or the current price when given)."""
         phantom = PhantomRow(id=f"ph-{rec.id}", recommendation_id=rec.id, symbol=rec.symbol, side=rec.side,
                              entry=price or rec.entry, sl=rec.stop_loss, tp=rec.take_profit, opened_ms=self.now_ms())
+        if phantom.id not in self.open:
+            self._per_symbol[phantom.symbol] += 1
         self.open[phantom.id] = phantom
         self._save(phantom)
         return phantom
 
     @property
     def symbols(self) -> set[str]:
-        return {p.symbol for p in self.open.values()}
+        return set(self._per_symbol)
 
     def on_price(self, symbol: str, price: Decimal) -> list[PhantomRow]:
         """Move every open phantom of the symbol; returns those that closed."""
@@ -79,6 +84,9 @@ class PhantomTracker:
             moved = follow(phantom, price, now, timeout_ms)
             if moved.closed_ms is not None:
                 del self.open[phantom_id]
+                self._per_symbol[symbol] -= 1
+                if not self._per_symbol[symbol]:
+                    del self._per_symbol[symbol]
                 self.closed_count += 1
                 closed.append(moved)
                 self._save(moved)
@@ -93,14 +101,14 @@ class PhantomTracker:
     def expire(self, prices: dict[str, Decimal]) -> list[PhantomRow]:
         """Close phantoms past their timeout even when their symbol is quiet."""
         closed: list[PhantomRow] = []
-        for symbol in {p.symbol for p in self.open.values()}:
+        for symbol in list(self._per_symbol):
             if symbol in prices:
                 closed += self.on_price(symbol, prices[symbol])
         return closed
 
     def on_event(self, event: Event, last_price: Callable[[str], Decimal | None]) -> None:
         """Engine listener body: a ticker of a followed symbol moves its phantoms at the merged last price."""
-        if isinstance(event, TickerUpdated) and any(p.symbol == event.symbol for p in self.open.values()):
+        if isinstance(event, TickerUpdated) and event.symbol in self._per_symbol:
             price = last_price(event.symbol)
             if price:
                 self.on_price(event.symbol, price)
