@@ -42,8 +42,8 @@ async def test_r_runs_a_cycle_then_a_places_and_d_dismisses(console: Console, tm
         rec = app.runtime.bot.recommendations[pending[0].id]
         assert rec.status == RecommendationStatus.EXECUTED, rec.fate
         await wait_for(lambda: rec.symbol in app.runtime.engine.state.positions, timeout=5)
-        if len(pending) > 1:
-            table.move_cursor(row=table.get_row_index(pending[1].id))
-            await pilot.pause()
-            await pilot.press("d")
-            await wait_for(lambda: shown(app)[pending[1].id]["status"] == "dismissed", timeout=5)
+        assert len(pending) >= 2
+        table.move_cursor(row=table.get_row_index(pending[1].id))
+        await pilot.pause()
+        await pilot.press("d")
+        await wait_for(lambda: shown(app)[pending[1].id]["status"] == "dismissed", timeout=5)

@@ -373,6 +373,7 @@ async def test_recommendations_newest_first_and_updated_in_place() -> None:
                     "stop_loss": D("90"), "take_profit": D("120"), "rr": D("2"), "strategy": "s",
                     "status": status, "created_ms": created}
 
+        app.set_focus(None)
         table.apply_recommendations([rec("old", 1)])
         await pilot.pause()
         table.apply_recommendations([rec("old", 1), rec("new", 2)])
@@ -381,3 +382,10 @@ async def test_recommendations_newest_first_and_updated_in_place() -> None:
         table.apply_recommendations([rec("old", 1, "expired"), rec("new", 2, "executed")])
         await pilot.pause()
         assert table.keys() == ["new", "old"] and table.row_texts("old")["status"] == "expired"
+        assert table.selected_key == "new"
+        table.focus()
+        await pilot.pause()
+        table.move_cursor(row=1)
+        table.apply_recommendations([rec("old", 1, "expired"), rec("new", 2, "executed"), rec("newer", 3)])
+        await pilot.pause()
+        assert table.keys() == ["newer", "new", "old"] and table.selected_key == "old"

@@ -199,6 +199,10 @@ class TradingActions:
         except ValueError as err:
             self.notify(str(err), severity="warning")  # type: ignore[attr-defined]
             return
+        except Exception as err:
+            log.exception("approving %s failed", rec_id)
+            self.notify(f"Approval failed: {err}", severity="error", timeout=8)  # type: ignore[attr-defined]
+            return
         failed = rec.status != RecommendationStatus.EXECUTED
         self.notify(f"{rec.symbol} {rec.side.value}: {rec.status} — {rec.fate}",  # type: ignore[attr-defined]
                     severity="error" if failed else "information", timeout=8 if failed else 4)
@@ -220,7 +224,12 @@ class TradingActions:
 
     @work(group="cycle", exit_on_error=False)
     async def _run_cycle(self, bot: TradingBot) -> None:
-        cycle = await bot.run_cycle("console")
+        try:
+            cycle = await bot.run_cycle("console")
+        except Exception as err:
+            log.exception("cycle from the console failed")
+            self.notify(f"Cycle failed: {err}", severity="error", timeout=8)  # type: ignore[attr-defined]
+            return
         text = (f"Cycle {cycle.status}: {cycle.recommendations} ideas, {cycle.approved} approved, "
                 f"{cycle.rejected} rejected" + (f" — {cycle.skip_reason}" if cycle.skip_reason else ""))
         self.notify(text, severity="error" if cycle.status == "failed" else "information")  # type: ignore[attr-defined]

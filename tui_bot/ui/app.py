@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict
+from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
@@ -60,7 +61,8 @@ class TuiBotApp(TradingActions, App[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Static("Positions", classes="panel-title")
-                yield PositionsTable(id="positions", now_ms=lambda: self.now_ns() // 1_000_000)
+                yield PositionsTable(id="positions", now_ms=lambda: self.now_ns() // 1_000_000,
+                                     initial_risk=self._initial_risk)
                 yield Static("Orders", classes="panel-title")
                 yield OrdersTable(id="orders")
                 yield Static("Fills", classes="panel-title")
@@ -72,6 +74,12 @@ class TuiBotApp(TradingActions, App[None]):
                 yield HealthPanel(id="health")
         yield LogPane(id="log")
         yield Footer()
+
+    def _initial_risk(self, symbol: str) -> Decimal | None:
+        """R of a position (entry to its first stop) as protection measured it, once known."""
+        protection = self.runtime.protection if self.runtime is not None else None
+        guard = protection.guards.get(symbol) if protection is not None else None
+        return guard.r if guard is not None else None
 
     def now_ns(self) -> int:
         """Wall-clock epoch ns behind time-dependent text (position ages, health); a test may freeze it."""

@@ -28,10 +28,12 @@ class PositionsTable(LiveTable):
     )
     MARK_COLUMNS: ClassVar[frozenset[str]] = frozenset({"mark", "upnl", "upnl_pct", "r"})
 
-    def __init__(self, *, now_ms: Callable[[], int] = wall_ms, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, *, now_ms: Callable[[], int] = wall_ms,
+                 initial_risk: Callable[[str], Decimal | None] = lambda _symbol: None, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._now_ms = now_ms
+        self._initial_risk = initial_risk
         self._positions: dict[str, Position] = {}
         self._instruments: dict[str, Instrument] = {}
         self._stages: dict[str, str] = {}
@@ -90,8 +92,15 @@ class PositionsTable(LiveTable):
             "mark": fmt.price(mark, inst),
             "upnl": self.toned(fmt.signed_money(upnl), fmt.tone(upnl)),
             "upnl_pct": self.toned(fmt.percent(pct), fmt.tone(pct)),
-            "r": fmt.r_multiple(pos.side, pos.entry_price, mark, pos.stop_loss),
+            "r": fmt.r_multiple(pos.side, pos.entry_price, mark, self._r_stop(pos)),
         }
+
+    def _r_stop(self, pos: Position) -> Decimal:
+        """The stop R is measured from: the first stop protection saw (the live one may be tightened), else the live one."""
+        risk = self._initial_risk(pos.symbol)
+        if risk and pos.side is not None:
+            return pos.entry_price - risk * pos.side.sign
+        return pos.stop_loss
 
     def _row(self, pos: Position, inst: Instrument | None) -> dict[str, object]:
         """All cells of one position."""

@@ -79,13 +79,18 @@ class RecommendationsTable(LiveTable):
         self.ensure_columns()
         selected = self.selected_key
         rows = sorted(rows, key=lambda row: (row.get("created_ms", 0), str(row["id"])), reverse=True)
-        if any(not self.has_row(str(row["id"])) for row in rows):
+        arrived = any(not self.has_row(str(row["id"])) for row in rows)
+        if arrived:
             self.clear()
         self._rows = {str(row["id"]): row for row in rows}
         for key, row in self._rows.items():
             self.set_row(key, self._cells(row))
         self.prune(self._rows)
-        self.restore_cursor(selected)
+        if arrived and not self.has_focus:
+            self.move_cursor(row=0)  # new ideas on top, in view, unless the trader is working in this table
+            self.scroll_home(animate=False)
+        else:
+            self.restore_cursor(selected)
         self.set_class(self.empty_state_shown, "-empty")
         self.refresh()
 
