@@ -341,3 +341,26 @@ def test_aged_target_is_breakeven_in_profit_else_halfway_to_the_mark() -> None:
     assert stops.aged_target(Side.SELL, D("100"), D("105"), D("110"), TICK) == D("107.5")
     assert stops.aged_target(Side.BUY, D("100"), D("95"), D("0"), TICK) is None
     assert stops.aged_target(Side.BUY, D("100"), D("105"), D("101"), TICK) is None
+
+
+async def test_a_short_is_tightened_downwards_once_per_step(
+        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
+    last = sim_of(runtime).engine.markets[SYMBOL].last_price
+    await runtime.orders.place(SYMBOL, Side.SELL, Decimal("0.010"), stop_loss=last + R)
+    state = runtime.engine.state
+    await wait_for(lambda: SYMBOL in state.positions and state.positions[SYMBOL].stop_loss > 0)
+    pos = state.positions[SYMBOL]
+    prot = protect()
+    await wait_for(lambda: SYMBOL in prot.guards and prot.guards[SYMBOL].r is not None)
+    r = prot.guards[SYMBOL].r
+    assert r == pos.stop_loss - pos.entry_price
+    breakeven, plus_one = safe_stop(pos.entry_price, Side.SELL, TICK), safe_stop(pos.entry_price - r, Side.SELL, TICK)
+    assert breakeven >= pos.entry_price and plus_one < pos.entry_price
+    move_price(runtime, pos.entry_price - r * Decimal("1.3"))
+    await wait_exchange(runtime, lambda p: p is not None and p.stop_loss == breakeven)
+    move_price(runtime, pos.entry_price - r * Decimal("2.3"))
+    await wait_exchange(runtime, lambda p: p is not None and p.stop_loss == plus_one)
+    move_price(runtime, pos.entry_price - r * Decimal("2.4"))
+    await wait_for(lambda: state.positions[SYMBOL].mark_price <= pos.entry_price - r * Decimal("2.35"))
+    await asyncio.sleep(0.2)
+    assert [Decimal(c["stopLoss"]) for c in stop_requests] == [breakeven, plus_one]
