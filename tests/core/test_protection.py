@@ -107,6 +107,11 @@ async def armed(prot: Protection, pos: Position) -> Decimal:
     return r
 
 
+async def mark_reaches(rt: Runtime, price: Decimal) -> None:
+    """Wait until our state marks the long at or above price (so protection has seen the move)."""
+    await wait_for(lambda: rt.engine.state.positions[SYMBOL].mark_price >= price)
+
+
 def acted(rt: Runtime) -> Callable[[], list[ProtectionActed]]:
     """Collect ProtectionActed events published on the bus from now on."""
     sub = rt.engine.bus.subscribe()
@@ -130,6 +135,7 @@ async def test_stop_moves_to_breakeven_at_1r_and_to_plus_1r_at_2r(
     entry = pos.entry_price
     breakeven, plus_one = safe_stop(entry, Side.BUY, TICK), safe_stop(entry + r, Side.BUY, TICK)
     move_price(runtime, entry + r * Decimal("0.8"))
+    await mark_reaches(runtime, entry + r * Decimal("0.75"))
     await asyncio.sleep(0.2)
     assert stop_requests == []
     move_price(runtime, entry + r * Decimal("1.3"))
@@ -196,6 +202,7 @@ async def test_client_trailing_moves_the_stop_behind_the_best_mark(
     r = await armed(prot, pos)
     entry = pos.entry_price
     move_price(runtime, entry + r * Decimal("0.7"))
+    await mark_reaches(runtime, entry + r * Decimal("0.65"))
     await asyncio.sleep(0.3)
     assert stop_requests == []
     move_price(runtime, entry + r * Decimal("1.5"))
