@@ -42,7 +42,8 @@ SOL = Instrument("SOLUSDT", "SOL", "USDT", Decimal("0.010"), Decimal("0.010"), D
 
 
 def ts(**changes: object) -> TradingSettings:
-    return TradingSettings.model_validate({**TradingSettings().model_dump(), **changes})
+    """Settings for exact sizing arithmetic: no fees unless a test asks for them."""
+    return TradingSettings.model_validate({**TradingSettings().model_dump(), "taker_fee_rate": "0", **changes})
 
 
 def D(text: str) -> Decimal:
@@ -54,6 +55,13 @@ def test_qty_is_risk_share_of_equity_over_stop_distance() -> None:
                           settings=ts(risk_percentage="1", max_loss_usd="1000", leverage="5"))
     assert (sized.qty, sized.notional, sized.risk_usd, sized.margin) == (D("0.100"), D("10000"), D("100"), D("2000"))
     assert sized.notes == ()
+
+
+def test_the_loss_at_the_stop_includes_both_taker_fees() -> None:
+    sized = size_position(BTC, Side.BUY, D("100000"), D("99000"), equity=D("10000"), available=D("100000"),
+                          settings=ts(risk_percentage="1", max_loss_usd="1000", taker_fee_rate="0.0005"))
+    # per BTC: 1000 of stop distance + 0.0005 x (100000 entry + 99000 exit) = 1099.5; 100 USDT / 1099.5 = 0.0909…
+    assert sized.qty == D("0.090") and sized.risk_usd == D("98.955")
 
 
 def test_short_is_sized_from_a_stop_above_the_entry() -> None:

@@ -96,13 +96,15 @@ def _raise_to_minimum(inst: Instrument, qty: Decimal, distance: Decimal, entry: 
 
 def size_position(inst: Instrument, side: Side, entry: Decimal, stop_loss: Decimal, *, equity: Decimal,
                   available: Decimal, settings: TradingSettings) -> Sizing:
-    """Size an entry so the loss at the stop is risk_percentage of equity, within max loss, margin and filters.
+    """Size an entry so the loss at the stop, fees included, is risk_percentage of equity, within max loss,
+    margin and filters.
 
     With use_enhanced_position_sizing the qty is raised to min_position_value_usd and to the
     instrument's minimums when that still respects max_loss_usd and the margin; without it a
     size below a minimum is refused rather than raised.
     """
     distance = _check_inputs(side, entry, stop_loss, equity)
+    distance += (entry + stop_loss) * settings.taker_fee_rate  # the entry's and the stop's taker fees are lost too
     if not inst.min_price <= entry <= inst.max_price:
         raise SizingRefused(f"the entry {plain(entry)} is outside {inst.symbol}'s price range")
     if not inst.min_price <= stop_loss <= inst.max_price:

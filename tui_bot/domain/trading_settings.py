@@ -40,6 +40,7 @@ class TradingSettings(_Section):
         default_factory=lambda: [TightenStep(at_r=Decimal(1), stop_r=Decimal(0)), TightenStep(at_r=Decimal(2), stop_r=Decimal(1))])
     use_enhanced_position_sizing: bool = True
     min_position_value_usd: Decimal = Field(Decimal("10"), ge=0)
+    taker_fee_rate: Decimal = Field(Decimal("0.00055"), ge=0, le=Decimal("0.01"))
     enable_intelligent_replacement: bool = False
     min_score_improvement: float = Field(0.1, ge=0, le=1)
     use_testnet: bool = False

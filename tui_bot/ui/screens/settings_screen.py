@@ -34,6 +34,7 @@ LABELS = {
     "rr_tightening_steps": "Tighten at:stop R",
     "use_enhanced_position_sizing": "Enhanced sizing",
     "min_position_value_usd": "Min position USD",
+    "taker_fee_rate": "Taker fee rate",
     "enable_intelligent_replacement": "Smart replacement",
     "min_score_improvement": "Min score gain 0–1",
     "use_testnet": "Use testnet (next start)",
