@@ -82,16 +82,28 @@ class CycleAnalysis:
             self._strategies = (key, load_strategies(names))
         return self._strategies[1]
 
-    async def _await_closed_bars(self, symbols: list[str], timeframe: str, now_ms: int) -> None:
-        """Right after a boundary the bar that just closed may still be on its way: give the stream a moment."""
+    async def _fresh(self, symbols: list[str], timeframe: str, now_ms: int) -> list[str]:
+        """The symbols whose last closed bar is the one that closed at the latest boundary.
+
+        Right after a boundary that bar may still be on its way: give the stream a moment, then ask
+        REST once; a symbol still without it is left out of this cycle rather than analysed on stale data.
+        """
         expected = (now_ms // interval_ms(timeframe) - 1) * interval_ms(timeframe)
+
+        def late(names: list[str]) -> list[str]:
+            return [s for s in names if not self.candles.closed(s) or self.candles.closed(s)[-1].start < expected]
+
+        missing = late(symbols)
         deadline = time.monotonic() + BAR_WAIT_S
-        late = [s for s in symbols if not self.candles.closed(s) or self.candles.closed(s)[-1].start < expected]
-        while late and time.monotonic() < deadline:
+        while missing and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-            late = [s for s in late if not self.candles.closed(s) or self.candles.closed(s)[-1].start < expected]
-        if late:
-            log.warning("analysing %s without the bar closed at %d (not received yet)", ", ".join(late), expected)
+            missing = late(missing)
+        if missing:
+            await self.candles.prepare(list(self.candles.symbols), timeframe, self.conn)
+            missing = late(missing)
+        if missing:
+            log.warning("left out of this cycle, no bar closed at %d yet: %s", expected, ", ".join(missing))
+        return [s for s in symbols if s not in missing]
 
     async def propose(self, settings: TradingSettings, state: AccountState, now_ms: int) -> list[Proposal]:
         """Every strategy's LONG/SHORT idea for every tradable watchlist symbol (HOLDs are counted, not kept)."""
@@ -102,7 +114,9 @@ class CycleAnalysis:
         if self.candles.interval != settings.timeframe or not all(self.candles.closed(s) for s in symbols):
             self.candles.history = max(settings.candle_history, max(s.min_candles for s in strategies) + 1)
             await self.candles.prepare(symbols, settings.timeframe, self.conn)
-        await self._await_closed_bars(symbols, settings.timeframe, now_ms)
+        symbols = await self._fresh(symbols, settings.timeframe, now_ms)
+        if not symbols:
+            raise CycleSkipped("no fresh candles: the bar that just closed has not arrived for any symbol")
         proposals: list[Proposal] = []
         self.holds = 0
         for symbol in symbols:
