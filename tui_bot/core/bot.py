@@ -78,7 +78,8 @@ class TradingBot:
         if self.conn is not None:
             self.phantoms.restore(await load_phantoms(self.conn, open_only=True))
             stored = await load_recommendations(self.conn)
-            for rec in [r for r in stored[:-_KEEP_SHOWN] if r.status == RecommendationStatus.PENDING] + stored[-_KEEP_SHOWN:]:
+            older_pending = [r for r in stored[:-_KEEP_SHOWN] if r.status == RecommendationStatus.PENDING]
+            for rec in older_pending + stored[-_KEEP_SHOWN:]:
                 self.recommendations[rec.id] = rec
                 if rec.status == RecommendationStatus.EXECUTED and rec.symbol in self.engine.state.positions:
                     self.entry_scores[rec.symbol] = float(rec.confidence)
