@@ -224,6 +224,7 @@ async def test_aged_position_is_closed_with_a_time_exit(
     prot = protect(now_ms=lambda: runtime.client.now_ms() + 2 * 3_600_000, aged_check_s=0.05)
     await wait_exchange(runtime, lambda p: p is None)
     await wait_for(lambda: SYMBOL not in runtime.engine.state.positions)
+    await wait_for(lambda: prot.actions == 1)  # recorded once the close is acknowledged, maybe after the fill
     closers = [parse_order_id(o.order_link_id) for o in runtime.engine.state.closed_orders.values() if o.reduce_only]
     assert [c.reason for c in closers if c is not None] == [OrderReason.TIME_EXIT]
     assert [(e.action, e.detail) for e in events()] == [("aged close", "closed: open over 1h")]
