@@ -8,9 +8,9 @@ Two parts, each printed beside a baseline from the same run:
            ceiling); decode_public alone sits in between.
   latency  a SimExchange in a child process streams tickers at about --rate msgs/s over real sockets
            to a real BybitClient + Engine in this process; receive->applied is the engine's own
-           `health.applied_us` (widened to keep every sample of the window). One row with small
-           bursts (few symbols, short steps), one with the sim's 100 ms steps (one burst of every
-           symbol per step), both at the same rate.
+           `health.applied_us` (widened, and set to sample every ticker, so the window keeps them all).
+           One row with small bursts (few symbols, short steps), one with the sim's 100 ms steps (one
+           burst of every symbol per step), both at the same rate.
 
     python -m bench.client_ingest --symbols 100 --steps 200 --repeat 5 --rate 2000 --seconds 5
 
@@ -36,6 +36,7 @@ import orjson
 import websockets
 
 from tui_bot.core.engine import Engine, EngineOptions
+from tui_bot.domain import metrics
 from tui_bot.domain.enums import Side
 from tui_bot.domain.events import Event, TickerUpdated
 from tui_bot.domain.metrics import ConnectionStats, RollingWindow
@@ -291,6 +292,7 @@ async def measure_latency(label: str, names: list[str], step_seconds: float, sec
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)
         engine.health.applied_us = RollingWindow(capacity=1_000_000)
+        metrics.SAMPLES_PER_S = 10**12  # the engine samples receive->applied at high rates: keep every ticker here
         tickers, cpu0, server0 = 0, time.process_time(), proc_cpu(proc.pid)
         started = time.perf_counter()
         await asyncio.sleep(seconds)

@@ -86,18 +86,18 @@ class Bus:
     """Publishes each change to every subscription."""
 
     def __init__(self) -> None:
-        self._subs: list[Subscription] = []
+        self.subscriptions: list[Subscription] = []
 
     def subscribe(self) -> Subscription:
         sub = Subscription()
-        self._subs.append(sub)
+        self.subscriptions.append(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
-        if sub in self._subs:
-            self._subs.remove(sub)
+        if sub in self.subscriptions:
+            self.subscriptions.remove(sub)
 
     def publish(self, items: list[object]) -> None:
-        for sub in self._subs:
+        for sub in self.subscriptions:
             for item in items:
                 sub.push(item)

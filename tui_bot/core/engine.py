@@ -135,13 +135,20 @@ class Engine:
 
         When nothing is queued the events are applied at once, which keeps their order and the
         single-writer rule (`_apply` never awaits) without waiting for the consumer's next turn;
-        otherwise they queue behind what is pending.
+        otherwise they queue behind what is pending. Tickers go straight to their hot path.
         """
+        queue = self._queue
         for event in events:
-            if self._queue.empty():
-                self._apply_safely(event)
-            else:
-                self._queue.put_nowait(event)
+            if not queue.empty():
+                queue.put_nowait(event)
+                continue
+            try:
+                if type(event) is TickerUpdated:
+                    self._apply_ticker(event)
+                else:
+                    self._apply(event)
+            except Exception:
+                log.exception("failed to apply %r", event)
 
     def _apply_safely(self, event: Event) -> None:
         try:
@@ -204,11 +211,16 @@ class Engine:
                 log.exception("listener %r failed on %r", listener, event)
 
     def _apply_ticker(self, event: TickerUpdated) -> None:
-        """The hot path: a ticker needs no private bookkeeping, persistence or resubscription check."""
-        changes = self.state.apply_ticker(event)
-        self.health.record_applied(event)
-        self.bus.publish(changes)
-        self._notify(event)
+        """The hot path: a ticker needs no private bookkeeping, persistence or resubscription check.
+
+        Bus and listeners are skipped only when there are none (every listener sees every ticker).
+        """
+        marked = self.state.merge_ticker(event)
+        self.health.ticker_applied(event.received_ns)
+        if self.bus.subscriptions:
+            self.bus.publish([event] if marked is None else [event, marked])
+        if self.listeners:
+            self._notify(event)
 
     def _persist(self, event: Event) -> None:
         if self.writer is None:

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from tui_bot.domain.events import Event, ExecutionReceived, OrderUpdated
-from tui_bot.domain.metrics import ConnectionStats, RateMeter, RollingWindow
+from tui_bot.domain.metrics import ConnectionStats, RateMeter, RollingWindow, sample_stride
 
 _ORDER_EVENTS = frozenset({OrderUpdated, ExecutionReceived})
 _time_ns = time.time_ns
@@ -35,12 +35,13 @@ class Health:
     order_fill_ms: RollingWindow = field(default_factory=lambda: RollingWindow(256))
     clock_offset_ms: int = 0
     timers: dict[str, OrderTimer] = field(default_factory=dict)
+    next_ticker_sample: int = 0
 
     def record_applied(self, event: Event) -> None:
-        """Receive→applied for every event; exchange→local (offset-corrected) for private order and fill events.
+        """Receive→applied and the applied count for one event; exchange→local (offset-corrected) for private orders and fills.
 
-        Public data's exchange→local latency is each connection's own `stats.latency_ms`, so the
-        per-ticker work here is two samples.
+        Tickers take ticker_applied instead; public data's exchange→local latency is each connection's
+        own `stats.latency_ms`.
         """
         now = _time_ns()
         self.applied_us.add((now - event.received_ns) / 1000)
@@ -49,6 +50,19 @@ class Health:
             if event.source == "stream":  # type: ignore[attr-defined]
                 self.private_latency_ms.add(event.received_ns / 1e6 + self.clock_offset_ms - event.exchange_ts)
             self._order_progress(event, now)
+
+    def ticker_applied(self, received_ns: int) -> None:
+        """record_applied for a ticker (the hot path): counted exactly, receive→applied sampled (sample_stride).
+
+        The count goes in the second the ticker was received, which is the second it is applied
+        unless it waited in the engine's queue across a second boundary.
+        """
+        rate = self.applied_rate
+        rate.tick(received_ns)
+        if rate.total >= self.next_ticker_sample:
+            now = _time_ns()
+            self.applied_us.add((now - received_ns) / 1000)
+            self.next_ticker_sample = rate.total + sample_stride(rate, now)
 
     def order_sent(self, link_id: str, via: str) -> None:
         self.timers[link_id] = OrderTimer(time.time_ns(), via)

@@ -32,10 +32,15 @@ class PositionMarked:
     unrealised_pct: Decimal
 
 
-def unrealised_pct(pos: Position) -> Decimal:
-    """uPnL as a percentage of the position's initial margin (entry value / leverage)."""
-    margin = pos.entry_price * pos.size / (pos.leverage or Decimal(1))
-    return (pos.unrealised_pnl / margin * 100).quantize(Decimal("0.01")) if margin else ZERO
+_ONE, _HUNDRED, _CENT = Decimal(1), Decimal(100), Decimal("0.01")
+
+
+def unrealised_pct(pos: Position, pnl: Decimal | None = None) -> Decimal:
+    """uPnL (pnl when the caller has it already) as a percentage of the initial margin (entry value / leverage)."""
+    margin = pos.entry_price * pos.size / (pos.leverage or _ONE)
+    if not margin:
+        return ZERO
+    return ((pos.unrealised_pnl if pnl is None else pnl) / margin * _HUNDRED).quantize(_CENT)
 
 
 @dataclass
@@ -72,6 +77,11 @@ class AccountState:
 
     def apply_ticker(self, event: TickerUpdated) -> list[object]:
         """Merge the update into the symbol's LiveTicker; re-mark an open position (the only eager Decimal)."""
+        marked = self.merge_ticker(event)
+        return [event] if marked is None else [event, marked]
+
+    def merge_ticker(self, event: TickerUpdated) -> PositionMarked | None:
+        """apply_ticker without the list (the engine's hot path): the position's new mark, if it moved."""
         symbol, fields = event.symbol, event.fields
         current = self.tickers.get(symbol)
         if current is None:
@@ -82,12 +92,13 @@ class AccountState:
             current.merge(fields)
         pos = self.positions.get(symbol)
         if pos is None or not pos.size:
-            return [event]
+            return None
         mark = fields.get("mark_price")
         if isinstance(mark, Decimal) and mark and mark != pos.mark_price:
             pos.mark_price = mark
-            return [event, PositionMarked(symbol, mark, pos.unrealised_pnl, unrealised_pct(pos))]
-        return [event]
+            pnl = pos.unrealised_pnl
+            return PositionMarked(symbol, mark, pnl, unrealised_pct(pos, pnl))
+        return None
 
     # -- executions ----------------------------------------------------------------
 

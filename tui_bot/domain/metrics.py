@@ -11,6 +11,7 @@ from typing import NamedTuple
 from tui_bot.domain.events import ConnectionState
 
 NS_PER_S = 1_000_000_000
+SAMPLES_PER_S = 1000
 
 
 class Percentiles(NamedTuple):
@@ -113,8 +114,12 @@ class RateMeter:
         self.total = 0
 
     def tick(self, now_ns: int, count: int = 1) -> None:
-        """Count events at now_ns (monotonic or wall ns, but always the same clock); hot path: two comparisons."""
-        if not self._start_ns <= now_ns < self._end_ns:
+        """Count events at now_ns (monotonic or wall ns, always the same clock); hot path: one comparison.
+
+        Time only moves forward: a stamp older than the current second (an event that waited in a
+        queue) counts in the current second rather than reopening a closed one.
+        """
+        if now_ns >= self._end_ns:
             self._roll(now_ns // NS_PER_S)
         self._count += count
         self.total += count
@@ -146,9 +151,24 @@ class RateMeter:
         return 0.0
 
 
+def sample_stride(rate: RateMeter, now_ns: int) -> int:
+    """Events per sample that give a window about SAMPLES_PER_S samples a second: every event below that rate, every Nth above.
+
+    The rate is the last completed second's, or this one's so far when higher (a burst starting). A
+    fixed stride samples evenly across bursts, so percentiles keep their meaning, and a window of ~1000
+    samples spans about the last second whatever the rate (less in the first busy second, while the
+    stride ramps up); counts stay exact elsewhere.
+    """
+    so_far = rate._count if rate._start_ns <= now_ns < rate._end_ns else 0
+    return max(1, int(max(rate.rate(now_ns), so_far)) // SAMPLES_PER_S)
+
+
 @dataclass(slots=True)
 class ConnectionStats:
-    """What health shows for one connection; the connection updates it, readers only read."""
+    """What health shows for one connection; the connection updates it, readers only read.
+
+    Counts, the rate and ages are exact per frame; `latency_ms` (exchange→local) is sampled (sample_stride).
+    """
 
     name: str
     state: ConnectionState = ConnectionState.CONNECTING
