@@ -389,3 +389,15 @@ async def test_recommendations_newest_first_and_updated_in_place() -> None:
         table.apply_recommendations([rec("old", 1, "expired"), rec("new", 2, "executed"), rec("newer", 3)])
         await pilot.pause()
         assert table.keys() == ["newer", "new", "old"] and table.selected_key == "old"
+
+
+async def test_recommendation_shows_why_it_was_rejected() -> None:
+    table = RecommendationsTable()
+    app = Host(table)
+    async with app.run_test(size=(200, 8)) as pilot:
+        table.apply_recommendations([{"id": "r", "symbol": "BTCUSDT", "side": "Buy", "confidence": 0.4,
+                                      "entry": D("100"), "stop_loss": D("90"), "take_profit": D("120"), "rr": D("2"),
+                                      "strategy": "s", "status": "rejected",
+                                      "fate": "confidence 0.40 below the minimum 0.60"}])
+        await pilot.pause()
+        assert table.row_texts("r")["fate"] == "confidence 0.40 below the minimum 0.60"

@@ -44,7 +44,7 @@ class RecommendationsTable(LiveTable):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"recommendations-table--empty"}
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("symbol", "Symbol"), ("side", "Side"), ("confidence", "Conf"), ("entry", "Entry"), ("sl", "SL"),
-        ("tp", "TP"), ("rr", "R:R"), ("strategy", "Strategy"), ("status", "Status"),
+        ("tp", "TP"), ("rr", "R:R"), ("strategy", "Strategy"), ("status", "Status"), ("fate", "Why"),
     )
 
     def __init__(self, *, empty_text: str = EMPTY_TEXT, name: str | None = None, id: str | None = None,
@@ -108,6 +108,7 @@ class RecommendationsTable(LiveTable):
             "rr": fmt.DASH if rr is None else f"{rr:.2f}",
             "strategy": str(row.get("strategy", "")),
             "status": str(row.get("status", "")),
+            "fate": str(row.get("fate") or ""),
         }
 
     def render_line(self, y: int) -> Strip:
