@@ -241,7 +241,8 @@ async def test_live_order_asks_first_and_n_sends_nothing(monkeypatch: pytest.Mon
     assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.01"))]
 
 
-async def test_double_enter_on_a_live_order_does_not_confirm() -> None:
+async def test_double_enter_on_a_live_order_does_not_confirm(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 5.0)  # longer than any pause between two keys on a busy machine
     app = Host(order_form(live=True))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"0.01", "enter", "enter")
