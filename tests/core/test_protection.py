@@ -372,3 +372,14 @@ async def test_a_short_is_tightened_downwards_once_per_step(
     await wait_for(lambda: state.positions[SYMBOL].mark_price <= pos.entry_price - r * Decimal("2.35"))
     await asyncio.sleep(0.2)
     assert [Decimal(c["stopLoss"]) for c in stop_requests] == [breakeven, plus_one]
+
+
+async def test_a_position_reopened_unseen_gets_a_fresh_guard(runtime: Runtime, protect: Callable[..., Protection]) -> None:
+    pos = await open_long(runtime)
+    prot = protect()
+    await armed(prot, pos)
+    prot.guards[SYMBOL].steps_done.add(Decimal(1))
+    reopened = Position(SYMBOL, Side.BUY, pos.size, pos.entry_price, open_time=pos.open_time + 60_000)
+    guard = prot._guard_for(reopened)  # the flat update in between was missed (e.g. during a reconnect)
+    assert guard.opened_ms == reopened.open_time and guard.r is None and not guard.steps_done
+    assert prot._guard_for(reopened) is guard

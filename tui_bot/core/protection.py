@@ -48,6 +48,8 @@ class Guard:
 
     side: Side
     opened_ms: int
+    open_time: int = 0
+    """The exchange's openTime of the position this guard was made for (0 when it did not say)."""
     r: Decimal | None = None
     initial_stop: Decimal = ZERO
     sent_stop: Decimal = ZERO
@@ -145,12 +147,13 @@ class Protection:
             log.exception("protection failed on %r", event)
 
     def _guard_for(self, pos: Position) -> Guard:
-        """The guard of an open position, new when the position is new or flipped side."""
+        """The guard of an open position, new when the position is new, flipped side or was reopened."""
         assert pos.side is not None
         guard = self.guards.get(pos.symbol)
-        if guard is None or guard.side is not pos.side:
+        reopened = guard is not None and bool(guard.open_time and pos.open_time) and pos.open_time != guard.open_time
+        if guard is None or guard.side is not pos.side or reopened:  # reopened: a flat event we never saw
             opened = pos.open_time or pos.created_time or self.now_ms()
-            guard = self.guards[pos.symbol] = Guard(pos.side, opened)
+            guard = self.guards[pos.symbol] = Guard(pos.side, opened, open_time=pos.open_time)
         return guard
 
     def _arm(self, pos: Position, guard: Guard) -> None:
