@@ -67,7 +67,6 @@ class TradingBot:
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
         self.filled_links: set[str] = set()
-        self.cycles_run = 0
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -102,17 +101,13 @@ class TradingBot:
     def _on_event(self, event: Event) -> None:
         try:
             self.candles.on_event(event)
-            self.phantoms.on_event(event, self._last_price)
+            self.phantoms.on_event(event, self.engine.state.last_price)
             if isinstance(event, ExecutionReceived):
                 self.filled_links.add(event.execution.order_link_id)
             elif isinstance(event, PositionUpdated) and not event.position.size:
                 self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
         except Exception:
             log.exception("trading bot failed on %r", event)
-
-    def _last_price(self, symbol: str) -> Decimal | None:
-        ticker = self.engine.state.tickers.get(symbol)
-        return ticker.last_price if ticker is not None else None
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -134,7 +129,7 @@ class TradingBot:
 
     def _phantom_entry(self, rec: Recommendation) -> Decimal | None:
         """Follow from the current price when it is still between the stop and the target, else from the entry."""
-        price = self._last_price(rec.symbol)
+        price = self.engine.state.last_price(rec.symbol)
         if price and (price - rec.stop_loss) * rec.side.sign > 0 and (rec.take_profit - price) * rec.side.sign > 0:
             return price
         return None
@@ -161,7 +156,6 @@ class TradingBot:
                                             skip_reason="the previous cycle is still running"))
         async with self._lock:
             self._save_cycle(cycle)
-            self.cycles_run += 1
             self._expire_pending()
             try:
                 proposals = await self.analysis.propose(settings, state, self.engine.client.now_ms())

@@ -105,8 +105,7 @@ class RecommendationExecutor:
             raise SizingRefused(f"unknown symbol {rec.symbol}")
         if state.wallet is None:
             raise SizingRefused("the wallet balance is not known yet")
-        ticker = state.tickers.get(rec.symbol)
-        price = ticker.last_price if ticker is not None and ticker.last_price else rec.entry
+        price = state.last_price(rec.symbol) or rec.entry
         sign = rec.side.sign
         if (price - rec.stop_loss) * sign <= 0 or (rec.take_profit - price) * sign <= 0:
             raise SizingRefused(f"the price {price} has moved past the stop {rec.stop_loss} or target {rec.take_profit}")

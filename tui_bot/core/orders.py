@@ -79,8 +79,7 @@ class OrderService:
         request = OrderRequest(symbol, side, order_type, qty, self.ids.new(reason), price=price, take_profit=take_profit,
                                stop_loss=stop_loss, reduce_only=reduce_only, close_on_trigger=close_on_trigger,
                                time_in_force=time_in_force)
-        ticker = self.engine.state.tickers.get(symbol)
-        reference = ticker.last_price if ticker is not None and ticker.last_price else price or Decimal(0)
+        reference = self.engine.state.last_price(symbol) or price or Decimal(0)
         if reference:
             check_order(inst, request, reference)
         return await self.send(request)

@@ -51,7 +51,6 @@ class Guard:
     open_time: int = 0
     """The exchange's openTime of the position this guard was made for (0 when it did not say)."""
     r: Decimal | None = None
-    initial_stop: Decimal = ZERO
     sent_stop: Decimal = ZERO
     steps_done: set[Decimal] = field(default_factory=set)
     best_mark: Decimal = ZERO
@@ -127,7 +126,7 @@ class Protection:
             entry, stop = Decimal(row[0]), Decimal(row[1])
             r = stops.initial_r(pos.side, entry, stop)
             if r is not None:
-                guard.r, guard.initial_stop = r, stop
+                guard.r = r
                 log.info("%s: protection restored initial stop %s (R = %s)", symbol, plain(stop), plain(r))
 
     # -- events ---------------------------------------------------------------------------
@@ -162,7 +161,7 @@ class Protection:
         r = stops.initial_r(pos.side, pos.entry_price, pos.stop_loss)
         if r is None:
             return
-        guard.r, guard.initial_stop = r, pos.stop_loss
+        guard.r = r
         reason = f"{ARMED} {pos.side.value} entry {plain(pos.entry_price)} stop {plain(pos.stop_loss)} R {plain(r)}"
         self._snapshot(pos, reason)
         log.info("%s: protection armed, initial stop %s, R = %s", pos.symbol, plain(pos.stop_loss), plain(r))
@@ -224,8 +223,7 @@ class Protection:
 
     def _plan_native_trail(self, pos: Position, guard: Guard, s: TradingSettings) -> Action | None:
         assert pos.side is not None and guard.r is not None
-        ticker = self.engine.state.tickers.get(pos.symbol)
-        last = ticker.last_price if ticker is not None and ticker.last_price else pos.mark_price
+        last = self.engine.state.last_price(pos.symbol) or pos.mark_price
         distance, active = stops.native_trailing(pos.side, pos.entry_price, guard.r, s.trailing_activate_r,
                                                  s.trailing_distance_r, last, self._tick(pos.symbol))
 

@@ -187,6 +187,11 @@ class AccountState:
             self.positions[symbol] = pos
         return divergences
 
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The symbol's last traded price from its ticker, or None while none has arrived."""
+        ticker = self.tickers.get(symbol)
+        return ticker.last_price if ticker is not None and ticker.last_price else None
+
     def symbols_in_use(self) -> set[str]:
         """Symbols with a position or an open order: their tickers must stream."""
         return set(self.positions) | {o.symbol for o in self.open_orders.values()}
