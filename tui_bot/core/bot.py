@@ -26,6 +26,7 @@ from tui_bot.core.execution import RecommendationExecutor
 from tui_bot.core.gating import gate
 from tui_bot.core.orders import OrderService
 from tui_bot.core.phantoms import PhantomTracker
+from tui_bot.core.risk import free_slots
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.strategies import StrategyLoadError
 from tui_bot.domain.events import Event, ExecutionReceived, PositionUpdated, RecommendationChanged
@@ -150,7 +151,7 @@ class TradingBot:
         started = _now_ms()
         state = self.engine.state
         cycle = CycleRow(id=new_cycle_id(started), started_ms=started, timeframe=settings.timeframe, status="running",
-                         slots_at_start=gate_book(state, settings, {}).free_slots, positions_at_start=len(state.positions))
+                         slots_at_start=free_slots(state, settings), positions_at_start=len(state.positions))
         if self._lock.locked():
             return self._save_cycle(replace(cycle, status="skipped", finished_ms=started,
                                             skip_reason="the previous cycle is still running"))

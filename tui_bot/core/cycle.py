@@ -13,7 +13,7 @@ import aiosqlite
 
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.gating import GateBook, Verdict, gate, strongest_per_symbol, take
-from tui_bot.core.risk import entry_orders
+from tui_bot.core.risk import occupied_symbols
 from tui_bot.core.state import AccountState
 from tui_bot.core.strategies import Strategy, load_strategies
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
@@ -136,7 +136,7 @@ class CycleAnalysis:
 
 def gate_book(state: AccountState, settings: TradingSettings, entry_scores: dict[str, float]) -> GateBook:
     """The account as the gates see it: free slots, symbols in use, and bot positions that could be replaced."""
-    taken = set(state.positions) | {o.symbol for o in entry_orders(state)}
+    taken = occupied_symbols(state)
     free = settings.max_concurrent_trades - len(taken)
     replaceable = {s: score for s, score in entry_scores.items() if s in state.positions}
     return GateBook(settings, free, taken, replaceable)

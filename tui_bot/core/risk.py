@@ -143,11 +143,14 @@ def entry_orders(state: AccountState) -> list[Order]:
     return [o for o in state.open_orders.values() if is_entry_order(o)]
 
 
+def occupied_symbols(state: AccountState) -> set[str]:
+    """Symbols with an open position or an open entry order: each takes one slot."""
+    return {s for s, p in state.positions.items() if p.size > 0} | {o.symbol for o in entry_orders(state)}
+
+
 def slots_used(state: AccountState) -> int:
-    """Symbols with an open position or an open entry order (a position and its entry order count once)."""
-    symbols = {s for s, p in state.positions.items() if p.size > 0}
-    symbols |= {o.symbol for o in entry_orders(state)}
-    return len(symbols)
+    """Slots in use (a position and its entry order count once)."""
+    return len(occupied_symbols(state))
 
 
 def free_slots(state: AccountState, settings: TradingSettings) -> int:
