@@ -45,3 +45,10 @@ def test_tracker_moves_only_its_symbol_and_reports_closes() -> None:
     assert tracker.on_price("ETHUSDT", D(500)) == []
     closed = tracker.on_price("BTCUSDT", D(125))
     assert [p.outcome for p in closed] == ["win"] and not tracker.open and tracker.closed_count == 1
+
+
+def test_a_recommendation_is_tradable_only_between_its_stop_and_target() -> None:
+    long = Recommendation("l", None, "BTCUSDT", Side.BUY, D("0.7"), D(100), D(90), D(120), D(2), "s", "1", "", "pending", 0, 0)
+    short = Recommendation("s", None, "BTCUSDT", Side.SELL, D("0.7"), D(100), D(110), D(80), D(2), "s", "1", "", "pending", 0, 0)
+    assert [long.tradable_at(D(p)) for p in (89, 90, 100, 120, 121)] == [False, False, True, False, False]
+    assert [short.tradable_at(D(p)) for p in (111, 110, 100, 80, 79)] == [False, False, True, False, False]

@@ -131,7 +131,7 @@ class TradingBot:
     def _phantom_entry(self, rec: Recommendation) -> Decimal | None:
         """Follow from the current price when it is still between the stop and the target, else from the entry."""
         price = self.engine.state.last_price(rec.symbol)
-        if price and (price - rec.stop_loss) * rec.side.sign > 0 and (rec.take_profit - price) * rec.side.sign > 0:
+        if price and rec.tradable_at(price):
             return price
         return None
 

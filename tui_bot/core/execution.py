@@ -106,8 +106,7 @@ class RecommendationExecutor:
         if state.wallet is None:
             raise SizingRefused("the wallet balance is not known yet")
         price = state.last_price(rec.symbol) or rec.entry
-        sign = rec.side.sign
-        if (price - rec.stop_loss) * sign <= 0 or (rec.take_profit - price) * sign <= 0:
+        if not rec.tradable_at(price):
             raise SizingRefused(f"the price {price} has moved past the stop {rec.stop_loss} or target {rec.take_profit}")
         return size_position(inst, rec.side, price, rec.stop_loss, equity=state.wallet.total_equity,
                              available=self._available() + freed, settings=settings)

@@ -87,3 +87,8 @@ class Recommendation:
     updated_ms: int
     fate: str | None = None
     order_link_id: str | None = None
+
+    def tradable_at(self, price: Decimal) -> bool:
+        """True while price is strictly between the stop and the target (the idea has not played out)."""
+        sign = self.side.sign
+        return (price - self.stop_loss) * sign > 0 and (self.take_profit - price) * sign > 0
