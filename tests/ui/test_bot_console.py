@@ -7,12 +7,13 @@ from pathlib import Path
 
 from tests.core.conftest import wait_for
 from tests.ui.conftest import Console, console_settings
+from tui_bot.config import Settings
 from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 
-def bot_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+def bot_settings(tmp_path: Path) -> Settings:
     settings = console_settings(tmp_path)
     settings.trading = settings.trading.model_copy(update={
         "auto_approve_trades": False, "min_confidence_threshold": 0.0, "min_rr": Decimal("0.1"), "timeframe": "1",
@@ -20,9 +21,10 @@ def bot_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     return settings
 
 
-def shown(app: TuiBotApp) -> dict[str, dict[str, object]]:
+def shown(app: TuiBotApp) -> dict[str, dict[str, str]]:
+    """The recommendations table as drawn: row key to cell texts."""
     table = app.query_one(RecommendationsTable)
-    return {key: table._rows[key] for key in table._rows}
+    return {key: table.row_texts(key) for key in table.keys()}  # noqa: SIM118 - LiveTable.keys, not a dict
 
 
 async def test_r_runs_a_cycle_then_a_places_and_d_dismisses(console: Console, tmp_path: Path) -> None:
