@@ -36,6 +36,7 @@ from tui_bot.store.repos import (
     load_orders,
     load_phantoms,
     load_recommendations,
+    load_shown_recommendations,
     load_trades,
 )
 from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow
@@ -182,6 +183,19 @@ async def test_analysis_rows_round_trip_and_update(writer: StoreWriter, conn: ai
     assert await load_cycles(conn) == [done]
     assert await load_recommendations(conn, "c1") == [rec]
     assert await load_phantoms(conn, open_only=True) == [phantom]
+
+
+async def test_shown_recommendations_are_every_pending_one_plus_the_newest(
+    writer: StoreWriter, conn: aiosqlite.Connection
+) -> None:
+    writer.enqueue(SaveCycle(CycleRow("c1", 1_000, "15", "done")))
+    statuses = ["pending", "rejected", "rejected", "executed", "pending"]
+    for n, status in enumerate(statuses):
+        writer.enqueue(SaveRecommendation(RecommendationRow(
+            f"r{n}", "c1", "BTCUSDT", Side.BUY, D("0.5"), D(100), D(95), D(115), D(3), "s", "1", "", status,
+            1_000 + n, 1_000 + n)))
+    await writer.flush()
+    assert [r.id for r in await load_shown_recommendations(conn, 2)] == ["r0", "r3", "r4"]
 
 
 async def test_a_failing_op_is_counted_and_the_rest_of_the_batch_is_kept(

@@ -33,7 +33,7 @@ from tui_bot.domain.events import Event, ExecutionReceived, PositionUpdated, Rec
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
-from tui_bot.store.repos import load_phantoms, load_recommendations
+from tui_bot.store.repos import load_phantoms, load_shown_recommendations
 from tui_bot.store.rows import CycleRow
 from tui_bot.store.writer import StoreWriter
 
@@ -77,9 +77,7 @@ class TradingBot:
         """Reload pending recommendations and open phantoms, listen to the engine, and schedule cycles."""
         if self.conn is not None:
             self.phantoms.restore(await load_phantoms(self.conn, open_only=True))
-            stored = await load_recommendations(self.conn)
-            older_pending = [r for r in stored[:-_KEEP_SHOWN] if r.status == RecommendationStatus.PENDING]
-            for rec in older_pending + stored[-_KEEP_SHOWN:]:
+            for rec in await load_shown_recommendations(self.conn, _KEEP_SHOWN):
                 self.recommendations[rec.id] = rec
                 if rec.status == RecommendationStatus.EXECUTED and rec.symbol in self.engine.state.positions:
                     self.entry_scores[rec.symbol] = float(rec.confidence)

@@ -91,6 +91,13 @@ async def load_recommendations(
     return [RECOMMENDATION_CODEC.decode(row) for row in await _rows(conn, sql, params)]
 
 
+async def load_shown_recommendations(conn: aiosqlite.Connection, newest: int) -> list[RecommendationRow]:
+    """Every pending recommendation plus the newest ones (up to newest), oldest first: what a console shows."""
+    sql = (f"SELECT {RECOMMENDATION_CODEC.select_list()} FROM recommendations WHERE status = 'pending' OR id IN "
+           "(SELECT id FROM recommendations ORDER BY created_ms DESC, id DESC LIMIT ?) ORDER BY created_ms, id")
+    return [RECOMMENDATION_CODEC.decode(row) for row in await _rows(conn, sql, (newest,))]
+
+
 async def load_phantoms(conn: aiosqlite.Connection, open_only: bool = False) -> list[PhantomRow]:
     """Stored phantom trades (optionally only those not closed yet) by open time."""
     where = "WHERE closed_ms IS NULL" if open_only else ""
