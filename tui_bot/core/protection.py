@@ -129,6 +129,11 @@ class Protection:
                 guard.r = r
                 log.info("%s: protection restored initial stop %s (R = %s)", symbol, plain(stop), plain(r))
 
+    def initial_risk(self, symbol: str) -> Decimal | None:
+        """R of the open position in symbol (entry to its first stop), once armed."""
+        guard = self.guards.get(symbol)
+        return guard.r if guard is not None else None
+
     # -- events ---------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:

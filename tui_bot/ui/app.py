@@ -78,8 +78,7 @@ class TuiBotApp(TradingActions, App[None]):
     def _initial_risk(self, symbol: str) -> Decimal | None:
         """R of a position (entry to its first stop) as protection measured it, once known."""
         protection = self.runtime.protection if self.runtime is not None else None
-        guard = protection.guards.get(symbol) if protection is not None else None
-        return guard.r if guard is not None else None
+        return protection.initial_risk(symbol) if protection is not None else None
 
     def now_ns(self) -> int:
         """Wall-clock epoch ns behind time-dependent text (position ages, health); a test may freeze it."""
