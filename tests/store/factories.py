@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from tui_bot.domain.enums import (
     CreateType,
@@ -15,6 +16,9 @@ from tui_bot.domain.enums import (
 )
 from tui_bot.domain.models import Execution, Order
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
+from tui_bot.store.db import open_database
+from tui_bot.store.ops import WriteOp
+from tui_bot.store.writer import StoreWriter
 
 D = Decimal
 _IDS = OrderIdFactory("bot1")
@@ -70,3 +74,15 @@ def order(
         order_type=OrderType.LIMIT, qty=D("1.000"), price=D("100.50"), time_in_force=TimeInForce.GTC,
         status=status, created_time=1_000, updated_time=updated_time, cum_exec_qty=D(cum_exec_qty),
     )
+
+
+async def write_session(path: Path, *ops: WriteOp) -> None:
+    """One writer session on path, as a run of the app has: rebuild the ledger, write ops, stop, close."""
+    conn = await open_database(path)
+    writer = StoreWriter(conn)
+    writer.start()
+    for op in ops:
+        writer.enqueue(op)
+    await writer.stop()
+    assert writer.errors == 0
+    await conn.close()

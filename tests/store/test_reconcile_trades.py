@@ -8,12 +8,12 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from tests.store.factories import D, fill, funding, link
+from tests.store.factories import D, fill, funding, link, write_session
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Position
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.store.db import SCHEMA_VERSION, migrate, open_database, user_version
-from tui_bot.store.ops import ReconcileOpenTrades, RecordExecution, SaveRecommendation, WriteOp
+from tui_bot.store.ops import ReconcileOpenTrades, RecordExecution, SaveRecommendation
 from tui_bot.store.repos import count, load_trades
 from tui_bot.store.rows import RecommendationRow, Trade
 from tui_bot.store.schema import MIGRATIONS
@@ -80,17 +80,6 @@ def test_rollback_reopens_the_reconciled_trades() -> None:
     assert (extended.open_exec_id, extended.qty, extended.entry_price) == ("b1", D(4), D(115))
 
 
-async def _session(path: Path, *ops: WriteOp) -> None:
-    """One writer session on path: rebuild the ledger, write ops, stop and close."""
-    conn = await open_database(path)
-    writer = StoreWriter(conn)
-    writer.start()
-    for op in ops:
-        writer.enqueue(op)
-    await writer.stop()
-    assert writer.errors == 0
-    await conn.close()
-
 
 async def _rebuilt_vs_stored(path: Path) -> tuple[list[Trade], list[Trade]]:
     """Open trades as a rebuilt ledger derives them and as stored, by opening exec id."""
@@ -108,13 +97,13 @@ def _key(trade: Trade) -> str:
 
 
 async def test_reconcile_is_stored_and_survives_later_sessions(db_path: Path) -> None:
-    await _session(db_path, RecordExecution(fill("a1", BUY, "1", "100", exec_time=TS - 100)))
-    await _session(db_path, ReconcileOpenTrades({}, TS), RecordExecution(fill("a2", BUY, "1", "200", exec_time=TS + 5)))
+    await write_session(db_path, RecordExecution(fill("a1", BUY, "1", "100", exec_time=TS - 100)))
+    await write_session(db_path, ReconcileOpenTrades({}, TS), RecordExecution(fill("a2", BUY, "1", "200", exec_time=TS + 5)))
     rebuilt, stored = await _rebuilt_vs_stored(db_path)
     assert [t.open_exec_id for t in rebuilt] == ["a2"] and rebuilt == stored
     assert rebuilt[0].qty == D(1) and rebuilt[0].entry_price == D(200)
 
-    await _session(db_path, RecordExecution(fill("a3", SELL, "1", "210", exec_time=TS + 9)))
+    await write_session(db_path, RecordExecution(fill("a3", SELL, "1", "210", exec_time=TS + 9)))
     conn = await open_database(db_path)
     try:
         old, new = await load_trades(conn)
@@ -128,7 +117,7 @@ async def test_reconcile_is_stored_and_survives_later_sessions(db_path: Path) ->
 
 async def test_rebuild_replays_marks_where_the_writer_made_them(db_path: Path) -> None:
     """A fill written after the mark starts a new trade even if its exchange time is older than the mark."""
-    await _session(
+    await write_session(
         db_path,
         RecordExecution(fill("m1", BUY, "1", "100", exec_time=TS - 100)),
         RecordExecution(fill("m2", BUY, "1", "50", symbol="ETHUSDT", exec_time=TS - 90)),
@@ -142,8 +131,8 @@ async def test_rebuild_replays_marks_where_the_writer_made_them(db_path: Path) -
 
 
 async def test_a_second_reconcile_changes_nothing(db_path: Path) -> None:
-    await _session(db_path, RecordExecution(fill("i1", BUY, "1", "100")), ReconcileOpenTrades({}, TS))
-    await _session(db_path, ReconcileOpenTrades({}, TS + 1_000))
+    await write_session(db_path, RecordExecution(fill("i1", BUY, "1", "100")), ReconcileOpenTrades({}, TS))
+    await write_session(db_path, ReconcileOpenTrades({}, TS + 1_000))
     conn = await open_database(db_path)
     try:
         [trade] = await load_trades(conn)
@@ -154,7 +143,7 @@ async def test_a_second_reconcile_changes_nothing(db_path: Path) -> None:
 
 
 async def test_a_mark_for_a_trade_that_is_no_longer_open_is_harmless(db_path: Path) -> None:
-    await _session(db_path, RecordExecution(fill("h1", BUY, "1", "100")), ReconcileOpenTrades({}, TS))
+    await write_session(db_path, RecordExecution(fill("h1", BUY, "1", "100")), ReconcileOpenTrades({}, TS))
     conn = await open_database(db_path)
     ledger = await rebuild_ledger(conn)
     await conn.close()
@@ -166,7 +155,7 @@ async def test_a_mark_for_a_trade_that_is_no_longer_open_is_harmless(db_path: Pa
 async def test_a_failed_batch_rolls_the_reconcile_back_and_the_retry_closes_the_trade(
     db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await _session(db_path, RecordExecution(fill("k1", BUY, "1", "100")))
+    await write_session(db_path, RecordExecution(fill("k1", BUY, "1", "100")))
     orphan = RecommendationRow(
         "r9", "no-such-cycle", "BTCUSDT", BUY, D(1), D(1), D(1), D(1), None, "s", "1", "", "pending", 1, 1
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from tests.store.factories import D, fill, link
+from tests.store.factories import D, fill, link, write_session
 from tui_bot.domain.enums import Side
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.store.db import open_database
@@ -19,26 +19,14 @@ from tui_bot.store.ops import RecordExecution
 from tui_bot.store.repos import count, exec_ids, load_executions, load_trades
 from tui_bot.store.rows import Trade
 from tui_bot.store.trades import TradeLedger, rebuild_ledger
-from tui_bot.store.writer import StoreWriter
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def _write(path: Path, *ops: RecordExecution) -> None:
-    """Open the database, write ops through a writer, stop it and close."""
-    conn = await open_database(path)
-    writer = StoreWriter(conn)
-    writer.start()
-    for op in ops:
-        writer.enqueue(op)
-    await writer.stop()
-    assert writer.errors == 0
-    await conn.close()
-
 
 async def test_restart_continues_the_open_trade(db_path: Path) -> None:
     entry = fill("r1", Side.BUY, "1", "90", fee="0.05", order_link_id=link(OrderReason.ENTRY))
-    await _write(
+    await write_session(
         db_path,
         RecordExecution(entry),
         RecordExecution(fill("r2", Side.BUY, "1", "110", fee="0.05")),
@@ -51,7 +39,7 @@ async def test_restart_continues_the_open_trade(db_path: Path) -> None:
     assert (open_trade.qty, open_trade.entry_price, open_trade.exit_qty) == (D(2), D(100), D("0.5"))
     await conn.close()
 
-    await _write(
+    await write_session(
         db_path,
         RecordExecution(entry),
         RecordExecution(fill("r4", Side.SELL, "1.5", "104", fee="0.05", order_link_id=link(OrderReason.MANUAL_EXIT))),
