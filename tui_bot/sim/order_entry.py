@@ -194,14 +194,10 @@ def execute_new(engine: ExchangeEngine, account: Account, order: Order) -> None:
     if order.status.is_open and order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
         reason = RejectReason.NO_IMMEDIATE_QTY if not execs else RejectReason.NO_ERROR
         engine.close_order(order, OrderStatus.CANCELLED, cancel=CancelType.UNKNOWN, reason=reason)
-    changed = [order]
     if execs:
-        engine.after_position_change(account, order.symbol, changed)
-        if order.take_profit or order.stop_loss:
-            from tui_bot.sim.position_ops import attach_order_tpsl
-
-            changed.extend(attach_order_tpsl(engine, account, order))
-    engine.emit_order_change(account, changed, execs)
+        engine.after_fill(account, order, execs)
+    else:
+        engine.emit_order_change(account, [order])
 
 
 def _depth_to(levels: list[tuple[Decimal, Decimal]], limit: Decimal, side: Side) -> Decimal:

@@ -1,37 +1,19 @@
-"""set-leverage and trading-stop, and the system TP/SL/trailing orders behind a position."""
+"""set-leverage and trading-stop: validate, then arm, move or cancel a position's TP/SL/trailing orders."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from tui_bot.domain.enums import (
-    CancelType,
-    CreateType,
-    OrderStatus,
-    OrderType,
-    Side,
-    StopOrderType,
-    TimeInForce,
-    TpSlMode,
-    TriggerBy,
-)
+from tui_bot.domain.enums import CancelType, OrderStatus, StopOrderType, TriggerBy
 from tui_bot.domain.models import Order, Position
 from tui_bot.domain.numbers import ZERO, is_multiple
 from tui_bot.sim.account import Account
-from tui_bot.sim.engine import ExchangeEngine
+from tui_bot.sim.engine import ExchangeEngine, full_order, set_full_leg, system_order
 from tui_bot.sim.errors import Codes, SimError, params_error
 from tui_bot.sim.market import SymbolMarket
 from tui_bot.sim.order_entry import TRIGGERS, check_price, check_tpsl_sides
 from tui_bot.sim.params import Params, require_linear
-
-_KIND = {
-    StopOrderType.TAKE_PROFIT: CreateType.BY_TAKE_PROFIT,
-    StopOrderType.STOP_LOSS: CreateType.BY_STOP_LOSS,
-    StopOrderType.TRAILING_STOP: CreateType.BY_TRAILING_STOP,
-    StopOrderType.PARTIAL_TAKE_PROFIT: CreateType.BY_PARTIAL_TAKE_PROFIT,
-    StopOrderType.PARTIAL_STOP_LOSS: CreateType.BY_PARTIAL_STOP_LOSS,
-}
 
 
 def set_leverage(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
@@ -55,68 +37,6 @@ def set_leverage(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
     engine.emit_position(account, symbol)
     engine.emit_wallet(account)
     return {}
-
-
-def system_order(engine: ExchangeEngine, pos: Position, kind: StopOrderType, trigger: Decimal,
-                 trigger_by: TriggerBy, qty: Decimal, parent_link: str = "") -> Order:
-    """A reduce-only, close-on-trigger market order that fires at trigger (Untriggered)."""
-    assert pos.side is not None
-    rising = kind in (StopOrderType.TAKE_PROFIT, StopOrderType.PARTIAL_TAKE_PROFIT)
-    rising = rising if pos.side is Side.BUY else not rising
-    if kind is StopOrderType.TRAILING_STOP:
-        rising = pos.side is Side.SELL
-    now = engine.clock.now_ms()
-    partial = kind in (StopOrderType.PARTIAL_TAKE_PROFIT, StopOrderType.PARTIAL_STOP_LOSS)
-    return Order(
-        order_id=engine.new_id(), order_link_id="", symbol=pos.symbol, side=pos.side.opposite,
-        order_type=OrderType.MARKET, qty=qty, price=ZERO, time_in_force=TimeInForce.IOC,
-        status=OrderStatus.UNTRIGGERED, created_time=now, updated_time=now, create_type=_KIND[kind],
-        stop_order_type=kind, trigger_price=trigger, trigger_by=trigger_by,
-        trigger_direction=1 if rising else 2, tpsl_mode=TpSlMode.PARTIAL if partial else TpSlMode.FULL,
-        reduce_only=True, close_on_trigger=True, parent_order_link_id=parent_link,
-        last_price_on_created=engine.markets[pos.symbol].last_price,
-    )
-
-
-def _full_order(account: Account, symbol: str, kind: StopOrderType) -> Order | None:
-    return next((o for o in account.open_orders(symbol) if o.stop_order_type is kind), None)
-
-
-def _set_full_leg(engine: ExchangeEngine, account: Account, pos: Position, kind: StopOrderType,
-                  value: Decimal, trigger_by: TriggerBy, parent: str = "") -> list[Order]:
-    """Create, move or remove (value 0) the Full TP or SL order of a position."""
-    existing = _full_order(account, pos.symbol, kind)
-    if kind is StopOrderType.TAKE_PROFIT:
-        pos.take_profit, pos.tp_trigger_by = value, trigger_by
-    else:
-        pos.stop_loss, pos.sl_trigger_by = value, trigger_by
-    if existing is not None and value == 0:
-        engine.close_order(existing, OrderStatus.DEACTIVATED, cancel=CancelType.BY_USER)
-        return [existing]
-    if existing is not None:
-        existing.trigger_price, existing.trigger_by = value, trigger_by
-        existing.updated_time = engine.clock.now_ms()
-        return [existing]
-    if value == 0:
-        return []
-    order = system_order(engine, pos, kind, value, trigger_by, pos.size, parent)
-    account.orders[order.order_id] = order
-    return [order]
-
-
-def attach_order_tpsl(engine: ExchangeEngine, account: Account, entry: Order) -> list[Order]:
-    """After an entry order with takeProfit/stopLoss fills, arm the position's Full TP/SL."""
-    pos = account.position(entry.symbol)
-    if pos.side is not entry.side:
-        return []
-    changed: list[Order] = []
-    if entry.take_profit:
-        changed += _set_full_leg(engine, account, pos, StopOrderType.TAKE_PROFIT, entry.take_profit,
-                                 entry.tp_trigger_by or TriggerBy.LAST, entry.order_link_id)
-    if entry.stop_loss:
-        changed += _set_full_leg(engine, account, pos, StopOrderType.STOP_LOSS, entry.stop_loss,
-                                 entry.sl_trigger_by or TriggerBy.LAST, entry.order_link_id)
-    return changed
 
 
 def trading_stop(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
@@ -154,9 +74,9 @@ def trading_stop(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
             raise SimError(Codes.NOT_MODIFIED, "not modified")
         changed = []
         if tp is not None:
-            changed += _set_full_leg(engine, account, pos, StopOrderType.TAKE_PROFIT, tp, tp_by)
+            changed += set_full_leg(engine, account, pos, StopOrderType.TAKE_PROFIT, tp, tp_by)
         if sl is not None:
-            changed += _set_full_leg(engine, account, pos, StopOrderType.STOP_LOSS, sl, sl_by)
+            changed += set_full_leg(engine, account, pos, StopOrderType.STOP_LOSS, sl, sl_by)
     if trail is not None:
         changed += _set_trailing(engine, account, pos, trail, active)
     pos.updated_time = engine.clock.now_ms()
@@ -199,7 +119,7 @@ def _set_trailing(engine: ExchangeEngine, account: Account, pos: Position, dista
     """Arm, move or cancel (distance 0) the trailing stop; activePrice delays it until reached."""
     assert pos.side is not None
     market = engine.markets[pos.symbol]
-    existing = _full_order(account, pos.symbol, StopOrderType.TRAILING_STOP)
+    existing = full_order(account, pos.symbol, StopOrderType.TRAILING_STOP)
     pos.trailing_stop = distance
     if distance == 0:
         if existing is None:

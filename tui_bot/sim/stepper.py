@@ -79,13 +79,7 @@ def _fill_resting(engine: ExchangeEngine, account: Account, order: Order) -> Non
         return
     execution = engine.fill(account, order, order.price, qty, maker=True)
     engine.settle_status(order)
-    changed = [order]
-    engine.after_position_change(account, order.symbol, changed)
-    if order.take_profit or order.stop_loss:
-        from tui_bot.sim.position_ops import attach_order_tpsl
-
-        changed.extend(attach_order_tpsl(engine, account, order))
-    engine.emit_order_change(account, changed, [execution])
+    engine.after_fill(account, order, [execution])
 
 
 def _trail(engine: ExchangeEngine, order: Order) -> None:
