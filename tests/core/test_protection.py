@@ -118,9 +118,7 @@ def acted(rt: Runtime) -> Callable[[], list[ProtectionActed]]:
     seen: list[ProtectionActed] = []
 
     def take() -> list[ProtectionActed]:
-        batch = list(sub._reliable)
-        sub._reliable.clear()
-        seen.extend(e for e in batch if isinstance(e, ProtectionActed))
+        seen.extend(e for e in sub.take() if isinstance(e, ProtectionActed))
         return seen
 
     return take

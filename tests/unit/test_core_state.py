@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal as D
 
 import orjson
+import pytest
 
 from tui_bot.core.bus import Subscription
 from tui_bot.core.state import AccountState, PositionMarked
@@ -146,3 +148,37 @@ async def test_bus_keeps_raw_strings_while_codecs_match() -> None:
     (merged,) = await sub.next_batch()
     assert isinstance(merged, TickerUpdated) and isinstance(merged.fields, TickerFields)
     assert merged.fields.raw == {"bid1Price": "1.5", "ask1Price": "1.7"} and merged.exchange_ts == 2
+
+
+async def test_bus_take_returns_what_is_queued_now_without_waiting() -> None:
+    sub = Subscription()
+    assert sub.take() == []
+    filled, updated = _ev(_exec("e1", 10), ExecutionReceived), _ev(_order(OrderStatus.FILLED, 11), OrderUpdated)
+    sub.push(filled)
+    sub.push(_wire("delta", 1, bid1Price="1.5"))
+    sub.push(updated)
+    sub.push(_wire("delta", 2, ask1Price="1.7"))
+    first, second, merged = sub.take()
+    assert (first, second) == (filled, updated) and sub.coalesced == 1
+    assert isinstance(merged, TickerUpdated) and dict(merged.fields) == {"bid1_price": D("1.5"), "ask1_price": D("1.7")}
+    assert sub.take() == []
+    sub.push(_wire("delta", 3, bid1Price="1.4"))
+    (later,) = await asyncio.wait_for(sub.next_batch(), 1.0)
+    assert isinstance(later, TickerUpdated) and later.exchange_ts == 3
+
+
+async def test_bus_next_batch_waits_again_after_take_drained_the_queue() -> None:
+    sub = Subscription()
+    sub.push(_wire("delta", 1, bid1Price="1.5"))
+    assert len(sub.take()) == 1
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(sub.next_batch(), 0.05)
+    waiting = asyncio.create_task(sub.next_batch())
+    await asyncio.sleep(0)
+    sub.push(_wire("delta", 2, bid1Price="1.6"))
+    assert len(sub.take()) == 1  # the waiter was woken, but must not hand back an empty batch
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    sub.push(_wire("delta", 3, bid1Price="1.7"))
+    (later,) = await asyncio.wait_for(waiting, 1.0)
+    assert isinstance(later, TickerUpdated) and later.exchange_ts == 3

@@ -71,15 +71,22 @@ class Subscription:
             self._reliable.append(item)
         self._wake.set()
 
-    async def next_batch(self) -> list[object]:
-        """Wait for anything, then take it all: reliable events in order, then market data."""
-        await self._wake.wait()
+    def take(self) -> list[object]:
+        """Take whatever is queued now without waiting: reliable events in order, then market data."""
         self._wake.clear()
         batch = list(self._reliable)
         self._reliable.clear()
         batch.extend(item.event() if type(item) is _TickerMerge else item for item in self._market.values())
         self._market.clear()
         return batch
+
+    async def next_batch(self) -> list[object]:
+        """Wait for anything, then take it all (never empty, even if a take() drained the queue meanwhile)."""
+        while True:
+            await self._wake.wait()
+            batch = self.take()
+            if batch:
+                return batch
 
 
 class Bus:
