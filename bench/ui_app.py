@@ -34,10 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
-import multiprocessing as mp
 import os
-import queue as queue_mod
 import resource
 import sys
 import tempfile
@@ -51,9 +48,8 @@ from textual._compositor import CompositorUpdate
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tui_bot.config import ExchangeSettings, Settings
+from bench.ui_app_exchange import POSITIONS, Exchange, open_positions, streaming, symbols, until
 from tui_bot.domain.enums import Side
-from tui_bot.domain.events import ConnectionState
 from tui_bot.domain.metrics import percentile
 from tui_bot.runtime import Runtime, start_runtime
 from tui_bot.ui.app import TuiBotApp
@@ -63,12 +59,6 @@ from tui_bot.ui.widgets.positions import PositionsTable
 SIZE = (160, 48)
 CPU_TARGET = 0.50
 ORDER_TARGET_MS = 5.0
-POSITIONS = ("BTCUSDT", "ETHUSDT", "SOLUSDT", "SIM000USDT", "SIM001USDT")
-
-
-def symbols(count: int) -> list[str]:
-    """The three majors, then synthetic SIMnnnUSDT symbols (as the other benches)."""
-    return (["BTCUSDT", "ETHUSDT", "SOLUSDT"] + [f"SIM{i:03d}USDT" for i in range(count)])[:count]
 
 
 def self_cpu() -> float:
@@ -88,105 +78,6 @@ def quantiles(values: list[float]) -> tuple[int, float, float, float]:
     """(count, p50, p95, max) by nearest rank."""
     ordered = sorted(values)
     return len(ordered), percentile(ordered, 50), percentile(ordered, 95), ordered[-1] if ordered else 0.0
-
-
-# -- the exchange in a child process ------------------------------------------------------------------
-
-
-def run_sim(queue: mp.Queue, stamps: mp.Queue, names: list[str], step_ms: float) -> None:
-    """Child process: the embedded exchange with `names`, stepping every step_ms; every order.create that
-    reaches its trade WebSocket is stamped (perf_counter_ns: CLOCK_MONOTONIC, the same clock in every
-    process on the machine) and its orderLinkId sent back on `stamps`."""
-    from tui_bot.sim.server import SimExchange
-
-    async def main() -> None:
-        sim = SimExchange(symbols=names, step_seconds=step_ms / 1000, balance=Decimal(1_000_000), idle_timeout=3600)
-        handle = sim.trade.handle
-
-        def stamped(peer: Any, msg: dict[str, Any]) -> None:
-            if msg.get("op") == "order.create":
-                stamps.put((time.perf_counter_ns(), str(((msg.get("args") or [{}])[0]).get("orderLinkId", ""))))
-            handle(peer, msg)
-
-        sim.trade.handle = stamped  # type: ignore[method-assign]
-        urls = await sim.start()
-        queue.put((urls.rest, urls.public_ws, urls.private_ws, urls.trade_ws, sim.api_key, sim.api_secret))
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-class Exchange:
-    """A child-process exchange: its URLs and keys, its pid, and the stamps of the orders it received."""
-
-    def __init__(self, names: list[str], step_ms: float) -> None:
-        self.names = names
-        queue: mp.Queue = mp.Queue()
-        self.stamps: mp.Queue = mp.Queue()
-        self.proc = mp.Process(target=run_sim, args=(queue, self.stamps, names, step_ms), daemon=True)
-        self.proc.start()
-        self.urls: tuple[str, ...] = queue.get(timeout=30)
-
-    def settings(self, watchlist: list[str], db_path: Path) -> Settings:
-        """Venue `custom` pointed at this exchange, keys through the environment."""
-        rest, public_ws, private_ws, trade_ws, key, secret = self.urls
-        os.environ["BYBIT_API_KEY"], os.environ["BYBIT_API_SECRET"] = key, secret
-        settings = Settings()
-        settings.exchange = ExchangeSettings(venue="custom", rest_url=rest, public_ws_url=public_ws,
-                                             private_ws_url=private_ws, trade_ws_url=trade_ws)
-        settings.bot.watchlist = watchlist
-        settings.storage.db_path = db_path
-        return settings
-
-    async def next_receipt(self, timeout: float = 5.0) -> tuple[int, str]:
-        """The next order.create the exchange received: (perf_counter_ns, orderLinkId)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return self.stamps.get_nowait()
-            except queue_mod.Empty:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the exchange received no order") from None
-                await asyncio.sleep(0.002)
-
-    def drain(self) -> None:
-        """Forget the stamps of orders placed so far (e.g. the positions opened before a run)."""
-        while True:
-            try:
-                self.stamps.get(timeout=0.2)
-            except queue_mod.Empty:
-                return
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.join(5)
-
-
-def streaming(rt: Runtime | None, names: list[str]) -> bool:
-    """Every watched symbol has a ticker and every connection (public shards, private, trade) is live."""
-    if rt is None or len(rt.engine.state.tickers) < len(names) or rt.engine.state.wallet is None:
-        return False
-    return all(s.state is ConnectionState.LIVE for s in rt.client.connection_stats().values()) and rt.client.trade_ready
-
-
-async def until(predicate: Any, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.002)
-
-
-async def open_positions(rt: Runtime) -> None:
-    """A small long in each of POSITIONS (about 20 USDT each), unless one is open already."""
-    for symbol in POSITIONS:
-        if symbol in rt.engine.state.positions:
-            continue
-        inst = rt.engine.state.instruments[symbol]
-        price = rt.engine.state.tickers[symbol].last_price
-        qty = max(inst.min_qty, math.ceil(Decimal(20) / (price * inst.qty_step)) * inst.qty_step)
-        await rt.orders.place(symbol, Side.BUY, qty)
-    await until(lambda: all(s in rt.engine.state.positions for s in POSITIONS), "the positions")
 
 
 # -- 1 and 2: CPU and frames ------------------------------------------------------------------------------
