@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, WebSocketException
 
 from tui_bot.domain.events import ConnectionState, ConnectionStateChanged, Event, FrameRejected
@@ -31,6 +31,7 @@ from tui_bot.exchange.bybit.frames import (
     topic_of,
 )
 from tui_bot.exchange.bybit.signing import ws_auth_signature
+from tui_bot.exchange.bybit.ws_direct import connect_direct
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +163,9 @@ class WsConnection:
         return "closed"
 
     async def _session(self) -> None:
-        """One socket: reader first (data may precede acks), then auth + handshake, LIVE, keepalive."""
-        async with connect(self.url, ping_interval=None, open_timeout=OPEN_TIMEOUT,
-                           close_timeout=CLOSE_TIMEOUT, max_size=MAX_FRAME_BYTES) as ws:
+        """One socket: frames are handled as they arrive; auth + handshake, LIVE, keepalive until it closes."""
+        async with connect_direct(self.url, self.handle_frame, max_size=MAX_FRAME_BYTES,
+                                  close_timeout=CLOSE_TIMEOUT, open_timeout=OPEN_TIMEOUT) as ws:
             self._ws = ws
             self._refresh_offset()
             tasks = [asyncio.create_task(self._read(ws), name=f"ws:{self.name}:read")]
@@ -228,15 +229,14 @@ class WsConnection:
     # -- frames ------------------------------------------------------------------------------------
 
     async def _read(self, ws: ClientConnection) -> None:
-        """Feed every frame, as bytes (orjson reads them; no str is built), to handle_frame; raise SessionEnded on close."""
-        handle, recv, now = self.handle_frame, ws.recv, time.time_ns
+        """Wait for the socket to close (its frames reach handle_frame as they arrive); raise why it ended."""
         try:
-            while True:
-                handle(await recv(decode=False), now())
-        except ConnectionClosedOK:
-            pass
+            await ws.wait_closed()
         finally:
             self._fail_replies()
+        closed = ws.protocol.close_exc
+        if not isinstance(closed, ConnectionClosedOK):
+            raise closed
         raise SessionEnded(f"closed by server: {ws.close_code} {ws.close_reason or ''}".rstrip())
 
     def handle_frame(self, raw: str | bytes, received_ns: int) -> None:

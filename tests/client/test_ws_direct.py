@@ -1,0 +1,244 @@
+"""DirectProtocol / DirectConnection: every message websockets' own parser yields, in order, whatever the TCP chunking.
+
+The oracle is websockets' ClientProtocol fed the same bytes; server frames are built with websockets'
+Frame.serialize, so the wire format is not ours either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import Close, CloseCode, Frame, Opcode
+from websockets.protocol import State
+from websockets.uri import parse_uri
+
+from tui_bot.exchange.bybit.ws_direct import DirectProtocol, connect_direct, take_plain_frames
+
+URI = parse_uri("ws://127.0.0.1/v5/public/linear")
+SIZES = st.sampled_from([0, 1, 125, 126, 127, 300, 65535, 65536, 70000]) | st.integers(0, 2000)
+
+
+def server_bytes(frames: list[Frame], extensions: list[PerMessageDeflate] | None = None) -> bytes:
+    """Frames as a server sends them (unmasked)."""
+    return b"".join(f.serialize(mask=False, extensions=extensions or []) for f in frames)
+
+
+def payload(size: int, seed: int) -> bytes:
+    return bytes((seed + i) % 251 for i in range(size))
+
+
+@st.composite
+def wire(draw: st.DrawFn) -> tuple[list[Frame], list[bytes]]:
+    """A server's frame sequence (whole messages, fragmented ones, pings and pongs) and the messages it carries."""
+    frames: list[Frame] = []
+    messages: list[bytes] = []
+    for seed in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["text", "binary", "fragmented", "ping", "pong"]))
+        if kind in ("text", "binary"):
+            data = payload(draw(SIZES), seed)
+            frames.append(Frame(Opcode.TEXT if kind == "text" else Opcode.BINARY, data))
+            messages.append(data)
+        elif kind == "fragmented":
+            parts = [payload(draw(st.integers(0, 300)), seed + i) for i in range(draw(st.integers(2, 4)))]
+            frames.append(Frame(Opcode.TEXT, parts[0], fin=False))
+            for i, part in enumerate(parts[1:], 1):
+                if draw(st.booleans()):
+                    frames.append(Frame(Opcode.PING, b"mid"))  # control frames may sit between fragments
+                frames.append(Frame(Opcode.CONT, part, fin=i == len(parts) - 1))
+            messages.append(b"".join(parts))
+        else:
+            frames.append(Frame(Opcode.PING if kind == "ping" else Opcode.PONG, payload(draw(st.integers(0, 125)), seed)))
+    return frames, messages
+
+
+def chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+
+
+def feed(protocol: ClientProtocol, parts: list[bytes]) -> tuple[list[bytes], list[Frame], bytes]:
+    """Feed the chunks; return the messages, the control frames seen as events, and the bytes the client sends."""
+    messages: list[bytes] = []
+    control: list[Frame] = []
+    for part in parts:
+        protocol.receive_data(part)
+        for event in protocol.events_received():
+            control.append(event)
+        if isinstance(protocol, DirectProtocol):
+            messages.extend(protocol.messages)
+            protocol.messages = []
+    return messages, control, b"".join(protocol.data_to_send())
+
+
+def oracle(data: bytes) -> tuple[list[bytes], list[Frame], bytes]:
+    """websockets' own parser on the same bytes: data frames joined into messages, control frames kept."""
+    protocol = ClientProtocol(URI, state=State.OPEN, max_size=None)
+    protocol.receive_data(data)
+    messages, control, current = [], [], []
+    for event in protocol.events_received():
+        if event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+            current.append(bytes(event.data))
+            if event.fin:
+                messages.append(b"".join(current))
+                current = []
+        else:
+            control.append(event)
+    return messages, control, b"".join(protocol.data_to_send())
+
+
+@settings(max_examples=300, deadline=None)
+@given(wire(), st.lists(st.integers(0, 10**6), max_size=12))
+def test_messages_control_frames_and_replies_match_websockets_for_any_chunking(
+        sent: tuple[list[Frame], list[bytes]], cuts: list[int]) -> None:
+    frames, expected = sent
+    data = server_bytes(frames)
+    direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
+    messages, control, replies = feed(direct, chunks(data, cuts))
+    want_messages, want_control, want_replies = oracle(data)
+    assert messages == expected == want_messages
+    assert [(f.opcode, f.data) for f in control] == [(f.opcode, f.data) for f in want_control]
+    assert len(replies) == len(want_replies)  # the same pongs (client frames are masked, so bytes differ)
+    assert direct.state is State.OPEN and direct.parser_exc is None
+
+
+def test_plain_frames_are_taken_whole_and_anything_else_is_left_in_place() -> None:
+    text, binary = Frame(Opcode.TEXT, b'{"a":1}'), Frame(Opcode.BINARY, b"\x00\x01")
+    buffer = bytearray(server_bytes([text, binary, Frame(Opcode.PING, b"p"), text]))
+    out: list[bytes] = []
+    take_plain_frames(buffer, None, out)
+    assert out == [b'{"a":1}', b"\x00\x01"]
+    assert bytes(buffer) == server_bytes([Frame(Opcode.PING, b"p"), text])
+
+    whole = server_bytes([Frame(Opcode.TEXT, b"x" * 300)])
+    for cut in range(len(whole)):  # a frame cut anywhere stays, byte for byte
+        buffer, out = bytearray(whole[:cut]), []
+        take_plain_frames(buffer, None, out)
+        assert out == [] and bytes(buffer) == whole[:cut]
+
+    buffer, out = bytearray(whole), []
+    take_plain_frames(buffer, 299, out)  # over the size limit: left for websockets to refuse
+    assert out == [] and bytes(buffer) == whole
+
+
+def test_oversized_frame_fails_the_connection_with_1009_like_websockets() -> None:
+    direct = DirectProtocol(URI, state=State.OPEN, max_size=100)
+    direct.receive_data(server_bytes([Frame(Opcode.TEXT, b"ok"), Frame(Opcode.TEXT, b"x" * 101)]))
+    assert direct.messages == [b"ok"]
+    assert direct.close_sent is not None and direct.close_sent.code == CloseCode.MESSAGE_TOO_BIG
+
+
+def test_masked_frame_from_the_server_is_a_protocol_error() -> None:
+    direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
+    direct.receive_data(Frame(Opcode.TEXT, b"hi").serialize(mask=True, extensions=[]))
+    assert direct.messages == []
+    assert direct.close_sent is not None and direct.close_sent.code == CloseCode.PROTOCOL_ERROR
+
+
+def test_close_frame_ends_delivery_and_is_answered() -> None:
+    direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
+    close = Frame(Opcode.CLOSE, Close(CloseCode.NORMAL_CLOSURE, "bye").serialize())
+    direct.receive_data(server_bytes([Frame(Opcode.TEXT, b"1"), close, Frame(Opcode.TEXT, b"after close")]))
+    assert direct.messages == [b"1"]
+    assert direct.state is State.CLOSING and direct.close_rcvd is not None and direct.close_rcvd.reason == "bye"
+    assert direct.data_to_send()  # the close is echoed
+
+
+def test_end_of_stream_inside_a_frame_is_an_abnormal_closure() -> None:
+    direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
+    direct.receive_data(server_bytes([Frame(Opcode.TEXT, b"whole"), Frame(Opcode.TEXT, b"cut short")])[:-3])
+    direct.receive_eof()
+    assert direct.messages == [b"whole"]
+    assert isinstance(direct.parser_exc, EOFError)
+
+
+def test_compressed_messages_go_through_websockets_own_parser() -> None:
+    def deflate() -> PerMessageDeflate:
+        return PerMessageDeflate(remote_no_context_takeover=False, local_no_context_takeover=False,
+                                 remote_max_window_bits=15, local_max_window_bits=15)
+
+    direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
+    direct.extensions = [deflate()]
+    sender = deflate()
+    texts = [b'{"topic":"tickers.BTCUSDT","n":%d}' % i for i in range(5)]
+    data = server_bytes([Frame(Opcode.TEXT, t) for t in texts], [sender])
+    messages, _, _ = feed(direct, chunks(data, [7, 19, 40]))
+    assert messages == texts
+
+
+# -- over a real socket ---------------------------------------------------------------------------------
+
+
+async def serve_frames(frames: bytes, *, with_handshake: bool, byte_by_byte: bool) -> tuple[asyncio.Server, str]:
+    """A bare loopback server: answers the upgrade, then sends frames (in the same write, or a byte at a time)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
+                   if line.lower().startswith("sec-websocket-key:"))
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        response = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        if with_handshake:
+            writer.write(response + frames)  # frames in the very chunk that completes the handshake
+        else:
+            writer.write(response)
+            for i in range(len(frames)) if byte_by_byte else [0]:
+                writer.write(frames[i:i + 1] if byte_by_byte else frames)
+                await writer.drain()
+                await asyncio.sleep(0)
+        await reader.read()  # until the client goes
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"ws://127.0.0.1:{port}/v5/public/linear"
+
+
+@pytest.mark.parametrize(("with_handshake", "byte_by_byte"), [(True, False), (False, True)])
+async def test_messages_arrive_in_order_over_loopback(with_handshake: bool, byte_by_byte: bool) -> None:
+    texts = [b'{"n":%d,"pad":"%s"}' % (i, b"x" * (i * 40)) for i in range(8)]
+    frames = server_bytes([Frame(Opcode.TEXT, t) for t in texts[:4]] + [Frame(Opcode.PING, b"hb")]
+                          + [Frame(Opcode.TEXT, t) for t in texts[4:]])
+    server, url = await serve_frames(frames, with_handshake=with_handshake, byte_by_byte=byte_by_byte)
+    got: list[bytes] = []
+    stamps: list[int] = []
+    done = asyncio.Event()
+
+    def on_message(message: bytes, received_ns: int) -> None:
+        got.append(message)
+        stamps.append(received_ns)
+        if len(got) == len(texts):
+            done.set()
+
+    async with server, connect_direct(url, on_message, max_size=1 << 20, close_timeout=1, open_timeout=5):
+        await asyncio.wait_for(done.wait(), 5)
+    assert got == texts
+    assert stamps == sorted(stamps) and stamps[0] > 0
+
+
+async def test_a_failing_handler_loses_one_message_not_the_socket(caplog: pytest.LogCaptureFixture) -> None:
+    texts = [b'{"n":%d}' % i for i in range(5)]
+    server, url = await serve_frames(server_bytes([Frame(Opcode.TEXT, t) for t in texts]),
+                                     with_handshake=False, byte_by_byte=False)
+    got: list[bytes] = []
+    done = asyncio.Event()
+
+    def on_message(message: bytes, received_ns: int) -> None:
+        if message == texts[1]:
+            raise RuntimeError("handler bug")
+        got.append(message)
+        if message == texts[-1]:
+            done.set()
+
+    async with server, connect_direct(url, on_message, max_size=1 << 20, close_timeout=1, open_timeout=5) as ws:
+        await asyncio.wait_for(done.wait(), 5)
+        assert ws.protocol.state is State.OPEN
+    assert got == [texts[0], *texts[2:]]
+    assert "message handler failed" in caplog.text
