@@ -6,6 +6,8 @@ Clients, each in a fresh child process, one after the other, reading the same fe
   pybit+wsaccel     pybit.unified_trading.WebSocket (websocket-client, wsaccel importable)
   pybit-wsaccel     the same with wsaccel blocked before websocket-client is imported
   raw (ceiling)     a bare `websockets` loop: orjson.loads + dict merge per message
+  direct            the same work on our transport (ws_direct.connect_direct): the floor for our client, so
+                    tui_bot+engine / direct is what our own per-message work costs on equal transport
 
 Feeds, each served by a child process on the other core:
   sim       a SimExchange streaming tickers for N symbols every --step-ms; its slow-peer limit is
@@ -37,145 +39,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.client_ingest import proc_cpu, symbols
+from bench.stream_feeds import run_replay_feed, run_sim_feed
 
-CLIENTS = ("tui_bot", "tui_bot+engine", "pybit+wsaccel", "pybit-wsaccel", "raw")
+CLIENTS = ("tui_bot", "tui_bot+engine", "pybit+wsaccel", "pybit-wsaccel", "raw", "direct")
 LABELS = {"tui_bot": "tui_bot StreamConnection+decode", "tui_bot+engine": "  + Engine + AccountState",
           "pybit+wsaccel": "pybit WebSocket, wsaccel", "pybit-wsaccel": "pybit WebSocket, no wsaccel",
-          "raw": "raw websockets+orjson (ceiling)"}
+          "raw": "raw websockets+orjson (ceiling)", "direct": "our transport+orjson (no app work)"}
 TARGET = 0.80
 CLIENT_BOUND = 0.9
-ACK_DELAY_S = 0.02
 ROOT = Path(__file__).resolve().parents[1]
-
-
-# -- feeds (child processes) -----------------------------------------------------------------------
-
-
-def run_sim_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_steps: int) -> None:
-    """A SimExchange streaming tickers; the per-peer queue limit is lifted so slow clients lag instead of being dropped."""
-    import tui_bot.sim.connection as connection
-    from tui_bot.sim.server import SimExchange
-
-    connection.MAX_QUEUE = 10**9
-
-    async def main() -> None:
-        sim = SimExchange(symbols=names, step_seconds=step_ms / 1000, idle_timeout=3600)
-        urls = await sim.start()
-        queue.put(urls.public_ws)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-def ws_frame(payload: bytes, opcode: int = 0x1) -> bytes:
-    """One unmasked server-to-client WebSocket frame."""
-    size = len(payload)
-    if size < 126:
-        head = bytes([0x80 | opcode, size])
-    elif size < 65536:
-        head = bytes([0x80 | opcode, 126]) + size.to_bytes(2, "big")
-    else:
-        head = bytes([0x80 | opcode, 127]) + size.to_bytes(8, "big")
-    return head + payload
-
-
-def frame_blocks(frames: list[str], block_bytes: int = 65536) -> list[bytes]:
-    """Frames pre-encoded as WebSocket frames and joined into blocks of about block_bytes."""
-    blocks, current, size = [], [], 0
-    for frame in frames:
-        encoded = ws_frame(frame.encode())
-        current.append(encoded)
-        size += len(encoded)
-        if size >= block_bytes:
-            blocks.append(b"".join(current))
-            current, size = [], 0
-    if current:
-        blocks.append(b"".join(current))
-    return blocks
-
-
-async def read_client_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    """(opcode, unmasked payload) of one client frame."""
-    b0, b1 = await reader.readexactly(2)
-    size = b1 & 0x7F
-    if size == 126:
-        size = int.from_bytes(await reader.readexactly(2), "big")
-    elif size == 127:
-        size = int.from_bytes(await reader.readexactly(8), "big")
-    mask = await reader.readexactly(4) if b1 & 0x80 else b"\0\0\0\0"
-    data = await reader.readexactly(size)
-    return b0 & 0x0F, bytes(byte ^ mask[i % 4] for i, byte in enumerate(data))
-
-
-def run_replay_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_steps: int) -> None:
-    """Frames recorded from a SimExchange, replayed unpaced after a client subscribes.
-
-    The frames are WebSocket-encoded once and written in 64 KiB blocks with backpressure, so the server
-    costs little per message and the client is the bottleneck; subscribe and ping get Bybit's replies.
-    Subscribe acks wait ACK_DELAY_S: pybit records a subscription only after sending it, so an instant
-    loopback ack can beat it (KeyError in pybit's socket thread, which then stops reading).
-    """
-    import base64
-    import hashlib
-
-    from bench.client_ingest import record_frames
-    from tui_bot.sim import wire
-
-    async def main() -> None:
-        frames = await record_frames(names, replay_steps)
-        snapshots = b"".join(ws_frame(f.encode()) for f in frames[:len(names)])
-        deltas = frame_blocks(frames[len(names):])
-
-        async def stream(writer: asyncio.StreamWriter) -> None:
-            await asyncio.sleep(2 * ACK_DELAY_S)
-            writer.write(snapshots)
-            while True:
-                for block in deltas:
-                    writer.write(block)
-                    await writer.drain()
-
-        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            streaming: asyncio.Task[None] | None = None
-            try:
-                head = (await reader.readuntil(b"\r\n\r\n")).decode()
-                key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                           if line.lower().startswith("sec-websocket-key:"))
-                accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-                writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                             b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-                while True:
-                    opcode, payload = await read_client_frame(reader)
-                    if opcode == 0x8:
-                        writer.write(ws_frame(payload[:2], 0x8))
-                        break
-                    if opcode == 0x9:
-                        writer.write(ws_frame(payload, 0xA))
-                    if opcode != 0x1:
-                        continue
-                    body = json.loads(payload)
-                    op, req_id = body.get("op", ""), body.get("req_id", "")
-                    reply = wire.public_ws_response(op, success=True, ret_msg="pong" if op == "ping" else "",
-                                                    conn_id="replay", req_id=req_id)
-                    encoded = ws_frame(json.dumps(reply).encode())
-                    if op == "subscribe":
-                        asyncio.get_running_loop().call_later(ACK_DELAY_S, writer.write, encoded)
-                    else:
-                        writer.write(encoded)
-                    if op == "subscribe" and streaming is None:
-                        streaming = asyncio.create_task(stream(writer))
-            except (ConnectionError, asyncio.IncompleteReadError, StopIteration):
-                pass
-            finally:
-                if streaming is not None:
-                    streaming.cancel()
-                writer.close()
-
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        queue.put(f"ws://127.0.0.1:{port}/v5/public/linear")
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
 
 
 # -- clients (each runs in its own child process via --client) ------------------------------------------
@@ -254,35 +126,66 @@ async def client_tui_bot(url: str, names: list[str], seconds: float, warmup: flo
     await async_window((lambda: core.health.applied_rate.total) if core else (lambda: events), seconds, warmup)
 
 
-async def client_raw(url: str, names: list[str], seconds: float, warmup: float) -> None:
-    """The ceiling: websockets (same defaults as ours) + orjson.loads + a dict merge per ticker message."""
+def ticker_book() -> tuple[dict[str, dict[str, object]], Callable[[bytes], bool]]:
+    """The raw clients' work per message: orjson.loads and a dict merge; returns (book, apply)."""
     import orjson
+
+    loads = orjson.loads
+    book: dict[str, dict[str, object]] = {}
+
+    def apply(raw: bytes) -> bool:
+        msg = loads(raw)
+        topic = msg.get("topic")
+        if topic is None:
+            return False
+        data = msg["data"]
+        current = book.get(topic)
+        if current is None or msg["type"] == "snapshot":
+            book[topic] = dict(data)
+        else:
+            current.update(data)
+        return True
+
+    return book, apply
+
+
+def subscribe_frame(names: list[str]) -> str:
+    return json.dumps({"op": "subscribe", "req_id": "raw", "args": [f"tickers.{s}" for s in names]})
+
+
+async def client_raw(url: str, names: list[str], seconds: float, warmup: float) -> None:
+    """The ceiling: websockets (our settings: no compression, no protocol pings) + orjson.loads + a dict merge per message."""
     import websockets
 
     received = 0
-    book: dict[str, dict[str, object]] = {}
+    _, apply = ticker_book()
 
     async def read(ws: websockets.ClientConnection) -> None:
         nonlocal received
-        loads = orjson.loads
         async for raw in ws:
-            msg = loads(raw)
-            topic = msg.get("topic")
-            if topic is None:
-                continue
-            data = msg["data"]
-            current = book.get(topic)
-            if current is None or msg["type"] == "snapshot":
-                book[topic] = dict(data)
-            else:
-                current.update(data)
-            received += 1
+            received += apply(raw)  # type: ignore[arg-type]
 
-    async with websockets.connect(url, ping_interval=None, max_size=None) as ws:
-        await ws.send(orjson.dumps({"op": "subscribe", "req_id": "raw", "args": [f"tickers.{s}" for s in names]}).decode())
+    async with websockets.connect(url, ping_interval=None, max_size=None, compression=None) as ws:
+        await ws.send(subscribe_frame(names))
         reader = asyncio.create_task(read(ws))
         await async_window(lambda: received, seconds, warmup)
         reader.cancel()
+
+
+async def client_direct(url: str, names: list[str], seconds: float, warmup: float) -> None:
+    """The raw client's work on our transport: messages handed over as parsed, no recv() loop."""
+    from tui_bot.exchange.bybit.ws_direct import connect_direct
+
+    received = 0
+    _, apply = ticker_book()
+
+    def on_message(raw: bytes, received_ns: int) -> None:
+        nonlocal received
+        received += apply(raw)
+
+    async with connect_direct(url, on_message, max_size=None, close_timeout=1, open_timeout=10) as ws:
+        await ws.send(subscribe_frame(names))
+        await async_window(lambda: received, seconds, warmup)
 
 
 def run_client(name: str, url: str, names: list[str], seconds: float, warmup: float) -> None:
@@ -291,6 +194,8 @@ def run_client(name: str, url: str, names: list[str], seconds: float, warmup: fl
         client_pybit(url, names, seconds, warmup, wsaccel=name == "pybit+wsaccel")
     elif name == "raw":
         asyncio.run(client_raw(url, names, seconds, warmup))
+    elif name == "direct":
+        asyncio.run(client_direct(url, names, seconds, warmup))
     else:
         asyncio.run(client_tui_bot(url, names, seconds, warmup, engine=name == "tui_bot+engine"))
 
@@ -394,6 +299,10 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
         ratio = ours.rate / ceiling.rate
         print(f"{feed}: clients were the bottleneck; target >= {TARGET:.0%} of the raw ceiling ({name}): "
               f"{'met' if ratio >= TARGET else 'NOT met'} ({ratio:.0%} of its msgs/s)")
+        floor = group.get("direct")
+        if floor:
+            print(f"{feed}: on equal transport ({LABELS['direct']}) {name} reaches {ours.rate / floor.rate:.0%} "
+                  f"of its msgs/s: our own work is {1e6 * (ours.cpu / ours.msgs - floor.cpu / floor.msgs):.1f} us CPU/msg")
 
 
 def main() -> int:
