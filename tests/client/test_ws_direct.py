@@ -9,17 +9,29 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import inspect
+import random
+import struct
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from websockets.client import ClientProtocol
+from websockets.exceptions import TooManyFragments
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import Close, CloseCode, Frame, Opcode
-from websockets.protocol import State
+from websockets.http11 import Response
+from websockets.protocol import Protocol, State
 from websockets.uri import parse_uri
 
-from tui_bot.exchange.bybit.ws_direct import DirectProtocol, connect_direct, take_plain_frames
+from tui_bot.domain.events import ConnectionState, Event
+from tui_bot.exchange.bybit.ws_connection import WsConnection
+from tui_bot.exchange.bybit.ws_direct import (
+    MAX_FRAGMENTS,
+    DirectProtocol,
+    connect_direct,
+    take_plain_frames,
+)
 
 URI = parse_uri("ws://127.0.0.1/v5/public/linear")
 SIZES = st.sampled_from([0, 1, 125, 126, 127, 300, 65535, 65536, 70000]) | st.integers(0, 2000)
@@ -172,6 +184,128 @@ def test_compressed_messages_go_through_websockets_own_parser() -> None:
     assert messages == texts
 
 
+def any_frame(rng: random.Random) -> bytes:
+    """One frame as a (possibly misbehaving) server might send it: any opcode, RSV or mask bit, any length form."""
+    opcode = rng.choice([1, 2, 0, 9, 10, 8, 3, 1, 1, 2])
+    size = rng.choice([0, 1, 5, 125, 126, 127, 200, 300, 65535, 65536, rng.randint(0, 500)])
+    if opcode in (8, 9, 10) and rng.random() < 0.9:
+        size = min(size, 125)
+    data = (bytes(rng.randrange(256) for _ in range(min(size, 50))) * (size // 50 + 1))[:size]
+    if opcode == 8 and rng.random() < 0.8:
+        data = Close(CloseCode.NORMAL_CLOSURE, "bye").serialize()
+    masked = rng.random() < 0.03
+    first = (0x80 if rng.random() < 0.8 else 0) | (0x40 if rng.random() < 0.03 else 0) | opcode
+    flag = 0x80 if masked else 0
+    if len(data) < 126 and rng.random() < 0.9:
+        head = bytes([first, len(data) | flag])
+    elif len(data) < 65536 and rng.random() < 0.8:
+        head = bytes([first, 126 | flag]) + struct.pack("!H", len(data))
+    else:
+        head = bytes([first, 127 | flag]) + struct.pack("!Q", len(data))
+    return head + (b"\0\0\0\0" if masked else b"") + data
+
+
+def any_stream(rng: random.Random) -> bytes:
+    """Mostly well-formed traffic with fragments and pings, some arbitrary frames, sometimes trailing garbage."""
+    out = []
+    for _ in range(rng.randint(1, 15)):
+        roll = rng.random()
+        if roll < 0.5:
+            size = rng.choice([0, 3, 130, 70000 if rng.random() < 0.05 else 10])
+            out.append(server_bytes([Frame(Opcode.TEXT, bytes(rng.randrange(256) for _ in range(size)))]))
+        elif roll < 0.65:
+            parts = rng.randint(2, 4)
+            for i in range(parts):
+                data = bytes(rng.randrange(256) for _ in range(rng.randint(0, 200)))
+                out.append(server_bytes([Frame(Opcode.TEXT if i == 0 else Opcode.CONT, data, fin=i == parts - 1)]))
+                if rng.random() < 0.3:
+                    out.append(server_bytes([Frame(Opcode.PING, b"x")]))
+        else:
+            out.append(any_frame(rng))
+    if rng.random() < 0.1:
+        out.append(bytes(rng.randrange(256) for _ in range(rng.randint(1, 20))))
+    return b"".join(out)
+
+
+def outcome(cls: type[ClientProtocol], data: bytes, cuts: list[int], max_size: object, eof: bool) -> dict[str, object]:
+    """Everything a protocol makes of the bytes: messages, control frames, replies, state, close codes, errors, leftovers."""
+    protocol = cls(URI, state=State.OPEN, max_size=max_size)  # type: ignore[arg-type]
+    messages, control, writes, current = [], [], [], []
+    for part in chunks(data, cuts):
+        protocol.receive_data(part)
+        for event in protocol.events_received():
+            if event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
+                current.append(bytes(event.data))
+                if event.fin:
+                    messages.append(b"".join(current))
+                    current = []
+            else:
+                control.append((event.opcode, bytes(event.data)))
+        if isinstance(protocol, DirectProtocol):
+            messages.extend(protocol.messages)
+            protocol.messages = []
+        writes.extend(len(w) for w in protocol.data_to_send())
+    if eof:
+        protocol.receive_eof()
+        writes.extend(len(w) for w in protocol.data_to_send())
+    error = protocol.parser_exc
+    return {"messages": messages, "control": control, "writes": writes, "state": protocol.state,
+            "close_sent": protocol.close_sent, "close_rcvd": protocol.close_rcvd,
+            "error": (type(error).__name__, str(error)) if error else None, "left": bytes(protocol.reader.buffer)}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.randoms(use_true_random=False), st.sampled_from([None, 100, 300, 1000, 2**20, (1000, 100), (None, 150), (500, None)]),
+       st.booleans())
+def test_any_server_bytes_end_exactly_as_with_websockets_own_parser(rng: random.Random, max_size: object, eof: bool) -> None:
+    data = any_stream(rng)
+    cuts = [rng.randrange(len(data) + 1) for _ in range(rng.randint(0, 20))]
+    assert outcome(DirectProtocol, data, cuts, max_size, eof) == outcome(ClientProtocol, data, cuts, max_size, eof)
+
+
+def test_a_whole_frame_inside_a_fragmented_message_is_a_protocol_error_not_a_message() -> None:
+    direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
+    direct.receive_data(server_bytes([Frame(Opcode.TEXT, b"part", fin=False), Frame(Opcode.TEXT, b"whole")]))
+    assert direct.messages == []
+    assert direct.close_sent is not None and direct.close_sent.code == CloseCode.PROTOCOL_ERROR
+
+
+def test_too_many_fragments_fail_the_connection_like_websockets_asyncio_client() -> None:
+    direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
+    frames = [Frame(Opcode.TEXT, b"a", fin=False)] + [Frame(Opcode.CONT, b"", fin=False)] * MAX_FRAGMENTS
+    direct.receive_data(server_bytes([*frames, Frame(Opcode.CONT, b"z")]))
+    assert direct.messages == []
+    assert isinstance(direct.parser_exc, TooManyFragments)
+    assert direct.close_sent is not None and direct.close_sent.code == CloseCode.MESSAGE_TOO_BIG
+
+
+def test_frames_in_the_read_that_completes_the_handshake_are_delivered() -> None:
+    direct = DirectProtocol(URI, max_size=None)
+    request = direct.connect()
+    direct.send_request(request)
+    accept = base64.b64encode(hashlib.sha1((request.headers["Sec-WebSocket-Key"]
+                                            + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    response = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: " + accept.encode() + b"\r\n\r\n")
+    direct.receive_data(response + server_bytes([Frame(Opcode.TEXT, b"first"), Frame(Opcode.TEXT, b"second")]))
+    [event] = direct.events_received()
+    assert isinstance(event, Response) and event.status_code == 101
+    assert direct.state is State.OPEN and direct.messages == [b"first", b"second"]
+
+
+def test_websockets_frame_loop_is_the_one_ws_direct_was_checked_against() -> None:
+    """ws_direct copies Protocol.parse's error handling and relies on recv_frame appending one event per frame.
+
+    If websockets changes these, re-check ws_direct against the new code (and the tests above), then update the hashes.
+    """
+    sources = {f.__qualname__: hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:16]
+               for f in (Protocol.parse, Protocol.recv_frame, ClientProtocol.parse)}
+    assert sources == WEBSOCKETS_17_SOURCES
+
+
+WEBSOCKETS_17_SOURCES = {'Protocol.parse': '45aaf900644b63c4', 'Protocol.recv_frame': '4f83d3b90ea62428', 'ClientProtocol.parse': 'fd513a73290749dd'}
+
+
 # -- over a real socket ---------------------------------------------------------------------------------
 
 
@@ -242,3 +376,63 @@ async def test_a_failing_handler_loses_one_message_not_the_socket(caplog: pytest
         assert ws.protocol.state is State.OPEN
     assert got == [texts[0], *texts[2:]]
     assert "message handler failed" in caplog.text
+
+
+async def stubborn_server(ended: asyncio.Event) -> tuple[asyncio.Server, str]:
+    """A server that never answers a close and streams a frame every 5 ms until the client is gone."""
+
+    async def stubborn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
+                   if line.lower().startswith("sec-websocket-key:"))
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        try:
+            while not reader.at_eof():  # never answers a close; streams until the client is gone
+                writer.write(server_bytes([Frame(Opcode.TEXT, b'{"n":1}')]))
+                await writer.drain()
+                await asyncio.sleep(0.005)
+        except ConnectionError:
+            pass
+        finally:
+            ended.set()
+
+    server = await asyncio.start_server(stubborn, "127.0.0.1", 0)
+    return server, f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/v5/public/linear"
+
+
+async def test_a_detached_connection_delivers_nothing_more() -> None:
+    server, url = await stubborn_server(asyncio.Event())
+    got: list[bytes] = []
+    async with server, connect_direct(url, lambda m, _: got.append(m), max_size=None, close_timeout=0.1,
+                                      open_timeout=5) as ws:
+        for _ in range(500):
+            if len(got) > 3:
+                break
+            await asyncio.sleep(0.01)
+        ws.detach()
+        detached = len(got)
+        await asyncio.sleep(0.1)
+        assert len(got) == detached and ws.protocol.state is State.OPEN
+
+
+async def test_nothing_is_delivered_after_stop_even_when_the_server_ignores_our_close() -> None:
+    from tui_bot.exchange.bybit.parse import decode_public
+
+    ended = asyncio.Event()
+    server, url = await stubborn_server(ended)
+    events: list[Event] = []
+    conn = WsConnection("public-1", url, decode=decode_public, on_events=events.extend, ping_interval=60, silence_timeout=60)
+    async with server:
+        conn.start()
+        for _ in range(500):
+            if conn.stats.state is ConnectionState.LIVE and conn.stats.frames > 3:
+                break
+            await asyncio.sleep(0.01)
+        await conn.stop()
+        stopped = len(events)
+        assert conn.stats.state is ConnectionState.STOPPED
+        await asyncio.wait_for(ended.wait(), 5)  # the socket was aborted, not left open
+        await asyncio.sleep(0.1)
+    assert len(events) == stopped, "frames were handled after stop() returned"

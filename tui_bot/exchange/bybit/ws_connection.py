@@ -164,10 +164,10 @@ class WsConnection:
 
     async def _session(self) -> None:
         """One socket: frames are handled as they arrive; auth + handshake, LIVE, keepalive until it closes."""
+        self._refresh_offset()
         async with connect_direct(self.url, self.handle_frame, max_size=MAX_FRAME_BYTES,
                                   close_timeout=CLOSE_TIMEOUT, open_timeout=OPEN_TIMEOUT) as ws:
             self._ws = ws
-            self._refresh_offset()
             tasks = [asyncio.create_task(self._read(ws), name=f"ws:{self.name}:read")]
             try:
                 await self._open(ws, tasks[0])
@@ -178,6 +178,7 @@ class WsConnection:
                 for task in done:
                     task.result()
             finally:
+                ws.detach()  # frames arriving while it closes are not ours any more (a reconnect reseeds)
                 self._ws = None
                 for task in tasks:
                     task.cancel()
@@ -234,7 +235,7 @@ class WsConnection:
             await ws.wait_closed()
         finally:
             self._fail_replies()
-        closed = ws.protocol.close_exc
+        closed = ws.close_exc
         if not isinstance(closed, ConnectionClosedOK):
             raise closed
         raise SessionEnded(f"closed by server: {ws.close_code} {ws.close_reason or ''}".rstrip())

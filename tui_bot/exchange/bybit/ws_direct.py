@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.messages import MAX_FRAGMENTS
 from websockets.client import ClientProtocol
-from websockets.exceptions import PayloadTooBig, ProtocolError
+from websockets.exceptions import PayloadTooBig, ProtocolError, TooManyFragments
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import Protocol
 from websockets.uri import WebSocketURI
@@ -100,6 +102,9 @@ class DirectFrames(Protocol):
             exc.set_current_size(self.current_size)
             self.fail(CloseCode.MESSAGE_TOO_BIG, str(exc))
             self.parser_exc = exc
+        except TooManyFragments as exc:  # the asyncio client's Assembler limit, which this loop replaces
+            self.fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments")
+            self.parser_exc = exc
         except Exception as exc:
             self.logger.error("parser failed", exc_info=True)
             self.fail(CloseCode.INTERNAL_ERROR)
@@ -121,6 +126,8 @@ class DirectFrames(Protocol):
         if frame.fin and not self._fragments:
             self.messages.append(bytes(frame.data))
             return
+        if len(self._fragments) >= MAX_FRAGMENTS:
+            raise TooManyFragments(MAX_FRAGMENTS)
         self._fragments.append(bytes(frame.data))
         if frame.fin:
             self.messages.append(b"".join(self._fragments))
@@ -140,27 +147,52 @@ class DirectConnection(ClientConnection):
 
     def __init__(self, protocol: DirectProtocol, on_message: MessageSink, **kwargs: Any) -> None:
         super().__init__(protocol, **kwargs)
-        self.on_message = on_message
+        self.on_message: MessageSink | None = on_message
+
+    def detach(self) -> None:
+        """Deliver nothing more: what arrives from now on (e.g. while closing) is dropped."""
+        self.on_message = None
 
     def data_received(self, data: bytes) -> None:
         """Let websockets parse and answer, then hand over the messages of this chunk, stamped on arrival."""
         received_ns = time.time_ns()
-        super().data_received(data)
-        protocol: DirectProtocol = self.protocol  # type: ignore[assignment]
-        messages = protocol.messages
-        if messages:
-            protocol.messages = []
-            handle = self.on_message
-            for message in messages:
-                try:
-                    handle(message, received_ns)
-                except Exception:  # a handler bug loses that message, never the socket or the ones after it
+        try:
+            super().data_received(data)
+        finally:
+            protocol: DirectProtocol = self.protocol  # type: ignore[assignment]
+            messages = protocol.messages
+            if messages:
+                protocol.messages = []
+                self._deliver(messages, received_ns)
+
+    def _deliver(self, messages: list[bytes], received_ns: int) -> None:
+        handle = self.on_message
+        if handle is None:
+            return
+        failures = 0
+        for message in messages:
+            try:
+                handle(message, received_ns)
+            except Exception:  # a handler bug loses that message, never the socket or the ones after it
+                failures += 1
+                if failures == 1:
                     log.exception("message handler failed")
+        if failures > 1:
+            log.error("message handler failed on %d more messages of this read", failures - 1)
+
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        """websockets' closing handshake; cancelled midway, the socket is aborted rather than left open."""
+        try:
+            await super().close(code, reason)
+        except BaseException:
+            self.transport.abort()
+            raise
 
 
-def connect_direct(url: str, on_message: MessageSink, *, max_size: int | None, close_timeout: float,
-                   open_timeout: float) -> connect:
-    """websockets.connect for a DirectConnection: no compression, no protocol pings (Bybit's JSON ping is ours)."""
+@asynccontextmanager
+async def connect_direct(url: str, on_message: MessageSink, *, max_size: int | None, close_timeout: float,
+                         open_timeout: float) -> AsyncIterator[DirectConnection]:
+    """An open DirectConnection to url (no compression, no protocol pings: Bybit's JSON ping is ours), closed on exit."""
     connector = connect(url, compression=None, ping_interval=None, open_timeout=open_timeout,
                         close_timeout=close_timeout, max_size=max_size)
 
@@ -170,4 +202,6 @@ def connect_direct(url: str, on_message: MessageSink, *, max_size: int | None, c
                                 close_timeout=close_timeout)
 
     connector.factory = factory
-    return connector
+    async with connector as connection:
+        assert isinstance(connection, DirectConnection)
+        yield connection
