@@ -148,14 +148,15 @@ class DirectConnection(ClientConnection):
     def __init__(self, protocol: DirectProtocol, on_message: MessageSink, **kwargs: Any) -> None:
         super().__init__(protocol, **kwargs)
         self.on_message: MessageSink | None = on_message
+        self.read_ns = 0  # when the latest read arrived (its messages may wait behind each other after that)
 
     def detach(self) -> None:
         """Deliver nothing more: what arrives from now on (e.g. while closing) is dropped."""
         self.on_message = None
 
     def data_received(self, data: bytes) -> None:
-        """Let websockets parse and answer, then hand over the messages of this chunk, stamped on arrival."""
-        received_ns = time.time_ns()
+        """Let websockets parse and answer, then hand over the messages of this read in order."""
+        self.read_ns = time.time_ns()
         try:
             super().data_received(data)
         finally:
@@ -163,16 +164,17 @@ class DirectConnection(ClientConnection):
             messages = protocol.messages
             if messages:
                 protocol.messages = []
-                self._deliver(messages, received_ns)
+                self._deliver(messages)
 
-    def _deliver(self, messages: list[bytes], received_ns: int) -> None:
+    def _deliver(self, messages: list[bytes]) -> None:
+        """Each message is stamped as it is handed over, as a recv() loop stamps what recv() returns."""
         handle = self.on_message
         if handle is None:
             return
-        failures = 0
+        failures, now = 0, time.time_ns
         for message in messages:
             try:
-                handle(message, received_ns)
+                handle(message, now())
             except Exception:  # a handler bug loses that message, never the socket or the ones after it
                 failures += 1
                 if failures == 1:
