@@ -1,20 +1,14 @@
-"""How fast ticker deltas get into the core's state, and how long each waits between socket and state.
+"""How fast ticker deltas get into the core's state (receive->applied latency: bench.client_latency).
 
-Two parts, each printed beside a baseline from the same run:
-  ingest   frames recorded from the embedded exchange (N symbols, 100 ms steps) pushed in one process
-           on one core through the real path: StreamConnection.handle_frame -> decode_public ->
-           Engine.feed -> the engine's consumer task -> AccountState (a few open positions, so marks
-           are recomputed). Baseline: bare orjson.loads + dict merge of the same frames (the raw
-           ceiling); decode_public alone sits in between.
-  latency  a SimExchange in a child process streams tickers at about --rate msgs/s over real sockets
-           to a real BybitClient + Engine in this process; receive->applied is the engine's own
-           `health.applied_us` (widened, and set to sample every ticker, so the window keeps them all).
-           One row with small bursts (few symbols, short steps), one with the sim's 100 ms steps (one
-           burst of every symbol per step), both at the same rate.
+Frames recorded from the embedded exchange (N symbols, 100 ms steps) are pushed in one process on one
+core through the real path: StreamConnection.handle_frame -> decode_public -> Engine.feed -> the
+engine's consumer task -> AccountState (a few open positions, so marks are recomputed). Baseline, from
+the same run: bare orjson.loads + dict merge of the same frames (the raw ceiling); decode_public alone
+sits in between.
 
-    python -m bench.client_ingest --symbols 100 --steps 200 --repeat 5 --rate 2000 --seconds 5
+    python -m bench.client_ingest --symbols 100 --steps 200 --repeat 5
 
-Targets from the issue: >= 40k deltas/s on one core, receive->applied p99 <= 1 ms at 2k msg/s.
+Target from the issue: >= 40k deltas/s on one core.
 """
 
 from __future__ import annotations
@@ -24,7 +18,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import multiprocessing as mp
 import os
 import sys
 import time
@@ -36,17 +29,15 @@ import orjson
 import websockets
 
 from tui_bot.core.engine import Engine, EngineOptions
-from tui_bot.domain import metrics
 from tui_bot.domain.enums import Side
-from tui_bot.domain.events import Event, TickerUpdated
-from tui_bot.domain.metrics import ConnectionStats, RollingWindow
+from tui_bot.domain.events import Event
+from tui_bot.domain.metrics import ConnectionStats
 from tui_bot.domain.models import Instrument, Position, Wallet
 from tui_bot.domain.numbers import ZERO
 from tui_bot.exchange.bybit.parse import decode_public
 from tui_bot.exchange.bybit.ws import StreamConnection
 
 INGEST_TARGET = 40_000
-P99_TARGET_US = 1_000
 CHUNK = 64
 
 
@@ -239,74 +230,6 @@ async def measure_ingest(frames: list[str], names: list[str], repeat: int, open_
 # -- part 2: receive->applied at a paced rate over sockets ---------------------------------------------
 
 
-def run_sim(queue: mp.Queue, names: list[str], step_seconds: float) -> None:
-    """Child process: a SimExchange streaming tickers for names every step_seconds."""
-    from tui_bot.sim.server import SimExchange
-
-    async def main() -> None:
-        sim = SimExchange(symbols=names, step_seconds=step_seconds)
-        urls = await sim.start()
-        queue.put((urls.rest, urls.public_ws, urls.private_ws, urls.trade_ws, sim.api_key, sim.api_secret))
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-@dataclass
-class LatencyFigures:
-    label: str
-    symbols: int
-    step_ms: float
-    rate: float
-    p50: float
-    p95: float
-    p99: float
-    max: float
-    samples: int
-    cpu: float
-    server_cpu: float
-
-
-async def measure_latency(label: str, names: list[str], step_seconds: float, seconds: float) -> LatencyFigures:
-    """Stream tickers from a child SimExchange into a real BybitClient + Engine and read health.applied_us."""
-    from tui_bot.exchange.bybit.client import BybitClient
-    from tui_bot.exchange.bybit.urls import venue_urls
-
-    queue: mp.Queue = mp.Queue()
-    proc = mp.Process(target=run_sim, args=(queue, names, step_seconds), daemon=True)
-    proc.start()
-    try:
-        rest, public_ws, private_ws, trade_ws, key, secret = queue.get(timeout=30)
-        urls = venue_urls("sim", rest=rest, public_ws=public_ws, private_ws=private_ws, trade_ws=trade_ws)
-        client = BybitClient(urls, key, secret)
-        engine = Engine(client, EngineOptions(watchlist=names, reconcile_interval_s=3600))
-        tickers = 0
-
-        def count(event: Event) -> None:
-            nonlocal tickers
-            tickers += isinstance(event, TickerUpdated)
-
-        engine.listeners.append(count)
-        await engine.start()
-        while len(engine.state.tickers) < len(names):
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)
-        engine.health.applied_us = RollingWindow(capacity=1_000_000)
-        metrics.SAMPLES_PER_S = 10**12  # the engine samples receive->applied at high rates: keep every ticker here
-        tickers, cpu0, server0 = 0, time.process_time(), proc_cpu(proc.pid)
-        started = time.perf_counter()
-        await asyncio.sleep(seconds)
-        elapsed = time.perf_counter() - started
-        summary = engine.health.applied_us.summary()
-        rate, cpu, server = tickers / elapsed, time.process_time() - cpu0, proc_cpu(proc.pid) - server0
-        await engine.stop()
-    finally:
-        proc.terminate()
-        proc.join(5)
-    return LatencyFigures(label, len(names), step_seconds * 1000, rate, summary.p50, summary.p95, summary.p99,
-                          summary.max, summary.count, cpu / elapsed, server / elapsed)
-
-
 # -- report -------------------------------------------------------------------------------------------
 
 
@@ -326,33 +249,11 @@ def print_ingest(fig: IngestFigures, names: int, positions: int) -> bool:
     return ok
 
 
-def print_latency(rows: list[LatencyFigures], seconds: float) -> None:
-    print(f"\nreceive->applied (engine.health.applied_us) over real sockets, {seconds:g} s measured per row, "
-          "SimExchange in a child process, BybitClient + Engine here")
-    print(f"  {'feed (one burst of every symbol per step)':44}{'msgs/s':>8}{'p50 us':>8}{'p95 us':>8}{'p99 us':>8}{'max us':>8}{'samples':>9}"
-          f"{'our CPU':>9}{'sim CPU':>9}")
-    for r in rows:
-        feed = f"{r.label}: {r.symbols} symbols x {r.step_ms:g} ms steps"
-        print(f"  {feed:44}{r.rate:>8,.0f}{r.p50:>8.0f}{r.p95:>8.0f}{r.p99:>8.0f}{r.max:>8.0f}{r.samples:>9,}"
-              f"{r.cpu:>9.0%}{r.server_cpu:>9.0%}")
-    for r in rows:
-        verdict = "met" if r.p99 <= P99_TARGET_US else "NOT met"
-        print(f"  target p99 <= {P99_TARGET_US} us at ~2k msg/s ({r.label}): {verdict} ({r.p99:.0f} us)")
-
-
 async def run(args: argparse.Namespace) -> None:
     names = symbols(args.symbols)
-    if not args.skip_ingest:
-        frames = await record_frames(names, args.steps)
-        figures = await measure_ingest(frames, names, args.repeat, args.positions)
-        print_ingest(figures, len(names), args.positions)
-    rows = []
-    small = symbols(args.small_symbols)
-    rows.append(await measure_latency("small bursts", small, len(small) / args.rate, args.seconds))
-    if args.burst_symbols:
-        burst = symbols(args.burst_symbols)
-        rows.append(await measure_latency("sim cadence", burst, len(burst) / args.rate, args.seconds))
-    print_latency(rows, args.seconds)
+    frames = await record_frames(names, args.steps)
+    figures = await measure_ingest(frames, names, args.repeat, args.positions)
+    print_ingest(figures, len(names), args.positions)
 
 
 def main() -> int:
@@ -361,11 +262,6 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=200, help="market steps recorded (frames ~ symbols x steps)")
     parser.add_argument("--repeat", type=int, default=5, help="interleaved passes; the best of each is shown")
     parser.add_argument("--positions", type=int, default=3, help="open positions re-marked by the tickers")
-    parser.add_argument("--rate", type=float, default=2000.0, help="offered ticker msgs/s in the latency part")
-    parser.add_argument("--small-symbols", type=int, default=20, help="symbols of the small-burst latency feed")
-    parser.add_argument("--burst-symbols", type=int, default=200, help="symbols of the 100 ms-step feed (0: skip)")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per latency row")
-    parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     gc.collect()
