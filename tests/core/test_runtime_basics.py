@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 
-from tests.core.conftest import sim_of, wait_for
+import pytest
+
+from tests.core.conftest import fast_settings, sim_of, wait_for
+from tui_bot.cli import send_fault
 from tui_bot.domain.enums import Side, StopOrderType
-from tui_bot.runtime import Runtime
+from tui_bot.runtime import Runtime, start_runtime
 
 
 async def test_market_buy_with_tpsl_is_recorded_and_matches_rest(runtime: Runtime) -> None:
@@ -75,3 +82,14 @@ async def test_restart_on_the_same_db_with_a_fresh_embedded_exchange_records_new
         assert db.execute("select count(distinct exec_id) from executions").fetchone() == (2,)
     finally:
         await second.close()
+
+
+async def test_the_embedded_exchange_admin_url_is_in_the_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="tui_bot.runtime")
+    rt = await start_runtime(fast_settings(), tmp_path / "bot.db")
+    try:
+        [admin] = {m for r in caplog.records for m in re.findall(r"admin (http://127\.0\.0\.1:\d+/_sim)", r.getMessage())}
+        assert admin == sim_of(rt).urls.admin
+        assert await asyncio.to_thread(send_fault, admin, "clear", []) == 0  # `tui-bot fault clear --admin URL`
+    finally:
+        await rt.close()
