@@ -16,7 +16,8 @@ from pathlib import Path
 from tui_bot.config import ConfigError, Settings, load_settings
 from tui_bot.logs import configure_logging
 
-FAULTS = ("drop", "stall", "duplicate", "reorder", "rest-error", "clock-skew", "reject-order", "lose-reply", "clear")
+FAULTS = ("drop", "stall", "duplicate", "reorder", "rest-error", "clock-skew", "reject-order", "lose-reply",
+          "wipe-order-cache", "clear")
 
 
 def _decimal(text: str) -> Decimal:

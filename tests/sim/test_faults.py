@@ -204,6 +204,19 @@ async def test_reject_order_fails_the_next_create_only(sim: SimExchange, rest: S
     assert accepted["retCode"] == 0 and accepted["result"]["orderId"]
 
 
+async def test_wiped_order_cache_hides_closed_orders_from_realtime_not_from_history(sim: SimExchange, rest: SignedRest) -> None:
+    link = {"orderLinkId": "wipe-cache-0001"}
+    assert (await rest.post("/v5/order/create", market_order(**link)))["retCode"] == 0
+    query = {"category": "linear", "symbol": "BTCUSDT", **link}
+    assert [o["orderStatus"] for o in (await rest.get("/v5/order/realtime", query))["result"]["list"]] == ["Filled"]
+    status, text = await admin_post(sim, "/faults/wipe-order-cache", {})
+    assert status == 200, text
+    assert (await rest.get("/v5/order/realtime", query))["result"]["list"] == []
+    assert [o["orderStatus"] for o in (await rest.get("/v5/order/history", query))["result"]["list"]] == ["Filled"]
+    await admin_post(sim, "/faults/clear", {})
+    assert len((await rest.get("/v5/order/realtime", query))["result"]["list"]) == 1
+
+
 async def test_reject_order_applies_to_the_trade_socket(sim: SimExchange) -> None:
     sim.faults.order_rejects.append((110094, "Order notional value below the lower limit"))
     async with trade_ws(sim) as ws:

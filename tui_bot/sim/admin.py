@@ -71,7 +71,7 @@ def admin_routes(sim: SimExchange) -> list[web.RouteDef]:
 FAULT_PARAMS: dict[str, frozenset[str]] = {
     "drop": frozenset({"kind"}), "stall": frozenset({"topic", "seconds"}), "duplicate": frozenset({"count"}),
     "reorder": frozenset({"count"}), "rest-error": frozenset({"code", "count"}), "clock-skew": frozenset({"ms"}),
-    "reject-order": frozenset({"code", "msg", "count"}), "lose-reply": frozenset({"count"}), "clear": frozenset(),
+    "reject-order": frozenset({"code", "msg", "count"}), "lose-reply": frozenset({"count"}), "wipe-order-cache": frozenset(), "clear": frozenset(),
 }
 DROP_KINDS = ("public", "private", "trade", "all")
 
@@ -116,6 +116,8 @@ def apply_fault(sim: SimExchange, name: str, data: dict[str, Any]) -> dict[str, 
         sim.faults.order_rejects.extend([(code, str(data.get("msg", "ab not enough for new order")))] * count)
     elif name == "lose-reply":
         sim.faults.lost_replies += count
+    elif name == "wipe-order-cache":
+        sim.faults.order_cache_wiped = True
     elif name == "clear":
         sim.faults.clear()
         sim.clock.skew_ms = 0

@@ -24,6 +24,7 @@ class Faults:
     duplicate_private: int = 0
     reorder_private: int = 0
     stalls: dict[str, float] = field(default_factory=dict)
+    order_cache_wiped: bool = False  # as after a Bybit restart: /v5/order/realtime lists no closed orders
 
     def next_rest_error(self) -> int | None:
         """Pop the code the next REST request must fail with, if any."""
@@ -61,3 +62,4 @@ class Faults:
         self.duplicate_private = 0
         self.reorder_private = 0
         self.stalls.clear()
+        self.order_cache_wiped = False

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from tui_bot.domain.enums import OrderStatus
 from tui_bot.sim import order_amend, order_entry, position_ops, queries, wire
 from tui_bot.sim.account import Account
 from tui_bot.sim.auth import verify_rest
@@ -80,7 +81,10 @@ class RestApi:
             if not status.allowed:
                 raise SimError(Codes.RATE_LIMIT, "Too many visits. Exceeded the API Rate Limit.")
             if request.method == "GET":
-                return self._respond(PRIVATE_GET[path](self.engine, account, dict(request.query)), headers=headers)
+                result = PRIVATE_GET[path](self.engine, account, dict(request.query))
+                if path == "/v5/order/realtime" and self.faults.order_cache_wiped:
+                    result["list"] = [row for row in result["list"] if OrderStatus(row["orderStatus"]).is_open]
+                return self._respond(result, headers=headers)
             body = _parse_body(payload)
             if path == "/v5/order/create":
                 reject = self.faults.next_order_reject()
