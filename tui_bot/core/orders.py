@@ -112,7 +112,11 @@ class OrderService:
         """The send's fate is unknown: look the order up by orderLinkId; re-send with the same id only if absent."""
         log.warning("order %s unanswered (%s); resolving by orderLinkId", request.order_link_id, cause)
         for attempt in range(_RESOLVE_ATTEMPTS):
-            order = await self.client.fetch_order(request.symbol, request.order_link_id)
+            try:
+                order = await self.client.fetch_order(request.symbol, request.order_link_id)
+            except RetryableError as err:  # the lookup failed, not the order: look again
+                log.warning("looking up order %s failed (%s)", request.order_link_id, err)
+                order = None
             if order is not None:
                 self.resolved_by_query += 1
                 return OrderAck(order.order_id, order.order_link_id)
@@ -127,12 +131,21 @@ class OrderService:
             return OrderAck(order.order_id, order.order_link_id)
 
     async def amend(self, request: AmendRequest) -> OrderAck:
-        return await self.client.amend_order(request, via_ws=self._use_ws())
+        """Amend an order; a trade-WS drop before the answer leaves its outcome to the order stream."""
+        try:
+            return await self.client.amend_order(request, via_ws=self._use_ws())
+        except ConnectionError as err:
+            raise SendTimeoutError(0, f"amend not confirmed ({err}); the order list shows its outcome") from err
 
     async def cancel(self, symbol: str, order_id: str) -> OrderAck | None:
-        """Cancel one order; an order already gone counts as cancelled (None)."""
+        """Cancel one order; an order already gone counts as cancelled (None). A trade-WS drop is retried
+        over REST (cancelling twice is harmless: the second finds it gone)."""
         try:
-            return await self.client.cancel_order(symbol, order_id, via_ws=self._use_ws())
+            try:
+                return await self.client.cancel_order(symbol, order_id, via_ws=self._use_ws())
+            except ConnectionError as err:
+                log.warning("cancel of %s not confirmed (%s); asking again over REST", order_id, err)
+                return await self.client.cancel_order(symbol, order_id, via_ws=False)
         except AlreadyDoneError:
             return None
 
@@ -156,11 +169,17 @@ class OrderService:
             return None
 
     async def close_all(self, reason: OrderReason = OrderReason.PANIC) -> list[OrderAck]:
-        """Panic: cancel every order, then close every position (concurrently)."""
-        await self.cancel_all()
+        """Panic: cancel every order, then close every position (concurrently). The closes go out even when
+        the cancel fails; the first error is raised after all of them were tried."""
+        errors: list[BaseException] = []
+        try:
+            await self.cancel_all()
+        except Exception as err:
+            log.error("panic: cancel-all failed (%s); closing the positions anyway", err)
+            errors.append(err)
         results = await asyncio.gather(*(self.close_position(s, reason) for s in list(self.engine.state.positions)),
                                        return_exceptions=True)
-        errors = [r for r in results if isinstance(r, Exception)]
+        errors += [r for r in results if isinstance(r, Exception)]
         if errors:
             raise errors[0]
         return [r for r in results if isinstance(r, OrderAck)]

@@ -199,9 +199,14 @@ class BybitClient:
         return [parse.execution_from_rest(r) for r in rows]
 
     async def fetch_order(self, symbol: str, order_link_id: str) -> Order | None:
-        result = await self.rest.call("get_open_orders", category=CATEGORY, symbol=symbol, orderLinkId=order_link_id)
-        rows = result.get("list") or []
-        return parse.order_from_rest(rows[0]) if rows else None
+        """The order with this orderLinkId, open or closed: order/realtime first, then order history
+        (realtime's closed orders are a cache that a Bybit restart wipes)."""
+        for method in ("get_open_orders", "get_order_history"):
+            result = await self.rest.call(method, category=CATEGORY, symbol=symbol, orderLinkId=order_link_id)
+            rows = result.get("list") or []
+            if rows:
+                return parse.order_from_rest(rows[0])
+        return None
 
     async def fetch_orders_by_id(self, wanted: list[tuple[str, str]]) -> list[Order]:
         """Orders (open or closed) by (symbol, orderId), from order history; unknown ids are skipped."""
