@@ -12,7 +12,7 @@ import aiosqlite
 
 from tui_bot.config import Credentials, Settings
 from tui_bot.core.bot import TradingBot
-from tui_bot.core.engine import Engine, EngineOptions
+from tui_bot.core.engine import EXEC_SYNCED_KEY, Engine, EngineOptions
 from tui_bot.core.orders import OrderService
 from tui_bot.core.protection import Protection
 from tui_bot.core.settings import CONFIG_KEY, SettingsService
@@ -103,7 +103,8 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     db_path = db_path or settings.storage.db_path
     conn = await open_database(db_path)
     base = settings.trading.model_copy(update={"orders_over_trade_ws": settings.exchange.orders_via == "ws"})
-    trading_settings = SettingsService.merged(base, (await get_config(conn)).get(CONFIG_KEY))
+    config = await get_config(conn)
+    trading_settings = SettingsService.merged(base, config.get(CONFIG_KEY))
     try:
         urls, key, secret, sim = await _venue(settings, trading_settings.use_testnet)
     except Exception:
@@ -120,6 +121,7 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     engine = Engine(client, options, writer=writer)
     engine.state.exec_ids = await exec_ids(conn)
     engine.state.last_exec_time = await last_execution_time(conn) or 0
+    engine.state.exec_synced_ms = int(config.get(EXEC_SYNCED_KEY) or 0)
     orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id),
                           via="ws" if trading_settings.orders_over_trade_ws else "rest")
     trading = SettingsService(trading_settings, writer, engine.bus)

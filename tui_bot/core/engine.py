@@ -30,12 +30,13 @@ from tui_bot.domain.events import (
 from tui_bot.domain.models import Execution, Order, Position, Wallet
 from tui_bot.exchange.client import ExchangeClient
 from tui_bot.exchange.errors import ExchangeError
-from tui_bot.store.ops import RecordExecution, SnapshotPosition, UpsertOrder
+from tui_bot.store.ops import RecordExecution, SetConfig, SnapshotPosition, UpsertOrder
 from tui_bot.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 _PRIVATE = (OrderUpdated, ExecutionReceived, PositionUpdated, WalletUpdated)
 _EXEC_LOOKBACK_MS = 5_000
+EXEC_SYNCED_KEY = "executions_synced_ms"  # config row: the last completed reseed's time (state.exec_synced_ms)
 _MAX_ORDER_LOOKUPS = 20
 _FIRST_LOOKBACK_MS = 7 * 86_400_000 - 60_000
 
@@ -244,6 +245,10 @@ class Engine:
         divergences += self.state.replace_positions(reseed.positions, reseed.as_of_ms)
         divergences += self.state.replace_open_orders(reseed.orders, reseed.as_of_ms)
         self.state.wallet = reseed.wallet
+        if reseed.as_of_ms > self.state.exec_synced_ms:
+            self.state.exec_synced_ms = reseed.as_of_ms
+            if self.writer is not None:
+                self.writer.enqueue(SetConfig(EXEC_SYNCED_KEY, reseed.as_of_ms))
         if reseed.reason == "start":
             divergences = 0
         self.divergences += divergences
@@ -264,7 +269,7 @@ class Engine:
         """Reload positions, open orders, wallet and executions since the last seen one, then reconcile."""
         async with self._resync_lock:
             as_of = self.client.now_ms()
-            since = self.state.last_exec_time - _EXEC_LOOKBACK_MS if self.state.last_exec_time else as_of - _FIRST_LOOKBACK_MS
+            since = self._executions_since(as_of)
             positions, orders, wallet, executions = await asyncio.gather(
                 self.client.fetch_positions(), self.client.fetch_open_orders(), self.client.fetch_wallet(),
                 self.client.fetch_executions(since))
@@ -274,6 +279,14 @@ class Engine:
             reseed = Reseed(reason, positions, orders, wallet, executions, as_of, filled)
             self._queue.put_nowait(reseed)
             await reseed.applied.wait()
+
+    def _executions_since(self, as_of: int) -> int:
+        """Where a reseed's execution query starts: a little before the last completed reseed.
+
+        Not the newest fill seen: a fill streamed after a gap must not hide one missed during it.
+        """
+        known = self.state.exec_synced_ms or self.state.last_exec_time
+        return known - _EXEC_LOOKBACK_MS if known else as_of - _FIRST_LOOKBACK_MS
 
     def _connection_changed(self, event: ConnectionStateChanged) -> None:
         if event.connection != "private":

@@ -54,6 +54,7 @@ class AccountState:
     closed_orders: dict[str, Order] = field(default_factory=dict)
     exec_ids: set[str] = field(default_factory=set)
     last_exec_time: int = 0
+    exec_synced_ms: int = 0  # every fill before this (less the REST lookback) is known: the last completed reseed
     wallet: Wallet | None = None
     duplicates_ignored: int = 0
     stale_ignored: int = 0
