@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -100,3 +101,24 @@ async def test_the_reseed_mark_is_stored_for_the_next_start(make_runtime: Callab
     with contextlib.closing(sqlite3.connect(rt.db_path)) as db:
         stored = db.execute("select value from config where key = ?", (EXEC_SYNCED_KEY,)).fetchall()
     assert stored == [(str(mark),)]  # start_runtime reads it back into state.exec_synced_ms
+
+
+async def test_an_order_the_exchange_never_booked_is_sent_again_under_its_id_once_the_first_has_expired(
+        make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    settings = fast_settings()
+    settings.exchange.recv_window_ms = 2500
+    rt = await make_runtime(settings)
+    try:
+        sim = sim_of(rt)
+        await settled(rt)
+        rt.orders.via = "rest"
+        sim.faults.rest_errors.append(10016)  # the create fails before it is booked: nothing at the exchange
+        started = time.monotonic()
+        ack = await rt.orders.place("ETHUSDT", Side.BUY, Decimal("0.10"))
+        waited = time.monotonic() - started
+        assert rt.orders.resent == 1 and rt.orders.resolved_by_query == 0
+        [order] = account(sim).orders.values()
+        assert (order.order_id, order.order_link_id) == (ack.order_id, ack.order_link_id)
+        assert waited >= 2.5, "sent again while the first request could still have been accepted"
+    finally:
+        await rt.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from decimal import Decimal
 
 from tui_bot.core.engine import Engine
@@ -24,6 +25,7 @@ from tui_bot.exchange.errors import (
 log = logging.getLogger(__name__)
 _RESOLVE_ATTEMPTS = 5
 _RESOLVE_PAUSE_S = 0.3
+_CLOCK_MARGIN_S = 1.0  # on top of the receive window: our server-clock estimate may be off a little
 
 
 class OrderInvalid(ValueError):
@@ -64,6 +66,7 @@ class OrderService:
         self.ids = ids
         self.via = via
         self.resolved_by_query = 0
+        self.resent = 0  # orders found nowhere after an unanswered send, sent again under the same id
 
     def _use_ws(self) -> bool:
         return self.via == "ws" and self.client.trade_ready
@@ -99,19 +102,26 @@ class OrderService:
         return ack
 
     async def _send_or_resolve(self, request: OrderRequest, via_ws: bool) -> OrderAck:
+        sent = time.monotonic()
         try:
             return await self.client.place_order(request, via_ws=via_ws)
         except (SendTimeoutError, ConnectionError, DuplicateError) as err:
-            return await self._resolve(request, err)
+            return await self._resolve(request, err, sent)
         except RetryableError as err:
             if err.code in (10002, 10006):
                 raise
-            return await self._resolve(request, err)
+            return await self._resolve(request, err, sent)
 
-    async def _resolve(self, request: OrderRequest, cause: Exception) -> OrderAck:
-        """The send's fate is unknown: look the order up by orderLinkId; re-send with the same id only if absent."""
+    async def _resolve(self, request: OrderRequest, cause: Exception, sent: float) -> OrderAck:
+        """The send's fate is unknown: look the order up by orderLinkId; re-send with the same id only if absent.
+
+        The re-send waits until the first request is past its receive window, so the exchange can no
+        longer accept it late: even a venue that let a closed order's id be reused gets one order.
+        """
         log.warning("order %s unanswered (%s); resolving by orderLinkId", request.order_link_id, cause)
-        for attempt in range(_RESOLVE_ATTEMPTS):
+        expired = sent + self.client.recv_window_ms / 1000 + _CLOCK_MARGIN_S
+        attempt = 0
+        while True:
             try:
                 order = await self.client.fetch_order(request.symbol, request.order_link_id)
             except RetryableError as err:  # the lookup failed, not the order: look again
@@ -120,8 +130,12 @@ class OrderService:
             if order is not None:
                 self.resolved_by_query += 1
                 return OrderAck(order.order_id, order.order_link_id)
-            if attempt < _RESOLVE_ATTEMPTS - 1:
-                await asyncio.sleep(_RESOLVE_PAUSE_S)
+            attempt += 1
+            if attempt >= _RESOLVE_ATTEMPTS and time.monotonic() >= expired:
+                break
+            await asyncio.sleep(_RESOLVE_PAUSE_S)
+        self.resent += 1
+        log.warning("order %s not found at the exchange; sending it again under the same orderLinkId", request.order_link_id)
         try:
             return await self.client.place_order(request, via_ws=False)
         except DuplicateError:

@@ -18,6 +18,7 @@ class ExchangeClient(Protocol):
 
     label: str
     live_money: bool
+    recv_window_ms: int  # how long after its timestamp a signed request may still be accepted
 
     async def start(self, sink: EventSink) -> None: ...
     async def stop(self) -> None: ...

@@ -76,7 +76,7 @@ class BybitClient:
         self._credentials = (api_key, api_secret)
         self._stream_options = {"ping_interval": ping_interval, "silence_timeout": silence_timeout, "backoff_max": backoff_max}
         self._per_shard = topics_per_connection
-        self._recv_window = recv_window
+        self.recv_window_ms = recv_window
         self._request_timeout = request_timeout
         self._sink: EventSink | None = None
         self.private: StreamConnection | None = None
@@ -97,7 +97,7 @@ class BybitClient:
         self.private.start()
         if self.urls.trade_ws:
             self.trade = TradeConnection("trade", self.urls.trade_ws, credentials=self._credentials,
-                                         decode_trade=parse.decode_trade, on_events=sink, recv_window=self._recv_window,
+                                         decode_trade=parse.decode_trade, on_events=sink, recv_window=self.recv_window_ms,
                                          now_ms=self.rest.now_ms, request_timeout=self._request_timeout)
             self.trade.start()
 
