@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from textual.containers import Horizontal
 from textual.dom import DOMNode
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
+ResultT = TypeVar("ResultT")
 NUMBER = r"[0-9]*\.?[0-9]*"
 FORM_CSS = """
 .field-row { height: auto; min-height: 1; margin: 0 0 0 0; }
@@ -61,3 +64,19 @@ def show_errors(root: DOMNode, fields: Iterable[str], errors: dict[str, str]) ->
     """Write each field's reason into its error Static (blank for fields without one)."""
     for field in fields:
         root.query_one(f"#{field}-error", Static).update(errors.get(field, ""))
+
+
+class AnswerOnceModal(ModalScreen[ResultT]):
+    """A modal that answers once: a key burst (both Enters queued before it is popped) must not hand a request
+    over twice, and a second dismiss would pop whatever screen is below it (or raise ScreenStackError)."""
+
+    answered: bool = False
+
+    def answer(self, result: ResultT, *, first: Callable[[], object] | None = None) -> None:
+        """Run `first` (if any, e.g. start the send), then dismiss with `result`; every later call does nothing."""
+        if self.answered:
+            return
+        self.answered = True
+        if first is not None:
+            first()
+        self.dismiss(result)

@@ -8,13 +8,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from tui_bot.ui.screens._fields import FORM_CSS
+from tui_bot.ui.screens._fields import FORM_CSS, AnswerOnceModal
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(AnswerOnceModal[bool]):
     """Returns True on y/Enter (after typing `require_typed` when set), False on n/Esc."""
 
     DEFAULT_CSS = FORM_CSS + """
@@ -67,7 +66,7 @@ class ConfirmModal(ModalScreen[bool]):
         return time.monotonic() - self._opened >= self.arm_delay
 
     def action_confirm(self) -> None:
-        if not self._armed():
+        if self.answered or not self._armed():
             return
         if self.require_typed is not None:
             typed = self.query_one("#typed", Input).value.strip()
@@ -75,10 +74,10 @@ class ConfirmModal(ModalScreen[bool]):
                 self.query_one("#typed-error", Static).update(f"Type {self.require_typed!r} to confirm.")
                 self.query_one("#typed", Input).focus()
                 return
-        self.dismiss(True)
+        self.answer(True)
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        self.answer(False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -8,7 +8,6 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui_bot.domain.models import Instrument
@@ -16,6 +15,7 @@ from tui_bot.domain.numbers import is_multiple, plain
 from tui_bot.ui.intents import LeverageIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
+    AnswerOnceModal,
     FieldInvalid,
     field_row,
     number_input,
@@ -35,7 +35,7 @@ def leverage_error(value: Decimal | None, inst: Instrument) -> str:
     return ""
 
 
-class LeverageModal(ModalScreen[LeverageIntent | None]):
+class LeverageModal(AnswerOnceModal[LeverageIntent | None]):
     """Returns a LeverageIntent for a valid, changed leverage on Enter; None on Esc."""
 
     DEFAULT_CSS = FORM_CSS + """
@@ -86,14 +86,16 @@ class LeverageModal(ModalScreen[LeverageIntent | None]):
         self.action_submit()
 
     def action_submit(self) -> None:
+        if self.answered:
+            return
         value, error = self._check()
         show_errors(self, ["leverage"], {"leverage": error} if error else {})
         if error or value is None:
             return
-        self.dismiss(LeverageIntent(self.symbol, value))
+        self.answer(LeverageIntent(self.symbol, value))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

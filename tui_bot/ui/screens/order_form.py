@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
@@ -24,6 +24,7 @@ from tui_bot.ui.intents import PlaceOrderIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
     NUMBER,
+    AnswerOnceModal,
     FieldInvalid,
     field_row,
     number_input,
@@ -171,7 +172,7 @@ def preview(intent: PlaceOrderIntent, entry: Decimal) -> str:
     return text
 
 
-class OrderFormModal(ModalScreen[PlaceOrderIntent | None]):
+class OrderFormModal(AnswerOnceModal[PlaceOrderIntent | None]):
     """Returns a PlaceOrderIntent when valid (and, on a live venue, confirmed); None on Esc."""
 
     AUTO_FOCUS = "#qty"
@@ -324,8 +325,8 @@ class OrderFormModal(ModalScreen[PlaceOrderIntent | None]):
             self.action_cancel()
 
     def action_submit(self) -> None:
-        """Refuse while invalid; on a live venue ask first; otherwise return the intent."""
-        if self._confirming:
+        """Refuse while invalid; on a live venue ask first; otherwise return the intent (once: later submits do nothing)."""
+        if self._confirming or self.answered:
             return
         ev = self.refresh_validation(submitting=True)
         intent = ev.intent
@@ -348,10 +349,9 @@ class OrderFormModal(ModalScreen[PlaceOrderIntent | None]):
             self._submit(intent)
 
     def _submit(self, intent: PlaceOrderIntent) -> None:
-        """Hand the intent over now (on_submit starts the send before the screen is even popped), then close."""
-        if self.on_submit is not None:
-            self.on_submit(intent)
-        self.dismiss(intent)
+        """Hand the intent over now (on_submit starts the send before the screen is even popped), then close;
+        a second Enter already queued behind the first finds the form answered and sends nothing."""
+        self.answer(intent, first=partial(self.on_submit, intent) if self.on_submit is not None else None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)

@@ -10,13 +10,19 @@ from typing import Any, ClassVar, Literal, get_args, get_origin
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from tui_bot.config import TradingSettings
 from tui_bot.core.settings import SettingsRejected
 from tui_bot.domain.numbers import plain
-from tui_bot.ui.screens._fields import FORM_CSS, FieldInvalid, field_row, parse_decimal, show_errors
+from tui_bot.ui.screens._fields import (
+    FORM_CSS,
+    AnswerOnceModal,
+    FieldInvalid,
+    field_row,
+    parse_decimal,
+    show_errors,
+)
 
 SIGNED_NUMBER = r"-?[0-9]*\.?[0-9]*"
 NAME = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
@@ -142,7 +148,7 @@ def _same(kind: str, new: Any, old: Any) -> bool:
     return bool(new == old)
 
 
-class SettingsScreen(ModalScreen[dict[str, Any] | None]):
+class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
     """Save (Ctrl+S) sends the changed fields to `apply`; rejected → reasons inline, screen stays; Esc → None."""
 
     DEFAULT_CSS = FORM_CSS + """
@@ -235,6 +241,8 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
 
     def action_save(self) -> None:
         """Apply the changes all-or-nothing; on rejection keep the screen open with each reason inline."""
+        if self.answered:
+            return
         changes, errors = self.collect()
         if errors:
             self._show(errors)
@@ -248,10 +256,10 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
             except Exception as err:  # a failed save must not take the console down
                 self._show({"settings": f"not saved: {err}"})
                 return
-        self.dismiss(changes)
+        self.answer(changes)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

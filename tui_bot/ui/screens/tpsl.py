@@ -8,7 +8,6 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tui_bot.domain.enums import Side
@@ -17,6 +16,7 @@ from tui_bot.domain.numbers import plain
 from tui_bot.ui.intents import TradingStopIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
+    AnswerOnceModal,
     FieldInvalid,
     field_row,
     number_input,
@@ -44,7 +44,7 @@ def _now(value: Decimal) -> str:
     return plain(value) if value else "none"
 
 
-class TpSlModal(ModalScreen[TradingStopIntent | None]):
+class TpSlModal(AnswerOnceModal[TradingStopIntent | None]):
     """Returns a TradingStopIntent (None = leave a leg, 0 = remove it) on Enter when valid; None on Esc."""
 
     DEFAULT_CSS = FORM_CSS + """
@@ -109,6 +109,8 @@ class TpSlModal(ModalScreen[TradingStopIntent | None]):
         self.action_submit()
 
     def action_submit(self) -> None:
+        if self.answered:
+            return
         values, errors = self._check()
         show_errors(self, FIELDS, errors)
         if errors:
@@ -116,10 +118,10 @@ class TpSlModal(ModalScreen[TradingStopIntent | None]):
         if values.get("tp") is None and values.get("sl") is None:
             self.query_one("#form-error", Static).update("Nothing to change: enter a TP or an SL (0 removes).")
             return
-        self.dismiss(TradingStopIntent(self.symbol, take_profit=values.get("tp"), stop_loss=values.get("sl")))
+        self.answer(TradingStopIntent(self.symbol, take_profit=values.get("tp"), stop_loss=values.get("sl")))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.answer(None)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
