@@ -74,8 +74,7 @@ def run_replay_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_st
     Subscribe acks wait ACK_DELAY_S: pybit records a subscription only after sending it, so an instant
     loopback ack can beat it (KeyError in pybit's socket thread, which then stops reading).
     """
-    import base64
-    import hashlib
+    from websockets.utils import accept_key
 
     from bench.client_ingest import record_frames
     from tui_bot.sim import wire
@@ -99,7 +98,7 @@ def run_replay_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_st
                 head = (await reader.readuntil(b"\r\n\r\n")).decode()
                 key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
                            if line.lower().startswith("sec-websocket-key:"))
-                accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+                accept = accept_key(key).encode()
                 writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                              b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
                 while True:

@@ -7,7 +7,6 @@ Frame.serialize, so the wire format is not ours either.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import inspect
 import random
@@ -23,6 +22,7 @@ from websockets.frames import Close, CloseCode, Frame, Opcode
 from websockets.http11 import Response
 from websockets.protocol import Protocol, State
 from websockets.uri import parse_uri
+from websockets.utils import accept_key
 
 from tui_bot.domain.events import ConnectionState, Event
 from tui_bot.exchange.bybit.ws_connection import WsConnection
@@ -40,6 +40,19 @@ SIZES = st.sampled_from([0, 1, 125, 126, 127, 300, 65535, 65536, 70000]) | st.in
 def server_bytes(frames: list[Frame], extensions: list[PerMessageDeflate] | None = None) -> bytes:
     """Frames as a server sends them (unmasked)."""
     return b"".join(f.serialize(mask=False, extensions=extensions or []) for f in frames)
+
+
+def upgrade_reply(key: str) -> bytes:
+    """A server's 101 answer to a client's Sec-WebSocket-Key."""
+    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept_key(key).encode() + b"\r\n\r\n")
+
+
+async def read_upgrade(reader: asyncio.StreamReader) -> bytes:
+    """Read a client's upgrade request; the 101 answer to it."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode()
+    return upgrade_reply(next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
+                              if line.lower().startswith("sec-websocket-key:")))
 
 
 def payload(size: int, seed: int) -> bytes:
@@ -75,34 +88,14 @@ def chunks(data: bytes, cuts: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in zip(points, points[1:], strict=False)]
 
 
-def feed(protocol: ClientProtocol, parts: list[bytes]) -> tuple[list[bytes], list[Frame], bytes]:
-    """Feed the chunks; return the messages, the control frames seen as events, and the bytes the client sends."""
+def feed(protocol: DirectProtocol, parts: list[bytes]) -> list[bytes]:
+    """Feed the chunks; the messages delivered."""
     messages: list[bytes] = []
-    control: list[Frame] = []
     for part in parts:
         protocol.receive_data(part)
-        for event in protocol.events_received():
-            control.append(event)
-        if isinstance(protocol, DirectProtocol):
-            messages.extend(protocol.messages)
-            protocol.messages = []
-    return messages, control, b"".join(protocol.data_to_send())
-
-
-def oracle(data: bytes) -> tuple[list[bytes], list[Frame], bytes]:
-    """websockets' own parser on the same bytes: data frames joined into messages, control frames kept."""
-    protocol = ClientProtocol(URI, state=State.OPEN, max_size=None)
-    protocol.receive_data(data)
-    messages, control, current = [], [], []
-    for event in protocol.events_received():
-        if event.opcode in (Opcode.TEXT, Opcode.BINARY, Opcode.CONT):
-            current.append(bytes(event.data))
-            if event.fin:
-                messages.append(b"".join(current))
-                current = []
-        else:
-            control.append(event)
-    return messages, control, b"".join(protocol.data_to_send())
+        messages.extend(protocol.messages)
+        protocol.messages = []
+    return messages
 
 
 @settings(max_examples=300, deadline=None)
@@ -111,13 +104,10 @@ def test_messages_control_frames_and_replies_match_websockets_for_any_chunking(
         sent: tuple[list[Frame], list[bytes]], cuts: list[int]) -> None:
     frames, expected = sent
     data = server_bytes(frames)
-    direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
-    messages, control, replies = feed(direct, chunks(data, cuts))
-    want_messages, want_control, want_replies = oracle(data)
-    assert messages == expected == want_messages
-    assert [(f.opcode, f.data) for f in control] == [(f.opcode, f.data) for f in want_control]
-    assert len(replies) == len(want_replies)  # the same pongs (client frames are masked, so bytes differ)
-    assert direct.state is State.OPEN and direct.parser_exc is None
+    got = outcome(DirectProtocol, data, cuts, None, False)
+    assert got["messages"] == expected
+    assert got == outcome(ClientProtocol, data, [], None, False)  # websockets' parser, all bytes at once
+    assert got["state"] is State.OPEN and got["error"] is None
 
 
 def test_plain_frames_are_taken_whole_and_anything_else_is_left_in_place() -> None:
@@ -180,8 +170,7 @@ def test_compressed_messages_go_through_websockets_own_parser() -> None:
     sender = deflate()
     texts = [b'{"topic":"tickers.BTCUSDT","n":%d}' % i for i in range(5)]
     data = server_bytes([Frame(Opcode.TEXT, t) for t in texts], [sender])
-    messages, _, _ = feed(direct, chunks(data, [7, 19, 40]))
-    assert messages == texts
+    assert feed(direct, chunks(data, [7, 19, 40])) == texts
 
 
 def any_frame(rng: random.Random) -> bytes:
@@ -228,9 +217,9 @@ def any_stream(rng: random.Random) -> bytes:
 
 
 def outcome(cls: type[ClientProtocol], data: bytes, cuts: list[int], max_size: object, eof: bool) -> dict[str, object]:
-    """Everything a protocol makes of the bytes: messages, control frames, replies, state, close codes, errors, leftovers."""
+    """Everything a protocol makes of the bytes: messages, control frames, reply bytes, state, close codes, errors, leftovers."""
     protocol = cls(URI, state=State.OPEN, max_size=max_size)  # type: ignore[arg-type]
-    messages, control, writes, current = [], [], [], []
+    messages, control, current, written = [], [], [], 0
     for part in chunks(data, cuts):
         protocol.receive_data(part)
         for event in protocol.events_received():
@@ -244,12 +233,12 @@ def outcome(cls: type[ClientProtocol], data: bytes, cuts: list[int], max_size: o
         if isinstance(protocol, DirectProtocol):
             messages.extend(protocol.messages)
             protocol.messages = []
-        writes.extend(len(w) for w in protocol.data_to_send())
+        written += sum(len(w) for w in protocol.data_to_send())
     if eof:
         protocol.receive_eof()
-        writes.extend(len(w) for w in protocol.data_to_send())
+        written += sum(len(w) for w in protocol.data_to_send())
     error = protocol.parser_exc
-    return {"messages": messages, "control": control, "writes": writes, "state": protocol.state,
+    return {"messages": messages, "control": control, "written": written, "state": protocol.state,
             "close_sent": protocol.close_sent, "close_rcvd": protocol.close_rcvd,
             "error": (type(error).__name__, str(error)) if error else None, "left": bytes(protocol.reader.buffer)}
 
@@ -283,10 +272,7 @@ def test_frames_in_the_read_that_completes_the_handshake_are_delivered() -> None
     direct = DirectProtocol(URI, max_size=None)
     request = direct.connect()
     direct.send_request(request)
-    accept = base64.b64encode(hashlib.sha1((request.headers["Sec-WebSocket-Key"]
-                                            + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
-    response = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                b"Sec-WebSocket-Accept: " + accept.encode() + b"\r\n\r\n")
+    response = upgrade_reply(request.headers["Sec-WebSocket-Key"])
     direct.receive_data(response + server_bytes([Frame(Opcode.TEXT, b"first"), Frame(Opcode.TEXT, b"second")]))
     [event] = direct.events_received()
     assert isinstance(event, Response) and event.status_code == 101
@@ -313,12 +299,7 @@ async def serve_frames(frames: bytes, *, with_handshake: bool, byte_by_byte: boo
     """A bare loopback server: answers the upgrade, then sends frames (in the same write, or a byte at a time)."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                   if line.lower().startswith("sec-websocket-key:"))
-        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-        response = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        response = await read_upgrade(reader)
         if with_handshake:
             writer.write(response + frames)  # frames in the very chunk that completes the handshake
         else:
@@ -382,12 +363,7 @@ async def stubborn_server(ended: asyncio.Event) -> tuple[asyncio.Server, str]:
     """A server that never answers a close and streams a frame every 5 ms until the client is gone."""
 
     async def stubborn(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = (await reader.readuntil(b"\r\n\r\n")).decode()
-        key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                   if line.lower().startswith("sec-websocket-key:"))
-        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
-        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        writer.write(await read_upgrade(reader))
         try:
             while not reader.at_eof():  # never answers a close; streams until the client is gone
                 writer.write(server_bytes([Frame(Opcode.TEXT, b'{"n":1}')]))
