@@ -9,8 +9,10 @@ directly: the modal itself, not message timing, must guarantee one answer. Reque
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from decimal import Decimal
 
+import pytest
 from textual import events
 from textual.widgets import Input
 
@@ -44,17 +46,18 @@ def answer_twice(app: TuiBotApp, action: str) -> None:
     getattr(modal, action)()
 
 
-def exchange_now(app: TuiBotApp) -> int:
-    """The exchange clock (ms): mark it before the burst, then count only the requests after it."""
+def request_counts(app: TuiBotApp) -> Counter[tuple[str, str]]:
+    """The exchange's request counts so far: take them before the burst, then count only the requests after it."""
     assert app.runtime is not None
-    return sim_of(app.runtime).engine.clock.now_ms()
+    return Counter(sim_of(app.runtime).limiter.requests)
 
 
-def hits(app: TuiBotApp, endpoint: str, since_ms: int) -> int:
-    """Requests the exchange counted on this endpoint for our key since `since_ms` (REST and trade WS alike)."""
+def hits(app: TuiBotApp, endpoint: str, since: Counter[tuple[str, str]]) -> int:
+    """Requests the exchange received on this endpoint with our key since `since` (REST and trade WS alike)."""
     assert app.runtime is not None
     sim = sim_of(app.runtime)
-    return sum(1 for at in sim.limiter._hits.get((sim.api_key, endpoint), ()) if at >= since_ms)
+    key = (sim.api_key, endpoint)
+    return sim.limiter.requests[key] - since[key]
 
 
 async def open_position(app: TuiBotApp, pilot: object) -> None:
@@ -67,7 +70,7 @@ async def test_two_enters_in_one_burst_send_one_order_and_close_the_form(console
     async with console() as (app, pilot):
         await open_buy_form(app, pilot)
         await pilot.press(*"0.01")
-        since = exchange_now(app)
+        since = request_counts(app)
         burst(app, "enter")
         await wait_for(lambda: not isinstance(app.screen, OrderFormModal))
         await asyncio.sleep(SETTLE_S)
@@ -78,18 +81,20 @@ async def test_two_enters_in_one_burst_send_one_order_and_close_the_form(console
         assert len(app.screen_stack) == 1
 
 
-async def test_confirming_close_position_twice_sends_one_close(console: Console) -> None:
+@pytest.mark.parametrize(("key", "cancel_alls"), [("x", 0), ("X", 1)], ids=["close", "panic"])
+async def test_confirming_a_close_twice_sends_one_close(console: Console, key: str, cancel_alls: int) -> None:
     async with console() as (app, pilot):
         await open_position(app, pilot)
-        await pilot.press("x")
+        await pilot.press(key)
         await wait_for(lambda: isinstance(app.screen, ConfirmModal))
-        since = exchange_now(app)
+        since = request_counts(app)
         answer_twice(app, "action_confirm")
         await wait_for(lambda: account(app).positions[BTC].size == 0)
         await asyncio.sleep(SETTLE_S)
         await pilot.pause()
         sells = [o for o in account(app).orders.values() if o.side is Side.SELL]
         assert len(sells) == 1 and hits(app, ORDER_CREATE, since) == 1
+        assert hits(app, "/v5/order/cancel-all", since) == cancel_alls
         assert len(app.screen_stack) == 1
 
 
@@ -102,27 +107,12 @@ async def test_confirming_cancel_all_twice_sends_one_cancel_all(console: Console
         await wait_for(lambda: len(rt.engine.state.open_orders) == 1)
         await pilot.press("C")
         await wait_for(lambda: isinstance(app.screen, ConfirmModal))
-        since = exchange_now(app)
+        since = request_counts(app)
         answer_twice(app, "action_confirm")
         await wait_for(lambda: all(o.status is OrderStatus.CANCELLED for o in account(app).orders.values()))
         await asyncio.sleep(SETTLE_S)
         await pilot.pause()
         assert hits(app, "/v5/order/cancel-all", since) == 1
-        assert len(app.screen_stack) == 1
-
-
-async def test_confirming_panic_twice_cancels_and_closes_once(console: Console) -> None:
-    async with console() as (app, pilot):
-        await open_position(app, pilot)
-        await pilot.press("X")
-        await wait_for(lambda: isinstance(app.screen, ConfirmModal))
-        since = exchange_now(app)
-        answer_twice(app, "action_confirm")
-        await wait_for(lambda: account(app).positions[BTC].size == 0)
-        await asyncio.sleep(SETTLE_S)
-        await pilot.pause()
-        sells = [o for o in account(app).orders.values() if o.side is Side.SELL]
-        assert len(sells) == 1 and hits(app, "/v5/order/cancel-all", since) == 1
         assert len(app.screen_stack) == 1
 
 
@@ -139,7 +129,7 @@ async def test_two_enters_on_tpsl_send_one_trading_stop(console: Console) -> Non
         field.value = plain(take_profit)
         field.focus()
         await pilot.pause()
-        since = exchange_now(app)
+        since = request_counts(app)
         burst(app, "enter")
         await wait_for(lambda: account(app).positions[BTC].take_profit == take_profit)
         await asyncio.sleep(SETTLE_S)
@@ -161,7 +151,7 @@ async def test_two_enters_on_leverage_send_one_set_leverage(console: Console) ->
         field.value = plain(wanted)
         field.focus()
         await pilot.pause()
-        since = exchange_now(app)
+        since = request_counts(app)
         burst(app, "enter")
         await wait_for(lambda: hits(app, "/v5/position/set-leverage", since) >= 1)
         await asyncio.sleep(SETTLE_S)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 
 WINDOW_MS = 1000
@@ -36,9 +36,11 @@ class RateLimiter:
 
     def __init__(self) -> None:
         self._hits: dict[tuple[str, str], deque[int]] = {}
+        self.requests: Counter[tuple[str, str]] = Counter()  # every request ever, per (api key, endpoint)
 
     def hit(self, api_key: str, endpoint: str, now_ms: int) -> LimitStatus:
         """Record a request and say whether it is within the limit."""
+        self.requests[(api_key, endpoint)] += 1
         limit = LIMITS.get(endpoint, DEFAULT_LIMIT)
         hits = self._hits.setdefault((api_key, endpoint), deque())
         while hits and hits[0] <= now_ms - WINDOW_MS:
