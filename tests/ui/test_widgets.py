@@ -90,6 +90,7 @@ def test_format_helpers() -> None:
     assert fmt.r_multiple(Side.BUY, D("100"), D("95"), D("0")) == fmt.DASH
     assert fmt.short_id("", "0123456789abcdef") == "01234567"
     assert fmt.millis_pair(3.21, 18.4) == "3.2/18ms"
+    assert [fmt.count_of(n, "position") for n in (0, 1, 2)] == ["0 positions", "1 position", "2 positions"]
 
 
 # -- positions ---------------------------------------------------------------------------------

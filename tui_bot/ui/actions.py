@@ -14,6 +14,7 @@ from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.domain.requests import TradingStopRequest
 from tui_bot.exchange.errors import ExchangeError, plain_words
+from tui_bot.ui.format import count_of
 from tui_bot.ui.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.ui.keymap import help_rows
 from tui_bot.ui.screens.confirm import ConfirmModal
@@ -100,7 +101,8 @@ class TradingActions:
         if rt is None:
             return
         state = rt.engine.state
-        body = f"Cancel {len(state.open_orders)} orders and close {len(state.positions)} positions at market?"
+        body = (f"Cancel {count_of(len(state.open_orders), 'order')} and close "
+                f"{count_of(len(state.positions), 'position')} at market?")
         self.push_screen(ConfirmModal("PANIC", body, require_typed="yes" if self._live else None, danger=True),  # type: ignore[attr-defined]
                          lambda ok: self._run(rt.orders.close_all()) if ok else None)
 
@@ -117,7 +119,7 @@ class TradingActions:
         if rt is None:
             return
         count = len(rt.engine.state.open_orders)
-        self.push_screen(ConfirmModal("Cancel all orders", f"Cancel all {count} open orders?", danger=True),  # type: ignore[attr-defined]
+        self.push_screen(ConfirmModal("Cancel all orders", f"Cancel all {count_of(count, 'open order')}?", danger=True),  # type: ignore[attr-defined]
                          lambda ok: self._run(rt.orders.cancel_all()) if ok else None)
 
     @work(group="orders", exit_on_error=False)

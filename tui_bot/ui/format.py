@@ -167,6 +167,11 @@ def state_dot(state: ConnectionState) -> str:
     return STATE_DOTS.get(state, "?")
 
 
+def count_of(n: int, noun: str) -> str:
+    """'1 order', '2 orders', '0 orders'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def clock(ms: int) -> str:
     """Local wall time HH:MM:SS of an epoch-ms timestamp."""
     return time.strftime("%H:%M:%S", time.localtime(ms / 1000))
