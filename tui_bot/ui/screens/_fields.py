@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 ResultT = TypeVar("ResultT")
 NUMBER = r"[0-9]*\.?[0-9]*"
@@ -80,3 +80,20 @@ class AnswerOnceModal(ModalScreen[ResultT]):
         if first is not None:
             first()
         self.dismiss(result)
+
+
+class FormModal(AnswerOnceModal[ResultT | None]):
+    """A form with Submit and Cancel buttons: subclasses define action_submit; Esc and Cancel answer None."""
+
+    def action_submit(self) -> None:
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.answer(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "submit":
+            self.action_submit()
+        else:
+            self.action_cancel()

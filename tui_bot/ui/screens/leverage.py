@@ -15,8 +15,8 @@ from tui_bot.domain.numbers import is_multiple, plain
 from tui_bot.ui.intents import LeverageIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
-    AnswerOnceModal,
     FieldInvalid,
+    FormModal,
     field_row,
     number_input,
     parse_decimal,
@@ -35,7 +35,7 @@ def leverage_error(value: Decimal | None, inst: Instrument) -> str:
     return ""
 
 
-class LeverageModal(AnswerOnceModal[LeverageIntent | None]):
+class LeverageModal(FormModal[LeverageIntent]):
     """Returns a LeverageIntent for a valid, changed leverage on Enter; None on Esc."""
 
     DEFAULT_CSS = FORM_CSS + """
@@ -93,13 +93,3 @@ class LeverageModal(AnswerOnceModal[LeverageIntent | None]):
         if error or value is None:
             return
         self.answer(LeverageIntent(self.symbol, value))
-
-    def action_cancel(self) -> None:
-        self.answer(None)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "submit":
-            self.action_submit()
-        else:
-            self.action_cancel()

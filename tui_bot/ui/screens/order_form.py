@@ -24,8 +24,8 @@ from tui_bot.ui.intents import PlaceOrderIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
     NUMBER,
-    AnswerOnceModal,
     FieldInvalid,
+    FormModal,
     field_row,
     number_input,
     parse_decimal,
@@ -172,7 +172,7 @@ def preview(intent: PlaceOrderIntent, entry: Decimal) -> str:
     return text
 
 
-class OrderFormModal(AnswerOnceModal[PlaceOrderIntent | None]):
+class OrderFormModal(FormModal[PlaceOrderIntent]):
     """Returns a PlaceOrderIntent when valid (and, on a live venue, confirmed); None on Esc."""
 
     AUTO_FOCUS = "#qty"
@@ -317,13 +317,6 @@ class OrderFormModal(AnswerOnceModal[PlaceOrderIntent | None]):
         event.stop()
         self.action_submit()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "submit":
-            self.action_submit()
-        else:
-            self.action_cancel()
-
     def action_submit(self) -> None:
         """Refuse while invalid; on a live venue ask first; otherwise return the intent (once: later submits do nothing)."""
         if self._confirming or self.answered:
@@ -353,5 +346,3 @@ class OrderFormModal(AnswerOnceModal[PlaceOrderIntent | None]):
         a second Enter already queued behind the first finds the form answered and sends nothing."""
         self.answer(intent, first=partial(self.on_submit, intent) if self.on_submit is not None else None)
 
-    def action_cancel(self) -> None:
-        self.answer(None)

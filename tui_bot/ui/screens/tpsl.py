@@ -16,8 +16,8 @@ from tui_bot.domain.numbers import plain
 from tui_bot.ui.intents import TradingStopIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
-    AnswerOnceModal,
     FieldInvalid,
+    FormModal,
     field_row,
     number_input,
     parse_decimal,
@@ -44,7 +44,7 @@ def _now(value: Decimal) -> str:
     return plain(value) if value else "none"
 
 
-class TpSlModal(AnswerOnceModal[TradingStopIntent | None]):
+class TpSlModal(FormModal[TradingStopIntent]):
     """Returns a TradingStopIntent (None = leave a leg, 0 = remove it) on Enter when valid; None on Esc."""
 
     DEFAULT_CSS = FORM_CSS + """
@@ -119,13 +119,3 @@ class TpSlModal(AnswerOnceModal[TradingStopIntent | None]):
             self.query_one("#form-error", Static).update("Nothing to change: enter a TP or an SL (0 removes).")
             return
         self.answer(TradingStopIntent(self.symbol, take_profit=values.get("tp"), stop_loss=values.get("sl")))
-
-    def action_cancel(self) -> None:
-        self.answer(None)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "submit":
-            self.action_submit()
-        else:
-            self.action_cancel()
