@@ -214,6 +214,27 @@ async def test_client_trailing_moves_the_stop_behind_the_best_mark(
     assert stops == sorted(stops) and len(stops) <= 2 + (time.monotonic() - started) / 1.0
 
 
+async def test_client_trail_after_a_spike_and_fall_back_sets_a_stop_the_exchange_accepts(
+        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
+    runtime.trading.update({"trailing_stop_mode": "client", "enable_sl_tightening": False,
+                            "trailing_activate_r": "1", "trailing_distance_r": "0.5"})
+    pos = await open_long(runtime)
+    prot = protect()
+    r = await armed(prot, pos)
+    entry = pos.entry_price
+    move_price(runtime, entry + r * 2)
+    first = await wait_exchange(runtime, lambda p: p is not None and p.stop_loss > entry + r)
+    assert first is not None
+    move_price(runtime, entry + r * 3)  # a spike inside the trail's 1 s pause, then back below where it would trail to
+    await mark_reaches(runtime, entry + r * Decimal("2.9"))
+    fallen = entry + r * Decimal("1.8")
+    before = len(stop_requests)
+    move_price(runtime, fallen)
+    after = await wait_exchange(runtime, lambda p: p is None or p.stop_loss > first.stop_loss, timeout=4.0)
+    assert after is None or first.stop_loss < after.stop_loss < fallen  # moved up, or already hit and closed
+    assert all(Decimal(c["stopLoss"]) < fallen for c in stop_requests[before:]), "a stop beyond the market: refused (10001)"
+
+
 async def test_aged_position_is_closed_with_a_time_exit(
         runtime: Runtime, protect: Callable[..., Protection]) -> None:
     runtime.trading.update({"aged_position_hours": "1", "aged_position_action": "close", "enable_sl_tightening": False})
@@ -335,10 +356,16 @@ def test_native_trailing_distance_and_activation() -> None:
 
 
 def test_client_trailing_moves_only_by_at_least_a_tick() -> None:
-    assert stops.client_trailing_target(Side.BUY, D("120"), D("10"), D("1"), D("105"), TICK) == D("110.0")
-    assert stops.client_trailing_target(Side.BUY, D("120.05"), D("10"), D("1"), D("110"), TICK) is None
-    assert stops.client_trailing_target(Side.BUY, D("119"), D("10"), D("1"), D("110"), TICK) is None
-    assert stops.client_trailing_target(Side.SELL, D("80"), D("10"), D("1"), D("95"), TICK) == D("90.0")
+    assert stops.client_trailing_target(Side.BUY, D("120"), D("10"), D("1"), D("105"), TICK, D("120")) == D("110.0")
+    assert stops.client_trailing_target(Side.BUY, D("120.05"), D("10"), D("1"), D("110"), TICK, D("120")) is None
+    assert stops.client_trailing_target(Side.BUY, D("119"), D("10"), D("1"), D("110"), TICK, D("119")) is None
+    assert stops.client_trailing_target(Side.SELL, D("80"), D("10"), D("1"), D("95"), TICK, D("80")) == D("90.0")
+
+
+def test_client_trailing_never_puts_the_stop_beyond_a_market_that_fell_back() -> None:
+    assert stops.client_trailing_target(Side.BUY, D("120"), D("10"), D("1"), D("100"), TICK, D("107")) == D("106.9")
+    assert stops.client_trailing_target(Side.SELL, D("80"), D("10"), D("1"), D("100"), TICK, D("93")) == D("93.1")
+    assert stops.client_trailing_target(Side.BUY, D("120"), D("10"), D("1"), D("106.9"), TICK, D("107")) is None
 
 
 def test_aged_target_is_breakeven_in_profit_else_halfway_to_the_mark() -> None:

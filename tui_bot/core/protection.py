@@ -248,8 +248,9 @@ class Protection:
         if not guard.trail_active or time.monotonic() - guard.last_trail_s < CLIENT_TRAIL_EVERY_S:
             return None
         current = stops.best_of(pos.side, pos.stop_loss, guard.sent_stop)
+        market = self.engine.state.last_price(pos.symbol) or pos.mark_price
         target = stops.client_trailing_target(pos.side, guard.best_mark, guard.r, s.trailing_distance_r, current,
-                                              self._tick(pos.symbol))
+                                              self._tick(pos.symbol), market)
         if target is None:
             return None
 

@@ -61,9 +61,16 @@ def native_trailing(side: Side, entry: Decimal, r: Decimal, activate_r: Decimal,
 
 
 def client_trailing_target(side: Side, best_mark: Decimal, r: Decimal, distance_r: Decimal, current_stop: Decimal,
-                           tick: Decimal) -> Decimal | None:
-    """The trailing stop behind the best mark, when it improves on the current stop by at least one tick."""
+                           tick: Decimal, market: Decimal) -> Decimal | None:
+    """The trailing stop behind the best mark, when it improves on the current stop by at least one tick.
+
+    A market that fell back past that stop since the best mark (between two trail updates) takes the stop
+    one tick inside it: the exchange refuses a stop beyond the market, and the trail has been hit.
+    """
     target = safe_stop(best_mark - distance_r * r * side.sign, side, tick)
+    inside = safe_stop(market - tick * side.sign, side, tick)
+    if (target - inside) * side.sign > 0:
+        target = inside
     if target <= 0:
         return None
     if current_stop > 0 and (target - current_stop) * side.sign < tick:
