@@ -31,7 +31,6 @@ class RecommendationExecutor:
         self.engine = engine
         self.orders = orders
         self.live_money = live_money
-        self._leverage_set: dict[str, Decimal] = {}
         self._committed: tuple[object, Decimal] = (None, Decimal(0))
         """Margin of entries sent since the wallet last changed (the wallet object it applies to, amount)."""
 
@@ -43,37 +42,44 @@ class RecommendationExecutor:
         """The recommendation after trying to trade it: EXECUTED, PAPER or FAILED, with the fate in words."""
         if settings.paper_trading and self.live_money:
             return self._settled(rec, RecommendationStatus.PAPER, "paper trading on a live-money venue: followed, not sent")
+        closed = ""
         try:
-            # Sized before making room (counting the margin the close frees): a failure must not leave us flat for nothing.
-            sizing = self._size(rec, settings, self._margin_of(replaces))
-            qty = sizing.qty
+            # Everything that can fail without trading comes before making room: a failure must not leave us flat for nothing.
+            wallet, freed = self.engine.state.wallet, self._margin_of(replaces)
+            sizing = self._size(rec, settings, freed)
+            request = self.orders.prepare(rec.symbol, rec.side, sizing.qty, take_profit=rec.take_profit,
+                                          stop_loss=rec.stop_loss, reason=OrderReason.ENTRY)
+            # Sent every time: the trader may have changed it in the console ("not modified" is fine).
+            await self.orders.set_leverage(rec.symbol, settings.leverage)
             if replaces is not None:
                 failure = await self._make_room(replaces)
                 if failure:
                     return self._settled(rec, RecommendationStatus.FAILED, failure)
-                sizing = self._size(rec, settings)  # the margin the closed position freed
-                qty = sizing.qty
-            await self._set_leverage(rec.symbol, settings.leverage)
-            ack = await self.orders.place(rec.symbol, rec.side, qty, take_profit=rec.take_profit,
-                                          stop_loss=rec.stop_loss, reason=OrderReason.ENTRY)
-            self._commit(sizing.margin)
+                closed = replaces
+                # Still tradable at today's price? (The freed margin counts until the wallet reports it.)
+                self._size(rec, settings, freed if self.engine.state.wallet is wallet else Decimal(0))
+            wallet = self.engine.state.wallet
+            ack = await self.orders.send(request)
+            self._commit(sizing.margin, wallet)
         except SizingRefused as err:
-            return self._settled(rec, RecommendationStatus.FAILED, f"not sized: {err}")
+            return self._failed(rec, closed, f"not sized: {err}")
         except OrderInvalid as err:
-            return self._settled(rec, RecommendationStatus.FAILED, f"not sent: {err}")
+            return self._failed(rec, closed, f"not sent: {err}")
         except ExchangeError as err:
-            return self._settled(rec, RecommendationStatus.FAILED, plain_words(err.code, err.message))
+            return self._failed(rec, closed, plain_words(err.code, err.message))
         except Exception as err:
             log.exception("recommendation %s failed", rec.id)
-            return self._settled(rec, RecommendationStatus.FAILED, f"failed: {err or type(err).__name__}")
+            return self._failed(rec, closed, f"failed: {err or type(err).__name__}")
+        qty = request.qty
         log.info("recommendation %s executed: %s %s %s (%s)", rec.id, rec.side.value, qty, rec.symbol, ack.order_link_id)
         return self._settled(rec, RecommendationStatus.EXECUTED, f"entry {rec.side.value} {qty} sent", ack.order_link_id)
 
-    async def _set_leverage(self, symbol: str, leverage: Decimal) -> None:
-        """Set the symbol's leverage once per value this session (a repeat would only answer "not modified")."""
-        if self._leverage_set.get(symbol) != leverage:
-            await self.orders.set_leverage(symbol, leverage)
-            self._leverage_set[symbol] = leverage
+    def _failed(self, rec: Recommendation, closed: str, reason: str) -> Recommendation:
+        """FAILED with its reason; after a replacement's close, say that the held position is gone."""
+        if closed:
+            reason = f"closed {closed} to make room, then the entry failed: {reason}"
+            log.warning("recommendation %s: %s", rec.id, reason)
+        return self._settled(rec, RecommendationStatus.FAILED, reason)
 
     def _available(self) -> Decimal:
         """Available balance now: the last reported one, less the uPnL lost since (the wallet topic only fires on
@@ -85,8 +91,11 @@ class RecommendationExecutor:
         seen, committed = self._committed
         return wallet.total_available_balance + min(drift, Decimal(0)) - (committed if seen is wallet else Decimal(0))
 
-    def _commit(self, margin: Decimal) -> None:
+    def _commit(self, margin: Decimal, wallet_at_send: object) -> None:
+        """Count an entry's margin against the wallet it was sized on; a wallet reported meanwhile includes it."""
         wallet = self.engine.state.wallet
+        if wallet is not wallet_at_send:
+            return
         seen, committed = self._committed
         self._committed = (wallet, (committed if seen is wallet else Decimal(0)) + margin)
 

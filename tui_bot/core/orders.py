@@ -76,6 +76,16 @@ class OrderService:
                     reason: OrderReason = OrderReason.MANUAL_ENTRY, reduce_only: bool = False,
                     close_on_trigger: bool = False, time_in_force: TimeInForce | None = None) -> OrderAck:
         """Validate and send a new order; returns the ack (fills arrive as events)."""
+        return await self.send(self.prepare(symbol, side, qty, order_type=order_type, price=price,
+                                            take_profit=take_profit, stop_loss=stop_loss, reason=reason,
+                                            reduce_only=reduce_only, close_on_trigger=close_on_trigger,
+                                            time_in_force=time_in_force))
+
+    def prepare(self, symbol: str, side: Side, qty: Decimal, *, order_type: OrderType = OrderType.MARKET,
+                price: Decimal | None = None, take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
+                reason: OrderReason = OrderReason.MANUAL_ENTRY, reduce_only: bool = False,
+                close_on_trigger: bool = False, time_in_force: TimeInForce | None = None) -> OrderRequest:
+        """A new order with its orderLinkId, checked against the instrument at today's price (raises OrderInvalid)."""
         inst = self.engine.state.instruments.get(symbol)
         if inst is None:
             raise OrderInvalid(f"unknown symbol {symbol}")
@@ -85,7 +95,7 @@ class OrderService:
         reference = self.engine.state.last_price(symbol) or price or Decimal(0)
         if reference:
             check_order(inst, request, reference)
-        return await self.send(request)
+        return request
 
     async def send(self, request: OrderRequest) -> OrderAck:
         """Send once; on timeout, network failure, 10016 or a duplicate id, find the order by its orderLinkId."""
