@@ -327,7 +327,10 @@ class Protection:
     async def _run(self, pos: Position, guard: Guard, action: Action) -> None:
         try:
             if action.request is None:
-                await self.orders.close_position(pos.symbol, OrderReason.TIME_EXIT)
+                if await self.orders.close_position(pos.symbol, OrderReason.TIME_EXIT) is None:
+                    action.commit()  # already flat: nothing was sent, so nothing is recorded as done
+                    log.info("%s: %s — already flat, nothing sent", pos.symbol, action.reason)
+                    return
             else:
                 await self.orders.set_trading_stop(action.request)
         except ExchangeError as err:
