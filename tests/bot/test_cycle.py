@@ -119,16 +119,23 @@ async def test_a_bad_strategy_path_fails_the_cycle_with_the_reason(tmp_path: Pat
         await rt.close()
 
 
+async def holding_a_weak_position(rt: Runtime) -> str:
+    """Run a cycle that opens one position, mark it as opened on a very weak idea, and turn replacement on."""
+    assert rt.bot is not None
+    await rt.bot.run_cycle("first")
+    await wait_for(lambda: bool(rt.engine.state.positions))
+    held = next(iter(rt.engine.state.positions))
+    rt.bot.entry_scores[held] = 0.0
+    rt.trading.update({"enable_intelligent_replacement": True, "min_score_improvement": 0.01})
+    return held
+
+
 async def test_full_slots_replace_the_weakest_bot_position_when_the_new_idea_is_better(tmp_path: Path) -> None:
     rt = await started(tmp_path, auto_approve_trades=True, max_concurrent_trades=1, **PERMISSIVE)
     try:
         bot = rt.bot
         assert bot is not None
-        await bot.run_cycle("first")
-        await wait_for(lambda: bool(rt.engine.state.positions))
-        held = next(iter(rt.engine.state.positions))
-        bot.entry_scores[held] = 0.0  # as if it had been opened on a very weak idea
-        rt.trading.update({"enable_intelligent_replacement": True, "min_score_improvement": 0.01})
+        held = await holding_a_weak_position(rt)
         cycle = await bot.run_cycle("second")
         replaced = [r for r in bot.recommendations.values() if r.cycle_id == cycle.id and r.status == "executed"]
         assert replaced, [(r.symbol, r.status, r.fate) for r in bot.recommendations.values() if r.cycle_id == cycle.id]

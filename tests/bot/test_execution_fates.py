@@ -7,7 +7,7 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
-from tests.bot.test_cycle import PERMISSIVE, started
+from tests.bot.test_cycle import PERMISSIVE, holding_a_weak_position, started
 from tests.core.conftest import sim_of, wait_for
 from tui_bot.domain.events import Event, PositionUpdated
 
@@ -17,11 +17,7 @@ async def test_a_replacement_whose_entry_fails_after_the_close_says_the_position
     try:
         bot = rt.bot
         assert bot is not None
-        await bot.run_cycle("first")
-        await wait_for(lambda: bool(rt.engine.state.positions))
-        held = next(iter(rt.engine.state.positions))
-        bot.entry_scores[held] = 0.0  # as if opened on a very weak idea: the next better one replaces it
-        rt.trading.update({"enable_intelligent_replacement": True, "min_score_improvement": 0.01})
+        held = await holding_a_weak_position(rt)  # the next better idea replaces it
         sim = sim_of(rt)
 
         def refuse_the_entry_once_flat(event: Event) -> None:  # the close went through: the next order is the entry
