@@ -266,7 +266,7 @@ class Engine:
     # -- resync, fallback and reconciliation ------------------------------------------------
 
     async def resync(self, reason: str) -> None:
-        """Reload positions, open orders, wallet and executions since the last seen one, then reconcile."""
+        """Reload positions, open orders, wallet and executions since the last completed reseed, then reconcile."""
         async with self._resync_lock:
             as_of = self.client.now_ms()
             since = self._executions_since(as_of)
