@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.core.conftest import sim_of, wait_for
-from tui_bot.core import stops
+from tui_bot.core import protection, stops
 from tui_bot.core.protection import Protection
 from tui_bot.core.stops import safe_stop
 from tui_bot.domain.enums import Side, StopOrderType
@@ -215,7 +215,9 @@ async def test_client_trailing_moves_the_stop_behind_the_best_mark(
 
 
 async def test_client_trail_after_a_spike_and_fall_back_sets_a_stop_the_exchange_accepts(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
+        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(protection, "CLIENT_TRAIL_EVERY_S", 2.0)  # the spike and the fall both land inside one pause
     runtime.trading.update({"trailing_stop_mode": "client", "enable_sl_tightening": False,
                             "trailing_activate_r": "1", "trailing_distance_r": "0.5"})
     pos = await open_long(runtime)
@@ -225,14 +227,15 @@ async def test_client_trail_after_a_spike_and_fall_back_sets_a_stop_the_exchange
     move_price(runtime, entry + r * 2)
     first = await wait_exchange(runtime, lambda p: p is not None and p.stop_loss > entry + r)
     assert first is not None
-    move_price(runtime, entry + r * 3)  # a spike inside the trail's 1 s pause, then back below where it would trail to
+    move_price(runtime, entry + r * 3)  # a spike inside the trail's pause, then back below where it would trail to
     await mark_reaches(runtime, entry + r * Decimal("2.9"))
     fallen = entry + r * Decimal("1.8")
     before = len(stop_requests)
     move_price(runtime, fallen)
-    after = await wait_exchange(runtime, lambda p: p is None or p.stop_loss > first.stop_loss, timeout=4.0)
-    assert after is None or first.stop_loss < after.stop_loss < fallen  # moved up, or already hit and closed
-    assert all(Decimal(c["stopLoss"]) < fallen for c in stop_requests[before:]), "a stop beyond the market: refused (10001)"
+    after = await wait_exchange(runtime, lambda p: p is None or p.stop_loss > first.stop_loss, timeout=6.0)
+    drift = r * Decimal("0.2")  # the embedded market keeps walking from where it was put
+    assert after is None or first.stop_loss < after.stop_loss < fallen + drift  # moved up, or already hit and closed
+    assert all(Decimal(c["stopLoss"]) < fallen + drift for c in stop_requests[before:]), "a stop beyond the market"
 
 
 async def test_aged_position_is_closed_with_a_time_exit(
