@@ -65,6 +65,17 @@ def test_position_seq_orders_updates_and_flat_removes() -> None:
     assert state.positions == {}
 
 
+def test_an_update_older_than_the_flat_one_does_not_reopen_the_position() -> None:
+    state = AccountState()
+    state.apply(_ev(Position("BTCUSDT", None, D("0"), D("0"), seq=2), PositionUpdated))  # the close arrived first
+    assert state.apply(_ev(Position("BTCUSDT", Side.BUY, D("0.01"), D("100000"), seq=1), PositionUpdated)) == []
+    assert state.positions == {} and state.stale_ignored == 1
+    assert state.replace_positions([Position("BTCUSDT", Side.BUY, D("0.01"), D("100000"), seq=1)], as_of_ms=10) == 0
+    assert state.positions == {}
+    state.apply(_ev(Position("BTCUSDT", Side.SELL, D("0.02"), D("100000"), seq=3), PositionUpdated))  # a new one opens
+    assert state.positions["BTCUSDT"].size == D("0.02")
+
+
 def test_ticker_deltas_merge_and_remark_the_position() -> None:
     state = AccountState()
     state.apply(_ev(Position("BTCUSDT", Side.SELL, D("0.5"), D("100000"), leverage=D("10"), seq=1), PositionUpdated))

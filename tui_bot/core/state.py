@@ -58,6 +58,8 @@ class AccountState:
     wallet: Wallet | None = None
     duplicates_ignored: int = 0
     stale_ignored: int = 0
+    position_seq: dict[str, int] = field(default_factory=dict)
+    """The newest position seq applied per symbol, kept when it goes flat: an older update must not reopen it."""
 
     def apply(self, event: Event) -> list[object]:
         """Fold one event in; returns what changed (the event itself and derived marks), [] when nothing did."""
@@ -152,10 +154,12 @@ class AccountState:
 
     def _position(self, event: PositionUpdated) -> list[object]:
         pos = event.position
-        known = self.positions.get(pos.symbol)
-        if known is not None and pos.seq < known.seq and pos.seq != -1:
+        newest = self.position_seq.get(pos.symbol)
+        if newest is not None and pos.seq < newest and pos.seq != -1:
             self.stale_ignored += 1
             return []
+        if pos.seq != -1:
+            self.position_seq[pos.symbol] = pos.seq
         ticker = self.tickers.get(pos.symbol)
         if ticker is not None and ticker.mark_price:
             pos.mark_price = ticker.mark_price
@@ -179,6 +183,8 @@ class AccountState:
         for symbol, pos in listed.items():
             known = self.positions.get(symbol)
             if known is not None and (known.seq > pos.seq or known.updated_time >= as_of_ms):
+                continue
+            if pos.seq < self.position_seq.get(symbol, -1):  # the stream already moved past it (e.g. to flat)
                 continue
             if known is None or (known.size, known.side, known.entry_price) != (pos.size, pos.side, pos.entry_price):
                 divergences += 1
