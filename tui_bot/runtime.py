@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,16 +52,26 @@ class Runtime:
     protection: Protection | None = None
 
     async def close(self) -> None:
-        """Stop the bot and the streams, apply and persist what is queued, close the DB, stop an embedded exchange."""
-        if self.bot is not None:
-            await self.bot.stop()
-        if self.protection is not None:
-            await self.protection.stop()
-        await self.engine.stop()
-        await self.writer.stop()
-        await self.conn.close()
-        if self.sim is not None:
-            await self.sim.stop()
+        """Stop the bot and the streams, apply and persist what is queued, close the DB, stop an embedded exchange.
+
+        Every step runs even when one before it fails (the first failure is raised at the end): the writer
+        must get to write what is queued whatever else went wrong.
+        """
+        steps = [self.bot.stop if self.bot is not None else None,
+                 self.protection.stop if self.protection is not None else None,
+                 self.engine.stop, self.writer.stop, self.conn.close,
+                 self.sim.stop if self.sim is not None else None]
+        failure: BaseException | None = None
+        for step in steps:
+            if step is None:
+                continue
+            try:
+                await step()
+            except BaseException as err:  # noqa: BLE001 - recorded, re-raised after the remaining steps
+                log.exception("closing: %s failed", getattr(step, "__qualname__", step))
+                failure = failure or err
+        if failure is not None:
+            raise failure
 
 
 def _all_loopback(*urls: str) -> bool:
@@ -139,7 +150,8 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
             runtime.bot = TradingBot(engine, orders, trading, writer, settings.bot.watchlist,
                                      live_money=client.live_money, conn=conn)
             await runtime.bot.start(schedule=schedule_cycles)
-    except Exception:
-        await runtime.close()
+    except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause
+        with contextlib.suppress(Exception):
+            await runtime.close()
         raise
     return runtime

@@ -15,7 +15,9 @@ import pytest
 from tests.core.conftest import fast_settings, sim_of, wait_for
 from tui_bot.cli import send_fault
 from tui_bot.domain.enums import Side, StopOrderType
+from tui_bot.exchange.errors import RetryableError
 from tui_bot.runtime import Runtime, start_runtime
+from tui_bot.sim.server import SimExchange
 
 
 async def test_market_buy_with_tpsl_is_recorded_and_matches_rest(runtime: Runtime) -> None:
@@ -93,3 +95,17 @@ async def test_the_embedded_exchange_admin_url_is_in_the_log(tmp_path: Path, cap
         assert await asyncio.to_thread(send_fault, admin, "clear", []) == 0  # `tui-bot fault clear --admin URL`
     finally:
         await rt.close()
+
+
+async def test_a_start_that_fails_on_its_first_request_reports_it_instead_of_hanging(
+        tmp_path: Path, sim: SimExchange, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BYBIT_API_KEY", sim.api_key)
+    monkeypatch.setenv("BYBIT_API_SECRET", sim.api_secret)
+    settings = fast_settings()
+    settings.exchange.venue = "custom"
+    settings.exchange.rest_url, settings.exchange.public_ws_url = sim.urls.rest, sim.urls.public_ws
+    settings.exchange.private_ws_url, settings.exchange.trade_ws_url = sim.urls.private_ws, sim.urls.trade_ws
+    sim.faults.rest_errors.extend([10016] * 3)  # the instruments request fails on every attempt
+    with pytest.raises(RetryableError):
+        await asyncio.wait_for(start_runtime(settings, tmp_path / "bot.db"), 30)
+    assert not sim.faults.rest_errors

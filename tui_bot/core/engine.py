@@ -116,8 +116,9 @@ class Engine:
         for task in self._tasks[1:]:
             task.cancel()
         await self.client.stop()
-        await self.drain()
-        self._tasks[0].cancel()
+        if self._tasks and not self._tasks[0].done():  # the consumer runs (a start that failed early has none)
+            await self.drain()
+            self._tasks[0].cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
