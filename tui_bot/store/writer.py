@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import sqlite3
+import time
 from collections import deque
 
 import aiosqlite
@@ -15,13 +18,41 @@ from tui_bot.store.trades import TradeLedger, rebuild_ledger
 
 log = logging.getLogger(__name__)
 
+# SQLite primary result codes that mean "try again later", not "this op is bad".
+_TRANSIENT_CODES = frozenset({
+    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL,
+})
+_TRANSIENT_WORDS = ("database is locked", "database is busy", "disk i/o error", "database or disk is full")
+FIRST_RETRY_DELAY = 0.1
+MAX_RETRY_DELAY = 2.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether exc is a passing condition of the database (locked, busy, I/O, full) worth retrying."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _TRANSIENT_CODES:
+        return True
+    text = str(exc).lower()
+    return any(words in text for words in _TRANSIENT_WORDS)
+
+
+class _OutageOutlasted(Exception):
+    """The writer was stopped during an outage that lasted longer than its stop grace."""
+
 
 class StoreWriter:
     """The only writer of the database: everything pending goes into one transaction per batch.
 
-    A batch that fails is rolled back and retried op by op, so one bad op is logged and
-    counted in ``errors`` without losing the others. The trade ledger is rebuilt from the
-    executions table and the reconciliation marks when the task starts unless one is given.
+    A batch that fails on a bad op is rolled back and retried op by op, so that op is logged
+    and counted in ``errors`` without losing the others. A batch that fails because the
+    database is locked, busy, full or failing I/O stays queued and is retried with backoff
+    until it commits (``stalled_since`` and ``retries`` show the outage); only stop() gives up,
+    after ``stop_grace`` seconds, logging and counting in ``abandoned`` what was not written.
+    The trade ledger is rebuilt from the executions table and the reconciliation marks when
+    the task starts unless one is given.
     """
 
     def __init__(
@@ -31,6 +62,7 @@ class StoreWriter:
         batch_size: int = 500,
         flush_interval: float = 0.05,
         ledger: TradeLedger | None = None,
+        stop_grace: float = 10.0,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -38,6 +70,7 @@ class StoreWriter:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._ledger = ledger
+        self.stop_grace = stop_grace
         self._queue: deque[WriteOp] = deque()
         self._has_work = asyncio.Event()
         self._urgent = asyncio.Event()
@@ -46,9 +79,16 @@ class StoreWriter:
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._stop_requested = asyncio.Event()
+        self._give_up_at: float | None = None
         self.written = 0
         self.batches = 0
         self.errors = 0
+        self.retries = 0
+        self._retries_before_stall = 0
+        self.abandoned = 0
+        self.stalled_since: float | None = None
+        self.stall_error: str | None = None
 
     @property
     def pending(self) -> int:
@@ -59,6 +99,11 @@ class StoreWriter:
     def ledger(self) -> TradeLedger | None:
         """The trade ledger the writer keeps (None until the task has rebuilt it)."""
         return self._ledger
+
+    @property
+    def stalled(self) -> bool:
+        """Whether writes are failing transiently right now (ops stay queued meanwhile)."""
+        return self.stalled_since is not None
 
     @property
     def running(self) -> bool:
@@ -82,7 +127,11 @@ class StoreWriter:
             self._urgent.set()
 
     async def flush(self) -> None:
-        """Wait until every op enqueued so far has been committed (or counted as an error)."""
+        """Wait until every op enqueued so far has been committed (or dropped as a bad op).
+
+        During an outage this waits for the database to come back; it raises if the writer
+        ends first (crash, or stop() giving up).
+        """
         target = self._enqueued
         if self._processed >= target:
             return
@@ -94,10 +143,14 @@ class StoreWriter:
         await future
 
     async def stop(self) -> None:
-        """Write everything pending, then end the task (the connection stays open)."""
+        """Write everything pending, then end the task (the connection stays open).
+
+        During an outage this keeps retrying for up to stop_grace seconds, then gives up.
+        """
         if self._task is None:
             self.start()
         self._closing = True
+        self._stop_requested.set()
         self._has_work.set()
         self._urgent.set()
         assert self._task is not None
@@ -116,9 +169,11 @@ class StoreWriter:
             await self._linger()
             while self._queue:
                 count = min(len(self._queue), self.batch_size)
-                batch = [self._queue.popleft() for _ in range(count)]
-                await self._write_batch(self._ledger, batch)
-                self._processed += count
+                try:
+                    await self._write_batch(self._ledger, list(itertools.islice(self._queue, count)))
+                except _OutageOutlasted:
+                    self._abandon()
+                    return
                 self._wake_waiters()
 
     async def _linger(self) -> None:
@@ -129,26 +184,94 @@ class StoreWriter:
         self._urgent.clear()
 
     async def _write_batch(self, ledger: TradeLedger, batch: list[WriteOp]) -> None:
-        """Commit batch in one transaction, falling back to one transaction per op on error."""
+        """Commit batch (the queue's head) in one transaction, falling back to one per op on a bad op.
+
+        Ops leave the queue only once committed or dropped, so an outage loses none of them.
+        """
         self.batches += 1
-        try:
-            await self._transaction(ledger, batch)
-        except Exception as exc:
-            if len(batch) == 1:
-                self._count_failure(batch[0], exc)
-                return
-            log.warning("store batch of %d ops failed (%s); retrying op by op", len(batch), exc)
-            for op in batch:
-                try:
-                    await self._transaction(ledger, [op])
-                except Exception as op_exc:
-                    self._count_failure(op, op_exc)
+        exc = await self._commit(ledger, batch)
+        if exc is None:
+            self._done(len(batch))
+            return
+        if len(batch) == 1:
+            self._count_failure(batch[0], exc)
+            self._done(1)
+            return
+        log.warning("store batch of %d ops failed (%s); retrying op by op", len(batch), exc)
+        for op in batch:
+            op_exc = await self._commit(ledger, [op])
+            if op_exc is not None:
+                self._count_failure(op, op_exc)
+            self._done(1)
+
+    async def _commit(self, ledger: TradeLedger, ops: list[WriteOp]) -> Exception | None:
+        """Commit ops, retrying transient errors with backoff; return the error of a bad op, if any."""
+        delay = FIRST_RETRY_DELAY
+        while True:
+            try:
+                await self._transaction(ledger, ops)
+            except Exception as exc:
+                if not is_transient(exc):
+                    return exc
+                self._note_stall(exc)
+                await self._back_off(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
+                continue
+            self._note_recovery()
+            return None
+
+    def _note_stall(self, exc: Exception) -> None:
+        """Record a transient failure, warning once when an outage starts."""
+        self.stall_error = str(exc)
+        if self.stalled_since is None:
+            self.stalled_since = time.time()
+            self._retries_before_stall = self.retries
+            log.warning("store writes are failing (%s); keeping %d ops queued and retrying", exc, self.pending)
+        self.retries += 1
+
+    def _note_recovery(self) -> None:
+        """Log the end of an outage, if one was going on."""
+        if self.stalled_since is None:
+            return
+        log.warning(
+            "store writes recovered after %.1f s and %d retries",
+            time.time() - self.stalled_since, self.retries - self._retries_before_stall,
+        )
+        self.stalled_since = None
+        self.stall_error = None
+
+    async def _back_off(self, delay: float) -> None:
+        """Sleep delay before the next retry; once stopping, raise when stop_grace has run out."""
+        if self._closing:
+            now = time.monotonic()
+            if self._give_up_at is None:
+                self._give_up_at = now + self.stop_grace
+            if now >= self._give_up_at:
+                raise _OutageOutlasted
+            await asyncio.sleep(min(delay, self._give_up_at - now))
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_requested.wait(), delay)
+
+    def _abandon(self) -> None:
+        """Give up on everything still queued (stop during a long outage), saying how much is lost."""
+        self.abandoned = len(self._queue)
+        log.error(
+            "store writer stopped during an outage (%s): %d ops were not written", self.stall_error, self.abandoned
+        )
+        self._queue.clear()
+
+    def _done(self, count: int) -> None:
+        """Take count committed or dropped ops off the head of the queue."""
+        for _ in range(count):
+            self._queue.popleft()
+        self._processed += count
 
     async def _transaction(self, ledger: TradeLedger, ops: list[WriteOp]) -> None:
         """Apply ops and commit, or roll the database and the ledger back and re-raise."""
         ledger.checkpoint()
         try:
-            await self._conn.execute_fetchall("BEGIN")
+            await self._conn.execute_fetchall("BEGIN IMMEDIATE")
             for op in ops:
                 await apply_op(self._conn, ledger, op)
             await self._conn.execute_fetchall("COMMIT")
