@@ -111,10 +111,14 @@ def _closed_ms(trade: Trade) -> int:
 
 
 def trade_outcome(trade: Trade, initial_risk: dict[str, Decimal]) -> Outcome:
-    """A closed trade as an outcome; R = net PnL / (initial risk per unit × qty) when the risk is known."""
+    """A closed trade as an outcome; R = net PnL / (initial risk per unit × qty) when the risk is known.
+
+    A trade force-closed after partial exits counts the part they closed (its PnL and its qty).
+    """
     assert trade.pnl is not None
     per_unit = initial_risk.get(trade.entry_order_link_id)
-    r = trade.pnl / (per_unit * trade.qty) if per_unit and trade.qty else None
+    qty = trade.exit_qty if 0 < trade.exit_qty < trade.qty else trade.qty
+    r = trade.pnl / (per_unit * qty) if per_unit and qty else None
     return Outcome(trade.symbol, trade.exit_reason or "unknown", _closed_ms(trade), trade.pnl, r)
 
 

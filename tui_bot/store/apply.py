@@ -34,7 +34,7 @@ from tui_bot.store.ops import (
     WriteOp,
 )
 from tui_bot.store.rows import Trade
-from tui_bot.store.trades import TradeLedger, link_tags
+from tui_bot.store.trades import TradeLedger, book_execution, link_tags, repair_open_rows
 
 # Within one updatedTime, later lifecycle stages win (Untriggered → Triggered → New → … → closed).
 STATUS_RANK = {
@@ -90,7 +90,7 @@ async def _record_execution(conn: aiosqlite.Connection, ledger: TradeLedger, op:
     params = {**EXECUTION_CODEC.params(execution), "bot": bot, "reason": reason}
     if not await _run(conn, _EXECUTION_SQL, params):
         return
-    for trade in ledger.apply(execution):
+    for trade in await book_execution(conn, ledger, execution):
         await save_trade(conn, trade)
 
 
@@ -135,6 +135,8 @@ async def _save_phantom(conn: aiosqlite.Connection, _: TradeLedger, op: SavePhan
 
 
 async def _reconcile_open_trades(conn: aiosqlite.Connection, ledger: TradeLedger, op: ReconcileOpenTrades) -> None:
+    for trade in await repair_open_rows(conn, ledger):
+        await save_trade(conn, trade)
     closed = ledger.reconcile(op.positions, op.ts_ms, op.reason)
     if not closed:
         return

@@ -3,17 +3,20 @@
 Fills (Trade, BustTrade, AdlTrade) on the open trade's side extend it (VWAP entry); opposite
 fills reduce it (VWAP exit) and close it when the size returns to zero; a fill larger than
 the open size closes the trade and opens a new one with the remainder (fee split pro rata).
-Funding adds its fee to the open trade. The ledger is idempotent by exec id and can take a
-checkpoint so the writer can undo a batch that failed to commit.
+Funding adds its fee to the open trade. The part of a fill Bybit reports as closing (closedSize)
+never opens a trade. Idempotent by exec id, with a checkpoint the writer can roll back to.
+Fills are booked per symbol in exchange order (exec time, seq, exec id): a late fill makes
+``book_execution`` replay its symbol from the stored executions, as if it had arrived in order.
 
 A trade whose symbol the exchange shows flat (or on the other side) is force-closed as
-"reconciled" with an unknown exit price and PnL; each such closure is stored as a mark
-(``trade_reconciliations``) holding the last executions row written before it, so a rebuild
-replays it at the same point among the executions.
+"reconciled" (exit and PnL unknown) or "reconciled_partial" (exit price and PnL of the part real
+fills closed). Each closure is stored as a mark (``trade_reconciliations``) holding the last
+executions row written before it; a replay applies it there and orders later-written fills after it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -25,11 +28,16 @@ from tui_bot.domain.enums import CreateType, ExecType, Side, StopOrderType
 from tui_bot.domain.models import Execution
 from tui_bot.domain.numbers import ZERO
 from tui_bot.domain.order_ids import OrderReason, parse_order_id
-from tui_bot.store.codec import EXECUTION_CODEC
+from tui_bot.store.codec import EXECUTION_CODEC, TRADE_CODEC
 from tui_bot.store.rows import Trade
+
+log = logging.getLogger(__name__)
 
 FILL_TYPES = frozenset({ExecType.TRADE, ExecType.BUST_TRADE, ExecType.ADL_TRADE})
 RECONCILED = "reconciled"
+PARTIAL = "_partial"
+"""Suffix of the exit reason of a force-closed trade whose PnL covers only its known exits."""
+ExecKey = tuple[int, int, str]
 
 _BY_CREATE_TYPE = {
     CreateType.BY_TAKE_PROFIT: "take_profit",
@@ -76,6 +84,17 @@ def exit_reason(execution: Execution) -> str:
     return _BY_STOP_ORDER_TYPE.get(execution.stop_order_type, "external")
 
 
+def exec_key(execution: Execution) -> ExecKey:
+    """Where an execution sits in its symbol's exchange order: exec time, then seq, then exec id."""
+    return execution.exec_time, execution.seq, execution.exec_id
+
+
+def _books(execution: Execution) -> bool:
+    """True for the executions that change a trade (fills with a quantity, funding)."""
+    kind = execution.exec_type
+    return kind is ExecType.FUNDING or (kind in FILL_TYPES and execution.exec_qty > 0)
+
+
 @dataclass(slots=True)
 class _OpenTrade:
     """Running totals of the open trade in one symbol."""
@@ -101,18 +120,20 @@ class _OpenTrade:
         return self.entry_qty - self.exit_qty
 
     def to_trade(self) -> Trade:
-        """The trade as it stands (closed once the size is back to zero or when force-closed)."""
+        """The trade as it stands: closed at size zero or when force-closed, the PnL of a forced one
+        covering its known exits (less all its fees so far; None without exits)."""
         closed = self.size == 0 or self.forced
         pnl = pnl_pct = None
-        if closed and not self.forced:
-            pnl = (self.exit_value - self.entry_value) * self.side.sign - self.fees
-            pnl_pct = pnl / self.entry_value * 100 if self.entry_value else ZERO
+        if closed and self.exit_qty:
+            cost = self.entry_value if self.size == 0 else self.entry_value * self.exit_qty / self.entry_qty
+            pnl = (self.exit_value - cost) * self.side.sign - self.fees
+            pnl_pct = pnl / cost * 100 if cost else ZERO
         return Trade(
             open_exec_id=self.open_exec_id, symbol=self.symbol, side=self.side,
             status="closed" if closed else "open", qty=self.entry_qty,
             entry_price=self.entry_value / self.entry_qty, entry_time=self.entry_time,
             fees=self.fees, exit_qty=self.exit_qty,
-            exit_price=self.exit_value / self.exit_qty if self.exit_qty and not self.forced else None,
+            exit_price=self.exit_value / self.exit_qty if self.exit_qty else None,
             exit_time=self.exit_time, pnl=pnl, pnl_pct=pnl_pct, exit_reason=self.exit_reason,
             entry_order_link_id=self.entry_link, exit_order_link_id=self.exit_link, bot=self.bot,
         )
@@ -123,8 +144,9 @@ class TradeLedger:
 
     def __init__(self) -> None:
         self._open: dict[str, _OpenTrade] = {}
+        self._newest: dict[str, ExecKey] = {}
         self._seen: set[str] = set()
-        self._saved: dict[str, _OpenTrade] | None = None
+        self._saved: tuple[dict[str, _OpenTrade], dict[str, ExecKey]] | None = None
         self._journal: list[str] = []
 
     def __contains__(self, exec_id: object) -> bool:
@@ -143,31 +165,53 @@ class TradeLedger:
         """Every open trade, by symbol."""
         return [self._open[symbol].to_trade() for symbol in sorted(self._open)]
 
+    def is_late(self, execution: Execution) -> bool:
+        """True when execution is new, changes trades and is older than the newest booked in its symbol
+        since the symbol's last force-closure (applying it would book it out of exchange order)."""
+        newest = self._newest.get(execution.symbol)
+        fresh = execution.exec_id not in self._seen and _books(execution)
+        return fresh and newest is not None and exec_key(execution) < newest
+
     def apply(self, execution: Execution) -> list[Trade]:
-        """Account one execution; returns the trades it changed (closed before opened)."""
+        """Account one execution as the newest of its symbol; returns the trades it changed (closed before opened)."""
         if execution.exec_id in self._seen:
             return []
-        self._seen.add(execution.exec_id)
-        if self._saved is not None:
-            self._journal.append(execution.exec_id)
+        self._remember(execution.exec_id)
+        if not _books(execution):
+            return []
+        key = exec_key(execution)
+        self._newest[execution.symbol] = max(key, self._newest.get(execution.symbol, key))
         if execution.exec_type is ExecType.FUNDING:
             return self._funding(execution)
-        if execution.exec_type not in FILL_TYPES or execution.exec_qty <= 0:
-            return []
         return self._fill(execution)
+
+    def adopt(self, symbol: str, replayed: TradeLedger) -> None:
+        """Take symbol's state (and exec ids) from a ledger that replayed the symbol's executions."""
+        for exec_id in replayed._seen - self._seen:
+            self._remember(exec_id)
+        self._open.pop(symbol, None)
+        self._newest.pop(symbol, None)
+        self._open.update((s, t) for s, t in replayed._open.items() if s == symbol)
+        self._newest.update((s, k) for s, k in replayed._newest.items() if s == symbol)
+
+    def _remember(self, exec_id: str) -> None:
+        self._seen.add(exec_id)
+        if self._saved is not None:
+            self._journal.append(exec_id)
 
     def force_close(
         self, symbol: str, ts_ms: int, reason: str = RECONCILED, open_exec_id: str | None = None
     ) -> Trade | None:
-        """Close symbol's open trade (only the one opened by open_exec_id, when given) with unknown exit and PnL."""
+        """Close symbol's open trade (only the one opened by open_exec_id, when given); the rest's exit is unknown."""
         trade = self._open.get(symbol)
         if trade is None or (open_exec_id is not None and trade.open_exec_id != open_exec_id):
             return None
         trade.forced = True
         trade.exit_time = ts_ms
-        trade.exit_reason = reason
+        trade.exit_reason = reason + PARTIAL if trade.exit_qty else reason
         trade.exit_link = None
         del self._open[symbol]
+        self._newest.pop(symbol, None)  # fills written after the closure are ordered after it
         return trade.to_trade()
 
     def reconcile(self, positions: Mapping[str, Side], ts_ms: int, reason: str = RECONCILED) -> list[Trade]:
@@ -182,7 +226,7 @@ class TradeLedger:
 
     def checkpoint(self) -> None:
         """Remember the current state so rollback() can return to it."""
-        self._saved = {symbol: replace(trade) for symbol, trade in self._open.items()}
+        self._saved = {symbol: replace(trade) for symbol, trade in self._open.items()}, dict(self._newest)
         self._journal = []
 
     def release(self) -> None:
@@ -194,7 +238,7 @@ class TradeLedger:
         """Undo everything applied since the last checkpoint."""
         if self._saved is None:
             return
-        self._open = self._saved
+        self._open, self._newest = self._saved
         self._seen.difference_update(self._journal)
         self.release()
 
@@ -218,7 +262,11 @@ class TradeLedger:
     def _reduce(self, trade: _OpenTrade, execution: Execution) -> list[Trade]:
         qty = execution.exec_qty
         close_qty = min(qty, trade.size)
-        fee = _fee_share(execution, close_qty)
+        closing = min(qty, max(close_qty, execution.closed_size))  # the rest of the fill opens a trade
+        if execution.closed_size > trade.size:
+            log.warning("trade ledger diverged in %s: fill %s closed %s but the ledger held %s (trade %s)",
+                        trade.symbol, execution.exec_id, execution.closed_size, trade.size, trade.open_exec_id)
+        fee = _fee_share(execution, closing)
         trade.exit_qty += close_qty
         trade.exit_value += execution.exec_price * close_qty
         trade.fees += fee
@@ -228,8 +276,8 @@ class TradeLedger:
         changed = [trade.to_trade()]
         if trade.size == 0:
             del self._open[trade.symbol]
-        if close_qty < qty:
-            changed += self._open_new(execution, qty - close_qty, execution.exec_fee - fee)
+        if closing < qty:
+            changed += self._open_new(execution, qty - closing, execution.exec_fee - fee)
         return changed
 
     def _open_new(self, execution: Execution, qty: Decimal, fee: Decimal) -> list[Trade]:
@@ -278,21 +326,75 @@ async def load_marks(conn: aiosqlite.Connection) -> list[ReconcileMark]:
     return [ReconcileMark(str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4])) for r in rows]
 
 
+# Per symbol: the marks of the symbol written before the row (its epoch), then exchange order.
+_EPOCH = "(SELECT COUNT(*) FROM trade_reconciliations m WHERE m.symbol = executions.symbol AND m.after_row < executions.id)"
+_REPLAY_SQL = f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions {{where}} ORDER BY symbol, {_EPOCH}, exec_time, seq, exec_id"
+_STORED_TRADES_SQL = (
+    f"SELECT {TRADE_CODEC.select_list()} FROM trades"
+    " WHERE symbol = :symbol AND open_exec_id IN (SELECT exec_id FROM executions WHERE symbol = :symbol)"
+)
+
+
 async def rebuild_ledger(conn: aiosqlite.Connection) -> TradeLedger:
-    """A ledger replayed from the executions table in the writer's order, with the stored force-closures."""
+    """A ledger replayed from the executions table in exchange order, with the stored force-closures."""
     ledger = TradeLedger()
-    marks = deque(await load_marks(conn))
-    sql = f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions ORDER BY id"
-    async with conn.execute(sql) as cursor:
-        async for row in cursor:
-            while marks and marks[0].after_row < row[0]:
-                _close_marked(ledger, marks.popleft())
-            ledger.apply(EXECUTION_CODEC.decode(row))
-    for mark in marks:
-        _close_marked(ledger, mark)
+    await _replay(conn, ledger)
     return ledger
 
 
-def _close_marked(ledger: TradeLedger, mark: ReconcileMark) -> None:
-    """Replay one stored force-closure (a no-op when that trade is not the open one)."""
-    ledger.force_close(mark.symbol, mark.ts_ms, mark.reason, mark.open_exec_id)
+async def book_execution(conn: aiosqlite.Connection, ledger: TradeLedger, execution: Execution) -> list[Trade]:
+    """Account one just-stored execution; returns the trades to upsert (a late one rebooks its symbol)."""
+    if not ledger.is_late(execution):
+        return ledger.apply(execution)
+    log.info("fill %s in %s arrived after newer ones: rebooking the symbol", execution.exec_id, execution.symbol)
+    return await rebook(conn, ledger, execution.symbol)
+
+
+async def rebook(conn: aiosqlite.Connection, ledger: TradeLedger, symbol: str) -> list[Trade]:
+    """Replay symbol from the stored executions into ledger, delete its trade rows the replay no longer
+    makes, and return the trades whose rows must change (inside the writer's transaction)."""
+    replayed = TradeLedger()
+    made = await _replay(conn, replayed, symbol)
+    ledger.adopt(symbol, replayed)
+    rows = await conn.execute_fetchall(_STORED_TRADES_SQL, {"symbol": symbol})
+    stored = {trade.open_exec_id: trade for trade in map(TRADE_CODEC.decode, rows)}
+    for open_exec_id in stored.keys() - made.keys():
+        await conn.execute_fetchall("DELETE FROM trades WHERE open_exec_id = ?", (open_exec_id,))
+    return [trade for key, trade in made.items() if stored.get(key) != trade]
+
+
+async def repair_open_rows(conn: aiosqlite.Connection, ledger: TradeLedger) -> list[Trade]:
+    """Rebook every symbol with a stored open trade the ledger does not hold open (rows an older
+    booking order left behind); returns the trades to upsert."""
+    sql = "SELECT open_exec_id, symbol FROM trades WHERE status = 'open' AND open_exec_id IN (SELECT exec_id FROM executions)"
+    held = {trade.symbol: trade.open_exec_id for trade in ledger.open_trades()}
+    symbols = sorted({str(r[1]) for r in await conn.execute_fetchall(sql) if held.get(str(r[1])) != r[0]})
+    return [trade for symbol in symbols for trade in await rebook(conn, ledger, symbol)]
+
+
+async def _replay(conn: aiosqlite.Connection, ledger: TradeLedger, symbol: str | None = None) -> dict[str, Trade]:
+    """Apply the stored executions (all, or one symbol's) in exchange order with the stored force-closures,
+    each after the rows written before it; returns the trades made, by opening exec id."""
+    marks: dict[str, deque[ReconcileMark]] = {}
+    for mark in await load_marks(conn):
+        if symbol is None or mark.symbol == symbol:
+            marks.setdefault(mark.symbol, deque()).append(mark)
+    made: dict[str, Trade] = {}
+    sql, params = _REPLAY_SQL.format(where="WHERE symbol = ?" if symbol else ""), (symbol,) if symbol else ()
+    async with conn.execute(sql, params) as cursor:
+        async for row in cursor:
+            execution = EXECUTION_CODEC.decode(row)
+            pending = marks.get(execution.symbol)
+            while pending and pending[0].after_row < row[0]:
+                made.update(_close_marked(ledger, pending.popleft()))
+            made.update((trade.open_exec_id, trade) for trade in ledger.apply(execution))
+    for pending in marks.values():
+        for mark in pending:
+            made.update(_close_marked(ledger, mark))
+    return made
+
+
+def _close_marked(ledger: TradeLedger, mark: ReconcileMark) -> dict[str, Trade]:
+    """Replay one stored force-closure (a no-op when that trade is not the open one); the trade it closed."""
+    trade = ledger.force_close(mark.symbol, mark.ts_ms, mark.reason, mark.open_exec_id)
+    return {} if trade is None else {trade.open_exec_id: trade}
