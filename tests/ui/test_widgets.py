@@ -341,6 +341,16 @@ async def test_health_lines_texts_stale_and_narrow() -> None:
         await pilot.pause()
         assert not public.spark_row.display and public.region.height == 1
 
+        panel.refresh_store(later / 1e9 - 12, "database is locked", 340, later)
+        await pilot.pause()
+        assert list(panel.lines)[-2:] == ["rest", "db"] and panel.lines["db"].has_class("-down")
+        assert panel.lines["db"].text == "DB  writes failing 12s  queued 340  database is locked"
+        panel.refresh_health(stats, rest, later)
+        assert "db" in panel.lines, "refreshing the connections must keep the DB line"
+        panel.refresh_store(None, None, 0, later)  # writes recovered
+        await pilot.pause()
+        assert "db" not in panel.lines and len(panel.query("HealthLine")) == 3
+
         down = dataclasses.replace(stats["public-1"])
         down.record_state(ConnectionState.DOWN, later // 1_000_000)
         panel.refresh_health({"public-1": down}, None, later + 31 * NS_PER_S)

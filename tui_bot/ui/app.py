@@ -186,7 +186,10 @@ class TuiBotApp(TradingActions, App[None]):
         panel = self._widget(HealthPanel)
         if self.runtime is not None and panel is not None:
             self.runtime.engine.health.clock_offset_ms = self.runtime.client.rest.clock_offset_ms
-            panel.refresh_health(*self.health_stats(), self.now_ns())
+            now_ns = self.now_ns()
+            panel.refresh_health(*self.health_stats(), now_ns)
+            writer = self.runtime.writer
+            panel.refresh_store(writer.stalled_since, writer.stall_error, writer.pending, now_ns)
 
     def _drain_logs(self) -> None:
         pane = self._widget(LogPane)

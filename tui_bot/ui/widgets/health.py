@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tui_bot.exchange.bybit.rest import RestStats
 
 REST_LINE = "rest"
+DB_LINE = "db"
 STATE_CLASSES = tuple(f"-{state.value}" for state in ConnectionState)
 HISTORY = 60
 
@@ -82,10 +83,25 @@ class HealthPanel(Vertical):
             self._connection_line(stats[name], now_ns)
         if rest is not None:
             self._rest_line(rest, now_ns)
-        wanted = set(stats) | ({REST_LINE} if rest is not None else set())
+        wanted = set(stats) | ({REST_LINE} if rest is not None else set()) | ({DB_LINE} & set(self.lines))
         for name in [n for n in self.lines if n not in wanted]:
             self.lines.pop(name).remove()
             self._last_tick_ns.pop(name, None)
+
+    def refresh_store(self, stalled_since_s: float | None, error: str | None, queued: int, now_ns: int) -> None:
+        """A DB line while store writes are failing (nothing is lost: ops stay queued); gone once they recover."""
+        if stalled_since_s is None:
+            line = self.lines.pop(DB_LINE, None)
+            if line is not None:
+                line.remove()
+            return
+        line = self._line(DB_LINE)
+        parts = ["DB", f"writes failing {fmt.age_since(int(stalled_since_s * 1000), now_ns // 1_000_000)}",
+                 f"queued {queued}"]
+        if error:
+            parts.append(error)
+        line.dot.update(fmt.state_dot(ConnectionState.DOWN))
+        line.show("  ".join(parts), state=ConnectionState.DOWN.value, stale=True, latency=[], rate=[])
 
     def _line(self, name: str) -> HealthLine:
         """The line for a connection, mounted on first sight in display order (REST last)."""
@@ -157,7 +173,7 @@ class HealthPanel(Vertical):
 
 
 def _order(name: str) -> tuple[int, str]:
-    """Public shards first (in shard order), then private, trade, anything else, and REST last."""
+    """Public shards first (in shard order), then private, trade, anything else, REST, and the DB line last."""
     if name.startswith("public"):
         return (0, f"{len(name):03d}{name}")
-    return ({"private": 1, "trade": 2, REST_LINE: 9}.get(name, 3), name)
+    return ({"private": 1, "trade": 2, REST_LINE: 9, DB_LINE: 10}.get(name, 3), name)
