@@ -114,11 +114,12 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     db_path = db_path or settings.storage.db_path
     conn = await open_database(db_path)
     base = settings.trading.model_copy(update={"orders_over_trade_ws": settings.exchange.orders_via == "ws"})
-    config = await get_config(conn)
-    trading_settings = SettingsService.merged(base, config.get(CONFIG_KEY))
     try:
+        config = await get_config(conn)
+        overrides = SettingsService.overrides(base, config.get(CONFIG_KEY))
+        trading_settings = SettingsService.with_overrides(base, overrides)
         urls, key, secret, sim = await _venue(settings, trading_settings.use_testnet)
-    except Exception:
+    except BaseException:
         await conn.close()
         raise
     st = settings.streams
@@ -135,7 +136,7 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     engine.state.exec_synced_ms = int(config.get(EXEC_SYNCED_KEY) or 0)
     orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id),
                           via="ws" if trading_settings.orders_over_trade_ws else "rest")
-    trading = SettingsService(trading_settings, writer, engine.bus)
+    trading = SettingsService(trading_settings, writer, engine.bus, overrides)
     trading.listeners.append(lambda current: setattr(orders, "via", "ws" if current.orders_over_trade_ws else "rest"))
     runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
     try:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from tests.core.conftest import fast_settings
 from tui_bot.core.settings import SettingsChanged, SettingsRejected
+from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.runtime import Runtime
 
 
@@ -47,3 +53,61 @@ async def test_order_path_setting_applies_live_and_persists(make_runtime: Callab
         assert again.orders.via == "rest" and again.trading.current.orders_over_trade_ws is False
     finally:
         await again.close()
+
+
+async def test_only_edited_settings_are_stored_so_config_toml_keeps_the_rest(
+        make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    rt = await make_runtime()
+    try:
+        rt.trading.toggle("enable_sl_tightening")
+    finally:
+        await rt.close()
+    settings = fast_settings()
+    settings.trading = settings.trading.model_copy(update={"max_concurrent_trades": 7, "paper_trading": True})
+    again = await make_runtime(settings)
+    try:
+        current = again.trading.current
+        assert current.enable_sl_tightening is False, "the edit made in the app is kept"
+        assert (current.max_concurrent_trades, current.paper_trading) == (7, True), "config.toml still counts"
+    finally:
+        await again.close()
+
+
+async def test_paper_trading_turned_on_in_the_file_beats_a_stored_off(make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    rt = await make_runtime()
+    try:
+        rt.trading.update({"paper_trading": False, "use_testnet": False})
+        rt.trading.update({"paper_trading": True})
+        rt.trading.update({"paper_trading": False})  # stored: off
+    finally:
+        await rt.close()
+    settings = fast_settings()
+    settings.trading = settings.trading.model_copy(update={"paper_trading": True})
+    again = await make_runtime(settings)
+    try:
+        assert again.trading.current.paper_trading is True
+    finally:
+        await again.close()
+
+
+async def test_a_broken_stored_settings_row_is_ignored_with_a_warning(
+        make_runtime: Callable[..., Awaitable[Runtime]], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rt = await make_runtime()
+    await rt.close()
+    for broken in ("[1]", "{not json", '{"leverage": "1000", "nonsense": 1}'):
+        with contextlib.closing(sqlite3.connect(tmp_path / "core.db")) as db:
+            db.execute("INSERT OR REPLACE INTO config VALUES ('trading', ?, 0)", (broken,))
+            db.commit()
+        caplog.clear()
+        again = await make_runtime()
+        try:
+            assert again.trading.current.leverage == Decimal("5")
+            assert any(r.levelname == "WARNING" for r in caplog.records), broken
+        finally:
+            await again.close()
+
+
+def test_leverage_takes_two_decimals_at_most() -> None:
+    TradingSettings(leverage=Decimal("5.12"))
+    with pytest.raises(ValidationError):
+        TradingSettings(leverage=Decimal("5.123"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SetConfig
 from tui_bot.store.writer import StoreWriter
 
+log = logging.getLogger(__name__)
 CONFIG_KEY = "trading"
+SAFE_FLAGS = ("paper_trading", "use_testnet")  # turned on in config.toml, a stored edit cannot turn them off
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,26 +39,57 @@ class SettingsRejected(ValueError):
 class SettingsService:
     """Owns the current TradingSettings; every accepted edit is persisted and published."""
 
-    def __init__(self, initial: TradingSettings, writer: StoreWriter | None, bus: Bus) -> None:
+    def __init__(self, initial: TradingSettings, writer: StoreWriter | None, bus: Bus,
+                 overrides: dict[str, Any] | None = None) -> None:
         self.current = initial
         self._writer = writer
         self._bus = bus
+        self._overrides = dict(overrides or {})
+        """The settings edited in the app (JSON values): only these are stored, so config.toml keeps the rest."""
         self.listeners: list[Callable[[TradingSettings], None]] = []
 
     @staticmethod
-    def merged(base: TradingSettings, stored: dict[str, Any] | None) -> TradingSettings:
-        """config.toml values overlaid with what the DB holds (ignored field by field if invalid)."""
+    def overrides(base: TradingSettings, stored: object) -> dict[str, Any]:
+        """The stored edits that still apply on top of config.toml: known, valid, and different from it.
+
+        Anything else is left out with a warning. paper_trading and use_testnet turned on in config.toml
+        stay on whatever is stored: leaving them for live money takes the file.
+        """
         if not stored:
-            return base
-        data = base.model_dump()
+            return {}
+        if not isinstance(stored, dict):
+            log.warning("stored trading settings are not a table (%r); using config.toml's", stored)
+            return {}
+        data = base.model_dump(mode="json")
+        kept: dict[str, Any] = {}
         for key, value in stored.items():
-            if key in data:
-                try:
-                    TradingSettings.model_validate({**data, key: value})
-                    data[key] = value
-                except ValidationError:
-                    continue
-        return TradingSettings.model_validate(data)
+            if key not in data:
+                log.warning("stored setting %s is not a setting any more; ignored", key)
+                continue
+            if key in SAFE_FLAGS and data[key] is True and value is not True:
+                log.warning("stored setting %s=%r ignored: config.toml turns it on", key, value)
+                continue
+            try:
+                TradingSettings.model_validate({**data, key: value})
+            except ValidationError as err:
+                log.warning("stored setting %s=%r is no longer valid (%s); using %r", key, value,
+                            err.errors()[0]["msg"], data[key])
+                continue
+            if value != data[key]:
+                kept[key] = value
+        if kept:
+            log.info("settings edited in the app override config.toml: %s", ", ".join(sorted(kept)))
+        return kept
+
+    @staticmethod
+    def merged(base: TradingSettings, stored: object) -> TradingSettings:
+        """config.toml values overlaid with the stored edits that still apply (see overrides)."""
+        return SettingsService.with_overrides(base, SettingsService.overrides(base, stored))
+
+    @staticmethod
+    def with_overrides(base: TradingSettings, overrides: dict[str, Any]) -> TradingSettings:
+        """base with overrides (already checked by overrides()) applied."""
+        return TradingSettings.model_validate({**base.model_dump(mode="json"), **overrides}) if overrides else base
 
     def update(self, changes: dict[str, Any]) -> TradingSettings:
         """Validate changes against the current settings; apply all of them or none."""
@@ -70,8 +104,10 @@ class SettingsService:
         changed = tuple(k for k in changes if getattr(updated, k) != getattr(self.current, k))
         self.current = updated
         if changed:
+            values = updated.model_dump(mode="json")
+            self._overrides.update({k: values[k] for k in changed})
             if self._writer is not None:
-                self._writer.enqueue(SetConfig(CONFIG_KEY, updated.model_dump(mode="json"), int(time.time() * 1000)))
+                self._writer.enqueue(SetConfig(CONFIG_KEY, dict(self._overrides), int(time.time() * 1000)))
             self._bus.publish([SettingsChanged(updated, changed)])
             for listener in self.listeners:
                 listener(updated)

@@ -32,7 +32,7 @@ class TradingSettings(_Section):
     min_rr: Decimal = Field(Decimal("1.5"), ge=0, le=100)
     risk_percentage: Decimal = Field(Decimal("1"), gt=0, le=100)
     max_loss_usd: Decimal = Field(Decimal("100"), gt=0)
-    leverage: Decimal = Field(Decimal("5"), ge=1, le=100)
+    leverage: Decimal = Field(Decimal("5"), ge=1, le=100, decimal_places=2)  # Bybit takes 0.01 steps
     max_concurrent_trades: int = Field(3, ge=1, le=100)
     enable_position_tightening: bool = True
     enable_sl_tightening: bool = True

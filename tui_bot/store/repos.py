@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import aiosqlite
@@ -19,6 +20,8 @@ from tui_bot.store.codec import (
 )
 from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
 from tui_bot.store.schema import TABLES
+
+log = logging.getLogger(__name__)
 
 
 async def _rows(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
@@ -59,9 +62,14 @@ async def load_trades(conn: aiosqlite.Connection, status: str | None = None) -> 
 
 
 async def get_config(conn: aiosqlite.Connection) -> dict[str, Any]:
-    """Every config key with its decoded JSON value."""
-    rows = await _rows(conn, "SELECT key, value FROM config ORDER BY key")
-    return {row[0]: json.loads(row[1]) for row in rows}
+    """Every config key with its decoded JSON value (a row that is not JSON is left out, with a warning)."""
+    config: dict[str, Any] = {}
+    for key, value in await _rows(conn, "SELECT key, value FROM config ORDER BY key"):
+        try:
+            config[key] = json.loads(value)
+        except ValueError:
+            log.warning("config row %s is not JSON; ignored", key)
+    return config
 
 
 async def load_candles(
