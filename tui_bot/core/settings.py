@@ -82,11 +82,6 @@ class SettingsService:
         return kept
 
     @staticmethod
-    def merged(base: TradingSettings, stored: object) -> TradingSettings:
-        """config.toml values overlaid with the stored edits that still apply (see overrides)."""
-        return SettingsService.with_overrides(base, SettingsService.overrides(base, stored))
-
-    @staticmethod
     def with_overrides(base: TradingSettings, overrides: dict[str, Any]) -> TradingSettings:
         """base with overrides (already checked by overrides()) applied."""
         return TradingSettings.model_validate({**base.model_dump(mode="json"), **overrides}) if overrides else base
