@@ -168,7 +168,7 @@ class WsConnection:
         async with connect_direct(self.url, self.handle_frame, max_size=MAX_FRAME_BYTES,
                                   close_timeout=CLOSE_TIMEOUT, open_timeout=OPEN_TIMEOUT) as ws:
             self._ws = ws
-            tasks = [asyncio.create_task(self._read(ws), name=f"ws:{self.name}:read")]
+            tasks = [asyncio.create_task(self._until_closed(ws), name=f"ws:{self.name}:closed")]
             try:
                 await self._open(ws, tasks[0])
                 self._went_live()
@@ -185,15 +185,15 @@ class WsConnection:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 self._fail_replies()
 
-    async def _open(self, ws: ClientConnection, reader: asyncio.Task[None]) -> None:
-        """Authenticate and handshake; when the socket died meanwhile, report the reader's reason."""
+    async def _open(self, ws: ClientConnection, closed: asyncio.Task[None]) -> None:
+        """Authenticate and handshake; when the socket died meanwhile, report why it closed."""
         try:
             if self.credentials is not None:
                 await self._authenticate(ws)
             await self._handshake(ws)
         except ConnectionError:
-            if reader.done() and not reader.cancelled():
-                reader.result()
+            if closed.done() and not closed.cancelled():
+                closed.result()
             raise
 
     def _went_live(self) -> None:
@@ -229,7 +229,7 @@ class WsConnection:
 
     # -- frames ------------------------------------------------------------------------------------
 
-    async def _read(self, ws: ClientConnection) -> None:
+    async def _until_closed(self, ws: ClientConnection) -> None:
         """Wait for the socket to close (its frames reach handle_frame as they arrive); raise why it ended."""
         try:
             await ws.wait_closed()
