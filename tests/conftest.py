@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +15,11 @@ import pytest
 
 from tui_bot.exchange.bybit.signing import rest_signature
 from tui_bot.sim.server import SimExchange
+
+
+def console_script(name: str = "tui-bot") -> Path:
+    """The installed console script next to this interpreter (the venv the suite runs in)."""
+    return Path(sys.executable).with_name(name)
 
 
 class SignedRest:

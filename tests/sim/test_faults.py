@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import SignedRest
+from tests.conftest import SignedRest, console_script
 from tests.sim.ws_helpers import (
     admin_post,
     auth_frame,
@@ -301,7 +301,7 @@ async def test_cli_fault_errors_are_clear_and_non_zero(sim: SimExchange, capsys:
 async def test_cli_binary_reaches_a_running_exchange(sim: SimExchange) -> None:
     async with open_ws(urls(sim).private_ws) as ws:
         process = await asyncio.create_subprocess_exec(
-            "/tmp/v/bin/tui-bot", "fault", "drop", "kind=private", "--admin", urls(sim).admin,
+            str(console_script()), "fault", "drop", "kind=private", "--admin", urls(sim).admin,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(process.communicate(), 20)
         assert process.returncode == 0, err.decode()
