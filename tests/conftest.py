@@ -6,8 +6,8 @@ import json
 import sys
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import aiohttp
