@@ -26,7 +26,7 @@ from tui_bot.domain.metrics import NS_PER_S, ConnectionStats
 from tui_bot.domain.models import Execution, Instrument, Order, Position, Wallet
 from tui_bot.exchange.bybit.rest import RestStats
 from tui_bot.ui import format as fmt
-from tui_bot.ui.styles import APP_CSS
+from tui_bot.ui.styles import APP_CSS, ThemeTones
 from tui_bot.ui.widgets import (
     FillsTable,
     HeaderBar,
@@ -42,7 +42,7 @@ BTC = Instrument("BTCUSDT", "BTC", "USDT", D("0.10"), D("0.10"), D("1999999"), D
                  D("100"), D("5"))
 
 
-class Host(App[None]):
+class Host(ThemeTones, App[None]):
     """Hosts one widget with the real stylesheet."""
 
     CSS_PATH = APP_CSS

@@ -25,7 +25,7 @@ from tui_bot.ui.actions import TradingActions
 from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
-from tui_bot.ui.styles import APP_CSS, require_stylesheets
+from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
 from tui_bot.ui.widgets.fills import FillsTable
 from tui_bot.ui.widgets.header import HeaderBar
 from tui_bot.ui.widgets.health import HealthPanel
@@ -39,7 +39,7 @@ W = TypeVar("W", bound=Widget)
 NARROW_BELOW = 140
 
 
-class TuiBotApp(TradingActions, App[None]):
+class TuiBotApp(TradingActions, ThemeTones, App[None]):
     """The trading console; it opens the runtime on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
