@@ -17,6 +17,7 @@ from tui_bot.store.repos import load_trades
 from tui_bot.store.rows import PhantomRow, Trade
 from tui_bot.ui import format as fmt
 from tui_bot.ui.screens.stats_screen import BreakdownTable, FiguresTable, StatsReport, StatsScreen
+from tui_bot.ui.styles import ThemeTones
 from tui_bot.ui.widgets.equity_curve import EquityCurve, braille_grid, dot_columns
 
 D = Decimal
@@ -47,7 +48,7 @@ def report() -> StatsReport:
     return StatsReport(trade_summary(TRADES, {}), phantom_summary(PHANTOMS), equity_curve(TRADES))
 
 
-class Host(App[None]):
+class Host(ThemeTones, App[None]):
     """Opens the stats screen at once and records what it returns."""
 
     def __init__(self, screen: StatsScreen) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal as D
-from pathlib import Path
 
 from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
@@ -27,6 +26,7 @@ from tui_bot.domain.metrics import NS_PER_S, ConnectionStats
 from tui_bot.domain.models import Execution, Instrument, Order, Position, Wallet
 from tui_bot.exchange.bybit.rest import RestStats
 from tui_bot.ui import format as fmt
+from tui_bot.ui.styles import APP_CSS, ThemeTones
 from tui_bot.ui.widgets import (
     FillsTable,
     HeaderBar,
@@ -37,16 +37,15 @@ from tui_bot.ui.widgets import (
     RecommendationsTable,
 )
 
-STYLES = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
 NOW_MS = 1_700_000_000_000
 BTC = Instrument("BTCUSDT", "BTC", "USDT", D("0.10"), D("0.10"), D("1999999"), D("0.001"), D("0.001"), D("100"),
                  D("100"), D("5"))
 
 
-class Host(App[None]):
+class Host(ThemeTones, App[None]):
     """Hosts one widget with the real stylesheet."""
 
-    CSS_PATH = STYLES
+    CSS_PATH = APP_CSS
 
     def __init__(self, widget: Widget) -> None:
         super().__init__()

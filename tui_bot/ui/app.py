@@ -25,6 +25,7 @@ from tui_bot.ui.actions import TradingActions
 from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
+from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
 from tui_bot.ui.widgets.fills import FillsTable
 from tui_bot.ui.widgets.header import HeaderBar
 from tui_bot.ui.widgets.health import HealthPanel
@@ -35,18 +36,18 @@ from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 log = logging.getLogger(__name__)
 W = TypeVar("W", bound=Widget)
-STYLES = Path(__file__).resolve().parents[2] / "styles" / "app.tcss"
 NARROW_BELOW = 140
 
 
-class TuiBotApp(TradingActions, App[None]):
+class TuiBotApp(TradingActions, ThemeTones, App[None]):
     """The trading console; it opens the runtime on mount and closes it on exit."""
 
-    CSS_PATH = STYLES if STYLES.exists() else None
+    CSS_PATH = APP_CSS
     TITLE = "tui_bot"
     BINDINGS = app_bindings()
 
     def __init__(self, settings: Settings, db_path: Path | None = None, *, log_handler: PaneLogHandler | None = None) -> None:
+        require_stylesheets()
         super().__init__()
         self.settings = settings
         self.db_path = db_path

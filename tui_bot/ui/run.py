@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from tui_bot.config import Settings
 from tui_bot.logs import configure_logging
 from tui_bot.ui.log_handler import PaneLogHandler
+from tui_bot.ui.styles import StylesheetMissing
 
 
 def run_console(settings: Settings, db_path: Path | None) -> int:
@@ -17,6 +19,10 @@ def run_console(settings: Settings, db_path: Path | None) -> int:
     logging.getLogger().addHandler(handler)
     from tui_bot.ui.app import TuiBotApp
 
-    app = TuiBotApp(settings, db_path, log_handler=handler)
+    try:
+        app = TuiBotApp(settings, db_path, log_handler=handler)
+    except StylesheetMissing as err:
+        print(f"tui-bot: {err}", file=sys.stderr)
+        return 1
     app.run()
     return app.return_code or 0

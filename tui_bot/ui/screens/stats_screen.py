@@ -6,7 +6,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -26,6 +25,7 @@ from tui_bot.core.stats import (
 )
 from tui_bot.store.repos import load_orders, load_phantoms, load_trades
 from tui_bot.ui import format as fmt
+from tui_bot.ui.styles import STATS_CSS
 from tui_bot.ui.widgets.cells import LiveTable
 from tui_bot.ui.widgets.equity_curve import EquityCurve
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     import aiosqlite
 
 log = logging.getLogger(__name__)
-STYLES = Path(__file__).resolve().parents[3] / "styles" / "stats.tcss"
 PHANTOM_NOTIONAL = Decimal(100)
 FIGURES = (
     ("count", "Closed"), ("wins", "Wins / losses"), ("win_rate", "Win rate"), ("profit_factor", "Profit factor"),
@@ -147,7 +146,7 @@ def _sign_tone(signed: str) -> str:
 class StatsScreen(ModalScreen[None]):
     """Loads the figures from the store in a worker when opened (r reloads); Esc or q closes."""
 
-    CSS_PATH = STYLES
+    CSS_PATH = STATS_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", show=False),
         Binding("r", "reload", "Reload", show=False),
