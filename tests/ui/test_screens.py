@@ -529,6 +529,19 @@ async def test_settings_choice_and_names_survive_a_restart(console: Console) -> 
         assert again.runtime.trading.current.strategies == ["rsi_reversion"]
 
 
+async def test_settings_info_shows_the_order_path_in_use_after_it_is_switched(console: Console) -> None:
+    async with console() as (app, pilot):
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        assert "orders via: ws" in text(app.screen, "#info")
+        app.screen.query_one("#orders_over_trade_ws", Checkbox).value = False
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        assert "orders via: rest" in text(app.screen, "#info")
+
+
 # -- help ------------------------------------------------------------------------------------------------
 
 
