@@ -6,18 +6,33 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NoReturn
 
-from tui_bot.config import ConfigError, Settings, load_settings
+from pydantic import ValidationError
+
+from tui_bot.config import ConfigError, ExchangeSettings, Settings, load_settings, setting_name
+from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
+from tui_bot.sim.fault_params import FAULT_PARAMS, FaultParamsError, fault_params
 
-FAULTS = ("drop", "stall", "duplicate", "reorder", "rest-error", "clock-skew", "reject-order", "lose-reply",
-          "wipe-order-cache", "clear")
+
+class UsageError(Exception):
+    """Bad input on the command line or in the settings: main prints it as one line and exits with status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is a UsageError (one line) instead of usage text and an exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}; see {self.prog} --help")
 
 
 def _decimal(text: str) -> Decimal:
@@ -30,6 +45,30 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
+def _port(text: str) -> int:
+    """A TCP port, 0 for any free one."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port 0-65535 (0 = any free port), got {text!r}")
+    return port
+
+
+def _admin_url(text: str) -> str:
+    """The admin URL `tui-bot sim` prints: http(s)://host:port/..."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+        port = parts.port
+    except ValueError:  # a malformed host or port
+        port = None
+    if port is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"expected the admin URL `tui-bot sim` prints, like http://127.0.0.1:PORT/_sim, "
+                                         f"got {text!r}")
+    return text
+
+
 def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
     """--config, --db and --venue, accepted before or after the command (after wins)."""
     parser.add_argument("--config", type=Path, default=default, help="settings file (default: ./config.toml when present)")
@@ -39,14 +78,14 @@ def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tui-bot", description="Terminal trading console for Bybit v5 USDT perpetuals.")
+    parser = _Parser(prog="tui-bot", description="Terminal trading console for Bybit v5 USDT perpetuals.")
     _common_options(parser, None)
     commands = parser.add_subparsers(dest="command")
     common = argparse.ArgumentParser(add_help=False)
     _common_options(common, argparse.SUPPRESS)
     sim = commands.add_parser("sim", parents=[common], help="run the embedded Bybit v5 exchange on loopback until interrupted")
     sim.add_argument("--host", help="loopback address to bind (default 127.0.0.1)")
-    sim.add_argument("--port", type=int, help="port (0 = any free port)")
+    sim.add_argument("--port", type=_port, help="port (0 = any free port)")
     sim.add_argument("--api-key", help="API key to accept (generated when not given)")
     sim.add_argument("--api-secret", help="API secret of that key (generated when not given)")
     sim.add_argument("--seed", type=int, help="seed of the price process and ids")
@@ -56,28 +95,35 @@ def build_parser() -> argparse.ArgumentParser:
     cycle = commands.add_parser("cycle", parents=[common], help="run the analysis cycle now, execute it per the settings, and exit")
     cycle.add_argument("--once", action="store_true", required=True, help="run exactly one cycle (required)")
     fault = commands.add_parser("fault", parents=[common], help="arm a fault on a running embedded exchange")
-    fault.add_argument("name", choices=FAULTS)
+    fault.add_argument("name", choices=tuple(FAULT_PARAMS))
     fault.add_argument("params", nargs="*", metavar="KEY=VALUE",
                        help="e.g. kind=private | topic=tickers.* seconds=5 | code=10006 count=3 | ms=3000")
-    fault.add_argument("--admin", required=True, help="admin URL printed by `tui-bot sim`, e.g. http://127.0.0.1:PORT/_sim")
+    fault.add_argument("--admin", required=True, type=_admin_url, help="admin URL printed by `tui-bot sim`, e.g. http://127.0.0.1:PORT/_sim")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    configure_logging(None, logging.WARNING)
+    """Run the command; bad input anywhere in the wiring ends as `tui-bot: <what and why>` and status 2."""
     try:
-        settings = load_settings(args.config)
-        if args.venue:
-            settings.exchange = settings.exchange.model_copy(update={"venue": args.venue})
-            settings.exchange.model_validate(settings.exchange.model_dump())
-    except (ConfigError, ValueError) as err:
-        print(f"tui-bot: {err}", file=sys.stderr)
+        return _run(build_parser().parse_args(argv))
+    except (UsageError, ConfigError) as err:
+        for line in str(err).splitlines():
+            print(f"tui-bot: {line}", file=sys.stderr)
         return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Load and check the settings, then hand over to the command (UsageError or ConfigError on bad input)."""
+    configure_logging(None, logging.WARNING)
+    settings = load_settings(args.config)
+    if args.venue:
+        settings = _with_venue(settings, args.venue)
     if args.command == "sim":
         return run_sim(args, settings)
     if args.command == "fault":
         return send_fault(args.admin, args.name, args.params)
+    _check_writable(args.db or settings.storage.db_path, "--db" if args.db else setting_name(("storage", "db_path")))
+    _check_writable(settings.listen.log_file, setting_name(("listen", "log_file")))
     if args.command == "listen":
         from tui_bot.listen import run_listen
 
@@ -89,6 +135,26 @@ def main(argv: list[str] | None = None) -> int:
     from tui_bot.ui.run import run_console
 
     return run_console(settings, args.db)
+
+
+def _with_venue(settings: Settings, venue: str) -> Settings:
+    """settings trading on venue (--venue), checked like [exchange] itself."""
+    try:
+        exchange = ExchangeSettings.model_validate({**settings.exchange.model_dump(), "venue": venue})
+    except ValidationError as err:
+        raise UsageError(f"--venue {venue}: {'; '.join(reason(e) for e in err.errors())}") from None
+    return settings.model_copy(update={"exchange": exchange})
+
+
+def _check_writable(path: Path, name: str) -> None:
+    """A file the command creates or appends to: its directory must exist and let us write, and it is no directory."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{name} {path}: directory {folder} does not exist (create it or give another path)")
+    if path.is_dir():
+        raise UsageError(f"{name} {path}: is a directory, expected a file path")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise UsageError(f"{name} {path}: not writable")
 
 
 def run_sim(args: argparse.Namespace, settings: Settings) -> int:
@@ -105,8 +171,7 @@ def run_sim(args: argparse.Namespace, settings: Settings) -> int:
             idle_timeout=cfg.idle_timeout_s, funding_period_s=cfg.funding_period_s or None,
         )
     except ValueError as err:
-        print(f"tui-bot sim: {err}", file=sys.stderr)
-        return 2
+        raise UsageError(f"sim: {err}") from None
     try:
         asyncio.run(_serve_until_signal(sim))
     except OSError as err:
@@ -139,14 +204,17 @@ async def _serve_until_signal(sim: object) -> None:
 
 
 def send_fault(admin: str, name: str, params: list[str]) -> int:
-    """POST a fault to a running exchange's admin endpoint."""
-    body: dict[str, object] = {}
+    """Check a fault's KEY=VALUE parameters as the exchange will, then POST it to the admin endpoint."""
+    raw: dict[str, str] = {}
     for item in params:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            print(f"tui-bot fault: expected KEY=VALUE, got {item!r}", file=sys.stderr)
-            return 2
-        body[key] = int(value) if value.lstrip("-").isdigit() else value
+            raise UsageError(f"fault {name}: expected KEY=VALUE, got {item!r}")
+        raw[key] = value
+    try:
+        body = fault_params(name, raw).model_dump(mode="json", exclude_unset=True)
+    except FaultParamsError as err:
+        raise UsageError(f"fault {name}: {err}") from None
     request = urllib.request.Request(f"{admin.rstrip('/')}/faults/{name}", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     try:
@@ -155,7 +223,7 @@ def send_fault(admin: str, name: str, params: list[str]) -> int:
     except urllib.error.HTTPError as err:
         print(f"tui-bot fault: {err.code} {err.read().decode()}", file=sys.stderr)
         return 1
-    except (urllib.error.URLError, ValueError) as err:
+    except OSError as err:  # URLError included: refused, unknown host, timed out
         print(f"tui-bot fault: cannot reach {admin}: {err}", file=sys.stderr)
         return 1
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -16,13 +18,23 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, to_jsonable_python
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from tui_bot.core.strategies import StrategyLoadError, load_strategies
 from tui_bot.domain.trading_settings import TightenStep, TradingSettings
+from tui_bot.domain.validation import reason
 
 __all__ = ["TightenStep", "TradingSettings"]
 
 DEFAULT_CONFIG = Path("config.toml")
+ENV_PREFIX = "TUI_BOT_"
 Venue = Literal["sim", "demo", "testnet", "mainnet", "custom"]
 
 
@@ -102,10 +114,21 @@ class ListenSettings(_Section):
     health_interval_s: float = Field(10, gt=0)
 
 
+class _EnvSource(EnvSettingsSource):
+    """TUI_BOT_ variables; a list or table given as text that is not JSON is passed on as that text,
+    so validation reports it against its variable instead of failing to decode it."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:
+            return value
+
+
 class Settings(BaseSettings):
     """Everything config.toml may hold; TUI_BOT_<SECTION>__<KEY> environment variables override it."""
 
-    model_config = SettingsConfigDict(env_prefix="TUI_BOT_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
 
     exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
     streams: StreamSettings = Field(default_factory=StreamSettings)
@@ -121,7 +144,7 @@ class Settings(BaseSettings):
                                    env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
         """Environment first, then the TOML file (passed in as init values)."""
-        return env_settings, init_settings
+        return _EnvSource(settings_cls), init_settings
 
 
 class Credentials(BaseSettings):
@@ -138,15 +161,72 @@ class Credentials(BaseSettings):
 
 
 class ConfigError(Exception):
-    """The config file is missing, unreadable or invalid; the message says where and why."""
+    """The config file or a TUI_BOT_ variable is missing, unreadable or invalid; one line per problem says
+    where (the file and key, or the variable) and why."""
 
 
-def _describe(source: str, err: ValidationError) -> str:
-    lines = []
-    for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        lines.append(f"{source}: {where}: {e['msg']}")
-    return "\n".join(lines)
+def env_var(loc: tuple[int | str, ...]) -> str | None:
+    """The TUI_BOT_ variable that sets the value at loc (or the table holding it), if the environment has one."""
+    present = {name.upper(): name for name in os.environ}
+    parts = [str(p).upper() for p in loc]
+    for end in range(len(parts), 0, -1):
+        name = present.get(ENV_PREFIX + "__".join(parts[:end]))
+        if name is not None:
+            return name
+    return None
+
+
+def setting_name(loc: tuple[str, ...]) -> str:
+    """How the user names the setting at loc: the TUI_BOT_ variable that sets it, else `[section] key`."""
+    return env_var(loc) or f"[{loc[0]}] {'.'.join(loc[1:])}"
+
+
+def _where(loc: tuple[int | str, ...], source: Path) -> str:
+    """The TUI_BOT_ variable that set the value at loc, else the file and the dotted key."""
+    var = env_var(loc)
+    return var if var else f"{source}: {'.'.join(map(str, loc)) or '(top level)'}"
+
+
+def _default_at(loc: tuple[int | str, ...]) -> Any:
+    """The default value at loc (None where there is none)."""
+    value: Any = Settings.model_construct()
+    for part in loc:
+        if isinstance(value, list) and isinstance(part, int):
+            value = value[part] if part < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else getattr(value, str(part), None)
+    return value
+
+
+def _problem(error: ErrorDetails, from_env: bool) -> str:
+    """reason(), plus what would be accepted: the known keys of a table, or how a variable writes a list or table."""
+    loc = error["loc"]
+    if error["type"] == "extra_forbidden":
+        table = _default_at(loc[:-1])
+        return f"not a known key (known: {', '.join(type(table).model_fields)})" if isinstance(table, BaseModel) else reason(error)
+    kind = {"list_type": "list", "dict_type": "object", "model_type": "object"}.get(error["type"])
+    if from_env and kind and isinstance(error.get("input"), str):
+        example = json.dumps(to_jsonable_python(_default_at(loc)), separators=(",", ":"))
+        like = f" like {example}" if example not in ("[]", "{}", "null") else ""
+        return f"expected a JSON {kind}{like} (got {error['input']!r})"
+    return reason(error)
+
+
+def _describe(source: Path, err: ValidationError) -> str:
+    """One line per error: the variable that set the value, or the file and key, then what is wrong."""
+    return "\n".join(f"{_where(e['loc'], source)}: {_problem(e, env_var(e['loc']) is not None)}" for e in err.errors())
+
+
+def _check_across_keys(settings: Settings, source: Path) -> None:
+    """What one field cannot check: the order path has one key, and every strategy must load."""
+    if "orders_over_trade_ws" in settings.trading.model_fields_set:
+        raise ConfigError(f"{_where(('trading', 'orders_over_trade_ws'), source)}: no longer a config setting; set "
+                          '[exchange] orders_via (TUI_BOT_EXCHANGE__ORDERS_VIA) to "ws" or "rest" instead '
+                          "(the console's settings screen switches it while running)")
+    try:
+        load_strategies(settings.trading.strategies)
+    except StrategyLoadError as err:
+        raise ConfigError(f"{_where(('trading', 'strategies'), source)}: {err}") from None
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -155,12 +235,14 @@ def load_settings(path: Path | None) -> Settings:
     data: dict[str, Any] = {}
     if target.exists():
         try:
-            data = tomllib.loads(target.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as err:
+            data = tomllib.loads(target.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:  # unreadable, not UTF-8, or not TOML
             raise ConfigError(f"{target}: {err}") from None
     elif path is not None:
         raise ConfigError(f"config file not found: {target}")
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as err:
-        raise ConfigError(_describe(str(target), err)) from None
+        raise ConfigError(_describe(target, err)) from None
+    _check_across_keys(settings, target)
+    return settings

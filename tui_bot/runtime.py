@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,7 +113,10 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming; then protect
     open positions (unless protect is off) and start the trading bot (cycles on schedule if schedule_cycles)."""
     db_path = db_path or settings.storage.db_path
-    conn = await open_database(db_path)
+    try:
+        conn = await open_database(db_path)
+    except sqlite3.DatabaseError as err:  # not a database, unreadable, locked for good
+        raise SetupError(f"database {db_path}: {err}") from None
     base = settings.trading.model_copy(update={"orders_over_trade_ws": settings.exchange.orders_via == "ws"})
     try:
         config = await get_config(conn)

@@ -12,7 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.core.conftest import fast_settings
-from tui_bot.core.settings import SettingsChanged, SettingsRejected
+from tui_bot.core.bus import Bus
+from tui_bot.core.settings import SettingsChanged, SettingsRejected, SettingsService
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.runtime import Runtime
 
@@ -105,6 +106,38 @@ async def test_a_broken_stored_settings_row_is_ignored_with_a_warning(
             assert any(r.levelname == "WARNING" for r in caplog.records), broken
         finally:
             await again.close()
+
+
+@pytest.mark.parametrize(("names", "reason"), [
+    (["ema_trend", "nosuch"], "strategy 'nosuch': not a built-in (ema_trend, range_breakout, rsi_reversion)"),
+    (["ema_trend", "rsi_reversion", "ema_trend"], "strategy 'ema_trend' is listed twice"),
+    (["no_such_pkg.mod:Momentum"], "cannot import module 'no_such_pkg.mod'"),
+    (["collections:OrderedDict"], "OrderedDict lacks name, version, min_candles, propose()"),
+])
+def test_strategies_that_cannot_load_are_refused_when_edited(names: list[str], reason: str) -> None:
+    service = SettingsService(TradingSettings(), None, Bus())
+    with pytest.raises(SettingsRejected) as rejected:
+        service.update({"strategies": names, "leverage": "3"})
+    assert list(rejected.value.errors) == ["strategies"] and reason in rejected.value.errors["strategies"]
+    assert service.current == TradingSettings(), "nothing applied"
+
+
+async def test_a_stored_strategy_list_that_no_longer_loads_is_left_out(
+        make_runtime: Callable[..., Awaitable[Runtime]], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rt = await make_runtime()
+    await rt.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / "core.db")) as db:
+        db.execute("INSERT OR REPLACE INTO config VALUES ('trading', ?, 0)",
+                   ('{"strategies": ["gone_pkg.mod:Momentum"], "leverage": "3"}',))
+        db.commit()
+    again = await make_runtime()
+    try:
+        assert again.trading.current.strategies == TradingSettings().strategies
+        assert again.trading.current.leverage == Decimal("3"), "the other stored edit still applies"
+        assert any("strategies" in r.getMessage() and "cannot import module 'gone_pkg.mod'" in r.getMessage()
+                   for r in caplog.records if r.levelname == "WARNING")
+    finally:
+        await again.close()
 
 
 def test_leverage_takes_two_decimals_at_most() -> None:

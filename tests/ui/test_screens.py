@@ -470,13 +470,13 @@ async def test_settings_choice_and_names_are_edited_and_saved() -> None:
         assert screen.query_one("#strategies", Input).value == "ema_trend, rsi_reversion, range_breakout"
         screen.query_one("#timeframe", Select).value = "60"
         screen.query_one("#trailing_stop_mode", Select).value = "native"
-        set_value(screen, "#strategies", "ema_trend, my.pkg.Strategy")
+        set_value(screen, "#strategies", "ema_trend, tests.unit.test_strategies.EchoStrategy")
         await pilot.press("ctrl+s")
         await pilot.pause()
     assert app.results == [{"timeframe": "60", "trailing_stop_mode": "native",
-                            "strategies": ["ema_trend", "my.pkg.Strategy"]}]
+                            "strategies": ["ema_trend", "tests.unit.test_strategies.EchoStrategy"]}]
     assert service.current.timeframe == "60" and service.current.trailing_stop_mode == "native"
-    assert service.current.strategies == ["ema_trend", "my.pkg.Strategy"]
+    assert service.current.strategies == ["ema_trend", "tests.unit.test_strategies.EchoStrategy"]
 
 
 async def test_settings_bad_names_show_a_reason_and_apply_nothing() -> None:
@@ -496,6 +496,24 @@ async def test_settings_bad_names_show_a_reason_and_apply_nothing() -> None:
     assert app.results == [] and service.current.timeframe == "15"
 
 
+async def test_settings_strategy_that_cannot_load_is_refused_inline_and_nothing_applies() -> None:
+    service = SettingsService(TradingSettings(), None, Bus())
+    app = Host(lambda: SettingsScreen(service.current, service.update))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#timeframe", Select).value = "5"
+        set_value(screen, "#strategies", "ema_trend, nosuch")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        assert "strategy 'nosuch': not a built-in" in text(screen, "#strategies-error")
+        set_value(screen, "#strategies", "ema_trend, ema_trend")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "listed twice" in text(screen, "#strategies-error")
+    assert app.results == [] and service.current == TradingSettings()
+
+
 async def test_settings_choice_and_names_survive_a_restart(console: Console) -> None:
     async with console() as (app, pilot):
         await pilot.press("comma")
@@ -509,6 +527,19 @@ async def test_settings_choice_and_names_survive_a_restart(console: Console) -> 
         assert again.runtime is not None
         assert again.runtime.trading.current.aged_position_action == "close"
         assert again.runtime.trading.current.strategies == ["rsi_reversion"]
+
+
+async def test_settings_info_shows_the_order_path_in_use_after_it_is_switched(console: Console) -> None:
+    async with console() as (app, pilot):
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        assert "orders via: ws" in text(app.screen, "#info")
+        app.screen.query_one("#orders_over_trade_ws", Checkbox).value = False
+        await pilot.press("ctrl+s")
+        await wait_for(lambda: not isinstance(app.screen, SettingsScreen))
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        assert "orders via: rest" in text(app.screen, "#info")
 
 
 # -- help ------------------------------------------------------------------------------------------------

@@ -209,6 +209,8 @@ def test_load_errors_name_the_entry_and_the_reason(entry: str, message: str) -> 
 def test_two_entries_with_the_same_strategy_name_are_refused() -> None:
     with pytest.raises(StrategyLoadError, match="already used by 'ema_trend'"):
         load_strategies(["ema_trend", "tui_bot.core.strategies.ema_trend:EmaTrend"])
+    with pytest.raises(StrategyLoadError, match="strategy 'rsi_reversion' is listed twice"):
+        load_strategies(["rsi_reversion", "ema_trend", " rsi_reversion"])
 
 
 def test_seeded_random_walks_yield_well_formed_trades_in_both_directions() -> None:

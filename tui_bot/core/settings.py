@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tui_bot.core.bus import Bus
+from tui_bot.core.strategies import StrategyLoadError, load_strategies
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SetConfig
 from tui_bot.store.writer import StoreWriter
@@ -34,6 +35,20 @@ class SettingsRejected(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+def _validated(data: dict[str, Any], changes: dict[str, Any]) -> TradingSettings:
+    """data (JSON values) with changes applied, validated, and the strategies named loadable; else SettingsRejected."""
+    try:
+        updated = TradingSettings.model_validate({**data, **changes})
+    except ValidationError as err:
+        raise SettingsRejected({".".join(str(p) for p in e["loc"]) or "settings": e["msg"] for e in err.errors()}) from None
+    if "strategies" in changes:
+        try:
+            load_strategies(updated.strategies)
+        except StrategyLoadError as err:
+            raise SettingsRejected({"strategies": str(err)}) from None
+    return updated
 
 
 class SettingsService:
@@ -70,10 +85,9 @@ class SettingsService:
                 log.warning("stored setting %s=%r ignored: config.toml turns it on", key, value)
                 continue
             try:
-                TradingSettings.model_validate({**data, key: value})
-            except ValidationError as err:
-                log.warning("stored setting %s=%r is no longer valid (%s); using %r", key, value,
-                            err.errors()[0]["msg"], data[key])
+                _validated(data, {key: value})
+            except SettingsRejected as err:
+                log.warning("stored setting %s=%r is no longer valid (%s); using %r", key, value, err, data[key])
                 continue
             if value != data[key]:
                 kept[key] = value
@@ -92,10 +106,7 @@ class SettingsService:
         unknown = [k for k in changes if k not in data]
         if unknown:
             raise SettingsRejected({k: "unknown setting" for k in unknown})
-        try:
-            updated = TradingSettings.model_validate({**data, **changes})
-        except ValidationError as err:
-            raise SettingsRejected({".".join(str(p) for p in e["loc"]) or "settings": e["msg"] for e in err.errors()}) from None
+        updated = _validated(data, changes)
         changed = tuple(k for k in changes if getattr(updated, k) != getattr(self.current, k))
         self.current = updated
         if changed:

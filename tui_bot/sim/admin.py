@@ -7,6 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from tui_bot.sim.fault_params import (
+    ClockSkew,
+    Counted,
+    Drop,
+    RejectOrder,
+    RestError,
+    Stall,
+    fault_params,
+)
 from tui_bot.sim.stepper import settle_funding
 
 if TYPE_CHECKING:
@@ -68,59 +77,34 @@ def admin_routes(sim: SimExchange) -> list[web.RouteDef]:
     ]
 
 
-FAULT_PARAMS: dict[str, frozenset[str]] = {
-    "drop": frozenset({"kind"}), "stall": frozenset({"topic", "seconds"}), "duplicate": frozenset({"count"}),
-    "reorder": frozenset({"count"}), "rest-error": frozenset({"code", "count"}), "clock-skew": frozenset({"ms"}),
-    "reject-order": frozenset({"code", "msg", "count"}), "lose-reply": frozenset({"count"}), "wipe-order-cache": frozenset(), "clear": frozenset(),
-}
-DROP_KINDS = ("public", "private", "trade", "all")
-
-
-def _check_params(name: str, data: dict[str, Any]) -> int:
-    """Refuse unknown names, unknown keys and bad counts (a typo must not silently arm nothing); returns count."""
-    allowed = FAULT_PARAMS.get(name)
-    if allowed is None:
-        raise KeyError(name)
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) for {name}: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed)) or 'none'})")
-    count = int(data.get("count", 1))
-    if count < 1:
-        raise ValueError("count must be at least 1")
-    return count
-
-
 def apply_fault(sim: SimExchange, name: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Arm one fault by name; the same names serve the admin endpoint and the CLI."""
-    count = _check_params(name, data)
-    if name == "drop":
-        kind = str(data.get("kind", "all"))
-        if kind not in DROP_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(DROP_KINDS)}, not {kind!r}")
-        return {"dropped": sim.drop_connections(kind)}
-    if name == "stall":
-        sim.faults.stall(str(data["topic"]), float(data.get("seconds", 5)))
-    elif name == "duplicate":
-        sim.faults.duplicate_private += count
-    elif name == "reorder":
-        sim.faults.reorder_private += max(count, 2)
-    elif name == "rest-error":
-        code = int(data.get("code", 10016))
-        if code not in (10000, 10006, 10016):
-            raise ValueError("code must be 10000, 10006 or 10016")
-        sim.faults.rest_errors.extend([code] * count)
-    elif name == "clock-skew":
-        sim.clock.skew_ms = int(data.get("ms", 0))
-    elif name == "reject-order":
-        code = int(data.get("code", 110007))
-        sim.faults.order_rejects.extend([(code, str(data.get("msg", "ab not enough for new order")))] * count)
-    elif name == "lose-reply":
-        sim.faults.lost_replies += count
+    """Arm one fault by name; the same names and parameters serve the admin endpoint and the CLI."""
+    params = fault_params(name, data)
+    if isinstance(params, Drop):
+        return {"dropped": sim.drop_connections(params.kind)}
+    if isinstance(params, Stall):
+        sim.faults.stall(params.topic, params.seconds)
+    elif isinstance(params, RestError):
+        sim.faults.rest_errors.extend([params.code] * params.count)
+    elif isinstance(params, ClockSkew):
+        sim.clock.skew_ms = params.ms
+    elif isinstance(params, RejectOrder):
+        sim.faults.order_rejects.extend([(params.code, params.msg)] * params.count)
+    elif isinstance(params, Counted):
+        _arm_counted(sim, name, params.count)
     elif name == "wipe-order-cache":
         sim.faults.order_cache_wiped = True
     elif name == "clear":
         sim.faults.clear()
         sim.clock.skew_ms = 0
-    else:
-        raise KeyError(name)
     return {}
+
+
+def _arm_counted(sim: SimExchange, name: str, count: int) -> None:
+    """The faults that only take a count: duplicate, reorder (at least 2) and lose-reply."""
+    if name == "duplicate":
+        sim.faults.duplicate_private += count
+    elif name == "reorder":
+        sim.faults.reorder_private += max(count, 2)
+    else:
+        sim.faults.lost_replies += count

@@ -167,7 +167,7 @@ class TradingActions:
         rt = self._runtime_or_warn()
         if rt is None:
             return
-        info = {"venue": rt.client.label, "orders via": rt.settings.exchange.orders_via}
+        info = {"venue": rt.client.label, "orders via": rt.orders.via}
         self.push_screen(SettingsScreen(rt.trading.current, self._apply_settings, info=info))  # type: ignore[attr-defined]
 
     def _apply_settings(self, changes: dict[str, Any]) -> Any:

@@ -26,10 +26,12 @@ def load_strategies(names: list[str]) -> list[Strategy]:
     loaded: list[Strategy] = []
     seen: dict[str, str] = {}
     for entry in names:
+        if entry.strip() in seen.values():
+            raise StrategyLoadError(f"strategy {entry.strip()!r} is listed twice")
         strategy = load_strategy(entry)
         if strategy.name in seen:
             raise StrategyLoadError(f"strategy {entry!r}: name {strategy.name!r} is already used by {seen[strategy.name]!r}")
-        seen[strategy.name] = entry
+        seen[strategy.name] = entry.strip()
         loaded.append(strategy)
     return loaded
 
