@@ -61,9 +61,21 @@ class RestApi:
         defs += [web.post(path, self.handle) for path in PRIVATE_POST]
         return defs
 
-    def _respond(self, result: dict[str, Any], code: int = 0, msg: str = "OK", headers: dict[str, str] | None = None) -> web.Response:
+    def _respond(self, result: dict[str, Any], code: int = 0, msg: str = "OK", headers: dict[str, str] | None = None,
+                 status: int = 200) -> web.Response:
         body = wire.rest_envelope(result if code == 0 else {}, time_ms=self.engine.clock.now_ms(), ret_code=code, ret_msg=msg)
-        return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers)
+        return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers, status=status)
+
+    @web.middleware
+    async def route_errors(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        """An unserved path (HTTP 404) or method (HTTP 400) answers Bybit's envelope with 10017, not aiohttp's text."""
+        try:
+            return await handler(request)
+        except web.HTTPMethodNotAllowed as err:
+            allowed = " or ".join(sorted(err.allowed_methods - {"HEAD"}))
+            return self._respond({}, Codes.ROUTE_NOT_FOUND, f"Route not found. Send {request.path} with {allowed}.", status=400)
+        except web.HTTPNotFound:
+            return self._respond({}, Codes.ROUTE_NOT_FOUND, "Route not found.", status=404)
 
     async def handle(self, request: web.Request) -> web.Response:
         path = request.path
