@@ -36,18 +36,18 @@ def paginate(items: Sequence[T], p: Params, *, default: int, maximum: int) -> tu
     return page, nxt
 
 
-def time_window(p: Params, now: int) -> tuple[int, int]:
-    """startTime/endTime with Bybit's 7-day rule (default: the last 7 days)."""
+def time_window(p: Params, now: int, *, span: int = SEVEN_DAYS_MS) -> tuple[int, int]:
+    """startTime/endTime within Bybit's 7-day rule; a missing bound is span from the other (default: the last span)."""
     start = p.integer("startTime")
     end = p.integer("endTime")
     if start is not None and end is not None and (end < start or end - start > SEVEN_DAYS_MS):
         raise params_error("params error: the time range between startTime and endTime must be within 7 days")
     if start is None and end is None:
-        return now - SEVEN_DAYS_MS, now + 1
+        return now - span, now + 1
     if start is None:
         assert end is not None
-        return end - SEVEN_DAYS_MS, end
-    return start, end if end is not None else start + SEVEN_DAYS_MS
+        return end - span, end
+    return start, end if end is not None else start + span
 
 
 def nothing_listed(category: str, *, cursor: bool = True) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import orjson
 from aiohttp import web
 
 from tui_bot.domain.enums import OrderStatus
-from tui_bot.sim import order_amend, order_entry, position_ops, queries, wire
+from tui_bot.sim import order_amend, order_entry, position_ops, queries, queries_user, wire
 from tui_bot.sim.account import Account
 from tui_bot.sim.auth import verify_rest
 from tui_bot.sim.engine import ExchangeEngine
@@ -37,6 +37,10 @@ PRIVATE_GET: dict[str, PrivateHandler] = {
     "/v5/position/closed-pnl": queries.closed_pnl,
     "/v5/account/wallet-balance": queries.wallet_balance,
     "/v5/account/fee-rate": queries.fee_rate,
+    "/v5/account/transaction-log": queries_user.transaction_log,
+    "/v5/account/info": queries_user.account_info,
+    "/v5/user/query-api": queries_user.api_key_info,
+    "/v5/asset/coin/query-info": queries_user.coin_info,
 }
 PRIVATE_POST: dict[str, PrivateHandler] = {
     "/v5/order/create": order_entry.create_order,
