@@ -240,3 +240,29 @@ def test_duplicate_order_link_id_and_wrong_key(session: HTTP, threaded_sim: Any)
     with pytest.raises(InvalidRequestError) as bad_key:
         stranger.get_wallet_balance(accountType="UNIFIED")
     assert bad_key.value.status_code == 10003
+
+
+def test_account_key_and_coin_info(session: HTTP, threaded_sim: Any) -> None:
+    info = session.get_account_info()["result"]
+    assert (info["unifiedMarginStatus"], info["marginMode"], info["isMasterTrader"]) == (6, "REGULAR_MARGIN", False)
+    key = session.get_api_key_information()["result"]
+    assert key["apiKey"] == threaded_sim.exchange.api_key and key["readOnly"] == 0
+    assert key["permissions"]["ContractTrade"] == ["Order", "Position"] and key["uta"] == 1
+    [usdt] = session.get_coin_info(coin="USDT")["result"]["rows"]
+    assert usdt["coin"] == "USDT" and {c["chain"] for c in usdt["chains"]} == {"ETH", "TRX"}
+    assert session.get_positions(category="inverse")["result"] == {"category": "inverse", "list": [], "nextPageCursor": ""}
+    assert session.get_tickers(category="spot")["result"] == {"category": "spot", "list": []}
+
+
+def test_transaction_log_after_a_round_trip(session: HTTP) -> None:
+    opened = session.place_order(category="linear", symbol=BTC, side="Buy", orderType="Market", qty="0.010")["result"]
+    closed = session.place_order(category="linear", symbol=BTC, side="Sell", orderType="Market", qty="0.010",
+                                 reduceOnly=True)["result"]
+    rows = session.get_transaction_log(accountType="UNIFIED", category="linear", currency="USDT")["result"]["list"]
+    assert [(r["type"], r["side"], r["orderId"]) for r in rows] == [
+        ("TRADE", "Sell", closed["orderId"]), ("TRADE", "Buy", opened["orderId"])]
+    assert Decimal(rows[1]["cashFlow"]) == 0 and rows[0]["size"] == "0"
+    fees = [Decimal(e["execFee"]) for e in session.get_executions(category="linear", symbol=BTC)["result"]["list"]]
+    assert sorted(Decimal(r["fee"]) for r in rows) == sorted(fees)
+    coin = session.get_wallet_balance(accountType="UNIFIED")["result"]["list"][0]["coin"][0]
+    assert Decimal(rows[0]["cashBalance"]) == Decimal(coin["walletBalance"]) == START + sum(Decimal(r["change"]) for r in rows)

@@ -176,7 +176,10 @@ BAD_GETS: list[tuple[str, dict[str, Any], int]] = [
     ("/v5/execution/list", {"category": "linear", "startTime": "abc"}, 10001),
     ("/v5/execution/list", {"category": "linear", "startTime": 2000000000000, "endTime": 1000}, 10001),
     ("/v5/execution/list", {"category": "linear", "limit": 100000}, 10001),
-    ("/v5/position/list", {"category": "inverse", "symbol": BTC}, 10001),
+    ("/v5/position/list", {"category": "futures", "symbol": BTC}, 10001),
+    ("/v5/position/list", {"category": "spot"}, 10001),
+    ("/v5/position/closed-pnl", {"category": "option"}, 10001),
+    ("/v5/order/realtime", {"category": "Linear", "symbol": BTC}, 10001),
     ("/v5/position/list", {"category": "linear"}, 10001),
     ("/v5/position/list", {"category": "linear", "symbol": "btcusdt"}, 10001),
     ("/v5/position/closed-pnl", {"category": "linear", "limit": -3}, 10001),
@@ -192,7 +195,8 @@ BAD_PUBLIC: list[tuple[str, dict[str, Any]]] = [
     ("/v5/market/kline", {"category": "linear", "interval": "1"}),
     ("/v5/market/instruments-info", {"category": "linear", "limit": "x"}),
     ("/v5/market/instruments-info", {}),
-    ("/v5/market/tickers", {"category": "option"}),
+    ("/v5/market/tickers", {"category": "perpetual"}),
+    ("/v5/market/kline", {"category": "option", "symbol": BTC, "interval": "1"}),
     ("/v5/market/tickers", {"category": "linear", "symbol": "X"}),
 ]
 

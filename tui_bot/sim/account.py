@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from tui_bot.domain.models import (
     WalletCoin,
 )
 from tui_bot.domain.numbers import ZERO, round_to_step
+from tui_bot.sim.transaction_log import LogEntry, funding_entry, trade_entry
 
 TAKER_FEE = Decimal("0.00055")
 MAKER_FEE = Decimal("0.0002")
@@ -47,6 +49,21 @@ class Account:
     open_fees: dict[str, Decimal] = field(default_factory=dict)
     cum_realised_pnl: Decimal = ZERO
     seq: int = 0
+    created_time: int = 0
+    transactions: list[LogEntry] = field(default_factory=list)
+
+    @property
+    def uid(self) -> int:
+        """The account's 8-digit user id, stable for its API key."""
+        return 10_000_000 + int(hashlib.sha256(self.api_key.encode()).hexdigest()[:12], 16) % 90_000_000
+
+    def log_trade(self, execution: Execution) -> None:
+        """Record a fill's TRADE row once the fill is booked."""
+        self.transactions.append(trade_entry(self.uid, execution, self.position(execution.symbol), self.wallet_balance))
+
+    def log_funding(self, execution: Execution) -> None:
+        """Record a funding execution's SETTLEMENT row once it is booked."""
+        self.transactions.append(funding_entry(self.uid, execution, self.position(execution.symbol), self.wallet_balance))
 
     def position(self, symbol: str) -> Position:
         """The account's position in symbol (created flat on first use)."""

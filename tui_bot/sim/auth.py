@@ -28,6 +28,11 @@ def check_timestamp(timestamp: Any, recv_window: Any, server_ms: int) -> tuple[i
     return ts, window
 
 
+def bad_sign_message(payload: str) -> str:
+    """Bybit's 10004 text: the signed string with its timestamp + API key + recv_window head masked as ***."""
+    return f"Error sign, please check your signature generation algorithm: origin_string[***{payload}]"
+
+
 def verify_rest(accounts: dict[str, Account], headers: Mapping[str, str], payload: str, server_ms: int) -> Account:
     """Authenticate a signed REST request (headers matched case-insensitively); raises 10003 / 10004 / 10002."""
     key = headers.get("X-BAPI-API-KEY", "")
@@ -37,10 +42,9 @@ def verify_rest(accounts: dict[str, Account], headers: Mapping[str, str], payloa
     timestamp = headers.get("X-BAPI-TIMESTAMP", "")
     recv_window = headers.get("X-BAPI-RECV-WINDOW", "")
     given = headers.get("X-BAPI-SIGN", "")
-    origin = f"{timestamp}{key}{recv_window}{payload}"
     expected = rest_signature(account.api_secret, timestamp, key, recv_window, payload)
     if not given or not signatures_match(expected, given.lower()):
-        raise SimError(Codes.BAD_SIGN, f"error sign! origin_string[{origin}]")
+        raise SimError(Codes.BAD_SIGN, bad_sign_message(payload))
     check_timestamp(timestamp, recv_window, server_ms)
     return account
 

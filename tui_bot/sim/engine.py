@@ -71,7 +71,8 @@ class ExchangeEngine:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
     def add_account(self, api_key: str, api_secret: str, balance: Decimal) -> Account:
-        account = Account(api_key=api_key, api_secret=api_secret, wallet_balance=balance)
+        account = Account(api_key=api_key, api_secret=api_secret, wallet_balance=balance,
+                          created_time=self.clock.now_ms())
         self.accounts[api_key] = account
         return account
 
@@ -156,6 +157,7 @@ class ExchangeEngine:
             seq=seq, create_type=order.create_type, stop_order_type=order.stop_order_type,
         )
         account.executions.append(execution)
+        account.log_trade(execution)
         self._track_closed_pnl(account, order, execution, result.open_fee_released)
         market.print_trade(order.side, price, qty, now)
         return execution

@@ -9,6 +9,7 @@ from typing import Any
 from tui_bot.sim.errors import SimError, params_error
 
 LINK_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+CATEGORIES = ("spot", "linear", "inverse", "option")
 
 
 class Params:
@@ -67,9 +68,17 @@ class Params:
         return value
 
 
-def require_linear(params: Params, *, required: bool = True) -> None:
-    """Reject any category other than linear."""
+def read_category(params: Params, allowed: tuple[str, ...] = CATEGORIES, *, required: bool = True) -> str:
+    """The request's category (linear when optional and absent); anything not allowed is Bybit's 'Illegal category'."""
     category = params.string("category", required=required, default="linear")
+    if category not in allowed:
+        raise SimError(10001, "Illegal category")
+    return category
+
+
+def require_linear(params: Params, *, required: bool = True) -> None:
+    """Reject any category other than linear: Bybit's own for none of the four, the sim's limit for the others."""
+    category = read_category(params, required=required)
     if category != "linear":
         raise SimError(10001, f"params error: category {category} is not supported, only linear")
 

@@ -10,11 +10,14 @@ from tui_bot.sim import wire
 from tui_bot.sim.account import MAKER_FEE, TAKER_FEE, Account
 from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.errors import params_error
-from tui_bot.sim.intervals import INTERVALS
-from tui_bot.sim.params import Params, require_linear
+from tui_bot.sim.intervals import DAY_MS, INTERVALS
+from tui_bot.sim.params import Params, read_category
 
 T = TypeVar("T")
-SEVEN_DAYS_MS = 7 * 86_400_000
+SEVEN_DAYS_MS = 7 * DAY_MS
+POSITION_CATEGORIES = ("linear", "inverse", "option")
+CLOSED_PNL_CATEGORIES = ("linear", "inverse")
+KLINE_CATEGORIES = ("spot", "linear", "inverse")
 
 
 def paginate(items: Sequence[T], p: Params, *, default: int, maximum: int) -> tuple[list[T], str]:
@@ -33,18 +36,23 @@ def paginate(items: Sequence[T], p: Params, *, default: int, maximum: int) -> tu
     return page, nxt
 
 
-def time_window(p: Params, now: int) -> tuple[int, int]:
-    """startTime/endTime with Bybit's 7-day rule (default: the last 7 days)."""
+def time_window(p: Params, now: int, *, span: int = SEVEN_DAYS_MS) -> tuple[int, int]:
+    """startTime/endTime within Bybit's 7-day rule; a missing bound is span from the other (default: the last span)."""
     start = p.integer("startTime")
     end = p.integer("endTime")
     if start is not None and end is not None and (end < start or end - start > SEVEN_DAYS_MS):
         raise params_error("params error: the time range between startTime and endTime must be within 7 days")
     if start is None and end is None:
-        return now - SEVEN_DAYS_MS, now + 1
+        return now - span, now + 1
     if start is None:
         assert end is not None
-        return end - SEVEN_DAYS_MS, end
-    return start, end if end is not None else start + SEVEN_DAYS_MS
+        return end - span, end
+    return start, end if end is not None else start + span
+
+
+def nothing_listed(category: str, *, cursor: bool = True) -> dict[str, Any]:
+    """The empty page of a category the sim lists nothing in (the category echoed, as Bybit does)."""
+    return {"category": category, "list": [], **({"nextPageCursor": ""} if cursor else {})}
 
 
 def server_time(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +62,9 @@ def server_time(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
 
 def instruments_info(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p)
+    category = read_category(p)
+    if category != "linear":
+        return nothing_listed(category, cursor=category != "spot")
     symbol = p.string("symbol")
     status = p.string("status", default="Trading")
     insts = [i for s, i in engine.instruments.items() if not symbol or s == symbol]
@@ -66,7 +76,9 @@ def instruments_info(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, A
 
 def tickers(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p)
+    category = read_category(p)
+    if category != "linear":
+        return nothing_listed(category, cursor=False)
     symbol = p.string("symbol")
     if symbol:
         engine.market(symbol)
@@ -77,12 +89,14 @@ def tickers(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
 
 def kline(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p, required=False)
+    category = read_category(p, KLINE_CATEGORIES, required=False)
     symbol = p.string("symbol", required=True)
     interval = p.string("interval", required=True)
     if interval not in INTERVALS:
         raise params_error("params error: interval invalid")
     limit = p.integer("limit", default=200, low=1, high=1000) or 200
+    if category != "linear":
+        return {"category": category, "symbol": symbol, "list": []}
     series = engine.candle_series(symbol, interval)
     series.roll(engine.clock.now_ms())
     bars = series.query(p.integer("start"), p.integer("end"), limit)
@@ -129,19 +143,25 @@ def _orders(engine: ExchangeEngine, account: Account, p: Params, *, history: boo
 
 def open_orders(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p)
+    category = read_category(p)
+    if category != "linear":
+        return nothing_listed(category)
     return _orders(engine, account, p, history=False)
 
 
 def order_history(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p)
+    category = read_category(p)
+    if category != "linear":
+        return nothing_listed(category)
     return _orders(engine, account, p, history=True, window=time_window(p, engine.clock.now_ms()))
 
 
 def executions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p)
+    category = read_category(p)
+    if category != "linear":
+        return nothing_listed(category)
     start, end = time_window(p, engine.clock.now_ms())
     symbol, order_id, link_id = p.string("symbol"), p.string("orderId"), p.string("orderLinkId")
     exec_type = p.string("execType")
@@ -157,7 +177,9 @@ def executions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) ->
 
 def positions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p)
+    category = read_category(p, POSITION_CATEGORIES)
+    if category != "linear":
+        return nothing_listed(category)
     symbol, settle = p.string("symbol"), p.string("settleCoin")
     if not symbol and not settle:
         raise params_error("params error: symbol or settleCoin is required")
@@ -175,7 +197,9 @@ def positions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> 
 
 def closed_pnl(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p)
+    category = read_category(p, CLOSED_PNL_CATEGORIES)
+    if category != "linear":
+        return nothing_listed(category)
     start, end = time_window(p, engine.clock.now_ms())
     symbol = p.string("symbol")
     rows = [c for c in account.closed_pnls if start <= c.updated_time <= end and (not symbol or c.symbol == symbol)]
@@ -198,7 +222,8 @@ def wallet_balance(engine: ExchangeEngine, account: Account, raw: dict[str, Any]
 
 def fee_rate(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
-    require_linear(p, required=False)
+    if read_category(p, required=False) != "linear":
+        return {"list": []}
     symbol = p.string("symbol")
     if symbol:
         engine.market(symbol)

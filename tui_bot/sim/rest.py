@@ -10,7 +10,7 @@ import orjson
 from aiohttp import web
 
 from tui_bot.domain.enums import OrderStatus
-from tui_bot.sim import order_amend, order_entry, position_ops, queries, wire
+from tui_bot.sim import order_amend, order_entry, position_ops, queries, queries_user, wire
 from tui_bot.sim.account import Account
 from tui_bot.sim.auth import verify_rest
 from tui_bot.sim.engine import ExchangeEngine
@@ -37,6 +37,10 @@ PRIVATE_GET: dict[str, PrivateHandler] = {
     "/v5/position/closed-pnl": queries.closed_pnl,
     "/v5/account/wallet-balance": queries.wallet_balance,
     "/v5/account/fee-rate": queries.fee_rate,
+    "/v5/account/transaction-log": queries_user.transaction_log,
+    "/v5/account/info": queries_user.account_info,
+    "/v5/user/query-api": queries_user.api_key_info,
+    "/v5/asset/coin/query-info": queries_user.coin_info,
 }
 PRIVATE_POST: dict[str, PrivateHandler] = {
     "/v5/order/create": order_entry.create_order,
@@ -61,9 +65,21 @@ class RestApi:
         defs += [web.post(path, self.handle) for path in PRIVATE_POST]
         return defs
 
-    def _respond(self, result: dict[str, Any], code: int = 0, msg: str = "OK", headers: dict[str, str] | None = None) -> web.Response:
+    def _respond(self, result: dict[str, Any], code: int = 0, msg: str = "OK", headers: dict[str, str] | None = None,
+                 status: int = 200) -> web.Response:
         body = wire.rest_envelope(result if code == 0 else {}, time_ms=self.engine.clock.now_ms(), ret_code=code, ret_msg=msg)
-        return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers)
+        return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers, status=status)
+
+    @web.middleware
+    async def route_errors(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
+        """An unserved path (HTTP 404) or method (HTTP 400) answers Bybit's envelope with 10017, not aiohttp's text."""
+        try:
+            return await handler(request)
+        except web.HTTPMethodNotAllowed as err:
+            allowed = " or ".join(sorted(err.allowed_methods - {"HEAD"}))
+            return self._respond({}, Codes.ROUTE_NOT_FOUND, f"Route not found. Send {request.path} with {allowed}.", status=400)
+        except web.HTTPNotFound:
+            return self._respond({}, Codes.ROUTE_NOT_FOUND, "Route not found.", status=404)
 
     async def handle(self, request: web.Request) -> web.Response:
         path = request.path

@@ -82,8 +82,9 @@ class SimExchange:
 
     async def start(self) -> SimUrls:
         """Bind, start stepping the market, and return the URLs."""
-        app = web.Application()
-        app.add_routes(RestApi(self.engine, self.faults, self.limiter).routes())
+        rest = RestApi(self.engine, self.faults, self.limiter)
+        app = web.Application(middlewares=[rest.route_errors])
+        app.add_routes(rest.routes())
         app.add_routes([web.get("/v5/public/linear", self._ws_public), web.get("/v5/private", self._ws_private),
                         web.get("/v5/trade", self._ws_trade)])
         app.add_routes(admin_routes(self))

@@ -159,6 +159,7 @@ def settle_funding(engine: ExchangeEngine) -> None:
                 index_price=market.index_price, seq=seq,
             )
             account.executions.append(execution)
+            account.log_funding(execution)
             engine.emit_executions(account, [execution])
             engine.emit_position(account, pos.symbol)
             engine.emit_wallet(account)

@@ -182,13 +182,14 @@ def _order_triggers(o: Order, inst: Instrument) -> Wire:
 _ORDER_CONSTANTS: Wire = {
     "blockTradeId": "", "isLeverage": "", "orderIv": "", "marketUnit": "",
     "slippageToleranceType": "UNKNOWN", "slippageTolerance": "0", "ocoTriggerBy": "UNKNOWN",
-    "basePrice": "", "placeType": "", "smpType": "None", "smpGroup": 0, "smpOrderId": "",
-    "rpiTakerAccess": False, "rpiMatchedQty": "0", "extraFees": "",
+    "placeType": "", "smpType": "None", "smpGroup": 0, "smpOrderId": "",
+    "rpiTakerAccess": False, "rpiMatchedQty": "0",
 }
 
 
 def order_to_wire(o: Order, inst: Instrument, *, ws: bool) -> Wire:
-    """The order object (§3.9); ws=True adds category, feeCurrency, brokerOrderPrice, closedPnl."""
+    """The order object (§3.9): REST adds extraFees (order/history lists it, "" for linear), WS adds
+    category, feeCurrency, brokerOrderPrice, closedPnl; neither has spot's basePrice."""
     wire: Wire = {
         "orderId": o.order_id, "orderLinkId": o.order_link_id,
         "parentOrderLinkId": o.parent_order_link_id, "symbol": o.symbol,
@@ -206,6 +207,8 @@ def order_to_wire(o: Order, inst: Instrument, *, ws: bool) -> Wire:
     if ws:
         wire.update(category="linear", feeCurrency="", brokerOrderPrice="",
                     closedPnl=fmt_amount(o.closed_pnl))
+    else:
+        wire["extraFees"] = ""
     return wire
 
 

@@ -151,7 +151,6 @@ def coin_to_wire(c: WalletCoin) -> dict[str, object]:
         "collateralSwitch": True,
         "colRes": "",
         "spotBorrow": "0",
-        "free": "",
         "availableToWithdraw": "",
         "availableToBorrow": "",
     }
