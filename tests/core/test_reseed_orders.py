@@ -74,10 +74,10 @@ async def executions_match(rt: Runtime) -> None:
 
 
 async def statuses(rt: Runtime, order_ids: list[str]) -> list[str]:
-    """The stored statuses of these orders, in their order (a missing row fails)."""
+    """The stored statuses of these orders, in their order ("missing" for an order without a row)."""
     rows = dict(await db_rows(rt, f"select order_id, status from orders where order_id in ({', '.join('?' * len(order_ids))})",
                               *order_ids))
-    return [str(rows[i]) for i in order_ids]
+    return [str(rows.get(i, "missing")) for i in order_ids]
 
 
 # -- driving the exchange -------------------------------------------------------------------------------
@@ -302,3 +302,26 @@ async def test_orders_the_exchange_no_longer_knows_are_closed_after_a_few_reseed
         assert sum("neither open nor in order history" in r.getMessage() for r in caplog.records) == len(held)
     finally:
         await second.close()
+
+
+# -- 4: messages withheld during the reseed arrive afterwards and are stale -----------------------------------
+
+
+async def test_order_messages_delivered_after_the_reseed_never_reopen_what_it_closed(rt: Runtime, other: SignedRest) -> None:
+    sim, state = sim_of(rt), rt.engine.state
+    await settled(rt)
+    resting = await rt.orders.place(SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, "0.95"))
+    await wait_for(lambda: resting.order_id in state.open_orders)
+    sim.faults.stall("order", 60)  # the socket stays up, the order topic goes silent
+    await signed(other, sim, "/v5/order/cancel", symbol=SOL, orderId=resting.order_id)
+    gone = await signed(other, sim, "/v5/order/create", symbol=SOL, side="Buy", orderType="Limit", qty="1.0",
+                        price=str(price(sim, SOL, "0.95")))
+    await signed(other, sim, "/v5/order/cancel", symbol=SOL, orderId=gone["orderId"])
+    await rt.engine.resync("periodic")
+    assert await statuses(rt, [resting.order_id, gone["orderId"]]) == ["Cancelled", "Cancelled"]
+    stale_before = state.stale_ignored
+    sim.faults.stalls.clear()
+    sim.private.publish([])  # the withheld New, Cancelled, Cancelled go out now, after the reseed
+    await wait_for(lambda: state.stale_ignored - stale_before == 3)
+    assert state.open_orders == {} and state.unresolved == {}
+    await db_matches_exchange(rt, other, sim)
