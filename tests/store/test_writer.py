@@ -122,6 +122,21 @@ async def test_older_order_updates_do_not_overwrite_newer_ones(writer: StoreWrit
     assert tuple(rows[0]) == ("1.000", "100.50", "entry")
 
 
+async def test_a_closed_order_row_never_reopens_even_on_a_newer_open_update(
+        writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+    writer.enqueue(UpsertOrder(order("o1", OrderStatus.DEACTIVATED, 2_000)))
+    writer.enqueue(UpsertOrder(order("o1", OrderStatus.UNTRIGGERED, 3_000)))
+    writer.enqueue(UpsertOrder(order("o2", OrderStatus.CANCELLED, 2_000)))
+    writer.enqueue(UpsertOrder(order("o2", OrderStatus.FILLED, 2_500, cum_exec_qty="1")))  # a newer final state wins
+    writer.enqueue(UpsertOrder(order("o2", OrderStatus.NEW, 2_600)))
+    writer.enqueue(UpsertOrder(order("o3", OrderStatus.TRIGGERED, 2_000)))  # not closed yet: open to a reseed
+    await writer.flush()
+    orders = {o.order_id: o for o in await load_orders(conn)}
+    assert (orders["o1"].status, orders["o1"].updated_time) == (OrderStatus.DEACTIVATED, 2_000)
+    assert (orders["o2"].status, orders["o2"].cum_exec_qty) == (OrderStatus.FILLED, D("1"))
+    assert [o.order_id for o in await load_orders(conn, open_only=True)] == ["o3"]
+
+
 async def test_ops_copy_mutable_objects(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
     live = order("m1", OrderStatus.NEW, 1_000)
     writer.enqueue(UpsertOrder(live))

@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from tui_bot.core.bus import Subscription
-from tui_bot.core.state import AccountState, PositionMarked
+from tui_bot.core.state import AccountState, PendingOrder, PositionMarked
 from tui_bot.domain.enums import ExecType, OrderStatus, OrderType, Side, TimeInForce
 from tui_bot.domain.events import ExecutionReceived, OrderUpdated, PositionUpdated, TickerUpdated
 from tui_bot.domain.live_ticker import LiveTicker, TickerFields
@@ -89,15 +89,35 @@ def test_ticker_deltas_merge_and_remark_the_position() -> None:
     assert state.positions["BTCUSDT"].unrealised_pnl == D("500.0")
 
 
-def test_reseed_closes_orders_rest_no_longer_lists_and_counts_divergences() -> None:
+def test_reseed_sets_aside_orders_rest_no_longer_lists_and_counts_divergences() -> None:
     state = AccountState()
     state.apply(_ev(_order(OrderStatus.NEW, 10), OrderUpdated))
     assert state.replace_open_orders([], as_of_ms=5) == 0
     assert "o1" in state.open_orders
     assert state.replace_open_orders([], as_of_ms=11) == 1
-    assert state.open_orders == {} and "o1" in state.closed_orders
+    assert state.open_orders == {} and state.closed_orders == {}, "closed, but how is not known yet"
+    assert state.unresolved["o1"] == PendingOrder("BTCUSDT", "o1", 1, _order(OrderStatus.NEW, 10))
     assert state.replace_positions([Position("ETHUSDT", Side.BUY, D("1"), D("3000"), seq=3)], as_of_ms=100) == 1
     assert state.symbols_in_use() == {"ETHUSDT"}
+
+
+def test_an_order_set_aside_takes_its_final_state_and_never_reopens_on_an_older_update() -> None:
+    state = AccountState()
+    state.apply(_ev(_order(OrderStatus.NEW, 10), OrderUpdated))
+    state.replace_open_orders([], as_of_ms=11)
+    assert state.knows(_order(OrderStatus.NEW, 10)) and not state.knows(_order(OrderStatus.CANCELLED, 10))
+    assert state.apply(_ev(_order(OrderStatus.NEW, 9), OrderUpdated)) == [] and "o1" in state.unresolved
+    assert state.apply(_ev(_order(OrderStatus.FILLED, 12, "0.010"), OrderUpdated))
+    assert state.unresolved == {} and state.closed_orders["o1"].status is OrderStatus.FILLED
+    assert state.apply(_ev(_order(OrderStatus.NEW, 13), OrderUpdated)) == [] and state.open_orders == {}
+
+
+def test_an_order_set_aside_that_rest_lists_again_is_open() -> None:
+    state = AccountState()
+    state.apply(_ev(_order(OrderStatus.NEW, 10), OrderUpdated))
+    state.replace_open_orders([], as_of_ms=11)
+    assert state.replace_open_orders([_order(OrderStatus.NEW, 10)], as_of_ms=12) == 0
+    assert state.unresolved == {} and state.open_orders["o1"] == _order(OrderStatus.NEW, 10)
 
 
 def _wire(kind: str, ts: int, **data: object) -> TickerUpdated:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tui_bot.core import order_reconcile
 from tui_bot.core.bus import Bus
 from tui_bot.core.health import Health
 from tui_bot.core.state import AccountState
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 _PRIVATE = (OrderUpdated, ExecutionReceived, PositionUpdated, WalletUpdated)
 _EXEC_LOOKBACK_MS = 5_000
 EXEC_SYNCED_KEY = "executions_synced_ms"  # config row: the last completed reseed's time (state.exec_synced_ms)
-_MAX_ORDER_LOOKUPS = 20
 _FIRST_LOOKBACK_MS = 7 * 86_400_000 - 60_000
 
 
@@ -51,6 +51,7 @@ class EngineOptions:
     reconcile_interval_s: float = 60.0
     order_event_timeout_s: float = 3.0
     supervise_every_s: float = 0.25
+    order_lookups_per_reseed: int = 20  # order-history requests by id per reseed; the rest wait for the next one
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Reseed:
     wallet: Wallet
     executions: list[Execution]
     as_of_ms: int = 0
-    filled_orders: list[Order] = field(default_factory=list)
+    history: list[Order] = field(default_factory=list)  # orders read from order history (recent ones and looked up)
+    lookups: order_reconcile.LookupPlan = order_reconcile.NOTHING_TO_LOOK_UP
     applied: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -241,10 +243,11 @@ class Engine:
             if execution.exec_id not in self.state.exec_ids:
                 divergences += reseed.reason != "start"
                 self._apply(ExecutionReceived(execution=execution, source=Source.REST, exchange_ts=execution.exec_time, received_ns=now_ns))
-        for order in reseed.filled_orders:
-            self._apply(OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns))
+        divergences += self._apply_rest_orders(reseed.history, now_ns)
         divergences += self.state.replace_positions(reseed.positions, reseed.as_of_ms)
         divergences += self.state.replace_open_orders(reseed.orders, reseed.as_of_ms)
+        answered = {o.order_id for o in reseed.history}
+        self._apply_rest_orders(order_reconcile.settle_lookups(self.state, reseed.lookups, answered), now_ns)
         self.state.wallet = reseed.wallet
         if reseed.as_of_ms > self.state.exec_synced_ms:
             self.state.exec_synced_ms = reseed.as_of_ms
@@ -264,25 +267,35 @@ class Engine:
         self._schedule_ticker_sync()
         reseed.applied.set()
 
+    def _apply_rest_orders(self, orders: list[Order], now_ns: int) -> int:
+        """Apply, oldest first, the orders read over REST that tell something new (what we hold is not 'stale');
+        returns how many did."""
+        news = [o for o in sorted(orders, key=lambda o: (o.updated_time, o.order_id)) if not self.state.knows(o)]
+        for order in news:
+            self._apply(OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns))
+        return len(news)
+
     # -- resync, fallback and reconciliation ------------------------------------------------
 
     async def resync(self, reason: str) -> None:
-        """Reload positions, open orders, wallet and executions since the last completed reseed, then reconcile."""
+        """Reload positions, open orders, wallet, and the executions and orders created since the last completed
+        reseed; look up in order history the orders that closed or filled unseen (a bounded number, the rest next
+        time); then reconcile."""
         async with self._resync_lock:
             as_of = self.client.now_ms()
             since = self._executions_since(as_of)
-            positions, orders, wallet, executions = await asyncio.gather(
+            positions, orders, wallet, executions, recent = await asyncio.gather(
                 self.client.fetch_positions(), self.client.fetch_open_orders(), self.client.fetch_wallet(),
-                self.client.fetch_executions(since))
-            unknown = {(e.symbol, e.order_id) for e in executions if e.order_id and e.exec_id not in self.state.exec_ids
-                       and e.order_id not in self.state.open_orders and e.order_id not in self.state.closed_orders}
-            filled = await self.client.fetch_orders_by_id(sorted(unknown)[:_MAX_ORDER_LOOKUPS]) if unknown else []
-            reseed = Reseed(reason, positions, orders, wallet, executions, as_of, filled)
+                self.client.fetch_executions(since), self.client.fetch_order_history(since))
+            plan = order_reconcile.plan_lookups(self.state, orders, executions, recent, as_of,
+                                               self.options.order_lookups_per_reseed)
+            looked_up = await self.client.fetch_orders_by_id(plan.wanted) if plan.asked else []
+            reseed = Reseed(reason, positions, orders, wallet, executions, as_of, recent + looked_up, plan)
             self._queue.put_nowait(reseed)
             await reseed.applied.wait()
 
     def _executions_since(self, as_of: int) -> int:
-        """Where a reseed's execution query starts: a little before the last completed reseed.
+        """Where a reseed's execution (and recent-order) query starts: a little before the last completed reseed.
 
         Not the newest fill seen: a fill streamed after a gap must not hide one missed during it.
         """

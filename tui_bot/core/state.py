@@ -23,6 +23,20 @@ _CLOSED_KEEP = 200
 
 
 @dataclass(frozen=True, slots=True)
+class PendingOrder:
+    """An order whose current state must still be read from order history (it closed, or filled, unseen)."""
+
+    symbol: str
+    order_id: str
+    created_from_ms: int
+    """Where a history query for it starts: its createdTime, or seven days before a fill when only that is known."""
+    held: Order | None = None
+    """What we last knew of it; None for an order known only from its fills."""
+    misses: int = 0
+    """Reseeds whose order-history answer did not include it."""
+
+
+@dataclass(frozen=True, slots=True)
 class PositionMarked:
     """A position re-marked from a ticker: mark price, unrealised PnL and its % of margin."""
 
@@ -52,6 +66,8 @@ class AccountState:
     positions: dict[str, Position] = field(default_factory=dict)
     open_orders: dict[str, Order] = field(default_factory=dict)
     closed_orders: dict[str, Order] = field(default_factory=dict)
+    unresolved: dict[str, PendingOrder] = field(default_factory=dict)
+    """Orders no longer listed open (or known only from fills) whose final state is still to be looked up, oldest first."""
     exec_ids: set[str] = field(default_factory=set)
     last_exec_time: int = 0
     exec_synced_ms: int = 0  # every fill before this (less the REST lookback) is known: the last completed reseed
@@ -118,10 +134,10 @@ class AccountState:
 
     def _order(self, order: Order) -> bool:
         """Apply an order update unless it is older than what we hold; True when state changed."""
-        known = self.open_orders.get(order.order_id) or self.closed_orders.get(order.order_id)
-        if known is not None and not _is_newer(order, known):
+        if self.knows(order):
             self.stale_ignored += 1
             return False
+        self.unresolved.pop(order.order_id, None)
         if order.status in _TERMINAL:
             self.open_orders.pop(order.order_id, None)
             self.closed_orders[order.order_id] = order
@@ -131,19 +147,30 @@ class AccountState:
             self.open_orders[order.order_id] = order
         return True
 
+    def knows(self, order: Order) -> bool:
+        """True when we hold this order in this state or a newer one (so the update would change nothing)."""
+        order_id = order.order_id
+        pending = self.unresolved.get(order_id)
+        known = self.open_orders.get(order_id) or self.closed_orders.get(order_id) or (pending.held if pending is not None else None)
+        return known is not None and not _is_newer(order, known)
+
     def replace_open_orders(self, orders: list[Order], as_of_ms: int) -> int:
         """Reseed open orders from a REST list fetched at as_of_ms (server time); returns divergences.
 
-        An order we hold open that REST does not list is closed only if we last heard of it before the
-        fetch began: a newer stream update wins over an older snapshot.
+        An order we hold open that REST does not list closed unseen, unless we heard of it after the fetch began
+        (a newer stream update wins over an older snapshot): it waits in `unresolved` for its final state.
         """
         listed = {o.order_id: o for o in orders}
         divergences = 0
         for order_id, held in list(self.open_orders.items()):
             if order_id not in listed and held.updated_time < as_of_ms:
-                self.closed_orders[order_id] = self.open_orders.pop(order_id)
+                del self.open_orders[order_id]
+                self.unresolved[order_id] = PendingOrder(held.symbol, order_id, held.created_time, held)
                 divergences += 1
         for order in orders:
+            pending = self.unresolved.pop(order.order_id, None)  # listed again: it is open after all
+            if pending is not None and pending.held is not None:
+                self.open_orders[order.order_id] = pending.held
             known = self.open_orders.get(order.order_id)
             if known is None or _is_newer(order, known):
                 divergences += known is None or known.status != order.status

@@ -36,25 +36,29 @@ from tui_bot.store.ops import (
 from tui_bot.store.rows import Trade
 from tui_bot.store.trades import TradeLedger, book_execution, link_tags, repair_open_rows
 
+FINAL_RANK = 4  # Filled, Cancelled, Rejected, Deactivated: the order is closed for good
+
 # Within one updatedTime, later lifecycle stages win (Untriggered → Triggered → New → … → closed).
 STATUS_RANK = {
     OrderStatus.UNTRIGGERED: 0,
     OrderStatus.TRIGGERED: 1,
     OrderStatus.NEW: 2,
     OrderStatus.PARTIALLY_FILLED: 3,
-    OrderStatus.FILLED: 4,
-    OrderStatus.CANCELLED: 4,
-    OrderStatus.REJECTED: 4,
-    OrderStatus.DEACTIVATED: 4,
+    OrderStatus.FILLED: FINAL_RANK,
+    OrderStatus.CANCELLED: FINAL_RANK,
+    OrderStatus.REJECTED: FINAL_RANK,
+    OrderStatus.DEACTIVATED: FINAL_RANK,
 }
 
 _TAGS = ("bot", "reason")
 _EXECUTION_SQL = (
     insert_sql("executions", (*EXECUTION_CODEC.columns, *_TAGS), "INSERT OR IGNORE") + " RETURNING id"
 )
+# A newer update wins, except that a closed order never reopens (a late or wrongly timed open update is stale).
 _ORDER_SQL = upsert_sql(
     "orders", (*ORDER_CODEC.columns, "status_rank", *_TAGS), ("order_id",),
-    "(excluded.updated_ms, excluded.status_rank) >= (orders.updated_ms, orders.status_rank)",
+    "(excluded.updated_ms, excluded.status_rank) >= (orders.updated_ms, orders.status_rank)"
+    f" AND (orders.status_rank < {FINAL_RANK} OR excluded.status_rank = {FINAL_RANK})",
 )
 _SNAPSHOT_COLUMNS = (
     "symbol", "side", "size", "entry", "mark", "upnl", "stop_loss", "take_profit", "reason", "ts_ms",

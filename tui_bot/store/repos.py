@@ -48,8 +48,8 @@ async def last_execution_time(conn: aiosqlite.Connection) -> int | None:
 
 
 async def load_orders(conn: aiosqlite.Connection, open_only: bool = False) -> list[Order]:
-    """Stored orders, oldest first; open_only keeps New, PartiallyFilled and Untriggered ones."""
-    where = "WHERE status IN ('New', 'PartiallyFilled', 'Untriggered')" if open_only else ""
+    """Stored orders, oldest first; open_only keeps those not closed (New, PartiallyFilled, Untriggered, Triggered)."""
+    where = "WHERE status IN ('New', 'PartiallyFilled', 'Untriggered', 'Triggered')" if open_only else ""
     sql = f"SELECT {ORDER_CODEC.select_list()} FROM orders {where} ORDER BY created_ms, order_id"
     return [ORDER_CODEC.decode(row) for row in await _rows(conn, sql)]
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 CATEGORY = "linear"
 PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 _TRADE_RATE_RETRIES = 3
+_SEVEN_DAYS_MS = 7 * 86_400_000
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -192,11 +193,20 @@ class BybitClient:
         result = await self.rest.call("get_wallet_balance", accountType="UNIFIED")
         return parse.wallet_from_rest(result["list"][0])
 
-    async def fetch_executions(self, since_ms: int) -> list[Execution]:
+    def _history_window(self, since_ms: int) -> dict[str, int]:
+        """startTime/endTime from since_ms (at most seven days back, Bybit's longest window) to now."""
         now = self.now_ms()
-        start = max(since_ms, now - 7 * 86_400_000 + 60_000)
-        rows = await self._pages("get_executions", category=CATEGORY, startTime=start, endTime=now + 60_000, limit=100)
+        return {"startTime": max(since_ms, now - _SEVEN_DAYS_MS + 60_000), "endTime": now + 60_000}
+
+    async def fetch_executions(self, since_ms: int) -> list[Execution]:
+        rows = await self._pages("get_executions", category=CATEGORY, **self._history_window(since_ms), limit=100)
         return [parse.execution_from_rest(r) for r in rows]
+
+    async def fetch_order_history(self, since_ms: int) -> list[Order]:
+        """Orders created since since_ms (at most seven days back), open or closed, from order history."""
+        rows = await self._pages("get_order_history", category=CATEGORY, settleCoin="USDT",
+                                 **self._history_window(since_ms), limit=50)
+        return [parse.order_from_rest(r) for r in rows]
 
     async def fetch_order(self, symbol: str, order_link_id: str) -> Order | None:
         """The order with this orderLinkId, open or closed: order/realtime first, then order history
@@ -208,10 +218,13 @@ class BybitClient:
                 return parse.order_from_rest(rows[0])
         return None
 
-    async def fetch_orders_by_id(self, wanted: list[tuple[str, str]]) -> list[Order]:
-        """Orders (open or closed) by (symbol, orderId), from order history; unknown ids are skipped."""
-        results = await asyncio.gather(*(self.rest.call("get_order_history", category=CATEGORY, symbol=symbol, orderId=order_id)
-                                         for symbol, order_id in wanted))
+    async def fetch_orders_by_id(self, wanted: list[tuple[str, str, int]]) -> list[Order]:
+        """Orders by (symbol, orderId, earliest createdTime) from order history, each sought in the seven days from
+        that time (history's default is the last seven days); ids history does not return are left out."""
+        results = await asyncio.gather(*(
+            self.rest.call("get_order_history", category=CATEGORY, symbol=symbol, orderId=order_id,
+                           startTime=created_from, endTime=created_from + _SEVEN_DAYS_MS)
+            for symbol, order_id, created_from in wanted))
         return [parse.order_from_rest(row) for result in results for row in (result.get("list") or [])[:1]]
 
     async def fetch_klines(self, symbol: str, interval: str, limit: int) -> list[Kline]:
