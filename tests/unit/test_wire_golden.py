@@ -174,6 +174,9 @@ def test_ws_ticker_snapshot_and_delta() -> None:
     snapshot = wire.public_message("tickers.BTCUSDT", "snapshot", NOW, prev, cs=24987956059)
     assert_matches_golden(_json_ready(snapshot), "ws_ticker_snapshot")
     assert prev["tickDirection"] == "PlusTick"
+    delivery = {"deliveryTime", "basisRate", "basis", "basisRateYear", "deliveryFeeRate", "predictedDeliveryPrice"}
+    assert not delivery & set(prev), "a perpetual's WS ticker carries no delivery-futures fields"
+    assert prev["preOpenPrice"] == prev["curPreListingPhase"] == ""
     new = wire.ticker_to_wire(
         _ticker(bid1_price=D("104250.5"), bid1_size=D("0.412"), ask1_price=D("104250.6"),
                 ask1_size=D("2.031")), BTC, ws=True)

@@ -38,8 +38,9 @@ __all__ = [
 Wire = dict[str, object]
 
 FUNDING_RATE_CAP = "0.005"
-_FUTURES_ONLY = ("predictedDeliveryPrice", "basisRate", "basis", "basisRateYear",
-                 "deliveryFeeRate", "deliveryTime", "preOpenPrice", "preQty", "curPreListingPhase")
+# Delivery-futures fields: REST lists them ("") for a perpetual, the WS ticker of a perpetual leaves them out.
+_DELIVERY_ONLY = ("predictedDeliveryPrice", "basisRate", "basis", "basisRateYear", "deliveryFeeRate", "deliveryTime")
+_PRE_LISTING = ("preOpenPrice", "preQty", "curPreListingPhase")
 
 
 def _leverage_filter(inst: Instrument) -> Wire:
@@ -82,7 +83,7 @@ def instrument_to_wire(inst: Instrument) -> Wire:
 
 
 def ticker_to_wire(t: Ticker, inst: Instrument, *, ws: bool) -> Wire:
-    """A full ticker: REST list item (§3.3) or WS snapshot data with tickDirection (§5.3)."""
+    """A full ticker: REST list item (§3.3) or WS snapshot data with tickDirection and no delivery fields (§5.3)."""
     head: Wire = {"symbol": t.symbol}
     if ws:
         head["tickDirection"] = t.tick_direction
@@ -104,7 +105,7 @@ def ticker_to_wire(t: Ticker, inst: Instrument, *, ws: bool) -> Wire:
         "fundingCap": FUNDING_RATE_CAP,
         "bid1Price": fmt_price(t.bid1_price, inst), "bid1Size": fmt_qty(t.bid1_size, inst),
         "ask1Price": fmt_price(t.ask1_price, inst), "ask1Size": fmt_qty(t.ask1_size, inst),
-        **dict.fromkeys(_FUTURES_ONLY, ""),
+        **dict.fromkeys(_PRE_LISTING if ws else _DELIVERY_ONLY + _PRE_LISTING, ""),
     }
 
 
