@@ -57,11 +57,15 @@ class PublicHub:
         if not isinstance(args, list) or not args:
             peer.send(wire.public_ws_response(op, success=False, ret_msg="error:args invalid", conn_id=peer.conn_id, req_id=req_id))
             return
-        failure = self._subscribe(peer, args) if op == "subscribe" else self._unsubscribe(peer, args)
+        failure, added = self._subscribe(peer, args) if op == "subscribe" else (self._unsubscribe(peer, args), [])
         peer.send(wire.public_ws_response(op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id))
+        for topic in added:
+            self._send_initial(peer, topic)
 
-    def _subscribe(self, peer: Peer, topics: list[Any]) -> str | None:
+    def _subscribe(self, peer: Peer, topics: list[Any]) -> tuple[str | None, list[str]]:
+        """Subscribe peer to each valid topic; returns the first failure and the topics added (snapshots follow the ack)."""
         failure = None
+        added: list[str] = []
         for topic in topics:
             problem = self.validate(topic)
             if problem is None and topic in peer.topics:
@@ -71,8 +75,8 @@ class PublicHub:
                 continue
             peer.topics.add(topic)
             self.subscribers.setdefault(topic, set()).add(peer)
-            self._send_initial(peer, topic)
-        return failure
+            added.append(topic)
+        return failure, added
 
     def _unsubscribe(self, peer: Peer, topics: list[Any]) -> str | None:
         failure = None
