@@ -40,7 +40,7 @@ async def test_subscribe_ack_echoes_req_id_and_carries_conn_id(sim: SimExchange)
         assert bare["success"] is True and bare["req_id"] == "" and bare["conn_id"] == ack["conn_id"]
 
 
-@pytest.mark.parametrize("topic", ["tickers.BTCUSDT", "kline.1.BTCUSDT"])
+@pytest.mark.parametrize("topic", ["tickers.BTCUSDT", "kline.1.BTCUSDT", "orderbook.50.BTCUSDT", "orderbook.1.BTCUSDT"])
 async def test_subscribe_ack_comes_before_the_first_snapshot(manual_sim: SimExchange, topic: str) -> None:
     async with open_ws(urls(manual_sim).public_ws) as ws:
         await send(ws, {"req_id": "s", "op": "subscribe", "args": [topic]})
@@ -50,7 +50,7 @@ async def test_subscribe_ack_comes_before_the_first_snapshot(manual_sim: SimExch
 
 
 async def test_one_ack_then_the_snapshots_in_request_order(manual_sim: SimExchange) -> None:
-    topics = ["kline.60.ETHUSDT", "tickers.BTCUSDT", "publicTrade.BTCUSDT", "kline.5.SOLUSDT"]
+    topics = ["orderbook.200.ETHUSDT", "tickers.BTCUSDT", "publicTrade.BTCUSDT", "kline.5.SOLUSDT"]
     async with open_ws(urls(manual_sim).public_ws) as ws:
         await send(ws, {"req_id": "many", "op": "subscribe", "args": topics})
         frames = [await recv_json(ws) for _ in range(4)]

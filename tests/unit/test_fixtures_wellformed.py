@@ -21,7 +21,8 @@ def test_fixture_set_is_complete() -> None:
         "ws_kline", "ws_public_trade", "ws_private_auth_ok", "ws_private_auth_fail",
         "ws_private_subscribe_ok", "ws_private_pong", "ws_order", "ws_execution",
         "ws_position", "ws_wallet", "ws_trade_auth_ok", "ws_trade_order_create_ok",
-        "ws_trade_order_error", "ws_trade_pong",
+        "ws_trade_order_error", "ws_trade_pong", "rest_orderbook", "ws_orderbook_snapshot",
+        "ws_orderbook_delta", "ws_orderbook_1_snapshot",
     }
     assert required <= {name.removesuffix(".json") for name in NAMES}
 
