@@ -30,7 +30,7 @@ def _start(*args: str, cwd: Path | None = None) -> tuple[subprocess.Popen[str], 
 
 def test_sim_command_serves_signed_requests_and_stops_cleanly(tmp_path: Path) -> None:
     proc, info = _start("sim", "--port", "0", "--api-key", "KEY123", "--api-secret", "SECRET456",
-                        "--symbols", "BTCUSDT,XRPUSDT", "--balance", "2500", cwd=tmp_path)
+                        "--symbols", "BTCUSDT,XRPUSDT", "--balance", "2500", "--latency-ms", "5", cwd=tmp_path)
     try:
         assert info["API key"] == "KEY123" and info["API secret"] == "SECRET456"
         assert info["REST"].startswith("http://127.0.0.1:")
@@ -60,6 +60,7 @@ def test_sim_command_serves_signed_requests_and_stops_cleanly(tmp_path: Path) ->
         (["sim", "--host", "0.0.0.0"], "loopback only"),
         (["sim", "--symbols", "BTC-PERP"], "not a linear USDT symbol"),
         (["sim", "--balance", "-1"], "must be a positive number"),
+        (["sim", "--latency-ms", "-1"], "latency must be 0-5000 ms"),
         (["--config", "missing.toml", "sim"], "config file not found"),
     ],
 )
