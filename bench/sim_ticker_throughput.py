@@ -6,7 +6,7 @@ Runs two servers in child processes, one after the other, and reads both with th
   sim       the embedded exchange with N symbols, every client subscribed to every tickers topic
 and prints msgs/s, client-observed inter-message gaps, server CPU and RSS side by side.
 
-    python -m bench.sim_ticker_throughput --symbols 200 --clients 4 --step-ms 10 --seconds 5
+    python -m bench.sim_ticker_throughput --symbols 200 --clients 4 --step-ms 10 --seconds 5 [--latency-ms 3]
 
 The `websockets` reader is what a Python client gets (it saturates its own core first); the frame counter
 parses only frame headers, so its figure is the exchange's push capacity on this machine.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import multiprocessing as mp
 import os
@@ -59,11 +60,11 @@ def _proc_stats(pid: int) -> tuple[float, float]:
     return cpu, rss
 
 
-def run_sim_server(port_queue: mp.Queue, count: int, step_ms: int) -> None:
+def run_sim_server(port_queue: mp.Queue, count: int, step_ms: int, latency_ms: float = 0.0) -> None:
     from tui_bot.sim.server import SimExchange
 
     async def main() -> None:
-        sim = SimExchange(symbols=symbols(count), step_seconds=step_ms / 1000)
+        sim = SimExchange(symbols=symbols(count), step_seconds=step_ms / 1000, latency_ms=latency_ms)
         urls = await sim.start()
         port_queue.put(urls.public_ws)
         await asyncio.Event().wait()
@@ -198,14 +199,17 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--step-ms", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="the exchange's network latency")
     args = parser.parse_args()
     common = (args.symbols, args.clients, args.step_ms, args.seconds)
+    sim_server = functools.partial(run_sim_server, latency_ms=args.latency_ms)
     rows = [measure("baseline / websockets reader", run_baseline_server, *common),
-            measure("sim / websockets reader", run_sim_server, *common),
+            measure("sim / websockets reader", sim_server, *common),
             measure("baseline / frame counter", run_baseline_server, *common, reader=count_frames),
-            measure("sim / frame counter", run_sim_server, *common, reader=count_frames)]
+            measure("sim / frame counter", sim_server, *common, reader=count_frames)]
     client_cpu = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"{args.symbols} symbols, {args.clients} clients, step {args.step_ms} ms, {args.seconds:.0f} s measured "
+    print(f"{args.symbols} symbols, {args.clients} clients, step {args.step_ms} ms, latency {args.latency_ms:g} ms, "
+          f"{args.seconds:.0f} s measured "
           f"(ideal {args.symbols * args.clients * 1000 / args.step_ms:,.0f} msgs/s)")
     print(f"{'':30}{'msgs/s':>12}{'server CPU':>12}{'RSS MB':>9}{'gap p50 ms':>12}{'gap p99 ms':>12}")
     for row in rows:

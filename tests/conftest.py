@@ -131,10 +131,12 @@ class ThreadedSim:
 
 @pytest.fixture
 def threaded_sim() -> Any:
-    """A running exchange in a background thread (50 ms steps) for pybit's synchronous clients."""
+    """A running exchange in a background thread (50 ms steps, the default latency) for pybit's synchronous clients."""
     import logging
 
+    from tui_bot.config import SimSettings
+
     logging.getLogger("pybit").setLevel(logging.WARNING)
-    runner = ThreadedSim(seed=7, step_seconds=0.05)
+    runner = ThreadedSim(seed=7, step_seconds=0.05, latency_ms=SimSettings().latency_ms)
     yield runner
     runner.stop()

@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="seed of the price process and ids")
     sim.add_argument("--symbols", help="comma-separated symbols, e.g. BTCUSDT,ETHUSDT")
     sim.add_argument("--balance", type=_decimal, help="starting USDT balance")
+    sim.add_argument("--latency-ms", type=float, help="network latency of every response and frame (default 3, 0 = none)")
     commands.add_parser("listen", parents=[common], help="record every execution and keep the account in sync, headless, until interrupted")
     cycle = commands.add_parser("cycle", parents=[common], help="run the analysis cycle now, execute it per the settings, and exit")
     cycle.add_argument("--once", action="store_true", required=True, help="run exactly one cycle (required)")
@@ -169,6 +170,7 @@ def run_sim(args: argparse.Namespace, settings: Settings) -> int:
             api_key=args.api_key, api_secret=args.api_secret, seed=cfg.seed if args.seed is None else args.seed,
             symbols=symbols, balance=args.balance or cfg.balance, step_seconds=cfg.step_ms / 1000,
             idle_timeout=cfg.idle_timeout_s, funding_period_s=cfg.funding_period_s or None,
+            latency_ms=cfg.latency_ms if args.latency_ms is None else args.latency_ms,
         )
     except ValueError as err:
         raise UsageError(f"sim: {err}") from None

@@ -54,6 +54,7 @@ class SimSettings(_Section):
     autostep: bool = True  # False: prices move only when stepped (sim.step / POST /_sim/step), e.g. for snapshots
     idle_timeout_s: float = Field(600, gt=0)
     funding_period_s: float = Field(0, ge=0)
+    latency_ms: float = Field(3, ge=0, le=5000)  # one-way network delay of every REST response and WS frame
 
     @field_validator("symbols")
     @classmethod

@@ -16,6 +16,7 @@ def fast_settings(**streams: float) -> Settings:
     """Settings with short timings so supervision reacts within a test's patience."""
     settings = Settings()
     settings.sim.step_ms = 20
+    settings.sim.latency_ms = 0
     settings.streams.ping_interval_s = 1.0
     settings.streams.silence_timeout_s = 5.0
     settings.streams.backoff_max_s = 0.5

@@ -28,7 +28,7 @@ def _start(*args: str, cwd: Path | None = None) -> tuple[subprocess.Popen[str], 
 
 def test_sim_command_serves_signed_requests_and_stops_cleanly(tmp_path: Path) -> None:
     proc, info = _start("sim", "--port", "0", "--api-key", "KEY123", "--api-secret", "SECRET456",
-                        "--symbols", "BTCUSDT,XRPUSDT", "--balance", "2500", cwd=tmp_path)
+                        "--symbols", "BTCUSDT,XRPUSDT", "--balance", "2500", "--latency-ms", "5", cwd=tmp_path)
     try:
         assert info["API key"] == "KEY123" and info["API secret"] == "SECRET456"
         assert info["REST"].startswith("http://127.0.0.1:")

@@ -1,4 +1,8 @@
-"""pybit's official WebSocket clients against the embedded exchange (URLs patched before construction)."""
+"""pybit's official WebSocket clients, unpatched, against the embedded exchange at its default latency.
+
+pybit records a request only after sending it; the default latency is what keeps a loopback reply from
+beating that record (as the network does against Bybit). Only the URLs are pointed at the exchange.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pybit.unified_trading import HTTP, WebSocket, WebSocketTrading
 from tests.conftest import ThreadedSim
 from tests.golden import load_fixture
 from tests.sim.ws_helpers import PRIVATE_TOPICS, wait_until
+from tui_bot.config import SimSettings
 from tui_bot.sim.server import SimExchange
 
 SNAPSHOT_FIELDS = set(load_fixture("ws_ticker_snapshot")["data"])
@@ -38,25 +43,6 @@ class Recorder:
             return list(self.items)
 
 
-def hold_replies_until_registered(ws: Any) -> None:
-    """pybit sends a request before recording it, so a loopback reply can win the race (pybit then drops it or,
-    for a subscribe ack, dies on a KeyError); the reader thread waits briefly for the record before pybit handles it.
-    """
-    handle = ws.callback
-
-    def registered(message: dict[str, Any]) -> bool:
-        if message.get("op") in ("subscribe", "unsubscribe") and message.get("req_id"):
-            return message["req_id"] in ws.subscriptions
-        key = message.get("reqId") or message.get("topic")
-        return not key or key in ws.callback_directory
-
-    def patched(message: dict[str, Any]) -> None:
-        wait_until(lambda: registered(message), 2, 0.001)
-        handle(message)
-
-    ws.callback = patched
-
-
 def exchange_of(runner: ThreadedSim) -> SimExchange:
     assert runner.exchange is not None and runner.exchange.urls is not None
     return runner.exchange
@@ -65,7 +51,7 @@ def exchange_of(runner: ThreadedSim) -> SimExchange:
 @pytest.fixture
 def still_sim() -> Iterator[ThreadedSim]:
     """A threaded exchange whose market moves only when the test steps it, so REST is an exact oracle."""
-    runner = ThreadedSim(seed=7, autostep=False)
+    runner = ThreadedSim(seed=7, autostep=False, latency_ms=SimSettings().latency_ms)
     yield runner
     runner.stop()
 
@@ -90,7 +76,6 @@ def test_ticker_stream_merges_snapshot_and_deltas(still_sim: ThreadedSim, monkey
     monkeypatch.setattr(pybit.unified_trading, "PUBLIC_WSS", exchange.urls.public_ws.replace("linear", "{CHANNEL_TYPE}"))
     received = Recorder()
     ws = WebSocket(testnet=False, channel_type="linear")
-    hold_replies_until_registered(ws)
     try:
         ws.ticker_stream(symbol="BTCUSDT", callback=received)
         assert wait_until(lambda: len(received.snapshot()) >= 1, 5), "no ticker snapshot reached pybit"
@@ -117,13 +102,41 @@ def test_ticker_stream_merges_snapshot_and_deltas(still_sim: ThreadedSim, monkey
         ws.exit()
 
 
+def by_price(levels: list[list[str]], *, descending: bool) -> list[list[str]]:
+    """pybit appends inserted levels at the end of its book; sort them as Bybit sends them."""
+    return sorted(levels, key=lambda level: Decimal(level[0]), reverse=descending)
+
+
+def test_orderbook_stream_assembles_the_book_rest_shows(still_sim: ThreadedSim, monkeypatch: pytest.MonkeyPatch) -> None:
+    exchange = exchange_of(still_sim)
+    assert exchange.urls is not None
+    monkeypatch.setattr(pybit.unified_trading, "PUBLIC_WSS", exchange.urls.public_ws.replace("linear", "{CHANNEL_TYPE}"))
+    received = Recorder()
+    rest = http_session(exchange)
+    ws = WebSocket(testnet=False, channel_type="linear")
+    try:
+        ws.orderbook_stream(depth=50, symbol="BTCUSDT", callback=received)
+        assert wait_until(lambda: len(received.snapshot()) >= 1, 5), "no orderbook snapshot reached pybit"
+        for step in range(10):
+            if step:
+                still_sim.call(exchange.step, 1)
+            oracle = rest.get_orderbook(category="linear", symbol="BTCUSDT", limit=50)["result"]
+            assert wait_until(lambda u=oracle["u"]: received.snapshot()[-1]["data"]["u"] == u, 3), \
+                f"pybit's book stopped at u={received.snapshot()[-1]['data']['u']}, REST is at {oracle['u']}"
+            book = received.snapshot()[-1]["data"]
+            assert by_price(book["b"], descending=True) == oracle["b"], f"bids differ after step {step}"
+            assert by_price(book["a"], descending=False) == oracle["a"], f"asks differ after step {step}"
+        assert len(received.snapshot()) >= 10
+    finally:
+        ws.exit()
+
+
 def test_private_auth_and_four_topics_for_a_market_fill(threaded_sim: ThreadedSim, monkeypatch: pytest.MonkeyPatch) -> None:
     exchange = exchange_of(threaded_sim)
     assert exchange.urls is not None
     monkeypatch.setattr(pybit.unified_trading, "PRIVATE_WSS", exchange.urls.private_ws)
     streams = {topic: Recorder() for topic in PRIVATE_TOPICS}
     ws = WebSocket(testnet=False, channel_type="private", api_key=exchange.api_key, api_secret=exchange.api_secret)
-    hold_replies_until_registered(ws)
     try:
         assert wait_until(lambda: ws.auth, 5), "pybit's private auth (expires = now + 1 s) did not succeed"
         ws.order_stream(streams["order"])
@@ -160,7 +173,6 @@ def test_websocket_trading_places_an_order(threaded_sim: ThreadedSim, monkeypatc
     monkeypatch.setattr(pybit._websocket_trading, "TRADE_WSS", exchange.urls.trade_ws)
     replies, errors = Recorder(), Recorder()
     ws = WebSocketTrading(testnet=False, api_key=exchange.api_key, api_secret=exchange.api_secret)
-    hold_replies_until_registered(ws)
     try:
         assert wait_until(lambda: ws.auth, 5), "pybit's trade auth did not succeed"
         ws.place_order(replies, errors, category="linear", symbol="BTCUSDT", side="Buy", orderType="Market",

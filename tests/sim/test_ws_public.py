@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import pytest
+
 from tests.golden import assert_matches_golden, assert_shape, load_fixture
 from tests.sim.ws_helpers import (
     closed_within,
@@ -36,6 +38,25 @@ async def test_subscribe_ack_echoes_req_id_and_carries_conn_id(sim: SimExchange)
         await send(ws, {"op": "subscribe", "args": ["tickers.ETHUSDT"]})
         bare = await recv_until(ws, is_op("subscribe"))
         assert bare["success"] is True and bare["req_id"] == "" and bare["conn_id"] == ack["conn_id"]
+
+
+@pytest.mark.parametrize("topic", ["tickers.BTCUSDT", "kline.1.BTCUSDT", "orderbook.50.BTCUSDT", "orderbook.1.BTCUSDT"])
+async def test_subscribe_ack_comes_before_the_first_snapshot(manual_sim: SimExchange, topic: str) -> None:
+    async with open_ws(urls(manual_sim).public_ws) as ws:
+        await send(ws, {"req_id": "s", "op": "subscribe", "args": [topic]})
+        first, second = await recv_json(ws), await recv_json(ws)
+    assert (first["op"], first["req_id"], first["success"]) == ("subscribe", "s", True), first
+    assert (second["topic"], second["type"]) == (topic, "snapshot"), second
+
+
+async def test_one_ack_then_the_snapshots_in_request_order(manual_sim: SimExchange) -> None:
+    topics = ["orderbook.200.ETHUSDT", "tickers.BTCUSDT", "publicTrade.BTCUSDT", "kline.5.SOLUSDT"]
+    async with open_ws(urls(manual_sim).public_ws) as ws:
+        await send(ws, {"req_id": "many", "op": "subscribe", "args": topics})
+        frames = [await recv_json(ws) for _ in range(4)]
+        assert await collect(ws, 0.2) == [], "publicTrade has no snapshot on subscribe; nothing else follows"
+    assert (frames[0]["op"], frames[0]["req_id"]) == ("subscribe", "many")
+    assert [(f["topic"], f["type"]) for f in frames[1:]] == [(t, "snapshot") for t in topics if "Trade" not in t]
 
 
 async def test_each_connection_gets_its_own_conn_id(sim: SimExchange) -> None:

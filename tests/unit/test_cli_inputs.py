@@ -50,6 +50,7 @@ CASES = [
     case("sim-seed-not-a-number", ["sim", "--seed", "x"], "argument --seed: invalid int value: 'x'"),
     case("sim-balance-negative", ["sim", "--balance", "-1"], "argument --balance: must be a positive number: '-1'"),
     case("sim-host-not-loopback", ["sim", "--host", "0.0.0.0"], "sim: the embedded exchange binds loopback only, not '0.0.0.0'"),
+    case("sim-latency-negative", ["sim", "--latency-ms", "-1"], "sim: latency must be 0-5000 ms, not -1"),
     case("sim-no-symbols", ["sim", "--symbols", ","], "sim: at least one symbol is required"),
     case("sim-symbol-not-linear", ["sim", "--symbols", "BTC-PERP"], "sim: ", "not a linear USDT symbol"),
     # files the command writes, in a directory that is not there

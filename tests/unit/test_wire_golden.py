@@ -174,6 +174,9 @@ def test_ws_ticker_snapshot_and_delta() -> None:
     snapshot = wire.public_message("tickers.BTCUSDT", "snapshot", NOW, prev, cs=24987956059)
     assert_matches_golden(_json_ready(snapshot), "ws_ticker_snapshot")
     assert prev["tickDirection"] == "PlusTick"
+    delivery = {"deliveryTime", "basisRate", "basis", "basisRateYear", "deliveryFeeRate", "predictedDeliveryPrice"}
+    assert not delivery & set(prev), "a perpetual's WS ticker carries no delivery-futures fields"
+    assert prev["preOpenPrice"] == prev["curPreListingPhase"] == ""
     new = wire.ticker_to_wire(
         _ticker(bid1_price=D("104250.5"), bid1_size=D("0.412"), ask1_price=D("104250.6"),
                 ask1_size=D("2.031")), BTC, ws=True)
@@ -238,15 +241,33 @@ def test_orderbook_snapshot_and_delta() -> None:
     snap = wire.orderbook_to_wire("BTCUSDT", [(D("104250.3"), D("1.25"))],
                                   [(D("104250.4"), D("0.873"))], BTC, update_id=18521288,
                                   seq=9821347650)
-    frame = wire.public_message("orderbook.50.BTCUSDT", "snapshot", NOW + 7, snap,
-                                cts=NOW + 4)
+    frame = wire.orderbook_message("orderbook.50.BTCUSDT", "snapshot", NOW + 7, snap, NOW + 4, depth=50)
     assert_matches_golden(_json_ready(frame), "ws_orderbook_snapshot")
+    assert list(frame) == list(load_fixture("ws_orderbook_snapshot"))
     delta = wire.orderbook_to_wire("BTCUSDT", [(D("104250.3"), D(0))],
                                    [(D("104250.5"), D("0.311"))], BTC, update_id=18521289,
                                    seq=9821347655)
-    frame = wire.public_message("orderbook.50.BTCUSDT", "delta", NOW + 27, delta, cts=NOW + 25)
+    frame = wire.orderbook_message("orderbook.50.BTCUSDT", "delta", NOW + 27, delta, NOW + 25, depth=50)
     assert_matches_golden(_json_ready(frame), "ws_orderbook_delta")
     assert delta["b"] == [["104250.30", "0"]]
+
+
+def test_level1_orderbook_puts_ts_before_type() -> None:
+    snap = wire.orderbook_to_wire("BTCUSDT", [(D("104250.3"), D("1.25"))],
+                                  [(D("104250.4"), D("0.873"))], BTC, update_id=18521288,
+                                  seq=9821347650)
+    frame = wire.orderbook_message("orderbook.1.BTCUSDT", "snapshot", NOW + 7, snap, NOW + 4, depth=1)
+    assert_matches_golden(_json_ready(frame), "ws_orderbook_1_snapshot")
+    assert list(frame) == list(load_fixture("ws_orderbook_1_snapshot")) == ["topic", "ts", "type", "data", "cts"]
+
+
+def test_rest_orderbook() -> None:
+    data = wire.orderbook_to_wire("BTCUSDT", [(D("104250.3"), D("1.25"))], [(D("104250.4"), D("0.873"))],
+                                  BTC, update_id=18521288, seq=9821347650)
+    result = wire.orderbook_rest(data, ts=NOW, cts=NOW - 5)
+    envelope = wire.rest_envelope(result, time_ms=NOW)
+    assert envelope == load_fixture("rest_orderbook")
+    assert list(result) == ["s", "b", "a", "ts", "u", "seq", "cts"]
 
 
 def test_rest_order_object() -> None:

@@ -1,4 +1,4 @@
-"""A WebSocket peer of the exchange with a bounded outgoing queue drained by its own task."""
+"""A WebSocket peer of the exchange with a bounded outgoing queue drained by its own task, after the network latency."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ MAX_QUEUE = 50_000
 class Peer:
     """One client connection: identity, subscriptions and a writer task."""
 
-    def __init__(self, ws: web.WebSocketResponse, kind: str, max_active: float | None = None) -> None:
+    def __init__(self, ws: web.WebSocketResponse, kind: str, max_active: float | None = None, latency_s: float = 0.0) -> None:
         self.ws = ws
         self.kind = kind
         self.max_active = max_active
@@ -26,9 +26,15 @@ class Peer:
         self.api_key: str | None = None
         self.last_client_frame = time.monotonic()
         self.last_sent = time.monotonic()
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self._writer = asyncio.get_running_loop().create_task(self._drain())
+        self.latency_s = latency_s
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[tuple[float, str | None]] = asyncio.Queue()
+        self._writer = self._loop.create_task(self._drain())
         self.closed = False
+
+    def _due(self) -> float:
+        """When a frame queued now reaches the client (0: at once)."""
+        return self._loop.time() + self.latency_s if self.latency_s else 0.0
 
     def send(self, payload: dict[str, Any] | str) -> None:
         """Queue a frame; a peer too slow to keep up is disconnected, as Bybit does."""
@@ -38,12 +44,15 @@ class Peer:
         if self._queue.qsize() > MAX_QUEUE:
             self.abort()
             return
-        self._queue.put_nowait(text)
+        self._queue.put_nowait((self._due(), text))
 
     async def _drain(self) -> None:
+        """Write frames in queue order, each once its due time has come (one wait covers a burst)."""
         try:
             while True:
-                text = await self._queue.get()
+                due, text = await self._queue.get()
+                if due and (wait := due - self._loop.time()) > 0:
+                    await asyncio.sleep(wait)
                 if text is None:
                     break
                 await self.ws.send_str(text)
@@ -68,7 +77,7 @@ class Peer:
 
     async def close(self, code: int = 1000, message: str = "") -> None:
         """Close politely after flushing what is queued."""
-        self._queue.put_nowait(None)
+        self._queue.put_nowait((self._due(), None))
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._writer, 2)
         self.closed = True

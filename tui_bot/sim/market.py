@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
+from collections.abc import Iterator
 from decimal import Decimal
+from itertools import islice
 
 from tui_bot.domain.enums import Side, TickDirection
 from tui_bot.domain.models import Instrument, PublicTrade, Ticker
@@ -12,7 +15,9 @@ from tui_bot.domain.numbers import ZERO, floor_to_step, round_to_step
 from tui_bot.sim.instruments import MarketSpec
 
 _SECONDS_PER_YEAR = 365 * 86_400
-BOOK_DEPTH = 50
+BOOK_DEPTH = 1000  # levels a side: Bybit's deepest linear book (REST limit and orderbook.1000)
+_SIZE_CYCLE = 4096  # resting sizes below the top repeat every this many ticks
+Level = tuple[int, int]  # (price in ticks, size in qty steps)
 
 
 class SymbolMarket:
@@ -44,10 +49,18 @@ class SymbolMarket:
         self.open_interest = floor_to_step(spec.top_size * 20_000, self.instrument.qty_step)
         self.funding_rate = Decimal("0.0001")
         self.pending_trades: list[PublicTrade] = []
+        self.cross_seq = 0  # matching-engine sequence: every book change and every trade advances it
+        self.book_u = 0  # update id of the book: 1 after start (Bybit's "restarted" snapshot), +1 per change
+        self.book_seq = 0
+        self.book_ts = now_ms
         self._now_ms = now_ms
         self._tick_f = float(spec.instrument.tick_size)
         self._min_ticks = int(spec.instrument.min_price / spec.instrument.tick_size)
+        self._max_ticks = int(spec.instrument.max_price / spec.instrument.tick_size)
         self._top_steps = int(spec.top_size / spec.instrument.qty_step)
+        self._bid_ticks = self._min_ticks
+        sizes = random.Random(f"{seed}:{spec.instrument.symbol}:book")
+        self._depth_steps = array("l", (max(int(self._top_steps * sizes.uniform(0.3, 2.0)), 1) for _ in range(_SIZE_CYCLE)))
         self._reprice()
 
     @property
@@ -68,11 +81,15 @@ class SymbolMarket:
         fair = self._to_tick(self._fair)
         self.index_price = fair
         self.mark_price = self._to_tick(self._fair * (1 + 0.00002 * self._rng.uniform(-1, 1)))
-        bid_ticks = max(int(self._fair / self._tick_f), self._min_ticks)
-        self.bid1_price = Decimal(bid_ticks) * self.tick
-        self.ask1_price = Decimal(bid_ticks + 1) * self.tick
+        self._bid_ticks = max(int(self._fair / self._tick_f), self._min_ticks)
+        self.bid1_price = Decimal(self._bid_ticks) * self.tick
+        self.ask1_price = Decimal(self._bid_ticks + 1) * self.tick
         self.bid1_size = self._size(self._rng.uniform(0.2, 1.8))
         self.ask1_size = self._size(self._rng.uniform(0.2, 1.8))
+        self.cross_seq += 1
+        self.book_u += 1
+        self.book_seq = self.cross_seq
+        self.book_ts = self._now_ms
 
     def step(self, now_ms: int) -> None:
         """Advance the price process by one step and maybe print a market trade."""
@@ -106,16 +123,18 @@ class SymbolMarket:
         self.volume_24h += size
         self.turnover_24h += (size * price).quantize(Decimal("0.0001"))
         self.trade_seq += 1
+        self.cross_seq += 1
         self.pending_trades.append(
             PublicTrade(
                 trade_id=f"{self.instrument.symbol_id:04d}-{self.trade_seq:012d}",
                 symbol=self.instrument.symbol, taker_side=taker, price=price, size=size,
-                time=now_ms, tick_direction=self.tick_direction.value, seq=self.trade_seq,
+                time=now_ms, tick_direction=self.tick_direction.value, seq=self.cross_seq,
             )
         )
 
     def set_price(self, price: Decimal, now_ms: int) -> None:
         """Move the market to price at once (admin control for rehearsals and tests)."""
+        self._now_ms = now_ms
         self._fair = float(price)
         self.last_price = self._to_tick(float(price))
         self._reprice()
@@ -128,18 +147,26 @@ class SymbolMarket:
         trades, self.pending_trades = self.pending_trades, []
         return trades
 
-    def book(self, taker: Side) -> list[tuple[Decimal, Decimal]]:
-        """Synthetic depth a taker of `taker` side walks: best level first, deeper levels larger."""
-        best = self.ask1_price if taker is Side.BUY else self.bid1_price
-        top = self.ask1_size if taker is Side.BUY else self.bid1_size
-        levels = [(best, top)]
-        for depth in range(1, BOOK_DEPTH):
-            price = best + self.tick * depth * taker.sign
-            if price < self.instrument.min_price:
-                break
-            size = floor_to_step(self.spec.top_size * Decimal(1 + depth) / 2, self.instrument.qty_step)
-            levels.append((price, size))
-        return levels
+    def _walk(self, taker: Side) -> Iterator[Level]:
+        """The side a taker of `taker` side walks (asks for a buyer), best first, as (ticks, steps)."""
+        if taker is Side.BUY:
+            best, top, end = self._bid_ticks + 1, self.ask1_size, min(self._bid_ticks + 1 + BOOK_DEPTH, self._max_ticks + 1)
+        else:
+            best, top, end = self._bid_ticks, self.bid1_size, max(self._bid_ticks - BOOK_DEPTH, self._min_ticks - 1)
+        yield best, int(top / self.instrument.qty_step)
+        sizes = self._depth_steps  # fixed per price below the top, so the book stands while the price moves
+        for ticks in range(best + taker.sign, end, taker.sign):
+            yield ticks, sizes[ticks % _SIZE_CYCLE]
+
+    def book_levels(self, taker: Side, depth: int = BOOK_DEPTH) -> list[Level]:
+        """At most depth levels of the side a taker of `taker` side walks, as (ticks, steps), best first."""
+        return list(islice(self._walk(taker), depth))
+
+    def book(self, taker: Side) -> Iterator[tuple[Decimal, Decimal]]:
+        """The same levels as (price, size), produced as the matcher walks them."""
+        tick, step = self.tick, self.instrument.qty_step
+        for ticks, steps in self._walk(taker):
+            yield Decimal(ticks) * tick, Decimal(steps) * step
 
     def protective_price(self, taker: Side) -> Decimal:
         """The IOC limit price a market order is converted to (a 3% band, as Bybit does)."""

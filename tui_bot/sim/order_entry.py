@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
+from itertools import takewhile
 from typing import Any
 
 from tui_bot.domain.enums import (
@@ -200,8 +202,9 @@ def execute_new(engine: ExchangeEngine, account: Account, order: Order) -> None:
         engine.emit_order_change(account, [order])
 
 
-def _depth_to(levels: list[tuple[Decimal, Decimal]], limit: Decimal, side: Side) -> Decimal:
-    return sum((size for price, size in levels if (price - limit) * side.sign <= 0), ZERO)
+def _depth_to(levels: Iterable[tuple[Decimal, Decimal]], limit: Decimal, side: Side) -> Decimal:
+    """Size resting from the best level up to limit (levels come best first)."""
+    return sum((size for _, size in takewhile(lambda level: (level[0] - limit) * side.sign <= 0, levels)), ZERO)
 
 
 def find_order(account: Account, p: Params) -> Order:

@@ -10,7 +10,7 @@ import orjson
 from aiohttp import web
 
 from tui_bot.domain.enums import OrderStatus
-from tui_bot.sim import order_amend, order_entry, position_ops, queries, queries_user, wire
+from tui_bot.sim import order_amend, order_entry, orderbook, position_ops, queries, queries_user, wire
 from tui_bot.sim.account import Account
 from tui_bot.sim.auth import verify_rest
 from tui_bot.sim.engine import ExchangeEngine
@@ -28,6 +28,7 @@ PUBLIC_GET: dict[str, PublicHandler] = {
     "/v5/market/instruments-info": queries.instruments_info,
     "/v5/market/tickers": queries.tickers,
     "/v5/market/kline": queries.kline,
+    "/v5/market/orderbook": orderbook.orderbook,
 }
 PRIVATE_GET: dict[str, PrivateHandler] = {
     "/v5/order/realtime": queries.open_orders,

@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -28,6 +29,9 @@ from tui_bot.sim.ws_public import PublicHub, decode
 from tui_bot.sim.ws_trade import TradeHub
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_WS_PATHS = ("/v5/public/linear", "/v5/private", "/v5/trade")  # public, private, trade
+MAX_LATENCY_MS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +60,12 @@ class SimExchange:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
                  api_secret: str | None = None, seed: int = 7, symbols: tuple[str, ...] | list[str] = DEFAULT_SYMBOLS,
                  balance: Decimal = Decimal("10000"), step_seconds: float = 0.1, autostep: bool = True,
-                 idle_timeout: float = 600.0, funding_period_s: float | None = None, id_salt: str | None = None) -> None:
+                 idle_timeout: float = 600.0, funding_period_s: float | None = None, id_salt: str | None = None,
+                 latency_ms: float = 0.0) -> None:
         _require_loopback(host)
+        if not 0 <= latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(f"latency must be 0-{MAX_LATENCY_MS} ms, not {latency_ms}")
+        self.latency_s = latency_ms / 1000
         self.host, self.port = host, port
         self.api_key = api_key or secrets.token_hex(9).upper()[:18]
         self.api_secret = api_secret or secrets.token_hex(18).upper()[:36]
@@ -83,10 +91,10 @@ class SimExchange:
     async def start(self) -> SimUrls:
         """Bind, start stepping the market, and return the URLs."""
         rest = RestApi(self.engine, self.faults, self.limiter)
-        app = web.Application(middlewares=[rest.route_errors])
+        app = web.Application(middlewares=[self._network_delay, rest.route_errors])
         app.add_routes(rest.routes())
-        app.add_routes([web.get("/v5/public/linear", self._ws_public), web.get("/v5/private", self._ws_private),
-                        web.get("/v5/trade", self._ws_trade)])
+        ws_handlers = (self._ws_public, self._ws_private, self._ws_trade)
+        app.add_routes([web.get(path, handler) for path, handler in zip(_WS_PATHS, ws_handlers, strict=True)])
         app.add_routes(admin_routes(self))
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -118,6 +126,16 @@ class SimExchange:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @web.middleware
+    async def _network_delay(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Hold every REST response for the network latency (admin replies and WebSocket frames excepted)."""
+        delayed = self.latency_s > 0 and not request.path.startswith("/_sim") and request.path not in _WS_PATHS
+        try:
+            return await handler(request)
+        finally:
+            if delayed:
+                await asyncio.sleep(self.latency_s)
 
     async def __aenter__(self) -> SimExchange:
         await self.start()
@@ -199,7 +217,7 @@ class SimExchange:
     async def _serve(self, request: web.Request, kind: str) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
         await ws.prepare(request)
-        peer = Peer(ws, kind, _max_active(request.query.get("max_active_time", "")))
+        peer = Peer(ws, kind, _max_active(request.query.get("max_active_time", "")), self.latency_s)
         hub = {"public": self.public, "private": self.private, "trade": self.trade}[kind]
         hub.peers.add(peer)
         try:

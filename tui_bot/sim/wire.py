@@ -29,7 +29,8 @@ __all__ = [
     "break_even_price", "cancel_all_result", "closed_pnl_to_wire", "coin_to_wire",
     "execution_to_wire", "fee_rate_to_wire", "fmt_amount", "fmt_price", "fmt_qty",
     "instrument_to_wire", "kline_rest_row", "kline_ws", "market_time_result",
-    "order_ack", "order_to_wire", "orderbook_to_wire", "position_to_wire", "private_message",
+    "order_ack", "order_to_wire", "orderbook_message", "orderbook_rest", "orderbook_to_wire",
+    "position_to_wire", "private_message",
     "private_pong", "private_ws_response", "public_message", "public_trade_to_wire",
     "public_ws_response", "rest_envelope", "ticker_delta", "ticker_to_wire",
     "trade_ws_auth_response", "trade_ws_pong", "trade_ws_response", "wallet_to_wire",
@@ -38,8 +39,9 @@ __all__ = [
 Wire = dict[str, object]
 
 FUNDING_RATE_CAP = "0.005"
-_FUTURES_ONLY = ("predictedDeliveryPrice", "basisRate", "basis", "basisRateYear",
-                 "deliveryFeeRate", "deliveryTime", "preOpenPrice", "preQty", "curPreListingPhase")
+# Delivery-futures fields: REST lists them ("") for a perpetual, the WS ticker of a perpetual leaves them out.
+_DELIVERY_ONLY = ("predictedDeliveryPrice", "basisRate", "basis", "basisRateYear", "deliveryFeeRate", "deliveryTime")
+_PRE_LISTING = ("preOpenPrice", "preQty", "curPreListingPhase")
 
 
 def _leverage_filter(inst: Instrument) -> Wire:
@@ -82,7 +84,7 @@ def instrument_to_wire(inst: Instrument) -> Wire:
 
 
 def ticker_to_wire(t: Ticker, inst: Instrument, *, ws: bool) -> Wire:
-    """A full ticker: REST list item (§3.3) or WS snapshot data with tickDirection (§5.3)."""
+    """A full ticker: REST list item (§3.3) or WS snapshot data with tickDirection and no delivery fields (§5.3)."""
     head: Wire = {"symbol": t.symbol}
     if ws:
         head["tickDirection"] = t.tick_direction
@@ -104,7 +106,7 @@ def ticker_to_wire(t: Ticker, inst: Instrument, *, ws: bool) -> Wire:
         "fundingCap": FUNDING_RATE_CAP,
         "bid1Price": fmt_price(t.bid1_price, inst), "bid1Size": fmt_qty(t.bid1_size, inst),
         "ask1Price": fmt_price(t.ask1_price, inst), "ask1Size": fmt_qty(t.ask1_size, inst),
-        **dict.fromkeys(_FUTURES_ONLY, ""),
+        **dict.fromkeys(_PRE_LISTING if ws else _DELIVERY_ONLY + _PRE_LISTING, ""),
     }
 
 
@@ -143,11 +145,24 @@ def orderbook_to_wire(
     symbol: str, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]],
     inst: Instrument, *, update_id: int, seq: int,
 ) -> Wire:
-    """Orderbook data (§5.6); bids descending, asks ascending, size zero means delete."""
+    """Orderbook stream data (§5.6); bids descending, asks ascending, size zero means delete."""
     def levels(side: list[tuple[Decimal, Decimal]]) -> list[list[str]]:
         return [[fmt_price(price, inst), fmt_qty(size, inst)] for price, size in side]
 
     return {"s": symbol, "b": levels(bids), "a": levels(asks), "u": update_id, "seq": seq}
+
+
+def orderbook_rest(data: Wire, *, ts: int, cts: int) -> Wire:
+    """The /v5/market/orderbook result: the stream's data plus ts and cts, in the documented order."""
+    return {"s": data["s"], "b": data["b"], "a": data["a"], "ts": ts, "u": data["u"], "seq": data["seq"],
+            "cts": cts}
+
+
+def orderbook_message(topic: str, type_: str, ts: int, data: Wire, cts: int, *, depth: int) -> Wire:
+    """An orderbook frame; level-1 frames put ts before type, deeper ones after, as Bybit's do."""
+    if depth == 1:
+        return {"topic": topic, "ts": ts, "type": type_, "data": data, "cts": cts}
+    return {"topic": topic, "type": type_, "ts": ts, "data": data, "cts": cts}
 
 
 def _order_fees(o: Order, inst: Instrument) -> Wire:
@@ -327,15 +342,11 @@ def trade_ws_pong(*, conn_id: str, req_id: str | None, time_ms: int) -> Wire:
     return _with_id("reqId", req_id, body)
 
 
-def public_message(
-    topic: str, type_: str, ts: int, data: object, cs: int | None = None, cts: int | None = None
-) -> Wire:
-    """A public data frame (§5.2); cs for tickers, cts for orderbook."""
+def public_message(topic: str, type_: str, ts: int, data: object, cs: int | None = None) -> Wire:
+    """A public data frame (§5.2); cs for tickers."""
     message: Wire = {"topic": topic, "type": type_, "ts": ts, "data": data}
     if cs is not None:
         message["cs"] = cs
-    if cts is not None:
-        message["cts"] = cts
     return message
 
 

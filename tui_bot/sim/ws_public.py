@@ -1,4 +1,4 @@
-"""Public linear stream: subscribe/unsubscribe/ping, tickers snapshot+delta, klines, trades."""
+"""Public linear stream: subscribe/unsubscribe/ping, tickers and orderbooks snapshot+delta, klines, trades."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from tui_bot.sim.connection import Peer
 from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.faults import Faults
 from tui_bot.sim.intervals import INTERVALS
+from tui_bot.sim.orderbook import DEPTHS, BookStream
 from tui_bot.sim.stepper import StepResult
 from tui_bot.sim.ticker_stream import TickerEncoder
 
-_TOPIC = re.compile(r"^(tickers|publicTrade)\.([A-Za-z0-9]+)$|^kline\.([0-9A-Z]+)\.([A-Za-z0-9]+)$")
+_TOPIC = re.compile(r"^(?:tickers|publicTrade|kline\.(?P<interval>[0-9A-Z]+)|orderbook\.(?P<depth>[1-9][0-9]*))"
+                    r"\.(?P<symbol>[A-Za-z0-9]+)$")
 KLINE_PUSH_EVERY = 10
 
 
@@ -28,18 +30,17 @@ class PublicHub:
         self.peers: set[Peer] = set()
         self.subscribers: dict[str, set[Peer]] = {}
         self._tickers: dict[str, TickerEncoder] = {}
+        self._books: dict[str, BookStream] = {}
         self._cs: dict[str, int] = {}
         self._steps = 0
 
     def validate(self, topic: str) -> str | None:
         """None when topic is valid, else Bybit's failure ret_msg."""
         match = _TOPIC.match(topic) if isinstance(topic, str) else None
-        if match is None:
+        interval, depth = (match["interval"], match["depth"]) if match else (None, None)
+        if match is None or (interval and interval not in INTERVALS) or (depth and int(depth) not in DEPTHS):
             return f"error:handler not found,topic:{topic}"
-        symbol = match.group(2) or match.group(4)
-        if match.group(3) is not None and match.group(3) not in INTERVALS:
-            return f"error:handler not found,topic:{topic}"
-        if symbol not in self.engine.markets:
+        if match["symbol"] not in self.engine.markets:
             return f"Invalid symbol :[{topic}]"
         return None
 
@@ -57,11 +58,15 @@ class PublicHub:
         if not isinstance(args, list) or not args:
             peer.send(wire.public_ws_response(op, success=False, ret_msg="error:args invalid", conn_id=peer.conn_id, req_id=req_id))
             return
-        failure = self._subscribe(peer, args) if op == "subscribe" else self._unsubscribe(peer, args)
+        failure, added = self._subscribe(peer, args) if op == "subscribe" else (self._unsubscribe(peer, args), [])
         peer.send(wire.public_ws_response(op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id))
+        for topic in added:
+            self._send_initial(peer, topic)
 
-    def _subscribe(self, peer: Peer, topics: list[Any]) -> str | None:
+    def _subscribe(self, peer: Peer, topics: list[Any]) -> tuple[str | None, list[str]]:
+        """Subscribe peer to each valid topic; returns the first failure and the topics added (snapshots follow the ack)."""
         failure = None
+        added: list[str] = []
         for topic in topics:
             problem = self.validate(topic)
             if problem is None and topic in peer.topics:
@@ -71,8 +76,8 @@ class PublicHub:
                 continue
             peer.topics.add(topic)
             self.subscribers.setdefault(topic, set()).add(peer)
-            self._send_initial(peer, topic)
-        return failure
+            added.append(topic)
+        return failure, added
 
     def _unsubscribe(self, peer: Peer, topics: list[Any]) -> str | None:
         failure = None
@@ -99,6 +104,12 @@ class PublicHub:
             series = self.engine.candle_series(symbol, interval)
             bar = wire.kline_ws(series.live, self.engine.instruments[symbol], timestamp=now)
             peer.send(wire.public_message(topic, "snapshot", now, [bar]))
+        elif kind == "orderbook":
+            book = self._books.get(topic)
+            if book is None or len(self.subscribers.get(topic, ())) <= 1:
+                depth, symbol = rest.split(".", 1)
+                book = self._books[topic] = BookStream(topic, self.engine.markets[symbol], int(depth))
+            peer.send(book.snapshot(now))
 
     def drop(self, peer: Peer) -> None:
         self.peers.discard(peer)
@@ -129,12 +140,21 @@ class PublicHub:
             if len(delta) > 1:
                 self._cs[symbol] = self._cs.get(symbol, 0) + 1
                 self._fanout(topic, wire.public_message(topic, "delta", now, delta, cs=self._cs[symbol]))
+        self._push_books(now)
         for symbol, trades in step.trades.items():
             topic = f"publicTrade.{symbol}"
             if self.subscribers.get(topic):
                 inst = self.engine.instruments[symbol]
                 self._fanout(topic, wire.public_message(topic, "snapshot", now, [wire.public_trade_to_wire(t, inst) for t in trades]))
         self._push_klines(step, now)
+
+    def _push_books(self, now: int) -> None:
+        """Move every subscribed orderbook topic to the current book (a stalled topic catches up after)."""
+        for topic, book in self._books.items():
+            if self.subscribers.get(topic) and not self.faults.is_stalled(topic):
+                frame = book.update(now)
+                if frame is not None:
+                    self._fanout(topic, frame)
 
     def _push_klines(self, step: StepResult, now: int) -> None:
         for bar in step.closed_bars:
