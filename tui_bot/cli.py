@@ -17,7 +17,7 @@ from tui_bot.config import ConfigError, Settings, load_settings
 from tui_bot.logs import configure_logging
 
 FAULTS = ("drop", "stall", "duplicate", "reorder", "rest-error", "clock-skew", "reject-order", "lose-reply",
-          "wipe-order-cache", "clear")
+          "wipe-order-cache", "corrupt-rest", "clear")
 
 
 def _decimal(text: str) -> Decimal:

@@ -72,6 +72,7 @@ FAULT_PARAMS: dict[str, frozenset[str]] = {
     "drop": frozenset({"kind"}), "stall": frozenset({"topic", "seconds"}), "duplicate": frozenset({"count"}),
     "reorder": frozenset({"count"}), "rest-error": frozenset({"code", "count"}), "clock-skew": frozenset({"ms"}),
     "reject-order": frozenset({"code", "msg", "count"}), "lose-reply": frozenset({"count"}), "wipe-order-cache": frozenset(), "clear": frozenset(),
+    "corrupt-rest": frozenset({"path", "field", "count"}),
 }
 DROP_KINDS = ("public", "private", "trade", "all")
 
@@ -116,6 +117,8 @@ def apply_fault(sim: SimExchange, name: str, data: dict[str, Any]) -> dict[str, 
         sim.faults.order_rejects.extend([(code, str(data.get("msg", "ab not enough for new order")))] * count)
     elif name == "lose-reply":
         sim.faults.lost_replies += count
+    elif name == "corrupt-rest":
+        sim.faults.corrupt_rows(str(data.get("path", "")), str(data.get("field", "")), count)
     elif name == "wipe-order-cache":
         sim.faults.order_cache_wiped = True
     elif name == "clear":

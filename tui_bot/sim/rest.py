@@ -84,6 +84,7 @@ class RestApi:
                 result = PRIVATE_GET[path](self.engine, account, dict(request.query))
                 if path == "/v5/order/realtime" and self.faults.order_cache_wiped:
                     result["list"] = [row for row in result["list"] if OrderStatus(row["orderStatus"]).is_open]
+                self.faults.corrupt(path, result)
                 return self._respond(result, headers=headers)
             body = _parse_body(payload)
             if path == "/v5/order/create":
