@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
 from pathlib import Path
 
 from tui_bot.config import Settings
 from tui_bot.core.health import summary_line
 from tui_bot.exchange.errors import ExchangeError
 from tui_bot.logs import configure_logging
-from tui_bot.runtime import SetupError, start_runtime
+from tui_bot.runtime import Runtime, SetupError, start_runtime
 
 
 def run_listen(settings: Settings, db_path: Path | None) -> int:
@@ -28,7 +29,6 @@ def run_listen(settings: Settings, db_path: Path | None) -> int:
 
 async def _listen(settings: Settings, db_path: Path | None) -> None:
     runtime = await start_runtime(settings, db_path)
-    engine = runtime.engine
     target = db_path or settings.storage.db_path
     print(f"listening: venue {runtime.client.label}, db {target}, log {settings.listen.log_file}", flush=True)
     stop = asyncio.Event()
@@ -39,10 +39,22 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.listen.health_interval_s)
-            engine.health.clock_offset_ms = runtime.client.rest.clock_offset_ms
-            state = engine.state
-            counts = f"positions={len(state.positions)} orders={len(state.open_orders)} execs={len(state.exec_ids)}"
-            print(summary_line(runtime.client.connection_stats(), engine.health, engine.mode.value), counts, flush=True)
+            print(health_line(runtime), flush=True)
     finally:
         await runtime.close()
         print("stopped; store flushed.", flush=True)
+
+
+def health_line(runtime: Runtime) -> str:
+    """What `listen` prints: connections, latency, counts, then failing store writes and failing or ended tasks."""
+    engine, writer = runtime.engine, runtime.writer
+    engine.health.clock_offset_ms = runtime.client.rest.clock_offset_ms
+    state = engine.state
+    parts = [summary_line(runtime.client.connection_stats(), engine.health, engine.mode.value),
+             f"positions={len(state.positions)} orders={len(state.open_orders)} execs={len(state.exec_ids)}"]
+    if writer.stalled_since is not None:
+        parts.append(f"db=failing {time.time() - writer.stalled_since:.0f}s queued={writer.pending} ({writer.stall_error})")
+    troubles = engine.health.tasks.lines(int(time.time() * 1000))
+    if troubles:
+        parts.append("tasks: " + "; ".join(troubles))
+    return " ".join(parts)

@@ -145,3 +145,31 @@ async def test_stop_during_a_lock_that_never_ends_gives_up_in_time_and_says_what
     assert "3 ops were not written" in caplog.text
     other.execute("COMMIT")
     assert _stored_exec_ids(other) == []
+
+
+async def test_a_writer_that_cannot_rebuild_its_ledger_keeps_ops_queued_and_starts_once_the_row_is_fixed(
+    fast_conn: aiosqlite.Connection, other: sqlite3.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = await _started(fast_conn)
+    first.enqueue(_round_trip()[0])
+    await first.stop()
+    other.execute("UPDATE executions SET price = 'abc' WHERE exec_id = 'x1'")  # as a hand edit or a bug would leave it
+    writer = StoreWriter(fast_conn, flush_interval=0.01)
+    with caplog.at_level(logging.WARNING, logger="tui_bot.store.writer"):
+        writer.start()
+        for op in _round_trip()[1:]:
+            writer.enqueue(op)
+        flushed = asyncio.create_task(writer.flush())
+        for _ in range(100):
+            if writer.retries >= 2 or not writer.running:
+                break
+            await asyncio.sleep(0.05)
+        assert writer.running and writer.stalled and not flushed.done()
+        assert (writer.stall_error or "").startswith("InvalidOperation")
+        assert writer.pending == 2
+        other.execute("UPDATE executions SET price = '100' WHERE exec_id = 'x1'")
+        await asyncio.wait_for(flushed, 10)
+    assert _stored_exec_ids(other) == ["x1", "x2", "x3"]
+    assert (writer.written, writer.errors, writer.stalled) == (2, 0, False)
+    assert caplog.text.count("store writer failed unexpectedly") == 1 and "store writes recovered" in caplog.text
+    await writer.stop()

@@ -6,6 +6,7 @@ import asyncio
 import random
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from textual.geometry import Region
@@ -15,7 +16,7 @@ from textual.widgets import Footer, Input, RadioButton, Static
 from textual.widgets._toast import Toast
 
 from tests.core.conftest import sim_of, wait_for
-from tests.ui.conftest import Console
+from tests.ui.conftest import Console, console_settings
 from tui_bot.domain.enums import OrderStatus, OrderType, Side
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.sim.account import Account
@@ -221,6 +222,21 @@ async def test_a_dropped_private_stream_shows_reconnecting_then_live_with_one_mo
         states = [text.split()[1] for text in seen]
         assert "reconnecting" in states or "connecting" in states, seen
         assert "↻1" in line.text and "↻2" not in line.text
+
+
+async def test_failing_reconciles_show_a_tasks_line_that_goes_once_they_succeed(console: Console, tmp_path: Path) -> None:
+    settings = console_settings(tmp_path)
+    settings.streams.reconcile_interval_s = 0.3
+    async with console(settings=settings) as (app, _pilot):
+        assert app.runtime is not None
+        panel = app.query_one(HealthPanel)
+        sim = sim_of(app.runtime)
+        sim.faults.corrupt_rows("/v5/account/wallet-balance", "", 1000)
+        await wait_for(lambda: "tasks" in panel.lines, timeout=5.0)
+        assert "engine-resync failing" in panel.lines["tasks"].text
+        assert "FrameError: bad number in totalEquity: 'abc'" in panel.lines["tasks"].text
+        sim.faults.corrupt_rest.clear()
+        await wait_for(lambda: "tasks" not in panel.lines, timeout=5.0)
 
 
 async def test_a_rejected_order_becomes_a_plain_words_notification_and_no_position(console: Console) -> None:

@@ -11,6 +11,7 @@ from textual.color import Color
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
+from tui_bot.core.health import TaskHealth
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.enums import (
     CreateType,
@@ -356,6 +357,31 @@ async def test_health_lines_texts_stale_and_narrow() -> None:
         await pilot.pause()
         assert list(panel.lines) == ["public-1"] and public.has_class("-down") and not public.has_class("-live")
         assert len(panel.query("HealthLine")) == 1
+
+
+async def test_health_tasks_line_shows_failing_and_died_tasks_last_and_goes_when_they_are_fine() -> None:
+    panel = HealthPanel()
+    app = Host(panel)
+    tasks = TaskHealth()
+    tasks.failed("engine-resync", "FrameError: bad number in avgPrice: 'abc'", NOW_MS - 3_000)
+    tasks.failed("engine-resync", "FrameError: bad number in avgPrice: 'abc'", NOW_MS - 2_000)
+    tasks.ended("engine-consume", "returned without an error", NOW_MS)
+    async with app.run_test(size=(200, 10)) as pilot:
+        now = NOW_MS * 1_000_000
+        panel.refresh_tasks(tasks.lines(NOW_MS))
+        panel.refresh_store(now / 1e9 - 12, "database is locked", 3, now)
+        panel.refresh_health({"private": _stats("private", now, 1)}, RestStats(), now)
+        await pilot.pause()
+        assert list(panel.lines) == ["tasks", "db", "private", "rest"]
+        assert [line.connection for line in panel.query("HealthLine")] == ["private", "rest", "db", "tasks"]
+        line = panel.lines["tasks"]
+        assert line.text == ("Tasks  engine-consume died (returned without an error)  "
+                             "engine-resync failing 2× (FrameError: bad number in avgPrice: 'abc'), last 2s ago")
+        assert line.has_class("-down")
+        tasks.troubles.clear()
+        panel.refresh_tasks(tasks.lines(NOW_MS))
+        await pilot.pause()
+        assert "tasks" not in panel.lines and len(panel.query("HealthLine")) == 3
 
 
 # -- log pane ----------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ CASES = [
     case("fault-seconds-negative", ["fault", "stall", "topic=tickers.*", "seconds=-5", *FAULT],
          "fault stall: seconds: Input should be greater than 0 (got '-5')"),
     case("fault-seconds-empty", ["fault", "stall", "topic=tickers.*", "seconds=", *FAULT], "seconds:", "(got '')"),
+    case("fault-corrupt-rest-path", ["fault", "corrupt-rest", "path=/v5/order/create", *FAULT],
+         "fault corrupt-rest: path: must be one of /v5/position/list"),
     case("fault-topic-missing", ["fault", "stall", "seconds=5", *FAULT], "fault stall: topic: Field required"),
     case("fault-count-zero", ["fault", "duplicate", "count=0", *FAULT], "count: Input should be greater than or equal to 1"),
     case("fault-count-not-a-number", ["fault", "reorder", "count=two", *FAULT], "count: Input should be a valid integer"),

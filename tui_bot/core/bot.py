@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import replace
@@ -29,6 +28,7 @@ from tui_bot.core.phantoms import PhantomTracker
 from tui_bot.core.risk import free_slots
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.strategies import StrategyLoadError
+from tui_bot.core.tasks import BackgroundTasks
 from tui_bot.domain.events import Event, ExecutionReceived, PositionUpdated, RecommendationChanged
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 SETTLE_MS = 2_000
 """Wait this long after a bar boundary so the closed bar has arrived before analysing it."""
 SCHEDULE_NAP_MS = 30_000
+PHANTOM_CHECK_S = 5.0
 _KEEP_SHOWN = 50
 _FINAL = frozenset(s.value for s in RecommendationStatus) - {"pending", "approved"}
 _FOLLOWED = frozenset({RecommendationStatus.REJECTED, RecommendationStatus.DISMISSED, RecommendationStatus.EXPIRED,
@@ -69,7 +70,7 @@ class TradingBot:
         self.entry_scores: dict[str, float] = {}
         self.filled_links: set[str] = set()
         self._lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.tasks = BackgroundTasks(engine.health.tasks, log)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -84,29 +85,22 @@ class TradingBot:
         self.engine.listeners.append(self._on_event)
         self.engine.want_tickers("phantoms", self.phantoms.symbols)
         if schedule:
-            self._tasks.append(asyncio.create_task(self._schedule(), name="bot-schedule"))
-        self._tasks.append(asyncio.create_task(self._expire_phantoms(), name="bot-phantoms"))
+            self.tasks.every("bot-schedule", 0, self._schedule_once)
+        self.tasks.every("bot-phantoms", PHANTOM_CHECK_S, self._expire_phantoms)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await self.tasks.stop()
         if self._on_event in self.engine.listeners:
             self.engine.listeners.remove(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        try:
-            self.candles.on_event(event)
-            self.phantoms.on_event(event, self.engine.state.last_price)
-            if isinstance(event, ExecutionReceived):
-                self.filled_links.add(event.execution.order_link_id)
-            elif isinstance(event, PositionUpdated) and not event.position.size:
-                self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
-        except Exception:
-            log.exception("trading bot failed on %r", event)
+        """Engine listener: candles, phantoms, our fills, and flat positions (the engine reports a failure)."""
+        self.candles.on_event(event)
+        self.phantoms.on_event(event, self.engine.state.last_price)
+        if isinstance(event, ExecutionReceived):
+            self.filled_links.add(event.execution.order_link_id)
+        elif isinstance(event, PositionUpdated) and not event.position.size:
+            self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -237,31 +231,22 @@ class TradingBot:
 
     # -- timers -------------------------------------------------------------------------------------
 
-    async def _schedule(self) -> None:
-        """Run a cycle just after every bar boundary of the current timeframe, while run_cycles is on."""
-        while True:
-            try:
-                now = self.engine.client.now_ms()
-                wake = next_boundary_ms(now, self.settings.current.timeframe) + SETTLE_MS
-                if wake - now > SCHEDULE_NAP_MS:  # wake up now and then: the timeframe may change meanwhile
-                    await asyncio.sleep(SCHEDULE_NAP_MS / 1000)
-                    continue
-                await asyncio.sleep((wake - now) / 1000)
-                if self.settings.current.run_cycles:
-                    await self.run_cycle("schedule")
-            except Exception:
-                log.exception("scheduled cycle failed")
-                await asyncio.sleep(1)
+    async def _schedule_once(self) -> None:
+        """Sleep until just after the next bar boundary of the current timeframe, then run a cycle if run_cycles is on."""
+        now = self.engine.client.now_ms()
+        wake = next_boundary_ms(now, self.settings.current.timeframe) + SETTLE_MS
+        if wake - now > SCHEDULE_NAP_MS:  # wake up now and then: the timeframe may change meanwhile
+            await asyncio.sleep(SCHEDULE_NAP_MS / 1000)
+            return
+        await asyncio.sleep((wake - now) / 1000)
+        if self.settings.current.run_cycles:
+            await self.run_cycle("schedule")
 
-    async def _expire_phantoms(self) -> None:
-        while True:
-            await asyncio.sleep(5)
-            try:
-                prices = {s: t.last_price for s, t in self.engine.state.tickers.items() if t.last_price}
-                self.phantoms.expire(prices)
-                self.engine.want_tickers("phantoms", self.phantoms.symbols)
-            except Exception:
-                log.exception("phantom timeout check failed")
+    def _expire_phantoms(self) -> None:
+        """Close the phantoms past their timeout, and keep tickers only for the symbols still followed."""
+        prices = {s: t.last_price for s, t in self.engine.state.tickers.items() if t.last_price}
+        self.phantoms.expire(prices)
+        self.engine.want_tickers("phantoms", self.phantoms.symbols)
 
 
 def _as_proposal(rec: Recommendation) -> Proposal:

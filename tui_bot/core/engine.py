@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -14,6 +13,7 @@ from tui_bot.core import order_reconcile
 from tui_bot.core.bus import Bus
 from tui_bot.core.health import Health
 from tui_bot.core.state import AccountState
+from tui_bot.core.tasks import BackgroundTasks
 from tui_bot.domain.events import (
     ConnectionState,
     ConnectionStateChanged,
@@ -30,7 +30,6 @@ from tui_bot.domain.events import (
 )
 from tui_bot.domain.models import Execution, Order, Position, Wallet
 from tui_bot.exchange.client import ExchangeClient
-from tui_bot.exchange.errors import ExchangeError
 from tui_bot.store.ops import RecordExecution, SetConfig, SnapshotPosition, UpsertOrder
 from tui_bot.store.writer import StoreWriter
 
@@ -85,7 +84,8 @@ class Engine:
         self.divergences = 0
         self.listeners: list[Callable[[Event], None]] = []
         self._queue: asyncio.Queue[Event | Reseed | asyncio.Event] = asyncio.Queue()  # an Event marks a drain point
-        self._tasks: list[asyncio.Task[None]] = []
+        self.tasks = BackgroundTasks(self.health.tasks, log)
+        self._consumer: asyncio.Task[None] | None = None
         self._ticker_symbols: set[str] = set()
         self._wanted_tickers: dict[str, set[str]] = {}
         self._ticker_task: asyncio.Task[None] | None = None
@@ -100,12 +100,12 @@ class Engine:
     async def start(self) -> None:
         """Load instruments, open the streams, seed from REST once the private stream is subscribed, then supervise."""
         self.state.instruments = {i.symbol: i for i in await self.client.fetch_instruments()}
-        self._tasks.append(asyncio.create_task(self._consume(), name="engine-consume"))
+        self._consumer = self.tasks.spawn("engine-consume", self._consume())
         await self.client.start(self.feed)
         await self._await_private_live(self.options.fallback_after_s)
         await self.resync("start")
         await self._sync_tickers()
-        self._tasks.append(asyncio.create_task(self._supervise(), name="engine-supervise"))
+        self.tasks.every("engine-supervise", self.options.supervise_every_s, self._supervise_once)
 
     async def _await_private_live(self, timeout: float) -> None:
         """Seeding before the subscription is live would lose an order that fills in between (only its fill is reseeded)."""
@@ -114,17 +114,12 @@ class Engine:
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
-        """Stop supervising, close the streams, apply what is queued, flush the store."""
-        for task in self._tasks[1:]:
-            task.cancel()
+        """Stop supervising and resyncing, close the streams, apply what is queued, end every task, flush the store."""
+        await self.tasks.stop(spare=self._consumer)
         await self.client.stop()
-        if self._tasks and not self._tasks[0].done():  # the consumer runs (a start that failed early has none)
+        if self._consumer is not None and not self._consumer.done():  # a start that failed early has none
             await self.drain()
-            self._tasks[0].cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        await self.tasks.stop()
         if self.writer is not None:
             await self.writer.flush()
 
@@ -151,14 +146,17 @@ class Engine:
                     self._apply_ticker(event)
                 else:
                     self._apply(event)
-            except Exception:
-                log.exception("failed to apply %r", event)
+            except Exception as err:
+                self._apply_failed(event, err)
 
     def _apply_safely(self, event: Event) -> None:
         try:
             self._apply(event)
-        except Exception:
-            log.exception("failed to apply %r", event)
+        except Exception as err:
+            self._apply_failed(event, err)
+
+    def _apply_failed(self, event: Event, err: Exception) -> None:
+        self.tasks.failed("engine-apply", err, f"on {str(event)[:300]}")
 
     def expect_private_event(self, order_link_id: str) -> None:
         """An order is about to be sent: noted first, because its private events may arrive before the ack."""
@@ -183,8 +181,10 @@ class Engine:
             elif isinstance(item, Reseed):
                 try:
                     self._apply_reseed(item)
-                except Exception:
-                    log.exception("failed to apply %s reseed", item.reason)
+                except Exception as err:
+                    self.tasks.failed("engine-reseed", err, item.reason)
+                finally:
+                    item.applied.set()  # the resync waiting for it must not wait forever
             else:
                 self._apply_safely(item)
 
@@ -211,8 +211,9 @@ class Engine:
         for listener in self.listeners:
             try:
                 listener(event)
-            except Exception:
-                log.exception("listener %r failed on %r", listener, event)
+            except Exception as err:
+                self.tasks.failed(f"listener {getattr(listener, '__qualname__', listener)}", err,
+                                  f"on {type(event).__name__}")
 
     def _apply_ticker(self, event: TickerUpdated) -> None:
         """The hot path: a ticker needs no private bookkeeping, persistence or resubscription check.
@@ -308,7 +309,7 @@ class Engine:
         if event.state is ConnectionState.LIVE:
             self._private_down_since = None
             self._awaiting_private.clear()  # a new session never replays the old one's events: the resync covers them
-            asyncio.get_running_loop().create_task(self._safe_resync("private stream (re)connected"))
+            self.tasks.spawn("engine-resync", self._safe_resync("private stream (re)connected"), one_off=True)
         elif self._private_down_since is None:
             self._private_down_since = time.monotonic()
 
@@ -335,27 +336,24 @@ class Engine:
         self.bus.publish([StreamModeChanged(mode=mode, reason=reason, exchange_ts=0, received_ns=time.time_ns())])
 
     async def _safe_resync(self, reason: str) -> None:
-        try:
-            await self.resync(reason)
-        except ExchangeError as err:
-            log.warning("resync (%s) failed: %s", reason, err)
+        """A resync whose failure (the exchange's error, a malformed row, anything) is logged and shown in health."""
+        await self.tasks.attempt("engine-resync", self.resync(reason), reason)
 
-    async def _supervise(self) -> None:
-        while True:
-            await asyncio.sleep(self.options.supervise_every_s)
-            now = time.monotonic()
-            down = self._private_down_since is not None and now - self._private_down_since > self.options.fallback_after_s
-            if down or self._stalled():
-                self._set_mode(StreamMode.POLL, "private stream down" if down else "private stream stalled")
-            elif self.mode is StreamMode.POLL and self.client.private_live:
-                await self._safe_resync("leaving poll mode")
-                self._set_mode(StreamMode.STREAM, "private stream back")
-            if self.mode is StreamMode.POLL and now - self._last_poll > self.options.poll_interval_s:
-                self._last_poll = now
-                await self._safe_resync("poll")
-            if now - self._last_reconcile > self.options.reconcile_interval_s:
-                self._last_reconcile = now
-                await self._safe_resync("periodic")
+    async def _supervise_once(self) -> None:
+        """One look at the private stream: fall back to polling or come back, poll, and reconcile when due."""
+        now = time.monotonic()
+        down = self._private_down_since is not None and now - self._private_down_since > self.options.fallback_after_s
+        if down or self._stalled():
+            self._set_mode(StreamMode.POLL, "private stream down" if down else "private stream stalled")
+        elif self.mode is StreamMode.POLL and self.client.private_live:
+            await self._safe_resync("leaving poll mode")
+            self._set_mode(StreamMode.STREAM, "private stream back")
+        if self.mode is StreamMode.POLL and now - self._last_poll > self.options.poll_interval_s:
+            self._last_poll = now
+            await self._safe_resync("poll")
+        if now - self._last_reconcile > self.options.reconcile_interval_s:
+            self._last_reconcile = now
+            await self._safe_resync("periodic")
 
     # -- hybrid ticker subscriptions ----------------------------------------------------------
 
@@ -371,7 +369,7 @@ class Engine:
 
     def _schedule_ticker_sync(self) -> None:
         if self._ticker_task is None or self._ticker_task.done():
-            self._ticker_task = asyncio.get_running_loop().create_task(self._sync_tickers())
+            self._ticker_task = self.tasks.spawn("engine-tickers", self._sync_tickers(), one_off=True)
 
     async def _sync_tickers(self) -> None:
         """Stream tickers for the watchlist and every symbol with a position or open order, and no others."""

@@ -10,6 +10,8 @@ from tui_bot.domain.metrics import ConnectionStats, RateMeter, RollingWindow, sa
 
 _ORDER_EVENTS = frozenset({OrderUpdated, ExecutionReceived})
 _time_ns = time.time_ns
+TROUBLE_SHOWN_MS = 300_000
+"""A failure stays on the health line this long after it last happened, unless its task succeeds first."""
 
 
 @dataclass
@@ -21,6 +23,58 @@ class OrderTimer:
     acked_ns: int = 0
     first_event_ns: int = 0
     filled_ns: int = 0
+
+
+@dataclass
+class TaskTrouble:
+    """A background task that failed (how often since the trouble began, the latest error) or ended."""
+
+    failures: int
+    error: str
+    last_ms: int
+    ended: bool = False
+
+
+@dataclass
+class TaskHealth:
+    """Background tasks that are failing or have ended, by name; the core's BackgroundTasks are its only writers."""
+
+    troubles: dict[str, TaskTrouble] = field(default_factory=dict)
+
+    def failed(self, name: str, error: str, now_ms: int) -> None:
+        """One more failure of name (a failure after a quiet while starts a new count)."""
+        trouble = self.troubles.get(name)
+        if trouble is None or trouble.ended or now_ms - trouble.last_ms >= TROUBLE_SHOWN_MS:
+            self.troubles[name] = TaskTrouble(1, error, now_ms)
+        else:
+            trouble.failures += 1
+            trouble.error, trouble.last_ms = error, now_ms
+
+    def recovered(self, name: str) -> None:
+        """The task succeeded: its failures are over (an ended task never recovers)."""
+        if self.troubles:
+            trouble = self.troubles.get(name)
+            if trouble is not None and not trouble.ended:
+                del self.troubles[name]
+
+    def ended(self, name: str, why: str, now_ms: int) -> None:
+        """The task ended while it should have been running."""
+        self.troubles[name] = TaskTrouble(0, why, now_ms, ended=True)
+
+    def lines(self, now_ms: int) -> list[str]:
+        """One line per task that has ended, or failed in the last few minutes without succeeding since."""
+        shown = []
+        for name, t in sorted(self.troubles.items()):
+            if t.ended:
+                shown.append(f"{name} died ({t.error})")
+            elif now_ms - t.last_ms < TROUBLE_SHOWN_MS:
+                shown.append(f"{name} failing {t.failures}× ({t.error}), last {_ago(now_ms - t.last_ms)} ago")
+        return shown
+
+
+def _ago(ms: int) -> str:
+    seconds = max(ms, 0) // 1000
+    return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
 
 
 @dataclass
@@ -36,6 +90,7 @@ class Health:
     clock_offset_ms: int = 0
     timers: dict[str, OrderTimer] = field(default_factory=dict)
     next_ticker_sample: int = 0
+    tasks: TaskHealth = field(default_factory=TaskHealth)
 
     def record_applied(self, event: Event) -> None:
         """Receive→applied and the applied count for one event; exchange→local (offset-corrected) for private orders and fills.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -16,6 +15,7 @@ from tui_bot.core import stops
 from tui_bot.core.engine import Engine
 from tui_bot.core.orders import OrderService
 from tui_bot.core.settings import SettingsService
+from tui_bot.core.tasks import BackgroundTasks
 from tui_bot.domain.enums import Side
 from tui_bot.domain.events import (
     Event,
@@ -87,8 +87,7 @@ class Protection:
         self.aged_check_s = aged_check_s
         self.guards: dict[str, Guard] = {}
         self.actions = 0
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._aged_task: asyncio.Task[None] | None = None
+        self.tasks = BackgroundTasks(engine.health.tasks, log)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -97,20 +96,13 @@ class Protection:
         self.engine.listeners.append(self.on_event)
         for symbol in list(self.engine.state.positions):
             self._evaluate(symbol)
-        self._aged_task = asyncio.get_running_loop().create_task(self._aged_loop(), name="protection-aged")
+        self.tasks.every("protection-aged", self.aged_check_s, self.check_aged)
 
     async def stop(self) -> None:
         """Stop listening and cancel the aged monitor and any request in flight."""
         with contextlib.suppress(ValueError):
             self.engine.listeners.remove(self.on_event)
-        tasks = [*self._tasks, *([self._aged_task] if self._aged_task else [])]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-        self._aged_task = None
+        await self.tasks.stop()
 
     async def restore(self, conn: aiosqlite.Connection) -> None:
         """Reload each open position's initial stop from its first armed snapshot, so R survives a restart."""
@@ -138,17 +130,14 @@ class Protection:
 
     def on_event(self, event: Event) -> None:
         """Engine listener (never awaits): re-check a position when its mark or the position itself changed."""
-        try:
-            if isinstance(event, TickerUpdated):
-                if "mark_price" in event.fields and event.symbol in self.engine.state.positions:
-                    self._evaluate(event.symbol)
-            elif isinstance(event, PositionUpdated):
-                self._evaluate(event.position.symbol)
-            elif isinstance(event, ResyncCompleted):
-                for symbol in set(self.guards) | set(self.engine.state.positions):
-                    self._evaluate(symbol)
-        except Exception:
-            log.exception("protection failed on %r", event)
+        if isinstance(event, TickerUpdated):
+            if "mark_price" in event.fields and event.symbol in self.engine.state.positions:
+                self._evaluate(event.symbol)
+        elif isinstance(event, PositionUpdated):
+            self._evaluate(event.position.symbol)
+        elif isinstance(event, ResyncCompleted):
+            for symbol in set(self.guards) | set(self.engine.state.positions):
+                self._evaluate(symbol)
 
     def _guard_for(self, pos: Position) -> Guard:
         """The guard of an open position, new when the position is new, flipped side or was reopened."""
@@ -263,14 +252,6 @@ class Protection:
 
     # -- aged positions --------------------------------------------------------------------------
 
-    async def _aged_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.aged_check_s)
-            try:
-                self.check_aged()
-            except Exception:
-                log.exception("aged-position check failed")
-
     def check_aged(self) -> None:
         """Act once on each position older than aged_position_hours (0 = off)."""
         s = self.settings.current
@@ -319,10 +300,7 @@ class Protection:
     def _launch(self, pos: Position, guard: Guard, action: Action) -> None:
         """Mark the position busy and send the request in a task (one in flight per symbol)."""
         guard.busy = True
-        task = asyncio.get_running_loop().create_task(self._run(replace(pos), guard, action),
-                                                      name=f"protection-{pos.symbol}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.tasks.spawn(f"protection-{pos.symbol}", self._run(replace(pos), guard, action), one_off=True)
 
     async def _run(self, pos: Position, guard: Guard, action: Action) -> None:
         try:
@@ -340,9 +318,9 @@ class Protection:
         except (ConnectionError, TimeoutError, OSError) as err:
             guard.retry_at = time.monotonic() + RETRY_AFTER_S
             log.warning("%s: could not %s: network error (%s)", pos.symbol, action.reason, err)
-        except Exception:
+        except Exception as err:
             guard.retry_at = time.monotonic() + RETRY_AFTER_S
-            log.exception("%s: could not %s", pos.symbol, action.reason)
+            self.tasks.failed(f"protection-{pos.symbol}", err, action.reason)
         else:
             action.commit()
             self._record(pos, action)

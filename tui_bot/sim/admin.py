@@ -9,6 +9,7 @@ from aiohttp import web
 
 from tui_bot.sim.fault_params import (
     ClockSkew,
+    CorruptRest,
     Counted,
     Drop,
     RejectOrder,
@@ -90,6 +91,8 @@ def apply_fault(sim: SimExchange, name: str, data: dict[str, Any]) -> dict[str, 
         sim.clock.skew_ms = params.ms
     elif isinstance(params, RejectOrder):
         sim.faults.order_rejects.extend([(params.code, params.msg)] * params.count)
+    elif isinstance(params, CorruptRest):
+        sim.faults.corrupt_rows(params.path, params.field, params.count)
     elif isinstance(params, Counted):
         _arm_counted(sim, name, params.count)
     elif name == "wipe-order-cache":

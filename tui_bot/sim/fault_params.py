@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, field_validator
 
 from tui_bot.domain.validation import reason
-from tui_bot.sim.faults import REST_FAULT_MESSAGES
+from tui_bot.sim.faults import CORRUPT_FIELDS, REST_FAULT_MESSAGES
 
 
 class FaultParams(BaseModel):
@@ -52,10 +52,22 @@ class RejectOrder(Counted):
     msg: str = "ab not enough for new order"
 
 
+class CorruptRest(Counted):
+    path: str
+    field: str = ""
+
+    @field_validator("path")
+    @classmethod
+    def _served(cls, path: str) -> str:
+        if path not in CORRUPT_FIELDS:
+            raise ValueError(f"must be one of {', '.join(CORRUPT_FIELDS)}")
+        return path
+
+
 FAULT_PARAMS: dict[str, type[FaultParams]] = {
     "drop": Drop, "stall": Stall, "duplicate": Counted, "reorder": Counted, "rest-error": RestError,
     "clock-skew": ClockSkew, "reject-order": RejectOrder, "lose-reply": Counted, "wipe-order-cache": FaultParams,
-    "clear": FaultParams,
+    "corrupt-rest": CorruptRest, "clear": FaultParams,
 }
 
 

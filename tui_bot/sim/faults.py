@@ -6,12 +6,19 @@ import fnmatch
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 REST_FAULT_MESSAGES = {
     10006: "Too many visits. Exceeded the API Rate Limit.",
     10016: "System error. Please try again later.",
     10000: "Server Timeout",
 }
+CORRUPT_FIELDS = {
+    "/v5/position/list": "avgPrice", "/v5/order/realtime": "price", "/v5/order/history": "price",
+    "/v5/execution/list": "execPrice", "/v5/account/wallet-balance": "totalEquity",
+}
+"""The REST lists corrupt-rest can mangle, each with the field it mangles unless told another."""
+CORRUPT_VALUE = "abc"
 
 
 @dataclass
@@ -25,6 +32,7 @@ class Faults:
     reorder_private: int = 0
     stalls: dict[str, float] = field(default_factory=dict)
     order_cache_wiped: bool = False  # as after a Bybit restart: /v5/order/realtime lists no closed orders
+    corrupt_rest: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (field, responses left)
 
     def next_rest_error(self) -> int | None:
         """Pop the code the next REST request must fail with, if any."""
@@ -39,6 +47,25 @@ class Faults:
             self.lost_replies -= 1
             return True
         return False
+
+    def corrupt_rows(self, path: str, field_name: str, count: int) -> None:
+        """Arm corrupt-rest: the first row of path's next `count` non-empty responses gets field set to garbage."""
+        if path not in CORRUPT_FIELDS:
+            raise ValueError(f"path must be one of {', '.join(CORRUPT_FIELDS)}, not {path!r}")
+        self.corrupt_rest[path] = (field_name or CORRUPT_FIELDS[path], count)
+
+    def corrupt(self, path: str, result: dict[str, Any]) -> None:
+        """Mangle the first row of a REST result while corrupt-rest is armed for path (an empty list waits)."""
+        armed = self.corrupt_rest.get(path)
+        rows = result.get("list")
+        if armed is None or not rows:
+            return
+        field_name, left = armed
+        rows[0] = {**rows[0], field_name: CORRUPT_VALUE}
+        if left > 1:
+            self.corrupt_rest[path] = (field_name, left - 1)
+        else:
+            del self.corrupt_rest[path]
 
     def stall(self, pattern: str, seconds: float) -> None:
         """Withhold topics matching pattern (fnmatch, e.g. 'tickers.*' or 'position') for seconds."""
@@ -63,3 +90,4 @@ class Faults:
         self.reorder_private = 0
         self.stalls.clear()
         self.order_cache_wiped = False
+        self.corrupt_rest.clear()

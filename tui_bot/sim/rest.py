@@ -10,7 +10,15 @@ import orjson
 from aiohttp import web
 
 from tui_bot.domain.enums import OrderStatus
-from tui_bot.sim import order_amend, order_entry, orderbook, position_ops, queries, queries_user, wire
+from tui_bot.sim import (
+    order_amend,
+    order_entry,
+    orderbook,
+    position_ops,
+    queries,
+    queries_user,
+    wire,
+)
 from tui_bot.sim.account import Account
 from tui_bot.sim.auth import verify_rest
 from tui_bot.sim.engine import ExchangeEngine
@@ -101,6 +109,7 @@ class RestApi:
                 result = PRIVATE_GET[path](self.engine, account, dict(request.query))
                 if path == "/v5/order/realtime" and self.faults.order_cache_wiped:
                     result["list"] = [row for row in result["list"] if OrderStatus(row["orderStatus"]).is_open]
+                self.faults.corrupt(path, result)
                 return self._respond(result, headers=headers)
             body = _parse_body(payload)
             if path == "/v5/order/create":

@@ -26,6 +26,8 @@ _TRANSIENT_CODES = frozenset({
 _TRANSIENT_WORDS = ("database is locked", "database is busy", "disk i/o error", "database or disk is full")
 FIRST_RETRY_DELAY = 0.1
 MAX_RETRY_DELAY = 2.0
+MAX_FAILURE_DELAY = 30.0
+"""Backoff cap after an unexpected error (a retry may replay the whole executions table)."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -157,24 +159,42 @@ class StoreWriter:
         await self._task
 
     async def _run(self) -> None:
+        """Write until stopped; an unexpected error is logged and shown as a stall, then retried with backoff."""
+        delay = FIRST_RETRY_DELAY
+        try:
+            while True:
+                try:
+                    if not await self._turn():
+                        return
+                    delay = FIRST_RETRY_DELAY
+                except _OutageOutlasted:
+                    raise
+                except Exception as exc:
+                    if self.stalled_since is None:
+                        log.error("store writer failed unexpectedly", exc_info=exc)
+                    self._note_stall(f"{type(exc).__name__}: {exc}")
+                    await self._back_off(delay)
+                    delay = min(delay * 2, MAX_FAILURE_DELAY)
+        except _OutageOutlasted:
+            self._abandon()
+
+    async def _turn(self) -> bool:
+        """Wait for ops, then commit everything queued; False once stopping with nothing left to write."""
         if self._ledger is None:
             self._ledger = await rebuild_ledger(self._conn)
-        while True:
-            if not self._queue:
-                if self._closing:
-                    return
-                self._has_work.clear()
-                await self._has_work.wait()
-                continue
-            await self._linger()
-            while self._queue:
-                count = min(len(self._queue), self.batch_size)
-                try:
-                    await self._write_batch(self._ledger, list(itertools.islice(self._queue, count)))
-                except _OutageOutlasted:
-                    self._abandon()
-                    return
-                self._wake_waiters()
+            self._note_recovery()
+        if not self._queue:
+            if self._closing:
+                return False
+            self._has_work.clear()
+            await self._has_work.wait()
+            return True
+        await self._linger()
+        while self._queue:
+            count = min(len(self._queue), self.batch_size)
+            await self._write_batch(self._ledger, list(itertools.islice(self._queue, count)))
+            self._wake_waiters()
+        return True
 
     async def _linger(self) -> None:
         """Wait up to flush_interval for more ops, unless a flush, stop or full batch asks to hurry."""
@@ -213,20 +233,20 @@ class StoreWriter:
             except Exception as exc:
                 if not is_transient(exc):
                     return exc
-                self._note_stall(exc)
+                self._note_stall(str(exc))
                 await self._back_off(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
                 continue
             self._note_recovery()
             return None
 
-    def _note_stall(self, exc: Exception) -> None:
-        """Record a transient failure, warning once when an outage starts."""
-        self.stall_error = str(exc)
+    def _note_stall(self, error: str) -> None:
+        """Record a failure that is retried, warning once when an outage starts."""
+        self.stall_error = error
         if self.stalled_since is None:
             self.stalled_since = time.time()
             self._retries_before_stall = self.retries
-            log.warning("store writes are failing (%s); keeping %d ops queued and retrying", exc, self.pending)
+            log.warning("store writes are failing (%s); keeping %d ops queued and retrying", error, self.pending)
         self.retries += 1
 
     def _note_recovery(self) -> None:

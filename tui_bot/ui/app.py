@@ -191,6 +191,7 @@ class TuiBotApp(TradingActions, ThemeTones, App[None]):
             panel.refresh_health(*self.health_stats(), now_ns)
             writer = self.runtime.writer
             panel.refresh_store(writer.stalled_since, writer.stall_error, writer.pending, now_ns)
+            panel.refresh_tasks(self.runtime.engine.health.tasks.lines(now_ns // 1_000_000))
 
     def _drain_logs(self) -> None:
         pane = self._widget(LogPane)

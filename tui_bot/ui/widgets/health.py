@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 REST_LINE = "rest"
 DB_LINE = "db"
+TASKS_LINE = "tasks"
 STATE_CLASSES = tuple(f"-{state.value}" for state in ConnectionState)
 HISTORY = 60
 
@@ -83,17 +84,14 @@ class HealthPanel(Vertical):
             self._connection_line(stats[name], now_ns)
         if rest is not None:
             self._rest_line(rest, now_ns)
-        wanted = set(stats) | ({REST_LINE} if rest is not None else set()) | ({DB_LINE} & set(self.lines))
+        wanted = set(stats) | ({REST_LINE} if rest is not None else set()) | ({DB_LINE, TASKS_LINE} & set(self.lines))
         for name in [n for n in self.lines if n not in wanted]:
-            self.lines.pop(name).remove()
-            self._last_tick_ns.pop(name, None)
+            self._drop(name)
 
     def refresh_store(self, stalled_since_s: float | None, error: str | None, queued: int, now_ns: int) -> None:
         """A DB line while store writes are failing (nothing is lost: ops stay queued); gone once they recover."""
         if stalled_since_s is None:
-            line = self.lines.pop(DB_LINE, None)
-            if line is not None:
-                line.remove()
+            self._drop(DB_LINE)
             return
         line = self._line(DB_LINE)
         parts = ["DB", f"writes failing {fmt.age_since(int(stalled_since_s * 1000), now_ns // 1_000_000)}",
@@ -102,6 +100,21 @@ class HealthPanel(Vertical):
             parts.append(error)
         line.dot.update(fmt.state_dot(ConnectionState.DOWN))
         line.show("  ".join(parts), state=ConnectionState.DOWN.value, stale=True, latency=[], rate=[])
+
+    def refresh_tasks(self, troubles: list[str]) -> None:
+        """A tasks line while background tasks fail or have died (the core's own words); gone once they are fine."""
+        if not troubles:
+            self._drop(TASKS_LINE)
+            return
+        line = self._line(TASKS_LINE)
+        line.dot.update(fmt.state_dot(ConnectionState.DOWN))
+        line.show("  ".join(["Tasks", *troubles]), state=ConnectionState.DOWN.value, stale=True, latency=[], rate=[])
+
+    def _drop(self, name: str) -> None:
+        line = self.lines.pop(name, None)
+        if line is not None:
+            line.remove()
+        self._last_tick_ns.pop(name, None)
 
     def _line(self, name: str) -> HealthLine:
         """The line for a connection, mounted on first sight in display order (REST last)."""
@@ -173,7 +186,7 @@ class HealthPanel(Vertical):
 
 
 def _order(name: str) -> tuple[int, str]:
-    """Public shards first (in shard order), then private, trade, anything else, REST, and the DB line last."""
+    """Public shards first (in shard order), then private, trade, anything else, REST, the DB line and the tasks line."""
     if name.startswith("public"):
         return (0, f"{len(name):03d}{name}")
-    return ({"private": 1, "trade": 2, REST_LINE: 9, DB_LINE: 10}.get(name, 3), name)
+    return ({"private": 1, "trade": 2, REST_LINE: 9, DB_LINE: 10, TASKS_LINE: 11}.get(name, 3), name)
