@@ -24,14 +24,17 @@ from tui_bot.sim.instruments import DEFAULT_SYMBOLS, market_specs
 from tui_bot.sim.ratelimit import RateLimiter
 from tui_bot.sim.rest import RestApi
 from tui_bot.sim.stepper import funding_due, settle_funding, step_exchange
+from tui_bot.sim.transport import HttpErrorLog, MaskedWebSocketResponse
 from tui_bot.sim.ws_private import PrivateHub
-from tui_bot.sim.ws_public import PublicHub, decode
+from tui_bot.sim.ws_public import PublicHub
+from tui_bot.sim.ws_request import FrameError, decode_control, decode_trade
 from tui_bot.sim.ws_trade import TradeHub
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _WS_PATHS = ("/v5/public/linear", "/v5/private", "/v5/trade")  # public, private, trade
 MAX_LATENCY_MS = 5000
+MAX_FRAME_BYTES = 1 << 20  # a larger client frame closes the socket with 1009 (message too big)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +99,8 @@ class SimExchange:
         ws_handlers = (self._ws_public, self._ws_private, self._ws_trade)
         app.add_routes([web.get(path, handler) for path, handler in zip(_WS_PATHS, ws_handlers, strict=True)])
         app.add_routes(admin_routes(self))
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                     logger=HttpErrorLog(logging.getLogger("tui_bot.sim.http")))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
@@ -215,24 +219,23 @@ class SimExchange:
         return await self._serve(request, "trade")
 
     async def _serve(self, request: web.Request, kind: str) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
+        ws = MaskedWebSocketResponse(autoping=True, max_msg_size=MAX_FRAME_BYTES)
         await ws.prepare(request)
         peer = Peer(ws, kind, _max_active(request.query.get("max_active_time", "")), self.latency_s)
         hub = {"public": self.public, "private": self.private, "trade": self.trade}[kind]
+        decode = decode_trade if kind == "trade" else decode_control
         hub.peers.add(peer)
         try:
             async for frame in ws:
                 peer.last_client_frame = time.monotonic()
-                if frame.type is WSMsgType.TEXT:
-                    msg = decode(frame.data)
-                    if msg is None:
-                        peer.send(_decode_error(kind, peer.conn_id))
-                    else:
-                        hub.handle(peer, msg)
-                elif frame.type is WSMsgType.BINARY:
-                    peer.send(_decode_error(kind, peer.conn_id))
-                elif frame.type is WSMsgType.ERROR:
+                if frame.type is WSMsgType.ERROR:
                     break
+                try:
+                    if frame.type is not WSMsgType.TEXT:
+                        raise FrameError("a binary frame, not JSON text")
+                    hub.handle(peer, decode(frame.data))
+                except FrameError as err:
+                    peer.send(_decode_error(kind, peer.conn_id, str(err)))
         finally:
             hub.drop(peer)
             peer.detach()
@@ -250,7 +253,10 @@ def _max_active(text: str) -> float | None:
     return float(seconds) if 30 <= seconds <= 600 else None
 
 
-def _decode_error(kind: str, conn_id: str) -> dict[str, object]:
+def _decode_error(kind: str, conn_id: str, message: str) -> dict[str, object]:
+    """The reply to a frame that does not decode: the socket's failure shape without op or request id."""
     if kind == "trade":
-        return {"retCode": 10001, "retMsg": "params error: invalid JSON", "op": "", "connId": conn_id}
-    return wire.public_ws_response("", success=False, ret_msg="error:decode json failed", conn_id=conn_id, req_id="")
+        return wire.trade_ws_decode_error(ret_msg=message, conn_id=conn_id)
+    if kind == "private":
+        return wire.private_ws_response("", success=False, ret_msg=message, conn_id=conn_id, req_id=None)
+    return wire.public_ws_response("", success=False, ret_msg=message, conn_id=conn_id, req_id="")

@@ -316,6 +316,11 @@ def trade_ws_auth_response(
     return _with_id("reqId", req_id, body)
 
 
+def trade_ws_decode_error(*, ret_msg: str, conn_id: str) -> Wire:
+    """The trade-socket reply to a frame that does not decode (10001, op "", no reqId)."""
+    return {"retCode": 10001, "retMsg": ret_msg, "op": "", "connId": conn_id}
+
+
 def _trace_id(conn_id: str, req_id: str | None, time_ms: int) -> str:
     """A deterministic 32-hex trace id for one trade-socket response."""
     return hashlib.sha256(f"{conn_id}|{req_id}|{time_ms}".encode()).hexdigest()[:32]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 from tui_bot.sim import wire
@@ -11,6 +9,7 @@ from tui_bot.sim.auth import verify_ws_auth
 from tui_bot.sim.connection import Peer
 from tui_bot.sim.engine import PRIVATE_TOPICS, ExchangeEngine, Notification
 from tui_bot.sim.faults import Faults
+from tui_bot.sim.ws_request import WsRequest
 
 CATEGORISED = {"order.linear": "order", "execution.linear": "execution", "position.linear": "position"}
 ACCEPTED_ONLY = {"greeks", "execution.fast", "dcp"}
@@ -30,21 +29,21 @@ class PrivateHub:
     def drop(self, peer: Peer) -> None:
         self.peers.discard(peer)
 
-    def handle(self, peer: Peer, msg: dict[str, Any]) -> None:
-        op = msg.get("op")
-        req_id = msg.get("req_id") if isinstance(msg.get("req_id"), str) else None
+    def handle(self, peer: Peer, request: WsRequest) -> None:
+        """Answer one control request from a private peer."""
+        op, req_id = request.op, request.req_id
         now = self.engine.clock.now_ms()
         if op == "ping":
             peer.send(wire.private_pong(conn_id=peer.conn_id, req_id=req_id, time_ms=now))
         elif op == "auth":
-            self._auth(peer, msg.get("args"), req_id, now)
+            self._auth(peer, request.args, req_id, now)
         elif op in ("subscribe", "unsubscribe"):
-            failure = self._subscribe(peer, msg.get("args"), op == "subscribe")
+            failure = self._subscribe(peer, request.args, op == "subscribe")
             peer.send(wire.private_ws_response(op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id))
         else:
-            peer.send(wire.private_ws_response(str(op or ""), success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(wire.private_ws_response(op, success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id))
 
-    def _auth(self, peer: Peer, args: Any, req_id: str | None, now: int) -> None:
+    def _auth(self, peer: Peer, args: list[str] | None, req_id: str | None, now: int) -> None:
         if peer.api_key is not None:
             peer.send(wire.private_ws_response("auth", success=False, ret_msg="Repeat auth", conn_id=peer.conn_id, req_id=req_id))
             return
@@ -53,10 +52,10 @@ class PrivateHub:
             peer.api_key = account.api_key
         peer.send(wire.private_ws_response("auth", success=code == 0, ret_msg=message, conn_id=peer.conn_id, req_id=req_id))
 
-    def _subscribe(self, peer: Peer, args: Any, subscribe: bool) -> str | None:
+    def _subscribe(self, peer: Peer, args: list[str] | None, subscribe: bool) -> str | None:
         if peer.api_key is None:
             return "Request not authorized"
-        if not isinstance(args, list) or not args or not all(isinstance(a, str) for a in args):
+        if not args:
             return "error:args invalid"
         plain = [a for a in args if a in PRIVATE_TOPICS]
         categorised = [a for a in args if a in CATEGORISED]

@@ -15,9 +15,10 @@ from tui_bot.sim.intervals import INTERVALS
 from tui_bot.sim.orderbook import DEPTHS, BookStream
 from tui_bot.sim.stepper import StepResult
 from tui_bot.sim.ticker_stream import TickerEncoder
+from tui_bot.sim.ws_request import WsRequest
 
-_TOPIC = re.compile(r"^(?:tickers|publicTrade|kline\.(?P<interval>[0-9A-Z]+)|orderbook\.(?P<depth>[1-9][0-9]*))"
-                    r"\.(?P<symbol>[A-Za-z0-9]+)$")
+_TOPIC = re.compile(r"(?:tickers|publicTrade|kline\.(?P<interval>[0-9A-Z]+)|orderbook\.(?P<depth>[1-9][0-9]*))"
+                    r"\.(?P<symbol>[A-Za-z0-9]+)")
 KLINE_PUSH_EVERY = 10
 
 
@@ -36,7 +37,7 @@ class PublicHub:
 
     def validate(self, topic: str) -> str | None:
         """None when topic is valid, else Bybit's failure ret_msg."""
-        match = _TOPIC.match(topic) if isinstance(topic, str) else None
+        match = _TOPIC.fullmatch(topic)
         interval, depth = (match["interval"], match["depth"]) if match else (None, None)
         if match is None or (interval and interval not in INTERVALS) or (depth and int(depth) not in DEPTHS):
             return f"error:handler not found,topic:{topic}"
@@ -44,26 +45,25 @@ class PublicHub:
             return f"Invalid symbol :[{topic}]"
         return None
 
-    def handle(self, peer: Peer, msg: dict[str, Any]) -> None:
-        """Answer one control message from a public peer."""
-        op = msg.get("op")
-        req_id = msg.get("req_id") if isinstance(msg.get("req_id"), str) else ""
+    def handle(self, peer: Peer, request: WsRequest) -> None:
+        """Answer one control request from a public peer."""
+        op, req_id = request.op, request.req_id or ""
         if op == "ping":
             peer.send(wire.public_ws_response("ping", success=True, ret_msg="pong", conn_id=peer.conn_id, req_id=req_id))
             return
         if op not in ("subscribe", "unsubscribe"):
-            peer.send(wire.public_ws_response(str(op or ""), success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(wire.public_ws_response(op, success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id))
             return
-        args = msg.get("args")
-        if not isinstance(args, list) or not args:
+        topics = request.args
+        if not topics:
             peer.send(wire.public_ws_response(op, success=False, ret_msg="error:args invalid", conn_id=peer.conn_id, req_id=req_id))
             return
-        failure, added = self._subscribe(peer, args) if op == "subscribe" else (self._unsubscribe(peer, args), [])
+        failure, added = self._subscribe(peer, topics) if op == "subscribe" else (self._unsubscribe(peer, topics), [])
         peer.send(wire.public_ws_response(op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id))
         for topic in added:
             self._send_initial(peer, topic)
 
-    def _subscribe(self, peer: Peer, topics: list[Any]) -> tuple[str | None, list[str]]:
+    def _subscribe(self, peer: Peer, topics: list[str]) -> tuple[str | None, list[str]]:
         """Subscribe peer to each valid topic; returns the first failure and the topics added (snapshots follow the ack)."""
         failure = None
         added: list[str] = []
@@ -79,10 +79,10 @@ class PublicHub:
             added.append(topic)
         return failure, added
 
-    def _unsubscribe(self, peer: Peer, topics: list[Any]) -> str | None:
+    def _unsubscribe(self, peer: Peer, topics: list[str]) -> str | None:
         failure = None
         for topic in topics:
-            if not isinstance(topic, str) or topic not in peer.topics:
+            if topic not in peer.topics:
                 failure = failure or f"error:not subscribed,topic:{topic}"
                 continue
             peer.topics.discard(topic)
@@ -168,11 +168,3 @@ class PublicHub:
                 bar = wire.kline_ws(series.live, self.engine.instruments[symbol], timestamp=now)
                 self._fanout(topic, wire.public_message(topic, "snapshot", now, [bar]))
 
-
-def decode(text: str) -> dict[str, Any] | None:
-    """Parse a client frame; None when it is not a JSON object."""
-    try:
-        msg = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    return msg if isinstance(msg, dict) else None

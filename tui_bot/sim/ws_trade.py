@@ -16,6 +16,7 @@ from tui_bot.sim.faults import Faults
 from tui_bot.sim.order_amend import amend_order
 from tui_bot.sim.order_entry import cancel_order, create_order
 from tui_bot.sim.ratelimit import RateLimiter
+from tui_bot.sim.ws_request import WsRequest
 
 log = logging.getLogger(__name__)
 
@@ -40,18 +41,18 @@ class TradeHub:
         self.peers.discard(peer)
         self._req_ids.pop(peer, None)
 
-    def handle(self, peer: Peer, msg: dict[str, Any]) -> None:
-        op = msg.get("op")
-        req_id = msg.get("reqId") if isinstance(msg.get("reqId"), str) else None
+    def handle(self, peer: Peer, request: WsRequest) -> None:
+        """Answer one request from a trade peer: ping, auth or one order op (10404 for any other op)."""
+        op, req_id = request.op, request.req_id
         now = self.engine.clock.now_ms()
         if op == "ping":
             peer.send(wire.trade_ws_pong(conn_id=peer.conn_id, req_id=req_id, time_ms=now))
         elif op == "auth":
-            self._auth(peer, msg.get("args"), req_id, now)
+            self._auth(peer, request.args, req_id, now)
         elif op in OPS:
-            self._order_op(peer, op, msg, req_id, now)
+            self._order_op(peer, request, now)
         else:
-            self._reply(peer, str(op or ""), req_id, 10404, f"unsupported op: {op}", {}, None, now)
+            self._reply(peer, op, req_id, 10404, f"unsupported op: {op}", {}, None, now)
 
     def _auth(self, peer: Peer, args: Any, req_id: str | None, now: int) -> None:
         if peer.api_key is not None:
@@ -62,18 +63,19 @@ class TradeHub:
             peer.api_key = account.api_key
         peer.send(wire.trade_ws_auth_response(ret_code=code, ret_msg=message or "OK", conn_id=peer.conn_id, req_id=req_id))
 
-    def _order_op(self, peer: Peer, op: str, msg: dict[str, Any], req_id: str | None, now: int) -> None:
+    def _order_op(self, peer: Peer, request: WsRequest, now: int) -> None:
+        op, req_id = request.op, request.req_id
         endpoint, action = OPS[op]
         status = None
         try:
             if peer.api_key is None:
                 raise SimError(Codes.INVALID_KEY, "Request not authorized")
             self._check_req_id(peer, req_id)
-            header = msg.get("header") if isinstance(msg.get("header"), dict) else {}
+            header = request.header or {}
             if "X-BAPI-TIMESTAMP" not in header:
                 raise SimError(Codes.PARAMS, "params error: X-BAPI-TIMESTAMP is required in header")
-            check_timestamp(header.get("X-BAPI-TIMESTAMP"), header.get("X-BAPI-RECV-WINDOW"), now)
-            args = msg.get("args")
+            check_timestamp(header["X-BAPI-TIMESTAMP"], header.get("X-BAPI-RECV-WINDOW"), now)
+            args = request.args
             if not isinstance(args, list) or len(args) != 1 or not isinstance(args[0], dict):
                 raise SimError(Codes.PARAMS, "params error: args must hold exactly one request object")
             status = self.limiter.hit(peer.api_key, endpoint, now)
