@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from tui_bot.domain.enums import OrderStatus, OrderType, Side, StopOrderType, TriggerBy
-from tui_bot.domain.models import Order
+from tui_bot.domain.models import Instrument, Order
 from tui_bot.domain.numbers import ZERO
 from tui_bot.sim.account import Account
 from tui_bot.sim.engine import ExchangeEngine
@@ -77,7 +77,7 @@ def _apply_fields(engine: ExchangeEngine, account: Account, order: Order, p: Par
         check_trigger_direction(order.trigger_direction, trigger, market.price_for(by), by)
         order.trigger_price = trigger
         order.trigger_by = TriggerBy(by)
-    _amend_attached_tpsl(order, p, market.last_price)
+    _amend_attached_tpsl(order, p, inst)
 
 
 def _check_funds(engine: ExchangeEngine, account: Account, order: Order, qty: Decimal, price: Decimal) -> None:
@@ -90,12 +90,15 @@ def _check_funds(engine: ExchangeEngine, account: Account, order: Order, qty: De
         raise SimError(Codes.INSUFFICIENT_BALANCE, "Insufficient available balance")
 
 
-def _amend_attached_tpsl(order: Order, p: Params, last_price: object) -> None:
-    """takeProfit / stopLoss on an entry order ('0' removes them)."""
+def _amend_attached_tpsl(order: Order, p: Params, inst: Instrument) -> None:
+    """takeProfit / stopLoss on an entry order ('0' removes them), each on the tick grid inside the price band."""
     tp = p.decimal("takeProfit")
     sl = p.decimal("stopLoss")
     if tp is None and sl is None:
         return
+    for value, name in ((tp, "takeProfit"), (sl, "stopLoss")):
+        if value:
+            check_price(inst, value, name)
     if order.reduce_only or order.is_conditional and order.stop_order_type is not StopOrderType.STOP:
         raise params_error("params error: this order can not carry TP/SL")
     base = order.trigger_price or order.price

@@ -69,7 +69,7 @@ def check_trigger_direction(direction: int, trigger: Decimal, current: Decimal, 
 def _new_order(engine: ExchangeEngine, account: Account, p: Params) -> Order:
     """Parse and validate an order/create request into an Order (not yet booked)."""
     require_linear(p)
-    symbol = p.string("symbol", required=True)
+    symbol = p.symbol(required=True)
     market = engine.market(symbol)
     inst = market.instrument
     side = Side(p.choice("side", ("Buy", "Sell"), required=True))
@@ -210,7 +210,7 @@ def _depth_to(levels: Iterable[tuple[Decimal, Decimal]], limit: Decimal, side: S
 def find_order(account: Account, p: Params) -> Order:
     """The order named by orderId (preferred) or orderLinkId, or 110001."""
     require_linear(p)
-    symbol = p.string("symbol", required=True)
+    symbol = p.symbol(required=True)
     order_id = p.string("orderId")
     link_id = p.string("orderLinkId")
     if not order_id and not link_id:
@@ -245,7 +245,7 @@ def cancel_all(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) ->
     """Cancel every open order of a symbol / base coin / settle coin, filtered by kind."""
     p = Params(raw)
     require_linear(p)
-    symbol, base, settle = p.string("symbol"), p.string("baseCoin"), p.string("settleCoin")
+    symbol, base, settle = p.symbol(), p.string("baseCoin"), p.string("settleCoin")
     if not (symbol or base or settle):
         raise params_error("params error: symbol, baseCoin or settleCoin is required")
     if symbol:

@@ -32,7 +32,7 @@ def orderbook(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     """GET /v5/market/orderbook: limit levels a side (1-1000, default 25) of the book orders fill against."""
     p = Params(raw, from_query=True)
     require_linear(p)
-    market = engine.market(p.string("symbol", required=True))
+    market = engine.market(p.symbol(required=True))
     limit = p.integer("limit", default=REST_DEFAULT_LIMIT, low=1, high=BOOK_DEPTH) or REST_DEFAULT_LIMIT
     data = book_data(market, market.book_levels(Side.SELL, limit), market.book_levels(Side.BUY, limit),
                      u=market.book_u, seq=market.book_seq)

@@ -9,6 +9,7 @@ from typing import Any
 from tui_bot.sim.errors import SimError, params_error
 
 LINK_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
+SYMBOL_RE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,39}")  # how Bybit writes symbols: BTCUSDT, 1000PEPEUSDT, BTC-26DEC25
 CATEGORIES = ("spot", "linear", "inverse", "option")
 
 
@@ -28,6 +29,13 @@ class Params:
         if not isinstance(value, str):
             raise params_error(f"params error: {key} invalid type, expect string")
         return value
+
+    def symbol(self, *, required: bool = False) -> str:
+        """The symbol parameter, written as Bybit writes symbols (upper-case letters, digits, '-'); 10001 otherwise."""
+        symbol = self.string("symbol", required=required)
+        if symbol and not SYMBOL_RE.fullmatch(symbol):
+            raise params_error("params error: symbol invalid")
+        return symbol
 
     def decimal(self, key: str, *, required: bool = False) -> Decimal | None:
         text = self.string(key, required=required)

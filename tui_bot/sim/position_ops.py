@@ -20,7 +20,7 @@ def set_leverage(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
     """Set the symbol's leverage (one-way mode: buy and sell must match)."""
     p = Params(raw)
     require_linear(p)
-    symbol = p.string("symbol", required=True)
+    symbol = p.symbol(required=True)
     inst = engine.market(symbol).instrument
     buy = p.decimal("buyLeverage", required=True)
     sell = p.decimal("sellLeverage", required=True)
@@ -43,7 +43,7 @@ def trading_stop(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
     """Set, move or cancel a position's TP, SL and trailing stop."""
     p = Params(raw)
     require_linear(p)
-    symbol = p.string("symbol", required=True)
+    symbol = p.symbol(required=True)
     market = engine.market(symbol)
     mode = p.choice("tpslMode", ("Full", "Partial"), required=True)
     if p.integer("positionIdx") is None:

@@ -20,26 +20,36 @@ CLOSED_PNL_CATEGORIES = ("linear", "inverse")
 KLINE_CATEGORIES = ("spot", "linear", "inverse")
 
 
+def _cursor(offset: int) -> str:
+    """The opaque cursor of the page starting at offset."""
+    return base64.urlsafe_b64encode(f"offset={offset}".encode()).decode()
+
+
+def _cursor_offset(cursor: str) -> int:
+    """The offset of a cursor this exchange issued; any other text (a forged or edited cursor) is 10001."""
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii").removeprefix("offset="))
+    except ValueError:
+        offset = -1
+    if offset < 0 or _cursor(offset) != cursor:
+        raise params_error("params error: cursor invalid")
+    return offset
+
+
 def paginate(items: Sequence[T], p: Params, *, default: int, maximum: int) -> tuple[list[T], str]:
     """Slice items by limit and an opaque cursor; returns the page and the next cursor ('' at the end)."""
     limit = p.integer("limit", default=default, low=1, high=maximum) or default
-    offset = 0
     cursor = p.string("cursor")
-    if cursor:
-        try:
-            offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("offset="))
-        except ValueError:
-            raise params_error("params error: cursor invalid") from None
+    offset = _cursor_offset(cursor) if cursor else 0
     page = list(items[offset: offset + limit])
     more = offset + limit < len(items)
-    nxt = base64.urlsafe_b64encode(f"offset={offset + limit}".encode()).decode() if more else ""
-    return page, nxt
+    return page, _cursor(offset + limit) if more else ""
 
 
 def time_window(p: Params, now: int, *, span: int = SEVEN_DAYS_MS) -> tuple[int, int]:
     """startTime/endTime within Bybit's 7-day rule; a missing bound is span from the other (default: the last span)."""
-    start = p.integer("startTime")
-    end = p.integer("endTime")
+    start = p.integer("startTime", low=0)
+    end = p.integer("endTime", low=0)
     if start is not None and end is not None and (end < start or end - start > SEVEN_DAYS_MS):
         raise params_error("params error: the time range between startTime and endTime must be within 7 days")
     if start is None and end is None:
@@ -55,6 +65,14 @@ def nothing_listed(category: str, *, cursor: bool = True) -> dict[str, Any]:
     return {"category": category, "list": [], **({"nextPageCursor": ""} if cursor else {})}
 
 
+def listed_symbol(engine: ExchangeEngine, p: Params, *, required: bool = False) -> str:
+    """The symbol parameter ('' when absent), which must name a contract the exchange lists (10001 otherwise)."""
+    symbol = p.symbol(required=required)
+    if symbol:
+        engine.market(symbol)
+    return symbol
+
+
 def server_time(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     now_ns = engine.clock.now_ms() * 1_000_000
     return {"timeSecond": str(now_ns // 1_000_000_000), "timeNano": str(now_ns)}
@@ -65,7 +83,7 @@ def instruments_info(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, A
     category = read_category(p)
     if category != "linear":
         return nothing_listed(category, cursor=category != "spot")
-    symbol = p.string("symbol")
+    symbol = p.symbol()
     status = p.string("status", default="Trading")
     insts = [i for s, i in engine.instruments.items() if not symbol or s == symbol]
     if status != "Trading":
@@ -79,9 +97,7 @@ def tickers(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     category = read_category(p)
     if category != "linear":
         return nothing_listed(category, cursor=False)
-    symbol = p.string("symbol")
-    if symbol:
-        engine.market(symbol)
+    symbol = listed_symbol(engine, p)
     rows = [wire.ticker_to_wire(m.ticker(), m.instrument, ws=False)
             for s, m in engine.markets.items() if not symbol or s == symbol]
     return {"category": "linear", "list": rows}
@@ -90,7 +106,7 @@ def tickers(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
 def kline(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     p = Params(raw, from_query=True)
     category = read_category(p, KLINE_CATEGORIES, required=False)
-    symbol = p.string("symbol", required=True)
+    symbol = p.symbol(required=True)
     interval = p.string("interval", required=True)
     if interval not in INTERVALS:
         raise params_error("params error: interval invalid")
@@ -99,23 +115,21 @@ def kline(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
         return {"category": category, "symbol": symbol, "list": []}
     series = engine.candle_series(symbol, interval)
     series.roll(engine.clock.now_ms())
-    bars = series.query(p.integer("start"), p.integer("end"), limit)
+    bars = series.query(p.integer("start", low=0), p.integer("end", low=0), limit)
     inst = engine.instruments[symbol]
     return {"category": "linear", "symbol": symbol, "list": [wire.kline_rest_row(b, inst) for b in bars]}
 
 
 def _order_scope(engine: ExchangeEngine, p: Params) -> tuple[str, str, str]:
-    symbol, base, settle = p.string("symbol"), p.string("baseCoin"), p.string("settleCoin")
+    symbol, base, settle = listed_symbol(engine, p), p.string("baseCoin"), p.string("settleCoin")
     if not (symbol or base or settle):
         raise params_error("params error: symbol, baseCoin or settleCoin is required")
-    if symbol:
-        engine.market(symbol)
     return symbol, base, settle
 
 
 def _orders(engine: ExchangeEngine, account: Account, p: Params, *, history: bool,
             window: tuple[int, int] | None = None) -> dict[str, Any]:
-    symbol, base, _settle = _order_scope(engine, p) if not history else (p.string("symbol"), p.string("baseCoin"), "")
+    symbol, base, _settle = _order_scope(engine, p) if not history else (listed_symbol(engine, p), p.string("baseCoin"), "")
     order_id, link_id = p.string("orderId"), p.string("orderLinkId")
     kind = p.choice("orderFilter", ("Order", "StopOrder", "tpslOrder", "OcoOrder", "BidirectionalTpslOrder"))
     open_only = p.integer("openOnly", default=0, low=0, high=2)
@@ -163,7 +177,7 @@ def executions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) ->
     if category != "linear":
         return nothing_listed(category)
     start, end = time_window(p, engine.clock.now_ms())
-    symbol, order_id, link_id = p.string("symbol"), p.string("orderId"), p.string("orderLinkId")
+    symbol, order_id, link_id = listed_symbol(engine, p), p.string("orderId"), p.string("orderLinkId")
     exec_type = p.string("execType")
     rows = [e for e in account.executions
             if start <= e.exec_time <= end and (not symbol or e.symbol == symbol)
@@ -180,12 +194,11 @@ def positions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> 
     category = read_category(p, POSITION_CATEGORIES)
     if category != "linear":
         return nothing_listed(category)
-    symbol, settle = p.string("symbol"), p.string("settleCoin")
+    symbol, settle = listed_symbol(engine, p), p.string("settleCoin")
     if not symbol and not settle:
         raise params_error("params error: symbol or settleCoin is required")
     account.refresh(engine.instruments)
     if symbol:
-        engine.market(symbol)
         rows = [account.position(symbol)]
     else:
         rows = [pos for s, pos in sorted(account.positions.items())
@@ -201,7 +214,7 @@ def closed_pnl(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) ->
     if category != "linear":
         return nothing_listed(category)
     start, end = time_window(p, engine.clock.now_ms())
-    symbol = p.string("symbol")
+    symbol = listed_symbol(engine, p)
     rows = [c for c in account.closed_pnls if start <= c.updated_time <= end and (not symbol or c.symbol == symbol)]
     rows = [c for _, c in sorted(enumerate(rows), key=lambda pair: (pair[1].updated_time, pair[0]), reverse=True)]
     page, cursor = paginate(rows, p, default=50, maximum=100)
@@ -224,8 +237,6 @@ def fee_rate(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> d
     p = Params(raw, from_query=True)
     if read_category(p, required=False) != "linear":
         return {"list": []}
-    symbol = p.string("symbol")
-    if symbol:
-        engine.market(symbol)
+    symbol = listed_symbol(engine, p)
     return {"list": [{"symbol": s, "takerFeeRate": str(TAKER_FEE), "makerFeeRate": str(MAKER_FEE)}
                      for s in engine.instruments if not symbol or s == symbol]}

@@ -27,6 +27,7 @@ from tui_bot.sim.faults import REST_FAULT_MESSAGES, Faults
 from tui_bot.sim.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1 << 20  # aiohttp stops reading a body past this (client_max_size)
 
 PublicHandler = Callable[[ExchangeEngine, dict[str, Any]], dict[str, Any]]
 PrivateHandler = Callable[[ExchangeEngine, Account, dict[str, Any]], dict[str, Any]]
@@ -99,7 +100,7 @@ class RestApi:
                 return self._fault(fault)
             if path in PUBLIC_GET:
                 return self._respond(PUBLIC_GET[path](self.engine, dict(request.query)))
-            payload = request.rel_url.raw_query_string if request.method == "GET" else await request.text()
+            payload = request.rel_url.raw_query_string if request.method == "GET" else await _body_text(request)
             account = verify_rest(self.engine.accounts, request.headers, payload, self.engine.clock.now_ms())
             status = self.limiter.hit(account.api_key, path, self.engine.clock.now_ms())
             headers = status.headers()
@@ -130,6 +131,18 @@ class RestApi:
         now = self.engine.clock.now_ms()
         headers = {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(now + 1000)} if code == Codes.RATE_LIMIT else None
         return self._respond({}, code, REST_FAULT_MESSAGES.get(code, "System error. Please try again later."), headers)
+
+
+async def _body_text(request: web.Request) -> str:
+    """The POST body as text; one larger than the exchange reads or not UTF-8 is a 10001, before any signature check."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise SimError(Codes.PARAMS, f"params error: request body larger than {MAX_BODY_BYTES} bytes") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SimError(Codes.PARAMS, "params error: request body is not valid UTF-8") from None
 
 
 def _parse_body(payload: str) -> dict[str, Any]:

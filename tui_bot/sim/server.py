@@ -22,7 +22,7 @@ from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.faults import Faults
 from tui_bot.sim.instruments import DEFAULT_SYMBOLS, market_specs
 from tui_bot.sim.ratelimit import RateLimiter
-from tui_bot.sim.rest import RestApi
+from tui_bot.sim.rest import MAX_BODY_BYTES, RestApi
 from tui_bot.sim.stepper import funding_due, settle_funding, step_exchange
 from tui_bot.sim.transport import HttpErrorLog, MaskedWebSocketResponse
 from tui_bot.sim.ws_private import PrivateHub
@@ -94,7 +94,7 @@ class SimExchange:
     async def start(self) -> SimUrls:
         """Bind, start stepping the market, and return the URLs."""
         rest = RestApi(self.engine, self.faults, self.limiter)
-        app = web.Application(middlewares=[self._network_delay, rest.route_errors])
+        app = web.Application(middlewares=[self._network_delay, rest.route_errors], client_max_size=MAX_BODY_BYTES)
         app.add_routes(rest.routes())
         ws_handlers = (self._ws_public, self._ws_private, self._ws_trade)
         app.add_routes([web.get(path, handler) for path, handler in zip(_WS_PATHS, ws_handlers, strict=True)])
