@@ -126,7 +126,7 @@ async def measure_latency(label: str, names: list[str], step_seconds: float, sec
         proc.terminate()
         proc.join(5)
     return LatencyFigures(label, len(names), step_seconds * 1000, rate, summary.p50, summary.p95, summary.p99,
-                          summary.max, summary.count, cpu / elapsed, server / elapsed, per_read,
+                          summary.max, summary.samples, cpu / elapsed, server / elapsed, per_read,
                           *percentiles(from_read_us))
 
 

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tui-bot", description="Terminal trading console for Bybit v5 USDT perpetuals.")
     _common_options(parser, None)
     commands = parser.add_subparsers(dest="command")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     _common_options(common, argparse.SUPPRESS)
     sim = commands.add_parser("sim", parents=[common], help="run the embedded Bybit v5 exchange on loopback until interrupted")
     sim.add_argument("--host", help="loopback address to bind (default 127.0.0.1)")

@@ -12,8 +12,8 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def configure_logging(file: Path | None, level: int = logging.INFO) -> None:
     """Send every log record (ours and pybit's) to file, or to stderr when file is None."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
+    for old in list(root.handlers):
+        root.removeHandler(old)
     handler: logging.Handler = logging.FileHandler(file, encoding="utf-8") if file else logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)

@@ -92,10 +92,10 @@ async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUr
         sim = SimExchange(host=cfg.host, port=cfg.port, seed=cfg.seed, symbols=cfg.symbols, balance=cfg.balance,
                           step_seconds=cfg.step_ms / 1000, autostep=cfg.autostep, idle_timeout=cfg.idle_timeout_s,
                           funding_period_s=cfg.funding_period_s or None, latency_ms=cfg.latency_ms)
-        urls = await sim.start()
-        log.info("embedded exchange: REST %s, admin %s (tui-bot fault ... --admin %s)", urls.rest, urls.admin, urls.admin)
-        return (venue_urls("sim", rest=urls.rest, public_ws=urls.public_ws, private_ws=urls.private_ws,
-                           trade_ws=urls.trade_ws), sim.api_key, sim.api_secret, sim)
+        served = await sim.start()
+        log.info("embedded exchange: REST %s, admin %s (tui-bot fault ... --admin %s)", served.rest, served.admin, served.admin)
+        return (venue_urls("sim", rest=served.rest, public_ws=served.public_ws, private_ws=served.private_ws,
+                           trade_ws=served.trade_ws), sim.api_key, sim.api_secret, sim)
     creds = Credentials()
     if not creds.present:
         raise SetupError(f"venue {ex.venue!r} needs BYBIT_API_KEY and BYBIT_API_SECRET in the environment")

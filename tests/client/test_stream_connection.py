@@ -363,5 +363,5 @@ async def test_unreachable_venue_keeps_reconnecting_and_stops_cleanly() -> None:
 
 def test_stats_start_empty() -> None:
     conn = StreamConnection("idle", "ws://127.0.0.1:9", decode=decode_stream, on_events=Recorder())
-    assert conn.topics == set() and conn.stats.frames == 0 and conn.stats.ping_rtt_ms.summary().count == 0
+    assert conn.topics == set() and conn.stats.frames == 0 and conn.stats.ping_rtt_ms.summary().samples == 0
     assert conn.stats.latency_ms.summary().p99 == 0.0

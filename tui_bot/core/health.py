@@ -153,6 +153,6 @@ def summary_line(stats: dict[str, ConnectionStats], health: Health, mode: str) -
     applied = health.applied_us.summary()
     parts.append(f"applied p50={applied.p50:.0f}us p99={applied.p99:.0f}us")
     ack = health.order_ack_ms["ws"].summary(), health.order_ack_ms["rest"].summary()
-    if ack[0].count or ack[1].count:
+    if ack[0].samples or ack[1].samples:
         parts.append(f"ack ws p50={ack[0].p50:.1f}ms rest p50={ack[1].p50:.1f}ms")
     return " ".join(parts)

@@ -17,7 +17,7 @@ SAMPLES_PER_S = 1000
 class Percentiles(NamedTuple):
     """A summary of one window: sample count and the p50/p95/p99/max values (0.0 when empty)."""
 
-    count: int
+    samples: int
     p50: float
     p95: float
     p99: float

@@ -133,6 +133,9 @@ class TradingActions:
             self.notify("Select a position first.", severity="warning")  # type: ignore[attr-defined]
             return
         pos = rt.engine.state.positions[symbol]
+        if pos.side is None:
+            self.notify(f"{symbol} has no open position.", severity="warning")  # type: ignore[attr-defined]
+            return
         modal = TpSlModal(symbol, pos.side, pos.entry_price, pos.mark_price or pos.entry_price, pos.take_profit,
                           pos.stop_loss, rt.engine.state.instruments[symbol])
         self.push_screen(modal, self._trading_stop)  # type: ignore[attr-defined]

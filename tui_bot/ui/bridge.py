@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from decimal import Decimal
+from typing import Any
 
 from textual.app import App
 
@@ -59,7 +60,7 @@ class RealisedToday:
 class EngineBridge:
     """Turns bus batches into app messages; keeps today's fills for the realised-PnL figure."""
 
-    def __init__(self, app: App[object], engine: Engine, recommendations: dict[str, Recommendation] | None = None) -> None:
+    def __init__(self, app: App[Any], engine: Engine, recommendations: dict[str, Recommendation] | None = None) -> None:
         self.app = app
         self.engine = engine
         self.recommendations = recommendations if recommendations is not None else {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 # (id, default keys, action, description, show in footer)
 BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
@@ -26,7 +26,7 @@ BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
 BINDING_IDS = frozenset(row[0] for row in BINDING_TABLE)
 
 
-def app_bindings() -> list[Binding]:
+def app_bindings() -> list[BindingType]:
     """The app's bindings, each with its id so config can remap it."""
     return [Binding(keys, action, description, show=show, id=binding_id)
             for binding_id, keys, action, description, show in BINDING_TABLE]

@@ -195,7 +195,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
 
     def __init__(self, side: Side, symbol: str, symbols: list[str], instruments: Mapping[str, Instrument],
                  last_prices: Mapping[str, Decimal], equity: Decimal | None, settings: TradingSettings,
-                 live_money: bool, *, on_submit: Callable[[PlaceOrderIntent], None] | None = None) -> None:
+                 live_money: bool, *, on_submit: Callable[[PlaceOrderIntent], object] | None = None) -> None:
         super().__init__(classes="-buy" if side is Side.BUY else "-sell")
         self.on_submit = on_submit
         self.side = side

@@ -88,7 +88,7 @@ def figures(s: Summary) -> dict[str, tuple[str, str]]:
 
 def breakdown_rows(trades: Breakdown, phantoms: Breakdown, *, newest_first: bool = False) -> list[tuple[str, ...]]:
     """(key, trade count, trade PnL, phantom count, phantom PnL) texts for every key of either breakdown."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for key in sorted(set(trades) | set(phantoms), reverse=newest_first):
         t_count, t_pnl = trades.get(key, (0, None))
         p_count, p_pnl = phantoms.get(key, (0, None))

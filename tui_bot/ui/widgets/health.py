@@ -150,9 +150,9 @@ class HealthPanel(Vertical):
             s.name, f"{s.state.value} {fmt.age_since(s.state_changed_ms, now_ns // 1_000_000)}",
             f"↻{s.reconnects}", f"last {fmt.age(frame_age)}", fmt.per_second(s.rate.rate(now_ns)),
         ]
-        if rtt.count:
+        if rtt.samples:
             parts.append(f"rtt {fmt.millis(rtt.p50)}")
-        if lat.count:
+        if lat.samples:
             parts.append(f"lat {fmt.millis_pair(lat.p50, lat.p99)}")
         if s.decode_errors:
             parts.append(f"bad {s.decode_errors}")
@@ -177,7 +177,7 @@ class HealthPanel(Vertical):
             parts[-1] += f" ({worst[0]}×{worst[1]})"
         if rest.limit_remaining:
             parts.append(f"limit {min(rest.limit_remaining.values())}")
-        parts.append(f"lat {fmt.millis_pair(lat.p50, lat.p99)}" if lat.count else f"lat {fmt.DASH}")
+        parts.append(f"lat {fmt.millis_pair(lat.p50, lat.p99)}" if lat.samples else f"lat {fmt.DASH}")
         rate = self._rest_rate[-1] if self._rest_rate else 0.0
         parts.append(fmt.per_second(rate))
         line.dot.update("●" if rest.calls else fmt.state_dot(ConnectionState.CONNECTING))
