@@ -222,7 +222,8 @@ class SimExchange:
         ws = MaskedWebSocketResponse(autoping=True, max_msg_size=MAX_FRAME_BYTES)
         await ws.prepare(request)
         peer = Peer(ws, kind, _max_active(request.query.get("max_active_time", "")), self.latency_s)
-        hub = {"public": self.public, "private": self.private, "trade": self.trade}[kind]
+        hubs: dict[str, PublicHub | PrivateHub | TradeHub] = {"public": self.public, "private": self.private, "trade": self.trade}
+        hub = hubs[kind]
         decode = decode_trade if kind == "trade" else decode_control
         hub.peers.add(peer)
         try:

@@ -46,7 +46,7 @@ class MaskCheck:
             return True, b""
         clean = self._masked_length(data)
         if clean == len(data):
-            return self._reader.feed_data(data)  # type: ignore[no-any-return]
+            return self._reader.feed_data(data)
         if clean:
             self._reader.feed_data(data[:clean])
         self._failed = True
