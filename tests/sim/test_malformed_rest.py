@@ -114,9 +114,10 @@ async def test_malformed_request_gets_bybits_error(case: RestCase, caplog: pytes
     async with served_exchange() as (sim, good):
         rest = client_for(sim)
         status, reply = await send(rest, case)
-        await rest.close()
         assert status == 200, reply
         assert_error(reply, case.code, case.message)
+        ok(await rest.get("/v5/position/list", {"category": "linear", "symbol": BTC}))  # the same client goes on
+        await rest.close()
         assert not sim.engine.accounts[sim.api_key].orders, "a malformed request left an order behind"
         await good.assert_served()
     assert_no_traceback(caplog)
