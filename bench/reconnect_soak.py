@@ -38,7 +38,13 @@ import aiohttp
 from bench.order_rtt import SYMBOL, sim_process, start
 from tui_bot.core.orders import OrderInvalid
 from tui_bot.domain.enums import OrderType, Side
-from tui_bot.domain.events import ConnectionState, ConnectionStateChanged, Event
+from tui_bot.domain.events import (
+    ConnectionState,
+    ConnectionStateChanged,
+    Event,
+    StreamMode,
+    StreamModeChanged,
+)
 from tui_bot.domain.metrics import percentile
 from tui_bot.domain.numbers import round_to_step
 from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
@@ -70,6 +76,7 @@ class Soak:
     orders: int = 0
     order_errors: int = 0
     fills: int = 0
+    polls: int = 0
     reconnects: int = 0
     end_ns: int = 0
 
@@ -146,6 +153,7 @@ async def soak_one(runtime: Runtime, admin: str, soak: Soak, args: argparse.Name
     """Drop every drop_every seconds for `minutes` while orders fill; then wait for the last recovery."""
     execs_before = len(runtime.engine.state.exec_ids)
     runtime.engine.listeners.append(soak.on_event)
+    modes = runtime.engine.bus.subscribe()
     orders = asyncio.create_task(place_orders(runtime, soak, args.order_every, Decimal(args.qty)))
     started = time.monotonic()
     drops = max(1, int(args.minutes * 60 / args.drop_every))
@@ -162,6 +170,8 @@ async def soak_one(runtime: Runtime, admin: str, soak: Soak, args: argparse.Name
     soak.end_ns = soak.drops_ns[-1] + int(args.drop_every * 1e9)
     await runtime.engine.drain()
     soak.fills = len(runtime.engine.state.exec_ids) - execs_before
+    soak.polls = sum(isinstance(item, StreamModeChanged) and item.mode is StreamMode.POLL for item in modes.take())
+    runtime.engine.bus.unsubscribe(modes)
     assert runtime.client.private is not None
     soak.reconnects = runtime.client.private.stats.reconnects
 
@@ -188,15 +198,17 @@ def report(soaks: list[Soak], args: argparse.Namespace) -> None:
     print(f"\nprivate stream dropped every {args.drop_every:g} s for {args.minutes:g} min per policy while orders "
           f"filled; seconds from the drop request to LIVE again")
     print(f"{'policy':10}{'drops':>6}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}{'late':>6}{'never':>7}"
-          f"{'↻':>5}{'orders':>8}{'errors':>8}{'fills':>7}")
+          f"{'↻':>5}{'orders':>8}{'errors':>8}{'fills':>7}{'polls':>7}")
     for soak in soaks:
         seconds, late, never = soak.recoveries()
         ordered = sorted(seconds)
         figures = [percentile(ordered, q) for q in (50, 90, 99)] + [ordered[-1] if ordered else 0.0]
         print(f"{soak.policy:10}{len(soak.drops_ns):>6}" + "".join(f"{v:>8.3f}" for v in figures)
-              + f"{late:>6}{never:>7}{soak.reconnects:>5}{soak.orders:>8}{soak.order_errors:>8}{soak.fills:>7}")
+              + f"{late:>6}{never:>7}{soak.reconnects:>5}{soak.orders:>8}{soak.order_errors:>8}{soak.fills:>7}"
+              + f"{soak.polls:>7}")
     print("late: drops after which the stream was not LIVE again before the next drop; never: not LIVE again by the"
-          " end (one interval after the last drop); ↻: the health panel's reconnect count")
+          " end (one interval after the last drop);\n↻: the health panel's reconnect count; polls: times the account feed"
+          " fell back to REST polling (the engine does when acknowledged orders' events are overdue)")
     current = soaks[-1]
     seconds, late, never = current.recoveries()
     p99 = percentile(sorted(seconds), 99)
