@@ -76,8 +76,8 @@ class BybitClient:
         self.live_money = urls.live_money
         self.rest = BybitRest(urls.rest, api_key, api_secret, recv_window=recv_window)
         self._credentials = (api_key, api_secret)
-        self._stream_options = {"ping_interval": ping_interval, "silence_timeout": silence_timeout,
-                                "reconnect": ReconnectPolicy(cap=backoff_max)}
+        self._stream_options: dict[str, Any] = {"ping_interval": ping_interval, "silence_timeout": silence_timeout,
+                                                "reconnect": ReconnectPolicy(cap=backoff_max)}
         self._per_shard = topics_per_connection
         self.recv_window_ms = recv_window
         self._request_timeout = request_timeout
