@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import multiprocessing as mp
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,23 +41,36 @@ SYMBOL = "BTCUSDT"
 
 
 def run_sim(queue: mp.Queue, step_ms: float) -> None:
-    """Child process: the embedded exchange with the default symbols."""
+    """Child process: the embedded exchange with the default symbols; puts its URLs, keys and admin URL on queue."""
     from tui_bot.sim.server import SimExchange
 
     async def main() -> None:
         sim = SimExchange(step_seconds=step_ms / 1000, balance=Decimal(1_000_000), idle_timeout=3600)
         urls = await sim.start()
-        queue.put((urls.rest, urls.public_ws, urls.private_ws, urls.trade_ws, sim.api_key, sim.api_secret))
+        queue.put((urls.rest, urls.public_ws, urls.private_ws, urls.trade_ws, sim.api_key, sim.api_secret, urls.admin))
         await asyncio.Event().wait()
 
     asyncio.run(main())
+
+
+@contextlib.contextmanager
+def sim_process(step_ms: float) -> Iterator[tuple[mp.Process, tuple[str, ...]]]:
+    """The embedded exchange in a child process (the other core): the process and what run_sim put on the queue."""
+    queue: mp.Queue = mp.Queue()
+    proc = mp.Process(target=run_sim, args=(queue, step_ms), daemon=True)
+    proc.start()
+    try:
+        yield proc, queue.get(timeout=30)
+    finally:
+        proc.terminate()
+        proc.join(5)
 
 
 async def start(urls: tuple[str, ...], db_path: Path) -> Runtime:
     """The full runtime on venue `custom` pointed at the child exchange (keys through the environment)."""
     from tui_bot.config import ExchangeSettings, Settings
 
-    rest, public_ws, private_ws, trade_ws, key, secret = urls
+    rest, public_ws, private_ws, trade_ws, key, secret, _admin = urls
     os.environ["BYBIT_API_KEY"], os.environ["BYBIT_API_SECRET"] = key, secret
     settings = Settings()
     settings.exchange = ExchangeSettings(venue="custom", rest_url=rest, public_ws_url=public_ws,
@@ -130,26 +145,18 @@ def report(runtime: Runtime, placed: list[tuple[str, str]], server_cpu: float, e
 
 
 async def run(args: argparse.Namespace) -> None:
-    queue: mp.Queue = mp.Queue()
-    proc = mp.Process(target=run_sim, args=(queue, args.step_ms), daemon=True)
-    proc.start()
-    try:
-        urls = queue.get(timeout=30)
-        with tempfile.TemporaryDirectory() as tmp:
-            runtime = await start(urls, Path(tmp) / "bench.db")
-            try:
-                subscription = runtime.engine.bus.subscribe()
-                cpu0, started = proc_cpu(proc.pid), time.monotonic()
-                placed = await place_all(runtime, args.orders, args.warmup, args.rate, Decimal(args.qty), args.fill_timeout)
-                elapsed = time.monotonic() - started
-                switches = [f"{item.mode.value}: {item.reason}" for item in await subscription.next_batch()
-                            if isinstance(item, StreamModeChanged)]
-                report(runtime, placed, (proc_cpu(proc.pid) - cpu0) / elapsed, elapsed, switches)
-            finally:
-                await runtime.close()
-    finally:
-        proc.terminate()
-        proc.join(5)
+    with sim_process(args.step_ms) as (proc, urls), tempfile.TemporaryDirectory() as tmp:
+        runtime = await start(urls, Path(tmp) / "bench.db")
+        try:
+            subscription = runtime.engine.bus.subscribe()
+            cpu0, started = proc_cpu(proc.pid), time.monotonic()
+            placed = await place_all(runtime, args.orders, args.warmup, args.rate, Decimal(args.qty), args.fill_timeout)
+            elapsed = time.monotonic() - started
+            switches = [f"{item.mode.value}: {item.reason}" for item in await subscription.next_batch()
+                        if isinstance(item, StreamModeChanged)]
+            report(runtime, placed, (proc_cpu(proc.pid) - cpu0) / elapsed, elapsed, switches)
+        finally:
+            await runtime.close()
 
 
 def main() -> int:

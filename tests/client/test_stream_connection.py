@@ -14,8 +14,9 @@ from tests.client import DataReceived, Recorder, decode_stream, until
 from tests.conftest import SignedRest
 from tui_bot.domain.events import ConnectionState, Event, FrameRejected
 from tui_bot.exchange.bybit.frames import Control, FrameError
+from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.ws import StreamConnection
-from tui_bot.exchange.bybit.ws_connection import Decoder, backoff_delay, topic_of
+from tui_bot.exchange.bybit.ws_connection import Decoder, topic_of
 from tui_bot.sim.server import SimExchange
 
 BTC, ETH = "tickers.BTCUSDT", "tickers.ETHUSDT"
@@ -40,7 +41,7 @@ def make(sim: SimExchange, connections: list[StreamConnection]) -> Factory:
               **options: Any) -> tuple[StreamConnection, Recorder]:
         assert sim.urls is not None
         recorder = Recorder()
-        options = {"backoff_initial": 0.02, "backoff_max": 0.1, "silence_timeout": 2.0, **options}
+        options = {"reconnect": ReconnectPolicy(initial=0.02, cap=0.1), "silence_timeout": 2.0, **options}
         url = sim.urls.private_ws if private else sim.urls.public_ws
         credentials = (sim.api_key, secret or sim.api_secret) if private else None
         conn = StreamConnection("private" if private else "public", url, decode=decode,
@@ -59,15 +60,6 @@ def ws_tasks() -> list[asyncio.Task[object]]:
 
 
 # -- pure helpers --------------------------------------------------------------------------------
-
-
-def test_backoff_grows_exponentially_and_is_capped() -> None:
-    ceilings = [backoff_delay(n, 0.5, 30.0, rand=lambda: 1.0) for n in range(10)]
-    assert ceilings == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0, 30.0]
-    assert backoff_delay(10_000, 0.5, 30.0, rand=lambda: 1.0) == 30.0
-    assert backoff_delay(3, 0.5, 30.0, rand=lambda: 0.0) == 0.0
-    draws = [backoff_delay(4, 0.5, 30.0) for _ in range(200)]
-    assert all(0.0 <= d <= 8.0 for d in draws) and len(set(draws)) > 100
 
 
 def test_topic_of_scans_only_the_head_of_a_frame() -> None:
@@ -353,7 +345,7 @@ async def test_stop_is_clean_and_leaves_no_tasks(make: Factory) -> None:
 async def test_unreachable_venue_keeps_reconnecting_and_stops_cleanly() -> None:
     rec = Recorder()
     conn = StreamConnection("nowhere", "ws://127.0.0.1:9", decode=decode_stream, on_events=rec,
-                            backoff_initial=0.01, backoff_max=0.02)
+                            reconnect=ReconnectPolicy(initial=0.01, cap=0.02))
     conn.start()
     await until(lambda: len(rec.states()) >= 2, what="a failed attempt")
     assert rec.states()[1][0] is RECONNECTING and "Connect" in rec.states()[1][1]

@@ -14,6 +14,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from tests.client import Recorder, decode_trade, until
 from tui_bot.domain.events import ConnectionState
+from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.trade_ws import TradeConnection
 from tui_bot.exchange.errors import SendTimeoutError
 from tui_bot.sim.server import SimExchange
@@ -39,7 +40,7 @@ def make(connections: list[TradeConnection]) -> Factory:
     """Build a trade connection with fast timings against any URL."""
     def build(url: str, credentials: tuple[str, str], **options: Any) -> tuple[TradeConnection, Recorder]:
         recorder = Recorder()
-        options = {"backoff_initial": 0.02, "backoff_max": 0.1, "request_timeout": 2.0, **options}
+        options = {"reconnect": ReconnectPolicy(initial=0.02, cap=0.1), "request_timeout": 2.0, **options}
         conn = TradeConnection("trade", url, credentials=credentials, decode_trade=options.pop("decode", decode_trade),
                                on_events=recorder, **options)
         connections.append(conn)

@@ -13,6 +13,7 @@ from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position,
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
 from tui_bot.exchange.bybit import parse
+from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.rest import BybitRest
 from tui_bot.exchange.bybit.urls import VenueUrls
 from tui_bot.exchange.bybit.ws import StreamConnection, TradeConnection
@@ -75,7 +76,8 @@ class BybitClient:
         self.live_money = urls.live_money
         self.rest = BybitRest(urls.rest, api_key, api_secret, recv_window=recv_window)
         self._credentials = (api_key, api_secret)
-        self._stream_options = {"ping_interval": ping_interval, "silence_timeout": silence_timeout, "backoff_max": backoff_max}
+        self._stream_options: dict[str, Any] = {"ping_interval": ping_interval, "silence_timeout": silence_timeout,
+                                                "reconnect": ReconnectPolicy(cap=backoff_max)}
         self._per_shard = topics_per_connection
         self.recv_window_ms = recv_window
         self._request_timeout = request_timeout

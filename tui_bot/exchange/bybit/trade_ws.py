@@ -13,6 +13,7 @@ from websockets.exceptions import WebSocketException
 
 from tui_bot.domain.events import ConnectionState
 from tui_bot.exchange.bybit.frames import Control
+from tui_bot.exchange.bybit.reconnect import DEFAULT_RECONNECT, ReconnectPolicy
 from tui_bot.exchange.bybit.ws_connection import EventSink, WsConnection, wall_ms
 from tui_bot.exchange.errors import SendTimeoutError
 
@@ -29,12 +30,10 @@ class TradeConnection(WsConnection):
     def __init__(self, name: str, url: str, *, credentials: tuple[str, str], decode_trade: TradeDecoder,
                  on_events: EventSink, recv_window: int = 5000, now_ms: Callable[[], int] = wall_ms,
                  request_timeout: float = 5.0, ping_interval: float = 20.0, silence_timeout: float = 30.0,
-                 backoff_initial: float = 0.5, backoff_max: float = 30.0, stable_after: float = 60.0,
-                 auth_grace_ms: int = 10_000) -> None:
+                 reconnect: ReconnectPolicy = DEFAULT_RECONNECT, auth_grace_ms: int = 10_000) -> None:
         super().__init__(name, url, decode=lambda raw, _received_ns: decode_trade(raw), on_events=on_events,
                          credentials=credentials, ping_interval=ping_interval, silence_timeout=silence_timeout,
-                         backoff_initial=backoff_initial, backoff_max=backoff_max, stable_after=stable_after,
-                         auth_grace_ms=auth_grace_ms, now_ms=now_ms)
+                         reconnect=reconnect, auth_grace_ms=auth_grace_ms, now_ms=now_ms)
         self.recv_window = recv_window
         self.request_timeout = request_timeout
         self._prefix = f"t{secrets.token_hex(4)}"

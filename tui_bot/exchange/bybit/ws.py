@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tui_bot.domain.events import ConnectionState
 from tui_bot.exchange.bybit.frames import Control
+from tui_bot.exchange.bybit.reconnect import DEFAULT_RECONNECT, ReconnectPolicy
 from tui_bot.exchange.bybit.trade_ws import TradeConnection
 from tui_bot.exchange.bybit.ws_connection import Decoder, EventSink, WsConnection, wall_ms
 
@@ -28,12 +29,10 @@ class StreamConnection(WsConnection):
 
     def __init__(self, name: str, url: str, *, decode: Decoder, on_events: EventSink,
                  credentials: tuple[str, str] | None = None, ping_interval: float = 20.0,
-                 silence_timeout: float = 30.0, backoff_initial: float = 0.5, backoff_max: float = 30.0,
-                 stable_after: float = 60.0, auth_grace_ms: int = 10_000,
-                 now_ms: Callable[[], int] = wall_ms) -> None:
+                 silence_timeout: float = 30.0, reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+                 auth_grace_ms: int = 10_000, now_ms: Callable[[], int] = wall_ms) -> None:
         super().__init__(name, url, decode=decode, on_events=on_events, credentials=credentials,
-                         ping_interval=ping_interval, silence_timeout=silence_timeout,
-                         backoff_initial=backoff_initial, backoff_max=backoff_max, stable_after=stable_after,
+                         ping_interval=ping_interval, silence_timeout=silence_timeout, reconnect=reconnect,
                          auth_grace_ms=auth_grace_ms, now_ms=now_ms)
         self.topics: set[str] = set()
         self._requested: set[str] = set()

@@ -1,8 +1,9 @@
-"""One Bybit WebSocket kept alive: auth, heartbeat, silence watchdog, backoff; shared by stream and trade sockets.
+"""One Bybit WebSocket kept alive: auth, heartbeat, silence watchdog, reconnect; shared by stream and trade sockets.
 
 Keepalive is Bybit's JSON `{"op":"ping"}` (the venue's documented heartbeat, which also yields the RTT);
 websockets' own protocol pings are disabled so a single mechanism decides when a socket is dead: the
 watchdog, which reconnects when no frame at all (data or pong) arrived for `silence_timeout` seconds.
+When to try again is the ReconnectPolicy's (reconnect.py): at once after a live session, backing off after failures.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +30,7 @@ from tui_bot.exchange.bybit.frames import (
     learn_topic,
     topic_of,
 )
+from tui_bot.exchange.bybit.reconnect import DEFAULT_RECONNECT, ReconnectPolicy
 from tui_bot.exchange.bybit.signing import ws_auth_signature
 from tui_bot.exchange.bybit.ws_direct import connect_direct
 
@@ -42,19 +43,12 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 1.0
 REJECTED_TEXT_CHARS = 500
-_MAX_EXPONENT = 32
 _MAX_PINGS_IN_FLIGHT = 8
 
 
 def wall_ms() -> int:
     """Local wall-clock time in ms."""
     return time.time_ns() // 1_000_000
-
-
-def backoff_delay(attempt: int, initial: float, cap: float, rand: Callable[[], float] = random.random) -> float:
-    """Full-jitter exponential backoff: a uniform draw below min(cap, initial * 2**attempt)."""
-    ceiling = min(cap, initial * 2 ** min(max(attempt, 0), _MAX_EXPONENT))
-    return ceiling * rand()
 
 
 async def cancel_until_done(task: asyncio.Task[None]) -> None:
@@ -93,13 +87,13 @@ class WsConnection:
 
     def __init__(self, name: str, url: str, *, decode: Decoder, on_events: EventSink,
                  credentials: tuple[str, str] | None = None, ping_interval: float = 20.0,
-                 silence_timeout: float = 30.0, backoff_initial: float = 0.5, backoff_max: float = 30.0,
-                 stable_after: float = 60.0, auth_grace_ms: int = 10_000,
-                 now_ms: Callable[[], int] = wall_ms) -> None:
+                 silence_timeout: float = 30.0, reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+                 auth_grace_ms: int = 10_000, now_ms: Callable[[], int] = wall_ms) -> None:
         self.name, self.url = name, url
         self.credentials = credentials
         self.ping_interval, self.silence_timeout = ping_interval, silence_timeout
-        self.backoff_initial, self.backoff_max, self.stable_after = backoff_initial, backoff_max, stable_after
+        self.reconnect = reconnect  # read at every retry, so it can be swapped while running
+        self.failures = 0  # consecutive failed attempts (ReconnectPolicy); 0 after a live session
         self.auth_grace_ms = auth_grace_ms
         self.now_ms = now_ms
         self.stats = ConnectionStats(name)
@@ -131,20 +125,19 @@ class WsConnection:
         self._set_state(ConnectionState.STOPPED, "stopped")
 
     async def _run(self) -> None:
-        """Connect, serve, and on any failure back off and try again until cancelled."""
-        attempt = 0
+        """Connect, serve, and when the socket ends wait as the reconnect policy says and try again until cancelled."""
+        self.failures = 0
         state, reason = ConnectionState.CONNECTING, ""
         while True:
             self._set_state(state, reason)
             reason = await self._serve_once()
-            if self._live_since and time.monotonic() - self._live_since >= self.stable_after:
-                attempt = 0
+            live_for = time.monotonic() - self._live_since if self._live_since else None
             self._live_since = 0.0
+            self.failures = self.reconnect.failures_after(self.failures, live_for)
             state = ConnectionState.RECONNECTING
             if self.stats.state is not ConnectionState.DOWN:
                 self._set_state(state, reason)
-            await asyncio.sleep(backoff_delay(attempt, self.backoff_initial, self.backoff_max))
-            attempt += 1
+            await asyncio.sleep(self.reconnect.delay(self.failures))
 
     async def _serve_once(self) -> str:
         """Run one socket until it ends and return why it ended (auth failure reports DOWN first)."""
