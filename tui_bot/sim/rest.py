@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from tui_bot.domain.enums import OrderStatus
 from tui_bot.sim import (
@@ -81,7 +82,7 @@ class RestApi:
         return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers, status=status)
 
     @web.middleware
-    async def route_errors(self, request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    async def route_errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """An unserved path (HTTP 404) or method (HTTP 400) answers Bybit's envelope with 10017, not aiohttp's text."""
         try:
             return await handler(request)

@@ -104,9 +104,7 @@ class SimExchange:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
-        server = site._server  # noqa: SLF001
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self._runner.addresses[0][1]
         self.engine.on_notify = self._schedule_flush
         loop = asyncio.get_running_loop()
         if self.autostep:

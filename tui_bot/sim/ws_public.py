@@ -165,6 +165,6 @@ class PublicHub:
         for (symbol, interval), series in self.engine.candles.items():
             topic = f"kline.{interval}.{symbol}"
             if self.subscribers.get(topic):
-                bar = wire.kline_ws(series.live, self.engine.instruments[symbol], timestamp=now)
-                self._fanout(topic, wire.public_message(topic, "snapshot", now, [bar]))
+                live = wire.kline_ws(series.live, self.engine.instruments[symbol], timestamp=now)
+                self._fanout(topic, wire.public_message(topic, "snapshot", now, [live]))
 

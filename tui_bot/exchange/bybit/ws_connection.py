@@ -248,7 +248,7 @@ class WsConnection:
         except Exception as err:
             self._reject(raw, err, received_ns)
             return
-        if type(decoded) is not list:
+        if not isinstance(decoded, list):
             self._on_control(decoded)
             return
         if type(raw) is bytes and raw.startswith(TOPIC_HEAD):  # the usual shape: topic from a memo
