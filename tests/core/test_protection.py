@@ -217,7 +217,6 @@ async def test_client_trailing_moves_the_stop_behind_the_best_mark(
 async def test_client_trail_after_a_spike_and_fall_back_sets_a_stop_the_exchange_accepts(
         runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(protection, "CLIENT_TRAIL_EVERY_S", 2.0)  # the spike and the fall both land inside one pause
     runtime.trading.update({"trailing_stop_mode": "client", "enable_sl_tightening": False,
                             "trailing_activate_r": "1", "trailing_distance_r": "0.5"})
     pos = await open_long(runtime)
@@ -227,11 +226,15 @@ async def test_client_trail_after_a_spike_and_fall_back_sets_a_stop_the_exchange
     move_price(runtime, entry + r * 2)
     first = await wait_exchange(runtime, lambda p: p is not None and p.stop_loss > entry + r)
     assert first is not None
-    move_price(runtime, entry + r * 3)  # a spike inside the trail's pause, then back below where it would trail to
+    monkeypatch.setattr(protection, "CLIENT_TRAIL_EVERY_S", 3600.0)  # the spike and the fall land inside one pause
+    before = len(stop_requests)
+    move_price(runtime, entry + r * 3)  # a spike, then back below where it would trail to
     await mark_reaches(runtime, entry + r * Decimal("2.9"))
     fallen = entry + r * Decimal("1.8")
-    before = len(stop_requests)
     move_price(runtime, fallen)
+    await wait_for(lambda: runtime.engine.state.positions[SYMBOL].mark_price < entry + r * 2)
+    assert len(stop_requests) == before, "the trail moved inside its pause"
+    monkeypatch.setattr(protection, "CLIENT_TRAIL_EVERY_S", 0.0)  # the pause ends with the market fallen back
     after = await wait_exchange(runtime, lambda p: p is None or p.stop_loss > first.stop_loss, timeout=6.0)
     drift = r * Decimal("0.2")  # the embedded market keeps walking from where it was put
     assert after is None or first.stop_loss < after.stop_loss < fallen + drift  # moved up, or already hit and closed
