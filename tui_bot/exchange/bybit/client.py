@@ -87,6 +87,8 @@ class BybitClient:
         self.public: list[StreamConnection] = []
         self._shard_of: dict[str, StreamConnection] = {}
         self._topics_lock = asyncio.Lock()
+        self.price_bands: dict[str, parse.PriceBand] = {}  # symbol -> its priceFilter, from fetch_instruments
+        self._public_decoder = parse.PublicDecoder(self.price_bands)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -153,8 +155,8 @@ class BybitClient:
             if len(shard.topics) < self._per_shard:
                 return shard
         assert self._sink is not None
-        shard = StreamConnection(f"public-{len(self.public) + 1}", self.urls.public_ws, decode=parse.decode_public,
-                                 on_events=self._sink, **self._stream_options)
+        shard = StreamConnection(f"public-{len(self.public) + 1}", self.urls.public_ws,
+                                 decode=self._public_decoder.decode, on_events=self._sink, **self._stream_options)
         self.public.append(shard)
         shard.start()
         return shard
@@ -181,7 +183,14 @@ class BybitClient:
         return items
 
     async def fetch_instruments(self) -> list[Instrument]:
-        return [parse.instrument_from_rest(i) for i in await self._pages("get_instruments_info", category=CATEGORY, limit=1000)]
+        """Every linear instrument; their price filters become the bands ticker prices must lie in."""
+        instruments = [parse.instrument_from_rest(i)
+                       for i in await self._pages("get_instruments_info", category=CATEGORY, limit=1000)]
+        for inst in instruments:
+            band = self.price_bands.get(inst.symbol)
+            if band is None or (band.low, band.high) != (inst.min_price, inst.max_price):
+                self.price_bands[inst.symbol] = parse.PriceBand(inst.min_price, inst.max_price)
+        return instruments
 
     async def fetch_positions(self) -> list[Position]:
         rows = await self._pages("get_positions", category=CATEGORY, settleCoin="USDT", limit=200)
