@@ -179,6 +179,8 @@ class ConnectionStats:
     frames: int = 0
     last_frame_ns: int = 0
     decode_errors: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    """Frames refused, per FrameError reason ("number", "range", "topic", "unknown topic", ...); they sum to decode_errors."""
     subscribe_failures: int = 0
     topic_last_ns: dict[str, int] = field(default_factory=dict)
     rate: RateMeter = field(default_factory=RateMeter)
@@ -198,6 +200,10 @@ class ConnectionStats:
         self.frames += 1
         self.last_frame_ns = received_ns
         self.rate.tick(received_ns)
+
+    def rejected_line(self) -> str:
+        """The refused frames by reason, most frequent first ("range 3, number 1"; "" when none)."""
+        return ", ".join(f"{reason} {count}" for reason, count in sorted(self.rejected.items(), key=lambda kv: -kv[1]))
 
     def last_frame_age_ms(self, now_ns: int) -> float | None:
         """Milliseconds since the last frame, or None before the first one."""
