@@ -141,7 +141,7 @@ def test_the_screen_learns_shapes_and_never_accepts_a_comma_inside_a_value() -> 
     assert decode_tickers(ticker_frame(good), "BTCUSDT", 0)[0].fields.raw == good
     assert len(parse_ticker._SHAPES) == 1
     for values in ({"bid1Price": "104250,50"}, {"bid1Price": "1,2", "bid1Size": "3"}, {"bid1Size": "1,250"}):
-        with pytest.raises(FrameError, match="not a plain number"):
+        with pytest.raises(FrameError, match="bad number in"):
             decode_tickers(ticker_frame(values), "BTCUSDT", 0)
 
 
@@ -149,5 +149,5 @@ def test_integers_and_unset_values_take_the_exact_check() -> None:
     frame = orjson.loads(orjson.dumps(ticker_frame({"markPrice": 104255, "fundingRate": "", "bid1Size": "1.5"})))
     (event,) = decode_tickers(frame, "BTCUSDT", 0)
     assert event.fields.raw == {"markPrice": 104255, "bid1Size": "1.5"}
-    with pytest.raises(FrameError, match="bad bid1Size: negative: -3"):
+    with pytest.raises(FrameError, match="negative number in bid1Size: -3"):
         decode_tickers(ticker_frame({"bid1Size": -3}), "BTCUSDT", 0)

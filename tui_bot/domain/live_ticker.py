@@ -93,7 +93,7 @@ class _Read(Generic[T]):
     __slots__ = ("default", "name")
 
     def __init__(self, default: T) -> None:
-        self.default = default
+        self.default: T = default
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:

@@ -8,7 +8,7 @@ symbol (and interval) of its topic. Private items of a category other than "line
 topics also carry spot/option) are skipped without an event. Ticker deltas are the hot path: orjson,
 an exact check of all values at once by C-level string operations, and the wire strings handed on as
 they are, converted to Decimal only when read (domain/live_ticker.py; bench/decode_tickers.py
-measures it). PublicDecoder also holds the instruments' price ranges that ticker prices must lie in.
+measures it). PublicDecoder also holds the instruments' price bands that ticker prices must lie in.
 """
 
 from __future__ import annotations
@@ -161,6 +161,8 @@ def _orderbook(frame: Frame, rest: str, received_ns: int) -> list[Event]:
     """Accepted with no events yet (no book is kept); the book's symbol must match orderbook.{depth}.{symbol}."""
     data = obj(frame.get("data"), "data")
     symbol = rest.partition(".")[2]
+    if not symbol:
+        raise FrameError(f"unknown topic: orderbook.{rest[:60]}", "unknown topic")
     _same(data.get("s", symbol), symbol, "s", f"orderbook.{rest}")
     return []
 
@@ -185,7 +187,7 @@ def _ticker_symbol(topic: str) -> str:
 
 
 class PublicDecoder:
-    """Decodes /v5/public/linear frames; ticker mark/last/index prices must lie in their symbol's price range.
+    """Decodes /v5/public/linear frames; ticker mark/last/index prices must lie in their symbol's price band.
 
     price_bands (symbol -> PriceBand) is read at every ticker, not copied: its owner (the
     client) fills it as instruments load. A symbol without one gets only the positivity check.
@@ -220,7 +222,7 @@ class PublicDecoder:
 
 
 decode_public = PublicDecoder().decode
-"""Decode one /v5/public/linear frame, ticker prices checked for positivity only (no price ranges)."""
+"""Decode one /v5/public/linear frame, ticker prices checked for positivity only (no price bands)."""
 
 
 def _order(item: Frame, ts: int, received_ns: int) -> Event:

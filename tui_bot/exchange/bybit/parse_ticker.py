@@ -115,9 +115,9 @@ class PriceBand:
         """Remember value as inside the band, or refuse it (FrameError "range") when zero or outside."""
         price = _read_decimal(value)
         if not price or not self.low <= price <= self.high:
-            where = ("is not positive" if self.high.is_infinite()
-                     else f"is outside the price filter [{self.low}, {self.high}]")
-            raise FrameError(f"bad {key}: {shown(value)} {where}", "range")
+            where = ("must be positive" if self.high.is_infinite()
+                     else f"outside the price filter [{self.low}, {self.high}]")
+            raise FrameError(f"bad number in {key}: {shown(value)} ({where})", "range")
         if len(self.seen) >= PRICES_SEEN_SIZE:
             self.seen.pop()
         self.seen.add(value)
@@ -158,9 +158,10 @@ def ticker_from_rest(item: Mapping[str, Any], *, ts: int = 0) -> Ticker:
 if tuple(f.name for f in dataclass_fields(TickerUpdated)) != ("exchange_ts", "received_ns", "symbol", "snapshot", "fields"):
     raise RuntimeError("TickerUpdated's fields changed: update decode_tickers' constructor")
 _new = object.__new__
-_set_symbol, _set_snapshot, _set_fields = (TickerUpdated.symbol.__set__, TickerUpdated.snapshot.__set__,  # type: ignore[attr-defined]
-                                           TickerUpdated.fields.__set__)  # type: ignore[attr-defined]
-_set_exchange_ts, _set_received = TickerUpdated.exchange_ts.__set__, TickerUpdated.received_ns.__set__  # type: ignore[attr-defined]
+_set_symbol, _set_snapshot, _set_fields = (TickerUpdated.symbol.__set__, TickerUpdated.snapshot.__set__,  # type: ignore[attr-defined,misc]
+                                           TickerUpdated.fields.__set__)  # type: ignore[attr-defined,misc]
+_set_exchange_ts, _set_received = TickerUpdated.exchange_ts.__set__, TickerUpdated.received_ns.__set__  # type: ignore[attr-defined,misc]
+
 # Every ASCII digit to "0", every other byte as it is: the shape of joined wire numbers, which decides
 # whether they follow the grammar (it treats all digits alike). Shapes recur, so their verdicts are kept.
 _TO_ZERO = bytes.maketrans(b"123456789", b"000000000")

@@ -33,6 +33,12 @@ def shown(value: object) -> str:
     return repr(value)[:40]
 
 
+def refused(err: WireNumberError, key: str, value: Any) -> FrameError:
+    """The FrameError for a wire number refused by the grammar ("bad number in qty: '1e3'") or its sign rule."""
+    what = "negative number" if err.reason == "sign" else "bad number"
+    return FrameError(f"{what} in {key}: {shown(value)}", err.reason)
+
+
 def wire_number(value: Any, key: str, *, signed: bool) -> Decimal:
     """A wire number string or JSON integer as Decimal, negative only when signed; FrameError otherwise."""
     kind = type(value)
@@ -40,10 +46,10 @@ def wire_number(value: Any, key: str, *, signed: bool) -> Decimal:
         try:
             return parse_wire_decimal(value, signed=signed)
         except WireNumberError as err:
-            raise FrameError(f"bad {key}: {err}", err.reason) from None
+            raise refused(err, key, value) from None
     if kind is int:
         if value < 0 and not signed:
-            raise FrameError(f"bad {key}: negative: {value}", "sign")
+            raise refused(WireNumberError("sign", value), key, value)
         return Decimal(value)
     raise FrameError(f"{key}: expected a number string, got {kind.__name__}")
 
@@ -62,7 +68,7 @@ def positive(value: Any, key: str) -> Decimal:
     """A number that must be above zero (instrument filters, candle prices, fills); "" is refused."""
     parsed = wire_number(value, key, signed=False)
     if not parsed:
-        raise FrameError(f"bad {key}: must be positive, got {shown(value)}", "range")
+        raise FrameError(f"bad number in {key}: {shown(value)} (must be positive)", "range")
     return parsed
 
 
@@ -83,7 +89,7 @@ def integer(value: Any, key: str) -> int:
         try:
             return parse_wire_int(value)
         except WireNumberError as err:
-            raise FrameError(f"bad {key}: {err}", err.reason) from None
+            raise refused(err, key, value) from None
     raise FrameError(f"{key}: expected an integer, got {kind.__name__}")
 
 
