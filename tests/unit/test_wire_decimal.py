@@ -18,6 +18,7 @@ from tests.golden import load_fixture
 from tui_bot.domain.wire_decimal import (
     WireNumberError,
     is_wire_decimal,
+    is_wire_int,
     parse_wire_decimal,
     parse_wire_int,
 )
@@ -29,6 +30,7 @@ from tui_bot.exchange.bybit.parse_ticker import (
     TICKER_KEYS,
     decode_tickers,
 )
+from tui_bot.exchange.bybit.rest import BybitRest
 
 DIGITS = frozenset("0123456789")
 EXAMPLES = settings(derandomize=True, deadline=None, database=None, max_examples=3000)
@@ -73,10 +75,20 @@ def test_a_minus_only_where_signed() -> None:
 
 def test_integers_are_digits_up_to_nineteen() -> None:
     assert parse_wire_int("1784712600123456789") == 1784712600123456789
-    assert parse_wire_int("-1", signed=True) == -1
-    for text in ("9" * 20, "1.0", "1e3", " 1", "+1", "1_0", "١", "", "-1"):
+    assert parse_wire_int("-1", signed=True) == -1 and is_wire_int("-1", signed=True)
+    for text in ("9" * 20, "1.0", "1e3", " 1", "+1", "1_0", "١", "²", "", "-1"):
         with pytest.raises(WireNumberError):
             parse_wire_int(text)
+        assert not is_wire_int(text)
+    assert not is_wire_int(None) and not is_wire_int(7)
+
+
+def test_rest_rate_limit_headers_take_only_plain_digits() -> None:
+    """str.isdigit() is true for "²", which int() refuses: the header would have raised out of every call."""
+    rest = BybitRest("http://127.0.0.1:9")
+    rest._note_limits("get_positions", {"X-Bapi-Limit-Status": "²"})
+    rest._note_limits("get_tickers", {"X-Bapi-Limit-Status": "49"})
+    assert rest.stats.limit_remaining == {"get_tickers": 49}
 
 
 NUMBERISH = st.text(alphabet="0123456789.-", max_size=8)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TypeGuard
 
 WIRE_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 """A wire decimal (fullmatch): optional minus, ASCII digits, optionally a dot and more digits."""
@@ -40,9 +41,14 @@ def _checked(pattern: re.Pattern[str], text: object, signed: bool) -> str:
     return text
 
 
-def is_wire_decimal(text: object, *, signed: bool = False) -> bool:
+def is_wire_decimal(text: object, *, signed: bool = False) -> TypeGuard[str]:
     """True when text is a wire number string (WIRE_DECIMAL), carrying a minus only when signed."""
     return type(text) is str and WIRE_DECIMAL.fullmatch(text) is not None and (signed or text[0] != "-")
+
+
+def is_wire_int(text: object, *, signed: bool = False) -> TypeGuard[str]:
+    """True when text is a wire integer string (WIRE_INTEGER), carrying a minus only when signed."""
+    return type(text) is str and WIRE_INTEGER.fullmatch(text) is not None and (signed or text[0] != "-")
 
 
 def parse_wire_decimal(text: str, *, signed: bool = False) -> Decimal:

@@ -12,6 +12,7 @@ from tui_bot.domain.metrics import ConnectionStats
 from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, Wallet
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
+from tui_bot.domain.wire_decimal import is_wire_int
 from tui_bot.exchange.bybit import parse
 from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.rest import BybitRest
@@ -252,7 +253,7 @@ class BybitClient:
             if reply.ret_code != 10006 or attempt == _TRADE_RATE_RETRIES:
                 break
             reset = reply.header.get("X-Bapi-Limit-Reset-Timestamp", "")
-            wait_ms = int(reset) - self.now_ms() if reset.isdigit() else 200
+            wait_ms = int(reset) - self.now_ms() if is_wire_int(reset) else 200
             await asyncio.sleep(min(max(wait_ms, 20), 2000) / 1000)
         if reply.ret_code != 0:
             raise classify(reply.ret_code, reply.message, operation=operation, request=op)
