@@ -138,6 +138,9 @@ class StandInClient:
     async def fetch_executions(self, since_ms: int) -> list[object]:
         return []
 
+    async def fetch_order_history(self, since_ms: int) -> list[object]:
+        return []
+
 
 def public_decoder(names: list[str]) -> Callable[[str | bytes, int], Decoded]:
     """The decoder BybitClient gives its public shards: ticker prices checked against each symbol's price filter."""
