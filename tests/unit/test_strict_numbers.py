@@ -32,6 +32,7 @@ from tui_bot.exchange.bybit.parse import (
     instrument_from_rest,
     kline_from_rest,
 )
+from tui_bot.exchange.bybit.parse_ticker import PRICES_SEEN_SIZE
 from tui_bot.exchange.bybit.ws import StreamConnection
 
 D = Decimal
@@ -120,6 +121,17 @@ def test_prices_outside_the_band_are_refused_only_when_the_band_is_known() -> No
         decode_public(ticker_delta(lastPrice="0"), 0)
     (edge,) = PublicDecoder(BTC_BAND).decode(ticker_delta(markPrice="0.10", lastPrice="1999999.80"), 0)
     assert isinstance(edge, TickerUpdated) and edge.fields["last_price"] == D("1999999.80")
+
+
+def test_prices_a_float_cannot_tell_from_the_edge_are_decided_exactly() -> None:
+    """Both round to the float of maxPrice 1999999.80; only the one below it is inside."""
+    inside, outside = "1999999.79999999999999", "1999999.80000000000001"
+    assert float(inside) == float(outside) == float("1999999.80")
+    decoder = PublicDecoder({"BTCUSDT": PriceBand(D("0.10"), D("1999999.80"))})
+    (event,) = decoder.decode(ticker_delta(markPrice=inside), 0)
+    assert isinstance(event, TickerUpdated) and event.fields["mark_price"] == D(inside)
+    with pytest.raises(FrameError, match="outside the price filter"):
+        decoder.decode(ticker_delta(markPrice=outside), 0)
 
 
 def test_a_ticker_body_naming_another_symbol_is_refused() -> None:
@@ -238,3 +250,13 @@ def test_rest_closed_pnl_keeps_its_sign_and_refuses_non_strict_sizes() -> None:
     with pytest.raises(FrameError, match="qty") as refused:
         closed_pnl_from_rest({**item, "qty": "1e1"})
     assert refused.value.reason == "number"
+
+
+def test_a_price_band_remembers_a_bounded_number_of_prices() -> None:
+    band = PriceBand(D("0.10"), D("1999999.80"))
+    decoder = PublicDecoder({"BTCUSDT": band})
+    for tick in range(PRICES_SEEN_SIZE + 100):
+        decoder.decode(ticker_delta(markPrice=f"{100000 + tick / 10:.2f}"), 0)
+    assert 0 < len(band.seen) <= PRICES_SEEN_SIZE
+    with pytest.raises(FrameError, match="outside the price filter"):
+        decoder.decode(ticker_delta(markPrice="1999999.90"), 0)

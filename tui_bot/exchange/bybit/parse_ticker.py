@@ -24,7 +24,7 @@ from tui_bot.exchange.bybit.frames import FrameError
 from tui_bot.exchange.bybit.parse_values import dec, integer, obj, shown, signed, text, wire_number
 
 SHAPES_SIZE = 4096
-PRICES_SEEN_SIZE = 512
+PRICES_SEEN_SIZE = 4096
 
 
 def _text_number(value: Any, key: str) -> Decimal:
@@ -102,25 +102,30 @@ class PriceBand:
     """A symbol's [minPrice, maxPrice] (its priceFilter, both ends included) for ticker mark, last and index prices.
 
     `seen` holds price strings already found inside: prices sit on a tick grid and recur, so most checks
-    are one set lookup. It stays small (an arbitrary one leaves when it is full), so it stays in cache.
+    are one lookup. It is a dict of str -> None, which the garbage collector does not track (a set it
+    would walk through), and it is emptied when full. A price not seen yet is placed by its float, which
+    is exact strictly inside the ends' floats (conversion to float is monotonic), and by Decimals only
+    at or beyond them.
     """
 
-    __slots__ = ("high", "low", "seen")
+    __slots__ = ("high", "high_float", "low", "low_float", "seen")
 
     def __init__(self, low: Decimal, high: Decimal) -> None:
         self.low, self.high = low, high
-        self.seen: set[Any] = set()
+        self.low_float, self.high_float = float(low), float(high)
+        self.seen: dict[Any, None] = {}
 
     def admit(self, key: str, value: Any) -> None:
         """Remember value as inside the band, or refuse it (FrameError "range") when zero or outside."""
-        price = _read_decimal(value)
-        if not price or not self.low <= price <= self.high:
-            where = ("must be positive" if self.high.is_infinite()
-                     else f"outside the price filter [{self.low}, {self.high}]")
-            raise FrameError(f"bad number in {key}: {shown(value)} ({where})", "range")
+        if not self.low_float < float(value) < self.high_float:
+            price = Decimal(value)
+            if not price or not self.low <= price <= self.high:
+                where = ("must be positive" if self.high.is_infinite()
+                         else f"outside the price filter [{self.low}, {self.high}]")
+                raise FrameError(f"bad number in {key}: {shown(value)} ({where})", "range")
         if len(self.seen) >= PRICES_SEEN_SIZE:
-            self.seen.pop()
-        self.seen.add(value)
+            self.seen.clear()
+        self.seen[value] = None
 
 
 ANY_PRICE = PriceBand(ZERO, Decimal("Infinity"))
