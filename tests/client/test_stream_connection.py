@@ -13,6 +13,7 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.client import DataReceived, Recorder, decode_stream, until
 from tests.conftest import SignedRest
+from tui_bot.core.health import Health, summary_line
 from tui_bot.domain.events import ConnectionState, Event, FrameRejected
 from tui_bot.exchange.bybit.frames import Control, FrameError
 from tui_bot.exchange.bybit.parse import decode_public
@@ -263,6 +264,8 @@ async def test_a_subscribe_failure_for_no_request_of_ours_is_counted_and_logged_
         await until(lambda: conn.stats.subscribe_failures == 3, what="three stray failures counted")
     (line,) = [r.getMessage() for r in caplog.records if "no request of ours" in r.getMessage()]
     assert "req_id 'not-ours-0'" in line and "handler not found" in line
+    assert "public=live(" in (summary := summary_line({"public": conn.stats}, Health(), "sim"))
+    assert "subscribe-failed=3)" in summary
     assert conn.stats.state is LIVE and conn.stats.decode_errors == 0
 
 

@@ -150,6 +150,7 @@ def summary_line(stats: dict[str, ConnectionStats], health: Health, mode: str) -
     for name, s in sorted(stats.items()):
         age = s.last_frame_age_ms(now)
         bad = f" bad={s.decode_errors}({s.rejected_line()})" if s.decode_errors else ""
+        bad += f" subscribe-failed={s.subscribe_failures}" if s.subscribe_failures else ""
         parts.append(f"{name}={s.state.value}(rc={s.reconnects} {s.rate.rate(now):.0f}/s age={'-' if age is None else f'{age:.0f}ms'}{bad})")
     applied = health.applied_us.summary()
     parts.append(f"applied p50={applied.p50:.0f}us p99={applied.p99:.0f}us")
