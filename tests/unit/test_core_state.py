@@ -40,6 +40,19 @@ def test_duplicate_executions_are_ignored() -> None:
     assert state.duplicates_ignored == 1 and state.last_exec_time == 10
 
 
+def test_exec_ids_before_the_floor_are_forgotten_and_executions_that_old_refused() -> None:
+    state = AccountState()
+    for exec_id, t in (("e1", 10), ("e2", 20)):
+        state.apply(_ev(_exec(exec_id, t), ExecutionReceived))
+    state.forget_executions_before(15)
+    assert state.exec_ids == {"e2": 20} and state.exec_floor_ms == 15
+    assert state.apply(_ev(_exec("e1", 10), ExecutionReceived)) == [], "forgotten, yet not applied again"
+    assert state.apply(_ev(_exec("e3", 14), ExecutionReceived)) == [], "before the floor: memory cannot tell"
+    assert state.apply(_ev(_exec("e4", 15), ExecutionReceived)) and state.duplicates_ignored == 2
+    state.forget_executions_before(5)
+    assert state.exec_floor_ms == 15, "the floor never moves back"
+
+
 def test_older_order_update_does_not_overwrite_newer() -> None:
     state = AccountState()
     state.apply(_ev(_order(OrderStatus.PARTIALLY_FILLED, 20, "0.005"), OrderUpdated))

@@ -20,6 +20,7 @@ from tui_bot.domain.numbers import ZERO
 
 _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.DEACTIVATED})
 _CLOSED_KEEP = 200
+"""Closed orders kept to tell a late update of one from a new order (the oldest dropped first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +46,22 @@ def unrealised_pct(pos: Position, pnl: Decimal | None = None) -> Decimal:
 
 @dataclass
 class AccountState:
-    """Positions, open orders, wallet, merged tickers and the set of executions already seen."""
+    """Positions, open orders, wallet, merged tickers and the set of executions already seen.
+
+    Bounded: instruments, tickers and position seqs by the venue's symbols, positions and open orders by the
+    account, closed orders by _CLOSED_KEEP, exec ids by the fills since exec_floor_ms (about an hour's).
+    """
 
     instruments: dict[str, Instrument] = field(default_factory=dict)
     tickers: dict[str, LiveTicker] = field(default_factory=dict)
     positions: dict[str, Position] = field(default_factory=dict)
     open_orders: dict[str, Order] = field(default_factory=dict)
     closed_orders: dict[str, Order] = field(default_factory=dict)
-    exec_ids: set[str] = field(default_factory=set)
+    exec_ids: dict[str, int] = field(default_factory=dict)
+    """Exec id -> exec time (ms) of the executions applied at or after exec_floor_ms: bounded by the fills of
+    that span (the engine moves the floor up behind every reseed); the store's UNIQUE exec_id holds the rest."""
+    exec_floor_ms: int = 0
+    """Executions before this are too old to tell apart here: refused (the engine still hands them to the store)."""
     last_exec_time: int = 0
     exec_synced_ms: int = 0  # every fill before this (less the REST lookback) is known: the last completed reseed
     wallet: Wallet | None = None
@@ -107,12 +116,18 @@ class AccountState:
 
     def _execution(self, event: ExecutionReceived) -> list[object]:
         execution: Execution = event.execution
-        if execution.exec_id in self.exec_ids:
+        if execution.exec_id in self.exec_ids or execution.exec_time < self.exec_floor_ms:
             self.duplicates_ignored += 1
             return []
-        self.exec_ids.add(execution.exec_id)
+        self.exec_ids[execution.exec_id] = execution.exec_time
         self.last_exec_time = max(self.last_exec_time, execution.exec_time)
         return [event]
+
+    def forget_executions_before(self, floor_ms: int) -> None:
+        """Raise exec_floor_ms to floor_ms and drop the exec ids of executions before it."""
+        if floor_ms > self.exec_floor_ms:
+            self.exec_floor_ms = floor_ms
+            self.exec_ids = {exec_id: t for exec_id, t in self.exec_ids.items() if t >= floor_ms}
 
     # -- orders ----------------------------------------------------------------------
 
