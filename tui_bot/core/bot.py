@@ -29,7 +29,7 @@ from tui_bot.core.phantoms import PhantomTracker
 from tui_bot.core.risk import free_slots
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.strategies import StrategyLoadError
-from tui_bot.domain.events import Event, ExecutionReceived, PositionUpdated, RecommendationChanged
+from tui_bot.domain.events import Event, PositionUpdated, RecommendationChanged
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
@@ -42,6 +42,7 @@ SETTLE_MS = 2_000
 """Wait this long after a bar boundary so the closed bar has arrived before analysing it."""
 SCHEDULE_NAP_MS = 30_000
 _KEEP_SHOWN = 50
+"""Recommendations kept in memory (and reloaded at start) once final; pending and approved ones stay until decided."""
 _FINAL = frozenset(s.value for s in RecommendationStatus) - {"pending", "approved"}
 _FOLLOWED = frozenset({RecommendationStatus.REJECTED, RecommendationStatus.DISMISSED, RecommendationStatus.EXPIRED,
                        RecommendationStatus.PAPER, RecommendationStatus.FAILED})
@@ -67,7 +68,6 @@ class TradingBot:
         self.phantoms = PhantomTracker(writer, lambda: self.settings.current.phantom_timeout_hours)
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
-        self.filled_links: set[str] = set()
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -101,9 +101,7 @@ class TradingBot:
         try:
             self.candles.on_event(event)
             self.phantoms.on_event(event, self.engine.state.last_price)
-            if isinstance(event, ExecutionReceived):
-                self.filled_links.add(event.execution.order_link_id)
-            elif isinstance(event, PositionUpdated) and not event.position.size:
+            if isinstance(event, PositionUpdated) and not event.position.size:
                 self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
         except Exception:
             log.exception("trading bot failed on %r", event)
