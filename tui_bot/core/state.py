@@ -139,12 +139,16 @@ class AccountState:
             return False
         if order.status in _TERMINAL:
             self.open_orders.pop(order.order_id, None)
-            self.closed_orders[order.order_id] = order
-            while len(self.closed_orders) > _CLOSED_KEEP:
-                self.closed_orders.pop(next(iter(self.closed_orders)))
+            self._keep_closed(order)
         else:
             self.open_orders[order.order_id] = order
         return True
+
+    def _keep_closed(self, order: Order) -> None:
+        """Remember a closed order, dropping the oldest beyond _CLOSED_KEEP."""
+        self.closed_orders[order.order_id] = order
+        while len(self.closed_orders) > _CLOSED_KEEP:
+            self.closed_orders.pop(next(iter(self.closed_orders)))
 
     def replace_open_orders(self, orders: list[Order], as_of_ms: int) -> int:
         """Reseed open orders from a REST list fetched at as_of_ms (server time); returns divergences.
@@ -156,7 +160,7 @@ class AccountState:
         divergences = 0
         for order_id, held in list(self.open_orders.items()):
             if order_id not in listed and held.updated_time < as_of_ms:
-                self.closed_orders[order_id] = self.open_orders.pop(order_id)
+                self._keep_closed(self.open_orders.pop(order_id))
                 divergences += 1
         for order in orders:
             known = self.open_orders.get(order.order_id)
