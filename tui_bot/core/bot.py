@@ -255,8 +255,8 @@ class TradingBot:
         while True:
             await asyncio.sleep(5)
             try:
-                prices = {s: t.last_price for s, t in self.engine.state.tickers.items() if t.last_price}
-                self.phantoms.expire(prices)
+                last = self.engine.state.last_price
+                self.phantoms.expire({s: price for s in self.phantoms.symbols if (price := last(s))})
                 self.engine.want_tickers("phantoms", self.phantoms.symbols)
             except Exception:
                 log.exception("phantom timeout check failed")
