@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from tui_bot.config import Settings
+from tui_bot.domain.events import Event, ExecutionReceived
 from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.exchange.errors import ExchangeError
 from tui_bot.logs import configure_logging
@@ -29,24 +30,32 @@ def run_cycle_once(settings: Settings, db_path: Path | None) -> int:
 
 async def _cycle_once(settings: Settings, db_path: Path | None) -> int:
     runtime = await start_runtime(settings, db_path, schedule_cycles=False, protect=False)  # one cycle, nothing else
+    filled: set[str] = set()
+
+    def note_fill(event: Event) -> None:
+        if isinstance(event, ExecutionReceived):
+            filled.add(event.execution.order_link_id)
+
+    runtime.engine.listeners.append(note_fill)
     try:
         bot = runtime.bot
         assert bot is not None
         cycle = await bot.run_cycle("command line")
-        await _await_fills(runtime)
+        await _await_fills(runtime, filled)
         _print_cycle(runtime, cycle)
         return 0 if cycle.status in ("done", "skipped") else 1
     finally:
         await runtime.close()
 
 
-async def _await_fills(runtime: Runtime) -> None:
-    """Give the entries just sent time to fill, so their executions and trade rows are stored before exit."""
+async def _await_fills(runtime: Runtime, filled: set[str]) -> None:
+    """Give the entries just sent time to fill (filled: the orderLinkIds of the fills seen so far), so their
+    executions and trade rows are stored before exit."""
     assert runtime.bot is not None
     links = {r.order_link_id for r in runtime.bot.recommendations.values()
              if r.status == RecommendationStatus.EXECUTED and r.order_link_id}
     deadline = time.monotonic() + FILL_WAIT_S
-    while links - runtime.bot.filled_links and time.monotonic() < deadline:
+    while links - filled and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     await runtime.engine.drain()
 
