@@ -59,7 +59,10 @@ def test_closed_orders_stay_capped_when_a_reseed_closes_many() -> None:
     for i in range(300):
         state.apply(_ev(dataclasses.replace(_order(OrderStatus.NEW, 10), order_id=f"o{i}"), OrderUpdated))
     assert state.replace_open_orders([], as_of_ms=20) == 300
-    assert state.open_orders == {} and len(state.closed_orders) == 200 and "o299" in state.closed_orders
+    assert state.open_orders == {} and len(state.unresolved) == 300, "they wait for their final state"
+    for i in range(300):
+        state.apply(_ev(dataclasses.replace(_order(OrderStatus.CANCELLED, 30), order_id=f"o{i}"), OrderUpdated))
+    assert state.unresolved == {} and len(state.closed_orders) == 200 and "o299" in state.closed_orders
 
 
 def test_older_order_update_does_not_overwrite_newer() -> None:

@@ -32,7 +32,6 @@ from tui_bot.exchange.bybit.parse import (
     instrument_from_rest,
     kline_from_rest,
 )
-from tui_bot.exchange.bybit.parse_ticker import PRICES_SEEN_SIZE
 from tui_bot.exchange.bybit.ws import StreamConnection
 
 D = Decimal
@@ -250,13 +249,3 @@ def test_rest_closed_pnl_keeps_its_sign_and_refuses_non_strict_sizes() -> None:
     with pytest.raises(FrameError, match="qty") as refused:
         closed_pnl_from_rest({**item, "qty": "1e1"})
     assert refused.value.reason == "number"
-
-
-def test_a_price_band_remembers_a_bounded_number_of_prices() -> None:
-    band = PriceBand(D("0.10"), D("1999999.80"))
-    decoder = PublicDecoder({"BTCUSDT": band})
-    for tick in range(PRICES_SEEN_SIZE + 100):
-        decoder.decode(ticker_delta(markPrice=f"{100000 + tick / 10:.2f}"), 0)
-    assert 0 < len(band.seen) <= PRICES_SEEN_SIZE
-    with pytest.raises(FrameError, match="outside the price filter"):
-        decoder.decode(ticker_delta(markPrice="1999999.90"), 0)

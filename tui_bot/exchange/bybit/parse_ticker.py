@@ -25,7 +25,6 @@ from tui_bot.exchange.bybit.frames import FrameError
 from tui_bot.exchange.bybit.parse_values import dec, integer, obj, shown, signed, text, wire_number
 
 SHAPES_SIZE = 4096
-PRICES_SEEN_SIZE = 4096
 
 
 def _text_number(value: Any, key: str) -> Decimal:
@@ -97,31 +96,26 @@ def _checked(data: Mapping[str, Any]) -> dict[str, Any]:
 class PriceBand:
     """A symbol's [minPrice, maxPrice] (its priceFilter, both ends included) for ticker mark, last and index prices.
 
-    `seen` holds price strings already found inside: prices sit on a tick grid and recur, so most checks
-    are one lookup. It is a dict of str -> None, which the garbage collector does not track (a set it
-    would walk through), and it is emptied when full. A price not seen yet is placed by its float, which
-    is exact strictly inside the ends' floats (conversion to float is monotonic), and by Decimals only
-    at or beyond them.
+    A price is placed by its float, which is exact strictly inside the ends' floats (conversion to float is
+    monotonic), and by Decimals only at or beyond them. Nothing is remembered per price: a memo of the
+    prices seen grew with every new price for as long as the market walked.
     """
 
-    __slots__ = ("high", "high_float", "low", "low_float", "seen")
+    __slots__ = ("high", "high_float", "low", "low_float")
 
     def __init__(self, low: Decimal, high: Decimal) -> None:
         self.low, self.high = low, high
         self.low_float, self.high_float = float(low), float(high)
-        self.seen: dict[Any, None] = {}
 
     def admit(self, key: str, value: Any) -> None:
-        """Remember value as inside the band, or refuse it (FrameError "range") when zero or outside."""
-        if not self.low_float < float(value) < self.high_float:
-            price = Decimal(value)
-            if not price or not self.low <= price <= self.high:
-                where = ("must be positive" if self.high.is_infinite()
-                         else f"outside the price filter [{self.low}, {self.high}]")
-                raise FrameError(f"bad number in {key}: {shown(value)} ({where})", "range")
-        if len(self.seen) >= PRICES_SEEN_SIZE:
-            self.seen.clear()
-        self.seen[value] = None
+        """Refuse value (FrameError "range") when it is zero or outside the band."""
+        if self.low_float < float(value) < self.high_float:
+            return
+        price = Decimal(value)
+        if not price or not self.low <= price <= self.high:
+            where = ("must be positive" if self.high.is_infinite()
+                     else f"outside the price filter [{self.low}, {self.high}]")
+            raise FrameError(f"bad number in {key}: {shown(value)} ({where})", "range")
 
 
 ANY_PRICE = PriceBand(ZERO, Decimal("Infinity"))
@@ -131,10 +125,9 @@ NO_BANDS: Mapping[str, PriceBand] = {}
 
 def _check_prices(data: Mapping[str, Any], band: PriceBand) -> None:
     """Refuse (FrameError "range") a mark, last or index price in data that is zero or outside band."""
-    seen = band.seen
     for key in RANGED_KEYS:
         value = data.get(key)
-        if value is not None and value not in seen:
+        if value is not None:
             band.admit(key, value)
 
 
@@ -240,9 +233,10 @@ def decode_tickers(frame: dict[str, Any], symbol: str, received_ns: int,
         data["tickDirection"] = tick
     clean = data if exact else _checked(data)
     band = price_bands.get(symbol, ANY_PRICE)
-    seen = band.seen  # a quick pass over RANGED_KEYS (this runs per ticker); _check_prices decides a price not seen yet
-    if ("markPrice" in clean and clean["markPrice"] not in seen or "lastPrice" in clean and clean["lastPrice"] not in seen
-            or "indexPrice" in clean and clean["indexPrice"] not in seen):
+    low, high = band.low_float, band.high_float  # RANGED_KEYS inlined (this runs per ticker); admit decides the ends
+    mark, last, index = clean.get("markPrice"), clean.get("lastPrice"), clean.get("indexPrice")
+    if (mark is not None and not low < float(mark) < high or last is not None and not low < float(last) < high
+            or index is not None and not low < float(index) < high):
         _check_prices(clean, band)
     fields = _new(TickerFields)  # TickerFields(clean, TICKER_CODEC) without the call to __init__
     fields.raw, fields.codec = clean, TICKER_CODEC
