@@ -9,7 +9,7 @@ from typing import Any
 
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.metrics import ConnectionStats
-from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, Wallet
+from tui_bot.domain.models import Execution, Instrument, Kline, LedgerEntry, Order, Position, Wallet
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
 from tui_bot.domain.wire_decimal import is_wire_int
@@ -87,6 +87,7 @@ class BybitClient:
         self.trade: TradeConnection | None = None
         self.public: list[StreamConnection] = []
         self._shard_of: dict[str, StreamConnection] = {}
+        self._topics_wanted: dict[str, set[str]] = {}  # owner ("tickers", "kline:candles", "market", ...) -> topics
         self._topics_lock = asyncio.Lock()
         self.price_bands: dict[str, parse.PriceBand] = {}  # symbol -> its priceFilter, from fetch_instruments
         self._public_decoder = parse.PublicDecoder(self.price_bands)
@@ -132,21 +133,38 @@ class BybitClient:
 
     async def set_ticker_symbols(self, symbols: set[str]) -> None:
         """Subscribe tickers.{s} for exactly these symbols, spreading topics over shards."""
-        await self._set_topics("tickers.", {f"tickers.{s}" for s in symbols})
+        await self._set_topics("tickers", {f"tickers.{s}" for s in symbols})
 
-    async def set_kline_streams(self, symbols: set[str], interval: str) -> None:
-        """Subscribe kline.{interval}.{s} for exactly these symbols (dropping other kline topics, any interval)."""
-        await self._set_topics("kline.", {f"kline.{interval}.{s}" for s in symbols})
+    async def set_kline_streams(self, symbols: set[str], interval: str, *, owner: str = "candles") -> None:
+        """Subscribe kline.{interval}.{s} for exactly these symbols on behalf of owner (dropping the kline topics it
+        asked for before, any interval); a topic another owner wants stays."""
+        await self._set_topics(f"kline:{owner}", {f"kline.{interval}.{s}" for s in symbols})
 
-    async def _set_topics(self, prefix: str, wanted: set[str]) -> None:
-        """Make the topics starting with prefix exactly `wanted`: unsubscribe first so freed room is reused."""
+    async def set_market_streams(self, symbols: set[str], depth: int) -> None:
+        """Subscribe the order book (orderbook.{depth}.{s}) and public trades (publicTrade.{s}) of exactly these symbols."""
+        await self._set_topics("market", {f"orderbook.{depth}.{s}" for s in symbols} | {f"publicTrade.{s}" for s in symbols})
+
+    async def restart_book_stream(self, symbol: str, depth: int) -> None:
+        """Unsubscribe and subscribe orderbook.{depth}.{symbol} again, so the venue sends a new snapshot."""
+        topic = f"orderbook.{depth}.{symbol}"
         async with self._topics_lock:
+            shard = self._shard_of.get(topic)
+            if shard is not None:
+                await shard.unsubscribe([topic])
+                await shard.subscribe([topic])
+
+    async def _set_topics(self, owner: str, wanted: set[str]) -> None:
+        """Make owner's public topics exactly `wanted` and subscribe what any owner wants, no more: unsubscribe first
+        so freed room is reused."""
+        async with self._topics_lock:
+            self._topics_wanted[owner] = wanted
+            needed = set().union(*self._topics_wanted.values())
             stale: dict[StreamConnection, list[str]] = {}
-            for topic in sorted(t for t in self._shard_of if t.startswith(prefix) and t not in wanted):
+            for topic in sorted(t for t in self._shard_of if t not in needed):
                 stale.setdefault(self._shard_of.pop(topic), []).append(topic)
             for shard, topics in stale.items():
                 await shard.unsubscribe(topics)
-            for topic in sorted(wanted - set(self._shard_of)):
+            for topic in sorted(needed - set(self._shard_of)):
                 shard = self._shard_with_room()
                 self._shard_of[topic] = shard
                 await shard.subscribe([topic])
@@ -238,6 +256,13 @@ class BybitClient:
                            startTime=created_from, endTime=created_from + _SEVEN_DAYS_MS)
             for symbol, order_id, created_from in wanted))
         return [parse.order_from_rest(row) for result in results for row in (result.get("list") or [])[:1]]
+
+    async def fetch_transactions(self, since_ms: int) -> list[LedgerEntry]:
+        """The USDT rows of the account's transaction log for linear contracts since since_ms (at most seven days
+        back), newest first."""
+        rows = await self._pages("get_transaction_log", accountType="UNIFIED", category=CATEGORY, currency="USDT",
+                                 **self._history_window(since_ms), limit=50)
+        return [parse.ledger_entry_from_rest(r) for r in rows]
 
     async def fetch_klines(self, symbol: str, interval: str, limit: int) -> list[Kline]:
         result = await self.rest.call("get_kline", category=CATEGORY, symbol=symbol, interval=interval, limit=limit)
