@@ -14,6 +14,7 @@ from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
 from tui_bot.domain.wire_decimal import is_wire_int
 from tui_bot.exchange.bybit import parse
+from tui_bot.exchange.bybit.frames import Control
 from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.rest import BybitRest
 from tui_bot.exchange.bybit.urls import VenueUrls
@@ -271,7 +272,20 @@ class BybitClient:
     # -- orders ---------------------------------------------------------------------------------
 
     async def _trade_op(self, op: str, params: dict[str, Any], operation: str) -> dict[str, Any]:
-        """One trade-WS request; a 10006 (rejected before acting) waits for the limit to reset and retries."""
+        """One trade-WS request. A 10002 (timestamp outside the receive window: refused before acting) resyncs the
+        clock and sends the same request once more, as REST does; the same params keep the same orderLinkId."""
+        reply = await self._trade_request(op, params)
+        if reply.ret_code == 10002:
+            log.warning("trade %s refused for its timestamp (%s); resyncing the clock and sending it again", op,
+                        reply.message)
+            await self.rest.sync_clock()
+            reply = await self._trade_request(op, params)
+        if reply.ret_code != 0:
+            raise classify(reply.ret_code, reply.message, operation=operation, request=op)
+        return reply.data
+
+    async def _trade_request(self, op: str, params: dict[str, Any]) -> Control:
+        """One trade-WS request; a 10006 (refused before acting) waits for the limit to reset and retries."""
         assert self.trade is not None
         for attempt in range(_TRADE_RATE_RETRIES + 1):
             reply = await self.trade.request(op, params)
@@ -280,9 +294,7 @@ class BybitClient:
             reset = reply.header.get("X-Bapi-Limit-Reset-Timestamp", "")
             wait_ms = int(reset) - self.now_ms() if is_wire_int(reset) else 200
             await asyncio.sleep(min(max(wait_ms, 20), 2000) / 1000)
-        if reply.ret_code != 0:
-            raise classify(reply.ret_code, reply.message, operation=operation, request=op)
-        return reply.data
+        return reply
 
     async def place_order(self, request: OrderRequest, *, via_ws: bool) -> OrderAck:
         params = order_params(request)
