@@ -90,3 +90,14 @@ def test_prices_written_with_different_trailing_zeros_are_one_level(book: OrderB
     book.apply(frame(9, [("100", "0")], []))
     top = book.snapshot(10)
     assert top is not None and levels(top.bids) == [("99.9", "2"), ("99.5", "3")]
+
+
+def test_a_side_never_holds_more_levels_than_the_topics_depth() -> None:
+    book = OrderBook("BTCUSDT", 3)
+    book.apply(frame(1, [("100", "1"), ("99", "1"), ("98", "1")], [("101", "1"), ("102", "1"), ("103", "1")],
+                     snapshot=True))
+    book.apply(frame(2, [("100.5", "2")], [("100.8", "2"), ("100.9", "2")]))  # the venue's deletes not sent
+    top = book.snapshot(10)
+    assert top is not None and levels(top.bids) == [("100.5", "2"), ("100", "1"), ("99", "1")]
+    assert levels(top.asks) == [("100.8", "2"), ("100.9", "2"), ("101", "1")]
+    assert len(book.bids.levels) == len(book.asks.levels) == 3

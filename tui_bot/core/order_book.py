@@ -31,18 +31,20 @@ class BookOutcome(StrEnum):
 
 
 class _BookSide:
-    """One side: level by price, and the prices in ascending order."""
+    """One side: level by price, and the prices in ascending order; never more than `depth` levels."""
 
-    __slots__ = ("descending", "levels", "prices")
+    __slots__ = ("depth", "descending", "levels", "prices")
 
-    def __init__(self, descending: bool) -> None:
-        self.descending = descending
+    def __init__(self, descending: bool, depth: int) -> None:
+        self.descending, self.depth = descending, depth
         self.levels: dict[Decimal, BookLevel] = {}
         self.prices: list[Decimal] = []
 
     def replace(self, levels: tuple[BookLevel, ...]) -> None:
         self.levels = {level.price: level for level in levels}
         self.prices = sorted(self.levels)
+        if len(self.prices) > self.depth:
+            self._trim()
 
     def update(self, levels: tuple[BookLevel, ...]) -> None:
         """Set or delete (size 0) each level; deleting a level not held changes nothing."""
@@ -55,6 +57,16 @@ class _BookSide:
                 held[price] = level
             elif held.pop(price, None) is not None:
                 del prices[bisect_left(prices, price)]
+        if len(prices) > self.depth:  # a level pushed out without its delete: the topic no longer shows it
+            self._trim()
+
+    def _trim(self) -> None:
+        """Drop the worst levels beyond depth."""
+        prices = self.prices
+        cut = len(prices) - self.depth if self.descending else self.depth
+        worst, self.prices = (prices[:cut], prices[cut:]) if self.descending else (prices[cut:], prices[:cut])
+        for price in worst:
+            del self.levels[price]
 
     def best(self) -> Decimal | None:
         prices = self.prices
@@ -74,7 +86,7 @@ class OrderBook:
 
     def __init__(self, symbol: str, depth: int) -> None:
         self.symbol, self.depth = symbol, depth
-        self.bids, self.asks = _BookSide(descending=True), _BookSide(descending=False)
+        self.bids, self.asks = _BookSide(descending=True, depth=depth), _BookSide(descending=False, depth=depth)
         self.update_id = self.seq = self.exchange_ts = 0
         self.synced = False
         self._snapshots: dict[int, BookSnapshot] = {}
