@@ -65,9 +65,15 @@ class DayPnlTracker:
 
     async def _keep_reading(self) -> None:
         while True:
-            to_midnight_ms = self._day_start + DAY_MS - self.engine.client.now_ms() if self._day_start else 0
-            await asyncio.sleep(min(self.refresh_s, max(to_midnight_ms + MIDNIGHT_SLACK_MS, 0) / 1000))
+            await asyncio.sleep(self._next_read_s())
             await self.tasks.attempt("day-pnl", self.refresh())
+
+    def _next_read_s(self) -> float:
+        """Seconds until the next read: refresh_s, or just after midnight when that comes sooner."""
+        if not self._day_start:
+            return self.refresh_s
+        to_midnight_ms = self._day_start + DAY_MS - self.engine.client.now_ms()
+        return min(self.refresh_s, max(to_midnight_ms + MIDNIGHT_SLACK_MS, 0) / 1000)
 
     async def stop(self) -> None:
         await self.tasks.stop()
