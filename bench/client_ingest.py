@@ -150,15 +150,15 @@ def public_decoder(names: list[str]) -> Callable[[str | bytes, int], Decoded]:
     return PublicDecoder(bands).decode
 
 
-def stand_in_engine(names: list[str], open_positions: int) -> Engine:
-    """An Engine over the stand-in client, with a long position in the first open_positions symbols."""
+def stand_in_engine(names: list[str], open_positions: int, *, client: type[StandInClient] = StandInClient) -> Engine:
+    """An Engine over a stand-in client, with a long position in the first open_positions symbols."""
     from tui_bot.sim.instruments import market_specs
 
     specs = market_specs(names)
     positions = [Position(s, Side.BUY, specs[s].instrument.min_qty * 10, specs[s].start_price, updated_time=1, seq=1)
                  for s in names[:open_positions]]
-    client = StandInClient([spec.instrument for spec in specs.values()], positions)
-    return Engine(client, EngineOptions(supervise_every_s=1.0, reconcile_interval_s=3600))  # type: ignore[arg-type]
+    stand_in = client([spec.instrument for spec in specs.values()], positions)
+    return Engine(stand_in, EngineOptions(supervise_every_s=1.0, reconcile_interval_s=3600))  # type: ignore[arg-type]
 
 
 # -- part 1: max ingest ----------------------------------------------------------------------------

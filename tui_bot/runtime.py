@@ -15,9 +15,11 @@ import aiosqlite
 from tui_bot.config import Credentials, Settings
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.engine import EXEC_SYNCED_KEY, Engine, EngineOptions
+from tui_bot.core.market_view import MarketView
 from tui_bot.core.orders import OrderService
 from tui_bot.core.protection import Protection
 from tui_bot.core.settings import CONFIG_KEY, SettingsService
+from tui_bot.core.watchlist import WATCHLIST_KEY, Watchlist, stored_watchlist
 from tui_bot.domain.order_ids import OrderIdFactory
 from tui_bot.exchange.bybit.client import BybitClient
 from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
@@ -51,6 +53,7 @@ class Runtime:
     sim: SimExchange | None = None
     bot: TradingBot | None = None
     protection: Protection | None = None
+    market: MarketView | None = None
 
     async def close(self) -> None:
         """Stop the bot and the streams, apply and persist what is queued, close the DB, stop an embedded exchange.
@@ -60,6 +63,7 @@ class Runtime:
         """
         steps = [self.bot.stop if self.bot is not None else None,
                  self.protection.stop if self.protection is not None else None,
+                 self.market.stop if self.market is not None else None,
                  self.engine.stop, self.writer.stop, self.conn.close,
                  self.sim.stop if self.sim is not None else None]
         failure: BaseException | None = None
@@ -120,6 +124,7 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     base = settings.trading.model_copy(update={"orders_over_trade_ws": settings.exchange.orders_via == "ws"})
     try:
         config = await get_config(conn)
+        settings.bot.watchlist[:] = stored_watchlist(config.get(WATCHLIST_KEY), settings.bot.watchlist)
         overrides = SettingsService.overrides(base, config.get(CONFIG_KEY))
         trading_settings = SettingsService.with_overrides(base, overrides)
         urls, key, secret, sim = await _venue(settings, trading_settings.use_testnet)
@@ -147,6 +152,8 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
     try:
         await engine.start()
+        runtime.market = MarketView(engine, Watchlist(engine, writer))
+        await runtime.market.start()
         # The embedded exchange starts flat, and positions can close while nothing records: close such stale trades.
         writer.enqueue(ReconcileOpenTrades.from_positions(engine.state.positions.values(), client.now_ms()))
         if protect:

@@ -47,6 +47,26 @@ def make_runtime(tmp_path: Path) -> Callable[..., Awaitable[Runtime]]:
     return make
 
 
+def custom_venue(sim: SimExchange) -> Settings:
+    """Settings for a runtime on this (external) exchange, which outlives the runtime."""
+    assert sim.urls is not None
+    settings = fast_settings(fallback_after_s=30.0)
+    settings.exchange.venue = "custom"
+    settings.exchange.rest_url, settings.exchange.public_ws_url = sim.urls.rest, sim.urls.public_ws
+    settings.exchange.private_ws_url, settings.exchange.trade_ws_url = sim.urls.private_ws, sim.urls.trade_ws
+    return settings
+
+
+@pytest.fixture
+async def stepped(tmp_path: Path, manual_sim: SimExchange, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Runtime]:
+    """A started runtime on manual_sim, an exchange that moves only when the test steps it."""
+    monkeypatch.setenv("BYBIT_API_KEY", manual_sim.api_key)
+    monkeypatch.setenv("BYBIT_API_SECRET", manual_sim.api_secret)
+    rt = await start_runtime(custom_venue(manual_sim), tmp_path / "core.db")
+    yield rt
+    await rt.close()
+
+
 def sim_of(rt: Runtime) -> SimExchange:
     assert isinstance(rt.sim, SimExchange)
     return rt.sim

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SignedRest
-from tests.core.conftest import fast_settings, sim_of, wait_for
+from tests.core.conftest import custom_venue, fast_settings, sim_of, wait_for
 from tests.core.test_resilience import (
     account,
     converged,
@@ -24,7 +24,6 @@ from tests.core.test_resilience import (
     private_stream_refused,
     settled,
 )
-from tui_bot.config import Settings
 from tui_bot.core.order_reconcile import MAX_MISSES
 from tui_bot.domain.enums import OrderStatus, OrderType, Side
 from tui_bot.runtime import Runtime, start_runtime
@@ -220,16 +219,6 @@ async def test_orders_over_the_lookup_budget_are_resolved_by_the_following_resee
 
 
 # -- 3: a DB left with open orders by a previous run --------------------------------------------------------
-
-
-def custom_venue(sim: SimExchange) -> Settings:
-    """Settings for a runtime on this (external) exchange, which outlives the runtime."""
-    assert sim.urls is not None
-    settings = fast_settings(fallback_after_s=30.0)
-    settings.exchange.venue = "custom"
-    settings.exchange.rest_url, settings.exchange.public_ws_url = sim.urls.rest, sim.urls.public_ws
-    settings.exchange.private_ws_url, settings.exchange.trade_ws_url = sim.urls.private_ws, sim.urls.trade_ws
-    return settings
 
 
 async def test_orders_a_previous_run_left_open_are_closed_out_at_start(

@@ -30,6 +30,7 @@ from tests.sim.ws_helpers import (
     urls,
 )
 from tui_bot.domain.enums import Side
+from tui_bot.sim.admin import apply_fault
 from tui_bot.sim.market import SymbolMarket
 from tui_bot.sim.orderbook import LEVEL1_RESEND_MS, BookStream
 from tui_bot.sim.server import SimExchange
@@ -166,11 +167,11 @@ async def test_snapshot_then_deltas_rebuild_the_rest_book(manual_sim: SimExchang
             assert_matches_golden(delta, "ws_orderbook_delta")
             assert delta["type"] == "delta" and delta["data"]["s"] == "BTCUSDT"
             assert_sorted(delta["data"], whole_book=False)
-            assert delta["data"]["u"] > last["u"] and delta["data"]["seq"] > last["seq"]
+            assert delta["data"]["u"] == last["u"] + 1 and delta["data"]["seq"] > last["seq"]
             apply_delta(book, delta["data"])
             rest = await rest_book(mrest, 50)
             assert book == as_book(rest), "snapshot + deltas must equal the book REST shows"
-            assert delta["data"]["u"] == rest["u"] and delta["cts"] == rest["cts"]
+            assert delta["cts"] == rest["cts"]
             last = delta["data"]
 
 
@@ -267,9 +268,41 @@ async def test_late_subscriber_converges_with_the_early_one(manual_sim: SimExcha
             "a late subscriber gets the book the others hold, not one they have not been sent"
         await manual_sim.step(2)
         oracle = await rest_book(mrest, 50)
-        early_book = await follow(early, as_book(first["data"]), oracle["u"])
-        late_book = await follow(late, as_book(joined["data"]), oracle["u"])
+        early_book = await follow(early, as_book(first["data"]), joined["data"]["u"] + 2)
+        late_book = await follow(late, as_book(joined["data"]), joined["data"]["u"] + 2)
     assert early_book == late_book == as_book(oracle)
+
+
+async def test_each_frame_raises_u_by_one_even_when_the_book_moved_twice_between_frames(
+        manual_sim: SimExchange, mrest: SignedRest) -> None:
+    async with open_ws(urls(manual_sim).public_ws) as ws:
+        await subscribe_public(ws, [BOOK50])
+        book = await recv_until(ws, is_topic(BOOK50), 5)
+        data, frames = book["data"], []
+        for _ in range(3):
+            market = manual_sim.engine.markets["BTCUSDT"]
+            market.set_price(market.last_price + 5 * market.tick, manual_sim.clock.now_ms())  # as the admin price does
+            await manual_sim.step(1)
+            frames.append(await recv_until(ws, is_topic(BOOK50), 5))
+        oracle = await rest_book(mrest, 50)
+    assert [f["data"]["u"] for f in frames] == [data["u"] + 1, data["u"] + 2, data["u"] + 3]
+    held = as_book(data)
+    for frame in frames:
+        apply_delta(held, frame["data"])
+    assert held == as_book(oracle)
+
+
+async def test_book_gap_fault_withholds_a_delta_so_the_next_skips_an_update_id(manual_sim: SimExchange) -> None:
+    async with open_ws(urls(manual_sim).public_ws) as ws:
+        await subscribe_public(ws, [BOOK50, "orderbook.200.BTCUSDT"])
+        first = (await recv_until(ws, is_topic(BOOK50), 5))["data"]["u"]
+        apply_fault(manual_sim, "book-gap", {"topic": BOOK50})
+        await manual_sim.step(2)
+        after = await recv_until(ws, is_topic(BOOK50), 5)
+        await manual_sim.step(1)
+        then = await recv_until(ws, is_topic(BOOK50), 5)
+    assert (after["type"], after["data"]["u"], then["data"]["u"]) == ("delta", first + 2, first + 3)
+    assert manual_sim.faults.book_gaps == {}, "consumed"
 
 
 def test_book_sides_touch_and_deeper_levels_stay_put_when_the_price_moves(manual_sim: SimExchange) -> None:

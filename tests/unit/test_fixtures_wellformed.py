@@ -24,6 +24,7 @@ def test_fixture_set_is_complete() -> None:
         "ws_trade_order_error", "ws_trade_pong", "rest_transaction_log", "rest_account_info",
         "rest_api_key_info", "rest_coin_info", "rest_route_not_found", "rest_instruments_info_spot",
         "rest_orderbook", "ws_orderbook_snapshot", "ws_orderbook_delta", "ws_orderbook_1_snapshot",
+        "ws_trade_order_timestamp_error",
     }
     assert required <= {name.removesuffix(".json") for name in NAMES}
 

@@ -185,11 +185,6 @@ def test_kline_without_item_timestamp_uses_envelope_ts() -> None:
                                                                   (1784712660000, True)]
 
 
-@pytest.mark.parametrize("name", ["ws_public_trade", "ws_orderbook_snapshot", "ws_orderbook_delta"])
-def test_trades_and_orderbook_are_accepted_without_events(name: str) -> None:
-    assert decode_public(raw(name), RECEIVED) == []
-
-
 @pytest.mark.parametrize(("name", "expected"), [
     ("ws_public_subscribe_ok", Control(op="subscribe", success=True, message="", req_id="sub-1",
                                        conn_id="3cd84cb1-9a4e-4f4b-8c7a-2b1d5e6f7a80")),

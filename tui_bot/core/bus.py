@@ -1,14 +1,22 @@
-"""Fan-out of the engine's changes to subscribers: market data coalesced, orders/fills/positions never."""
+"""Fan-out of the engine's changes to subscribers: market data and snapshots coalesced, orders/fills/positions never."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.events import TickerUpdated
 from tui_bot.domain.live_ticker import TickerFields, TickerValue, merge_fields
+from tui_bot.domain.market import DayPnlChanged, OrderBookChanged, TradesChanged
+
+_SNAPSHOTS: dict[type, Callable[[Any], tuple[str, str]]] = {
+    OrderBookChanged: lambda e: ("book", e.symbol), TradesChanged: lambda e: ("trades", e.symbol),
+    DayPnlChanged: lambda e: ("day_pnl", ""),
+}
+"""Events that carry a whole snapshot: only the latest per key matters to a subscriber that has not taken it yet."""
 
 
 class _TickerMerge:
@@ -65,6 +73,10 @@ class Subscription:
                 self.coalesced += 1
         elif isinstance(item, PositionMarked):
             key = ("mark", item.symbol)
+            self.coalesced += key in self._market
+            self._market[key] = item
+        elif type(item) in _SNAPSHOTS:
+            key = _SNAPSHOTS[type(item)](item)
             self.coalesced += key in self._market
             self._market[key] = item
         else:

@@ -63,10 +63,12 @@ class CandleBook:
     `on_event` is an Engine listener (synchronous); confirmed bars are persisted once each through the writer.
     """
 
-    def __init__(self, client: ExchangeClient, writer: StoreWriter | None, *, history: int = 200) -> None:
+    def __init__(self, client: ExchangeClient, writer: StoreWriter | None, *, history: int = 200,
+                 stream_owner: str = "candles") -> None:
         self.client = client
         self.writer = writer
         self.history = history
+        self.stream_owner = stream_owner  # whose kline topics these are: another book's stay subscribed
         self.listeners: list[Callable[[Kline], None]] = []
         self._interval = ""
         self._series: dict[str, CandleSeries] = {}
@@ -105,7 +107,7 @@ class CandleBook:
         if conn is not None:
             for symbol in symbols:
                 self._merge_stored(symbol, await load_candles(conn, symbol, interval, self.history))
-        await self.client.set_kline_streams(set(symbols), interval)
+        await self.client.set_kline_streams(set(symbols), interval, owner=self.stream_owner)
         fetched = await asyncio.gather(*(self.client.fetch_klines(s, interval, min(self.history + 1, MAX_REST_KLINES)) for s in symbols),
                                        return_exceptions=True)
         for symbol, result in zip(symbols, fetched, strict=True):

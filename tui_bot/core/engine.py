@@ -28,6 +28,7 @@ from tui_bot.domain.events import (
     TickerUpdated,
     WalletUpdated,
 )
+from tui_bot.domain.market import MARKET_FEED
 from tui_bot.domain.models import Execution, Order, Position, Wallet
 from tui_bot.exchange.client import ExchangeClient
 from tui_bot.store.ops import RecordExecution, SetConfig, SnapshotPosition, UpsertOrder
@@ -194,6 +195,9 @@ class Engine:
     def _apply(self, event: Event) -> None:
         if type(event) is TickerUpdated:
             self._apply_ticker(event)
+            return
+        if type(event) in MARKET_FEED:  # book and tape frames: the market feed (a listener) publishes what they change
+            self._notify(event)
             return
         if isinstance(event, _PRIVATE) and getattr(event, "source", Source.STREAM) is Source.STREAM:
             self._private_heard(event)
@@ -373,6 +377,11 @@ class Engine:
         if self._wanted_tickers.get(owner) != symbols:
             self._wanted_tickers[owner] = set(symbols)
             self._schedule_ticker_sync()
+
+    def set_watchlist(self, symbols: list[str]) -> None:
+        """Make the watchlist these symbols (in place: the bot's analysis reads the same list); tickers follow."""
+        self.options.watchlist[:] = symbols
+        self._schedule_ticker_sync()
 
     def _desired_tickers(self) -> set[str]:
         wanted = set().union(*self._wanted_tickers.values()) if self._wanted_tickers else set()

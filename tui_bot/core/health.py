@@ -100,6 +100,8 @@ class Health:
     timers: dict[str, OrderTimer] = field(default_factory=dict)
     next_ticker_sample: int = 0
     tasks: TaskHealth = field(default_factory=TaskHealth)
+    book_resyncs: dict[str, int] = field(default_factory=dict)
+    """Order books rebuilt from a new snapshot, by why ("gap": an update id was skipped, "crossed"): the market feed's."""
 
     def record_applied(self, event: Event) -> None:
         """Receive→applied and the applied count for one event; exchange→local (offset-corrected) for private orders and fills.
@@ -163,6 +165,8 @@ def summary_line(stats: dict[str, ConnectionStats], health: Health, mode: str) -
         parts.append(f"{name}={s.state.value}(rc={s.reconnects} {s.rate.rate(now):.0f}/s age={'-' if age is None else f'{age:.0f}ms'}{bad})")
     applied = health.applied_us.summary()
     parts.append(f"applied p50={applied.p50:.0f}us p99={applied.p99:.0f}us")
+    if health.book_resyncs:
+        parts.append("book-resyncs=" + ",".join(f"{why}:{n}" for why, n in sorted(health.book_resyncs.items())))
     ack = health.order_ack_ms["ws"].summary(), health.order_ack_ms["rest"].summary()
     if ack[0].samples or ack[1].samples:
         parts.append(f"ack ws p50={ack[0].p50:.1f}ms rest p50={ack[1].p50:.1f}ms")

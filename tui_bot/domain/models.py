@@ -288,3 +288,25 @@ class PublicTrade:
     time: int
     tick_direction: str
     seq: int
+
+
+@dataclass(slots=True, frozen=True)
+class LedgerEntry:
+    """One row of the account's transaction log: what a fill or a funding settlement did to the wallet.
+
+    change = cash_flow + funding - fee (cash_flow is a closing fill's gross PnL; fee is an expense when positive).
+    """
+
+    entry_id: str
+    symbol: str
+    kind: str
+    time: int
+    cash_flow: Decimal
+    funding: Decimal
+    fee: Decimal
+    change: Decimal
+    cash_balance: Decimal
+    currency: str
+    trade_id: str = ""
+    order_id: str = ""
+    order_link_id: str = ""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tui_bot.sim.fault_params import (
+    BookGap,
     ClockSkew,
     CorruptRest,
     Counted,
@@ -93,6 +94,8 @@ def apply_fault(sim: SimExchange, name: str, data: dict[str, Any]) -> dict[str, 
         sim.faults.order_rejects.extend([(params.code, params.msg)] * params.count)
     elif isinstance(params, CorruptRest):
         sim.faults.corrupt_rows(params.path, params.field, params.count)
+    elif isinstance(params, BookGap):
+        sim.faults.book_gaps[params.topic] = sim.faults.book_gaps.get(params.topic, 0) + params.count
     elif isinstance(params, Counted):
         _arm_counted(sim, name, params.count)
     elif name == "wipe-order-cache":

@@ -32,6 +32,12 @@ class Stall(FaultParams):
     seconds: FiniteFloat = Field(5, gt=0)
 
 
+class BookGap(Counted):
+    """Withhold the next `count` deltas of the orderbook topics matching `topic` (fnmatch)."""
+
+    topic: str = Field("orderbook.*", min_length=1)
+
+
 class RestError(Counted):
     code: int = 10016
 
@@ -67,7 +73,7 @@ class CorruptRest(Counted):
 FAULT_PARAMS: dict[str, type[FaultParams]] = {
     "drop": Drop, "stall": Stall, "duplicate": Counted, "reorder": Counted, "rest-error": RestError,
     "clock-skew": ClockSkew, "reject-order": RejectOrder, "lose-reply": Counted, "wipe-order-cache": FaultParams,
-    "corrupt-rest": CorruptRest, "clear": FaultParams,
+    "corrupt-rest": CorruptRest, "book-gap": BookGap, "clear": FaultParams,
 }
 
 

@@ -1,4 +1,4 @@
-"""Fault controls for rehearsing failures: errors, duplicates, reordering, stalls, skew, drops."""
+"""Fault controls for rehearsing failures: errors, duplicates, reordering, stalls, skew, drops, book gaps."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class Faults:
     stalls: dict[str, float] = field(default_factory=dict)
     order_cache_wiped: bool = False  # as after a Bybit restart: /v5/order/realtime lists no closed orders
     corrupt_rest: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (field, responses left)
+    book_gaps: dict[str, int] = field(default_factory=dict)  # orderbook topic pattern -> deltas left to withhold
 
     def next_rest_error(self) -> int | None:
         """Pop the code the next REST request must fail with, if any."""
@@ -67,6 +68,17 @@ class Faults:
         else:
             del self.corrupt_rest[path]
 
+    def take_book_gap(self, topic: str) -> bool:
+        """True (once per armed count) when this orderbook delta must be withheld, its update id skipped."""
+        for pattern, left in self.book_gaps.items():
+            if fnmatch.fnmatchcase(topic, pattern):
+                if left > 1:
+                    self.book_gaps[pattern] = left - 1
+                else:
+                    del self.book_gaps[pattern]
+                return True
+        return False
+
     def stall(self, pattern: str, seconds: float) -> None:
         """Withhold topics matching pattern (fnmatch, e.g. 'tickers.*' or 'position') for seconds."""
         self.stalls[pattern] = time.monotonic() + seconds
@@ -91,3 +103,4 @@ class Faults:
         self.stalls.clear()
         self.order_cache_wiped = False
         self.corrupt_rest.clear()
+        self.book_gaps.clear()

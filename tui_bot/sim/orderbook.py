@@ -46,13 +46,19 @@ def _changes(old: dict[int, int], new: dict[int, int]) -> list[Level]:
 
 
 class BookStream:
-    """One orderbook.{depth}.{symbol} topic: the book its subscribers hold and the frames that move it."""
+    """One orderbook.{depth}.{symbol} topic: the book its subscribers hold and the frames that move it.
+
+    The topic numbers its own frames: `u` starts at the book's update id when the topic is set up (1 on a fresh
+    exchange, as after a Bybit restart) and rises by exactly one with each frame that changes the book, so a
+    subscriber can tell a missed frame from a quiet book; a re-sent level-1 snapshot keeps its `u`.
+    """
 
     def __init__(self, topic: str, market: SymbolMarket, depth: int) -> None:
         self.topic, self.market, self.depth = topic, market, depth
         self.bids: dict[int, int] = {}
         self.asks: dict[int, int] = {}
-        self.u = self.seq = self.cts = self.pushed_ms = 0
+        self.seq = self.cts = self.pushed_ms = 0
+        self.u = market.book_u
         self._capture()
 
     def _view(self) -> tuple[dict[int, int], dict[int, int]]:
@@ -61,7 +67,7 @@ class BookStream:
 
     def _capture(self, view: tuple[dict[int, int], dict[int, int]] | None = None) -> None:
         self.bids, self.asks = view or self._view()
-        self.u, self.seq, self.cts = self.market.book_u, self.market.book_seq, self.market.book_ts
+        self.seq, self.cts = self.market.book_seq, self.market.book_ts
 
     def _message(self, type_: str, bids: list[Level], asks: list[Level], now: int) -> wire.Wire:
         data = book_data(self.market, bids, asks, u=self.u, seq=self.seq)
@@ -78,6 +84,7 @@ class BookStream:
         if view == (self.bids, self.asks):
             resend = self.depth == 1 and now - self.pushed_ms >= LEVEL1_RESEND_MS
             return self.snapshot(now) if resend else None
+        self.u += 1
         if self.depth == 1:
             self._capture(view)
             return self.snapshot(now)

@@ -149,11 +149,12 @@ class PublicHub:
         self._push_klines(step, now)
 
     def _push_books(self, now: int) -> None:
-        """Move every subscribed orderbook topic to the current book (a stalled topic catches up after)."""
+        """Move every subscribed orderbook topic to the current book (a stalled topic catches up after; a book-gap
+        fault withholds a delta, so its subscribers see the next one skip an update id)."""
         for topic, book in self._books.items():
             if self.subscribers.get(topic) and not self.faults.is_stalled(topic):
                 frame = book.update(now)
-                if frame is not None:
+                if frame is not None and not (frame["type"] == "delta" and self.faults.take_book_gap(topic)):
                     self._fanout(topic, frame)
 
     def _push_klines(self, step: StepResult, now: int) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.metrics import ConnectionStats
-from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, Wallet
+from tui_bot.domain.models import Execution, Instrument, Kline, LedgerEntry, Order, Position, Wallet
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
 from tui_bot.domain.wire_decimal import is_wire_int
 from tui_bot.exchange.bybit import parse
+from tui_bot.exchange.bybit.frames import Control
 from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.rest import BybitRest
 from tui_bot.exchange.bybit.urls import VenueUrls
@@ -87,6 +88,7 @@ class BybitClient:
         self.trade: TradeConnection | None = None
         self.public: list[StreamConnection] = []
         self._shard_of: dict[str, StreamConnection] = {}
+        self._topics_wanted: dict[str, set[str]] = {}  # owner ("tickers", "kline:candles", "market", ...) -> topics
         self._topics_lock = asyncio.Lock()
         self.price_bands: dict[str, parse.PriceBand] = {}  # symbol -> its priceFilter, from fetch_instruments
         self._public_decoder = parse.PublicDecoder(self.price_bands)
@@ -132,21 +134,38 @@ class BybitClient:
 
     async def set_ticker_symbols(self, symbols: set[str]) -> None:
         """Subscribe tickers.{s} for exactly these symbols, spreading topics over shards."""
-        await self._set_topics("tickers.", {f"tickers.{s}" for s in symbols})
+        await self._set_topics("tickers", {f"tickers.{s}" for s in symbols})
 
-    async def set_kline_streams(self, symbols: set[str], interval: str) -> None:
-        """Subscribe kline.{interval}.{s} for exactly these symbols (dropping other kline topics, any interval)."""
-        await self._set_topics("kline.", {f"kline.{interval}.{s}" for s in symbols})
+    async def set_kline_streams(self, symbols: set[str], interval: str, *, owner: str = "candles") -> None:
+        """Subscribe kline.{interval}.{s} for exactly these symbols on behalf of owner (dropping the kline topics it
+        asked for before, any interval); a topic another owner wants stays."""
+        await self._set_topics(f"kline:{owner}", {f"kline.{interval}.{s}" for s in symbols})
 
-    async def _set_topics(self, prefix: str, wanted: set[str]) -> None:
-        """Make the topics starting with prefix exactly `wanted`: unsubscribe first so freed room is reused."""
+    async def set_market_streams(self, symbols: set[str], depth: int) -> None:
+        """Subscribe the order book (orderbook.{depth}.{s}) and public trades (publicTrade.{s}) of exactly these symbols."""
+        await self._set_topics("market", {f"orderbook.{depth}.{s}" for s in symbols} | {f"publicTrade.{s}" for s in symbols})
+
+    async def restart_book_stream(self, symbol: str, depth: int) -> None:
+        """Unsubscribe and subscribe orderbook.{depth}.{symbol} again, so the venue sends a new snapshot."""
+        topic = f"orderbook.{depth}.{symbol}"
         async with self._topics_lock:
+            shard = self._shard_of.get(topic)
+            if shard is not None:
+                await shard.unsubscribe([topic])
+                await shard.subscribe([topic])
+
+    async def _set_topics(self, owner: str, wanted: set[str]) -> None:
+        """Make owner's public topics exactly `wanted` and subscribe what any owner wants, no more: unsubscribe first
+        so freed room is reused."""
+        async with self._topics_lock:
+            self._topics_wanted[owner] = wanted
+            needed = set().union(*self._topics_wanted.values())
             stale: dict[StreamConnection, list[str]] = {}
-            for topic in sorted(t for t in self._shard_of if t.startswith(prefix) and t not in wanted):
+            for topic in sorted(t for t in self._shard_of if t not in needed):
                 stale.setdefault(self._shard_of.pop(topic), []).append(topic)
             for shard, topics in stale.items():
                 await shard.unsubscribe(topics)
-            for topic in sorted(wanted - set(self._shard_of)):
+            for topic in sorted(needed - set(self._shard_of)):
                 shard = self._shard_with_room()
                 self._shard_of[topic] = shard
                 await shard.subscribe([topic])
@@ -239,6 +258,13 @@ class BybitClient:
             for symbol, order_id, created_from in wanted))
         return [parse.order_from_rest(row) for result in results for row in (result.get("list") or [])[:1]]
 
+    async def fetch_transactions(self, since_ms: int) -> list[LedgerEntry]:
+        """The USDT rows of the account's transaction log for linear contracts since since_ms (at most seven days
+        back), newest first."""
+        rows = await self._pages("get_transaction_log", accountType="UNIFIED", category=CATEGORY, currency="USDT",
+                                 **self._history_window(since_ms), limit=50)
+        return [parse.ledger_entry_from_rest(r) for r in rows]
+
     async def fetch_klines(self, symbol: str, interval: str, limit: int) -> list[Kline]:
         result = await self.rest.call("get_kline", category=CATEGORY, symbol=symbol, interval=interval, limit=limit)
         return [parse.kline_from_rest(symbol, interval, row) for row in reversed(result.get("list") or [])]
@@ -246,7 +272,20 @@ class BybitClient:
     # -- orders ---------------------------------------------------------------------------------
 
     async def _trade_op(self, op: str, params: dict[str, Any], operation: str) -> dict[str, Any]:
-        """One trade-WS request; a 10006 (rejected before acting) waits for the limit to reset and retries."""
+        """One trade-WS request. A 10002 (timestamp outside the receive window: refused before acting) resyncs the
+        clock and sends the same request once more, as REST does; the same params keep the same orderLinkId."""
+        reply = await self._trade_request(op, params)
+        if reply.ret_code == 10002:
+            log.warning("trade %s refused for its timestamp (%s); resyncing the clock and sending it again", op,
+                        reply.message)
+            await self.rest.sync_clock()
+            reply = await self._trade_request(op, params)
+        if reply.ret_code != 0:
+            raise classify(reply.ret_code, reply.message, operation=operation, request=op)
+        return reply.data
+
+    async def _trade_request(self, op: str, params: dict[str, Any]) -> Control:
+        """One trade-WS request; a 10006 (refused before acting) waits for the limit to reset and retries."""
         assert self.trade is not None
         for attempt in range(_TRADE_RATE_RETRIES + 1):
             reply = await self.trade.request(op, params)
@@ -255,9 +294,7 @@ class BybitClient:
             reset = reply.header.get("X-Bapi-Limit-Reset-Timestamp", "")
             wait_ms = int(reset) - self.now_ms() if is_wire_int(reset) else 200
             await asyncio.sleep(min(max(wait_ms, 20), 2000) / 1000)
-        if reply.ret_code != 0:
-            raise classify(reply.ret_code, reply.message, operation=operation, request=op)
-        return reply.data
+        return reply
 
     async def place_order(self, request: OrderRequest, *, via_ws: bool) -> OrderAck:
         params = order_params(request)

@@ -8,7 +8,8 @@ symbol (and interval) of its topic. Private items of a category other than "line
 topics also carry spot/option) are skipped without an event. Ticker deltas are the hot path: orjson,
 an exact check of all values at once by C-level string operations, and the wire strings handed on as
 they are, converted to Decimal only when read (domain/live_ticker.py; bench/decode_tickers.py
-measures it). PublicDecoder also holds the instruments' price bands that ticker prices must lie in.
+measures it). PublicDecoder also holds the instruments' price bands that ticker, book and trade prices must
+lie in; the order book and trade topics are decoded in parse_market.py.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from tui_bot.domain.events import (
 )
 from tui_bot.domain.models import Kline
 from tui_bot.exchange.bybit.frames import MAX_TOPIC_NAMES, Control, FrameError
+from tui_bot.exchange.bybit.parse_market import Bands, decode_orderbook, decode_public_trades
 from tui_bot.exchange.bybit.parse_rest import (
     closed_pnl_from_rest,
     execution_from_rest,
     instrument_from_rest,
     kline_from_rest,
+    ledger_entry_from_rest,
     order_from_rest,
     position_from_item,
     position_from_rest,
@@ -65,7 +68,7 @@ Decoded = Control | list[Event]
 
 __all__ = [
     "PriceBand", "PublicDecoder", "closed_pnl_from_rest", "decode_private", "decode_public", "decode_trade",
-    "execution_from_rest", "instrument_from_rest", "kline_from_rest", "order_from_rest",
+    "execution_from_rest", "instrument_from_rest", "kline_from_rest", "ledger_entry_from_rest", "order_from_rest",
     "position_from_rest", "ticker_fields", "ticker_from_rest", "wallet_from_rest",
 ]
 
@@ -134,8 +137,9 @@ def _same(named: Any, expected: str, key: str, topic: str) -> None:
         raise FrameError(f"{key} {shown(named)} on topic {topic[:60]}", "topic")
 
 
-def _klines(frame: Frame, rest: str, received_ns: int) -> list[Event]:
-    """One KlineUpdated per candle of a kline.{interval}.{symbol} frame (each candle's interval must match)."""
+def _klines(frame: Frame, rest: str, received_ns: int, _bands: Bands) -> list[Event]:
+    """One KlineUpdated per candle of a kline.{interval}.{symbol} frame (each candle's interval must match; its
+    prices are checked for positivity only)."""
     interval, _, symbol = rest.partition(".")
     if not interval or not symbol:
         raise FrameError(f"unknown topic: kline.{rest}", "unknown topic")
@@ -150,25 +154,8 @@ def _klines(frame: Frame, rest: str, received_ns: int) -> list[Event]:
     return events
 
 
-def _public_trades(frame: Frame, rest: str, received_ns: int) -> list[Event]:
-    """Accepted with no events yet (the tape is not part of the domain stream); every trade's symbol must match."""
-    for item in objects(frame.get("data"), "data"):
-        _same(item.get("s", rest), rest, "s", f"publicTrade.{rest}")
-    return []
-
-
-def _orderbook(frame: Frame, rest: str, received_ns: int) -> list[Event]:
-    """Accepted with no events yet (no book is kept); the book's symbol must match orderbook.{depth}.{symbol}."""
-    data = obj(frame.get("data"), "data")
-    symbol = rest.partition(".")[2]
-    if not symbol:
-        raise FrameError(f"unknown topic: orderbook.{rest[:60]}", "unknown topic")
-    _same(data.get("s", symbol), symbol, "s", f"orderbook.{rest}")
-    return []
-
-
-_PUBLIC: dict[str, Callable[[Frame, str, int], list[Event]]] = {
-    "kline": _klines, "publicTrade": _public_trades, "orderbook": _orderbook,
+_PUBLIC: dict[str, Callable[[Frame, str, int, Bands], list[Event]]] = {
+    "kline": _klines, "publicTrade": decode_public_trades, "orderbook": decode_orderbook,
 }
 
 
@@ -218,7 +205,7 @@ class PublicDecoder:
         handler = _PUBLIC.get(kind)
         if handler is None or not rest:
             raise FrameError(f"unknown topic: {topic[:60]}", "unknown topic")
-        return handler(frame, rest, received_ns)
+        return handler(frame, rest, received_ns, self.price_bands)
 
 
 decode_public = PublicDecoder().decode

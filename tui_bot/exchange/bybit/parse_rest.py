@@ -43,6 +43,7 @@ from tui_bot.domain.models import (
     Execution,
     Instrument,
     Kline,
+    LedgerEntry,
     Order,
     Position,
     Wallet,
@@ -271,3 +272,17 @@ _CLOSED_PNL: Spec = (
 def closed_pnl_from_rest(item: Item) -> ClosedPnl:
     """A closed-PnL record from a REST position/closed-pnl item."""
     return ClosedPnl(**build(obj(item, "closedPnl"), _CLOSED_PNL))
+
+
+_LEDGER: Spec = (
+    ("id", "entry_id", text, REQUIRED), ("symbol", "symbol", text, ""), ("type", "kind", text, REQUIRED),
+    ("transactionTime", "time", integer, REQUIRED), ("cashFlow", "cash_flow", signed, ZERO),
+    ("funding", "funding", signed, ZERO), ("fee", "fee", signed, ZERO), ("change", "change", signed, REQUIRED),
+    ("cashBalance", "cash_balance", signed, ZERO), ("currency", "currency", text, REQUIRED),
+    ("tradeId", "trade_id", text, ""), ("orderId", "order_id", text, ""), ("orderLinkId", "order_link_id", text, ""),
+)
+
+
+def ledger_entry_from_rest(item: Item) -> LedgerEntry:
+    """A row of account/transaction-log (type stays the wire's text: TRADE, SETTLEMENT, TRANSFER_IN, ...)."""
+    return LedgerEntry(**build(obj(item, "transaction"), _LEDGER))
