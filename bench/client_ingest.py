@@ -115,6 +115,9 @@ class StandInClient:
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
 
+    def clock_offset_ms(self) -> int:
+        return 0
+
     def connection_stats(self) -> dict[str, ConnectionStats]:
         return {}
 

@@ -48,7 +48,6 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
 def health_line(runtime: Runtime) -> str:
     """What `listen` prints: connections, latency, counts, then failing store writes and failing or ended tasks."""
     engine, writer = runtime.engine, runtime.writer
-    engine.health.clock_offset_ms = runtime.client.rest.clock_offset_ms
     state = engine.state
     parts = [summary_line(runtime.client.connection_stats(), engine.health, engine.mode.value),
              f"positions={len(state.positions)} orders={len(state.open_orders)} execs={len(state.exec_ids)}"]

@@ -141,7 +141,7 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     engine.state.open_orders = {o.order_id: o for o in await load_orders(conn, open_only=True)}  # the start reseed settles them
     orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id),
                           via="ws" if trading_settings.orders_over_trade_ws else "rest")
-    trading = SettingsService(trading_settings, writer, engine.bus, overrides)
+    trading = SettingsService(trading_settings, writer, engine.announce, overrides)
     trading.listeners.append(lambda current: setattr(orders, "via", "ws" if current.orders_over_trade_ws else "rest"))
     runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
     try:

@@ -45,9 +45,8 @@ from tests.core.conftest import fast_settings, sim_of
 from tui_bot.config import Settings
 from tui_bot.domain.enums import Side
 from tui_bot.domain.events import ConnectionState
-from tui_bot.domain.metrics import ConnectionStats
+from tui_bot.domain.metrics import ConnectionStats, RestStats
 from tui_bot.domain.order_ids import OrderReason
-from tui_bot.exchange.bybit.rest import RestStats
 from tui_bot.ui import format as fmt
 from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.order_form import OrderFormModal

@@ -23,9 +23,8 @@ from tui_bot.domain.enums import (
     TimeInForce,
 )
 from tui_bot.domain.events import ConnectionState, StreamMode
-from tui_bot.domain.metrics import NS_PER_S, ConnectionStats
+from tui_bot.domain.metrics import NS_PER_S, ConnectionStats, RestStats
 from tui_bot.domain.models import Execution, Instrument, Order, Position, Wallet
-from tui_bot.exchange.bybit.rest import RestStats
 from tui_bot.ui import format as fmt
 from tui_bot.ui.styles import APP_CSS, ThemeTones
 from tui_bot.ui.widgets import (

@@ -17,8 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from tui_bot.config import Settings
-from tui_bot.domain.metrics import ConnectionStats
-from tui_bot.exchange.bybit.rest import RestStats
+from tui_bot.domain.metrics import ConnectionStats, RestStats
 from tui_bot.runtime import Runtime, start_runtime
 from tui_bot.ui import messages
 from tui_bot.ui.actions import TradingActions
@@ -181,12 +180,11 @@ class TuiBotApp(TradingActions, ThemeTones, App[None]):
     def health_stats(self) -> tuple[dict[str, ConnectionStats], RestStats | None]:
         """What the health panel shows: the client's live connection and REST stats (a test may freeze them)."""
         assert self.runtime is not None
-        return self.runtime.client.connection_stats(), self.runtime.client.rest.stats
+        return self.runtime.client.connection_stats(), self.runtime.client.rest_stats()
 
     def _refresh_health(self) -> None:
         panel = self._widget(HealthPanel)
         if self.runtime is not None and panel is not None:
-            self.runtime.engine.health.clock_offset_ms = self.runtime.client.rest.clock_offset_ms
             now_ns = self.now_ns()
             panel.refresh_health(*self.health_stats(), now_ns)
             writer = self.runtime.writer
