@@ -17,8 +17,8 @@ from tui_bot.config import TradingSettings
 from tui_bot.core.bus import Bus
 from tui_bot.core.settings import SettingsRejected, SettingsService
 from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.models import Instrument
-from tui_bot.ui.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.ui.screens import (
     ConfirmModal,
     HelpScreen,

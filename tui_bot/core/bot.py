@@ -29,7 +29,7 @@ from tui_bot.core.risk import free_slots
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.strategies import StrategyLoadError
 from tui_bot.core.tasks import BackgroundTasks
-from tui_bot.domain.events import Event, ExecutionReceived, PositionUpdated, RecommendationChanged
+from tui_bot.domain.events import Event, PositionUpdated, RecommendationChanged
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
@@ -68,7 +68,6 @@ class TradingBot:
         self.phantoms = PhantomTracker(writer, lambda: self.settings.current.phantom_timeout_hours)
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
-        self.filled_links: set[str] = set()
         self._lock = asyncio.Lock()
         self.tasks = BackgroundTasks(engine.health.tasks, log)
 
@@ -94,12 +93,10 @@ class TradingBot:
             self.engine.listeners.remove(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        """Engine listener: candles, phantoms, our fills, and flat positions (the engine reports a failure)."""
+        """Engine listener: candles, phantoms, and flat positions (the engine reports a failure)."""
         self.candles.on_event(event)
         self.phantoms.on_event(event, self.engine.state.last_price)
-        if isinstance(event, ExecutionReceived):
-            self.filled_links.add(event.execution.order_link_id)
-        elif isinstance(event, PositionUpdated) and not event.position.size:
+        if isinstance(event, PositionUpdated) and not event.position.size:
             self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
 
     # -- recording ------------------------------------------------------------------------------

@@ -10,12 +10,12 @@ from textual import work
 
 from tui_bot.core.orders import OrderInvalid
 from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.domain.requests import TradingStopRequest
 from tui_bot.exchange.errors import ExchangeError, plain_words
 from tui_bot.ui.format import count_of
-from tui_bot.ui.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.ui.keymap import help_rows
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.help_screen import HelpScreen

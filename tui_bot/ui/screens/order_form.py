@@ -17,10 +17,10 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSe
 from tui_bot.config import TradingSettings
 from tui_bot.core.orders import OrderInvalid, check_order
 from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.intents import PlaceOrderIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.domain.requests import OrderRequest
-from tui_bot.ui.intents import PlaceOrderIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
     NUMBER,
