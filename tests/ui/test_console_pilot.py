@@ -16,11 +16,10 @@ from textual.widgets import Footer, Input, RadioButton, Static
 from textual.widgets._toast import Toast
 
 from tests.core.conftest import sim_of, wait_for
-from tests.ui.conftest import Console, console_settings
+from tests.ui.conftest import Console, LocalConsole, console_settings
 from tui_bot.domain.enums import OrderStatus, OrderType, Side
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.sim.account import Account
-from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.settings_screen import SettingsScreen
@@ -34,7 +33,7 @@ BTC = "BTCUSDT"
 ORDER_CREATE = "/v5/order/create"
 
 
-def account(app: TuiBotApp) -> Account:
+def account(app: LocalConsole) -> Account:
     """The exchange's own record of our account."""
     assert app.runtime is not None
     sim = sim_of(app.runtime)
@@ -46,11 +45,11 @@ def number(text: str) -> Decimal:
     return Decimal(text.replace(",", "").strip())
 
 
-def header_text(app: TuiBotApp, part: str) -> str:
+def header_text(app: LocalConsole, part: str) -> str:
     return str(app.query_one(HeaderBar).query_one(f"#{part}", Static).content)
 
 
-async def open_buy_form(app: TuiBotApp, pilot: Pilot[None]) -> OrderFormModal:
+async def open_buy_form(app: LocalConsole, pilot: Pilot[None]) -> OrderFormModal:
     await pilot.press("b")
     await wait_for(lambda: isinstance(app.screen, OrderFormModal))
     form = app.screen
@@ -59,7 +58,7 @@ async def open_buy_form(app: TuiBotApp, pilot: Pilot[None]) -> OrderFormModal:
     return form
 
 
-async def buy_with_keys(app: TuiBotApp, pilot: Pilot[None], qty: str = "0.01") -> None:
+async def buy_with_keys(app: LocalConsole, pilot: Pilot[None], qty: str = "0.01") -> None:
     """b, the quantity key by key, Enter: the form must close (it only closes on a valid ticket)."""
     await open_buy_form(app, pilot)
     await pilot.press(*qty)
@@ -67,7 +66,7 @@ async def buy_with_keys(app: TuiBotApp, pilot: Pilot[None], qty: str = "0.01") -
     await wait_for(lambda: not isinstance(app.screen, OrderFormModal))
 
 
-def visible(app: TuiBotApp, widget: Widget) -> Region:
+def visible(app: LocalConsole, widget: Widget) -> Region:
     """The part of the widget that is on screen (fails when it is off screen or has no area)."""
     shown = widget.region.intersection(app.screen.region)
     assert widget.display and shown.width > 0 and shown.height > 0, f"{widget!r} is not on screen: {widget.region}"

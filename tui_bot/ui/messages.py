@@ -29,6 +29,14 @@ class MarksUpdated(Message):
         self.marks = marks
 
 
+class PricesUpdated(Message):
+    """Last traded prices that moved, by symbol (coalesced, at most ~10 per second)."""
+
+    def __init__(self, prices: dict[str, Decimal]) -> None:
+        super().__init__()
+        self.prices = prices
+
+
 class OrdersChanged(Message):
     """The open orders changed (a snapshot, keyed by order id)."""
 
