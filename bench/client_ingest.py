@@ -1,7 +1,8 @@
 """How fast ticker deltas get into the core's state (receive->applied latency: bench.client_latency).
 
 Frames recorded from the embedded exchange (N symbols, 100 ms steps) are pushed in one process on one
-core through the real path: StreamConnection.handle_frame -> decode_public -> Engine.feed -> the
+core through the real path: StreamConnection.handle_frame -> the client's public decoder (with each
+symbol's price band, as BybitClient has them after loading instruments) -> Engine.feed -> the
 engine's consumer task -> AccountState (a few open positions, so marks are recomputed). Baseline, from
 the same run: bare orjson.loads + dict merge of the same frames (the raw ceiling); decode_public alone
 sits in between.
@@ -34,7 +35,7 @@ from tui_bot.domain.events import Event
 from tui_bot.domain.metrics import ConnectionStats
 from tui_bot.domain.models import Instrument, Position, Wallet
 from tui_bot.domain.numbers import ZERO
-from tui_bot.exchange.bybit.parse import decode_public
+from tui_bot.exchange.bybit.parse import Decoded, PriceBand, PublicDecoder
 from tui_bot.exchange.bybit.ws import StreamConnection
 
 INGEST_TARGET = 40_000
@@ -140,6 +141,17 @@ class StandInClient:
     async def fetch_executions(self, since_ms: int) -> list[object]:
         return []
 
+    async def fetch_order_history(self, since_ms: int) -> list[object]:
+        return []
+
+
+def public_decoder(names: list[str]) -> Callable[[str | bytes, int], Decoded]:
+    """The decoder BybitClient gives its public shards: ticker prices checked against each symbol's price filter."""
+    from tui_bot.sim.instruments import market_specs
+
+    bands = {s: PriceBand(spec.instrument.min_price, spec.instrument.max_price) for s, spec in market_specs(names).items()}
+    return PublicDecoder(bands).decode
+
 
 def stand_in_engine(names: list[str], open_positions: int) -> Engine:
     """An Engine over the stand-in client, with a long position in the first open_positions symbols."""
@@ -171,12 +183,12 @@ def ceiling_pass(frames: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def decode_pass(frames: list[str]) -> float:
-    """Seconds for decode_public alone, stamped as ws.py stamps frames."""
+def decode_pass(decode: Callable[[str | bytes, int], Decoded], frames: list[str]) -> float:
+    """Seconds for the public decoder alone, stamped as ws.py stamps frames."""
     now = time.time_ns
     start = time.perf_counter()
     for frame in frames:
-        decode_public(frame, now())
+        decode(frame, now())
     return time.perf_counter() - start
 
 
@@ -209,16 +221,17 @@ async def measure_ingest(frames: list[str], names: list[str], repeat: int, open_
     """Best-of-repeat rates of the ceiling, the decoder and the full ingest path (with and without a bus subscriber)."""
     engine = stand_in_engine(names, open_positions)
     await engine.start()
-    conn = StreamConnection("public-1", "ws://127.0.0.1:9/v5/public/linear", decode=decode_public, on_events=engine.feed)
+    decode = public_decoder(names)
+    conn = StreamConnection("public-1", "ws://127.0.0.1:9/v5/public/linear", decode=decode, on_events=engine.feed)
     engine_sub = stand_in_engine(names, open_positions)
     await engine_sub.start()
     subscription = engine_sub.bus.subscribe()
-    conn_sub = StreamConnection("public-1", "ws://127.0.0.1:9/v5/public/linear", decode=decode_public, on_events=engine_sub.feed)
+    conn_sub = StreamConnection("public-1", "ws://127.0.0.1:9/v5/public/linear", decode=decode, on_events=engine_sub.feed)
     best = [float("inf")] * 4
     applied_before = engine.health.applied_rate.total
     try:
         for _ in range(repeat):
-            times = (ceiling_pass(frames), decode_pass(frames), await ingest_pass(conn, engine, frames),
+            times = (ceiling_pass(frames), decode_pass(decode, frames), await ingest_pass(conn, engine, frames),
                      await ingest_pass(conn_sub, engine_sub, frames))
             await subscription.next_batch()
             best = [min(old, new) for old, new in zip(best, times, strict=True)]

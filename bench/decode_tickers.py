@@ -8,7 +8,8 @@ Two frame mixes, each timed against a baseline of bare `orjson.loads` on the ver
     python -m bench.decode_tickers --frames 20000 --repeat 7
 
 Figures are the best of `repeat` interleaved passes over all frames (str input), so machine noise
-hits the columns alike. The decoder keeps ticker values as wire strings (converted when read);
+hits the columns alike. The decoder is the one BybitClient gives its public shards, with each symbol's
+price band (the mainnet mix walks BTCUSDT's prices for every symbol, so they all get BTCUSDT's band). The decoder keeps ticker values as wire strings (converted when read);
 `+read all/s` also reads every field of every event as its Decimal, i.e. what converting eagerly costs.
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import orjson
 
-from tui_bot.exchange.bybit.parse import decode_public
+from tui_bot.exchange.bybit.parse import Decoded, PriceBand, PublicDecoder
 from tui_bot.sim import wire
 from tui_bot.sim.instruments import market_specs
 from tui_bot.sim.market import SymbolMarket
@@ -34,6 +35,7 @@ START_MS = 1784712600000
 TARGET = 100_000
 
 Fields = dict[str, str]
+Decode = Callable[[str | bytes, int], Decoded]
 
 
 class Walk:
@@ -138,19 +140,25 @@ def one_pass(fn: Callable[[str], object], frames: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def decode(frame: str) -> object:
-    """The decoder under test, called as ws.py does."""
-    return decode_public(frame, 0)
+def decoder(mix: str) -> Decode:
+    """The public decoder with the mix's price bands (see the module docstring)."""
+    specs = market_specs(SYMBOLS)
+    instruments = {s: specs["BTCUSDT" if mix == "mainnet" else s].instrument for s in SYMBOLS}
+    return PublicDecoder({s: PriceBand(inst.min_price, inst.max_price) for s, inst in instruments.items()}).decode
 
 
-def decode_and_read(frame: str) -> object:
-    """Decode, then read every field as its Decimal/int/str (what an eager decoder would have built)."""
-    events = decode_public(frame, 0)
-    return dict(events[0].fields) if isinstance(events, list) and events else None
+def rates(decode_public: Decode, frames: list[str], repeat: int) -> tuple[float, float, float]:
+    """Frames/s of orjson.loads, the decoder and decode + reading every field, best of interleaved passes."""
 
+    def decode(frame: str) -> object:
+        """The decoder under test, called as ws.py does."""
+        return decode_public(frame, 0)
 
-def rates(frames: list[str], repeat: int) -> tuple[float, float, float]:
-    """Frames/s of orjson.loads, decode_public and decode + reading every field, best of interleaved passes."""
+    def decode_and_read(frame: str) -> object:
+        """Decode, then read every field as its Decimal/int/str (what an eager decoder would have built)."""
+        events = decode_public(frame, 0)
+        return dict(events[0].fields) if isinstance(events, list) and events else None
+
     best = [float("inf")] * 3
     for _ in range(repeat):
         times = (one_pass(orjson.loads, frames), one_pass(decode, frames), one_pass(decode_and_read, frames))
@@ -164,7 +172,7 @@ def field_count(frames: list[str]) -> float:
     return sum(len(orjson.loads(f)["data"]) for f in frames) / len(frames)
 
 
-def check(frames: list[str]) -> None:
+def check(decode_public: Decode, frames: list[str]) -> None:
     """Fail fast unless every frame decodes to one TickerUpdated."""
     for frame in frames:
         events = decode_public(frame, 0)
@@ -182,8 +190,9 @@ def main() -> int:
     ok = True
     for name, build in (("mainnet", mainnet_frames), ("sim", sim_frames)):
         frames = build(args.frames)
-        check(frames)
-        baseline, decoded, read_all = rates(frames, args.repeat)
+        decode = decoder(name)
+        check(decode, frames)
+        baseline, decoded, read_all = rates(decode, frames, args.repeat)
         ok &= decoded >= TARGET
         print(f"{name:8} {len(frames):7d} {field_count(frames):10.1f} {baseline:15,.0f} "
               f"{decoded:16,.0f} {decoded / baseline:6.2f} {1e6 / decoded:9.2f} {read_all:12,.0f}")

@@ -1,7 +1,7 @@
 """Ticker msgs/s and CPU of Python WebSocket clients reading the same feed from the embedded exchange.
 
 Clients, each in a fresh child process, one after the other, reading the same feed:
-  tui_bot           StreamConnection + decode_public (events counted)
+  tui_bot           StreamConnection + the client's public decoder (events counted)
   tui_bot+engine    the same feeding Engine -> consumer -> AccountState (events applied counted)
   pybit+wsaccel     pybit.unified_trading.WebSocket (websocket-client, wsaccel importable)
   pybit-wsaccel     the same with wsaccel blocked before websocket-client is imported
@@ -103,10 +103,9 @@ def client_pybit(url: str, names: list[str], seconds: float, warmup: float, wsac
 
 
 async def client_tui_bot(url: str, names: list[str], seconds: float, warmup: float, engine: bool) -> None:
-    """Our StreamConnection + decode_public; with engine, feeding Engine -> AccountState (applied events counted)."""
-    from bench.client_ingest import stand_in_engine
+    """Our StreamConnection + public decoder; with engine, feeding Engine -> AccountState (applied events counted)."""
+    from bench.client_ingest import public_decoder, stand_in_engine
     from tui_bot.domain.events import ConnectionState, Event
-    from tui_bot.exchange.bybit.parse import decode_public
     from tui_bot.exchange.bybit.ws import StreamConnection
 
     events = 0
@@ -118,7 +117,7 @@ async def client_tui_bot(url: str, names: list[str], seconds: float, warmup: flo
     core = stand_in_engine(names, 3) if engine else None
     if core is not None:
         await core.start()
-    conn = StreamConnection("public-1", url, decode=decode_public, on_events=core.feed if core else on_events)
+    conn = StreamConnection("public-1", url, decode=public_decoder(names), on_events=core.feed if core else on_events)
     await conn.subscribe(f"tickers.{s}" for s in names)
     conn.start()
     while conn.stats.state is not ConnectionState.LIVE:

@@ -31,15 +31,17 @@ def run_sim(queue: mp.Queue, stamps: mp.Queue, names: list[str], step_ms: float)
     reaches its trade WebSocket is stamped (perf_counter_ns: CLOCK_MONOTONIC, the same clock in every
     process on the machine) and its orderLinkId sent back on `stamps`."""
     from tui_bot.sim.server import SimExchange
+    from tui_bot.sim.ws_request import WsRequest
 
     async def main() -> None:
         sim = SimExchange(symbols=names, step_seconds=step_ms / 1000, balance=Decimal(1_000_000), idle_timeout=3600)
         handle = sim.trade.handle
 
-        def stamped(peer: Any, msg: dict[str, Any]) -> None:
-            if msg.get("op") == "order.create":
-                stamps.put((time.perf_counter_ns(), str(((msg.get("args") or [{}])[0]).get("orderLinkId", ""))))
-            handle(peer, msg)
+        def stamped(peer: Any, request: WsRequest) -> None:
+            if request.op == "order.create":
+                args = request.args if isinstance(request.args, list) and request.args else [{}]
+                stamps.put((time.perf_counter_ns(), str(args[0].get("orderLinkId", ""))))
+            handle(peer, request)
 
         sim.trade.handle = stamped  # type: ignore[method-assign]
         urls = await sim.start()

@@ -25,7 +25,7 @@ from tui_bot.exchange.bybit.client import BybitClient
 from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
 from tui_bot.store.db import open_database
 from tui_bot.store.ops import ReconcileOpenTrades
-from tui_bot.store.repos import exec_ids, get_config, last_execution_time, load_orders
+from tui_bot.store.repos import exec_times, get_config, last_execution_time, load_orders
 from tui_bot.store.writer import StoreWriter
 
 if TYPE_CHECKING:
@@ -144,10 +144,11 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     options = EngineOptions(watchlist=settings.bot.watchlist, fallback_after_s=st.fallback_after_s,
                             poll_interval_s=st.poll_interval_s, reconcile_interval_s=st.reconcile_interval_s)
     engine = Engine(client, options, writer=writer)
-    engine.state.exec_ids = await exec_ids(conn)
     engine.state.last_exec_time = await last_execution_time(conn) or 0
     engine.state.exec_synced_ms = int(config.get(EXEC_SYNCED_KEY) or 0)
     engine.state.open_orders = {o.order_id: o for o in await load_orders(conn, open_only=True)}  # the start reseed settles them
+    engine.state.exec_floor_ms = engine.exec_memory_floor()
+    engine.state.exec_ids = await exec_times(conn, engine.state.exec_floor_ms)
     orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id),
                           via="ws" if trading_settings.orders_over_trade_ws else "rest")
     trading = SettingsService(trading_settings, writer, engine.announce, overrides)

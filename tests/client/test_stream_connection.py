@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,8 +13,10 @@ from websockets.asyncio.client import ClientConnection
 
 from tests.client import DataReceived, Recorder, decode_stream, until
 from tests.conftest import SignedRest
+from tui_bot.core.health import Health, summary_line
 from tui_bot.domain.events import ConnectionState, Event, FrameRejected
 from tui_bot.exchange.bybit.frames import Control, FrameError
+from tui_bot.exchange.bybit.parse import decode_public
 from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.ws import StreamConnection
 from tui_bot.exchange.bybit.ws_connection import Decoder, topic_of
@@ -243,6 +246,42 @@ async def test_failed_subscribe_is_counted_and_already_subscribed_is_not(make: F
     await until(lambda: not conn._topic_requests, what="the duplicate subscribe ack")
     assert conn.stats.subscribe_failures == 1 and conn.stats.state is LIVE
     await until(lambda: len(rec.data(BTC)) >= 2, what="BTC data")
+
+
+async def test_a_subscribe_failure_for_no_request_of_ours_is_counted_and_logged_rate_limited(
+        make: Factory, sim: SimExchange, caplog: pytest.LogCaptureFixture) -> None:
+    conn, _ = make(decode=decode_public)
+    await conn.subscribe([BTC])
+    conn.start()
+    await live(conn)
+    (peer,) = sim.public.peers
+    stray = {"success": False, "ret_msg": "error:handler not found,topic:tickers.BTCUSDX", "conn_id": peer.conn_id,
+             "req_id": "not-ours-1", "op": "subscribe"}
+    with caplog.at_level(logging.WARNING, logger="tui_bot.exchange.bybit.ws"):
+        for n in range(3):
+            peer.send({**stray, "req_id": f"not-ours-{n}"})
+        peer.send({**stray, "ret_msg": "error:already subscribed,topic:tickers.BTCUSDT"})
+        await until(lambda: conn.stats.subscribe_failures == 3, what="three stray failures counted")
+    (line,) = [r.getMessage() for r in caplog.records if "no request of ours" in r.getMessage()]
+    assert "req_id 'not-ours-0'" in line and "handler not found" in line
+    assert "public=live(" in (summary := summary_line({"public": conn.stats}, Health(), "sim"))
+    assert "subscribe-failed=3)" in summary
+    assert conn.stats.state is LIVE and conn.stats.decode_errors == 0
+
+
+async def test_unknown_topics_are_counted_and_logged_once_per_interval(
+        make: Factory, sim: SimExchange, caplog: pytest.LogCaptureFixture) -> None:
+    conn, rec = make(decode=decode_public)
+    await conn.subscribe([BTC])
+    conn.start()
+    await live(conn)
+    (peer,) = sim.public.peers
+    with caplog.at_level(logging.WARNING, logger="tui_bot.exchange.bybit.ws_connection"):
+        for n in range(4):
+            peer.send({"topic": f"liquidation.BTCUSDT{n}", "type": "snapshot", "ts": 1, "data": {}})
+        await until(lambda: conn.stats.rejected.get("unknown topic") == 4, what="four unknown topics counted")
+    assert len([r for r in caplog.records if "unknown topic" in r.getMessage()]) == 1
+    assert len(rec.rejected()) == 4 and conn.stats.state is LIVE
 
 
 class RecordingConnection(StreamConnection):

@@ -67,7 +67,7 @@ async def converged(rt: Runtime, timeout: float = 8.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         on_exchange = await exchange_positions(rt)
-        missing = exchange_exec_ids(sim) - rt.engine.state.exec_ids
+        missing = exchange_exec_ids(sim) - rt.engine.state.exec_ids.keys()
         if not missing and state_positions(rt) == on_exchange:
             return
         if time.monotonic() > deadline:
@@ -199,7 +199,7 @@ async def test_no_fill_missed_or_doubled_while_private_stream_drops_every_second
     assert len(on_exchange) == len(account(sim).executions) >= 30
     assert len(in_db) == len(set(in_db)), "duplicated executions in the DB"
     assert set(in_db) == on_exchange, f"missed {on_exchange - set(in_db)}, extra {set(in_db) - on_exchange}"
-    assert runtime.engine.state.exec_ids == on_exchange
+    assert runtime.engine.state.exec_ids.keys() == on_exchange
     assert state_positions(runtime) == await exchange_positions(runtime)
 
 
@@ -349,7 +349,7 @@ async def test_private_stream_kept_down_falls_back_to_polling(runtime: Runtime) 
             assert time.monotonic() - down_at >= runtime.settings.streams.fallback_after_s * 0.9
             ack = await runtime.orders.place("SOLUSDT", Side.SELL, Decimal("2.0"))
             await wait_for(lambda: "SOLUSDT" in state.positions, 2.0)
-            await wait_for(lambda: set(fill_of(sim, ack.order_link_id)) <= state.exec_ids, 1.0)
+            await wait_for(lambda: set(fill_of(sim, ack.order_link_id)) <= state.exec_ids.keys(), 1.0)
             assert not runtime.client.private_live and runtime.engine.mode is StreamMode.POLL
             assert bus.modes() == [StreamMode.POLL]
         await wait_for(lambda: runtime.client.private_live and runtime.engine.mode is StreamMode.STREAM, 3.0)

@@ -93,8 +93,12 @@ async def test_a_raising_listener_is_reported_once_and_the_others_are_still_serv
             ack = await runtime.orders.place("SOLUSDT", Side.BUY, Decimal("1.0"))
             await wait_for(lambda: any(isinstance(e, ExecutionReceived) for e in seen))
             await wait_for(lambda: any(isinstance(i, ExecutionReceived) for i in bus.items))
-    assert any(isinstance(e, ExecutionReceived) and e.execution.order_link_id == ack.order_link_id for e in seen), \
-        "a listener after the broken one (and after the bot's) got the order's fill"
+    assert any(isinstance(e, ExecutionReceived) and e.execution.order_link_id == ack.order_link_id for e in seen)
+    listeners = runtime.engine.listeners
+    assert runtime.bot is not None
+    bot_listener = next(f for f in listeners if getattr(f, "__self__", None) is runtime.bot)
+    assert listeners.index(broken) < listeners.index(bot_listener) < listeners.index(seen.append)
+    assert failures(runtime, f"listener {bot_listener.__qualname__}") == 0, "the bot's listener ran, after the broken one"
     assert failures(runtime, f"listener {broken.__qualname__}") >= 3
     assert f"tasks: listener {broken.__qualname__} failing" in health_line(runtime.backend)
     assert len(logged(caplog, f"listener {broken.__qualname__} failed")) == 1

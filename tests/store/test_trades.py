@@ -1,7 +1,9 @@
-"""The trade ledger: VWAP entries and exits, fees, flips, funding, exit reasons, idempotency."""
+"""The trade ledger: VWAP entries and exits, fees, flips, funding, exit reasons, rollback, a bounded footprint."""
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from collections.abc import Iterable
 
 from tests.store.factories import D, fill, funding, link
@@ -121,20 +123,6 @@ def test_exit_reasons() -> None:
     assert reason(order_link_id="abc-def") == "external"
 
 
-def test_applying_the_same_executions_twice_changes_nothing() -> None:
-    executions = [
-        fill("i1", BUY, "1", "100", fee="0.1"),
-        funding("i2", "0.01"),
-        fill("i3", SELL, "0.4", "105", fee="0.1"),
-    ]
-    ledger = TradeLedger()
-    first = run(executions, ledger)
-    assert run(executions, ledger) == {}
-    assert ledger.open_trade("BTCUSDT") == first["i1"]
-    assert ledger.seen_count == 3
-    assert "i2" in ledger
-
-
 def test_symbols_are_independent() -> None:
     trades = run([
         fill("a1", BUY, "1", "100", symbol="BTCUSDT"),
@@ -160,5 +148,25 @@ def test_rollback_returns_to_the_checkpoint() -> None:
     ledger.apply(fill("c3", SELL, "2", "130"))
     ledger.rollback()
     assert ledger.open_trades() == before
-    assert "c2" not in ledger and "c3" not in ledger and "c1" in ledger
     assert ledger.apply(fill("c2", BUY, "1", "120"))[0].qty == D(2)
+
+
+def test_the_ledger_keeps_nothing_per_fill_once_its_trades_are_closed() -> None:
+    ledger = TradeLedger()
+
+    def round_trips(first: int, count: int) -> None:
+        for i in range(first, first + count, 2):
+            run([fill(f"x{i}", BUY, "1", "100", exec_time=i), fill(f"x{i + 1}", SELL, "1", "101", exec_time=i + 1)], ledger)
+
+    round_trips(0, 100)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        round_trips(1_000_000, 4_000)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 4_000, f"{kept:,} bytes kept after 4,000 fills"
+    assert ledger.open_trades() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal as D
 
 import orjson
@@ -38,6 +39,30 @@ def test_duplicate_executions_are_ignored() -> None:
     assert state.apply(_ev(_exec("e1", 10), ExecutionReceived))
     assert state.apply(_ev(_exec("e1", 10), ExecutionReceived)) == []
     assert state.duplicates_ignored == 1 and state.last_exec_time == 10
+
+
+def test_exec_ids_before_the_floor_are_forgotten_and_executions_that_old_refused() -> None:
+    state = AccountState()
+    for exec_id, t in (("e1", 10), ("e2", 20)):
+        state.apply(_ev(_exec(exec_id, t), ExecutionReceived))
+    state.forget_executions_before(15)
+    assert state.exec_ids == {"e2": 20} and state.exec_floor_ms == 15
+    assert state.apply(_ev(_exec("e1", 10), ExecutionReceived)) == [], "forgotten, yet not applied again"
+    assert state.apply(_ev(_exec("e3", 14), ExecutionReceived)) == [], "before the floor: memory cannot tell"
+    assert state.apply(_ev(_exec("e4", 15), ExecutionReceived)) and state.duplicates_ignored == 2
+    state.forget_executions_before(5)
+    assert state.exec_floor_ms == 15, "the floor never moves back"
+
+
+def test_closed_orders_stay_capped_when_a_reseed_closes_many() -> None:
+    state = AccountState()
+    for i in range(300):
+        state.apply(_ev(dataclasses.replace(_order(OrderStatus.NEW, 10), order_id=f"o{i}"), OrderUpdated))
+    assert state.replace_open_orders([], as_of_ms=20) == 300
+    assert state.open_orders == {} and len(state.unresolved) == 300, "they wait for their final state"
+    for i in range(300):
+        state.apply(_ev(dataclasses.replace(_order(OrderStatus.CANCELLED, 30), order_id=f"o{i}"), OrderUpdated))
+    assert state.unresolved == {} and len(state.closed_orders) == 200 and "o299" in state.closed_orders
 
 
 def test_older_order_update_does_not_overwrite_newer() -> None:

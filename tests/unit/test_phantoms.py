@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from decimal import Decimal
 
 from tui_bot.core.phantoms import PhantomTracker, follow
@@ -52,3 +54,26 @@ def test_a_recommendation_is_tradable_only_between_its_stop_and_target() -> None
     short = Recommendation("s", None, "BTCUSDT", Side.SELL, D("0.7"), D(100), D(110), D(80), D(2), "s", "1", "", "pending", 0, 0)
     assert [long.tradable_at(D(p)) for p in (89, 90, 100, 120, 121)] == [False, False, True, False, False]
     assert [short.tradable_at(D(p)) for p in (111, 110, 100, 80, 79)] == [False, False, True, False, False]
+
+
+def test_a_closed_phantom_leaves_nothing_behind_in_the_tracker() -> None:
+    tracker = PhantomTracker(None, lambda: D(1), now_ms=lambda: 0)
+
+    def follow_and_close(first: int, count: int) -> None:
+        for i in range(first, first + count):
+            tracker.start(Recommendation(f"r{i}", None, "BTCUSDT", Side.BUY, D("0.7"), D(100), D(90), D(120), D(2),
+                                         "s", "1", "why", "rejected", 0, 0))
+            assert len(tracker.on_price("BTCUSDT", D(125))) == 1
+
+    follow_and_close(0, 100)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        follow_and_close(1_000_000, 2_000)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 4_000, f"{kept:,} bytes kept after 2,000 phantoms opened and closed"
+    assert not tracker.open and tracker.symbols == set() and tracker.closed_count == 2_100

@@ -43,6 +43,7 @@ SETTLE_MS = 2_000
 SCHEDULE_NAP_MS = 30_000
 PHANTOM_CHECK_S = 5.0
 _KEEP_SHOWN = 50
+"""Recommendations kept in memory (and reloaded at start) once final; pending and approved ones stay until decided."""
 _FINAL = frozenset(s.value for s in RecommendationStatus) - {"pending", "approved"}
 _FOLLOWED = frozenset({RecommendationStatus.REJECTED, RecommendationStatus.DISMISSED, RecommendationStatus.EXPIRED,
                        RecommendationStatus.PAPER, RecommendationStatus.FAILED})
@@ -241,8 +242,8 @@ class TradingBot:
 
     def _expire_phantoms(self) -> None:
         """Close the phantoms past their timeout, and keep tickers only for the symbols still followed."""
-        prices = {s: t.last_price for s, t in self.engine.state.tickers.items() if t.last_price}
-        self.phantoms.expire(prices)
+        last = self.engine.state.last_price
+        self.phantoms.expire({s: price for s in self.phantoms.symbols if (price := last(s))})
         self.engine.want_tickers("phantoms", self.phantoms.symbols)
 
 

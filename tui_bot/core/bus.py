@@ -40,7 +40,11 @@ class _TickerMerge:
 
 
 class Subscription:
-    """One subscriber's inbox: an ordered queue of reliable events plus the latest market data per key."""
+    """One subscriber's inbox: an ordered queue of reliable events plus the latest market data per key.
+
+    Market data holds one entry per symbol and kind however fast it comes; reliable events are never dropped,
+    so they queue until taken (`overflowed` notes a backlog past max_reliable).
+    """
 
     def __init__(self, max_reliable: int = 100_000) -> None:
         self._reliable: deque[object] = deque()

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 _PRIVATE = (OrderUpdated, ExecutionReceived, PositionUpdated, WalletUpdated)
 _EXEC_LOOKBACK_MS = 5_000
 EXEC_SYNCED_KEY = "executions_synced_ms"  # config row: the last completed reseed's time (state.exec_synced_ms)
+EXEC_IDS_KEEP_MS = 3_600_000
+"""Exec ids stay in memory this long before where the next reseed's execution query starts; only the store
+keeps older ones (state.exec_ids is bounded by the fills of about that hour)."""
 _FIRST_LOOKBACK_MS = 7 * 86_400_000 - 60_000
 
 
@@ -206,6 +209,8 @@ class Engine:
             self._private_heard(event)
         changes = self.state.apply(event)
         if not changes:
+            if type(event) is ExecutionReceived and event.execution.exec_time < self.state.exec_floor_ms:
+                self._persist(event)  # too old for memory to tell: the store records it once (UNIQUE exec_id)
             return
         self.health.record_applied(event)
         self._persist(event)
@@ -262,6 +267,7 @@ class Engine:
         self.state.wallet = reseed.wallet
         if reseed.as_of_ms > self.state.exec_synced_ms:
             self.state.exec_synced_ms = reseed.as_of_ms
+            self.state.forget_executions_before(self.exec_memory_floor())
             if self.writer is not None:
                 self.writer.enqueue(SetConfig(EXEC_SYNCED_KEY, reseed.as_of_ms))
         if reseed.reason == "start":
@@ -304,6 +310,11 @@ class Engine:
             reseed = Reseed(reason, positions, orders, wallet, executions, as_of, recent + looked_up, plan)
             self._queue.put_nowait(reseed)
             await reseed.applied.wait()
+
+    def exec_memory_floor(self) -> int:
+        """Where the exec ids kept in memory start: EXEC_IDS_KEEP_MS before the next reseed's query (0: all)."""
+        known = self.state.exec_synced_ms or self.state.last_exec_time
+        return known - _EXEC_LOOKBACK_MS - EXEC_IDS_KEEP_MS if known else 0
 
     def _executions_since(self, as_of: int) -> int:
         """Where a reseed's execution (and recent-order) query starts: a little before the last completed reseed.

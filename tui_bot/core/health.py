@@ -13,6 +13,10 @@ _ORDER_EVENTS = frozenset({OrderUpdated, ExecutionReceived})
 _time_ns = time.time_ns
 TROUBLE_SHOWN_MS = 300_000
 """A failure stays on the health line this long after it last happened, unless its task succeeds first."""
+ORDER_TIMERS_KEPT = 1000
+"""Order journeys timed at once: the oldest is dropped when another order is sent."""
+ORDER_WINDOW = 256
+"""Samples kept by each order round-trip window (ack, first event, fill)."""
 
 
 @dataclass
@@ -80,14 +84,19 @@ def _ago(ms: int) -> str:
 
 @dataclass
 class Health:
-    """Rolling windows the console and `listen` summarise; the engine and order service feed them."""
+    """Rolling windows the console and `listen` summarise; the engine and order service feed them.
+
+    Each is bounded: receive→applied and private latency keep the last metrics.WINDOW_SAMPLES samples, the
+    order windows ORDER_WINDOW, the rate a metrics.HISTORY_POINTS-second history, timers ORDER_TIMERS_KEPT orders.
+    """
 
     applied_us: RollingWindow = field(default_factory=RollingWindow)
     private_latency_ms: RollingWindow = field(default_factory=RollingWindow)
     applied_rate: RateMeter = field(default_factory=RateMeter)
-    order_ack_ms: dict[str, RollingWindow] = field(default_factory=lambda: {"ws": RollingWindow(256), "rest": RollingWindow(256)})
-    order_first_event_ms: RollingWindow = field(default_factory=lambda: RollingWindow(256))
-    order_fill_ms: RollingWindow = field(default_factory=lambda: RollingWindow(256))
+    order_ack_ms: dict[str, RollingWindow] = field(
+        default_factory=lambda: {"ws": RollingWindow(ORDER_WINDOW), "rest": RollingWindow(ORDER_WINDOW)})
+    order_first_event_ms: RollingWindow = field(default_factory=lambda: RollingWindow(ORDER_WINDOW))
+    order_fill_ms: RollingWindow = field(default_factory=lambda: RollingWindow(ORDER_WINDOW))
     clock_offset_ms: Callable[[], int] = lambda: 0
     """Server clock minus ours, asked of the exchange client when needed: nothing outside the core sets it."""
     timers: dict[str, OrderTimer] = field(default_factory=dict)
@@ -123,7 +132,7 @@ class Health:
 
     def order_sent(self, link_id: str, via: str) -> None:
         self.timers[link_id] = OrderTimer(time.time_ns(), via)
-        if len(self.timers) > 1000:
+        if len(self.timers) > ORDER_TIMERS_KEPT:
             self.timers.pop(next(iter(self.timers)))
 
     def order_acked(self, link_id: str) -> None:
@@ -151,7 +160,9 @@ def summary_line(stats: dict[str, ConnectionStats], health: Health, mode: str) -
     parts = [f"mode={mode}"]
     for name, s in sorted(stats.items()):
         age = s.last_frame_age_ms(now)
-        parts.append(f"{name}={s.state.value}(rc={s.reconnects} {s.rate.rate(now):.0f}/s age={'-' if age is None else f'{age:.0f}ms'})")
+        bad = f" bad={s.decode_errors}({s.rejected_line()})" if s.decode_errors else ""
+        bad += f" subscribe-failed={s.subscribe_failures}" if s.subscribe_failures else ""
+        parts.append(f"{name}={s.state.value}(rc={s.reconnects} {s.rate.rate(now):.0f}/s age={'-' if age is None else f'{age:.0f}ms'}{bad})")
     applied = health.applied_us.summary()
     parts.append(f"applied p50={applied.p50:.0f}us p99={applied.p99:.0f}us")
     ack = health.order_ack_ms["ws"].summary(), health.order_ack_ms["rest"].summary()

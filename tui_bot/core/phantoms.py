@@ -90,6 +90,7 @@ class PhantomTracker:
                 self.closed_count += 1
                 closed.append(moved)
                 self._save(moved)
+                self._saved_ms.pop(phantom_id, None)
                 log.info("phantom %s %s %s closed: %s at %s", moved.symbol, moved.side.value, moved.recommendation_id,
                          moved.outcome, moved.exit_price)
             else:

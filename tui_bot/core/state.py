@@ -20,6 +20,7 @@ from tui_bot.domain.numbers import ZERO
 
 _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.DEACTIVATED})
 _CLOSED_KEEP = 200
+"""Closed orders kept to tell a late update of one from a new order (the oldest dropped first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,11 @@ def unrealised_pct(pos: Position, pnl: Decimal | None = None) -> Decimal:
 
 @dataclass
 class AccountState:
-    """Positions, open orders, wallet, merged tickers and the set of executions already seen."""
+    """Positions, open orders, wallet, merged tickers and the set of executions already seen.
+
+    Bounded: instruments, tickers and position seqs by the venue's symbols, positions and open orders by the
+    account, closed orders by _CLOSED_KEEP, exec ids by the fills since exec_floor_ms (about an hour's).
+    """
 
     instruments: dict[str, Instrument] = field(default_factory=dict)
     tickers: dict[str, LiveTicker] = field(default_factory=dict)
@@ -68,7 +73,11 @@ class AccountState:
     closed_orders: dict[str, Order] = field(default_factory=dict)
     unresolved: dict[str, PendingOrder] = field(default_factory=dict)
     """Orders no longer listed open (or known only from fills) whose final state is still to be looked up, oldest first."""
-    exec_ids: set[str] = field(default_factory=set)
+    exec_ids: dict[str, int] = field(default_factory=dict)
+    """Exec id -> exec time (ms) of the executions applied at or after exec_floor_ms: bounded by the fills of
+    that span (the engine moves the floor up behind every reseed); the store's UNIQUE exec_id holds the rest."""
+    exec_floor_ms: int = 0
+    """Executions before this are too old to tell apart here: refused (the engine still hands them to the store)."""
     last_exec_time: int = 0
     exec_synced_ms: int = 0  # every fill before this (less the REST lookback) is known: the last completed reseed
     wallet: Wallet | None = None
@@ -123,12 +132,18 @@ class AccountState:
 
     def _execution(self, event: ExecutionReceived) -> list[object]:
         execution: Execution = event.execution
-        if execution.exec_id in self.exec_ids:
+        if execution.exec_id in self.exec_ids or execution.exec_time < self.exec_floor_ms:
             self.duplicates_ignored += 1
             return []
-        self.exec_ids.add(execution.exec_id)
+        self.exec_ids[execution.exec_id] = execution.exec_time
         self.last_exec_time = max(self.last_exec_time, execution.exec_time)
         return [event]
+
+    def forget_executions_before(self, floor_ms: int) -> None:
+        """Raise exec_floor_ms to floor_ms and drop the exec ids of executions before it."""
+        if floor_ms > self.exec_floor_ms:
+            self.exec_floor_ms = floor_ms
+            self.exec_ids = {exec_id: t for exec_id, t in self.exec_ids.items() if t >= floor_ms}
 
     # -- orders ----------------------------------------------------------------------
 
@@ -140,9 +155,7 @@ class AccountState:
         self.unresolved.pop(order.order_id, None)
         if order.status in _TERMINAL:
             self.open_orders.pop(order.order_id, None)
-            self.closed_orders[order.order_id] = order
-            while len(self.closed_orders) > _CLOSED_KEEP:
-                self.closed_orders.pop(next(iter(self.closed_orders)))
+            self._keep_closed(order)
         else:
             self.open_orders[order.order_id] = order
         return True
@@ -153,6 +166,12 @@ class AccountState:
         pending = self.unresolved.get(order_id)
         known = self.open_orders.get(order_id) or self.closed_orders.get(order_id) or (pending.held if pending is not None else None)
         return known is not None and not _is_newer(order, known)
+
+    def _keep_closed(self, order: Order) -> None:
+        """Remember a closed order, dropping the oldest beyond _CLOSED_KEEP."""
+        self.closed_orders[order.order_id] = order
+        while len(self.closed_orders) > _CLOSED_KEEP:
+            self.closed_orders.pop(next(iter(self.closed_orders)))
 
     def replace_open_orders(self, orders: list[Order], as_of_ms: int) -> int:
         """Reseed open orders from a REST list fetched at as_of_ms (server time); returns divergences.

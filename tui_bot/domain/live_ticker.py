@@ -1,15 +1,15 @@
 """Ticker values kept as the venue sent them and turned into Decimals only when read (the ticker hot path).
 
-A venue's decoder checks each ticker object and wraps it, untouched, in `TickerFields` with a
-`TickerCodec` that says which source key and converter give each `Ticker` attribute; the core merges
-those raw values per symbol into a `LiveTicker`, whose attributes read like `Ticker`'s. Converting a
-value costs only when something reads it (a position's mark price, an order's reference price).
+A venue's decoder checks each ticker object exactly (a value it hands on always converts) and wraps
+it, untouched, in `TickerFields` with a `TickerCodec` that says which source key and converter give
+each `Ticker` attribute; the core merges those raw values per symbol into a `LiveTicker`, whose
+attributes read like `Ticker`'s. Converting a value costs only when something reads it (a position's
+mark price, an order's reference price).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import MISSING
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 from typing import Any, Generic, TypeVar, overload
@@ -22,10 +22,6 @@ Convert = Callable[[Any], Any]
 T = TypeVar("T", Decimal, int, str)
 
 TICKER_ATTRS: tuple[str, ...] = tuple(f.name for f in dataclass_fields(Ticker) if f.name not in ("symbol", "ts"))
-# What an attribute reads as when unset (Ticker's defaults; ZERO for the required prices).
-DEFAULTS: dict[str, TickerValue] = {f.name: ZERO if f.default is MISSING else f.default
-                                    for f in dataclass_fields(Ticker) if f.name in TICKER_ATTRS}
-_UNREADABLE = (ArithmeticError, ValueError, TypeError)
 
 
 def _same(value: Any) -> Any:
@@ -58,10 +54,7 @@ class TickerFields(Mapping[str, TickerValue]):
 
     def __getitem__(self, name: str) -> TickerValue:
         source, convert = self.codec.reads[name]
-        try:
-            converted: TickerValue = convert(self.raw[source])
-        except _UNREADABLE:  # a value the decoder's cheap screen let through: read as unset
-            return DEFAULTS[name]
+        converted: TickerValue = convert(self.raw[source])
         return converted
 
     def get(self, name: str, default: Any = None) -> Any:
@@ -69,10 +62,7 @@ class TickerFields(Mapping[str, TickerValue]):
         read = self.codec.reads.get(name)
         if read is None or (value := self.raw.get(read[0])) is None:
             return default
-        try:
-            return read[1](value)
-        except _UNREADABLE:
-            return DEFAULTS[name]
+        return read[1](value)
 
     def __contains__(self, name: object) -> bool:
         read = self.codec.reads.get(name) if type(name) is str else None
@@ -103,7 +93,7 @@ class _Read(Generic[T]):
     __slots__ = ("default", "name")
 
     def __init__(self, default: T) -> None:
-        self.default = default
+        self.default: T = default
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -122,10 +112,7 @@ class _Read(Generic[T]):
         value = obj.raw.get(source)
         if value is None:
             return self.default
-        try:
-            converted: T = convert(value)
-        except _UNREADABLE:  # a value the decoder's cheap screen let through: read as unset
-            return self.default
+        converted: T = convert(value)
         return converted
 
 

@@ -12,6 +12,12 @@ from tui_bot.domain.events import ConnectionState
 
 NS_PER_S = 1_000_000_000
 SAMPLES_PER_S = 1000
+WINDOW_SAMPLES = 1024
+"""Samples a RollingWindow keeps unless told otherwise (about the last second at SAMPLES_PER_S)."""
+PING_WINDOW = 256
+"""Ping round trips a connection keeps."""
+HISTORY_POINTS = 60
+"""Points a History (sparkline) keeps unless told otherwise: a minute of per-second rates."""
 
 
 class Percentiles(NamedTuple):
@@ -37,7 +43,7 @@ class History:
 
     __slots__ = ("_values",)
 
-    def __init__(self, capacity: int = 60) -> None:
+    def __init__(self, capacity: int = HISTORY_POINTS) -> None:
         self._values: deque[float] = deque(maxlen=capacity)
 
     def push(self, value: float) -> None:
@@ -66,7 +72,7 @@ class RollingWindow:
 
     __slots__ = ("_samples", "history", "total")
 
-    def __init__(self, capacity: int = 1024, history: int = 60) -> None:
+    def __init__(self, capacity: int = WINDOW_SAMPLES, history: int = HISTORY_POINTS) -> None:
         self._samples: deque[float] = deque(maxlen=capacity)
         self.history = History(history)
         self.total = 0
@@ -106,7 +112,7 @@ class RateMeter:
 
     __slots__ = ("_count", "_end_ns", "_second", "_start_ns", "history", "total")
 
-    def __init__(self, history: int = 60) -> None:
+    def __init__(self, history: int = HISTORY_POINTS) -> None:
         self._second = -1
         self._start_ns = self._end_ns = 0
         self._count = 0
@@ -168,6 +174,8 @@ class ConnectionStats:
     """What health shows for one connection; the connection updates it, readers only read.
 
     Counts, the rate and ages are exact per frame; `latency_ms` (exchange→local) is sampled (sample_stride).
+    Bounded: the windows keep WINDOW_SAMPLES and PING_WINDOW samples, `topic_last_ns` one time per topic
+    subscribed since start.
     """
 
     name: str
@@ -179,10 +187,12 @@ class ConnectionStats:
     frames: int = 0
     last_frame_ns: int = 0
     decode_errors: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    """Frames refused, per FrameError reason ("number", "range", "topic", "unknown topic", ...); they sum to decode_errors."""
     subscribe_failures: int = 0
     topic_last_ns: dict[str, int] = field(default_factory=dict)
     rate: RateMeter = field(default_factory=RateMeter)
-    ping_rtt_ms: RollingWindow = field(default_factory=lambda: RollingWindow(256))
+    ping_rtt_ms: RollingWindow = field(default_factory=lambda: RollingWindow(PING_WINDOW))
     latency_ms: RollingWindow = field(default_factory=RollingWindow)
 
     def record_state(self, state: ConnectionState, now_ms: int, reason: str = "") -> None:
@@ -198,6 +208,10 @@ class ConnectionStats:
         self.frames += 1
         self.last_frame_ns = received_ns
         self.rate.tick(received_ns)
+
+    def rejected_line(self) -> str:
+        """The refused frames by reason, most frequent first ("range 3, number 1"; "" when none)."""
+        return ", ".join(f"{reason} {count}" for reason, count in sorted(self.rejected.items(), key=lambda kv: -kv[1]))
 
     def last_frame_age_ms(self, now_ns: int) -> float | None:
         """Milliseconds since the last frame, or None before the first one."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from tui_bot.domain.wire_decimal import WIRE_INTEGER, WireNumberError, parse_wire_decimal
 from tui_bot.sim.errors import SimError, params_error
 
 LINK_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
@@ -38,22 +39,20 @@ class Params:
         return symbol
 
     def decimal(self, key: str, *, required: bool = False) -> Decimal | None:
+        """A non-negative number in the wire grammar ("0.001"; not "0.00_1", " 0.001 ", "1e-3", "NaN"); None when unset."""
         text = self.string(key, required=required)
         if text == "":
             return None
         try:
-            value = Decimal(text)
-        except InvalidOperation:
+            return parse_wire_decimal(text)
+        except WireNumberError:
             raise params_error(f"params error: {key} invalid") from None
-        if not value.is_finite() or value < 0:
-            raise params_error(f"params error: {key} invalid")
-        return value
 
     def integer(self, key: str, *, default: int | None = None, low: int | None = None, high: int | None = None) -> int | None:
         value = self.raw.get(key)
         if value is None or value == "":
             return default
-        if self._from_query and isinstance(value, str) and re.fullmatch(r"-?\d+", value):
+        if self._from_query and isinstance(value, str) and WIRE_INTEGER.fullmatch(value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise params_error(f"params error: {key} invalid type, expect int")

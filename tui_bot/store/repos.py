@@ -40,6 +40,12 @@ async def exec_ids(conn: aiosqlite.Connection) -> set[str]:
     return {row[0] for row in await _rows(conn, "SELECT exec_id FROM executions")}
 
 
+async def exec_times(conn: aiosqlite.Connection, since_ms: int = 0) -> dict[str, int]:
+    """Exec id -> exec time (ms) of the stored executions at or after since_ms."""
+    sql = "SELECT exec_id, exec_time FROM executions WHERE exec_time >= ?"
+    return {row[0]: int(row[1]) for row in await _rows(conn, sql, (since_ms,))}
+
+
 async def last_execution_time(conn: aiosqlite.Connection) -> int | None:
     """The newest stored exec time (ms), or None when there are none."""
     rows = await _rows(conn, "SELECT MAX(exec_time) FROM executions")

@@ -4,7 +4,8 @@ Fills (Trade, BustTrade, AdlTrade) on the open trade's side extend it (VWAP entr
 fills reduce it (VWAP exit) and close it when the size returns to zero; a fill larger than
 the open size closes the trade and opens a new one with the remainder (fee split pro rata).
 Funding adds its fee to the open trade. The part of a fill Bybit reports as closing (closedSize)
-never opens a trade. Idempotent by exec id, with a checkpoint the writer can roll back to.
+never opens a trade. Each execution is booked once: the writer books only what the executions table took
+(its exec_id is UNIQUE), so the ledger keeps no exec ids; a checkpoint lets the writer roll a batch back.
 Fills are booked per symbol in exchange order (exec time, seq, exec id): a late fill makes
 ``book_execution`` replay its symbol from the stored executions, as if it had arrived in order.
 
@@ -140,21 +141,15 @@ class _OpenTrade:
 
 
 class TradeLedger:
-    """Pure trade bookkeeping over executions applied in order; idempotent by exec id."""
+    """Pure trade bookkeeping over executions applied in order, each once (the caller sees to that).
+
+    Bounded by the symbols: one open trade and one newest key each.
+    """
 
     def __init__(self) -> None:
         self._open: dict[str, _OpenTrade] = {}
         self._newest: dict[str, ExecKey] = {}
-        self._seen: set[str] = set()
         self._saved: tuple[dict[str, _OpenTrade], dict[str, ExecKey]] | None = None
-        self._journal: list[str] = []
-
-    def __contains__(self, exec_id: object) -> bool:
-        return exec_id in self._seen
-
-    @property
-    def seen_count(self) -> int:
-        return len(self._seen)
 
     def open_trade(self, symbol: str) -> Trade | None:
         """The open trade in symbol, if any."""
@@ -166,17 +161,13 @@ class TradeLedger:
         return [self._open[symbol].to_trade() for symbol in sorted(self._open)]
 
     def is_late(self, execution: Execution) -> bool:
-        """True when execution is new, changes trades and is older than the newest booked in its symbol
-        since the symbol's last force-closure (applying it would book it out of exchange order)."""
+        """True when execution changes trades and is older than the newest booked in its symbol since the
+        symbol's last force-closure (applying it would book it out of exchange order)."""
         newest = self._newest.get(execution.symbol)
-        fresh = execution.exec_id not in self._seen and _books(execution)
-        return fresh and newest is not None and exec_key(execution) < newest
+        return _books(execution) and newest is not None and exec_key(execution) < newest
 
     def apply(self, execution: Execution) -> list[Trade]:
         """Account one execution as the newest of its symbol; returns the trades it changed (closed before opened)."""
-        if execution.exec_id in self._seen:
-            return []
-        self._remember(execution.exec_id)
         if not _books(execution):
             return []
         key = exec_key(execution)
@@ -186,18 +177,11 @@ class TradeLedger:
         return self._fill(execution)
 
     def adopt(self, symbol: str, replayed: TradeLedger) -> None:
-        """Take symbol's state (and exec ids) from a ledger that replayed the symbol's executions."""
-        for exec_id in replayed._seen - self._seen:
-            self._remember(exec_id)
+        """Take symbol's state from a ledger that replayed the symbol's executions."""
         self._open.pop(symbol, None)
         self._newest.pop(symbol, None)
         self._open.update((s, t) for s, t in replayed._open.items() if s == symbol)
         self._newest.update((s, k) for s, k in replayed._newest.items() if s == symbol)
-
-    def _remember(self, exec_id: str) -> None:
-        self._seen.add(exec_id)
-        if self._saved is not None:
-            self._journal.append(exec_id)
 
     def force_close(
         self, symbol: str, ts_ms: int, reason: str = RECONCILED, open_exec_id: str | None = None
@@ -227,19 +211,16 @@ class TradeLedger:
     def checkpoint(self) -> None:
         """Remember the current state so rollback() can return to it."""
         self._saved = {symbol: replace(trade) for symbol, trade in self._open.items()}, dict(self._newest)
-        self._journal = []
 
     def release(self) -> None:
         """Forget the checkpoint (its changes are final)."""
         self._saved = None
-        self._journal = []
 
     def rollback(self) -> None:
         """Undo everything applied since the last checkpoint."""
         if self._saved is None:
             return
         self._open, self._newest = self._saved
-        self._seen.difference_update(self._journal)
         self.release()
 
     def _funding(self, execution: Execution) -> list[Trade]:

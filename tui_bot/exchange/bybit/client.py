@@ -12,6 +12,7 @@ from tui_bot.domain.metrics import ConnectionStats, RestStats
 from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, Wallet
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
+from tui_bot.domain.wire_decimal import is_wire_int
 from tui_bot.exchange.bybit import parse
 from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.rest import BybitRest
@@ -87,6 +88,8 @@ class BybitClient:
         self.public: list[StreamConnection] = []
         self._shard_of: dict[str, StreamConnection] = {}
         self._topics_lock = asyncio.Lock()
+        self.price_bands: dict[str, parse.PriceBand] = {}  # symbol -> its priceFilter, from fetch_instruments
+        self._public_decoder = parse.PublicDecoder(self.price_bands)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -159,8 +162,8 @@ class BybitClient:
             if len(shard.topics) < self._per_shard:
                 return shard
         assert self._sink is not None
-        shard = StreamConnection(f"public-{len(self.public) + 1}", self.urls.public_ws, decode=parse.decode_public,
-                                 on_events=self._sink, **self._stream_options)
+        shard = StreamConnection(f"public-{len(self.public) + 1}", self.urls.public_ws,
+                                 decode=self._public_decoder.decode, on_events=self._sink, **self._stream_options)
         self.public.append(shard)
         shard.start()
         return shard
@@ -187,7 +190,14 @@ class BybitClient:
         return items
 
     async def fetch_instruments(self) -> list[Instrument]:
-        return [parse.instrument_from_rest(i) for i in await self._pages("get_instruments_info", category=CATEGORY, limit=1000)]
+        """Every linear instrument; their price filters become the bands ticker prices must lie in."""
+        instruments = [parse.instrument_from_rest(i)
+                       for i in await self._pages("get_instruments_info", category=CATEGORY, limit=1000)]
+        for inst in instruments:
+            band = self.price_bands.get(inst.symbol)
+            if band is None or (band.low, band.high) != (inst.min_price, inst.max_price):
+                self.price_bands[inst.symbol] = parse.PriceBand(inst.min_price, inst.max_price)
+        return instruments
 
     async def fetch_positions(self) -> list[Position]:
         rows = await self._pages("get_positions", category=CATEGORY, settleCoin="USDT", limit=200)
@@ -249,7 +259,7 @@ class BybitClient:
             if reply.ret_code != 10006 or attempt == _TRADE_RATE_RETRIES:
                 break
             reset = reply.header.get("X-Bapi-Limit-Reset-Timestamp", "")
-            wait_ms = int(reset) - self.now_ms() if reset.isdigit() else 200
+            wait_ms = int(reset) - self.now_ms() if is_wire_int(reset) else 200
             await asyncio.sleep(min(max(wait_ms, 20), 2000) / 1000)
         if reply.ret_code != 0:
             raise classify(reply.ret_code, reply.message, operation=operation, request=op)

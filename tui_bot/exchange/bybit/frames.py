@@ -7,7 +7,16 @@ from typing import Any
 
 
 class FrameError(ValueError):
-    """A frame that cannot be decoded; the message says why (the caller counts and logs it)."""
+    """A frame that cannot be decoded or is refused; the message says why, `reason` what kind (counted per kind).
+
+    Reasons: "malformed" (shape, types, JSON), "number" (a value breaks the wire grammar), "sign" (negative
+    where Bybit sends none), "range" (a price not positive or outside its instrument's price filter),
+    "topic" (the body names another symbol or interval than its topic), "unknown topic".
+    """
+
+    def __init__(self, message: str, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

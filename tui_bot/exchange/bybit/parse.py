@@ -1,17 +1,19 @@
 """Decode stream frames (public linear, private, trade) into control replies or domain events.
 
-Pure functions: no I/O, no clock (the caller passes received_ns). Every malformed frame raises
-FrameError with a short reason, never another exception type; the value policy (unset values,
-unknown enum strings) is described in parse_rest.py, whose REST converters are re-exported
-here. Private items of a category other than "linear" (the all-in-one topics also carry
-spot/option) are skipped without an event. Ticker deltas are the hot path: orjson, a check of all
-values at once by C-level string operations, and the wire strings handed on as they are, converted
-to Decimal only when read (domain/live_ticker.py; bench/decode_tickers.py measures it).
+Pure functions: no I/O, no clock (the caller passes received_ns). Every malformed or refused frame
+raises FrameError with a short message and its reason, never another exception type; the value policy
+(the wire number grammar and sign rules, unset values, unknown enum strings) is described in
+parse_rest.py, whose REST converters are re-exported here. A public frame's body must name the
+symbol (and interval) of its topic. Private items of a category other than "linear" (the all-in-one
+topics also carry spot/option) are skipped without an event. Ticker deltas are the hot path: orjson,
+an exact check of all values at once by C-level string operations, and the wire strings handed on as
+they are, converted to Decimal only when read (domain/live_ticker.py; bench/decode_tickers.py
+measures it). PublicDecoder also holds the instruments' price bands that ticker prices must lie in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -25,34 +27,44 @@ from tui_bot.domain.events import (
     WalletUpdated,
 )
 from tui_bot.domain.models import Kline
-from tui_bot.exchange.bybit.frames import Control, FrameError
+from tui_bot.exchange.bybit.frames import MAX_TOPIC_NAMES, Control, FrameError
 from tui_bot.exchange.bybit.parse_rest import (
-    KEEP,
-    REQUIRED,
-    Spec,
-    build,
     closed_pnl_from_rest,
-    dec,
     execution_from_rest,
-    flag,
     instrument_from_rest,
-    integer,
     kline_from_rest,
-    obj,
-    objects,
     order_from_rest,
     position_from_item,
     position_from_rest,
     wallet_from_rest,
 )
-from tui_bot.exchange.bybit.parse_rest import text as as_str
-from tui_bot.exchange.bybit.parse_ticker import decode_tickers, ticker_fields, ticker_from_rest
+from tui_bot.exchange.bybit.parse_ticker import (
+    NO_BANDS,
+    PriceBand,
+    decode_tickers,
+    ticker_fields,
+    ticker_from_rest,
+)
+from tui_bot.exchange.bybit.parse_values import (
+    KEEP,
+    REQUIRED,
+    Spec,
+    build,
+    dec,
+    flag,
+    integer,
+    obj,
+    objects,
+    positive,
+    shown,
+)
+from tui_bot.exchange.bybit.parse_values import text as as_str
 
 Frame = dict[str, Any]
 Decoded = Control | list[Event]
 
 __all__ = [
-    "closed_pnl_from_rest", "decode_private", "decode_public", "decode_trade",
+    "PriceBand", "PublicDecoder", "closed_pnl_from_rest", "decode_private", "decode_public", "decode_trade",
     "execution_from_rest", "instrument_from_rest", "kline_from_rest", "order_from_rest",
     "position_from_rest", "ticker_fields", "ticker_from_rest", "wallet_from_rest",
 ]
@@ -109,21 +121,28 @@ def _control(frame: Frame) -> Control:
 
 
 _KLINE: Spec = (
-    ("start", "start", integer, REQUIRED), ("open", "open", dec, REQUIRED),
-    ("high", "high", dec, REQUIRED), ("low", "low", dec, REQUIRED),
-    ("close", "close", dec, REQUIRED), ("volume", "volume", dec, KEEP),
+    ("start", "start", integer, REQUIRED), ("open", "open", positive, REQUIRED),
+    ("high", "high", positive, REQUIRED), ("low", "low", positive, REQUIRED),
+    ("close", "close", positive, REQUIRED), ("volume", "volume", dec, KEEP),
     ("turnover", "turnover", dec, KEEP), ("confirm", "confirm", flag, KEEP),
 )
 
 
+def _same(named: Any, expected: str, key: str, topic: str) -> None:
+    """Refuse (FrameError "topic") a body value that names another symbol or interval than the topic."""
+    if named != expected:
+        raise FrameError(f"{key} {shown(named)} on topic {topic[:60]}", "topic")
+
+
 def _klines(frame: Frame, rest: str, received_ns: int) -> list[Event]:
-    """One KlineUpdated per candle of a kline.{interval}.{symbol} frame."""
+    """One KlineUpdated per candle of a kline.{interval}.{symbol} frame (each candle's interval must match)."""
     interval, _, symbol = rest.partition(".")
     if not interval or not symbol:
-        raise FrameError(f"unknown topic: kline.{rest}")
+        raise FrameError(f"unknown topic: kline.{rest}", "unknown topic")
     ts = _stamp(frame, "ts")
     events: list[Event] = []
     for item in objects(frame.get("data"), "data"):
+        _same(item.get("interval", interval), interval, "interval", f"kline.{rest}")
         kline = Kline(symbol=symbol, interval=interval, **build(item, _KLINE))
         stamp = item.get("timestamp", "")
         exchange_ts = ts if stamp == "" else integer(stamp, "timestamp")
@@ -132,43 +151,78 @@ def _klines(frame: Frame, rest: str, received_ns: int) -> list[Event]:
 
 
 def _public_trades(frame: Frame, rest: str, received_ns: int) -> list[Event]:
-    """Accepted with no events yet (the tape is not part of the domain stream)."""
-    objects(frame.get("data"), "data")
+    """Accepted with no events yet (the tape is not part of the domain stream); every trade's symbol must match."""
+    for item in objects(frame.get("data"), "data"):
+        _same(item.get("s", rest), rest, "s", f"publicTrade.{rest}")
     return []
 
 
 def _orderbook(frame: Frame, rest: str, received_ns: int) -> list[Event]:
-    """Accepted with no events yet (no book is kept)."""
-    obj(frame.get("data"), "data")
+    """Accepted with no events yet (no book is kept); the book's symbol must match orderbook.{depth}.{symbol}."""
+    data = obj(frame.get("data"), "data")
+    symbol = rest.partition(".")[2]
+    if not symbol:
+        raise FrameError(f"unknown topic: orderbook.{rest[:60]}", "unknown topic")
+    _same(data.get("s", symbol), symbol, "s", f"orderbook.{rest}")
     return []
 
 
 _PUBLIC: dict[str, Callable[[Frame, str, int], list[Event]]] = {
-    "tickers": decode_tickers, "kline": _klines, "publicTrade": _public_trades,
-    "orderbook": _orderbook,
+    "kline": _klines, "publicTrade": _public_trades, "orderbook": _orderbook,
 }
 
 
-def decode_public(text: str | bytes, received_ns: int) -> Decoded:
-    """Decode one /v5/public/linear frame into a Control or a list of market events."""
-    try:
-        frame = _loads(text)
-    except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
-        raise FrameError(f"not JSON: {str(exc)[:80]}") from None
-    if type(frame) is not dict:
-        raise FrameError(f"not an object: {type(frame).__name__}")
-    topic = frame.get("topic")
-    if topic is None:
-        return _control(frame)
-    if type(topic) is not str:
-        raise FrameError("topic: expected a string")
-    if topic.startswith("tickers.") and len(topic) > 8:
-        return decode_tickers(frame, topic[8:], received_ns)
-    kind, _, rest = topic.partition(".")
-    handler = _PUBLIC.get(kind)
-    if handler is None or not rest:
-        raise FrameError(f"unknown topic: {topic[:60]}")
-    return handler(frame, rest, received_ns)
+# tickers.{symbol} topic -> symbol: one dict hit instead of a prefix test and a slice per ticker (bounded).
+_TICKER_TOPICS: dict[str, str] = {}
+
+
+def _ticker_symbol(topic: str) -> str:
+    """The symbol of a tickers.{symbol} topic ("" for any other topic), remembered in _TICKER_TOPICS."""
+    if not topic.startswith("tickers.") or len(topic) <= 8:
+        return ""
+    if len(_TICKER_TOPICS) >= MAX_TOPIC_NAMES:
+        _TICKER_TOPICS.clear()
+    symbol = _TICKER_TOPICS[topic] = topic[8:]
+    return symbol
+
+
+class PublicDecoder:
+    """Decodes /v5/public/linear frames; ticker mark/last/index prices must lie in their symbol's price band.
+
+    price_bands (symbol -> PriceBand) is read at every ticker, not copied: its owner (the
+    client) fills it as instruments load. A symbol without one gets only the positivity check.
+    """
+
+    __slots__ = ("price_bands",)
+
+    def __init__(self, price_bands: Mapping[str, PriceBand] = NO_BANDS) -> None:
+        self.price_bands = price_bands
+
+    def decode(self, text: str | bytes, received_ns: int) -> Decoded:
+        """Decode one frame into a Control or a list of market events (FrameError when malformed or refused)."""
+        try:
+            frame = _loads(text)
+        except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
+            raise FrameError(f"not JSON: {str(exc)[:80]}") from None
+        if type(frame) is not dict:
+            raise FrameError(f"not an object: {type(frame).__name__}")
+        topic = frame.get("topic")
+        if topic is None:
+            return _control(frame)
+        if type(topic) is not str:
+            raise FrameError("topic: expected a string")
+        symbol = _TICKER_TOPICS.get(topic) or _ticker_symbol(topic)
+        if symbol:
+            return decode_tickers(frame, symbol, received_ns, self.price_bands)
+        kind, _, rest = topic.partition(".")
+        handler = _PUBLIC.get(kind)
+        if handler is None or not rest:
+            raise FrameError(f"unknown topic: {topic[:60]}", "unknown topic")
+        return handler(frame, rest, received_ns)
+
+
+decode_public = PublicDecoder().decode
+"""Decode one /v5/public/linear frame, ticker prices checked for positivity only (no price bands)."""
 
 
 def _order(item: Frame, ts: int, received_ns: int) -> Event:
@@ -215,7 +269,7 @@ def decode_private(text: str | bytes, received_ns: int) -> Decoded:
         raise FrameError("topic: expected a string")
     handler = _PRIVATE.get(topic)
     if handler is None:
-        raise FrameError(f"unknown topic: {topic[:60]}")
+        raise FrameError(f"unknown topic: {topic[:60]}", "unknown topic")
     ts = _stamp(frame, "creationTime")
     items = objects(frame.get("data"), "data")
     return [handler(item, ts, received_ns) for item in items if _is_linear(item)]

@@ -1,13 +1,16 @@
-"""Wire objects to domain models: strict value converters and the REST list-item converters.
+"""Wire objects to domain models: the REST list-item converters, also used for the private topics.
 
 The private WS topics carry the same objects as REST (position says entryPrice, not avgPrice),
-so parse.py reuses these converters (the ticker converter lives there, beside the hot path).
-Policy, applied field by field:
-* A number is a JSON string (or int) parsed to Decimal; "" is unset. Unset optional fields take
-  the model's default (ZERO for money, 10 for leverage); an unset required number is ZERO;
-  liqPrice "" / "0" / "0.00" is None. Garbage, floats, bools and non-finite numbers raise
-  FrameError (numbers.to_decimal_or_zero would silently turn them into zero).
-* Integers (times, seq, positionIdx) are JSON ints or digit strings; "" is 0.
+so parse.py reuses these converters (the ticker converter lives beside the hot path, parse_ticker.py).
+Policy, applied field by field (the value converters are parse_values.py's):
+* A number is a JSON string in the one wire grammar (domain/wire_decimal.py: no exponents, spaces,
+  underscores, NaN or infinities) or a JSON int, parsed to an exact Decimal; "" is unset. Each field
+  has Bybit's sign rule: `signed` where Bybit sends negatives (closedPnl, execPnl, realised and
+  unrealised PnL, fees and fee rates (maker rebates), wallet balances and equity), `positive` for
+  instrument filters and candle prices, `dec` (never negative) for the rest. Unset optional fields
+  take the model's default (ZERO for money, 10 for leverage); an unset required number is ZERO;
+  liqPrice "" / "0" / "0.00" is None. Anything else raises FrameError with its reason.
+* Integers (times, seq, positionIdx) are JSON ints or strings of ASCII digits; "" is 0.
 * Enums that drive state (side, orderStatus, orderType, timeInForce, execType) raise FrameError
   on an unknown string; "RPI" time in force is read as PostOnly (both rest on the book as maker);
   a position's side "" is None (flat).
@@ -20,10 +23,7 @@ Policy, applied field by field:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
-from enum import StrEnum
-from typing import Any, Final, TypeVar
+from decimal import Decimal
 
 from tui_bot.domain.enums import (
     CancelType,
@@ -50,113 +50,25 @@ from tui_bot.domain.models import (
 )
 from tui_bot.domain.numbers import ZERO
 from tui_bot.exchange.bybit.frames import FrameError
-
-Item = Mapping[str, Any]
-Converter = Callable[[Any, str], Any]
-E = TypeVar("E", bound=StrEnum)
-
-REQUIRED: Final = object()
-KEEP: Final = object()
-_ABSENT: Final = object()
-
-
-def shown(value: object) -> str:
-    """A short repr of a bad value for error messages."""
-    return repr(value)[:40]
-
-
-def dec(value: Any, key: str) -> Decimal:
-    """Parse a wire number to Decimal ("" is zero); anything malformed raises FrameError."""
-    kind = type(value)
-    if kind is str:
-        if value == "":
-            return ZERO
-        try:
-            parsed = Decimal(value)
-        except (InvalidOperation, ValueError):
-            raise FrameError(f"bad number in {key}: {shown(value)}") from None
-    elif kind is int:
-        parsed = Decimal(value)
-    else:
-        raise FrameError(f"{key}: expected a number string, got {kind.__name__}")
-    if not parsed.is_finite():
-        raise FrameError(f"bad number in {key}: {shown(value)}")
-    return parsed
-
-
-def dec_or_none(value: Any, key: str) -> Decimal | None:
-    """Parse a wire number whose zero means unset (liqPrice) to Decimal or None."""
-    parsed = dec(value, key)
-    return None if parsed == 0 else parsed
-
-
-def integer(value: Any, key: str) -> int:
-    """Parse an int or a string of digits (ms timestamps, counts); "" is 0."""
-    kind = type(value)
-    if kind is int:
-        return int(value)
-    if kind is str:
-        if value == "":
-            return 0
-        try:
-            return int(value)
-        except ValueError:
-            raise FrameError(f"bad integer in {key}: {shown(value)}") from None
-    raise FrameError(f"{key}: expected an integer, got {kind.__name__}")
-
-
-def text(value: Any, key: str) -> str:
-    """Accept a JSON string only."""
-    if type(value) is not str:
-        raise FrameError(f"{key}: expected a string, got {type(value).__name__}")
-    return value
-
-
-def flag(value: Any, key: str) -> bool:
-    """Accept a JSON boolean only."""
-    if type(value) is not bool:
-        raise FrameError(f"{key}: expected a boolean, got {type(value).__name__}")
-    return value
-
-
-def obj(value: Any, key: str) -> dict[str, Any]:
-    """Accept a JSON object only."""
-    if type(value) is not dict:
-        raise FrameError(f"{key}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def objects(value: Any, key: str) -> list[dict[str, Any]]:
-    """Accept a JSON array of objects only."""
-    if type(value) is not list:
-        raise FrameError(f"{key}: expected an array, got {type(value).__name__}")
-    for entry in value:
-        obj(entry, key)
-    return value
-
-
-def strict(enum: type[E], aliases: Mapping[str, E] | None = None) -> Converter:
-    """A converter to enum that raises FrameError on an unknown string."""
-    table: dict[str, E] = {member.value: member for member in enum} | dict(aliases or {})
-
-    def convert(value: Any, key: str) -> E:
-        member = table.get(text(value, key))
-        if member is None:
-            raise FrameError(f"unknown {key}: {shown(value)}")
-        return member
-
-    return convert
-
-
-def lenient(enum: type[E], fallback: Any, aliases: Mapping[str, Any] | None = None) -> Converter:
-    """A converter to enum that maps an unknown string to fallback."""
-    table: dict[str, Any] = {member.value: member for member in enum} | dict(aliases or {})
-
-    def convert(value: Any, key: str) -> Any:
-        return table.get(text(value, key), fallback)
-
-    return convert
-
+from tui_bot.exchange.bybit.parse_values import (
+    KEEP,
+    REQUIRED,
+    Item,
+    Spec,
+    build,
+    dec,
+    dec_or_none,
+    flag,
+    integer,
+    lenient,
+    obj,
+    objects,
+    positive,
+    shown,
+    signed,
+    strict,
+    text,
+)
 
 SIDE = strict(Side)
 ORDER_TYPE = strict(OrderType)
@@ -173,26 +85,6 @@ TPSL_MODE = lenient(TpSlMode, None)
 EXEC_ORDER_TYPE = lenient(OrderType, None)
 CLOSED_EXEC_TYPE = lenient(ExecType, ExecType.TRADE)
 
-Spec = tuple[tuple[str, str, Converter, object], ...]
-
-
-def build(item: Item, spec: Spec) -> dict[str, Any]:
-    """Model keyword arguments from item; REQUIRED keys must exist, unset others take the default (KEEP: the model's)."""
-    kwargs: dict[str, Any] = {}
-    for key, attr, convert, default in spec:
-        value = item.get(key, _ABSENT)
-        if default is REQUIRED:
-            if value is _ABSENT:
-                raise FrameError(f"missing {key}")
-            kwargs[attr] = convert(value, key)
-        elif value is _ABSENT or value == "":
-            if default is not KEEP:
-                kwargs[attr] = default
-        else:
-            kwargs[attr] = convert(value, key)
-    return kwargs
-
-
 _ORDER: Spec = (
     ("orderId", "order_id", text, REQUIRED), ("orderLinkId", "order_link_id", text, ""),
     ("symbol", "symbol", text, REQUIRED), ("side", "side", SIDE, REQUIRED),
@@ -205,7 +97,7 @@ _ORDER: Spec = (
     ("cancelType", "cancel_type", CANCEL_TYPE, KEEP),
     ("rejectReason", "reject_reason", REJECT_REASON, KEEP),
     ("avgPrice", "avg_price", dec, KEEP), ("cumExecQty", "cum_exec_qty", dec, KEEP),
-    ("cumExecValue", "cum_exec_value", dec, KEEP), ("closedPnl", "closed_pnl", dec, KEEP),
+    ("cumExecValue", "cum_exec_value", dec, KEEP), ("closedPnl", "closed_pnl", signed, KEEP),
     ("stopOrderType", "stop_order_type", STOP_ORDER_TYPE, KEEP),
     ("triggerPrice", "trigger_price", dec, KEEP), ("triggerBy", "trigger_by", TRIGGER_BY, KEEP),
     ("triggerDirection", "trigger_direction", integer, KEEP),
@@ -225,9 +117,9 @@ def _order_fee(item: Item) -> Decimal:
     """Cumulative fee: the sum of cumFeeDetail (linear settles in one coin), else the deprecated cumExecFee."""
     detail = item.get("cumFeeDetail")
     if detail is not None and detail != "" and obj(detail, "cumFeeDetail"):
-        return sum((dec(amount, "cumFeeDetail") for amount in detail.values()), ZERO)
+        return sum((signed(amount, "cumFeeDetail") for amount in detail.values()), ZERO)
     fee = item.get("cumExecFee", "")
-    return dec(fee, "cumExecFee")
+    return signed(fee, "cumExecFee")
 
 
 def order_from_rest(item: Item) -> Order:
@@ -241,12 +133,12 @@ _EXECUTION: Spec = (
     ("orderLinkId", "order_link_id", text, ""), ("symbol", "symbol", text, REQUIRED),
     ("side", "side", SIDE, REQUIRED), ("execType", "exec_type", EXEC_TYPE, REQUIRED),
     ("execPrice", "exec_price", dec, REQUIRED), ("execQty", "exec_qty", dec, REQUIRED),
-    ("execValue", "exec_value", dec, ZERO), ("execFee", "exec_fee", dec, ZERO),
-    ("feeRate", "fee_rate", dec, ZERO), ("execTime", "exec_time", integer, REQUIRED),
+    ("execValue", "exec_value", dec, ZERO), ("execFee", "exec_fee", signed, ZERO),
+    ("feeRate", "fee_rate", signed, ZERO), ("execTime", "exec_time", integer, REQUIRED),
     ("isMaker", "is_maker", flag, False), ("orderType", "order_type", EXEC_ORDER_TYPE, None),
     ("orderPrice", "order_price", dec, ZERO), ("orderQty", "order_qty", dec, ZERO),
     ("leavesQty", "leaves_qty", dec, ZERO), ("closedSize", "closed_size", dec, ZERO),
-    ("execPnl", "exec_pnl", dec, ZERO), ("markPrice", "mark_price", dec, ZERO),
+    ("execPnl", "exec_pnl", signed, ZERO), ("markPrice", "mark_price", dec, ZERO),
     ("indexPrice", "index_price", dec, ZERO), ("seq", "seq", integer, 0),
     ("createType", "create_type", CREATE_TYPE, KEEP),
     ("stopOrderType", "stop_order_type", STOP_ORDER_TYPE, KEEP),
@@ -270,8 +162,8 @@ _POSITION: Spec = (
     ("tpTriggerBy", "tp_trigger_by", POSITION_TRIGGER_BY, KEEP),
     ("slTriggerBy", "sl_trigger_by", POSITION_TRIGGER_BY, KEEP),
     ("positionIM", "position_im", dec, KEEP), ("positionMM", "position_mm", dec, KEEP),
-    ("curRealisedPnl", "cur_realised_pnl", dec, KEEP),
-    ("cumRealisedPnl", "cum_realised_pnl", dec, KEEP),
+    ("curRealisedPnl", "cur_realised_pnl", signed, KEEP),
+    ("cumRealisedPnl", "cum_realised_pnl", signed, KEEP),
     ("sessionAvgPrice", "session_avg_price", dec, KEEP),
     ("createdTime", "created_time", integer, KEEP), ("updatedTime", "updated_time", integer, KEEP),
     ("openTime", "open_time", integer, KEEP), ("seq", "seq", integer, KEEP),
@@ -291,20 +183,20 @@ def position_from_rest(item: Item) -> Position:
 
 
 _COIN: Spec = (
-    ("coin", "coin", text, REQUIRED), ("walletBalance", "wallet_balance", dec, REQUIRED),
-    ("equity", "equity", dec, KEEP), ("unrealisedPnl", "unrealised_pnl", dec, KEEP),
-    ("cumRealisedPnl", "cum_realised_pnl", dec, KEEP),
+    ("coin", "coin", text, REQUIRED), ("walletBalance", "wallet_balance", signed, REQUIRED),
+    ("equity", "equity", signed, KEEP), ("unrealisedPnl", "unrealised_pnl", signed, KEEP),
+    ("cumRealisedPnl", "cum_realised_pnl", signed, KEEP),
     ("totalOrderIM", "total_order_im", dec, KEEP),
     ("totalPositionIM", "total_position_im", dec, KEEP),
     ("totalPositionMM", "total_position_mm", dec, KEEP), ("locked", "locked", dec, KEEP),
 )
 
 _WALLET: Spec = (
-    ("totalEquity", "total_equity", dec, REQUIRED),
-    ("totalWalletBalance", "total_wallet_balance", dec, REQUIRED),
-    ("totalMarginBalance", "total_margin_balance", dec, REQUIRED),
-    ("totalAvailableBalance", "total_available_balance", dec, REQUIRED),
-    ("totalPerpUPL", "total_perp_upl", dec, REQUIRED),
+    ("totalEquity", "total_equity", signed, REQUIRED),
+    ("totalWalletBalance", "total_wallet_balance", signed, REQUIRED),
+    ("totalMarginBalance", "total_margin_balance", signed, REQUIRED),
+    ("totalAvailableBalance", "total_available_balance", signed, REQUIRED),
+    ("totalPerpUPL", "total_perp_upl", signed, REQUIRED),
     ("totalInitialMargin", "total_initial_margin", dec, REQUIRED),
     ("totalMaintenanceMargin", "total_maintenance_margin", dec, REQUIRED),
     ("accountType", "account_type", text, KEEP),
@@ -325,16 +217,16 @@ _INSTRUMENT: Spec = (
     ("launchTime", "launch_time", integer, KEEP), ("symbolId", "symbol_id", integer, KEEP),
 )
 _PRICE_FILTER: Spec = (
-    ("tickSize", "tick_size", dec, REQUIRED), ("minPrice", "min_price", dec, REQUIRED),
-    ("maxPrice", "max_price", dec, REQUIRED),
+    ("tickSize", "tick_size", positive, REQUIRED), ("minPrice", "min_price", positive, REQUIRED),
+    ("maxPrice", "max_price", positive, REQUIRED),
 )
 _LOT_SIZE_FILTER: Spec = (
-    ("qtyStep", "qty_step", dec, REQUIRED), ("minOrderQty", "min_qty", dec, REQUIRED),
-    ("maxOrderQty", "max_qty", dec, REQUIRED), ("minNotionalValue", "min_notional", dec, ZERO),
+    ("qtyStep", "qty_step", positive, REQUIRED), ("minOrderQty", "min_qty", positive, REQUIRED),
+    ("maxOrderQty", "max_qty", positive, REQUIRED), ("minNotionalValue", "min_notional", dec, ZERO),
 )
 _LEVERAGE_FILTER: Spec = (
-    ("minLeverage", "min_leverage", dec, KEEP), ("maxLeverage", "max_leverage", dec, KEEP),
-    ("leverageStep", "leverage_step", dec, KEEP),
+    ("minLeverage", "min_leverage", positive, KEEP), ("maxLeverage", "max_leverage", positive, KEEP),
+    ("leverageStep", "leverage_step", positive, KEEP),
 )
 
 
@@ -346,7 +238,7 @@ def instrument_from_rest(item: Item) -> Instrument:
     kwargs |= build(lots, _LOT_SIZE_FILTER)
     kwargs |= build(obj(item.get("leverageFilter", {}), "leverageFilter"), _LEVERAGE_FILTER)
     market_max = lots.get("maxMktOrderQty", "")
-    kwargs["max_market_qty"] = kwargs["max_qty"] if market_max == "" else dec(market_max, "maxMktOrderQty")
+    kwargs["max_market_qty"] = kwargs["max_qty"] if market_max == "" else positive(market_max, "maxMktOrderQty")
     return Instrument(**kwargs)
 
 
@@ -356,8 +248,8 @@ def kline_from_rest(symbol: str, interval: str, row: list[str], *, confirm: bool
         raise FrameError(f"bad kline row: {shown(row)}")
     start, open_, high, low, close, volume, turnover = row[:7]
     return Kline(symbol=symbol, interval=interval, start=integer(start, "start"),
-                 open=dec(open_, "open"), high=dec(high, "high"), low=dec(low, "low"),
-                 close=dec(close, "close"), volume=dec(volume, "volume"),
+                 open=positive(open_, "open"), high=positive(high, "high"), low=positive(low, "low"),
+                 close=positive(close, "close"), volume=dec(volume, "volume"),
                  turnover=dec(turnover, "turnover"), confirm=confirm)
 
 
@@ -367,9 +259,9 @@ _CLOSED_PNL: Spec = (
     ("orderPrice", "order_price", dec, ZERO), ("orderType", "order_type", ORDER_TYPE, REQUIRED),
     ("closedSize", "closed_size", dec, REQUIRED), ("cumEntryValue", "cum_entry_value", dec, ZERO),
     ("avgEntryPrice", "avg_entry_price", dec, ZERO), ("cumExitValue", "cum_exit_value", dec, ZERO),
-    ("avgExitPrice", "avg_exit_price", dec, ZERO), ("closedPnl", "closed_pnl", dec, REQUIRED),
+    ("avgExitPrice", "avg_exit_price", dec, ZERO), ("closedPnl", "closed_pnl", signed, REQUIRED),
     ("fillCount", "fill_count", integer, 0), ("leverage", "leverage", dec, ZERO),
-    ("openFee", "open_fee", dec, ZERO), ("closeFee", "close_fee", dec, ZERO),
+    ("openFee", "open_fee", signed, ZERO), ("closeFee", "close_fee", signed, ZERO),
     ("createdTime", "created_time", integer, REQUIRED),
     ("updatedTime", "updated_time", integer, REQUIRED),
     ("execType", "exec_type", CLOSED_EXEC_TYPE, KEEP),

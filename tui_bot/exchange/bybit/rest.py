@@ -12,6 +12,8 @@ from pybit.exceptions import FailedRequestError, InvalidRequestError
 from pybit.unified_trading import HTTP
 
 from tui_bot.domain.metrics import RestStats
+from tui_bot.domain.wire_decimal import is_wire_int
+from tui_bot.exchange.bybit.parse_values import integer
 from tui_bot.exchange.errors import ExchangeError, RetryableError, classify
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ class BybitRest:
             result = await self.call("get_server_time")
             ended = time.time_ns()
             if ended - started < best_rtt:
-                best_rtt, offset = ended - started, (int(result["timeNano"]) - (started + ended) / 2) / 1e6
+                best_rtt, offset = ended - started, (integer(result.get("timeNano"), "timeNano") - (started + ended) / 2) / 1e6
         self._http.offset_ms = round(offset)
         return self._http.offset_ms
 
@@ -107,7 +109,7 @@ class BybitRest:
 
     def _note_limits(self, method: str, headers: Any) -> None:
         status = headers.get("X-Bapi-Limit-Status") if headers is not None else None
-        if status is not None and str(status).isdigit():
+        if is_wire_int(status):
             self.stats.limit_remaining[method] = int(status)
 
     def _error(self, code: int, message: str, method: str, operation: str, headers: Any) -> ExchangeError:
@@ -115,5 +117,5 @@ class BybitRest:
         self._note_limits(method, headers)
         err = classify(code, message, operation=operation, request=method)
         reset = headers.get("X-Bapi-Limit-Reset-Timestamp") if headers is not None else None
-        err.reset_ms = int(reset) if reset and str(reset).isdigit() else 0  # type: ignore[attr-defined]
+        err.reset_ms = int(reset) if is_wire_int(reset) else 0  # type: ignore[attr-defined]
         return err

@@ -86,15 +86,27 @@ class StreamConnection(WsConnection):
         return waits
 
     def _on_control(self, control: Control) -> None:
-        """Check subscribe/unsubscribe acks (harmless failures are ignored), then route as usual."""
+        """Check subscribe/unsubscribe acks, then route as usual."""
         request = self._topic_requests.pop(control.req_id, None) if control.req_id else None
-        if request is not None and not control.success:
-            if any(text in control.message for text in HARMLESS_SUBSCRIBE_FAILURES):
-                log.debug("%s: %s %s: %s", self.name, request[0], request[1], control.message)
-            else:
-                self.stats.subscribe_failures += 1
-                log.warning("%s: %s %s failed: %s", self.name, request[0], list(request[1]), control.message)
+        if not control.success and control.op in ("subscribe", "unsubscribe"):
+            self._topic_failure(control, request)
         super()._on_control(control)
+
+    def _topic_failure(self, control: Control, request: tuple[str, tuple[str, ...]] | None) -> None:
+        """Count and log a failed subscribe/unsubscribe (harmless ones aside).
+
+        A failure that names no request of ours is counted too and logged rate-limited: which topic it
+        was about is unknown, so nothing is retried.
+        """
+        if any(text in control.message for text in HARMLESS_SUBSCRIBE_FAILURES):
+            log.debug("%s: %s %s: %s", self.name, control.op, request and list(request[1]), control.message)
+            return
+        self.stats.subscribe_failures += 1
+        if request is not None:
+            log.warning("%s: %s %s failed: %s", self.name, request[0], list(request[1]), control.message)
+        elif (more := self.log_limit.allow("unmatched subscribe")) is not None:
+            log.warning("%s: %s failed for no request of ours (req_id %r): %s%s", self.name, control.op,
+                        control.req_id, control.message, more)
 
     def _on_unmatched(self, control: Control) -> None:
         """Acks of live (un-awaited) subscribe requests land here and were already checked."""

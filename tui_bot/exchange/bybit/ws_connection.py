@@ -30,6 +30,7 @@ from tui_bot.exchange.bybit.frames import (
     learn_topic,
     topic_of,
 )
+from tui_bot.exchange.bybit.log_limit import LogLimit
 from tui_bot.exchange.bybit.reconnect import DEFAULT_RECONNECT, ReconnectPolicy
 from tui_bot.exchange.bybit.signing import ws_auth_signature
 from tui_bot.exchange.bybit.ws_direct import connect_direct
@@ -109,6 +110,7 @@ class WsConnection:
         self._was_live = False
         self._topic_names: dict[bytes, str] = {}
         self._latency_at = 0
+        self.log_limit = LogLimit()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -216,9 +218,9 @@ class WsConnection:
         """Work right after LIVE was announced."""
 
     def _on_unmatched(self, control: Control) -> None:
-        """A control reply nobody waits for."""
-        if not control.success:
-            log.warning("%s: unmatched failure reply %s", self.name, control)
+        """A control reply nobody waits for: a failure is logged (rate-limited)."""
+        if not control.success and (more := self.log_limit.allow("unmatched reply")) is not None:
+            log.warning("%s: unmatched failure reply %s%s", self.name, control, more)
 
     # -- frames ------------------------------------------------------------------------------------
 
@@ -274,13 +276,17 @@ class WsConnection:
         self._latency_at = stats.frames + sample_stride(stats.rate, received_ns)
 
     def _reject(self, raw: str | bytes, err: Exception, received_ns: int) -> None:
-        """Count a frame that failed to decode and report it with its text."""
-        self.stats.decode_errors += 1
+        """Count a frame that failed to decode or was refused (per reason), log it with its text (rate-limited per reason)."""
+        stats = self.stats
+        stats.decode_errors += 1
+        reason = err.reason if isinstance(err, FrameError) else "decoder error"
+        stats.rejected[reason] = stats.rejected.get(reason, 0) + 1
         text = raw if isinstance(raw, str) else raw.decode(errors="replace")
-        if isinstance(err, FrameError):
-            log.warning("%s: rejected frame (%s): %s", self.name, err, text[:REJECTED_TEXT_CHARS])
-        else:
-            log.exception("%s: decoder failed on %s", self.name, text[:REJECTED_TEXT_CHARS])
+        more = self.log_limit.allow(reason)
+        if more is not None and isinstance(err, FrameError):
+            log.warning("%s: rejected frame (%s)%s: %s", self.name, err, more, text[:REJECTED_TEXT_CHARS])
+        elif more is not None:
+            log.exception("%s: decoder failed on %s%s", self.name, text[:REJECTED_TEXT_CHARS], more)
         self._emit([FrameRejected(connection=self.name, text=text[:REJECTED_TEXT_CHARS],
                                   error=str(err) or type(err).__name__, exchange_ts=0, received_ns=received_ns)])
 

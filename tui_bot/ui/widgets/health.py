@@ -151,7 +151,9 @@ class HealthPanel(Vertical):
         if lat.samples:
             parts.append(f"lat {fmt.millis_pair(lat.p50, lat.p99)}")
         if s.decode_errors:
-            parts.append(f"bad {s.decode_errors}")
+            parts.append(f"bad {s.decode_errors} ({s.rejected_line()})")
+        if s.subscribe_failures:
+            parts.append(f"subscribe failed {s.subscribe_failures}")
         line.dot.update(fmt.state_dot(s.state))
         line.show("  ".join(parts), state=s.state.value, stale=stale,
                   latency=list(s.latency_ms.history.values()), rate=list(s.rate.history.values()))
