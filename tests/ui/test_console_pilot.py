@@ -142,6 +142,23 @@ async def test_a_limit_order_from_the_form_is_cancelled_with_c(console: Console)
         assert orders.keys() == []
 
 
+async def test_an_open_ticket_follows_the_market_in_its_last_price_and_order_value(console: Console) -> None:
+    async with console() as (app, pilot):
+        assert app.runtime is not None
+        form = await open_buy_form(app, pilot)
+        await pilot.press(*"0.01")
+        assert form.query_one("#symbol", Input).value == BTC
+        opened = form.last_prices[BTC]
+        sim = sim_of(app.runtime)
+        market = sim.engine.markets[BTC]
+        target = floor_to_step(opened * Decimal("1.05"), market.tick)
+        market.set_price(target, sim.clock.now_ms())
+        await wait_for(lambda: abs(form.last_prices[BTC] - target) < opened * Decimal("0.01"))
+        last = form.last_prices[BTC]
+        assert f"last {plain(last)} ·" in str(form.query_one("#filters", Static).content)
+        assert str(form.query_one("#preview", Static).content).startswith(f"≈ {Decimal('0.01') * last:,.2f} USDT")
+
+
 # -- settings survive a restart ----------------------------------------------------------------------
 
 
