@@ -9,8 +9,11 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tui_bot"
 
-CONSOLE_DOOR = {"domain", "core", "exchange.errors", "config", "logs"}
-"""What the UI may reach: the core (its ConsoleBackend and typed values), never the store or exchange.bybit."""
+CONSOLE_DOOR = {"domain", "config", "logs", "exchange.errors", "core.console_api",
+                "core.orders", "core.settings", "core.state", "core.stats", "core.health", "core.bus"}
+"""What a console may reach: the ConsoleBackend and the core modules whose values and checks it speaks in (order
+checks, settings changes, marks, stats and health figures, a subscription); never the engine, the bot, the local
+backend, the store or exchange.bybit."""
 
 # Which tui_bot modules each layer (a package, or a module at the top) may import; itself always allowed.
 ALLOWED = {
@@ -40,7 +43,7 @@ def _module_of(path: Path, root: Path) -> list[str]:
 
 
 def _imports(path: Path, root: Path) -> list[str]:
-    """Every module path imports (relative imports resolved; `from tui_bot import x` as tui_bot.x)."""
+    """Every module path imports (relative imports resolved; `from <package> import x` as <package>.x)."""
     tree = ast.parse(path.read_text())
     names: list[str] = []
     for node in ast.walk(tree):
@@ -51,7 +54,8 @@ def _imports(path: Path, root: Path) -> list[str]:
             if node.level:
                 package = _module_of(path, root)
                 base = ".".join([*package[: len(package) - node.level + 1], *([base] if base else [])])
-            names += [f"{base}.{alias.name}" for alias in node.names] if base == root.name else [base]
+            package_dir = root.parent.joinpath(*base.split("."))
+            names += [f"{base}.{alias.name}" for alias in node.names] if package_dir.is_dir() else [base]
     return names
 
 
@@ -107,6 +111,7 @@ def test_checker_reports_a_planted_violation_in_the_ui(tmp_path: Path) -> None:
         "ui/health.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
                         "    from tui_bot.exchange.bybit.rest import RestStats\n",
         "ui/widgets/sneaky.py": "from ...store import repos\nfrom tui_bot import runtime\n",
+        "ui/reach.py": "from tui_bot.core.engine import Engine\nfrom ..core import local_backend\n",
         "listen.py": "from tui_bot.store.rows import CycleRow\nfrom tui_bot.runtime import open_local_backend\n",
         "core/engine.py": "import rich.text\nfrom tui_bot.exchange.bybit.client import BybitClient\n",
         "stray.py": "",
@@ -117,6 +122,8 @@ def test_checker_reports_a_planted_violation_in_the_ui(tmp_path: Path) -> None:
         "listen.py (listen) imports tui_bot.store.rows",
         "stray.py: layer 'stray' has no import rule",
         "ui/health.py (ui) imports tui_bot.exchange.bybit.rest",
+        "ui/reach.py (ui) imports tui_bot.core.engine",
+        "ui/reach.py (ui) imports tui_bot.core.local_backend",
         "ui/stats.py (ui) imports tui_bot.store.repos",
         "ui/widgets/sneaky.py (ui) imports tui_bot.store",
         "ui/widgets/sneaky.py (ui) imports tui_bot.runtime",
