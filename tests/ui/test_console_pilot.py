@@ -20,6 +20,7 @@ from tests.ui.conftest import Console, LocalConsole, console_settings
 from tui_bot.domain.enums import OrderStatus, OrderType, Side
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.sim.account import Account
+from tui_bot.ui import messages
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.settings_screen import SettingsScreen
@@ -157,6 +158,13 @@ async def test_an_open_ticket_follows_the_market_in_its_last_price_and_order_val
         last = form.last_prices[BTC]
         assert f"last {plain(last)} ·" in str(form.query_one("#filters", Static).content)
         assert str(form.query_one("#preview", Static).content).startswith(f"≈ {Decimal('0.01') * last:,.2f} USDT")
+
+
+async def test_prices_that_arrive_after_the_screens_are_gone_are_dropped(console: Console) -> None:
+    async with console() as (app, pilot):
+        await open_buy_form(app, pilot)
+    assert app.screen_stack == []
+    app.on_prices_moved(messages.PricesMoved({BTC}))  # posted by the bridge before it stopped, handled on exit
 
 
 # -- settings survive a restart ----------------------------------------------------------------------

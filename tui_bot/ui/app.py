@@ -143,10 +143,13 @@ class TuiBotApp(ThemeTones, TradingActions):
         if table := self._widget(PositionsTable):
             table.apply_marks(message.marks)
 
-    def on_prices_updated(self, message: messages.PricesUpdated) -> None:
-        if isinstance(form := self.screen, OrderFormModal):
-            for symbol, price in message.prices.items():
-                form.set_last_price(symbol, price)
+    def on_prices_moved(self, message: messages.PricesMoved) -> None:
+        """An open order ticket gets the new last prices (nothing is looked up while none is open, or on exit)."""
+        form = self.screen_stack[-1] if self.screen_stack else None
+        if isinstance(form, OrderFormModal) and self.backend is not None:
+            for symbol in message.symbols:
+                if price := self.backend.last_price(symbol):
+                    form.set_last_price(symbol, price)
 
     def on_orders_changed(self, message: messages.OrdersChanged) -> None:
         if table := self._widget(OrdersTable):

@@ -131,12 +131,11 @@ class EngineBridge:
             self._post_market()
 
     def _post_market(self) -> None:
-        """The marks and last prices gathered since the last time (one message each, when there are any)."""
+        """The marks and the symbols whose price moved, gathered since the last time (one message each, if any)."""
         self._last_market = time.monotonic()
         if self._marks:
             self.app.post_message(messages.MarksUpdated(list(self._marks.values())))
             self._marks.clear()
-        prices = {symbol: price for symbol in self._priced if (price := self.backend.last_price(symbol))}
-        self._priced.clear()
-        if prices:
-            self.app.post_message(messages.PricesUpdated(prices))
+        if self._priced:
+            self.app.post_message(messages.PricesMoved(self._priced))
+            self._priced = set()

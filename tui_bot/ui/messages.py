@@ -29,12 +29,12 @@ class MarksUpdated(Message):
         self.marks = marks
 
 
-class PricesUpdated(Message):
-    """Last traded prices that moved, by symbol (coalesced, at most ~10 per second)."""
+class PricesMoved(Message):
+    """Symbols whose last traded price moved since the previous message (coalesced, at most ~10 per second)."""
 
-    def __init__(self, prices: dict[str, Decimal]) -> None:
+    def __init__(self, symbols: set[str]) -> None:
         super().__init__()
-        self.prices = prices
+        self.symbols = symbols
 
 
 class OrdersChanged(Message):
