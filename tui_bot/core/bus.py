@@ -43,16 +43,14 @@ class Subscription:
     """One subscriber's inbox: an ordered queue of reliable events plus the latest market data per key.
 
     Market data holds one entry per symbol and kind however fast it comes; reliable events are never dropped,
-    so they queue until taken (`overflowed` notes a backlog past max_reliable).
+    so they queue until taken (a stuck reader's backlog is bounded by nothing but the account's activity).
     """
 
-    def __init__(self, max_reliable: int = 100_000) -> None:
+    def __init__(self) -> None:
         self._reliable: deque[object] = deque()
         self._market: dict[tuple[str, str], object] = {}
         self._wake = asyncio.Event()
-        self._max = max_reliable
         self.coalesced = 0
-        self.overflowed = False
 
     def push(self, item: object) -> None:
         if type(item) is TickerUpdated:
@@ -70,8 +68,6 @@ class Subscription:
             self.coalesced += key in self._market
             self._market[key] = item
         else:
-            if len(self._reliable) >= self._max:
-                self.overflowed = True
             self._reliable.append(item)
         self._wake.set()
 

@@ -398,7 +398,3 @@ class Engine:
         if desired != self._ticker_symbols:
             self._ticker_symbols = desired
             await self.client.set_ticker_symbols(desired)
-
-    @property
-    def ticker_symbols(self) -> set[str]:
-        return set(self._ticker_symbols)

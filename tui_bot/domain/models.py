@@ -49,10 +49,6 @@ class Instrument:
         """True when price is on the tick grid and inside the allowed band."""
         return self.min_price <= price <= self.max_price and is_multiple(price, self.tick_size)
 
-    def qty_ok(self, qty: Decimal) -> bool:
-        """True when qty is on the step grid and inside [min, max]."""
-        return self.min_qty <= qty <= self.max_qty and is_multiple(qty, self.qty_step)
-
 
 @dataclass(slots=True)
 class Order:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tui_bot.domain.wire_decimal import parse_wire_int
 from tui_bot.exchange.bybit.signing import rest_signature, signatures_match, ws_auth_signature
 from tui_bot.sim.account import Account
 from tui_bot.sim.errors import Codes, SimError
@@ -13,10 +14,10 @@ DEFAULT_RECV_WINDOW = 5000
 
 
 def check_timestamp(timestamp: Any, recv_window: Any, server_ms: int) -> tuple[int, int]:
-    """Parse timestamp/recvWindow and enforce server-recv <= ts < server+1000 (10002)."""
+    """Parse timestamp/recvWindow (plain ASCII digits) and enforce server-recv <= ts < server+1000 (10002)."""
     try:
-        ts = int(str(timestamp))
-        window = int(str(recv_window)) if recv_window not in (None, "") else DEFAULT_RECV_WINDOW
+        ts = parse_wire_int(str(timestamp))
+        window = parse_wire_int(str(recv_window)) if recv_window not in (None, "") else DEFAULT_RECV_WINDOW
     except ValueError:
         raise SimError(Codes.PARAMS, "params error: X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid") from None
     if not (server_ms - window <= ts < server_ms + 1000):
@@ -55,7 +56,7 @@ def verify_ws_auth(accounts: dict[str, Account], args: Any, server_ms: int) -> t
         return None, Codes.PARAMS, "Params Error"
     key, expires, signature = args
     try:
-        expires_ms = int(str(expires))
+        expires_ms = parse_wire_int(str(expires)) if not isinstance(expires, bool) else -1
     except ValueError:
         return None, Codes.PARAMS, "Params Error"
     if expires_ms <= server_ms:

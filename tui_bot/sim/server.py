@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from aiohttp import WSMsgType, web
 
+from tui_bot.domain.wire_decimal import is_wire_int
 from tui_bot.sim import wire
 from tui_bot.sim.admin import admin_routes
 from tui_bot.sim.clock import Clock
@@ -245,10 +246,10 @@ def _max_active(text: str) -> float | None:
     """Parse ?max_active_time=30s..600s or 1m..10m (None when absent or invalid)."""
     if not text:
         return None
-    try:
-        seconds = int(text[:-1]) * (60 if text.endswith("m") else 1) if text[-1] in "sm" else int(text)
-    except ValueError:
+    digits, unit = (text[:-1], 60 if text[-1] == "m" else 1) if text[-1] in "sm" else (text, 1)
+    if not is_wire_int(digits):
         return None
+    seconds = int(digits) * unit
     return float(seconds) if 30 <= seconds <= 600 else None
 
 
