@@ -162,14 +162,12 @@ class Engine:
         self.tasks.failed("engine-apply", err, f"on {str(event)[:300]}")
 
     def order_sending(self, order_link_id: str, via: str) -> None:
-        """An order is about to be sent over via ("ws" or "rest"): its round trip is timed from now, and it is
-        noted first, because its private events may arrive before the ack."""
+        """An order is about to be sent (via "ws" or "rest"): timed from now, and noted, as its events may beat the ack."""
         self.health.order_sent(order_link_id, via)
         self._awaiting_private[order_link_id] = math.inf
 
     def order_acknowledged(self, order_link_id: str) -> None:
-        """The order was acknowledged: its ack time is recorded and, unless its private events already came,
-        they are due promptly now."""
+        """The order was acknowledged: its ack is timed, and its private events (unless in already) are due now."""
         self.health.order_acked(order_link_id)
         if order_link_id in self._awaiting_private:
             self._awaiting_private[order_link_id] = time.monotonic()
@@ -179,9 +177,7 @@ class Engine:
         self._awaiting_private.pop(order_link_id, None)
 
     def announce(self, news: list[object]) -> None:
-        """Publish what the core's services decided (settings applied, a recommendation's fate, a protective
-        action) to every subscriber, in order with the engine's own changes: the one way onto the bus besides
-        the exchange's events the engine applies."""
+        """Publish what a core service decided (settings, a recommendation, a protective action): its one way onto the bus."""
         self.bus.publish(news)
 
     # -- consumer --------------------------------------------------------------------------
