@@ -32,7 +32,7 @@ import websockets
 from tui_bot.core.engine import Engine, EngineOptions
 from tui_bot.domain.enums import Side
 from tui_bot.domain.events import Event
-from tui_bot.domain.metrics import ConnectionStats
+from tui_bot.domain.metrics import ConnectionStats, RestStats
 from tui_bot.domain.models import Instrument, Position, Wallet
 from tui_bot.domain.numbers import ZERO
 from tui_bot.exchange.bybit.parse import Decoded, PriceBand, PublicDecoder
@@ -116,8 +116,14 @@ class StandInClient:
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
 
+    def clock_offset_ms(self) -> int:
+        return 0
+
     def connection_stats(self) -> dict[str, ConnectionStats]:
         return {}
+
+    def rest_stats(self) -> RestStats:
+        return RestStats()
 
     async def set_ticker_symbols(self, symbols: set[str]) -> None:
         return None

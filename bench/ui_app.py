@@ -49,9 +49,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from bench.ui_app_exchange import POSITIONS, Exchange, open_positions, streaming, symbols, until
+from tui_bot.config import Settings
 from tui_bot.domain.enums import Side
 from tui_bot.domain.metrics import percentile
-from tui_bot.runtime import Runtime, start_runtime
+from tui_bot.runtime import LocalBackendOpener, Runtime, start_runtime
 from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.widgets.positions import PositionsTable
@@ -112,12 +113,20 @@ async def measure(name: str, rt: Runtime, seconds: float, sim_pid: int, app: Mea
 
 
 class MeasuredConsole(TuiBotApp):
-    """The console, counting the frames it hands to the driver (encoding each as a terminal would get it)
-    and stamping when an order ticket's intent reaches the app."""
+    """The console on a runtime in this process (reachable as `runtime`), counting the frames it hands to the
+    driver (encoding each as a terminal would get it) and stamping when an order ticket's intent reaches the app."""
 
     frames = 0
     frame_bytes = 0
     intent_ns = 0
+
+    def __init__(self, settings: Settings) -> None:
+        self.opener = LocalBackendOpener(settings, settings.storage.db_path)
+        super().__init__(settings, self.opener)
+
+    @property
+    def runtime(self) -> Runtime | None:
+        return self.opener.runtime
 
     def _display(self, screen: Any, renderable: Any) -> None:
         if renderable is not None and not self._batch_count:

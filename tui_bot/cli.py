@@ -133,9 +133,10 @@ def _run(args: argparse.Namespace) -> int:
         from tui_bot.cycle_once import run_cycle_once
 
         return run_cycle_once(settings, args.db)
+    from tui_bot.runtime import LocalBackendOpener
     from tui_bot.ui.run import run_console
 
-    return run_console(settings, args.db)
+    return run_console(settings, LocalBackendOpener(settings, args.db))
 
 
 def _with_venue(settings: Settings, venue: str) -> Settings:

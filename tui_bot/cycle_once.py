@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 from tui_bot.config import Settings
-from tui_bot.domain.events import Event, ExecutionReceived
+from tui_bot.core.bus import Subscription
+from tui_bot.core.console_api import ConsoleBackend, CycleReport
+from tui_bot.domain.events import ExecutionReceived
 from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.exchange.errors import ExchangeError
 from tui_bot.logs import configure_logging
-from tui_bot.runtime import Runtime, SetupError, start_runtime
-from tui_bot.store.rows import CycleRow
+from tui_bot.runtime import SetupError, open_local_backend
 
 FILL_WAIT_S = 10.0
 
@@ -29,42 +30,35 @@ def run_cycle_once(settings: Settings, db_path: Path | None) -> int:
 
 
 async def _cycle_once(settings: Settings, db_path: Path | None) -> int:
-    runtime = await start_runtime(settings, db_path, schedule_cycles=False, protect=False)  # one cycle, nothing else
-    filled: set[str] = set()
-
-    def note_fill(event: Event) -> None:
-        if isinstance(event, ExecutionReceived):
-            filled.add(event.execution.order_link_id)
-
-    runtime.engine.listeners.append(note_fill)
+    backend = await open_local_backend(settings, db_path, schedule_cycles=False, protect=False)  # one cycle, nothing else
+    fills = backend.subscribe()  # before the cycle: its entries may fill before it returns
     try:
-        bot = runtime.bot
-        assert bot is not None
-        cycle = await bot.run_cycle("command line")
-        await _await_fills(runtime, filled)
-        _print_cycle(runtime, cycle)
+        cycle = await backend.run_cycle("command line")
+        await _await_fills(backend, cycle, fills)
+        _print_cycle(backend, cycle)
         return 0 if cycle.status in ("done", "skipped") else 1
     finally:
-        await runtime.close()
+        backend.unsubscribe(fills)
+        await backend.close()
 
 
-async def _await_fills(runtime: Runtime, filled: set[str]) -> None:
-    """Give the entries just sent time to fill (filled: the orderLinkIds of the fills seen so far), so their
-    executions and trade rows are stored before exit."""
-    assert runtime.bot is not None
-    links = {r.order_link_id for r in runtime.bot.recommendations.values()
-             if r.status == RecommendationStatus.EXECUTED and r.order_link_id}
+async def _await_fills(backend: ConsoleBackend, cycle: CycleReport, fills: Subscription) -> None:
+    """Give the cycle's entries time to fill, so their executions and trade rows are stored before exit."""
+    links = {r.order_link_id for r in backend.recommendations()
+             if r.cycle_id == cycle.id and r.status == RecommendationStatus.EXECUTED and r.order_link_id}
     deadline = time.monotonic() + FILL_WAIT_S
-    while links - filled and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    await runtime.engine.drain()
+    while links and (left := deadline - time.monotonic()) > 0:
+        try:
+            batch = await asyncio.wait_for(fills.next_batch(), left)
+        except TimeoutError:
+            return
+        links -= {item.execution.order_link_id for item in batch if isinstance(item, ExecutionReceived)}
 
 
-def _print_cycle(runtime: Runtime, cycle: CycleRow) -> None:
-    assert runtime.bot is not None
+def _print_cycle(backend: ConsoleBackend, cycle: CycleReport) -> None:
     print(f"cycle {cycle.id} {cycle.status} on {cycle.timeframe}: {cycle.recommendations} ideas, "
           f"{cycle.approved} approved, {cycle.rejected} rejected" + (f" ({cycle.skip_reason})" if cycle.skip_reason else ""))
-    for rec in runtime.bot.recommendations.values():
+    for rec in backend.recommendations():
         if rec.cycle_id == cycle.id:
             print(f"  {rec.symbol:<10} {rec.side.value:<4} conf {rec.confidence:.2f} R:R {rec.rr or '-'} "
                   f"{rec.strategy:<15} {rec.status}: {rec.fate or ''}")

@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 
 from tui_bot.config import Settings
+from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.health import summary_line
 from tui_bot.exchange.errors import ExchangeError
 from tui_bot.logs import configure_logging
-from tui_bot.runtime import Runtime, SetupError, start_runtime
+from tui_bot.runtime import SetupError, open_local_backend
 
 
 def run_listen(settings: Settings, db_path: Path | None) -> int:
@@ -28,9 +29,9 @@ def run_listen(settings: Settings, db_path: Path | None) -> int:
 
 
 async def _listen(settings: Settings, db_path: Path | None) -> None:
-    runtime = await start_runtime(settings, db_path)
+    backend = await open_local_backend(settings, db_path)
     target = db_path or settings.storage.db_path
-    print(f"listening: venue {runtime.client.label}, db {target}, log {settings.listen.log_file}", flush=True)
+    print(f"listening: venue {backend.venue.label}, db {target}, log {settings.listen.log_file}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -39,22 +40,21 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.listen.health_interval_s)
-            print(health_line(runtime), flush=True)
+            print(health_line(backend), flush=True)
     finally:
-        await runtime.close()
+        await backend.close()
         print("stopped; store flushed.", flush=True)
 
 
-def health_line(runtime: Runtime) -> str:
+def health_line(backend: ConsoleBackend) -> str:
     """What `listen` prints: connections, latency, counts, then failing store writes and failing or ended tasks."""
-    engine, writer = runtime.engine, runtime.writer
-    engine.health.clock_offset_ms = runtime.client.rest.clock_offset_ms
-    state = engine.state
-    parts = [summary_line(runtime.client.connection_stats(), engine.health, engine.mode.value),
-             f"positions={len(state.positions)} orders={len(state.open_orders)} execs={len(state.exec_ids)}"]
-    if writer.stalled_since is not None:
-        parts.append(f"db=failing {time.time() - writer.stalled_since:.0f}s queued={writer.pending} ({writer.stall_error})")
-    troubles = engine.health.tasks.lines(int(time.time() * 1000))
+    report = backend.health()
+    parts = [summary_line(report.connections, report.core, report.mode.value),
+             f"positions={len(backend.positions())} orders={len(backend.open_orders())} execs={report.executions_known}"]
+    store = report.store
+    if store.stalled_since is not None:
+        parts.append(f"db=failing {time.time() - store.stalled_since:.0f}s queued={store.pending} ({store.error})")
+    troubles = report.task_lines(int(time.time() * 1000))
     if troubles:
         parts.append("tasks: " + "; ".join(troubles))
     return " ".join(parts)

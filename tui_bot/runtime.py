@@ -6,6 +6,7 @@ import contextlib
 import logging
 import sqlite3
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ import aiosqlite
 from tui_bot.config import Credentials, Settings
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.engine import EXEC_SYNCED_KEY, Engine, EngineOptions
+from tui_bot.core.local_backend import LocalConsoleBackend
 from tui_bot.core.market_view import MarketView
 from tui_bot.core.orders import OrderService
 from tui_bot.core.protection import Protection
@@ -54,6 +56,13 @@ class Runtime:
     bot: TradingBot | None = None
     protection: Protection | None = None
     market: MarketView | None = None
+
+    @cached_property
+    def backend(self) -> LocalConsoleBackend:
+        """The door a console, `listen` and `cycle --once` use: this runtime's state, health, history and intents."""
+        return LocalConsoleBackend(self.engine, self.orders, self.trading, self.writer, self.conn,
+                                   watchlist=self.settings.bot.watchlist, bot=self.bot, protection=self.protection,
+                                   close=self.close)
 
     async def close(self) -> None:
         """Stop the bot and the streams, apply and persist what is queued, close the DB, stop an embedded exchange.
@@ -147,7 +156,7 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
     engine.state.exec_ids = await exec_times(conn, engine.state.exec_floor_ms)
     orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id),
                           via="ws" if trading_settings.orders_over_trade_ws else "rest")
-    trading = SettingsService(trading_settings, writer, engine.bus, overrides)
+    trading = SettingsService(trading_settings, writer, engine.announce, overrides)
     trading.listeners.append(lambda current: setattr(orders, "via", "ws" if current.orders_over_trade_ws else "rest"))
     runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
     try:
@@ -169,3 +178,25 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
             await runtime.close()
         raise
     return runtime
+
+
+async def open_local_backend(settings: Settings, db_path: Path | None = None, **options: bool) -> LocalConsoleBackend:
+    """Start a runtime in this process (options as start_runtime's) and hand back its console backend."""
+    return (await start_runtime(settings, db_path, **options)).backend
+
+
+class LocalBackendOpener:
+    """How `tui-bot` opens the console's backend: a runtime in this process, started when the app mounts.
+
+    The runtime stays reachable as `runtime` for whoever composed the app (tests and benchmarks drive the
+    embedded exchange through it); the app itself holds only the backend.
+    """
+
+    def __init__(self, settings: Settings, db_path: Path | None = None) -> None:
+        self.settings = settings
+        self.db_path = db_path
+        self.runtime: Runtime | None = None
+
+    async def __call__(self) -> LocalConsoleBackend:
+        self.runtime = await start_runtime(self.settings, self.db_path)
+        return self.runtime.backend

@@ -115,7 +115,7 @@ async def test_a_broken_stored_settings_row_is_ignored_with_a_warning(
     (["collections:OrderedDict"], "OrderedDict lacks name, version, min_candles, propose()"),
 ])
 def test_strategies_that_cannot_load_are_refused_when_edited(names: list[str], reason: str) -> None:
-    service = SettingsService(TradingSettings(), None, Bus())
+    service = SettingsService(TradingSettings(), None, Bus().publish)
     with pytest.raises(SettingsRejected) as rejected:
         service.update({"strategies": names, "leverage": "3"})
     assert list(rejected.value.errors) == ["strategies"] and reason in rejected.value.errors["strategies"]

@@ -49,7 +49,7 @@ async def test_a_malformed_position_row_fails_periodic_reconciles_without_ending
         with caplog.at_level(logging.WARNING, logger="tui_bot.core.engine"):
             sim.faults.corrupt_rows("/v5/position/list", "", 1000)
             await wait_for(lambda: failures(rt, "engine-resync") >= 3)
-            line = health_line(rt)
+            line = health_line(rt.backend)
             assert "tasks: engine-resync failing" in line and "FrameError: bad number in avgPrice: 'abc'" in line
             resyncs = rt.engine.resyncs
             sim.faults.corrupt_rest.clear()
@@ -100,7 +100,7 @@ async def test_a_raising_listener_is_reported_once_and_the_others_are_still_serv
     assert listeners.index(broken) < listeners.index(bot_listener) < listeners.index(seen.append)
     assert failures(runtime, f"listener {bot_listener.__qualname__}") == 0, "the bot's listener ran, after the broken one"
     assert failures(runtime, f"listener {broken.__qualname__}") >= 3
-    assert f"tasks: listener {broken.__qualname__} failing" in health_line(runtime)
+    assert f"tasks: listener {broken.__qualname__} failing" in health_line(runtime.backend)
     assert len(logged(caplog, f"listener {broken.__qualname__} failed")) == 1
 
 
@@ -138,7 +138,7 @@ async def test_a_core_task_that_ends_shows_in_listens_line(runtime: Runtime) -> 
 
     runtime.engine.tasks.spawn("engine-extra", gives_up())
     await wait_for(lambda: "engine-extra" in runtime.engine.health.tasks.troubles)
-    assert health_line(runtime).endswith("tasks: engine-extra died (LookupError: nothing left to do)")
+    assert health_line(runtime.backend).endswith("tasks: engine-extra died (LookupError: nothing left to do)")
 
 
 # -- (d) every task is referenced and ended by stop ----------------------------------------------------------------

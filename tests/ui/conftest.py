@@ -1,4 +1,4 @@
-"""Pilot fixtures: the whole console (TuiBotApp) on the embedded exchange, with its DB and log under tmp_path."""
+"""Pilot fixtures: the whole console (TuiBotApp on a local backend) on the embedded exchange, DB and log under tmp_path."""
 
 from __future__ import annotations
 
@@ -11,12 +11,28 @@ from textual.pilot import Pilot
 
 from tests.core.conftest import fast_settings, wait_for
 from tui_bot.config import Settings
+from tui_bot.runtime import LocalBackendOpener, Runtime
 from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.widgets.positions import PositionsTable
 
 WIDE = (160, 48)
-Console = Callable[..., AbstractAsyncContextManager[tuple[TuiBotApp, Pilot[None]]]]
+
+
+class LocalConsole(TuiBotApp):
+    """The console as `tui-bot` composes it (a runtime in this process behind its backend); the test also
+    reaches that runtime, to drive the embedded exchange and look at the core, which the app itself never does."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.opener = LocalBackendOpener(settings, settings.storage.db_path)
+        super().__init__(settings, self.opener)
+
+    @property
+    def runtime(self) -> Runtime | None:
+        return self.opener.runtime
+
+
+Console = Callable[..., AbstractAsyncContextManager[tuple[LocalConsole, Pilot[None]]]]
 
 
 def console_settings(tmp_path: Path) -> Settings:
@@ -28,9 +44,9 @@ def console_settings(tmp_path: Path) -> Settings:
     return settings
 
 
-def ready(app: TuiBotApp) -> bool:
-    """The runtime is up, the tables are mounted and BTCUSDT has a last price (market orders validate)."""
-    if app.runtime is None or not app.query(PositionsTable):
+def ready(app: LocalConsole) -> bool:
+    """The backend is up, the tables are mounted and BTCUSDT has a last price (market orders validate)."""
+    if app.backend is None or app.runtime is None or not app.query(PositionsTable):
         return False
     ticker = app.runtime.engine.state.tickers.get("BTCUSDT")
     return ticker is not None and bool(ticker.last_price)
@@ -42,9 +58,9 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Console:
     monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
 
     @asynccontextmanager
-    async def run(size: tuple[int, int] = WIDE, settings: Settings | None = None) -> AsyncIterator[tuple[TuiBotApp, Pilot[None]]]:
+    async def run(size: tuple[int, int] = WIDE, settings: Settings | None = None) -> AsyncIterator[tuple[LocalConsole, Pilot[None]]]:
         settings = settings or console_settings(tmp_path)
-        app = TuiBotApp(settings, settings.storage.db_path)
+        app = LocalConsole(settings)
         async with app.run_test(size=size, notifications=True) as pilot:
             await wait_for(lambda: ready(app), timeout=6.0)
             await pilot.pause()

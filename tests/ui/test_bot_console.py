@@ -6,10 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.core.conftest import wait_for
-from tests.ui.conftest import Console, console_settings
+from tests.ui.conftest import Console, LocalConsole, console_settings
 from tui_bot.config import Settings
 from tui_bot.domain.recommendations import RecommendationStatus
-from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 
@@ -21,7 +20,7 @@ def bot_settings(tmp_path: Path) -> Settings:
     return settings
 
 
-def shown(app: TuiBotApp) -> dict[str, dict[str, str]]:
+def shown(app: LocalConsole) -> dict[str, dict[str, str]]:
     """The recommendations table as drawn: row key to cell texts."""
     table = app.query_one(RecommendationsTable)
     return {key: table.row_texts(key) for key in table.keys()}  # noqa: SIM118 - LiveTable.keys, not a dict

@@ -16,11 +16,11 @@ from textual.widgets import Footer, Input, RadioButton, Static
 from textual.widgets._toast import Toast
 
 from tests.core.conftest import sim_of, wait_for
-from tests.ui.conftest import Console, console_settings
+from tests.ui.conftest import Console, LocalConsole, console_settings
 from tui_bot.domain.enums import OrderStatus, OrderType, Side
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.sim.account import Account
-from tui_bot.ui.app import TuiBotApp
+from tui_bot.ui import messages
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.settings_screen import SettingsScreen
@@ -34,7 +34,7 @@ BTC = "BTCUSDT"
 ORDER_CREATE = "/v5/order/create"
 
 
-def account(app: TuiBotApp) -> Account:
+def account(app: LocalConsole) -> Account:
     """The exchange's own record of our account."""
     assert app.runtime is not None
     sim = sim_of(app.runtime)
@@ -46,11 +46,11 @@ def number(text: str) -> Decimal:
     return Decimal(text.replace(",", "").strip())
 
 
-def header_text(app: TuiBotApp, part: str) -> str:
+def header_text(app: LocalConsole, part: str) -> str:
     return str(app.query_one(HeaderBar).query_one(f"#{part}", Static).content)
 
 
-async def open_buy_form(app: TuiBotApp, pilot: Pilot[None]) -> OrderFormModal:
+async def open_buy_form(app: LocalConsole, pilot: Pilot[None]) -> OrderFormModal:
     await pilot.press("b")
     await wait_for(lambda: isinstance(app.screen, OrderFormModal))
     form = app.screen
@@ -59,7 +59,7 @@ async def open_buy_form(app: TuiBotApp, pilot: Pilot[None]) -> OrderFormModal:
     return form
 
 
-async def buy_with_keys(app: TuiBotApp, pilot: Pilot[None], qty: str = "0.01") -> None:
+async def buy_with_keys(app: LocalConsole, pilot: Pilot[None], qty: str = "0.01") -> None:
     """b, the quantity key by key, Enter: the form must close (it only closes on a valid ticket)."""
     await open_buy_form(app, pilot)
     await pilot.press(*qty)
@@ -67,7 +67,7 @@ async def buy_with_keys(app: TuiBotApp, pilot: Pilot[None], qty: str = "0.01") -
     await wait_for(lambda: not isinstance(app.screen, OrderFormModal))
 
 
-def visible(app: TuiBotApp, widget: Widget) -> Region:
+def visible(app: LocalConsole, widget: Widget) -> Region:
     """The part of the widget that is on screen (fails when it is off screen or has no area)."""
     shown = widget.region.intersection(app.screen.region)
     assert widget.display and shown.width > 0 and shown.height > 0, f"{widget!r} is not on screen: {widget.region}"
@@ -141,6 +141,30 @@ async def test_a_limit_order_from_the_form_is_cancelled_with_c(console: Console)
         await wait_for(lambda: account(app).orders[order_id].status is OrderStatus.CANCELLED)
         await wait_for(lambda: not orders.has_row(order_id))
         assert orders.keys() == []
+
+
+async def test_an_open_ticket_follows_the_market_in_its_last_price_and_order_value(console: Console) -> None:
+    async with console() as (app, pilot):
+        assert app.runtime is not None
+        form = await open_buy_form(app, pilot)
+        await pilot.press(*"0.01")
+        assert form.query_one("#symbol", Input).value == BTC
+        opened = form.last_prices[BTC]
+        sim = sim_of(app.runtime)
+        market = sim.engine.markets[BTC]
+        target = floor_to_step(opened * Decimal("1.05"), market.tick)
+        market.set_price(target, sim.clock.now_ms())
+        await wait_for(lambda: abs(form.last_prices[BTC] - target) < opened * Decimal("0.01"))
+        last = form.last_prices[BTC]
+        assert f"last {plain(last)} ·" in str(form.query_one("#filters", Static).content)
+        assert str(form.query_one("#preview", Static).content).startswith(f"≈ {Decimal('0.01') * last:,.2f} USDT")
+
+
+async def test_prices_that_arrive_after_the_screens_are_gone_are_dropped(console: Console) -> None:
+    async with console() as (app, pilot):
+        await open_buy_form(app, pilot)
+    assert app.screen_stack == []
+    app.on_prices_moved(messages.PricesMoved({BTC}))  # posted by the bridge before it stopped, handled on exit
 
 
 # -- settings survive a restart ----------------------------------------------------------------------

@@ -17,11 +17,10 @@ from textual import events
 from textual.widgets import Input
 
 from tests.core.conftest import sim_of, wait_for
-from tests.ui.conftest import Console
+from tests.ui.conftest import Console, LocalConsole
 from tests.ui.test_console_pilot import BTC, ORDER_CREATE, account, buy_with_keys, open_buy_form
 from tui_bot.domain.enums import OrderStatus, OrderType, Side
 from tui_bot.domain.numbers import floor_to_step, plain
-from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.leverage import LeverageModal
 from tui_bot.ui.screens.order_form import OrderFormModal
@@ -33,26 +32,26 @@ SETTLE_S = 0.3
 """Anything sent reaches the loopback exchange well within this."""
 
 
-def burst(app: TuiBotApp, key: str, times: int = 2) -> None:
+def burst(app: LocalConsole, key: str, times: int = 2) -> None:
     """Queue the same key `times` times before the app gets to handle any of them."""
     for _ in range(times):
         app.post_message(events.Key(key, "\r" if key == "enter" else None))
 
 
-def answer_twice(app: TuiBotApp, action: str) -> None:
+def answer_twice(app: LocalConsole, action: str) -> None:
     """Run the open modal's action twice in a row, as two queued confirming events would."""
     modal = app.screen
     getattr(modal, action)()
     getattr(modal, action)()
 
 
-def request_counts(app: TuiBotApp) -> Counter[tuple[str, str]]:
+def request_counts(app: LocalConsole) -> Counter[tuple[str, str]]:
     """The exchange's request counts so far: take them before the burst, then count only the requests after it."""
     assert app.runtime is not None
     return Counter(sim_of(app.runtime).limiter.requests)
 
 
-def hits(app: TuiBotApp, endpoint: str, since: Counter[tuple[str, str]]) -> int:
+def hits(app: LocalConsole, endpoint: str, since: Counter[tuple[str, str]]) -> int:
     """Requests the exchange received on this endpoint with our key since `since` (REST and trade WS alike)."""
     assert app.runtime is not None
     sim = sim_of(app.runtime)
@@ -60,7 +59,7 @@ def hits(app: TuiBotApp, endpoint: str, since: Counter[tuple[str, str]]) -> int:
     return sim.limiter.requests[key] - since[key]
 
 
-async def open_position(app: TuiBotApp, pilot: object) -> None:
+async def open_position(app: LocalConsole, pilot: object) -> None:
     await buy_with_keys(app, pilot, "0.01")  # type: ignore[arg-type]
     await wait_for(lambda: app.query_one(PositionsTable).has_row(BTC))
     await asyncio.sleep(SETTLE_S)

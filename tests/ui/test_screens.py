@@ -17,8 +17,8 @@ from tui_bot.config import TradingSettings
 from tui_bot.core.bus import Bus
 from tui_bot.core.settings import SettingsRejected, SettingsService
 from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.models import Instrument
-from tui_bot.ui.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.ui.screens import (
     ConfirmModal,
     HelpScreen,
@@ -364,7 +364,7 @@ async def test_leverage_is_checked_against_range_and_step() -> None:
 
 
 async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
-    service = SettingsService(TradingSettings(), None, Bus())
+    service = SettingsService(TradingSettings(), None, Bus().publish)
     calls: list[dict[str, Any]] = []
 
     def apply(changes: dict[str, Any]) -> TradingSettings:
@@ -462,7 +462,7 @@ def test_choice_and_names_kinds_parse_or_say_what_is_allowed() -> None:
 
 
 async def test_settings_choice_and_names_are_edited_and_saved() -> None:
-    service = SettingsService(TradingSettings(), None, Bus())
+    service = SettingsService(TradingSettings(), None, Bus().publish)
     app = Host(lambda: SettingsScreen(service.current, service.update))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
@@ -480,7 +480,7 @@ async def test_settings_choice_and_names_are_edited_and_saved() -> None:
 
 
 async def test_settings_bad_names_show_a_reason_and_apply_nothing() -> None:
-    service = SettingsService(TradingSettings(), None, Bus())
+    service = SettingsService(TradingSettings(), None, Bus().publish)
     app = Host(lambda: SettingsScreen(service.current, service.update))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
@@ -497,7 +497,7 @@ async def test_settings_bad_names_show_a_reason_and_apply_nothing() -> None:
 
 
 async def test_settings_strategy_that_cannot_load_is_refused_inline_and_nothing_applies() -> None:
-    service = SettingsService(TradingSettings(), None, Bus())
+    service = SettingsService(TradingSettings(), None, Bus().publish)
     app = Host(lambda: SettingsScreen(service.current, service.update))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen

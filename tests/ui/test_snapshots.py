@@ -1,4 +1,4 @@
-"""Snapshot tests: the whole console (TuiBotApp with its runtime) on a seeded embedded exchange, at fixed sizes.
+"""Snapshot tests: the whole console (TuiBotApp on its local backend) on a seeded embedded exchange, at fixed sizes.
 
 The SVGs under `__snapshots__/test_snapshots/` are the accepted screens; regenerate them after an intended
 change with `pytest tests/ui/test_snapshots.py --snapshot-update` and look at every diff.
@@ -20,7 +20,7 @@ bridge); what would differ from run to run or machine to machine is pinned down 
   older than one already applied, and a 2099 fill counts as "today" for the header's Day figure.
 - Console clock: `now_ns()` (the app's clock seam) is frozen at FILL_AT_MS + 95 s, so the position's Age
   reads 1m and the health panel's ages are fixed.
-- Health panel: `health_stats()` (the app's seam) returns a constructed snapshot: the live connections'
+- Health panel: `health_report()` (the app's seam) returns a constructed snapshot: the live connections'
   real names and states, with fixed state ages, last-frame ages, message rates, ping RTTs and latency
   windows, and a fixed REST summary; the sparkline histories are built once per connection and the
   frozen clock means the panel adds its one-per-second sample exactly once, so every refresh draws the same.
@@ -33,6 +33,7 @@ import asyncio
 import calendar
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,14 +43,14 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.core.conftest import fast_settings, sim_of
+from tests.ui.conftest import LocalConsole
 from tui_bot.config import Settings
+from tui_bot.core.console_api import HealthReport
 from tui_bot.domain.enums import Side
 from tui_bot.domain.events import ConnectionState
-from tui_bot.domain.metrics import ConnectionStats
+from tui_bot.domain.metrics import ConnectionStats, RestStats
 from tui_bot.domain.order_ids import OrderReason
-from tui_bot.exchange.bybit.rest import RestStats
 from tui_bot.ui import format as fmt
-from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.widgets.fills import FillsTable
 from tui_bot.ui.widgets.header import HeaderBar
@@ -87,11 +88,11 @@ def frozen_rest() -> RestStats:
     return rest
 
 
-class FrozenConsole(TuiBotApp):
+class FrozenConsole(LocalConsole):
     """The console with its clock stopped and its health panel fed fixed figures (see the module docstring)."""
 
-    def __init__(self, settings: Settings, db_path: Path) -> None:
-        super().__init__(settings, db_path)
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
         self.frozen: dict[str, ConnectionStats] = {}
         self.rest_frozen = frozen_rest()
         self.health_refreshes = 0
@@ -99,12 +100,12 @@ class FrozenConsole(TuiBotApp):
     def now_ns(self) -> int:
         return CONSOLE_NOW_NS
 
-    def health_stats(self) -> tuple[dict[str, ConnectionStats], RestStats | None]:
+    def health_report(self) -> HealthReport:
         self.health_refreshes += 1
-        live, _ = super().health_stats()
-        for name, real in live.items():
+        live = super().health_report()
+        for name, real in live.connections.items():
             self.frozen.setdefault(name, frozen_connection(name)).state = real.state
-        return {name: self.frozen[name] for name in live}, self.rest_frozen
+        return replace(live, connections={name: self.frozen[name] for name in live.connections}, rest=self.rest_frozen)
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +124,7 @@ def console(tmp_path: Path) -> FrozenConsole:
     settings.sim.seed = 7
     settings.sim.autostep = False
     settings.storage.db_path = tmp_path / "snap.db"
-    return FrozenConsole(settings, settings.storage.db_path)
+    return FrozenConsole(settings)
 
 
 async def until(predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
@@ -134,7 +135,7 @@ async def until(predicate: Callable[[], bool], what: str, timeout: float = 10.0)
         await asyncio.sleep(0.02)
 
 
-def all_live(app: TuiBotApp) -> bool:
+def all_live(app: LocalConsole) -> bool:
     rt = app.runtime
     if rt is None or BTC not in rt.engine.state.tickers or rt.engine.state.wallet is None:
         return False
@@ -143,7 +144,7 @@ def all_live(app: TuiBotApp) -> bool:
         s.state is ConnectionState.LIVE for s in stats.values())
 
 
-def shown(app: TuiBotApp) -> bool:
+def shown(app: LocalConsole) -> bool:
     """The filled position, its TP/SL orders, the fill and the new wallet are all on screen."""
     assert app.runtime is not None
     wallet = app.runtime.engine.state.wallet
@@ -175,7 +176,7 @@ async def open_position(pilot: Pilot[None]) -> None:
     await layout_settled(pilot)
 
 
-def _widths(app: TuiBotApp) -> list[tuple[int, ...]]:
+def _widths(app: LocalConsole) -> list[tuple[int, ...]]:
     """Column widths of every table (they are measured lazily, a refresh after rows change)."""
     return [tuple(c.get_render_width(t) for c in t.columns.values())
             for t in (app.query_one(PositionsTable), app.query_one(OrdersTable), app.query_one(FillsTable))]
@@ -184,7 +185,7 @@ def _widths(app: TuiBotApp) -> list[tuple[int, ...]]:
 async def layout_settled(pilot: Pilot[None]) -> None:
     """Pause until the tables' column widths fit their cells and stay the same across two refreshes."""
     app = pilot.app
-    assert isinstance(app, TuiBotApp)
+    assert isinstance(app, LocalConsole)
     previous = None
     for _ in range(40):
         await pilot.pause(0.05)

@@ -9,14 +9,14 @@ from textual.app import App
 
 from tests.core.conftest import wait_for
 from tests.ui.conftest import Console
-from tui_bot.core.stats import equity_curve, phantom_summary, trade_summary
+from tui_bot.core.stats import StatsReport, equity_curve, phantom_summary, trade_summary
 from tui_bot.domain.enums import Side
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.store.ops import SavePhantom, SaveTrade
 from tui_bot.store.repos import load_trades
 from tui_bot.store.rows import PhantomRow, Trade
 from tui_bot.ui import format as fmt
-from tui_bot.ui.screens.stats_screen import BreakdownTable, FiguresTable, StatsReport, StatsScreen
+from tui_bot.ui.screens.stats_screen import BreakdownTable, FiguresTable, StatsScreen
 from tui_bot.ui.styles import ThemeTones
 from tui_bot.ui.widgets.equity_curve import EquityCurve, braille_grid, dot_columns
 

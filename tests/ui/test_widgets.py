@@ -23,9 +23,9 @@ from tui_bot.domain.enums import (
     TimeInForce,
 )
 from tui_bot.domain.events import ConnectionState, StreamMode
-from tui_bot.domain.metrics import NS_PER_S, ConnectionStats
+from tui_bot.domain.metrics import NS_PER_S, ConnectionStats, RestStats
 from tui_bot.domain.models import Execution, Instrument, Order, Position, Wallet
-from tui_bot.exchange.bybit.rest import RestStats
+from tui_bot.domain.recommendations import Recommendation
 from tui_bot.ui import format as fmt
 from tui_bot.ui.styles import APP_CSS, ThemeTones
 from tui_bot.ui.widgets import (
@@ -241,6 +241,14 @@ async def test_fill_cells_reason_and_realised() -> None:
 # -- recommendations ---------------------------------------------------------------------------
 
 
+def recommendation(rec_id: str, created_ms: int, **changes: object) -> Recommendation:
+    """A pending BTCUSDT long idea (entry 100, SL 90, TP 120, conf 0.5), with the given fields changed."""
+    rec = Recommendation(id=rec_id, cycle_id="c", symbol="BTCUSDT", side=Side.BUY, confidence=D("0.5"), entry=D("100"),
+                         stop_loss=D("90"), take_profit=D("120"), rr=D("2"), strategy="s", strategy_version="1",
+                         reasoning="", status="pending", created_ms=created_ms, updated_ms=created_ms)
+    return dataclasses.replace(rec, **changes)
+
+
 async def test_recommendations_empty_state() -> None:
     table = RecommendationsTable()
     app = Host(table)
@@ -249,9 +257,8 @@ async def test_recommendations_empty_state() -> None:
         await pilot.pause()
         assert table.empty_state_shown and table.has_class("-empty")
         assert "No recommendations yet" in table.render_line(1).text
-        rec = {"id": 7, "symbol": "BTCUSDT", "side": "Buy", "confidence": 0.72, "entry": D("65000"),
-               "stop_loss": D("64000"), "take_profit": D("68000"), "rr": D("3"), "strategy": "breakout",
-               "status": "pending"}
+        rec = recommendation("7", 0, confidence=D("0.72"), entry=D("65000"), stop_loss=D("64000"),
+                             take_profit=D("68000"), rr=D("3"), strategy="breakout")
         table.apply_recommendations([rec])
         await pilot.pause()
         assert not table.empty_state_shown and not table.has_class("-empty") and table.keys() == ["7"]
@@ -404,10 +411,8 @@ async def test_recommendations_newest_first_and_updated_in_place() -> None:
     table = RecommendationsTable()
     app = Host(table)
     async with app.run_test(size=(120, 8)) as pilot:
-        def rec(rec_id: str, created: int, status: str = "pending") -> dict[str, object]:
-            return {"id": rec_id, "symbol": "BTCUSDT", "side": "Buy", "confidence": 0.5, "entry": D("100"),
-                    "stop_loss": D("90"), "take_profit": D("120"), "rr": D("2"), "strategy": "s",
-                    "status": status, "created_ms": created}
+        def rec(rec_id: str, created: int, status: str = "pending") -> Recommendation:
+            return recommendation(rec_id, created, status=status)
 
         app.set_focus(None)
         table.apply_recommendations([rec("old", 1)])
@@ -431,9 +436,7 @@ async def test_recommendation_shows_why_it_was_rejected() -> None:
     table = RecommendationsTable()
     app = Host(table)
     async with app.run_test(size=(200, 8)) as pilot:
-        table.apply_recommendations([{"id": "r", "symbol": "BTCUSDT", "side": "Buy", "confidence": 0.4,
-                                      "entry": D("100"), "stop_loss": D("90"), "take_profit": D("120"), "rr": D("2"),
-                                      "strategy": "s", "status": "rejected",
-                                      "fate": "confidence 0.40 below the minimum 0.60"}])
+        table.apply_recommendations([recommendation("r", 0, confidence=D("0.4"), status="rejected",
+                                                    fate="confidence 0.40 below the minimum 0.60")])
         await pilot.pause()
         assert table.row_texts("r")["fate"] == "confidence 0.40 below the minimum 0.60"

@@ -9,52 +9,125 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tui_bot"
 
-# Which tui_bot packages each layer may import (itself always allowed).
+CONSOLE_DOOR = {"domain", "config", "logs", "exchange.errors", "core.console_api",
+                "core.orders", "core.settings", "core.state", "core.stats", "core.health", "core.bus"}
+"""What a console may reach: the ConsoleBackend and the core modules whose values and checks it speaks in (order
+checks, settings changes, marks, stats and health figures, a subscription); never the engine, the bot, the local
+backend, the store or exchange.bybit."""
+
+# Which tui_bot modules each layer (a package, or a module at the top) may import; itself always allowed.
 ALLOWED = {
     "domain": set(),
     "exchange": {"domain"},
     "store": {"domain"},
     "sim": {"domain", "exchange.bybit.signing", "exchange.bybit.schemas"},
-    "core": {"domain", "exchange", "store"},
+    "core": {"domain", "exchange.client", "exchange.errors", "store"},
+    "ui": CONSOLE_DOOR,
+    # the modules at the top: the two composition roots wire everything, the commands use the console door
+    "__init__": set(),
+    "__main__": {"cli"},
+    "logs": set(),
+    "config": {"domain", "core.strategies"},
+    "runtime": {"config", "domain", "core", "exchange", "store", "sim"},
+    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
+    "listen": CONSOLE_DOOR | {"runtime"},
+    "cycle_once": CONSOLE_DOOR | {"runtime"},
 }
+UI_ONLY = ("textual", "rich")
 
 
-def _imports(path: Path) -> list[str]:
+def _module_of(path: Path, root: Path) -> list[str]:
+    """The dotted parts of the package a file's relative imports start from (tui_bot/ui/app.py: tui_bot.ui)."""
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    return parts if path.name == "__init__.py" else parts[:-1]
+
+
+def _imports(path: Path, root: Path) -> list[str]:
+    """Every module path imports (relative imports resolved; `from <package> import x` as <package>.x)."""
     tree = ast.parse(path.read_text())
     names: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.append(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = _module_of(path, root)
+                base = ".".join([*package[: len(package) - node.level + 1], *([base] if base else [])])
+            package_dir = root.parent.joinpath(*base.split("."))
+            names += [f"{base}.{alias.name}" for alias in node.names] if package_dir.is_dir() else [base]
     return names
 
 
-def _violations() -> list[str]:
+def _layer(path: Path, root: Path) -> str:
+    """The package under root a file belongs to, or the module's own name for a module at the top."""
+    parts = path.relative_to(root).parts
+    return parts[0] if len(parts) > 1 else path.stem
+
+
+def violations(root: Path = PACKAGE) -> list[str]:
+    """Each import under root that its layer may not make, and each file in a layer the rules do not know."""
     found = []
-    for path in PACKAGE.rglob("*.py"):
-        layer = path.relative_to(PACKAGE).parts[0]
-        for name in _imports(path):
+    for path in sorted(root.rglob("*.py")):
+        where, layer = path.relative_to(root), _layer(path, root)
+        if layer not in ALLOWED:
+            found.append(f"{where}: layer {layer!r} has no import rule")
+            continue
+        allowed = ALLOWED[layer] | {layer}
+        for name in _imports(path, root):
             top = name.split(".")[0]
-            if top in ("textual", "rich") and layer != "ui":
-                found.append(f"{path.relative_to(PACKAGE)} imports {name}")
-            if top != "tui_bot" or layer not in ALLOWED:
+            if top in UI_ONLY and layer != "ui":
+                found.append(f"{where} imports {name}")
+            if top != root.name:
                 continue
-            target = name.removeprefix("tui_bot.")
-            allowed = ALLOWED[layer] | {layer}
+            target = name.removeprefix(f"{root.name}.")
             if not any(target == a or target.startswith(a + ".") for a in allowed):
-                found.append(f"{path.relative_to(PACKAGE)} ({layer}) imports {name}")
+                found.append(f"{where} ({layer}) imports {name}")
     return found
 
 
 def test_layers_import_only_what_design_allows() -> None:
-    assert _violations() == []
+    assert violations() == []
 
 
-def test_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.py"
-    bad.write_text("from tui_bot.sim.server import SimExchange\nimport textual\n")
-    assert _imports(bad) == ["tui_bot.sim.server", "textual"]
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    """A throwaway package named tui_bot under root with the given files (path → source)."""
+    package = root / "tui_bot"
+    for name, source in files.items():
+        path = package / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
+    return package
+
+
+def test_checker_reports_a_planted_violation_in_the_ui(tmp_path: Path) -> None:
+    package = _tree(tmp_path, {
+        "__init__.py": "",
+        "ui/__init__.py": "",
+        "ui/widgets/__init__.py": "",
+        "ui/fine.py": "from tui_bot.core.console_api import ConsoleBackend\nfrom tui_bot.domain.models import Order\n"
+                      "import textual\n",
+        "ui/stats.py": "from tui_bot.store.repos import load_trades\n",
+        "ui/health.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                        "    from tui_bot.exchange.bybit.rest import RestStats\n",
+        "ui/widgets/sneaky.py": "from ...store import repos\nfrom tui_bot import runtime\n",
+        "ui/reach.py": "from tui_bot.core.engine import Engine\nfrom ..core import local_backend\n",
+        "listen.py": "from tui_bot.store.rows import CycleRow\nfrom tui_bot.runtime import open_local_backend\n",
+        "core/engine.py": "import rich.text\nfrom tui_bot.exchange.bybit.client import BybitClient\n",
+        "stray.py": "",
+    })
+    assert violations(package) == [
+        "core/engine.py imports rich.text",
+        "core/engine.py (core) imports tui_bot.exchange.bybit.client",
+        "listen.py (listen) imports tui_bot.store.rows",
+        "stray.py: layer 'stray' has no import rule",
+        "ui/health.py (ui) imports tui_bot.exchange.bybit.rest",
+        "ui/reach.py (ui) imports tui_bot.core.engine",
+        "ui/reach.py (ui) imports tui_bot.core.local_backend",
+        "ui/stats.py (ui) imports tui_bot.store.repos",
+        "ui/widgets/sneaky.py (ui) imports tui_bot.store",
+        "ui/widgets/sneaky.py (ui) imports tui_bot.runtime",
+    ]
 
 
 def test_headless_modules_do_not_load_textual() -> None:

@@ -115,7 +115,7 @@ class TradingBot:
         if rec.status in _FOLLOWED:
             self.phantoms.start(rec, self._phantom_entry(rec))
             self.engine.want_tickers("phantoms", self.phantoms.symbols)
-        self.engine.bus.publish([RecommendationChanged(recommendation=rec, exchange_ts=0, received_ns=time.time_ns())])
+        self.engine.announce([RecommendationChanged(recommendation=rec, exchange_ts=0, received_ns=time.time_ns())])
         return rec
 
     def _phantom_entry(self, rec: Recommendation) -> Decimal | None:

@@ -82,7 +82,7 @@ class Engine:
         self.writer = writer
         self.bus = bus or Bus()
         self.state = AccountState()
-        self.health = Health()
+        self.health = Health(clock_offset_ms=client.clock_offset_ms)
         self.mode = StreamMode.STREAM
         self.resyncs = 0
         self.divergences = 0
@@ -162,18 +162,24 @@ class Engine:
     def _apply_failed(self, event: Event, err: Exception) -> None:
         self.tasks.failed("engine-apply", err, f"on {str(event)[:300]}")
 
-    def expect_private_event(self, order_link_id: str) -> None:
-        """An order is about to be sent: noted first, because its private events may arrive before the ack."""
+    def order_sending(self, order_link_id: str, via: str) -> None:
+        """An order is about to be sent (via "ws" or "rest"): timed from now, and noted, as its events may beat the ack."""
+        self.health.order_sent(order_link_id, via)
         self._awaiting_private[order_link_id] = math.inf
 
     def order_acknowledged(self, order_link_id: str) -> None:
-        """The order was acknowledged: unless its private events already came, they are due promptly now."""
+        """The order was acknowledged: its ack is timed, and its private events (unless in already) are due now."""
+        self.health.order_acked(order_link_id)
         if order_link_id in self._awaiting_private:
             self._awaiting_private[order_link_id] = time.monotonic()
 
     def order_abandoned(self, order_link_id: str) -> None:
         """The send failed: no private events will follow."""
         self._awaiting_private.pop(order_link_id, None)
+
+    def announce(self, news: list[object]) -> None:
+        """Publish what a core service decided (settings, a recommendation, a protective action): its one way onto the bus."""
+        self.bus.publish(news)
 
     # -- consumer --------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tui_bot.domain.events import Event, ExecutionReceived, OrderUpdated
@@ -96,7 +97,8 @@ class Health:
         default_factory=lambda: {"ws": RollingWindow(ORDER_WINDOW), "rest": RollingWindow(ORDER_WINDOW)})
     order_first_event_ms: RollingWindow = field(default_factory=lambda: RollingWindow(ORDER_WINDOW))
     order_fill_ms: RollingWindow = field(default_factory=lambda: RollingWindow(ORDER_WINDOW))
-    clock_offset_ms: int = 0
+    clock_offset_ms: Callable[[], int] = lambda: 0
+    """Server clock minus ours, asked of the exchange client when needed: nothing outside the core sets it."""
     timers: dict[str, OrderTimer] = field(default_factory=dict)
     next_ticker_sample: int = 0
     tasks: TaskHealth = field(default_factory=TaskHealth)
@@ -114,7 +116,7 @@ class Health:
         self.applied_rate.tick(now)
         if type(event) in _ORDER_EVENTS and event.exchange_ts > 0:
             if event.source == "stream":  # type: ignore[attr-defined]
-                self.private_latency_ms.add(event.received_ns / 1e6 + self.clock_offset_ms - event.exchange_ts)
+                self.private_latency_ms.add(event.received_ns / 1e6 + self.clock_offset_ms() - event.exchange_ts)
             self._order_progress(event, now)
 
     def ticker_applied(self, received_ns: int) -> None:

@@ -100,14 +100,12 @@ class OrderService:
     async def send(self, request: OrderRequest) -> OrderAck:
         """Send once; on timeout, network failure, 10016 or a duplicate id, find the order by its orderLinkId."""
         via_ws = self._use_ws()
-        self.engine.health.order_sent(request.order_link_id, "ws" if via_ws else "rest")
-        self.engine.expect_private_event(request.order_link_id)
+        self.engine.order_sending(request.order_link_id, "ws" if via_ws else "rest")
         try:
             ack = await self._send_or_resolve(request, via_ws)
         except BaseException:
             self.engine.order_abandoned(request.order_link_id)
             raise
-        self.engine.health.order_acked(request.order_link_id)
         self.engine.order_acknowledged(request.order_link_id)
         return ack
 

@@ -332,8 +332,8 @@ class Protection:
         self.actions += 1
         snap = replace(pos, stop_loss=action.new_stop) if action.new_stop is not None else pos
         self._snapshot(snap, action.reason)
-        self.engine.bus.publish([ProtectionActed(symbol=pos.symbol, action=action.reason, detail=action.detail,
-                                                 exchange_ts=0, received_ns=time.time_ns())])
+        self.engine.announce([ProtectionActed(symbol=pos.symbol, action=action.reason, detail=action.detail,
+                                              exchange_ts=0, received_ns=time.time_ns())])
         log.info("%s: %s — %s", pos.symbol, action.reason, action.detail)
 
     def _snapshot(self, pos: Position, reason: str) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tui_bot.core.bus import Bus
 from tui_bot.core.strategies import StrategyLoadError, load_strategies
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SetConfig
@@ -52,13 +51,14 @@ def _validated(data: dict[str, Any], changes: dict[str, Any]) -> TradingSettings
 
 
 class SettingsService:
-    """Owns the current TradingSettings; every accepted edit is persisted and published."""
+    """Owns the current TradingSettings; every accepted edit is persisted and announced."""
 
-    def __init__(self, initial: TradingSettings, writer: StoreWriter | None, bus: Bus,
+    def __init__(self, initial: TradingSettings, writer: StoreWriter | None, announce: Callable[[list[object]], None],
                  overrides: dict[str, Any] | None = None) -> None:
         self.current = initial
         self._writer = writer
-        self._bus = bus
+        self._announce = announce
+        """Where SettingsChanged goes: the engine's announce (tests may give a bare Bus's publish)."""
         self._overrides = dict(overrides or {})
         """The settings edited in the app (JSON values): only these are stored, so config.toml keeps the rest."""
         self.listeners: list[Callable[[TradingSettings], None]] = []
@@ -114,7 +114,7 @@ class SettingsService:
             self._overrides.update({k: values[k] for k in changed})
             if self._writer is not None:
                 self._writer.enqueue(SetConfig(CONFIG_KEY, dict(self._overrides), int(time.time() * 1000)))
-            self._bus.publish([SettingsChanged(updated, changed)])
+            self._announce([SettingsChanged(updated, changed)])
             for listener in self.listeners:
                 listener(updated)
         return updated

@@ -12,6 +12,8 @@ from tui_bot.domain.models import Order
 from tui_bot.store.rows import PhantomRow, Trade
 
 ZERO = Decimal(0)
+PHANTOM_NOTIONAL = Decimal(100)
+"""USDT each phantom counts as exposed at its entry, so phantoms add up like trades of one size."""
 Breakdown = dict[str, tuple[int, Decimal]]
 """Key (close reason, symbol or UTC day) → (count, summed net PnL)."""
 
@@ -44,6 +46,22 @@ class Summary:
     by_reason: Breakdown
     by_symbol: Breakdown
     by_day: Breakdown
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    """What the statistics show: closed trades beside closed phantoms, and the trades' equity curve."""
+
+    trades: Summary
+    phantoms: Summary
+    curve: list[tuple[int, Decimal]]
+
+
+def stats_report(trades: list[Trade], orders: list[Order], phantoms: list[PhantomRow],
+                 notional_usd: Decimal = PHANTOM_NOTIONAL) -> StatsReport:
+    """The figures of stored trades (R from their entry orders' stops) and phantoms, and the equity curve."""
+    return StatsReport(trade_summary(trades, initial_risk_by_link(orders)), phantom_summary(phantoms, notional_usd),
+                       equity_curve(trades))
 
 
 def day_of(ms: int) -> str:
@@ -127,7 +145,7 @@ def trade_summary(trades: list[Trade], initial_risk: dict[str, Decimal]) -> Summ
     return summarise(trade_outcome(t, initial_risk) for t in _closed(trades))
 
 
-def phantom_outcome(phantom: PhantomRow, notional_usd: Decimal = Decimal(100)) -> Outcome | None:
+def phantom_outcome(phantom: PhantomRow, notional_usd: Decimal = PHANTOM_NOTIONAL) -> Outcome | None:
     """A closed phantom as if `notional_usd` had been exposed at entry; None while open or unpriced."""
     if phantom.closed_ms is None or phantom.exit_price is None or phantom.entry <= 0:
         return None
@@ -138,7 +156,7 @@ def phantom_outcome(phantom: PhantomRow, notional_usd: Decimal = Decimal(100)) -
     return Outcome(phantom.symbol, phantom.outcome or "unknown", phantom.closed_ms, pnl, move / risk if risk else None)
 
 
-def phantom_summary(phantoms: list[PhantomRow], notional_usd: Decimal = Decimal(100)) -> Summary:
+def phantom_summary(phantoms: list[PhantomRow], notional_usd: Decimal = PHANTOM_NOTIONAL) -> Summary:
     """Figures of the closed phantoms, each sized to `notional_usd`; the breakdown by reason is the outcome."""
     outcomes = (phantom_outcome(p, notional_usd) for p in phantoms)
     return summarise(o for o in outcomes if o is not None)

@@ -225,3 +225,16 @@ class ConnectionStats:
     def uptime_ms(self, now_ms: int) -> int:
         """Milliseconds LIVE on the current connection (0 when not LIVE)."""
         return now_ms - self.connected_since_ms if self.connected_since_ms else 0
+
+
+@dataclass
+class RestStats:
+    """REST health: errors by retCode, latest rate-limit remaining per path, call latency.
+
+    The exchange client's REST session keeps it; health shows it beside the connections.
+    """
+
+    calls: int = 0
+    errors_by_code: dict[int, int] = field(default_factory=dict)
+    limit_remaining: dict[str, int] = field(default_factory=dict)
+    latency_ms: RollingWindow = field(default_factory=lambda: RollingWindow(512))

@@ -1,21 +1,24 @@
-"""What each key does: open a modal, then hand its intent to the order service in a worker."""
+"""What each key does: open a modal, then hand its intent to the console backend in a worker."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from textual import work
+from textual.app import App
 
+from tui_bot.config import Settings
+from tui_bot.core.console_api import BotNotRunning, ConsoleBackend
 from tui_bot.core.orders import OrderInvalid
-from tui_bot.domain.enums import OrderType, Side
-from tui_bot.domain.order_ids import OrderReason
+from tui_bot.domain.enums import Side
+from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
+from tui_bot.domain.models import Order, Position
 from tui_bot.domain.recommendations import RecommendationStatus
-from tui_bot.domain.requests import TradingStopRequest
+from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.exchange.errors import ExchangeError, plain_words
 from tui_bot.ui.format import count_of
-from tui_bot.ui.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.ui.keymap import help_rows
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.help_screen import HelpScreen
@@ -28,230 +31,240 @@ from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.positions import PositionsTable
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
-if TYPE_CHECKING:
-    from tui_bot.core.bot import TradingBot
-    from tui_bot.runtime import Runtime
-
 log = logging.getLogger(__name__)
 
 
-class TradingActions:
-    """Mixin for the app: key actions. Expects `runtime`, `settings`, `keymap`, `notify`, `push_screen`."""
+class TradingActions(App[None]):
+    """The console's key actions, as the app's base class: everything they touch goes through `backend`."""
 
-    runtime: Runtime | None
+    settings: Settings
+    keymap: dict[str, str]
+    backend: ConsoleBackend | None
 
-    def _runtime_or_warn(self) -> Runtime | None:
-        if self.runtime is None:
-            self.notify("Still connecting to the exchange…", severity="warning")  # type: ignore[attr-defined]
-        return self.runtime
+    def _backend_or_warn(self) -> ConsoleBackend | None:
+        if self.backend is None:
+            self.notify("Still connecting to the exchange…", severity="warning")
+        return self.backend
 
     @property
     def _live(self) -> bool:
-        return bool(self.runtime and self.runtime.client.live_money)
+        return bool(self.backend and self.backend.venue.live_money)
+
+    def _selected_position(self) -> tuple[ConsoleBackend, Position] | None:
+        """The backend and the open position under the Positions cursor; otherwise a warning and None."""
+        backend = self._backend_or_warn()
+        if backend is None:
+            return None
+        symbol = self.query_one(PositionsTable).selected_symbol
+        pos = backend.positions().get(symbol) if symbol is not None else None
+        if pos is None:
+            self.notify("Select a position first.", severity="warning")
+            return None
+        return backend, pos
+
+    def _selected_order(self) -> tuple[ConsoleBackend, Order] | None:
+        """The backend and the order under the Orders cursor; otherwise a warning and None."""
+        backend = self._backend_or_warn()
+        if backend is None:
+            return None
+        order = self.query_one(OrdersTable).selected_order
+        if order is None:
+            self.notify("Select an order first.", severity="warning")
+            return None
+        return backend, order
 
     # -- orders --------------------------------------------------------------------------------
 
     def action_order_form(self, side: str) -> None:
-        rt = self._runtime_or_warn()
-        if rt is None:
+        backend = self._backend_or_warn()
+        if backend is None:
             return
-        state = rt.engine.state
-        selected = self.query_one(PositionsTable).selected_symbol  # type: ignore[attr-defined]
-        symbol = selected or (rt.settings.bot.watchlist[0] if rt.settings.bot.watchlist else next(iter(state.instruments)))
-        prices = {s: t.last_price for s, t in state.tickers.items() if t.last_price}
-        equity = state.wallet.total_equity if state.wallet else None
-        form = OrderFormModal(Side(side), symbol, sorted(state.instruments), state.instruments, prices, equity,
-                              rt.trading.current, rt.client.live_money, on_submit=self.send_order)
-        self.push_screen(form)  # type: ignore[attr-defined]
+        instruments = backend.instruments()
+        selected = self.query_one(PositionsTable).selected_symbol
+        symbol = selected or (backend.watchlist[0] if backend.watchlist else next(iter(instruments)))
+        wallet = backend.wallet()
+        form = OrderFormModal(Side(side), symbol, sorted(instruments), instruments, backend.last_prices(),
+                              wallet.total_equity if wallet else None, backend.settings(), backend.venue.live_money,
+                              on_submit=self.send_order)
+        self.push_screen(form)
 
     @work(group="orders", exit_on_error=False)
     async def send_order(self, intent: PlaceOrderIntent) -> None:
-        rt = self.runtime
-        assert rt is not None
-        if intent.leverage is not None:
-            await self._guarded(rt.orders.set_leverage(intent.symbol, intent.leverage))
-        await self._guarded(rt.orders.place(intent.symbol, intent.side, intent.qty, order_type=intent.order_type,
-                                            price=intent.price if intent.order_type is OrderType.LIMIT else None,
-                                            take_profit=intent.take_profit, stop_loss=intent.stop_loss,
-                                            reason=OrderReason.MANUAL_ENTRY))
+        assert self.backend is not None
+        await self._guarded(self.backend.place_order(intent))
 
     async def _guarded(self, call: Awaitable[Any]) -> Any:
-        """Await an order call; a rejection becomes a plain-words notification with its code."""
+        """Await an intent; a rejection becomes a plain-words notification (with its code)."""
         try:
             return await call
         except ExchangeError as err:
-            self.notify(plain_words(err.code, err.message), severity="error", timeout=8)  # type: ignore[attr-defined]
+            self.notify(plain_words(err.code, err.message), severity="error", timeout=8)
         except OrderInvalid as err:
-            self.notify(f"Not sent: {err}", severity="error")  # type: ignore[attr-defined]
+            self.notify(f"Not sent: {err}", severity="error")
+        except (ValueError, BotNotRunning) as err:
+            self.notify(str(err), severity="warning")
         return None
-
-    def action_close_position(self) -> None:
-        rt = self._runtime_or_warn()
-        symbol = self.query_one(PositionsTable).selected_symbol  # type: ignore[attr-defined]
-        if rt is None or symbol is None or symbol not in rt.engine.state.positions:
-            self.notify("Select a position first.", severity="warning")  # type: ignore[attr-defined]
-            return
-        pos = rt.engine.state.positions[symbol]
-        body = f"Close {pos.side.value if pos.side else ''} {pos.size} {symbol} at market?"
-        self.push_screen(ConfirmModal("Close position", body, danger=True),  # type: ignore[attr-defined]
-                         lambda ok: self._run(rt.orders.close_position(symbol)) if ok else None)
-
-    def action_panic(self) -> None:
-        rt = self._runtime_or_warn()
-        if rt is None:
-            return
-        state = rt.engine.state
-        body = (f"Cancel {count_of(len(state.open_orders), 'order')} and close "
-                f"{count_of(len(state.positions), 'position')} at market?")
-        self.push_screen(ConfirmModal("PANIC", body, require_typed="yes" if self._live else None, danger=True),  # type: ignore[attr-defined]
-                         lambda ok: self._run(rt.orders.close_all()) if ok else None)
-
-    def action_cancel_order(self) -> None:
-        rt = self._runtime_or_warn()
-        order = self.query_one(OrdersTable).selected_order  # type: ignore[attr-defined]
-        if rt is None or order is None:
-            self.notify("Select an order first.", severity="warning")  # type: ignore[attr-defined]
-            return
-        self._run(rt.orders.cancel(order.symbol, order.order_id))
-
-    def action_cancel_all(self) -> None:
-        rt = self._runtime_or_warn()
-        if rt is None:
-            return
-        count = len(rt.engine.state.open_orders)
-        self.push_screen(ConfirmModal("Cancel all orders", f"Cancel all {count_of(count, 'open order')}?", danger=True),  # type: ignore[attr-defined]
-                         lambda ok: self._run(rt.orders.cancel_all()) if ok else None)
 
     @work(group="orders", exit_on_error=False)
     async def _run(self, call: Awaitable[Any]) -> None:
         await self._guarded(call)
 
+    def _if_confirmed(self, act: Callable[[], Awaitable[Any]]) -> Callable[[bool | None], None]:
+        """A ConfirmModal's callback: run act in the orders worker only when the trader confirmed."""
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self._run(act())
+        return answered
+
+    def action_close_position(self) -> None:
+        if (selected := self._selected_position()) is None:
+            return
+        backend, pos = selected
+        body = f"Close {pos.side.value if pos.side else ''} {pos.size} {pos.symbol} at market?"
+        self.push_screen(ConfirmModal("Close position", body, danger=True),
+                         self._if_confirmed(lambda: backend.close_position(pos.symbol)))
+
+    def action_panic(self) -> None:
+        backend = self._backend_or_warn()
+        if backend is None:
+            return
+        body = (f"Cancel {count_of(len(backend.open_orders()), 'order')} and close "
+                f"{count_of(len(backend.positions()), 'position')} at market?")
+        self.push_screen(ConfirmModal("PANIC", body, require_typed="yes" if self._live else None, danger=True),
+                         self._if_confirmed(backend.close_all))
+
+    def action_cancel_order(self) -> None:
+        if (selected := self._selected_order()) is not None:
+            backend, order = selected
+            self._run(backend.cancel_order(order.symbol, order.order_id))
+
+    def action_cancel_all(self) -> None:
+        backend = self._backend_or_warn()
+        if backend is None:
+            return
+        count = len(backend.open_orders())
+        self.push_screen(ConfirmModal("Cancel all orders", f"Cancel all {count_of(count, 'open order')}?", danger=True),
+                         self._if_confirmed(backend.cancel_all))
+
     def action_edit_tpsl(self) -> None:
-        rt = self._runtime_or_warn()
-        symbol = self.query_one(PositionsTable).selected_symbol  # type: ignore[attr-defined]
-        if rt is None or symbol is None or symbol not in rt.engine.state.positions:
-            self.notify("Select a position first.", severity="warning")  # type: ignore[attr-defined]
+        if (selected := self._selected_position()) is None:
             return
-        pos = rt.engine.state.positions[symbol]
+        backend, pos = selected
         if pos.side is None:
-            self.notify(f"{symbol} has no open position.", severity="warning")  # type: ignore[attr-defined]
+            self.notify(f"{pos.symbol} has no open position.", severity="warning")
             return
-        modal = TpSlModal(symbol, pos.side, pos.entry_price, pos.mark_price or pos.entry_price, pos.take_profit,
-                          pos.stop_loss, rt.engine.state.instruments[symbol])
-        self.push_screen(modal, self._trading_stop)  # type: ignore[attr-defined]
+        modal = TpSlModal(pos.symbol, pos.side, pos.entry_price, pos.mark_price or pos.entry_price, pos.take_profit,
+                          pos.stop_loss, backend.instruments()[pos.symbol])
+        self.push_screen(modal, self._trading_stop)
 
     def _trading_stop(self, intent: TradingStopIntent | None) -> None:
-        if intent is not None and self.runtime is not None:
-            self._run(self.runtime.orders.set_trading_stop(
-                TradingStopRequest(intent.symbol, take_profit=intent.take_profit, stop_loss=intent.stop_loss)))
+        if intent is not None and self.backend is not None:
+            self._run(self.backend.set_trading_stop(intent))
 
     def action_leverage(self) -> None:
-        rt = self._runtime_or_warn()
-        if rt is None:
+        backend = self._backend_or_warn()
+        if backend is None:
             return
-        symbol = self.query_one(PositionsTable).selected_symbol or rt.settings.bot.watchlist[0]  # type: ignore[attr-defined]
-        pos = rt.engine.state.positions.get(symbol)
-        current = pos.leverage if pos else rt.trading.current.leverage
-        self.push_screen(LeverageModal(symbol, current, rt.engine.state.instruments[symbol]), self._set_leverage)  # type: ignore[attr-defined]
+        symbol = self.query_one(PositionsTable).selected_symbol or backend.watchlist[0]
+        pos = backend.positions().get(symbol)
+        current = pos.leverage if pos else backend.settings().leverage
+        self.push_screen(LeverageModal(symbol, current, backend.instruments()[symbol]), self._set_leverage)
 
     def _set_leverage(self, intent: LeverageIntent | None) -> None:
-        if intent is not None and self.runtime is not None:
-            self._run(self.runtime.orders.set_leverage(intent.symbol, intent.leverage))
+        if intent is not None and self.backend is not None:
+            self._run(self.backend.set_leverage(intent))
 
     # -- settings, engine keys, help, quit ------------------------------------------------------------
 
     def action_toggle_tightening(self) -> None:
-        rt = self._runtime_or_warn()
-        if rt is not None:
-            on = rt.trading.toggle("enable_sl_tightening").enable_sl_tightening
-            self.notify(f"SL tightening {'on' if on else 'off'}")  # type: ignore[attr-defined]
+        backend = self._backend_or_warn()
+        if backend is not None:
+            on = backend.toggle_setting("enable_sl_tightening").enable_sl_tightening
+            self.notify(f"SL tightening {'on' if on else 'off'}")
 
     def action_settings(self) -> None:
-        rt = self._runtime_or_warn()
-        if rt is None:
+        backend = self._backend_or_warn()
+        if backend is None:
             return
-        info = {"venue": rt.client.label, "orders via": rt.orders.via}
-        self.push_screen(SettingsScreen(rt.trading.current, self._apply_settings, info=info))  # type: ignore[attr-defined]
+        info = {"venue": backend.venue.label, "orders via": backend.orders_via()}
+        self.push_screen(SettingsScreen(backend.settings(), self._apply_settings, info=info))
 
-    def _apply_settings(self, changes: dict[str, Any]) -> Any:
+    def _apply_settings(self, changes: dict[str, Any]) -> TradingSettings:
         """Validate and apply (raises SettingsRejected with per-field reasons; nothing applied then)."""
-        assert self.runtime is not None
-        return self.runtime.trading.update(changes)
+        assert self.backend is not None
+        return self.backend.update_settings(changes)
 
-    def _bot_or_warn(self) -> TradingBot | None:
-        rt = self._runtime_or_warn()
-        if rt is not None and rt.bot is None:
-            self.notify("The trading bot is not running in this session.", severity="warning")  # type: ignore[attr-defined]
-        return rt.bot if rt is not None else None
+    def _bot_backend_or_warn(self) -> ConsoleBackend | None:
+        backend = self._backend_or_warn()
+        if backend is not None and not backend.has_bot:
+            self.notify("The trading bot is not running in this session.", severity="warning")
+            return None
+        return backend
 
     def _selected_pending(self) -> str | None:
-        rec = self.query_one(RecommendationsTable).selected_recommendation  # type: ignore[attr-defined]
-        if rec is None or rec.get("status") != RecommendationStatus.PENDING:
-            self.notify("Select a pending recommendation first.", severity="warning")  # type: ignore[attr-defined]
+        rec = self.query_one(RecommendationsTable).selected_recommendation
+        if rec is None or rec.status != RecommendationStatus.PENDING:
+            self.notify("Select a pending recommendation first.", severity="warning")
             return None
-        return str(rec["id"])
+        return rec.id
 
     def action_approve(self) -> None:
-        bot = self._bot_or_warn()
-        rec_id = self._selected_pending() if bot is not None else None
-        if bot is not None and rec_id is not None:
-            self._approve(bot, rec_id)
+        backend = self._bot_backend_or_warn()
+        rec_id = self._selected_pending() if backend is not None else None
+        if backend is not None and rec_id is not None:
+            self._approve(backend, rec_id)
 
     @work(group="orders", exit_on_error=False)
-    async def _approve(self, bot: TradingBot, rec_id: str) -> None:
+    async def _approve(self, backend: ConsoleBackend, rec_id: str) -> None:
         try:
-            rec = await bot.approve(rec_id)
+            rec = await backend.approve(rec_id)
         except ValueError as err:
-            self.notify(str(err), severity="warning")  # type: ignore[attr-defined]
+            self.notify(str(err), severity="warning")
             return
         except Exception as err:
             log.exception("approving %s failed", rec_id)
-            self.notify(f"Approval failed: {err}", severity="error", timeout=8)  # type: ignore[attr-defined]
+            self.notify(f"Approval failed: {err}", severity="error", timeout=8)
             return
         failed = rec.status != RecommendationStatus.EXECUTED
-        self.notify(f"{rec.symbol} {rec.side.value}: {rec.status} — {rec.fate}",  # type: ignore[attr-defined]
+        self.notify(f"{rec.symbol} {rec.side.value}: {rec.status} — {rec.fate}",
                     severity="error" if failed else "information", timeout=8 if failed else 4)
 
     def action_dismiss(self) -> None:
-        bot = self._bot_or_warn()
-        rec_id = self._selected_pending() if bot is not None else None
-        if bot is not None and rec_id is not None:
-            try:
-                bot.dismiss(rec_id)
-            except ValueError as err:
-                self.notify(str(err), severity="warning")  # type: ignore[attr-defined]
+        backend = self._bot_backend_or_warn()
+        rec_id = self._selected_pending() if backend is not None else None
+        if backend is not None and rec_id is not None:
+            self._run(backend.dismiss(rec_id))
 
     def action_run_cycle(self) -> None:
-        bot = self._bot_or_warn()
-        if bot is not None:
-            self.notify("Running the analysis cycle…")  # type: ignore[attr-defined]
-            self._run_cycle(bot)
+        backend = self._bot_backend_or_warn()
+        if backend is not None:
+            self.notify("Running the analysis cycle…")
+            self._run_cycle(backend)
 
     @work(group="cycle", exit_on_error=False)
-    async def _run_cycle(self, bot: TradingBot) -> None:
+    async def _run_cycle(self, backend: ConsoleBackend) -> None:
         try:
-            cycle = await bot.run_cycle("console")
+            cycle = await backend.run_cycle("console")
         except Exception as err:
             log.exception("cycle from the console failed")
-            self.notify(f"Cycle failed: {err}", severity="error", timeout=8)  # type: ignore[attr-defined]
+            self.notify(f"Cycle failed: {err}", severity="error", timeout=8)
             return
         text = (f"Cycle {cycle.status}: {cycle.recommendations} ideas, {cycle.approved} approved, "
                 f"{cycle.rejected} rejected" + (f" — {cycle.skip_reason}" if cycle.skip_reason else ""))
-        self.notify(text, severity="error" if cycle.status == "failed" else "information")  # type: ignore[attr-defined]
+        self.notify(text, severity="error" if cycle.status == "failed" else "information")
 
     def action_stats(self) -> None:
-        rt = self._runtime_or_warn()
-        if rt is not None:
-            self.push_screen(StatsScreen.of_store(rt.conn))  # type: ignore[attr-defined]
+        backend = self._backend_or_warn()
+        if backend is not None:
+            self.push_screen(StatsScreen(backend.stats_report))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(help_rows(self.keymap)))  # type: ignore[attr-defined]
+        self.push_screen(HelpScreen(help_rows(self.keymap)))
 
     def action_quit_app(self) -> None:
-        rt = self.runtime
-        if rt is not None and rt.client.live_money and rt.engine.state.positions:
-            body = f"{len(rt.engine.state.positions)} positions are open on a LIVE account. Quit anyway?"
-            self.push_screen(ConfirmModal("Quit", body, danger=True), lambda ok: self.exit() if ok else None)  # type: ignore[attr-defined]
+        backend = self.backend
+        if backend is not None and backend.venue.live_money and backend.positions():
+            body = f"{len(backend.positions())} positions are open on a LIVE account. Quit anyway?"
+            self.push_screen(ConfirmModal("Quit", body, danger=True), lambda ok: self.exit() if ok else None)
             return
-        self.exit()  # type: ignore[attr-defined]
-
+        self.exit()

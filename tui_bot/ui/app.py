@@ -1,30 +1,29 @@
-"""The console: layout, message handlers that hand payloads to widgets, and the runtime's lifecycle."""
+"""The console: layout, message handlers that hand payloads to widgets, and the backend's lifecycle."""
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import TypeVar
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from tui_bot.config import Settings
-from tui_bot.domain.metrics import ConnectionStats
-from tui_bot.exchange.bybit.rest import RestStats
-from tui_bot.runtime import Runtime, start_runtime
+from tui_bot.core.console_api import ConsoleBackend, HealthReport
+from tui_bot.domain.models import Instrument
 from tui_bot.ui import messages
 from tui_bot.ui.actions import TradingActions
 from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
+from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
 from tui_bot.ui.widgets.fills import FillsTable
 from tui_bot.ui.widgets.header import HeaderBar
@@ -37,21 +36,23 @@ from tui_bot.ui.widgets.recommendations import RecommendationsTable
 log = logging.getLogger(__name__)
 W = TypeVar("W", bound=Widget)
 NARROW_BELOW = 140
+BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
+"""Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(TradingActions, ThemeTones, App[None]):
-    """The trading console; it opens the runtime on mount and closes it on exit."""
+class TuiBotApp(ThemeTones, TradingActions):
+    """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
     TITLE = "tui_bot"
     BINDINGS = app_bindings()
 
-    def __init__(self, settings: Settings, db_path: Path | None = None, *, log_handler: PaneLogHandler | None = None) -> None:
+    def __init__(self, settings: Settings, open_backend: BackendOpener, *, log_handler: PaneLogHandler | None = None) -> None:
         require_stylesheets()
         super().__init__()
         self.settings = settings
-        self.db_path = db_path
-        self.runtime: Runtime | None = None
+        self.open_backend = open_backend
+        self.backend = None
         self.log_handler = log_handler
         keymap, self.keymap_warnings = validated_keymap(settings.keys)
         self.keymap = keymap
@@ -78,8 +79,7 @@ class TuiBotApp(TradingActions, ThemeTones, App[None]):
 
     def _initial_risk(self, symbol: str) -> Decimal | None:
         """R of a position (entry to its first stop) as protection measured it, once known."""
-        protection = self.runtime.protection if self.runtime is not None else None
-        return protection.initial_risk(symbol) if protection is not None else None
+        return self.backend.initial_risk(symbol) if self.backend is not None else None
 
     def now_ns(self) -> int:
         """Wall-clock epoch ns behind time-dependent text (position ages, health); a test may freeze it."""
@@ -92,7 +92,7 @@ class TuiBotApp(TradingActions, ThemeTones, App[None]):
             self.notify(warning, severity="warning")
         self.set_interval(1.0, self._refresh_health)
         self.set_interval(0.25, self._drain_logs)
-        self.start_runtime()
+        self.connect()
 
     def on_resize(self, event: object) -> None:
         self._apply_width(self.size.width)
@@ -101,34 +101,32 @@ class TuiBotApp(TradingActions, ThemeTones, App[None]):
         self.set_class(width < NARROW_BELOW, "-narrow")
         self.query_one(HealthPanel).set_class(width < NARROW_BELOW, "-narrow")
 
-    @work(group="runtime", exclusive=True, exit_on_error=False)
-    async def start_runtime(self) -> None:
-        """Open the venue and the store, then start the bridge; a failure is shown, not raised."""
+    @work(group="backend", exclusive=True, exit_on_error=False)
+    async def connect(self) -> None:
+        """Open the backend (venue and store), then start the bridge; a failure is shown, not raised."""
         try:
-            self.runtime = await start_runtime(self.settings, self.db_path)
+            backend = await self.open_backend()
         except Exception as err:
             log.exception("could not start")
             self.notify(f"Could not start: {err}", severity="error", timeout=30)
             return
-        client = self.runtime.client
-        self.query_one(HeaderBar).set_venue(client.label, client.live_money)
-        self.query_one(HeaderBar).set_tightening(self.runtime.trading.current.enable_sl_tightening)
-        self.run_bridge()
+        self.backend = backend
+        self.query_one(HeaderBar).set_venue(backend.venue.label, backend.venue.live_money)
+        self.query_one(HeaderBar).set_tightening(backend.settings().enable_sl_tightening)
+        self.run_bridge(backend)
 
     @work(group="bridge", exclusive=True, exit_on_error=False)
-    async def run_bridge(self) -> None:
-        assert self.runtime is not None
-        bot = self.runtime.bot
-        await EngineBridge(self, self.runtime.engine, bot.recommendations if bot else None).run()
+    async def run_bridge(self, backend: ConsoleBackend) -> None:
+        await EngineBridge(self, backend).run()
 
     async def on_unmount(self) -> None:
-        if self.runtime is not None:
-            await self.runtime.close()
+        if self.backend is not None:
+            await self.backend.close()
 
     # -- bridge messages: hand each payload to its widget ---------------------------------------
 
-    def _instruments(self) -> dict:
-        return self.runtime.engine.state.instruments if self.runtime else {}
+    def _instruments(self) -> Mapping[str, Instrument]:
+        return self.backend.instruments() if self.backend is not None else {}
 
     def _widget(self, kind: type[W]) -> W | None:
         """The dashboard's widget of this kind, or None while the app is exiting (screens already gone)."""
@@ -144,6 +142,14 @@ class TuiBotApp(TradingActions, ThemeTones, App[None]):
     def on_marks_updated(self, message: messages.MarksUpdated) -> None:
         if table := self._widget(PositionsTable):
             table.apply_marks(message.marks)
+
+    def on_prices_moved(self, message: messages.PricesMoved) -> None:
+        """An open order ticket gets the new last prices (nothing is looked up while none is open, or on exit)."""
+        form = self.screen_stack[-1] if self.screen_stack else None
+        if isinstance(form, OrderFormModal) and self.backend is not None:
+            for symbol in message.symbols:
+                if price := self.backend.last_price(symbol):
+                    form.set_last_price(symbol, price)
 
     def on_orders_changed(self, message: messages.OrdersChanged) -> None:
         if table := self._widget(OrdersTable):
@@ -168,7 +174,7 @@ class TuiBotApp(TradingActions, ThemeTones, App[None]):
 
     def on_recommendations_changed(self, message: messages.RecommendationsChanged) -> None:
         if table := self._widget(RecommendationsTable):
-            table.apply_recommendations([asdict(r) for r in message.recommendations])
+            table.apply_recommendations(message.recommendations)
 
     def on_protection_noticed(self, message: messages.ProtectionNoticed) -> None:
         if table := self._widget(PositionsTable):
@@ -178,20 +184,20 @@ class TuiBotApp(TradingActions, ThemeTones, App[None]):
     def on_connections_changed(self, message: messages.ConnectionsChanged) -> None:
         self._refresh_health()
 
-    def health_stats(self) -> tuple[dict[str, ConnectionStats], RestStats | None]:
-        """What the health panel shows: the client's live connection and REST stats (a test may freeze them)."""
-        assert self.runtime is not None
-        return self.runtime.client.connection_stats(), self.runtime.client.rest.stats
+    def health_report(self) -> HealthReport:
+        """What the health panel shows, from the backend (a test may freeze it)."""
+        assert self.backend is not None
+        return self.backend.health()
 
     def _refresh_health(self) -> None:
         panel = self._widget(HealthPanel)
-        if self.runtime is not None and panel is not None:
-            self.runtime.engine.health.clock_offset_ms = self.runtime.client.rest.clock_offset_ms
+        if self.backend is not None and panel is not None:
+            report = self.health_report()
             now_ns = self.now_ns()
-            panel.refresh_health(*self.health_stats(), now_ns)
-            writer = self.runtime.writer
-            panel.refresh_store(writer.stalled_since, writer.stall_error, writer.pending, now_ns)
-            panel.refresh_tasks(self.runtime.engine.health.tasks.lines(now_ns // 1_000_000))
+            panel.refresh_health(report.connections, report.rest, now_ns)
+            store = report.store
+            panel.refresh_store(store.stalled_since, store.error, store.pending, now_ns)
+            panel.refresh_tasks(report.task_lines(now_ns // 1_000_000))
 
     def _drain_logs(self) -> None:
         pane = self._widget(LogPane)

@@ -1,4 +1,4 @@
-"""The one worker between the engine's bus and the app: market data at most 10 Hz, everything else at once."""
+"""The one worker between the backend's subscription and the app: market data at most 10 Hz, everything else at once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from textual.app import App
 
-from tui_bot.core.engine import Engine
+from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.settings import SettingsChanged
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.enums import ExecType
@@ -22,10 +22,10 @@ from tui_bot.domain.events import (
     RecommendationChanged,
     ResyncCompleted,
     StreamModeChanged,
+    TickerUpdated,
     WalletUpdated,
 )
 from tui_bot.domain.models import Execution
-from tui_bot.domain.recommendations import Recommendation
 from tui_bot.ui import messages
 
 MARKET_INTERVAL_S = 0.1
@@ -58,23 +58,23 @@ class RealisedToday:
 
 
 class EngineBridge:
-    """Turns bus batches into app messages; keeps today's fills for the realised-PnL figure."""
+    """Turns the backend's change batches into app messages; keeps today's fills for the realised-PnL figure."""
 
-    def __init__(self, app: App[Any], engine: Engine, recommendations: dict[str, Recommendation] | None = None) -> None:
+    def __init__(self, app: App[Any], backend: ConsoleBackend) -> None:
         self.app = app
-        self.engine = engine
-        self.recommendations = recommendations if recommendations is not None else {}
+        self.backend = backend
         self.today = RealisedToday()
         self._marks: dict[str, PositionMarked] = {}
+        self._priced: set[str] = set()
         self._last_market = 0.0
 
     async def run(self) -> None:
-        sub = self.engine.bus.subscribe()
+        sub = self.backend.subscribe()
         self.post_snapshot()
         try:
             while True:
                 timeout = None
-                if self._marks:
+                if self._marks or self._priced:
                     timeout = max(0.0, MARKET_INTERVAL_S - (time.monotonic() - self._last_market))
                 try:
                     batch = await asyncio.wait_for(sub.next_batch(), timeout) if timeout is not None else await sub.next_batch()
@@ -82,21 +82,22 @@ class EngineBridge:
                     batch = []
                 self.dispatch(batch)
         finally:
-            self.engine.bus.unsubscribe(sub)
+            self.backend.unsubscribe(sub)
 
     def post_snapshot(self) -> None:
         """Everything at once (on start and after a resync)."""
-        state = self.engine.state
-        self.app.post_message(messages.PositionsChanged(dict(state.positions)))
-        self.app.post_message(messages.OrdersChanged(dict(state.open_orders)))
-        if state.wallet is not None:
-            self.app.post_message(messages.WalletChanged(state.wallet, self.today.add([], int(time.time() * 1000))))
-        self.app.post_message(messages.ModeChanged(self.engine.mode))
-        self.app.post_message(messages.RecommendationsChanged(list(self.recommendations.values())))
+        backend = self.backend
+        self.app.post_message(messages.PositionsChanged(backend.positions()))
+        self.app.post_message(messages.OrdersChanged(backend.open_orders()))
+        wallet = backend.wallet()
+        if wallet is not None:
+            self.app.post_message(messages.WalletChanged(wallet, self.today.add([], int(time.time() * 1000))))
+        self.app.post_message(messages.ModeChanged(backend.mode()))
+        self.app.post_message(messages.RecommendationsChanged(backend.recommendations()))
 
     def dispatch(self, batch: list[object]) -> None:
-        """Post one message per kind of change in the batch; marks only every MARKET_INTERVAL_S."""
-        state = self.engine.state
+        """Post one message per kind of change in the batch; marks and prices only every MARKET_INTERVAL_S."""
+        backend = self.backend
         fills = [item.execution for item in batch if isinstance(item, ExecutionReceived)]
         realised = self.today.add(fills, int(time.time() * 1000))
         if fills:
@@ -105,13 +106,16 @@ class EngineBridge:
             self.post_snapshot()
         else:
             if any(isinstance(item, PositionUpdated) for item in batch):
-                self.app.post_message(messages.PositionsChanged(dict(state.positions)))
+                self.app.post_message(messages.PositionsChanged(backend.positions()))
             if any(isinstance(item, OrderUpdated) for item in batch):
-                self.app.post_message(messages.OrdersChanged(dict(state.open_orders)))
-            if (fills or any(isinstance(item, WalletUpdated) for item in batch)) and state.wallet is not None:
-                self.app.post_message(messages.WalletChanged(state.wallet, realised))
+                self.app.post_message(messages.OrdersChanged(backend.open_orders()))
+            wallet = backend.wallet()
+            if (fills or any(isinstance(item, WalletUpdated) for item in batch)) and wallet is not None:
+                self.app.post_message(messages.WalletChanged(wallet, realised))
         for item in batch:
-            if isinstance(item, StreamModeChanged):
+            if isinstance(item, TickerUpdated):
+                self._priced.add(item.symbol)
+            elif isinstance(item, StreamModeChanged):
                 self.app.post_message(messages.ModeChanged(item.mode))
             elif isinstance(item, SettingsChanged):
                 self.app.post_message(messages.SettingsApplied(item.settings))
@@ -122,8 +126,16 @@ class EngineBridge:
             elif isinstance(item, ProtectionActed):
                 self.app.post_message(messages.ProtectionNoticed(item.symbol, item.action, item.detail))
         if any(isinstance(item, RecommendationChanged) for item in batch):
-            self.app.post_message(messages.RecommendationsChanged(list(self.recommendations.values())))
-        if self._marks and time.monotonic() - self._last_market >= MARKET_INTERVAL_S:
-            self._last_market = time.monotonic()
+            self.app.post_message(messages.RecommendationsChanged(backend.recommendations()))
+        if (self._marks or self._priced) and time.monotonic() - self._last_market >= MARKET_INTERVAL_S:
+            self._post_market()
+
+    def _post_market(self) -> None:
+        """The marks and the symbols whose price moved, gathered since the last time (one message each, if any)."""
+        self._last_market = time.monotonic()
+        if self._marks:
             self.app.post_message(messages.MarksUpdated(list(self._marks.values())))
             self._marks.clear()
+        if self._priced:
+            self.app.post_message(messages.PricesMoved(self._priced))
+            self._priced = set()

@@ -29,6 +29,14 @@ class MarksUpdated(Message):
         self.marks = marks
 
 
+class PricesMoved(Message):
+    """Symbols whose last traded price moved since the previous message (coalesced, at most ~10 per second)."""
+
+    def __init__(self, symbols: set[str]) -> None:
+        super().__init__()
+        self.symbols = symbols
+
+
 class OrdersChanged(Message):
     """The open orders changed (a snapshot, keyed by order id)."""
 

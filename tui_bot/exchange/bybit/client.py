@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from tui_bot.domain.enums import OrderType
-from tui_bot.domain.metrics import ConnectionStats
+from tui_bot.domain.metrics import ConnectionStats, RestStats
 from tui_bot.domain.models import Execution, Instrument, Kline, LedgerEntry, Order, Position, Wallet
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
@@ -116,9 +116,15 @@ class BybitClient:
     def now_ms(self) -> int:
         return self.rest.now_ms()
 
+    def clock_offset_ms(self) -> int:
+        return self.rest.clock_offset_ms
+
     def connection_stats(self) -> dict[str, ConnectionStats]:
         conns = [c for c in (self.private, self.trade, *self.public) if c is not None]
         return {c.stats.name: c.stats for c in conns}
+
+    def rest_stats(self) -> RestStats:
+        return self.rest.stats
 
     @property
     def private_live(self) -> bool:

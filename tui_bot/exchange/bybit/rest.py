@@ -6,13 +6,12 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pybit.exceptions import FailedRequestError, InvalidRequestError
 from pybit.unified_trading import HTTP
 
-from tui_bot.domain.metrics import RollingWindow
+from tui_bot.domain.metrics import RestStats
 from tui_bot.domain.wire_decimal import is_wire_int
 from tui_bot.exchange.bybit.parse_values import integer
 from tui_bot.exchange.errors import ExchangeError, RetryableError, classify
@@ -36,16 +35,6 @@ class _OffsetHTTP(HTTP):
             "Content-Type": content_type, "X-BAPI-API-KEY": self.api_key, "X-BAPI-SIGN": signature,
             "X-BAPI-SIGN-TYPE": "2", "X-BAPI-TIMESTAMP": str(timestamp), "X-BAPI-RECV-WINDOW": str(recv_window),
         }
-
-
-@dataclass
-class RestStats:
-    """REST health: errors by retCode, latest rate-limit remaining per path, call latency."""
-
-    calls: int = 0
-    errors_by_code: dict[int, int] = field(default_factory=dict)
-    limit_remaining: dict[str, int] = field(default_factory=dict)
-    latency_ms: RollingWindow = field(default_factory=lambda: RollingWindow(512))
 
 
 class BybitRest:

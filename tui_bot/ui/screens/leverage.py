@@ -10,9 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
+from tui_bot.domain.intents import LeverageIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import is_multiple, plain
-from tui_bot.ui.intents import LeverageIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
     FieldInvalid,

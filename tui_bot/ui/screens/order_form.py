@@ -14,13 +14,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from tui_bot.config import TradingSettings
 from tui_bot.core.orders import OrderInvalid, check_order
 from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.intents import PlaceOrderIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.domain.requests import OrderRequest
-from tui_bot.ui.intents import PlaceOrderIntent
+from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
     NUMBER,
@@ -202,7 +202,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         self.symbol = symbol
         self.symbols = list(symbols)
         self.instruments = instruments
-        self.last_prices = last_prices
+        self.last_prices = dict(last_prices)
         self.equity = equity
         self.settings = settings
         self.live_money = live_money
@@ -241,10 +241,16 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         self.refresh_validation()
 
     def set_last_price(self, symbol: str, price: Decimal) -> None:
-        """Feed a fresh last price (optional): validation and risk sizing follow the market while open."""
-        self.last_prices = {**self.last_prices, symbol: price}
-        if self.is_mounted:
+        """A fresh last price (the app feeds every move while the ticket is open): the shown price, side checks,
+        risk sizing and the order value follow the market when it is the ticket's symbol."""
+        if self.last_prices.get(symbol) == price:
+            return
+        self.last_prices[symbol] = price
+        if self.is_mounted and symbol == self._typed_symbol():
             self.refresh_validation()
+
+    def _typed_symbol(self) -> str:
+        return self.query_one("#symbol", Input).value.strip().upper()
 
     def _title(self) -> str:
         return f"{'BUY' if self.side is Side.BUY else 'SELL'} order"
@@ -273,7 +279,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         return ev
 
     def _show_filters(self) -> None:
-        symbol = self.query_one("#symbol", Input).value.strip().upper()
+        symbol = self._typed_symbol()
         inst = self.instruments.get(symbol)
         if inst is None:
             self.query_one("#filters", Static).update("")
@@ -308,7 +314,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         """Limit enables the price field, prefilled with the last price on the tick grid."""
         price = self.query_one("#price", Input)
         price.disabled = not limit
-        symbol = self.query_one("#symbol", Input).value.strip().upper()
+        symbol = self._typed_symbol()
         last, inst = self.last_prices.get(symbol), self.instruments.get(symbol)
         if limit and not price.value and last and inst is not None:
             price.value = plain(floor_to_step(last, inst.tick_size))

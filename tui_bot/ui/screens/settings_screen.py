@@ -12,9 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from tui_bot.config import TradingSettings
 from tui_bot.core.settings import SettingsRejected
 from tui_bot.domain.numbers import plain
+from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
     AnswerOnceModal,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,48 +14,19 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_bot.core.stats import (
-    Breakdown,
-    Summary,
-    equity_curve,
-    initial_risk_by_link,
-    phantom_summary,
-    trade_summary,
-)
-from tui_bot.store.repos import load_orders, load_phantoms, load_trades
+from tui_bot.core.stats import PHANTOM_NOTIONAL, Breakdown, StatsReport, Summary
 from tui_bot.ui import format as fmt
 from tui_bot.ui.styles import STATS_CSS
 from tui_bot.ui.widgets.cells import LiveTable
 from tui_bot.ui.widgets.equity_curve import EquityCurve
 
-if TYPE_CHECKING:
-    import aiosqlite
-
 log = logging.getLogger(__name__)
-PHANTOM_NOTIONAL = Decimal(100)
 FIGURES = (
     ("count", "Closed"), ("wins", "Wins / losses"), ("win_rate", "Win rate"), ("profit_factor", "Profit factor"),
     ("avg_r", "Average R"), ("avg_pnl", "Average PnL"), ("best", "Best"), ("worst", "Worst"), ("total", "Total PnL"),
 )
 BREAKDOWNS = (("by_reason", "Close reason", "By close reason (phantoms: outcome)"),
               ("by_symbol", "Symbol", "By symbol"), ("by_day", "Day (UTC)", "By day of close (UTC)"))
-
-
-@dataclass(frozen=True, slots=True)
-class StatsReport:
-    """What the screen shows: both summaries and the trades' equity curve."""
-
-    trades: Summary
-    phantoms: Summary
-    curve: list[tuple[int, Decimal]]
-
-
-async def load_report(conn: aiosqlite.Connection, notional_usd: Decimal = PHANTOM_NOTIONAL) -> StatsReport:
-    """Read trades, orders and phantoms from the store and work out the figures."""
-    trades = await load_trades(conn, "closed")
-    risk = initial_risk_by_link(await load_orders(conn))
-    phantoms = await load_phantoms(conn)
-    return StatsReport(trade_summary(trades, risk), phantom_summary(phantoms, notional_usd), equity_curve(trades))
 
 
 def percent_of(fraction: Decimal | None) -> str:
@@ -144,7 +114,7 @@ def _sign_tone(signed: str) -> str:
 
 
 class StatsScreen(ModalScreen[None]):
-    """Loads the figures from the store in a worker when opened (r reloads); Esc or q closes."""
+    """Loads the figures (the console backend's stats report) in a worker when opened (r reloads); Esc or q closes."""
 
     CSS_PATH = STATS_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -156,11 +126,6 @@ class StatsScreen(ModalScreen[None]):
         super().__init__()
         self.load = load
         self.report: StatsReport | None = None
-
-    @classmethod
-    def of_store(cls, conn: aiosqlite.Connection) -> StatsScreen:
-        """The screen reading the store's connection."""
-        return cls(lambda: load_report(conn))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="stats-dialog"):

@@ -11,9 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
 from tui_bot.domain.enums import Side
+from tui_bot.domain.intents import TradingStopIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import plain
-from tui_bot.ui.intents import TradingStopIntent
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
     FieldInvalid,

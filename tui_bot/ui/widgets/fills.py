@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from tui_bot.domain.enums import ExecType, Side
@@ -42,7 +43,7 @@ class FillsTable(LiveTable):
         """Execution id of the row under the cursor."""
         return self.selected_key
 
-    def add_fills(self, executions: list[Execution], instruments: dict[str, Instrument]) -> None:
+    def add_fills(self, executions: list[Execution], instruments: Mapping[str, Instrument]) -> None:
         """Add unseen fills, keep rows newest first and drop the oldest beyond max_rows."""
         self.ensure_columns()
         fresh = [e for e in executions if e.exec_id not in self._order]

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
 from tui_bot.domain.events import ConnectionState
-from tui_bot.domain.metrics import NS_PER_S, ConnectionStats
+from tui_bot.domain.metrics import NS_PER_S, ConnectionStats, RestStats
 from tui_bot.ui import format as fmt
-
-if TYPE_CHECKING:
-    from tui_bot.exchange.bybit.rest import RestStats
 
 REST_LINE = "rest"
 DB_LINE = "db"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from tui_bot.domain.enums import OrderStatus, Side
@@ -33,7 +34,7 @@ class OrdersTable(LiveTable):
         key = self.selected_key
         return self._orders.get(key) if key is not None else None
 
-    def apply_orders(self, open_orders: dict[str, Order], instruments: dict[str, Instrument]) -> None:
+    def apply_orders(self, open_orders: dict[str, Order], instruments: Mapping[str, Instrument]) -> None:
         """Reconcile rows with the open orders: add new, update changed cells, drop closed ones."""
         self.ensure_columns()
         selected = self.selected_key

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import ClassVar
 
@@ -35,7 +35,7 @@ class PositionsTable(LiveTable):
         self._now_ms = now_ms
         self._initial_risk = initial_risk
         self._positions: dict[str, Position] = {}
-        self._instruments: dict[str, Instrument] = {}
+        self._instruments: Mapping[str, Instrument] = {}
         self._stages: dict[str, str] = {}
 
     def on_mount(self) -> None:
@@ -47,7 +47,7 @@ class PositionsTable(LiveTable):
         """Symbol of the row under the cursor."""
         return self.selected_key
 
-    def apply_positions(self, positions: dict[str, Position], instruments: dict[str, Instrument]) -> None:
+    def apply_positions(self, positions: dict[str, Position], instruments: Mapping[str, Instrument]) -> None:
         """Reconcile rows with the open positions: add new, update changed cells, drop flat or gone ones."""
         self.ensure_columns()
         selected = self.selected_key

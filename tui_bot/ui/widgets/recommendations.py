@@ -3,39 +3,22 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.strip import Strip
 
+from tui_bot.domain.enums import Side
+from tui_bot.domain.recommendations import Recommendation
 from tui_bot.ui import format as fmt
 from tui_bot.ui.widgets.cells import LiveTable
 
 EMPTY_TEXT = "No recommendations yet — press r to run the analysis cycle."
 
 
-def _number(value: Any) -> Decimal | None:
-    """A Decimal from a recommendation field (None when absent or not a number)."""
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        return None
-
-
-def _confidence(value: Any) -> str:
-    """Confidence as a whole percentage (0..1 fractions are scaled up)."""
-    number = _number(value)
-    if number is None:
-        return fmt.DASH
-    return f"{(number * 100 if number <= 1 else number):.0f}%"
-
-
-def _plain_price(value: Any) -> str:
-    """A price as given (no instrument at hand), or a dash."""
-    number = _number(value)
-    return fmt.price(number) if number is not None else fmt.DASH
+def confidence_text(confidence: Decimal) -> str:
+    """A 0–1 confidence as a whole percentage ('72%')."""
+    return f"{confidence * 100:.0f}%"
 
 
 class RecommendationsTable(LiveTable):
@@ -51,7 +34,7 @@ class RecommendationsTable(LiveTable):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.empty_text = empty_text
-        self._rows: dict[str, dict[str, Any]] = {}
+        self._rows: dict[str, Recommendation] = {}
         self.add_class("-empty")
 
     @property
@@ -65,12 +48,12 @@ class RecommendationsTable(LiveTable):
         return self.selected_key
 
     @property
-    def selected_recommendation(self) -> dict[str, Any] | None:
+    def selected_recommendation(self) -> Recommendation | None:
         """The recommendation under the cursor, as last applied."""
         key = self.selected_key
         return self._rows.get(key) if key is not None else None
 
-    def apply_recommendations(self, rows: list[dict[str, Any]]) -> None:
+    def apply_recommendations(self, recommendations: list[Recommendation]) -> None:
         """Reconcile rows by recommendation id, newest first; an empty list shows the empty state.
 
         Rows are updated in place; only when a new recommendation arrives (once per cycle) are they
@@ -78,13 +61,13 @@ class RecommendationsTable(LiveTable):
         """
         self.ensure_columns()
         selected = self.selected_key
-        rows = sorted(rows, key=lambda row: (row.get("created_ms", 0), str(row["id"])), reverse=True)
-        arrived = any(not self.has_row(str(row["id"])) for row in rows)
+        ordered = sorted(recommendations, key=lambda rec: (rec.created_ms, rec.id), reverse=True)
+        arrived = any(not self.has_row(rec.id) for rec in ordered)
         if arrived:
             self.clear()
-        self._rows = {str(row["id"]): row for row in rows}
-        for key, row in self._rows.items():
-            self.set_row(key, self._cells(row))
+        self._rows = {rec.id: rec for rec in ordered}
+        for key, rec in self._rows.items():
+            self.set_row(key, self._cells(rec))
         self.prune(self._rows)
         if arrived and not self.has_focus:
             self.move_cursor(row=0)  # new ideas on top, in view, unless the trader is working in this table
@@ -94,21 +77,19 @@ class RecommendationsTable(LiveTable):
         self.set_class(self.empty_state_shown, "-empty")
         self.refresh()
 
-    def _cells(self, row: dict[str, Any]) -> dict[str, object]:
+    def _cells(self, rec: Recommendation) -> dict[str, object]:
         """All cells of one recommendation."""
-        side = str(row.get("side", ""))
-        rr = _number(row.get("rr"))
         return {
-            "symbol": str(row.get("symbol", "")),
-            "side": self.toned(side, "up" if side.lower() in ("buy", "long") else "down" if side else ""),
-            "confidence": _confidence(row.get("confidence")),
-            "entry": _plain_price(row.get("entry")),
-            "sl": _plain_price(row.get("stop_loss")),
-            "tp": _plain_price(row.get("take_profit")),
-            "rr": fmt.DASH if rr is None else f"{rr:.2f}",
-            "strategy": str(row.get("strategy", "")),
-            "status": str(row.get("status", "")),
-            "fate": str(row.get("fate") or ""),
+            "symbol": rec.symbol,
+            "side": self.toned(rec.side.value, "up" if rec.side is Side.BUY else "down"),
+            "confidence": confidence_text(rec.confidence),
+            "entry": fmt.price(rec.entry),
+            "sl": fmt.price(rec.stop_loss),
+            "tp": fmt.price(rec.take_profit),
+            "rr": fmt.DASH if rec.rr is None else f"{rec.rr:.2f}",
+            "strategy": rec.strategy,
+            "status": rec.status,
+            "fate": rec.fate or "",
         }
 
     def render_line(self, y: int) -> Strip:
@@ -119,4 +100,3 @@ class RecommendationsTable(LiveTable):
         style = self.rich_style + self.get_component_rich_style("recommendations-table--empty", partial=True)
         text = Text(f" {self.empty_text}", style=style, end="", no_wrap=True)
         return Strip(list(text.render(self.app.console))).crop_extend(0, self.size.width, self.rich_style)
-

@@ -1,4 +1,4 @@
-"""What the UI's modals hand back: plain, typed intents the app gives to a worker (never sent from a modal)."""
+"""What a console asks the core to do: plain, typed intents (a modal returns one; the console backend carries it)."""
 
 from __future__ import annotations
 

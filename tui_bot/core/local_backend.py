@@ -1,0 +1,161 @@
+"""The console backend of a core running in this process: its engine's state, its services, its store."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import aiosqlite
+
+from tui_bot.core.bot import TradingBot
+from tui_bot.core.bus import Subscription
+from tui_bot.core.console_api import BotNotRunning, CycleReport, HealthReport, StoreStatus, Venue
+from tui_bot.core.engine import Engine
+from tui_bot.core.orders import OrderService
+from tui_bot.core.protection import Protection
+from tui_bot.core.settings import SettingsService
+from tui_bot.core.stats import StatsReport, stats_report
+from tui_bot.domain.enums import OrderType
+from tui_bot.domain.events import StreamMode
+from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
+from tui_bot.domain.models import Instrument, Order, Position, Wallet
+from tui_bot.domain.order_ids import OrderReason
+from tui_bot.domain.recommendations import Recommendation
+from tui_bot.domain.requests import OrderAck, TradingStopRequest
+from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.repos import load_orders, load_phantoms, load_trades
+from tui_bot.store.writer import StoreWriter
+
+
+class LocalConsoleBackend:
+    """ConsoleBackend over the runtime's parts: reads the engine, acts through the order, settings and bot
+    services, queries the store's connection for history; close() closes the whole runtime."""
+
+    def __init__(self, engine: Engine, orders: OrderService, trading: SettingsService, writer: StoreWriter,
+                 conn: aiosqlite.Connection, *, watchlist: list[str], bot: TradingBot | None,
+                 protection: Protection | None, close: Callable[[], Awaitable[None]]) -> None:
+        self._engine = engine
+        self._orders = orders
+        self._trading = trading
+        self._writer = writer
+        self._conn = conn
+        self._bot = bot
+        self._protection = protection
+        self._close = close
+        self.venue = Venue(engine.client.label, engine.client.live_money)
+        self.watchlist = list(watchlist)
+        self.has_bot = bot is not None
+
+    # -- live state ---------------------------------------------------------------------------------
+
+    def subscribe(self) -> Subscription:
+        """Every change the core publishes from now on (market data coalesced), in order."""
+        return self._engine.bus.subscribe()
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._engine.bus.unsubscribe(subscription)
+
+    def positions(self) -> dict[str, Position]:
+        return dict(self._engine.state.positions)
+
+    def open_orders(self) -> dict[str, Order]:
+        return dict(self._engine.state.open_orders)
+
+    def wallet(self) -> Wallet | None:
+        return self._engine.state.wallet
+
+    def mode(self) -> StreamMode:
+        return self._engine.mode
+
+    def instruments(self) -> Mapping[str, Instrument]:
+        return self._engine.state.instruments
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        return self._engine.state.last_price(symbol)
+
+    def last_prices(self) -> dict[str, Decimal]:
+        """The last traded price of every symbol with a ticker so far."""
+        return {s: t.last_price for s, t in self._engine.state.tickers.items() if t.last_price}
+
+    def recommendations(self) -> list[Recommendation]:
+        """The recommendations shown (pending ones and the latest decided), oldest first."""
+        return list(self._bot.recommendations.values()) if self._bot is not None else []
+
+    def initial_risk(self, symbol: str) -> Decimal | None:
+        """R of a position (entry to its first stop) as protection measured it, once known."""
+        return self._protection.initial_risk(symbol) if self._protection is not None else None
+
+    def settings(self) -> TradingSettings:
+        return self._trading.current
+
+    def orders_via(self) -> str:
+        return self._orders.via
+
+    # -- health and history -------------------------------------------------------------------------
+
+    def health(self) -> HealthReport:
+        client, writer = self._engine.client, self._writer
+        return HealthReport(client.connection_stats(), client.rest_stats(), self._engine.health,
+                            StoreStatus(writer.stalled_since, writer.stall_error, writer.pending),
+                            self._engine.mode, len(self._engine.state.exec_ids))
+
+    async def stats_report(self) -> StatsReport:
+        """Closed trades and phantoms as stored, with the figures worked out."""
+        conn = self._conn
+        return stats_report(await load_trades(conn, "closed"), await load_orders(conn), await load_phantoms(conn))
+
+    # -- intents ------------------------------------------------------------------------------------
+
+    async def place_order(self, intent: PlaceOrderIntent) -> OrderAck:
+        """Set the ticket's leverage first when it names one (a refusal sends nothing), then the order."""
+        if intent.leverage is not None:
+            await self._orders.set_leverage(intent.symbol, intent.leverage)
+        price = intent.price if intent.order_type is OrderType.LIMIT else None
+        return await self._orders.place(intent.symbol, intent.side, intent.qty, order_type=intent.order_type,
+                                        price=price, take_profit=intent.take_profit, stop_loss=intent.stop_loss,
+                                        reason=OrderReason.MANUAL_ENTRY)
+
+    async def close_position(self, symbol: str) -> OrderAck | None:
+        return await self._orders.close_position(symbol)
+
+    async def close_all(self) -> list[OrderAck]:
+        return await self._orders.close_all()
+
+    async def cancel_order(self, symbol: str, order_id: str) -> OrderAck | None:
+        return await self._orders.cancel(symbol, order_id)
+
+    async def cancel_all(self) -> list[OrderAck]:
+        return await self._orders.cancel_all()
+
+    async def set_trading_stop(self, intent: TradingStopIntent) -> None:
+        await self._orders.set_trading_stop(TradingStopRequest(intent.symbol, take_profit=intent.take_profit,
+                                                               stop_loss=intent.stop_loss))
+
+    async def set_leverage(self, intent: LeverageIntent) -> None:
+        await self._orders.set_leverage(intent.symbol, intent.leverage)
+
+    def update_settings(self, changes: dict[str, Any]) -> TradingSettings:
+        """Validate and apply all changes or none (SettingsRejected names each bad field)."""
+        return self._trading.update(changes)
+
+    def toggle_setting(self, name: str) -> TradingSettings:
+        return self._trading.toggle(name)
+
+    def _running_bot(self) -> TradingBot:
+        if self._bot is None:
+            raise BotNotRunning("the trading bot is not running in this session")
+        return self._bot
+
+    async def approve(self, recommendation_id: str) -> Recommendation:
+        return await self._running_bot().approve(recommendation_id)
+
+    async def dismiss(self, recommendation_id: str) -> Recommendation:
+        return self._running_bot().dismiss(recommendation_id)
+
+    async def run_cycle(self, trigger: str) -> CycleReport:
+        return await self._running_bot().run_cycle(trigger)
+
+    async def close(self) -> None:
+        """Close the runtime: bot, protection, streams, store, embedded exchange."""
+        await self._close()
