@@ -60,8 +60,9 @@ class Runtime:
     @cached_property
     def backend(self) -> LocalConsoleBackend:
         """The door a console, `listen` and `cycle --once` use: this runtime's state, health, history and intents."""
+        assert self.market is not None, "the runtime has not started"
         return LocalConsoleBackend(self.engine, self.orders, self.trading, self.writer, self.conn,
-                                   watchlist=self.settings.bot.watchlist, bot=self.bot, protection=self.protection,
+                                   market=self.market, bot=self.bot, protection=self.protection,
                                    close=self.close)
 
     async def close(self) -> None:

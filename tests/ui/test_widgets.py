@@ -23,8 +23,9 @@ from tui_bot.domain.enums import (
     TimeInForce,
 )
 from tui_bot.domain.events import ConnectionState, StreamMode
+from tui_bot.domain.market import AccountSummary, DayPnl
 from tui_bot.domain.metrics import NS_PER_S, ConnectionStats, RestStats
-from tui_bot.domain.models import Execution, Instrument, Order, Position, Wallet
+from tui_bot.domain.models import Execution, Instrument, Order, Position
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.ui import format as fmt
 from tui_bot.ui.styles import APP_CSS, ThemeTones
@@ -277,8 +278,9 @@ async def test_header_texts_and_classes() -> None:
     async with app.run_test(size=(120, 3)) as pilot:
         header.set_venue("demo", False)
         header.set_mode(StreamMode.POLL)
-        header.apply_wallet(Wallet(D("10500.5"), D("10000"), D("10500.5"), D("9000"), D("-12.3"), D("0"), D("0")))
-        header.set_realised_today(D("42"))
+        header.apply_account(AccountSummary(wallet_balance=D("10512.8"), unrealised_pnl=D("-12.3"),
+                                            equity=D("10500.5"), available=D("9000"), initial_margin=D("0"), positions=1))
+        header.apply_day(DayPnl(day_start_ms=0, net=D("42"), gross=D("43"), fees=D("1"), funding=D("0"), as_of_ms=0))
         header.set_tightening(True)
         await pilot.pause()
         texts = {w.id: str(w.content).strip() for w in header.query(Static)}

@@ -12,6 +12,7 @@ from tui_bot.core.bot import TradingBot
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import BotNotRunning, CycleReport, HealthReport, StoreStatus, Venue
 from tui_bot.core.engine import Engine
+from tui_bot.core.market_view import MarketView
 from tui_bot.core.orders import OrderService
 from tui_bot.core.protection import Protection
 from tui_bot.core.settings import SettingsService
@@ -19,7 +20,8 @@ from tui_bot.core.stats import StatsReport, stats_report
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
-from tui_bot.domain.models import Instrument, Order, Position, Wallet
+from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
+from tui_bot.domain.models import Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import OrderAck, TradingStopRequest
@@ -33,18 +35,18 @@ class LocalConsoleBackend:
     services, queries the store's connection for history; close() closes the whole runtime."""
 
     def __init__(self, engine: Engine, orders: OrderService, trading: SettingsService, writer: StoreWriter,
-                 conn: aiosqlite.Connection, *, watchlist: list[str], bot: TradingBot | None,
+                 conn: aiosqlite.Connection, *, market: MarketView, bot: TradingBot | None,
                  protection: Protection | None, close: Callable[[], Awaitable[None]]) -> None:
         self._engine = engine
         self._orders = orders
         self._trading = trading
         self._writer = writer
         self._conn = conn
+        self._market = market
         self._bot = bot
         self._protection = protection
         self._close = close
         self.venue = Venue(engine.client.label, engine.client.live_money)
-        self.watchlist = list(watchlist)
         self.has_bot = bot is not None
 
     # -- live state ---------------------------------------------------------------------------------
@@ -91,6 +93,38 @@ class LocalConsoleBackend:
 
     def orders_via(self) -> str:
         return self._orders.via
+
+    # -- market view ------------------------------------------------------------------------------
+
+    def watchlist(self) -> tuple[str, ...]:
+        """The watchlist as the market view keeps it (persisted), in the trader's order."""
+        return self._market.watchlist_symbols()
+
+    def ticker(self, symbol: str) -> Ticker | None:
+        """The latest ticker of a streamed symbol (watchlist, positions, the selected one)."""
+        return self._engine.state.tickers.get(symbol)
+
+    def selected_symbol(self) -> str | None:
+        return self._market.selected
+
+    def chart_interval(self) -> str:
+        return self._market.chart_interval
+
+    def book(self, symbol: str, depth: int) -> BookSnapshot | None:
+        return self._market.book(symbol, depth)
+
+    def public_trades(self, symbol: str) -> tuple[PublicTrade, ...]:
+        """Recent trades of the selected symbol, newest first."""
+        return self._market.trades(symbol)
+
+    def candles(self, symbol: str, interval: str) -> tuple[Kline, ...]:
+        return self._market.candles(symbol, interval)
+
+    def account_summary(self) -> AccountSummary | None:
+        return self._market.account_summary()
+
+    def day_pnl(self) -> DayPnl:
+        return self._market.day_pnl()
 
     # -- health and history -------------------------------------------------------------------------
 
@@ -155,6 +189,19 @@ class LocalConsoleBackend:
 
     async def run_cycle(self, trigger: str) -> CycleReport:
         return await self._running_bot().run_cycle(trigger)
+
+    async def select_symbol(self, symbol: str | None) -> None:
+        """Stream this symbol's ticker, book, tape and chart (None: none); UnknownSymbol when not listed."""
+        await self._market.select_symbol(symbol)
+
+    async def set_chart_interval(self, interval: str) -> None:
+        await self._market.set_chart_interval(interval)
+
+    def add_to_watchlist(self, symbol: str) -> tuple[str, ...]:
+        return self._market.add_to_watchlist(symbol)
+
+    def remove_from_watchlist(self, symbol: str) -> tuple[str, ...]:
+        return self._market.remove_from_watchlist(symbol)
 
     async def close(self) -> None:
         """Close the runtime: bot, protection, streams, store, embedded exchange."""

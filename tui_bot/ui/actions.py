@@ -81,7 +81,8 @@ class TradingActions(App[None]):
             return
         instruments = backend.instruments()
         selected = self.query_one(PositionsTable).selected_symbol
-        symbol = selected or (backend.watchlist[0] if backend.watchlist else next(iter(instruments)))
+        watchlist = backend.watchlist()
+        symbol = selected or (watchlist[0] if watchlist else next(iter(instruments)))
         wallet = backend.wallet()
         form = OrderFormModal(Side(side), symbol, sorted(instruments), instruments, backend.last_prices(),
                               wallet.total_equity if wallet else None, backend.settings(), backend.venue.live_money,
@@ -165,7 +166,7 @@ class TradingActions(App[None]):
         backend = self._backend_or_warn()
         if backend is None:
             return
-        symbol = self.query_one(PositionsTable).selected_symbol or backend.watchlist[0]
+        symbol = self.query_one(PositionsTable).selected_symbol or backend.watchlist()[0]
         pos = backend.positions().get(symbol)
         current = pos.leverage if pos else backend.settings().leverage
         self.push_screen(LeverageModal(symbol, current, backend.instruments()[symbol]), self._set_leverage)

@@ -159,10 +159,13 @@ class TuiBotApp(ThemeTones, TradingActions):
         if table := self._widget(FillsTable):
             table.add_fills(message.executions, self._instruments())
 
-    def on_wallet_changed(self, message: messages.WalletChanged) -> None:
+    def on_account_changed(self, message: messages.AccountChanged) -> None:
         if header := self._widget(HeaderBar):
-            header.apply_wallet(message.wallet)
-            header.set_realised_today(message.realised_today)
+            header.apply_account(message.summary)
+
+    def on_day_pnl_updated(self, message: messages.DayPnlUpdated) -> None:
+        if header := self._widget(HeaderBar):
+            header.apply_day(message.day)
 
     def on_mode_changed(self, message: messages.ModeChanged) -> None:
         if header := self._widget(HeaderBar):

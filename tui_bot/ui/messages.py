@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from textual.message import Message
 
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.events import StreamMode
-from tui_bot.domain.models import Execution, Order, Position, Wallet
+from tui_bot.domain.market import AccountSummary, DayPnl
+from tui_bot.domain.models import Execution, Order, Position
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.trading_settings import TradingSettings
 
@@ -53,11 +52,40 @@ class FillsArrived(Message):
         self.executions = executions
 
 
-class WalletChanged(Message):
-    def __init__(self, wallet: Wallet, realised_today: Decimal) -> None:
+class AccountChanged(Message):
+    """The account at the current marks (on a wallet message, and with every marks message)."""
+
+    def __init__(self, summary: AccountSummary) -> None:
         super().__init__()
-        self.wallet = wallet
-        self.realised_today = realised_today
+        self.summary = summary
+
+
+class DayPnlUpdated(Message):
+    """Realised PnL since 00:00 UTC, from the exchange's transaction log."""
+
+    def __init__(self, day: DayPnl) -> None:
+        super().__init__()
+        self.day = day
+
+
+class WatchlistEdited(Message):
+    """The watchlist now, in the trader's order."""
+
+    def __init__(self, symbols: tuple[str, ...]) -> None:
+        super().__init__()
+        self.symbols = symbols
+
+
+class BookMoved(Message):
+    """The selected symbol's order book changed (coalesced, at most ~10 per second)."""
+
+
+class TapeMoved(Message):
+    """The selected symbol's recent trades changed (coalesced)."""
+
+
+class ChartMoved(Message):
+    """The chart's bars changed (coalesced)."""
 
 
 class ModeChanged(Message):

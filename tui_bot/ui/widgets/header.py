@@ -9,7 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tui_bot.domain.events import StreamMode
-from tui_bot.domain.models import Wallet
+from tui_bot.domain.market import AccountSummary, DayPnl
 from tui_bot.ui import format as fmt
 
 PNL_CLASSES = ("pnl-up", "pnl-down")
@@ -49,15 +49,15 @@ class HeaderBar(Horizontal):
         self.mode_badge.set_class(poll, "-poll")
         self.mode_badge.set_class(not poll, "-stream")
 
-    def apply_wallet(self, wallet: Wallet) -> None:
-        """Equity, available balance and unrealised PnL of the account."""
-        self.equity_figure.update(f"Eq {fmt.money(wallet.total_equity)}")
-        self.available_figure.update(f"Avail {fmt.money(wallet.total_available_balance)}")
-        self._pnl(self.upnl_figure, "uPnL", wallet.total_perp_upl)
+    def apply_account(self, summary: AccountSummary) -> None:
+        """Equity, available balance and unrealised PnL of the account at the current marks."""
+        self.equity_figure.update(f"Eq {fmt.money(summary.equity)}")
+        self.available_figure.update(f"Avail {fmt.money(summary.available)}")
+        self._pnl(self.upnl_figure, "uPnL", summary.unrealised_pnl)
 
-    def set_realised_today(self, value: Decimal) -> None:
-        """Realised PnL since 00:00 UTC."""
-        self._pnl(self.realised_figure, "Day", value)
+    def apply_day(self, day: DayPnl) -> None:
+        """Realised PnL since 00:00 UTC (net of fees and funding), from the exchange's records."""
+        self._pnl(self.realised_figure, "Day", day.net)
 
     def set_tightening(self, on: bool) -> None:
         """Whether automatic stop tightening is enabled (classes -on / -off)."""
