@@ -6,41 +6,45 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import TypeVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.css.query import NoMatches
-from textual.widget import Widget
+from textual.geometry import Size
 from textual.widgets import Footer, Static
 
 from tui_bot.config import Settings
 from tui_bot.core.console_api import ConsoleBackend, HealthReport
 from tui_bot.domain.models import Instrument
 from tui_bot.ui import messages
-from tui_bot.ui.actions import TradingActions
 from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
+from tui_bot.ui.market_actions import MarketActions
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
+from tui_bot.ui.widgets.book import BookPanel, TradesPanel
+from tui_bot.ui.widgets.chart import CandleChart
 from tui_bot.ui.widgets.fills import FillsTable
 from tui_bot.ui.widgets.header import HeaderBar
 from tui_bot.ui.widgets.health import HealthPanel
 from tui_bot.ui.widgets.log_pane import LogPane
 from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.positions import PositionsTable
+from tui_bot.ui.widgets.quotes import QuoteBoard
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 log = logging.getLogger(__name__)
-W = TypeVar("W", bound=Widget)
 NARROW_BELOW = 140
+TAPELESS_BELOW = 160
+CHARTLESS_BELOW = 100
+SHORT_BELOW = 30
+TALL_FROM = 45
 BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(ThemeTones, TradingActions):
+class TuiBotApp(ThemeTones, MarketActions):
     """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
@@ -60,6 +64,11 @@ class TuiBotApp(ThemeTones, TradingActions):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
+        with Horizontal(id="market"):
+            yield QuoteBoard(id="quotes", now_ms=lambda: self.now_ns() // 1_000_000)
+            yield CandleChart(id="chart")
+            yield BookPanel(id="book")
+            yield TradesPanel(id="trades")
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Static("Positions", classes="panel-title")
@@ -87,18 +96,26 @@ class TuiBotApp(ThemeTones, TradingActions):
 
     def on_mount(self) -> None:
         self.query_one(HeaderBar).set_venue(self.settings.exchange.venue.upper(), self.settings.exchange.venue == "mainnet")
-        self._apply_width(self.size.width)
+        self._apply_size(self.size)
         for warning in self.keymap_warnings:
             self.notify(warning, severity="warning")
         self.set_interval(1.0, self._refresh_health)
         self.set_interval(0.25, self._drain_logs)
         self.connect()
 
-    def on_resize(self, event: object) -> None:
-        self._apply_width(self.size.width)
+    def on_resize(self, event: events.Resize) -> None:
+        """Lay out for the size the terminal has now (the event's, not the app's previous one)."""
+        self._apply_size(event.size)
+        self.call_after_refresh(self.draw_market)
 
-    def _apply_width(self, width: int) -> None:
+    def _apply_size(self, size: Size) -> None:
+        """Collapse the layout by width and height: which panels show, and how tall the market view is."""
+        width, height = size
         self.set_class(width < NARROW_BELOW, "-narrow")
+        self.set_class(width < CHARTLESS_BELOW, "-chartless")
+        self.set_class(width < TAPELESS_BELOW, "-tapeless")
+        self.set_class(height < SHORT_BELOW, "-short")
+        self.set_class(height >= TALL_FROM, "-tall")
         self.query_one(HealthPanel).set_class(width < NARROW_BELOW, "-narrow")
 
     @work(group="backend", exclusive=True, exit_on_error=False)
@@ -128,23 +145,18 @@ class TuiBotApp(ThemeTones, TradingActions):
     def _instruments(self) -> Mapping[str, Instrument]:
         return self.backend.instruments() if self.backend is not None else {}
 
-    def _widget(self, kind: type[W]) -> W | None:
-        """The dashboard's widget of this kind, or None while the app is exiting (screens already gone)."""
-        try:
-            return self.screen_stack[0].query_one(kind) if self.screen_stack else None
-        except NoMatches:
-            return None
-
     def on_positions_changed(self, message: messages.PositionsChanged) -> None:
         if table := self._widget(PositionsTable):
             table.apply_positions(message.positions, self._instruments())
+        self.draw_chart()
 
     def on_marks_updated(self, message: messages.MarksUpdated) -> None:
         if table := self._widget(PositionsTable):
             table.apply_marks(message.marks)
 
     def on_prices_moved(self, message: messages.PricesMoved) -> None:
-        """An open order ticket gets the new last prices (nothing is looked up while none is open, or on exit)."""
+        """The quote board and an open order ticket get the new prices (the ticket is skipped while none is open)."""
+        self.show_quotes(message.symbols)
         form = self.screen_stack[-1] if self.screen_stack else None
         if isinstance(form, OrderFormModal) and self.backend is not None:
             for symbol in message.symbols:
@@ -154,6 +166,7 @@ class TuiBotApp(ThemeTones, TradingActions):
     def on_orders_changed(self, message: messages.OrdersChanged) -> None:
         if table := self._widget(OrdersTable):
             table.apply_orders(message.orders, self._instruments())
+        self.draw_chart()
 
     def on_fills_arrived(self, message: messages.FillsArrived) -> None:
         if table := self._widget(FillsTable):

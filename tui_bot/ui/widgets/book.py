@@ -1,0 +1,85 @@
+"""The selected symbol's order book (best levels, bids beside asks) and its recent trades, newest first."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from tui_bot.domain.enums import Side
+from tui_bot.domain.market import BookSnapshot
+from tui_bot.domain.models import Instrument, PublicTrade
+from tui_bot.ui import format as fmt
+
+
+class MarketPanel(Widget):
+    """A panel drawn as text lines in the theme's bid (up) and ask (down) colours."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"market-panel--bid", "market-panel--ask", "market-panel--muted"}
+    EMPTY = "—"
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.lines: list[tuple[tuple[str, str], ...]] = []
+        self.empty = self.EMPTY
+
+    def style_of(self, tone: str) -> Style:
+        return self.get_component_rich_style(f"market-panel--{tone}", partial=True) if tone else Style.null()
+
+    def show(self, lines: list[tuple[tuple[str, str], ...]], empty: str) -> None:
+        """Draw these lines, each a run of (text, tone) parts; `empty` when there are none."""
+        if lines != self.lines or empty != self.empty:
+            self.lines, self.empty = lines, empty
+            self.refresh()
+
+    def text_lines(self) -> list[str]:
+        """The plain text drawn (for tests)."""
+        return ["".join(text for text, _ in line) for line in self.lines] or [self.empty]
+
+    def render(self) -> RenderableType:
+        if not self.lines:
+            return Text(self.empty, style=self.style_of("muted"))
+        return Group(*(Text.assemble(*((text, self.style_of(tone)) for text, tone in line), no_wrap=True)
+                       for line in self.lines))
+
+
+class BookPanel(MarketPanel):
+    """Top levels of the book: bid size, bid | ask, ask size; as many levels as the panel is high."""
+
+    def levels_shown(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def apply_book(self, book: BookSnapshot | None, inst: Instrument | None) -> None:
+        if book is None:
+            self.show([], "book: waiting for a snapshot")
+            return
+        count = min(self.levels_shown(), max(len(book.bids), len(book.asks)))
+        bids = [(fmt.qty(lv.size, inst), fmt.price(lv.price, inst)) for lv in book.bids[:count]]
+        asks = [(fmt.price(lv.price, inst), fmt.qty(lv.size, inst)) for lv in book.asks[:count]]
+        pw = max([len(p) for _, p in bids] + [len(p) for p, _ in asks] + [3])
+        sw = max([len(q) for q, _ in bids] + [len(q) for _, q in asks] + [4])
+        rows: list[tuple[tuple[str, str], ...]] = [(
+            (f"{'Size':>{sw}} {'Bid':>{pw}}", "muted"), (" │ ", "muted"), (f"{'Ask':<{pw}} {'Size':>{sw}}", "muted"))]
+        for i in range(count):
+            left = f"{bids[i][0]:>{sw}} {bids[i][1]:>{pw}}" if i < len(bids) else " " * (sw + pw + 1)
+            right = f"{asks[i][0]:<{pw}} {asks[i][1]:>{sw}}" if i < len(asks) else ""
+            rows.append(((left, "bid"), (" │ ", "muted"), (right, "ask")))
+        self.show(rows, "")
+
+
+class TradesPanel(MarketPanel):
+    """The tape: time, price and size of recent trades, coloured by the taker's side, newest first."""
+
+    def apply_trades(self, trades: tuple[PublicTrade, ...], inst: Instrument | None) -> None:
+        if not trades:
+            self.show([], "no trades yet")
+            return
+        rows: list[tuple[tuple[str, str], ...]] = [(("Time     ", "muted"), (f"{'Price':>10} {'Size':>8}", "muted"))]
+        for trade in trades[: max(1, self.size.height - 1)]:
+            tone = "bid" if trade.taker_side is Side.BUY else "ask"
+            rows.append(((f"{fmt.clock(trade.time)} ", "muted"),
+                         (f"{fmt.price(trade.price, inst):>10} {fmt.qty(trade.size, inst):>8}", tone)))
+        self.show(rows, "")
