@@ -67,8 +67,20 @@ class CandleSeries:
         return finished
 
     def roll(self, now_ms: int) -> list[Kline]:
-        """Close the live bar when now_ms is past its end and open the next at the last close."""
+        """Close the live bar when now_ms is past its end and open the next at the last close.
+
+        After a clock jump of more than HISTORY_CHUNK bars (the admin clock skew) the flat bars in between are
+        skipped: the live bar opens at now_ms's bar, so a jump of years costs no more than one chunk.
+        """
         finished: list[Kline] = []
+        if now_ms >= shift_bar(self.interval, self.live.start, HISTORY_CHUNK + 1):
+            done = self.live
+            done.confirm = True
+            self.closed.append(done)
+            finished.append(done)
+            self.live = Kline(self.symbol, self.interval, bar_start(self.interval, now_ms), done.close, done.close,
+                              done.close, done.close)
+            return finished
         while now_ms >= shift_bar(self.interval, self.live.start, 1):
             done = self.live
             done.confirm = True
