@@ -58,7 +58,8 @@ from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.positions import PositionsTable
 
 NARROW = (80, 24)
-WIDE = (160, 48)
+MIDDLE = (120, 36)
+WIDE = (200, 60)
 BTC = "BTCUSDT"
 ENTRY = Decimal("104250.40")          # seed 7's BTCUSDT ask before any step
 FILL_AT_MS = calendar.timegm((2099, 6, 1, 12, 0, 0)) * 1000
@@ -145,13 +146,18 @@ def all_live(app: LocalConsole) -> bool:
 
 
 def shown(app: LocalConsole) -> bool:
-    """The filled position, its TP/SL orders, the fill and the new wallet are all on screen."""
+    """The filled position, its TP/SL orders, the fill, the new wallet and the day's fee (from the exchange's
+    transaction log, not just the stream) are all on screen."""
     assert app.runtime is not None
-    wallet = app.runtime.engine.state.wallet
-    equity = app.query_one(HeaderBar).query_one("#hdr-equity", Static)
-    return (app.query_one(PositionsTable).has_row(BTC) and app.query_one(OrdersTable).row_count == 2
-            and app.query_one(FillsTable).row_count == 1 and wallet is not None
-            and str(equity.content) == f"Eq {fmt.money(wallet.total_equity)}")
+    summary = app.backend.account_summary() if app.backend is not None else None
+    day = app.backend.day_pnl() if app.backend is not None else None
+    header = app.query_one(HeaderBar)
+    equity = header.query_one("#hdr-equity", Static)
+    return (day is not None and day.fees > 0 and day.pending == 0
+            and str(header.query_one("#hdr-realised", Static).content) == f"Day {fmt.signed_money(day.net)}"
+            and app.query_one(PositionsTable).has_row(BTC) and app.query_one(OrdersTable).row_count == 2
+            and app.query_one(FillsTable).row_count == 1 and summary is not None
+            and str(equity.content) == f"Eq {fmt.money(summary.equity)}")
 
 
 async def open_position(pilot: Pilot[None]) -> None:
@@ -207,9 +213,11 @@ async def open_order_form(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", [NARROW, MIDDLE, WIDE], ids=["80x24", "120x36", "200x60"])
 def test_console_with_an_open_position(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
-    """The default screen with one BTCUSDT long (SL/TP), its exchange TP/SL orders and its fill."""
+    """The default screen with one BTCUSDT long (SL/TP), its exchange TP/SL orders and its fill; the market view
+    shows the quote board, and from 120 columns the chart with the entry/SL/TP lines, from 140 the book and from
+    160 the tape."""
     assert snap_compare(console(tmp_path), terminal_size=size, run_before=open_position)
 
 

@@ -1,7 +1,7 @@
 """A candlestick chart drawn with half-block characters: two price rows per line, one bar per column.
 
 Bodies are full or half blocks, wicks thin half lines; the position's entry, stop, take-profit and liquidation
-prices are drawn as labelled horizontal lines where they fall inside the bars' range. Pure function of the bars,
+prices are drawn as labelled horizontal lines (entry, stop and take-profit stretch the scale when near the bars). Pure function of the bars,
 the levels and the size, so a snapshot draws the same every time.
 """
 
@@ -20,6 +20,8 @@ from tui_bot.domain.models import Instrument, Kline
 from tui_bot.ui import format as fmt
 
 BODY = {(True, True): "█", (True, False): "▀", (False, True): "▄"}
+NEAR_TONES = frozenset({"entry", "sl", "tp"})
+"""Levels the price scale stretches to show when they lie within one bar range of the bars."""
 WICK = {(True, True): "│", (True, False): "╵", (False, True): "╷"}
 
 
@@ -93,7 +95,9 @@ class CandleChart(Widget):
             return [head, Text("no bars yet" if rows >= 1 else "", style=self._style("axis"))]
         axis = max(len(fmt.price(b.high, self.instrument)) for b in self.bars) + 5
         bars = self.bars[-max(1, width - axis):]
-        scale = Scale(min(b.low for b in bars), max(b.high for b in bars), rows)
+        low, high = min(b.low for b in bars), max(b.high for b in bars)
+        near = [lv.price for lv in self.levels if lv.tone in NEAR_TONES and low - (high - low) <= lv.price <= high + (high - low)]
+        scale = Scale(min([low, *near]), max([high, *near]), rows)
         levels = {scale.row(lv.price): lv for lv in self.levels if scale.low <= lv.price <= scale.high}
         marks = {0: scale.high, rows - 1: scale.low, scale.row(bars[-1].close): bars[-1].close}
         return [head, *(self._line(bars, scale, r, levels.get(r), marks.get(r), width - axis) for r in range(rows))]
