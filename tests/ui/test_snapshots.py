@@ -224,3 +224,15 @@ def test_console_with_an_open_position(snap_compare: Any, tmp_path: Path, size: 
 def test_order_form_over_the_console_80x24(snap_compare: Any, tmp_path: Path) -> None:
     """The buy ticket opened on the selected position at 80×24: every field and the submit button fit."""
     assert snap_compare(console(tmp_path), terminal_size=NARROW, run_before=open_order_form)
+
+
+async def open_position_then_shrink(pilot: Pilot[None]) -> None:
+    """The position as above at 200×60, then the terminal shrinks to 80×24."""
+    await open_position(pilot)
+    await pilot.resize_terminal(*NARROW)
+    await layout_settled(pilot)
+
+
+def test_console_resized_from_200x60_to_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    """After a resize the layout is the new size's: the same screen as a console started at 80×24."""
+    assert snap_compare(console(tmp_path), terminal_size=WIDE, run_before=open_position_then_shrink)
