@@ -12,9 +12,11 @@ from tests.core.conftest import sim_of, wait_for
 from tests.ui.conftest import Console, LocalConsole, console_settings
 from tui_bot.config import Settings
 from tui_bot.domain.enums import Side
+from tui_bot.domain.numbers import floor_to_step
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.sim.server import SimExchange
 from tui_bot.ui import format as fmt
+from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.symbol_prompt import SymbolPrompt
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
 from tui_bot.ui.widgets.chart import CandleChart
@@ -181,3 +183,26 @@ async def test_a_resize_lays_out_for_the_new_size(tmp_path: Path, console: Conso
         await pilot.resize_terminal(200, 60)
         await pilot.pause()
         assert not app.has_class("-narrow") and not app.has_class("-short") and trades.region.width > 0
+
+
+async def test_a_ticket_opened_from_the_quote_board_trades_the_looked_up_symbol(tmp_path: Path, console: Console) -> None:
+    """g SOLUSDT (not watched), then b on the quote board: the ticket is SOLUSDT's, priced, and its buy fills."""
+    async with console(settings=still(tmp_path)) as (app, pilot):
+        await pilot.press("g")
+        await wait_for(lambda: isinstance(app.screen, SymbolPrompt))
+        await pilot.press(*"SOLUSDT", "enter")
+        await wait_for(lambda: app.backend is not None and app.backend.selected_symbol() == SOL
+                       and app.backend.last_price(SOL) is not None)
+        app.query_one(QuoteBoard).focus()
+        await pilot.press("b")
+        await wait_for(lambda: isinstance(app.screen, OrderFormModal))
+        form = app.screen
+        assert isinstance(form, OrderFormModal)
+        assert form.query_one("#symbol", Input).value == SOL and form.last_prices.get(SOL)
+        inst = app.backend.instruments()[SOL] if app.backend is not None else None
+        assert inst is not None
+        qty = fmt.qty(max(inst.min_qty, floor_to_step(Decimal(50) / form.last_prices[SOL], inst.qty_step)), inst)
+        await pilot.press(*qty, "enter")
+        await wait_for(lambda: not isinstance(app.screen, OrderFormModal))
+        account = sim(app).engine.accounts[sim(app).api_key]
+        await wait_for(lambda: account.positions.get(SOL) is not None and account.positions[SOL].size == Decimal(qty))

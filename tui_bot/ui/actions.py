@@ -29,6 +29,7 @@ from tui_bot.ui.screens.stats_screen import StatsScreen
 from tui_bot.ui.screens.tpsl import TpSlModal
 from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.positions import PositionsTable
+from tui_bot.ui.widgets.quotes import QuoteBoard
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 log = logging.getLogger(__name__)
@@ -80,14 +81,22 @@ class TradingActions(App[None]):
         if backend is None:
             return
         instruments = backend.instruments()
-        selected = self.query_one(PositionsTable).selected_symbol
-        watchlist = backend.watchlist()
-        symbol = selected or (watchlist[0] if watchlist else next(iter(instruments)))
+        symbol = self._ticket_symbol(backend)
         wallet = backend.wallet()
         form = OrderFormModal(Side(side), symbol, sorted(instruments), instruments, backend.last_prices(),
                               wallet.total_equity if wallet else None, backend.settings(), backend.venue.live_money,
                               on_submit=self.send_order)
         self.push_screen(form)
+
+    def _ticket_symbol(self, backend: ConsoleBackend) -> str:
+        """The market view's symbol when the quote board has focus, else the selected position's, else the market
+        view's, else the first watched (or listed) one."""
+        market = backend.selected_symbol()
+        if market is not None and isinstance(self.focused, QuoteBoard):
+            return market
+        watchlist = backend.watchlist()
+        fallback = watchlist[0] if watchlist else next(iter(backend.instruments()))
+        return self.query_one(PositionsTable).selected_symbol or market or fallback
 
     @work(group="orders", exit_on_error=False)
     async def send_order(self, intent: PlaceOrderIntent) -> None:
@@ -166,7 +175,7 @@ class TradingActions(App[None]):
         backend = self._backend_or_warn()
         if backend is None:
             return
-        symbol = self.query_one(PositionsTable).selected_symbol or backend.watchlist()[0]
+        symbol = self._ticket_symbol(backend)
         pos = backend.positions().get(symbol)
         current = pos.leverage if pos else backend.settings().leverage
         self.push_screen(LeverageModal(symbol, current, backend.instruments()[symbol]), self._set_leverage)
