@@ -151,7 +151,7 @@ class MarketActions(TradingActions):
             following = CHART_INTERVALS[(CHART_INTERVALS.index(current) + 1) % len(CHART_INTERVALS)]
             self.set_chart_interval(following)
 
-    @work(group="market-select", exclusive=True, exit_on_error=False)
+    @work(group="chart-interval", exclusive=True, exit_on_error=False)
     async def set_chart_interval(self, interval: str) -> None:
         if await self._market_call(self.backend.set_chart_interval(interval) if self.backend else None):
             self.draw_chart()
