@@ -16,6 +16,7 @@ ALLOWED = {
     "store": {"domain"},
     "sim": {"domain", "exchange.bybit.signing", "exchange.bybit.schemas"},
     "core": {"domain", "exchange", "store"},
+    "notify": {"domain"},
 }
 
 
