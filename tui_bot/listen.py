@@ -1,4 +1,4 @@
-"""`tui-bot listen`: headless, 24/7 — records every execution, keeps state reconciled, prints health."""
+"""`tui-bot listen`: headless, 24/7 — records every execution, keeps state reconciled, raises alerts, prints health."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tui_bot.config import Settings
 from tui_bot.core.health import summary_line
+from tui_bot.core.market_view import MarketView
+from tui_bot.domain.numbers import plain
 from tui_bot.exchange.errors import ExchangeError
 from tui_bot.logs import configure_logging
 from tui_bot.runtime import Runtime, SetupError, start_runtime
@@ -46,15 +48,26 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
 
 
 def health_line(runtime: Runtime) -> str:
-    """What `listen` prints: connections, latency, counts, then failing store writes and failing or ended tasks."""
+    """What `listen` prints: connections, latency, counts, equity and day PnL, then failing store writes and failing
+    or ended tasks (alerts go to the log and the [notify] channels on their own)."""
     engine, writer = runtime.engine, runtime.writer
     engine.health.clock_offset_ms = runtime.client.rest.clock_offset_ms
     state = engine.state
     parts = [summary_line(runtime.client.connection_stats(), engine.health, engine.mode.value),
              f"positions={len(state.positions)} orders={len(state.open_orders)} execs={len(state.exec_ids)}"]
+    if runtime.market is not None:
+        parts.append(account_part(runtime.market))
     if writer.stalled_since is not None:
         parts.append(f"db=failing {time.time() - writer.stalled_since:.0f}s queued={writer.pending} ({writer.stall_error})")
     troubles = engine.health.tasks.lines(int(time.time() * 1000))
     if troubles:
         parts.append("tasks: " + "; ".join(troubles))
     return " ".join(parts)
+
+
+def account_part(market: MarketView) -> str:
+    """Equity at the current marks and realised PnL since 00:00 UTC ('-' before the wallet or the log was read)."""
+    summary, day = market.account_summary(), market.day_pnl()
+    equity = plain(summary.equity, 2) if summary is not None else "-"
+    net = ("+" if day.net > 0 else "") + plain(day.net, 2) if day.as_of_ms else "-"
+    return f"equity={equity} day={net}"
