@@ -36,6 +36,7 @@ class Received:
     path: str
     body: Any
     at: float
+    status: int
 
 
 class StubServer:
@@ -77,7 +78,12 @@ class StubServer:
         self.scripts.setdefault(prefix, deque()).extend(replies)
 
     def bodies(self, prefix: str) -> list[Any]:
+        """Every request's body, answered or refused."""
         return [r.body for r in self.received if r.path.startswith(prefix)]
+
+    def delivered(self, prefix: str) -> list[Any]:
+        """The bodies the stub accepted (2xx): what reached the chat or the webhook's owner."""
+        return [r.body for r in self.received if r.path.startswith(prefix) and 200 <= r.status < 300]
 
     def times(self, prefix: str) -> list[float]:
         return [r.at for r in self.received if r.path.startswith(prefix)]
@@ -99,9 +105,9 @@ class StubServer:
             body = json.loads(text)
         except ValueError:
             body = text
-        self.received.append(Received(request.path, body, time.monotonic()))
-        self._changed.set()
         reply = self._next_reply(request.path)
+        self.received.append(Received(request.path, body, time.monotonic(), reply.status))
+        self._changed.set()
         if reply.delay_s:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), reply.delay_s)
