@@ -102,7 +102,8 @@ class LocalConsoleBackend:
 
     def ticker(self, symbol: str) -> Ticker | None:
         """The latest ticker of a streamed symbol (watchlist, positions, the selected one)."""
-        return self._engine.state.tickers.get(symbol)
+        live = self._engine.state.tickers.get(symbol)
+        return live.to_ticker() if live is not None else None
 
     def selected_symbol(self) -> str | None:
         return self._market.selected
