@@ -64,7 +64,8 @@ async def test_header_upnl_is_the_sum_of_the_rows_after_the_market_moves(tmp_pat
 
 
 async def test_day_is_todays_realised_pnl_from_the_exchange_including_trades_made_before_the_console(
-        tmp_path: Path, sim: SimExchange, console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, sim: SimExchange, console: Console, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Another program opened and closed a position today; a console started afterwards shows it in Day."""
     rest = client_for(sim)
     try:

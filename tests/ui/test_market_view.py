@@ -43,7 +43,9 @@ async def rest_top(exchange: SimExchange, symbol: str) -> tuple[Decimal, Decimal
     assert exchange.urls is not None
     client = SignedRest(exchange.urls.rest, exchange.api_key, exchange.api_secret)
     try:
-        reply = await client.get("/v5/market/orderbook", {"category": "linear", "symbol": symbol, "limit": 1}, signed=False)
+        reply = await client.get(
+            "/v5/market/orderbook", {"category": "linear", "symbol": symbol, "limit": 1}, signed=False
+        )
     finally:
         await client.close()
     return Decimal(reply["result"]["b"][0][0]), Decimal(reply["result"]["a"][0][0])
@@ -71,7 +73,8 @@ async def test_quote_board_lists_the_watchlist_with_the_exchanges_quotes(tmp_pat
 
 
 async def test_the_book_shows_the_selected_symbols_best_levels_and_a_row_selects_another(
-        tmp_path: Path, console: Console) -> None:
+    tmp_path: Path, console: Console
+) -> None:
     async with console(settings=still(tmp_path)) as (app, pilot):
         assert app.backend is not None
         await wait_for(lambda: app.backend is not None and app.backend.selected_symbol() == BTC)
@@ -102,16 +105,22 @@ async def test_the_tape_shows_the_trade_the_exchange_just_printed_at_the_top(tmp
 
 
 async def test_the_chart_draws_bars_with_the_positions_lines_and_i_switches_the_interval(
-        tmp_path: Path, console: Console) -> None:
+    tmp_path: Path, console: Console
+) -> None:
     async with console(settings=still(tmp_path)) as (app, pilot):
         rt = app.runtime
         assert rt is not None and app.backend is not None
         chart = app.query_one(CandleChart)
         await wait_for(lambda: len(chart.bars) > 10 and chart.title.startswith(f"{BTC} · 15m"))
         last = rt.engine.state.tickers[BTC].last_price
-        await rt.orders.place(BTC, Side.BUY, Decimal("0.01"), stop_loss=(last * Decimal("0.995")).quantize(Decimal("0.1")),
-                              take_profit=(last * Decimal("1.005")).quantize(Decimal("0.1")),
-                              reason=OrderReason.MANUAL_ENTRY)
+        await rt.orders.place(
+            BTC,
+            Side.BUY,
+            Decimal("0.01"),
+            stop_loss=(last * Decimal("0.995")).quantize(Decimal("0.1")),
+            take_profit=(last * Decimal("1.005")).quantize(Decimal("0.1")),
+            reason=OrderReason.MANUAL_ENTRY,
+        )
         await wait_for(lambda: app.query_one(PositionsTable).has_row(BTC))
         pos = rt.engine.state.positions[BTC]
         await wait_for(lambda: {lv.label for lv in chart.levels} >= {"E", "SL", "TP"})
@@ -119,13 +128,20 @@ async def test_the_chart_draws_bars_with_the_positions_lines_and_i_switches_the_
         for label, price in (("SL", pos.stop_loss), ("TP", pos.take_profit)):
             assert f"{label} {fmt.price(price, app.backend.instruments()[BTC])}" in drawn
         await pilot.press("i")
-        await wait_for(lambda: chart.title.startswith(f"{BTC} · 1h") and app.backend is not None
-                       and app.backend.chart_interval() == "60" and len(chart.bars) > 10)
+        await wait_for(
+            lambda: (
+                chart.title.startswith(f"{BTC} · 1h")
+                and app.backend is not None
+                and app.backend.chart_interval() == "60"
+                and len(chart.bars) > 10
+            )
+        )
         assert all(bar.interval == "60" for bar in chart.bars)
 
 
 async def test_w_adds_a_listed_symbol_and_shift_w_removes_it_and_the_watchlist_persists(
-        tmp_path: Path, console: Console) -> None:
+    tmp_path: Path, console: Console
+) -> None:
     settings = still(tmp_path)
     async with console(settings=settings) as (app, pilot):
         board = app.query_one(QuoteBoard)
@@ -185,14 +201,21 @@ async def test_a_resize_lays_out_for_the_new_size(tmp_path: Path, console: Conso
         assert not app.has_class("-narrow") and not app.has_class("-short") and trades.region.width > 0
 
 
-async def test_a_ticket_opened_from_the_quote_board_trades_the_looked_up_symbol(tmp_path: Path, console: Console) -> None:
+async def test_a_ticket_opened_from_the_quote_board_trades_the_looked_up_symbol(
+    tmp_path: Path, console: Console
+) -> None:
     """g SOLUSDT (not watched), then b on the quote board: the ticket is SOLUSDT's, priced, and its buy fills."""
     async with console(settings=still(tmp_path)) as (app, pilot):
         await pilot.press("g")
         await wait_for(lambda: isinstance(app.screen, SymbolPrompt))
         await pilot.press(*"SOLUSDT", "enter")
-        await wait_for(lambda: app.backend is not None and app.backend.selected_symbol() == SOL
-                       and app.backend.last_price(SOL) is not None)
+        await wait_for(
+            lambda: (
+                app.backend is not None
+                and app.backend.selected_symbol() == SOL
+                and app.backend.last_price(SOL) is not None
+            )
+        )
         app.query_one(QuoteBoard).focus()
         await pilot.press("b")
         await wait_for(lambda: isinstance(app.screen, OrderFormModal))

@@ -61,7 +61,7 @@ NARROW = (80, 24)
 MIDDLE = (120, 36)
 WIDE = (200, 60)
 BTC = "BTCUSDT"
-ENTRY = Decimal("104250.40")          # seed 7's BTCUSDT ask before any step
+ENTRY = Decimal("104250.40")  # seed 7's BTCUSDT ask before any step
 FILL_AT_MS = calendar.timegm((2099, 6, 1, 12, 0, 0)) * 1000
 CONSOLE_NOW_NS = (FILL_AT_MS + 95_000) * 1_000_000
 MS = 1_000_000
@@ -69,8 +69,9 @@ MS = 1_000_000
 
 def frozen_connection(name: str) -> ConnectionStats:
     """Fixed figures for one stream: live for 42 s, last frame 150 ms ago, rates, RTT and latency windows."""
-    stats = ConnectionStats(name, state_changed_ms=CONSOLE_NOW_NS // MS - 42_000, frames=1234,
-                            last_frame_ns=CONSOLE_NOW_NS - 150 * MS)
+    stats = ConnectionStats(
+        name, state_changed_ms=CONSOLE_NOW_NS // MS - 42_000, frames=1234, last_frame_ns=CONSOLE_NOW_NS - 150 * MS
+    )
     public = name.startswith("public")
     stats.rate.history.extend([10.0 + (i * 7) % 5 if public else float(i % 3 == 0) for i in range(40)])
     for i in range(60):
@@ -141,8 +142,11 @@ def all_live(app: LocalConsole) -> bool:
     if rt is None or BTC not in rt.engine.state.tickers or rt.engine.state.wallet is None:
         return False
     stats = rt.client.connection_stats()
-    return {"private", "trade"} <= set(stats) and any(n.startswith("public") for n in stats) and all(
-        s.state is ConnectionState.LIVE for s in stats.values())
+    return (
+        {"private", "trade"} <= set(stats)
+        and any(n.startswith("public") for n in stats)
+        and all(s.state is ConnectionState.LIVE for s in stats.values())
+    )
 
 
 def shown(app: LocalConsole) -> bool:
@@ -153,11 +157,17 @@ def shown(app: LocalConsole) -> bool:
     day = app.backend.day_pnl() if app.backend is not None else None
     header = app.query_one(HeaderBar)
     equity = header.query_one("#hdr-equity", Static)
-    return (day is not None and day.fees > 0 and day.pending == 0
-            and str(header.query_one("#hdr-realised", Static).content) == f"Day {fmt.signed_money(day.net)}"
-            and app.query_one(PositionsTable).has_row(BTC) and app.query_one(OrdersTable).row_count == 2
-            and app.query_one(FillsTable).row_count == 1 and summary is not None
-            and str(equity.content) == f"Eq {fmt.money(summary.equity)}")
+    return (
+        day is not None
+        and day.fees > 0
+        and day.pending == 0
+        and str(header.query_one("#hdr-realised", Static).content) == f"Day {fmt.signed_money(day.net)}"
+        and app.query_one(PositionsTable).has_row(BTC)
+        and app.query_one(OrdersTable).row_count == 2
+        and app.query_one(FillsTable).row_count == 1
+        and summary is not None
+        and str(equity.content) == f"Eq {fmt.money(summary.equity)}"
+    )
 
 
 async def open_position(pilot: Pilot[None]) -> None:
@@ -168,12 +178,18 @@ async def open_position(pilot: Pilot[None]) -> None:
     rt = app.runtime
     assert rt is not None
     sim = sim_of(rt)
-    sim.engine._ids.seed("snapshot")                       # noqa: SLF001 — the per-run id salt, fixed here
+    sim.engine._ids.seed("snapshot")  # noqa: SLF001 — the per-run id salt, fixed here
     sim.clock.skew_ms += FILL_AT_MS - sim.clock.now_ms()
     sim.clock.held_ms = FILL_AT_MS  # however slow the machine, the fill is stamped 12:00:00.000
     await rt.client.rest.sync_clock()
-    await rt.orders.place(BTC, Side.BUY, Decimal("0.010"), stop_loss=Decimal("102000"),
-                          take_profit=Decimal("110000"), reason=OrderReason.MANUAL_ENTRY)
+    await rt.orders.place(
+        BTC,
+        Side.BUY,
+        Decimal("0.010"),
+        stop_loss=Decimal("102000"),
+        take_profit=Decimal("110000"),
+        reason=OrderReason.MANUAL_ENTRY,
+    )
     await until(lambda: shown(app), "the position to be drawn")
     sim.clock.held_ms = None  # time runs on from FILL_AT_MS plus the time held
     pos = rt.engine.state.positions[BTC]
@@ -186,8 +202,10 @@ async def open_position(pilot: Pilot[None]) -> None:
 
 def _widths(app: LocalConsole) -> list[tuple[int, ...]]:
     """Column widths of every table (they are measured lazily, a refresh after rows change)."""
-    return [tuple(c.get_render_width(t) for c in t.columns.values())
-            for t in (app.query_one(PositionsTable), app.query_one(OrdersTable), app.query_one(FillsTable))]
+    return [
+        tuple(c.get_render_width(t) for c in t.columns.values())
+        for t in (app.query_one(PositionsTable), app.query_one(OrdersTable), app.query_one(FillsTable))
+    ]
 
 
 async def layout_settled(pilot: Pilot[None]) -> None:
@@ -211,7 +229,7 @@ async def open_order_form(pilot: Pilot[None]) -> None:
     await pilot.press("b")
     await until(lambda: isinstance(pilot.app.screen, OrderFormModal), "the order form")
     for field in pilot.app.screen.query(Input):
-        field.cursor_blink = False                             # a blinking cursor would alternate frames
+        field.cursor_blink = False  # a blinking cursor would alternate frames
     await pilot.pause()
 
 

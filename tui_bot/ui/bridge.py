@@ -32,7 +32,7 @@ MARKET_INTERVAL_S = 0.1
 
 
 class EngineBridge:
-    """Turns the backend's change batches into app messages; market data (marks, prices, book, tape, chart) coalesced."""
+    """Turns the backend's change batches into app messages; market data (marks, prices, book, tape, chart) merged."""
 
     def __init__(self, app: App[Any], backend: ConsoleBackend) -> None:
         self.app = app
@@ -51,7 +51,11 @@ class EngineBridge:
                 if self._pending():
                     timeout = max(0.0, MARKET_INTERVAL_S - (time.monotonic() - self._last_market))
                 try:
-                    batch = await asyncio.wait_for(sub.next_batch(), timeout) if timeout is not None else await sub.next_batch()
+                    batch = (
+                        await asyncio.wait_for(sub.next_batch(), timeout)
+                        if timeout is not None
+                        else await sub.next_batch()
+                    )
                 except TimeoutError:
                     batch = []
                 self.dispatch(batch)

@@ -99,19 +99,28 @@ class MarketActions(TradingActions):
             chart.apply("no symbol selected", (), (), None)
             return
         title = f"{symbol} · {interval_label(interval)} · i: interval"
-        chart.apply(title, backend.candles(symbol, interval), self._levels(backend, symbol),
-                    backend.instruments().get(symbol))
+        chart.apply(
+            title, backend.candles(symbol, interval), self._levels(backend, symbol), backend.instruments().get(symbol)
+        )
 
     @staticmethod
     def _levels(backend: ConsoleBackend, symbol: str) -> tuple[Level, ...]:
         """The position's entry, SL, TP and liquidation and the symbol's open orders' prices."""
-        levels = [Level("Ord", o.price, "axis") for o in backend.open_orders().values()
-                  if o.symbol == symbol and o.price]
+        levels = [
+            Level("Ord", o.price, "axis") for o in backend.open_orders().values() if o.symbol == symbol and o.price
+        ]
         pos = backend.positions().get(symbol)
         if pos is not None and pos.size > 0:
-            levels += [Level(label, price, tone) for label, price, tone in (
-                ("Liq", pos.liq_price, "liq"), ("TP", pos.take_profit, "tp"), ("SL", pos.stop_loss, "sl"),
-                ("E", pos.entry_price, "entry")) if price]
+            levels += [
+                Level(label, price, tone)
+                for label, price, tone in (
+                    ("Liq", pos.liq_price, "liq"),
+                    ("TP", pos.take_profit, "tp"),
+                    ("SL", pos.stop_loss, "sl"),
+                    ("E", pos.entry_price, "entry"),
+                )
+                if price
+            ]
         return tuple(levels)
 
     # -- selection and keys -------------------------------------------------------------------
@@ -119,8 +128,12 @@ class MarketActions(TradingActions):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The quote board's cursor selects the symbol whose market is shown."""
         symbol = event.row_key.value
-        if (isinstance(event.data_table, QuoteBoard) and symbol is not None and self.backend is not None
-                and symbol != self.backend.selected_symbol()):
+        if (
+            isinstance(event.data_table, QuoteBoard)
+            and symbol is not None
+            and self.backend is not None
+            and symbol != self.backend.selected_symbol()
+        ):
             self.select_symbol(str(symbol))
 
     @work(group="market-select", exclusive=True, exit_on_error=False)

@@ -17,13 +17,16 @@ from tui_bot.ui.screens._fields import FORM_CSS, FormModal, field_row, show_erro
 class SymbolPrompt(FormModal[str]):
     """Returns a listed symbol (upper case) on Enter; None on Esc."""
 
-    DEFAULT_CSS = FORM_CSS + """
+    DEFAULT_CSS = (
+        FORM_CSS
+        + """
     SymbolPrompt { align: center middle; }
     SymbolPrompt > #dialog {
         width: 56; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
     def __init__(self, title: str, listed: Sequence[str]) -> None:
@@ -35,7 +38,9 @@ class SymbolPrompt(FormModal[str]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.title_text, classes="modal-title")
-            yield field_row("Symbol", Input(id="symbol", suggester=self.suggester, placeholder="e.g. SOLUSDT"), "symbol")
+            yield field_row(
+                "Symbol", Input(id="symbol", suggester=self.suggester, placeholder="e.g. SOLUSDT"), "symbol"
+            )
             yield Static("Any symbol the venue lists.  Enter accepts, Esc cancels.", classes="note")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)

@@ -42,8 +42,9 @@ class MarketPanel(Widget):
     def render(self) -> RenderableType:
         if not self.lines:
             return Text(self.empty, style=self.style_of("muted"))
-        return Group(*(Text.assemble(*((text, self.style_of(tone)) for text, tone in line), no_wrap=True)
-                       for line in self.lines))
+        return Group(
+            *(Text.assemble(*((text, self.style_of(tone)) for text, tone in line), no_wrap=True) for line in self.lines)
+        )
 
 
 class BookPanel(MarketPanel):
@@ -61,8 +62,9 @@ class BookPanel(MarketPanel):
         asks = [(fmt.price(lv.price, inst), fmt.qty(lv.size, inst)) for lv in book.asks[:count]]
         pw = max([len(p) for _, p in bids] + [len(p) for p, _ in asks] + [3])
         sw = max([len(q) for q, _ in bids] + [len(q) for _, q in asks] + [4])
-        rows: list[tuple[tuple[str, str], ...]] = [(
-            (f"{'Size':>{sw}} {'Bid':>{pw}}", "muted"), (" │ ", "muted"), (f"{'Ask':<{pw}} {'Size':>{sw}}", "muted"))]
+        rows: list[tuple[tuple[str, str], ...]] = [
+            ((f"{'Size':>{sw}} {'Bid':>{pw}}", "muted"), (" │ ", "muted"), (f"{'Ask':<{pw}} {'Size':>{sw}}", "muted"))
+        ]
         for i in range(count):
             left = f"{bids[i][0]:>{sw}} {bids[i][1]:>{pw}}" if i < len(bids) else " " * (sw + pw + 1)
             right = f"{asks[i][0]:<{pw}} {asks[i][1]:>{sw}}" if i < len(asks) else ""
@@ -80,6 +82,10 @@ class TradesPanel(MarketPanel):
         rows: list[tuple[tuple[str, str], ...]] = [(("Time     ", "muted"), (f"{'Price':>10} {'Size':>8}", "muted"))]
         for trade in trades[: max(1, self.size.height - 1)]:
             tone = "bid" if trade.taker_side is Side.BUY else "ask"
-            rows.append(((f"{fmt.clock(trade.time)} ", "muted"),
-                         (f"{fmt.price(trade.price, inst):>10} {fmt.qty(trade.size, inst):>8}", tone)))
+            rows.append(
+                (
+                    (f"{fmt.clock(trade.time)} ", "muted"),
+                    (f"{fmt.price(trade.price, inst):>10} {fmt.qty(trade.size, inst):>8}", tone),
+                )
+            )
         self.show(rows, "")

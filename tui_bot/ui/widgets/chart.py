@@ -1,8 +1,8 @@
 """A candlestick chart drawn with half-block characters: two price rows per line, one bar per column.
 
 Bodies are full or half blocks, wicks thin half lines; the position's entry, stop, take-profit and liquidation
-prices are drawn as labelled horizontal lines (entry, stop and take-profit stretch the scale when near the bars). Pure function of the bars,
-the levels and the size, so a snapshot draws the same every time.
+prices are drawn as labelled horizontal lines (entry, stop and take-profit stretch the scale when near the
+bars). Pure function of the bars, the levels and the size, so a snapshot draws the same every time.
 """
 
 from __future__ import annotations
@@ -65,8 +65,13 @@ class CandleChart(Widget):
     """The selected symbol's bars at one interval, newest at the right, with a price axis and level lines."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "candle-chart--up", "candle-chart--down", "candle-chart--axis", "candle-chart--entry",
-        "candle-chart--sl", "candle-chart--tp", "candle-chart--liq",
+        "candle-chart--up",
+        "candle-chart--down",
+        "candle-chart--axis",
+        "candle-chart--entry",
+        "candle-chart--sl",
+        "candle-chart--tp",
+        "candle-chart--liq",
     }
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -94,17 +99,22 @@ class CandleChart(Widget):
         if not self.bars or rows < 2:
             return [head, Text("no bars yet" if rows >= 1 else "", style=self._style("axis"))]
         axis = max(len(fmt.price(b.high, self.instrument)) for b in self.bars) + 5
-        bars = self.bars[-max(1, width - axis):]
+        bars = self.bars[-max(1, width - axis) :]
         low, high = min(b.low for b in bars), max(b.high for b in bars)
-        near = [lv.price for lv in self.levels if lv.tone in NEAR_TONES and low - (high - low) <= lv.price <= high + (high - low)]
+        near = [
+            lv.price
+            for lv in self.levels
+            if lv.tone in NEAR_TONES and low - (high - low) <= lv.price <= high + (high - low)
+        ]
         scale = Scale(min([low, *near]), max([high, *near]), rows)
         levels = {scale.row(lv.price): lv for lv in self.levels if scale.low <= lv.price <= scale.high}
         marks = {0: scale.high, rows - 1: scale.low, scale.row(bars[-1].close): bars[-1].close}
         return [head, *(self._line(bars, scale, r, levels.get(r), marks.get(r), width - axis) for r in range(rows))]
 
-    def _line(self, bars: tuple[Kline, ...], scale: Scale, row: int, level: Level | None,
-              mark: Decimal | None, plot: int) -> Text:
-        """One text line: the bars' characters, newest at the right (a level's line behind them), then the axis label."""
+    def _line(
+        self, bars: tuple[Kline, ...], scale: Scale, row: int, level: Level | None, mark: Decimal | None, plot: int
+    ) -> Text:
+        """One text line: the bars' characters, newest at the right (a level's line behind them), then the axis."""
         rule = self._style(level.tone) if level else Style.null()
         line = Text(("─" if level else " ") * (plot - len(bars)), style=rule, no_wrap=True)
         for bar in bars:

@@ -26,12 +26,18 @@ class QuoteBoard(LiveTable):
     """The watchlist's quotes, in the trader's order; the row under the cursor is the selected symbol."""
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("symbol", "Symbol"), ("last", "Last"), ("bid", "Bid"), ("ask", "Ask"), ("change", "24h %"),
-        ("mark", "Mark"), ("funding", "Funding"),
+        ("symbol", "Symbol"),
+        ("last", "Last"),
+        ("bid", "Bid"),
+        ("ask", "Ask"),
+        ("change", "24h %"),
+        ("mark", "Mark"),
+        ("funding", "Funding"),
     )
 
-    def __init__(self, *, now_ms: Callable[[], int], name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, *, now_ms: Callable[[], int], name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._now_ms = now_ms
         self.symbols: tuple[str, ...] = ()
@@ -40,8 +46,9 @@ class QuoteBoard(LiveTable):
     def selected_symbol(self) -> str | None:
         return self.selected_key
 
-    def apply_watchlist(self, symbols: tuple[str, ...], quotes: Mapping[str, Ticker | None],
-                        instruments: Mapping[str, Instrument]) -> None:
+    def apply_watchlist(
+        self, symbols: tuple[str, ...], quotes: Mapping[str, Ticker | None], instruments: Mapping[str, Instrument]
+    ) -> None:
         """Show exactly these symbols in this order (rows are rebuilt only when the list changed)."""
         self.ensure_columns()
         selected = self.selected_key
