@@ -375,11 +375,11 @@ def test_wallet_item() -> None:
         total_margin_balance=D("9999.4726228"), total_available_balance=D("9894.6492128"),
         total_perp_upl=D("0.046"), total_initial_margin=D("104.82341"),
         total_maintenance_margin=D("5.78546"), account_type="UNIFIED",
-        coins=[WalletCoin(coin="USDT", wallet_balance=D("9999.4266228"),
+        coins=(WalletCoin(coin="USDT", wallet_balance=D("9999.4266228"),
                           equity=D("9999.4726228"), unrealised_pnl=D("0.046"),
                           cum_realised_pnl=D("-0.5733772"), total_order_im=D(0),
                           total_position_im=D("104.82341"), total_position_mm=D("5.78546"),
-                          locked=D(0))])
+                          locked=D(0)),))
 
 
 @pytest.mark.parametrize(("frame", "reason"), [
@@ -617,10 +617,10 @@ def test_wallet_round_trip() -> None:
         total_margin_balance=D("10012.5"), total_available_balance=D("9800.125"),
         total_perp_upl=D("12.25"), total_initial_margin=D("200.5"),
         total_maintenance_margin=D("11.875"),
-        coins=[WalletCoin(coin="USDT", wallet_balance=D("10000.25"), equity=D("10012.5"),
+        coins=(WalletCoin(coin="USDT", wallet_balance=D("10000.25"), equity=D("10012.5"),
                           unrealised_pnl=D("12.25"), cum_realised_pnl=D("-3.5"),
                           total_order_im=D("20.5"), total_position_im=D("180"),
-                          total_position_mm=D("11.875"), locked=D("1.5"))])
+                          total_position_mm=D("11.875"), locked=D("1.5")),))
     frame = _private("wallet", [wire.wallet_to_wire(wallet)])
     assert one(decode_private(frame, 0), WalletUpdated).wallet == wallet
     assert wallet_from_rest(wire.wallet_to_wire(wallet)) == wallet

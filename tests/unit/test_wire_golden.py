@@ -140,7 +140,7 @@ def _wallet() -> Wallet:
         total_equity=D("9999.4726228"), total_wallet_balance=D("9999.4266228"),
         total_margin_balance=D("9999.4726228"), total_available_balance=D("9894.6492128"),
         total_perp_upl=D("0.046"), total_initial_margin=D("104.82341"),
-        total_maintenance_margin=D("5.78546"), coins=[coin],
+        total_maintenance_margin=D("5.78546"), coins=(coin,),
     )
 
 

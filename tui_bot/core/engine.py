@@ -73,7 +73,7 @@ class Reseed:
 
 
 class Engine:
-    """Single writer of AccountState and of the store; everything else reads or subscribes."""
+    """The one writer of AccountState and Health; it records the account's events through the shared StoreWriter."""
 
     def __init__(self, client: ExchangeClient, options: EngineOptions, *, writer: StoreWriter | None = None,
                  bus: Bus | None = None) -> None:

@@ -57,9 +57,11 @@ class LocalConsoleBackend:
         self._engine.bus.unsubscribe(subscription)
 
     def positions(self) -> dict[str, Position]:
+        """The positions now (frozen values: a later mark or update replaces them in the engine, never changes them)."""
         return dict(self._engine.state.positions)
 
     def open_orders(self) -> dict[str, Order]:
+        """The open orders now (frozen values, as positions)."""
         return dict(self._engine.state.open_orders)
 
     def wallet(self) -> Wallet | None:
