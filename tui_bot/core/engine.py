@@ -73,7 +73,7 @@ class Reseed:
 
 
 class Engine:
-    """The one writer of AccountState and Health; it records the account's events through the shared StoreWriter."""
+    """The one writer of AccountState once started; times events in Health, stores them via the shared StoreWriter."""
 
     def __init__(self, client: ExchangeClient, options: EngineOptions, *, writer: StoreWriter | None = None,
                  bus: Bus | None = None) -> None:
