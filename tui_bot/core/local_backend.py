@@ -98,7 +98,7 @@ class LocalConsoleBackend:
 
     def health(self) -> HealthReport:
         client, writer = self._engine.client, self._writer
-        return HealthReport(client.connection_stats(), client.rest_stats(), self._engine.health,
+        return HealthReport(client.connection_stats(), client.rest_stats(), self._engine.health.snapshot(),
                             StoreStatus(writer.stalled_since, writer.stall_error, writer.pending),
                             self._engine.mode, len(self._engine.state.exec_ids))
 
