@@ -191,7 +191,7 @@ class Position(PositionFigures):
     seq: int = -1
 
     def with_mark(self, mark_price: Decimal) -> Position:
-        """A copy re-marked at mark_price: the ticker path's replace(), slots copied directly (about 4x faster)."""
+        """A copy re-marked at mark_price: replace() for the ticker path, slots copied directly (about 3x faster)."""
         new: Position = object.__new__(Position)
         for set_field, value in zip(_POSITION_SETTERS, _position_unmarked(self), strict=True):
             set_field(new, value)
