@@ -27,9 +27,11 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.core.strategies import StrategyLoadError, load_strategies
 from tui_bot.domain.trading_settings import TightenStep, TradingSettings
 from tui_bot.domain.validation import reason
+from tui_bot.notify.settings import NotifySettings
 
 __all__ = ["TightenStep", "TradingSettings"]
 
@@ -137,6 +139,8 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     listen: ListenSettings = Field(default_factory=ListenSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     keys: dict[str, str] = Field(default_factory=dict)
     sim: SimSettings = Field(default_factory=SimSettings)
 
@@ -205,6 +209,8 @@ def _problem(error: ErrorDetails, from_env: bool) -> str:
     if error["type"] == "extra_forbidden":
         table = _default_at(loc[:-1])
         return f"not a known key (known: {', '.join(type(table).model_fields)})" if isinstance(table, BaseModel) else reason(error)
+    if isinstance(_default_at(loc), SecretStr):  # a token or webhook URL: never echoed
+        return reason(error, show_input=False)
     kind = {"list_type": "list", "dict_type": "object", "model_type": "object"}.get(error["type"])
     if from_env and kind and isinstance(error.get("input"), str):
         example = json.dumps(to_jsonable_python(_default_at(loc)), separators=(",", ":"))

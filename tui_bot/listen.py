@@ -1,4 +1,4 @@
-"""`tui-bot listen`: headless, 24/7 — records every execution, keeps state reconciled, prints health."""
+"""`tui-bot listen`: headless, 24/7 — records every execution, keeps state reconciled, raises alerts, prints health."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from tui_bot.config import Settings
 from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.health import summary_line
+from tui_bot.domain.numbers import plain
 from tui_bot.exchange.errors import ExchangeError
 from tui_bot.logs import configure_logging
 from tui_bot.runtime import SetupError, open_local_backend
@@ -47,10 +48,12 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
 
 
 def health_line(backend: ConsoleBackend) -> str:
-    """What `listen` prints: connections, latency, counts, then failing store writes and failing or ended tasks."""
+    """What `listen` prints: connections, latency, counts, equity and day PnL, then failing store writes and failing
+    or ended tasks (alerts go to the log and the [notify] channels on their own)."""
     report = backend.health()
     parts = [summary_line(report.connections, report.core, report.mode.value),
              f"positions={len(backend.positions())} orders={len(backend.open_orders())} execs={report.executions_known}"]
+    parts.append(account_part(backend))
     store = report.store
     if store.stalled_since is not None:
         parts.append(f"db=failing {time.time() - store.stalled_since:.0f}s queued={store.pending} ({store.error})")
@@ -58,3 +61,11 @@ def health_line(backend: ConsoleBackend) -> str:
     if troubles:
         parts.append("tasks: " + "; ".join(troubles))
     return " ".join(parts)
+
+
+def account_part(backend: ConsoleBackend) -> str:
+    """Equity at the current marks and realised PnL since 00:00 UTC ('-' before the wallet or the log was read)."""
+    summary, day = backend.account_summary(), backend.day_pnl()
+    equity = plain(summary.equity, 2) if summary is not None else "-"
+    net = ("+" if day.net > 0 else "") + plain(day.net, 2) if day is not None and day.as_of_ms else "-"
+    return f"equity={equity} day={net}"

@@ -14,17 +14,20 @@ from urllib.parse import urlsplit
 import aiosqlite
 
 from tui_bot.config import Credentials, Settings
+from tui_bot.core.alerts import AlertService
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.engine import EXEC_SYNCED_KEY, Engine, EngineOptions
 from tui_bot.core.local_backend import LocalConsoleBackend
 from tui_bot.core.market_view import MarketView
 from tui_bot.core.orders import OrderService
+from tui_bot.core.price_alerts import PRICE_ALERTS_KEY
 from tui_bot.core.protection import Protection
 from tui_bot.core.settings import CONFIG_KEY, SettingsService
 from tui_bot.core.watchlist import WATCHLIST_KEY, Watchlist, stored_watchlist
 from tui_bot.domain.order_ids import OrderIdFactory
 from tui_bot.exchange.bybit.client import BybitClient
 from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
+from tui_bot.notify.notifier import Notifier
 from tui_bot.store.db import open_database
 from tui_bot.store.ops import ReconcileOpenTrades
 from tui_bot.store.repos import exec_times, get_config, last_execution_time, load_orders
@@ -56,13 +59,15 @@ class Runtime:
     bot: TradingBot | None = None
     protection: Protection | None = None
     market: MarketView | None = None
+    alerts: AlertService | None = None
+    notifier: Notifier | None = None
 
     @cached_property
     def backend(self) -> LocalConsoleBackend:
         """The door a console, `listen` and `cycle --once` use: this runtime's state, health, history and intents."""
         return LocalConsoleBackend(self.engine, self.orders, self.trading, self.writer, self.conn,
                                    watchlist=self.settings.bot.watchlist, bot=self.bot, protection=self.protection,
-                                   close=self.close)
+                                   close=self.close, market=self.market)
 
     async def close(self) -> None:
         """Stop the bot and the streams, apply and persist what is queued, close the DB, stop an embedded exchange.
@@ -73,8 +78,9 @@ class Runtime:
         steps = [self.bot.stop if self.bot is not None else None,
                  self.protection.stop if self.protection is not None else None,
                  self.market.stop if self.market is not None else None,
-                 self.engine.stop, self.writer.stop, self.conn.close,
-                 self.sim.stop if self.sim is not None else None]
+                 self.alerts.stop if self.alerts is not None else None,
+                 self.engine.stop, self.notifier.stop if self.notifier is not None else None,
+                 self.writer.stop, self.conn.close, self.sim.stop if self.sim is not None else None]
         failure: BaseException | None = None
         for step in steps:
             if step is None:
@@ -169,6 +175,7 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
             runtime.protection = Protection(engine, orders, trading, writer)
             await runtime.protection.restore(conn)  # before start: R from the stored entry stop, not a tightened one
             runtime.protection.start()
+        await _start_alerts(runtime, config.get(PRICE_ALERTS_KEY))
         if trading_bot:
             runtime.bot = TradingBot(engine, orders, trading, writer, settings.bot.watchlist,
                                      live_money=client.live_money, conn=conn)
@@ -178,6 +185,16 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
             await runtime.close()
         raise
     return runtime
+
+
+async def _start_alerts(runtime: Runtime, stored_price_alerts: object) -> None:
+    """Raise alerts from here on (to the log, the console's list and the bus) and send them to [notify]'s channels."""
+    settings = runtime.settings
+    runtime.notifier = Notifier(settings.notify, source=f"{runtime.client.label} {settings.bot.bot_id}")
+    await runtime.notifier.start()
+    runtime.alerts = AlertService(runtime.engine, settings.alerts, stored_price_alerts=stored_price_alerts)
+    runtime.alerts.sinks.append(runtime.notifier.submit)
+    runtime.alerts.start()
 
 
 async def open_local_backend(settings: Settings, db_path: Path | None = None, **options: bool) -> LocalConsoleBackend:

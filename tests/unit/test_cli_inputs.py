@@ -99,6 +99,31 @@ CASES = [
          toml='[trading]\nstrategies = ["collections:OrderedDict"]\n'),
     case("strategy-env", ["cycle", "--once"], "TUI_BOT_TRADING__STRATEGIES: strategy 'nosuch': not a built-in",
          env={"TUI_BOT_TRADING__STRATEGIES": '["nosuch"]'}),
+    # alerts and notification channels
+    case("alerts-warning-above-critical", ["cycle", "--once"],
+         "config.toml: alerts: connection_down_warning_s must not exceed connection_down_critical_s",
+         toml="[alerts]\nconnection_down_warning_s = 300\n"),
+    case("alerts-unknown-key", ["cycle", "--once"], "config.toml: alerts.latency_ms: not a known key (known: check_interval_s,",
+         toml="[alerts]\nlatency_ms = 5\n"),
+    case("notify-severity-unknown", ["cycle", "--once"],
+         "config.toml: notify.min_severity: Input should be 'info', 'warning' or 'critical' (got 'loud')",
+         toml='[notify]\nmin_severity = "loud"\n'),
+    case("notify-telegram-token-without-chat", ["cycle", "--once"],
+         "config.toml: notify.telegram: set both bot_token and chat_id, or neither",
+         toml='[notify.telegram]\nbot_token = "123:SECRETxyz"\n'),
+    case("notify-telegram-key-misspelt", ["cycle", "--once"],
+         "config.toml: notify.telegram.token: not a known key (known: bot_token, chat_id, base_url)",
+         toml='[notify.telegram]\ntoken = "123:SECRETxyz"\n'),
+    case("notify-webhook-not-a-url", ["cycle", "--once"],
+         "config.toml: notify.webhook.url: must be an http:// or https:// URL with a host",
+         toml='[notify.webhook]\nurl = "hooks.example/SECRETxyz"\n'),
+    case("notify-discord-url-env", ["cycle", "--once"],
+         "TUI_BOT_NOTIFY__DISCORD__WEBHOOK_URL: must be an http:// or https:// URL with a host",
+         env={"TUI_BOT_NOTIFY__DISCORD__WEBHOOK_URL": "discord/api/webhooks/1/SECRETxyz"}),
+    case("notify-token-wrong-type", ["cycle", "--once"], "config.toml: notify.telegram.bot_token: Input should be a valid string",
+         toml="[notify.telegram]\nbot_token = 123456789\nchat_id = \"1\"\n"),
+    case("notify-rate-zero", ["cycle", "--once"], "config.toml: notify.rate_limit: Input should be greater than or equal to 1 (got 0)",
+         toml="[notify]\nrate_limit = 0\n"),
     # the config file itself, --venue and the commands
     case("config-missing", ["--config", "missing.toml", "cycle", "--once"], "config file not found: missing.toml"),
     case("config-is-a-directory", ["--config", ".", "cycle", "--once"], ".: [Errno 21] Is a directory"),
@@ -161,6 +186,7 @@ def test_bad_input_is_one_line_per_problem_and_status_2(
     assert len(err.splitlines()) == lines and all(line.startswith("tui-bot: ") for line in err.splitlines()), err
     for fragment in fragments:
         assert fragment in err
+    assert "SECRETxyz" not in err and "123456789" not in err, "a token or webhook URL is never echoed"
     assert "config.toml" not in err or not env, "a variable's error is the environment's, not the file's"
     assert sorted(tmp_path.iterdir()) == before, "nothing is created (no DB, no log) when the input is refused"
 

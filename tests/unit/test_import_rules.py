@@ -28,10 +28,11 @@ ALLOWED = {
     "__main__": {"cli"},
     "logs": set(),
     "config": {"domain", "core.strategies"},
-    "runtime": {"config", "domain", "core", "exchange", "store", "sim"},
+    "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
     "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
     "listen": CONSOLE_DOOR | {"runtime"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
+    "notify": {"domain"},
 }
 UI_ONLY = ("textual", "rich")
 

@@ -8,10 +8,12 @@ from typing import Any
 
 import aiosqlite
 
+from tui_bot.core.account_summary import account_summary
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import BotNotRunning, CycleReport, HealthReport, StoreStatus, Venue
 from tui_bot.core.engine import Engine
+from tui_bot.core.market_view import MarketView
 from tui_bot.core.orders import OrderService
 from tui_bot.core.protection import Protection
 from tui_bot.core.settings import SettingsService
@@ -19,6 +21,7 @@ from tui_bot.core.stats import StatsReport, stats_report
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
+from tui_bot.domain.market import AccountSummary, DayPnl
 from tui_bot.domain.models import Instrument, Order, Position, Wallet
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import Recommendation
@@ -34,7 +37,8 @@ class LocalConsoleBackend:
 
     def __init__(self, engine: Engine, orders: OrderService, trading: SettingsService, writer: StoreWriter,
                  conn: aiosqlite.Connection, *, watchlist: list[str], bot: TradingBot | None,
-                 protection: Protection | None, close: Callable[[], Awaitable[None]]) -> None:
+                 protection: Protection | None, close: Callable[[], Awaitable[None]],
+                 market: MarketView | None = None) -> None:
         self._engine = engine
         self._orders = orders
         self._trading = trading
@@ -43,6 +47,7 @@ class LocalConsoleBackend:
         self._bot = bot
         self._protection = protection
         self._close = close
+        self._market = market
         self.venue = Venue(engine.client.label, engine.client.live_money)
         self.watchlist = list(watchlist)
         self.has_bot = bot is not None
@@ -69,6 +74,12 @@ class LocalConsoleBackend:
 
     def mode(self) -> StreamMode:
         return self._engine.mode
+
+    def account_summary(self) -> AccountSummary | None:
+        return account_summary(self._engine.state)
+
+    def day_pnl(self) -> DayPnl | None:
+        return self._market.day_pnl() if self._market is not None else None
 
     def instruments(self) -> Mapping[str, Instrument]:
         return self._engine.state.instruments

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from tui_bot.core.engine import Engine
 from tui_bot.domain.enums import OrderType, Side, TimeInForce
+from tui_bot.domain.events import OrderRejected, PanicStarted
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import is_multiple
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
@@ -20,6 +21,7 @@ from tui_bot.exchange.errors import (
     RejectedError,
     RetryableError,
     SendTimeoutError,
+    plain_words,
 )
 
 log = logging.getLogger(__name__)
@@ -103,11 +105,22 @@ class OrderService:
         self.engine.order_sending(request.order_link_id, "ws" if via_ws else "rest")
         try:
             ack = await self._send_or_resolve(request, via_ws)
-        except BaseException:
+        except BaseException as err:
             self.engine.order_abandoned(request.order_link_id)
+            if isinstance(err, RejectedError):
+                self._announce_rejection(request, err)
             raise
         self.engine.order_acknowledged(request.order_link_id)
         return ack
+
+    def _announce_rejection(self, request: OrderRequest, err: RejectedError) -> None:
+        """Publish a refused order (alerts and the console hear of it); closing a flat position is no refusal."""
+        if request.reduce_only and err.code == 110017:
+            return
+        self.engine.bus.publish([OrderRejected(symbol=request.symbol, side=request.side, qty=request.qty,
+                                               order_link_id=request.order_link_id, code=err.code,
+                                               message=plain_words(err.code, err.message), exchange_ts=0,
+                                               received_ns=time.time_ns())])
 
     async def _send_or_resolve(self, request: OrderRequest, via_ws: bool) -> OrderAck:
         sent = time.monotonic()
@@ -194,6 +207,9 @@ class OrderService:
         """Panic: cancel every order, then close every position (concurrently). The closes go out even when
         the cancel fails; the first error is raised after all of them were tried."""
         errors: list[BaseException] = []
+        state = self.engine.state
+        self.engine.bus.publish([PanicStarted(positions=len(state.positions), orders=len(state.open_orders),
+                                              exchange_ts=0, received_ns=time.time_ns())])
         try:
             await self.cancel_all()
         except Exception as err:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Execution, Kline, Order, Position, Wallet
 from tui_bot.domain.recommendations import Recommendation
 
@@ -133,3 +134,23 @@ class ProtectionActed(Event):
     symbol: str
     action: str
     detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderRejected(Event):
+    """The exchange refused a new order when it was sent (no order exists): code and message are the venue's."""
+
+    symbol: str
+    side: Side
+    qty: Decimal
+    order_link_id: str
+    code: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PanicStarted(Event):
+    """Panic was pressed: every order is being cancelled and every position closed at market."""
+
+    positions: int
+    orders: int

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pydantic_core import ErrorDetails
 
 
-def reason(error: ErrorDetails) -> str:
-    """What was wrong, with the value that was given when it is a single value."""
+def reason(error: ErrorDetails, *, show_input: bool = True) -> str:
+    """What was wrong, with the value that was given when it is a single value (unless show_input is off: a secret)."""
     if error["type"] == "extra_forbidden":
         return "not a known key"
     ctx = error.get("ctx") or {}
     message = str(ctx["error"]) if error["type"] == "value_error" and "error" in ctx else error["msg"]
     value = error.get("input")
-    if error["type"] == "missing" or isinstance(value, dict | list):
+    if not show_input or error["type"] == "missing" or isinstance(value, dict | list):
         return message
     return f"{message} (got {value!r})"
