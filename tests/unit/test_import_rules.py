@@ -27,7 +27,7 @@ ALLOWED = {
     "__init__": set(),
     "__main__": {"cli"},
     "logs": set(),
-    "config": {"domain", "core.strategies"},
+    "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # the settings models it composes
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
     "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
     "listen": CONSOLE_DOOR | {"runtime"},
