@@ -9,7 +9,8 @@ Two frame mixes, each timed against a baseline of bare `orjson.loads` on the ver
 
 Figures are the best of `repeat` interleaved passes over all frames (str input), so machine noise
 hits the columns alike. The decoder is the one BybitClient gives its public shards, with each symbol's
-price band (the mainnet mix walks BTCUSDT's prices for every symbol, so they all get BTCUSDT's band). The decoder keeps ticker values as wire strings (converted when read);
+price band (the mainnet mix walks BTCUSDT's prices for every symbol, so they all get BTCUSDT's band).
+The decoder keeps ticker values as wire strings (converted when read);
 `+read all/s` also reads every field of every event as its Decimal, i.e. what converting eagerly costs.
 """
 

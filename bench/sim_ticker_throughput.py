@@ -216,7 +216,8 @@ def main() -> int:
         print(f"{row.name:30}{row.rate:>12,.0f}{row.server_cpu_s / row.seconds:>11.0%} {row.server_rss_mb:>8.0f}"
               f"{row.p50_gap_ms:>12.3f}{row.p99_gap_ms:>12.3f}")
     print(f"sim / baseline: {rows[1].rate / rows[0].rate:.2f} with the websockets reader, "
-          f"{rows[3].rate / rows[2].rate:.2f} with the frame counter (client CPU {client_cpu.ru_utime + client_cpu.ru_stime:.1f} s)")
+          f"{rows[3].rate / rows[2].rate:.2f} with the frame counter "
+        f"(client CPU {client_cpu.ru_utime + client_cpu.ru_stime:.1f} s)")
     print("gap = time between reads that returned data; the frame counter reads many frames per read.")
     return 0
 

@@ -153,7 +153,7 @@ def subscribe_frame(names: list[str]) -> str:
 
 
 async def client_raw(url: str, names: list[str], seconds: float, warmup: float) -> None:
-    """The ceiling: websockets (our settings: no compression, no protocol pings) + orjson.loads + a dict merge per message."""
+    """The ceiling: websockets (no compression, no protocol pings) + orjson.loads + a dict merge per message."""
     import websockets
 
     received = 0

@@ -1,4 +1,4 @@
-"""Feeds for bench.stream_clients, each run in a child process: the live embedded exchange, or recorded frames replayed."""
+"""Feeds for bench.stream_clients, each in a child process: the live embedded exchange, or recorded frames replayed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ ACK_DELAY_S = 0.02
 
 
 def run_sim_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_steps: int) -> None:
-    """A SimExchange streaming tickers; the per-peer queue limit is lifted so slow clients lag instead of being dropped."""
+    """A SimExchange streaming tickers; the per-peer queue limit is lifted so slow clients lag, not get dropped."""
     import tui_bot.sim.connection as connection
     from tui_bot.sim.server import SimExchange
 

@@ -217,7 +217,7 @@ def any_stream(rng: random.Random) -> bytes:
 
 
 def outcome(cls: type[ClientProtocol], data: bytes, cuts: list[int], max_size: object, eof: bool) -> dict[str, object]:
-    """Everything a protocol makes of the bytes: messages, control frames, reply bytes, state, close codes, errors, leftovers."""
+    """Everything a protocol makes of the bytes: messages, control frames, replies, state, close codes, errors, rest."""
     protocol = cls(URI, state=State.OPEN, max_size=max_size)  # type: ignore[arg-type]
     messages, control, current, written = [], [], [], 0
     for part in chunks(data, cuts):

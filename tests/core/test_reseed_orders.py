@@ -103,7 +103,7 @@ async def signed(other: SignedRest, sim: SimExchange, path: str, **body: object)
 
 
 async def age_orders(rt: Runtime, sim: SimExchange) -> None:
-    """Let exchange time pass (its clock jumps) and reseed, so the orders so far predate every later recent-order query."""
+    """Let exchange time pass (its clock jumps) and reseed: the orders so far predate every later recent-order query."""
     sim.clock.skew_ms += AGE_MS
     await rt.client.rest.sync_clock()
     await rt.engine.resync("test: time passed")

@@ -1,4 +1,4 @@
-"""Must-shows of the client core on the happy path: fills land in the DB, state equals REST, tickers follow positions."""
+"""The client core on the happy path: fills land in the DB, state equals REST, tickers follow positions."""
 
 from __future__ import annotations
 

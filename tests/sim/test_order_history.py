@@ -1,4 +1,4 @@
-"""Order history by id: the final state of Filled, Cancelled and Deactivated (TP/SL sibling) orders, in Bybit's shape."""
+"""Order history by id: the final state of Filled, Cancelled and Deactivated (TP/SL sibling) orders, as Bybit has it."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ async def mrest(manual_sim: SimExchange) -> AsyncIterator[SignedRest]:
 
 
 async def by_id(rest: SignedRest, order_id: str, *, clock: SimExchange | None = None, **window: int) -> list[dict[str, Any]]:
-    """/v5/order/history for one orderId (optionally inside a startTime/endTime window), checked against the golden frame;
+    """/v5/order/history for one orderId (optionally in a startTime/endTime window), checked against the golden frame;
     signed at the exchange's clock when one is given (a skewed clock rejects local timestamps)."""
     params = {"category": "linear", "symbol": BTC, "orderId": order_id, **window}
     sign = {"timestamp": clock.clock.now_ms()} if clock is not None else {}

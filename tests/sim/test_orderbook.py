@@ -59,7 +59,7 @@ def as_book(data: dict[str, Any]) -> Book:
 
 
 def apply_delta(book: Book, data: dict[str, Any]) -> None:
-    """Bybit's delta rules: size "0" deletes a level, any other size inserts or replaces; every entry must change something."""
+    """Bybit's delta rules: size "0" deletes a level, another size inserts or replaces; each entry changes something."""
     for side in ("b", "a"):
         for price, size in data[side]:
             if size == "0":

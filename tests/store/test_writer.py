@@ -167,7 +167,8 @@ async def test_position_snapshots(writer: StoreWriter, conn: aiosqlite.Connectio
     writer.enqueue(SnapshotPosition(Position("BTCUSDT"), "closed", 43))
     await writer.flush()
     rows = await conn.execute_fetchall(
-        "SELECT side, size, entry, mark, upnl, stop_loss, take_profit, reason, ts_ms FROM position_snapshots ORDER BY id"
+        "SELECT side, size, entry, mark, upnl, stop_loss, take_profit, reason, ts_ms"
+        " FROM position_snapshots ORDER BY id"
     )
     assert [tuple(r) for r in rows] == [
         ("Sell", "0.5", "100", "98", "1.0", "105", "0", "opened", 42),

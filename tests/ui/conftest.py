@@ -1,4 +1,4 @@
-"""Pilot fixtures: the whole console (TuiBotApp on a local backend) on the embedded exchange, DB and log under tmp_path."""
+"""Pilot fixtures: the whole console (TuiBotApp on a local backend) on the embedded exchange, files under tmp_path."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ bridge); what would differ from run to run or machine to machine is pinned down 
 - Exchange time: just before the order the exchange's clock is moved, with its own clock-skew control, to
   FILL_AT_MS (2099-06-01 12:00:00.000 UTC) and the client re-syncs its clock offset the way it does after
   a 10002, so signing still passes; the fill, the position's open time and the TP/SL orders are then
-  stamped FILL_AT_MS plus the few ms the order takes (asserted < 1 s), so the Fills table reads
+  stamped FILL_AT_MS exactly (the exchange's clock is held there until they are drawn), so the Fills table reads
   12:00:00 (TZ is set to UTC: times are drawn in local time). The jump is forward, so no update looks
   older than one already applied, and a 2099 fill counts as "today" for the header's Day figure.
 - Console clock: `now_ns()` (the app's clock seam) is frozen at FILL_AT_MS + 95 s, so the position's Age
@@ -164,13 +164,15 @@ async def open_position(pilot: Pilot[None]) -> None:
     sim = sim_of(rt)
     sim.engine._ids.seed("snapshot")                       # noqa: SLF001 — the per-run id salt, fixed here
     sim.clock.skew_ms += FILL_AT_MS - sim.clock.now_ms()
+    sim.clock.held_ms = FILL_AT_MS  # however slow the machine, the fill is stamped 12:00:00.000
     await rt.client.rest.sync_clock()
     await rt.orders.place(BTC, Side.BUY, Decimal("0.010"), stop_loss=Decimal("102000"),
                           take_profit=Decimal("110000"), reason=OrderReason.MANUAL_ENTRY)
     await until(lambda: shown(app), "the position to be drawn")
+    sim.clock.held_ms = None  # time runs on from FILL_AT_MS plus the time held
     pos = rt.engine.state.positions[BTC]
     assert pos.entry_price == ENTRY, "the seeded exchange no longer fills at the known price"
-    assert 0 <= pos.open_time - FILL_AT_MS < 1000, "the fill is not stamped within the frozen second"
+    assert pos.open_time == FILL_AT_MS, "the fill is stamped at the held time"
     refreshes = app.health_refreshes
     await until(lambda: app.health_refreshes > refreshes, "a health refresh after everything went live")
     await layout_settled(pilot)

@@ -27,7 +27,7 @@ ALLOWED = {
     "__init__": set(),
     "__main__": {"cli"},
     "logs": set(),
-    "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # the settings models it composes
+    "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
     "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
     "listen": CONSOLE_DOOR | {"runtime"},
@@ -106,7 +106,8 @@ def test_checker_reports_a_planted_violation_in_the_ui(tmp_path: Path) -> None:
         "__init__.py": "",
         "ui/__init__.py": "",
         "ui/widgets/__init__.py": "",
-        "ui/fine.py": "from tui_bot.core.console_api import ConsoleBackend\nfrom tui_bot.domain.models import Order\n"
+        "ui/fine.py": "from tui_bot.core.console_api import ConsoleBackend\n"
+            "from tui_bot.domain.models import Order\n"
                       "import textual\n",
         "ui/stats.py": "from tui_bot.store.repos import load_trades\n",
         "ui/health.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"

@@ -131,7 +131,7 @@ def ticker_frame(values: dict[str, Any]) -> dict[str, Any]:
 @EXAMPLES
 @given(DELTA_VALUES)
 def test_the_screen_passes_exactly_what_the_grammar_allows(values: dict[str, str]) -> None:
-    """Accepted iff every value is valid; a valid delta takes the fast path (its own dict handed on, unchecked again)."""
+    """Accepted iff every value is valid; a valid delta takes the fast path (its own dict handed on as is)."""
     frame = ticker_frame(values)
     data = frame["data"]
     try:

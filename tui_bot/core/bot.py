@@ -55,7 +55,7 @@ def _now_ms() -> int:
 
 
 class TradingBot:
-    """Runs cycles (on schedule, on `r`, or once from the CLI), executes approved ideas, follows the rest as phantoms."""
+    """Runs cycles (on schedule, on `r`, or once from the CLI), trades approved ideas, follows the rest as phantoms."""
 
     def __init__(self, engine: Engine, orders: OrderService, settings: SettingsService, writer: StoreWriter | None,
                  watchlist: list[str], *, live_money: bool, conn: aiosqlite.Connection | None = None) -> None:
@@ -230,7 +230,7 @@ class TradingBot:
     # -- timers -------------------------------------------------------------------------------------
 
     async def _schedule_once(self) -> None:
-        """Sleep until just after the next bar boundary of the current timeframe, then run a cycle if run_cycles is on."""
+        """Sleep until just after the next bar boundary of the timeframe, then run a cycle if run_cycles is on."""
         now = self.engine.client.now_ms()
         wake = next_boundary_ms(now, self.settings.current.timeframe) + SETTLE_MS
         if wake - now > SCHEDULE_NAP_MS:  # wake up now and then: the timeframe may change meanwhile

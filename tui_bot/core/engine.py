@@ -112,7 +112,7 @@ class Engine:
         self.tasks.every("engine-supervise", self.options.supervise_every_s, self._supervise_once)
 
     async def _await_private_live(self, timeout: float) -> None:
-        """Seeding before the subscription is live would lose an order that fills in between (only its fill is reseeded)."""
+        """Seeding before the subscription is live would lose an order filled in between (only its fill is reseeded)."""
         deadline = time.monotonic() + timeout
         while not self.client.private_live and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
@@ -163,7 +163,7 @@ class Engine:
         self.tasks.failed("engine-apply", err, f"on {str(event)[:300]}")
 
     def order_sending(self, order_link_id: str, via: str) -> None:
-        """An order is about to be sent (via "ws" or "rest"): timed from now, and noted, as its events may beat the ack."""
+        """An order is about to be sent (via "ws" or "rest"): timed from now, noted, as its events may beat the ack."""
         self.health.order_sent(order_link_id, via)
         self._awaiting_private[order_link_id] = math.inf
 
@@ -178,7 +178,7 @@ class Engine:
         self._awaiting_private.pop(order_link_id, None)
 
     def announce(self, news: list[object]) -> None:
-        """Publish what a core service decided (settings, a recommendation, a protective action): its one way onto the bus."""
+        """Publish what a core service decided (settings, an idea, a protective action): the way onto the bus."""
         self.bus.publish(news)
 
     # -- consumer --------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class RecommendationExecutor:
             return self._settled(rec, RecommendationStatus.PAPER, "paper trading on a live-money venue: followed, not sent")
         closed = ""
         try:
-            # Everything that can fail without trading comes before making room: a failure must not leave us flat for nothing.
+            # What can fail without trading comes before making room: a failure must not leave us flat for nothing.
             wallet, freed = self.engine.state.wallet, self._margin_of(replaces)
             sizing = self._size(rec, settings, freed)
             request = self.orders.prepare(rec.symbol, rec.side, sizing.qty, take_profit=rec.take_profit,

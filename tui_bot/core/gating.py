@@ -61,7 +61,7 @@ def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], lis
 
 
 def gate(proposal: Proposal, book: GateBook) -> Verdict:
-    """Thresholds, then no position or entry order already in the symbol, then a free slot or a weaker position to replace."""
+    """Thresholds, then no position or entry order in the symbol yet, then a free slot or a weaker position to swap."""
     reason = check_thresholds(proposal, book.settings)
     if reason is not None:
         return Verdict(False, reason)

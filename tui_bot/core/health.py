@@ -125,7 +125,7 @@ class Health:
     next_ticker_sample: int = 0
     tasks: TaskHealth = field(default_factory=TaskHealth)
     book_resyncs: dict[str, int] = field(default_factory=dict)
-    """Order books rebuilt from a new snapshot, by why ("gap": an update id was skipped, "crossed"): the market feed's."""
+    """Order books rebuilt from a new snapshot, by why ("gap": an update id skipped, "crossed"): the market feed's."""
 
     def snapshot(self) -> CoreHealth:
         """What a console shows of these windows now: their summaries and copies of the counts and task troubles."""
@@ -133,7 +133,7 @@ class Health:
                           dict(self.book_resyncs), dict(self.tasks.troubles))
 
     def record_applied(self, event: Event) -> None:
-        """Receive→applied and the applied count for one event; exchange→local (offset-corrected) for private orders and fills.
+        """Receive→applied and the applied count for one event; exchange→local (offset-corrected) for orders and fills.
 
         Tickers take ticker_applied instead; public data's exchange→local latency is each connection's
         own `stats.latency_ms`.
@@ -191,7 +191,8 @@ def summary_line(stats: dict[str, ConnectionStats], health: CoreHealth, mode: st
         age = s.last_frame_age_ms(now)
         bad = f" bad={s.decode_errors}({s.rejected_line()})" if s.decode_errors else ""
         bad += f" subscribe-failed={s.subscribe_failures}" if s.subscribe_failures else ""
-        parts.append(f"{name}={s.state.value}(rc={s.reconnects} {s.rate.rate(now):.0f}/s age={'-' if age is None else f'{age:.0f}ms'}{bad})")
+        shown_age = "-" if age is None else f"{age:.0f}ms"
+        parts.append(f"{name}={s.state.value}(rc={s.reconnects} {s.rate.rate(now):.0f}/s age={shown_age}{bad})")
     applied = health.applied_us
     parts.append(f"applied p50={applied.p50:.0f}us p99={applied.p99:.0f}us")
     if health.book_resyncs:

@@ -74,7 +74,7 @@ class MarketFeed:
         return set(self._books)
 
     async def _sync(self) -> None:
-        """Keep a book and tape for exactly the wanted symbols (made before subscribing: the snapshot follows the ack)."""
+        """Keep a book and tape for exactly the wanted symbols (made before subscribing: snapshots follow the ack)."""
         async with self._lock:
             wanted = set().union(*self._wanted.values()) if self._wanted else set()
             for symbol in wanted - set(self._books):

@@ -1,4 +1,4 @@
-"""Order service: every order gets our orderLinkId; an unanswered send is resolved by that id, never re-sent under another."""
+"""Order service: every order gets our orderLinkId; an unanswered send is resolved by that id, never resent."""
 
 from __future__ import annotations
 

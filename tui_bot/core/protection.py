@@ -247,7 +247,8 @@ class Protection:
             guard.sent_stop = target
 
         guard.last_trail_s = time.monotonic()
-        detail = f"trailing stop {plain(current) if current else 'none'} → {plain(target)} (best mark {plain(guard.best_mark)})"
+        detail = (f"trailing stop {plain(current) if current else 'none'} → {plain(target)} "
+                  f"(best mark {plain(guard.best_mark)})")
         return Action("trail", "trail client", detail, TradingStopRequest(pos.symbol, stop_loss=target), target, commit)
 
     # -- aged positions --------------------------------------------------------------------------

@@ -72,7 +72,7 @@ class AccountState:
     open_orders: dict[str, Order] = field(default_factory=dict)
     closed_orders: dict[str, Order] = field(default_factory=dict)
     unresolved: dict[str, PendingOrder] = field(default_factory=dict)
-    """Orders no longer listed open (or known only from fills) whose final state is still to be looked up, oldest first."""
+    """Orders no longer listed open (or known only from fills) whose final state is still to look up, oldest first."""
     exec_ids: dict[str, int] = field(default_factory=dict)
     """Exec id -> exec time (ms) of the executions applied at or after exec_floor_ms: bounded by the fills of
     that span (the engine moves the floor up behind every reseed); the store's UNIQUE exec_id holds the rest."""

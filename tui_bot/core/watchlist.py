@@ -1,4 +1,4 @@
-"""The watchlist a console shows and the analysis cycle reads: edited from the console, kept in the DB's config table."""
+"""The watchlist a console shows and the analysis cycle reads: edited from the console, kept in the config table."""
 
 from __future__ import annotations
 

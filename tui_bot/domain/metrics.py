@@ -158,7 +158,7 @@ class RateMeter:
 
 
 def sample_stride(rate: RateMeter, now_ns: int) -> int:
-    """Events per sample that give a window about SAMPLES_PER_S samples a second: every event below that rate, every Nth above.
+    """Events per sample for about SAMPLES_PER_S samples a second: every event below that rate, every Nth above.
 
     The rate is the last completed second's, or this one's so far when higher (a burst starting). A
     fixed stride samples evenly across bursts, so percentiles keep their meaning, and a window of ~1000
@@ -188,7 +188,7 @@ class ConnectionStats:
     last_frame_ns: int = 0
     decode_errors: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
-    """Frames refused, per FrameError reason ("number", "range", "topic", "unknown topic", ...); they sum to decode_errors."""
+    """Frames refused per FrameError reason ("number", "range", "topic", ...); they sum to decode_errors."""
     subscribe_failures: int = 0
     topic_last_ns: dict[str, int] = field(default_factory=dict)
     rate: RateMeter = field(default_factory=RateMeter)

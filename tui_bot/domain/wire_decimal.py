@@ -20,7 +20,7 @@ from typing import TypeGuard
 WIRE_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 """A wire decimal (fullmatch): optional minus, ASCII digits, optionally a dot and more digits."""
 WIRE_INTEGER = re.compile(r"-?[0-9]{1,19}")
-"""A wire integer in a string (fullmatch): optional minus, 1 to 19 ASCII digits (ns timestamps have 19; JSON ints stop at 64 bits)."""
+"""A wire integer in a string (fullmatch): optional minus, 1 to 19 ASCII digits (ns timestamps have 19)."""
 _SHOWN_CHARS = 40
 
 

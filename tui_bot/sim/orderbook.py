@@ -1,4 +1,4 @@
-"""Depth views of the synthetic book the matcher fills against: GET /v5/market/orderbook and orderbook.{depth}.{symbol}."""
+"""Depth views of the book the matcher fills against: GET /v5/market/orderbook and orderbook.{depth}.{symbol}."""
 
 from __future__ import annotations
 

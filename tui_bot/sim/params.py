@@ -39,7 +39,7 @@ class Params:
         return symbol
 
     def decimal(self, key: str, *, required: bool = False) -> Decimal | None:
-        """A non-negative number in the wire grammar ("0.001"; not "0.00_1", " 0.001 ", "1e-3", "NaN"); None when unset."""
+        """A non-negative number in the wire grammar ("0.001"; not "0.00_1", " 0.001 ", "1e-3"); None if unset."""
         text = self.string(key, required=required)
         if text == "":
             return None

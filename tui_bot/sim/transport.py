@@ -1,9 +1,10 @@
 """What aiohttp leaves to the server at the transport: failing unmasked client frames, and quiet logs of malformed HTTP.
 
-A client WebSocket frame must be masked, RFC 6455 §5.1: "The server MUST close the connection upon receiving a frame that is not masked ... a
-server MAY send a Close frame with a status code of 1002 (protocol error)". aiohttp's frame reader
-unmasks a masked frame and accepts an unmasked one as it is, so every byte a client sends passes a
-check of each frame header's mask bit first; frames before the first unmasked one are read as usual.
+A client WebSocket frame must be masked, RFC 6455 §5.1: "The server MUST close the connection upon
+receiving a frame that is not masked ... a server MAY send a Close frame with a status code of 1002
+(protocol error)". aiohttp's frame reader unmasks a masked frame and accepts an unmasked one as it is,
+so every byte a client sends passes a check of each frame header's mask bit first; frames before the
+first unmasked one are read as usual.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class MaskedWebSocketResponse(web.WebSocketResponse):
 
 
 class HttpErrorLog(logging.LoggerAdapter[logging.Logger]):
-    """aiohttp's server log, where a malformed HTTP request (answered 400 by aiohttp) is one warning line, not a traceback."""
+    """aiohttp's server log: a malformed HTTP request (answered 400 by aiohttp) is one warning line, not a traceback."""
 
     def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
         if isinstance(exc_info, HttpProcessingError):

@@ -64,7 +64,7 @@ class PublicHub:
             self._send_initial(peer, topic)
 
     def _subscribe(self, peer: Peer, topics: list[str]) -> tuple[str | None, list[str]]:
-        """Subscribe peer to each valid topic; returns the first failure and the topics added (snapshots follow the ack)."""
+        """Subscribe peer to valid topics; returns the first failure and the topics added (snapshots follow the ack)."""
         failure = None
         added: list[str] = []
         for topic in topics:

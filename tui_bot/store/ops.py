@@ -93,7 +93,7 @@ class SavePhantom:
 
 @dataclass(frozen=True, slots=True)
 class ReconcileOpenTrades:
-    """Close as "reconciled" every open trade whose symbol the exchange shows flat or on the other side (symbol → side)."""
+    """Close as "reconciled" every open trade whose symbol the exchange shows flat or on the other side."""
 
     positions: Mapping[str, Side]
     ts_ms: int

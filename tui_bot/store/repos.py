@@ -130,7 +130,7 @@ async def count(conn: aiosqlite.Connection, table: str) -> int:
 async def first_snapshot_since(
     conn: aiosqlite.Connection, symbol: str, reason_prefix: str, since_ms: int
 ) -> tuple[str, str, int] | None:
-    """Entry and stop loss (decimal text) and time of the first snapshot of symbol whose reason starts with reason_prefix."""
+    """Entry, stop loss (decimal text) and time of symbol's first snapshot whose reason starts with reason_prefix."""
     sql = (
         "SELECT entry, stop_loss, ts_ms FROM position_snapshots WHERE symbol = ? AND ts_ms >= ? "
         "AND substr(reason, 1, ?) = ? ORDER BY ts_ms, id LIMIT 1"

@@ -309,7 +309,8 @@ async def load_marks(conn: aiosqlite.Connection) -> list[ReconcileMark]:
 
 # Per symbol: the marks of the symbol written before the row (its epoch), then exchange order.
 _EPOCH = "(SELECT COUNT(*) FROM trade_reconciliations m WHERE m.symbol = executions.symbol AND m.after_row < executions.id)"
-_REPLAY_SQL = f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions {{where}} ORDER BY symbol, {_EPOCH}, exec_time, seq, exec_id"
+_REPLAY_SQL = (f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions {{where}}"
+               f" ORDER BY symbol, {_EPOCH}, exec_time, seq, exec_id")
 _STORED_TRADES_SQL = (
     f"SELECT {TRADE_CODEC.select_list()} FROM trades"
     " WHERE symbol = :symbol AND open_exec_id IN (SELECT exec_id FROM executions WHERE symbol = :symbol)"
@@ -347,7 +348,8 @@ async def rebook(conn: aiosqlite.Connection, ledger: TradeLedger, symbol: str) -
 async def repair_open_rows(conn: aiosqlite.Connection, ledger: TradeLedger) -> list[Trade]:
     """Rebook every symbol with a stored open trade the ledger does not hold open (rows an older
     booking order left behind); returns the trades to upsert."""
-    sql = "SELECT open_exec_id, symbol FROM trades WHERE status = 'open' AND open_exec_id IN (SELECT exec_id FROM executions)"
+    sql = ("SELECT open_exec_id, symbol FROM trades"
+           " WHERE status = 'open' AND open_exec_id IN (SELECT exec_id FROM executions)")
     held = {trade.symbol: trade.open_exec_id for trade in ledger.open_trades()}
     symbols = sorted({str(r[1]) for r in await conn.execute_fetchall(sql) if held.get(str(r[1])) != r[0]})
     return [trade for symbol in symbols for trade in await rebook(conn, ledger, symbol)]

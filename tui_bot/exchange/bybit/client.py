@@ -148,7 +148,7 @@ class BybitClient:
         await self._set_topics(f"kline:{owner}", {f"kline.{interval}.{s}" for s in symbols})
 
     async def set_market_streams(self, symbols: set[str], depth: int) -> None:
-        """Subscribe the order book (orderbook.{depth}.{s}) and public trades (publicTrade.{s}) of exactly these symbols."""
+        """Subscribe the book (orderbook.{depth}.{s}) and public trades (publicTrade.{s}) of exactly these symbols."""
         await self._set_topics("market", {f"orderbook.{depth}.{s}" for s in symbols} | {f"publicTrade.{s}" for s in symbols})
 
     async def restart_book_stream(self, symbol: str, depth: int) -> None:

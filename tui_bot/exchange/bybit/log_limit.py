@@ -18,7 +18,7 @@ class LogLimit:
         self._held: dict[str, int] = {}
 
     def allow(self, key: str) -> str | None:
-        """None when this line is held back; otherwise a suffix saying how many were held back before it ("" if none)."""
+        """None when this line is held back; else a suffix saying how many were held back before it ("" if none)."""
         now = self._clock()
         due = self._next.get(key)
         if due is not None and now < due:

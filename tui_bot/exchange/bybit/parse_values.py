@@ -150,7 +150,7 @@ Spec = tuple[tuple[str, str, Converter, object], ...]
 
 
 def build(item: Item, spec: Spec) -> dict[str, Any]:
-    """Model keyword arguments from item; REQUIRED keys must exist, unset others take the default (KEEP: the model's)."""
+    """Model kwargs from item; REQUIRED keys must exist, unset others take the default (KEEP: the model's)."""
     kwargs: dict[str, Any] = {}
     for key, attr, convert, default in spec:
         value = item.get(key, _ABSENT)

@@ -1,4 +1,4 @@
-"""Bybit data streams (public market data, private account topics) that keep their topics subscribed across reconnects."""
+"""Bybit data streams (public market data, private account topics), their topics kept subscribed across reconnects."""
 
 from __future__ import annotations
 

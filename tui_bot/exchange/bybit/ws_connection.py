@@ -276,7 +276,7 @@ class WsConnection:
         self._latency_at = stats.frames + sample_stride(stats.rate, received_ns)
 
     def _reject(self, raw: str | bytes, err: Exception, received_ns: int) -> None:
-        """Count a frame that failed to decode or was refused (per reason), log it with its text (rate-limited per reason)."""
+        """Count a frame that failed to decode or was refused (per reason); log it with its text (rate-limited)."""
         stats = self.stats
         stats.decode_errors += 1
         reason = err.reason if isinstance(err, FrameError) else "decoder error"

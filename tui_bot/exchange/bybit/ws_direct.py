@@ -194,7 +194,7 @@ class DirectConnection(ClientConnection):
 @asynccontextmanager
 async def connect_direct(url: str, on_message: MessageSink, *, max_size: int | None, close_timeout: float,
                          open_timeout: float) -> AsyncIterator[DirectConnection]:
-    """An open DirectConnection to url (no compression, no protocol pings: Bybit's JSON ping is ours), closed on exit."""
+    """An open DirectConnection to url (no compression, no protocol pings: Bybit's JSON ping is ours)."""
     connector = connect(url, compression=None, ping_interval=None, open_timeout=open_timeout,
                         close_timeout=close_timeout, max_size=max_size)
 

@@ -324,7 +324,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         self.action_submit()
 
     def action_submit(self) -> None:
-        """Refuse while invalid; on a live venue ask first; otherwise return the intent (once: later submits do nothing)."""
+        """Refuse while invalid; on a live venue ask first; else return the intent (once: later submits do nothing)."""
         if self._confirming or self.answered:
             return
         ev = self.refresh_validation(submitting=True)

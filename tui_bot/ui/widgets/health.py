@@ -184,7 +184,7 @@ class HealthPanel(Vertical):
 
 
 def _order(name: str) -> tuple[int, str]:
-    """Public shards first (in shard order), then private, trade, anything else, REST, the DB line and the tasks line."""
+    """Public shards first (in shard order), then private, trade, anything else, REST, the DB line, the tasks line."""
     if name.startswith("public"):
         return (0, f"{len(name):03d}{name}")
     return ({"private": 1, "trade": 2, REST_LINE: 9, DB_LINE: 10, TASKS_LINE: 11}.get(name, 3), name)

@@ -96,7 +96,7 @@ class PositionsTable(LiveTable):
         }
 
     def _r_stop(self, pos: Position) -> Decimal:
-        """The stop R is measured from: the first stop protection saw (the live one may be tightened), else the live one."""
+        """The stop R is measured from: the first stop protection saw (the live one may have moved), else that."""
         risk = self._initial_risk(pos.symbol)
         if risk and pos.side is not None:
             return pos.entry_price - risk * pos.side.sign
