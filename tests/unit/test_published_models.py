@@ -33,22 +33,35 @@ def _private(name: str) -> object:
 
 
 def _mark(ts: int, mark: str) -> TickerUpdated:
-    frame = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": ts, "cs": 1, "data": {"symbol": "BTCUSDT", "markPrice": mark}}
+    frame = {
+        "topic": "tickers.BTCUSDT",
+        "type": "delta",
+        "ts": ts,
+        "cs": 1,
+        "data": {"symbol": "BTCUSDT", "markPrice": mark},
+    }
     events = decode_public(orjson.dumps(frame), ts)
     assert isinstance(events, list) and isinstance(events[0], TickerUpdated)
     return events[0]
 
 
-@pytest.mark.parametrize(("fixture", "attribute", "value"), [
-    ("ws_position", "mark_price", D(1)),
-    ("ws_order", "status", "Cancelled"),
-    ("ws_execution", "exec_qty", D(1)),
-    ("ws_wallet", "total_equity", D(1)),
-])
+@pytest.mark.parametrize(
+    ("fixture", "attribute", "value"),
+    [
+        ("ws_position", "mark_price", D(1)),
+        ("ws_order", "status", "Cancelled"),
+        ("ws_execution", "exec_qty", D(1)),
+        ("ws_wallet", "total_equity", D(1)),
+    ],
+)
 def test_a_decoded_model_cannot_be_changed(fixture: str, attribute: str, value: object) -> None:
     event = _private(fixture)
     assert isinstance(event, PositionUpdated | OrderUpdated | ExecutionReceived | WalletUpdated)
-    model = next(getattr(event, f.name) for f in dataclasses.fields(event) if f.name in ("position", "order", "execution", "wallet"))
+    model = next(
+        getattr(event, f.name)
+        for f in dataclasses.fields(event)
+        if f.name in ("position", "order", "execution", "wallet")
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(model, attribute, value)
 
@@ -65,7 +78,9 @@ def test_remarking_builds_a_new_position_and_leaves_the_published_one_as_it_was(
     held = state.positions["BTCUSDT"]
     assert held is not position and held.mark_price == D("104300.00")
     assert [c.mark_price for c in changes if isinstance(c, PositionMarked)] == [D("104300.00")]
-    assert position.mark_price == D("104255.00") and update.position.mark_price == D("104255.00"), "published: unchanged"
+    assert position.mark_price == D("104255.00") and update.position.mark_price == D("104255.00"), (
+        "published: unchanged"
+    )
     assert held == dataclasses.replace(position, mark_price=D("104300.00")), "only the mark differs"
 
 

@@ -116,7 +116,8 @@ class Health:
     private_latency_ms: RollingWindow = field(default_factory=RollingWindow)
     applied_rate: RateMeter = field(default_factory=RateMeter)
     order_ack_ms: dict[str, RollingWindow] = field(
-        default_factory=lambda: {"ws": RollingWindow(ORDER_WINDOW), "rest": RollingWindow(ORDER_WINDOW)})
+        default_factory=lambda: {"ws": RollingWindow(ORDER_WINDOW), "rest": RollingWindow(ORDER_WINDOW)}
+    )
     order_first_event_ms: RollingWindow = field(default_factory=lambda: RollingWindow(ORDER_WINDOW))
     order_fill_ms: RollingWindow = field(default_factory=lambda: RollingWindow(ORDER_WINDOW))
     clock_offset_ms: Callable[[], int] = lambda: 0
@@ -129,8 +130,12 @@ class Health:
 
     def snapshot(self) -> CoreHealth:
         """What a console shows of these windows now: their summaries and copies of the counts and task troubles."""
-        return CoreHealth(self.applied_us.summary(), {via: w.summary() for via, w in self.order_ack_ms.items()},
-                          dict(self.book_resyncs), dict(self.tasks.troubles))
+        return CoreHealth(
+            self.applied_us.summary(),
+            {via: w.summary() for via, w in self.order_ack_ms.items()},
+            dict(self.book_resyncs),
+            dict(self.tasks.troubles),
+        )
 
     def record_applied(self, event: Event) -> None:
         """Receive→applied and the applied count for one event; exchange→local (offset-corrected) for orders and fills.

@@ -1,4 +1,4 @@
-"""Domain events: past tense, each with the exchange's timestamp and the local receive time; frozen, as is every model they carry."""
+"""Domain events: past tense, with the exchange's timestamp and the local receive time; frozen, as are their models."""
 
 from __future__ import annotations
 

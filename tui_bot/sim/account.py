@@ -56,7 +56,9 @@ class Account:
 
     def log_funding(self, execution: Execution) -> None:
         """Record a funding execution's SETTLEMENT row once it is booked."""
-        self.transactions.append(funding_entry(self.uid, execution, self.position(execution.symbol), self.wallet_balance))
+        self.transactions.append(
+            funding_entry(self.uid, execution, self.position(execution.symbol), self.wallet_balance)
+        )
 
     def position(self, symbol: str) -> SimPosition:
         """The account's position in symbol (created flat on first use)."""
@@ -75,7 +77,9 @@ class Account:
         found = [o for o in self.orders.values() if o.status.is_open and (symbol is None or o.symbol == symbol)]
         return sorted(found, key=lambda o: (o.created_time, o.order_id), reverse=True)
 
-    def apply_fill(self, pos: SimPosition, side: Side, qty: Decimal, price: Decimal, fee: Decimal, now: int) -> FillResult:
+    def apply_fill(
+        self, pos: SimPosition, side: Side, qty: Decimal, price: Decimal, fee: Decimal, now: int
+    ) -> FillResult:
         """Update position and balance for one fill; returns the closed size and gross PnL."""
         closed = ZERO
         gross = ZERO
@@ -143,14 +147,23 @@ class Account:
             pos.liq_price = self._liq_price(pos, equity, position_mm, instruments[pos.symbol])
         available = equity - position_im - order_im
         coin = WalletCoin(
-            coin="USDT", wallet_balance=self.wallet_balance, equity=equity, unrealised_pnl=upl,
-            cum_realised_pnl=self.cum_realised_pnl, total_order_im=order_im,
-            total_position_im=position_im, total_position_mm=position_mm,
+            coin="USDT",
+            wallet_balance=self.wallet_balance,
+            equity=equity,
+            unrealised_pnl=upl,
+            cum_realised_pnl=self.cum_realised_pnl,
+            total_order_im=order_im,
+            total_position_im=position_im,
+            total_position_mm=position_mm,
         )
         return Wallet(
-            total_equity=equity, total_wallet_balance=self.wallet_balance, total_margin_balance=equity,
-            total_available_balance=max(available, ZERO), total_perp_upl=upl,
-            total_initial_margin=position_im + order_im, total_maintenance_margin=position_mm,
+            total_equity=equity,
+            total_wallet_balance=self.wallet_balance,
+            total_margin_balance=equity,
+            total_available_balance=max(available, ZERO),
+            total_perp_upl=upl,
+            total_initial_margin=position_im + order_im,
+            total_maintenance_margin=position_mm,
             coins=(coin,),
         )
 
@@ -168,4 +181,3 @@ class Account:
         if liq <= instrument.min_price or liq > instrument.max_price:
             return None
         return round_to_step(liq, instrument.tick_size)
-

@@ -18,8 +18,18 @@ _MS_PER_YEAR = 365 * 86_400_000
 class CandleSeries:
     """Closed bars (oldest first) plus the live bar of one interval."""
 
-    def __init__(self, symbol: str, interval: str, *, seed: int, price: Decimal, tick: Decimal,
-                 qty_step: Decimal, annual_vol: float, now_ms: int) -> None:
+    def __init__(
+        self,
+        symbol: str,
+        interval: str,
+        *,
+        seed: int,
+        price: Decimal,
+        tick: Decimal,
+        qty_step: Decimal,
+        annual_vol: float,
+        now_ms: int,
+    ) -> None:
         self.symbol = symbol
         self.interval = interval
         self._tick = tick
@@ -60,8 +70,14 @@ class CandleSeries:
         """Fold a trade into the live bar; return bars that closed (confirm=True) because time moved on."""
         finished = self.roll(now_ms)
         bar = self.live
-        self.live = replace(bar, high=max(bar.high, price), low=min(bar.low, price), close=price, volume=bar.volume + qty,
-                            turnover=bar.turnover + (qty * price).quantize(Decimal("0.0001")))
+        self.live = replace(
+            bar,
+            high=max(bar.high, price),
+            low=min(bar.low, price),
+            close=price,
+            volume=bar.volume + qty,
+            turnover=bar.turnover + (qty * price).quantize(Decimal("0.0001")),
+        )
         return finished
 
     def roll(self, now_ms: int) -> list[Kline]:
@@ -77,7 +93,9 @@ class CandleSeries:
 
     def query(self, start: int | None, end: int | None, limit: int) -> list[Kline]:
         """Bars in [start, end], newest first, at most `limit` (the live bar included)."""
-        while start is not None and self.closed and start < self.closed[0].start and len(self.closed) < 20 * HISTORY_CHUNK:
+        while (
+            start is not None and self.closed and start < self.closed[0].start and len(self.closed) < 20 * HISTORY_CHUNK
+        ):
             self._extend_history(HISTORY_CHUNK)
         bars = [*self.closed, self.live]
         if end is not None:

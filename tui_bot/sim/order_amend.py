@@ -121,4 +121,3 @@ def _sync_position_tpsl(account: Account, order: SimOrder) -> None:
         pos.stop_loss = order.trigger_price
     elif order.stop_order_type is StopOrderType.TRAILING_STOP and pos.size == ZERO:
         pos.trailing_stop = ZERO
-

@@ -86,9 +86,7 @@ def _position_sides(p: AnyPosition, inst: Instrument) -> dict[str, object]:
     }
 
 
-def position_to_wire(
-    p: AnyPosition, inst: Instrument, *, ws: bool, taker_fee_rate: Decimal
-) -> dict[str, object]:
+def position_to_wire(p: AnyPosition, inst: Instrument, *, ws: bool, taker_fee_rate: Decimal) -> dict[str, object]:
     """A position object: REST §3.12 (avgPrice) or WS §6.6 (entryPrice plus category)."""
     entry = "0" if is_flat(p) else fmt_price(p.entry_price, inst)
     head: dict[str, object] = {"category": "linear"} if ws else {}
@@ -204,4 +202,3 @@ def closed_pnl_to_wire(c: ClosedPnl, inst: Instrument) -> dict[str, object]:
         "createdTime": str(c.created_time),
         "updatedTime": str(c.updated_time),
     }
-

@@ -1,4 +1,4 @@
-"""Write operations for the store writer: small frozen records, one per kind of write (the models they carry are frozen too)."""
+"""Write operations for the store writer: small frozen records, one per kind of write (carrying frozen models)."""
 
 from __future__ import annotations
 
@@ -109,6 +109,14 @@ class ReconcileOpenTrades:
 
 
 WriteOp = (
-    RecordExecution | UpsertOrder | SnapshotPosition | SetConfig | UpsertCandle | SaveTrade
-    | SaveCycle | SaveRecommendation | SavePhantom | ReconcileOpenTrades
+    RecordExecution
+    | UpsertOrder
+    | SnapshotPosition
+    | SetConfig
+    | UpsertCandle
+    | SaveTrade
+    | SaveCycle
+    | SaveRecommendation
+    | SavePhantom
+    | ReconcileOpenTrades
 )
