@@ -120,8 +120,12 @@ async def measure(books: list[str], tickers: list[str], repeat: int) -> dict[str
             await feed.want("bench", set(SYMBOLS))
             subscription = book_engine.bus.subscribe()
             book_conn = StreamConnection("public-1", "ws://127.0.0.1:9", decode=decode, on_events=book_engine.feed)
-            times = {"ticker": await ingest_pass(ticker_conn, ticker_engine, tickers), "decode": decode_pass(decode, books),
-                     "apply": apply_pass(events), "book": await ingest_pass(book_conn, book_engine, books)}
+            times = {
+                "ticker": await ingest_pass(ticker_conn, ticker_engine, tickers),
+                "decode": decode_pass(decode, books),
+                "apply": apply_pass(events),
+                "book": await ingest_pass(book_conn, book_engine, books),
+            }
             await subscription.next_batch()
             await book_engine.stop()
             best = {key: min(best[key], times[key]) for key in best}
@@ -139,14 +143,18 @@ async def run(args: argparse.Namespace) -> None:
     books = await record_books(SYMBOLS, args.steps)
     tickers = await record_frames(SYMBOLS, args.steps)
     rates = await measure(books, tickers, args.repeat)
-    print(f"book ingest: {len(books):,} orderbook.{DEPTH} frames recorded from the embedded exchange ({len(SYMBOLS)} "
-          f"symbols, {len(SYMBOLS)} snapshots + deltas, {levels_per_delta(books):.1f} levels a delta); ticker baseline: "
-          f"{len(tickers):,} ticker frames of the same symbols; best of {args.repeat} interleaved passes, one core")
+    print(
+        f"book ingest: {len(books):,} orderbook.{DEPTH} frames recorded from the embedded exchange ({len(SYMBOLS)} "
+        f"symbols, {len(SYMBOLS)} snapshots + deltas, {levels_per_delta(books):.1f} levels a delta); ticker baseline: "
+        f"{len(tickers):,} ticker frames of the same symbols; best of {args.repeat} interleaved passes, one core"
+    )
     print(f"  {'path':66}{'frames/s':>11}{'us/frame':>10}")
-    rows = (("baseline: tickers, handle_frame -> decode -> Engine.feed -> state", rates["ticker"]),
-            ("book frames: decode_public only", rates["decode"]),
-            ("book frames: OrderBook.apply only (decoded)", rates["apply"]),
-            ("book frames: handle_frame -> decode -> feed -> book -> bus subscriber", rates["book"]))
+    rows = (
+        ("baseline: tickers, handle_frame -> decode -> Engine.feed -> state", rates["ticker"]),
+        ("book frames: decode_public only", rates["decode"]),
+        ("book frames: OrderBook.apply only (decoded)", rates["apply"]),
+        ("book frames: handle_frame -> decode -> feed -> book -> bus subscriber", rates["book"]),
+    )
     for name, rate in rows:
         print(f"  {name:66}{rate:>11,.0f}{1e6 / rate:>10.2f}")
     print(f"  one symbol's orderbook.{DEPTH} at Bybit's 50 deltas/s uses {50 / rates['book']:.2%} of a core")

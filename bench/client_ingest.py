@@ -69,7 +69,11 @@ async def record_frames(names: list[str], steps: int, step_seconds: float = 0.1,
         async with websockets.connect(urls.public_ws, max_size=None, max_queue=None) as ws:
             topics = [f"tickers.{s}" for s in names]
             for start in range(0, len(topics), 10):
-                await ws.send(orjson.dumps({"op": "subscribe", "req_id": f"r{start}", "args": topics[start:start + 10]}).decode())
+                await ws.send(
+                    orjson.dumps(
+                        {"op": "subscribe", "req_id": f"r{start}", "args": topics[start : start + 10]}
+                    ).decode()
+                )
 
             async def read() -> None:
                 async for raw in ws:
@@ -152,7 +156,9 @@ def public_decoder(names: list[str]) -> Callable[[str | bytes, int], Decoded]:
     """The decoder BybitClient gives its public shards: ticker prices checked against each symbol's price filter."""
     from tui_bot.sim.instruments import market_specs
 
-    bands = {s: PriceBand(spec.instrument.min_price, spec.instrument.max_price) for s, spec in market_specs(names).items()}
+    bands = {
+        s: PriceBand(spec.instrument.min_price, spec.instrument.max_price) for s, spec in market_specs(names).items()
+    }
     return PublicDecoder(bands).decode
 
 
@@ -161,8 +167,10 @@ def stand_in_engine(names: list[str], open_positions: int, *, client: type[Stand
     from tui_bot.sim.instruments import market_specs
 
     specs = market_specs(names)
-    positions = [Position(s, Side.BUY, specs[s].instrument.min_qty * 10, specs[s].start_price, updated_time=1, seq=1)
-                 for s in names[:open_positions]]
+    positions = [
+        Position(s, Side.BUY, specs[s].instrument.min_qty * 10, specs[s].start_price, updated_time=1, seq=1)
+        for s in names[:open_positions]
+    ]
     stand_in = client([spec.instrument for spec in specs.values()], positions)
     return Engine(stand_in, EngineOptions(supervise_every_s=1.0, reconcile_interval_s=3600))  # type: ignore[arg-type]
 
@@ -203,7 +211,7 @@ async def ingest_pass(conn: StreamConnection, engine: Engine, frames: list[str])
     handle, now = conn.handle_frame, time.time_ns
     start = time.perf_counter()
     for first in range(0, len(frames), CHUNK):
-        for frame in frames[first:first + CHUNK]:
+        for frame in frames[first : first + CHUNK]:
             handle(frame, now())
         await asyncio.sleep(0)
     await engine.drain()
@@ -229,13 +237,19 @@ async def measure_ingest(frames: list[str], names: list[str], repeat: int, open_
     engine_sub = stand_in_engine(names, open_positions)
     await engine_sub.start()
     subscription = engine_sub.bus.subscribe()
-    conn_sub = StreamConnection("public-1", "ws://127.0.0.1:9/v5/public/linear", decode=decode, on_events=engine_sub.feed)
+    conn_sub = StreamConnection(
+        "public-1", "ws://127.0.0.1:9/v5/public/linear", decode=decode, on_events=engine_sub.feed
+    )
     best = [float("inf")] * 4
     applied_before = engine.health.applied_rate.total
     try:
         for _ in range(repeat):
-            times = (ceiling_pass(frames), decode_pass(decode, frames), await ingest_pass(conn, engine, frames),
-                     await ingest_pass(conn_sub, engine_sub, frames))
+            times = (
+                ceiling_pass(frames),
+                decode_pass(decode, frames),
+                await ingest_pass(conn, engine, frames),
+                await ingest_pass(conn_sub, engine_sub, frames),
+            )
             await subscription.next_batch()
             best = [min(old, new) for old, new in zip(best, times, strict=True)]
     finally:
@@ -253,13 +267,17 @@ async def measure_ingest(frames: list[str], names: list[str], repeat: int, open_
 
 
 def print_ingest(fig: IngestFigures, names: int, positions: int) -> bool:
-    print(f"ingest: {fig.frames:,} ticker frames recorded from the embedded exchange ({names} symbols, 100 ms steps, "
-          f"{names} snapshots + deltas), {positions} open positions; best of interleaved passes, one core")
+    print(
+        f"ingest: {fig.frames:,} ticker frames recorded from the embedded exchange ({names} symbols, 100 ms steps, "
+        f"{names} snapshots + deltas), {positions} open positions; best of interleaved passes, one core"
+    )
     print(f"  {'path':58}{'frames/s':>11}{'us/frame':>10}{'of ceiling':>12}")
-    rows = (("raw ceiling: orjson.loads + dict merge", fig.ceiling),
-            ("decode_public only", fig.decode),
-            ("handle_frame -> decode -> Engine.feed -> consumer -> state", fig.ingest),
-            ("  the same + one bus subscriber (as the console has)", fig.ingest_bus))
+    rows = (
+        ("raw ceiling: orjson.loads + dict merge", fig.ceiling),
+        ("decode_public only", fig.decode),
+        ("handle_frame -> decode -> Engine.feed -> consumer -> state", fig.ingest),
+        ("  the same + one bus subscriber (as the console has)", fig.ingest_bus),
+    )
     for name, rate in rows:
         print(f"  {name:58}{rate:>11,.0f}{1e6 / rate:>10.2f}{rate / fig.ceiling:>11.0%}")
     ok = fig.ingest >= INGEST_TARGET

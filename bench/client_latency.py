@@ -125,24 +125,44 @@ async def measure_latency(label: str, names: list[str], step_seconds: float, sec
     finally:
         proc.terminate()
         proc.join(5)
-    return LatencyFigures(label, len(names), step_seconds * 1000, rate, summary.p50, summary.p95, summary.p99,
-                          summary.max, summary.samples, cpu / elapsed, server / elapsed, per_read,
-                          *percentiles(from_read_us))
+    return LatencyFigures(
+        label,
+        len(names),
+        step_seconds * 1000,
+        rate,
+        summary.p50,
+        summary.p95,
+        summary.p99,
+        summary.max,
+        summary.samples,
+        cpu / elapsed,
+        server / elapsed,
+        per_read,
+        *percentiles(from_read_us),
+    )
 
 
 def print_latency(rows: list[LatencyFigures], seconds: float) -> None:
-    print(f"\nreceive->applied (engine.health.applied_us) over real sockets, {seconds:g} s measured per row, "
-          "SimExchange in a child process, BybitClient + Engine here")
-    print(f"  {'feed (one burst of every symbol per step)':44}{'msgs/s':>8}{'p50 us':>8}{'p95 us':>8}"
-          f"{'p99 us':>8}{'max us':>8}{'samples':>9}"
-          f"{'our CPU':>9}{'sim CPU':>9}{'msgs/read':>10}{'from read p50/p99 us':>22}")
+    print(
+        f"\nreceive->applied (engine.health.applied_us) over real sockets, {seconds:g} s measured per row, "
+        "SimExchange in a child process, BybitClient + Engine here"
+    )
+    print(
+        f"  {'feed (one burst of every symbol per step)':44}{'msgs/s':>8}{'p50 us':>8}{'p95 us':>8}"
+        f"{'p99 us':>8}{'max us':>8}{'samples':>9}"
+        f"{'our CPU':>9}{'sim CPU':>9}{'msgs/read':>10}{'from read p50/p99 us':>22}"
+    )
     for r in rows:
         feed = f"{r.label}: {r.symbols} symbols x {r.step_ms:g} ms steps"
-        print(f"  {feed:44}{r.rate:>8,.0f}{r.p50:>8.0f}{r.p95:>8.0f}{r.p99:>8.0f}{r.max:>8.0f}{r.samples:>9,}"
-              f"{r.cpu:>9.0%}{r.server_cpu:>9.0%}{r.per_read:>10.1f}"
-              f"{f'{r.from_read_p50:.0f} / {r.from_read_p99:.0f}':>22}")
-    print("  p50..max: from the frame's hand-over to our decoder (its receive stamp) to applied; 'from read': from the"
-          " arrival of the socket read that carried it, so including the wait behind the frames before it in that read")
+        print(
+            f"  {feed:44}{r.rate:>8,.0f}{r.p50:>8.0f}{r.p95:>8.0f}{r.p99:>8.0f}{r.max:>8.0f}{r.samples:>9,}"
+            f"{r.cpu:>9.0%}{r.server_cpu:>9.0%}{r.per_read:>10.1f}"
+            f"{f'{r.from_read_p50:.0f} / {r.from_read_p99:.0f}':>22}"
+        )
+    print(
+        "  p50..max: from the frame's hand-over to our decoder (its receive stamp) to applied; 'from read': from the"
+        " arrival of the socket read that carried it, so including the wait behind the frames before it in that read"
+    )
     for r in rows:
         verdict = "met" if r.p99 <= P99_TARGET_US else "NOT met"
         print(f"  target p99 <= {P99_TARGET_US} us at ~2k msg/s ({r.label}): {verdict} ({r.p99:.0f} us)")

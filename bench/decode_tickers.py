@@ -58,37 +58,52 @@ class Walk:
     def bbo(self) -> Fields:
         """A best bid/ask delta after the price moves a few ticks."""
         self.ticks += self.rng.choice((-2, -1, 0, 0, 1, 2))
-        return {"bid1Price": self.price(-1), "bid1Size": self.size(), "ask1Price": self.price(),
-                "ask1Size": self.size()}
+        return {
+            "bid1Price": self.price(-1),
+            "bid1Size": self.size(),
+            "ask1Price": self.price(),
+            "ask1Size": self.size(),
+        }
 
     def trade(self) -> Fields:
         """A trade delta: last price, tick direction, 24 h volume/turnover/change."""
         self.volume += self.rng.uniform(0.001, 0.5)
-        return {"lastPrice": self.price(), "tickDirection": self.rng.choice(["PlusTick", "MinusTick"]),
-                "volume24h": f"{self.volume:.3f}", "turnover24h": f"{self.volume * 104250.4:.4f}",
-                "price24hPcnt": f"{(self.ticks / 1_030_102 - 1):.6f}", "ask1Size": self.size()}
+        return {
+            "lastPrice": self.price(),
+            "tickDirection": self.rng.choice(["PlusTick", "MinusTick"]),
+            "volume24h": f"{self.volume:.3f}",
+            "turnover24h": f"{self.volume * 104250.4:.4f}",
+            "price24hPcnt": f"{(self.ticks / 1_030_102 - 1):.6f}",
+            "ask1Size": self.size(),
+        }
 
     def mark(self) -> Fields:
         """A mark/index price delta."""
-        return {"markPrice": self.price(self.rng.randint(-3, 3)),
-                "indexPrice": self.price(self.rng.randint(-5, 5))}
+        return {"markPrice": self.price(self.rng.randint(-3, 3)), "indexPrice": self.price(self.rng.randint(-5, 5))}
 
     def open_interest(self) -> Fields:
         """An open-interest delta (with the single* duplicates Bybit sends)."""
         oi = f"{self.rng.uniform(52000, 53000):.3f}"
         value = f"{float(oi) * self.ticks / 10:.2f}"
-        return {"openInterest": oi, "openInterestValue": value, "singleOpenInterest": oi,
-                "singleOpenInterestValue": value}
+        return {
+            "openInterest": oi,
+            "openInterestValue": value,
+            "singleOpenInterest": oi,
+            "singleOpenInterestValue": value,
+        }
 
     def funding(self) -> Fields:
         """A funding-rate delta."""
-        return {"fundingRate": f"{self.rng.uniform(-0.0005, 0.0005):.6f}",
-                "nextFundingTime": "1784736000000"}
+        return {"fundingRate": f"{self.rng.uniform(-0.0005, 0.0005):.6f}", "nextFundingTime": "1784736000000"}
 
 
 # (weight, kind of delta) for the mainnet-shaped mix.
 MIX: tuple[tuple[int, Callable[[Walk], Fields]], ...] = (
-    (60, Walk.bbo), (20, Walk.trade), (12, Walk.mark), (5, Walk.open_interest), (3, Walk.funding),
+    (60, Walk.bbo),
+    (20, Walk.trade),
+    (12, Walk.mark),
+    (5, Walk.open_interest),
+    (3, Walk.funding),
 )
 
 
@@ -106,8 +121,9 @@ def mainnet_frames(count: int, seed: int = 7) -> list[str]:
             kind, data = "snapshot", {**snapshot, "symbol": symbol}
         else:
             kind, data = "delta", {"symbol": symbol, **rng.choices(builders, weights)[0](walks[symbol])}
-        frames.append(orjson.dumps(wire.public_message(f"tickers.{symbol}", kind, START_MS + index,
-                                                       data, cs=index)).decode())
+        frames.append(
+            orjson.dumps(wire.public_message(f"tickers.{symbol}", kind, START_MS + index, data, cs=index)).decode()
+        )
     return frames
 
 
@@ -123,8 +139,7 @@ def sim_frames(count: int, seed: int = 7) -> list[str]:
         markets[slot].step(now)
         kind = "snapshot" if not encoders[slot].snapshot else "delta"
         data = encoders[slot].update(markets[slot].ticker())
-        frames.append(orjson.dumps(wire.public_message(f"tickers.{SYMBOLS[slot]}", kind, now, data,
-                                                       cs=index)).decode())
+        frames.append(orjson.dumps(wire.public_message(f"tickers.{SYMBOLS[slot]}", kind, now, data, cs=index)).decode())
     return frames
 
 
@@ -186,8 +201,10 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    print(f"{'mix':8} {'frames':>7} {'keys/frame':>10} {'orjson.loads/s':>15} "
-          f"{'decode_public/s':>16} {'ratio':>6} {'us/frame':>9} {'+read all/s':>12}")
+    print(
+        f"{'mix':8} {'frames':>7} {'keys/frame':>10} {'orjson.loads/s':>15} "
+        f"{'decode_public/s':>16} {'ratio':>6} {'us/frame':>9} {'+read all/s':>12}"
+    )
     ok = True
     for name, build in (("mainnet", mainnet_frames), ("sim", sim_frames)):
         frames = build(args.frames)
@@ -195,8 +212,10 @@ def main() -> int:
         check(decode, frames)
         baseline, decoded, read_all = rates(decode, frames, args.repeat)
         ok &= decoded >= TARGET
-        print(f"{name:8} {len(frames):7d} {field_count(frames):10.1f} {baseline:15,.0f} "
-              f"{decoded:16,.0f} {decoded / baseline:6.2f} {1e6 / decoded:9.2f} {read_all:12,.0f}")
+        print(
+            f"{name:8} {len(frames):7d} {field_count(frames):10.1f} {baseline:15,.0f} "
+            f"{decoded:16,.0f} {decoded / baseline:6.2f} {1e6 / decoded:9.2f} {read_all:12,.0f}"
+        )
     print(f"target {TARGET:,} decodes/s per core: {'met' if ok else 'NOT met'}")
     return 0
 

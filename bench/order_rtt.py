@@ -73,8 +73,9 @@ async def start(urls: tuple[str, ...], db_path: Path) -> Runtime:
     rest, public_ws, private_ws, trade_ws, key, secret, _admin = urls
     os.environ["BYBIT_API_KEY"], os.environ["BYBIT_API_SECRET"] = key, secret
     settings = Settings()
-    settings.exchange = ExchangeSettings(venue="custom", rest_url=rest, public_ws_url=public_ws,
-                                         private_ws_url=private_ws, trade_ws_url=trade_ws)
+    settings.exchange = ExchangeSettings(
+        venue="custom", rest_url=rest, public_ws_url=public_ws, private_ws_url=private_ws, trade_ws_url=trade_ws
+    )
     runtime = await start_runtime(settings, db_path)
     deadline = time.monotonic() + 10
     while not (runtime.client.trade_ready and runtime.client.private_live and SYMBOL in runtime.engine.state.tickers):
@@ -84,8 +85,9 @@ async def start(urls: tuple[str, ...], db_path: Path) -> Runtime:
     return runtime
 
 
-async def place_all(runtime: Runtime, count: int, warmup: int, rate: float, qty: Decimal,
-                    fill_timeout: float) -> list[tuple[str, str]]:
+async def place_all(
+    runtime: Runtime, count: int, warmup: int, rate: float, qty: Decimal, fill_timeout: float
+) -> list[tuple[str, str]]:
     """Place warmup + 2*count orders alternating WS/REST; returns (via, orderLinkId) of the measured ones."""
     health = runtime.engine.health
     placed: list[tuple[str, str]] = []
@@ -109,16 +111,24 @@ async def place_all(runtime: Runtime, count: int, warmup: int, rate: float, qty:
 def stats(values: list[float]) -> tuple[int, float, float, float, float]:
     """(count, p50, p95, p99, max) by nearest rank."""
     ordered = sorted(values)
-    return (len(ordered), percentile(ordered, 50), percentile(ordered, 95), percentile(ordered, 99),
-            ordered[-1] if ordered else 0.0)
+    return (
+        len(ordered),
+        percentile(ordered, 50),
+        percentile(ordered, 95),
+        percentile(ordered, 99),
+        ordered[-1] if ordered else 0.0,
+    )
 
 
-def report(runtime: Runtime, placed: list[tuple[str, str]], server_cpu: float, elapsed: float,
-           switches: list[str]) -> None:
+def report(
+    runtime: Runtime, placed: list[tuple[str, str]], server_cpu: float, elapsed: float, switches: list[str]
+) -> None:
     """Per path: ack, first private event and fill latencies from the engine's order timers."""
     timers = runtime.engine.health.timers
-    print(f"{len(placed)} market orders of {SYMBOL}, alternating trade WS / REST; ms from send "
-          f"(sim CPU {server_cpu:.0%} over {elapsed:.0f} s)")
+    print(
+        f"{len(placed)} market orders of {SYMBOL}, alternating trade WS / REST; ms from send "
+        f"(sim CPU {server_cpu:.0%} over {elapsed:.0f} s)"
+    )
     print(f"{'path':6}{'measure':13}{'n':>5}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
     p50 = {}
     for via in ("ws", "rest"):
@@ -133,15 +143,21 @@ def report(runtime: Runtime, placed: list[tuple[str, str]], server_cpu: float, e
         mine = [timers[link] for v, link in placed if v == via]
         early = sum(1 for t in mine if t.first_event_ns and t.first_event_ns < t.acked_ns)
         print(f"{via:6}private event applied before the ack: {early} of {len(mine)}")
-    print(f"engine: {len(switches)} switches of the account feed during the run"
-          f"{' (' + '; '.join(switches) + ')' if switches else ''}, mode {runtime.engine.mode.value} at the end")
+    print(
+        f"engine: {len(switches)} switches of the account feed during the run"
+        f"{' (' + '; '.join(switches) + ')' if switches else ''}, mode {runtime.engine.mode.value} at the end"
+    )
     engine_view = {via: runtime.engine.health.order_ack_ms[via].summary() for via in ("ws", "rest")}
-    print(f"engine health order_ack_ms p50: ws {engine_view['ws'].p50:.2f} ms, rest {engine_view['rest'].p50:.2f} ms "
-          "(includes the warmup orders)")
+    print(
+        f"engine health order_ack_ms p50: ws {engine_view['ws'].p50:.2f} ms, rest {engine_view['rest'].p50:.2f} ms "
+        "(includes the warmup orders)"
+    )
     below = 1 - p50["ws"] / p50["rest"] if p50.get("rest") else 0.0
     verdict = "met" if below >= TARGET else "NOT met"
-    print(f"trade-WS ack p50 is {below:.0%} below REST's ({p50['ws']:.2f} vs {p50['rest']:.2f} ms); "
-          f"target >= {TARGET:.0%}: {verdict}")
+    print(
+        f"trade-WS ack p50 is {below:.0%} below REST's ({p50['ws']:.2f} vs {p50['rest']:.2f} ms); "
+        f"target >= {TARGET:.0%}: {verdict}"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -152,8 +168,11 @@ async def run(args: argparse.Namespace) -> None:
             cpu0, started = proc_cpu(proc.pid), time.monotonic()
             placed = await place_all(runtime, args.orders, args.warmup, args.rate, Decimal(args.qty), args.fill_timeout)
             elapsed = time.monotonic() - started
-            switches = [f"{item.mode.value}: {item.reason}" for item in await subscription.next_batch()
-                        if isinstance(item, StreamModeChanged)]
+            switches = [
+                f"{item.mode.value}: {item.reason}"
+                for item in await subscription.next_batch()
+                if isinstance(item, StreamModeChanged)
+            ]
             report(runtime, placed, (proc_cpu(proc.pid) - cpu0) / elapsed, elapsed, switches)
         finally:
             await runtime.close()
@@ -163,7 +182,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100, help="measured orders per path")
     parser.add_argument("--warmup", type=int, default=4, help="orders placed first and not measured")
-    parser.add_argument("--rate", type=float, default=8.0, help="orders/s over both paths (the sim allows 10/s per key)")
+    parser.add_argument(
+        "--rate", type=float, default=8.0, help="orders/s over both paths (the sim allows 10/s per key)"
+    )
     parser.add_argument("--qty", default="0.001")
     parser.add_argument("--step-ms", type=float, default=100.0, help="sim market step")
     parser.add_argument("--fill-timeout", type=float, default=2.0, help="seconds to wait for each order's fill")

@@ -61,8 +61,9 @@ PREVIOUS_INITIAL_S = 0.5
 
 def previous_policy(current: ReconnectPolicy) -> ReconnectPolicy:
     """The policy before issue #10 in today's terms: sessions shorter than stable_after count as failures."""
-    return ReconnectPolicy(initial=PREVIOUS_INITIAL_S, cap=current.cap, after_live=PREVIOUS_INITIAL_S,
-                           flap_within=PREVIOUS_STABLE_AFTER_S)
+    return ReconnectPolicy(
+        initial=PREVIOUS_INITIAL_S, cap=current.cap, after_live=PREVIOUS_INITIAL_S, flap_within=PREVIOUS_STABLE_AFTER_S
+    )
 
 
 @dataclass
@@ -82,8 +83,11 @@ class Soak:
 
     def on_event(self, event: Event) -> None:
         """Engine listener: note every private LIVE."""
-        if (isinstance(event, ConnectionStateChanged) and event.connection == "private"
-                and event.state is ConnectionState.LIVE):
+        if (
+            isinstance(event, ConnectionStateChanged)
+            and event.connection == "private"
+            and event.state is ConnectionState.LIVE
+        ):
             self.lives_ns.append(event.received_ns)
 
     def recoveries(self) -> tuple[list[float], int, int]:
@@ -115,12 +119,19 @@ async def one_round(runtime: Runtime, soak: Soak, side: Side, qty: Decimal) -> N
     """Market entry with TP/SL, a marketable limit near the price adding to it, then a reduce-only close."""
     up = side is Side.BUY
     orders = runtime.orders
-    await orders.place(SYMBOL, side, qty, take_profit=near(runtime, "1.01" if up else "0.99"),
-                       stop_loss=near(runtime, "0.99" if up else "1.01"))
+    await orders.place(
+        SYMBOL,
+        side,
+        qty,
+        take_profit=near(runtime, "1.01" if up else "0.99"),
+        stop_loss=near(runtime, "0.99" if up else "1.01"),
+    )
     soak.orders += 1
     await orders.place(SYMBOL, side, qty, order_type=OrderType.LIMIT, price=near(runtime, "1.0005" if up else "0.9995"))
     soak.orders += 1
-    await orders.place(SYMBOL, side.opposite, 2 * qty, reduce_only=True)  # what both opened, whatever the engine saw yet
+    await orders.place(
+        SYMBOL, side.opposite, 2 * qty, reduce_only=True
+    )  # what both opened, whatever the engine saw yet
     soak.orders += 1
 
 
@@ -195,26 +206,37 @@ async def run_policy(name: str, urls: tuple[str, ...], args: argparse.Namespace)
 
 def report(soaks: list[Soak], args: argparse.Namespace) -> None:
     """Per policy: drop → LIVE percentiles, drops not back in time, and the order flow during the soak."""
-    print(f"\nprivate stream dropped every {args.drop_every:g} s for {args.minutes:g} min per policy while orders "
-          f"filled; seconds from the drop request to LIVE again")
-    print(f"{'policy':10}{'drops':>6}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}{'late':>6}{'never':>7}"
-          f"{'↻':>5}{'orders':>8}{'errors':>8}{'fills':>7}{'polls':>7}")
+    print(
+        f"\nprivate stream dropped every {args.drop_every:g} s for {args.minutes:g} min per policy while orders "
+        f"filled; seconds from the drop request to LIVE again"
+    )
+    print(
+        f"{'policy':10}{'drops':>6}{'p50':>8}{'p90':>8}{'p99':>8}{'max':>8}{'late':>6}{'never':>7}"
+        f"{'↻':>5}{'orders':>8}{'errors':>8}{'fills':>7}{'polls':>7}"
+    )
     for soak in soaks:
         seconds, late, never = soak.recoveries()
         ordered = sorted(seconds)
         figures = [percentile(ordered, q) for q in (50, 90, 99)] + [ordered[-1] if ordered else 0.0]
-        print(f"{soak.policy:10}{len(soak.drops_ns):>6}" + "".join(f"{v:>8.3f}" for v in figures)
-              + f"{late:>6}{never:>7}{soak.reconnects:>5}{soak.orders:>8}{soak.order_errors:>8}{soak.fills:>7}"
-              + f"{soak.polls:>7}")
-    print("late: drops after which the stream was not LIVE again before the next drop; never: not LIVE again by the"
-          " end (one interval after the last drop);\n↻: the health panel's reconnect count; polls: times the account feed"
-          " fell back to REST polling (the engine does when acknowledged orders' events are overdue)")
+        print(
+            f"{soak.policy:10}{len(soak.drops_ns):>6}"
+            + "".join(f"{v:>8.3f}" for v in figures)
+            + f"{late:>6}{never:>7}{soak.reconnects:>5}{soak.orders:>8}{soak.order_errors:>8}{soak.fills:>7}"
+            + f"{soak.polls:>7}"
+        )
+    print(
+        "late: drops after which the stream was not LIVE again before the next drop; never: not LIVE again by the"
+        " end (one interval after the last drop);\n↻: the health panel's reconnect count; polls: times the account feed"
+        " fell back to REST polling (the engine does when acknowledged orders' events are overdue)"
+    )
     current = soaks[-1]
     seconds, late, never = current.recoveries()
     p99 = percentile(sorted(seconds), 99)
     verdict = "met" if seconds and p99 <= TARGET_P99_S and late == 0 else "NOT met"
-    print(f"current policy: p99 {p99:.3f} s (target <= {TARGET_P99_S:g} s), {late} drops not back before the next; "
-          f"target: {verdict}")
+    print(
+        f"current policy: p99 {p99:.3f} s (target <= {TARGET_P99_S:g} s), {late} drops not back before the next; "
+        f"target: {verdict}"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:

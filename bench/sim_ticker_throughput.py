@@ -76,10 +76,25 @@ def run_baseline_server(port_queue: mp.Queue, count: int, step_ms: int) -> None:
     """The same fan-out unpaced, with no market, no diffing and no encoding: frames are prepared once."""
     from aiohttp import web
 
-    frames = [json.dumps({"topic": f"tickers.{s}", "type": "delta", "ts": 1, "cs": 1,
-                          "data": {"symbol": s, "bid1Price": "104250.30", "bid1Size": "1.234",
-                                   "ask1Price": "104250.40", "ask1Size": "0.567", "markPrice": "104250.35"}})
-              for s in symbols(count)]
+    frames = [
+        json.dumps(
+            {
+                "topic": f"tickers.{s}",
+                "type": "delta",
+                "ts": 1,
+                "cs": 1,
+                "data": {
+                    "symbol": s,
+                    "bid1Price": "104250.30",
+                    "bid1Size": "1.234",
+                    "ask1Price": "104250.40",
+                    "ask1Size": "0.567",
+                    "markPrice": "104250.35",
+                },
+            }
+        )
+        for s in symbols(count)
+    ]
 
     async def handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -130,12 +145,20 @@ async def count_frames(url: str, topics: list[str], seconds: float, warmup: floa
     """A minimal reader that parses only WebSocket frame headers: it measures the server, not the client."""
     host, port = url.split("//")[1].split("/")[0].split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
-    writer.write((f"GET /v5/public/linear HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    writer.write(
+        (
+            f"GET /v5/public/linear HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     await reader.readuntil(b"\r\n\r\n")
     payload = json.dumps({"op": "subscribe", "req_id": "b", "args": topics}).encode()
     mask = b"\x00\x00\x00\x00"
-    header = bytes([0x81, 0xFE]) + len(payload).to_bytes(2, "big") if len(payload) < 65536 else bytes([0x81, 0xFF]) + len(payload).to_bytes(8, "big")
+    header = (
+        bytes([0x81, 0xFE]) + len(payload).to_bytes(2, "big")
+        if len(payload) < 65536
+        else bytes([0x81, 0xFF]) + len(payload).to_bytes(8, "big")
+    )
     writer.write(header + mask + payload)
     buffer = b""
     count = 0
@@ -152,11 +175,11 @@ async def count_frames(url: str, topics: list[str], seconds: float, warmup: floa
             if size == 126:
                 if len(buffer) - pos < 4:
                     break
-                size, head = int.from_bytes(buffer[pos + 2:pos + 4], "big"), 4
+                size, head = int.from_bytes(buffer[pos + 2 : pos + 4], "big"), 4
             elif size == 127:
                 if len(buffer) - pos < 10:
                     break
-                size, head = int.from_bytes(buffer[pos + 2:pos + 10], "big"), 10
+                size, head = int.from_bytes(buffer[pos + 2 : pos + 10], "big"), 10
             if len(buffer) - pos < head + size:
                 break
             pos += head + size
@@ -189,8 +212,9 @@ def measure(name: str, target, count: int, clients: int, step_ms: int, seconds: 
     proc.terminate()
     proc.join(5)
     gaps.sort()
-    return Figures(name, sum(counts), elapsed, cpu1 - cpu0, rss, statistics.median(gaps) * 1000,
-                   gaps[int(len(gaps) * 0.99)] * 1000)
+    return Figures(
+        name, sum(counts), elapsed, cpu1 - cpu0, rss, statistics.median(gaps) * 1000, gaps[int(len(gaps) * 0.99)] * 1000
+    )
 
 
 def main() -> int:
@@ -203,21 +227,29 @@ def main() -> int:
     args = parser.parse_args()
     common = (args.symbols, args.clients, args.step_ms, args.seconds)
     sim_server = functools.partial(run_sim_server, latency_ms=args.latency_ms)
-    rows = [measure("baseline / websockets reader", run_baseline_server, *common),
-            measure("sim / websockets reader", sim_server, *common),
-            measure("baseline / frame counter", run_baseline_server, *common, reader=count_frames),
-            measure("sim / frame counter", sim_server, *common, reader=count_frames)]
+    rows = [
+        measure("baseline / websockets reader", run_baseline_server, *common),
+        measure("sim / websockets reader", sim_server, *common),
+        measure("baseline / frame counter", run_baseline_server, *common, reader=count_frames),
+        measure("sim / frame counter", sim_server, *common, reader=count_frames),
+    ]
     client_cpu = resource.getrusage(resource.RUSAGE_SELF)
-    print(f"{args.symbols} symbols, {args.clients} clients, step {args.step_ms} ms, latency {args.latency_ms:g} ms, "
-          f"{args.seconds:.0f} s measured "
-          f"(ideal {args.symbols * args.clients * 1000 / args.step_ms:,.0f} msgs/s)")
+    print(
+        f"{args.symbols} symbols, {args.clients} clients, step {args.step_ms} ms, latency {args.latency_ms:g} ms, "
+        f"{args.seconds:.0f} s measured "
+        f"(ideal {args.symbols * args.clients * 1000 / args.step_ms:,.0f} msgs/s)"
+    )
     print(f"{'':30}{'msgs/s':>12}{'server CPU':>12}{'RSS MB':>9}{'gap p50 ms':>12}{'gap p99 ms':>12}")
     for row in rows:
-        print(f"{row.name:30}{row.rate:>12,.0f}{row.server_cpu_s / row.seconds:>11.0%} {row.server_rss_mb:>8.0f}"
-              f"{row.p50_gap_ms:>12.3f}{row.p99_gap_ms:>12.3f}")
-    print(f"sim / baseline: {rows[1].rate / rows[0].rate:.2f} with the websockets reader, "
-          f"{rows[3].rate / rows[2].rate:.2f} with the frame counter "
-        f"(client CPU {client_cpu.ru_utime + client_cpu.ru_stime:.1f} s)")
+        print(
+            f"{row.name:30}{row.rate:>12,.0f}{row.server_cpu_s / row.seconds:>11.0%} {row.server_rss_mb:>8.0f}"
+            f"{row.p50_gap_ms:>12.3f}{row.p99_gap_ms:>12.3f}"
+        )
+    print(
+        f"sim / baseline: {rows[1].rate / rows[0].rate:.2f} with the websockets reader, "
+        f"{rows[3].rate / rows[2].rate:.2f} with the frame counter "
+        f"(client CPU {client_cpu.ru_utime + client_cpu.ru_stime:.1f} s)"
+    )
     print("gap = time between reads that returned data; the frame counter reads many frames per read.")
     return 0
 

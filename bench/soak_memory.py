@@ -71,8 +71,13 @@ def trace_child(trace_file: Path, base_after_s: float, every_s: float, top: int,
 
 def _snapshot() -> tracemalloc.Snapshot:
     """The traced heap without tracemalloc's own and the import machinery's allocations."""
-    ignored = ("<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>", tracemalloc.__file__,
-               "<unknown>", "*/linecache.py")
+    ignored = (
+        "<frozen importlib._bootstrap>",
+        "<frozen importlib._bootstrap_external>",
+        tracemalloc.__file__,
+        "<unknown>",
+        "*/linecache.py",
+    )
     return tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, name) for name in ignored])
 
 
@@ -82,8 +87,10 @@ def _trace_loop(trace_file: Path, base_after_s: float, every_s: float, top: int)
     while True:
         time.sleep(every_s)
         stats = _snapshot().compare_to(base, "lineno")
-        record = {"traced_mb": tracemalloc.get_traced_memory()[0] / 2**20,
-                  "top": [[str(s.traceback[0]), s.size_diff, s.count_diff] for s in stats[:top]]}
+        record = {
+            "traced_mb": tracemalloc.get_traced_memory()[0] / 2**20,
+            "top": [[str(s.traceback[0]), s.size_diff, s.count_diff] for s in stats[:top]],
+        }
         trace_file.with_suffix(".tmp").write_text(json.dumps(record))
         trace_file.with_suffix(".tmp").replace(trace_file)
 
@@ -121,11 +128,20 @@ async def rest_buy(rt: Runtime, symbol: str) -> None:
 def target_env(exchange: Exchange, names: list[str], workdir: Path) -> dict[str, str]:
     """The environment that points a `tui-bot` child at exchange: venue custom, keys, watchlist, cycles off."""
     rest, public_ws, private_ws, trade_ws, key, secret = exchange.urls
-    return {**os.environ, "BYBIT_API_KEY": key, "BYBIT_API_SECRET": secret, "TUI_BOT_EXCHANGE__VENUE": "custom",
-            "TUI_BOT_EXCHANGE__REST_URL": rest, "TUI_BOT_EXCHANGE__PUBLIC_WS_URL": public_ws,
-            "TUI_BOT_EXCHANGE__PRIVATE_WS_URL": private_ws, "TUI_BOT_EXCHANGE__TRADE_WS_URL": trade_ws,
-            "TUI_BOT_BOT__WATCHLIST": json.dumps(names), "TUI_BOT_TRADING__RUN_CYCLES": "false",
-            "TUI_BOT_LISTEN__LOG_FILE": str(workdir / "tui_bot.log"), "TERM": "xterm-256color"}
+    return {
+        **os.environ,
+        "BYBIT_API_KEY": key,
+        "BYBIT_API_SECRET": secret,
+        "TUI_BOT_EXCHANGE__VENUE": "custom",
+        "TUI_BOT_EXCHANGE__REST_URL": rest,
+        "TUI_BOT_EXCHANGE__PUBLIC_WS_URL": public_ws,
+        "TUI_BOT_EXCHANGE__PRIVATE_WS_URL": private_ws,
+        "TUI_BOT_EXCHANGE__TRADE_WS_URL": trade_ws,
+        "TUI_BOT_BOT__WATCHLIST": json.dumps(names),
+        "TUI_BOT_TRADING__RUN_CYCLES": "false",
+        "TUI_BOT_LISTEN__LOG_FILE": str(workdir / "tui_bot.log"),
+        "TERM": "xterm-256color",
+    }
 
 
 @dataclass
@@ -158,8 +174,21 @@ def command(target: Target, args: argparse.Namespace) -> list[str]:
     cli = ["--db", str(target.workdir / "tui_bot.db")] + (["listen"] if target.name == "listen" else [])
     if not args.tracemalloc:
         return [str(Path(sys.executable).with_name("tui-bot")), *cli]
-    return [sys.executable, "-m", "bench.soak_memory", "--trace-child", str(target.trace_file),
-            "--warmup-min", str(args.warmup_min), "--sample-s", str(args.sample_s), "--top", str(args.top), "--", *cli]
+    return [
+        sys.executable,
+        "-m",
+        "bench.soak_memory",
+        "--trace-child",
+        str(target.trace_file),
+        "--warmup-min",
+        str(args.warmup_min),
+        "--sample-s",
+        str(args.sample_s),
+        "--top",
+        str(args.top),
+        "--",
+        *cli,
+    ]
 
 
 def launch(target: Target, args: argparse.Namespace, names: list[str]) -> None:
@@ -174,8 +203,15 @@ def launch(target: Target, args: argparse.Namespace, names: list[str]) -> None:
     (target.workdir / "stdout.txt").touch()
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-    target.proc = subprocess.Popen(command(target, args), env=env, cwd=target.workdir, stdin=slave, stdout=slave,
-                                   stderr=slave, start_new_session=True)  # Textual draws on stderr
+    target.proc = subprocess.Popen(
+        command(target, args),
+        env=env,
+        cwd=target.workdir,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )  # Textual draws on stderr
     os.close(slave)
     target.tty = master
     asyncio.get_running_loop().add_reader(master, _discard, target)
@@ -211,8 +247,12 @@ async def sample(targets: list[Target], args: argparse.Namespace) -> list[float]
     """Every --sample-s: each child's RSS and threads, printed as a row, until --minutes have passed; the
     machine's load average at each sample."""
     started, loads = time.monotonic(), []
-    print(f"{'min':>6}" + "".join(f"{t.name + ' MB':>14}{'thr':>5}" for t in targets)
-          + ("".join(f"{t.name + ' traced':>16}" for t in targets) if args.tracemalloc else ""), flush=True)
+    print(
+        f"{'min':>6}"
+        + "".join(f"{t.name + ' MB':>14}{'thr':>5}" for t in targets)
+        + ("".join(f"{t.name + ' traced':>16}" for t in targets) if args.tracemalloc else ""),
+        flush=True,
+    )
     while True:
         await asyncio.sleep(max(0.0, min(args.sample_s, args.minutes * 60 - (time.monotonic() - started))))
         minutes = (time.monotonic() - started) / 60
@@ -247,19 +287,28 @@ class Growth:
     start_mb: float
     end_mb: float
     minutes: float
-    total: float       # end / start - 1
-    per_hour: float    # least-squares slope over every sample after the warm-up, as a fraction of start per hour
-    last_30: float     # end / (RSS 30 minutes before the end) - 1
+    total: float  # end / start - 1
+    per_hour: float  # least-squares slope over every sample after the warm-up, as a fraction of start per hour
+    last_30: float  # end / (RSS 30 minutes before the end) - 1
 
     def cells(self) -> list[str]:
-        return [f"{self.start_mb:.1f} MB", f"{self.end_mb:.1f} MB", f"{self.total:+.2%} in {self.minutes:.0f} min",
-                f"{self.per_hour:+.2%}/h", f"{self.last_30:+.2%}"]
+        return [
+            f"{self.start_mb:.1f} MB",
+            f"{self.end_mb:.1f} MB",
+            f"{self.total:+.2%} in {self.minutes:.0f} min",
+            f"{self.per_hour:+.2%}/h",
+            f"{self.last_30:+.2%}",
+        ]
 
 
-BEFORE_NOTE = ("measured with this bench on the code before the fix (commit e2c3715), same machine, at the same time as "
-               "the after run in README (load median 8.6)")
-BEFORE: dict[str, Growth] = {"listen": Growth(57.4, 58.0, 60, 0.0090, 0.0083, 0.0075),
-                             "console": Growth(99.4, 100.0, 60, 0.0053, 0.0099, 0.0064)}
+BEFORE_NOTE = (
+    "measured with this bench on the code before the fix (commit e2c3715), same machine, at the same time as "
+    "the after run in README (load median 8.6)"
+)
+BEFORE: dict[str, Growth] = {
+    "listen": Growth(57.4, 58.0, 60, 0.0090, 0.0083, 0.0075),
+    "console": Growth(99.4, 100.0, 60, 0.0053, 0.0099, 0.0064),
+}
 
 
 def growth(samples: list[tuple[float, float, int]], warmup_min: float) -> Growth:
@@ -268,32 +317,43 @@ def growth(samples: list[tuple[float, float, int]], warmup_min: float) -> Growth
     after = [s for s in samples if s[0] >= start[0]]
     slope = statistics.linear_regression([s[0] for s in after], [s[1] for s in after]).slope if len(after) > 1 else 0.0
     last30 = at(samples, max(start[0], end[0] - 30))
-    return Growth(start[1], end[1], end[0] - start[0], end[1] / start[1] - 1, slope * 60 / start[1], end[1] / last30[1] - 1)
+    return Growth(
+        start[1], end[1], end[0] - start[0], end[1] / start[1] - 1, slope * 60 / start[1], end[1] / last30[1] - 1
+    )
 
 
 def report(targets: list[Target], args: argparse.Namespace, loads: list[float]) -> None:
-    print(f"\n{args.symbols} symbols x {args.step_ms:.0f} ms steps (~{args.symbols * 1000 / args.step_ms:,.0f} msg/s) "
-          f"per exchange, {len(POSITIONS)} positions open and {len(POSITIONS)} orders resting per target; "
-          f"1-min load average {min(loads):.1f}-{max(loads):.1f}, median {statistics.median(loads):.1f} "
-          f"({os.cpu_count()} cores, shared)")
+    print(
+        f"\n{args.symbols} symbols x {args.step_ms:.0f} ms steps (~{args.symbols * 1000 / args.step_ms:,.0f} msg/s) "
+        f"per exchange, {len(POSITIONS)} positions open and {len(POSITIONS)} orders resting per target; "
+        f"1-min load average {min(loads):.1f}-{max(loads):.1f}, median {statistics.median(loads):.1f} "
+        f"({os.cpu_count()} cores, shared)"
+    )
     columns = [(t.name, growth(t.samples, args.warmup_min)) for t in targets]
     columns += [(f"{name} before*", BEFORE[name]) for name in (t.name for t in targets) if name in BEFORE]
     rows = ("RSS after the warm-up", "RSS at the end", "growth", "trend", "growth, last 30 min")
     print(f"{'':24}" + "".join(f"{name:>22}" for name, _ in columns))
     for index, label in enumerate(rows):
         print(f"{label:24}" + "".join(f"{g.cells()[index]:>22}" for _, g in columns))
-    for name, g in columns[:len(targets)]:
+    for name, g in columns[: len(targets)]:
         if g.minutes < 59:
             print(f"{name}: shorter than the hour after the warm-up, so no verdict on the targets")
             continue
-        print(f"{name}: growth {'met' if g.total <= GROWTH_TARGET else 'NOT met'} (<= {GROWTH_TARGET:.0%} over the "
-              f"hour), last 30 min {'met' if g.last_30 <= LAST_30_TARGET else 'NOT met'} (<= {LAST_30_TARGET:.0%})")
+        print(
+            f"{name}: growth {'met' if g.total <= GROWTH_TARGET else 'NOT met'} (<= {GROWTH_TARGET:.0%} over the "
+            f"hour), last 30 min {'met' if g.last_30 <= LAST_30_TARGET else 'NOT met'} (<= {LAST_30_TARGET:.0%})"
+        )
     if any(name in BEFORE for name, _ in columns):
         print(f"* {BEFORE_NOTE}")
     for target in targets:
-        print(f"{target.name}: threads {target.samples[0][2]} -> {target.samples[-1][2]}; " + (
-            f"it wrote {target.tty_bytes / 1024 / (target.samples[-1][0] * 60):.1f} KB/s to its terminal"
-            if target.tty is not None else f"its last health line: {last_health(target)}"))
+        print(
+            f"{target.name}: threads {target.samples[0][2]} -> {target.samples[-1][2]}; "
+            + (
+                f"it wrote {target.tty_bytes / 1024 / (target.samples[-1][0] * 60):.1f} KB/s to its terminal"
+                if target.tty is not None
+                else f"its last health line: {last_health(target)}"
+            )
+        )
         record = target.trace()
         for site, size, count in record["top"] if record else []:  # type: ignore[attr-defined]
             print(f"  {size / 1024:>+9.1f} KiB {count:>+8} blocks  {site}")
@@ -308,8 +368,10 @@ def last_health(target: Target) -> str:
 async def run(args: argparse.Namespace) -> None:
     names = symbols(args.symbols)
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [Target(name, Exchange(names, args.step_ms), Path(tmp) / name)
-                   for name in (("listen", "console") if args.target == "both" else (args.target,))]
+        targets = [
+            Target(name, Exchange(names, args.step_ms), Path(tmp) / name)
+            for name in (("listen", "console") if args.target == "both" else (args.target,))
+        ]
         try:
             for target in targets:
                 target.workdir.mkdir()
@@ -328,7 +390,9 @@ def main() -> int:
     parser.add_argument("--warmup-min", type=float, default=5.0, help="growth is counted from this minute on")
     parser.add_argument("--target", choices=("listen", "console", "both"), default="both")
     parser.add_argument("--symbols", type=int, default=200)
-    parser.add_argument("--step-ms", type=float, default=100.0, help="exchange market step (10 msg/s per symbol at 100)")
+    parser.add_argument(
+        "--step-ms", type=float, default=100.0, help="exchange market step (10 msg/s per symbol at 100)"
+    )
     parser.add_argument("--sample-s", type=float, default=60.0, help="seconds between RSS samples")
     parser.add_argument("--tracemalloc", action="store_true", help="trace the children's heaps (slower, more memory)")
     parser.add_argument("--top", type=int, default=10, help="allocation sites listed with --tracemalloc")

@@ -42,9 +42,14 @@ from bench.client_ingest import proc_cpu, symbols
 from bench.stream_feeds import run_replay_feed, run_sim_feed
 
 CLIENTS = ("tui_bot", "tui_bot+engine", "pybit+wsaccel", "pybit-wsaccel", "raw", "direct")
-LABELS = {"tui_bot": "tui_bot StreamConnection+decode", "tui_bot+engine": "  + Engine + AccountState",
-          "pybit+wsaccel": "pybit WebSocket, wsaccel", "pybit-wsaccel": "pybit WebSocket, no wsaccel",
-          "raw": "raw websockets+orjson (ceiling)", "direct": "our transport+orjson (no app work)"}
+LABELS = {
+    "tui_bot": "tui_bot StreamConnection+decode",
+    "tui_bot+engine": "  + Engine + AccountState",
+    "pybit+wsaccel": "pybit WebSocket, wsaccel",
+    "pybit-wsaccel": "pybit WebSocket, no wsaccel",
+    "raw": "raw websockets+orjson (ceiling)",
+    "direct": "our transport+orjson (no app work)",
+}
 TARGET = 0.80
 CLIENT_BOUND = 0.9
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +92,10 @@ def client_pybit(url: str, names: list[str], seconds: float, warmup: float, wsac
     import websocket._utils
     from pybit import unified_trading
 
-    accel = ("XorMaskerSimple" in websocket._abnf._mask.__code__.co_names
-             and "Utf8Validator" in websocket._utils._validate_utf8.__code__.co_names)
+    accel = (
+        "XorMaskerSimple" in websocket._abnf._mask.__code__.co_names
+        and "Utf8Validator" in websocket._utils._validate_utf8.__code__.co_names
+    )
     assert accel == wsaccel, f"wsaccel in use: {accel}, wanted {wsaccel}"
     unified_trading.PUBLIC_WSS = url.replace("/linear", "/{CHANNEL_TYPE}")
     received = 0
@@ -238,7 +245,9 @@ def run_child(feed: str, client: str, command: list[str], server_pid: int, timeo
         return Row(feed, client, 0, 0, 0, 0, "received nothing in the window (client stopped reading)")
     if result is None or len(server) != 2:
         return Row(feed, client, 0, 0, 0, 0, (stderr.strip().splitlines() or ["failed"])[-1])
-    return Row(feed, client, result["msgs"], result["seconds"], result["cpu"], (server[1] - server[0]) / result["seconds"])
+    return Row(
+        feed, client, result["msgs"], result["seconds"], result["cpu"], (server[1] - server[0]) / result["seconds"]
+    )
 
 
 def measure_feed(feed: str, args: argparse.Namespace) -> list[Row]:
@@ -253,8 +262,21 @@ def measure_feed(feed: str, args: argparse.Namespace) -> list[Row]:
         url = queue.get(timeout=60)
         for _ in range(args.rounds if feed == "replay" else 1):
             for client in args.clients.split(","):
-                command = [sys.executable, "-m", "bench.stream_clients", "--client", client, "--url", url,
-                           "--symbols", str(args.symbols), "--seconds", str(args.seconds), "--warmup", str(args.warmup)]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "bench.stream_clients",
+                    "--client",
+                    client,
+                    "--url",
+                    url,
+                    "--symbols",
+                    str(args.symbols),
+                    "--seconds",
+                    str(args.seconds),
+                    "--warmup",
+                    str(args.warmup),
+                ]
                 row = run_child(feed, client, command, proc.pid, args.seconds + 60)
                 if client not in best or row.rate > best[client].rate:
                     best[client] = row
@@ -266,11 +288,15 @@ def measure_feed(feed: str, args: argparse.Namespace) -> list[Row]:
 
 def report(rows: list[Row], args: argparse.Namespace) -> None:
     offered = args.symbols * 1000 / args.step_ms
-    print(f"{args.symbols} symbols; sim feed: step {args.step_ms:g} ms (offered <= {offered:,.0f} msgs/s); "
-          f"replay feed: {args.replay_steps} recorded 100 ms steps sent unpaced, best of {args.rounds} interleaved runs; "
-          f"{args.seconds:g} s measured per run")
-    print(f"{'feed':7}{'client':34}{'msgs/s':>9}{'CPU':>6}{'us CPU/msg':>11}{'msgs/CPU-s':>11}"
-          f"{'rate/ceil':>10}{'eff/ceil':>9}{'srv CPU':>8}")
+    print(
+        f"{args.symbols} symbols; sim feed: step {args.step_ms:g} ms (offered <= {offered:,.0f} msgs/s); "
+        f"replay feed: {args.replay_steps} recorded 100 ms steps sent unpaced, best of {args.rounds} interleaved runs; "
+        f"{args.seconds:g} s measured per run"
+    )
+    print(
+        f"{'feed':7}{'client':34}{'msgs/s':>9}{'CPU':>6}{'us CPU/msg':>11}{'msgs/CPU-s':>11}"
+        f"{'rate/ceil':>10}{'eff/ceil':>9}{'srv CPU':>8}"
+    )
     for feed in dict.fromkeys(r.feed for r in rows):
         group = [r for r in rows if r.feed == feed]
         ceiling = next((r for r in group if r.client == "raw" and r.msgs), None)
@@ -280,9 +306,11 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
                 continue
             rate_ratio = f"{r.rate / ceiling.rate:.0%}" if ceiling else "-"
             eff_ratio = f"{r.per_cpu_s / ceiling.per_cpu_s:.0%}" if ceiling and ceiling.per_cpu_s else "-"
-            print(f"{feed:7}{LABELS.get(r.client, r.client):34}{r.rate:>9,.0f}{r.cpu / r.seconds:>6.0%}"
-                  f"{1e6 * r.cpu / max(r.msgs, 1):>11.1f}{r.per_cpu_s:>11,.0f}{rate_ratio:>10}{eff_ratio:>9}"
-                  f"{r.server_cpu:>8.0%}")
+            print(
+                f"{feed:7}{LABELS.get(r.client, r.client):34}{r.rate:>9,.0f}{r.cpu / r.seconds:>6.0%}"
+                f"{1e6 * r.cpu / max(r.msgs, 1):>11.1f}{r.per_cpu_s:>11,.0f}{rate_ratio:>10}{eff_ratio:>9}"
+                f"{r.server_cpu:>8.0%}"
+            )
     print("rate/ceil = msgs/s vs the raw loop on the same feed; eff/ceil = msgs per client CPU-second vs the raw loop.")
     for feed in dict.fromkeys(r.feed for r in rows):
         group = {r.client: r for r in rows if r.feed == feed and not r.error}
@@ -291,27 +319,37 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
             continue
         name = LABELS[ours.client].strip()
         if ceiling.cpu / ceiling.seconds < CLIENT_BOUND:
-            print(f"{feed}: the feed was the bottleneck (server {ceiling.server_cpu:.0%} CPU, raw client "
-                  f"{ceiling.cpu / ceiling.seconds:.0%}): msgs/s only show who kept up; {name} needs "
-                  f"{ours.per_cpu_s / ceiling.per_cpu_s:.0%} of the ceiling's msgs per CPU-second")
+            print(
+                f"{feed}: the feed was the bottleneck (server {ceiling.server_cpu:.0%} CPU, raw client "
+                f"{ceiling.cpu / ceiling.seconds:.0%}): msgs/s only show who kept up; {name} needs "
+                f"{ours.per_cpu_s / ceiling.per_cpu_s:.0%} of the ceiling's msgs per CPU-second"
+            )
             continue
         ratio = ours.rate / ceiling.rate
-        print(f"{feed}: clients were the bottleneck; target >= {TARGET:.0%} of the raw ceiling ({name}): "
-              f"{'met' if ratio >= TARGET else 'NOT met'} ({ratio:.0%} of its msgs/s)")
+        print(
+            f"{feed}: clients were the bottleneck; target >= {TARGET:.0%} of the raw ceiling ({name}): "
+            f"{'met' if ratio >= TARGET else 'NOT met'} ({ratio:.0%} of its msgs/s)"
+        )
         floor = group.get("direct")
         if floor:
-            print(f"{feed}: on equal transport ({LABELS['direct']}) {name} reaches {ours.rate / floor.rate:.0%} "
-                  f"of its msgs/s: our own work is {1e6 * (ours.cpu / ours.msgs - floor.cpu / floor.msgs):.1f} us CPU/msg")
+            print(
+                f"{feed}: on equal transport ({LABELS['direct']}) {name} reaches {ours.rate / floor.rate:.0%} "
+                f"of its msgs/s: our own work is {1e6 * (ours.cpu / ours.msgs - floor.cpu / floor.msgs):.1f} us CPU/msg"
+            )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=100)
-    parser.add_argument("--step-ms", type=float, default=2.0, help="sim feed step (2 ms: faster than the sim can go here)")
+    parser.add_argument(
+        "--step-ms", type=float, default=2.0, help="sim feed step (2 ms: faster than the sim can go here)"
+    )
     parser.add_argument("--replay-steps", type=int, default=100, help="100 ms steps recorded for the replay feed")
     parser.add_argument("--seconds", type=float, default=2.0, help="measured seconds per client run")
     parser.add_argument("--warmup", type=float, default=0.4)
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved runs per client on the replay feed (best kept)")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="interleaved runs per client on the replay feed (best kept)"
+    )
     parser.add_argument("--feeds", default="sim,replay")
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--client", help=argparse.SUPPRESS)

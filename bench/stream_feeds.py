@@ -9,7 +9,6 @@ import multiprocessing as mp
 ACK_DELAY_S = 0.02
 
 
-
 def run_sim_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_steps: int) -> None:
     """A SimExchange streaming tickers; the per-peer queue limit is lifted so slow clients lag, not get dropped."""
     import tui_bot.sim.connection as connection
@@ -81,8 +80,8 @@ def run_replay_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_st
 
     async def main() -> None:
         frames = await record_frames(names, replay_steps)
-        snapshots = b"".join(ws_frame(f.encode()) for f in frames[:len(names)])
-        deltas = frame_blocks(frames[len(names):])
+        snapshots = b"".join(ws_frame(f.encode()) for f in frames[: len(names)])
+        deltas = frame_blocks(frames[len(names) :])
 
         async def stream(writer: asyncio.StreamWriter) -> None:
             await asyncio.sleep(2 * ACK_DELAY_S)
@@ -96,11 +95,16 @@ def run_replay_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_st
             streaming: asyncio.Task[None] | None = None
             try:
                 head = (await reader.readuntil(b"\r\n\r\n")).decode()
-                key = next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                           if line.lower().startswith("sec-websocket-key:"))
+                key = next(
+                    line.split(":", 1)[1].strip()
+                    for line in head.split("\r\n")
+                    if line.lower().startswith("sec-websocket-key:")
+                )
                 accept = accept_key(key).encode()
-                writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                             b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+                )
                 while True:
                     opcode, payload = await read_client_frame(reader)
                     if opcode == 0x8:
@@ -112,8 +116,9 @@ def run_replay_feed(queue: mp.Queue, names: list[str], step_ms: float, replay_st
                         continue
                     body = json.loads(payload)
                     op, req_id = body.get("op", ""), body.get("req_id", "")
-                    reply = wire.public_ws_response(op, success=True, ret_msg="pong" if op == "ping" else "",
-                                                    conn_id="replay", req_id=req_id)
+                    reply = wire.public_ws_response(
+                        op, success=True, ret_msg="pong" if op == "ping" else "", conn_id="replay", req_id=req_id
+                    )
                     encoded = ws_frame(json.dumps(reply).encode())
                     if op == "subscribe":
                         asyncio.get_running_loop().call_later(ACK_DELAY_S, writer.write, encoded)

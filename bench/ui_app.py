@@ -90,10 +90,10 @@ class Window:
 
     name: str
     seconds: float
-    cpu: float            # fraction of one core, this process
-    sim_cpu: float        # fraction of one core, the exchange's process
-    applied: float        # events applied by the engine per second
-    frames: float = 0.0   # frames handed to the driver per second
+    cpu: float  # fraction of one core, this process
+    sim_cpu: float  # fraction of one core, the exchange's process
+    applied: float  # events applied by the engine per second
+    frames: float = 0.0  # frames handed to the driver per second
     frame_bytes: float = 0.0
 
 
@@ -104,8 +104,13 @@ async def measure(name: str, rt: Runtime, seconds: float, sim_pid: int, app: Mea
     cpu0, sim0, applied0, t0 = self_cpu(), proc_cpu(sim_pid), applied.total, time.monotonic()
     await asyncio.sleep(seconds)
     elapsed = time.monotonic() - t0
-    window = Window(name, elapsed, (self_cpu() - cpu0) / elapsed, (proc_cpu(sim_pid) - sim0) / elapsed,
-                    (applied.total - applied0) / elapsed)
+    window = Window(
+        name,
+        elapsed,
+        (self_cpu() - cpu0) / elapsed,
+        (proc_cpu(sim_pid) - sim0) / elapsed,
+        (applied.total - applied0) / elapsed,
+    )
     if app is not None:
         window.frames = (app.frames - frames0) / elapsed
         window.frame_bytes = (app.frame_bytes - bytes0) / elapsed
@@ -154,8 +159,9 @@ class OrderRun:
     direct_wire: list[float] = field(default_factory=list)
 
 
-async def orders(name: str, app: MeasuredConsole, pilot: Pilot[None], exchange: Exchange, count: int,
-                 warmup: int) -> OrderRun:
+async def orders(
+    name: str, app: MeasuredConsole, pilot: Pilot[None], exchange: Exchange, count: int, warmup: int
+) -> OrderRun:
     """warmup + 2 × count BTCUSDT 0.01 market orders, UI and direct alternating, one at a time."""
     rt = app.runtime
     assert rt is not None
@@ -170,8 +176,9 @@ async def orders(name: str, app: MeasuredConsole, pilot: Pilot[None], exchange: 
             wall0, t0 = time.time_ns(), time.perf_counter_ns()
             await rt.orders.place("BTCUSDT", side, Decimal("0.01"))
         t1, link = await exchange.next_receipt()
-        await until(lambda lk=link: lk in rt.engine.health.timers and rt.engine.health.timers[lk].filled_ns,
-                    "the fill", 5)
+        await until(
+            lambda lk=link: lk in rt.engine.health.timers and rt.engine.health.timers[lk].filled_ns, "the fill", 5
+        )
         if index >= warmup:
             if ui:
                 run.ui_wire.append((t1 - t0) / 1e6)
@@ -191,7 +198,7 @@ async def press_order(app: MeasuredConsole, pilot: Pilot[None], side: Side) -> t
     await until(lambda: isinstance(app.screen, OrderFormModal), "the order form", 5)
     assert app.screen.query_one("#symbol", Input).value == "BTCUSDT"
     form = app.screen
-    form.query_one("#qty", Input).insert_text_at_cursor("0.01")   # typed (not timed)
+    form.query_one("#qty", Input).insert_text_at_cursor("0.01")  # typed (not timed)
     await pilot.pause()
     wall0, t0 = time.time_ns(), time.perf_counter_ns()
     await pilot.press("enter")
@@ -256,29 +263,41 @@ async def quiet(args: argparse.Namespace, tmp: Path) -> OrderRun:
 
 
 def report(core: Window, console: Window, runs: list[OrderRun], args: argparse.Namespace) -> None:
-    print(f"1-2. {args.symbols} symbols stepping every {args.step_ms:.0f} ms in a child process, all watched, "
-          f"{len(POSITIONS)} open positions, {SIZE[0]}x{SIZE[1]}; {args.seconds:.0f} s windows; CPU as % of one core")
+    print(
+        f"1-2. {args.symbols} symbols stepping every {args.step_ms:.0f} ms in a child process, all watched, "
+        f"{len(POSITIONS)} open positions, {SIZE[0]}x{SIZE[1]}; {args.seconds:.0f} s windows; CPU as % of one core"
+    )
     print(f"{'':26}{'CPU':>7}{'exchange CPU':>14}{'applied/s':>11}{'frames/s':>10}{'KB/s out':>10}")
     for w in (core, console):
         frames = f"{w.frames:>10.1f}{w.frame_bytes / 1024:>10.1f}" if w is console else f"{'—':>10}{'—':>10}"
         print(f"{w.name:26}{w.cpu:>7.1%}{w.sim_cpu:>14.1%}{w.applied:>11,.0f}{frames}")
     share = console.cpu - core.cpu
-    print(f"console's share: {share:.1%} of one core (target <= {CPU_TARGET:.0%}: "
-          f"{'met' if share <= CPU_TARGET else 'NOT met'}); {console.frames:.1f} refreshes/s")
+    print(
+        f"console's share: {share:.1%} of one core (target <= {CPU_TARGET:.0%}: "
+        f"{'met' if share <= CPU_TARGET else 'NOT met'}); {console.frames:.1f} refreshes/s"
+    )
     print()
-    print(f"3. BTCUSDT 0.01 market orders, ms from Enter pressed / place() called to each stage; 'on the wire' is "
-          f"the child-process exchange receiving order.create ({args.orders} per path, alternating)")
+    print(
+        f"3. BTCUSDT 0.01 market orders, ms from Enter pressed / place() called to each stage; 'on the wire' is "
+        f"the child-process exchange receiving order.create ({args.orders} per path, alternating)"
+    )
     print(f"{'console':26}{'path':38}{'n':>4}{'p50':>8}{'p95':>8}{'max':>8}")
     for run in runs:
-        rows = (("Enter -> intent reaches the app", run.ui_intent), ("Enter -> order service sends", run.ui_sent),
-                ("Enter -> on the wire", run.ui_wire), ("orders.place() -> on the wire", run.direct_wire))
+        rows = (
+            ("Enter -> intent reaches the app", run.ui_intent),
+            ("Enter -> order service sends", run.ui_sent),
+            ("Enter -> on the wire", run.ui_wire),
+            ("orders.place() -> on the wire", run.direct_wire),
+        )
         for name, values in rows:
             n, p50, p95, top = quantiles(values)
             print(f"{run.name:26}{name:38}{n:>4}{p50:>8.2f}{p95:>8.2f}{top:>8.2f}")
     for run in runs:
         ui50, direct50 = quantiles(run.ui_wire)[1], quantiles(run.direct_wire)[1]
-        print(f"{run.name}: keypress -> order on the wire p50 {ui50:.2f} ms, {ui50 - direct50:.2f} ms more than "
-              f"orders.place (target <= {ORDER_TARGET_MS:.0f} ms: {'met' if ui50 <= ORDER_TARGET_MS else 'NOT met'})")
+        print(
+            f"{run.name}: keypress -> order on the wire p50 {ui50:.2f} ms, {ui50 - direct50:.2f} ms more than "
+            f"orders.place (target <= {ORDER_TARGET_MS:.0f} ms: {'met' if ui50 <= ORDER_TARGET_MS else 'NOT met'})"
+        )
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -291,7 +310,9 @@ async def run(args: argparse.Namespace) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=200)
-    parser.add_argument("--step-ms", type=float, default=100.0, help="exchange market step (10 msg/s per symbol at 100)")
+    parser.add_argument(
+        "--step-ms", type=float, default=100.0, help="exchange market step (10 msg/s per symbol at 100)"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each CPU window")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds streaming before each window")
     parser.add_argument("--orders", type=int, default=20, help="measured orders per path and console")

@@ -67,8 +67,9 @@ class Exchange:
         rest, public_ws, private_ws, trade_ws, key, secret = self.urls
         os.environ["BYBIT_API_KEY"], os.environ["BYBIT_API_SECRET"] = key, secret
         settings = Settings()
-        settings.exchange = ExchangeSettings(venue="custom", rest_url=rest, public_ws_url=public_ws,
-                                             private_ws_url=private_ws, trade_ws_url=trade_ws)
+        settings.exchange = ExchangeSettings(
+            venue="custom", rest_url=rest, public_ws_url=public_ws, private_ws_url=private_ws, trade_ws_url=trade_ws
+        )
         settings.bot.watchlist = watchlist
         settings.storage.db_path = db_path
         return settings

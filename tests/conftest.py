@@ -30,15 +30,30 @@ class SignedRest:
         self.session = aiohttp.ClientSession()
         self.last_headers: dict[str, str] = {}
 
-    def sign_headers(self, payload: str, *, timestamp: int | None = None, recv_window: int = 5000,
-                     secret: str | None = None, api_key: str | None = None) -> dict[str, str]:
+    def sign_headers(
+        self,
+        payload: str,
+        *,
+        timestamp: int | None = None,
+        recv_window: int = 5000,
+        secret: str | None = None,
+        api_key: str | None = None,
+    ) -> dict[str, str]:
         ts = str(timestamp if timestamp is not None else int(time.time() * 1000))
         key = api_key if api_key is not None else self.api_key
         sign = rest_signature(secret or self.api_secret, ts, key, recv_window, payload)
-        return {"X-BAPI-API-KEY": key, "X-BAPI-TIMESTAMP": ts, "X-BAPI-RECV-WINDOW": str(recv_window),
-                "X-BAPI-SIGN": sign, "X-BAPI-SIGN-TYPE": "2", "Content-Type": "application/json"}
+        return {
+            "X-BAPI-API-KEY": key,
+            "X-BAPI-TIMESTAMP": ts,
+            "X-BAPI-RECV-WINDOW": str(recv_window),
+            "X-BAPI-SIGN": sign,
+            "X-BAPI-SIGN-TYPE": "2",
+            "Content-Type": "application/json",
+        }
 
-    async def get(self, path: str, params: dict[str, Any] | None = None, *, signed: bool = True, **sign: Any) -> dict[str, Any]:
+    async def get(
+        self, path: str, params: dict[str, Any] | None = None, *, signed: bool = True, **sign: Any
+    ) -> dict[str, Any]:
         query = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
         headers = self.sign_headers(query, **sign) if signed else {}
         async with self.session.get(f"{self.base}{path}" + (f"?{query}" if query else ""), headers=headers) as resp:
@@ -48,7 +63,9 @@ class SignedRest:
 
     async def post(self, path: str, body: dict[str, Any] | str, **sign: Any) -> dict[str, Any]:
         payload = body if isinstance(body, str) else json.dumps(body)
-        async with self.session.post(f"{self.base}{path}", data=payload, headers=self.sign_headers(payload, **sign)) as resp:
+        async with self.session.post(
+            f"{self.base}{path}", data=payload, headers=self.sign_headers(payload, **sign)
+        ) as resp:
             self.last_headers = dict(resp.headers)
             assert resp.status == 200, await resp.text()
             return await resp.json()

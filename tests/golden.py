@@ -34,8 +34,7 @@ def json_type(value: object) -> str:
     """The JSON type category of a value (bool is not int)."""
     if value is None:
         return "null"
-    for kind, name in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"),
-                       (dict, "dict"), (list, "list")):
+    for kind, name in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"), (dict, "dict"), (list, "list")):
         if isinstance(value, kind):
             return name
     return type(value).__name__

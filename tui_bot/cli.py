@@ -64,17 +64,24 @@ def _admin_url(text: str) -> str:
     except ValueError:  # a malformed host or port
         port = None
     if port is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"expected the admin URL `tui-bot sim` prints, like http://127.0.0.1:PORT/_sim, "
-                                         f"got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected the admin URL `tui-bot sim` prints, like http://127.0.0.1:PORT/_sim, got {text!r}"
+        )
     return text
 
 
 def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
     """--config, --db and --venue, accepted before or after the command (after wins)."""
-    parser.add_argument("--config", type=Path, default=default, help="settings file (default: ./config.toml when present)")
+    parser.add_argument(
+        "--config", type=Path, default=default, help="settings file (default: ./config.toml when present)"
+    )
     parser.add_argument("--db", type=Path, default=default, help="SQLite database file")
-    parser.add_argument("--venue", choices=("sim", "demo", "testnet", "mainnet", "custom"), default=default,
-                        help="override [exchange] venue (default: the embedded exchange, sim)")
+    parser.add_argument(
+        "--venue",
+        choices=("sim", "demo", "testnet", "mainnet", "custom"),
+        default=default,
+        help="override [exchange] venue (default: the embedded exchange, sim)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     common = _Parser(add_help=False)
     _common_options(common, argparse.SUPPRESS)
-    sim = commands.add_parser("sim", parents=[common], help="run the embedded Bybit v5 exchange on loopback until interrupted")
+    sim = commands.add_parser(
+        "sim", parents=[common], help="run the embedded Bybit v5 exchange on loopback until interrupted"
+    )
     sim.add_argument("--host", help="loopback address to bind (default 127.0.0.1)")
     sim.add_argument("--port", type=_port, help="port (0 = any free port)")
     sim.add_argument("--api-key", help="API key to accept (generated when not given)")
@@ -91,15 +100,32 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="seed of the price process and ids")
     sim.add_argument("--symbols", help="comma-separated symbols, e.g. BTCUSDT,ETHUSDT")
     sim.add_argument("--balance", type=_decimal, help="starting USDT balance")
-    sim.add_argument("--latency-ms", type=float, help="network latency of every response and frame (default 3, 0 = none)")
-    commands.add_parser("listen", parents=[common], help="record every execution and keep the account in sync, headless, until interrupted")
-    cycle = commands.add_parser("cycle", parents=[common], help="run the analysis cycle now, execute it per the settings, and exit")
+    sim.add_argument(
+        "--latency-ms", type=float, help="network latency of every response and frame (default 3, 0 = none)"
+    )
+    commands.add_parser(
+        "listen",
+        parents=[common],
+        help="record every execution and keep the account in sync, headless, until interrupted",
+    )
+    cycle = commands.add_parser(
+        "cycle", parents=[common], help="run the analysis cycle now, execute it per the settings, and exit"
+    )
     cycle.add_argument("--once", action="store_true", required=True, help="run exactly one cycle (required)")
     fault = commands.add_parser("fault", parents=[common], help="arm a fault on a running embedded exchange")
     fault.add_argument("name", choices=tuple(FAULT_PARAMS))
-    fault.add_argument("params", nargs="*", metavar="KEY=VALUE",
-                       help="e.g. kind=private | topic=tickers.* seconds=5 | code=10006 count=3 | ms=3000")
-    fault.add_argument("--admin", required=True, type=_admin_url, help="admin URL printed by `tui-bot sim`, e.g. http://127.0.0.1:PORT/_sim")
+    fault.add_argument(
+        "params",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="e.g. kind=private | topic=tickers.* seconds=5 | code=10006 count=3 | ms=3000",
+    )
+    fault.add_argument(
+        "--admin",
+        required=True,
+        type=_admin_url,
+        help="admin URL printed by `tui-bot sim`, e.g. http://127.0.0.1:PORT/_sim",
+    )
     return parser
 
 
@@ -167,10 +193,16 @@ def run_sim(args: argparse.Namespace, settings: Settings) -> int:
     symbols = [s for s in (args.symbols.split(",") if args.symbols else cfg.symbols) if s.strip()]
     try:
         sim = SimExchange(
-            host=args.host or cfg.host, port=cfg.port if args.port is None else args.port,
-            api_key=args.api_key, api_secret=args.api_secret, seed=cfg.seed if args.seed is None else args.seed,
-            symbols=symbols, balance=args.balance or cfg.balance, step_seconds=cfg.step_ms / 1000,
-            idle_timeout=cfg.idle_timeout_s, funding_period_s=cfg.funding_period_s or None,
+            host=args.host or cfg.host,
+            port=cfg.port if args.port is None else args.port,
+            api_key=args.api_key,
+            api_secret=args.api_secret,
+            seed=cfg.seed if args.seed is None else args.seed,
+            symbols=symbols,
+            balance=args.balance or cfg.balance,
+            step_seconds=cfg.step_ms / 1000,
+            idle_timeout=cfg.idle_timeout_s,
+            funding_period_s=cfg.funding_period_s or None,
             latency_ms=cfg.latency_ms if args.latency_ms is None else args.latency_ms,
         )
     except ValueError as err:
@@ -218,8 +250,12 @@ def send_fault(admin: str, name: str, params: list[str]) -> int:
         body = fault_params(name, raw).model_dump(mode="json", exclude_unset=True)
     except FaultParamsError as err:
         raise UsageError(f"fault {name}: {err}") from None
-    request = urllib.request.Request(f"{admin.rstrip('/')}/faults/{name}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"{admin.rstrip('/')}/faults/{name}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback admin URL
             print(response.read().decode())

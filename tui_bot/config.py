@@ -145,9 +145,14 @@ class Settings(BaseSettings):
     sim: SimSettings = Field(default_factory=SimSettings)
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Environment first, then the TOML file (passed in as init values)."""
         return _EnvSource(settings_cls), init_settings
 
@@ -208,7 +213,11 @@ def _problem(error: ErrorDetails, from_env: bool) -> str:
     loc = error["loc"]
     if error["type"] == "extra_forbidden":
         table = _default_at(loc[:-1])
-        return f"not a known key (known: {', '.join(type(table).model_fields)})" if isinstance(table, BaseModel) else reason(error)
+        return (
+            f"not a known key (known: {', '.join(type(table).model_fields)})"
+            if isinstance(table, BaseModel)
+            else reason(error)
+        )
     if isinstance(_default_at(loc), SecretStr):  # a token or webhook URL: never echoed
         return reason(error, show_input=False)
     kind = {"list_type": "list", "dict_type": "object", "model_type": "object"}.get(error["type"])
@@ -227,9 +236,11 @@ def _describe(source: Path, err: ValidationError) -> str:
 def _check_across_keys(settings: Settings, source: Path) -> None:
     """What one field cannot check: the order path has one key, and every strategy must load."""
     if "orders_over_trade_ws" in settings.trading.model_fields_set:
-        raise ConfigError(f"{_where(('trading', 'orders_over_trade_ws'), source)}: no longer a config setting; set "
-                          '[exchange] orders_via (TUI_BOT_EXCHANGE__ORDERS_VIA) to "ws" or "rest" instead '
-                          "(the console's settings screen switches it while running)")
+        raise ConfigError(
+            f"{_where(('trading', 'orders_over_trade_ws'), source)}: no longer a config setting; set "
+            '[exchange] orders_via (TUI_BOT_EXCHANGE__ORDERS_VIA) to "ws" or "rest" instead '
+            "(the console's settings screen switches it while running)"
+        )
     try:
         load_strategies(settings.trading.strategies)
     except StrategyLoadError as err:

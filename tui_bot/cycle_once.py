@@ -30,7 +30,9 @@ def run_cycle_once(settings: Settings, db_path: Path | None) -> int:
 
 
 async def _cycle_once(settings: Settings, db_path: Path | None) -> int:
-    backend = await open_local_backend(settings, db_path, schedule_cycles=False, protect=False)  # one cycle, nothing else
+    backend = await open_local_backend(
+        settings, db_path, schedule_cycles=False, protect=False
+    )  # one cycle, nothing else
     fills = backend.subscribe()  # before the cycle: its entries may fill before it returns
     try:
         cycle = await backend.run_cycle("command line")
@@ -44,8 +46,11 @@ async def _cycle_once(settings: Settings, db_path: Path | None) -> int:
 
 async def _await_fills(backend: ConsoleBackend, cycle: CycleReport, fills: Subscription) -> None:
     """Give the cycle's entries time to fill, so their executions and trade rows are stored before exit."""
-    links = {r.order_link_id for r in backend.recommendations()
-             if r.cycle_id == cycle.id and r.status == RecommendationStatus.EXECUTED and r.order_link_id}
+    links = {
+        r.order_link_id
+        for r in backend.recommendations()
+        if r.cycle_id == cycle.id and r.status == RecommendationStatus.EXECUTED and r.order_link_id
+    }
     deadline = time.monotonic() + FILL_WAIT_S
     while links and (left := deadline - time.monotonic()) > 0:
         try:
@@ -56,9 +61,14 @@ async def _await_fills(backend: ConsoleBackend, cycle: CycleReport, fills: Subsc
 
 
 def _print_cycle(backend: ConsoleBackend, cycle: CycleReport) -> None:
-    print(f"cycle {cycle.id} {cycle.status} on {cycle.timeframe}: {cycle.recommendations} ideas, "
-          f"{cycle.approved} approved, {cycle.rejected} rejected" + (f" ({cycle.skip_reason})" if cycle.skip_reason else ""))
+    print(
+        f"cycle {cycle.id} {cycle.status} on {cycle.timeframe}: {cycle.recommendations} ideas, "
+        f"{cycle.approved} approved, {cycle.rejected} rejected"
+        + (f" ({cycle.skip_reason})" if cycle.skip_reason else "")
+    )
     for rec in backend.recommendations():
         if rec.cycle_id == cycle.id:
-            print(f"  {rec.symbol:<10} {rec.side.value:<4} conf {rec.confidence:.2f} R:R {rec.rr or '-'} "
-                  f"{rec.strategy:<15} {rec.status}: {rec.fate or ''}")
+            print(
+                f"  {rec.symbol:<10} {rec.side.value:<4} conf {rec.confidence:.2f} R:R {rec.rr or '-'} "
+                f"{rec.strategy:<15} {rec.status}: {rec.fate or ''}"
+            )

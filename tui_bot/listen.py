@@ -51,8 +51,10 @@ def health_line(backend: ConsoleBackend) -> str:
     """What `listen` prints: connections, latency, counts, equity and day PnL, then failing store writes and failing
     or ended tasks (alerts go to the log and the [notify] channels on their own)."""
     report = backend.health()
-    parts = [summary_line(report.connections, report.core, report.mode.value),
-             f"positions={len(backend.positions())} orders={len(backend.open_orders())} execs={report.executions_known}"]
+    parts = [
+        summary_line(report.connections, report.core, report.mode.value),
+        f"positions={len(backend.positions())} orders={len(backend.open_orders())} execs={report.executions_known}",
+    ]
     parts.append(account_part(backend))
     store = report.store
     if store.stalled_since is not None:

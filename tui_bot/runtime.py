@@ -65,9 +65,18 @@ class Runtime:
     @cached_property
     def backend(self) -> LocalConsoleBackend:
         """The door a console, `listen` and `cycle --once` use: this runtime's state, health, history and intents."""
-        return LocalConsoleBackend(self.engine, self.orders, self.trading, self.writer, self.conn,
-                                   watchlist=self.settings.bot.watchlist, bot=self.bot, protection=self.protection,
-                                   close=self.close, market=self.market)
+        return LocalConsoleBackend(
+            self.engine,
+            self.orders,
+            self.trading,
+            self.writer,
+            self.conn,
+            watchlist=self.settings.bot.watchlist,
+            bot=self.bot,
+            protection=self.protection,
+            close=self.close,
+            market=self.market,
+        )
 
     async def close(self) -> None:
         """Stop the bot and the streams, apply and persist what is queued, close the DB, stop an embedded exchange.
@@ -75,12 +84,17 @@ class Runtime:
         Every step runs even when one before it fails (the first failure is raised at the end): the writer
         must get to write what is queued whatever else went wrong.
         """
-        steps = [self.bot.stop if self.bot is not None else None,
-                 self.protection.stop if self.protection is not None else None,
-                 self.market.stop if self.market is not None else None,
-                 self.alerts.stop if self.alerts is not None else None,
-                 self.engine.stop, self.notifier.stop if self.notifier is not None else None,
-                 self.writer.stop, self.conn.close, self.sim.stop if self.sim is not None else None]
+        steps = [
+            self.bot.stop if self.bot is not None else None,
+            self.protection.stop if self.protection is not None else None,
+            self.market.stop if self.market is not None else None,
+            self.alerts.stop if self.alerts is not None else None,
+            self.engine.stop,
+            self.notifier.stop if self.notifier is not None else None,
+            self.writer.stop,
+            self.conn.close,
+            self.sim.stop if self.sim is not None else None,
+        ]
         failure: BaseException | None = None
         for step in steps:
             if step is None:
@@ -108,27 +122,62 @@ async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUr
         from tui_bot.sim.server import SimExchange
 
         cfg = settings.sim
-        sim = SimExchange(host=cfg.host, port=cfg.port, seed=cfg.seed, symbols=cfg.symbols, balance=cfg.balance,
-                          step_seconds=cfg.step_ms / 1000, autostep=cfg.autostep, idle_timeout=cfg.idle_timeout_s,
-                          funding_period_s=cfg.funding_period_s or None, latency_ms=cfg.latency_ms)
+        sim = SimExchange(
+            host=cfg.host,
+            port=cfg.port,
+            seed=cfg.seed,
+            symbols=cfg.symbols,
+            balance=cfg.balance,
+            step_seconds=cfg.step_ms / 1000,
+            autostep=cfg.autostep,
+            idle_timeout=cfg.idle_timeout_s,
+            funding_period_s=cfg.funding_period_s or None,
+            latency_ms=cfg.latency_ms,
+        )
         served = await sim.start()
-        log.info("embedded exchange: REST %s, admin %s (tui-bot fault ... --admin %s)", served.rest, served.admin, served.admin)
-        return (venue_urls("sim", rest=served.rest, public_ws=served.public_ws, private_ws=served.private_ws,
-                           trade_ws=served.trade_ws), sim.api_key, sim.api_secret, sim)
+        log.info(
+            "embedded exchange: REST %s, admin %s (tui-bot fault ... --admin %s)",
+            served.rest,
+            served.admin,
+            served.admin,
+        )
+        return (
+            venue_urls(
+                "sim",
+                rest=served.rest,
+                public_ws=served.public_ws,
+                private_ws=served.private_ws,
+                trade_ws=served.trade_ws,
+            ),
+            sim.api_key,
+            sim.api_secret,
+            sim,
+        )
     creds = Credentials()
     if not creds.present:
         raise SetupError(f"venue {ex.venue!r} needs BYBIT_API_KEY and BYBIT_API_SECRET in the environment")
     if ex.venue == "custom":
-        urls = venue_urls("custom", rest=ex.rest_url, public_ws=ex.public_ws_url, private_ws=ex.private_ws_url,
-                          trade_ws=ex.trade_ws_url, live_money=not _all_loopback(
-                              ex.rest_url, ex.public_ws_url, ex.private_ws_url, ex.trade_ws_url))
+        urls = venue_urls(
+            "custom",
+            rest=ex.rest_url,
+            public_ws=ex.public_ws_url,
+            private_ws=ex.private_ws_url,
+            trade_ws=ex.trade_ws_url,
+            live_money=not _all_loopback(ex.rest_url, ex.public_ws_url, ex.private_ws_url, ex.trade_ws_url),
+        )
     else:
         urls = venue_urls("testnet" if ex.venue == "mainnet" and use_testnet else ex.venue)
     return urls, creds.api_key, creds.api_secret.get_secret_value(), None
 
 
-async def start_runtime(settings: Settings, db_path: Path | None = None, *, trading_bot: bool = True,
-                        schedule_cycles: bool = True, protect: bool = True) -> Runtime:
+async def start_runtime(
+    settings: Settings,
+    db_path: Path | None = None,
+    *,
+    trading_bot: bool = True,
+    schedule_cycles: bool = True,
+    protect: bool = True,
+) -> Runtime:
     """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming; then protect
     open positions (unless protect is off) and start the trading bot (cycles on schedule if schedule_cycles)."""
     db_path = db_path or settings.storage.db_path
@@ -147,21 +196,38 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
         await conn.close()
         raise
     st = settings.streams
-    client = BybitClient(urls, key, secret, recv_window=settings.exchange.recv_window_ms,
-                         ping_interval=st.ping_interval_s, silence_timeout=st.silence_timeout_s,
-                         backoff_max=st.backoff_max_s, topics_per_connection=st.topics_per_connection)
+    client = BybitClient(
+        urls,
+        key,
+        secret,
+        recv_window=settings.exchange.recv_window_ms,
+        ping_interval=st.ping_interval_s,
+        silence_timeout=st.silence_timeout_s,
+        backoff_max=st.backoff_max_s,
+        topics_per_connection=st.topics_per_connection,
+    )
     writer = StoreWriter(conn)
     writer.start()
-    options = EngineOptions(watchlist=settings.bot.watchlist, fallback_after_s=st.fallback_after_s,
-                            poll_interval_s=st.poll_interval_s, reconcile_interval_s=st.reconcile_interval_s)
+    options = EngineOptions(
+        watchlist=settings.bot.watchlist,
+        fallback_after_s=st.fallback_after_s,
+        poll_interval_s=st.poll_interval_s,
+        reconcile_interval_s=st.reconcile_interval_s,
+    )
     engine = Engine(client, options, writer=writer)
     engine.state.last_exec_time = await last_execution_time(conn) or 0
     engine.state.exec_synced_ms = int(config.get(EXEC_SYNCED_KEY) or 0)
-    engine.state.open_orders = {o.order_id: o for o in await load_orders(conn, open_only=True)}  # the start reseed settles them
+    engine.state.open_orders = {
+        o.order_id: o for o in await load_orders(conn, open_only=True)
+    }  # the start reseed settles them
     engine.state.exec_floor_ms = engine.exec_memory_floor()
     engine.state.exec_ids = await exec_times(conn, engine.state.exec_floor_ms)
-    orders = OrderService(engine, client, OrderIdFactory(settings.bot.bot_id),
-                          via="ws" if trading_settings.orders_over_trade_ws else "rest")
+    orders = OrderService(
+        engine,
+        client,
+        OrderIdFactory(settings.bot.bot_id),
+        via="ws" if trading_settings.orders_over_trade_ws else "rest",
+    )
     trading = SettingsService(trading_settings, writer, engine.announce, overrides)
     trading.listeners.append(lambda current: setattr(orders, "via", "ws" if current.orders_over_trade_ws else "rest"))
     runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
@@ -177,8 +243,9 @@ async def start_runtime(settings: Settings, db_path: Path | None = None, *, trad
             runtime.protection.start()
         await _start_alerts(runtime, config.get(PRICE_ALERTS_KEY))
         if trading_bot:
-            runtime.bot = TradingBot(engine, orders, trading, writer, settings.bot.watchlist,
-                                     live_money=client.live_money, conn=conn)
+            runtime.bot = TradingBot(
+                engine, orders, trading, writer, settings.bot.watchlist, live_money=client.live_money, conn=conn
+            )
             await runtime.bot.start(schedule=schedule_cycles)
     except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause
         with contextlib.suppress(Exception):

@@ -103,8 +103,9 @@ async def test_pending_idea_is_approved_or_dismissed_by_the_trader(tmp_path: Pat
         assert dismissed.status == RecommendationStatus.DISMISSED
         assert any(p.recommendation_id == dismissed.id for p in rt.bot.phantoms.open.values())
         await rt.bot.run_cycle("next")
-        assert all(r.status != RecommendationStatus.PENDING for r in rt.bot.recommendations.values()
-                   if r.cycle_id == cycle.id)
+        assert all(
+            r.status != RecommendationStatus.PENDING for r in rt.bot.recommendations.values() if r.cycle_id == cycle.id
+        )
     finally:
         await rt.close()
 
@@ -150,8 +151,14 @@ async def test_full_slots_replace_the_weakest_bot_position_when_the_new_idea_is_
 
 async def test_entry_is_sized_on_margin_left_after_the_marks_moved_not_refused_by_the_exchange(tmp_path: Path) -> None:
     """The wallet topic fires on account events only; a losing position since then leaves less margin to spare."""
-    rt = await started(tmp_path, auto_approve_trades=True, risk_percentage=Decimal(100), max_loss_usd=Decimal(10**6),
-                       leverage=Decimal(5), **PERMISSIVE)
+    rt = await started(
+        tmp_path,
+        auto_approve_trades=True,
+        risk_percentage=Decimal(100),
+        max_loss_usd=Decimal(10**6),
+        leverage=Decimal(5),
+        **PERMISSIVE,
+    )
     try:
         assert rt.bot is not None
         sim = sim_of(rt)

@@ -25,8 +25,13 @@ min_rr = "{rr}"
 def run_once(tmp_path: Path, conf: float, rr: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     (tmp_path / "bot.toml").write_text(CONFIG.format(conf=conf, rr=rr))
     db = tmp_path / "cycle.db"
-    result = subprocess.run([sys.executable, "-m", "tui_bot.cli", "cycle", "--once", "--config", "bot.toml", "--db", str(db)],
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "tui_bot.cli", "cycle", "--once", "--config", "bot.toml", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     return result, db
 
 

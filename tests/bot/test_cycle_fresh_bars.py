@@ -67,8 +67,11 @@ def expected_start(now_ms: int) -> int:
 
 
 def left_out_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == LOGGER and r.levelno == logging.WARNING and "left out" in r.getMessage()]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == LOGGER and r.levelno == logging.WARNING and "left out" in r.getMessage()
+    ]
 
 
 def analysed(analysis: CycleAnalysis, proposals: list[Proposal]) -> int:
@@ -77,14 +80,17 @@ def analysed(analysis: CycleAnalysis, proposals: list[Proposal]) -> int:
 
 
 async def test_no_symbol_with_the_expected_bar_skips_the_cycle_after_asking_rest_again(
-        rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
     analysis = await warmed(rt)
     sim_of(rt).faults.stall("kline.*", 30)  # from here on only REST can bring the book anything new
     await asyncio.sleep(0.2)
     before = {s: analysis.candles.live(s) for s in WATCHLIST}
     ahead = rt.engine.client.now_ms() + 2 * STEP  # the bar expected to have closed opens a minute from now
-    with caplog.at_level(logging.WARNING, logger=LOGGER), \
-            pytest.raises(CycleSkipped, match="^no fresh candles: the bar that just closed has not arrived"):
+    with (
+        caplog.at_level(logging.WARNING, logger=LOGGER),
+        pytest.raises(CycleSkipped, match="^no fresh candles: the bar that just closed has not arrived"),
+    ):
         await propose_at(rt, ahead)
     refreshed = [s for s in WATCHLIST if analysis.candles.live(s) is not before[s]]
     assert refreshed == WATCHLIST, "REST was not asked again before giving up on the late bars"
@@ -93,7 +99,8 @@ async def test_no_symbol_with_the_expected_bar_skips_the_cycle_after_asking_rest
 
 
 async def test_only_the_symbol_whose_bar_closed_is_analysed_and_the_late_one_is_named(
-        rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
     analysis = await warmed(rt)
     strategies = len(analysis.strategies(rt.trading.current.strategies))
     ahead = rt.engine.client.now_ms() + 2 * STEP
@@ -109,7 +116,8 @@ async def test_only_the_symbol_whose_bar_closed_is_analysed_and_the_late_one_is_
 
 
 async def test_a_bar_that_closes_on_the_stream_during_the_wait_is_used_without_asking_rest(
-        rt: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setattr(cycle, "BAR_WAIT_S", 20.0)  # a wait that ignores the stream sleeps all of it
     sim = sim_of(rt)
     analysis = await warmed(rt)
@@ -132,7 +140,8 @@ async def test_a_bar_that_closes_on_the_stream_during_the_wait_is_used_without_a
 
 
 async def test_a_bar_the_stream_withholds_is_fetched_from_rest_after_the_wait(
-        rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
     sim = sim_of(rt)
     analysis = await warmed(rt)
     strategies = len(analysis.strategies(rt.trading.current.strategies))

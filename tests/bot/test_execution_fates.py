@@ -21,14 +21,20 @@ async def test_a_replacement_whose_entry_fails_after_the_close_says_the_position
         sim = sim_of(rt)
 
         def refuse_the_entry_once_flat(event: Event) -> None:  # the close went through: the next order is the entry
-            if isinstance(event, PositionUpdated) and event.position.symbol == held and not event.position.size \
-                    and not sim.faults.order_rejects:
+            if (
+                isinstance(event, PositionUpdated)
+                and event.position.symbol == held
+                and not event.position.size
+                and not sim.faults.order_rejects
+            ):
                 sim.faults.order_rejects.append((110007, "ab not enough for new order"))
 
         rt.engine.listeners.append(refuse_the_entry_once_flat)
         cycle = await bot.run_cycle("second")
         failed = [r for r in bot.recommendations.values() if r.cycle_id == cycle.id and r.status == "failed"]
-        assert [r.fate for r in failed] == [f"closed {held} to make room, then the entry failed: Insufficient balance (110007)"]
+        assert [r.fate for r in failed] == [
+            f"closed {held} to make room, then the entry failed: Insufficient balance (110007)"
+        ]
         await asyncio.sleep(0.3)
         assert rt.engine.state.positions == {}
     finally:
@@ -36,8 +42,15 @@ async def test_a_replacement_whose_entry_fails_after_the_close_says_the_position
 
 
 async def test_an_entry_reported_by_the_wallet_is_not_counted_again_for_the_next_one(tmp_path: Path) -> None:
-    rt = await started(tmp_path, auto_approve_trades=True, max_concurrent_trades=1, risk_percentage=Decimal(1),
-                       max_loss_usd=Decimal(10**6), leverage=Decimal(5), **PERMISSIVE)
+    rt = await started(
+        tmp_path,
+        auto_approve_trades=True,
+        max_concurrent_trades=1,
+        risk_percentage=Decimal(1),
+        max_loss_usd=Decimal(10**6),
+        leverage=Decimal(5),
+        **PERMISSIVE,
+    )
     try:
         bot = rt.bot
         assert bot is not None

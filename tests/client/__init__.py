@@ -36,12 +36,16 @@ def control_of(msg: dict[str, Any]) -> Control:
     """A Control from any of the public, private and trade reply shapes."""
     success = msg["success"] if "success" in msg else msg.get("retCode", 0) == 0
     data = msg.get("data")
-    return Control(op=str(msg.get("op", "")), success=bool(success),
-                   message=str(msg.get("ret_msg", msg.get("retMsg", ""))),
-                   req_id=str(msg.get("req_id", msg.get("reqId", "")) or ""),
-                   conn_id=str(msg.get("conn_id", msg.get("connId", ""))),
-                   ret_code=int(msg.get("retCode", 0)), data=data if isinstance(data, dict) else {},
-                   header=msg.get("header") or {})
+    return Control(
+        op=str(msg.get("op", "")),
+        success=bool(success),
+        message=str(msg.get("ret_msg", msg.get("retMsg", ""))),
+        req_id=str(msg.get("req_id", msg.get("reqId", "")) or ""),
+        conn_id=str(msg.get("conn_id", msg.get("connId", ""))),
+        ret_code=int(msg.get("retCode", 0)),
+        data=data if isinstance(data, dict) else {},
+        header=msg.get("header") or {},
+    )
 
 
 def decode_stream(raw: str | bytes, received_ns: int) -> Control | list[Event]:
@@ -49,8 +53,11 @@ def decode_stream(raw: str | bytes, received_ns: int) -> Control | list[Event]:
     msg = _load(raw)
     if "topic" in msg:
         ts = msg.get("ts", msg.get("creationTime", 0))
-        return [DataReceived(topic=msg["topic"], kind=str(msg.get("type", "")), exchange_ts=int(ts),
-                             received_ns=received_ns)]
+        return [
+            DataReceived(
+                topic=msg["topic"], kind=str(msg.get("type", "")), exchange_ts=int(ts), received_ns=received_ns
+            )
+        ]
     if "op" in msg:
         return control_of(msg)
     raise FrameError("neither a control reply nor a data frame")

@@ -19,8 +19,13 @@ SYMBOLS = {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
 async def started(sim: SimExchange) -> AsyncIterator[tuple[BybitClient, Recorder]]:
     """A client with two topics per public connection, started against the sim."""
     assert sim.urls is not None
-    urls = venue_urls("sim", rest=sim.urls.rest, public_ws=sim.urls.public_ws, private_ws=sim.urls.private_ws,
-                      trade_ws=sim.urls.trade_ws)
+    urls = venue_urls(
+        "sim",
+        rest=sim.urls.rest,
+        public_ws=sim.urls.public_ws,
+        private_ws=sim.urls.private_ws,
+        trade_ws=sim.urls.trade_ws,
+    )
     client = BybitClient(urls, sim.api_key, sim.api_secret, topics_per_connection=2, backoff_max=0.2)
     recorder = Recorder()
     await client.start(recorder)
@@ -29,8 +34,9 @@ async def started(sim: SimExchange) -> AsyncIterator[tuple[BybitClient, Recorder
 
 
 def kline_events(recorder: Recorder, interval: str | None = None) -> list[KlineUpdated]:
-    return [e for e in recorder.events if isinstance(e, KlineUpdated)
-            and (interval is None or e.kline.interval == interval)]
+    return [
+        e for e in recorder.events if isinstance(e, KlineUpdated) and (interval is None or e.kline.interval == interval)
+    ]
 
 
 def served_topics(sim: SimExchange) -> set[str]:
@@ -39,7 +45,8 @@ def served_topics(sim: SimExchange) -> set[str]:
 
 
 async def test_klines_arrive_for_every_symbol_over_several_shards(
-        started: tuple[BybitClient, Recorder], sim: SimExchange) -> None:
+    started: tuple[BybitClient, Recorder], sim: SimExchange
+) -> None:
     client, recorder = started
     await client.set_kline_streams(SYMBOLS, "1")
     assert client.kline_topics == {f"kline.1.{s}" for s in SYMBOLS}
@@ -51,7 +58,8 @@ async def test_klines_arrive_for_every_symbol_over_several_shards(
 
 
 async def test_tickers_and_klines_share_shards_and_ticker_set_is_untouched(
-        started: tuple[BybitClient, Recorder], sim: SimExchange) -> None:
+    started: tuple[BybitClient, Recorder], sim: SimExchange
+) -> None:
     client, _ = started
     await client.set_ticker_symbols({"BTCUSDT"})
     await client.set_kline_streams(SYMBOLS, "5")
@@ -64,7 +72,8 @@ async def test_tickers_and_klines_share_shards_and_ticker_set_is_untouched(
 
 
 async def test_changing_interval_unsubscribes_the_old_topics(
-        started: tuple[BybitClient, Recorder], sim: SimExchange) -> None:
+    started: tuple[BybitClient, Recorder], sim: SimExchange
+) -> None:
     client, recorder = started
     await client.set_kline_streams(SYMBOLS, "1")
     await until(lambda: served_topics(sim) == {f"kline.1.{s}" for s in SYMBOLS}, 5.0, "interval 1 served")
@@ -73,8 +82,11 @@ async def test_changing_interval_unsubscribes_the_old_topics(
     assert client.kline_topics == wanted
     assert all(not topic.startswith("kline.1.") for shard in client.public for topic in shard.topics)
     await until(lambda: served_topics(sim) == wanted, 5.0, "only interval 3 served")
-    await until(lambda: {e.kline.symbol for e in kline_events(recorder, "3")} == {"BTCUSDT", "ETHUSDT"}, 5.0,
-                "interval 3 klines")
+    await until(
+        lambda: {e.kline.symbol for e in kline_events(recorder, "3")} == {"BTCUSDT", "ETHUSDT"},
+        5.0,
+        "interval 3 klines",
+    )
     await client.set_kline_streams(set(), "3")
     assert client.kline_topics == set()
     await until(lambda: served_topics(sim) == set(), 5.0, "nothing served")

@@ -51,14 +51,21 @@ async def connections() -> AsyncIterator[list[WsConnection]]:
         await conn.stop()
 
 
-def private_stream(sim: SimExchange, connections: list[WsConnection], *, flap_within: float = 0.05,
-                   secret: str | None = None) -> tuple[StreamConnection, Recorder, Draws]:
+def private_stream(
+    sim: SimExchange, connections: list[WsConnection], *, flap_within: float = 0.05, secret: str | None = None
+) -> tuple[StreamConnection, Recorder, Draws]:
     """An authenticated private stream on the sim with an injected random source."""
     assert sim.urls is not None
     draws, rec = Draws(), Recorder()
     policy = ReconnectPolicy(initial=INITIAL, cap=CAP, after_live=AFTER_LIVE, flap_within=flap_within, rand=draws)
-    conn = StreamConnection("private", sim.urls.private_ws, decode=decode_stream, on_events=rec,
-                            credentials=(sim.api_key, secret or sim.api_secret), reconnect=policy)
+    conn = StreamConnection(
+        "private",
+        sim.urls.private_ws,
+        decode=decode_stream,
+        on_events=rec,
+        credentials=(sim.api_key, secret or sim.api_secret),
+        reconnect=policy,
+    )
     draws.conn = conn
     connections.append(conn)
     return conn, rec, draws
@@ -105,7 +112,8 @@ def test_the_retry_after_a_live_session_is_a_small_jitter_and_failures_back_off(
 
 
 async def test_live_private_stream_dropped_by_the_server_retries_at_once_every_time(
-        sim: SimExchange, connections: list[WsConnection]) -> None:
+    sim: SimExchange, connections: list[WsConnection]
+) -> None:
     conn, rec, draws = private_stream(sim, connections)
     await conn.subscribe(["order", "execution"])
     conn.start()
@@ -119,7 +127,8 @@ async def test_live_private_stream_dropped_by_the_server_retries_at_once_every_t
 
 
 async def test_refused_auth_backs_off_to_the_cap_and_a_live_session_resets_the_count(
-        sim: SimExchange, connections: list[WsConnection]) -> None:
+    sim: SimExchange, connections: list[WsConnection]
+) -> None:
     conn, rec, draws = private_stream(sim, connections, secret="0" * 36)
     await conn.subscribe(["order"])
     conn.start()
@@ -138,8 +147,13 @@ async def test_refused_auth_backs_off_to_the_cap_and_a_live_session_resets_the_c
 
 async def test_unreachable_venue_backs_off_to_the_cap(connections: list[WsConnection]) -> None:
     draws = Draws()
-    conn = StreamConnection("nowhere", "ws://127.0.0.1:9", decode=decode_stream, on_events=Recorder(),
-                            reconnect=ReconnectPolicy(initial=INITIAL, cap=CAP, rand=draws))
+    conn = StreamConnection(
+        "nowhere",
+        "ws://127.0.0.1:9",
+        decode=decode_stream,
+        on_events=Recorder(),
+        reconnect=ReconnectPolicy(initial=INITIAL, cap=CAP, rand=draws),
+    )
     draws.conn = conn
     connections.append(conn)
     conn.start()
@@ -149,7 +163,8 @@ async def test_unreachable_venue_backs_off_to_the_cap(connections: list[WsConnec
 
 
 async def test_a_server_that_closes_right_after_live_is_backed_off(
-        sim: SimExchange, connections: list[WsConnection]) -> None:
+    sim: SimExchange, connections: list[WsConnection]
+) -> None:
     conn, rec, draws = private_stream(sim, connections, flap_within=30.0)
 
     def drop_when_live(events: list[Event]) -> None:
@@ -167,12 +182,18 @@ async def test_a_server_that_closes_right_after_live_is_backed_off(
 
 
 async def test_live_trade_socket_dropped_by_the_server_retries_at_once(
-        sim: SimExchange, connections: list[WsConnection]) -> None:
+    sim: SimExchange, connections: list[WsConnection]
+) -> None:
     assert sim.urls is not None
     draws = Draws()
-    conn = TradeConnection("trade", sim.urls.trade_ws, credentials=(sim.api_key, sim.api_secret),
-                           decode_trade=decode_trade, on_events=Recorder(),
-                           reconnect=ReconnectPolicy(initial=INITIAL, cap=CAP, flap_within=0.05, rand=draws))
+    conn = TradeConnection(
+        "trade",
+        sim.urls.trade_ws,
+        credentials=(sim.api_key, sim.api_secret),
+        decode_trade=decode_trade,
+        on_events=Recorder(),
+        reconnect=ReconnectPolicy(initial=INITIAL, cap=CAP, flap_within=0.05, rand=draws),
+    )
     draws.conn = conn
     connections.append(conn)
     conn.start()

@@ -24,8 +24,12 @@ from tui_bot.sim.server import SimExchange
 
 BTC, ETH = "tickers.BTCUSDT", "tickers.ETHUSDT"
 Factory = Callable[..., tuple[StreamConnection, Recorder]]
-LIVE, RECONNECTING, DOWN, STOPPED = (ConnectionState.LIVE, ConnectionState.RECONNECTING,
-                                     ConnectionState.DOWN, ConnectionState.STOPPED)
+LIVE, RECONNECTING, DOWN, STOPPED = (
+    ConnectionState.LIVE,
+    ConnectionState.RECONNECTING,
+    ConnectionState.DOWN,
+    ConnectionState.STOPPED,
+)
 
 
 @pytest.fixture
@@ -40,17 +44,26 @@ async def connections() -> AsyncIterator[list[StreamConnection]]:
 @pytest.fixture
 def make(sim: SimExchange, connections: list[StreamConnection]) -> Factory:
     """Build a public (or, with private=True, authenticated private) connection with fast timings."""
-    def build(*, private: bool = False, secret: str | None = None, decode: Decoder = decode_stream,
-              **options: Any) -> tuple[StreamConnection, Recorder]:
+
+    def build(
+        *, private: bool = False, secret: str | None = None, decode: Decoder = decode_stream, **options: Any
+    ) -> tuple[StreamConnection, Recorder]:
         assert sim.urls is not None
         recorder = Recorder()
         options = {"reconnect": ReconnectPolicy(initial=0.02, cap=0.1), "silence_timeout": 2.0, **options}
         url = sim.urls.private_ws if private else sim.urls.public_ws
         credentials = (sim.api_key, secret or sim.api_secret) if private else None
-        conn = StreamConnection("private" if private else "public", url, decode=decode,
-                                on_events=recorder, credentials=credentials, **options)
+        conn = StreamConnection(
+            "private" if private else "public",
+            url,
+            decode=decode,
+            on_events=recorder,
+            credentials=credentials,
+            **options,
+        )
         connections.append(conn)
         return conn, recorder
+
     return build
 
 
@@ -98,8 +111,10 @@ async def test_private_auth_then_subscribe_receives_account_topics(make: Factory
     body = {"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Market", "qty": "0.010"}
     reply = await rest.post("/v5/order/create", body)
     assert reply["retCode"] == 0, reply
-    await until(lambda: {"order", "execution", "position", "wallet"} <= {e.topic for e in rec.data()},
-                what="all four private topics")
+    await until(
+        lambda: {"order", "execution", "position", "wallet"} <= {e.topic for e in rec.data()},
+        what="all four private topics",
+    )
     assert conn.stats.subscribe_failures == 0 and conn.stats.decode_errors == 0
     assert rec.state_list() == [ConnectionState.CONNECTING, LIVE]
 
@@ -127,9 +142,11 @@ async def test_dropped_connection_reconnects_and_resubscribes(make: Factory, sim
     back = rec.index_of(LIVE, rec.index_of(RECONNECTING) + 1)
     assert rec.states()[-2][0] is RECONNECTING and rec.states()[-2][1].startswith("connection lost")
     assert conn.stats.reconnects == 1
-    await until(lambda: {e.topic for e in rec.events[back:] if isinstance(e, DataReceived)} == {BTC, ETH},
-                what="both topics flowing after the reconnect")
-    again = [e for e in rec.events[rec.index_of(RECONNECTING):] if isinstance(e, DataReceived)]
+    await until(
+        lambda: {e.topic for e in rec.events[back:] if isinstance(e, DataReceived)} == {BTC, ETH},
+        what="both topics flowing after the reconnect",
+    )
+    again = [e for e in rec.events[rec.index_of(RECONNECTING) :] if isinstance(e, DataReceived)]
     assert {e.topic for e in again if e.kind == "snapshot"} == {BTC, ETH}, "resubscribe brings fresh snapshots"
 
 
@@ -144,8 +161,12 @@ async def test_silent_stream_is_reconnected_by_the_watchdog(make: Factory, sim: 
     assert 0.4 <= time.monotonic() - started < 2.0
     sim.faults.clear()
     mark = len(rec.events)
-    await until(lambda: conn.stats.state is LIVE and any(e.kind == "delta" for e in rec.data(BTC)
-                                                         if rec.events.index(e) >= mark), what="deltas after the stall")
+    await until(
+        lambda: (
+            conn.stats.state is LIVE and any(e.kind == "delta" for e in rec.data(BTC) if rec.events.index(e) >= mark)
+        ),
+        what="deltas after the stall",
+    )
     assert conn.stats.reconnects >= 1
 
 
@@ -230,8 +251,12 @@ async def test_with_the_real_decoders(make: Factory, rest: SignedRest) -> None:
     await until(lambda: len(public.stats.ping_rtt_ms) >= 1 and len(private.stats.ping_rtt_ms) >= 1, what="pongs")
     for conn in (public, private):
         assert conn.stats.decode_errors == 0 and conn.stats.subscribe_failures == 0, conn.stats
-    assert {type(e).__name__ for e in private_events.events} >= {"OrderUpdated", "ExecutionReceived",
-                                                                 "PositionUpdated", "WalletUpdated"}
+    assert {type(e).__name__ for e in private_events.events} >= {
+        "OrderUpdated",
+        "ExecutionReceived",
+        "PositionUpdated",
+        "WalletUpdated",
+    }
     assert "TickerUpdated" in {type(e).__name__ for e in public_events.events}
 
 
@@ -249,14 +274,20 @@ async def test_failed_subscribe_is_counted_and_already_subscribed_is_not(make: F
 
 
 async def test_a_subscribe_failure_for_no_request_of_ours_is_counted_and_logged_rate_limited(
-        make: Factory, sim: SimExchange, caplog: pytest.LogCaptureFixture) -> None:
+    make: Factory, sim: SimExchange, caplog: pytest.LogCaptureFixture
+) -> None:
     conn, _ = make(decode=decode_public)
     await conn.subscribe([BTC])
     conn.start()
     await live(conn)
     (peer,) = sim.public.peers
-    stray = {"success": False, "ret_msg": "error:handler not found,topic:tickers.BTCUSDX", "conn_id": peer.conn_id,
-             "req_id": "not-ours-1", "op": "subscribe"}
+    stray = {
+        "success": False,
+        "ret_msg": "error:handler not found,topic:tickers.BTCUSDX",
+        "conn_id": peer.conn_id,
+        "req_id": "not-ours-1",
+        "op": "subscribe",
+    }
     with caplog.at_level(logging.WARNING, logger="tui_bot.exchange.bybit.ws"):
         for n in range(3):
             peer.send({**stray, "req_id": f"not-ours-{n}"})
@@ -270,7 +301,8 @@ async def test_a_subscribe_failure_for_no_request_of_ours_is_counted_and_logged_
 
 
 async def test_unknown_topics_are_counted_and_logged_once_per_interval(
-        make: Factory, sim: SimExchange, caplog: pytest.LogCaptureFixture) -> None:
+    make: Factory, sim: SimExchange, caplog: pytest.LogCaptureFixture
+) -> None:
     conn, rec = make(decode=decode_public)
     await conn.subscribe([BTC])
     conn.start()
@@ -383,8 +415,13 @@ async def test_stop_is_clean_and_leaves_no_tasks(make: Factory) -> None:
 
 async def test_unreachable_venue_keeps_reconnecting_and_stops_cleanly() -> None:
     rec = Recorder()
-    conn = StreamConnection("nowhere", "ws://127.0.0.1:9", decode=decode_stream, on_events=rec,
-                            reconnect=ReconnectPolicy(initial=0.01, cap=0.02))
+    conn = StreamConnection(
+        "nowhere",
+        "ws://127.0.0.1:9",
+        decode=decode_stream,
+        on_events=rec,
+        reconnect=ReconnectPolicy(initial=0.01, cap=0.02),
+    )
     conn.start()
     await until(lambda: len(rec.states()) >= 2, what="a failed attempt")
     assert rec.states()[1][0] is RECONNECTING and "Connect" in rec.states()[1][1]

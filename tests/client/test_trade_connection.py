@@ -38,13 +38,21 @@ async def connections() -> AsyncIterator[list[TradeConnection]]:
 @pytest.fixture
 def make(connections: list[TradeConnection]) -> Factory:
     """Build a trade connection with fast timings against any URL."""
+
     def build(url: str, credentials: tuple[str, str], **options: Any) -> tuple[TradeConnection, Recorder]:
         recorder = Recorder()
         options = {"reconnect": ReconnectPolicy(initial=0.02, cap=0.1), "request_timeout": 2.0, **options}
-        conn = TradeConnection("trade", url, credentials=credentials, decode_trade=options.pop("decode", decode_trade),
-                               on_events=recorder, **options)
+        conn = TradeConnection(
+            "trade",
+            url,
+            credentials=credentials,
+            decode_trade=options.pop("decode", decode_trade),
+            on_events=recorder,
+            **options,
+        )
         connections.append(conn)
         return conn, recorder
+
     return build
 
 
@@ -60,14 +68,19 @@ async def ready(conn: TradeConnection) -> None:
 @asynccontextmanager
 async def local_venue(on_order: OrderHandler) -> AsyncIterator[str]:
     """A trade socket that accepts any auth, answers pings, and hands order ops to on_order."""
+
     async def handler(ws: ServerConnection) -> None:
         async for raw in ws:
             msg = orjson.loads(raw)
             echo = {"reqId": msg["reqId"]} if "reqId" in msg else {}
             if msg.get("op") == "auth":
-                await ws.send(orjson.dumps({"retCode": 0, "retMsg": "OK", "op": "auth", "connId": "c", **echo}).decode())
+                await ws.send(
+                    orjson.dumps({"retCode": 0, "retMsg": "OK", "op": "auth", "connId": "c", **echo}).decode()
+                )
             elif msg.get("op") == "ping":
-                await ws.send(orjson.dumps({"retCode": 0, "retMsg": "OK", "op": "pong", "data": ["1"], **echo}).decode())
+                await ws.send(
+                    orjson.dumps({"retCode": 0, "retMsg": "OK", "op": "pong", "data": ["1"], **echo}).decode()
+                )
             else:
                 await on_order(ws, msg)
 

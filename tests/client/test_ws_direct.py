@@ -44,15 +44,22 @@ def server_bytes(frames: list[Frame], extensions: list[PerMessageDeflate] | None
 
 def upgrade_reply(key: str) -> bytes:
     """A server's 101 answer to a client's Sec-WebSocket-Key."""
-    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: " + accept_key(key).encode() + b"\r\n\r\n")
+    return (
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept_key(key).encode() + b"\r\n\r\n"
+    )
 
 
 async def read_upgrade(reader: asyncio.StreamReader) -> bytes:
     """Read a client's upgrade request; the 101 answer to it."""
     head = (await reader.readuntil(b"\r\n\r\n")).decode()
-    return upgrade_reply(next(line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                              if line.lower().startswith("sec-websocket-key:")))
+    return upgrade_reply(
+        next(
+            line.split(":", 1)[1].strip()
+            for line in head.split("\r\n")
+            if line.lower().startswith("sec-websocket-key:")
+        )
+    )
 
 
 def payload(size: int, seed: int) -> bytes:
@@ -79,7 +86,9 @@ def wire(draw: st.DrawFn) -> tuple[list[Frame], list[bytes]]:
                 frames.append(Frame(Opcode.CONT, part, fin=i == len(parts) - 1))
             messages.append(b"".join(parts))
         else:
-            frames.append(Frame(Opcode.PING if kind == "ping" else Opcode.PONG, payload(draw(st.integers(0, 125)), seed)))
+            frames.append(
+                Frame(Opcode.PING if kind == "ping" else Opcode.PONG, payload(draw(st.integers(0, 125)), seed))
+            )
     return frames, messages
 
 
@@ -101,7 +110,8 @@ def feed(protocol: DirectProtocol, parts: list[bytes]) -> list[bytes]:
 @settings(max_examples=300, deadline=None)
 @given(wire(), st.lists(st.integers(0, 10**6), max_size=12))
 def test_messages_control_frames_and_replies_match_websockets_for_any_chunking(
-        sent: tuple[list[Frame], list[bytes]], cuts: list[int]) -> None:
+    sent: tuple[list[Frame], list[bytes]], cuts: list[int]
+) -> None:
     frames, expected = sent
     data = server_bytes(frames)
     got = outcome(DirectProtocol, data, cuts, None, False)
@@ -162,8 +172,12 @@ def test_end_of_stream_inside_a_frame_is_an_abnormal_closure() -> None:
 
 def test_compressed_messages_go_through_websockets_own_parser() -> None:
     def deflate() -> PerMessageDeflate:
-        return PerMessageDeflate(remote_no_context_takeover=False, local_no_context_takeover=False,
-                                 remote_max_window_bits=15, local_max_window_bits=15)
+        return PerMessageDeflate(
+            remote_no_context_takeover=False,
+            local_no_context_takeover=False,
+            remote_max_window_bits=15,
+            local_max_window_bits=15,
+        )
 
     direct = DirectProtocol(URI, state=State.OPEN, max_size=None)
     direct.extensions = [deflate()]
@@ -238,15 +252,27 @@ def outcome(cls: type[ClientProtocol], data: bytes, cuts: list[int], max_size: o
         protocol.receive_eof()
         written += sum(len(w) for w in protocol.data_to_send())
     error = protocol.parser_exc
-    return {"messages": messages, "control": control, "written": written, "state": protocol.state,
-            "close_sent": protocol.close_sent, "close_rcvd": protocol.close_rcvd,
-            "error": (type(error).__name__, str(error)) if error else None, "left": bytes(protocol.reader.buffer)}
+    return {
+        "messages": messages,
+        "control": control,
+        "written": written,
+        "state": protocol.state,
+        "close_sent": protocol.close_sent,
+        "close_rcvd": protocol.close_rcvd,
+        "error": (type(error).__name__, str(error)) if error else None,
+        "left": bytes(protocol.reader.buffer),
+    }
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.randoms(use_true_random=False), st.sampled_from([None, 100, 300, 1000, 2**20, (1000, 100), (None, 150), (500, None)]),
-       st.booleans())
-def test_any_server_bytes_end_exactly_as_with_websockets_own_parser(rng: random.Random, max_size: object, eof: bool) -> None:
+@given(
+    st.randoms(use_true_random=False),
+    st.sampled_from([None, 100, 300, 1000, 2**20, (1000, 100), (None, 150), (500, None)]),
+    st.booleans(),
+)
+def test_any_server_bytes_end_exactly_as_with_websockets_own_parser(
+    rng: random.Random, max_size: object, eof: bool
+) -> None:
     data = any_stream(rng)
     cuts = [rng.randrange(len(data) + 1) for _ in range(rng.randint(0, 20))]
     assert outcome(DirectProtocol, data, cuts, max_size, eof) == outcome(ClientProtocol, data, cuts, max_size, eof)
@@ -284,12 +310,18 @@ def test_websockets_frame_loop_is_the_one_ws_direct_was_checked_against() -> Non
 
     If websockets changes these, re-check ws_direct against the new code (and the tests above), then update the hashes.
     """
-    sources = {f.__qualname__: hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:16]
-               for f in (Protocol.parse, Protocol.recv_frame, ClientProtocol.parse)}
+    sources = {
+        f.__qualname__: hashlib.sha256(inspect.getsource(f).encode()).hexdigest()[:16]
+        for f in (Protocol.parse, Protocol.recv_frame, ClientProtocol.parse)
+    }
     assert sources == WEBSOCKETS_17_SOURCES
 
 
-WEBSOCKETS_17_SOURCES = {'Protocol.parse': '45aaf900644b63c4', 'Protocol.recv_frame': '4f83d3b90ea62428', 'ClientProtocol.parse': 'fd513a73290749dd'}
+WEBSOCKETS_17_SOURCES = {
+    "Protocol.parse": "45aaf900644b63c4",
+    "Protocol.recv_frame": "4f83d3b90ea62428",
+    "ClientProtocol.parse": "fd513a73290749dd",
+}
 
 
 # -- over a real socket ---------------------------------------------------------------------------------
@@ -305,7 +337,7 @@ async def serve_frames(frames: bytes, *, with_handshake: bool, byte_by_byte: boo
         else:
             writer.write(response)
             for i in range(len(frames)) if byte_by_byte else [0]:
-                writer.write(frames[i:i + 1] if byte_by_byte else frames)
+                writer.write(frames[i : i + 1] if byte_by_byte else frames)
                 await writer.drain()
                 await asyncio.sleep(0)
         await reader.read()  # until the client goes
@@ -319,8 +351,11 @@ async def serve_frames(frames: bytes, *, with_handshake: bool, byte_by_byte: boo
 @pytest.mark.parametrize(("with_handshake", "byte_by_byte"), [(True, False), (False, True)])
 async def test_messages_arrive_in_order_over_loopback(with_handshake: bool, byte_by_byte: bool) -> None:
     texts = [b'{"n":%d,"pad":"%s"}' % (i, b"x" * (i * 40)) for i in range(8)]
-    frames = server_bytes([Frame(Opcode.TEXT, t) for t in texts[:4]] + [Frame(Opcode.PING, b"hb")]
-                          + [Frame(Opcode.TEXT, t) for t in texts[4:]])
+    frames = server_bytes(
+        [Frame(Opcode.TEXT, t) for t in texts[:4]]
+        + [Frame(Opcode.PING, b"hb")]
+        + [Frame(Opcode.TEXT, t) for t in texts[4:]]
+    )
     server, url = await serve_frames(frames, with_handshake=with_handshake, byte_by_byte=byte_by_byte)
     got: list[bytes] = []
     stamps: list[int] = []
@@ -340,8 +375,9 @@ async def test_messages_arrive_in_order_over_loopback(with_handshake: bool, byte
 
 async def test_a_failing_handler_loses_one_message_not_the_socket(caplog: pytest.LogCaptureFixture) -> None:
     texts = [b'{"n":%d}' % i for i in range(5)]
-    server, url = await serve_frames(server_bytes([Frame(Opcode.TEXT, t) for t in texts]),
-                                     with_handshake=False, byte_by_byte=False)
+    server, url = await serve_frames(
+        server_bytes([Frame(Opcode.TEXT, t) for t in texts]), with_handshake=False, byte_by_byte=False
+    )
     got: list[bytes] = []
     done = asyncio.Event()
 
@@ -381,8 +417,10 @@ async def stubborn_server(ended: asyncio.Event) -> tuple[asyncio.Server, str]:
 async def test_a_detached_connection_delivers_nothing_more() -> None:
     server, url = await stubborn_server(asyncio.Event())
     got: list[bytes] = []
-    async with server, connect_direct(url, lambda m, _: got.append(m), max_size=None, close_timeout=0.1,
-                                      open_timeout=5) as ws:
+    async with (
+        server,
+        connect_direct(url, lambda m, _: got.append(m), max_size=None, close_timeout=0.1, open_timeout=5) as ws,
+    ):
         for _ in range(500):
             if len(got) > 3:
                 break
@@ -399,7 +437,9 @@ async def test_nothing_is_delivered_after_stop_even_when_the_server_ignores_our_
     ended = asyncio.Event()
     server, url = await stubborn_server(ended)
     events: list[Event] = []
-    conn = WsConnection("public-1", url, decode=decode_public, on_events=events.extend, ping_interval=60, silence_timeout=60)
+    conn = WsConnection(
+        "public-1", url, decode=decode_public, on_events=events.extend, ping_interval=60, silence_timeout=60
+    )
     async with server:
         conn.start()
         for _ in range(500):

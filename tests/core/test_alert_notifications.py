@@ -31,12 +31,17 @@ TICK = Decimal("0.10")  # BTCUSDT and ETHUSDT
 
 def alerting_settings(stub: StubServer, **alerts: float) -> Settings:
     settings = fast_settings()
-    settings.alerts = AlertSettings.model_validate({"check_interval_s": 0.05, "connection_down_warning_s": 1,
-                                                    "connection_down_critical_s": 30, **alerts})
-    settings.notify = NotifySettings.model_validate({
-        "backoff_s": 0.01, "backoff_max_s": 0.05,
-        "telegram": {"bot_token": TOKEN, "chat_id": "-100123", "base_url": stub.telegram_base},
-        "webhook": {"url": stub.hook_url("hook")}})
+    settings.alerts = AlertSettings.model_validate(
+        {"check_interval_s": 0.05, "connection_down_warning_s": 1, "connection_down_critical_s": 30, **alerts}
+    )
+    settings.notify = NotifySettings.model_validate(
+        {
+            "backoff_s": 0.01,
+            "backoff_max_s": 0.05,
+            "telegram": {"bot_token": TOKEN, "chat_id": "-100123", "base_url": stub.telegram_base},
+            "webhook": {"url": stub.hook_url("hook")},
+        }
+    )
     return settings
 
 
@@ -77,8 +82,11 @@ def telegram_sent(stub: StubServer, kind: AlertKind, subject: str = "") -> list[
 
 
 def webhook_sent(stub: StubServer, kind: AlertKind, subject: str = "") -> list[tuple[str, str]]:
-    return [(b["severity"], b["text"]) for b in stub.delivered("/hook/")
-            if b["kind"] == kind.value and (not subject or b["subject"] == subject)]
+    return [
+        (b["severity"], b["text"])
+        for b in stub.delivered("/hook/")
+        if b["kind"] == kind.value and (not subject or b["subject"] == subject)
+    ]
 
 
 def sent_to_both(stub: StubServer, kind: AlertKind, subject: str = "") -> Callable[[], bool]:
@@ -92,8 +100,12 @@ async def everything_sent(rt: Runtime, stub: StubServer) -> None:
     assert last is not None
     marker = rt.alerts.add_price_alert("ETHUSDT", last, Cross.ABOVE)
     text = f"ETHUSDT crossed above {plain(marker.level)}:"
-    await stub.wait_until(lambda: any(t.startswith(text) for _, t in telegram_sent(stub, AlertKind.PRICE))
-                          and any(t.startswith(text) for _, t in webhook_sent(stub, AlertKind.PRICE)))
+    await stub.wait_until(
+        lambda: (
+            any(t.startswith(text) for _, t in telegram_sent(stub, AlertKind.PRICE))
+            and any(t.startswith(text) for _, t in webhook_sent(stub, AlertKind.PRICE))
+        )
+    )
 
 
 # -- the three the issue names ---------------------------------------------------------------------------
@@ -111,7 +123,7 @@ async def test_a_take_profit_fill_reaches_telegram_and_the_webhook_exactly_once(
     await stub.wait_until(sent_to_both(stub, AlertKind.TAKE_PROFIT, "BTCUSDT"))
     await rt.engine.resync("test")  # the fill again from REST is no news
     await everything_sent(rt, stub)
-    (severity, text), = webhook_sent(stub, AlertKind.TAKE_PROFIT)
+    ((severity, text),) = webhook_sent(stub, AlertKind.TAKE_PROFIT)
     assert telegram_sent(stub, AlertKind.TAKE_PROFIT) == [(severity, text)]
     assert [r.status for r in stub.received if r.path.startswith("/tg/")][:2] == [502, 200], "refused, then sent"
     assert severity == "info" and text.startswith("BTCUSDT take profit filled: Sell 0.010 @ ")
@@ -129,16 +141,19 @@ async def test_a_connection_down_past_its_threshold_warns_once_and_clears_once(r
         assert AlertKind.CONNECTION_DOWN in [a.kind for a in rt.alerts.active()]
     await stub.wait_until(lambda: len(webhook_sent(stub, AlertKind.CONNECTION_DOWN, "private")) == 2)
     await everything_sent(rt, stub)
-    for sent in (webhook_sent(stub, AlertKind.CONNECTION_DOWN, "private"),
-                 telegram_sent(stub, AlertKind.CONNECTION_DOWN, "private")):
+    for sent in (
+        webhook_sent(stub, AlertKind.CONNECTION_DOWN, "private"),
+        telegram_sent(stub, AlertKind.CONNECTION_DOWN, "private"),
+    ):
         assert [severity for severity, _ in sent] == ["warning", "cleared"], sent
         assert sent[0][1].startswith("private connection ") and " for 1s" in sent[0][1]
         assert sent[1][1].startswith("private connection live again after ")
     assert AlertKind.CONNECTION_DOWN not in [a.kind for a in rt.alerts.active()]
 
 
-async def test_a_price_alert_reaches_telegram_and_the_webhook_exactly_once(rt: Runtime, stub: StubServer,
-                                                                         tmp_path: Path) -> None:
+async def test_a_price_alert_reaches_telegram_and_the_webhook_exactly_once(
+    rt: Runtime, stub: StubServer, tmp_path: Path
+) -> None:
     sim = sim_of(rt)
     market = sim.engine.markets["BTCUSDT"]
     level = market.last_price + 200 * TICK
@@ -163,7 +178,9 @@ async def test_a_price_alert_reaches_telegram_and_the_webhook_exactly_once(rt: R
 async def test_armed_price_alerts_survive_a_restart_and_removal_is_stored(stub: StubServer, tmp_path: Path) -> None:
     first = await start_runtime(alerting_settings(stub), tmp_path / "alerts.db")
     try:
-        with pytest.raises(PriceAlertInvalid, match="SOLUSDT has no last price yet: say whether to alert above or below"):
+        with pytest.raises(
+            PriceAlertInvalid, match="SOLUSDT has no last price yet: say whether to alert above or below"
+        ):
             first.alerts.add_price_alert("SOLUSDT", Decimal("9999.00"))  # not streamed: which side is it on?
         far = first.alerts.add_price_alert("SOLUSDT", Decimal("9999.00"), Cross.ABOVE)
         near = first.alerts.add_price_alert(" ethusdt ", Decimal("1.00"))
@@ -186,13 +203,17 @@ async def test_armed_price_alerts_survive_a_restart_and_removal_is_stored(stub: 
         await third.close()
 
 
-@pytest.mark.parametrize(("symbol", "level", "message"), [
-    ("NOPEUSDT", "100", "unknown symbol 'NOPEUSDT'"),
-    ("BTCUSDT", "100000.05", "BTCUSDT level must be a multiple of 0.10 between 0.10 and 1999999.80, not 100000.05"),
-    ("BTCUSDT", "-5", "BTCUSDT level must be a multiple of 0.10"),
-])
+@pytest.mark.parametrize(
+    ("symbol", "level", "message"),
+    [
+        ("NOPEUSDT", "100", "unknown symbol 'NOPEUSDT'"),
+        ("BTCUSDT", "100000.05", "BTCUSDT level must be a multiple of 0.10 between 0.10 and 1999999.80, not 100000.05"),
+        ("BTCUSDT", "-5", "BTCUSDT level must be a multiple of 0.10"),
+    ],
+)
 async def test_a_bad_price_alert_is_refused_in_one_line_and_nothing_is_armed(
-        rt: Runtime, symbol: str, level: str, message: str) -> None:
+    rt: Runtime, symbol: str, level: str, message: str
+) -> None:
     with pytest.raises(PriceAlertInvalid) as refused:
         rt.alerts.add_price_alert(symbol, Decimal(level))
     assert str(refused.value).startswith(message) and "\n" not in str(refused.value)
@@ -212,14 +233,20 @@ async def test_a_refused_order_and_panic_reach_the_channels(rt: Runtime, stub: S
     await stub.wait_until(lambda: rejected() and panic())
     await everything_sent(rt, stub)
     assert webhook_sent(stub, AlertKind.ORDER_REJECTED, "ETHUSDT") == [
-        ("warning", "ETHUSDT Buy 0.10 refused: Insufficient balance (110007)")]
-    assert webhook_sent(stub, AlertKind.PANIC) == [("critical", "panic: cancelling 0 orders and closing 0 positions at market")]
+        ("warning", "ETHUSDT Buy 0.10 refused: Insufficient balance (110007)")
+    ]
+    assert webhook_sent(stub, AlertKind.PANIC) == [
+        ("critical", "panic: cancelling 0 orders and closing 0 positions at market")
+    ]
     assert [(a.severity, a.kind) for a in rt.alerts.recent() if a.kind is not AlertKind.PRICE] == [
-        (Severity.WARNING, AlertKind.ORDER_REJECTED), (Severity.CRITICAL, AlertKind.PANIC)]
+        (Severity.WARNING, AlertKind.ORDER_REJECTED),
+        (Severity.CRITICAL, AlertKind.PANIC),
+    ]
 
 
 async def test_a_stalled_ticker_whose_mark_drifts_from_rests_is_critical_until_they_agree(
-        stub: StubServer, tmp_path: Path) -> None:
+    stub: StubServer, tmp_path: Path
+) -> None:
     """REST marks are read every 0.2 s while a position is open; the ticker stalls while the market moves 2 %."""
     rt = await start_runtime(alerting_settings(stub, mark_check_interval_s=0.2), tmp_path / "alerts.db")
     try:
@@ -230,11 +257,14 @@ async def test_a_stalled_ticker_whose_mark_drifts_from_rests_is_critical_until_t
         sim.faults.stall("tickers.BTCUSDT", 60)
         market.set_price(market.last_price * Decimal("1.02"), sim.clock.now_ms())
         await stub.wait_until(sent_to_both(stub, AlertKind.MARK_DIVERGENCE, "BTCUSDT"))
-        (severity, text), = webhook_sent(stub, AlertKind.MARK_DIVERGENCE)
+        ((severity, text),) = webhook_sent(stub, AlertKind.MARK_DIVERGENCE)
         stream_mark = rt.engine.state.tickers["BTCUSDT"].mark_price
         assert severity == "critical" and text.startswith(f"BTCUSDT stream mark {plain(stream_mark)} is "), text
         sim.faults.stalls.clear()
         await stub.wait_until(lambda: len(webhook_sent(stub, AlertKind.MARK_DIVERGENCE)) == 2)
-        assert webhook_sent(stub, AlertKind.MARK_DIVERGENCE)[1] == ("cleared", "BTCUSDT stream mark agrees with REST again")
+        assert webhook_sent(stub, AlertKind.MARK_DIVERGENCE)[1] == (
+            "cleared",
+            "BTCUSDT stream mark agrees with REST again",
+        )
     finally:
         await rt.close()

@@ -121,8 +121,11 @@ async def test_history_merges_with_stored_bars_and_other_intervals_are_ignored(r
     assert bars[0].start == ancient.start and bars[0].close != ancient.close  # REST replaces what was stored
     stray = Kline("BTCUSDT", "1", bars[-1].start + 3 * MINUTE, *(Decimal(1),) * 4, confirm=True)
     book.on_event(KlineUpdated(kline=stray, exchange_ts=0, received_ns=0))
-    book.on_event(KlineUpdated(kline=Kline("SOLUSDT", "3", stray.start, *(Decimal(1),) * 4, confirm=True),
-                               exchange_ts=0, received_ns=0))
+    book.on_event(
+        KlineUpdated(
+            kline=Kline("SOLUSDT", "3", stray.start, *(Decimal(1),) * 4, confirm=True), exchange_ts=0, received_ns=0
+        )
+    )
     assert book.closed("BTCUSDT") == bars and book.closed("SOLUSDT") == []
 
 
@@ -152,5 +155,9 @@ async def test_builtins_run_on_real_exchange_candles(runtime: Runtime) -> None:
                 directions.add(proposal.direction)
                 assert proposal.entry == bars[-1].close and 0 <= proposal.confidence <= 1
                 if proposal.direction is not Direction.HOLD:
-                    assert proposal.rr is not None and inst.price_ok(proposal.stop_loss) and inst.price_ok(proposal.take_profit)
+                    assert (
+                        proposal.rr is not None
+                        and inst.price_ok(proposal.stop_loss)
+                        and inst.price_ok(proposal.take_profit)
+                    )
     assert directions & {Direction.LONG, Direction.SHORT}

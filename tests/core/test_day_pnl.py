@@ -41,12 +41,18 @@ async def other(sim: SimExchange, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
 async def logged_today(other: SignedRest, sim: SimExchange) -> Decimal:
     """The sum of `change` over the transaction log's rows since 00:00 UTC of the exchange's clock."""
     now = sim.clock.now_ms()
-    params: dict[str, object] = {"accountType": "UNIFIED", "category": "linear", "startTime": now - now % DAY_MS,
-                                 "endTime": now + 60_000, "limit": 50}
+    params: dict[str, object] = {
+        "accountType": "UNIFIED",
+        "category": "linear",
+        "startTime": now - now % DAY_MS,
+        "endTime": now + 60_000,
+        "limit": 50,
+    }
     total, cursor = Decimal(0), ""
     while True:
-        reply = await other.get("/v5/account/transaction-log", {**params, **({"cursor": cursor} if cursor else {})},
-                                timestamp=now)
+        reply = await other.get(
+            "/v5/account/transaction-log", {**params, **({"cursor": cursor} if cursor else {})}, timestamp=now
+        )
         total += sum((Decimal(row["change"]) for row in reply["result"]["list"]), Decimal(0))
         cursor = reply["result"]["nextPageCursor"]
         if not cursor:
@@ -67,7 +73,8 @@ async def shows_the_log(rt: Runtime, other: SignedRest, sim: SimExchange) -> Dec
 
 
 async def test_day_pnl_is_the_exchanges_log_across_restarts_and_other_programs_trades(
-        tmp_path: Path, sim: SimExchange, other: SignedRest) -> None:
+    tmp_path: Path, sim: SimExchange, other: SignedRest
+) -> None:
     await round_trip(other, ETH, "0.10")  # before any console ran
     first = await start_runtime(custom_venue(sim), tmp_path / "core.db")
     try:
@@ -95,8 +102,9 @@ async def test_day_pnl_is_the_exchanges_log_across_restarts_and_other_programs_t
         await second.close()
 
 
-async def test_a_fill_counts_at_once_and_gives_way_to_the_logs_row(tmp_path: Path, sim: SimExchange,
-                                                                     other: SignedRest) -> None:
+async def test_a_fill_counts_at_once_and_gives_way_to_the_logs_row(
+    tmp_path: Path, sim: SimExchange, other: SignedRest
+) -> None:
     rt = await start_runtime(custom_venue(sim), tmp_path / "core.db")
     try:
         assert rt.market is not None
@@ -112,7 +120,9 @@ async def test_a_fill_counts_at_once_and_gives_way_to_the_logs_row(tmp_path: Pat
         await rt.close()
 
 
-async def test_the_count_starts_again_when_the_utc_day_turns(tmp_path: Path, sim: SimExchange, other: SignedRest) -> None:
+async def test_the_count_starts_again_when_the_utc_day_turns(
+    tmp_path: Path, sim: SimExchange, other: SignedRest
+) -> None:
     rt = await start_runtime(custom_venue(sim), tmp_path / "core.db")
     try:
         await rt.orders.place(BTC, Side.BUY, Decimal("0.010"))

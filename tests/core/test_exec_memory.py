@@ -32,8 +32,9 @@ async def _forgotten_fill(rt: Runtime, applied: list[ExecutionReceived]) -> Exec
     return fill
 
 
-async def _start(make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: pytest.MonkeyPatch
-                 ) -> tuple[Runtime, list[ExecutionReceived]]:
+async def _start(
+    make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Runtime, list[ExecutionReceived]]:
     """A runtime with an hour of memory shortened to the lookback, and the executions its engine applies."""
     monkeypatch.setattr(engine_module, "EXEC_IDS_KEEP_MS", 0)
     monkeypatch.setattr(engine_module, "_EXEC_LOOKBACK_MS", 300)
@@ -50,15 +51,17 @@ async def _start(make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: p
 
 
 @pytest.fixture
-async def short_memory(make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: pytest.MonkeyPatch
-                       ) -> AsyncIterator[tuple[Runtime, list[ExecutionReceived]]]:
+async def short_memory(
+    make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Runtime, list[ExecutionReceived]]]:
     rt, applied = await _start(make_runtime, monkeypatch)
     yield rt, applied
     await rt.close()
 
 
 async def test_a_forgotten_fill_that_a_reseed_returns_again_is_not_applied_twice(
-        short_memory: tuple[Runtime, list[ExecutionReceived]], monkeypatch: pytest.MonkeyPatch) -> None:
+    short_memory: tuple[Runtime, list[ExecutionReceived]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     rt, applied = short_memory
     fill = await _forgotten_fill(rt, applied)
     trades = await db_rows(rt, "SELECT open_exec_id, qty, status FROM trades")
@@ -72,7 +75,8 @@ async def test_a_forgotten_fill_that_a_reseed_returns_again_is_not_applied_twice
 
 
 async def test_a_fill_older_than_memory_that_was_never_seen_is_recorded_once(
-        short_memory: tuple[Runtime, list[ExecutionReceived]]) -> None:
+    short_memory: tuple[Runtime, list[ExecutionReceived]],
+) -> None:
     rt, applied = short_memory
     fill = await _forgotten_fill(rt, applied)
     late = dataclasses.replace(fill, execution=dataclasses.replace(fill.execution, exec_id="late-delivery-1"))
@@ -83,7 +87,8 @@ async def test_a_fill_older_than_memory_that_was_never_seen_is_recorded_once(
 
 
 async def test_a_restart_loads_only_the_exec_ids_within_memory(
-        make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: pytest.MonkeyPatch) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     rt, applied = await _start(make_runtime, monkeypatch)
     try:
         fill = await _forgotten_fill(rt, applied)
@@ -93,6 +98,8 @@ async def test_a_restart_loads_only_the_exec_ids_within_memory(
     try:
         assert fill.execution.exec_id not in again.engine.state.exec_ids
         assert again.engine.state.exec_floor_ms > fill.execution.exec_time
-        assert await db_rows(again, "SELECT COUNT(*) FROM executions WHERE exec_id = ?", fill.execution.exec_id) == [(1,)]
+        assert await db_rows(again, "SELECT COUNT(*) FROM executions WHERE exec_id = ?", fill.execution.exec_id) == [
+            (1,)
+        ]
     finally:
         await again.close()

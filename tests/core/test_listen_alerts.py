@@ -17,15 +17,27 @@ async def test_listen_sends_its_alerts_and_prints_equity(tmp_path: Path) -> None
     stub = StubServer()
     await stub.start()
     (tmp_path / "listen.toml").write_text(
-        '[sim]\nautostep = false\nlatency_ms = 0\n[trading]\nrun_cycles = false\n'
-        '[listen]\nhealth_interval_s = 0.2\n[alerts]\ncheck_interval_s = 0.05\nno_events_critical_s = 0.5\n'
+        "[sim]\nautostep = false\nlatency_ms = 0\n[trading]\nrun_cycles = false\n"
+        "[listen]\nhealth_interval_s = 0.2\n[alerts]\ncheck_interval_s = 0.05\nno_events_critical_s = 0.5\n"
         f'[notify]\nbackoff_s = 0.01\n[notify.telegram]\nchat_id = "-100123"\nbase_url = "{stub.telegram_base}"\n'
-        f'[notify.webhook]\nurl = "{stub.hook_url("hook")}"\n')
+        f'[notify.webhook]\nurl = "{stub.hook_url("hook")}"\n'
+    )
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("TUI_BOT_")}
     env["TUI_BOT_NOTIFY__TELEGRAM__BOT_TOKEN"] = TOKEN
     listen = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tui_bot.cli", "--config", "listen.toml", "--db", "listen.db", "listen",
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "tui_bot.cli",
+        "--config",
+        "listen.toml",
+        "--db",
+        "listen.db",
+        "listen",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await stub.wait_until(lambda: bool(stub.bodies("/tg/")) and bool(stub.bodies("/hook/")), timeout=30)
         listen.send_signal(signal.SIGINT)

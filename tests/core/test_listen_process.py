@@ -18,8 +18,13 @@ KEY, SECRET = "LISTENKEY1", "LISTENSECRET1"
 
 
 def _start_sim(cwd: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "tui_bot.cli", "sim", "--api-key", KEY, "--api-secret", SECRET],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_bot.cli", "sim", "--api-key", KEY, "--api-secret", SECRET],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+    )
     info: dict[str, str] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -39,8 +44,13 @@ def _signed(base: str, method: str, path: str, body: dict[str, object] | None = 
     else:
         payload = json.dumps(body)
         url, data = f"{base}{path}", payload.encode()
-    headers = {"X-BAPI-API-KEY": KEY, "X-BAPI-TIMESTAMP": ts, "X-BAPI-RECV-WINDOW": "5000",
-               "X-BAPI-SIGN": rest_signature(SECRET, ts, KEY, "5000", payload), "Content-Type": "application/json"}
+    headers = {
+        "X-BAPI-API-KEY": KEY,
+        "X-BAPI-TIMESTAMP": ts,
+        "X-BAPI-RECV-WINDOW": "5000",
+        "X-BAPI-SIGN": rest_signature(SECRET, ts, KEY, "5000", payload),
+        "Content-Type": "application/json",
+    }
     with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers, method=method), timeout=5) as r:
         reply = json.loads(r.read())
     assert reply["retCode"] == 0, reply
@@ -48,7 +58,13 @@ def _signed(base: str, method: str, path: str, body: dict[str, object] | None = 
 
 
 def _market(base: str, side: str, qty: str, link: str | None = None) -> None:
-    body: dict[str, object] = {"category": "linear", "symbol": "ETHUSDT", "side": side, "orderType": "Market", "qty": qty}
+    body: dict[str, object] = {
+        "category": "linear",
+        "symbol": "ETHUSDT",
+        "side": side,
+        "orderType": "Market",
+        "qty": qty,
+    }
     if link:
         body["orderLinkId"] = link
     _signed(base, "POST", "/v5/order/create", body)
@@ -56,8 +72,14 @@ def _market(base: str, side: str, qty: str, link: str | None = None) -> None:
 
 def _start_listen(cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "BYBIT_API_KEY": KEY, "BYBIT_API_SECRET": SECRET}
-    proc = subprocess.Popen([sys.executable, "-m", "tui_bot.cli", "--config", "listen.toml", "--db", "listen.db", "listen"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_bot.cli", "--config", "listen.toml", "--db", "listen.db", "listen"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=env,
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     assert first.startswith("listening: venue CUSTOM"), first + (proc.stderr.read() if proc.poll() is not None else "")
@@ -81,7 +103,8 @@ def test_listen_survives_sigkill_and_restarts_reconciled(tmp_path: Path) -> None
     (tmp_path / "listen.toml").write_text(
         f'[exchange]\nvenue = "custom"\nrest_url = "{base}"\npublic_ws_url = "{info["public WS"]}"\n'
         f'private_ws_url = "{info["private WS"]}"\ntrade_ws_url = "{info["trade WS"]}"\n'
-        '[listen]\nlog_file = "listen.log"\nhealth_interval_s = 0.3\n[streams]\nping_interval_s = 1\n')
+        '[listen]\nlog_file = "listen.log"\nhealth_interval_s = 0.3\n[streams]\nping_interval_s = 1\n'
+    )
     listen = None
     try:
         listen = _start_listen(tmp_path)

@@ -38,7 +38,9 @@ async def rest_book(sim: SimExchange, limit: int = 50) -> dict[str, list[tuple[D
     assert sim.urls is not None
     client = SignedRest(sim.urls.rest, sim.api_key, sim.api_secret)
     try:
-        reply = await client.get("/v5/market/orderbook", {"category": "linear", "symbol": BTC, "limit": limit}, signed=False)
+        reply = await client.get(
+            "/v5/market/orderbook", {"category": "linear", "symbol": BTC, "limit": limit}, signed=False
+        )
     finally:
         await client.close()
     return {side: [(Decimal(p), Decimal(s)) for p, s in reply["result"][side]] for side in ("b", "a")}
@@ -82,7 +84,8 @@ async def test_book_equals_the_exchanges_rest_book_after_every_delta(stepped: Ru
 
 
 async def test_a_skipped_update_id_is_counted_and_the_book_rebuilt_from_a_new_snapshot(
-        stepped: Runtime, manual_sim: SimExchange) -> None:
+    stepped: Runtime, manual_sim: SimExchange
+) -> None:
     update_id = await selected(stepped)
     apply_fault(manual_sim, "book-gap", {"topic": BOOK})
     await manual_sim.step(1)  # its delta is withheld
@@ -116,16 +119,23 @@ def push(sim: SimExchange, topic: str, frames: list[bytes]) -> None:
 
 
 async def test_malformed_book_and_trade_frames_are_refused_counted_and_change_nothing(
-        stepped: Runtime, manual_sim: SimExchange) -> None:
+    stepped: Runtime, manual_sim: SimExchange
+) -> None:
     update_id = await selected(stepped)
     before = view(stepped).book(BTC, 50)
     assert before is not None and before.best_bid is not None
     price = str(before.best_bid.price)
-    push(manual_sim, BOOK, [book_frame(update_id + 1, [[price, "1e3"]], []),
-                            book_frame(update_id + 1, [[price, "-2"]], []),
-                            book_frame(update_id + 1, [["0.00", "1"]], []),
-                            book_frame(update_id + 1, [[price, "1", "2"]], []),
-                            book_frame(update_id + 1, [[price, "1"]], [], s="ETHUSDT")])
+    push(
+        manual_sim,
+        BOOK,
+        [
+            book_frame(update_id + 1, [[price, "1e3"]], []),
+            book_frame(update_id + 1, [[price, "-2"]], []),
+            book_frame(update_id + 1, [["0.00", "1"]], []),
+            book_frame(update_id + 1, [[price, "1", "2"]], []),
+            book_frame(update_id + 1, [[price, "1"]], [], s="ETHUSDT"),
+        ],
+    )
     push(manual_sim, TAPE, [trade_frame(v="0"), trade_frame(p="１０４２５０"), trade_frame(S="Up")])
     shard = shard_of(stepped, BOOK)
     await wait_for(lambda: shard.stats.decode_errors == 8)
@@ -147,7 +157,8 @@ async def test_a_crossed_book_is_counted_and_rebuilt(stepped: Runtime, manual_si
 
 
 async def test_the_last_trades_are_kept_newest_first_and_changes_reach_the_bus_once_per_symbol(
-        stepped: Runtime, manual_sim: SimExchange) -> None:
+    stepped: Runtime, manual_sim: SimExchange
+) -> None:
     sub = stepped.engine.bus.subscribe()
     view(stepped).feed.trades_kept = 5
     update_id = await selected(stepped)

@@ -39,7 +39,9 @@ def market_topics(symbol: str, interval: str = "15") -> set[str]:
     return {f"tickers.{symbol}", f"orderbook.50.{symbol}", f"publicTrade.{symbol}", f"kline.{interval}.{symbol}"}
 
 
-async def test_selecting_streams_a_symbol_on_demand_and_the_next_selection_drops_what_nothing_needs(runtime: Runtime) -> None:
+async def test_selecting_streams_a_symbol_on_demand_and_the_next_selection_drops_what_nothing_needs(
+    runtime: Runtime,
+) -> None:
     sim = sim_of(runtime)
     assert SOL not in runtime.settings.bot.watchlist and not runtime.engine.state.last_price(SOL)
     await view(runtime).select_symbol(SOL)
@@ -87,8 +89,11 @@ async def rest_klines(sim: SimExchange, interval: str, limit: int) -> list[int]:
     assert sim.urls is not None
     client = SignedRest(sim.urls.rest, sim.api_key, sim.api_secret)
     try:
-        reply = await client.get("/v5/market/kline", {"category": "linear", "symbol": BTC, "interval": interval,
-                                                      "limit": limit}, signed=False)
+        reply = await client.get(
+            "/v5/market/kline",
+            {"category": "linear", "symbol": BTC, "interval": interval, "limit": limit},
+            signed=False,
+        )
     finally:
         await client.close()
     return [int(row[0]) for row in reversed(reply["result"]["list"])]
@@ -112,7 +117,9 @@ async def test_the_chart_holds_rest_history_and_the_live_bar_at_the_chosen_inter
         await view(runtime).set_chart_interval("2")
 
 
-async def test_equity_and_upnl_follow_the_mark_between_wallet_messages(stepped: Runtime, manual_sim: SimExchange) -> None:
+async def test_equity_and_upnl_follow_the_mark_between_wallet_messages(
+    stepped: Runtime, manual_sim: SimExchange
+) -> None:
     await stepped.orders.place(BTC, Side.BUY, Decimal("0.010"))
     await wait_for(lambda: BTC in stepped.engine.state.positions and stepped.engine.state.wallet is not None)
     await stepped.engine.drain()
@@ -135,7 +142,8 @@ async def test_equity_and_upnl_follow_the_mark_between_wallet_messages(stepped: 
 
 
 async def test_watchlist_edits_stream_persist_and_come_back_after_a_restart(
-        make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]],
+) -> None:
     first = await make_runtime()
     try:
         sub = first.engine.bus.subscribe()
@@ -146,8 +154,11 @@ async def test_watchlist_edits_stream_persist_and_come_back_after_a_restart(
             view(first).add_to_watchlist("xyzusdt")
         with pytest.raises(ValueError, match="ETHUSDT is not in the watchlist"):
             view(first).remove_from_watchlist(ETH)
-        await wait_for(lambda: f"tickers.{SOL}" in first.client.ticker_topics
-                       and f"tickers.{ETH}" not in first.client.ticker_topics)
+        await wait_for(
+            lambda: (
+                f"tickers.{SOL}" in first.client.ticker_topics and f"tickers.{ETH}" not in first.client.ticker_topics
+            )
+        )
         assert first.bot is not None and first.bot.analysis.watchlist == [BTC, SOL], "the analysis cycle reads it too"
         changes = [e.symbols for e in sub.take() if isinstance(e, WatchlistChanged)]
         assert changes == [(BTC, ETH, SOL), (BTC, SOL)]

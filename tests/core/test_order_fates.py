@@ -28,7 +28,9 @@ from tui_bot.exchange.errors import RetryableError
 from tui_bot.runtime import Runtime
 
 
-async def test_lost_reply_is_resolved_from_order_history_when_realtime_forgot_the_filled_order(runtime: Runtime) -> None:
+async def test_lost_reply_is_resolved_from_order_history_when_realtime_forgot_the_filled_order(
+    runtime: Runtime,
+) -> None:
     sim = sim_of(runtime)
     await settled(runtime)
     assert runtime.client.trade is not None
@@ -52,8 +54,13 @@ async def test_panic_closes_every_position_even_when_cancel_all_fails(runtime: R
     await wait_for(lambda: runtime.engine.state.last_price("BTCUSDT") is not None)
     price = runtime.engine.state.last_price("BTCUSDT")
     assert price is not None
-    resting = await runtime.orders.place("BTCUSDT", Side.BUY, Decimal("0.010"), order_type=OrderType.LIMIT,
-                                         price=(price * Decimal("0.8")).quantize(Decimal("0.1")))
+    resting = await runtime.orders.place(
+        "BTCUSDT",
+        Side.BUY,
+        Decimal("0.010"),
+        order_type=OrderType.LIMIT,
+        price=(price * Decimal("0.8")).quantize(Decimal("0.1")),
+    )
     await wait_for(lambda: {"ETHUSDT", "SOLUSDT"} <= set(runtime.engine.state.positions))
     sim.faults.rest_errors.extend([10016] * 3)  # every attempt of the cancel-all
     with pytest.raises(RetryableError):
@@ -63,7 +70,8 @@ async def test_panic_closes_every_position_even_when_cancel_all_fails(runtime: R
 
 
 async def test_a_fill_missed_in_a_gap_is_reseeded_after_a_later_fill_streamed_in_first(
-        make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: pytest.MonkeyPatch) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(engine_module, "_EXEC_LOOKBACK_MS", 300)  # REST's indexing margin, shortened for the test
     rt = await make_runtime(fast_settings(fallback_after_s=30.0))  # no polling: only reseeds can help
     try:
@@ -104,7 +112,8 @@ async def test_the_reseed_mark_is_stored_for_the_next_start(make_runtime: Callab
 
 
 async def test_an_order_the_exchange_never_booked_is_sent_again_under_its_id_once_the_first_has_expired(
-        make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]],
+) -> None:
     settings = fast_settings()
     settings.exchange.recv_window_ms = 2500
     rt = await make_runtime(settings)

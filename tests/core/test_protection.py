@@ -88,7 +88,9 @@ async def exchange_position(rt: Runtime) -> Position | None:
     return next((p for p in await rt.client.fetch_positions() if p.symbol == SYMBOL and p.size), None)
 
 
-async def wait_exchange(rt: Runtime, predicate: Callable[[Position | None], bool], timeout: float = 5.0) -> Position | None:
+async def wait_exchange(
+    rt: Runtime, predicate: Callable[[Position | None], bool], timeout: float = 5.0
+) -> Position | None:
     """Poll the exchange's position until predicate holds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -125,7 +127,8 @@ def acted(rt: Runtime) -> Callable[[], list[ProtectionActed]]:
 
 
 async def test_stop_moves_to_breakeven_at_1r_and_to_plus_1r_at_2r(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
+    runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]
+) -> None:
     events = acted(runtime)
     pos = await open_long(runtime)
     prot = protect()
@@ -146,13 +149,19 @@ async def test_stop_moves_to_breakeven_at_1r_and_to_plus_1r_at_2r(
     assert [(e.action, e.symbol) for e in events()] == [("tighten 1R→0R", SYMBOL), ("tighten 2R→1R", SYMBOL)]
     await runtime.writer.flush()
     db = sqlite3.connect(runtime.db_path)
-    rows = db.execute("select reason, stop_loss from position_snapshots where reason != 'update' order by id").fetchall()
+    rows = db.execute(
+        "select reason, stop_loss from position_snapshots where reason != 'update' order by id"
+    ).fetchall()
     assert [reason.split(" ")[0] for reason, _ in rows] == ["protect:armed", "tighten", "tighten"]
-    assert [(reason, Decimal(stop)) for reason, stop in rows[1:]] == [("tighten 1R→0R", breakeven), ("tighten 2R→1R", plus_one)]
+    assert [(reason, Decimal(stop)) for reason, stop in rows[1:]] == [
+        ("tighten 1R→0R", breakeven),
+        ("tighten 2R→1R", plus_one),
+    ]
 
 
 async def test_toggling_sl_tightening_off_stops_it_live(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
+    runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]
+) -> None:
     runtime.trading.update({"enable_sl_tightening": False})
     pos = await open_long(runtime)
     prot = protect()
@@ -166,17 +175,25 @@ async def test_toggling_sl_tightening_off_stops_it_live(
     runtime.trading.toggle("enable_sl_tightening")
     mark = runtime.engine.state.positions[SYMBOL].mark_price
     for _ in range(3):  # a burst of ticks before the exchange answers: still one request in flight
-        prot.on_event(TickerUpdated(symbol=SYMBOL, snapshot=False, fields={"mark_price": mark}, exchange_ts=0,
-                                    received_ns=0))
+        prot.on_event(
+            TickerUpdated(symbol=SYMBOL, snapshot=False, fields={"mark_price": mark}, exchange_ts=0, received_ns=0)
+        )
     await wait_exchange(runtime, lambda p: p is not None and p.stop_loss == floor_to_step(entry, TICK))
     await asyncio.sleep(0.2)
     assert len(stop_requests) == 1
 
 
 async def test_native_trailing_stop_is_set_once_on_the_exchange(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
-    runtime.trading.update({"trailing_stop_mode": "native", "enable_sl_tightening": False,
-                            "trailing_activate_r": "1.5", "trailing_distance_r": "0.5"})
+    runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]
+) -> None:
+    runtime.trading.update(
+        {
+            "trailing_stop_mode": "native",
+            "enable_sl_tightening": False,
+            "trailing_activate_r": "1.5",
+            "trailing_distance_r": "0.5",
+        }
+    )
     pos = await open_long(runtime)
     prot = protect()
     r = await armed(prot, pos)
@@ -192,9 +209,16 @@ async def test_native_trailing_stop_is_set_once_on_the_exchange(
 
 
 async def test_client_trailing_moves_the_stop_behind_the_best_mark(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
-    runtime.trading.update({"trailing_stop_mode": "client", "enable_sl_tightening": False,
-                            "trailing_activate_r": "1", "trailing_distance_r": "1"})
+    runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]
+) -> None:
+    runtime.trading.update(
+        {
+            "trailing_stop_mode": "client",
+            "enable_sl_tightening": False,
+            "trailing_activate_r": "1",
+            "trailing_distance_r": "1",
+        }
+    )
     pos = await open_long(runtime)
     prot = protect()
     r = await armed(prot, pos)
@@ -215,10 +239,19 @@ async def test_client_trailing_moves_the_stop_behind_the_best_mark(
 
 
 async def test_client_trail_after_a_spike_and_fall_back_sets_a_stop_the_exchange_accepts(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime.trading.update({"trailing_stop_mode": "client", "enable_sl_tightening": False,
-                            "trailing_activate_r": "1", "trailing_distance_r": "0.5"})
+    runtime: Runtime,
+    protect: Callable[..., Protection],
+    stop_requests: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runtime.trading.update(
+        {
+            "trailing_stop_mode": "client",
+            "enable_sl_tightening": False,
+            "trailing_activate_r": "1",
+            "trailing_distance_r": "0.5",
+        }
+    )
     pos = await open_long(runtime)
     prot = protect()
     r = await armed(prot, pos)
@@ -241,8 +274,7 @@ async def test_client_trail_after_a_spike_and_fall_back_sets_a_stop_the_exchange
     assert all(Decimal(c["stopLoss"]) < fallen + drift for c in stop_requests[before:]), "a stop beyond the market"
 
 
-async def test_aged_position_is_closed_with_a_time_exit(
-        runtime: Runtime, protect: Callable[..., Protection]) -> None:
+async def test_aged_position_is_closed_with_a_time_exit(runtime: Runtime, protect: Callable[..., Protection]) -> None:
     runtime.trading.update({"aged_position_hours": "1", "aged_position_action": "close", "enable_sl_tightening": False})
     events = acted(runtime)
     await open_long(runtime)
@@ -257,8 +289,11 @@ async def test_aged_position_is_closed_with_a_time_exit(
 
 
 async def test_young_position_is_left_alone_and_aged_tighten_moves_to_breakeven_once(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
-    runtime.trading.update({"aged_position_hours": "1", "aged_position_action": "tighten", "enable_sl_tightening": False})
+    runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]
+) -> None:
+    runtime.trading.update(
+        {"aged_position_hours": "1", "aged_position_action": "tighten", "enable_sl_tightening": False}
+    )
     pos = await open_long(runtime)
     offset = [0]
     prot = protect(now_ms=lambda: runtime.client.now_ms() + offset[0], aged_check_s=0.05)
@@ -274,7 +309,8 @@ async def test_young_position_is_left_alone_and_aged_tighten_moves_to_breakeven_
 
 
 async def test_initial_stop_survives_a_restart(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
+    runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]
+) -> None:
     sim_of(runtime).clock.skew_ms += 50  # our clock now trails the exchange's, as it may in life by a few ms
     pos = await open_long(runtime)
     first = protect()
@@ -290,13 +326,19 @@ async def test_initial_stop_survives_a_restart(
     assert fresh.guards[SYMBOL].r == r
     fresh.start()
     move_price(runtime, pos.entry_price + r * Decimal("2.3"))
-    await wait_exchange(runtime, lambda p: p is not None and p.stop_loss == safe_stop(pos.entry_price + r, Side.BUY, TICK))
+    await wait_exchange(
+        runtime, lambda p: p is not None and p.stop_loss == safe_stop(pos.entry_price + r, Side.BUY, TICK)
+    )
     assert len(stop_requests) == 2  # our manual breakeven, then the 2R step; the 1R step is not repeated
 
 
 async def test_rejected_stop_is_logged_in_plain_words_and_not_retried_at_once(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]],
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    runtime: Runtime,
+    protect: Callable[..., Protection],
+    stop_requests: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     def refuse(engine: Any, account: Any, raw: dict[str, Any]) -> dict[str, Any]:
         stop_requests.append(dict(raw))
         raise SimError(110007, "ab not enough for new order")
@@ -332,18 +374,22 @@ def test_initial_r_needs_a_stop_on_the_losing_side() -> None:
     assert stops.initial_r(Side.BUY, D("100"), D("0")) is None
 
 
-@pytest.mark.parametrize(("side", "fav", "current", "expected"), [
-    (Side.BUY, "0.99", "90", None),
-    (Side.BUY, "1", "90", (D(1), D("100.0"))),
-    (Side.BUY, "2.5", "90", (D(2), D("110.0"))),
-    (Side.BUY, "2.5", "100", (D(2), D("110.0"))),
-    (Side.BUY, "2.5", "110", None),
-    (Side.BUY, "1.5", "100", None),
-    (Side.SELL, "1.2", "110", (D(1), D("100.0"))),
-    (Side.SELL, "2", "0", (D(2), D("90.0"))),
-])
+@pytest.mark.parametrize(
+    ("side", "fav", "current", "expected"),
+    [
+        (Side.BUY, "0.99", "90", None),
+        (Side.BUY, "1", "90", (D(1), D("100.0"))),
+        (Side.BUY, "2.5", "90", (D(2), D("110.0"))),
+        (Side.BUY, "2.5", "100", (D(2), D("110.0"))),
+        (Side.BUY, "2.5", "110", None),
+        (Side.BUY, "1.5", "100", None),
+        (Side.SELL, "1.2", "110", (D(1), D("100.0"))),
+        (Side.SELL, "2", "0", (D(2), D("90.0"))),
+    ],
+)
 def test_tighten_target_takes_the_highest_step_reached_when_it_improves_the_stop(
-        side: Side, fav: str, current: str, expected: tuple[Decimal, Decimal] | None) -> None:
+    side: Side, fav: str, current: str, expected: tuple[Decimal, Decimal] | None
+) -> None:
     hit = stops.tighten_target(STEPS, side, D("100"), D("10"), D(fav), D(current), TICK)
     assert (None if hit is None else (hit[0].at_r, hit[1])) == expected
 
@@ -355,8 +401,14 @@ def test_tighten_target_rounds_the_stop_to_the_safe_side() -> None:
 
 
 def test_native_trailing_distance_and_activation() -> None:
-    assert stops.native_trailing(Side.BUY, D("100"), D("10.01"), D("1.5"), D("1"), D("101"), TICK) == (D("10.1"), D("115.1"))
-    assert stops.native_trailing(Side.SELL, D("100"), D("10"), D("1.5"), D("1"), D("99"), TICK) == (D("10.0"), D("85.0"))
+    assert stops.native_trailing(Side.BUY, D("100"), D("10.01"), D("1.5"), D("1"), D("101"), TICK) == (
+        D("10.1"),
+        D("115.1"),
+    )
+    assert stops.native_trailing(Side.SELL, D("100"), D("10"), D("1.5"), D("1"), D("99"), TICK) == (
+        D("10.0"),
+        D("85.0"),
+    )
     assert stops.native_trailing(Side.BUY, D("100"), D("10"), D("1.5"), D("1"), D("120"), TICK) == (D("10.0"), None)
     assert stops.native_trailing(Side.BUY, D("100"), D("0.01"), D("1"), D("1"), D("100"), TICK)[0] == TICK
 
@@ -383,7 +435,8 @@ def test_aged_target_is_breakeven_in_profit_else_halfway_to_the_mark() -> None:
 
 
 async def test_a_short_is_tightened_downwards_once_per_step(
-        runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]) -> None:
+    runtime: Runtime, protect: Callable[..., Protection], stop_requests: list[dict[str, Any]]
+) -> None:
     last = sim_of(runtime).engine.markets[SYMBOL].last_price
     await runtime.orders.place(SYMBOL, Side.SELL, Decimal("0.010"), stop_loss=last + R)
     state = runtime.engine.state
@@ -405,7 +458,9 @@ async def test_a_short_is_tightened_downwards_once_per_step(
     assert [Decimal(c["stopLoss"]) for c in stop_requests] == [breakeven, plus_one]
 
 
-async def test_a_position_reopened_unseen_gets_a_fresh_guard(runtime: Runtime, protect: Callable[..., Protection]) -> None:
+async def test_a_position_reopened_unseen_gets_a_fresh_guard(
+    runtime: Runtime, protect: Callable[..., Protection]
+) -> None:
     pos = await open_long(runtime)
     prot = protect()
     await armed(prot, pos)

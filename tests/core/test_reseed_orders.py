@@ -41,8 +41,10 @@ async def exchange_orders(other: SignedRest, sim: SimExchange) -> dict[str, Row]
     """Every order as the exchange's order history reports it: orderId → (status, cumExecQty, avgPrice)."""
     resp = await other.get("/v5/order/history", {"category": "linear", "limit": 50}, timestamp=sim.clock.now_ms())
     assert resp["retCode"] == 0 and resp["result"]["nextPageCursor"] == "", resp
-    return {o["orderId"]: (o["orderStatus"], Decimal(o["cumExecQty"]), Decimal(o["avgPrice"] or 0))
-            for o in resp["result"]["list"]}
+    return {
+        o["orderId"]: (o["orderStatus"], Decimal(o["cumExecQty"]), Decimal(o["avgPrice"] or 0))
+        for o in resp["result"]["list"]
+    }
 
 
 async def stored_orders(rt: Runtime) -> dict[str, Row]:
@@ -74,8 +76,11 @@ async def executions_match(rt: Runtime) -> None:
 
 async def statuses(rt: Runtime, order_ids: list[str]) -> list[str]:
     """The stored statuses of these orders, in their order ("missing" for an order without a row)."""
-    rows = dict(await db_rows(rt, f"select order_id, status from orders where order_id in ({', '.join('?' * len(order_ids))})",
-                              *order_ids))
+    rows = dict(
+        await db_rows(
+            rt, f"select order_id, status from orders where order_id in ({', '.join('?' * len(order_ids))})", *order_ids
+        )
+    )
     return [str(rows.get(i, "missing")) for i in order_ids]
 
 
@@ -91,7 +96,9 @@ def price(sim: SimExchange, symbol: str, factor: str) -> Decimal:
 async def move_price(other: SignedRest, sim: SimExchange, symbol: str, factor: str) -> None:
     """Move the market through the admin endpoint (fills crossed limits, fires reached triggers)."""
     assert sim.urls is not None
-    async with other.session.post(f"{sim.urls.admin}/price", json={"symbol": symbol, "price": str(price(sim, symbol, factor))}) as resp:
+    async with other.session.post(
+        f"{sim.urls.admin}/price", json={"symbol": symbol, "price": str(price(sim, symbol, factor))}
+    ) as resp:
         assert resp.status == 200, await resp.text()
 
 
@@ -117,8 +124,11 @@ def status_of(sim: SimExchange, order_id: str) -> OrderStatus:
 
 def tpsl_legs(sim: SimExchange, symbol: str) -> dict[str, str]:
     """The symbol's system TP/SL orders on the exchange: stopOrderType → orderId."""
-    return {o.stop_order_type.value: o.order_id for o in account(sim).orders.values()
-            if o.symbol == symbol and o.stop_order_type.value in ("TakeProfit", "StopLoss")}
+    return {
+        o.stop_order_type.value: o.order_id
+        for o in account(sim).orders.values()
+        if o.symbol == symbol and o.stop_order_type.value in ("TakeProfit", "StopLoss")
+    }
 
 
 @pytest.fixture
@@ -151,10 +161,15 @@ async def reconnected(rt: Runtime, resyncs_before: int) -> None:
 async def test_db_orders_match_the_exchange_after_a_gap_in_the_private_stream(rt: Runtime, other: SignedRest) -> None:
     sim, state = sim_of(rt), rt.engine.state
     await settled(rt)
-    cancelled = await rt.orders.place(SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, "0.95"))
-    fills = await rt.orders.place(BTC, Side.BUY, Decimal("0.010"), order_type=OrderType.LIMIT, price=price(sim, BTC, "0.995"))
-    entry = await rt.orders.place(ETH, Side.BUY, Decimal("0.10"), take_profit=price(sim, ETH, "1.02"),
-                                  stop_loss=price(sim, ETH, "0.98"))
+    cancelled = await rt.orders.place(
+        SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, "0.95")
+    )
+    fills = await rt.orders.place(
+        BTC, Side.BUY, Decimal("0.010"), order_type=OrderType.LIMIT, price=price(sim, BTC, "0.995")
+    )
+    entry = await rt.orders.place(
+        ETH, Side.BUY, Decimal("0.10"), take_profit=price(sim, ETH, "1.02"), stop_loss=price(sim, ETH, "0.98")
+    )
     eth_legs = tpsl_legs(sim, ETH)
     await wait_for(lambda: {cancelled.order_id, fills.order_id, *eth_legs.values()} <= set(state.open_orders))
     await age_orders(rt, sim)
@@ -162,22 +177,54 @@ async def test_db_orders_match_the_exchange_after_a_gap_in_the_private_stream(rt
     async with private_stream_refused(sim):
         await wait_for(lambda: not rt.client.private_live, 1.0)
         await signed(other, sim, "/v5/order/cancel", symbol=SOL, orderId=cancelled.order_id)
-        rests = await signed(other, sim, "/v5/order/create", symbol=SOL, side="Buy", orderType="Limit", qty="1.0",
-                             price=str(price(sim, SOL, "0.95")))
-        gone = await signed(other, sim, "/v5/order/create", symbol=SOL, side="Buy", orderType="Limit", qty="1.0",
-                            price=str(price(sim, SOL, "0.95")))
+        rests = await signed(
+            other,
+            sim,
+            "/v5/order/create",
+            symbol=SOL,
+            side="Buy",
+            orderType="Limit",
+            qty="1.0",
+            price=str(price(sim, SOL, "0.95")),
+        )
+        gone = await signed(
+            other,
+            sim,
+            "/v5/order/create",
+            symbol=SOL,
+            side="Buy",
+            orderType="Limit",
+            qty="1.0",
+            price=str(price(sim, SOL, "0.95")),
+        )
         await signed(other, sim, "/v5/order/cancel", symbol=SOL, orderId=gone["orderId"])
-        unseen = await signed(other, sim, "/v5/order/create", symbol=SOL, side="Buy", orderType="Market", qty="2.0",
-                              takeProfit=str(price(sim, SOL, "1.02")), stopLoss=str(price(sim, SOL, "0.98")))
+        unseen = await signed(
+            other,
+            sim,
+            "/v5/order/create",
+            symbol=SOL,
+            side="Buy",
+            orderType="Market",
+            qty="2.0",
+            takeProfit=str(price(sim, SOL, "1.02")),
+            stopLoss=str(price(sim, SOL, "0.98")),
+        )
         sol_legs = tpsl_legs(sim, SOL)
         await move_price(other, sim, BTC, "0.99")
         await move_price(other, sim, ETH, "1.03")
         await move_price(other, sim, SOL, "1.03")
-        expected = {cancelled.order_id: OrderStatus.CANCELLED, fills.order_id: OrderStatus.FILLED,
-                    entry.order_id: OrderStatus.FILLED, eth_legs["TakeProfit"]: OrderStatus.FILLED,
-                    eth_legs["StopLoss"]: OrderStatus.DEACTIVATED, rests["orderId"]: OrderStatus.NEW,
-                    gone["orderId"]: OrderStatus.CANCELLED, unseen["orderId"]: OrderStatus.FILLED,
-                    sol_legs["TakeProfit"]: OrderStatus.FILLED, sol_legs["StopLoss"]: OrderStatus.DEACTIVATED}
+        expected = {
+            cancelled.order_id: OrderStatus.CANCELLED,
+            fills.order_id: OrderStatus.FILLED,
+            entry.order_id: OrderStatus.FILLED,
+            eth_legs["TakeProfit"]: OrderStatus.FILLED,
+            eth_legs["StopLoss"]: OrderStatus.DEACTIVATED,
+            rests["orderId"]: OrderStatus.NEW,
+            gone["orderId"]: OrderStatus.CANCELLED,
+            unseen["orderId"]: OrderStatus.FILLED,
+            sol_legs["TakeProfit"]: OrderStatus.FILLED,
+            sol_legs["StopLoss"]: OrderStatus.DEACTIVATED,
+        }
         assert {i: status_of(sim, i) for i in expected} == expected, "the exchange must have done it all"
         await asyncio.sleep(0.2)
         assert not rt.client.private_live and state.open_orders[cancelled.order_id].status is OrderStatus.NEW
@@ -194,12 +241,18 @@ async def test_db_orders_match_the_exchange_after_a_gap_in_the_private_stream(rt
 # -- 2: more orders to look up than one reseed may ask about --------------------------------------------------
 
 
-async def test_orders_over_the_lookup_budget_are_resolved_by_the_following_reseeds(rt: Runtime, other: SignedRest) -> None:
+async def test_orders_over_the_lookup_budget_are_resolved_by_the_following_reseeds(
+    rt: Runtime, other: SignedRest
+) -> None:
     sim, state = sim_of(rt), rt.engine.state
     await settled(rt)
     rt.engine.options.order_lookups_per_reseed = 2
-    acks = [await rt.orders.place(SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, f"0.9{i}"))
-            for i in range(5)]
+    acks = [
+        await rt.orders.place(
+            SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, f"0.9{i}")
+        )
+        for i in range(5)
+    ]
     ids = [a.order_id for a in acks]
     await wait_for(lambda: set(ids) <= set(state.open_orders))
     await age_orders(rt, sim)
@@ -222,18 +275,22 @@ async def test_orders_over_the_lookup_budget_are_resolved_by_the_following_resee
 
 
 async def test_orders_a_previous_run_left_open_are_closed_out_at_start(
-        tmp_path: Path, sim: SimExchange, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, sim: SimExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BYBIT_API_KEY", sim.api_key)
     monkeypatch.setenv("BYBIT_API_SECRET", sim.api_secret)
     first = await start_runtime(custom_venue(sim), tmp_path / "core.db")
     try:
         await wait_for(lambda: first.client.private_live and first.engine.resyncs >= 2, 3.0)
-        cancelled = await first.orders.place(SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT,
-                                             price=price(sim, SOL, "0.95"))
-        fills = await first.orders.place(BTC, Side.BUY, Decimal("0.010"), order_type=OrderType.LIMIT,
-                                         price=price(sim, BTC, "0.995"))
-        await first.orders.place(ETH, Side.BUY, Decimal("0.10"), take_profit=price(sim, ETH, "1.02"),
-                                 stop_loss=price(sim, ETH, "0.98"))
+        cancelled = await first.orders.place(
+            SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, "0.95")
+        )
+        fills = await first.orders.place(
+            BTC, Side.BUY, Decimal("0.010"), order_type=OrderType.LIMIT, price=price(sim, BTC, "0.995")
+        )
+        await first.orders.place(
+            ETH, Side.BUY, Decimal("0.10"), take_profit=price(sim, ETH, "1.02"), stop_loss=price(sim, ETH, "0.98")
+        )
         legs = tpsl_legs(sim, ETH)
         held = [cancelled.order_id, fills.order_id, legs["TakeProfit"], legs["StopLoss"]]
         await wait_for(lambda: set(held) <= set(first.engine.state.open_orders))
@@ -246,8 +303,16 @@ async def test_orders_a_previous_run_left_open_are_closed_out_at_start(
         await signed(other, sim, "/v5/order/cancel", symbol=SOL, orderId=cancelled.order_id)
         await move_price(other, sim, BTC, "0.99")
         await move_price(other, sim, ETH, "1.03")
-        rests = await signed(other, sim, "/v5/order/create", symbol=SOL, side="Buy", orderType="Limit", qty="1.0",
-                             price=str(price(sim, SOL, "0.95")))
+        rests = await signed(
+            other,
+            sim,
+            "/v5/order/create",
+            symbol=SOL,
+            side="Buy",
+            orderType="Limit",
+            qty="1.0",
+            price=str(price(sim, SOL, "0.95")),
+        )
         assert [status_of(sim, i).value for i in held] == ["Cancelled", "Filled", "Filled", "Deactivated"]
         second = await start_runtime(custom_venue(sim), tmp_path / "core.db")
         try:
@@ -262,22 +327,27 @@ async def test_orders_a_previous_run_left_open_are_closed_out_at_start(
 
 
 async def test_orders_the_exchange_no_longer_knows_are_closed_after_a_few_reseeds(
-        make_runtime: Callable[..., Awaitable[Runtime]], caplog: pytest.LogCaptureFixture) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]], caplog: pytest.LogCaptureFixture
+) -> None:
     first = await make_runtime(fast_settings(fallback_after_s=30.0))
     try:
         sim = sim_of(first)
         await settled(first)
-        resting = await first.orders.place(SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT,
-                                           price=price(sim, SOL, "0.95"))
-        entry = await first.orders.place(ETH, Side.BUY, Decimal("0.10"), take_profit=price(sim, ETH, "1.02"),
-                                         stop_loss=price(sim, ETH, "0.98"))
+        resting = await first.orders.place(
+            SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, "0.95")
+        )
+        entry = await first.orders.place(
+            ETH, Side.BUY, Decimal("0.10"), take_profit=price(sim, ETH, "1.02"), stop_loss=price(sim, ETH, "0.98")
+        )
         legs = tpsl_legs(sim, ETH)
         held = [resting.order_id, legs["TakeProfit"], legs["StopLoss"]]
         await wait_for(lambda: set(held) <= set(first.engine.state.open_orders))
     finally:
         await first.close()
     caplog.set_level(logging.WARNING, logger="tui_bot.core.order_reconcile")
-    second = await make_runtime(fast_settings(fallback_after_s=30.0))  # a new exchange: the old orders are unknown to it
+    second = await make_runtime(
+        fast_settings(fallback_after_s=30.0)
+    )  # a new exchange: the old orders are unknown to it
     try:
         state = second.engine.state
         await settled(second)
@@ -296,15 +366,27 @@ async def test_orders_the_exchange_no_longer_knows_are_closed_after_a_few_reseed
 # -- 4: messages withheld during the reseed arrive afterwards and are stale -----------------------------------
 
 
-async def test_order_messages_delivered_after_the_reseed_never_reopen_what_it_closed(rt: Runtime, other: SignedRest) -> None:
+async def test_order_messages_delivered_after_the_reseed_never_reopen_what_it_closed(
+    rt: Runtime, other: SignedRest
+) -> None:
     sim, state = sim_of(rt), rt.engine.state
     await settled(rt)
-    resting = await rt.orders.place(SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, "0.95"))
+    resting = await rt.orders.place(
+        SOL, Side.BUY, Decimal("1.0"), order_type=OrderType.LIMIT, price=price(sim, SOL, "0.95")
+    )
     await wait_for(lambda: resting.order_id in state.open_orders)
     sim.faults.stall("order", 60)  # the socket stays up, the order topic goes silent
     await signed(other, sim, "/v5/order/cancel", symbol=SOL, orderId=resting.order_id)
-    gone = await signed(other, sim, "/v5/order/create", symbol=SOL, side="Buy", orderType="Limit", qty="1.0",
-                        price=str(price(sim, SOL, "0.95")))
+    gone = await signed(
+        other,
+        sim,
+        "/v5/order/create",
+        symbol=SOL,
+        side="Buy",
+        orderType="Limit",
+        qty="1.0",
+        price=str(price(sim, SOL, "0.95")),
+    )
     await signed(other, sim, "/v5/order/cancel", symbol=SOL, orderId=gone["orderId"])
     await rt.engine.resync("periodic")
     assert await statuses(rt, [resting.order_id, gone["orderId"]]) == ["Cancelled", "Cancelled"]

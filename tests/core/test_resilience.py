@@ -45,8 +45,11 @@ async def exchange_positions(rt: Runtime) -> dict[str, tuple[str, Decimal, Decim
 
 
 def state_positions(rt: Runtime) -> dict[str, tuple[str, Decimal, Decimal]]:
-    return {s: (p.side.value, p.size, p.entry_price) for s, p in rt.engine.state.positions.items()
-            if p.size and p.side is not None}
+    return {
+        s: (p.side.value, p.size, p.entry_price)
+        for s, p in rt.engine.state.positions.items()
+        if p.size and p.side is not None
+    }
 
 
 def exchange_exec_ids(sim: SimExchange) -> set[str]:
@@ -71,8 +74,10 @@ async def converged(rt: Runtime, timeout: float = 8.0) -> None:
         if not missing and state_positions(rt) == on_exchange:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"core never converged: {len(missing)} fills missing; positions "
-                                 f"{state_positions(rt)} vs exchange {on_exchange}")
+            raise AssertionError(
+                f"core never converged: {len(missing)} fills missing; positions "
+                f"{state_positions(rt)} vs exchange {on_exchange}"
+            )
         await asyncio.sleep(0.1)
 
 
@@ -188,7 +193,9 @@ async def test_no_fill_missed_or_doubled_while_private_stream_drops_every_second
         private_drops, trade_drops = await chaos
     assert private_drops >= 5 and trade_drops >= 1, "the chaos must have cut the streams several times"
     created = [o for o in account(sim).orders.values() if o.order_link_id in set(links)]
-    assert len(set(links)) == len(created) == 30 and all(o.status is OrderStatus.FILLED for o in created), "each order exactly once"
+    assert len(set(links)) == len(created) == 30 and all(o.status is OrderStatus.FILLED for o in created), (
+        "each order exactly once"
+    )
 
     await wait_for(lambda: runtime.client.private_live and runtime.engine.mode is StreamMode.STREAM, 8.0)
     await converged(runtime)
@@ -334,7 +341,9 @@ async def test_stalled_private_topics_switch_to_polling_and_back(runtime: Runtim
         await wait_for(lambda: bus.modes() == [StreamMode.POLL, StreamMode.STREAM], 1.0)
     assert state.closed_orders[ack.order_id].status is OrderStatus.FILLED
     assert state_positions(runtime) == await exchange_positions(runtime)
-    assert [row[0] for row in await db_rows(runtime, "select exec_id from executions")] == fill_of(sim, ack.order_link_id)
+    assert [row[0] for row in await db_rows(runtime, "select exec_id from executions")] == fill_of(
+        sim, ack.order_link_id
+    )
 
 
 async def test_private_stream_kept_down_falls_back_to_polling(runtime: Runtime) -> None:

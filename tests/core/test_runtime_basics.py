@@ -22,20 +22,36 @@ from tui_bot.sim.server import SimExchange
 
 async def test_market_buy_with_tpsl_is_recorded_and_matches_rest(runtime: Runtime) -> None:
     state = runtime.engine.state
-    ack = await runtime.orders.place("SOLUSDT", Side.BUY, Decimal("2.0"), take_profit=Decimal("250"), stop_loss=Decimal("120"))
-    await wait_for(lambda: "SOLUSDT" in state.positions and len(state.open_orders) == 2 and ack.order_id in state.closed_orders)
+    ack = await runtime.orders.place(
+        "SOLUSDT", Side.BUY, Decimal("2.0"), take_profit=Decimal("250"), stop_loss=Decimal("120")
+    )
+    await wait_for(
+        lambda: "SOLUSDT" in state.positions and len(state.open_orders) == 2 and ack.order_id in state.closed_orders
+    )
     rest_pos = (await runtime.client.rest.call("get_positions", category="linear", symbol="SOLUSDT"))["list"][0]
     pos = state.positions["SOLUSDT"]
-    assert (pos.side.value, pos.size, pos.entry_price) == (rest_pos["side"], Decimal(rest_pos["size"]), Decimal(rest_pos["avgPrice"]))
+    assert (pos.side.value, pos.size, pos.entry_price) == (
+        rest_pos["side"],
+        Decimal(rest_pos["size"]),
+        Decimal(rest_pos["avgPrice"]),
+    )
     assert (pos.take_profit, pos.stop_loss) == (Decimal("250"), Decimal("120"))
-    assert {o.stop_order_type for o in state.open_orders.values()} == {StopOrderType.TAKE_PROFIT, StopOrderType.STOP_LOSS}
+    assert {o.stop_order_type for o in state.open_orders.values()} == {
+        StopOrderType.TAKE_PROFIT,
+        StopOrderType.STOP_LOSS,
+    }
     await runtime.writer.flush()
     db = sqlite3.connect(runtime.db_path)
-    execs = [(link, Decimal(qty), reason) for link, qty, reason in db.execute("select order_link_id, qty, reason from executions")]
+    execs = [
+        (link, Decimal(qty), reason)
+        for link, qty, reason in db.execute("select order_link_id, qty, reason from executions")
+    ]
     assert execs == [(ack.order_link_id, Decimal("2"), "manual_entry")]
     assert db.execute("select count(*) from orders where order_id = ?", (ack.order_id,)).fetchone() == (1,)
-    trade = [(sym, side, Decimal(qty), Decimal(entry), status)
-             for sym, side, qty, entry, status in db.execute("select symbol, side, qty, entry_price, status from trades")]
+    trade = [
+        (sym, side, Decimal(qty), Decimal(entry), status)
+        for sym, side, qty, entry, status in db.execute("select symbol, side, qty, entry_price, status from trades")
+    ]
     assert trade == [("SOLUSDT", "Buy", Decimal("2"), pos.entry_price, "open")]
 
 
@@ -65,9 +81,9 @@ async def test_ticker_subscriptions_follow_positions(runtime: Runtime) -> None:
     await wait_for(lambda: runtime.client.ticker_topics == watch)
 
 
-
 async def test_restart_on_the_same_db_with_a_fresh_embedded_exchange_records_new_fills(
-        make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]],
+) -> None:
     first = await make_runtime()
     try:
         await first.orders.place("BTCUSDT", Side.BUY, Decimal("0.010"))
@@ -90,7 +106,9 @@ async def test_the_embedded_exchange_admin_url_is_in_the_log(tmp_path: Path, cap
     caplog.set_level(logging.INFO, logger="tui_bot.runtime")
     rt = await start_runtime(fast_settings(), tmp_path / "bot.db")
     try:
-        [admin] = {m for r in caplog.records for m in re.findall(r"admin (http://127\.0\.0\.1:\d+/_sim)", r.getMessage())}
+        [admin] = {
+            m for r in caplog.records for m in re.findall(r"admin (http://127\.0\.0\.1:\d+/_sim)", r.getMessage())
+        }
         assert admin == sim_of(rt).urls.admin
         assert await asyncio.to_thread(send_fault, admin, "clear", []) == 0  # `tui-bot fault clear --admin URL`
     finally:
@@ -98,7 +116,8 @@ async def test_the_embedded_exchange_admin_url_is_in_the_log(tmp_path: Path, cap
 
 
 async def test_a_start_that_fails_on_its_first_request_reports_it_instead_of_hanging(
-        tmp_path: Path, sim: SimExchange, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, sim: SimExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BYBIT_API_KEY", sim.api_key)
     monkeypatch.setenv("BYBIT_API_SECRET", sim.api_secret)
     settings = fast_settings()

@@ -18,7 +18,9 @@ from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.runtime import Runtime
 
 
-async def test_edits_persist_across_restart_and_bad_edits_change_nothing(make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+async def test_edits_persist_across_restart_and_bad_edits_change_nothing(
+    make_runtime: Callable[..., Awaitable[Runtime]],
+) -> None:
     rt = await make_runtime()
     sub = rt.engine.bus.subscribe()
     try:
@@ -36,7 +38,11 @@ async def test_edits_persist_across_restart_and_bad_edits_change_nothing(make_ru
     again = await make_runtime()
     try:
         current = again.trading.current
-        assert (current.risk_percentage, current.max_concurrent_trades, current.enable_sl_tightening) == (Decimal("2.5"), 5, False)
+        assert (current.risk_percentage, current.max_concurrent_trades, current.enable_sl_tightening) == (
+            Decimal("2.5"),
+            5,
+            False,
+        )
     finally:
         await again.close()
 
@@ -57,7 +63,8 @@ async def test_order_path_setting_applies_live_and_persists(make_runtime: Callab
 
 
 async def test_only_edited_settings_are_stored_so_config_toml_keeps_the_rest(
-        make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]],
+) -> None:
     rt = await make_runtime()
     try:
         rt.trading.toggle("enable_sl_tightening")
@@ -74,7 +81,9 @@ async def test_only_edited_settings_are_stored_so_config_toml_keeps_the_rest(
         await again.close()
 
 
-async def test_paper_trading_turned_on_in_the_file_beats_a_stored_off(make_runtime: Callable[..., Awaitable[Runtime]]) -> None:
+async def test_paper_trading_turned_on_in_the_file_beats_a_stored_off(
+    make_runtime: Callable[..., Awaitable[Runtime]],
+) -> None:
     rt = await make_runtime()
     try:
         rt.trading.update({"paper_trading": False, "use_testnet": False})
@@ -92,7 +101,8 @@ async def test_paper_trading_turned_on_in_the_file_beats_a_stored_off(make_runti
 
 
 async def test_a_broken_stored_settings_row_is_ignored_with_a_warning(
-        make_runtime: Callable[..., Awaitable[Runtime]], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     rt = await make_runtime()
     await rt.close()
     for broken in ("[1]", "{not json", '{"leverage": "1000", "nonsense": 1}'):
@@ -108,12 +118,15 @@ async def test_a_broken_stored_settings_row_is_ignored_with_a_warning(
             await again.close()
 
 
-@pytest.mark.parametrize(("names", "reason"), [
-    (["ema_trend", "nosuch"], "strategy 'nosuch': not a built-in (ema_trend, range_breakout, rsi_reversion)"),
-    (["ema_trend", "rsi_reversion", "ema_trend"], "strategy 'ema_trend' is listed twice"),
-    (["no_such_pkg.mod:Momentum"], "cannot import module 'no_such_pkg.mod'"),
-    (["collections:OrderedDict"], "OrderedDict lacks name, version, min_candles, propose()"),
-])
+@pytest.mark.parametrize(
+    ("names", "reason"),
+    [
+        (["ema_trend", "nosuch"], "strategy 'nosuch': not a built-in (ema_trend, range_breakout, rsi_reversion)"),
+        (["ema_trend", "rsi_reversion", "ema_trend"], "strategy 'ema_trend' is listed twice"),
+        (["no_such_pkg.mod:Momentum"], "cannot import module 'no_such_pkg.mod'"),
+        (["collections:OrderedDict"], "OrderedDict lacks name, version, min_candles, propose()"),
+    ],
+)
 def test_strategies_that_cannot_load_are_refused_when_edited(names: list[str], reason: str) -> None:
     service = SettingsService(TradingSettings(), None, Bus().publish)
     with pytest.raises(SettingsRejected) as rejected:
@@ -123,19 +136,25 @@ def test_strategies_that_cannot_load_are_refused_when_edited(names: list[str], r
 
 
 async def test_a_stored_strategy_list_that_no_longer_loads_is_left_out(
-        make_runtime: Callable[..., Awaitable[Runtime]], tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    make_runtime: Callable[..., Awaitable[Runtime]], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     rt = await make_runtime()
     await rt.close()
     with contextlib.closing(sqlite3.connect(tmp_path / "core.db")) as db:
-        db.execute("INSERT OR REPLACE INTO config VALUES ('trading', ?, 0)",
-                   ('{"strategies": ["gone_pkg.mod:Momentum"], "leverage": "3"}',))
+        db.execute(
+            "INSERT OR REPLACE INTO config VALUES ('trading', ?, 0)",
+            ('{"strategies": ["gone_pkg.mod:Momentum"], "leverage": "3"}',),
+        )
         db.commit()
     again = await make_runtime()
     try:
         assert again.trading.current.strategies == TradingSettings().strategies
         assert again.trading.current.leverage == Decimal("3"), "the other stored edit still applies"
-        assert any("strategies" in r.getMessage() and "cannot import module 'gone_pkg.mod'" in r.getMessage()
-                   for r in caplog.records if r.levelname == "WARNING")
+        assert any(
+            "strategies" in r.getMessage() and "cannot import module 'gone_pkg.mod'" in r.getMessage()
+            for r in caplog.records
+            if r.levelname == "WARNING"
+        )
     finally:
         await again.close()
 

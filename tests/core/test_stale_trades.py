@@ -42,7 +42,13 @@ async def test_a_new_session_on_a_flat_exchange_does_not_extend_the_old_trade(
         trades = await load_trades(second.conn)
         assert len(trades) == 2, "the second session's fill extended the first session's trade"
         old, new = trades
-        assert (old.status, old.exit_reason, old.pnl, old.pnl_pct, old.exit_price) == ("closed", RECONCILED, None, None, None)
+        assert (old.status, old.exit_reason, old.pnl, old.pnl_pct, old.exit_price) == (
+            "closed",
+            RECONCILED,
+            None,
+            None,
+            None,
+        )
         assert (old.qty, old.entry_price) == (QTY, first_entry)
         assert old.exit_time is not None and old.entry_time <= old.exit_time  # stamped by our clock at the start
         assert (new.status, new.qty, new.entry_price) == ("open", QTY, second_entry)

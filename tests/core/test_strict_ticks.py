@@ -38,9 +38,13 @@ async def test_absurd_marks_are_refused_and_counted_and_the_next_good_tick_appli
     await wait_for(lambda: state.positions[SYMBOL].mark_price > 0)
     mark = state.positions[SYMBOL].mark_price
     now = sim.clock.now_ms()
-    bad = [ticker_delta(now, markPrice="1e999999"), ticker_delta(now, markPrice="-1"),
-           ticker_delta(now, markPrice="0.00_1"), ticker_delta(now, symbol="ETHUSDT", markPrice="3412.55"),
-           ticker_delta(now, markPrice=str(mark * 1000))]
+    bad = [
+        ticker_delta(now, markPrice="1e999999"),
+        ticker_delta(now, markPrice="-1"),
+        ticker_delta(now, markPrice="0.00_1"),
+        ticker_delta(now, symbol="ETHUSDT", markPrice="3412.55"),
+        ticker_delta(now, markPrice=str(mark * 1000)),
+    ]
     for peer in sim.public.subscribers[TOPIC]:
         for text in bad:
             peer.send(text)

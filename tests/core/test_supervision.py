@@ -39,7 +39,8 @@ def logged(caplog: pytest.LogCaptureFixture, start: str) -> list[logging.LogReco
 
 
 async def test_a_malformed_position_row_fails_periodic_reconciles_without_ending_them(
-        make_runtime: MakeRuntime, caplog: pytest.LogCaptureFixture) -> None:
+    make_runtime: MakeRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
     rt = await make_runtime(fast_settings(reconcile_interval_s=0.2))
     try:
         sim = sim_of(rt)
@@ -80,7 +81,8 @@ async def test_polling_survives_malformed_rows_and_polls_again_once_they_are_gon
 
 
 async def test_a_raising_listener_is_reported_once_and_the_others_are_still_served(
-        runtime: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
     seen: list[Event] = []
 
     def broken(event: Event) -> None:
@@ -98,7 +100,9 @@ async def test_a_raising_listener_is_reported_once_and_the_others_are_still_serv
     assert runtime.bot is not None
     bot_listener = next(f for f in listeners if getattr(f, "__self__", None) is runtime.bot)
     assert listeners.index(broken) < listeners.index(bot_listener) < listeners.index(seen.append)
-    assert failures(runtime, f"listener {bot_listener.__qualname__}") == 0, "the bot's listener ran, after the broken one"
+    assert failures(runtime, f"listener {bot_listener.__qualname__}") == 0, (
+        "the bot's listener ran, after the broken one"
+    )
     assert failures(runtime, f"listener {broken.__qualname__}") >= 3
     assert f"tasks: listener {broken.__qualname__} failing" in health_line(runtime.backend)
     assert len(logged(caplog, f"listener {broken.__qualname__} failed")) == 1
@@ -115,8 +119,9 @@ async def test_a_failing_aged_check_is_reported_and_protection_acts_once_it_pass
             raise RuntimeError("clock broken")
         return runtime.client.now_ms() + 2 * 3_600_000
 
-    prot = Protection(runtime.engine, runtime.orders, runtime.trading, runtime.writer, now_ms=two_hours_later,
-                      aged_check_s=0.05)
+    prot = Protection(
+        runtime.engine, runtime.orders, runtime.trading, runtime.writer, now_ms=two_hours_later, aged_check_s=0.05
+    )
     prot.start()
     try:
         await runtime.orders.place("BTCUSDT", Side.BUY, Decimal("0.010"))
@@ -154,5 +159,9 @@ async def test_stop_ends_a_reconnect_resync_in_flight(make_runtime: MakeRuntime)
         await wait_for(lambda: not sim.faults.rest_errors)
     finally:
         await rt.close()
-    left = [t for t in asyncio.all_tasks() if not t.done() and getattr(t.get_coro(), "__qualname__", "").startswith("Engine.")]
+    left = [
+        t
+        for t in asyncio.all_tasks()
+        if not t.done() and getattr(t.get_coro(), "__qualname__", "").startswith("Engine.")
+    ]
     assert left == []

@@ -80,7 +80,8 @@ async def test_stop_cancels_a_step_in_progress_and_a_step_cannot_swallow_the_can
 
 
 async def test_a_task_that_ends_unexpectedly_shows_as_died_and_stop_does_not_raise(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     health = TaskHealth()
     tasks = BackgroundTasks(health, log)
 
@@ -94,8 +95,7 @@ async def test_a_task_that_ends_unexpectedly_shows_as_died_and_stop_does_not_rai
         tasks.spawn("crasher", crash())
         tasks.spawn("quitter", quit_early())
         await turns()
-    assert health.lines(_now_ms()) == ["crasher died (KeyError: 'state')",
-                                       "quitter died (returned without an error)"]
+    assert health.lines(_now_ms()) == ["crasher died (KeyError: 'state')", "quitter died (returned without an error)"]
     assert "task crasher ended unexpectedly" in caplog.text
     tasks.health.recovered("crasher")
     assert len(health.lines(_now_ms())) == 2, "a died task stays shown"
@@ -115,7 +115,8 @@ async def test_a_one_off_job_that_fails_is_a_failure_not_a_death() -> None:
     jobs = [tasks.spawn("resync", job(), one_off=True), tasks.spawn("tickers", fine(), one_off=True)]
     await turns()
     assert [line.split(", last")[0] for line in health.lines(_now_ms())] == [
-        "resync failing 1× (RetryableError: System error (10016))"]
+        "resync failing 1× (RetryableError: System error (10016))"
+    ]
     assert all(task.done() for task in jobs)
 
 
@@ -163,8 +164,10 @@ def test_task_health_forgets_a_failure_after_a_quiet_while_but_not_a_death() -> 
     health.failed("listener", "ValueError: x", 1_000)
     health.failed("listener", "ValueError: y", 2_000)
     health.ended("consumer", "returned without an error", 2_000)
-    assert health.lines(5_000) == ["consumer died (returned without an error)",
-                                   "listener failing 2× (ValueError: y), last 3s ago"]
+    assert health.lines(5_000) == [
+        "consumer died (returned without an error)",
+        "listener failing 2× (ValueError: y), last 3s ago",
+    ]
     assert health.lines(2_000 + TROUBLE_SHOWN_MS) == ["consumer died (returned without an error)"]
     health.failed("listener", "ValueError: z", 2_000 + TROUBLE_SHOWN_MS)
     assert health.troubles["listener"].failures == 1, "a failure after a quiet while starts a new count"

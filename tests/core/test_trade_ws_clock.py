@@ -72,8 +72,7 @@ async def test_a_second_10002_is_the_callers_and_nothing_was_placed(runtime: Run
 
 async def test_the_exchanges_10002_reply_on_the_trade_socket_matches_the_golden_frame(sim: SimExchange) -> None:
     async with trade_ws(sim) as ws:
-        reply = await trade_call(ws, "order.create", [market_order()], "c-0003",
-                                 timestamp=sim.clock.now_ms() - JUMP_MS)
+        reply = await trade_call(ws, "order.create", [market_order()], "c-0003", timestamp=sim.clock.now_ms() - JUMP_MS)
     assert_matches_golden(reply, "ws_trade_order_timestamp_error")
     control = decode_trade(json.dumps(reply))
     assert (control.ret_code, control.success, control.req_id) == (10002, False, "c-0003")

@@ -16,8 +16,13 @@ from tui_bot.notify.channels import DiscordChannel, TelegramChannel, WebhookChan
 from tui_bot.notify.notifier import Notifier
 from tui_bot.notify.settings import NotifySettings
 
-GOLDEN_ALERT = Alert(1784712600123, Severity.WARNING, AlertKind.CONNECTION_DOWN, "private",
-                     "private connection reconnecting for 31s: connection refused")
+GOLDEN_ALERT = Alert(
+    1784712600123,
+    Severity.WARNING,
+    AlertKind.CONNECTION_DOWN,
+    "private",
+    "private connection reconnecting for 31s: connection refused",
+)
 CHAT = "-1001234567890"
 
 
@@ -27,10 +32,15 @@ def alert(n: int, severity: Severity = Severity.WARNING) -> Alert:
 
 def settings(stub: StubServer, **options: Any) -> NotifySettings:
     """Telegram, Discord and the JSON webhook all pointed at the stub; quick retries unless told otherwise."""
-    base: dict[str, Any] = {"backoff_s": 0.01, "backoff_max_s": 0.05, "max_attempts": 3, "timeout_s": 5,
-                            "telegram": {"bot_token": TOKEN, "chat_id": CHAT, "base_url": stub.telegram_base},
-                            "discord": {"webhook_url": stub.hook_url("discord")},
-                            "webhook": {"url": stub.hook_url("hook")}}
+    base: dict[str, Any] = {
+        "backoff_s": 0.01,
+        "backoff_max_s": 0.05,
+        "max_attempts": 3,
+        "timeout_s": 5,
+        "telegram": {"bot_token": TOKEN, "chat_id": CHAT, "base_url": stub.telegram_base},
+        "discord": {"webhook_url": stub.hook_url("discord")},
+        "webhook": {"url": stub.hook_url("hook")},
+    }
     return NotifySettings.model_validate({**base, **options})
 
 
@@ -64,9 +74,13 @@ async def run(notifier: Notifier, *alerts: Alert) -> None:
 
 
 def test_each_channel_body_is_its_golden_frame() -> None:
-    s = NotifySettings.model_validate({"telegram": {"bot_token": TOKEN, "chat_id": CHAT},
-                                       "discord": {"webhook_url": "https://discord.example/api/webhooks/1/abc"},
-                                       "webhook": {"url": "https://hooks.example/alerts"}})
+    s = NotifySettings.model_validate(
+        {
+            "telegram": {"bot_token": TOKEN, "chat_id": CHAT},
+            "discord": {"webhook_url": "https://discord.example/api/webhooks/1/abc"},
+            "webhook": {"url": "https://hooks.example/alerts"},
+        }
+    )
     assert TelegramChannel(s.telegram).body(GOLDEN_ALERT, "SIM tb1") == load_fixture("notify_telegram_send_message")
     assert DiscordChannel(s.discord).body(GOLDEN_ALERT, "SIM tb1") == load_fixture("notify_discord_webhook")
     assert WebhookChannel(s.webhook).body(GOLDEN_ALERT, "SIM tb1") == load_fixture("notify_webhook_alert")
@@ -117,10 +131,21 @@ async def test_each_channel_is_rate_limited(stub: StubServer) -> None:
 
 
 async def test_429_and_5xx_are_retried_with_backoff_and_the_alert_arrives_once(
-        stub: StubServer, everything_logged: pytest.LogCaptureFixture) -> None:
-    stub.script("/tg/", Reply(500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}),
-                Reply(429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 0.3",
-                            "parameters": {"retry_after": 0.3}}))
+    stub: StubServer, everything_logged: pytest.LogCaptureFixture
+) -> None:
+    stub.script(
+        "/tg/",
+        Reply(500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}),
+        Reply(
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 0.3",
+                "parameters": {"retry_after": 0.3},
+            },
+        ),
+    )
     stub.script("/hook/", Reply(503), Reply(502))
     notifier = Notifier(settings(stub, max_attempts=5), "SIM tb1")
     await run(notifier, alert(1))
@@ -135,7 +160,8 @@ async def test_429_and_5xx_are_retried_with_backoff_and_the_alert_arrives_once(
 
 
 async def test_after_the_last_try_the_alert_is_dropped_with_a_log_line_and_the_next_one_goes(
-        stub: StubServer, everything_logged: pytest.LogCaptureFixture) -> None:
+    stub: StubServer, everything_logged: pytest.LogCaptureFixture
+) -> None:
     stub.script("/hook/", *(Reply(500) for _ in range(3)))
     notifier = Notifier(settings(stub, max_attempts=3), "SIM tb1")
     await run(notifier, alert(1), alert(2))
@@ -157,20 +183,23 @@ async def test_a_client_error_is_not_retried(stub: StubServer) -> None:
 
 
 async def test_a_dead_channel_is_retried_then_dropped_and_nothing_logged_names_its_secret(
-        stub: StubServer, everything_logged: pytest.LogCaptureFixture) -> None:
+    stub: StubServer, everything_logged: pytest.LogCaptureFixture
+) -> None:
     """Nothing listens on the Telegram URL; its server, when it answers, echoes the secret path back."""
     dead = StubServer()
     await dead.start()
     await dead.stop()
     stub.script("/hook/", Reply(500, {"error": f"no route for /hook/{HOOK_SECRET}"}))
-    notifier = Notifier(settings(stub, telegram={"bot_token": TOKEN, "chat_id": CHAT, "base_url": dead.base}), "SIM tb1")
+    notifier = Notifier(
+        settings(stub, telegram={"bot_token": TOKEN, "chat_id": CHAT, "base_url": dead.base}), "SIM tb1"
+    )
     await run(notifier, alert(1))
     await notifier.stop()
     telegram = next(w for w in notifier.workers if w.channel.name == "telegram")
     assert telegram.dropped == 1
     lines = [r.getMessage() for r in everything_logged.records]
     assert any("notify telegram: dropped alert after 3 tries (ClientConnectorError" in line for line in lines), lines
-    assert any("(HTTP 500: {\"error\": \"no route for ***\"})" in line for line in lines), lines
+    assert any('(HTTP 500: {"error": "no route for ***"})' in line for line in lines), lines
     assert_no_secret_logged(everything_logged)
     assert TOKEN not in repr(notifier.settings) and HOOK_SECRET not in repr(notifier.settings)
     assert TOKEN not in str(notifier.settings.telegram.bot_token)
@@ -193,7 +222,8 @@ async def test_a_hung_channel_holds_up_neither_the_caller_nor_the_other_channels
 
 
 async def test_a_full_queue_drops_its_oldest_alert_with_a_log_line(
-        stub: StubServer, everything_logged: pytest.LogCaptureFixture) -> None:
+    stub: StubServer, everything_logged: pytest.LogCaptureFixture
+) -> None:
     notifier = Notifier(settings(stub, queue_size=2, telegram={}, discord={}), "SIM tb1")
     for n in range(4):  # not started: nothing leaves the queue yet
         notifier.submit(alert(n))
@@ -201,8 +231,10 @@ async def test_a_full_queue_drops_its_oldest_alert_with_a_log_line(
     await notifier.stop()
     assert [b["text"] for b in stub.bodies("/hook/")] == ["alert number 2", "alert number 3"]
     full = [r.getMessage() for r in everything_logged.records if "dropped the oldest" in r.getMessage()]
-    assert full == ["notify webhook: 2 alerts waiting; dropped the oldest: alert number 0",
-                    "notify webhook: 2 alerts waiting; dropped the oldest: alert number 1"]
+    assert full == [
+        "notify webhook: 2 alerts waiting; dropped the oldest: alert number 0",
+        "notify webhook: 2 alerts waiting; dropped the oldest: alert number 1",
+    ]
 
 
 async def test_no_channel_configured_sends_nothing_and_opens_no_session() -> None:

@@ -53,8 +53,9 @@ def assert_error(resp: dict[str, Any], code: int, pattern: str) -> None:
     assert_matches_golden(resp, "rest_envelope_error")
 
 
-def order(side: str = "Buy", order_type: str = "Market", qty: str = "0.010", *, symbol: str = BTC,
-          **extra: Any) -> dict[str, Any]:
+def order(
+    side: str = "Buy", order_type: str = "Market", qty: str = "0.010", *, symbol: str = BTC, **extra: Any
+) -> dict[str, Any]:
     """An order/create body for a linear contract."""
     return {"category": "linear", "symbol": symbol, "side": side, "orderType": order_type, "qty": qty, **extra}
 

@@ -96,7 +96,10 @@ async def well_behaved_client(sim: SimExchange) -> AsyncIterator[WellBehavedClie
 @asynccontextmanager
 async def served_exchange() -> AsyncIterator[tuple[SimExchange, WellBehavedClient]]:
     """A running exchange (20 ms steps, a big balance) with a well-behaved client already being served."""
-    async with SimExchange(seed=7, step_seconds=0.02, balance=Decimal("100000")) as sim, well_behaved_client(sim) as good:
+    async with (
+        SimExchange(seed=7, step_seconds=0.02, balance=Decimal("100000")) as sim,
+        well_behaved_client(sim) as good,
+    ):
         yield sim, good
 
 
@@ -104,4 +107,3 @@ def assert_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
     """No log record carries a traceback or is an error: bad input is answered, never crashed on."""
     bad = [r for r in caplog.records if r.exc_info or r.exc_text or r.levelno >= logging.ERROR]
     assert not bad, "\n".join(f"{r.name} {r.levelname}: {r.getMessage()}" for r in bad)
-

@@ -14,7 +14,9 @@ from tui_bot.sim.server import SimExchange
 POSITIONS = {"category": "linear", "settleCoin": "USDT"}
 
 
-async def test_corrupt_rest_mangles_the_first_row_of_the_next_non_empty_responses(sim: SimExchange, rest: SignedRest) -> None:
+async def test_corrupt_rest_mangles_the_first_row_of_the_next_non_empty_responses(
+    sim: SimExchange, rest: SignedRest
+) -> None:
     status, text = await admin_post(sim, "/faults/corrupt-rest", {"path": "/v5/position/list", "count": 2})
     assert status == 200, text
     assert (await rest.get("/v5/position/list", POSITIONS))["result"]["list"] == [], "an empty list leaves it armed"
@@ -29,17 +31,23 @@ async def test_corrupt_rest_mangles_the_first_row_of_the_next_non_empty_response
     assert sim.faults.corrupt_rest == {}
 
 
-async def test_corrupt_rest_takes_another_field_and_the_cli_arms_it(sim: SimExchange, rest: SignedRest,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+async def test_corrupt_rest_takes_another_field_and_the_cli_arms_it(
+    sim: SimExchange, rest: SignedRest, capsys: pytest.CaptureFixture[str]
+) -> None:
     wallet = {"accountType": "UNIFIED"}
-    status, text = await admin_post(sim, "/faults/corrupt-rest",
-                                    {"path": "/v5/account/wallet-balance", "field": "totalAvailableBalance"})
+    status, text = await admin_post(
+        sim, "/faults/corrupt-rest", {"path": "/v5/account/wallet-balance", "field": "totalAvailableBalance"}
+    )
     assert status == 200, text
     row = (await rest.get("/v5/account/wallet-balance", wallet))["result"]["list"][0]
     assert row["totalAvailableBalance"] == "abc" and row["totalEquity"] != "abc"
     admin = urls(sim).admin
-    assert await asyncio.to_thread(cli_main, ["fault", "corrupt-rest", "path=/v5/execution/list", "count=3",
-                                              "--admin", admin]) == 0
+    assert (
+        await asyncio.to_thread(
+            cli_main, ["fault", "corrupt-rest", "path=/v5/execution/list", "count=3", "--admin", admin]
+        )
+        == 0
+    )
     assert sim.faults.corrupt_rest == {"/v5/execution/list": ("execPrice", 3)}
     assert await asyncio.to_thread(cli_main, ["fault", "clear", "--admin", admin]) == 0
     assert sim.faults.corrupt_rest == {}

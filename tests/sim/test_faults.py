@@ -107,8 +107,9 @@ async def test_stall_withholds_ticker_deltas_then_sends_the_accumulated_change(m
         oracle = await public_ticker(manual_sim)
     assert first["type"] == "delta"
     state.update(first["data"])
-    assert {k: state[k] for k in ORACLE_FIELDS} == {k: oracle[k] for k in ORACLE_FIELDS}, \
+    assert {k: state[k] for k in ORACLE_FIELDS} == {k: oracle[k] for k in ORACLE_FIELDS}, (
         "the first delta after a stall brings the client up to date"
+    )
     assert first["data"]["volume24h"] == oracle["volume24h"]
 
 
@@ -204,7 +205,9 @@ async def test_reject_order_fails_the_next_create_only(sim: SimExchange, rest: S
     assert accepted["retCode"] == 0 and accepted["result"]["orderId"]
 
 
-async def test_wiped_order_cache_hides_closed_orders_from_realtime_not_from_history(sim: SimExchange, rest: SignedRest) -> None:
+async def test_wiped_order_cache_hides_closed_orders_from_realtime_not_from_history(
+    sim: SimExchange, rest: SignedRest
+) -> None:
     link = {"orderLinkId": "wipe-cache-0001"}
     assert (await rest.post("/v5/order/create", market_order(**link)))["retCode"] == 0
     query = {"category": "linear", "symbol": "BTCUSDT", **link}
@@ -300,8 +303,15 @@ async def test_cli_fault_errors_are_clear_and_non_zero(sim: SimExchange, capsys:
 async def test_cli_binary_reaches_a_running_exchange(sim: SimExchange) -> None:
     async with open_ws(urls(sim).private_ws) as ws:
         process = await asyncio.create_subprocess_exec(
-            str(console_script()), "fault", "drop", "kind=private", "--admin", urls(sim).admin,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            str(console_script()),
+            "fault",
+            "drop",
+            "kind=private",
+            "--admin",
+            urls(sim).admin,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, err = await asyncio.wait_for(process.communicate(), 20)
         assert process.returncode == 0, err.decode()
         assert json.loads(out) == {"ok": True, "dropped": 1}

@@ -25,8 +25,11 @@ async def slow_sim() -> AsyncIterator[SimExchange]:
 
 async def test_a_rest_response_arrives_no_sooner_than_the_latency(slow_sim: SimExchange) -> None:
     async with aiohttp.ClientSession() as session:
-        for path in ("/v5/market/time", "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=1",
-                     "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=0"):
+        for path in (
+            "/v5/market/time",
+            "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=1",
+            "/v5/market/orderbook?category=linear&symbol=BTCUSDT&limit=0",
+        ):
             started = time.monotonic()
             async with session.get(f"{urls(slow_sim).rest}{path}") as response:
                 body = await response.json()
@@ -54,8 +57,11 @@ async def test_frames_keep_their_order_on_a_slow_connection(slow_sim: SimExchang
     assert [f["req_id"] for f in frames[:30]] == [f"p{i}" for i in range(30)]
     assert frames[30]["op"] == "subscribe"
     labels = [(f["topic"], f["type"]) for f in frames[31:]]
-    assert labels == [("orderbook.50.BTCUSDT", "snapshot"), ("tickers.BTCUSDT", "snapshot"),
-                      *[("tickers.BTCUSDT", "delta"), ("orderbook.50.BTCUSDT", "delta")] * 2]
+    assert labels == [
+        ("orderbook.50.BTCUSDT", "snapshot"),
+        ("tickers.BTCUSDT", "snapshot"),
+        *[("tickers.BTCUSDT", "delta"), ("orderbook.50.BTCUSDT", "delta")] * 2,
+    ]
 
 
 async def test_a_shutdown_still_delivers_what_was_queued(slow_sim: SimExchange) -> None:

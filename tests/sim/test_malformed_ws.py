@@ -26,7 +26,11 @@ from tui_bot.sim.server import SimExchange
 
 DECODE = "Failed to decode incoming data: "
 PATHS = {"public": "/v5/public/linear", "private": "/v5/private", "trade": "/v5/trade"}
-DECODE_GOLDEN = {"public": "ws_public_decode_error", "private": "ws_private_decode_error", "trade": "ws_trade_decode_error"}
+DECODE_GOLDEN = {
+    "public": "ws_public_decode_error",
+    "private": "ws_private_decode_error",
+    "trade": "ws_trade_decode_error",
+}
 DECODE_REPLY: dict[str, dict[str, object]] = {
     "public": {"success": False, "op": "", "req_id": ""},
     "private": {"success": False, "op": ""},
@@ -51,8 +55,15 @@ class FrameCase:
 def undecodable(socket: str, frame: str | bytes, detail: str, case_id: str) -> FrameCase:
     """A frame the gateway cannot decode: the socket's failure shape, no op, no request id."""
     absent = () if socket == "public" else ("req_id", "reqId")
-    return FrameCase(f"{socket}-{case_id}", socket, frame, DECODE_REPLY[socket], "^" + re.escape(DECODE + detail) + "$",
-                     DECODE_GOLDEN[socket], absent)
+    return FrameCase(
+        f"{socket}-{case_id}",
+        socket,
+        frame,
+        DECODE_REPLY[socket],
+        "^" + re.escape(DECODE + detail) + "$",
+        DECODE_GOLDEN[socket],
+        absent,
+    )
 
 
 NOW = "<now>"  # replaced by the current time in ms when the frame is sent
@@ -74,14 +85,45 @@ CASES = [
     undecodable("public", '{"op": "ping", "req_id": {"id": 1}}', "req_id: not number or string", "req_id-object"),
     undecodable("private", '{"op": "ping", "req_id": [1]}', "req_id: not number or string", "req_id-list"),
     undecodable("trade", '{"op": "ping", "reqId": false}', "reqId: not number or string", "reqId-bool"),
-    FrameCase("public-op-number", "public", '{"op": 7, "req_id": "n"}', {"success": False, "op": "7", "req_id": "n"},
-              "^error:invalid op$", "ws_public_subscribe_fail"),
-    FrameCase("trade-op-number", "trade", '{"op": 7, "reqId": "n"}', {"retCode": 10404, "op": "7", "reqId": "n"},
-              "^unsupported op: 7$", "ws_trade_order_error"),
-    FrameCase("public-req_id-number", "public", '{"op": "ping", "req_id": 42}', {"success": True, "op": "ping", "req_id": "42"},
-              "^pong$", "ws_public_pong"),
-    FrameCase("private-req_id-number", "private", '{"op": "ping", "req_id": 42}', {"op": "pong", "req_id": "42"}, "", "ws_private_pong"),
-    FrameCase("trade-reqId-number", "trade", '{"op": "ping", "reqId": 42}', {"retCode": 0, "op": "pong", "reqId": "42"}, "^OK$"),
+    FrameCase(
+        "public-op-number",
+        "public",
+        '{"op": 7, "req_id": "n"}',
+        {"success": False, "op": "7", "req_id": "n"},
+        "^error:invalid op$",
+        "ws_public_subscribe_fail",
+    ),
+    FrameCase(
+        "trade-op-number",
+        "trade",
+        '{"op": 7, "reqId": "n"}',
+        {"retCode": 10404, "op": "7", "reqId": "n"},
+        "^unsupported op: 7$",
+        "ws_trade_order_error",
+    ),
+    FrameCase(
+        "public-req_id-number",
+        "public",
+        '{"op": "ping", "req_id": 42}',
+        {"success": True, "op": "ping", "req_id": "42"},
+        "^pong$",
+        "ws_public_pong",
+    ),
+    FrameCase(
+        "private-req_id-number",
+        "private",
+        '{"op": "ping", "req_id": 42}',
+        {"op": "pong", "req_id": "42"},
+        "",
+        "ws_private_pong",
+    ),
+    FrameCase(
+        "trade-reqId-number",
+        "trade",
+        '{"op": "ping", "reqId": 42}',
+        {"retCode": 0, "op": "pong", "reqId": "42"},
+        "^OK$",
+    ),
     # frames that are not a JSON object, and binary frames
     *[undecodable(s, "{", "not valid JSON", "not-json") for s in PATHS],
     *[undecodable(s, "", "not valid JSON", "empty-text") for s in PATHS],
@@ -89,48 +131,146 @@ CASES = [
     *[undecodable(s, b'{"op": "ping"}', "a binary frame, not JSON text", "binary") for s in PATHS],
     # args of the wrong shape, a topic with a trailing newline, a huge args list
     undecodable("public", '{"op": "subscribe", "args": "tickers.BTCUSDT"}', "args: not an array", "args-string"),
-    undecodable("public", '{"op": "subscribe", "args": [{"topic": "tickers.BTCUSDT"}]}', "args: not number or string", "args-object"),
+    undecodable(
+        "public",
+        '{"op": "subscribe", "args": [{"topic": "tickers.BTCUSDT"}]}',
+        "args: not number or string",
+        "args-object",
+    ),
     undecodable("private", '{"op": "subscribe", "args": [["order"]]}', "args: not number or string", "args-nested"),
-    FrameCase("public-args-empty", "public", '{"op": "subscribe", "req_id": "e", "args": []}',
-              {"success": False, "op": "subscribe", "req_id": "e"}, "^error:args invalid$", "ws_public_subscribe_fail"),
-    FrameCase("public-topic-newline", "public", '{"op": "subscribe", "req_id": "nl", "args": ["tickers.BTCUSDT\\n"]}',
-              {"success": False, "op": "subscribe", "req_id": "nl"}, "^error:handler not found,topic:tickers.BTCUSDT\n$",
-              "ws_public_subscribe_fail"),
-    FrameCase("public-args-20000", "public", HUGE_ARGS, {"success": False, "op": "subscribe", "req_id": "huge"},
-              "^error:handler not found,topic:nosuch.0$", "ws_public_subscribe_fail"),
-    FrameCase("private-topic-number", "private", '{"op": "subscribe", "req_id": "t", "args": [5]}',
-              {"success": False, "op": "subscribe", "req_id": "t"}, "^error:handler not found,topic:5$", "ws_private_subscribe_ok"),
-    FrameCase("private-auth-expires-exponent", "private", '{"op": "auth", "args": ["KEY", "1e13", "sig"]}',
-              {"success": False, "op": "auth"}, "^Params Error$", "ws_private_auth_fail", auth=False),
-    FrameCase("private-auth-expires-underscores", "private", '{"op": "auth", "args": ["KEY", "1_999_999_999_999", "sig"]}',
-              {"success": False, "op": "auth"}, "^Params Error$", "ws_private_auth_fail", auth=False),
-    FrameCase("trade-auth-expires-list", "trade", '{"op": "auth", "args": ["KEY", [1], "sig"]}',
-              {"retCode": 10001, "op": "auth"}, "^Params Error$", "ws_trade_auth_fail", auth=False),
+    FrameCase(
+        "public-args-empty",
+        "public",
+        '{"op": "subscribe", "req_id": "e", "args": []}',
+        {"success": False, "op": "subscribe", "req_id": "e"},
+        "^error:args invalid$",
+        "ws_public_subscribe_fail",
+    ),
+    FrameCase(
+        "public-topic-newline",
+        "public",
+        '{"op": "subscribe", "req_id": "nl", "args": ["tickers.BTCUSDT\\n"]}',
+        {"success": False, "op": "subscribe", "req_id": "nl"},
+        "^error:handler not found,topic:tickers.BTCUSDT\n$",
+        "ws_public_subscribe_fail",
+    ),
+    FrameCase(
+        "public-args-20000",
+        "public",
+        HUGE_ARGS,
+        {"success": False, "op": "subscribe", "req_id": "huge"},
+        "^error:handler not found,topic:nosuch.0$",
+        "ws_public_subscribe_fail",
+    ),
+    FrameCase(
+        "private-topic-number",
+        "private",
+        '{"op": "subscribe", "req_id": "t", "args": [5]}',
+        {"success": False, "op": "subscribe", "req_id": "t"},
+        "^error:handler not found,topic:5$",
+        "ws_private_subscribe_ok",
+    ),
+    FrameCase(
+        "private-auth-expires-exponent",
+        "private",
+        '{"op": "auth", "args": ["KEY", "1e13", "sig"]}',
+        {"success": False, "op": "auth"},
+        "^Params Error$",
+        "ws_private_auth_fail",
+        auth=False,
+    ),
+    FrameCase(
+        "private-auth-expires-underscores",
+        "private",
+        '{"op": "auth", "args": ["KEY", "1_999_999_999_999", "sig"]}',
+        {"success": False, "op": "auth"},
+        "^Params Error$",
+        "ws_private_auth_fail",
+        auth=False,
+    ),
+    FrameCase(
+        "trade-auth-expires-list",
+        "trade",
+        '{"op": "auth", "args": ["KEY", [1], "sig"]}',
+        {"retCode": 10001, "op": "auth"},
+        "^Params Error$",
+        "ws_trade_auth_fail",
+        auth=False,
+    ),
     # the trade socket's header and args
-    undecodable("trade", _trade("order.create", [BAD_ORDER], "h1", header="now"), "header: not an object", "header-string"),
-    undecodable("trade", _trade("order.create", [BAD_ORDER], "h2", header={"X-BAPI-TIMESTAMP": {"ms": 1}}),
-                "header.X-BAPI-TIMESTAMP: not number or string", "header-timestamp-object"),
-    FrameCase("trade-header-timestamp-text", "trade", _trade("order.create", [BAD_ORDER], "h3", header={"X-BAPI-TIMESTAMP": "soon"}),
-              {"retCode": 10001, "op": "order.create", "reqId": "h3"}, "X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid",
-              "ws_trade_order_error"),
-    FrameCase("trade-header-timestamp-spaces", "trade",
-              _trade("order.create", [BAD_ORDER], "h4", header={"X-BAPI-TIMESTAMP": f" {NOW} "}),
-              {"retCode": 10001, "op": "order.create", "reqId": "h4"}, "X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid",
-              "ws_trade_order_error"),
-    FrameCase("trade-header-recv-window-underscore", "trade",
-              _trade("order.create", [BAD_ORDER], "h5", header={"X-BAPI-TIMESTAMP": NOW, "X-BAPI-RECV-WINDOW": "10_000"}),
-              {"retCode": 10001, "op": "order.create", "reqId": "h5"}, "X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid",
-              "ws_trade_order_error"),
-    FrameCase("trade-args-object", "trade", _trade("order.create", BAD_ORDER, "a1"), {"retCode": 10001, "reqId": "a1"},
-              "args must hold exactly one request object", "ws_trade_order_error"),
-    FrameCase("trade-args-two", "trade", _trade("order.cancel", [{}, {}], "a2"), {"retCode": 10001, "reqId": "a2"},
-              "args must hold exactly one request object", "ws_trade_order_error"),
-    FrameCase("trade-qty-number", "trade", _trade("order.create", [BAD_ORDER], "a3"), {"retCode": 10001, "reqId": "a3"},
-              "^params error: qty invalid type, expect string$", "ws_trade_order_error"),
-    FrameCase("trade-reqId-37-chars", "trade", _trade("order.create", [BAD_ORDER], "r" * 37), {"retCode": 10001},
-              "reqId too long", "ws_trade_order_error"),
-    FrameCase("trade-batch-op", "trade", _trade("order.create-batch", [BAD_ORDER], "b1"), {"retCode": 10404, "reqId": "b1"},
-              "^unsupported op: order.create-batch$", "ws_trade_order_error"),
+    undecodable(
+        "trade", _trade("order.create", [BAD_ORDER], "h1", header="now"), "header: not an object", "header-string"
+    ),
+    undecodable(
+        "trade",
+        _trade("order.create", [BAD_ORDER], "h2", header={"X-BAPI-TIMESTAMP": {"ms": 1}}),
+        "header.X-BAPI-TIMESTAMP: not number or string",
+        "header-timestamp-object",
+    ),
+    FrameCase(
+        "trade-header-timestamp-text",
+        "trade",
+        _trade("order.create", [BAD_ORDER], "h3", header={"X-BAPI-TIMESTAMP": "soon"}),
+        {"retCode": 10001, "op": "order.create", "reqId": "h3"},
+        "X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid",
+        "ws_trade_order_error",
+    ),
+    FrameCase(
+        "trade-header-timestamp-spaces",
+        "trade",
+        _trade("order.create", [BAD_ORDER], "h4", header={"X-BAPI-TIMESTAMP": f" {NOW} "}),
+        {"retCode": 10001, "op": "order.create", "reqId": "h4"},
+        "X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid",
+        "ws_trade_order_error",
+    ),
+    FrameCase(
+        "trade-header-recv-window-underscore",
+        "trade",
+        _trade("order.create", [BAD_ORDER], "h5", header={"X-BAPI-TIMESTAMP": NOW, "X-BAPI-RECV-WINDOW": "10_000"}),
+        {"retCode": 10001, "op": "order.create", "reqId": "h5"},
+        "X-BAPI-TIMESTAMP or X-BAPI-RECV-WINDOW invalid",
+        "ws_trade_order_error",
+    ),
+    FrameCase(
+        "trade-args-object",
+        "trade",
+        _trade("order.create", BAD_ORDER, "a1"),
+        {"retCode": 10001, "reqId": "a1"},
+        "args must hold exactly one request object",
+        "ws_trade_order_error",
+    ),
+    FrameCase(
+        "trade-args-two",
+        "trade",
+        _trade("order.cancel", [{}, {}], "a2"),
+        {"retCode": 10001, "reqId": "a2"},
+        "args must hold exactly one request object",
+        "ws_trade_order_error",
+    ),
+    FrameCase(
+        "trade-qty-number",
+        "trade",
+        _trade("order.create", [BAD_ORDER], "a3"),
+        {"retCode": 10001, "reqId": "a3"},
+        "^params error: qty invalid type, expect string$",
+        "ws_trade_order_error",
+    ),
+    FrameCase(
+        "trade-reqId-37-chars",
+        "trade",
+        _trade("order.create", [BAD_ORDER], "r" * 37),
+        {"retCode": 10001},
+        "reqId too long",
+        "ws_trade_order_error",
+    ),
+    FrameCase(
+        "trade-batch-op",
+        "trade",
+        _trade("order.create-batch", [BAD_ORDER], "b1"),
+        {"retCode": 10404, "reqId": "b1"},
+        "^unsupported op: order.create-batch$",
+        "ws_trade_order_error",
+    ),
 ]
 
 
@@ -163,7 +303,9 @@ async def assert_pings(ws: ClientConnection, socket: str) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-async def test_malformed_frame_gets_bybits_reply_on_the_same_socket(case: FrameCase, caplog: pytest.LogCaptureFixture) -> None:
+async def test_malformed_frame_gets_bybits_reply_on_the_same_socket(
+    case: FrameCase, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING)
     async with served_exchange() as (sim, good), socket_for(sim, case) as ws:
         await ws.send(case.frame.replace(NOW, str(now_ms())) if isinstance(case.frame, str) else case.frame)
@@ -181,8 +323,10 @@ async def raw_socket(sim: SimExchange, path: str) -> AsyncIterator[tuple[asyncio
     """A TCP connection that has completed the WebSocket handshake, for frames a normal client cannot send."""
     reader, writer = await asyncio.open_connection(sim.host, sim.port)
     key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {sim.host}:{sim.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: {sim.host}:{sim.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
     head = await reader.readuntil(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 101"), head
     try:
@@ -213,7 +357,9 @@ class ServerFrames:
 
 
 @pytest.mark.parametrize("socket", list(PATHS))
-async def test_an_unmasked_client_frame_closes_the_socket_with_1002(socket: str, caplog: pytest.LogCaptureFixture) -> None:
+async def test_an_unmasked_client_frame_closes_the_socket_with_1002(
+    socket: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """Masked frames are read as usual; an unmasked one, even behind a masked one in the same write, fails with 1002."""
     caplog.set_level(logging.WARNING)
     async with served_exchange() as (sim, good), raw_socket(sim, PATHS[socket]) as (reader, writer):
@@ -262,10 +408,14 @@ async def closed_with(ws: ClientConnection) -> int | None:
 
 
 @pytest.mark.parametrize("socket", list(PATHS))
-@pytest.mark.parametrize(("frame", "code"), [("x" * ((1 << 20) + 1), 1009), (b"\xff\xfe not utf-8", 1007)],
-                         ids=["oversized-1009", "not-utf8-text-1007"])
-async def test_a_frame_the_protocol_refuses_closes_with_its_code(socket: str, frame: str | bytes, code: int,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [("x" * ((1 << 20) + 1), 1009), (b"\xff\xfe not utf-8", 1007)],
+    ids=["oversized-1009", "not-utf8-text-1007"],
+)
+async def test_a_frame_the_protocol_refuses_closes_with_its_code(
+    socket: str, frame: str | bytes, code: int, caplog: pytest.LogCaptureFixture
+) -> None:
     """A text frame over 1 MiB closes with 1009, one that is not UTF-8 with 1007; a new connection is served."""
     caplog.set_level(logging.WARNING)
     async with served_exchange() as (sim, good):
@@ -277,4 +427,3 @@ async def test_a_frame_the_protocol_refuses_closes_with_its_code(socket: str, fr
             await assert_pings(again, socket)
         await good.assert_served()
     assert_no_traceback(caplog)
-

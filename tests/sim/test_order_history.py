@@ -23,7 +23,9 @@ async def mrest(manual_sim: SimExchange) -> AsyncIterator[SignedRest]:
     await client.close()
 
 
-async def by_id(rest: SignedRest, order_id: str, *, clock: SimExchange | None = None, **window: int) -> list[dict[str, Any]]:
+async def by_id(
+    rest: SignedRest, order_id: str, *, clock: SimExchange | None = None, **window: int
+) -> list[dict[str, Any]]:
     """/v5/order/history for one orderId (optionally in a startTime/endTime window), checked against the golden frame;
     signed at the exchange's clock when one is given (a skewed clock rejects local timestamps)."""
     params = {"category": "linear", "symbol": BTC, "orderId": order_id, **window}
@@ -34,7 +36,8 @@ async def by_id(rest: SignedRest, order_id: str, *, clock: SimExchange | None = 
 
 
 async def test_history_by_id_gives_the_final_state_of_filled_cancelled_and_deactivated_orders(
-        manual_sim: SimExchange, mrest: SignedRest) -> None:
+    manual_sim: SimExchange, mrest: SignedRest
+) -> None:
     last = manual_sim.engine.markets[BTC].last_price
     entry = await place(mrest, order("Buy", takeProfit=px(last * Decimal("1.02")), stopLoss=px(last * Decimal("0.98"))))
     legs = {o["stopOrderType"]: o["orderId"] for o in await stop_orders(mrest)}
@@ -46,19 +49,30 @@ async def test_history_by_id_gives_the_final_state_of_filled_cancelled_and_deact
     assert (filled["orderStatus"], Decimal(filled["cumExecQty"])) == ("Filled", Decimal("0.010"))
     assert Decimal(filled["avgPrice"]) > 0
     [cancelled] = await by_id(mrest, resting)
-    assert (cancelled["orderStatus"], cancelled["cancelType"], Decimal(cancelled["cumExecQty"])) == ("Cancelled", "CancelByUser", 0)
+    assert (cancelled["orderStatus"], cancelled["cancelType"], Decimal(cancelled["cumExecQty"])) == (
+        "Cancelled",
+        "CancelByUser",
+        0,
+    )
     assert cancelled["avgPrice"] == ""
     [take_profit] = await by_id(mrest, legs["TakeProfit"])
     assert (take_profit["orderStatus"], take_profit["createType"], Decimal(take_profit["cumExecQty"])) == (
-        "Filled", "CreateByTakeProfit", Decimal("0.010"))
+        "Filled",
+        "CreateByTakeProfit",
+        Decimal("0.010"),
+    )
     [sibling] = await by_id(mrest, legs["StopLoss"])
     assert (sibling["orderStatus"], sibling["cancelType"], sibling["stopOrderType"]) == (
-        "Deactivated", "CancelByTpSlTsClear", "StopLoss")
+        "Deactivated",
+        "CancelByTpSlTsClear",
+        "StopLoss",
+    )
     assert (Decimal(sibling["cumExecQty"]), sibling["avgPrice"]) == (0, "")
 
 
 async def test_history_by_id_finds_an_order_older_than_seven_days_inside_its_own_window(
-        manual_sim: SimExchange, mrest: SignedRest) -> None:
+    manual_sim: SimExchange, mrest: SignedRest
+) -> None:
     entry = await place(mrest, order("Buy"))
     created = int((await by_id(mrest, entry))[0]["createdTime"])
     manual_sim.clock.skew_ms = SEVEN_DAYS_MS + 60_000  # eight days on

@@ -142,8 +142,10 @@ async def test_a_market_sell_takes_the_bids_rest_shows_and_part_of_the_next(whal
     part = (Decimal(bids[1][1]) / 2).quantize(Decimal("0.001"), ROUND_DOWN)
     order_id = await place(whale, order("Sell", qty=str(Decimal(bids[0][1]) + part)))
     fills = sorted(await executions(whale, orderId=order_id), key=lambda f: -Decimal(f["execPrice"]))
-    assert [(f["execPrice"], Decimal(f["execQty"])) for f in fills] == \
-        [(bids[0][0], Decimal(bids[0][1])), (bids[1][0], part)]
+    assert [(f["execPrice"], Decimal(f["execQty"])) for f in fills] == [
+        (bids[0][0], Decimal(bids[0][1])),
+        (bids[1][0], part),
+    ]
 
 
 # -- WebSocket ------------------------------------------------------------------------------------------
@@ -159,7 +161,11 @@ async def test_snapshot_then_deltas_rebuild_the_rest_book(manual_sim: SimExchang
         assert_sorted(snapshot["data"])
         rest = await rest_book(mrest, 50)
         assert (snapshot["data"]["b"], snapshot["data"]["a"]) == (rest["b"], rest["a"])
-        assert (snapshot["data"]["u"], snapshot["data"]["seq"], snapshot["cts"]) == (rest["u"], rest["seq"], rest["cts"])
+        assert (snapshot["data"]["u"], snapshot["data"]["seq"], snapshot["cts"]) == (
+            rest["u"],
+            rest["seq"],
+            rest["cts"],
+        )
         book, last = as_book(snapshot["data"]), snapshot["data"]
         for _ in range(15):
             await manual_sim.step(1)
@@ -207,7 +213,10 @@ async def test_level1_sends_snapshots_only_matching_the_ticker(manual_sim: SimEx
         if frame.get("topic") == "tickers.BTCUSDT":
             ticker.update(frame["data"])
     last = books[-1]["data"]
-    assert (last["b"][0], last["a"][0]) == ([ticker["bid1Price"], ticker["bid1Size"]], [ticker["ask1Price"], ticker["ask1Size"]])
+    assert (last["b"][0], last["a"][0]) == (
+        [ticker["bid1Price"], ticker["bid1Size"]],
+        [ticker["ask1Price"], ticker["ask1Size"]],
+    )
 
 
 def test_an_unchanged_level1_book_is_sent_again_after_3s_with_the_same_u(manual_sim: SimExchange) -> None:
@@ -230,8 +239,9 @@ async def test_first_snapshot_of_a_fresh_exchange_has_u_1(manual_sim: SimExchang
     assert len(snapshot["data"]["b"]) == len(snapshot["data"]["a"]) == 1000
 
 
-@pytest.mark.parametrize("topic", ["orderbook.500.BTCUSDT", "orderbook.25.BTCUSDT", "orderbook.050.BTCUSDT",
-                                   "orderbook.BTCUSDT"])
+@pytest.mark.parametrize(
+    "topic", ["orderbook.500.BTCUSDT", "orderbook.25.BTCUSDT", "orderbook.050.BTCUSDT", "orderbook.BTCUSDT"]
+)
 async def test_depths_bybit_does_not_serve_are_refused(sim: SimExchange, topic: str) -> None:
     async with open_ws(urls(sim).public_ws) as ws:
         ack = await subscribe_public(ws, [topic], req_id="d")
@@ -264,8 +274,9 @@ async def test_late_subscriber_converges_with_the_early_one(manual_sim: SimExcha
         manual_sim.engine.markets["BTCUSDT"].set_price(Decimal("104900"), manual_sim.clock.now_ms())
         await subscribe_public(late, [BOOK50])
         joined = await recv_until(late, is_topic(BOOK50), 5)
-        assert joined["type"] == "snapshot" and joined["data"]["u"] == first["data"]["u"] + 3, \
+        assert joined["type"] == "snapshot" and joined["data"]["u"] == first["data"]["u"] + 3, (
             "a late subscriber gets the book the others hold, not one they have not been sent"
+        )
         await manual_sim.step(2)
         oracle = await rest_book(mrest, 50)
         early_book = await follow(early, as_book(first["data"]), joined["data"]["u"] + 2)
@@ -274,7 +285,8 @@ async def test_late_subscriber_converges_with_the_early_one(manual_sim: SimExcha
 
 
 async def test_each_frame_raises_u_by_one_even_when_the_book_moved_twice_between_frames(
-        manual_sim: SimExchange, mrest: SignedRest) -> None:
+    manual_sim: SimExchange, mrest: SignedRest
+) -> None:
     async with open_ws(urls(manual_sim).public_ws) as ws:
         await subscribe_public(ws, [BOOK50])
         book = await recv_until(ws, is_topic(BOOK50), 5)

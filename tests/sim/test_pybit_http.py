@@ -109,8 +109,9 @@ def test_set_leverage_then_not_modified(session: HTTP) -> None:
 
 def test_market_buy_tpsl_wallet_close_and_closed_pnl(session: HTTP, threaded_sim: Any) -> None:
     session.set_leverage(category="linear", symbol=BTC, buyLeverage="20", sellLeverage="20")
-    ack = session.place_order(category="linear", symbol=BTC, side="Buy", orderType="Market", qty="0.010",
-                              orderLinkId="pybit-mkt-0001")["result"]
+    ack = session.place_order(
+        category="linear", symbol=BTC, side="Buy", orderType="Market", qty="0.010", orderLinkId="pybit-mkt-0001"
+    )["result"]
     assert ack["orderLinkId"] == "pybit-mkt-0001" and len(ack["orderId"]) == 36
     [buy] = fills_of(session, ack["orderId"])
     entry, open_fee = Decimal(buy["execPrice"]), Decimal(buy["execFee"])
@@ -133,8 +134,9 @@ def test_market_buy_tpsl_wallet_close_and_closed_pnl(session: HTTP, threaded_sim
     assert Decimal(coin["walletBalance"]) == START - open_fee
 
     tp, sl = on_tick(entry * Decimal("1.2")), on_tick(entry * Decimal("0.8"))
-    resp = session.set_trading_stop(category="linear", symbol=BTC, takeProfit=tp, stopLoss=sl,
-                                    tpslMode="Full", positionIdx=0)
+    resp = session.set_trading_stop(
+        category="linear", symbol=BTC, takeProfit=tp, stopLoss=sl, tpslMode="Full", positionIdx=0
+    )
     assert resp["retCode"] == 0 and resp["result"] == {}
     stops = session.get_open_orders(category="linear", symbol=BTC, orderFilter="StopOrder")["result"]["list"]
     by_kind = {o["stopOrderType"]: o for o in stops}
@@ -153,8 +155,15 @@ def test_market_buy_tpsl_wallet_close_and_closed_pnl(session: HTTP, threaded_sim
     pos = session.get_positions(category="linear", symbol=BTC)["result"]["list"][0]
     assert (Decimal(pos["takeProfit"]), Decimal(pos["stopLoss"])) == (Decimal(tp), Decimal(sl))
 
-    close = session.place_order(category="linear", symbol=BTC, side="Sell", orderType="Market", qty="0.010",
-                                reduceOnly=True, orderLinkId="pybit-close-0001")["result"]
+    close = session.place_order(
+        category="linear",
+        symbol=BTC,
+        side="Sell",
+        orderType="Market",
+        qty="0.010",
+        reduceOnly=True,
+        orderLinkId="pybit-close-0001",
+    )["result"]
     [sell] = fills_of(session, close["orderId"])
     exit_price, close_fee = Decimal(sell["execPrice"]), Decimal(sell["execFee"])
     assert Decimal(sell["closedSize"]) == Decimal("0.010")
@@ -180,8 +189,15 @@ def test_market_buy_tpsl_wallet_close_and_closed_pnl(session: HTTP, threaded_sim
 
 def test_limit_order_place_amend_cancel(session: HTTP, threaded_sim: Any) -> None:
     far = last_price(threaded_sim) * Decimal("0.9")
-    ack = session.place_order(category="linear", symbol=BTC, side="Buy", orderType="Limit", qty="0.001",
-                              price=on_tick(far), orderLinkId="pybit-lmt-0001")["result"]
+    ack = session.place_order(
+        category="linear",
+        symbol=BTC,
+        side="Buy",
+        orderType="Limit",
+        qty="0.001",
+        price=on_tick(far),
+        orderLinkId="pybit-lmt-0001",
+    )["result"]
     resting = session.get_open_orders(category="linear", symbol=BTC, orderFilter="Order")["result"]["list"]
     assert [o["orderId"] for o in resting] == [ack["orderId"]]
     assert (resting[0]["orderStatus"], resting[0]["timeInForce"]) == ("New", "GTC")
@@ -191,7 +207,11 @@ def test_limit_order_place_amend_cancel(session: HTTP, threaded_sim: Any) -> Non
     amended = session.amend_order(category="linear", symbol=BTC, orderId=ack["orderId"], price=new_price, qty="0.002")
     assert amended["result"] == {"orderId": ack["orderId"], "orderLinkId": "pybit-lmt-0001"}
     row = session.get_open_orders(category="linear", symbol=BTC, orderLinkId="pybit-lmt-0001")["result"]["list"][0]
-    assert (Decimal(row["price"]), Decimal(row["qty"]), row["orderStatus"]) == (Decimal(new_price), Decimal("0.002"), "New")
+    assert (Decimal(row["price"]), Decimal(row["qty"]), row["orderStatus"]) == (
+        Decimal(new_price),
+        Decimal("0.002"),
+        "New",
+    )
     assert Decimal(row["leavesQty"]) == Decimal("0.002")
 
     cancelled = session.cancel_order(category="linear", symbol=BTC, orderLinkId="pybit-lmt-0001")
@@ -211,11 +231,17 @@ def test_limit_order_place_amend_cancel(session: HTTP, threaded_sim: Any) -> Non
     ("call", "code"),
     [
         (lambda s: s.place_order(category="linear", symbol=BTC, side="Buy", orderType="Market", qty="0.0015"), 10001),
-        (lambda s: s.place_order(category="linear", symbol=BTC, side="Sell", orderType="Market", qty="0.010",
-                                 reduceOnly=True), 110017),
+        (
+            lambda s: s.place_order(
+                category="linear", symbol=BTC, side="Sell", orderType="Market", qty="0.010", reduceOnly=True
+            ),
+            110017,
+        ),
         (lambda s: s.place_order(category="linear", symbol=BTC, side="Buy", orderType="Market", qty="90"), 110007),
-        (lambda s: s.cancel_order(category="linear", symbol=BTC, orderId="00000000-0000-4000-8000-000000000000"),
-         110001),
+        (
+            lambda s: s.cancel_order(category="linear", symbol=BTC, orderId="00000000-0000-4000-8000-000000000000"),
+            110001,
+        ),
         (lambda s: s.set_leverage(category="linear", symbol=BTC, buyLeverage="10", sellLeverage="10"), 110043),
     ],
     ids=["qty-step", "reduce-only-flat", "insufficient", "cancel-unknown", "leverage-unchanged"],
@@ -229,11 +255,25 @@ def test_errors_raise_invalid_request_error(session: HTTP, call: Any, code: int)
 
 def test_duplicate_order_link_id_and_wrong_key(session: HTTP, threaded_sim: Any) -> None:
     price = on_tick(last_price(threaded_sim) * Decimal("0.9"))
-    session.place_order(category="linear", symbol=BTC, side="Buy", orderType="Limit", qty="0.001", price=price,
-                        orderLinkId="pybit-dup-0001")
+    session.place_order(
+        category="linear",
+        symbol=BTC,
+        side="Buy",
+        orderType="Limit",
+        qty="0.001",
+        price=price,
+        orderLinkId="pybit-dup-0001",
+    )
     with pytest.raises(InvalidRequestError) as dup:
-        session.place_order(category="linear", symbol=BTC, side="Buy", orderType="Limit", qty="0.001", price=price,
-                            orderLinkId="pybit-dup-0001")
+        session.place_order(
+            category="linear",
+            symbol=BTC,
+            side="Buy",
+            orderType="Limit",
+            qty="0.001",
+            price=price,
+            orderLinkId="pybit-dup-0001",
+        )
     assert dup.value.status_code == 110072
     stranger = HTTP(api_key="NOT-A-KEY", api_secret="nope", max_retries=1, retry_delay=0)
     stranger.endpoint = threaded_sim.exchange.urls.rest
@@ -250,19 +290,30 @@ def test_account_key_and_coin_info(session: HTTP, threaded_sim: Any) -> None:
     assert key["permissions"]["ContractTrade"] == ["Order", "Position"] and key["uta"] == 1
     [usdt] = session.get_coin_info(coin="USDT")["result"]["rows"]
     assert usdt["coin"] == "USDT" and {c["chain"] for c in usdt["chains"]} == {"ETH", "TRX"}
-    assert session.get_positions(category="inverse")["result"] == {"category": "inverse", "list": [], "nextPageCursor": ""}
+    assert session.get_positions(category="inverse")["result"] == {
+        "category": "inverse",
+        "list": [],
+        "nextPageCursor": "",
+    }
     assert session.get_tickers(category="spot")["result"] == {"category": "spot", "list": []}
 
 
 def test_transaction_log_after_a_round_trip(session: HTTP) -> None:
     opened = session.place_order(category="linear", symbol=BTC, side="Buy", orderType="Market", qty="0.010")["result"]
-    closed = session.place_order(category="linear", symbol=BTC, side="Sell", orderType="Market", qty="0.010",
-                                 reduceOnly=True)["result"]
+    closed = session.place_order(
+        category="linear", symbol=BTC, side="Sell", orderType="Market", qty="0.010", reduceOnly=True
+    )["result"]
     rows = session.get_transaction_log(accountType="UNIFIED", category="linear", currency="USDT")["result"]["list"]
     assert [(r["type"], r["side"], r["orderId"]) for r in rows] == [
-        ("TRADE", "Sell", closed["orderId"]), ("TRADE", "Buy", opened["orderId"])]
+        ("TRADE", "Sell", closed["orderId"]),
+        ("TRADE", "Buy", opened["orderId"]),
+    ]
     assert Decimal(rows[1]["cashFlow"]) == 0 and rows[0]["size"] == "0"
     fees = [Decimal(e["execFee"]) for e in session.get_executions(category="linear", symbol=BTC)["result"]["list"]]
     assert sorted(Decimal(r["fee"]) for r in rows) == sorted(fees)
     coin = session.get_wallet_balance(accountType="UNIFIED")["result"]["list"][0]["coin"][0]
-    assert Decimal(rows[0]["cashBalance"]) == Decimal(coin["walletBalance"]) == START + sum(Decimal(r["change"]) for r in rows)
+    assert (
+        Decimal(rows[0]["cashBalance"])
+        == Decimal(coin["walletBalance"])
+        == START + sum(Decimal(r["change"]) for r in rows)
+    )

@@ -73,7 +73,9 @@ def http_session(exchange: SimExchange) -> HTTP:
 def test_ticker_stream_merges_snapshot_and_deltas(still_sim: ThreadedSim, monkeypatch: pytest.MonkeyPatch) -> None:
     exchange = exchange_of(still_sim)
     assert exchange.urls is not None
-    monkeypatch.setattr(pybit.unified_trading, "PUBLIC_WSS", exchange.urls.public_ws.replace("linear", "{CHANNEL_TYPE}"))
+    monkeypatch.setattr(
+        pybit.unified_trading, "PUBLIC_WSS", exchange.urls.public_ws.replace("linear", "{CHANNEL_TYPE}")
+    )
     received = Recorder()
     ws = WebSocket(testnet=False, channel_type="linear")
     try:
@@ -89,8 +91,18 @@ def test_ticker_stream_merges_snapshot_and_deltas(still_sim: ThreadedSim, monkey
             def caught_up(oracle: dict[str, str] = oracle) -> bool:
                 items = received.snapshot()
                 latest = items[-1]["data"]
-                return all(latest[k] == oracle[k] for k in ("lastPrice", "markPrice", "indexPrice", "bid1Price",
-                                                            "ask1Price", "volume24h", "turnover24h"))
+                return all(
+                    latest[k] == oracle[k]
+                    for k in (
+                        "lastPrice",
+                        "markPrice",
+                        "indexPrice",
+                        "bid1Price",
+                        "ask1Price",
+                        "volume24h",
+                        "turnover24h",
+                    )
+                )
 
             assert wait_until(caught_up, 3), f"pybit's merged ticker {received.snapshot()[-1]['data']} != {oracle}"
             merged = received.snapshot()[-1]["data"]
@@ -107,10 +119,14 @@ def by_price(levels: list[list[str]], *, descending: bool) -> list[list[str]]:
     return sorted(levels, key=lambda level: Decimal(level[0]), reverse=descending)
 
 
-def test_orderbook_stream_assembles_the_book_rest_shows(still_sim: ThreadedSim, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_orderbook_stream_assembles_the_book_rest_shows(
+    still_sim: ThreadedSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
     exchange = exchange_of(still_sim)
     assert exchange.urls is not None
-    monkeypatch.setattr(pybit.unified_trading, "PUBLIC_WSS", exchange.urls.public_ws.replace("linear", "{CHANNEL_TYPE}"))
+    monkeypatch.setattr(
+        pybit.unified_trading, "PUBLIC_WSS", exchange.urls.public_ws.replace("linear", "{CHANNEL_TYPE}")
+    )
     received = Recorder()
     rest = http_session(exchange)
     ws = WebSocket(testnet=False, channel_type="linear")
@@ -121,8 +137,9 @@ def test_orderbook_stream_assembles_the_book_rest_shows(still_sim: ThreadedSim, 
             if step:
                 still_sim.call(exchange.step, 1)
             oracle = rest.get_orderbook(category="linear", symbol="BTCUSDT", limit=50)["result"]
-            assert wait_until(lambda u=oracle["u"]: received.snapshot()[-1]["data"]["u"] == u, 3), \
+            assert wait_until(lambda u=oracle["u"]: received.snapshot()[-1]["data"]["u"] == u, 3), (
                 f"pybit's book stopped at u={received.snapshot()[-1]['data']['u']}, REST is at {oracle['u']}"
+            )
             book = received.snapshot()[-1]["data"]
             assert by_price(book["b"], descending=True) == oracle["b"], f"bids differ after step {step}"
             assert by_price(book["a"], descending=False) == oracle["a"], f"asks differ after step {step}"
@@ -131,7 +148,9 @@ def test_orderbook_stream_assembles_the_book_rest_shows(still_sim: ThreadedSim, 
         ws.exit()
 
 
-def test_private_auth_and_four_topics_for_a_market_fill(threaded_sim: ThreadedSim, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_private_auth_and_four_topics_for_a_market_fill(
+    threaded_sim: ThreadedSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
     exchange = exchange_of(threaded_sim)
     assert exchange.urls is not None
     monkeypatch.setattr(pybit.unified_trading, "PRIVATE_WSS", exchange.urls.private_ws)
@@ -149,11 +168,13 @@ def test_private_auth_and_four_topics_for_a_market_fill(threaded_sim: ThreadedSi
             return any(set(PRIVATE_TOPICS) <= topics for topics in peers)
 
         assert wait_until(subscribed, 5), "pybit's four subscriptions never reached the exchange"
-        reply = http_session(exchange).place_order(category="linear", symbol="BTCUSDT", side="Buy",
-                                                   orderType="Market", qty="0.010", orderLinkId="pybit-ws-1")
+        reply = http_session(exchange).place_order(
+            category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.010", orderLinkId="pybit-ws-1"
+        )
         order_id = reply["result"]["orderId"]
-        assert wait_until(lambda: all(r.snapshot() for r in streams.values()), 5), \
-            {t: len(r.snapshot()) for t, r in streams.items()}
+        assert wait_until(lambda: all(r.snapshot() for r in streams.values()), 5), {
+            t: len(r.snapshot()) for t, r in streams.items()
+        }
         order = streams["order"].snapshot()[0]
         execution = streams["execution"].snapshot()[0]
         position = streams["position"].snapshot()[0]
@@ -175,14 +196,24 @@ def test_websocket_trading_places_an_order(threaded_sim: ThreadedSim, monkeypatc
     ws = WebSocketTrading(testnet=False, api_key=exchange.api_key, api_secret=exchange.api_secret)
     try:
         assert wait_until(lambda: ws.auth, 5), "pybit's trade auth did not succeed"
-        ws.place_order(replies, errors, category="linear", symbol="BTCUSDT", side="Buy", orderType="Market",
-                       qty="0.010", orderLinkId="pybit-trade-1")
+        ws.place_order(
+            replies,
+            errors,
+            category="linear",
+            symbol="BTCUSDT",
+            side="Buy",
+            orderType="Market",
+            qty="0.010",
+            orderLinkId="pybit-trade-1",
+        )
         assert wait_until(lambda: replies.snapshot() or errors.snapshot(), 5), "no order.create response"
         assert errors.snapshot() == []
         [reply] = replies.snapshot()
         assert (reply["retCode"], reply["op"]) == (0, "order.create")
         assert reply["data"]["orderId"] and reply["data"]["orderLinkId"] == "pybit-trade-1"
-        ws.place_order(replies, errors, category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.0001")
+        ws.place_order(
+            replies, errors, category="linear", symbol="BTCUSDT", side="Buy", orderType="Market", qty="0.0001"
+        )
         assert wait_until(lambda: errors.snapshot(), 5), "an invalid order must reach the error callback"
         assert errors.snapshot()[0]["retCode"] == 10001
     finally:

@@ -65,8 +65,12 @@ async def test_rows_follow_fills_and_funding(mrest: SignedRest, manual_sim: SimE
     await trade_short_fund_and_close(mrest, manual_sim)
     rows = await log_rows(mrest, category="linear", currency="USDT")
     assert [(r["type"], r["symbol"], r["side"], r["size"]) for r in rows] == [
-        ("TRADE", ETH, "Buy", "0.10"), ("TRADE", BTC, "Buy", "0"), ("TRADE", BTC, "Buy", "-0.006"),
-        ("SETTLEMENT", BTC, "Sell", "-0.010"), ("TRADE", BTC, "Sell", "-0.010")]
+        ("TRADE", ETH, "Buy", "0.10"),
+        ("TRADE", BTC, "Buy", "0"),
+        ("TRADE", BTC, "Buy", "-0.006"),
+        ("SETTLEMENT", BTC, "Sell", "-0.010"),
+        ("TRADE", BTC, "Sell", "-0.010"),
+    ]
     balance = START_BALANCE
     for row in reversed(rows):
         funding = Decimal(row["funding"] or 0)
@@ -80,14 +84,24 @@ async def test_rows_follow_fills_and_funding(mrest: SignedRest, manual_sim: SimE
     for row in rows:
         fill = fills.get(row["tradeId"]) if row["symbol"] == BTC else None
         if fill is not None and row["type"] == "TRADE":
-            assert (row["orderId"], row["orderLinkId"], row["qty"]) == (fill["orderId"], fill["orderLinkId"], fill["execQty"])
-            assert (Decimal(row["fee"]), row["feeRate"], row["tradePrice"]) == (Decimal(fill["execFee"]), fill["feeRate"], fill["execPrice"])
+            assert (row["orderId"], row["orderLinkId"], row["qty"]) == (
+                fill["orderId"],
+                fill["orderLinkId"],
+                fill["execQty"],
+            )
+            assert (Decimal(row["fee"]), row["feeRate"], row["tradePrice"]) == (
+                Decimal(fill["execFee"]),
+                fill["feeRate"],
+                fill["execPrice"],
+            )
     funding = rows[3]
     paid = fills[funding["tradeId"]]
     assert paid["execType"] == "Funding" and Decimal(funding["funding"]) == -Decimal(paid["execFee"])
     assert Decimal(funding["feeRate"]) == -Decimal(paid["feeRate"]) and funding["fee"] == "0.00000000"
-    [pnl_part, pnl_rest] = sorted(ok(await mrest.get("/v5/position/closed-pnl", {"category": "linear", "symbol": BTC}))["list"],
-                                  key=lambda c: Decimal(c["closedSize"]))
+    [pnl_part, pnl_rest] = sorted(
+        ok(await mrest.get("/v5/position/closed-pnl", {"category": "linear", "symbol": BTC}))["list"],
+        key=lambda c: Decimal(c["closedSize"]),
+    )
     for row, record in ((rows[2], pnl_part), (rows[1], pnl_rest)):
         gross = Decimal(record["closedPnl"]) + Decimal(record["openFee"]) + Decimal(record["closeFee"])
         assert Decimal(row["cashFlow"]) == gross > 0
@@ -102,11 +116,21 @@ async def test_filters_and_paging(mrest: SignedRest, manual_sim: SimExchange) ->
     assert len(first["list"]) == 2 and first["nextPageCursor"]
     assert [r["type"] for r in await log_rows(mrest, type="SETTLEMENT")] == ["SETTLEMENT"]
     assert {r["symbol"] for r in await log_rows(mrest, baseCoin="ETH")} == {ETH}
-    for params in ({"category": "spot"}, {"category": "inverse"}, {"currency": "USDC"}, {"transSubType": "movePosition"}):
+    for params in (
+        {"category": "spot"},
+        {"category": "inverse"},
+        {"currency": "USDC"},
+        {"transSubType": "movePosition"},
+    ):
         assert await log_rows(mrest, **params) == []
-    for params, pattern in (({"category": "futures"}, r"^Illegal category$"), ({"accountType": "CONTRACT"}, r"UNIFIED"),
-                            ({"limit": 51}, r"limit"), ({"limit": 0}, r"limit"), ({"cursor": "nope"}, r"cursor"),
-                            ({"startTime": 1, "endTime": 7 * DAY_MS + 2}, r"7 days")):
+    for params, pattern in (
+        ({"category": "futures"}, r"^Illegal category$"),
+        ({"accountType": "CONTRACT"}, r"UNIFIED"),
+        ({"limit": 51}, r"limit"),
+        ({"limit": 0}, r"limit"),
+        ({"cursor": "nope"}, r"cursor"),
+        ({"startTime": 1, "endTime": 7 * DAY_MS + 2}, r"7 days"),
+    ):
         assert_error(await mrest.get(LOG, params), 10001, pattern)
 
 

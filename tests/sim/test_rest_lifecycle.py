@@ -127,7 +127,11 @@ async def test_resting_order_touched_exactly_fills_only_the_top_size() -> None:
         top = market.bid1_size
         assert top < qty
         row = await get_order(rest, order_id)
-        assert (row["orderStatus"], Decimal(row["cumExecQty"]), Decimal(row["leavesQty"])) == ("PartiallyFilled", top, qty - top)
+        assert (row["orderStatus"], Decimal(row["cumExecQty"]), Decimal(row["leavesQty"])) == (
+            "PartiallyFilled",
+            top,
+            qty - top,
+        )
         [fill] = await executions(rest, orderId=order_id)
         assert (fill["isMaker"], Decimal(fill["execPrice"]), Decimal(fill["execQty"])) == (True, limit, top)
         assert Decimal(fill["execFee"]) == limit * top * MAKER
@@ -159,7 +163,9 @@ async def test_cancel_marks_cancelled_by_user(manual_sim: SimExchange, mrest: Si
 # -- TP/SL and trailing ----------------------------------------------------------------------------
 
 
-async def test_take_profit_closes_position_and_deactivates_stop_loss(manual_sim: SimExchange, mrest: SignedRest) -> None:
+async def test_take_profit_closes_position_and_deactivates_stop_loss(
+    manual_sim: SimExchange, mrest: SignedRest
+) -> None:
     _, entry, open_fee = await open_long(mrest)
     tp, sl = entry + 300, entry - 300
     await trading_stop(mrest, takeProfit=str(tp), stopLoss=str(sl))
@@ -172,7 +178,11 @@ async def test_take_profit_closes_position_and_deactivates_stop_loss(manual_sim:
 
     assert await stop_orders(mrest) == []
     tp_row, sl_row = await get_order(mrest, tp_id), await get_order(mrest, sl_id)
-    assert (tp_row["orderStatus"], tp_row["createType"], tp_row["stopOrderType"]) == ("Filled", "CreateByTakeProfit", "TakeProfit")
+    assert (tp_row["orderStatus"], tp_row["createType"], tp_row["stopOrderType"]) == (
+        "Filled",
+        "CreateByTakeProfit",
+        "TakeProfit",
+    )
     assert Decimal(tp_row["cumExecQty"]) == QTY
     assert (sl_row["orderStatus"], sl_row["cancelType"]) == ("Deactivated", "CancelByTpSlTsClear")
     assert Decimal(sl_row["cumExecQty"]) == 0
@@ -216,7 +226,11 @@ async def test_trailing_stop_follows_price_up_and_fires_on_pullback(manual_sim: 
     _, entry, _ = await open_long(mrest)
     await trading_stop(mrest, trailingStop="100")
     [trail] = await stop_orders(mrest)
-    assert (trail["stopOrderType"], trail["createType"], trail["triggerDirection"]) == ("TrailingStop", "CreateByTrailingStop", 2)
+    assert (trail["stopOrderType"], trail["createType"], trail["triggerDirection"]) == (
+        "TrailingStop",
+        "CreateByTrailingStop",
+        2,
+    )
     assert (trail["side"], trail["reduceOnly"], Decimal(trail["qty"])) == ("Sell", True, QTY)
     assert Decimal(trail["triggerPrice"]) == market.last_price - 100
     assert Decimal((await position(mrest))["trailingStop"]) == 100
@@ -233,7 +247,11 @@ async def test_trailing_stop_follows_price_up_and_fires_on_pullback(manual_sim: 
     fired = await get_order(mrest, trail["orderId"])
     assert fired["orderStatus"] == "Filled" and Decimal(fired["cumExecQty"]) == QTY
     [close] = await executions(mrest, orderId=trail["orderId"])
-    assert (close["createType"], close["stopOrderType"], Decimal(close["closedSize"])) == ("CreateByTrailingStop", "TrailingStop", QTY)
+    assert (close["createType"], close["stopOrderType"], Decimal(close["closedSize"])) == (
+        "CreateByTrailingStop",
+        "TrailingStop",
+        QTY,
+    )
     assert Decimal(close["execPrice"]) > entry
     pos = await position(mrest)
     assert (pos["side"], Decimal(pos["size"]), Decimal(pos["trailingStop"])) == ("", 0, 0)
@@ -244,13 +262,19 @@ async def test_tpsl_attached_on_create_arms_system_orders(manual_sim: SimExchang
     tp, sl = px(last + 400), px(last - 400)
     order_id, _, _ = await open_long(mrest, orderLinkId="entry-tpsl", takeProfit=tp, stopLoss=sl)
     entry = await get_order(mrest, order_id)
-    assert (Decimal(entry["takeProfit"]), Decimal(entry["stopLoss"]), entry["tpslMode"]) == (Decimal(tp), Decimal(sl), "Full")
+    assert (Decimal(entry["takeProfit"]), Decimal(entry["stopLoss"]), entry["tpslMode"]) == (
+        Decimal(tp),
+        Decimal(sl),
+        "Full",
+    )
     stops = {o["stopOrderType"]: o for o in await stop_orders(mrest)}
     assert set(stops) == {"TakeProfit", "StopLoss"}
     assert all(o["parentOrderLinkId"] == "entry-tpsl" and o["orderLinkId"] == "" for o in stops.values())
     assert (stops["TakeProfit"]["triggerDirection"], stops["StopLoss"]["triggerDirection"]) == (1, 2)
     await open_long(mrest, "0.005")
-    assert {Decimal(o["qty"]) for o in await stop_orders(mrest)} == {Decimal("0.015")}, "Full TP/SL track the position size"
+    assert {Decimal(o["qty"]) for o in await stop_orders(mrest)} == {Decimal("0.015")}, (
+        "Full TP/SL track the position size"
+    )
     drive_to(manual_sim, BTC, Decimal(sl) - 100)
     assert (await position(mrest))["side"] == ""
     assert (await get_order(mrest, stops["StopLoss"]["orderId"]))["orderStatus"] == "Filled"
@@ -262,7 +286,12 @@ async def test_trading_stop_moves_and_removes_legs(manual_sim: SimExchange, mres
     _, entry, _ = await open_long(mrest)
     await trading_stop(mrest, takeProfit=str(entry + 500), stopLoss=str(entry - 500))
     stops = {o["stopOrderType"]: o for o in await stop_orders(mrest)}
-    amend = {"category": "linear", "symbol": BTC, "orderId": stops["TakeProfit"]["orderId"], "triggerPrice": str(entry + 700)}
+    amend = {
+        "category": "linear",
+        "symbol": BTC,
+        "orderId": stops["TakeProfit"]["orderId"],
+        "triggerPrice": str(entry + 700),
+    }
     ok(await mrest.post("/v5/order/amend", amend))
     assert Decimal((await position(mrest))["takeProfit"]) == entry + 700
     await trading_stop(mrest, stopLoss=str(entry - 300))
@@ -300,7 +329,10 @@ async def test_conditional_order_triggers_or_is_deactivated(manual_sim: SimExcha
     last = book(manual_sim).last_price
     fire = await place(mrest, order("Buy", triggerPrice=px(last + 200), triggerDirection=1, orderLinkId="cond-fire"))
     keep = await place(mrest, order("Buy", triggerPrice=px(last + 900), triggerDirection=1, orderLinkId="cond-cancel"))
-    assert {o["orderId"]: o["orderStatus"] for o in await stop_orders(mrest)} == {fire: "Untriggered", keep: "Untriggered"}
+    assert {o["orderId"]: o["orderStatus"] for o in await stop_orders(mrest)} == {
+        fire: "Untriggered",
+        keep: "Untriggered",
+    }
     assert (await position(mrest))["side"] == ""
     assert Decimal((await usdt(mrest))["totalOrderIM"]) == 0, "an untriggered conditional order holds no margin"
 
@@ -317,7 +349,9 @@ async def test_conditional_order_triggers_or_is_deactivated(manual_sim: SimExcha
     assert await stop_orders(mrest) == []
 
 
-async def test_triggered_conditional_order_cannot_exceed_the_balance(manual_sim: SimExchange, mrest: SignedRest) -> None:
+async def test_triggered_conditional_order_cannot_exceed_the_balance(
+    manual_sim: SimExchange, mrest: SignedRest
+) -> None:
     last = book(manual_sim).last_price
     big = await place(mrest, order("Buy", qty="90", triggerPrice=px(last + 50), triggerDirection=1))
     drive_to(manual_sim, BTC, last + 150)
@@ -331,17 +365,25 @@ async def test_triggered_conditional_order_cannot_exceed_the_balance(manual_sim:
 # -- closing ---------------------------------------------------------------------------------------
 
 
-async def test_qty_zero_with_reduce_only_and_close_on_trigger_closes_everything(manual_sim: SimExchange, mrest: SignedRest) -> None:
+async def test_qty_zero_with_reduce_only_and_close_on_trigger_closes_everything(
+    manual_sim: SimExchange, mrest: SignedRest
+) -> None:
     await open_long(mrest, "0.013")
     close_id = await place(mrest, order("Sell", qty="0", reduceOnly=True, closeOnTrigger=True))
     row = await get_order(mrest, close_id)
-    assert (row["orderStatus"], Decimal(row["qty"]), Decimal(row["cumExecQty"])) == ("Filled", Decimal("0.013"), Decimal("0.013"))
+    assert (row["orderStatus"], Decimal(row["qty"]), Decimal(row["cumExecQty"])) == (
+        "Filled",
+        Decimal("0.013"),
+        Decimal("0.013"),
+    )
     assert (await position(mrest))["side"] == ""
     resp = await mrest.post("/v5/order/create", order("Sell", qty="0", reduceOnly=True))
     assert resp["retCode"] == 10001 and resp["result"] == {}
 
 
-async def test_resting_reduce_only_is_cancelled_when_the_position_closes(manual_sim: SimExchange, mrest: SignedRest) -> None:
+async def test_resting_reduce_only_is_cancelled_when_the_position_closes(
+    manual_sim: SimExchange, mrest: SignedRest
+) -> None:
     _, entry, _ = await open_long(mrest)
     resting = await place(mrest, order("Sell", "Limit", "0.010", price=str(entry + 800), reduceOnly=True))
     assert (await get_order(mrest, resting))["orderStatus"] == "New"
@@ -351,8 +393,6 @@ async def test_resting_reduce_only_is_cancelled_when_the_position_closes(manual_
     drive_to(manual_sim, BTC, entry + 1000)
     pos = await position(mrest)
     assert (pos["side"], Decimal(pos["size"])) == ("", 0), "a cancelled reduce-only order must not open a short"
-
-
 
 
 async def test_reduce_only_market_close(manual_sim: SimExchange, mrest: SignedRest) -> None:
@@ -394,7 +434,11 @@ async def test_post_only_that_would_cross_is_cancelled(manual_sim: SimExchange, 
     market = book(manual_sim)
     crossing = await place(mrest, order("Buy", "Limit", "0.010", price=str(market.ask1_price), timeInForce="PostOnly"))
     row = await get_order(mrest, crossing)
-    assert (row["orderStatus"], row["rejectReason"], row["timeInForce"]) == ("Cancelled", "EC_PostOnlyWillTakeLiquidity", "PostOnly")
+    assert (row["orderStatus"], row["rejectReason"], row["timeInForce"]) == (
+        "Cancelled",
+        "EC_PostOnlyWillTakeLiquidity",
+        "PostOnly",
+    )
     assert Decimal(row["cumExecQty"]) == 0
     assert await executions(mrest, symbol=BTC) == []
     maker = await place(mrest, order("Buy", "Limit", "0.010", price=str(market.bid1_price), timeInForce="PostOnly"))
@@ -407,14 +451,21 @@ async def test_fok_cancels_without_full_depth_and_fills_with_it(manual_sim: SimE
     ask, top = market.ask1_price, market.ask1_size
     killed = await place(mrest, order("Buy", "Limit", str(top + QTY), price=str(ask), timeInForce="FOK"))
     row = await get_order(mrest, killed)
-    assert (row["orderStatus"], row["rejectReason"], Decimal(row["cumExecQty"])) == ("Cancelled", "EC_CancelForNoFullFill", 0)
+    assert (row["orderStatus"], row["rejectReason"], Decimal(row["cumExecQty"])) == (
+        "Cancelled",
+        "EC_CancelForNoFullFill",
+        0,
+    )
     assert await executions(mrest, symbol=BTC) == []
 
     filled = await place(mrest, order("Buy", "Limit", str(top + QTY), price=str(ask + BTC_TICK), timeInForce="FOK"))
     row = await get_order(mrest, filled)
     assert (row["orderStatus"], Decimal(row["cumExecQty"])) == ("Filled", top + QTY)
     fills = await executions(mrest, orderId=filled)
-    assert sorted((Decimal(f["execPrice"]), Decimal(f["execQty"])) for f in fills) == [(ask, top), (ask + BTC_TICK, QTY)]
+    assert sorted((Decimal(f["execPrice"]), Decimal(f["execQty"])) for f in fills) == [
+        (ask, top),
+        (ask + BTC_TICK, QTY),
+    ]
 
 
 async def test_ioc_takes_what_it_can_and_cancels_the_rest(manual_sim: SimExchange, mrest: SignedRest) -> None:
@@ -429,7 +480,11 @@ async def test_ioc_takes_what_it_can_and_cancels_the_rest(manual_sim: SimExchang
 
     nothing = await place(mrest, order("Buy", "Limit", "0.010", price=str(market.bid1_price - 50), timeInForce="IOC"))
     row = await get_order(mrest, nothing)
-    assert (row["orderStatus"], row["rejectReason"], Decimal(row["cumExecQty"])) == ("Cancelled", "EC_NoImmediateQtyToFill", 0)
+    assert (row["orderStatus"], row["rejectReason"], Decimal(row["cumExecQty"])) == (
+        "Cancelled",
+        "EC_NoImmediateQtyToFill",
+        0,
+    )
     assert Decimal((await position(mrest))["size"]) == top
 
 
@@ -459,7 +514,11 @@ async def test_order_history_lists_closed_orders_newest_first(manual_sim: SimExc
     resting = await place(mrest, order("Buy", "Limit", "0.001", price=price))
     params = {"category": "linear", "symbol": BTC}
     rows = ok(await mrest.get("/v5/order/history", params))["list"]
-    assert [(o["orderId"], o["orderStatus"]) for o in rows] == [(resting, "New"), (cancelled, "Cancelled"), (filled, "Filled")]
+    assert [(o["orderId"], o["orderStatus"]) for o in rows] == [
+        (resting, "New"),
+        (cancelled, "Cancelled"),
+        (filled, "Filled"),
+    ]
     only = ok(await mrest.get("/v5/order/history", {**params, "orderStatus": "Cancelled"}))["list"]
     assert [o["orderId"] for o in only] == [cancelled]
     page = ok(await mrest.get("/v5/order/history", {**params, "limit": 2}))
@@ -496,9 +555,16 @@ async def test_position_list_by_settle_coin_and_by_symbol(manual_sim: SimExchang
     _, entry, _ = await open_long(mrest)
     flat = ok(await mrest.get("/v5/position/list", {"category": "linear", "symbol": "ETHUSDT"}))["list"]
     assert len(flat) == 1
-    assert (flat[0]["symbol"], flat[0]["side"], Decimal(flat[0]["size"]), Decimal(flat[0]["avgPrice"])) == ("ETHUSDT", "", 0, 0)
+    assert (flat[0]["symbol"], flat[0]["side"], Decimal(flat[0]["size"]), Decimal(flat[0]["avgPrice"])) == (
+        "ETHUSDT",
+        "",
+        0,
+        0,
+    )
     rows = ok(await mrest.get("/v5/position/list", {"category": "linear", "settleCoin": "USDT"}))["list"]
-    assert [(r["symbol"], r["side"], Decimal(r["size"]), Decimal(r["avgPrice"])) for r in rows] == [(BTC, "Buy", QTY, entry)]
+    assert [(r["symbol"], r["side"], Decimal(r["size"]), Decimal(r["avgPrice"])) for r in rows] == [
+        (BTC, "Buy", QTY, entry)
+    ]
     await place(mrest, order("Sell", qty="0.010", reduceOnly=True))
     assert ok(await mrest.get("/v5/position/list", {"category": "linear", "settleCoin": "USDT"}))["list"] == []
     row = await position(mrest)
@@ -513,7 +579,11 @@ async def test_funding_settlement_creates_funding_execution(manual_sim: SimExcha
     [funding] = await executions(mrest, execType="Funding")
     paid = QTY * mark * rate
     assert (funding["execType"], funding["orderType"], funding["side"]) == ("Funding", "UNKNOWN", "Buy")
-    assert (Decimal(funding["execFee"]), Decimal(funding["execQty"]), Decimal(funding["execPrice"])) == (paid, QTY, mark)
+    assert (Decimal(funding["execFee"]), Decimal(funding["execQty"]), Decimal(funding["execPrice"])) == (
+        paid,
+        QTY,
+        mark,
+    )
     assert Decimal(funding["feeRate"]) == rate
     assert Decimal((await usdt(mrest))["walletBalance"]) == START_BALANCE - open_fee - paid
     pos = await position(mrest)
@@ -540,8 +610,12 @@ async def test_position_and_wallet_arithmetic(manual_sim: SimExchange, mrest: Si
     assert Decimal(coin["equity"]) == Decimal(coin["walletBalance"]) + Decimal(coin["unrealisedPnl"])
     assert Decimal(coin["cumRealisedPnl"]) == -fee
     account = ok(await mrest.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}))["list"][0]
-    assert Decimal(account["totalMarginBalance"]) == Decimal(account["totalWalletBalance"]) + Decimal(account["totalPerpUPL"])
-    assert Decimal(account["totalAvailableBalance"]) == Decimal(account["totalMarginBalance"]) - Decimal(account["totalInitialMargin"])
+    assert Decimal(account["totalMarginBalance"]) == Decimal(account["totalWalletBalance"]) + Decimal(
+        account["totalPerpUPL"]
+    )
+    assert Decimal(account["totalAvailableBalance"]) == Decimal(account["totalMarginBalance"]) - Decimal(
+        account["totalInitialMargin"]
+    )
     assert Decimal(account["totalInitialMargin"]) == Decimal(pos["positionIM"]) > mark * QTY / 25
 
 
@@ -549,7 +623,9 @@ async def test_order_history_time_window(manual_sim: SimExchange, mrest: SignedR
     filled, _, _ = await open_long(mrest)
     now = manual_sim.clock.now_ms()
     params = {"category": "linear", "symbol": BTC}
-    assert [o["orderId"] for o in ok(await mrest.get("/v5/order/history", {**params, "startTime": now - 60_000}))["list"]] == [filled]
+    assert [
+        o["orderId"] for o in ok(await mrest.get("/v5/order/history", {**params, "startTime": now - 60_000}))["list"]
+    ] == [filled]
     assert ok(await mrest.get("/v5/order/history", {**params, "startTime": now + 3_600_000}))["list"] == []
     assert ok(await mrest.get("/v5/order/history", {**params, "endTime": now - 3_600_000}))["list"] == []
     resp = await mrest.get("/v5/order/history", {**params, "startTime": now - 8 * 86_400_000, "endTime": now})
@@ -582,7 +658,9 @@ async def _scripted_run(seed: int, id_salt: str | None = "fixed") -> dict[str, A
         prices = []
         for _ in range(20):
             await sim.step(1)
-            prices.append({s: (m.last_price, m.bid1_price, m.ask1_size, m.mark_price) for s, m in sim.engine.markets.items()})
+            prices.append(
+                {s: (m.last_price, m.bid1_price, m.ask1_size, m.mark_price) for s, m in sim.engine.markets.items()}
+            )
         buy = await place(rest, order("Buy", qty="0.020"))
         await sim.step(5)
         limit_price = sim.engine.markets[BTC].last_price + 50

@@ -55,10 +55,13 @@ async def test_10003_unknown_api_key(rest: SignedRest) -> None:
 
 async def test_10004_wrong_secret(rest: SignedRest) -> None:
     ts = int(time.time() * 1000)
-    resp = await rest.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"}, secret="not-the-secret", timestamp=ts)
+    resp = await rest.get(
+        "/v5/account/wallet-balance", {"accountType": "UNIFIED"}, secret="not-the-secret", timestamp=ts
+    )
     assert_error(resp, 10004, r"error sign")
-    assert resp["retMsg"] == ("Error sign, please check your signature generation algorithm: "
-                              "origin_string[***accountType=UNIFIED]")
+    assert resp["retMsg"] == (
+        "Error sign, please check your signature generation algorithm: origin_string[***accountType=UNIFIED]"
+    )
     resp = await rest.post(CREATE, order(), secret="not-the-secret")
     assert_error(resp, 10004, r"error sign")
     assert rest.api_key not in resp["retMsg"] and resp["retMsg"].endswith(f"[***{json.dumps(order())}]")
@@ -159,14 +162,23 @@ async def test_10001_bad_trading_stop_changes_nothing(rest: SignedRest, sim: Sim
     await place(rest, order("Buy"))
     base = {"category": "linear", "symbol": BTC, "tpslMode": "Full", "positionIdx": 0}
     tp = px(last(sim) * Decimal("1.3"))
-    for bad, pattern in (({"trailingStop": "150.05"}, r"trailingStop"), ({"trailingStop": "1e40"}, r"trailingStop"),
-                         ({"trailingStop": "100", "activePrice": "1.05"}, r"activePrice")):
+    for bad, pattern in (
+        ({"trailingStop": "150.05"}, r"trailingStop"),
+        ({"trailingStop": "1e40"}, r"trailingStop"),
+        ({"trailingStop": "100", "activePrice": "1.05"}, r"activePrice"),
+    ):
         resp = await rest.post("/v5/position/trading-stop", {**base, "takeProfit": tp, **bad})
         assert_error(resp, 10001, pattern)
-    assert_error(await rest.post("/v5/position/trading-stop", {**base, "positionIdx": 1, "takeProfit": tp}), 10001,
-                 r"position idx not match")
-    assert_error(await rest.post("/v5/position/trading-stop", {**base, "takeProfit": px(last(sim) * Decimal("0.7"))}),
-                 10001, r"TakeProfit.*should be higher")
+    assert_error(
+        await rest.post("/v5/position/trading-stop", {**base, "positionIdx": 1, "takeProfit": tp}),
+        10001,
+        r"position idx not match",
+    )
+    assert_error(
+        await rest.post("/v5/position/trading-stop", {**base, "takeProfit": px(last(sim) * Decimal("0.7"))}),
+        10001,
+        r"TakeProfit.*should be higher",
+    )
     assert await stop_orders(rest) == []
     pos = await position(rest)
     assert (Decimal(pos["takeProfit"]), Decimal(pos["stopLoss"]), Decimal(pos["trailingStop"])) == (0, 0, 0)
@@ -190,7 +202,11 @@ async def test_110007_amend_beyond_available_balance_changes_nothing(rest: Signe
     amend = {"category": "linear", "symbol": BTC, "orderId": order_id}
     assert_error(await rest.post("/v5/order/amend", {**amend, "qty": "90"}), 110007, r"insufficient|not enough")
     row = await get_order(rest, order_id)
-    assert (Decimal(row["qty"]), Decimal(row["price"]), row["orderStatus"]) == (Decimal("0.001"), Decimal(body["price"]), "New")
+    assert (Decimal(row["qty"]), Decimal(row["price"]), row["orderStatus"]) == (
+        Decimal("0.001"),
+        Decimal(body["price"]),
+        "New",
+    )
     ok(await rest.post("/v5/order/amend", {**amend, "qty": "0.003"}))
     assert Decimal((await get_order(rest, order_id))["qty"]) == Decimal("0.003")
 
@@ -200,11 +216,16 @@ async def test_10001_rejected_amend_is_atomic(rest: SignedRest, sim: SimExchange
     order_id = await place(rest, body)
     amend = {"category": "linear", "symbol": BTC, "orderId": order_id}
     wrong_tp = px(Decimal(body["price"]) * Decimal("0.9"))
-    resp = await rest.post("/v5/order/amend", {**amend, "qty": "0.002", "price": px(Decimal(body["price"]) - 10),
-                                               "takeProfit": wrong_tp})
+    resp = await rest.post(
+        "/v5/order/amend", {**amend, "qty": "0.002", "price": px(Decimal(body["price"]) - 10), "takeProfit": wrong_tp}
+    )
     assert_error(resp, 10001, r"TakeProfit.*should be higher")
     row = await get_order(rest, order_id)
-    assert (Decimal(row["qty"]), Decimal(row["price"]), Decimal(row["takeProfit"])) == (Decimal("0.001"), Decimal(body["price"]), 0)
+    assert (Decimal(row["qty"]), Decimal(row["price"]), Decimal(row["takeProfit"])) == (
+        Decimal("0.001"),
+        Decimal(body["price"]),
+        0,
+    )
     assert_error(await rest.post("/v5/order/amend", {**amend, "qty": "0.001"}), 10001, r"remains unchanged")
     assert_error(await rest.post("/v5/order/amend", {**amend, "qty": "0.0015"}), 10001, r"qtyStep")
 
@@ -226,19 +247,29 @@ async def test_110043_leverage_not_modified(rest: SignedRest) -> None:
     body = {"category": "linear", "symbol": BTC, "buyLeverage": "10", "sellLeverage": "10"}
     assert_error(await rest.post("/v5/position/set-leverage", body), 110043, r"leverage not modified")
     ok(await rest.post("/v5/position/set-leverage", {**body, "buyLeverage": "12", "sellLeverage": "12"}))
-    assert_error(await rest.post("/v5/position/set-leverage", {**body, "buyLeverage": "12", "sellLeverage": "12"}),
-                 110043, r"leverage not modified")
+    assert_error(
+        await rest.post("/v5/position/set-leverage", {**body, "buyLeverage": "12", "sellLeverage": "12"}),
+        110043,
+        r"leverage not modified",
+    )
     assert Decimal((await position(rest))["leverage"]) == 12
 
 
 async def test_34040_trading_stop_not_modified(rest: SignedRest, sim: SimExchange) -> None:
     await place(rest, order("Buy"))
-    body = {"category": "linear", "symbol": BTC, "tpslMode": "Full", "positionIdx": 0,
-            "takeProfit": px(last(sim) * Decimal("1.3"))}
+    body = {
+        "category": "linear",
+        "symbol": BTC,
+        "tpslMode": "Full",
+        "positionIdx": 0,
+        "takeProfit": px(last(sim) * Decimal("1.3")),
+    }
     assert ok(await rest.post("/v5/position/trading-stop", body)) == {}
     assert_error(await rest.post("/v5/position/trading-stop", body), 34040, r"not modified")
     stops = await stop_orders(rest)
-    assert [(o["stopOrderType"], Decimal(o["triggerPrice"])) for o in stops] == [("TakeProfit", Decimal(body["takeProfit"]))]
+    assert [(o["stopOrderType"], Decimal(o["triggerPrice"])) for o in stops] == [
+        ("TakeProfit", Decimal(body["takeProfit"]))
+    ]
 
 
 async def test_110072_duplicate_order_link_id(rest: SignedRest, sim: SimExchange) -> None:
@@ -281,12 +312,15 @@ async def test_110001_cancel_unknown_filled_and_cancelled_orders(rest: SignedRes
     assert (await get_order(rest, filled))["orderStatus"] == "Filled"
     assert_error(await rest.post("/v5/order/cancel", {**body, "orderId": filled}), 110001, r"order not exists")
     del body["orderId"]
-    assert_error(await rest.post("/v5/order/cancel", {**body, "orderLinkId": "filled-0001"}), 110001, r"order not exists")
+    assert_error(
+        await rest.post("/v5/order/cancel", {**body, "orderLinkId": "filled-0001"}), 110001, r"order not exists"
+    )
     resting = await place(rest, resting_buy(sim))
     ok(await rest.post("/v5/order/cancel", {**body, "orderId": resting}))
     assert_error(await rest.post("/v5/order/cancel", {**body, "orderId": resting}), 110001, r"too late to cancel")
-    assert_error(await rest.post("/v5/order/amend", {**body, "orderId": resting, "qty": "0.002"}), 110001,
-                 r"order not exists")
+    assert_error(
+        await rest.post("/v5/order/amend", {**body, "orderId": resting, "qty": "0.002"}), 110001, r"order not exists"
+    )
 
 
 # -- rate limits -----------------------------------------------------------------------------------
@@ -326,6 +360,9 @@ async def test_rate_limit_headers_on_a_normal_private_response(rest: SignedRest)
     assert abs(int(headers["X-Bapi-Limit-Reset-Timestamp"]) - time.time() * 1000) < 2000
     ok(await rest.get("/v5/account/fee-rate", {"category": "linear", "symbol": BTC}))
     assert (rest.last_headers["X-Bapi-Limit"], rest.last_headers["X-Bapi-Limit-Status"]) == ("5", "4")
-    ok(await rest.post("/v5/position/set-leverage", {"category": "linear", "symbol": BTC, "buyLeverage": "3",
-                                                     "sellLeverage": "3"}))
+    ok(
+        await rest.post(
+            "/v5/position/set-leverage", {"category": "linear", "symbol": BTC, "buyLeverage": "3", "sellLeverage": "3"}
+        )
+    )
     assert (rest.last_headers["X-Bapi-Limit"], rest.last_headers["X-Bapi-Limit-Status"]) == ("10", "9")

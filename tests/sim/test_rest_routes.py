@@ -79,8 +79,12 @@ async def test_unknown_path_and_wrong_method_answer_bybit_json(mrest: SignedRest
         status, kind, body = await raw(mrest, "GET", path)
         assert (status, kind) == (404, "application/json")
         assert body == {**load_fixture("rest_route_not_found"), "time": body["time"]}
-    for method, path, allowed in (("POST", "/v5/market/time", "GET"), ("GET", "/v5/order/create", "POST"),
-                                  ("DELETE", "/v5/position/list", "GET"), ("PUT", "/v5/position/trading-stop", "POST")):
+    for method, path, allowed in (
+        ("POST", "/v5/market/time", "GET"),
+        ("GET", "/v5/order/create", "POST"),
+        ("DELETE", "/v5/position/list", "GET"),
+        ("PUT", "/v5/position/trading-stop", "POST"),
+    ):
         status, kind, body = await raw(mrest, method, path)
         assert (status, kind) == (400, "application/json")
         assert_error(body, 10017, rf"^Route not found\. Send {path} with {allowed}\.$")

@@ -226,7 +226,9 @@ async def test_other_clients_keep_streaming_while_one_sends_garbage(sim: SimExch
             return [await recv_json(bad) for _ in range(50)]
 
         errors, frames = await asyncio.gather(abuse(), collect(good, 0.5, is_topic(TICKER)))
-        assert all(e["success"] is False and e["ret_msg"] == "Failed to decode incoming data: not valid JSON" for e in errors)
+        assert all(
+            e["success"] is False and e["ret_msg"] == "Failed to decode incoming data: not valid JSON" for e in errors
+        )
         assert len(frames) >= 3, f"good client starved: {len(frames)} frames"
         sequence = [snapshot["cs"]] + [f["cs"] for f in frames]
         assert sequence == sorted(set(sequence)), "cs keeps increasing for the well-behaved client"
@@ -235,8 +237,11 @@ async def test_other_clients_keep_streaming_while_one_sends_garbage(sim: SimExch
 
 
 async def test_idle_connection_is_closed_but_streaming_one_is_not() -> None:
-    async with (SimExchange(seed=7, step_seconds=0.02, idle_timeout=1.5) as sim,
-                open_ws(urls(sim).public_ws) as idle, open_ws(urls(sim).public_ws) as busy):
+    async with (
+        SimExchange(seed=7, step_seconds=0.02, idle_timeout=1.5) as sim,
+        open_ws(urls(sim).public_ws) as idle,
+        open_ws(urls(sim).public_ws) as busy,
+    ):
         await subscribe_public(busy, [TICKER])
         await send(idle, {"op": "ping"})
         assert (await recv_json(idle))["ret_msg"] == "pong"

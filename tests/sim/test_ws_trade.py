@@ -118,18 +118,25 @@ async def test_order_amend_and_cancel(sim: SimExchange, rest: SignedRest) -> Non
         created = await trade_call(ws, "order.create", [limit_order(price, orderLinkId="lim-a")], "c-1")
         assert created["retCode"] == 0, created
         order_id = created["data"]["orderId"]
-        amended = await trade_call(ws, "order.amend", [{"category": "linear", "symbol": "BTCUSDT", "orderId": order_id,
-                                                        "price": new_price}], "a-1")
+        amended = await trade_call(
+            ws,
+            "order.amend",
+            [{"category": "linear", "symbol": "BTCUSDT", "orderId": order_id, "price": new_price}],
+            "a-1",
+        )
         assert (amended["retCode"], amended["op"], amended["reqId"]) == (0, "order.amend", "a-1"), amended
         assert amended["data"] == {"orderId": order_id, "orderLinkId": "lim-a"}
         [live] = await open_orders(rest)
         assert Decimal(live["price"]) == Decimal(new_price)
-        cancelled = await trade_call(ws, "order.cancel", [{"category": "linear", "symbol": "BTCUSDT",
-                                                           "orderLinkId": "lim-a"}], "x-1")
+        cancelled = await trade_call(
+            ws, "order.cancel", [{"category": "linear", "symbol": "BTCUSDT", "orderLinkId": "lim-a"}], "x-1"
+        )
         assert (cancelled["retCode"], cancelled["op"]) == (0, "order.cancel"), cancelled
         assert cancelled["data"] == {"orderId": order_id, "orderLinkId": "lim-a"}
         assert await open_orders(rest) == []
-        again = await trade_call(ws, "order.cancel", [{"category": "linear", "symbol": "BTCUSDT", "orderId": order_id}], "x-2")
+        again = await trade_call(
+            ws, "order.cancel", [{"category": "linear", "symbol": "BTCUSDT", "orderId": order_id}], "x-2"
+        )
     assert again["retCode"] == 110001 and again["data"] == {}
 
 
@@ -214,4 +221,8 @@ async def test_trade_socket_order_is_confirmed_on_the_private_stream(sim: SimExc
         reply = await trade_call(ws, "order.create", [market_order(orderLinkId="via-trade-ws")], "c-9")
         frame = await recv_until(private, lambda f: f.get("topic") == "order")
     order = frame["data"][0]
-    assert (order["orderId"], order["orderLinkId"], order["orderStatus"]) == (reply["data"]["orderId"], "via-trade-ws", "Filled")
+    assert (order["orderId"], order["orderLinkId"], order["orderStatus"]) == (
+        reply["data"]["orderId"],
+        "via-trade-ws",
+        "Filled",
+    )

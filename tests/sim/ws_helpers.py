@@ -32,8 +32,15 @@ def urls(sim: SimExchange) -> Any:
     return sim.urls
 
 
-def auth_frame(api_key: str, api_secret: str, *, expires: int | str | None = None, grace_ms: int = 5000,
-               req_id: str | None = None, signature: str | None = None) -> Frame:
+def auth_frame(
+    api_key: str,
+    api_secret: str,
+    *,
+    expires: int | str | None = None,
+    grace_ms: int = 5000,
+    req_id: str | None = None,
+    signature: str | None = None,
+) -> Frame:
     """An op:auth frame signed like pybit ("GET/realtime" + expires)."""
     expires = now_ms() + grace_ms if expires is None else expires
     sign = signature if signature is not None else ws_auth_signature(api_secret, expires)
@@ -82,7 +89,9 @@ async def recv_until(ws: ClientConnection, predicate: Callable[[Frame], bool], t
         seen.append(json.dumps(frame)[:160])
 
 
-async def collect(ws: ClientConnection, seconds: float, predicate: Callable[[Frame], bool] = lambda f: True) -> list[Frame]:
+async def collect(
+    ws: ClientConnection, seconds: float, predicate: Callable[[Frame], bool] = lambda f: True
+) -> list[Frame]:
     """Every frame matching predicate received during the next `seconds` seconds."""
     deadline = time.monotonic() + seconds
     frames: list[Frame] = []
@@ -131,9 +140,11 @@ def is_topic(topic: str, type_: str | None = None) -> Callable[[Frame], bool]:
 
 def is_op(op: str, req_id: str | None = None) -> Callable[[Frame], bool]:
     """A predicate for control responses of one op (and optionally one req_id/reqId)."""
+
     def match(frame: Frame) -> bool:
         rid = frame.get("req_id", frame.get("reqId"))
         return frame.get("op") == op and (req_id is None or rid == req_id)
+
     return match
 
 
@@ -190,8 +201,15 @@ async def private_data(ws: ClientConnection, count: int, timeout: float = 3.0) -
     return frames
 
 
-def trade_frame(op: str, args: list[Frame] | None, req_id: str | None = None, *,
-                timestamp: int | None = None, recv_window: str | None = "5000", header: Frame | None = None) -> Frame:
+def trade_frame(
+    op: str,
+    args: list[Frame] | None,
+    req_id: str | None = None,
+    *,
+    timestamp: int | None = None,
+    recv_window: str | None = "5000",
+    header: Frame | None = None,
+) -> Frame:
     """A trade-socket request frame with the X-BAPI-TIMESTAMP header block."""
     if header is None:
         header = {"X-BAPI-TIMESTAMP": str(timestamp if timestamp is not None else now_ms())}
@@ -263,8 +281,16 @@ def market_order(side: str = "Buy", qty: str = "0.010", **extra: Any) -> Frame:
 
 def limit_order(price: str, side: str = "Buy", qty: str = "0.010", **extra: Any) -> Frame:
     """A linear BTCUSDT GTC limit order body."""
-    return {"category": "linear", "symbol": "BTCUSDT", "side": side, "orderType": "Limit", "qty": qty,
-            "price": price, "timeInForce": "GTC", **extra}
+    return {
+        "category": "linear",
+        "symbol": "BTCUSDT",
+        "side": side,
+        "orderType": "Limit",
+        "qty": qty,
+        "price": price,
+        "timeInForce": "GTC",
+        **extra,
+    }
 
 
 def tick_price(reference: str, factor: str) -> str:

@@ -25,8 +25,13 @@ async def main(path: str) -> None:
     while True:
         for _ in range(50):
             execution = fill(
-                f"x{i}", _SIDES[i % len(_SIDES)], "0.5", str(100 + i % 7), fee="0.01",
-                symbol=("BTCUSDT", "ETHUSDT")[i // 6 % 2], exec_time=i,
+                f"x{i}",
+                _SIDES[i % len(_SIDES)],
+                "0.5",
+                str(100 + i % 7),
+                fee="0.01",
+                symbol=("BTCUSDT", "ETHUSDT")[i // 6 % 2],
+                exec_time=i,
                 order_link_id=link(_REASONS[i % len(_REASONS)]),
             )
             writer.enqueue(RecordExecution(execution))

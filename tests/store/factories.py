@@ -46,12 +46,30 @@ def fill(
 ) -> Execution:
     """A fill (or funding, by exec_type) with value = price * qty."""
     return Execution(
-        exec_id=exec_id, order_id=f"o-{exec_id}", order_link_id=order_link_id, symbol=symbol,
-        side=side, exec_type=exec_type, exec_price=D(price), exec_qty=D(qty),
-        exec_value=D(price) * D(qty), exec_fee=D(fee), fee_rate=D("0.00055"), exec_time=exec_time,
-        is_maker=False, order_type=OrderType.MARKET, order_price=D(price), order_qty=D(qty),
-        leaves_qty=D(0), closed_size=D(closed_size), exec_pnl=D(0), mark_price=D(price),
-        index_price=D(price), seq=exec_time, create_type=create_type, stop_order_type=stop_order_type,
+        exec_id=exec_id,
+        order_id=f"o-{exec_id}",
+        order_link_id=order_link_id,
+        symbol=symbol,
+        side=side,
+        exec_type=exec_type,
+        exec_price=D(price),
+        exec_qty=D(qty),
+        exec_value=D(price) * D(qty),
+        exec_fee=D(fee),
+        fee_rate=D("0.00055"),
+        exec_time=exec_time,
+        is_maker=False,
+        order_type=OrderType.MARKET,
+        order_price=D(price),
+        order_qty=D(qty),
+        leaves_qty=D(0),
+        closed_size=D(closed_size),
+        exec_pnl=D(0),
+        mark_price=D(price),
+        index_price=D(price),
+        seq=exec_time,
+        create_type=create_type,
+        stop_order_type=stop_order_type,
     )
 
 
@@ -70,9 +88,18 @@ def order(
 ) -> Order:
     """A limit buy of 1 BTCUSDT at 100.5 in the given state."""
     return Order(
-        order_id=order_id, order_link_id=order_link_id, symbol="BTCUSDT", side=Side.BUY,
-        order_type=OrderType.LIMIT, qty=D("1.000"), price=D("100.50"), time_in_force=TimeInForce.GTC,
-        status=status, created_time=1_000, updated_time=updated_time, cum_exec_qty=D(cum_exec_qty),
+        order_id=order_id,
+        order_link_id=order_link_id,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=D("1.000"),
+        price=D("100.50"),
+        time_in_force=TimeInForce.GTC,
+        status=status,
+        created_time=1_000,
+        updated_time=updated_time,
+        cum_exec_qty=D(cum_exec_qty),
     )
 
 

@@ -45,9 +45,7 @@ async def test_two_opens_of_a_fresh_file_both_succeed(tmp_path: Path) -> None:
 async def test_three_opens_one_from_another_thread_all_succeed(tmp_path: Path) -> None:
     for attempt in range(20):
         path = tmp_path / f"fresh{attempt}.db"
-        await asyncio.gather(
-            _open_and_check(path), _open_and_check(path), asyncio.to_thread(_open_on_own_loop, path)
-        )
+        await asyncio.gather(_open_and_check(path), _open_and_check(path), asyncio.to_thread(_open_on_own_loop, path))
 
 
 async def test_opens_from_other_processes_at_the_same_time_all_succeed(tmp_path: Path) -> None:
@@ -55,7 +53,8 @@ async def test_opens_from_other_processes_at_the_same_time_all_succeed(tmp_path:
     children = [
         subprocess.Popen(
             [sys.executable, "-c", _OPEN_IN_CHILD, str(path), str(go)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         for _ in range(3)
     ]

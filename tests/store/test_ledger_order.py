@@ -30,8 +30,17 @@ def _entry(exec_id: str = "a", qty: str = "1", exec_time: int = TS + 1) -> Execu
 
 
 def _take_profit(exec_id: str = "b", qty: str = "1", closed_size: str = "1", exec_time: int = TS + 2) -> Execution:
-    return fill(exec_id, SELL, qty, "110", fee="0.0605", exec_time=exec_time, closed_size=closed_size,
-                create_type=CreateType.BY_TAKE_PROFIT, stop_order_type=StopOrderType.TAKE_PROFIT)
+    return fill(
+        exec_id,
+        SELL,
+        qty,
+        "110",
+        fee="0.0605",
+        exec_time=exec_time,
+        closed_size=closed_size,
+        create_type=CreateType.BY_TAKE_PROFIT,
+        stop_order_type=StopOrderType.TAKE_PROFIT,
+    )
 
 
 async def _stored(path: Path) -> tuple[list[Trade], list[Trade]]:
@@ -94,9 +103,24 @@ async def test_the_start_reconcile_rewrites_an_open_row_the_rebuilt_ledger_has_c
     await _insert_raw(db_path, _take_profit(), _entry())
     conn = await open_database(db_path)
     stale = Trade("a", "BTCUSDT", BUY, "open", D(1), D(100), TS + 1, D("0.055"), entry_order_link_id=ENTRY_LINK)
-    await conn.execute_fetchall(insert_sql("trades", ("open_exec_id", "symbol", "side", "status", "qty", "entry_price",
-                                                      "entry_time", "fees", "exit_qty", "entry_order_link_id")),
-                                ("a", "BTCUSDT", "Buy", "open", "1", "100", TS + 1, "0.055", "0", ENTRY_LINK))
+    await conn.execute_fetchall(
+        insert_sql(
+            "trades",
+            (
+                "open_exec_id",
+                "symbol",
+                "side",
+                "status",
+                "qty",
+                "entry_price",
+                "entry_time",
+                "fees",
+                "exit_qty",
+                "entry_order_link_id",
+            ),
+        ),
+        ("a", "BTCUSDT", "Buy", "open", "1", "100", TS + 1, "0.055", "0", ENTRY_LINK),
+    )
     assert await load_trades(conn) == [stale]
     await conn.close()
     await write_session(db_path, ReconcileOpenTrades({}, TS + 10))
@@ -126,8 +150,11 @@ def test_a_fill_bybit_reports_as_a_whole_close_opens_no_opposite_trade(caplog: p
     ledger = TradeLedger()
     ledger.apply(fill("a", BUY, "1", "100", fee="0.05", order_link_id=ENTRY_LINK, exec_time=TS + 1))
     with caplog.at_level(logging.WARNING, logger="tui_bot.store.trades"):
-        changed = ledger.apply(fill("x", SELL, "2", "95", fee="0.1", exec_time=TS + 3, closed_size="2",
-                                    create_type=CreateType.BY_STOP_LOSS))
+        changed = ledger.apply(
+            fill(
+                "x", SELL, "2", "95", fee="0.1", exec_time=TS + 3, closed_size="2", create_type=CreateType.BY_STOP_LOSS
+            )
+        )
     [trade] = changed
     assert (trade.open_exec_id, trade.status, trade.exit_qty, trade.exit_price) == ("a", "closed", D(1), D(95))
     assert (trade.fees, trade.pnl, trade.exit_reason) == (D("0.15"), D("-5.15"), "stop_loss")
@@ -157,15 +184,31 @@ async def test_a_whole_close_bigger_than_the_ledger_leaves_no_phantom_short_in_t
 def _partly_taken_then_reconciled() -> Trade:
     ledger = TradeLedger()
     ledger.apply(fill("a", BUY, "2", "100", fee="0.1", order_link_id=ENTRY_LINK, exec_time=TS + 1))
-    ledger.apply(fill("b", SELL, "1", "150", fee="0.05", exec_time=TS + 2, closed_size="1",
-                      create_type=CreateType.BY_PARTIAL_TAKE_PROFIT))
+    ledger.apply(
+        fill(
+            "b",
+            SELL,
+            "1",
+            "150",
+            fee="0.05",
+            exec_time=TS + 2,
+            closed_size="1",
+            create_type=CreateType.BY_PARTIAL_TAKE_PROFIT,
+        )
+    )
     [trade] = ledger.reconcile({}, TS + 3)
     return trade
 
 
 def test_a_partial_exit_then_reconcile_keeps_the_realised_part() -> None:
     trade = _partly_taken_then_reconciled()
-    assert (trade.status, trade.qty, trade.exit_qty, trade.exit_price, trade.exit_time) == ("closed", D(2), D(1), D(150), TS + 3)
+    assert (trade.status, trade.qty, trade.exit_qty, trade.exit_price, trade.exit_time) == (
+        "closed",
+        D(2),
+        D(1),
+        D(150),
+        TS + 3,
+    )
     assert (trade.fees, trade.pnl, trade.pnl_pct) == (D("0.15"), D("49.85"), D("49.85"))
     assert trade.exit_reason == "reconciled_partial"
 
@@ -183,8 +226,18 @@ async def test_a_partly_reconciled_trade_is_stored_and_survives_a_restart(db_pat
     await write_session(
         db_path,
         RecordExecution(fill("a", BUY, "2", "100", fee="0.1", order_link_id=ENTRY_LINK, exec_time=TS + 1)),
-        RecordExecution(fill("b", SELL, "1", "150", fee="0.05", exec_time=TS + 2, closed_size="1",
-                             create_type=CreateType.BY_PARTIAL_TAKE_PROFIT)),
+        RecordExecution(
+            fill(
+                "b",
+                SELL,
+                "1",
+                "150",
+                fee="0.05",
+                exec_time=TS + 2,
+                closed_size="1",
+                create_type=CreateType.BY_PARTIAL_TAKE_PROFIT,
+            )
+        ),
         ReconcileOpenTrades({}, TS + 3),
     )
     await write_session(db_path, ReconcileOpenTrades({}, TS + 4), RecordExecution(_entry("c", exec_time=TS + 5)))
@@ -202,5 +255,7 @@ async def test_a_split_entry_whose_second_fill_arrives_after_the_exit_makes_one_
         RecordExecution(fill("a2", BUY, "1", "100", order_link_id=ENTRY_LINK, exec_time=TS + 1)),
     )
     trades, rebuilt_open = await _stored(db_path)
-    assert [(t.open_exec_id, t.status, t.qty, t.exit_qty, t.pnl) for t in trades] == [("a1", "closed", D(2), D(2), D(20))]
+    assert [(t.open_exec_id, t.status, t.qty, t.exit_qty, t.pnl) for t in trades] == [
+        ("a1", "closed", D(2), D(2), D(20))
+    ]
     assert rebuilt_open == []

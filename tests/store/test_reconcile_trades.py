@@ -80,7 +80,6 @@ def test_rollback_reopens_the_reconciled_trades() -> None:
     assert (extended.open_exec_id, extended.qty, extended.entry_price) == ("b1", D(4), D(115))
 
 
-
 async def _rebuilt_vs_stored(path: Path) -> tuple[list[Trade], list[Trade]]:
     """Open trades as a rebuilt ledger derives them and as stored, by opening exec id."""
     conn = await open_database(path)
@@ -98,7 +97,9 @@ def _key(trade: Trade) -> str:
 
 async def test_reconcile_is_stored_and_survives_later_sessions(db_path: Path) -> None:
     await write_session(db_path, RecordExecution(fill("a1", BUY, "1", "100", exec_time=TS - 100)))
-    await write_session(db_path, ReconcileOpenTrades({}, TS), RecordExecution(fill("a2", BUY, "1", "200", exec_time=TS + 5)))
+    await write_session(
+        db_path, ReconcileOpenTrades({}, TS), RecordExecution(fill("a2", BUY, "1", "200", exec_time=TS + 5))
+    )
     rebuilt, stored = await _rebuilt_vs_stored(db_path)
     assert [t.open_exec_id for t in rebuilt] == ["a2"] and rebuilt == stored
     assert rebuilt[0].qty == D(1) and rebuilt[0].entry_price == D(200)
@@ -107,7 +108,13 @@ async def test_reconcile_is_stored_and_survives_later_sessions(db_path: Path) ->
     conn = await open_database(db_path)
     try:
         old, new = await load_trades(conn)
-        assert (old.open_exec_id, old.status, old.exit_reason, old.pnl, old.exit_time) == ("a1", "closed", RECONCILED, None, TS)
+        assert (old.open_exec_id, old.status, old.exit_reason, old.pnl, old.exit_time) == (
+            "a1",
+            "closed",
+            RECONCILED,
+            None,
+            TS,
+        )
         assert (new.open_exec_id, new.status, new.pnl) == ("a2", "closed", D(10))
         assert await load_marks(conn) == [ReconcileMark("a1", "BTCUSDT", TS, RECONCILED, 1)]
         assert (await rebuild_ledger(conn)).open_trades() == []

@@ -23,7 +23,6 @@ from tui_bot.store.trades import TradeLedger, rebuild_ledger
 REPO = Path(__file__).resolve().parents[2]
 
 
-
 async def test_restart_continues_the_open_trade(db_path: Path) -> None:
     entry = fill("r1", Side.BUY, "1", "90", fee="0.05", order_link_id=link(OrderReason.ENTRY))
     await write_session(
@@ -70,7 +69,11 @@ async def test_killed_writer_leaves_an_intact_database(db_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with subprocess.Popen(
         [sys.executable, "-m", "tests.store.crash_child", str(db_path)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as child:
         try:
             assert child.stdout is not None and child.stderr is not None

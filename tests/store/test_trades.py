@@ -28,8 +28,17 @@ def run(executions: Iterable[Execution], ledger: TradeLedger | None = None) -> d
 
 def test_long_win_closed_by_the_exchange_take_profit() -> None:
     entry = fill("e1", BUY, "0.5", "100", fee="0.0275", order_link_id=link(OrderReason.ENTRY), exec_time=1)
-    tp = fill("e2", SELL, "0.5", "110", fee="0.03025", exec_time=2, create_type=CreateType.BY_TAKE_PROFIT,
-              stop_order_type=StopOrderType.TAKE_PROFIT, closed_size="0.5")
+    tp = fill(
+        "e2",
+        SELL,
+        "0.5",
+        "110",
+        fee="0.03025",
+        exec_time=2,
+        create_type=CreateType.BY_TAKE_PROFIT,
+        stop_order_type=StopOrderType.TAKE_PROFIT,
+        closed_size="0.5",
+    )
     trades = run([entry, tp])
     assert list(trades) == ["e1"]
     trade = trades["e1"]
@@ -45,10 +54,12 @@ def test_long_win_closed_by_the_exchange_take_profit() -> None:
 
 
 def test_short_loss_closed_by_our_stop_loss_order() -> None:
-    trades = run([
-        fill("s1", SELL, "2", "50", fee="0.1", order_link_id=link(OrderReason.ENTRY)),
-        fill("s2", BUY, "2", "52", fee="0.1", order_link_id=link(OrderReason.STOP_LOSS)),
-    ])
+    trades = run(
+        [
+            fill("s1", SELL, "2", "50", fee="0.1", order_link_id=link(OrderReason.ENTRY)),
+            fill("s2", BUY, "2", "52", fee="0.1", order_link_id=link(OrderReason.STOP_LOSS)),
+        ]
+    )
     trade = trades["s1"]
     assert (trade.status, trade.side, trade.exit_reason) == ("closed", SELL, "stop_loss")
     assert trade.pnl == D("-4.2")
@@ -57,16 +68,21 @@ def test_short_loss_closed_by_our_stop_loss_order() -> None:
 
 def test_scale_in_partial_exits_then_flat() -> None:
     ledger = TradeLedger()
-    opened = run([
-        fill("p1", BUY, "1", "90", fee="0.05", order_link_id=link(OrderReason.ENTRY)),
-        fill("p2", BUY, "1", "110", fee="0.05", order_link_id=link(OrderReason.SCALE_IN)),
-        fill("p3", SELL, "0.5", "120", fee="0.05", order_link_id=link(OrderReason.TAKE_PROFIT)),
-    ], ledger)["p1"]
+    opened = run(
+        [
+            fill("p1", BUY, "1", "90", fee="0.05", order_link_id=link(OrderReason.ENTRY)),
+            fill("p2", BUY, "1", "110", fee="0.05", order_link_id=link(OrderReason.SCALE_IN)),
+            fill("p3", SELL, "0.5", "120", fee="0.05", order_link_id=link(OrderReason.TAKE_PROFIT)),
+        ],
+        ledger,
+    )["p1"]
     assert opened.status == "open" and opened.pnl is None
     assert (opened.qty, opened.entry_price, opened.exit_qty, opened.exit_price) == (D(2), D(100), D("0.5"), D(120))
     assert ledger.open_trade("BTCUSDT") == opened
 
-    closed = run([fill("p4", SELL, "1.5", "104", fee="0.05", order_link_id=link(OrderReason.MANUAL_EXIT))], ledger)["p1"]
+    closed = run([fill("p4", SELL, "1.5", "104", fee="0.05", order_link_id=link(OrderReason.MANUAL_EXIT))], ledger)[
+        "p1"
+    ]
     assert closed.status == "closed" and closed.exit_qty == D(2)
     assert closed.exit_price == D(108)
     assert closed.fees == D("0.20")
@@ -92,13 +108,15 @@ def test_flip_closes_the_trade_and_opens_the_other_side_with_the_rest() -> None:
 
 
 def test_funding_fees_count_against_the_open_trade_only() -> None:
-    trades = run([
-        funding("x0", "0.5"),
-        fill("x1", BUY, "1", "100"),
-        funding("x2", "0.05"),
-        funding("x3", "-0.01"),
-        fill("x4", SELL, "1", "101", order_link_id="my-other-tool"),
-    ])
+    trades = run(
+        [
+            funding("x0", "0.5"),
+            fill("x1", BUY, "1", "100"),
+            funding("x2", "0.05"),
+            funding("x3", "-0.01"),
+            fill("x4", SELL, "1", "101", order_link_id="my-other-tool"),
+        ]
+    )
     assert list(trades) == ["x1"]
     trade = trades["x1"]
     assert trade.fees == D("0.04")
@@ -124,11 +142,13 @@ def test_exit_reasons() -> None:
 
 
 def test_symbols_are_independent() -> None:
-    trades = run([
-        fill("a1", BUY, "1", "100", symbol="BTCUSDT"),
-        fill("b1", SELL, "10", "2", symbol="ETHUSDT"),
-        fill("a2", SELL, "1", "90", symbol="BTCUSDT"),
-    ])
+    trades = run(
+        [
+            fill("a1", BUY, "1", "100", symbol="BTCUSDT"),
+            fill("b1", SELL, "10", "2", symbol="ETHUSDT"),
+            fill("a2", SELL, "1", "90", symbol="BTCUSDT"),
+        ]
+    )
     assert trades["a1"].pnl == D(-10) and trades["b1"].status == "open"
 
 
@@ -156,7 +176,10 @@ def test_the_ledger_keeps_nothing_per_fill_once_its_trades_are_closed() -> None:
 
     def round_trips(first: int, count: int) -> None:
         for i in range(first, first + count, 2):
-            run([fill(f"x{i}", BUY, "1", "100", exec_time=i), fill(f"x{i + 1}", SELL, "1", "101", exec_time=i + 1)], ledger)
+            run(
+                [fill(f"x{i}", BUY, "1", "100", exec_time=i), fill(f"x{i + 1}", SELL, "1", "101", exec_time=i + 1)],
+                ledger,
+            )
 
     round_trips(0, 100)
     gc.collect()

@@ -123,7 +123,8 @@ async def test_older_order_updates_do_not_overwrite_newer_ones(writer: StoreWrit
 
 
 async def test_a_closed_order_row_never_reopens_even_on_a_newer_open_update(
-        writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+    writer: StoreWriter, conn: aiosqlite.Connection
+) -> None:
     writer.enqueue(UpsertOrder(order("o1", OrderStatus.DEACTIVATED, 2_000)))
     writer.enqueue(UpsertOrder(order("o1", OrderStatus.UNTRIGGERED, 3_000)))
     writer.enqueue(UpsertOrder(order("o2", OrderStatus.CANCELLED, 2_000)))
@@ -187,8 +188,21 @@ async def test_position_snapshots(writer: StoreWriter, conn: aiosqlite.Connectio
 async def test_analysis_rows_round_trip_and_update(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
     cycle = CycleRow("c1", 1_000, "15", "running", slots_at_start=3, positions_at_start=1)
     rec = RecommendationRow(
-        "r1", "c1", "BTCUSDT", Side.BUY, D("0.72"), D(100), D(95), D(115), D(3), "breakout", "1.2",
-        "range break on volume", "pending", 1_001, 1_001,
+        "r1",
+        "c1",
+        "BTCUSDT",
+        Side.BUY,
+        D("0.72"),
+        D(100),
+        D(95),
+        D(115),
+        D(3),
+        "breakout",
+        "1.2",
+        "range break on volume",
+        "pending",
+        1_001,
+        1_001,
     )
     phantom = PhantomRow("p1", "r1", "BTCUSDT", Side.BUY, D(100), D(95), D(115), 1_002)
     for op in (SaveCycle(cycle), SaveRecommendation(rec), SavePhantom(phantom)):
@@ -207,9 +221,27 @@ async def test_shown_recommendations_are_every_pending_one_plus_the_newest(
     writer.enqueue(SaveCycle(CycleRow("c1", 1_000, "15", "done")))
     statuses = ["pending", "rejected", "rejected", "executed", "pending"]
     for n, status in enumerate(statuses):
-        writer.enqueue(SaveRecommendation(RecommendationRow(
-            f"r{n}", "c1", "BTCUSDT", Side.BUY, D("0.5"), D(100), D(95), D(115), D(3), "s", "1", "", status,
-            1_000 + n, 1_000 + n)))
+        writer.enqueue(
+            SaveRecommendation(
+                RecommendationRow(
+                    f"r{n}",
+                    "c1",
+                    "BTCUSDT",
+                    Side.BUY,
+                    D("0.5"),
+                    D(100),
+                    D(95),
+                    D(115),
+                    D(3),
+                    "s",
+                    "1",
+                    "",
+                    status,
+                    1_000 + n,
+                    1_000 + n,
+                )
+            )
+        )
     await writer.flush()
     assert [r.id for r in await load_shown_recommendations(conn, 2)] == ["r0", "r3", "r4"]
 

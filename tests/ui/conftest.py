@@ -58,7 +58,9 @@ def console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Console:
     monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
 
     @asynccontextmanager
-    async def run(size: tuple[int, int] = WIDE, settings: Settings | None = None) -> AsyncIterator[tuple[LocalConsole, Pilot[None]]]:
+    async def run(
+        size: tuple[int, int] = WIDE, settings: Settings | None = None
+    ) -> AsyncIterator[tuple[LocalConsole, Pilot[None]]]:
         settings = settings or console_settings(tmp_path)
         app = LocalConsole(settings)
         async with app.run_test(size=size, notifications=True) as pilot:

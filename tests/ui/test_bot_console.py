@@ -14,9 +14,15 @@ from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 def bot_settings(tmp_path: Path) -> Settings:
     settings = console_settings(tmp_path)
-    settings.trading = settings.trading.model_copy(update={
-        "auto_approve_trades": False, "min_confidence_threshold": 0.0, "min_rr": Decimal("0.1"), "timeframe": "1",
-        "run_cycles": False})
+    settings.trading = settings.trading.model_copy(
+        update={
+            "auto_approve_trades": False,
+            "min_confidence_threshold": 0.0,
+            "min_rr": Decimal("0.1"),
+            "timeframe": "1",
+            "run_cycles": False,
+        }
+    )
     return settings
 
 

@@ -86,7 +86,8 @@ async def test_b_qty_enter_places_a_market_buy_shown_at_the_exchange_fill_price(
         acct = account(app)
         orders = list(acct.orders.values())
         assert [(o.symbol, o.side, o.order_type, o.qty, o.status) for o in orders] == [
-            (BTC, Side.BUY, OrderType.MARKET, Decimal("0.01"), OrderStatus.FILLED)]
+            (BTC, Side.BUY, OrderType.MARKET, Decimal("0.01"), OrderStatus.FILLED)
+        ]
         fills = [e for e in acct.executions if e.order_id == orders[0].order_id]
         assert len(fills) == 1 and fills[0].exec_qty == Decimal("0.01")
         row = table.row_texts(BTC)
@@ -248,7 +249,9 @@ async def test_a_dropped_private_stream_shows_reconnecting_then_live_with_one_mo
         assert "↻1" in line.text and "↻2" not in line.text
 
 
-async def test_failing_reconciles_show_a_tasks_line_that_goes_once_they_succeed(console: Console, tmp_path: Path) -> None:
+async def test_failing_reconciles_show_a_tasks_line_that_goes_once_they_succeed(
+    console: Console, tmp_path: Path
+) -> None:
     settings = console_settings(tmp_path)
     settings.streams.reconcile_interval_s = 0.3
     async with console(settings=settings) as (app, _pilot):

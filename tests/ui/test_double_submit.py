@@ -101,7 +101,9 @@ async def test_confirming_cancel_all_twice_sends_one_cancel_all(console: Console
     async with console() as (app, pilot):
         rt = app.runtime
         assert rt is not None
-        price = floor_to_step(rt.engine.state.tickers[BTC].last_price * Decimal("0.9"), rt.engine.state.instruments[BTC].tick_size)
+        price = floor_to_step(
+            rt.engine.state.tickers[BTC].last_price * Decimal("0.9"), rt.engine.state.instruments[BTC].tick_size
+        )
         await rt.orders.place(BTC, Side.BUY, Decimal("0.01"), order_type=OrderType.LIMIT, price=price)
         await wait_for(lambda: len(rt.engine.state.open_orders) == 1)
         await pilot.press("C")

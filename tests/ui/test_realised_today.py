@@ -12,8 +12,30 @@ DAY = 20_000 * DAY_MS
 
 
 def _exec(exec_id: str, t: int, pnl: str, fee: str, kind: ExecType = ExecType.TRADE) -> Execution:
-    return Execution(exec_id, "o", "", "BTCUSDT", Side.SELL, kind, D("1"), D("1"), D("1"), D(fee), D("0"), t, False,
-                     OrderType.MARKET, D("0"), D("1"), D("0"), D("1"), D(pnl), D("1"), D("1"), 1)
+    return Execution(
+        exec_id,
+        "o",
+        "",
+        "BTCUSDT",
+        Side.SELL,
+        kind,
+        D("1"),
+        D("1"),
+        D("1"),
+        D(fee),
+        D("0"),
+        t,
+        False,
+        OrderType.MARKET,
+        D("0"),
+        D("1"),
+        D("0"),
+        D("1"),
+        D(pnl),
+        D("1"),
+        D("1"),
+        1,
+    )
 
 
 def test_running_total_counts_today_only_and_resets_at_midnight() -> None:

@@ -31,14 +31,34 @@ from tui_bot.ui.screens._fields import FieldInvalid
 from tui_bot.ui.screens.order_form import OrderFields, evaluate, risk_sized_qty
 from tui_bot.ui.screens.settings_screen import choices_of, kind_of, parse_value
 
-BTC = Instrument(symbol="BTCUSDT", base_coin="BTC", quote_coin="USDT", tick_size=Decimal("0.10"),
-                 min_price=Decimal("0.10"), max_price=Decimal("1999999.80"), qty_step=Decimal("0.001"),
-                 min_qty=Decimal("0.001"), max_qty=Decimal("1190.000"), max_market_qty=Decimal("119.000"),
-                 min_notional=Decimal("5"), max_leverage=Decimal("100.00"))
-ETH = Instrument(symbol="ETHUSDT", base_coin="ETH", quote_coin="USDT", tick_size=Decimal("0.01"),
-                 min_price=Decimal("0.01"), max_price=Decimal("199999.98"), qty_step=Decimal("0.01"),
-                 min_qty=Decimal("0.01"), max_qty=Decimal("7240.00"), max_market_qty=Decimal("724.00"),
-                 min_notional=Decimal("5"), max_leverage=Decimal("50.00"))
+BTC = Instrument(
+    symbol="BTCUSDT",
+    base_coin="BTC",
+    quote_coin="USDT",
+    tick_size=Decimal("0.10"),
+    min_price=Decimal("0.10"),
+    max_price=Decimal("1999999.80"),
+    qty_step=Decimal("0.001"),
+    min_qty=Decimal("0.001"),
+    max_qty=Decimal("1190.000"),
+    max_market_qty=Decimal("119.000"),
+    min_notional=Decimal("5"),
+    max_leverage=Decimal("100.00"),
+)
+ETH = Instrument(
+    symbol="ETHUSDT",
+    base_coin="ETH",
+    quote_coin="USDT",
+    tick_size=Decimal("0.01"),
+    min_price=Decimal("0.01"),
+    max_price=Decimal("199999.98"),
+    qty_step=Decimal("0.01"),
+    min_qty=Decimal("0.01"),
+    max_qty=Decimal("7240.00"),
+    max_market_qty=Decimal("724.00"),
+    min_notional=Decimal("5"),
+    max_leverage=Decimal("50.00"),
+)
 INSTRUMENTS = {"BTCUSDT": BTC, "ETHUSDT": ETH}
 PRICES = {"BTCUSDT": Decimal("100000.0"), "ETHUSDT": Decimal("100.00")}
 SIZE = (80, 24)
@@ -63,10 +83,16 @@ class Host(App[None]):
         self.push_screen(self.make(), self.results.append)
 
 
-def order_form(*, live: bool = False, equity: Decimal | None = Decimal("10000"),
-               settings: TradingSettings | None = None, side: Side = Side.BUY) -> Callable[[], OrderFormModal]:
-    return lambda: OrderFormModal(side, "BTCUSDT", sorted(INSTRUMENTS), INSTRUMENTS, PRICES, equity,
-                                  settings or TradingSettings(), live)
+def order_form(
+    *,
+    live: bool = False,
+    equity: Decimal | None = Decimal("10000"),
+    settings: TradingSettings | None = None,
+    side: Side = Side.BUY,
+) -> Callable[[], OrderFormModal]:
+    return lambda: OrderFormModal(
+        side, "BTCUSDT", sorted(INSTRUMENTS), INSTRUMENTS, PRICES, equity, settings or TradingSettings(), live
+    )
 
 
 def text(screen: Screen[Any], selector: str) -> str:
@@ -87,7 +113,7 @@ async def test_b_focuses_qty_and_enter_sends_a_market_buy() -> None:
         assert isinstance(app.screen, OrderFormModal)
         assert app.focused is not None and app.focused.id == "qty"
         form = app.screen
-        assert text(form, "#qty-error") == ""               # no nagging before the first submit
+        assert text(form, "#qty-error") == ""  # no nagging before the first submit
         await pilot.press("enter")
         assert app.screen is form and text(form, "#qty-error") == "required"
         await pilot.press(*"0.01", "enter")
@@ -96,12 +122,15 @@ async def test_b_focuses_qty_and_enter_sends_a_market_buy() -> None:
     assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.01"))]
 
 
-@pytest.mark.parametrize(("qty", "reason"), [
-    ("0.0005", "multiple of 0.001"),
-    ("0.0015", "multiple of 0.001"),
-    ("200", "above the maximum 119"),
-    (".", "not a number"),
-])
+@pytest.mark.parametrize(
+    ("qty", "reason"),
+    [
+        ("0.0005", "multiple of 0.001"),
+        ("0.0015", "multiple of 0.001"),
+        ("200", "above the maximum 119"),
+        (".", "not a number"),
+    ],
+)
 async def test_invalid_qty_shows_inline_error_and_enter_returns_nothing(qty: str, reason: str) -> None:
     app = Host(order_form())
     async with app.run_test(size=SIZE) as pilot:
@@ -116,11 +145,21 @@ async def test_invalid_qty_shows_inline_error_and_enter_returns_nothing(qty: str
 
 
 def test_min_notional_and_unknown_symbol_are_refused() -> None:
-    small = evaluate(OrderFields("ETHUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "0.01"}),
-                     INSTRUMENTS, PRICES, None, TradingSettings())
+    small = evaluate(
+        OrderFields("ETHUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "0.01"}),
+        INSTRUMENTS,
+        PRICES,
+        None,
+        TradingSettings(),
+    )
     assert small.intent is None and "below the minimum 5" in small.errors["qty"]
-    unknown = evaluate(OrderFields("DOGEUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "1"}),
-                       INSTRUMENTS, PRICES, None, TradingSettings())
+    unknown = evaluate(
+        OrderFields("DOGEUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "1"}),
+        INSTRUMENTS,
+        PRICES,
+        None,
+        TradingSettings(),
+    )
     assert unknown.intent is None and unknown.errors["symbol"] == "unknown symbol"
 
 
@@ -145,8 +184,9 @@ async def test_limit_price_off_tick_is_an_error_on_the_price_field() -> None:
         assert text(form, "#price-error") == ""
         await pilot.press("enter")
         await pilot.pause()
-    assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.01"),
-                                            price=Decimal("99000.1"))]
+    assert app.results == [
+        PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.01"), price=Decimal("99000.1"))
+    ]
 
 
 async def test_buy_with_stop_above_entry_is_refused() -> None:
@@ -165,8 +205,16 @@ async def test_buy_with_stop_above_entry_is_refused() -> None:
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
-    assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.01"),
-                                            take_profit=Decimal("102000.0"), stop_loss=Decimal("99000.0"))]
+    assert app.results == [
+        PlaceOrderIntent(
+            "BTCUSDT",
+            Side.BUY,
+            OrderType.MARKET,
+            Decimal("0.01"),
+            take_profit=Decimal("102000.0"),
+            stop_loss=Decimal("99000.0"),
+        )
+    ]
 
 
 async def test_sell_side_rules_are_mirrored_and_leverage_is_range_checked() -> None:
@@ -192,19 +240,20 @@ async def test_risk_sized_qty_is_computed_from_equity_risk_and_stop_distance() -
         set_value(form, "#sl", "99000.0")
         await pilot.pause()
         qty = form.query_one("#qty", Input)
-        assert qty.disabled and qty.value == "0.100"   # 10000 × 1% / 1000 = 0.1 BTC
+        assert qty.disabled and qty.value == "0.100"  # 10000 × 1% / 1000 = 0.1 BTC
         assert "risk 100.00 USDT" in text(form, "#risk-note")
         form.query_one("#submit").focus()
         await pilot.press("enter")
         await pilot.pause()
-    assert app.results == [PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.100"),
-                                            stop_loss=Decimal("99000.0"))]
+    assert app.results == [
+        PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.100"), stop_loss=Decimal("99000.0"))
+    ]
 
 
 def test_risk_sized_qty_is_capped_by_max_loss_and_floored_to_step() -> None:
     settings = TradingSettings(risk_percentage=Decimal("2"), max_loss_usd=Decimal("50"))
     qty, note = risk_sized_qty(Decimal("10000"), settings, Decimal("100000"), Decimal("99300"), BTC)
-    assert qty == Decimal("0.071") and "capped" in note        # 50 / 700 = 0.0714… → 0.071
+    assert qty == Decimal("0.071") and "capped" in note  # 50 / 700 = 0.0714… → 0.071
     assert risk_sized_qty(None, settings, Decimal("1"), Decimal("0.5"), BTC) == (None, "equity unknown")
     assert risk_sized_qty(Decimal("10"), settings, Decimal("1"), None, BTC) == (None, "needs a stop loss")
 
@@ -297,7 +346,7 @@ async def test_confirm_requires_typing_yes() -> None:
         assert modal.has_class("danger")
         await pilot.press("enter")
         assert app.screen is modal and "Type 'yes'" in text(modal, "#typed-error")
-        await pilot.press("y", "n", "enter")         # letters go into the field; 'yn' is not 'yes'
+        await pilot.press("y", "n", "enter")  # letters go into the field; 'yn' is not 'yes'
         assert app.screen is modal and app.results == []
         modal.query_one("#typed", Input).value = ""
         await pilot.press(*"yes", "enter")
@@ -309,8 +358,9 @@ async def test_confirm_requires_typing_yes() -> None:
 
 
 def tpsl(side: Side = Side.BUY) -> Callable[[], TpSlModal]:
-    return lambda: TpSlModal("BTCUSDT", side, Decimal("99000.0"), Decimal("100000.0"), Decimal("0"),
-                             Decimal("98000.0"), BTC)
+    return lambda: TpSlModal(
+        "BTCUSDT", side, Decimal("99000.0"), Decimal("100000.0"), Decimal("0"), Decimal("98000.0"), BTC
+    )
 
 
 async def test_tpsl_validates_side_and_tick_then_returns_intent() -> None:
@@ -382,11 +432,11 @@ async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
         assert app.screen is screen and app.results == []
         assert "greater than 0" in text(screen, "#risk_percentage-error")
         assert text(screen, "#leverage-error") == ""
-        assert service.current.leverage == Decimal("5")     # all or nothing
+        assert service.current.leverage == Decimal("5")  # all or nothing
         set_value(screen, "#rr_tightening_steps", "1-0")
         await pilot.press("ctrl+s")
         assert "at:stop" in text(screen, "#rr_tightening_steps-error")
-        assert len(calls) == 1                               # a field that does not parse never reaches apply
+        assert len(calls) == 1  # a field that does not parse never reaches apply
     assert app.results == []
 
 
@@ -407,10 +457,13 @@ async def test_settings_save_calls_apply_with_typed_changes() -> None:
         screen.query_one("#enable_sl_tightening", Checkbox).value = False
         await pilot.press("ctrl+s")
         await pilot.pause()
-    expected = {"min_confidence_threshold": 0.7, "risk_percentage": Decimal("2.5"), "max_concurrent_trades": 4,
-                "enable_sl_tightening": False,
-                "rr_tightening_steps": [{"at_r": Decimal(1), "stop_r": Decimal(0)},
-                                        {"at_r": Decimal(3), "stop_r": Decimal(2)}]}
+    expected = {
+        "min_confidence_threshold": 0.7,
+        "risk_percentage": Decimal("2.5"),
+        "max_concurrent_trades": 4,
+        "enable_sl_tightening": False,
+        "rr_tightening_steps": [{"at_r": Decimal(1), "stop_r": Decimal(0)}, {"at_r": Decimal(3), "stop_r": Decimal(2)}],
+    }
     assert calls == [expected]
     assert app.results == [expected]
 
@@ -473,8 +526,13 @@ async def test_settings_choice_and_names_are_edited_and_saved() -> None:
         set_value(screen, "#strategies", "ema_trend, tests.unit.test_strategies.EchoStrategy")
         await pilot.press("ctrl+s")
         await pilot.pause()
-    assert app.results == [{"timeframe": "60", "trailing_stop_mode": "native",
-                            "strategies": ["ema_trend", "tests.unit.test_strategies.EchoStrategy"]}]
+    assert app.results == [
+        {
+            "timeframe": "60",
+            "trailing_stop_mode": "native",
+            "strategies": ["ema_trend", "tests.unit.test_strategies.EchoStrategy"],
+        }
+    ]
     assert service.current.timeframe == "60" and service.current.trailing_stop_mode == "native"
     assert service.current.strategies == ["ema_trend", "tests.unit.test_strategies.EchoStrategy"]
 
@@ -552,7 +610,10 @@ async def test_help_lists_every_binding_and_closes_on_q_escape_question_mark() -
         async with app.run_test(size=SIZE) as pilot:
             table = app.screen.query_one(DataTable)
             assert [table.get_row_at(i) for i in range(table.row_count)] == [
-                ["b", "buy", "Buy"], [", / f2", "settings", "Settings"], ["?", "help", "Help"]]
+                ["b", "buy", "Buy"],
+                [", / f2", "settings", "Settings"],
+                ["?", "help", "Help"],
+            ]
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, HelpScreen)

@@ -60,7 +60,7 @@ from tui_bot.ui.widgets.positions import PositionsTable
 NARROW = (80, 24)
 WIDE = (160, 48)
 BTC = "BTCUSDT"
-ENTRY = Decimal("104250.40")          # seed 7's BTCUSDT ask before any step
+ENTRY = Decimal("104250.40")  # seed 7's BTCUSDT ask before any step
 FILL_AT_MS = calendar.timegm((2099, 6, 1, 12, 0, 0)) * 1000
 CONSOLE_NOW_NS = (FILL_AT_MS + 95_000) * 1_000_000
 MS = 1_000_000
@@ -68,8 +68,9 @@ MS = 1_000_000
 
 def frozen_connection(name: str) -> ConnectionStats:
     """Fixed figures for one stream: live for 42 s, last frame 150 ms ago, rates, RTT and latency windows."""
-    stats = ConnectionStats(name, state_changed_ms=CONSOLE_NOW_NS // MS - 42_000, frames=1234,
-                            last_frame_ns=CONSOLE_NOW_NS - 150 * MS)
+    stats = ConnectionStats(
+        name, state_changed_ms=CONSOLE_NOW_NS // MS - 42_000, frames=1234, last_frame_ns=CONSOLE_NOW_NS - 150 * MS
+    )
     public = name.startswith("public")
     stats.rate.history.extend([10.0 + (i * 7) % 5 if public else float(i % 3 == 0) for i in range(40)])
     for i in range(60):
@@ -140,8 +141,11 @@ def all_live(app: LocalConsole) -> bool:
     if rt is None or BTC not in rt.engine.state.tickers or rt.engine.state.wallet is None:
         return False
     stats = rt.client.connection_stats()
-    return {"private", "trade"} <= set(stats) and any(n.startswith("public") for n in stats) and all(
-        s.state is ConnectionState.LIVE for s in stats.values())
+    return (
+        {"private", "trade"} <= set(stats)
+        and any(n.startswith("public") for n in stats)
+        and all(s.state is ConnectionState.LIVE for s in stats.values())
+    )
 
 
 def shown(app: LocalConsole) -> bool:
@@ -149,9 +153,13 @@ def shown(app: LocalConsole) -> bool:
     assert app.runtime is not None
     wallet = app.runtime.engine.state.wallet
     equity = app.query_one(HeaderBar).query_one("#hdr-equity", Static)
-    return (app.query_one(PositionsTable).has_row(BTC) and app.query_one(OrdersTable).row_count == 2
-            and app.query_one(FillsTable).row_count == 1 and wallet is not None
-            and str(equity.content) == f"Eq {fmt.money(wallet.total_equity)}")
+    return (
+        app.query_one(PositionsTable).has_row(BTC)
+        and app.query_one(OrdersTable).row_count == 2
+        and app.query_one(FillsTable).row_count == 1
+        and wallet is not None
+        and str(equity.content) == f"Eq {fmt.money(wallet.total_equity)}"
+    )
 
 
 async def open_position(pilot: Pilot[None]) -> None:
@@ -162,12 +170,18 @@ async def open_position(pilot: Pilot[None]) -> None:
     rt = app.runtime
     assert rt is not None
     sim = sim_of(rt)
-    sim.engine._ids.seed("snapshot")                       # noqa: SLF001 — the per-run id salt, fixed here
+    sim.engine._ids.seed("snapshot")  # noqa: SLF001 — the per-run id salt, fixed here
     sim.clock.skew_ms += FILL_AT_MS - sim.clock.now_ms()
     sim.clock.held_ms = FILL_AT_MS  # however slow the machine, the fill is stamped 12:00:00.000
     await rt.client.rest.sync_clock()
-    await rt.orders.place(BTC, Side.BUY, Decimal("0.010"), stop_loss=Decimal("102000"),
-                          take_profit=Decimal("110000"), reason=OrderReason.MANUAL_ENTRY)
+    await rt.orders.place(
+        BTC,
+        Side.BUY,
+        Decimal("0.010"),
+        stop_loss=Decimal("102000"),
+        take_profit=Decimal("110000"),
+        reason=OrderReason.MANUAL_ENTRY,
+    )
     await until(lambda: shown(app), "the position to be drawn")
     sim.clock.held_ms = None  # time runs on from FILL_AT_MS plus the time held
     pos = rt.engine.state.positions[BTC]
@@ -180,8 +194,10 @@ async def open_position(pilot: Pilot[None]) -> None:
 
 def _widths(app: LocalConsole) -> list[tuple[int, ...]]:
     """Column widths of every table (they are measured lazily, a refresh after rows change)."""
-    return [tuple(c.get_render_width(t) for c in t.columns.values())
-            for t in (app.query_one(PositionsTable), app.query_one(OrdersTable), app.query_one(FillsTable))]
+    return [
+        tuple(c.get_render_width(t) for c in t.columns.values())
+        for t in (app.query_one(PositionsTable), app.query_one(OrdersTable), app.query_one(FillsTable))
+    ]
 
 
 async def layout_settled(pilot: Pilot[None]) -> None:
@@ -205,7 +221,7 @@ async def open_order_form(pilot: Pilot[None]) -> None:
     await pilot.press("b")
     await until(lambda: isinstance(pilot.app.screen, OrderFormModal), "the order form")
     for field in pilot.app.screen.query(Input):
-        field.cursor_blink = False                             # a blinking cursor would alternate frames
+        field.cursor_blink = False  # a blinking cursor would alternate frames
     await pilot.pause()
 
 

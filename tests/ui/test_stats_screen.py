@@ -27,20 +27,46 @@ SIZE = (80, 24)
 
 
 def closed_trade(n: int, pnl: str, reason: str, symbol: str = "BTCUSDT") -> Trade:
-    return Trade(open_exec_id=f"stats-{n}", symbol=symbol, side=Side.BUY, status="closed", qty=D("0.01"),
-                 entry_price=D(100000), entry_time=DAY + n * HOUR, fees=D("0.5"), exit_qty=D("0.01"),
-                 exit_price=D(100000), exit_time=DAY + n * HOUR + 60_000, pnl=D(pnl), exit_reason=reason,
-                 entry_order_link_id=f"link-{n}")
+    return Trade(
+        open_exec_id=f"stats-{n}",
+        symbol=symbol,
+        side=Side.BUY,
+        status="closed",
+        qty=D("0.01"),
+        entry_price=D(100000),
+        entry_time=DAY + n * HOUR,
+        fees=D("0.5"),
+        exit_qty=D("0.01"),
+        exit_price=D(100000),
+        exit_time=DAY + n * HOUR + 60_000,
+        pnl=D(pnl),
+        exit_reason=reason,
+        entry_order_link_id=f"link-{n}",
+    )
 
 
 def closed_phantom(n: int, exit_price: str, outcome: str) -> PhantomRow:
-    return PhantomRow(id=f"ph-{n}", recommendation_id=None, symbol="ETHUSDT", side=Side.BUY, entry=D(100),
-                      sl=D(95), tp=D(110), opened_ms=DAY, closed_ms=DAY + n * HOUR, outcome=outcome,
-                      exit_price=D(exit_price))
+    return PhantomRow(
+        id=f"ph-{n}",
+        recommendation_id=None,
+        symbol="ETHUSDT",
+        side=Side.BUY,
+        entry=D(100),
+        sl=D(95),
+        tp=D(110),
+        opened_ms=DAY,
+        closed_ms=DAY + n * HOUR,
+        outcome=outcome,
+        exit_price=D(exit_price),
+    )
 
 
-TRADES = [closed_trade(1, "30", "take_profit"), closed_trade(2, "-10", "stop_loss", "ETHUSDT"),
-          closed_trade(3, "20", "take_profit"), closed_trade(4, "-5", "manual_exit")]
+TRADES = [
+    closed_trade(1, "30", "take_profit"),
+    closed_trade(2, "-10", "stop_loss", "ETHUSDT"),
+    closed_trade(3, "20", "take_profit"),
+    closed_trade(4, "-5", "manual_exit"),
+]
 PHANTOMS = [closed_phantom(1, "110", "win"), closed_phantom(2, "95", "loss"), closed_phantom(3, "95", "loss")]
 
 
@@ -75,15 +101,20 @@ async def test_figures_side_by_side_breakdowns_and_curve_at_80x24() -> None:
         await pilot.pause()
         assert figure(screen, "count", "trades") == "4" and figure(screen, "count", "phantoms") == "3"
         assert figure(screen, "win_rate", "trades") == "50.0%" and figure(screen, "win_rate", "phantoms") == "33.3%"
-        assert figure(screen, "profit_factor", "trades") == "3.33"      # 50 / 15
-        assert figure(screen, "profit_factor", "phantoms") == "1.00"    # +10 / (5 + 5)
+        assert figure(screen, "profit_factor", "trades") == "3.33"  # 50 / 15
+        assert figure(screen, "profit_factor", "phantoms") == "1.00"  # +10 / (5 + 5)
         assert figure(screen, "avg_r", "trades") == "—" and figure(screen, "avg_r", "phantoms") == "0.00R"
         assert figure(screen, "best", "trades") == "+30.00" and figure(screen, "worst", "trades") == "-10.00"
         assert figure(screen, "total", "trades") == "+35.00"
         reasons = screen.query_one("#stats-by-reason", BreakdownTable)
         assert reasons.keys() == ["loss", "manual_exit", "stop_loss", "take_profit", "win"]
-        assert reasons.row_texts("take_profit") == {"key": "take_profit", "trades": "2", "trade_pnl": "+50.00",
-                                                    "phantoms": "—", "phantom_pnl": "—"}
+        assert reasons.row_texts("take_profit") == {
+            "key": "take_profit",
+            "trades": "2",
+            "trade_pnl": "+50.00",
+            "phantoms": "—",
+            "phantom_pnl": "—",
+        }
         assert reasons.row_texts("loss")["phantom_pnl"] == "-10.00"
         assert screen.query_one("#stats-by-symbol", BreakdownTable).keys() == ["BTCUSDT", "ETHUSDT"]
         curve = screen.query_one(EquityCurve)
@@ -125,9 +156,9 @@ async def test_a_failed_load_is_shown_not_raised() -> None:
 def test_curve_grid_draws_one_connected_line() -> None:
     grid, ends = braille_grid([0.0, 10.0, -10.0, 5.0], 6, 2)
     assert len(grid) == 2 and all(len(row) == 6 for row in grid)
-    assert all(any(grid[y][x] for y in range(2)) for x in range(6))        # every column has a dot
+    assert all(any(grid[y][x] for y in range(2)) for x in range(6))  # every column has a dot
     assert ends[0] >= 0 and ends[-1] == 5.0
-    assert len(dot_columns(list(map(float, range(100))), 10)) == 10            # more points than columns
+    assert len(dot_columns(list(map(float, range(100))), 10)) == 10  # more points than columns
     assert dot_columns([], 10) == []
 
 

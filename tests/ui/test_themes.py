@@ -16,8 +16,9 @@ from tui_bot.ui.widgets.health import HealthLine
 from tui_bot.ui.widgets.positions import PositionsTable
 
 OTHER_THEMES = ("nord", "gruvbox", "textual-light", "ansi-dark")
-OWN_TONES = Theme("own-tones", primary="#0178D4", variables={"pnl-up": "#00FF00", "pnl-down": "#FF00FF",
-                                                            "stale": "#00FFFF"})
+OWN_TONES = Theme(
+    "own-tones", primary="#0178D4", variables={"pnl-up": "#00FF00", "pnl-down": "#FF00FF", "stale": "#00FFFF"}
+)
 
 
 def live_line(app: TuiBotApp) -> HealthLine | None:

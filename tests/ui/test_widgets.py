@@ -39,8 +39,9 @@ from tui_bot.ui.widgets import (
 )
 
 NOW_MS = 1_700_000_000_000
-BTC = Instrument("BTCUSDT", "BTC", "USDT", D("0.10"), D("0.10"), D("1999999"), D("0.001"), D("0.001"), D("100"),
-                 D("100"), D("5"))
+BTC = Instrument(
+    "BTCUSDT", "BTC", "USDT", D("0.10"), D("0.10"), D("1999999"), D("0.001"), D("0.001"), D("100"), D("100"), D("5")
+)
 
 
 class Host(ThemeTones, App[None]):
@@ -56,20 +57,55 @@ class Host(ThemeTones, App[None]):
         yield self.widget
 
 
-def _pos(symbol: str, entry: str = "100", mark: str = "110", size: str = "1", side: Side = Side.BUY,
-         sl: str = "0") -> Position:
+def _pos(
+    symbol: str, entry: str = "100", mark: str = "110", size: str = "1", side: Side = Side.BUY, sl: str = "0"
+) -> Position:
     return Position(symbol, side, D(size), D(entry), mark_price=D(mark), stop_loss=D(sl), open_time=NOW_MS - 90_000)
 
 
 def _order(oid: str, status: OrderStatus = OrderStatus.NEW, **kw: object) -> Order:
-    return Order(oid, f"tb-en-x-{oid}", "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.010"), D("65000.1"),
-                 TimeInForce.GTC, status, 1, 2, **kw)  # type: ignore[arg-type]
+    return Order(
+        oid,
+        f"tb-en-x-{oid}",
+        "BTCUSDT",
+        Side.BUY,
+        OrderType.LIMIT,
+        D("0.010"),
+        D("65000.1"),
+        TimeInForce.GTC,
+        status,
+        1,
+        2,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _fill(exec_id: str, t: int, link: str = "", closed: str = "0", pnl: str = "0", **kw: object) -> Execution:
-    return Execution(exec_id, "o1", link, "BTCUSDT", Side.SELL, ExecType.TRADE, D("65000.1"), D("0.010"), D("650"),
-                     D("0.3575"), D("0.00055"), t, False, OrderType.MARKET, D("0"), D("0.01"), D("0"), D(closed),
-                     D(pnl), D("65000"), D("65000"), 1, **kw)  # type: ignore[arg-type]
+    return Execution(
+        exec_id,
+        "o1",
+        link,
+        "BTCUSDT",
+        Side.SELL,
+        ExecType.TRADE,
+        D("65000.1"),
+        D("0.010"),
+        D("650"),
+        D("0.3575"),
+        D("0.00055"),
+        t,
+        False,
+        OrderType.MARKET,
+        D("0"),
+        D("0.01"),
+        D("0"),
+        D(closed),
+        D(pnl),
+        D("65000"),
+        D("65000"),
+        1,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _theme_colour(app: App[None], name: str) -> RichColor:
@@ -131,8 +167,9 @@ async def test_positions_cells_and_flat_positions() -> None:
     app = Host(table)
     async with app.run_test(size=(160, 10)) as pilot:
         flat = Position("ETHUSDT")
-        table.apply_positions({"BTCUSDT": _pos("BTCUSDT", "60000", "61000", "0.01", sl="59000"), "ETHUSDT": flat},
-                              {"BTCUSDT": BTC})
+        table.apply_positions(
+            {"BTCUSDT": _pos("BTCUSDT", "60000", "61000", "0.01", sl="59000"), "ETHUSDT": flat}, {"BTCUSDT": BTC}
+        )
         await pilot.pause()
         row = table.row_texts("BTCUSDT")
         assert table.keys() == ["BTCUSDT"]
@@ -160,8 +197,9 @@ async def test_marks_update_only_mark_cells() -> None:
         table.apply_positions({"BTCUSDT": _pos("BTCUSDT", "100", "110", sl="90")}, {})
         await pilot.pause()
         before = table.row_texts("BTCUSDT")
-        table.apply_marks([PositionMarked("BTCUSDT", D("95"), D("-5"), D("-50")),
-                           PositionMarked("XRPUSDT", D("1"), D("1"), D("1"))])
+        table.apply_marks(
+            [PositionMarked("BTCUSDT", D("95"), D("-5"), D("-50")), PositionMarked("XRPUSDT", D("1"), D("1"), D("1"))]
+        )
         await pilot.pause()
         after = table.row_texts("BTCUSDT")
         changed = {k for k in before if before[k] != after[k]}
@@ -178,8 +216,13 @@ async def test_orders_reconcile_by_order_id() -> None:
     table = OrdersTable()
     app = Host(table)
     async with app.run_test(size=(160, 10)) as pilot:
-        tp = _order("o2", OrderStatus.UNTRIGGERED, stop_order_type=StopOrderType.TAKE_PROFIT,
-                    trigger_price=D("70000"), reduce_only=True)
+        tp = _order(
+            "o2",
+            OrderStatus.UNTRIGGERED,
+            stop_order_type=StopOrderType.TAKE_PROFIT,
+            trigger_price=D("70000"),
+            reduce_only=True,
+        )
         table.apply_orders({"o1": _order("o1"), "o2": tp}, {"BTCUSDT": BTC})
         await pilot.pause()
         table.move_cursor(row=1)
@@ -226,11 +269,20 @@ async def test_fill_cells_reason_and_realised() -> None:
     table = FillsTable()
     app = Host(table)
     async with app.run_test(size=(160, 12)) as pilot:
-        table.add_fills([
-            _fill("open", NOW_MS, link="tb-me-lq3k-1"),
-            _fill("tp", NOW_MS + 1, closed="0.01", pnl="10", create_type=CreateType.BY_TAKE_PROFIT,
-                  stop_order_type=StopOrderType.TAKE_PROFIT),
-        ], {"BTCUSDT": BTC})
+        table.add_fills(
+            [
+                _fill("open", NOW_MS, link="tb-me-lq3k-1"),
+                _fill(
+                    "tp",
+                    NOW_MS + 1,
+                    closed="0.01",
+                    pnl="10",
+                    create_type=CreateType.BY_TAKE_PROFIT,
+                    stop_order_type=StopOrderType.TAKE_PROFIT,
+                ),
+            ],
+            {"BTCUSDT": BTC},
+        )
         await pilot.pause()
         opening, closing = table.row_texts("open"), table.row_texts("tp")
         assert (opening["reason"], opening["realised"], opening["fee"]) == ("Manual entry", fmt.DASH, "0.3575")
@@ -243,9 +295,23 @@ async def test_fill_cells_reason_and_realised() -> None:
 
 def recommendation(rec_id: str, created_ms: int, **changes: object) -> Recommendation:
     """A pending BTCUSDT long idea (entry 100, SL 90, TP 120, conf 0.5), with the given fields changed."""
-    rec = Recommendation(id=rec_id, cycle_id="c", symbol="BTCUSDT", side=Side.BUY, confidence=D("0.5"), entry=D("100"),
-                         stop_loss=D("90"), take_profit=D("120"), rr=D("2"), strategy="s", strategy_version="1",
-                         reasoning="", status="pending", created_ms=created_ms, updated_ms=created_ms)
+    rec = Recommendation(
+        id=rec_id,
+        cycle_id="c",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        confidence=D("0.5"),
+        entry=D("100"),
+        stop_loss=D("90"),
+        take_profit=D("120"),
+        rr=D("2"),
+        strategy="s",
+        strategy_version="1",
+        reasoning="",
+        status="pending",
+        created_ms=created_ms,
+        updated_ms=created_ms,
+    )
     return dataclasses.replace(rec, **changes)
 
 
@@ -257,8 +323,16 @@ async def test_recommendations_empty_state() -> None:
         await pilot.pause()
         assert table.empty_state_shown and table.has_class("-empty")
         assert "No recommendations yet" in table.render_line(1).text
-        rec = recommendation("7", 0, confidence=D("0.72"), entry=D("65000"), stop_loss=D("64000"),
-                             take_profit=D("68000"), rr=D("3"), strategy="breakout")
+        rec = recommendation(
+            "7",
+            0,
+            confidence=D("0.72"),
+            entry=D("65000"),
+            stop_loss=D("64000"),
+            take_profit=D("68000"),
+            rr=D("3"),
+            strategy="breakout",
+        )
         table.apply_recommendations([rec])
         await pilot.pause()
         assert not table.empty_state_shown and not table.has_class("-empty") and table.keys() == ["7"]
@@ -282,9 +356,15 @@ async def test_header_texts_and_classes() -> None:
         header.set_tightening(True)
         await pilot.pause()
         texts = {w.id: str(w.content).strip() for w in header.query(Static)}
-        assert texts == {"hdr-venue": "DEMO", "hdr-mode": "POLL", "hdr-equity": "Eq 10,500.50",
-                         "hdr-available": "Avail 9,000.00", "hdr-upnl": "uPnL -12.30", "hdr-realised": "Day +42.00",
-                         "hdr-tightening": "Tighten ON"}
+        assert texts == {
+            "hdr-venue": "DEMO",
+            "hdr-mode": "POLL",
+            "hdr-equity": "Eq 10,500.50",
+            "hdr-available": "Avail 9,000.00",
+            "hdr-upnl": "uPnL -12.30",
+            "hdr-realised": "Day +42.00",
+            "hdr-tightening": "Tighten ON",
+        }
         assert header.mode_badge.has_class("-poll") and header.upnl_figure.has_class("pnl-down")
         assert header.realised_figure.has_class("pnl-up") and header.tightening_badge.has_class("-on")
         assert not header.venue_badge.has_class("-live-money")
@@ -382,8 +462,10 @@ async def test_health_tasks_line_shows_failing_and_died_tasks_last_and_goes_when
         assert list(panel.lines) == ["tasks", "db", "private", "rest"]
         assert [line.connection for line in panel.query("HealthLine")] == ["private", "rest", "db", "tasks"]
         line = panel.lines["tasks"]
-        assert line.text == ("Tasks  engine-consume died (returned without an error)  "
-                             "engine-resync failing 2× (FrameError: bad number in avgPrice: 'abc'), last 2s ago")
+        assert line.text == (
+            "Tasks  engine-consume died (returned without an error)  "
+            "engine-resync failing 2× (FrameError: bad number in avgPrice: 'abc'), last 2s ago"
+        )
         assert line.has_class("-down")
         tasks.troubles.clear()
         panel.refresh_tasks(tasks.lines(NOW_MS))
@@ -411,6 +493,7 @@ async def test_recommendations_newest_first_and_updated_in_place() -> None:
     table = RecommendationsTable()
     app = Host(table)
     async with app.run_test(size=(120, 8)) as pilot:
+
         def rec(rec_id: str, created: int, status: str = "pending") -> Recommendation:
             return recommendation(rec_id, created, status=status)
 
@@ -436,7 +519,12 @@ async def test_recommendation_shows_why_it_was_rejected() -> None:
     table = RecommendationsTable()
     app = Host(table)
     async with app.run_test(size=(200, 8)) as pilot:
-        table.apply_recommendations([recommendation("r", 0, confidence=D("0.4"), status="rejected",
-                                                    fate="confidence 0.40 below the minimum 0.60")])
+        table.apply_recommendations(
+            [
+                recommendation(
+                    "r", 0, confidence=D("0.4"), status="rejected", fate="confidence 0.40 below the minimum 0.60"
+                )
+            ]
+        )
         await pilot.pause()
         assert table.row_texts("r")["fate"] == "confidence 0.40 below the minimum 0.60"

@@ -37,10 +37,18 @@ class Clocked:
 
     def at(self, seconds: float) -> list[Alert]:
         self.applied += self.flowing
-        return self.rules.check(HealthInputs(
-            now_ms=T0 + int(seconds * S), connections=self.connections, applied_total=self.applied,
-            streaming=self.streaming, mark_checks=self.marks, store_failing_since_ms=self.store_since,
-            store_error="database is locked", store_pending=7))
+        return self.rules.check(
+            HealthInputs(
+                now_ms=T0 + int(seconds * S),
+                connections=self.connections,
+                applied_total=self.applied,
+                streaming=self.streaming,
+                mark_checks=self.marks,
+                store_failing_since_ms=self.store_since,
+                store_error="database is locked",
+                store_pending=7,
+            )
+        )
 
     def over(self, start: float, end: float, step: float = 1.0) -> list[Alert]:
         """Every alert raised checking each `step` seconds from start to end (inclusive)."""
@@ -68,11 +76,22 @@ def kinds(alerts: list[Alert]) -> list[tuple[Severity, AlertKind, str]]:
 def test_an_episode_raises_once_escalates_once_and_clears_once() -> None:
     ep = Episodes()
     k = AlertKind.LATENCY
-    seen = [ep.update(k, "x", Severity.WARNING, "slow", 1), ep.update(k, "x", Severity.WARNING, "slow", 2),
-            ep.update(k, "x", Severity.CRITICAL, "very", 3), ep.update(k, "x", Severity.WARNING, "slow", 4),
-            ep.update(k, "x", None, "", 5, "fine"), ep.update(k, "x", None, "", 6, "fine")]
+    seen = [
+        ep.update(k, "x", Severity.WARNING, "slow", 1),
+        ep.update(k, "x", Severity.WARNING, "slow", 2),
+        ep.update(k, "x", Severity.CRITICAL, "very", 3),
+        ep.update(k, "x", Severity.WARNING, "slow", 4),
+        ep.update(k, "x", None, "", 5, "fine"),
+        ep.update(k, "x", None, "", 6, "fine"),
+    ]
     assert [(a.severity, a.text) if a else None for a in seen] == [
-        (Severity.WARNING, "slow"), None, (Severity.CRITICAL, "very"), None, (Severity.CLEARED, "fine"), None]
+        (Severity.WARNING, "slow"),
+        None,
+        (Severity.CRITICAL, "very"),
+        None,
+        (Severity.CLEARED, "fine"),
+        None,
+    ]
 
 
 def test_alert_text_is_one_line() -> None:
@@ -164,7 +183,8 @@ def test_no_events_for_5_minutes_is_critical_while_streaming() -> None:
     assert clock.at(300) == []
     raised = clock.at(301)
     assert [(a.severity, a.kind, a.text) for a in raised] == [
-        (Severity.CRITICAL, AlertKind.NO_EVENTS, "no market or account events for 5m01s")]
+        (Severity.CRITICAL, AlertKind.NO_EVENTS, "no market or account events for 5m01s")
+    ]
     assert clock.at(400) == []
     clock.applied += 1
     assert kinds(clock.at(401)) == [(Severity.CLEARED, AlertKind.NO_EVENTS, "")]
@@ -188,7 +208,8 @@ def test_more_than_10_subscription_failures_in_an_hour_is_critical_until_they_ag
     assert [(a.severity, a.text) for a in raised] == [(Severity.CRITICAL, "11 subscription failures in the last 1h00m")]
     assert clock.over(1201, 3600, step=60) == []
     assert [(a.severity, a.text) for a in clock.at(3601)] == [
-        (Severity.CLEARED, "subscription failures down to 5 in the last 1h00m")]
+        (Severity.CLEARED, "subscription failures down to 5 in the last 1h00m")
+    ]
 
 
 def test_a_stream_mark_more_than_1_percent_from_rest_is_critical_once_per_reseed_episode() -> None:
@@ -198,7 +219,8 @@ def test_a_stream_mark_more_than_1_percent_from_rest_is_critical_once_per_reseed
     clock.marks = {"BTCUSDT": MarkCheck(Decimal("100000"), Decimal("101010.5"), T0 + 60 * S)}
     raised = clock.at(60)
     assert [(a.severity, a.subject, a.text) for a in raised] == [
-        (Severity.CRITICAL, "BTCUSDT", "BTCUSDT stream mark 101010.5 is 1.01% from REST mark 100000")]
+        (Severity.CRITICAL, "BTCUSDT", "BTCUSDT stream mark 101010.5 is 1.01% from REST mark 100000")
+    ]
     clock.marks = {"BTCUSDT": MarkCheck(Decimal("100000"), Decimal("98000"), T0 + 120 * S)}
     assert clock.at(61) + clock.at(120) == []
     clock.marks = {}
@@ -210,16 +232,22 @@ def test_failing_database_writes_warn_then_turn_critical_then_clear() -> None:
     clock.store_since = T0
     assert clock.at(4) == []
     assert [(a.severity, a.text) for a in clock.at(6)] == [
-        (Severity.WARNING, "database writes failing for 6s, 7 queued (database is locked)")]
+        (Severity.WARNING, "database writes failing for 6s, 7 queued (database is locked)")
+    ]
     assert clock.at(30) == []
     assert [a.severity for a in clock.at(61)] == [Severity.CRITICAL]
     clock.store_since = None
     assert [(a.severity, a.text) for a in clock.at(62)] == [(Severity.CLEARED, "database writes succeed again")]
 
 
-@pytest.mark.parametrize(("warning", "critical"), [("connection_down_warning_s", "connection_down_critical_s"),
-                                                   ("latency_warning_ms", "latency_critical_ms"),
-                                                   ("store_failing_warning_s", "store_failing_critical_s")])
+@pytest.mark.parametrize(
+    ("warning", "critical"),
+    [
+        ("connection_down_warning_s", "connection_down_critical_s"),
+        ("latency_warning_ms", "latency_critical_ms"),
+        ("store_failing_warning_s", "store_failing_critical_s"),
+    ],
+)
 def test_a_warning_threshold_above_its_critical_one_is_refused(warning: str, critical: str) -> None:
     with pytest.raises(ValueError, match=f"{warning} must not exceed {critical}"):
         AlertSettings.model_validate({warning: 500, critical: 100})

@@ -34,9 +34,9 @@ def test_values_are_read(tmp_path: Path) -> None:
     ("text", "where"),
     [
         ("[sim]\nport = 70000\n", "sim.port"),
-        ("[sim]\nbalance = \"-5\"\n", "sim.balance"),
+        ('[sim]\nbalance = "-5"\n', "sim.balance"),
         ("[sim]\nunknown = 1\n", "sim.unknown"),
-        ("[exchange]\nvenue = \"moon\"\n", "exchange.venue"),
+        ('[exchange]\nvenue = "moon"\n', "exchange.venue"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, where: str) -> None:

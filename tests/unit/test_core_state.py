@@ -19,14 +19,47 @@ from tui_bot.exchange.bybit.parse import decode_public
 
 
 def _order(status: OrderStatus, updated: int, filled: str = "0") -> Order:
-    return Order("o1", "tb1-me-x-1", "BTCUSDT", Side.BUY, OrderType.LIMIT, D("0.010"), D("100000"), TimeInForce.GTC,
-                 status, 1, updated, cum_exec_qty=D(filled))
+    return Order(
+        "o1",
+        "tb1-me-x-1",
+        "BTCUSDT",
+        Side.BUY,
+        OrderType.LIMIT,
+        D("0.010"),
+        D("100000"),
+        TimeInForce.GTC,
+        status,
+        1,
+        updated,
+        cum_exec_qty=D(filled),
+    )
 
 
 def _exec(exec_id: str, t: int) -> Execution:
-    return Execution(exec_id, "o1", "", "BTCUSDT", Side.BUY, ExecType.TRADE, D("100000"), D("0.01"), D("1000"),
-                     D("0.55"), D("0.00055"), t, False, OrderType.MARKET, D("0"), D("0.01"), D("0"), D("0"), D("0"),
-                     D("100000"), D("100000"), 1)
+    return Execution(
+        exec_id,
+        "o1",
+        "",
+        "BTCUSDT",
+        Side.BUY,
+        ExecType.TRADE,
+        D("100000"),
+        D("0.01"),
+        D("1000"),
+        D("0.55"),
+        D("0.00055"),
+        t,
+        False,
+        OrderType.MARKET,
+        D("0"),
+        D("0.01"),
+        D("0"),
+        D("0"),
+        D("0"),
+        D("100000"),
+        D("100000"),
+        1,
+    )
 
 
 def _ev(obj: object, cls: type) -> object:
@@ -104,10 +137,18 @@ def test_an_update_older_than_the_flat_one_does_not_reopen_the_position() -> Non
 def test_ticker_deltas_merge_and_remark_the_position() -> None:
     state = AccountState()
     state.apply(_ev(Position("BTCUSDT", Side.SELL, D("0.5"), D("100000"), leverage=D("10"), seq=1), PositionUpdated))
-    state.apply(TickerUpdated(symbol="BTCUSDT", snapshot=True, fields={"last_price": D("100000"), "mark_price": D("100000")},
-                              exchange_ts=1, received_ns=1))
-    changes = state.apply(TickerUpdated(symbol="BTCUSDT", snapshot=False, fields={"mark_price": D("99000")},
-                                        exchange_ts=2, received_ns=2))
+    state.apply(
+        TickerUpdated(
+            symbol="BTCUSDT",
+            snapshot=True,
+            fields={"last_price": D("100000"), "mark_price": D("100000")},
+            exchange_ts=1,
+            received_ns=1,
+        )
+    )
+    changes = state.apply(
+        TickerUpdated(symbol="BTCUSDT", snapshot=False, fields={"mark_price": D("99000")}, exchange_ts=2, received_ns=2)
+    )
     mark = [c for c in changes if isinstance(c, PositionMarked)]
     assert mark == [PositionMarked("BTCUSDT", D("99000"), D("500.0"), D("10.00"))]
     assert state.tickers["BTCUSDT"].last_price == D("100000")
@@ -154,13 +195,27 @@ def _wire(kind: str, ts: int, **data: object) -> TickerUpdated:
 
 def test_wire_tickers_merge_as_strings_and_read_as_decimals() -> None:
     state = AccountState()
-    state.apply(_wire("snapshot", 1, lastPrice="100000.0", markPrice="100001.5", fundingRate="0.0001",
-                      nextFundingTime="1784736000000", tickDirection="PlusTick", basis=""))
+    state.apply(
+        _wire(
+            "snapshot",
+            1,
+            lastPrice="100000.0",
+            markPrice="100001.5",
+            fundingRate="0.0001",
+            nextFundingTime="1784736000000",
+            tickDirection="PlusTick",
+            basis="",
+        )
+    )
     state.apply(_wire("delta", 2, bid1Price="99999.9", fundingRate="", tickDirection="MinusTick"))
     ticker = state.tickers["BTCUSDT"]
     assert isinstance(ticker, LiveTicker) and ticker.raw["bid1Price"] == "99999.9"
     assert (ticker.last_price, ticker.mark_price, ticker.bid1_price) == (D("100000.0"), D("100001.5"), D("99999.9"))
-    assert (ticker.funding_rate, ticker.next_funding_time, ticker.tick_direction) == (D("0.0001"), 1784736000000, "MinusTick")
+    assert (ticker.funding_rate, ticker.next_funding_time, ticker.tick_direction) == (
+        D("0.0001"),
+        1784736000000,
+        "MinusTick",
+    )
     assert ticker.ask1_price == D(0) and isinstance(ticker.last_price, D)
 
 
@@ -169,18 +224,25 @@ def test_wire_mark_remarks_only_a_symbol_with_a_position() -> None:
     assert len(state.apply(_wire("snapshot", 1, markPrice="100000"))) == 1
     state.apply(_ev(Position("BTCUSDT", Side.BUY, D("0.5"), D("100000"), leverage=D("10"), seq=1), PositionUpdated))
     changes = state.apply(_wire("delta", 2, markPrice="101000"))
-    assert [c for c in changes if isinstance(c, PositionMarked)] == [PositionMarked("BTCUSDT", D("101000"), D("500"), D("10.00"))]
+    assert [c for c in changes if isinstance(c, PositionMarked)] == [
+        PositionMarked("BTCUSDT", D("101000"), D("500"), D("10.00"))
+    ]
     assert len(state.apply(_wire("delta", 3, bid1Price="100999"))) == 1
 
 
 def test_plain_fields_after_wire_fields_keep_every_value() -> None:
     state = AccountState()
     state.apply(_wire("snapshot", 1, lastPrice="100", markPrice="101"))
-    state.apply(TickerUpdated(symbol="BTCUSDT", snapshot=False, fields={"mark_price": D("102")}, exchange_ts=2, received_ns=2))
+    state.apply(
+        TickerUpdated(symbol="BTCUSDT", snapshot=False, fields={"mark_price": D("102")}, exchange_ts=2, received_ns=2)
+    )
     state.apply(_wire("delta", 3, lastPrice="103"))
     ticker = state.tickers["BTCUSDT"]
     assert (ticker.last_price, ticker.mark_price) == (D("103"), D("102"))
-    assert ticker.to_ticker().mark_price == D("102") and ticker.values() == {"last_price": D("103"), "mark_price": D("102")}
+    assert ticker.to_ticker().mark_price == D("102") and ticker.values() == {
+        "last_price": D("103"),
+        "mark_price": D("102"),
+    }
 
 
 async def test_bus_coalesces_wire_deltas_without_converting_them() -> None:
@@ -188,12 +250,18 @@ async def test_bus_coalesces_wire_deltas_without_converting_them() -> None:
     first = _wire("delta", 1, bid1Price="1.5", ask1Price="1.6")
     sub.push(first)
     sub.push(_wire("delta", 2, ask1Price="1.7"))
-    sub.push(TickerUpdated(symbol="BTCUSDT", snapshot=True, fields={"last_price": D("1.65")}, exchange_ts=3, received_ns=3))
+    sub.push(
+        TickerUpdated(symbol="BTCUSDT", snapshot=True, fields={"last_price": D("1.65")}, exchange_ts=3, received_ns=3)
+    )
     sub.push(_wire("delta", 4, bid1Size="9"))
     (merged,) = await sub.next_batch()
     assert isinstance(merged, TickerUpdated) and (merged.snapshot, merged.exchange_ts, sub.coalesced) == (True, 4, 3)
-    assert dict(merged.fields) == {"bid1_price": D("1.5"), "ask1_price": D("1.7"), "last_price": D("1.65"),
-                                   "bid1_size": D("9")}
+    assert dict(merged.fields) == {
+        "bid1_price": D("1.5"),
+        "ask1_price": D("1.7"),
+        "last_price": D("1.65"),
+        "bid1_size": D("9"),
+    }
     assert first.fields == {"bid1_price": D("1.5"), "ask1_price": D("1.6")}
 
 

@@ -11,13 +11,21 @@ from tui_bot.domain.trading_settings import TradingSettings
 D = Decimal
 
 
-def idea(symbol: str = "BTCUSDT", confidence: float = 0.8, direction: Direction = Direction.LONG,
-         entry: str = "100", sl: str = "90", tp: str = "120", strategy: str = "s") -> Proposal:
+def idea(
+    symbol: str = "BTCUSDT",
+    confidence: float = 0.8,
+    direction: Direction = Direction.LONG,
+    entry: str = "100",
+    sl: str = "90",
+    tp: str = "120",
+    strategy: str = "s",
+) -> Proposal:
     return Proposal(symbol, direction, confidence, D(entry), D(sl), D(tp), "why", strategy, "1")
 
 
-def book(free: int = 3, taken: set[str] | None = None, replaceable: dict[str, float] | None = None,
-         **settings: object) -> GateBook:
+def book(
+    free: int = 3, taken: set[str] | None = None, replaceable: dict[str, float] | None = None, **settings: object
+) -> GateBook:
     return GateBook(TradingSettings(**settings), free, taken or set(), replaceable or {})
 
 
@@ -52,8 +60,13 @@ def test_slots_run_out_within_one_cycle() -> None:
 
 
 def test_replacement_needs_the_improvement() -> None:
-    b = book(free=0, taken={"SOLUSDT"}, replaceable={"SOLUSDT": 0.65}, enable_intelligent_replacement=True,
-             min_score_improvement=0.1)
+    b = book(
+        free=0,
+        taken={"SOLUSDT"},
+        replaceable={"SOLUSDT": 0.65},
+        enable_intelligent_replacement=True,
+        min_score_improvement=0.1,
+    )
     weak = gate(idea(confidence=0.7), b)
     assert not weak.passed and "does not beat SOLUSDT (0.65) by 0.10" in weak.reason
     strong = gate(idea(confidence=0.8), b)

@@ -9,8 +9,19 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "tui_bot"
 
-CONSOLE_DOOR = {"domain", "config", "logs", "exchange.errors", "core.console_api",
-                "core.orders", "core.settings", "core.state", "core.stats", "core.health", "core.bus"}
+CONSOLE_DOOR = {
+    "domain",
+    "config",
+    "logs",
+    "exchange.errors",
+    "core.console_api",
+    "core.orders",
+    "core.settings",
+    "core.state",
+    "core.stats",
+    "core.health",
+    "core.bus",
+}
 """What a console may reach: the ConsoleBackend and the core modules whose values and checks it speaks in (order
 checks, settings changes, marks, stats and health figures, a subscription); never the engine, the bot, the local
 backend, the store or exchange.bybit."""
@@ -102,22 +113,25 @@ def _tree(root: Path, files: dict[str, str]) -> Path:
 
 
 def test_checker_reports_a_planted_violation_in_the_ui(tmp_path: Path) -> None:
-    package = _tree(tmp_path, {
-        "__init__.py": "",
-        "ui/__init__.py": "",
-        "ui/widgets/__init__.py": "",
-        "ui/fine.py": "from tui_bot.core.console_api import ConsoleBackend\n"
+    package = _tree(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "ui/__init__.py": "",
+            "ui/widgets/__init__.py": "",
+            "ui/fine.py": "from tui_bot.core.console_api import ConsoleBackend\n"
             "from tui_bot.domain.models import Order\n"
-                      "import textual\n",
-        "ui/stats.py": "from tui_bot.store.repos import load_trades\n",
-        "ui/health.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                        "    from tui_bot.exchange.bybit.rest import RestStats\n",
-        "ui/widgets/sneaky.py": "from ...store import repos\nfrom tui_bot import runtime\n",
-        "ui/reach.py": "from tui_bot.core.engine import Engine\nfrom ..core import local_backend\n",
-        "listen.py": "from tui_bot.store.rows import CycleRow\nfrom tui_bot.runtime import open_local_backend\n",
-        "core/engine.py": "import rich.text\nfrom tui_bot.exchange.bybit.client import BybitClient\n",
-        "stray.py": "",
-    })
+            "import textual\n",
+            "ui/stats.py": "from tui_bot.store.repos import load_trades\n",
+            "ui/health.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+            "    from tui_bot.exchange.bybit.rest import RestStats\n",
+            "ui/widgets/sneaky.py": "from ...store import repos\nfrom tui_bot import runtime\n",
+            "ui/reach.py": "from tui_bot.core.engine import Engine\nfrom ..core import local_backend\n",
+            "listen.py": "from tui_bot.store.rows import CycleRow\nfrom tui_bot.runtime import open_local_backend\n",
+            "core/engine.py": "import rich.text\nfrom tui_bot.exchange.bybit.client import BybitClient\n",
+            "stray.py": "",
+        },
+    )
     assert violations(package) == [
         "core/engine.py imports rich.text",
         "core/engine.py (core) imports tui_bot.exchange.bybit.client",

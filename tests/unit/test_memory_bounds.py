@@ -21,8 +21,14 @@ PEAK_BOUND_BYTES = 1_500_000
 def _read_prices(state: AccountState, start: int, count: int) -> None:
     """Stream count deltas with prices never seen before and read each one, as the bot's price sweep does."""
     for i in range(start, start + count):
-        raw = orjson.dumps({"topic": "tickers.BTCUSDT", "type": "delta", "ts": i,
-                            "data": {"symbol": "BTCUSDT", "lastPrice": f"{i / 10:.1f}", "bid1Size": f"{i}.25"}})
+        raw = orjson.dumps(
+            {
+                "topic": "tickers.BTCUSDT",
+                "type": "delta",
+                "ts": i,
+                "data": {"symbol": "BTCUSDT", "lastPrice": f"{i / 10:.1f}", "bid1Size": f"{i}.25"},
+            }
+        )
         [event] = decode_public(raw, i)
         state.apply(event)
         ticker = state.tickers["BTCUSDT"]

@@ -25,7 +25,10 @@ def machine_paths(text: str) -> list[str]:
 
 def test_the_pattern_catches_machine_paths_and_spares_others() -> None:
     assert machine_paths('run("/tmp/v/bin/tui-bot")\nx = "/root/.cache"\ncd /work/main\n') == [
-        'run("/tmp/v/bin/tui-bot")', 'x = "/root/.cache"', "cd /work/main"]
+        'run("/tmp/v/bin/tui-bot")',
+        'x = "/root/.cache"',
+        "cd /work/main",
+    ]
     assert machine_paths("GET /v5/market/tickers\nurl = 'http://h/tmp/x'\npath = tmp_path / 'a'\n") == []
 
 

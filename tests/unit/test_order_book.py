@@ -14,10 +14,20 @@ from tui_bot.domain.market import BookLevel, OrderBookReceived
 D = Decimal
 
 
-def frame(u: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]], *, snapshot: bool = False) -> OrderBookReceived:
-    return OrderBookReceived(symbol="BTCUSDT", depth=50, snapshot=snapshot, update_id=u, seq=u * 10,
-                             bids=tuple(BookLevel(D(p), D(s)) for p, s in bids),
-                             asks=tuple(BookLevel(D(p), D(s)) for p, s in asks), exchange_ts=u, received_ns=0)
+def frame(
+    u: int, bids: list[tuple[str, str]], asks: list[tuple[str, str]], *, snapshot: bool = False
+) -> OrderBookReceived:
+    return OrderBookReceived(
+        symbol="BTCUSDT",
+        depth=50,
+        snapshot=snapshot,
+        update_id=u,
+        seq=u * 10,
+        bids=tuple(BookLevel(D(p), D(s)) for p, s in bids),
+        asks=tuple(BookLevel(D(p), D(s)) for p, s in asks),
+        exchange_ts=u,
+        received_ns=0,
+    )
 
 
 def levels(side: tuple[BookLevel, ...]) -> list[tuple[str, str]]:
@@ -27,15 +37,18 @@ def levels(side: tuple[BookLevel, ...]) -> list[tuple[str, str]]:
 @pytest.fixture
 def book() -> OrderBook:
     book = OrderBook("BTCUSDT", 50)
-    seeded = book.apply(frame(7, [("100.0", "1"), ("99.9", "2"), ("99.5", "3")],
-                              [("100.1", "4"), ("100.3", "5")], snapshot=True))
+    seeded = book.apply(
+        frame(7, [("100.0", "1"), ("99.9", "2"), ("99.5", "3")], [("100.1", "4"), ("100.3", "5")], snapshot=True)
+    )
     assert seeded is BookOutcome.APPLIED
     return book
 
 
 def test_deltas_set_insert_and_delete_levels_in_price_order(book: OrderBook) -> None:
-    assert book.apply(frame(8, [("99.9", "0"), ("99.95", "7"), ("100.0", "1.5")], [("100.2", "6"), ("100.3", "0")])) \
+    assert (
+        book.apply(frame(8, [("99.9", "0"), ("99.95", "7"), ("100.0", "1.5")], [("100.2", "6"), ("100.3", "0")]))
         is BookOutcome.APPLIED
+    )
     top = book.snapshot(10)
     assert top is not None
     assert levels(top.bids) == [("100.0", "1.5"), ("99.95", "7"), ("99.5", "3")]
@@ -94,8 +107,9 @@ def test_prices_written_with_different_trailing_zeros_are_one_level(book: OrderB
 
 def test_a_side_never_holds_more_levels_than_the_topics_depth() -> None:
     book = OrderBook("BTCUSDT", 3)
-    book.apply(frame(1, [("100", "1"), ("99", "1"), ("98", "1")], [("101", "1"), ("102", "1"), ("103", "1")],
-                     snapshot=True))
+    book.apply(
+        frame(1, [("100", "1"), ("99", "1"), ("98", "1")], [("101", "1"), ("102", "1"), ("103", "1")], snapshot=True)
+    )
     book.apply(frame(2, [("100.5", "2")], [("100.8", "2"), ("100.9", "2")]))  # the venue's deletes not sent
     top = book.snapshot(10)
     assert top is not None and levels(top.bids) == [("100.5", "2"), ("100", "1"), ("99", "1")]

@@ -13,8 +13,11 @@ from tui_bot.domain.order_ids import OrderIdFactory, OrderReason, parse_order_id
 BYBIT_RULE = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
-@given(bot=st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True), reason=st.sampled_from(list(OrderReason)),
-       ms=st.integers(min_value=0, max_value=4_102_444_800_000))
+@given(
+    bot=st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True),
+    reason=st.sampled_from(list(OrderReason)),
+    ms=st.integers(min_value=0, max_value=4_102_444_800_000),
+)
 def test_ids_fit_bybit_and_parse_back(bot: str, reason: OrderReason, ms: int) -> None:
     link = OrderIdFactory(bot).new(reason, ms)
     assert BYBIT_RULE.fullmatch(link)

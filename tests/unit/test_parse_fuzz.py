@@ -27,10 +27,17 @@ PLANNED_TOTAL = 10_000
 
 WS_FIXTURES = sorted(path.stem for path in FIXTURES.glob("ws_*.json"))
 DECODERS: tuple[Callable[[str | bytes], object], ...] = (
-    lambda raw: decode_public(raw, 0), lambda raw: decode_private(raw, 0), decode_trade,
+    lambda raw: decode_public(raw, 0),
+    lambda raw: decode_private(raw, 0),
+    decode_trade,
 )
-FUZZ = settings(derandomize=True, deadline=None, database=None, print_blob=False,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @dataclass
@@ -107,15 +114,36 @@ def test_random_text() -> None:
     tally.check(TEXT_EXAMPLES)
 
 
-NUMBERISH = st.sampled_from(["", "0", "0.00", "-1", "NaN", "sNaN", "Infinity", "1e999999",
-                             "1_000", " 7 ", "0x1f", "9" * 5000, "١٢", "Buy", "UNKNOWN"])
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**64 - 1),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12),
-                    NUMBERISH)
+NUMBERISH = st.sampled_from(
+    [
+        "",
+        "0",
+        "0.00",
+        "-1",
+        "NaN",
+        "sNaN",
+        "Infinity",
+        "1e999999",
+        "1_000",
+        " 7 ",
+        "0x1f",
+        "9" * 5000,
+        "١٢",
+        "Buy",
+        "UNKNOWN",
+    ]
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**64 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    NUMBERISH,
+)
 JSON_VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=6,
 )
 _REMOVE = object()
@@ -195,14 +223,47 @@ def _item_keys() -> list[str]:
     return sorted(keys)
 
 
-TOPICS = st.sampled_from([
-    "tickers.BTCUSDT", "kline.1.BTCUSDT", "kline.1", "publicTrade.BTCUSDT",
-    "orderbook.50.BTCUSDT", "order", "order.linear", "execution", "execution.linear",
-    "position", "position.linear", "wallet", "greeks", "tickers", "",
-]) | st.text(max_size=12)
-ITEM_VALUES = st.one_of(NUMBERISH, SCALARS, st.sampled_from(
-    ["Buy", "Sell", "Filled", "New", "Market", "Limit", "GTC", "IOC", "Trade", "Funding",
-     "1784712600123", "104250.40", "linear", "spot"]))
+TOPICS = st.sampled_from(
+    [
+        "tickers.BTCUSDT",
+        "kline.1.BTCUSDT",
+        "kline.1",
+        "publicTrade.BTCUSDT",
+        "orderbook.50.BTCUSDT",
+        "order",
+        "order.linear",
+        "execution",
+        "execution.linear",
+        "position",
+        "position.linear",
+        "wallet",
+        "greeks",
+        "tickers",
+        "",
+    ]
+) | st.text(max_size=12)
+ITEM_VALUES = st.one_of(
+    NUMBERISH,
+    SCALARS,
+    st.sampled_from(
+        [
+            "Buy",
+            "Sell",
+            "Filled",
+            "New",
+            "Market",
+            "Limit",
+            "GTC",
+            "IOC",
+            "Trade",
+            "Funding",
+            "1784712600123",
+            "104250.40",
+            "linear",
+            "spot",
+        ]
+    ),
+)
 ITEMS = st.dictionaries(st.sampled_from(_item_keys()), ITEM_VALUES, max_size=25)
 ENVELOPES = st.fixed_dictionaries(
     {"topic": TOPICS},
@@ -212,7 +273,9 @@ ENVELOPES = st.fixed_dictionaries(
         "creationTime": st.integers(0, 2**40) | SCALARS,
         "data": st.one_of(ITEMS, st.lists(ITEMS, max_size=3), JSON_VALUES),
         "op": st.sampled_from(["auth", "subscribe", "pong", "ping"]) | SCALARS,
-        "success": SCALARS, "retCode": SCALARS, "args": JSON_VALUES,
+        "success": SCALARS,
+        "retCode": SCALARS,
+        "args": JSON_VALUES,
     },
 )
 
@@ -230,4 +293,3 @@ def test_random_envelopes_with_topics_and_wire_keys() -> None:
     run()
     tally.check(ENVELOPE_EXAMPLES)
     assert tally.decoded > 0 and tally.rejected > 0
-

@@ -66,10 +66,20 @@ RECEIVED = 1_784_712_600_200_000_000
 NOW = 1784712600123
 TAKER = D("0.00055")
 BTC = Instrument(
-    symbol="BTCUSDT", base_coin="BTC", quote_coin="USDT", tick_size=D("0.10"),
-    min_price=D("0.10"), max_price=D("1999999.80"), qty_step=D("0.001"), min_qty=D("0.001"),
-    max_qty=D("1190.000"), max_market_qty=D("119.000"), min_notional=D("5"),
-    max_leverage=D("100.00"), price_scale=2, symbol_id=1,
+    symbol="BTCUSDT",
+    base_coin="BTC",
+    quote_coin="USDT",
+    tick_size=D("0.10"),
+    min_price=D("0.10"),
+    max_price=D("1999999.80"),
+    qty_step=D("0.001"),
+    min_qty=D("0.001"),
+    max_qty=D("1190.000"),
+    max_market_qty=D("119.000"),
+    min_notional=D("5"),
+    max_leverage=D("100.00"),
+    price_scale=2,
+    symbol_id=1,
 )
 
 
@@ -92,6 +102,7 @@ def one(events: object, kind: type) -> Any:
 
 # ---- public stream ---------------------------------------------------------------------------
 
+
 def test_ticker_snapshot_decodes_every_ticker_attribute() -> None:
     event = one(decode_public(raw("ws_ticker_snapshot"), RECEIVED), TickerUpdated)
     assert (event.symbol, event.snapshot) == ("BTCUSDT", True)
@@ -109,28 +120,35 @@ def test_ticker_snapshot_decodes_every_ticker_attribute() -> None:
     assert f["ask1_price"] == D("104250.4") and f["ask1_size"] == D("0.873")
     assert f["tick_direction"] == "PlusTick"
     assert set(f) == {name for name in Ticker.__slots__ if name not in ("symbol", "ts")}
-    assert all(isinstance(v, Decimal) for k, v in f.items()
-               if k not in ("next_funding_time", "tick_direction"))
+    assert all(isinstance(v, Decimal) for k, v in f.items() if k not in ("next_funding_time", "tick_direction"))
 
 
 def test_ticker_delta_carries_only_changed_fields() -> None:
     event = one(decode_public(raw("ws_ticker_delta"), RECEIVED), TickerUpdated)
     assert (event.symbol, event.snapshot, event.exchange_ts) == ("BTCUSDT", False, 1784712600223)
-    assert event.fields == {"bid1_price": D("104250.50"), "bid1_size": D("0.412"),
-                            "ask1_price": D("104250.60"), "ask1_size": D("2.031")}
+    assert event.fields == {
+        "bid1_price": D("104250.50"),
+        "bid1_size": D("0.412"),
+        "ask1_price": D("104250.60"),
+        "ask1_size": D("2.031"),
+    }
 
 
 def test_ticker_skips_empty_and_unknown_keys() -> None:
-    frame = {"topic": "tickers.ETHUSDT", "type": "delta", "ts": 5, "cs": 1,
-             "data": {"symbol": "ETHUSDT", "fundingRate": "", "basis": "1", "lastPrice": "3412.55"}}
+    frame = {
+        "topic": "tickers.ETHUSDT",
+        "type": "delta",
+        "ts": 5,
+        "cs": 1,
+        "data": {"symbol": "ETHUSDT", "fundingRate": "", "basis": "1", "lastPrice": "3412.55"},
+    }
     event = one(decode_public(orjson.dumps(frame), 0), TickerUpdated)
     assert (event.symbol, event.fields) == ("ETHUSDT", {"last_price": D("3412.55")})
 
 
 @pytest.mark.parametrize("value", ["abc", "NaN", "-Infinity", "sNaN", 1.5, True, ["1"], {"a": "1"}])
 def test_ticker_rejects_bad_numbers(value: object) -> None:
-    frame = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": 5,
-             "data": {"symbol": "BTCUSDT", "markPrice": value}}
+    frame = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": 5, "data": {"symbol": "BTCUSDT", "markPrice": value}}
     with pytest.raises(FrameError, match="markPrice"):
         decode_public(orjson.dumps(frame), 0)
 
@@ -138,18 +156,27 @@ def test_ticker_rejects_bad_numbers(value: object) -> None:
 def test_ticker_values_stay_wire_strings_until_read() -> None:
     event = one(decode_public(raw("ws_ticker_delta"), RECEIVED), TickerUpdated)
     assert isinstance(event.fields, TickerFields)
-    assert event.fields.raw == {"bid1Price": "104250.50", "bid1Size": "0.412", "ask1Price": "104250.60",
-                                "ask1Size": "2.031"}
+    assert event.fields.raw == {
+        "bid1Price": "104250.50",
+        "bid1Size": "0.412",
+        "ask1Price": "104250.60",
+        "ask1Size": "2.031",
+    }
     assert event.fields.get("bid1_price") == D("104250.50") and event.fields.get("mark_price") is None
     assert "bid1_price" in event.fields and "mark_price" not in event.fields and "bid1Price" not in event.fields
-    assert event == TickerUpdated(symbol="BTCUSDT", snapshot=False, fields=event.fields, exchange_ts=1784712600223,
-                                  received_ns=RECEIVED)
+    assert event == TickerUpdated(
+        symbol="BTCUSDT", snapshot=False, fields=event.fields, exchange_ts=1784712600223, received_ns=RECEIVED
+    )
 
 
 def test_ticker_integer_values_take_the_exact_check() -> None:
     """A JSON integer is off the string screen; the per-value check accepts it (refused values: test_strict_numbers)."""
-    frame = {"topic": "tickers.BTCUSDT", "type": "delta", "ts": 5,
-             "data": {"symbol": "BTCUSDT", "markPrice": 104255, "tickDirection": "PlusTick"}}
+    frame = {
+        "topic": "tickers.BTCUSDT",
+        "type": "delta",
+        "ts": 5,
+        "data": {"symbol": "BTCUSDT", "markPrice": 104255, "tickDirection": "PlusTick"},
+    }
     event = one(decode_public(orjson.dumps(frame), 0), TickerUpdated)
     ticker = LiveTicker(event.symbol, event.fields)
     assert (ticker.mark_price, ticker.tick_direction) == (D("104255"), "PlusTick")
@@ -166,9 +193,17 @@ def test_kline_decodes_one_candle_per_item() -> None:
     event = one(decode_public(raw("ws_kline"), RECEIVED), KlineUpdated)
     assert event.exchange_ts == 1784712623450
     assert event.kline == Kline(
-        symbol="BTCUSDT", interval="1", start=1784712600000, open=D("104230.10"),
-        high=D("104260.00"), low=D("104221.70"), close=D("104250.40"), volume=D("12.418"),
-        turnover=D("1294571.0332"), confirm=False)
+        symbol="BTCUSDT",
+        interval="1",
+        start=1784712600000,
+        open=D("104230.10"),
+        high=D("104260.00"),
+        low=D("104221.70"),
+        close=D("104250.40"),
+        volume=D("12.418"),
+        turnover=D("1294571.0332"),
+        confirm=False,
+    )
 
 
 def test_kline_without_item_timestamp_uses_envelope_ts() -> None:
@@ -181,22 +216,40 @@ def test_kline_without_item_timestamp_uses_envelope_ts() -> None:
     assert isinstance(events, list) and all(isinstance(e, KlineUpdated) for e in events)
     klines = [e for e in events if isinstance(e, KlineUpdated)]
     assert [e.exchange_ts for e in klines] == [1784712623456, 1784712623456]
-    assert [(e.kline.start, e.kline.confirm) for e in klines] == [(1784712600000, False),
-                                                                  (1784712660000, True)]
+    assert [(e.kline.start, e.kline.confirm) for e in klines] == [(1784712600000, False), (1784712660000, True)]
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("ws_public_subscribe_ok", Control(op="subscribe", success=True, message="", req_id="sub-1",
-                                       conn_id="3cd84cb1-9a4e-4f4b-8c7a-2b1d5e6f7a80")),
-    ("ws_public_subscribe_fail", Control(op="subscribe", success=False,
-                                         message="Invalid symbol :[tickers.BTCUSDX]",
-                                         req_id="sub-1",
-                                         conn_id="3cd84cb1-9a4e-4f4b-8c7a-2b1d5e6f7a80")),
-    ("ws_public_unsubscribe_ok", Control(op="unsubscribe", success=True, req_id="unsub-1",
-                                         conn_id="3cd84cb1-9a4e-4f4b-8c7a-2b1d5e6f7a80")),
-    ("ws_public_pong", Control(op="ping", success=True, message="pong", req_id="ping-1",
-                               conn_id="465772b1-7630-4fdc-a492-e003e6f0f260")),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "ws_public_subscribe_ok",
+            Control(
+                op="subscribe", success=True, message="", req_id="sub-1", conn_id="3cd84cb1-9a4e-4f4b-8c7a-2b1d5e6f7a80"
+            ),
+        ),
+        (
+            "ws_public_subscribe_fail",
+            Control(
+                op="subscribe",
+                success=False,
+                message="Invalid symbol :[tickers.BTCUSDX]",
+                req_id="sub-1",
+                conn_id="3cd84cb1-9a4e-4f4b-8c7a-2b1d5e6f7a80",
+            ),
+        ),
+        (
+            "ws_public_unsubscribe_ok",
+            Control(op="unsubscribe", success=True, req_id="unsub-1", conn_id="3cd84cb1-9a4e-4f4b-8c7a-2b1d5e6f7a80"),
+        ),
+        (
+            "ws_public_pong",
+            Control(
+                op="ping", success=True, message="pong", req_id="ping-1", conn_id="465772b1-7630-4fdc-a492-e003e6f0f260"
+            ),
+        ),
+    ],
+)
 def test_public_control_replies(name: str, expected: Control) -> None:
     assert decode_public(raw(name), RECEIVED) == expected
 
@@ -208,16 +261,31 @@ def test_public_unknown_topic_is_a_frame_error() -> None:
 
 # ---- private stream --------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("ws_private_auth_ok", Control(op="auth", success=True, conn_id="cejreaspqfh3sjdnldmg-p")),
-    ("ws_private_auth_fail", Control(op="auth", success=False, message="Params Error",
-                                     conn_id="cejreaspqfh3sjdnldmg-p")),
-    ("ws_private_subscribe_ok", Control(op="subscribe", success=True, req_id="s1",
-                                        conn_id="cejreassvfrsfvb9v1a0-2m")),
-    ("ws_private_pong", Control(op="pong", success=True, req_id="p1",
-                                conn_id="cfcb4ocsvfriu23r3er0-1b",
-                                data={"server_ms": 1784712600123})),
-])
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ws_private_auth_ok", Control(op="auth", success=True, conn_id="cejreaspqfh3sjdnldmg-p")),
+        (
+            "ws_private_auth_fail",
+            Control(op="auth", success=False, message="Params Error", conn_id="cejreaspqfh3sjdnldmg-p"),
+        ),
+        (
+            "ws_private_subscribe_ok",
+            Control(op="subscribe", success=True, req_id="s1", conn_id="cejreassvfrsfvb9v1a0-2m"),
+        ),
+        (
+            "ws_private_pong",
+            Control(
+                op="pong",
+                success=True,
+                req_id="p1",
+                conn_id="cfcb4ocsvfriu23r3er0-1b",
+                data={"server_ms": 1784712600123},
+            ),
+        ),
+    ],
+)
 def test_private_control_replies(name: str, expected: Control) -> None:
     assert decode_private(raw(name), RECEIVED) == expected
 
@@ -226,18 +294,42 @@ def test_order_item_decodes_every_model_field() -> None:
     event = one(decode_private(raw("ws_order"), RECEIVED), OrderUpdated)
     assert (event.exchange_ts, event.received_ns) == (1784712600126, RECEIVED)
     assert event.order == Order(
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784", order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT", side=Side.BUY, order_type=OrderType.MARKET, qty=D("0.010"),
-        price=D("109462.90"), time_in_force=TimeInForce.IOC, status=OrderStatus.FILLED,
-        created_time=1784712600123, updated_time=1784712600125,
-        create_type=CreateType.BY_USER, cancel_type=CancelType.UNKNOWN,
-        reject_reason=RejectReason.NO_ERROR, avg_price=D("104250.40"),
-        cum_exec_qty=D("0.010"), cum_exec_value=D("1042.504"), cum_exec_fee=D("0.5733772"),
-        closed_pnl=D(0), stop_order_type=StopOrderType.NONE, trigger_price=D(0),
-        trigger_by=None, trigger_direction=0, take_profit=D(0), stop_loss=D(0),
-        tp_trigger_by=None, sl_trigger_by=None, tpsl_mode=None, tp_limit_price=D(0),
-        sl_limit_price=D(0), reduce_only=False, close_on_trigger=False, position_idx=0,
-        parent_order_link_id="", last_price_on_created=D("104250.40"))
+        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
+        order_link_id="mkt-buy-0001",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        qty=D("0.010"),
+        price=D("109462.90"),
+        time_in_force=TimeInForce.IOC,
+        status=OrderStatus.FILLED,
+        created_time=1784712600123,
+        updated_time=1784712600125,
+        create_type=CreateType.BY_USER,
+        cancel_type=CancelType.UNKNOWN,
+        reject_reason=RejectReason.NO_ERROR,
+        avg_price=D("104250.40"),
+        cum_exec_qty=D("0.010"),
+        cum_exec_value=D("1042.504"),
+        cum_exec_fee=D("0.5733772"),
+        closed_pnl=D(0),
+        stop_order_type=StopOrderType.NONE,
+        trigger_price=D(0),
+        trigger_by=None,
+        trigger_direction=0,
+        take_profit=D(0),
+        stop_loss=D(0),
+        tp_trigger_by=None,
+        sl_trigger_by=None,
+        tpsl_mode=None,
+        tp_limit_price=D(0),
+        sl_limit_price=D(0),
+        reduce_only=False,
+        close_on_trigger=False,
+        position_idx=0,
+        parent_order_link_id="",
+        last_price_on_created=D("104250.40"),
+    )
     assert isinstance(event.order.created_time, int)
 
 
@@ -252,9 +344,17 @@ def _decoded_order(**changes: object) -> Order:
 
 
 def test_order_unset_values_and_descriptive_enums() -> None:
-    order = _decoded_order(price="", avgPrice="", triggerPrice="0.00", stopOrderType="UNKNOWN",
-                           triggerBy="UNKNOWN", tpslMode="", createType="CreateByAdminClosing",
-                           cancelType="CancelByPrepareLiq", rejectReason="EC_ReachMaxTradeNum")
+    order = _decoded_order(
+        price="",
+        avgPrice="",
+        triggerPrice="0.00",
+        stopOrderType="UNKNOWN",
+        triggerBy="UNKNOWN",
+        tpslMode="",
+        createType="CreateByAdminClosing",
+        cancelType="CancelByPrepareLiq",
+        rejectReason="EC_ReachMaxTradeNum",
+    )
     assert order.price == 0 and order.avg_price == 0 and order.trigger_price == 0
     assert order.stop_order_type is StopOrderType.NONE and order.trigger_by is None
     assert order.tpsl_mode is None and order.create_type is CreateType.BY_USER
@@ -262,10 +362,19 @@ def test_order_unset_values_and_descriptive_enums() -> None:
 
 
 def test_conditional_order_fields() -> None:
-    order = _decoded_order(orderStatus="Untriggered", stopOrderType="StopLoss",
-                           triggerPrice="102000.00", triggerBy="MarkPrice", triggerDirection=2,
-                           createType="CreateByStopLoss", reduceOnly=True, closeOnTrigger=True,
-                           tpslMode="Full", orderLinkId="", parentOrderLinkId="mkt-buy-0001")
+    order = _decoded_order(
+        orderStatus="Untriggered",
+        stopOrderType="StopLoss",
+        triggerPrice="102000.00",
+        triggerBy="MarkPrice",
+        triggerDirection=2,
+        createType="CreateByStopLoss",
+        reduceOnly=True,
+        closeOnTrigger=True,
+        tpslMode="Full",
+        orderLinkId="",
+        parentOrderLinkId="mkt-buy-0001",
+    )
     assert order.status is OrderStatus.UNTRIGGERED and order.is_conditional
     assert order.stop_order_type is StopOrderType.STOP_LOSS
     assert (order.trigger_price, order.trigger_by) == (D("102000"), TriggerBy.MARK)
@@ -284,11 +393,23 @@ def test_rpi_time_in_force_reads_as_post_only() -> None:
     assert _decoded_order(timeInForce="RPI").time_in_force is TimeInForce.POST_ONLY
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("orderStatus", "Exploded"), ("side", ""), ("orderType", "Iceberg"), ("timeInForce", "GTD"),
-    ("qty", "1,0"), ("createdTime", "yesterday"), ("reduceOnly", "false"), ("positionIdx", 0.5),
-    ("price", "NaN"), ("avgPrice", "Infinity"), ("cumExecQty", 0.01), ("cumFeeDetail", {"USDT": "x"}),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("orderStatus", "Exploded"),
+        ("side", ""),
+        ("orderType", "Iceberg"),
+        ("timeInForce", "GTD"),
+        ("qty", "1,0"),
+        ("createdTime", "yesterday"),
+        ("reduceOnly", "false"),
+        ("positionIdx", 0.5),
+        ("price", "NaN"),
+        ("avgPrice", "Infinity"),
+        ("cumExecQty", 0.01),
+        ("cumFeeDetail", {"USDT": "x"}),
+    ],
+)
 def test_order_with_unusable_state_field_is_a_frame_error(key: str, value: object) -> None:
     with pytest.raises(FrameError, match=key):
         decode_private(_order_frame(**{key: value}), 0)
@@ -320,22 +441,37 @@ def test_execution_item() -> None:
     assert event.exchange_ts == 1784712600127
     assert event.execution == Execution(
         exec_id="7e2ae69c-4edf-5800-a352-893d52b446aa",
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784", order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT", side=Side.BUY, exec_type=ExecType.TRADE, exec_price=D("104250.40"),
-        exec_qty=D("0.010"), exec_value=D("1042.504"), exec_fee=D("0.5733772"),
-        fee_rate=D("0.00055"), exec_time=1784712600125, is_maker=False,
-        order_type=OrderType.MARKET, order_price=D("109462.90"), order_qty=D("0.010"),
-        leaves_qty=D(0), closed_size=D(0), exec_pnl=D(0), mark_price=D("104255.00"),
-        index_price=D("104262.15"), seq=9821347654, create_type=CreateType.BY_USER,
-        stop_order_type=StopOrderType.NONE)
+        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
+        order_link_id="mkt-buy-0001",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        exec_type=ExecType.TRADE,
+        exec_price=D("104250.40"),
+        exec_qty=D("0.010"),
+        exec_value=D("1042.504"),
+        exec_fee=D("0.5733772"),
+        fee_rate=D("0.00055"),
+        exec_time=1784712600125,
+        is_maker=False,
+        order_type=OrderType.MARKET,
+        order_price=D("109462.90"),
+        order_qty=D("0.010"),
+        leaves_qty=D(0),
+        closed_size=D(0),
+        exec_pnl=D(0),
+        mark_price=D("104255.00"),
+        index_price=D("104262.15"),
+        seq=9821347654,
+        create_type=CreateType.BY_USER,
+        stop_order_type=StopOrderType.NONE,
+    )
 
 
 def test_funding_execution_has_no_order_type() -> None:
     frame = load_fixture("ws_execution")
     frame["data"][0].update(execType="Funding", orderType="UNKNOWN", orderId="", isMaker=True)
     execution = one(decode_private(json.dumps(frame), 0), ExecutionReceived).execution
-    assert (execution.exec_type, execution.order_type, execution.is_maker) == (
-        ExecType.FUNDING, None, True)
+    assert (execution.exec_type, execution.order_type, execution.is_maker) == (ExecType.FUNDING, None, True)
     frame["data"][0].update(orderType="Market")
     assert one(decode_private(json.dumps(frame), 0), ExecutionReceived).execution.order_type is None
 
@@ -344,12 +480,26 @@ def test_position_item() -> None:
     event = one(decode_private(raw("ws_position"), RECEIVED), PositionUpdated)
     assert event.exchange_ts == 1784712600128
     assert event.position == Position(
-        symbol="BTCUSDT", side=Side.BUY, size=D("0.010"), entry_price=D("104250.40"),
-        leverage=D(10), mark_price=D("104255.00"), liq_price=D("94351.70"), take_profit=D(0),
-        stop_loss=D(0), trailing_stop=D(0), position_im=D("104.82341"),
-        position_mm=D("5.78546"), cur_realised_pnl=D("-0.5733772"),
-        cum_realised_pnl=D("-0.5733772"), session_avg_price=D(0), created_time=1784712600125,
-        updated_time=1784712600125, open_time=1784712600125, seq=9821347654)
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        size=D("0.010"),
+        entry_price=D("104250.40"),
+        leverage=D(10),
+        mark_price=D("104255.00"),
+        liq_price=D("94351.70"),
+        take_profit=D(0),
+        stop_loss=D(0),
+        trailing_stop=D(0),
+        position_im=D("104.82341"),
+        position_mm=D("5.78546"),
+        cur_realised_pnl=D("-0.5733772"),
+        cum_realised_pnl=D("-0.5733772"),
+        session_avg_price=D(0),
+        created_time=1784712600125,
+        updated_time=1784712600125,
+        open_time=1784712600125,
+        seq=9821347654,
+    )
 
 
 def test_flat_position_item() -> None:
@@ -371,26 +521,42 @@ def test_wallet_item() -> None:
     event = one(decode_private(raw("ws_wallet"), RECEIVED), WalletUpdated)
     assert event.exchange_ts == 1784712600129
     assert event.wallet == Wallet(
-        total_equity=D("9999.4726228"), total_wallet_balance=D("9999.4266228"),
-        total_margin_balance=D("9999.4726228"), total_available_balance=D("9894.6492128"),
-        total_perp_upl=D("0.046"), total_initial_margin=D("104.82341"),
-        total_maintenance_margin=D("5.78546"), account_type="UNIFIED",
-        coins=[WalletCoin(coin="USDT", wallet_balance=D("9999.4266228"),
-                          equity=D("9999.4726228"), unrealised_pnl=D("0.046"),
-                          cum_realised_pnl=D("-0.5733772"), total_order_im=D(0),
-                          total_position_im=D("104.82341"), total_position_mm=D("5.78546"),
-                          locked=D(0))])
+        total_equity=D("9999.4726228"),
+        total_wallet_balance=D("9999.4266228"),
+        total_margin_balance=D("9999.4726228"),
+        total_available_balance=D("9894.6492128"),
+        total_perp_upl=D("0.046"),
+        total_initial_margin=D("104.82341"),
+        total_maintenance_margin=D("5.78546"),
+        account_type="UNIFIED",
+        coins=[
+            WalletCoin(
+                coin="USDT",
+                wallet_balance=D("9999.4266228"),
+                equity=D("9999.4726228"),
+                unrealised_pnl=D("0.046"),
+                cum_realised_pnl=D("-0.5733772"),
+                total_order_im=D(0),
+                total_position_im=D("104.82341"),
+                total_position_mm=D("5.78546"),
+                locked=D(0),
+            )
+        ],
+    )
 
 
-@pytest.mark.parametrize(("frame", "reason"), [
-    ('{"id":"x","topic":"order","creationTime":1,"data":{}}', "expected an array"),
-    ('{"id":"x","topic":"order","creationTime":1}', "expected an array"),
-    ('{"id":"x","topic":"greeks","creationTime":1,"data":[]}', "unknown topic: greeks"),
-    ('{"id":"x","topic":"wallet","creationTime":"1","data":[]}', "creationTime"),
-    ('{"id":"x","creationTime":1,"data":[]}', "missing topic"),
-    ('{"op":"auth","conn_id":"c"}', "missing success"),
-    ('{"op":"pong","args":[],"conn_id":"c"}', "pong without args"),
-])
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ('{"id":"x","topic":"order","creationTime":1,"data":{}}', "expected an array"),
+        ('{"id":"x","topic":"order","creationTime":1}', "expected an array"),
+        ('{"id":"x","topic":"greeks","creationTime":1,"data":[]}', "unknown topic: greeks"),
+        ('{"id":"x","topic":"wallet","creationTime":"1","data":[]}', "creationTime"),
+        ('{"id":"x","creationTime":1,"data":[]}', "missing topic"),
+        ('{"op":"auth","conn_id":"c"}', "missing success"),
+        ('{"op":"pong","args":[],"conn_id":"c"}', "pong without args"),
+    ],
+)
 def test_private_envelope_errors(frame: str, reason: str) -> None:
     with pytest.raises(FrameError, match=reason):
         decode_private(frame, 0)
@@ -398,24 +564,49 @@ def test_private_envelope_errors(frame: str, reason: str) -> None:
 
 # ---- trade stream ----------------------------------------------------------------------------
 
-HEADER_OK = {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "9",
-             "X-Bapi-Limit-Reset-Timestamp": "1784712600124",
-             "Traceid": "8c9a1d2e3f4b5a697887766554433221", "Timenow": "1784712600124"}
+HEADER_OK = {
+    "X-Bapi-Limit": "10",
+    "X-Bapi-Limit-Status": "9",
+    "X-Bapi-Limit-Reset-Timestamp": "1784712600124",
+    "Traceid": "8c9a1d2e3f4b5a697887766554433221",
+    "Timenow": "1784712600124",
+}
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("ws_trade_auth_ok", Control(op="auth", success=True, message="OK",
-                                 conn_id="cnt5leec0hvan15eukcg-2t")),
-    ("ws_trade_auth_fail", Control(op="auth", success=False, message="Invalid sign",
-                                   conn_id="cnt5leec0hvan15eukcg-2t", ret_code=10004)),
-    ("ws_trade_order_create_ok", Control(
-        op="order.create", success=True, message="OK", req_id="c-0001",
-        conn_id="cnt5leec0hvan15eukcg-2t", header=HEADER_OK,
-        data={"orderId": "9aac161b-8ed6-450d-9cab-c5cc67c21784", "orderLinkId": "mkt-buy-0001"})),
-    ("ws_trade_pong", Control(op="pong", success=True, message="OK",
-                              conn_id="cnt5leec0hvan15eukcg-2t",
-                              data={"server_ms": 1784712600123})),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("ws_trade_auth_ok", Control(op="auth", success=True, message="OK", conn_id="cnt5leec0hvan15eukcg-2t")),
+        (
+            "ws_trade_auth_fail",
+            Control(
+                op="auth", success=False, message="Invalid sign", conn_id="cnt5leec0hvan15eukcg-2t", ret_code=10004
+            ),
+        ),
+        (
+            "ws_trade_order_create_ok",
+            Control(
+                op="order.create",
+                success=True,
+                message="OK",
+                req_id="c-0001",
+                conn_id="cnt5leec0hvan15eukcg-2t",
+                header=HEADER_OK,
+                data={"orderId": "9aac161b-8ed6-450d-9cab-c5cc67c21784", "orderLinkId": "mkt-buy-0001"},
+            ),
+        ),
+        (
+            "ws_trade_pong",
+            Control(
+                op="pong",
+                success=True,
+                message="OK",
+                conn_id="cnt5leec0hvan15eukcg-2t",
+                data={"server_ms": 1784712600123},
+            ),
+        ),
+    ],
+)
 def test_trade_replies(name: str, expected: Control) -> None:
     assert decode_trade(raw(name)) == expected
 
@@ -427,12 +618,15 @@ def test_trade_order_error() -> None:
     assert control.data == {} and control.header["X-Bapi-Limit-Status"] == "8"
 
 
-@pytest.mark.parametrize(("frame", "reason"), [
-    ('{"retCode":0,"retMsg":"OK","connId":"c"}', "missing op"),
-    ('{"op":"auth","retCode":"0"}', "retCode"),
-    ('{"op":"auth","retCode":0,"header":[1]}', "header"),
-    ('{"op":"auth","retCode":0,"connId":7}', "connId"),
-])
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ('{"retCode":0,"retMsg":"OK","connId":"c"}', "missing op"),
+        ('{"op":"auth","retCode":"0"}', "retCode"),
+        ('{"op":"auth","retCode":0,"header":[1]}', "header"),
+        ('{"op":"auth","retCode":0,"connId":7}', "connId"),
+    ],
+)
 def test_trade_errors(frame: str, reason: str) -> None:
     with pytest.raises(FrameError, match=reason):
         decode_trade(frame)
@@ -447,10 +641,14 @@ def test_non_objects_are_frame_errors(text: str | bytes) -> None:
 
 # ---- REST list items -------------------------------------------------------------------------
 
+
 def test_rest_order_item() -> None:
     order = order_from_rest(rest_item("rest_order_realtime"))
     assert (order.status, order.order_type, order.time_in_force) == (
-        OrderStatus.PARTIALLY_FILLED, OrderType.LIMIT, TimeInForce.GTC)
+        OrderStatus.PARTIALLY_FILLED,
+        OrderType.LIMIT,
+        TimeInForce.GTC,
+    )
     assert (order.qty, order.price, order.cum_exec_qty) == (D("0.02"), D("104000"), D("0.01"))
     assert order.leaves_qty == D("0.010") and order.cum_exec_fee == D("0.208")
     assert (order.take_profit, order.stop_loss) == (D("106000"), D("102000"))
@@ -462,18 +660,15 @@ def test_rest_order_item() -> None:
 def test_rest_execution_item() -> None:
     execution = execution_from_rest(rest_item("rest_execution_list"))
     assert execution.exec_id == "7e2ae69c-4edf-5800-a352-893d52b446aa"
-    assert (execution.exec_price, execution.exec_qty, execution.exec_fee) == (
-        D("104250.4"), D("0.01"), D("0.5733772"))
+    assert (execution.exec_price, execution.exec_qty, execution.exec_fee) == (D("104250.4"), D("0.01"), D("0.5733772"))
     assert execution.exec_pnl == 0 and execution.seq == 9821347654
     assert execution.exec_time == 1784712600125 and execution.is_maker is False
 
 
 def test_rest_position_item_reads_avg_price() -> None:
     position = position_from_rest(rest_item("rest_position_list"))
-    assert (position.side, position.size, position.entry_price) == (
-        Side.BUY, D("0.010"), D("104250.40"))
-    assert (position.take_profit, position.stop_loss, position.liq_price) == (
-        D("106000"), D(0), D("94351.7"))
+    assert (position.side, position.size, position.entry_price) == (Side.BUY, D("0.010"), D("104250.40"))
+    assert (position.take_profit, position.stop_loss, position.liq_price) == (D("106000"), D(0), D("94351.7"))
     assert position.unrealised_pnl == (D("104255") - D("104250.4")) * D("0.01")
 
 
@@ -491,63 +686,138 @@ def test_rest_instrument_item() -> None:
 def test_rest_ticker_item() -> None:
     ticker = ticker_from_rest(rest_item("rest_tickers"), ts=1784712600123)
     assert ticker == Ticker(
-        symbol="BTCUSDT", last_price=D("104250.4"), mark_price=D("104255"),
-        index_price=D("104262.15"), bid1_price=D("104250.3"), bid1_size=D("1.25"),
-        ask1_price=D("104250.4"), ask1_size=D("0.873"), prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"), high_price_24h=D("104880"), low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"), open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.58"), turnover_24h=D("3107433385.4398"),
-        volume_24h=D("29741.134"), funding_rate=D("0.0001"), next_funding_time=1784736000000,
-        ts=1784712600123)
+        symbol="BTCUSDT",
+        last_price=D("104250.4"),
+        mark_price=D("104255"),
+        index_price=D("104262.15"),
+        bid1_price=D("104250.3"),
+        bid1_size=D("1.25"),
+        ask1_price=D("104250.4"),
+        ask1_size=D("0.873"),
+        prev_price_24h=D("103010.2"),
+        price_24h_pcnt=D("0.01204"),
+        high_price_24h=D("104880"),
+        low_price_24h=D("102650.1"),
+        prev_price_1h=D("104101.3"),
+        open_interest=D("52314.118"),
+        open_interest_value=D("5454007887.58"),
+        turnover_24h=D("3107433385.4398"),
+        volume_24h=D("29741.134"),
+        funding_rate=D("0.0001"),
+        next_funding_time=1784736000000,
+        ts=1784712600123,
+    )
 
 
 def test_rest_kline_row() -> None:
     row = load_fixture("rest_kline")["result"]["list"][0]
     assert kline_from_rest("BTCUSDT", "1", row) == Kline(
-        symbol="BTCUSDT", interval="1", start=1784712600000, open=D("104230.1"),
-        high=D("104260"), low=D("104221.7"), close=D("104250.4"), volume=D("12.418"),
-        turnover=D("1294571.0332"))
+        symbol="BTCUSDT",
+        interval="1",
+        start=1784712600000,
+        open=D("104230.1"),
+        high=D("104260"),
+        low=D("104221.7"),
+        close=D("104250.4"),
+        volume=D("12.418"),
+        turnover=D("1294571.0332"),
+    )
     with pytest.raises(FrameError, match="kline row"):
         kline_from_rest("BTCUSDT", "1", row[:6])
 
 
 def test_rest_closed_pnl_item() -> None:
     assert closed_pnl_from_rest(rest_item("rest_closed_pnl")) == ClosedPnl(
-        symbol="BTCUSDT", order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31", side=Side.SELL,
-        qty=D("0.010"), order_price=D("99044.70"), order_type=OrderType.MARKET,
-        closed_size=D("0.010"), cum_entry_value=D("1042.504"), avg_entry_price=D("104250.40"),
-        cum_exit_value=D("1048.201"), avg_exit_price=D("104820.10"),
-        closed_pnl=D("4.54711225"), fill_count=1, leverage=D(10), open_fee=D("0.5733772"),
-        close_fee=D("0.57651055"), created_time=1784716200000, updated_time=1784716200002,
-        exec_type=ExecType.TRADE)
+        symbol="BTCUSDT",
+        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31",
+        side=Side.SELL,
+        qty=D("0.010"),
+        order_price=D("99044.70"),
+        order_type=OrderType.MARKET,
+        closed_size=D("0.010"),
+        cum_entry_value=D("1042.504"),
+        avg_entry_price=D("104250.40"),
+        cum_exit_value=D("1048.201"),
+        avg_exit_price=D("104820.10"),
+        closed_pnl=D("4.54711225"),
+        fill_count=1,
+        leverage=D(10),
+        open_fee=D("0.5733772"),
+        close_fee=D("0.57651055"),
+        created_time=1784716200000,
+        updated_time=1784716200002,
+        exec_type=ExecType.TRADE,
+    )
 
 
 # ---- round trips through the embedded exchange's serializers ---------------------------------
 
+
 def _orders() -> list[Order]:
     market = Order(
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784", order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT", side=Side.BUY, order_type=OrderType.MARKET, qty=D("0.010"),
-        price=D("109462.9"), time_in_force=TimeInForce.IOC, status=OrderStatus.FILLED,
-        created_time=NOW, updated_time=NOW + 2, avg_price=D("104250.4"),
-        cum_exec_qty=D("0.010"), cum_exec_value=D("1042.504"), cum_exec_fee=D("0.5733772"),
-        closed_pnl=D("-1.25"), last_price_on_created=D("104250.4"))
+        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
+        order_link_id="mkt-buy-0001",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        qty=D("0.010"),
+        price=D("109462.9"),
+        time_in_force=TimeInForce.IOC,
+        status=OrderStatus.FILLED,
+        created_time=NOW,
+        updated_time=NOW + 2,
+        avg_price=D("104250.4"),
+        cum_exec_qty=D("0.010"),
+        cum_exec_value=D("1042.504"),
+        cum_exec_fee=D("0.5733772"),
+        closed_pnl=D("-1.25"),
+        last_price_on_created=D("104250.4"),
+    )
     stop = Order(
-        order_id="2b3c", order_link_id="", symbol="BTCUSDT", side=Side.SELL,
-        order_type=OrderType.MARKET, qty=D("0.010"), price=D(0), time_in_force=TimeInForce.IOC,
-        status=OrderStatus.UNTRIGGERED, created_time=NOW, updated_time=NOW,
-        create_type=CreateType.BY_STOP_LOSS, stop_order_type=StopOrderType.STOP_LOSS,
-        trigger_price=D("102000.0"), trigger_by=TriggerBy.MARK, trigger_direction=2,
-        tpsl_mode=TpSlMode.FULL, reduce_only=True, close_on_trigger=True,
-        parent_order_link_id="mkt-buy-0001", last_price_on_created=D("104250.4"))
+        order_id="2b3c",
+        order_link_id="",
+        symbol="BTCUSDT",
+        side=Side.SELL,
+        order_type=OrderType.MARKET,
+        qty=D("0.010"),
+        price=D(0),
+        time_in_force=TimeInForce.IOC,
+        status=OrderStatus.UNTRIGGERED,
+        created_time=NOW,
+        updated_time=NOW,
+        create_type=CreateType.BY_STOP_LOSS,
+        stop_order_type=StopOrderType.STOP_LOSS,
+        trigger_price=D("102000.0"),
+        trigger_by=TriggerBy.MARK,
+        trigger_direction=2,
+        tpsl_mode=TpSlMode.FULL,
+        reduce_only=True,
+        close_on_trigger=True,
+        parent_order_link_id="mkt-buy-0001",
+        last_price_on_created=D("104250.4"),
+    )
     limit = Order(
-        order_id="1c2b", order_link_id="lmt-sell-3", symbol="BTCUSDT", side=Side.SELL,
-        order_type=OrderType.LIMIT, qty=D("0.020"), price=D("105000.0"),
-        time_in_force=TimeInForce.POST_ONLY, status=OrderStatus.CANCELLED, created_time=NOW,
-        updated_time=NOW + 9, cancel_type=CancelType.BY_USER,
-        reject_reason=RejectReason.POST_ONLY_WILL_TAKE, take_profit=D("99000"),
-        stop_loss=D("106000"), tp_trigger_by=TriggerBy.LAST, sl_trigger_by=TriggerBy.INDEX,
-        tp_limit_price=D("99010"), sl_limit_price=D("105990"), tpsl_mode=TpSlMode.PARTIAL)
+        order_id="1c2b",
+        order_link_id="lmt-sell-3",
+        symbol="BTCUSDT",
+        side=Side.SELL,
+        order_type=OrderType.LIMIT,
+        qty=D("0.020"),
+        price=D("105000.0"),
+        time_in_force=TimeInForce.POST_ONLY,
+        status=OrderStatus.CANCELLED,
+        created_time=NOW,
+        updated_time=NOW + 9,
+        cancel_type=CancelType.BY_USER,
+        reject_reason=RejectReason.POST_ONLY_WILL_TAKE,
+        take_profit=D("99000"),
+        stop_loss=D("106000"),
+        tp_trigger_by=TriggerBy.LAST,
+        sl_trigger_by=TriggerBy.INDEX,
+        tp_limit_price=D("99010"),
+        sl_limit_price=D("105990"),
+        tpsl_mode=TpSlMode.PARTIAL,
+    )
     return [market, stop, limit]
 
 
@@ -566,17 +836,42 @@ def test_order_round_trip(order: Order) -> None:
 
 def _executions() -> list[Execution]:
     fill = Execution(
-        exec_id="e-1", order_id="o-1", order_link_id="lnk", symbol="BTCUSDT", side=Side.SELL,
-        exec_type=ExecType.TRADE, exec_price=D("104820.1"), exec_qty=D("0.010"),
-        exec_value=D("1048.201"), exec_fee=D("0.2096402"), fee_rate=D("0.0002"),
-        exec_time=NOW + 7, is_maker=True, order_type=OrderType.LIMIT,
-        order_price=D("104820.1"), order_qty=D("0.010"), leaves_qty=D(0),
-        closed_size=D("0.010"), exec_pnl=D("5.697"), mark_price=D("104821"),
-        index_price=D("104819.5"), seq=17, create_type=CreateType.BY_TAKE_PROFIT,
-        stop_order_type=StopOrderType.TAKE_PROFIT)
-    funding = replace(fill, exec_id="e-2", exec_type=ExecType.FUNDING, order_type=None,
-                      is_maker=False, exec_pnl=D(0), closed_size=D(0),
-                      create_type=CreateType.BY_USER, stop_order_type=StopOrderType.NONE)
+        exec_id="e-1",
+        order_id="o-1",
+        order_link_id="lnk",
+        symbol="BTCUSDT",
+        side=Side.SELL,
+        exec_type=ExecType.TRADE,
+        exec_price=D("104820.1"),
+        exec_qty=D("0.010"),
+        exec_value=D("1048.201"),
+        exec_fee=D("0.2096402"),
+        fee_rate=D("0.0002"),
+        exec_time=NOW + 7,
+        is_maker=True,
+        order_type=OrderType.LIMIT,
+        order_price=D("104820.1"),
+        order_qty=D("0.010"),
+        leaves_qty=D(0),
+        closed_size=D("0.010"),
+        exec_pnl=D("5.697"),
+        mark_price=D("104821"),
+        index_price=D("104819.5"),
+        seq=17,
+        create_type=CreateType.BY_TAKE_PROFIT,
+        stop_order_type=StopOrderType.TAKE_PROFIT,
+    )
+    funding = replace(
+        fill,
+        exec_id="e-2",
+        exec_type=ExecType.FUNDING,
+        order_type=None,
+        is_maker=False,
+        exec_pnl=D(0),
+        closed_size=D(0),
+        create_type=CreateType.BY_USER,
+        stop_order_type=StopOrderType.NONE,
+    )
     return [fill, funding]
 
 
@@ -590,16 +885,36 @@ def test_execution_round_trip(execution: Execution) -> None:
 
 def _positions() -> list[Position]:
     long = Position(
-        symbol="BTCUSDT", side=Side.BUY, size=D("0.010"), entry_price=D("104250.4"),
-        leverage=D(10), mark_price=D("104255.0"), liq_price=D("94351.7"),
-        take_profit=D("106000"), stop_loss=D("102000"), trailing_stop=D("500"),
-        position_im=D("104.82341"), position_mm=D("5.78546"),
-        cur_realised_pnl=D("-0.5733772"), cum_realised_pnl=D("-0.5733772"),
-        session_avg_price=D("104250.4"), created_time=NOW, updated_time=NOW + 2,
-        open_time=NOW + 2, seq=9821347654)
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        size=D("0.010"),
+        entry_price=D("104250.4"),
+        leverage=D(10),
+        mark_price=D("104255.0"),
+        liq_price=D("94351.7"),
+        take_profit=D("106000"),
+        stop_loss=D("102000"),
+        trailing_stop=D("500"),
+        position_im=D("104.82341"),
+        position_mm=D("5.78546"),
+        cur_realised_pnl=D("-0.5733772"),
+        cum_realised_pnl=D("-0.5733772"),
+        session_avg_price=D("104250.4"),
+        created_time=NOW,
+        updated_time=NOW + 2,
+        open_time=NOW + 2,
+        seq=9821347654,
+    )
     short = replace(long, side=Side.SELL, liq_price=None, leverage=D("25.5"), seq=3)
-    flat = Position(symbol="ETHUSDT", mark_price=D("3412.5"), cur_realised_pnl=D("4.5"),
-                    cum_realised_pnl=D("4.5"), created_time=NOW, updated_time=NOW + 9, seq=4)
+    flat = Position(
+        symbol="ETHUSDT",
+        mark_price=D("3412.5"),
+        cur_realised_pnl=D("4.5"),
+        cum_realised_pnl=D("4.5"),
+        created_time=NOW,
+        updated_time=NOW + 9,
+        seq=4,
+    )
     return [long, short, flat]
 
 
@@ -613,14 +928,27 @@ def test_position_round_trip(position: Position) -> None:
 
 def test_wallet_round_trip() -> None:
     wallet = Wallet(
-        total_equity=D("10012.5"), total_wallet_balance=D("10000.25"),
-        total_margin_balance=D("10012.5"), total_available_balance=D("9800.125"),
-        total_perp_upl=D("12.25"), total_initial_margin=D("200.5"),
+        total_equity=D("10012.5"),
+        total_wallet_balance=D("10000.25"),
+        total_margin_balance=D("10012.5"),
+        total_available_balance=D("9800.125"),
+        total_perp_upl=D("12.25"),
+        total_initial_margin=D("200.5"),
         total_maintenance_margin=D("11.875"),
-        coins=[WalletCoin(coin="USDT", wallet_balance=D("10000.25"), equity=D("10012.5"),
-                          unrealised_pnl=D("12.25"), cum_realised_pnl=D("-3.5"),
-                          total_order_im=D("20.5"), total_position_im=D("180"),
-                          total_position_mm=D("11.875"), locked=D("1.5"))])
+        coins=[
+            WalletCoin(
+                coin="USDT",
+                wallet_balance=D("10000.25"),
+                equity=D("10012.5"),
+                unrealised_pnl=D("12.25"),
+                cum_realised_pnl=D("-3.5"),
+                total_order_im=D("20.5"),
+                total_position_im=D("180"),
+                total_position_mm=D("11.875"),
+                locked=D("1.5"),
+            )
+        ],
+    )
     frame = _private("wallet", [wire.wallet_to_wire(wallet)])
     assert one(decode_private(frame, 0), WalletUpdated).wallet == wallet
     assert wallet_from_rest(wire.wallet_to_wire(wallet)) == wallet
@@ -628,14 +956,28 @@ def test_wallet_round_trip() -> None:
 
 def _ticker(**changes: Any) -> Ticker:
     base = Ticker(
-        symbol="BTCUSDT", last_price=D("104250.4"), mark_price=D("104255"),
-        index_price=D("104262.15"), bid1_price=D("104250.3"), bid1_size=D("1.25"),
-        ask1_price=D("104250.4"), ask1_size=D("0.873"), prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"), high_price_24h=D("104880"), low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"), open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.58"), turnover_24h=D("3107433385.4398"),
-        volume_24h=D("29741.134"), funding_rate=D("0.0001"), next_funding_time=1784736000000,
-        tick_direction="PlusTick", ts=NOW)
+        symbol="BTCUSDT",
+        last_price=D("104250.4"),
+        mark_price=D("104255"),
+        index_price=D("104262.15"),
+        bid1_price=D("104250.3"),
+        bid1_size=D("1.25"),
+        ask1_price=D("104250.4"),
+        ask1_size=D("0.873"),
+        prev_price_24h=D("103010.2"),
+        price_24h_pcnt=D("0.01204"),
+        high_price_24h=D("104880"),
+        low_price_24h=D("102650.1"),
+        prev_price_1h=D("104101.3"),
+        open_interest=D("52314.118"),
+        open_interest_value=D("5454007887.58"),
+        turnover_24h=D("3107433385.4398"),
+        volume_24h=D("29741.134"),
+        funding_rate=D("0.0001"),
+        next_funding_time=1784736000000,
+        tick_direction="PlusTick",
+        ts=NOW,
+    )
     return replace(base, **changes)
 
 
@@ -645,18 +987,27 @@ def _public(topic: str, type_: str, ts: int, data: object) -> str:
 
 def test_ticker_snapshot_and_deltas_round_trip() -> None:
     encoder = TickerEncoder(BTC)
-    steps = [_ticker(), _ticker(bid1_price=D("104250.5"), ask1_size=D("2.031")),
-             _ticker(last_price=D("104300.1"), tick_direction="MinusTick", volume_24h=D("29742"),
-                     funding_rate=D("-0.00012"), next_funding_time=1784764800000,
-                     open_interest=D("52000"), open_interest_value=D("5400000000.5"))]
+    steps = [
+        _ticker(),
+        _ticker(bid1_price=D("104250.5"), ask1_size=D("2.031")),
+        _ticker(
+            last_price=D("104300.1"),
+            tick_direction="MinusTick",
+            volume_24h=D("29742"),
+            funding_rate=D("-0.00012"),
+            next_funding_time=1784764800000,
+            open_interest=D("52000"),
+            open_interest_value=D("5400000000.5"),
+        ),
+    ]
     state: Ticker | None = None
     for index, ticker in enumerate(steps):
         kind = "snapshot" if index == 0 else "delta"
-        event = one(decode_public(_public("tickers.BTCUSDT", kind, NOW + index,
-                                          encoder.update(ticker)), 0), TickerUpdated)
+        event = one(
+            decode_public(_public("tickers.BTCUSDT", kind, NOW + index, encoder.update(ticker)), 0), TickerUpdated
+        )
         assert (event.snapshot, event.exchange_ts) == (index == 0, NOW + index)
-        state = Ticker(symbol=event.symbol, **event.fields) if state is None else replace(
-            state, **event.fields)
+        state = Ticker(symbol=event.symbol, **event.fields) if state is None else replace(state, **event.fields)
         assert state == replace(ticker, ts=0)
     rest = wire.ticker_to_wire(steps[-1], BTC, ws=False)
     assert ticker_from_rest(rest, ts=NOW) == replace(steps[-1], tick_direction="ZeroPlusTick")
@@ -664,28 +1015,61 @@ def test_ticker_snapshot_and_deltas_round_trip() -> None:
 
 @pytest.mark.parametrize("confirm", [False, True])
 def test_kline_round_trip(confirm: bool) -> None:
-    kline = Kline(symbol="BTCUSDT", interval="15", start=1784712600000, open=D("104230.1"),
-                  high=D("104260"), low=D("104221.7"), close=D("104250.4"),
-                  volume=D("12.418"), turnover=D("1294571.0332"), confirm=confirm)
+    kline = Kline(
+        symbol="BTCUSDT",
+        interval="15",
+        start=1784712600000,
+        open=D("104230.1"),
+        high=D("104260"),
+        low=D("104221.7"),
+        close=D("104250.4"),
+        volume=D("12.418"),
+        turnover=D("1294571.0332"),
+        confirm=confirm,
+    )
     item = wire.kline_ws(kline, BTC, timestamp=NOW + 3)
-    event = one(decode_public(_public("kline.15.BTCUSDT", "snapshot", NOW, [item]), 0),
-                KlineUpdated)
+    event = one(decode_public(_public("kline.15.BTCUSDT", "snapshot", NOW, [item]), 0), KlineUpdated)
     assert event.kline == kline and event.exchange_ts == NOW + 3
     row = wire.kline_rest_row(kline, BTC)
     assert kline_from_rest("BTCUSDT", "15", row, confirm=confirm) == kline
 
 
 def test_instrument_and_closed_pnl_round_trip() -> None:
-    eth = replace(BTC, symbol="ETHUSDT", base_coin="ETH", tick_size=D("0.01"),
-                  min_price=D("0.01"), max_price=D("199999.98"), qty_step=D("0.01"),
-                  min_qty=D("0.01"), max_qty=D("7240"), max_market_qty=D("724"),
-                  max_leverage=D("50"), leverage_step=D("0.5"), symbol_id=2)
+    eth = replace(
+        BTC,
+        symbol="ETHUSDT",
+        base_coin="ETH",
+        tick_size=D("0.01"),
+        min_price=D("0.01"),
+        max_price=D("199999.98"),
+        qty_step=D("0.01"),
+        min_qty=D("0.01"),
+        max_qty=D("7240"),
+        max_market_qty=D("724"),
+        max_leverage=D("50"),
+        leverage_step=D("0.5"),
+        symbol_id=2,
+    )
     assert instrument_from_rest(wire.instrument_to_wire(eth)) == eth
     closed = ClosedPnl(
-        symbol="BTCUSDT", order_id="c-1", side=Side.BUY, qty=D("0.020"),
-        order_price=D("109000"), order_type=OrderType.LIMIT, closed_size=D("0.020"),
-        cum_entry_value=D("2000.5"), avg_entry_price=D("100025"), cum_exit_value=D("1990.25"),
-        avg_exit_price=D("99512.5"), closed_pnl=D("-11.3"), fill_count=3, leverage=D(5),
-        open_fee=D("0.4"), close_fee=D("0.65"), created_time=NOW, updated_time=NOW + 1,
-        exec_type=ExecType.BUST_TRADE)
+        symbol="BTCUSDT",
+        order_id="c-1",
+        side=Side.BUY,
+        qty=D("0.020"),
+        order_price=D("109000"),
+        order_type=OrderType.LIMIT,
+        closed_size=D("0.020"),
+        cum_entry_value=D("2000.5"),
+        avg_entry_price=D("100025"),
+        cum_exit_value=D("1990.25"),
+        avg_exit_price=D("99512.5"),
+        closed_pnl=D("-11.3"),
+        fill_count=3,
+        leverage=D(5),
+        open_fee=D("0.4"),
+        close_fee=D("0.65"),
+        created_time=NOW,
+        updated_time=NOW + 1,
+        exec_type=ExecType.BUST_TRADE,
+    )
     assert closed_pnl_from_rest(wire.closed_pnl_to_wire(closed, BTC)) == closed

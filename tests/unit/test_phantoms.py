@@ -40,8 +40,9 @@ def test_timeout_closes_at_the_current_price() -> None:
 def test_tracker_moves_only_its_symbol_and_reports_closes() -> None:
     now = [0]
     tracker = PhantomTracker(None, lambda: D(1), now_ms=lambda: now[0])
-    rec = Recommendation("r1", None, "BTCUSDT", Side.BUY, D("0.7"), D(100), D(90), D(120), D(2), "s", "1", "why",
-                         "rejected", 0, 0)
+    rec = Recommendation(
+        "r1", None, "BTCUSDT", Side.BUY, D("0.7"), D(100), D(90), D(120), D(2), "s", "1", "why", "rejected", 0, 0
+    )
     tracker.start(rec)
     assert tracker.symbols == {"BTCUSDT"}
     assert tracker.on_price("ETHUSDT", D(500)) == []
@@ -50,8 +51,12 @@ def test_tracker_moves_only_its_symbol_and_reports_closes() -> None:
 
 
 def test_a_recommendation_is_tradable_only_between_its_stop_and_target() -> None:
-    long = Recommendation("l", None, "BTCUSDT", Side.BUY, D("0.7"), D(100), D(90), D(120), D(2), "s", "1", "", "pending", 0, 0)
-    short = Recommendation("s", None, "BTCUSDT", Side.SELL, D("0.7"), D(100), D(110), D(80), D(2), "s", "1", "", "pending", 0, 0)
+    long = Recommendation(
+        "l", None, "BTCUSDT", Side.BUY, D("0.7"), D(100), D(90), D(120), D(2), "s", "1", "", "pending", 0, 0
+    )
+    short = Recommendation(
+        "s", None, "BTCUSDT", Side.SELL, D("0.7"), D(100), D(110), D(80), D(2), "s", "1", "", "pending", 0, 0
+    )
     assert [long.tradable_at(D(p)) for p in (89, 90, 100, 120, 121)] == [False, False, True, False, False]
     assert [short.tradable_at(D(p)) for p in (111, 110, 100, 80, 79)] == [False, False, True, False, False]
 
@@ -61,8 +66,25 @@ def test_a_closed_phantom_leaves_nothing_behind_in_the_tracker() -> None:
 
     def follow_and_close(first: int, count: int) -> None:
         for i in range(first, first + count):
-            tracker.start(Recommendation(f"r{i}", None, "BTCUSDT", Side.BUY, D("0.7"), D(100), D(90), D(120), D(2),
-                                         "s", "1", "why", "rejected", 0, 0))
+            tracker.start(
+                Recommendation(
+                    f"r{i}",
+                    None,
+                    "BTCUSDT",
+                    Side.BUY,
+                    D("0.7"),
+                    D(100),
+                    D(90),
+                    D(120),
+                    D(2),
+                    "s",
+                    "1",
+                    "why",
+                    "rejected",
+                    0,
+                    0,
+                )
+            )
             assert len(tracker.on_price("BTCUSDT", D(125))) == 1
 
     follow_and_close(0, 100)

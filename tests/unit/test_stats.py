@@ -23,36 +23,69 @@ DAY2 = DAY1 + 86_400_000
 HOUR = 3_600_000
 
 
-def trade(exec_id: str, symbol: str, side: Side, qty: str, pnl: str | None, reason: str | None, exit_ms: int | None,
-          link: str, status: str = "closed") -> Trade:
-    return Trade(open_exec_id=exec_id, symbol=symbol, side=side, status=status, qty=D(qty), entry_price=D(100),
-                 entry_time=DAY1, fees=D(0), exit_price=D(101) if pnl else None, exit_time=exit_ms,
-                 pnl=D(pnl) if pnl is not None else None, exit_reason=reason, entry_order_link_id=link)
+def trade(
+    exec_id: str,
+    symbol: str,
+    side: Side,
+    qty: str,
+    pnl: str | None,
+    reason: str | None,
+    exit_ms: int | None,
+    link: str,
+    status: str = "closed",
+) -> Trade:
+    return Trade(
+        open_exec_id=exec_id,
+        symbol=symbol,
+        side=side,
+        status=status,
+        qty=D(qty),
+        entry_price=D(100),
+        entry_time=DAY1,
+        fees=D(0),
+        exit_price=D(101) if pnl else None,
+        exit_time=exit_ms,
+        pnl=D(pnl) if pnl is not None else None,
+        exit_reason=reason,
+        entry_order_link_id=link,
+    )
 
 
 TRADES = [
-    trade("e3", "BTCUSDT", Side.BUY, "0.1", "20", "take_profit", DAY2 + HOUR, "L3"),         # no known risk
-    trade("e1", "BTCUSDT", Side.BUY, "0.1", "30", "take_profit", DAY1 + 10 * HOUR, "L1"),    # R = 30 / (1000 × 0.1)
-    trade("e2", "ETHUSDT", Side.SELL, "1", "-10", "stop_loss", DAY1 + 11 * HOUR, "L2"),      # R = -10 / (20 × 1)
+    trade("e3", "BTCUSDT", Side.BUY, "0.1", "20", "take_profit", DAY2 + HOUR, "L3"),  # no known risk
+    trade("e1", "BTCUSDT", Side.BUY, "0.1", "30", "take_profit", DAY1 + 10 * HOUR, "L1"),  # R = 30 / (1000 × 0.1)
+    trade("e2", "ETHUSDT", Side.SELL, "1", "-10", "stop_loss", DAY1 + 11 * HOUR, "L2"),  # R = -10 / (20 × 1)
     trade("e4", "BTCUSDT", Side.BUY, "0.1", None, None, None, "L4", status="open"),
 ]
 RISK = {"L1": D(1000), "L2": D(20)}
 
 
 def order(link: str, *, price: str = "0", avg: str = "0", stop: str = "0", reduce_only: bool = False) -> Order:
-    return Order(order_id=f"o-{link}", order_link_id=link, symbol="BTCUSDT", side=Side.BUY,
-                 order_type=OrderType.MARKET, qty=D("0.1"), price=D(price), time_in_force=TimeInForce.GTC,
-                 status=OrderStatus.FILLED, created_time=DAY1, updated_time=DAY1, avg_price=D(avg),
-                 stop_loss=D(stop), reduce_only=reduce_only)
+    return Order(
+        order_id=f"o-{link}",
+        order_link_id=link,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        qty=D("0.1"),
+        price=D(price),
+        time_in_force=TimeInForce.GTC,
+        status=OrderStatus.FILLED,
+        created_time=DAY1,
+        updated_time=DAY1,
+        avg_price=D(avg),
+        stop_loss=D(stop),
+        reduce_only=reduce_only,
+    )
 
 
 def test_trade_summary_figures() -> None:
     s = trade_summary(TRADES, RISK)
     assert (s.count, s.wins, s.losses) == (3, 2, 1)
     assert s.win_rate == D(2) / D(3)
-    assert s.profit_factor == D(5)                       # 50 gained / 10 lost
+    assert s.profit_factor == D(5)  # 50 gained / 10 lost
     assert s.total_pnl == D(40) and s.avg_pnl == D(40) / D(3)
-    assert s.avg_r == D("-0.1")                          # (0.3 + -0.5) / 2; the trade without a stop is left out
+    assert s.avg_r == D("-0.1")  # (0.3 + -0.5) / 2; the trade without a stop is left out
     assert (s.best, s.worst) == (D(30), D(-10))
 
 
@@ -90,28 +123,46 @@ def test_equity_curve_is_cumulative_by_exit_time() -> None:
 
 def test_initial_risk_from_entry_orders() -> None:
     orders = [
-        order("L1", avg="100000", stop="99000"),                # market entry: avg fill price
-        order("L2", price="2000", stop="2020"),                 # limit not yet filled: its price
-        order("L3", avg="100", stop="90", reduce_only=True),    # an exit, not an entry
-        order("L4", avg="100"),                                 # no stop
-        order("", avg="100", stop="90"),                        # not ours
-        order("L5", avg="100", stop="100"),                     # zero distance
+        order("L1", avg="100000", stop="99000"),  # market entry: avg fill price
+        order("L2", price="2000", stop="2020"),  # limit not yet filled: its price
+        order("L3", avg="100", stop="90", reduce_only=True),  # an exit, not an entry
+        order("L4", avg="100"),  # no stop
+        order("", avg="100", stop="90"),  # not ours
+        order("L5", avg="100", stop="100"),  # zero distance
     ]
     assert initial_risk_by_link(orders) == {"L1": D(1000), "L2": D(20)}
 
 
-def phantom(pid: str, side: Side, entry: str, sl: str, exit_price: str | None, outcome: str | None,
-            closed_ms: int | None, symbol: str = "BTCUSDT") -> PhantomRow:
-    return PhantomRow(id=pid, recommendation_id=None, symbol=symbol, side=side, entry=D(entry), sl=D(sl), tp=D(0),
-                      opened_ms=DAY1, closed_ms=closed_ms, outcome=outcome,
-                      exit_price=D(exit_price) if exit_price else None)
+def phantom(
+    pid: str,
+    side: Side,
+    entry: str,
+    sl: str,
+    exit_price: str | None,
+    outcome: str | None,
+    closed_ms: int | None,
+    symbol: str = "BTCUSDT",
+) -> PhantomRow:
+    return PhantomRow(
+        id=pid,
+        recommendation_id=None,
+        symbol=symbol,
+        side=side,
+        entry=D(entry),
+        sl=D(sl),
+        tp=D(0),
+        opened_ms=DAY1,
+        closed_ms=closed_ms,
+        outcome=outcome,
+        exit_price=D(exit_price) if exit_price else None,
+    )
 
 
 PHANTOMS = [
-    phantom("p1", Side.BUY, "100", "95", "110", "win", DAY1 + HOUR),                  # +10 % → +10, R 2
-    phantom("p2", Side.SELL, "50", "55", "55", "loss", DAY1 + 2 * HOUR, "ETHUSDT"),   # −10 % → −10, R −1
-    phantom("p3", Side.BUY, "100", "95", None, None, None),                           # still open
-    phantom("p4", Side.BUY, "200", "190", "201", "timeout", DAY2),                    # +0.5 % → +0.5, R 0.1
+    phantom("p1", Side.BUY, "100", "95", "110", "win", DAY1 + HOUR),  # +10 % → +10, R 2
+    phantom("p2", Side.SELL, "50", "55", "55", "loss", DAY1 + 2 * HOUR, "ETHUSDT"),  # −10 % → −10, R −1
+    phantom("p3", Side.BUY, "100", "95", None, None, None),  # still open
+    phantom("p4", Side.BUY, "200", "190", "201", "timeout", DAY2),  # +0.5 % → +0.5, R 0.1
 ]
 
 

@@ -25,10 +25,20 @@ LONG, SHORT, HOLD = Direction.LONG, Direction.SHORT, Direction.HOLD
 
 def instrument(tick: str = "0.1") -> Instrument:
     step = Decimal(tick)
-    return Instrument("BTCUSDT", "BTC", "USDT", tick_size=step, min_price=step, max_price=Decimal("1000000"),
-                      qty_step=Decimal("0.001"), min_qty=Decimal("0.001"), max_qty=Decimal("100"),
-                      max_market_qty=Decimal("100"), min_notional=Decimal("5"),
-                      price_scale=max(-step.as_tuple().exponent, 0))  # type: ignore[operator]
+    return Instrument(
+        "BTCUSDT",
+        "BTC",
+        "USDT",
+        tick_size=step,
+        min_price=step,
+        max_price=Decimal("1000000"),
+        qty_step=Decimal("0.001"),
+        min_qty=Decimal("0.001"),
+        max_qty=Decimal("100"),
+        max_market_qty=Decimal("100"),
+        min_notional=Decimal("5"),
+        price_scale=max(-step.as_tuple().exponent, 0),
+    )  # type: ignore[operator]
 
 
 INST = instrument()
@@ -36,6 +46,7 @@ INST = instrument()
 
 def candles(closes: Sequence[float], wick: float = 0.3, inst: Instrument = INST) -> list[Kline]:
     """Closed 1m bars at these closes (opening at the previous close), on the instrument's tick."""
+
     def px(v: float) -> Decimal:
         return max(round_to_step(Decimal(repr(v)), inst.tick_size), inst.tick_size)
 
@@ -77,13 +88,23 @@ def well_formed(p: Proposal, strategy: Strategy, bars: Sequence[Kline], inst: In
     assert p.rr is not None and p.rr > 0
 
 
-@pytest.mark.parametrize(("strategy", "series", "expected"), [
-    (EmaTrend(), RISING, LONG), (EmaTrend(), FALLING, SHORT), (EmaTrend(), FLAT, HOLD),
-    (RsiReversion(), OVERSOLD, LONG), (RsiReversion(), OVERBOUGHT, SHORT), (RsiReversion(), RANGE, HOLD),
-    (RsiReversion(), FLAT, HOLD),
-    (RangeBreakout(), [*RANGE, 103.0], LONG), (RangeBreakout(), [*RANGE, 97.0], SHORT),
-    (RangeBreakout(), RANGE, HOLD), (RangeBreakout(), FLAT, HOLD),
-], ids=lambda v: getattr(v, "name", None) or (v.value if isinstance(v, Direction) else None))
+@pytest.mark.parametrize(
+    ("strategy", "series", "expected"),
+    [
+        (EmaTrend(), RISING, LONG),
+        (EmaTrend(), FALLING, SHORT),
+        (EmaTrend(), FLAT, HOLD),
+        (RsiReversion(), OVERSOLD, LONG),
+        (RsiReversion(), OVERBOUGHT, SHORT),
+        (RsiReversion(), RANGE, HOLD),
+        (RsiReversion(), FLAT, HOLD),
+        (RangeBreakout(), [*RANGE, 103.0], LONG),
+        (RangeBreakout(), [*RANGE, 97.0], SHORT),
+        (RangeBreakout(), RANGE, HOLD),
+        (RangeBreakout(), FLAT, HOLD),
+    ],
+    ids=lambda v: getattr(v, "name", None) or (v.value if isinstance(v, Direction) else None),
+)
 def test_builtins_on_synthetic_series(strategy: Strategy, series: list[float], expected: Direction) -> None:
     bars = candles(series)
     proposal = strategy.propose("BTCUSDT", bars, INST)
@@ -191,14 +212,17 @@ def test_a_user_class_loads_by_dotted_path(path: str) -> None:
     assert strategy.propose("BTCUSDT", candles([1.0]), INST).reasoning == "Echo never trades."
 
 
-@pytest.mark.parametrize(("entry", "message"), [
-    ("tests.unit.no_such_module:Thing", "cannot import module 'tests.unit.no_such_module'"),
-    ("tests.unit.test_strategies:Missing", "has no class 'Missing'"),
-    ("tests.unit.test_strategies:NoPropose", "NoPropose lacks propose()"),
-    ("tests.unit.test_strategies:INST", "is not a class"),
-    ("tests.unit.test_strategies:NeedsArguments", "NeedsArguments() failed"),
-    ("momentum", "not a built-in (ema_trend, range_breakout, rsi_reversion)"),
-])
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("tests.unit.no_such_module:Thing", "cannot import module 'tests.unit.no_such_module'"),
+        ("tests.unit.test_strategies:Missing", "has no class 'Missing'"),
+        ("tests.unit.test_strategies:NoPropose", "NoPropose lacks propose()"),
+        ("tests.unit.test_strategies:INST", "is not a class"),
+        ("tests.unit.test_strategies:NeedsArguments", "NeedsArguments() failed"),
+        ("momentum", "not a built-in (ema_trend, range_breakout, rsi_reversion)"),
+    ],
+)
 def test_load_errors_name_the_entry_and_the_reason(entry: str, message: str) -> None:
     with pytest.raises(StrategyLoadError, match="strategy") as caught:
         load_strategies(["ema_trend", entry])

@@ -40,15 +40,31 @@ MARK = D("104255.00")
 
 # (key, bad value, reason): each in the golden ticker delta, refused before it reaches any state.
 BAD_TICKER_VALUES: list[tuple[str, Any, str]] = [
-    ("markPrice", "1e999999", "number"), ("markPrice", "-1", "sign"), ("markPrice", "0", "range"),
-    ("markPrice", "0.00", "range"), ("markPrice", "NaN", "number"), ("markPrice", "Infinity", "number"),
-    ("markPrice", "1e3", "number"), ("markPrice", "+1", "number"), ("markPrice", "1.", "number"),
-    ("markPrice", ".5", "number"), ("markPrice", "0.00_1", "number"), ("markPrice", " 0.001 ", "number"),
-    ("markPrice", "١٠٤٢٥٥", "number"), ("markPrice", "104255.00.1", "number"), ("markPrice", 1.5, "malformed"),
-    ("markPrice", "2000000", "range"), ("lastPrice", "0.05", "range"), ("indexPrice", "9" * 40, "range"),
-    ("bid1Size", "-0.412", "sign"), ("bid1Size", "0,412", "number"), ("volume24h", "1e5", "number"),
-    ("openInterest", "-1", "sign"), ("nextFundingTime", "1784736000000.5", "number"),
-    ("nextFundingTime", "+1784736000000", "number"), ("fundingRate", "--0.0001", "number"),
+    ("markPrice", "1e999999", "number"),
+    ("markPrice", "-1", "sign"),
+    ("markPrice", "0", "range"),
+    ("markPrice", "0.00", "range"),
+    ("markPrice", "NaN", "number"),
+    ("markPrice", "Infinity", "number"),
+    ("markPrice", "1e3", "number"),
+    ("markPrice", "+1", "number"),
+    ("markPrice", "1.", "number"),
+    ("markPrice", ".5", "number"),
+    ("markPrice", "0.00_1", "number"),
+    ("markPrice", " 0.001 ", "number"),
+    ("markPrice", "١٠٤٢٥٥", "number"),
+    ("markPrice", "104255.00.1", "number"),
+    ("markPrice", 1.5, "malformed"),
+    ("markPrice", "2000000", "range"),
+    ("lastPrice", "0.05", "range"),
+    ("indexPrice", "9" * 40, "range"),
+    ("bid1Size", "-0.412", "sign"),
+    ("bid1Size", "0,412", "number"),
+    ("volume24h", "1e5", "number"),
+    ("openInterest", "-1", "sign"),
+    ("nextFundingTime", "1784736000000.5", "number"),
+    ("nextFundingTime", "+1784736000000", "number"),
+    ("fundingRate", "--0.0001", "number"),
 ]
 
 
@@ -83,9 +99,12 @@ def public_connection(state: AccountState) -> tuple[StreamConnection, list[Event
     return StreamConnection("public-1", "ws://127.0.0.1:9", decode=decoder.decode, on_events=sink), seen
 
 
-@pytest.mark.parametrize(("key", "value", "reason"), BAD_TICKER_VALUES, ids=[f"{k}={v!r}" for k, v, _ in BAD_TICKER_VALUES])
-def test_bad_ticker_value_is_refused_counted_and_never_applied(key: str, value: Any, reason: str,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "reason"), BAD_TICKER_VALUES, ids=[f"{k}={v!r}" for k, v, _ in BAD_TICKER_VALUES]
+)
+def test_bad_ticker_value_is_refused_counted_and_never_applied(
+    key: str, value: Any, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
     state = holding_btc()
     ticker_before = dict(state.tickers["BTCUSDT"].raw)
     conn, seen = public_connection(state)
@@ -141,12 +160,15 @@ def test_a_ticker_body_naming_another_symbol_is_refused() -> None:
     assert set(state.tickers) == {"BTCUSDT"} and state.positions["BTCUSDT"].mark_price == MARK
 
 
-@pytest.mark.parametrize(("fixture", "path", "value"), [
-    ("ws_kline", ("data", 0, "interval"), "5"),
-    ("ws_public_trade", ("data", 0, "s"), "ETHUSDT"),
-    ("ws_orderbook_delta", ("data", "s"), "ETHUSDT"),
-    ("ws_orderbook_snapshot", ("data", "s"), "BTCUSDX"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "path", "value"),
+    [
+        ("ws_kline", ("data", 0, "interval"), "5"),
+        ("ws_public_trade", ("data", 0, "s"), "ETHUSDT"),
+        ("ws_orderbook_delta", ("data", "s"), "ETHUSDT"),
+        ("ws_orderbook_snapshot", ("data", "s"), "BTCUSDX"),
+    ],
+)
 def test_public_bodies_must_agree_with_their_topic(fixture: str, path: tuple[Any, ...], value: str) -> None:
     frame = load_fixture(fixture)
     decode_public(json.dumps(frame), 0)
@@ -185,8 +207,12 @@ def test_reject_logs_are_rate_limited_per_reason(caplog: pytest.LogCaptureFixtur
 
 def test_health_shows_refusals_per_reason() -> None:
     conn, _ = public_connection(holding_btc())
-    for raw in (ticker_delta(markPrice="-1"), ticker_delta(markPrice="0"), ticker_delta(markPrice="0.0"),
-                ticker_delta(bid1Size="1e2")):
+    for raw in (
+        ticker_delta(markPrice="-1"),
+        ticker_delta(markPrice="0"),
+        ticker_delta(markPrice="0.0"),
+        ticker_delta(bid1Size="1e2"),
+    ):
         conn.handle_frame(raw, 2)
     assert conn.stats.rejected_line() == "range 2, sign 1, number 1"
     assert "public-1=connecting(" in (line := summary_line({"public-1": conn.stats}, Health(), "sim"))
@@ -195,6 +221,7 @@ def test_health_shows_refusals_per_reason() -> None:
 
 # ---- private topics: sign rules per field, the grammar everywhere -----------------------------
 
+
 def private_frame(name: str, **values: Any) -> str:
     """A golden private frame with these values in its first item."""
     frame = load_fixture(name)
@@ -202,27 +229,41 @@ def private_frame(name: str, **values: Any) -> str:
     return json.dumps(frame)
 
 
-@pytest.mark.parametrize(("name", "values"), [
-    ("ws_order", {"closedPnl": "-1.5", "cumExecFee": "-0.0104", "cumFeeDetail": {"USDT": "-0.0104"}}),
-    ("ws_execution", {"execFee": "-0.0104", "feeRate": "-0.0001", "execPnl": "-3.2"}),
-    ("ws_position", {"curRealisedPnl": "-0.5733772", "cumRealisedPnl": "-12", "liqPrice": "", "takeProfit": "0"}),
-    ("ws_wallet", {"totalPerpUPL": "-0.046", "totalEquity": "-5", "totalAvailableBalance": "-1"}),
-])
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("ws_order", {"closedPnl": "-1.5", "cumExecFee": "-0.0104", "cumFeeDetail": {"USDT": "-0.0104"}}),
+        ("ws_execution", {"execFee": "-0.0104", "feeRate": "-0.0001", "execPnl": "-3.2"}),
+        ("ws_position", {"curRealisedPnl": "-0.5733772", "cumRealisedPnl": "-12", "liqPrice": "", "takeProfit": "0"}),
+        ("ws_wallet", {"totalPerpUPL": "-0.046", "totalEquity": "-5", "totalAvailableBalance": "-1"}),
+    ],
+)
 def test_negatives_are_accepted_where_bybit_sends_them(name: str, values: dict[str, Any]) -> None:
     (event,) = decode_private(private_frame(name, **values), 0)
     assert event is not None
 
 
-@pytest.mark.parametrize(("name", "key", "value", "reason"), [
-    ("ws_order", "qty", "-0.010", "sign"), ("ws_order", "price", "1e5", "number"),
-    ("ws_order", "avgPrice", "NaN", "number"), ("ws_order", "createdTime", "1784712600125.0", "number"),
-    ("ws_order", "createdTime", " 1784712600125", "number"), ("ws_order", "cumFeeDetail", {"USDT": "0.00_1"}, "number"),
-    ("ws_execution", "execQty", "-0.010", "sign"), ("ws_execution", "execPrice", "Infinity", "number"),
-    ("ws_execution", "markPrice", "-104255", "sign"), ("ws_execution", "execValue", "+1042.504", "number"),
-    ("ws_position", "size", "-0.010", "sign"), ("ws_position", "markPrice", "1e999999", "number"),
-    ("ws_position", "liqPrice", "-5", "sign"), ("ws_position", "entryPrice", ".5", "number"),
-    ("ws_wallet", "totalInitialMargin", "-1", "sign"), ("ws_wallet", "totalEquity", "9999.", "number"),
-])
+@pytest.mark.parametrize(
+    ("name", "key", "value", "reason"),
+    [
+        ("ws_order", "qty", "-0.010", "sign"),
+        ("ws_order", "price", "1e5", "number"),
+        ("ws_order", "avgPrice", "NaN", "number"),
+        ("ws_order", "createdTime", "1784712600125.0", "number"),
+        ("ws_order", "createdTime", " 1784712600125", "number"),
+        ("ws_order", "cumFeeDetail", {"USDT": "0.00_1"}, "number"),
+        ("ws_execution", "execQty", "-0.010", "sign"),
+        ("ws_execution", "execPrice", "Infinity", "number"),
+        ("ws_execution", "markPrice", "-104255", "sign"),
+        ("ws_execution", "execValue", "+1042.504", "number"),
+        ("ws_position", "size", "-0.010", "sign"),
+        ("ws_position", "markPrice", "1e999999", "number"),
+        ("ws_position", "liqPrice", "-5", "sign"),
+        ("ws_position", "entryPrice", ".5", "number"),
+        ("ws_wallet", "totalInitialMargin", "-1", "sign"),
+        ("ws_wallet", "totalEquity", "9999.", "number"),
+    ],
+)
 def test_private_values_break_the_grammar_or_sign_rule(name: str, key: str, value: Any, reason: str) -> None:
     with pytest.raises(FrameError, match=key) as refused:
         decode_private(private_frame(name, **{key: value}), 0)
@@ -232,7 +273,11 @@ def test_private_values_break_the_grammar_or_sign_rule(name: str, key: str, valu
 def test_rest_filters_and_candles_must_be_positive() -> None:
     item = load_fixture("rest_instruments_info")["result"]["list"][0]
     assert instrument_from_rest(item).tick_size == D("0.10")
-    for key, value, reason in (("tickSize", "0", "range"), ("minPrice", "-0.10", "sign"), ("maxPrice", "2e6", "number")):
+    for key, value, reason in (
+        ("tickSize", "0", "range"),
+        ("minPrice", "-0.10", "sign"),
+        ("maxPrice", "2e6", "number"),
+    ):
         bad = {**item, "priceFilter": {**item["priceFilter"], key: value}}
         with pytest.raises(FrameError, match=key) as refused:
             instrument_from_rest(bad)

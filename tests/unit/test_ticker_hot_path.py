@@ -55,18 +55,28 @@ def test_connection_counts_every_frame_but_samples_latency_at_high_rates() -> No
         conn.handle_frame(delta("ETHUSDT", 1_000, lastPrice="10"), 2 * S + i * (S // frames))
     stats = conn.stats
     assert stats.frames == 2 * frames and stats.decode_errors == 0 and stats.rate.total == 2 * frames
-    assert stats.topic_last_ns == {"tickers.BTCUSDT": S + (frames - 1) * (S // frames),
-                                   "tickers.ETHUSDT": 2 * S + (frames - 1) * (S // frames)}
+    assert stats.topic_last_ns == {
+        "tickers.BTCUSDT": S + (frames - 1) * (S // frames),
+        "tickers.ETHUSDT": 2 * S + (frames - 1) * (S // frames),
+    }
     assert SAMPLES_PER_S < ramp_up < frames // 2, "the first busy second: every frame at first, then sparser"
     assert stats.latency_ms.total - ramp_up == SAMPLES_PER_S, "every 20th frame at the last second's 20k/s"
 
 
 def test_topic_memo_agrees_with_the_scan() -> None:
     seen: list[str] = []
-    conn = StreamConnection("public", "ws://127.0.0.1:9", decode=decode_public,
-                            on_events=lambda events: seen.extend(e.symbol for e in events))
-    for raw in (delta("BTCUSDT", 1, bid1Price="1"), delta("BTCUSDT", 2, bid1Price="2"),
-                delta("BTCUSD", 3, bid1Price="3"), delta("BTCUSD", 4, bid1Price="4").decode()):
+    conn = StreamConnection(
+        "public",
+        "ws://127.0.0.1:9",
+        decode=decode_public,
+        on_events=lambda events: seen.extend(e.symbol for e in events),
+    )
+    for raw in (
+        delta("BTCUSDT", 1, bid1Price="1"),
+        delta("BTCUSDT", 2, bid1Price="2"),
+        delta("BTCUSD", 3, bid1Price="3"),
+        delta("BTCUSD", 4, bid1Price="4").decode(),
+    ):
         conn.handle_frame(raw, 7)
     assert seen == ["BTCUSDT", "BTCUSDT", "BTCUSD", "BTCUSD"]
     assert conn.stats.topic_last_ns == {"tickers.BTCUSDT": 7, "tickers.BTCUSD": 7}

@@ -41,8 +41,16 @@ class Installed:
 
 def source_tree(dest: Path) -> Path:
     """The repo's files (tracked and new, not ignored) copied to dest, so building leaves the repo alone."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         if (ROOT / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
@@ -52,21 +60,33 @@ def source_tree(dest: Path) -> Path:
 
 def pip(*args: str) -> None:
     """Run the suite's own pip offline (no index, build with the setuptools installed here)."""
-    subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args],
-                   check=True, capture_output=True, timeout=50)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args],
+        check=True,
+        capture_output=True,
+        timeout=50,
+    )
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     base = tmp_path_factory.mktemp("wheel")
     src = source_tree(base / "src")
-    pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "--no-cache-dir", "-w", str(base / "dist"), str(src))
+    pip(
+        "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--no-cache-dir", "-w", str(base / "dist"), str(src)
+    )
     (wheel,) = (base / "dist").glob("tui_bot-*.whl")
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=50)
     pip("--python", str(venv / "bin" / "python"), "install", "--no-deps", "--no-index", "--no-cache-dir", str(wheel))
-    site = Path(subprocess.run([venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [venv / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "suite_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     return Installed(venv, site.resolve() / "tui_bot")
 

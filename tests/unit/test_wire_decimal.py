@@ -44,9 +44,38 @@ def reference(text: str, *, signed: bool = False) -> bool:
 
 
 ACCEPTED = ["0", "7", "0.5", "104250.40", "0.010", "3107433385.4398", "007", "1784736000000"]
-REFUSED = ["", "-1", "1e999999", "1e3", "1E3", "0.00_1", "1_000", " 0.001 ", "0.001 ", "\t1", "NaN", "nan",
-           "sNaN", "Infinity", "-Infinity", "inf", "+1", "1.", ".5", "-.5", "1.2.3", "--1", "1-2", "-", ".",
-           "0x1f", "١٢", "²", "1,5", "1\n"]
+REFUSED = [
+    "",
+    "-1",
+    "1e999999",
+    "1e3",
+    "1E3",
+    "0.00_1",
+    "1_000",
+    " 0.001 ",
+    "0.001 ",
+    "\t1",
+    "NaN",
+    "nan",
+    "sNaN",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "+1",
+    "1.",
+    ".5",
+    "-.5",
+    "1.2.3",
+    "--1",
+    "1-2",
+    "-",
+    ".",
+    "0x1f",
+    "١٢",
+    "²",
+    "1,5",
+    "1\n",
+]
 
 
 @pytest.mark.parametrize("text", ACCEPTED)
@@ -106,8 +135,16 @@ def test_grammar_matches_the_reference(text: str, signed: bool) -> None:
 
 # ---- the ticker hot path's screen ------------------------------------------------------------
 
-KEYS = [*RANGED_KEYS, *SIGNED_KEYS, "bid1Price", "bid1Size", "ask1Size", "volume24h", "openInterest",
-        "singleOpenInterest"]
+KEYS = [
+    *RANGED_KEYS,
+    *SIGNED_KEYS,
+    "bid1Price",
+    "bid1Size",
+    "ask1Size",
+    "volume24h",
+    "openInterest",
+    "singleOpenInterest",
+]
 DELTA_VALUES = st.dictionaries(st.sampled_from(KEYS), TEXT, min_size=1, max_size=len(KEYS))
 
 
@@ -147,7 +184,7 @@ def test_the_screen_passes_exactly_what_the_grammar_allows(values: dict[str, str
 
 
 def test_the_screen_learns_shapes_and_never_accepts_a_comma_inside_a_value() -> None:
-    """"1,2" joins like two values ("1" and "2"): the shape then has more parts than the object has values."""
+    """ "1,2" joins like two values ("1" and "2"): the shape then has more parts than the object has values."""
     parse_ticker._SHAPES.clear()
     good = {"bid1Price": "104250.50", "bid1Size": "1.250"}
     assert decode_tickers(ticker_frame(good), "BTCUSDT", 0)[0].fields.raw == good

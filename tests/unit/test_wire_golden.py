@@ -43,10 +43,20 @@ TAKER = D("0.00055")
 CONN = "cnt5leec0hvan15eukcg-2t"
 
 BTC = Instrument(
-    symbol="BTCUSDT", base_coin="BTC", quote_coin="USDT", tick_size=D("0.10"),
-    min_price=D("0.10"), max_price=D("1999999.80"), qty_step=D("0.001"), min_qty=D("0.001"),
-    max_qty=D("1190.000"), max_market_qty=D("119.000"), min_notional=D("5"),
-    max_leverage=D("100.00"), price_scale=2, symbol_id=1,
+    symbol="BTCUSDT",
+    base_coin="BTC",
+    quote_coin="USDT",
+    tick_size=D("0.10"),
+    min_price=D("0.10"),
+    max_price=D("1999999.80"),
+    qty_step=D("0.001"),
+    min_qty=D("0.001"),
+    max_qty=D("1190.000"),
+    max_market_qty=D("119.000"),
+    min_notional=D("5"),
+    max_leverage=D("100.00"),
+    price_scale=2,
+    symbol_id=1,
 )
 
 
@@ -63,38 +73,74 @@ def _rest_list(items: list[dict], **extra: object) -> dict:
 
 def _ticker(**changes: object) -> Ticker:
     base = Ticker(
-        symbol="BTCUSDT", last_price=D("104250.4"), mark_price=D("104255"),
-        index_price=D("104262.15"), bid1_price=D("104250.3"), bid1_size=D("1.25"),
-        ask1_price=D("104250.4"), ask1_size=D("0.873"), prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"), high_price_24h=D("104880"), low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"), open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.5813"), turnover_24h=D("3107433385.43981"),
-        volume_24h=D("29741.134"), funding_rate=D("0.0001"), next_funding_time=1784736000000,
-        tick_direction="PlusTick", ts=NOW,
+        symbol="BTCUSDT",
+        last_price=D("104250.4"),
+        mark_price=D("104255"),
+        index_price=D("104262.15"),
+        bid1_price=D("104250.3"),
+        bid1_size=D("1.25"),
+        ask1_price=D("104250.4"),
+        ask1_size=D("0.873"),
+        prev_price_24h=D("103010.2"),
+        price_24h_pcnt=D("0.01204"),
+        high_price_24h=D("104880"),
+        low_price_24h=D("102650.1"),
+        prev_price_1h=D("104101.3"),
+        open_interest=D("52314.118"),
+        open_interest_value=D("5454007887.5813"),
+        turnover_24h=D("3107433385.43981"),
+        volume_24h=D("29741.134"),
+        funding_rate=D("0.0001"),
+        next_funding_time=1784736000000,
+        tick_direction="PlusTick",
+        ts=NOW,
     )
     return replace(base, **changes)
 
 
 def _market_order() -> Order:
     return Order(
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784", order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT", side=Side.BUY, order_type=OrderType.MARKET, qty=D("0.010"),
-        price=D("109462.9"), time_in_force=TimeInForce.IOC, status=OrderStatus.FILLED,
-        created_time=NOW, updated_time=NOW + 2, avg_price=D("104250.4"),
-        cum_exec_qty=D("0.010"), cum_exec_value=D("1042.504"), cum_exec_fee=D("0.5733772"),
+        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
+        order_link_id="mkt-buy-0001",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        qty=D("0.010"),
+        price=D("109462.9"),
+        time_in_force=TimeInForce.IOC,
+        status=OrderStatus.FILLED,
+        created_time=NOW,
+        updated_time=NOW + 2,
+        avg_price=D("104250.4"),
+        cum_exec_qty=D("0.010"),
+        cum_exec_value=D("1042.504"),
+        cum_exec_fee=D("0.5733772"),
         last_price_on_created=D("104250.4"),
     )
 
 
 def _limit_order() -> Order:
     return Order(
-        order_id="1c2b7e55-3f0d-4a8e-9f61-2d6b1e4a7c10", order_link_id="lmt-buy-0002",
-        symbol="BTCUSDT", side=Side.BUY, order_type=OrderType.LIMIT, qty=D("0.020"),
-        price=D("104000.0"), time_in_force=TimeInForce.GTC,
-        status=OrderStatus.PARTIALLY_FILLED, created_time=NOW, updated_time=NOW + 30333,
-        avg_price=D("104000"), cum_exec_qty=D("0.010"), cum_exec_value=D("1040"),
-        cum_exec_fee=D("0.208"), take_profit=D("106000"), stop_loss=D("102000"),
-        tp_trigger_by=TriggerBy.LAST, sl_trigger_by=TriggerBy.MARK, tpsl_mode=TpSlMode.FULL,
+        order_id="1c2b7e55-3f0d-4a8e-9f61-2d6b1e4a7c10",
+        order_link_id="lmt-buy-0002",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=D("0.020"),
+        price=D("104000.0"),
+        time_in_force=TimeInForce.GTC,
+        status=OrderStatus.PARTIALLY_FILLED,
+        created_time=NOW,
+        updated_time=NOW + 30333,
+        avg_price=D("104000"),
+        cum_exec_qty=D("0.010"),
+        cum_exec_value=D("1040"),
+        cum_exec_fee=D("0.208"),
+        take_profit=D("106000"),
+        stop_loss=D("102000"),
+        tp_trigger_by=TriggerBy.LAST,
+        sl_trigger_by=TriggerBy.MARK,
+        tpsl_mode=TpSlMode.FULL,
         last_price_on_created=D("104250.4"),
     )
 
@@ -102,56 +148,105 @@ def _limit_order() -> Order:
 def _execution() -> Execution:
     return Execution(
         exec_id="7e2ae69c-4edf-5800-a352-893d52b446aa",
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784", order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT", side=Side.BUY, exec_type=ExecType.TRADE, exec_price=D("104250.4"),
-        exec_qty=D("0.010"), exec_value=D("1042.50400"), exec_fee=D("0.5733772000"),
-        fee_rate=TAKER, exec_time=NOW + 2, is_maker=False, order_type=OrderType.MARKET,
-        order_price=D("109462.9"), order_qty=D("0.010"), leaves_qty=D("0"),
-        closed_size=D("0"), exec_pnl=D("0"), mark_price=D("104255"),
-        index_price=D("104262.15"), seq=9821347654,
+        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
+        order_link_id="mkt-buy-0001",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        exec_type=ExecType.TRADE,
+        exec_price=D("104250.4"),
+        exec_qty=D("0.010"),
+        exec_value=D("1042.50400"),
+        exec_fee=D("0.5733772000"),
+        fee_rate=TAKER,
+        exec_time=NOW + 2,
+        is_maker=False,
+        order_type=OrderType.MARKET,
+        order_price=D("109462.9"),
+        order_qty=D("0.010"),
+        leaves_qty=D("0"),
+        closed_size=D("0"),
+        exec_pnl=D("0"),
+        mark_price=D("104255"),
+        index_price=D("104262.15"),
+        seq=9821347654,
     )
 
 
 def _long() -> Position:
     return Position(
-        symbol="BTCUSDT", side=Side.BUY, size=D("0.010"), entry_price=D("104250.4"),
-        leverage=D(10), mark_price=D("104255.0"), liq_price=D("94351.7"),
-        take_profit=D("106000"), position_im=D("104.82341"), position_mm=D("5.78546"),
-        cur_realised_pnl=D("-0.5733772"), cum_realised_pnl=D("-0.5733772"),
-        created_time=NOW + 2, updated_time=NOW + 2, open_time=NOW + 2, seq=9821347654,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        size=D("0.010"),
+        entry_price=D("104250.4"),
+        leverage=D(10),
+        mark_price=D("104255.0"),
+        liq_price=D("94351.7"),
+        take_profit=D("106000"),
+        position_im=D("104.82341"),
+        position_mm=D("5.78546"),
+        cur_realised_pnl=D("-0.5733772"),
+        cum_realised_pnl=D("-0.5733772"),
+        created_time=NOW + 2,
+        updated_time=NOW + 2,
+        open_time=NOW + 2,
+        seq=9821347654,
     )
 
 
 def _flat() -> Position:
     return Position(
-        symbol="BTCUSDT", mark_price=D("104820"), cur_realised_pnl=D("4.54711225"),
-        cum_realised_pnl=D("4.54711225"), created_time=NOW + 2, updated_time=1784716200002,
+        symbol="BTCUSDT",
+        mark_price=D("104820"),
+        cur_realised_pnl=D("4.54711225"),
+        cum_realised_pnl=D("4.54711225"),
+        created_time=NOW + 2,
+        updated_time=1784716200002,
         seq=9821350001,
     )
 
 
 def _wallet() -> Wallet:
     coin = WalletCoin(
-        coin="USDT", wallet_balance=D("9999.4266228"), equity=D("9999.4726228"),
-        unrealised_pnl=D("0.046"), cum_realised_pnl=D("-0.5733772"),
-        total_position_im=D("104.82341"), total_position_mm=D("5.78546"),
+        coin="USDT",
+        wallet_balance=D("9999.4266228"),
+        equity=D("9999.4726228"),
+        unrealised_pnl=D("0.046"),
+        cum_realised_pnl=D("-0.5733772"),
+        total_position_im=D("104.82341"),
+        total_position_mm=D("5.78546"),
     )
     return Wallet(
-        total_equity=D("9999.4726228"), total_wallet_balance=D("9999.4266228"),
-        total_margin_balance=D("9999.4726228"), total_available_balance=D("9894.6492128"),
-        total_perp_upl=D("0.046"), total_initial_margin=D("104.82341"),
-        total_maintenance_margin=D("5.78546"), coins=[coin],
+        total_equity=D("9999.4726228"),
+        total_wallet_balance=D("9999.4266228"),
+        total_margin_balance=D("9999.4726228"),
+        total_available_balance=D("9894.6492128"),
+        total_perp_upl=D("0.046"),
+        total_initial_margin=D("104.82341"),
+        total_maintenance_margin=D("5.78546"),
+        coins=[coin],
     )
 
 
 def _closed_pnl() -> ClosedPnl:
     return ClosedPnl(
-        symbol="BTCUSDT", order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31", side=Side.SELL,
-        qty=D("0.010"), order_price=D("99044.7"), order_type=OrderType.MARKET,
-        closed_size=D("0.010"), cum_entry_value=D("1042.504"), avg_entry_price=D("104250.4"),
-        cum_exit_value=D("1048.201"), avg_exit_price=D("104820.1"),
-        closed_pnl=D("4.54711225"), fill_count=1, leverage=D(10), open_fee=D("0.5733772"),
-        close_fee=D("0.5765105500"), created_time=1784716200000, updated_time=1784716200002,
+        symbol="BTCUSDT",
+        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31",
+        side=Side.SELL,
+        qty=D("0.010"),
+        order_price=D("99044.7"),
+        order_type=OrderType.MARKET,
+        closed_size=D("0.010"),
+        cum_entry_value=D("1042.504"),
+        avg_entry_price=D("104250.4"),
+        cum_exit_value=D("1048.201"),
+        avg_exit_price=D("104820.1"),
+        closed_pnl=D("4.54711225"),
+        fill_count=1,
+        leverage=D(10),
+        open_fee=D("0.5733772"),
+        close_fee=D("0.5765105500"),
+        created_time=1784716200000,
+        updated_time=1784716200002,
     )
 
 
@@ -178,10 +273,11 @@ def test_ws_ticker_snapshot_and_delta() -> None:
     assert not delivery & set(prev), "a perpetual's WS ticker carries no delivery-futures fields"
     assert prev["preOpenPrice"] == prev["curPreListingPhase"] == ""
     new = wire.ticker_to_wire(
-        _ticker(bid1_price=D("104250.5"), bid1_size=D("0.412"), ask1_price=D("104250.6"),
-                ask1_size=D("2.031")), BTC, ws=True)
-    delta = wire.public_message("tickers.BTCUSDT", "delta", NOW + 100,
-                                wire.ticker_delta(prev, new), cs=24987956112)
+        _ticker(bid1_price=D("104250.5"), bid1_size=D("0.412"), ask1_price=D("104250.6"), ask1_size=D("2.031")),
+        BTC,
+        ws=True,
+    )
+    delta = wire.public_message("tickers.BTCUSDT", "delta", NOW + 100, wire.ticker_delta(prev, new), cs=24987956112)
     assert_matches_golden(_json_ready(delta), "ws_ticker_delta")
 
 
@@ -193,18 +289,25 @@ def test_ticker_delta_keeps_only_changed_keys() -> None:
 
 
 def _kline(confirm: bool = False) -> Kline:
-    return Kline(symbol="BTCUSDT", interval="1", start=1784712600000, open=D("104230.1"),
-                 high=D("104260"), low=D("104221.7"), close=D("104250.4"),
-                 volume=D("12.418"), turnover=D("1294571.03321"), confirm=confirm)
+    return Kline(
+        symbol="BTCUSDT",
+        interval="1",
+        start=1784712600000,
+        open=D("104230.1"),
+        high=D("104260"),
+        low=D("104221.7"),
+        close=D("104250.4"),
+        volume=D("12.418"),
+        turnover=D("1294571.03321"),
+        confirm=confirm,
+    )
 
 
 def test_kline_rest_and_ws() -> None:
     row = wire.kline_rest_row(_kline(), BTC)
-    rest = wire.rest_envelope({"category": "linear", "symbol": "BTCUSDT", "list": [row]},
-                              time_ms=NOW)
+    rest = wire.rest_envelope({"category": "linear", "symbol": "BTCUSDT", "list": [row]}, time_ms=NOW)
     assert_matches_golden(_json_ready(rest), "rest_kline")
-    assert row == ["1784712600000", "104230.10", "104260.00", "104221.70", "104250.40",
-                   "12.418", "1294571.0332"]
+    assert row == ["1784712600000", "104230.10", "104260.00", "104221.70", "104250.40", "12.418", "1294571.0332"]
     item = wire.kline_ws(_kline(), BTC, timestamp=1784712623450)
     frame = wire.public_message("kline.1.BTCUSDT", "snapshot", 1784712623456, [item])
     assert_matches_golden(_json_ready(frame), "ws_kline")
@@ -228,9 +331,16 @@ def test_bar_length_ms(interval: str, start: int, expected: int) -> None:
 
 
 def test_public_trade() -> None:
-    trade = PublicTrade(trade_id="20f43950-d8dd-5b31-9112-a178eb6023af", symbol="BTCUSDT",
-                        taker_side=Side.BUY, price=D("104250.4"), size=D("0.01"),
-                        time=NOW + 2, tick_direction="PlusTick", seq=9821347654)
+    trade = PublicTrade(
+        trade_id="20f43950-d8dd-5b31-9112-a178eb6023af",
+        symbol="BTCUSDT",
+        taker_side=Side.BUY,
+        price=D("104250.4"),
+        size=D("0.01"),
+        time=NOW + 2,
+        tick_direction="PlusTick",
+        seq=9821347654,
+    )
     item = wire.public_trade_to_wire(trade, BTC)
     frame = wire.public_message("publicTrade.BTCUSDT", "snapshot", NOW + 3, [item])
     assert_matches_golden(_json_ready(frame), "ws_public_trade")
@@ -238,32 +348,33 @@ def test_public_trade() -> None:
 
 
 def test_orderbook_snapshot_and_delta() -> None:
-    snap = wire.orderbook_to_wire("BTCUSDT", [(D("104250.3"), D("1.25"))],
-                                  [(D("104250.4"), D("0.873"))], BTC, update_id=18521288,
-                                  seq=9821347650)
+    snap = wire.orderbook_to_wire(
+        "BTCUSDT", [(D("104250.3"), D("1.25"))], [(D("104250.4"), D("0.873"))], BTC, update_id=18521288, seq=9821347650
+    )
     frame = wire.orderbook_message("orderbook.50.BTCUSDT", "snapshot", NOW + 7, snap, NOW + 4, depth=50)
     assert_matches_golden(_json_ready(frame), "ws_orderbook_snapshot")
     assert list(frame) == list(load_fixture("ws_orderbook_snapshot"))
-    delta = wire.orderbook_to_wire("BTCUSDT", [(D("104250.3"), D(0))],
-                                   [(D("104250.5"), D("0.311"))], BTC, update_id=18521289,
-                                   seq=9821347655)
+    delta = wire.orderbook_to_wire(
+        "BTCUSDT", [(D("104250.3"), D(0))], [(D("104250.5"), D("0.311"))], BTC, update_id=18521289, seq=9821347655
+    )
     frame = wire.orderbook_message("orderbook.50.BTCUSDT", "delta", NOW + 27, delta, NOW + 25, depth=50)
     assert_matches_golden(_json_ready(frame), "ws_orderbook_delta")
     assert delta["b"] == [["104250.30", "0"]]
 
 
 def test_level1_orderbook_puts_ts_before_type() -> None:
-    snap = wire.orderbook_to_wire("BTCUSDT", [(D("104250.3"), D("1.25"))],
-                                  [(D("104250.4"), D("0.873"))], BTC, update_id=18521288,
-                                  seq=9821347650)
+    snap = wire.orderbook_to_wire(
+        "BTCUSDT", [(D("104250.3"), D("1.25"))], [(D("104250.4"), D("0.873"))], BTC, update_id=18521288, seq=9821347650
+    )
     frame = wire.orderbook_message("orderbook.1.BTCUSDT", "snapshot", NOW + 7, snap, NOW + 4, depth=1)
     assert_matches_golden(_json_ready(frame), "ws_orderbook_1_snapshot")
     assert list(frame) == list(load_fixture("ws_orderbook_1_snapshot")) == ["topic", "ts", "type", "data", "cts"]
 
 
 def test_rest_orderbook() -> None:
-    data = wire.orderbook_to_wire("BTCUSDT", [(D("104250.3"), D("1.25"))], [(D("104250.4"), D("0.873"))],
-                                  BTC, update_id=18521288, seq=9821347650)
+    data = wire.orderbook_to_wire(
+        "BTCUSDT", [(D("104250.3"), D("1.25"))], [(D("104250.4"), D("0.873"))], BTC, update_id=18521288, seq=9821347650
+    )
     result = wire.orderbook_rest(data, ts=NOW, cts=NOW - 5)
     envelope = wire.rest_envelope(result, time_ms=NOW)
     assert envelope == load_fixture("rest_orderbook")
@@ -290,9 +401,16 @@ def test_ws_order_object() -> None:
 
 
 def test_unfilled_order_encoding() -> None:
-    order = replace(_limit_order(), status=OrderStatus.NEW, avg_price=D(0),
-                    cum_exec_qty=D(0), cum_exec_value=D(0), cum_exec_fee=D(0),
-                    cancel_type=CancelType.UNKNOWN, reject_reason=RejectReason.NO_ERROR)
+    order = replace(
+        _limit_order(),
+        status=OrderStatus.NEW,
+        avg_price=D(0),
+        cum_exec_qty=D(0),
+        cum_exec_value=D(0),
+        cum_exec_fee=D(0),
+        cancel_type=CancelType.UNKNOWN,
+        reject_reason=RejectReason.NO_ERROR,
+    )
     item = wire.order_to_wire(order, BTC, ws=False)
     assert item["avgPrice"] == "" and item["cumFeeDetail"] == {}
     assert item["cumExecQty"] == "0" and item["leavesValue"] == "2080"
@@ -301,20 +419,43 @@ def test_unfilled_order_encoding() -> None:
 
 def test_system_take_profit_order() -> None:
     tp = Order(
-        order_id="0b1e8f3a-6c2d-4e5f-9a7b-8c9d0e1f2a3b", order_link_id="", symbol="BTCUSDT",
-        side=Side.SELL, order_type=OrderType.MARKET, qty=D("0.010"), price=D(0),
-        time_in_force=TimeInForce.IOC, status=OrderStatus.UNTRIGGERED, created_time=NOW,
-        updated_time=NOW, create_type=CreateType.BY_TAKE_PROFIT,
-        stop_order_type=StopOrderType.TAKE_PROFIT, trigger_price=D("106000"),
-        trigger_by=TriggerBy.LAST, trigger_direction=1, tpsl_mode=TpSlMode.FULL,
-        reduce_only=True, close_on_trigger=True, parent_order_link_id="mkt-buy-0001",
+        order_id="0b1e8f3a-6c2d-4e5f-9a7b-8c9d0e1f2a3b",
+        order_link_id="",
+        symbol="BTCUSDT",
+        side=Side.SELL,
+        order_type=OrderType.MARKET,
+        qty=D("0.010"),
+        price=D(0),
+        time_in_force=TimeInForce.IOC,
+        status=OrderStatus.UNTRIGGERED,
+        created_time=NOW,
+        updated_time=NOW,
+        create_type=CreateType.BY_TAKE_PROFIT,
+        stop_order_type=StopOrderType.TAKE_PROFIT,
+        trigger_price=D("106000"),
+        trigger_by=TriggerBy.LAST,
+        trigger_direction=1,
+        tpsl_mode=TpSlMode.FULL,
+        reduce_only=True,
+        close_on_trigger=True,
+        parent_order_link_id="mkt-buy-0001",
     )
     item = wire.order_to_wire(tp, BTC, ws=True)
     assert_matches_golden(wire.private_message("order", "m1", NOW, [item]), "ws_order")
-    expected = {"stopOrderType": "TakeProfit", "triggerPrice": "106000.00", "price": "0",
-                "triggerBy": "LastPrice", "triggerDirection": 1, "reduceOnly": True,
-                "closeOnTrigger": True, "createType": "CreateByTakeProfit", "avgPrice": "",
-                "orderStatus": "Untriggered", "leavesQty": "0.010", "cumFeeDetail": {}}
+    expected = {
+        "stopOrderType": "TakeProfit",
+        "triggerPrice": "106000.00",
+        "price": "0",
+        "triggerBy": "LastPrice",
+        "triggerDirection": 1,
+        "reduceOnly": True,
+        "closeOnTrigger": True,
+        "createType": "CreateByTakeProfit",
+        "avgPrice": "",
+        "orderStatus": "Untriggered",
+        "leavesQty": "0.010",
+        "cumFeeDetail": {},
+    }
     assert {key: item[key] for key in expected} == expected
 
 
@@ -330,8 +471,7 @@ def test_execution_rest_and_ws() -> None:
 
 
 def test_funding_execution_order_type() -> None:
-    funding = replace(_execution(), exec_type=ExecType.FUNDING, order_type=None,
-                      create_type=CreateType.BY_USER)
+    funding = replace(_execution(), exec_type=ExecType.FUNDING, order_type=None, create_type=CreateType.BY_USER)
     item = wire.execution_to_wire(funding, BTC, ws=True)
     assert item["orderType"] == "UNKNOWN" and item["execType"] == "Funding"
 
@@ -353,9 +493,18 @@ def test_flat_position_fields() -> None:
     item = wire.position_to_wire(_flat(), BTC, ws=True, taker_fee_rate=TAKER)
     frame = wire.private_message("position", "59232430b58efe", 1784716200003, [item])
     assert_matches_golden(_json_ready(frame), "ws_position_flat")
-    expected = {"side": "", "size": "0", "entryPrice": "0", "positionValue": "0",
-                "breakEvenPrice": "0", "liqPrice": "", "unrealisedPnl": "0",
-                "adlRankIndicator": 0, "positionIdx": 0, "seq": 9821350001}
+    expected = {
+        "side": "",
+        "size": "0",
+        "entryPrice": "0",
+        "positionValue": "0",
+        "breakEvenPrice": "0",
+        "liqPrice": "",
+        "unrealisedPnl": "0",
+        "adlRankIndicator": 0,
+        "positionIdx": 0,
+        "seq": 9821350001,
+    }
     assert {key: item[key] for key in expected} == expected
     rest = wire.position_to_wire(_flat(), BTC, ws=False, taker_fee_rate=TAKER)
     assert rest["avgPrice"] == "0"
@@ -369,8 +518,7 @@ def test_short_break_even_is_below_entry() -> None:
 
 def test_wallet_rest_and_ws() -> None:
     account = wire.wallet_to_wire(_wallet())
-    assert_matches_golden(_json_ready(wire.rest_envelope({"list": [account]}, time_ms=NOW)),
-                          "rest_wallet_balance")
+    assert_matches_golden(_json_ready(wire.rest_envelope({"list": [account]}, time_ms=NOW)), "rest_wallet_balance")
     frame = wire.private_message("wallet", "592324d2bce751", NOW + 6, [account])
     assert_matches_golden(_json_ready(frame), "ws_wallet")
     assert account["accountIMRate"] == "0.0105" and account["accountMMRate"] == "0.0006"
@@ -385,8 +533,7 @@ def test_closed_pnl() -> None:
 
 def test_rest_envelopes() -> None:
     assert wire.rest_envelope({}, time_ms=NOW) == load_fixture("rest_envelope_ok")
-    error = wire.rest_envelope({"orderId": "x"}, time_ms=NOW, ret_code=110007,
-                               ret_msg="Insufficient available balance")
+    error = wire.rest_envelope({"orderId": "x"}, time_ms=NOW, ret_code=110007, ret_msg="Insufficient available balance")
     assert error == load_fixture("rest_envelope_error")
     time_frame = wire.rest_envelope(wire.market_time_result(NOW), time_ms=NOW)
     assert_matches_golden(time_frame, "rest_market_time")
@@ -405,17 +552,17 @@ def test_order_acks_and_fee_rate() -> None:
 
 def test_public_control_responses() -> None:
     conn = "3cd84cb1-9a4e-4f4b-8c7a-2b1d5e6f7a80"
-    ok = wire.public_ws_response("subscribe", success=True, ret_msg="", conn_id=conn,
-                                 req_id="sub-1")
+    ok = wire.public_ws_response("subscribe", success=True, ret_msg="", conn_id=conn, req_id="sub-1")
     assert ok == load_fixture("ws_public_subscribe_ok")
-    fail = wire.public_ws_response("subscribe", success=False, conn_id=conn, req_id="sub-1",
-                                   ret_msg="Invalid symbol :[tickers.BTCUSDX]")
+    fail = wire.public_ws_response(
+        "subscribe", success=False, conn_id=conn, req_id="sub-1", ret_msg="Invalid symbol :[tickers.BTCUSDX]"
+    )
     assert fail == load_fixture("ws_public_subscribe_fail")
-    unsub = wire.public_ws_response("unsubscribe", success=True, ret_msg="", conn_id=conn,
-                                    req_id="unsub-1")
+    unsub = wire.public_ws_response("unsubscribe", success=True, ret_msg="", conn_id=conn, req_id="unsub-1")
     assert unsub == load_fixture("ws_public_unsubscribe_ok")
-    pong = wire.public_ws_response("ping", success=True, ret_msg="pong", req_id="ping-1",
-                                   conn_id="465772b1-7630-4fdc-a492-e003e6f0f260")
+    pong = wire.public_ws_response(
+        "ping", success=True, ret_msg="pong", req_id="ping-1", conn_id="465772b1-7630-4fdc-a492-e003e6f0f260"
+    )
     assert pong == load_fixture("ws_public_pong")
 
 
@@ -423,11 +570,11 @@ def test_private_control_responses() -> None:
     conn = "cejreaspqfh3sjdnldmg-p"
     ok = wire.private_ws_response("auth", success=True, ret_msg="", conn_id=conn, req_id=None)
     assert ok == load_fixture("ws_private_auth_ok")
-    fail = wire.private_ws_response("auth", success=False, ret_msg="Params Error",
-                                    conn_id=conn, req_id=None)
+    fail = wire.private_ws_response("auth", success=False, ret_msg="Params Error", conn_id=conn, req_id=None)
     assert fail == load_fixture("ws_private_auth_fail")
-    sub = wire.private_ws_response("subscribe", success=True, ret_msg="", req_id="s1",
-                                   conn_id="cejreassvfrsfvb9v1a0-2m")
+    sub = wire.private_ws_response(
+        "subscribe", success=True, ret_msg="", req_id="s1", conn_id="cejreassvfrsfvb9v1a0-2m"
+    )
     assert sub == load_fixture("ws_private_subscribe_ok")
     pong = wire.private_pong(conn_id="cfcb4ocsvfriu23r3er0-1b", req_id="p1", time_ms=NOW)
     assert pong == load_fixture("ws_private_pong")
@@ -437,31 +584,55 @@ def test_private_control_responses() -> None:
 def test_trade_socket_responses() -> None:
     auth = wire.trade_ws_auth_response(ret_code=0, ret_msg="OK", conn_id=CONN, req_id=None)
     assert auth == load_fixture("ws_trade_auth_ok")
-    bad = wire.trade_ws_auth_response(ret_code=10004, ret_msg="Invalid sign", conn_id=CONN,
-                                      req_id=None)
+    bad = wire.trade_ws_auth_response(ret_code=10004, ret_msg="Invalid sign", conn_id=CONN, req_id=None)
     assert bad == load_fixture("ws_trade_auth_fail")
-    assert wire.trade_ws_auth_response(ret_code=0, ret_msg="OK", conn_id=CONN,
-                                       req_id="a1")["reqId"] == "a1"
+    assert wire.trade_ws_auth_response(ret_code=0, ret_msg="OK", conn_id=CONN, req_id="a1")["reqId"] == "a1"
     pong = wire.trade_ws_pong(conn_id=CONN, req_id=None, time_ms=NOW)
     assert pong == load_fixture("ws_trade_pong")
 
 
 def test_trade_socket_order_responses() -> None:
     ack = wire.order_ack("9aac161b-8ed6-450d-9cab-c5cc67c21784", "mkt-buy-0001")
-    ok = wire.trade_ws_response("order.create", req_id="c-0001", ret_code=0, ret_msg="OK",
-                                data=ack, conn_id=CONN, limit=10, limit_status=9,
-                                reset_ms=NOW + 1, time_ms=NOW + 1)
+    ok = wire.trade_ws_response(
+        "order.create",
+        req_id="c-0001",
+        ret_code=0,
+        ret_msg="OK",
+        data=ack,
+        conn_id=CONN,
+        limit=10,
+        limit_status=9,
+        reset_ms=NOW + 1,
+        time_ms=NOW + 1,
+    )
     assert_matches_golden(ok, "ws_trade_order_create_ok")
     assert ok["data"] == ack and ok["header"]["X-Bapi-Limit-Status"] == "9"
-    error = wire.trade_ws_response("order.create", req_id="c-0002", ret_code=110007,
-                                   ret_msg="Insufficient available balance", data=ack,
-                                   conn_id=CONN, limit=10, limit_status=8,
-                                   reset_ms=NOW + 101, time_ms=NOW + 101)
+    error = wire.trade_ws_response(
+        "order.create",
+        req_id="c-0002",
+        ret_code=110007,
+        ret_msg="Insufficient available balance",
+        data=ack,
+        conn_id=CONN,
+        limit=10,
+        limit_status=8,
+        reset_ms=NOW + 101,
+        time_ms=NOW + 101,
+    )
     assert_matches_golden(error, "ws_trade_order_error")
     assert error["data"] == {}
-    anonymous = wire.trade_ws_response("order.cancel", req_id=None, ret_code=0, ret_msg="OK",
-                                       data=ack, conn_id=CONN, limit=10, limit_status=7,
-                                       reset_ms=NOW, time_ms=NOW)
+    anonymous = wire.trade_ws_response(
+        "order.cancel",
+        req_id=None,
+        ret_code=0,
+        ret_msg="OK",
+        data=ack,
+        conn_id=CONN,
+        limit=10,
+        limit_status=7,
+        reset_ms=NOW,
+        time_ms=NOW,
+    )
     assert "reqId" not in anonymous
 
 
@@ -475,8 +646,7 @@ def test_prices_use_tick_precision() -> None:
 
 def test_checker_reports_missing_key() -> None:
     with pytest.raises(AssertionError, match=r"\$\.result\.orderLinkId: missing"):
-        assert_matches_golden({**load_fixture("rest_order_create"),
-                               "result": {"orderId": "x"}}, "rest_order_create")
+        assert_matches_golden({**load_fixture("rest_order_create"), "result": {"orderId": "x"}}, "rest_order_create")
 
 
 def test_checker_reports_extra_key() -> None:

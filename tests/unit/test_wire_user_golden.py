@@ -27,12 +27,27 @@ def _closing_sell() -> Execution:
     """The fill that closes a 0.010 BTC long opened at 104250.40, at 104820.10."""
     return Execution(
         exec_id="3a6c0f2e-91b4-5d7e-8f20-4c1b9e7d6a55",
-        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31", order_link_id="mkt-close-0001",
-        symbol="BTCUSDT", side=Side.SELL, exec_type=ExecType.TRADE, exec_price=D("104820.1"),
-        exec_qty=D("0.010"), exec_value=D("1048.201"), exec_fee=D("0.5765105500"),
-        fee_rate=D("0.00055"), exec_time=CLOSE_TIME, is_maker=False, order_type=OrderType.MARKET,
-        order_price=D("99044.7"), order_qty=D("0.010"), leaves_qty=D("0"), closed_size=D("0.010"),
-        exec_pnl=D("5.697"), mark_price=D("104820"), index_price=D("104822"), seq=7,
+        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31",
+        order_link_id="mkt-close-0001",
+        symbol="BTCUSDT",
+        side=Side.SELL,
+        exec_type=ExecType.TRADE,
+        exec_price=D("104820.1"),
+        exec_qty=D("0.010"),
+        exec_value=D("1048.201"),
+        exec_fee=D("0.5765105500"),
+        fee_rate=D("0.00055"),
+        exec_time=CLOSE_TIME,
+        is_maker=False,
+        order_type=OrderType.MARKET,
+        order_price=D("99044.7"),
+        order_qty=D("0.010"),
+        leaves_qty=D("0"),
+        closed_size=D("0.010"),
+        exec_pnl=D("5.697"),
+        mark_price=D("104820"),
+        index_price=D("104822"),
+        seq=7,
     )
 
 
@@ -52,14 +67,32 @@ def test_change_is_cash_flow_plus_funding_minus_fee() -> None:
 
 
 def test_funding_row_for_a_short_receiving() -> None:
-    funding = replace(_closing_sell(), exec_type=ExecType.FUNDING, order_id="", order_link_id="",
-                      exec_fee=D("-0.10482"), fee_rate=D("0.0001"), exec_pnl=D(0), order_type=None)
+    funding = replace(
+        _closing_sell(),
+        exec_type=ExecType.FUNDING,
+        order_id="",
+        order_link_id="",
+        exec_fee=D("-0.10482"),
+        fee_rate=D("0.0001"),
+        exec_pnl=D(0),
+        order_type=None,
+    )
     short = Position(symbol="BTCUSDT", side=Side.SELL, size=D("0.010"))
     item = transaction_to_wire(funding_entry(UID, funding, short, D("10000.10482")), BTC)
     assert_matches_golden(_envelope(item), "rest_transaction_log")
-    expected = {"type": "SETTLEMENT", "side": "Sell", "funding": "0.10482", "fee": "0.00000000",
-                "cashFlow": "0", "change": "0.10482", "feeRate": "-0.0001", "size": "-0.010",
-                "qty": "0.010", "cashBalance": "10000.10482", "orderId": ""}
+    expected = {
+        "type": "SETTLEMENT",
+        "side": "Sell",
+        "funding": "0.10482",
+        "fee": "0.00000000",
+        "cashFlow": "0",
+        "change": "0.10482",
+        "feeRate": "-0.0001",
+        "size": "-0.010",
+        "qty": "0.010",
+        "cashBalance": "10000.10482",
+        "orderId": "",
+    }
     assert {key: item[key] for key in expected} == expected
 
 
@@ -87,4 +120,3 @@ def test_coin_info_rows_and_filter() -> None:
     chains = usdt["chains"]
     assert isinstance(chains, list) and [c["chain"] for c in chains] == ["ETH", "TRX"]
     assert coin_rows("BTC") == [] and coin_rows("usdt") == []
-

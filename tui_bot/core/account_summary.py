@@ -17,6 +17,10 @@ def account_summary(state: AccountState) -> AccountSummary | None:
     for position in state.positions.values():
         upnl += position.unrealised_pnl
     return AccountSummary(
-        wallet_balance=wallet.total_wallet_balance, unrealised_pnl=upnl, equity=wallet.total_wallet_balance + upnl,
+        wallet_balance=wallet.total_wallet_balance,
+        unrealised_pnl=upnl,
+        equity=wallet.total_wallet_balance + upnl,
         available=wallet.total_available_balance + upnl - wallet.total_perp_upl,
-        initial_margin=wallet.total_initial_margin, positions=len(state.positions))
+        initial_margin=wallet.total_initial_margin,
+        positions=len(state.positions),
+    )

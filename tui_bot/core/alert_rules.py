@@ -45,9 +45,11 @@ class AlertSettings(BaseModel):
 
     @model_validator(mode="after")
     def _warning_before_critical(self) -> AlertSettings:
-        for warning, critical in (("connection_down_warning_s", "connection_down_critical_s"),
-                                  ("latency_warning_ms", "latency_critical_ms"),
-                                  ("store_failing_warning_s", "store_failing_critical_s")):
+        for warning, critical in (
+            ("connection_down_warning_s", "connection_down_critical_s"),
+            ("latency_warning_ms", "latency_critical_ms"),
+            ("store_failing_warning_s", "store_failing_critical_s"),
+        ):
             if getattr(self, warning) > getattr(self, critical):
                 raise ValueError(f"{warning} must not exceed {critical}")
         return self
@@ -93,8 +95,9 @@ class Episodes:
         self.raised: dict[tuple[AlertKind, str], Alert] = {}
         """The latest alert of each ongoing episode."""
 
-    def update(self, kind: AlertKind, subject: str, severity: Severity | None, text: str, now_ms: int,
-               cleared_text: str = "") -> Alert | None:
+    def update(
+        self, kind: AlertKind, subject: str, severity: Severity | None, text: str, now_ms: int, cleared_text: str = ""
+    ) -> Alert | None:
         """The alert to raise now for (kind, subject) at severity (None: the condition does not hold), if any."""
         key = (kind, subject)
         held = self.raised.get(key)
@@ -153,8 +156,14 @@ class HealthRules:
 
     def check(self, inputs: HealthInputs) -> list[Alert]:
         """Every alert the inputs raise or clear now."""
-        found = [*self._connections(inputs), *self._latency(inputs), self._no_events(inputs),
-                 self._subscribe(inputs), *self._marks(inputs), self._store(inputs)]
+        found = [
+            *self._connections(inputs),
+            *self._latency(inputs),
+            self._no_events(inputs),
+            self._subscribe(inputs),
+            *self._marks(inputs),
+            self._store(inputs),
+        ]
         return [alert for alert in found if alert is not None]
 
     def _connections(self, inputs: HealthInputs) -> list[Alert | None]:
@@ -162,15 +171,30 @@ class HealthRules:
         for name, stats in inputs.connections.items():
             if stats.state in (ConnectionState.LIVE, ConnectionState.STOPPED):
                 since = self._down_since.pop(name, now)
-                found.append(self.episodes.update(AlertKind.CONNECTION_DOWN, name, None, "", now,
-                                                  f"{name} connection live again after {duration(now - since)}"))
+                found.append(
+                    self.episodes.update(
+                        AlertKind.CONNECTION_DOWN,
+                        name,
+                        None,
+                        "",
+                        now,
+                        f"{name} connection live again after {duration(now - since)}",
+                    )
+                )
                 continue
             since = self._down_since.setdefault(name, stats.state_changed_ms or now)
             down = now - since
             level = _level(down / 1000, s.connection_down_warning_s, s.connection_down_critical_s)
             why = f": {stats.reason}" if stats.reason else ""
-            found.append(self.episodes.update(AlertKind.CONNECTION_DOWN, name, level,
-                                              f"{name} connection {stats.state.value} for {duration(down)}{why}", now))
+            found.append(
+                self.episodes.update(
+                    AlertKind.CONNECTION_DOWN,
+                    name,
+                    level,
+                    f"{name} connection {stats.state.value} for {duration(down)}{why}",
+                    now,
+                )
+            )
         return found
 
     def _latency(self, inputs: HealthInputs) -> list[Alert | None]:
@@ -192,8 +216,16 @@ class HealthRules:
             critical = high_for >= s.latency_critical_for_s * 1000
             level = Severity.CRITICAL if critical else _level(p99, s.latency_warning_ms, None)
             above = f" for {duration(high_for)}" if critical else ""
-            found.append(self.episodes.update(AlertKind.LATENCY, name, level, f"{name} latency p99 {p99:.0f} ms{above}",
-                                              now, f"{name} latency p99 back to {p99:.0f} ms"))
+            found.append(
+                self.episodes.update(
+                    AlertKind.LATENCY,
+                    name,
+                    level,
+                    f"{name} latency p99 {p99:.0f} ms{above}",
+                    now,
+                    f"{name} latency p99 back to {p99:.0f} ms",
+                )
+            )
         return found
 
     def _no_events(self, inputs: HealthInputs) -> Alert | None:
@@ -202,8 +234,14 @@ class HealthRules:
             self._applied = (inputs.applied_total, now)
         silent = now - self._applied[1]
         level = Severity.CRITICAL if inputs.streaming and silent > self.settings.no_events_critical_s * 1000 else None
-        return self.episodes.update(AlertKind.NO_EVENTS, "", level, f"no market or account events for {duration(silent)}",
-                                    now, "events arriving again")
+        return self.episodes.update(
+            AlertKind.NO_EVENTS,
+            "",
+            level,
+            f"no market or account events for {duration(silent)}",
+            now,
+            "events arriving again",
+        )
 
     def _subscribe(self, inputs: HealthInputs) -> Alert | None:
         """Subscription failures of every connection within the window (counts only grow, so add the increase)."""
@@ -219,9 +257,14 @@ class HealthRules:
         count = sum(n for _, n in self._subscribe_failures)
         level = Severity.CRITICAL if count > s.subscribe_failures_critical else None
         window = duration(s.subscribe_failures_window_s * 1000)
-        return self.episodes.update(AlertKind.SUBSCRIBE_FAILURES, "", level,
-                                    f"{count} subscription failures in the last {window}", now,
-                                    f"subscription failures down to {count} in the last {window}")
+        return self.episodes.update(
+            AlertKind.SUBSCRIBE_FAILURES,
+            "",
+            level,
+            f"{count} subscription failures in the last {window}",
+            now,
+            f"subscription failures down to {count} in the last {window}",
+        )
 
     def _marks(self, inputs: HealthInputs) -> list[Alert | None]:
         """Each position's stream mark against REST's at the latest read; a position gone ends its episode."""
@@ -232,10 +275,15 @@ class HealthRules:
             self._marks_seen[symbol] = check.as_of_ms
             pct = check.divergence_pct()
             level = Severity.CRITICAL if pct > self.settings.mark_divergence_critical_pct else None
-            text = (f"{symbol} stream mark {plain(check.stream_mark)} is {plain(pct, 2)}% from REST mark "
-                    f"{plain(check.rest_mark)}")
-            found.append(self.episodes.update(AlertKind.MARK_DIVERGENCE, symbol, level, text, now,
-                                              f"{symbol} stream mark agrees with REST again"))
+            text = (
+                f"{symbol} stream mark {plain(check.stream_mark)} is {plain(pct, 2)}% from REST mark "
+                f"{plain(check.rest_mark)}"
+            )
+            found.append(
+                self.episodes.update(
+                    AlertKind.MARK_DIVERGENCE, symbol, level, text, now, f"{symbol} stream mark agrees with REST again"
+                )
+            )
         for kind, symbol in list(self.episodes.raised):
             if kind is AlertKind.MARK_DIVERGENCE and symbol not in inputs.mark_checks:
                 self._marks_seen.pop(symbol, None)

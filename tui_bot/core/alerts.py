@@ -30,8 +30,12 @@ from tui_bot.domain.numbers import plain
 
 log = logging.getLogger("tui_bot.alerts")
 _task_log = logging.getLogger(__name__)
-_LOG_LEVEL = {Severity.INFO: logging.INFO, Severity.CLEARED: logging.INFO, Severity.WARNING: logging.WARNING,
-              Severity.CRITICAL: logging.ERROR}
+_LOG_LEVEL = {
+    Severity.INFO: logging.INFO,
+    Severity.CLEARED: logging.INFO,
+    Severity.WARNING: logging.WARNING,
+    Severity.CRITICAL: logging.ERROR,
+}
 TICKER_OWNER = "price-alerts"
 AlertSink = Callable[[Alert], None]
 
@@ -93,11 +97,14 @@ class AlertService:
         """Arm a price alert (stored at once); without direction it fires when the last price moves from where
         it is now to level. Raises PriceAlertInvalid with a one-line reason."""
         state = self.engine.state
-        alert = new_price_alert(symbol, level, direction, state.instruments,
-                                state.last_price(symbol.strip().upper()), wall_ms())
+        alert = new_price_alert(
+            symbol, level, direction, state.instruments, state.last_price(symbol.strip().upper()), wall_ms()
+        )
         self.book.add(alert)
         self._want_tickers()
-        log.info("price alert %s armed: %s %s %s", alert.alert_id, alert.symbol, alert.direction.value, plain(alert.level))
+        log.info(
+            "price alert %s armed: %s %s %s", alert.alert_id, alert.symbol, alert.direction.value, plain(alert.level)
+        )
         return alert
 
     def remove_price_alert(self, alert_id: str) -> PriceAlert | None:
@@ -122,11 +129,15 @@ class AlertService:
         engine, writer = self.engine, self.engine.writer
         stalled = writer.stalled_since if writer is not None else None
         inputs = HealthInputs(
-            now_ms=wall_ms(), connections=engine.client.connection_stats(),
-            applied_total=engine.health.applied_rate.total, streaming=bool(engine.client.ticker_topics),
-            mark_checks=self._marks, store_failing_since_ms=None if stalled is None else int(stalled * 1000),
+            now_ms=wall_ms(),
+            connections=engine.client.connection_stats(),
+            applied_total=engine.health.applied_rate.total,
+            streaming=bool(engine.client.ticker_topics),
+            mark_checks=self._marks,
+            store_failing_since_ms=None if stalled is None else int(stalled * 1000),
             store_error=(writer.stall_error or "") if writer is not None else "",
-            store_pending=writer.pending if writer is not None else 0)
+            store_pending=writer.pending if writer is not None else 0,
+        )
         for alert in self.rules.check(inputs):
             self.raise_alert(alert)
 
@@ -134,8 +145,9 @@ class AlertService:
         """Log the alert, keep it, publish it on the bus and hand it to every sink (a failing sink is reported)."""
         self._recent.append(alert)
         subject = f" {alert.subject}" if alert.subject else ""
-        log.log(_LOG_LEVEL[alert.severity], "alert %s %s%s: %s", alert.severity.value, alert.kind.value, subject,
-                alert.text)
+        log.log(
+            _LOG_LEVEL[alert.severity], "alert %s %s%s: %s", alert.severity.value, alert.kind.value, subject, alert.text
+        )
         self.engine.bus.publish([alert])
         for sink in self.sinks:
             try:

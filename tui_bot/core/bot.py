@@ -45,8 +45,15 @@ PHANTOM_CHECK_S = 5.0
 _KEEP_SHOWN = 50
 """Recommendations kept in memory (and reloaded at start) once final; pending and approved ones stay until decided."""
 _FINAL = frozenset(s.value for s in RecommendationStatus) - {"pending", "approved"}
-_FOLLOWED = frozenset({RecommendationStatus.REJECTED, RecommendationStatus.DISMISSED, RecommendationStatus.EXPIRED,
-                       RecommendationStatus.PAPER, RecommendationStatus.FAILED})
+_FOLLOWED = frozenset(
+    {
+        RecommendationStatus.REJECTED,
+        RecommendationStatus.DISMISSED,
+        RecommendationStatus.EXPIRED,
+        RecommendationStatus.PAPER,
+        RecommendationStatus.FAILED,
+    }
+)
 """Ideas that were not traded: each is followed as a phantom."""
 
 
@@ -57,8 +64,17 @@ def _now_ms() -> int:
 class TradingBot:
     """Runs cycles (on schedule, on `r`, or once from the CLI), trades approved ideas, follows the rest as phantoms."""
 
-    def __init__(self, engine: Engine, orders: OrderService, settings: SettingsService, writer: StoreWriter | None,
-                 watchlist: list[str], *, live_money: bool, conn: aiosqlite.Connection | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        orders: OrderService,
+        settings: SettingsService,
+        writer: StoreWriter | None,
+        watchlist: list[str],
+        *,
+        live_money: bool,
+        conn: aiosqlite.Connection | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.writer = writer
@@ -140,11 +156,18 @@ class TradingBot:
         settings = self.settings.current
         started = _now_ms()
         state = self.engine.state
-        cycle = CycleRow(id=new_cycle_id(started), started_ms=started, timeframe=settings.timeframe, status="running",
-                         slots_at_start=free_slots(state, settings), positions_at_start=len(state.positions))
+        cycle = CycleRow(
+            id=new_cycle_id(started),
+            started_ms=started,
+            timeframe=settings.timeframe,
+            status="running",
+            slots_at_start=free_slots(state, settings),
+            positions_at_start=len(state.positions),
+        )
         if self._lock.locked():
-            return self._save_cycle(replace(cycle, status="skipped", finished_ms=started,
-                                            skip_reason="the previous cycle is still running"))
+            return self._save_cycle(
+                replace(cycle, status="skipped", finished_ms=started, skip_reason="the previous cycle is still running")
+            )
         async with self._lock:
             self._save_cycle(cycle)
             self._expire_pending()
@@ -159,15 +182,36 @@ class TradingBot:
                 return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err)))
             try:
                 approved, rejected = await self._settle(
-                    decide(proposals, gate_book(state, settings, self.entry_scores), cycle.id), settings)
+                    decide(proposals, gate_book(state, settings, self.entry_scores), cycle.id), settings
+                )
             except Exception as err:
                 log.exception("cycle %s failed while settling its ideas", cycle.id)
-                return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err),
-                                                recommendations=len(proposals)))
-            done = replace(cycle, status="done", finished_ms=_now_ms(), recommendations=len(proposals),
-                           approved=approved, rejected=rejected,
-                           skip_reason=None if proposals else f"no trade ideas ({self.analysis.holds} HOLD)")
-            log.info("cycle %s (%s): %d ideas, %d approved, %d rejected", cycle.id, trigger, len(proposals), approved, rejected)
+                return self._save_cycle(
+                    replace(
+                        cycle,
+                        status="failed",
+                        finished_ms=_now_ms(),
+                        skip_reason=str(err),
+                        recommendations=len(proposals),
+                    )
+                )
+            done = replace(
+                cycle,
+                status="done",
+                finished_ms=_now_ms(),
+                recommendations=len(proposals),
+                approved=approved,
+                rejected=rejected,
+                skip_reason=None if proposals else f"no trade ideas ({self.analysis.holds} HOLD)",
+            )
+            log.info(
+                "cycle %s (%s): %d ideas, %d approved, %d rejected",
+                cycle.id,
+                trigger,
+                len(proposals),
+                approved,
+                rejected,
+            )
             return self._save_cycle(done)
 
     async def _settle(self, decisions: list[Decision], settings: TradingSettings) -> tuple[int, int]:
@@ -180,8 +224,10 @@ class TradingBot:
                 self.record(replace(rec, status=RecommendationStatus.REJECTED.value, fate=decision.verdict.reason))
             elif settings.auto_approve_trades:
                 approved += 1
-                await self._execute(replace(rec, status=RecommendationStatus.APPROVED.value, fate="auto-approved"),
-                                    decision.verdict.replaces)
+                await self._execute(
+                    replace(rec, status=RecommendationStatus.APPROVED.value, fate="auto-approved"),
+                    decision.verdict.replaces,
+                )
             else:
                 self.record(replace(rec, fate=f"awaiting approval: {decision.verdict.reason}"))
         return approved, rejected
@@ -196,8 +242,14 @@ class TradingBot:
     def _expire_pending(self) -> None:
         """Ideas left unapproved until the next cycle expire (and are followed as phantoms)."""
         for rec in self.pending():
-            self.record(replace(rec, status=RecommendationStatus.EXPIRED.value, fate="not approved before the next cycle",
-                                updated_ms=_now_ms()))
+            self.record(
+                replace(
+                    rec,
+                    status=RecommendationStatus.EXPIRED.value,
+                    fate="not approved before the next cycle",
+                    updated_ms=_now_ms(),
+                )
+            )
 
     # -- approvals ----------------------------------------------------------------------------------
 
@@ -214,18 +266,26 @@ class TradingBot:
         proposal = _as_proposal(rec)
         verdict = gate(proposal, gate_book(self.engine.state, settings, self.entry_scores))
         if not verdict.passed:
-            return self.record(replace(rec, status=RecommendationStatus.REJECTED.value, fate=verdict.reason,
-                                       updated_ms=_now_ms()))
-        return await self._execute(replace(rec, status=RecommendationStatus.APPROVED.value, fate="approved by the trader",
-                                           updated_ms=_now_ms()), verdict.replaces)
+            return self.record(
+                replace(rec, status=RecommendationStatus.REJECTED.value, fate=verdict.reason, updated_ms=_now_ms())
+            )
+        return await self._execute(
+            replace(
+                rec, status=RecommendationStatus.APPROVED.value, fate="approved by the trader", updated_ms=_now_ms()
+            ),
+            verdict.replaces,
+        )
 
     def dismiss(self, rec_id: str) -> Recommendation:
         """Decline a pending recommendation; it is followed as a phantom."""
         rec = self.recommendations.get(rec_id)
         if rec is None or rec.status != RecommendationStatus.PENDING:
             raise ValueError("only a pending recommendation can be dismissed")
-        return self.record(replace(rec, status=RecommendationStatus.DISMISSED.value, fate="dismissed by the trader",
-                                   updated_ms=_now_ms()))
+        return self.record(
+            replace(
+                rec, status=RecommendationStatus.DISMISSED.value, fate="dismissed by the trader", updated_ms=_now_ms()
+            )
+        )
 
     # -- timers -------------------------------------------------------------------------------------
 
@@ -250,5 +310,14 @@ class TradingBot:
 def _as_proposal(rec: Recommendation) -> Proposal:
     """A stored recommendation back as the proposal it came from (to re-run the gates at approval)."""
     direction = Direction.LONG if rec.side.sign > 0 else Direction.SHORT
-    return Proposal(rec.symbol, direction, float(rec.confidence), rec.entry, rec.stop_loss, rec.take_profit,
-                    rec.reasoning, rec.strategy, rec.strategy_version)
+    return Proposal(
+        rec.symbol,
+        direction,
+        float(rec.confidence),
+        rec.entry,
+        rec.stop_loss,
+        rec.take_profit,
+        rec.reasoning,
+        rec.strategy,
+        rec.strategy_version,
+    )

@@ -13,7 +13,8 @@ from tui_bot.domain.live_ticker import TickerFields, TickerValue, merge_fields
 from tui_bot.domain.market import DayPnlChanged, OrderBookChanged, TradesChanged
 
 _SNAPSHOTS: dict[type, Callable[[Any], tuple[str, str]]] = {
-    OrderBookChanged: lambda e: ("book", e.symbol), TradesChanged: lambda e: ("trades", e.symbol),
+    OrderBookChanged: lambda e: ("book", e.symbol),
+    TradesChanged: lambda e: ("trades", e.symbol),
     DayPnlChanged: lambda e: ("day_pnl", ""),
 }
 """Events that carry a whole snapshot: only the latest per key matters to a subscriber that has not taken it yet."""
@@ -29,7 +30,8 @@ class _TickerMerge:
         self.last = first
         fields = first.fields
         self.fields: Mapping[str, TickerValue] = (
-            TickerFields(dict(fields.raw), fields.codec) if type(fields) is TickerFields else dict(fields))
+            TickerFields(dict(fields.raw), fields.codec) if type(fields) is TickerFields else dict(fields)
+        )
 
     def add(self, new: TickerUpdated) -> None:
         """Fold one more update in (a snapshot stays a snapshot)."""
@@ -43,8 +45,13 @@ class _TickerMerge:
 
     def event(self) -> TickerUpdated:
         """The merged updates as one event, stamped like the latest."""
-        return TickerUpdated(symbol=self.last.symbol, snapshot=self.snapshot, fields=self.fields,
-                             exchange_ts=self.last.exchange_ts, received_ns=self.last.received_ns)
+        return TickerUpdated(
+            symbol=self.last.symbol,
+            snapshot=self.snapshot,
+            fields=self.fields,
+            exchange_ts=self.last.exchange_ts,
+            received_ns=self.last.received_ns,
+        )
 
 
 class Subscription:

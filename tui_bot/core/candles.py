@@ -47,7 +47,7 @@ class CandleSeries:
         """Keep at most limit closed bars (the newest)."""
         self.limit = max(limit, 1)
         if len(self.bars) > self.limit:
-            del self.bars[:-self.limit], self.starts[:-self.limit]
+            del self.bars[: -self.limit], self.starts[: -self.limit]
 
     def set_live(self, bar: Kline) -> None:
         """Take bar as the open bar unless an older one or a bar already closed."""
@@ -63,8 +63,9 @@ class CandleBook:
     `on_event` is an Engine listener (synchronous); confirmed bars are persisted once each through the writer.
     """
 
-    def __init__(self, client: ExchangeClient, writer: StoreWriter | None, *, history: int = 200,
-                 stream_owner: str = "candles") -> None:
+    def __init__(
+        self, client: ExchangeClient, writer: StoreWriter | None, *, history: int = 200, stream_owner: str = "candles"
+    ) -> None:
         self.client = client
         self.writer = writer
         self.history = history
@@ -108,8 +109,10 @@ class CandleBook:
             for symbol in symbols:
                 self._merge_stored(symbol, await load_candles(conn, symbol, interval, self.history))
         await self.client.set_kline_streams(set(symbols), interval, owner=self.stream_owner)
-        fetched = await asyncio.gather(*(self.client.fetch_klines(s, interval, min(self.history + 1, MAX_REST_KLINES)) for s in symbols),
-                                       return_exceptions=True)
+        fetched = await asyncio.gather(
+            *(self.client.fetch_klines(s, interval, min(self.history + 1, MAX_REST_KLINES)) for s in symbols),
+            return_exceptions=True,
+        )
         for symbol, result in zip(symbols, fetched, strict=True):
             if isinstance(result, BaseException):
                 log.warning("kline history of %s %s failed: %s", symbol, interval, result)

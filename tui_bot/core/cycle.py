@@ -49,12 +49,23 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
     """A proposal as a recommendation record (PENDING until the gates decide)."""
     side = proposal.direction.side
     assert side is not None
-    return Recommendation(id=f"{cycle_id}-{index}", cycle_id=cycle_id, symbol=proposal.symbol, side=side,
-                          confidence=Decimal(str(round(proposal.confidence, 4))), entry=proposal.entry,
-                          stop_loss=proposal.stop_loss, take_profit=proposal.take_profit, rr=proposal.rr,
-                          strategy=proposal.strategy, strategy_version=proposal.strategy_version,
-                          reasoning=proposal.reasoning, status=RecommendationStatus.PENDING.value,
-                          created_ms=now_ms, updated_ms=now_ms)
+    return Recommendation(
+        id=f"{cycle_id}-{index}",
+        cycle_id=cycle_id,
+        symbol=proposal.symbol,
+        side=side,
+        confidence=Decimal(str(round(proposal.confidence, 4))),
+        entry=proposal.entry,
+        stop_loss=proposal.stop_loss,
+        take_profit=proposal.take_profit,
+        rr=proposal.rr,
+        strategy=proposal.strategy,
+        strategy_version=proposal.strategy_version,
+        reasoning=proposal.reasoning,
+        status=RecommendationStatus.PENDING.value,
+        created_ms=now_ms,
+        updated_ms=now_ms,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,8 +80,15 @@ class DayPnlTracker:
 
     def current(self) -> DayPnl:
         """Today's figure as last read and topped up."""
-        return DayPnl(self._day_start, self._gross - self._fees + self._funding, self._gross, self._fees,
-                      self._funding, self._as_of, len(self._pending))
+        return DayPnl(
+            self._day_start,
+            self._gross - self._fees + self._funding,
+            self._gross,
+            self._fees,
+            self._funding,
+            self._as_of,
+            len(self._pending),
+        )
 
     async def refresh(self) -> None:
         """Read the log rows since a little before the newest held (all of today after the day turned)."""
@@ -145,7 +152,13 @@ class DayPnlTracker:
         day = self.current()
         shown = self._shown
         if (day.day_start_ms, day.net, day.gross, day.fees, day.funding, day.pending) == (
-                shown.day_start_ms, shown.net, shown.gross, shown.fees, shown.funding, shown.pending):
+            shown.day_start_ms,
+            shown.net,
+            shown.gross,
+            shown.fees,
+            shown.funding,
+            shown.pending,
+        ):
             return
         self._shown = day
         self.engine.bus.publish([DayPnlChanged(day=day, exchange_ts=day.as_of_ms, received_ns=time.time_ns())])

@@ -75,8 +75,14 @@ class Reseed:
 class Engine:
     """Single writer of AccountState and of the store; everything else reads or subscribes."""
 
-    def __init__(self, client: ExchangeClient, options: EngineOptions, *, writer: StoreWriter | None = None,
-                 bus: Bus | None = None) -> None:
+    def __init__(
+        self,
+        client: ExchangeClient,
+        options: EngineOptions,
+        *,
+        writer: StoreWriter | None = None,
+        bus: Bus | None = None,
+    ) -> None:
         self.client = client
         self.options = options
         self.writer = writer
@@ -227,8 +233,9 @@ class Engine:
             try:
                 listener(event)
             except Exception as err:
-                self.tasks.failed(f"listener {getattr(listener, '__qualname__', listener)}", err,
-                                  f"on {type(event).__name__}")
+                self.tasks.failed(
+                    f"listener {getattr(listener, '__qualname__', listener)}", err, f"on {type(event).__name__}"
+                )
 
     def _apply_ticker(self, event: TickerUpdated) -> None:
         """The hot path: a ticker needs no private bookkeeping, persistence or resubscription check.
@@ -250,7 +257,9 @@ class Engine:
         elif isinstance(event, OrderUpdated):
             self.writer.enqueue(UpsertOrder(event.order))
         elif isinstance(event, PositionUpdated):
-            self.writer.enqueue(SnapshotPosition(event.position, "update", event.exchange_ts or int(time.time() * 1000)))
+            self.writer.enqueue(
+                SnapshotPosition(event.position, "update", event.exchange_ts or int(time.time() * 1000))
+            )
 
     def _apply_reseed(self, reseed: Reseed) -> None:
         now_ns = time.time_ns()
@@ -258,7 +267,11 @@ class Engine:
         for execution in sorted(reseed.executions, key=lambda e: (e.exec_time, e.seq)):
             if execution.exec_id not in self.state.exec_ids:
                 divergences += reseed.reason != "start"
-                self._apply(ExecutionReceived(execution=execution, source=Source.REST, exchange_ts=execution.exec_time, received_ns=now_ns))
+                self._apply(
+                    ExecutionReceived(
+                        execution=execution, source=Source.REST, exchange_ts=execution.exec_time, received_ns=now_ns
+                    )
+                )
         divergences += self._apply_rest_orders(reseed.history, now_ns)
         divergences += self.state.replace_positions(reseed.positions, reseed.as_of_ms)
         divergences += self.state.replace_open_orders(reseed.orders, reseed.as_of_ms)
@@ -275,11 +288,17 @@ class Engine:
         self.divergences += divergences
         self.resyncs += 1
         for pos in reseed.positions:
-            self._persist(PositionUpdated(position=pos, source=Source.REST, exchange_ts=pos.updated_time, received_ns=now_ns))
+            self._persist(
+                PositionUpdated(position=pos, source=Source.REST, exchange_ts=pos.updated_time, received_ns=now_ns)
+            )
         for order in reseed.orders:
-            self._persist(OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns))
+            self._persist(
+                OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns)
+            )
         done = ResyncCompleted(reason=reseed.reason, divergences=divergences, exchange_ts=0, received_ns=now_ns)
-        self.bus.publish([WalletUpdated(wallet=reseed.wallet, source=Source.REST, exchange_ts=0, received_ns=now_ns), done])
+        self.bus.publish(
+            [WalletUpdated(wallet=reseed.wallet, source=Source.REST, exchange_ts=0, received_ns=now_ns), done]
+        )
         self._notify(done)
         self._schedule_ticker_sync()
         reseed.applied.set()
@@ -289,7 +308,9 @@ class Engine:
         returns how many did."""
         news = [o for o in sorted(orders, key=lambda o: (o.updated_time, o.order_id)) if not self.state.knows(o)]
         for order in news:
-            self._apply(OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns))
+            self._apply(
+                OrderUpdated(order=order, source=Source.REST, exchange_ts=order.updated_time, received_ns=now_ns)
+            )
         return len(news)
 
     # -- resync, fallback and reconciliation ------------------------------------------------
@@ -302,10 +323,15 @@ class Engine:
             as_of = self.client.now_ms()
             since = self._executions_since(as_of)
             positions, orders, wallet, executions, recent = await asyncio.gather(
-                self.client.fetch_positions(), self.client.fetch_open_orders(), self.client.fetch_wallet(),
-                self.client.fetch_executions(since), self.client.fetch_order_history(since))
-            plan = order_reconcile.plan_lookups(self.state, orders, executions, recent, as_of,
-                                               self.options.order_lookups_per_reseed)
+                self.client.fetch_positions(),
+                self.client.fetch_open_orders(),
+                self.client.fetch_wallet(),
+                self.client.fetch_executions(since),
+                self.client.fetch_order_history(since),
+            )
+            plan = order_reconcile.plan_lookups(
+                self.state, orders, executions, recent, as_of, self.options.order_lookups_per_reseed
+            )
             looked_up = await self.client.fetch_orders_by_id(plan.wanted) if plan.asked else []
             reseed = Reseed(reason, positions, orders, wallet, executions, as_of, recent + looked_up, plan)
             self._queue.put_nowait(reseed)

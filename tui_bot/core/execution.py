@@ -34,21 +34,32 @@ class RecommendationExecutor:
         self._committed: tuple[object, Decimal] = (None, Decimal(0))
         """Margin of entries sent since the wallet last changed (the wallet object it applies to, amount)."""
 
-    def _settled(self, rec: Recommendation, status: RecommendationStatus, fate: str,
-                 order_link_id: str | None = None) -> Recommendation:
+    def _settled(
+        self, rec: Recommendation, status: RecommendationStatus, fate: str, order_link_id: str | None = None
+    ) -> Recommendation:
         return replace(rec, status=status.value, fate=fate, updated_ms=_now_ms(), order_link_id=order_link_id)
 
-    async def execute(self, rec: Recommendation, settings: TradingSettings, replaces: str | None = None) -> Recommendation:
+    async def execute(
+        self, rec: Recommendation, settings: TradingSettings, replaces: str | None = None
+    ) -> Recommendation:
         """The recommendation after trying to trade it: EXECUTED, PAPER or FAILED, with the fate in words."""
         if settings.paper_trading and self.live_money:
-            return self._settled(rec, RecommendationStatus.PAPER, "paper trading on a live-money venue: followed, not sent")
+            return self._settled(
+                rec, RecommendationStatus.PAPER, "paper trading on a live-money venue: followed, not sent"
+            )
         closed = ""
         try:
             # What can fail without trading comes before making room: a failure must not leave us flat for nothing.
             wallet, freed = self.engine.state.wallet, self._margin_of(replaces)
             sizing = self._size(rec, settings, freed)
-            request = self.orders.prepare(rec.symbol, rec.side, sizing.qty, take_profit=rec.take_profit,
-                                          stop_loss=rec.stop_loss, reason=OrderReason.ENTRY)
+            request = self.orders.prepare(
+                rec.symbol,
+                rec.side,
+                sizing.qty,
+                take_profit=rec.take_profit,
+                stop_loss=rec.stop_loss,
+                reason=OrderReason.ENTRY,
+            )
             # Sent every time: the trader may have changed it in the console ("not modified" is fine).
             await self.orders.set_leverage(rec.symbol, settings.leverage)
             if replaces is not None:
@@ -71,8 +82,12 @@ class RecommendationExecutor:
             log.exception("recommendation %s failed", rec.id)
             return self._failed(rec, closed, f"failed: {err or type(err).__name__}")
         qty = request.qty
-        log.info("recommendation %s executed: %s %s %s (%s)", rec.id, rec.side.value, qty, rec.symbol, ack.order_link_id)
-        return self._settled(rec, RecommendationStatus.EXECUTED, f"entry {rec.side.value} {qty} sent", ack.order_link_id)
+        log.info(
+            "recommendation %s executed: %s %s %s (%s)", rec.id, rec.side.value, qty, rec.symbol, ack.order_link_id
+        )
+        return self._settled(
+            rec, RecommendationStatus.EXECUTED, f"entry {rec.side.value} {qty} sent", ack.order_link_id
+        )
 
     def _failed(self, rec: Recommendation, closed: str, reason: str) -> Recommendation:
         """FAILED with its reason; after a replacement's close, say that the held position is gone."""
@@ -116,9 +131,18 @@ class RecommendationExecutor:
             raise SizingRefused("the wallet balance is not known yet")
         price = state.last_price(rec.symbol) or rec.entry
         if not rec.tradable_at(price):
-            raise SizingRefused(f"the price {price} has moved past the stop {rec.stop_loss} or target {rec.take_profit}")
-        return size_position(inst, rec.side, price, rec.stop_loss, equity=state.wallet.total_equity,
-                             available=self._available() + freed, settings=settings)
+            raise SizingRefused(
+                f"the price {price} has moved past the stop {rec.stop_loss} or target {rec.take_profit}"
+            )
+        return size_position(
+            inst,
+            rec.side,
+            price,
+            rec.stop_loss,
+            equity=state.wallet.total_equity,
+            available=self._available() + freed,
+            settings=settings,
+        )
 
     async def _make_room(self, symbol: str) -> str | None:
         """Close the position being replaced and wait until it is flat; the reason it failed, or None."""

@@ -54,8 +54,11 @@ def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], lis
         held = best.get(proposal.symbol)
         if held is None or score(proposal) > score(held):
             best[proposal.symbol] = proposal
-    losers = [(p, f"a stronger idea for {p.symbol} came from {best[p.symbol].strategy}")
-              for p in proposals if best[p.symbol] is not p]
+    losers = [
+        (p, f"a stronger idea for {p.symbol} came from {best[p.symbol].strategy}")
+        for p in proposals
+        if best[p.symbol] is not p
+    ]
     kept = sorted(best.values(), key=score, reverse=True)
     return kept, losers
 
@@ -76,8 +79,11 @@ def gate(proposal: Proposal, book: GateBook) -> Verdict:
     weakest = min(book.replaceable, key=lambda s: book.replaceable[s])
     needed = book.replaceable[weakest] + book.settings.min_score_improvement
     if score(proposal) < needed:
-        return Verdict(False, f"{full}; score {score(proposal):.2f} does not beat {weakest} "
-                              f"({book.replaceable[weakest]:.2f}) by {book.settings.min_score_improvement:.2f}")
+        return Verdict(
+            False,
+            f"{full}; score {score(proposal):.2f} does not beat {weakest} "
+            f"({book.replaceable[weakest]:.2f}) by {book.settings.min_score_improvement:.2f}",
+        )
     return Verdict(True, f"replaces {weakest} (score {book.replaceable[weakest]:.2f} → {score(proposal):.2f})", weakest)
 
 

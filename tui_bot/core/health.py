@@ -94,7 +94,8 @@ class Health:
     private_latency_ms: RollingWindow = field(default_factory=RollingWindow)
     applied_rate: RateMeter = field(default_factory=RateMeter)
     order_ack_ms: dict[str, RollingWindow] = field(
-        default_factory=lambda: {"ws": RollingWindow(ORDER_WINDOW), "rest": RollingWindow(ORDER_WINDOW)})
+        default_factory=lambda: {"ws": RollingWindow(ORDER_WINDOW), "rest": RollingWindow(ORDER_WINDOW)}
+    )
     order_first_event_ms: RollingWindow = field(default_factory=lambda: RollingWindow(ORDER_WINDOW))
     order_fill_ms: RollingWindow = field(default_factory=lambda: RollingWindow(ORDER_WINDOW))
     clock_offset_ms: Callable[[], int] = lambda: 0

@@ -35,10 +35,20 @@ class LocalConsoleBackend:
     """ConsoleBackend over the runtime's parts: reads the engine, acts through the order, settings and bot
     services, queries the store's connection for history; close() closes the whole runtime."""
 
-    def __init__(self, engine: Engine, orders: OrderService, trading: SettingsService, writer: StoreWriter,
-                 conn: aiosqlite.Connection, *, watchlist: list[str], bot: TradingBot | None,
-                 protection: Protection | None, close: Callable[[], Awaitable[None]],
-                 market: MarketView | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        orders: OrderService,
+        trading: SettingsService,
+        writer: StoreWriter,
+        conn: aiosqlite.Connection,
+        *,
+        watchlist: list[str],
+        bot: TradingBot | None,
+        protection: Protection | None,
+        close: Callable[[], Awaitable[None]],
+        market: MarketView | None = None,
+    ) -> None:
         self._engine = engine
         self._orders = orders
         self._trading = trading
@@ -107,9 +117,14 @@ class LocalConsoleBackend:
 
     def health(self) -> HealthReport:
         client, writer = self._engine.client, self._writer
-        return HealthReport(client.connection_stats(), client.rest_stats(), self._engine.health,
-                            StoreStatus(writer.stalled_since, writer.stall_error, writer.pending),
-                            self._engine.mode, len(self._engine.state.exec_ids))
+        return HealthReport(
+            client.connection_stats(),
+            client.rest_stats(),
+            self._engine.health,
+            StoreStatus(writer.stalled_since, writer.stall_error, writer.pending),
+            self._engine.mode,
+            len(self._engine.state.exec_ids),
+        )
 
     async def stats_report(self) -> StatsReport:
         """Closed trades and phantoms as stored, with the figures worked out."""
@@ -123,9 +138,16 @@ class LocalConsoleBackend:
         if intent.leverage is not None:
             await self._orders.set_leverage(intent.symbol, intent.leverage)
         price = intent.price if intent.order_type is OrderType.LIMIT else None
-        return await self._orders.place(intent.symbol, intent.side, intent.qty, order_type=intent.order_type,
-                                        price=price, take_profit=intent.take_profit, stop_loss=intent.stop_loss,
-                                        reason=OrderReason.MANUAL_ENTRY)
+        return await self._orders.place(
+            intent.symbol,
+            intent.side,
+            intent.qty,
+            order_type=intent.order_type,
+            price=price,
+            take_profit=intent.take_profit,
+            stop_loss=intent.stop_loss,
+            reason=OrderReason.MANUAL_ENTRY,
+        )
 
     async def close_position(self, symbol: str) -> OrderAck | None:
         return await self._orders.close_position(symbol)
@@ -140,8 +162,9 @@ class LocalConsoleBackend:
         return await self._orders.cancel_all()
 
     async def set_trading_stop(self, intent: TradingStopIntent) -> None:
-        await self._orders.set_trading_stop(TradingStopRequest(intent.symbol, take_profit=intent.take_profit,
-                                                               stop_loss=intent.stop_loss))
+        await self._orders.set_trading_stop(
+            TradingStopRequest(intent.symbol, take_profit=intent.take_profit, stop_loss=intent.stop_loss)
+        )
 
     async def set_leverage(self, intent: LeverageIntent) -> None:
         await self._orders.set_leverage(intent.symbol, intent.leverage)

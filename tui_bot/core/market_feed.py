@@ -104,8 +104,16 @@ class MarketFeed:
         if outcome is BookOutcome.APPLIED:
             snapshot = book.snapshot(PUBLISHED_LEVELS)
             if snapshot is not None and self.engine.bus.subscriptions:
-                self.engine.bus.publish([OrderBookChanged(symbol=frame.symbol, book=snapshot, exchange_ts=frame.exchange_ts,
-                                                          received_ns=frame.received_ns)])
+                self.engine.bus.publish(
+                    [
+                        OrderBookChanged(
+                            symbol=frame.symbol,
+                            book=snapshot,
+                            exchange_ts=frame.exchange_ts,
+                            received_ns=frame.received_ns,
+                        )
+                    ]
+                )
         elif outcome.needs_snapshot:
             self._resubscribe(frame.symbol, outcome)
 
@@ -113,8 +121,12 @@ class MarketFeed:
         """Count the broken book and ask for a new snapshot (once at a time per symbol)."""
         resyncs = self.engine.health.book_resyncs
         resyncs[why.value] = resyncs.get(why.value, 0) + 1
-        log.warning("order book %s: %s at update %d; subscribing again for a new snapshot", symbol, why.value,
-                    self._books[symbol].update_id)
+        log.warning(
+            "order book %s: %s at update %d; subscribing again for a new snapshot",
+            symbol,
+            why.value,
+            self._books[symbol].update_id,
+        )
         if symbol not in self._restarting:
             self._restarting.add(symbol)
             self.tasks.spawn(f"market-book-{symbol}", self._restart(symbol), one_off=True)
@@ -131,8 +143,16 @@ class MarketFeed:
             return
         tape.extend(frame.trades)
         if self.engine.bus.subscriptions:
-            self.engine.bus.publish([TradesChanged(symbol=frame.symbol, trades=self.trades(frame.symbol),
-                                                   exchange_ts=frame.exchange_ts, received_ns=frame.received_ns)])
+            self.engine.bus.publish(
+                [
+                    TradesChanged(
+                        symbol=frame.symbol,
+                        trades=self.trades(frame.symbol),
+                        exchange_ts=frame.exchange_ts,
+                        received_ns=frame.received_ns,
+                    )
+                ]
+            )
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -145,4 +165,3 @@ class MarketFeed:
         """The symbol's recent trades, newest first (at most trades_kept; empty when not streamed)."""
         tape = self._tapes.get(symbol)
         return tuple(reversed(tape)) if tape else ()
-

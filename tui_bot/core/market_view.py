@@ -30,8 +30,9 @@ CONSOLE = "console"
 class MarketView:
     """The market-view surface of one console, over the engine's state and the market feed."""
 
-    def __init__(self, engine: Engine, watchlist: Watchlist, *, chart_interval: str = "15",
-                 chart_bars: int = CHART_BARS) -> None:
+    def __init__(
+        self, engine: Engine, watchlist: Watchlist, *, chart_interval: str = "15", chart_bars: int = CHART_BARS
+    ) -> None:
         if chart_interval not in CHART_INTERVALS:
             raise ValueError(f"chart interval must be one of {', '.join(CHART_INTERVALS)}, not {chart_interval!r}")
         self.engine = engine

@@ -122,6 +122,7 @@ class OrderBook:
         count = max(1, min(levels, self.depth))
         held = self._snapshots.get(count)
         if held is None:
-            held = self._snapshots[count] = BookSnapshot(self.symbol, self.bids.top(count), self.asks.top(count),
-                                                         self.update_id, self.seq, self.exchange_ts)
+            held = self._snapshots[count] = BookSnapshot(
+                self.symbol, self.bids.top(count), self.asks.top(count), self.update_id, self.seq, self.exchange_ts
+            )
         return held

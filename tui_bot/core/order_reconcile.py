@@ -38,8 +38,14 @@ class LookupPlan:
 NOTHING_TO_LOOK_UP = LookupPlan([], [])
 
 
-def plan_lookups(state: AccountState, listed: list[Order], executions: list[Execution], recent: list[Order],
-                 as_of_ms: int, budget: int) -> LookupPlan:
+def plan_lookups(
+    state: AccountState,
+    listed: list[Order],
+    executions: list[Execution],
+    recent: list[Order],
+    as_of_ms: int,
+    budget: int,
+) -> LookupPlan:
     """What only order history can tell, oldest first, at most budget of it asked now.
 
     Left out: what the open-orders list (`listed`) or the query of recent orders (`recent`) already answered.
@@ -61,8 +67,13 @@ def _candidates(state: AccountState, executions: list[Execution], as_of_ms: int)
             yield PendingOrder(held.symbol, held.order_id, held.created_time, held)
     for execution in sorted(executions, key=lambda e: (e.exec_time, e.seq)):
         order_id = execution.order_id
-        if (order_id and execution.exec_type is not ExecType.FUNDING and execution.exec_id not in state.exec_ids
-                and order_id not in state.open_orders and order_id not in state.closed_orders):
+        if (
+            order_id
+            and execution.exec_type is not ExecType.FUNDING
+            and execution.exec_id not in state.exec_ids
+            and order_id not in state.open_orders
+            and order_id not in state.closed_orders
+        ):
             yield PendingOrder(execution.symbol, order_id, execution.exec_time - _CREATED_BEFORE_FILL_MS)
 
 
@@ -83,8 +94,11 @@ def settle_lookups(state: AccountState, plan: LookupPlan, answered: set[str]) ->
             closes.append(_closed_unseen(current.held))
         else:
             state.unresolved.pop(pending.order_id, None)
-            log.warning("order %s (%s) has fills but order history never returned it: its row is not recorded",
-                        pending.order_id, pending.symbol)
+            log.warning(
+                "order %s (%s) has fills but order history never returned it: its row is not recorded",
+                pending.order_id,
+                pending.symbol,
+            )
     return closes
 
 
@@ -96,6 +110,11 @@ def _resolved(state: AccountState, order_id: str) -> bool:
 def _closed_unseen(held: Order) -> Order:
     """The order as Bybit forgets it: Cancelled, or Deactivated if it was an untriggered conditional."""
     status = OrderStatus.DEACTIVATED if held.status is OrderStatus.UNTRIGGERED else OrderStatus.CANCELLED
-    log.warning("order %s (%s) is neither open nor in order history after %d reseeds: recorded as %s",
-                held.order_id, held.symbol, MAX_MISSES, status.value)
+    log.warning(
+        "order %s (%s) is neither open nor in order history after %d reseeds: recorded as %s",
+        held.order_id,
+        held.symbol,
+        MAX_MISSES,
+        status.value,
+    )
     return replace(held, status=status)

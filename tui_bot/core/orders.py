@@ -73,27 +73,70 @@ class OrderService:
     def _use_ws(self) -> bool:
         return self.via == "ws" and self.client.trade_ready
 
-    async def place(self, symbol: str, side: Side, qty: Decimal, *, order_type: OrderType = OrderType.MARKET,
-                    price: Decimal | None = None, take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
-                    reason: OrderReason = OrderReason.MANUAL_ENTRY, reduce_only: bool = False,
-                    close_on_trigger: bool = False, time_in_force: TimeInForce | None = None) -> OrderAck:
+    async def place(
+        self,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        *,
+        order_type: OrderType = OrderType.MARKET,
+        price: Decimal | None = None,
+        take_profit: Decimal | None = None,
+        stop_loss: Decimal | None = None,
+        reason: OrderReason = OrderReason.MANUAL_ENTRY,
+        reduce_only: bool = False,
+        close_on_trigger: bool = False,
+        time_in_force: TimeInForce | None = None,
+    ) -> OrderAck:
         """Validate and send a new order; returns the ack (fills arrive as events)."""
-        return await self.send(self.prepare(symbol, side, qty, order_type=order_type, price=price,
-                                            take_profit=take_profit, stop_loss=stop_loss, reason=reason,
-                                            reduce_only=reduce_only, close_on_trigger=close_on_trigger,
-                                            time_in_force=time_in_force))
+        return await self.send(
+            self.prepare(
+                symbol,
+                side,
+                qty,
+                order_type=order_type,
+                price=price,
+                take_profit=take_profit,
+                stop_loss=stop_loss,
+                reason=reason,
+                reduce_only=reduce_only,
+                close_on_trigger=close_on_trigger,
+                time_in_force=time_in_force,
+            )
+        )
 
-    def prepare(self, symbol: str, side: Side, qty: Decimal, *, order_type: OrderType = OrderType.MARKET,
-                price: Decimal | None = None, take_profit: Decimal | None = None, stop_loss: Decimal | None = None,
-                reason: OrderReason = OrderReason.MANUAL_ENTRY, reduce_only: bool = False,
-                close_on_trigger: bool = False, time_in_force: TimeInForce | None = None) -> OrderRequest:
+    def prepare(
+        self,
+        symbol: str,
+        side: Side,
+        qty: Decimal,
+        *,
+        order_type: OrderType = OrderType.MARKET,
+        price: Decimal | None = None,
+        take_profit: Decimal | None = None,
+        stop_loss: Decimal | None = None,
+        reason: OrderReason = OrderReason.MANUAL_ENTRY,
+        reduce_only: bool = False,
+        close_on_trigger: bool = False,
+        time_in_force: TimeInForce | None = None,
+    ) -> OrderRequest:
         """A new order with its orderLinkId, checked against the instrument at today's price (raises OrderInvalid)."""
         inst = self.engine.state.instruments.get(symbol)
         if inst is None:
             raise OrderInvalid(f"unknown symbol {symbol}")
-        request = OrderRequest(symbol, side, order_type, qty, self.ids.new(reason), price=price, take_profit=take_profit,
-                               stop_loss=stop_loss, reduce_only=reduce_only, close_on_trigger=close_on_trigger,
-                               time_in_force=time_in_force)
+        request = OrderRequest(
+            symbol,
+            side,
+            order_type,
+            qty,
+            self.ids.new(reason),
+            price=price,
+            take_profit=take_profit,
+            stop_loss=stop_loss,
+            reduce_only=reduce_only,
+            close_on_trigger=close_on_trigger,
+            time_in_force=time_in_force,
+        )
         reference = self.engine.state.last_price(symbol) or price or Decimal(0)
         if reference:
             check_order(inst, request, reference)
@@ -117,10 +160,20 @@ class OrderService:
         """Publish a refused order (alerts and the console hear of it); closing a flat position is no refusal."""
         if request.reduce_only and err.code == 110017:
             return
-        self.engine.bus.publish([OrderRejected(symbol=request.symbol, side=request.side, qty=request.qty,
-                                               order_link_id=request.order_link_id, code=err.code,
-                                               message=plain_words(err.code, err.message), exchange_ts=0,
-                                               received_ns=time.time_ns())])
+        self.engine.bus.publish(
+            [
+                OrderRejected(
+                    symbol=request.symbol,
+                    side=request.side,
+                    qty=request.qty,
+                    order_link_id=request.order_link_id,
+                    code=err.code,
+                    message=plain_words(err.code, err.message),
+                    exchange_ts=0,
+                    received_ns=time.time_ns(),
+                )
+            ]
+        )
 
     async def _send_or_resolve(self, request: OrderRequest, via_ws: bool) -> OrderAck:
         sent = time.monotonic()
@@ -156,7 +209,9 @@ class OrderService:
                 break
             await asyncio.sleep(_RESOLVE_PAUSE_S)
         self.resent += 1
-        log.warning("order %s not found at the exchange; sending it again under the same orderLinkId", request.order_link_id)
+        log.warning(
+            "order %s not found at the exchange; sending it again under the same orderLinkId", request.order_link_id
+        )
         try:
             return await self.client.place_order(request, via_ws=False)
         except DuplicateError:
@@ -192,8 +247,15 @@ class OrderService:
         pos = self.engine.state.positions.get(symbol)
         if pos is None or pos.side is None or pos.size == 0:
             return None
-        request = OrderRequest(symbol, pos.side.opposite, OrderType.MARKET, pos.size, self.ids.new(reason),
-                               reduce_only=True, close_on_trigger=True)
+        request = OrderRequest(
+            symbol,
+            pos.side.opposite,
+            OrderType.MARKET,
+            pos.size,
+            self.ids.new(reason),
+            reduce_only=True,
+            close_on_trigger=True,
+        )
         try:
             return await self.send(request)
         except RejectedError as err:
@@ -208,15 +270,24 @@ class OrderService:
         the cancel fails; the first error is raised after all of them were tried."""
         errors: list[BaseException] = []
         state = self.engine.state
-        self.engine.bus.publish([PanicStarted(positions=len(state.positions), orders=len(state.open_orders),
-                                              exchange_ts=0, received_ns=time.time_ns())])
+        self.engine.bus.publish(
+            [
+                PanicStarted(
+                    positions=len(state.positions),
+                    orders=len(state.open_orders),
+                    exchange_ts=0,
+                    received_ns=time.time_ns(),
+                )
+            ]
+        )
         try:
             await self.cancel_all()
         except Exception as err:
             log.error("panic: cancel-all failed (%s); closing the positions anyway", err)
             errors.append(err)
-        results = await asyncio.gather(*(self.close_position(s, reason) for s in list(self.engine.state.positions)),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(self.close_position(s, reason) for s in list(self.engine.state.positions)), return_exceptions=True
+        )
         errors += [r for r in results if isinstance(r, Exception)]
         if errors:
             raise errors[0]

@@ -34,16 +34,21 @@ def follow(phantom: PhantomRow, price: Decimal, now_ms: int, timeout_ms: int) ->
         outcome = "timeout"
     if outcome is None:
         return replace(phantom, max_favourable=favourable, max_adverse=adverse)
-    return replace(phantom, max_favourable=favourable, max_adverse=adverse, outcome=outcome, exit_price=price,
-                   closed_ms=now_ms)
+    return replace(
+        phantom, max_favourable=favourable, max_adverse=adverse, outcome=outcome, exit_price=price, closed_ms=now_ms
+    )
 
 
 class PhantomTracker:
     """Open phantoms in memory, moved on every ticker of their symbol; the store gets opens, closes and
     excursions at most every few seconds."""
 
-    def __init__(self, writer: StoreWriter | None, timeout_hours: Callable[[], Decimal],
-                 now_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+    def __init__(
+        self,
+        writer: StoreWriter | None,
+        timeout_hours: Callable[[], Decimal],
+        now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
         self.writer = writer
         self.timeout_hours = timeout_hours
         self.now_ms = now_ms
@@ -61,8 +66,16 @@ class PhantomTracker:
 
     def start(self, rec: Recommendation, price: Decimal | None = None) -> PhantomRow:
         """Follow a recommendation from its entry (or the current price when given)."""
-        phantom = PhantomRow(id=f"ph-{rec.id}", recommendation_id=rec.id, symbol=rec.symbol, side=rec.side,
-                             entry=price or rec.entry, sl=rec.stop_loss, tp=rec.take_profit, opened_ms=self.now_ms())
+        phantom = PhantomRow(
+            id=f"ph-{rec.id}",
+            recommendation_id=rec.id,
+            symbol=rec.symbol,
+            side=rec.side,
+            entry=price or rec.entry,
+            sl=rec.stop_loss,
+            tp=rec.take_profit,
+            opened_ms=self.now_ms(),
+        )
         if phantom.id not in self.open:
             self._per_symbol[phantom.symbol] += 1
         self.open[phantom.id] = phantom
@@ -91,8 +104,14 @@ class PhantomTracker:
                 closed.append(moved)
                 self._save(moved)
                 self._saved_ms.pop(phantom_id, None)
-                log.info("phantom %s %s %s closed: %s at %s", moved.symbol, moved.side.value, moved.recommendation_id,
-                         moved.outcome, moved.exit_price)
+                log.info(
+                    "phantom %s %s %s closed: %s at %s",
+                    moved.symbol,
+                    moved.side.value,
+                    moved.recommendation_id,
+                    moved.outcome,
+                    moved.exit_price,
+                )
             else:
                 self.open[phantom_id] = moved
                 if moved != phantom and now - self._saved_ms.get(phantom_id, 0) >= _SAVE_EVERY_MS:

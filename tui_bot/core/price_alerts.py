@@ -24,19 +24,29 @@ class PriceAlertInvalid(ValueError):
     """A price alert that cannot be set; the message says why in one line. Nothing was stored."""
 
 
-def new_price_alert(symbol: str, level: Decimal, direction: Cross | None, instruments: Mapping[str, Instrument],
-                    last_price: Decimal | None, now_ms: int) -> PriceAlert:
+def new_price_alert(
+    symbol: str,
+    level: Decimal,
+    direction: Cross | None,
+    instruments: Mapping[str, Instrument],
+    last_price: Decimal | None,
+    now_ms: int,
+) -> PriceAlert:
     """A checked price alert; without a direction it fires when the price moves from where it is now to level."""
     symbol = symbol.strip().upper()
     inst = instruments.get(symbol)
     if inst is None:
         raise PriceAlertInvalid(f"unknown symbol {symbol!r}")
     if not level.is_finite() or level <= 0 or not inst.price_ok(level):
-        raise PriceAlertInvalid(f"{symbol} level must be a multiple of {plain(inst.tick_size)} between "
-                                f"{plain(inst.min_price)} and {plain(inst.max_price)}, not {level}")
+        raise PriceAlertInvalid(
+            f"{symbol} level must be a multiple of {plain(inst.tick_size)} between "
+            f"{plain(inst.min_price)} and {plain(inst.max_price)}, not {level}"
+        )
     if direction is None:
         if last_price is None:
-            raise PriceAlertInvalid(f"{symbol} has no last price yet: say whether to alert above or below {plain(level)}")
+            raise PriceAlertInvalid(
+                f"{symbol} has no last price yet: say whether to alert above or below {plain(level)}"
+            )
         if last_price == level:
             raise PriceAlertInvalid(f"{symbol} is at {plain(level)} now: say whether to alert above or below it")
         direction = Cross.ABOVE if level > last_price else Cross.BELOW
@@ -48,7 +58,9 @@ def _decode(row: object) -> PriceAlert | None:
     try:
         level = Decimal(str(row["level"])) if isinstance(row, dict) else None
         if isinstance(row, dict) and level is not None and level.is_finite() and level > 0:
-            return PriceAlert(str(row["id"]), str(row["symbol"]), level, Cross(row["direction"]), int(row["created_ms"]))
+            return PriceAlert(
+                str(row["id"]), str(row["symbol"]), level, Cross(row["direction"]), int(row["created_ms"])
+            )
     except (KeyError, ValueError, TypeError, InvalidOperation):
         pass
     log.warning("stored price alert %r is not one; ignored", row)
@@ -56,8 +68,13 @@ def _decode(row: object) -> PriceAlert | None:
 
 
 def _encode(alert: PriceAlert) -> dict[str, Any]:
-    return {"id": alert.alert_id, "symbol": alert.symbol, "level": plain(alert.level),
-            "direction": alert.direction.value, "created_ms": alert.created_ms}
+    return {
+        "id": alert.alert_id,
+        "symbol": alert.symbol,
+        "level": plain(alert.level),
+        "direction": alert.direction.value,
+        "created_ms": alert.created_ms,
+    }
 
 
 class PriceAlertBook:

@@ -77,8 +77,16 @@ class Action:
 class Protection:
     """Watches positions at ticker speed and moves their stops as the trading settings say."""
 
-    def __init__(self, engine: Engine, orders: OrderService, settings: SettingsService, writer: StoreWriter | None,
-                 *, now_ms: Callable[[], int] | None = None, aged_check_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        orders: OrderService,
+        settings: SettingsService,
+        writer: StoreWriter | None,
+        *,
+        now_ms: Callable[[], int] | None = None,
+        aged_check_s: float = 5.0,
+    ) -> None:
         self.engine = engine
         self.orders = orders
         self.settings = settings
@@ -199,8 +207,9 @@ class Protection:
         assert pos.side is not None and guard.r is not None
         fav = stops.favourable_r(pos.side, pos.entry_price, pos.mark_price, guard.r)
         current = stops.best_of(pos.side, pos.stop_loss, guard.sent_stop)
-        hit = stops.tighten_target(s.rr_tightening_steps, pos.side, pos.entry_price, guard.r, fav, current,
-                                   self._tick(pos.symbol))
+        hit = stops.tighten_target(
+            s.rr_tightening_steps, pos.side, pos.entry_price, guard.r, fav, current, self._tick(pos.symbol)
+        )
         if hit is None or hit[0].at_r in guard.steps_done:
             return None
         step, target = hit
@@ -210,16 +219,26 @@ class Protection:
             guard.sent_stop = target
 
         label = f"{stops.fmt_r(step.at_r)}→{stops.fmt_r(step.stop_r)}"
-        detail = (f"stop {plain(current) if current else 'none'} → {plain(target)} "
-                  f"({label} at {stops.fmt_r(fav.quantize(Decimal('0.01')))})")
-        return Action("tighten", f"tighten {label}", detail, TradingStopRequest(pos.symbol, stop_loss=target),
-                      target, commit)
+        detail = (
+            f"stop {plain(current) if current else 'none'} → {plain(target)} "
+            f"({label} at {stops.fmt_r(fav.quantize(Decimal('0.01')))})"
+        )
+        return Action(
+            "tighten", f"tighten {label}", detail, TradingStopRequest(pos.symbol, stop_loss=target), target, commit
+        )
 
     def _plan_native_trail(self, pos: Position, guard: Guard, s: TradingSettings) -> Action | None:
         assert pos.side is not None and guard.r is not None
         last = self.engine.state.last_price(pos.symbol) or pos.mark_price
-        distance, active = stops.native_trailing(pos.side, pos.entry_price, guard.r, s.trailing_activate_r,
-                                                 s.trailing_distance_r, last, self._tick(pos.symbol))
+        distance, active = stops.native_trailing(
+            pos.side,
+            pos.entry_price,
+            guard.r,
+            s.trailing_activate_r,
+            s.trailing_distance_r,
+            last,
+            self._tick(pos.symbol),
+        )
 
         def commit() -> None:
             guard.trail_armed = True
@@ -238,8 +257,9 @@ class Protection:
             return None
         current = stops.best_of(pos.side, pos.stop_loss, guard.sent_stop)
         market = self.engine.state.last_price(pos.symbol) or pos.mark_price
-        target = stops.client_trailing_target(pos.side, guard.best_mark, guard.r, s.trailing_distance_r, current,
-                                              self._tick(pos.symbol), market)
+        target = stops.client_trailing_target(
+            pos.side, guard.best_mark, guard.r, s.trailing_distance_r, current, self._tick(pos.symbol), market
+        )
         if target is None:
             return None
 
@@ -247,8 +267,10 @@ class Protection:
             guard.sent_stop = target
 
         guard.last_trail_s = time.monotonic()
-        detail = (f"trailing stop {plain(current) if current else 'none'} → {plain(target)} "
-                  f"(best mark {plain(guard.best_mark)})")
+        detail = (
+            f"trailing stop {plain(current) if current else 'none'} → {plain(target)} "
+            f"(best mark {plain(guard.best_mark)})"
+        )
         return Action("trail", "trail client", detail, TradingStopRequest(pos.symbol, stop_loss=target), target, commit)
 
     # -- aged positions --------------------------------------------------------------------------
@@ -293,8 +315,9 @@ class Protection:
             guard.sent_stop = target
 
         detail = f"stop {plain(current) if current else 'none'} → {plain(target)} ({hours})"
-        return Action("aged", "aged tighten", detail, TradingStopRequest(pos.symbol, stop_loss=target), target,
-                      commit_stop)
+        return Action(
+            "aged", "aged tighten", detail, TradingStopRequest(pos.symbol, stop_loss=target), target, commit_stop
+        )
 
     # -- sending and recording ----------------------------------------------------------------------
 
@@ -314,8 +337,14 @@ class Protection:
                 await self.orders.set_trading_stop(action.request)
         except ExchangeError as err:
             guard.retry_at = time.monotonic() + RETRY_AFTER_S
-            log.warning("%s: could not %s (%s): %s; trying again in %.0fs at the earliest", pos.symbol, action.reason,
-                        action.detail, plain_words(err.code, err.message), RETRY_AFTER_S)
+            log.warning(
+                "%s: could not %s (%s): %s; trying again in %.0fs at the earliest",
+                pos.symbol,
+                action.reason,
+                action.detail,
+                plain_words(err.code, err.message),
+                RETRY_AFTER_S,
+            )
         except (ConnectionError, TimeoutError, OSError) as err:
             guard.retry_at = time.monotonic() + RETRY_AFTER_S
             log.warning("%s: could not %s: network error (%s)", pos.symbol, action.reason, err)
@@ -333,8 +362,17 @@ class Protection:
         self.actions += 1
         snap = replace(pos, stop_loss=action.new_stop) if action.new_stop is not None else pos
         self._snapshot(snap, action.reason)
-        self.engine.announce([ProtectionActed(symbol=pos.symbol, action=action.reason, detail=action.detail,
-                                              exchange_ts=0, received_ns=time.time_ns())])
+        self.engine.announce(
+            [
+                ProtectionActed(
+                    symbol=pos.symbol,
+                    action=action.reason,
+                    detail=action.detail,
+                    exchange_ts=0,
+                    received_ns=time.time_ns(),
+                )
+            ]
+        )
         log.info("%s: %s — %s", pos.symbol, action.reason, action.detail)
 
     def _snapshot(self, pos: Position, reason: str) -> None:

@@ -62,40 +62,68 @@ def _minimum_qty(inst: Instrument, entry: Decimal, settings: TradingSettings) ->
     """The smallest qty this order may have and a phrase saying which minimum sets it."""
     candidates = [
         (inst.min_qty, f"the minimum quantity {plain(inst.min_qty)} {inst.base_coin}"),
-        (ceil_to_step(inst.min_notional / entry, inst.qty_step), f"the minimum order value {_usd(inst.min_notional)} USDT"),
+        (
+            ceil_to_step(inst.min_notional / entry, inst.qty_step),
+            f"the minimum order value {_usd(inst.min_notional)} USDT",
+        ),
     ]
     if settings.use_enhanced_position_sizing and settings.min_position_value_usd > 0:
-        candidates.append((ceil_to_step(settings.min_position_value_usd / entry, inst.qty_step),
-                           f"the minimum position value {_usd(settings.min_position_value_usd)} USDT"))
+        candidates.append(
+            (
+                ceil_to_step(settings.min_position_value_usd / entry, inst.qty_step),
+                f"the minimum position value {_usd(settings.min_position_value_usd)} USDT",
+            )
+        )
     return max(candidates, key=lambda c: c[0])
 
 
-def _raise_to_minimum(inst: Instrument, qty: Decimal, distance: Decimal, entry: Decimal, settings: TradingSettings,
-                      notional_cap: Decimal, budget_text: str) -> tuple[Decimal, str | None]:
+def _raise_to_minimum(
+    inst: Instrument,
+    qty: Decimal,
+    distance: Decimal,
+    entry: Decimal,
+    settings: TradingSettings,
+    notional_cap: Decimal,
+    budget_text: str,
+) -> tuple[Decimal, str | None]:
     """Raise qty to the binding minimum when enhanced sizing allows and max loss and margin permit; else refuse."""
     minimum, why = _minimum_qty(inst, entry, settings)
     if qty >= minimum:
         return qty, None
     if minimum * entry > notional_cap:
-        raise SizingRefused(f"not enough available margin for the minimum order ({plain(minimum)} {inst.base_coin}, "
-                            f"{_usd(minimum * entry)} USDT at {plain(settings.leverage)}x)")
+        raise SizingRefused(
+            f"not enough available margin for the minimum order ({plain(minimum)} {inst.base_coin}, "
+            f"{_usd(minimum * entry)} USDT at {plain(settings.leverage)}x)"
+        )
     if not settings.use_enhanced_position_sizing:
         if qty <= 0:
-            raise SizingRefused(f"{budget_text}, below one qty step ({plain(inst.qty_step)} {inst.base_coin}) "
-                                "at this stop distance")
-        raise SizingRefused(f"{budget_text}: {plain(qty)} {inst.base_coin} is below {why} "
-                            "(enhanced position sizing is off)")
+            raise SizingRefused(
+                f"{budget_text}, below one qty step ({plain(inst.qty_step)} {inst.base_coin}) at this stop distance"
+            )
+        raise SizingRefused(
+            f"{budget_text}: {plain(qty)} {inst.base_coin} is below {why} (enhanced position sizing is off)"
+        )
     risk = minimum * distance
     if risk > settings.max_loss_usd:
-        raise SizingRefused(f"raising to {why} ({plain(minimum)} {inst.base_coin}) would risk {_usd(risk)} USDT, "
-                            f"above the max loss of {_usd(settings.max_loss_usd)} USDT")
+        raise SizingRefused(
+            f"raising to {why} ({plain(minimum)} {inst.base_coin}) would risk {_usd(risk)} USDT, "
+            f"above the max loss of {_usd(settings.max_loss_usd)} USDT"
+        )
     if minimum > inst.max_market_qty:
         raise SizingRefused(f"{why} exceeds the largest market order {plain(inst.max_market_qty)} {inst.base_coin}")
     return minimum, f"raised to {why}"
 
 
-def size_position(inst: Instrument, side: Side, entry: Decimal, stop_loss: Decimal, *, equity: Decimal,
-                  available: Decimal, settings: TradingSettings) -> Sizing:
+def size_position(
+    inst: Instrument,
+    side: Side,
+    entry: Decimal,
+    stop_loss: Decimal,
+    *,
+    equity: Decimal,
+    available: Decimal,
+    settings: TradingSettings,
+) -> Sizing:
     """Size an entry so the loss at the stop, fees included, is risk_percentage of equity, within max loss,
     margin and filters.
 
@@ -128,14 +156,20 @@ def size_position(inst: Instrument, side: Side, entry: Decimal, stop_loss: Decim
     if raised:
         notes.append(raised)
     notional = qty * entry
-    return Sizing(qty=qty, notional=notional, risk_usd=qty * distance, margin=notional / settings.leverage,
-                  notes=tuple(notes))
+    return Sizing(
+        qty=qty, notional=notional, risk_usd=qty * distance, margin=notional / settings.leverage, notes=tuple(notes)
+    )
 
 
 def is_entry_order(order: Order) -> bool:
     """True for an open order that would open or add to a position (not a TP/SL/trailing or reducing order)."""
-    return (order.status.is_open and not order.reduce_only and not order.close_on_trigger
-            and order.stop_order_type in _ENTRY_STOP_TYPES and order.create_type in _ENTRY_CREATE_TYPES)
+    return (
+        order.status.is_open
+        and not order.reduce_only
+        and not order.close_on_trigger
+        and order.stop_order_type in _ENTRY_STOP_TYPES
+        and order.create_type in _ENTRY_CREATE_TYPES
+    )
 
 
 def entry_orders(state: AccountState) -> list[Order]:

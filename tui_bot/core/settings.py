@@ -41,7 +41,9 @@ def _validated(data: dict[str, Any], changes: dict[str, Any]) -> TradingSettings
     try:
         updated = TradingSettings.model_validate({**data, **changes})
     except ValidationError as err:
-        raise SettingsRejected({".".join(str(p) for p in e["loc"]) or "settings": e["msg"] for e in err.errors()}) from None
+        raise SettingsRejected(
+            {".".join(str(p) for p in e["loc"]) or "settings": e["msg"] for e in err.errors()}
+        ) from None
     if "strategies" in changes:
         try:
             load_strategies(updated.strategies)
@@ -53,8 +55,13 @@ def _validated(data: dict[str, Any], changes: dict[str, Any]) -> TradingSettings
 class SettingsService:
     """Owns the current TradingSettings; every accepted edit is persisted and announced."""
 
-    def __init__(self, initial: TradingSettings, writer: StoreWriter | None, announce: Callable[[list[object]], None],
-                 overrides: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        initial: TradingSettings,
+        writer: StoreWriter | None,
+        announce: Callable[[list[object]], None],
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
         self.current = initial
         self._writer = writer
         self._announce = announce

@@ -164,7 +164,11 @@ class AccountState:
         """True when we hold this order in this state or a newer one (so the update would change nothing)."""
         order_id = order.order_id
         pending = self.unresolved.get(order_id)
-        known = self.open_orders.get(order_id) or self.closed_orders.get(order_id) or (pending.held if pending is not None else None)
+        known = (
+            self.open_orders.get(order_id)
+            or self.closed_orders.get(order_id)
+            or (pending.held if pending is not None else None)
+        )
         return known is not None and not _is_newer(order, known)
 
     def _keep_closed(self, order: Order) -> None:

@@ -57,11 +57,15 @@ class StatsReport:
     curve: list[tuple[int, Decimal]]
 
 
-def stats_report(trades: list[Trade], orders: list[Order], phantoms: list[PhantomRow],
-                 notional_usd: Decimal = PHANTOM_NOTIONAL) -> StatsReport:
+def stats_report(
+    trades: list[Trade], orders: list[Order], phantoms: list[PhantomRow], notional_usd: Decimal = PHANTOM_NOTIONAL
+) -> StatsReport:
     """The figures of stored trades (R from their entry orders' stops) and phantoms, and the equity curve."""
-    return StatsReport(trade_summary(trades, initial_risk_by_link(orders)), phantom_summary(phantoms, notional_usd),
-                       equity_curve(trades))
+    return StatsReport(
+        trade_summary(trades, initial_risk_by_link(orders)),
+        phantom_summary(phantoms, notional_usd),
+        equity_curve(trades),
+    )
 
 
 def day_of(ms: int) -> str:
@@ -89,7 +93,9 @@ def summarise(outcomes: Iterable[Outcome]) -> Summary:
     rs = [o.r for o in items if o.r is not None]
     total = sum(pnls, ZERO)
     return Summary(
-        count=len(items), wins=wins, losses=losses,
+        count=len(items),
+        wins=wins,
+        losses=losses,
         win_rate=Decimal(wins) / len(items) if items else None,
         profit_factor=gains / pains if pains else None,
         total_pnl=total,

@@ -38,8 +38,15 @@ def fmt_r(value: Decimal) -> str:
     return f"{plain(value.normalize())}R"
 
 
-def tighten_target(steps: Sequence[TightenStep], side: Side, entry: Decimal, r: Decimal, fav_r: Decimal,
-                   current_stop: Decimal, tick: Decimal) -> tuple[TightenStep, Decimal] | None:
+def tighten_target(
+    steps: Sequence[TightenStep],
+    side: Side,
+    entry: Decimal,
+    r: Decimal,
+    fav_r: Decimal,
+    current_stop: Decimal,
+    tick: Decimal,
+) -> tuple[TightenStep, Decimal] | None:
     """The highest step reached and its stop, when that stop improves on the current one."""
     reached = [s for s in steps if fav_r >= s.at_r]
     if not reached:
@@ -49,8 +56,9 @@ def tighten_target(steps: Sequence[TightenStep], side: Side, entry: Decimal, r: 
     return (step, target) if target > 0 and is_better(side, target, current_stop) else None
 
 
-def native_trailing(side: Side, entry: Decimal, r: Decimal, activate_r: Decimal, distance_r: Decimal,
-                    last_price: Decimal, tick: Decimal) -> tuple[Decimal, Decimal | None]:
+def native_trailing(
+    side: Side, entry: Decimal, r: Decimal, activate_r: Decimal, distance_r: Decimal, last_price: Decimal, tick: Decimal
+) -> tuple[Decimal, Decimal | None]:
     """The exchange trailing distance and activation price (None when the market is already past it)."""
     distance = max(ceil_to_step(distance_r * r, tick), tick)
     active = entry + activate_r * r * side.sign
@@ -60,8 +68,15 @@ def native_trailing(side: Side, entry: Decimal, r: Decimal, activate_r: Decimal,
     return distance, active
 
 
-def client_trailing_target(side: Side, best_mark: Decimal, r: Decimal, distance_r: Decimal, current_stop: Decimal,
-                           tick: Decimal, market: Decimal) -> Decimal | None:
+def client_trailing_target(
+    side: Side,
+    best_mark: Decimal,
+    r: Decimal,
+    distance_r: Decimal,
+    current_stop: Decimal,
+    tick: Decimal,
+    market: Decimal,
+) -> Decimal | None:
     """The trailing stop behind the best mark, when it improves on the current stop by at least one tick.
 
     A market that fell back past that stop since the best mark (between two trail updates) takes the stop
@@ -98,4 +113,3 @@ def best_of(side: Side, a: Decimal, b: Decimal) -> Decimal:
     if b <= 0:
         return a
     return max(a, b) if side is Side.BUY else min(a, b)
-

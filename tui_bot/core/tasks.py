@@ -37,8 +37,9 @@ class FailureLog:
     """Logs a failure the first time (unexpected ones with their traceback), then each distinct one at most once
     every `every_s` with how often it happened meanwhile."""
 
-    def __init__(self, logger: logging.Logger, *, every_s: float = LOG_EVERY_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, logger: logging.Logger, *, every_s: float = LOG_EVERY_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._log = logger
         self._every_s = every_s
         self._clock = clock
@@ -56,10 +57,13 @@ class FailureLog:
         where = f" ({detail})" if detail else ""
         level = logging.WARNING if isinstance(err, _EXPECTED) else logging.ERROR
         if logged is not None:
-            self._log.log(level, "%s failed%s: %s (again %d× in the last %.0f s)", what, where, key[1], logged[1],
-                          now - logged[0])
+            self._log.log(
+                level, "%s failed%s: %s (again %d× in the last %.0f s)", what, where, key[1], logged[1], now - logged[0]
+            )
         else:
-            self._log.log(level, "%s failed%s: %s", what, where, key[1], exc_info=None if level == logging.WARNING else err)
+            self._log.log(
+                level, "%s failed%s: %s", what, where, key[1], exc_info=None if level == logging.WARNING else err
+            )
 
     def _forget_old(self, now: float) -> None:
         """Keep the memory small when many distinct errors pass by (one may then be logged again sooner)."""

@@ -24,11 +24,18 @@ from tui_bot.domain.numbers import plain
 ORDERS_REMEMBERED = 1000
 """Orders whose fill or rejection was alerted, kept so a partly filled TP alerts once (the oldest forgotten first)."""
 
-_TAKE_PROFIT = frozenset({StopOrderType.TAKE_PROFIT, StopOrderType.PARTIAL_TAKE_PROFIT,
-                          CreateType.BY_TAKE_PROFIT, CreateType.BY_PARTIAL_TAKE_PROFIT})
+_TAKE_PROFIT = frozenset(
+    {
+        StopOrderType.TAKE_PROFIT,
+        StopOrderType.PARTIAL_TAKE_PROFIT,
+        CreateType.BY_TAKE_PROFIT,
+        CreateType.BY_PARTIAL_TAKE_PROFIT,
+    }
+)
 _TRAILING = frozenset({StopOrderType.TRAILING_STOP, CreateType.BY_TRAILING_STOP})
-_STOP_LOSS = frozenset({StopOrderType.STOP_LOSS, StopOrderType.PARTIAL_STOP_LOSS,
-                        CreateType.BY_STOP_LOSS, CreateType.BY_PARTIAL_STOP_LOSS})
+_STOP_LOSS = frozenset(
+    {StopOrderType.STOP_LOSS, StopOrderType.PARTIAL_STOP_LOSS, CreateType.BY_STOP_LOSS, CreateType.BY_PARTIAL_STOP_LOSS}
+)
 
 
 def _signed(value: Decimal) -> str:
@@ -61,8 +68,10 @@ def fill_alert(execution: Execution) -> Alert | None:
 def rejected_alert(order: Order, now_ms: int) -> Alert:
     """An order the exchange accepted, then rejected (e.g. a post-only order that would have taken liquidity)."""
     price = f" @ {plain(order.price)}" if order.price else ""
-    text = (f"{order.symbol} {order.side.value} {order.order_type.value} {plain(order.qty)}{price} rejected by the "
-            f"exchange ({order.reject_reason.value})")
+    text = (
+        f"{order.symbol} {order.side.value} {order.order_type.value} {plain(order.qty)}{price} rejected by the "
+        f"exchange ({order.reject_reason.value})"
+    )
     return Alert(order.updated_time or now_ms, Severity.WARNING, AlertKind.ORDER_REJECTED, order.symbol, text)
 
 
@@ -92,9 +101,14 @@ class TradeAlerts:
             return Alert(now_ms, Severity.CRITICAL, AlertKind.PANIC, "", text)
         if isinstance(item, StreamModeChanged):
             polling = Severity.WARNING if item.mode is StreamMode.POLL else None
-            return self.episodes.update(AlertKind.STREAM_MODE, "account", polling,
-                                        f"account feed polling REST ({item.reason})", now_ms,
-                                        f"account feed streaming again ({item.reason})")
+            return self.episodes.update(
+                AlertKind.STREAM_MODE,
+                "account",
+                polling,
+                f"account feed polling REST ({item.reason})",
+                now_ms,
+                f"account feed streaming again ({item.reason})",
+            )
         return None
 
     def _once(self, order_id: str, alert: Alert | None) -> Alert | None:
@@ -113,4 +127,6 @@ class TradeAlerts:
         if last is not None and now_ms - last < self.settings.stop_moved_every_s * 1000:
             return None
         self._stop_moved_ms[item.symbol] = now_ms
-        return Alert(now_ms, Severity.INFO, AlertKind.STOP_MOVED, item.symbol, f"{item.symbol} {item.action}: {item.detail}")
+        return Alert(
+            now_ms, Severity.INFO, AlertKind.STOP_MOVED, item.symbol, f"{item.symbol} {item.action}: {item.detail}"
+        )

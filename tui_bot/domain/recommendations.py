@@ -25,14 +25,14 @@ class Direction(StrEnum):
 class RecommendationStatus(StrEnum):
     """Where a recommendation stands; every status but PENDING and APPROVED is final."""
 
-    PENDING = "pending"        # waiting for `a` / `d` in the console
-    APPROVED = "approved"      # approved, order being sent
-    EXECUTED = "executed"      # the entry order was acknowledged
-    REJECTED = "rejected"      # failed a gate (the fate says which)
-    DISMISSED = "dismissed"    # declined by the trader
-    EXPIRED = "expired"        # left pending until the next cycle
-    FAILED = "failed"          # approved, but the exchange or sizing refused it
-    PAPER = "paper"            # approved under paper_trading on a live-money venue: followed, never sent
+    PENDING = "pending"  # waiting for `a` / `d` in the console
+    APPROVED = "approved"  # approved, order being sent
+    EXECUTED = "executed"  # the entry order was acknowledged
+    REJECTED = "rejected"  # failed a gate (the fate says which)
+    DISMISSED = "dismissed"  # declined by the trader
+    EXPIRED = "expired"  # left pending until the next cycle
+    FAILED = "failed"  # approved, but the exchange or sizing refused it
+    PAPER = "paper"  # approved under paper_trading on a live-money venue: followed, never sent
 
 
 def reward_risk(direction: Direction, entry: Decimal, stop_loss: Decimal, take_profit: Decimal) -> Decimal | None:

@@ -37,7 +37,11 @@ class TradingSettings(_Section):
     enable_position_tightening: bool = True
     enable_sl_tightening: bool = True
     rr_tightening_steps: list[TightenStep] = Field(
-        default_factory=lambda: [TightenStep(at_r=Decimal(1), stop_r=Decimal(0)), TightenStep(at_r=Decimal(2), stop_r=Decimal(1))])
+        default_factory=lambda: [
+            TightenStep(at_r=Decimal(1), stop_r=Decimal(0)),
+            TightenStep(at_r=Decimal(2), stop_r=Decimal(1)),
+        ]
+    )
     use_enhanced_position_sizing: bool = True
     min_position_value_usd: Decimal = Field(Decimal("10"), ge=0)
     taker_fee_rate: Decimal = Field(Decimal("0.00055"), ge=0, le=Decimal("0.01"))

@@ -59,9 +59,12 @@ class TelegramChannel:
         return f"{self._settings.base_url}/bot{self._settings.bot_token.get_secret_value()}/sendMessage"
 
     def body(self, alert: Alert, source: str) -> dict[str, Any]:
-        return {"chat_id": self._settings.chat_id, "text": message_text(alert, source)[:TELEGRAM_TEXT_MAX],
-                "link_preview_options": {"is_disabled": True},
-                "disable_notification": alert.severity in (Severity.INFO, Severity.CLEARED)}
+        return {
+            "chat_id": self._settings.chat_id,
+            "text": message_text(alert, source)[:TELEGRAM_TEXT_MAX],
+            "link_preview_options": {"is_disabled": True},
+            "disable_notification": alert.severity in (Severity.INFO, Severity.CLEARED),
+        }
 
     def retry_after(self, headers: Mapping[str, str], payload: object) -> float | None:
         """Bot API says how long to wait in parameters.retry_after of a 429 answer."""
@@ -84,8 +87,11 @@ class DiscordChannel:
         return self._settings.webhook_url.get_secret_value()
 
     def body(self, alert: Alert, source: str) -> dict[str, Any]:
-        return {"content": message_text(alert, source)[:DISCORD_CONTENT_MAX], "username": "tui-bot",
-                "allowed_mentions": {"parse": []}}
+        return {
+            "content": message_text(alert, source)[:DISCORD_CONTENT_MAX],
+            "username": "tui-bot",
+            "allowed_mentions": {"parse": []},
+        }
 
     def retry_after(self, headers: Mapping[str, str], payload: object) -> float | None:
         """Discord puts the wait in the body's retry_after (seconds) and the Retry-After header."""
@@ -108,8 +114,15 @@ class WebhookChannel:
         return self._settings.url.get_secret_value()
 
     def body(self, alert: Alert, source: str) -> dict[str, Any]:
-        return {"source": source, "time_ms": alert.time_ms, "time": alert_time(alert), "severity": alert.severity.value,
-                "kind": alert.kind.value, "subject": alert.subject, "text": alert.text}
+        return {
+            "source": source,
+            "time_ms": alert.time_ms,
+            "time": alert_time(alert),
+            "severity": alert.severity.value,
+            "kind": alert.kind.value,
+            "subject": alert.subject,
+            "text": alert.text,
+        }
 
     def retry_after(self, headers: Mapping[str, str], payload: object) -> float | None:
         return _seconds(headers.get("Retry-After"))

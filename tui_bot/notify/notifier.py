@@ -89,8 +89,9 @@ class ChannelWorker:
         self.limiter = AsyncLimiter(settings.rate_limit, settings.rate_period_s)
         self.sent = 0
         self.dropped = 0
-        self._backoff = wait_exponential_jitter(multiplier=settings.backoff_s, jitter=settings.backoff_s,
-                                                max=settings.backoff_max_s)
+        self._backoff = wait_exponential_jitter(
+            multiplier=settings.backoff_s, jitter=settings.backoff_s, max=settings.backoff_max_s
+        )
 
     def submit(self, alert: Alert) -> None:
         """Queue the alert; when the queue is full the oldest one is dropped (and logged) to make room."""
@@ -98,8 +99,12 @@ class ChannelWorker:
             oldest = self.queue.get_nowait()
             self.queue.task_done()
             self.dropped += 1
-            log.warning("notify %s: %d alerts waiting; dropped the oldest: %s", self.channel.name,
-                        self.settings.queue_size, self.redact(oldest.text))
+            log.warning(
+                "notify %s: %d alerts waiting; dropped the oldest: %s",
+                self.channel.name,
+                self.settings.queue_size,
+                self.redact(oldest.text),
+            )
         self.queue.put_nowait(alert)
 
     async def run(self, session: aiohttp.ClientSession) -> None:
@@ -115,8 +120,13 @@ class ChannelWorker:
                 self.queue.task_done()
 
     async def _deliver(self, session: aiohttp.ClientSession, alert: Alert) -> None:
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.settings.max_attempts), wait=self._wait,
-                                 retry=retry_if_exception(_retryable), before_sleep=self._note_retry, reraise=True)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_retryable),
+            before_sleep=self._note_retry,
+            reraise=True,
+        )
         try:
             async for attempt in retrying:
                 with attempt:
@@ -124,8 +134,14 @@ class ChannelWorker:
         except SendFailed as err:
             self.dropped += 1
             tries = retrying.statistics.get("attempt_number", 1)
-            log.warning("notify %s: dropped alert after %d %s (%s): %s", self.channel.name, tries,
-                        "try" if tries == 1 else "tries", err.detail, self.redact(alert.text))
+            log.warning(
+                "notify %s: dropped alert after %d %s (%s): %s",
+                self.channel.name,
+                tries,
+                "try" if tries == 1 else "tries",
+                err.detail,
+                self.redact(alert.text),
+            )
         else:
             self.sent += 1
 
@@ -142,8 +158,11 @@ class ChannelWorker:
         if 200 <= status < 300:
             return
         wait = self.channel.retry_after(headers, _payload(text)) if status == 429 else None
-        raise SendFailed(self.redact(f"HTTP {status}: {' '.join(text.split())[:_BODY_SHOWN]}"),
-                         retryable=status == 429 or status >= 500, retry_after=wait)
+        raise SendFailed(
+            self.redact(f"HTTP {status}: {' '.join(text.split())[:_BODY_SHOWN]}"),
+            retryable=status == 429 or status >= 500,
+            retry_after=wait,
+        )
 
     def _wait(self, state: RetryCallState) -> float:
         """Jittered exponential backoff up to backoff_max_s, or as long as a 429 asked (at most RETRY_AFTER_MAX_S)."""
@@ -154,8 +173,14 @@ class ChannelWorker:
     def _note_retry(self, state: RetryCallState) -> None:
         err = state.outcome.exception() if state.outcome is not None else None
         pause = state.next_action.sleep if state.next_action is not None else 0.0
-        log.info("notify %s: try %d of %d failed (%s); next in %.1fs", self.channel.name, state.attempt_number,
-                 self.settings.max_attempts, err.detail if isinstance(err, SendFailed) else err, pause)
+        log.info(
+            "notify %s: try %d of %d failed (%s); next in %.1fs",
+            self.channel.name,
+            state.attempt_number,
+            self.settings.max_attempts,
+            err.detail if isinstance(err, SendFailed) else err,
+            pause,
+        )
 
 
 class Notifier:
@@ -194,7 +219,9 @@ class Notifier:
         if self._session is None:
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(w.queue.join() for w in self.workers)), self.settings.flush_timeout_s)
+            await asyncio.wait_for(
+                asyncio.gather(*(w.queue.join() for w in self.workers)), self.settings.flush_timeout_s
+            )
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -202,5 +229,7 @@ class Notifier:
         self._session = None
         left = {w.channel.name: w.queue.qsize() for w in self.workers if w.queue.qsize()}
         if left:
-            log.warning("notify: alerts not sent before shutdown: %s",
-                        ", ".join(f"{name} {count}" for name, count in left.items()))
+            log.warning(
+                "notify: alerts not sent before shutdown: %s",
+                ", ".join(f"{name} {count}" for name, count in left.items()),
+            )

@@ -63,7 +63,9 @@ class Account:
 
     def log_funding(self, execution: Execution) -> None:
         """Record a funding execution's SETTLEMENT row once it is booked."""
-        self.transactions.append(funding_entry(self.uid, execution, self.position(execution.symbol), self.wallet_balance))
+        self.transactions.append(
+            funding_entry(self.uid, execution, self.position(execution.symbol), self.wallet_balance)
+        )
 
     def position(self, symbol: str) -> Position:
         """The account's position in symbol (created flat on first use)."""
@@ -150,14 +152,23 @@ class Account:
             pos.liq_price = self._liq_price(pos, equity, position_mm, instruments[pos.symbol])
         available = equity - position_im - order_im
         coin = WalletCoin(
-            coin="USDT", wallet_balance=self.wallet_balance, equity=equity, unrealised_pnl=upl,
-            cum_realised_pnl=self.cum_realised_pnl, total_order_im=order_im,
-            total_position_im=position_im, total_position_mm=position_mm,
+            coin="USDT",
+            wallet_balance=self.wallet_balance,
+            equity=equity,
+            unrealised_pnl=upl,
+            cum_realised_pnl=self.cum_realised_pnl,
+            total_order_im=order_im,
+            total_position_im=position_im,
+            total_position_mm=position_mm,
         )
         return Wallet(
-            total_equity=equity, total_wallet_balance=self.wallet_balance, total_margin_balance=equity,
-            total_available_balance=max(available, ZERO), total_perp_upl=upl,
-            total_initial_margin=position_im + order_im, total_maintenance_margin=position_mm,
+            total_equity=equity,
+            total_wallet_balance=self.wallet_balance,
+            total_margin_balance=equity,
+            total_available_balance=max(available, ZERO),
+            total_perp_upl=upl,
+            total_initial_margin=position_im + order_im,
+            total_maintenance_margin=position_mm,
             coins=[coin],
         )
 

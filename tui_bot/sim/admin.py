@@ -40,11 +40,18 @@ def admin_routes(sim: SimExchange) -> list[web.RouteDef]:
         return web.json_response({"ok": True, **extra})
 
     async def state(request: web.Request) -> web.Response:
-        return web.json_response({
-            "symbols": list(sim.engine.markets), "steps": next(iter(sim.engine.markets.values())).step_count,
-            "connections": {"public": len(sim.public.peers), "private": len(sim.private.peers), "trade": len(sim.trade.peers)},
-            "clock_skew_ms": sim.clock.skew_ms,
-        })
+        return web.json_response(
+            {
+                "symbols": list(sim.engine.markets),
+                "steps": next(iter(sim.engine.markets.values())).step_count,
+                "connections": {
+                    "public": len(sim.public.peers),
+                    "private": len(sim.private.peers),
+                    "trade": len(sim.trade.peers),
+                },
+                "clock_skew_ms": sim.clock.skew_ms,
+            }
+        )
 
     async def fault(request: web.Request) -> web.Response:
         name = request.match_info["name"]
@@ -74,8 +81,11 @@ def admin_routes(sim: SimExchange) -> list[web.RouteDef]:
         return ok()
 
     return [
-        web.get("/_sim/state", state), web.post("/_sim/faults/{name}", fault), web.post("/_sim/price", price),
-        web.post("/_sim/funding", funding), web.post("/_sim/step", step),
+        web.get("/_sim/state", state),
+        web.post("/_sim/faults/{name}", fault),
+        web.post("/_sim/price", price),
+        web.post("/_sim/funding", funding),
+        web.post("/_sim/step", step),
     ]
 
 

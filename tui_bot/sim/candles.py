@@ -17,8 +17,18 @@ _MS_PER_YEAR = 365 * 86_400_000
 class CandleSeries:
     """Closed bars (oldest first) plus the live bar of one interval."""
 
-    def __init__(self, symbol: str, interval: str, *, seed: int, price: Decimal, tick: Decimal,
-                 qty_step: Decimal, annual_vol: float, now_ms: int) -> None:
+    def __init__(
+        self,
+        symbol: str,
+        interval: str,
+        *,
+        seed: int,
+        price: Decimal,
+        tick: Decimal,
+        qty_step: Decimal,
+        annual_vol: float,
+        now_ms: int,
+    ) -> None:
         self.symbol = symbol
         self.interval = interval
         self._tick = tick
@@ -80,7 +90,9 @@ class CandleSeries:
 
     def query(self, start: int | None, end: int | None, limit: int) -> list[Kline]:
         """Bars in [start, end], newest first, at most `limit` (the live bar included)."""
-        while start is not None and self.closed and start < self.closed[0].start and len(self.closed) < 20 * HISTORY_CHUNK:
+        while (
+            start is not None and self.closed and start < self.closed[0].start and len(self.closed) < 20 * HISTORY_CHUNK
+        ):
             self._extend_history(HISTORY_CHUNK)
         bars = [*self.closed, self.live]
         if end is not None:

@@ -17,7 +17,9 @@ MAX_QUEUE = 50_000
 class Peer:
     """One client connection: identity, subscriptions and a writer task."""
 
-    def __init__(self, ws: web.WebSocketResponse, kind: str, max_active: float | None = None, latency_s: float = 0.0) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, kind: str, max_active: float | None = None, latency_s: float = 0.0
+    ) -> None:
         self.ws = ws
         self.kind = kind
         self.max_active = max_active

@@ -47,8 +47,9 @@ class Notification:
 class ExchangeEngine:
     """Markets and accounts; every mutation queues the private messages Bybit would push."""
 
-    def __init__(self, specs: dict[str, MarketSpec], *, seed: int, step_seconds: float, clock: Clock,
-                 id_salt: str | None = None) -> None:
+    def __init__(
+        self, specs: dict[str, MarketSpec], *, seed: int, step_seconds: float, clock: Clock, id_salt: str | None = None
+    ) -> None:
         self.clock = clock
         self.seed = seed
         self.specs = specs
@@ -71,8 +72,9 @@ class ExchangeEngine:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
     def add_account(self, api_key: str, api_secret: str, balance: Decimal) -> Account:
-        account = Account(api_key=api_key, api_secret=api_secret, wallet_balance=balance,
-                          created_time=self.clock.now_ms())
+        account = Account(
+            api_key=api_key, api_secret=api_secret, wallet_balance=balance, created_time=self.clock.now_ms()
+        )
         self.accounts[api_key] = account
         return account
 
@@ -89,8 +91,13 @@ class ExchangeEngine:
         if series is None:
             market = self.market(symbol)
             series = CandleSeries(
-                symbol, interval, seed=self.seed, price=market.last_price, tick=market.tick,
-                qty_step=market.instrument.qty_step, annual_vol=market.spec.annual_vol,
+                symbol,
+                interval,
+                seed=self.seed,
+                price=market.last_price,
+                tick=market.tick,
+                qty_step=market.instrument.qty_step,
+                annual_vol=market.spec.annual_vol,
                 now_ms=self.clock.now_ms(),
             )
             self.candles[key] = series
@@ -113,7 +120,11 @@ class ExchangeEngine:
     def emit_position(self, account: Account, symbol: str) -> None:
         account.refresh(self.instruments)
         pos = account.position(symbol)
-        self.emit(account, "position", [wire.position_to_wire(pos, self.instruments[symbol], ws=True, taker_fee_rate=TAKER_FEE)])
+        self.emit(
+            account,
+            "position",
+            [wire.position_to_wire(pos, self.instruments[symbol], ws=True, taker_fee_rate=TAKER_FEE)],
+        )
 
     def emit_wallet(self, account: Account) -> None:
         self.emit(account, "wallet", [wire.wallet_to_wire(account.refresh(self.instruments))])
@@ -148,13 +159,30 @@ class ExchangeEngine:
         pos.seq = seq
         pos.mark_price = market.mark_price
         execution = Execution(
-            exec_id=self.new_id(), order_id=order.order_id, order_link_id=order.order_link_id,
-            symbol=order.symbol, side=order.side, exec_type=ExecType.TRADE, exec_price=price,
-            exec_qty=qty, exec_value=value, exec_fee=fee, fee_rate=fee_rate, exec_time=now,
-            is_maker=maker, order_type=order.order_type, order_price=order.price, order_qty=order.qty,
-            leaves_qty=order.qty - order.cum_exec_qty, closed_size=result.closed_size,
-            exec_pnl=result.gross_pnl, mark_price=market.mark_price, index_price=market.index_price,
-            seq=seq, create_type=order.create_type, stop_order_type=order.stop_order_type,
+            exec_id=self.new_id(),
+            order_id=order.order_id,
+            order_link_id=order.order_link_id,
+            symbol=order.symbol,
+            side=order.side,
+            exec_type=ExecType.TRADE,
+            exec_price=price,
+            exec_qty=qty,
+            exec_value=value,
+            exec_fee=fee,
+            fee_rate=fee_rate,
+            exec_time=now,
+            is_maker=maker,
+            order_type=order.order_type,
+            order_price=order.price,
+            order_qty=order.qty,
+            leaves_qty=order.qty - order.cum_exec_qty,
+            closed_size=result.closed_size,
+            exec_pnl=result.gross_pnl,
+            mark_price=market.mark_price,
+            index_price=market.index_price,
+            seq=seq,
+            create_type=order.create_type,
+            stop_order_type=order.stop_order_type,
         )
         account.executions.append(execution)
         account.log_trade(execution)
@@ -176,12 +204,22 @@ class ExchangeEngine:
         close_fee = execution.exec_fee + (previous.close_fee if previous else ZERO)
         gross = (exit_value - entry_value) * order.side.opposite.sign
         record = ClosedPnl(
-            symbol=order.symbol, order_id=order.order_id, side=order.side, qty=order.qty,
-            order_price=order.price, order_type=order.order_type, closed_size=size,
-            cum_entry_value=entry_value, avg_entry_price=entry_value / size, cum_exit_value=exit_value,
-            avg_exit_price=exit_value / size, closed_pnl=gross - open_fee - close_fee,
-            fill_count=(previous.fill_count if previous else 0) + 1, leverage=pos.leverage,
-            open_fee=open_fee, close_fee=close_fee,
+            symbol=order.symbol,
+            order_id=order.order_id,
+            side=order.side,
+            qty=order.qty,
+            order_price=order.price,
+            order_type=order.order_type,
+            closed_size=size,
+            cum_entry_value=entry_value,
+            avg_entry_price=entry_value / size,
+            cum_exit_value=exit_value,
+            avg_exit_price=exit_value / size,
+            closed_pnl=gross - open_fee - close_fee,
+            fill_count=(previous.fill_count if previous else 0) + 1,
+            leverage=pos.leverage,
+            open_fee=open_fee,
+            close_fee=close_fee,
             created_time=previous.created_time if previous else execution.exec_time,
             updated_time=execution.exec_time,
         )
@@ -202,8 +240,14 @@ class ExchangeEngine:
             remaining -= take
         return fills
 
-    def close_order(self, order: Order, status: OrderStatus, *, cancel: CancelType = CancelType.UNKNOWN,
-                    reason: RejectReason = RejectReason.NO_ERROR) -> None:
+    def close_order(
+        self,
+        order: Order,
+        status: OrderStatus,
+        *,
+        cancel: CancelType = CancelType.UNKNOWN,
+        reason: RejectReason = RejectReason.NO_ERROR,
+    ) -> None:
         order.status = status
         order.cancel_type = cancel
         order.reject_reason = reason
@@ -227,7 +271,11 @@ class ExchangeEngine:
         """Keep Full TP/SL orders sized to the position; clear them and reduce-only orders when flat."""
         pos = account.position(symbol)
         for order in account.open_orders(symbol):
-            if order.stop_order_type in (StopOrderType.TAKE_PROFIT, StopOrderType.STOP_LOSS, StopOrderType.TRAILING_STOP):
+            if order.stop_order_type in (
+                StopOrderType.TAKE_PROFIT,
+                StopOrderType.STOP_LOSS,
+                StopOrderType.TRAILING_STOP,
+            ):
                 if pos.size == 0:
                     self.close_order(order, OrderStatus.DEACTIVATED, cancel=CancelType.BY_TPSL_CLEAR)
                     changed.append(order)
@@ -235,7 +283,11 @@ class ExchangeEngine:
                     order.qty = pos.size
                     order.updated_time = self.clock.now_ms()
                     changed.append(order)
-            elif order.reduce_only and not order.is_conditional and order.leaves_qty > self.reduce_only_cap(account, order):
+            elif (
+                order.reduce_only
+                and not order.is_conditional
+                and order.leaves_qty > self.reduce_only_cap(account, order)
+            ):
                 self.close_order(order, OrderStatus.CANCELLED, cancel=CancelType.BY_REDUCE_ONLY)
                 changed.append(order)
         if pos.size == 0:
@@ -261,8 +313,15 @@ _KIND = {
 }
 
 
-def system_order(engine: ExchangeEngine, pos: Position, kind: StopOrderType, trigger: Decimal,
-                 trigger_by: TriggerBy, qty: Decimal, parent_link: str = "") -> Order:
+def system_order(
+    engine: ExchangeEngine,
+    pos: Position,
+    kind: StopOrderType,
+    trigger: Decimal,
+    trigger_by: TriggerBy,
+    qty: Decimal,
+    parent_link: str = "",
+) -> Order:
     """A reduce-only, close-on-trigger market order that fires at trigger (Untriggered)."""
     assert pos.side is not None
     rising = kind in (StopOrderType.TAKE_PROFIT, StopOrderType.PARTIAL_TAKE_PROFIT)
@@ -272,12 +331,26 @@ def system_order(engine: ExchangeEngine, pos: Position, kind: StopOrderType, tri
     now = engine.clock.now_ms()
     partial = kind in (StopOrderType.PARTIAL_TAKE_PROFIT, StopOrderType.PARTIAL_STOP_LOSS)
     return Order(
-        order_id=engine.new_id(), order_link_id="", symbol=pos.symbol, side=pos.side.opposite,
-        order_type=OrderType.MARKET, qty=qty, price=ZERO, time_in_force=TimeInForce.IOC,
-        status=OrderStatus.UNTRIGGERED, created_time=now, updated_time=now, create_type=_KIND[kind],
-        stop_order_type=kind, trigger_price=trigger, trigger_by=trigger_by,
-        trigger_direction=1 if rising else 2, tpsl_mode=TpSlMode.PARTIAL if partial else TpSlMode.FULL,
-        reduce_only=True, close_on_trigger=True, parent_order_link_id=parent_link,
+        order_id=engine.new_id(),
+        order_link_id="",
+        symbol=pos.symbol,
+        side=pos.side.opposite,
+        order_type=OrderType.MARKET,
+        qty=qty,
+        price=ZERO,
+        time_in_force=TimeInForce.IOC,
+        status=OrderStatus.UNTRIGGERED,
+        created_time=now,
+        updated_time=now,
+        create_type=_KIND[kind],
+        stop_order_type=kind,
+        trigger_price=trigger,
+        trigger_by=trigger_by,
+        trigger_direction=1 if rising else 2,
+        tpsl_mode=TpSlMode.PARTIAL if partial else TpSlMode.FULL,
+        reduce_only=True,
+        close_on_trigger=True,
+        parent_order_link_id=parent_link,
         last_price_on_created=engine.markets[pos.symbol].last_price,
     )
 
@@ -287,8 +360,15 @@ def full_order(account: Account, symbol: str, kind: StopOrderType) -> Order | No
     return next((o for o in account.open_orders(symbol) if o.stop_order_type is kind), None)
 
 
-def set_full_leg(engine: ExchangeEngine, account: Account, pos: Position, kind: StopOrderType,
-                 value: Decimal, trigger_by: TriggerBy, parent: str = "") -> list[Order]:
+def set_full_leg(
+    engine: ExchangeEngine,
+    account: Account,
+    pos: Position,
+    kind: StopOrderType,
+    value: Decimal,
+    trigger_by: TriggerBy,
+    parent: str = "",
+) -> list[Order]:
     """Create, move or remove (value 0) the Full TP or SL order of a position."""
     existing = full_order(account, pos.symbol, kind)
     if kind is StopOrderType.TAKE_PROFIT:
@@ -316,9 +396,23 @@ def attach_order_tpsl(engine: ExchangeEngine, account: Account, entry: Order) ->
         return []
     changed: list[Order] = []
     if entry.take_profit:
-        changed += set_full_leg(engine, account, pos, StopOrderType.TAKE_PROFIT, entry.take_profit,
-                                entry.tp_trigger_by or TriggerBy.LAST, entry.order_link_id)
+        changed += set_full_leg(
+            engine,
+            account,
+            pos,
+            StopOrderType.TAKE_PROFIT,
+            entry.take_profit,
+            entry.tp_trigger_by or TriggerBy.LAST,
+            entry.order_link_id,
+        )
     if entry.stop_loss:
-        changed += set_full_leg(engine, account, pos, StopOrderType.STOP_LOSS, entry.stop_loss,
-                                entry.sl_trigger_by or TriggerBy.LAST, entry.order_link_id)
+        changed += set_full_leg(
+            engine,
+            account,
+            pos,
+            StopOrderType.STOP_LOSS,
+            entry.stop_loss,
+            entry.sl_trigger_by or TriggerBy.LAST,
+            entry.order_link_id,
+        )
     return changed

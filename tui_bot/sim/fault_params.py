@@ -71,9 +71,18 @@ class CorruptRest(Counted):
 
 
 FAULT_PARAMS: dict[str, type[FaultParams]] = {
-    "drop": Drop, "stall": Stall, "duplicate": Counted, "reorder": Counted, "rest-error": RestError,
-    "clock-skew": ClockSkew, "reject-order": RejectOrder, "lose-reply": Counted, "wipe-order-cache": FaultParams,
-    "corrupt-rest": CorruptRest, "book-gap": BookGap, "clear": FaultParams,
+    "drop": Drop,
+    "stall": Stall,
+    "duplicate": Counted,
+    "reorder": Counted,
+    "rest-error": RestError,
+    "clock-skew": ClockSkew,
+    "reject-order": RejectOrder,
+    "lose-reply": Counted,
+    "wipe-order-cache": FaultParams,
+    "corrupt-rest": CorruptRest,
+    "book-gap": BookGap,
+    "clear": FaultParams,
 }
 
 

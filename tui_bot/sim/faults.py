@@ -14,8 +14,11 @@ REST_FAULT_MESSAGES = {
     10000: "Server Timeout",
 }
 CORRUPT_FIELDS = {
-    "/v5/position/list": "avgPrice", "/v5/order/realtime": "price", "/v5/order/history": "price",
-    "/v5/execution/list": "execPrice", "/v5/account/wallet-balance": "totalEquity",
+    "/v5/position/list": "avgPrice",
+    "/v5/order/realtime": "price",
+    "/v5/order/history": "price",
+    "/v5/execution/list": "execPrice",
+    "/v5/account/wallet-balance": "totalEquity",
 }
 """The REST lists corrupt-rest can mangle, each with the field it mangles unless told another."""
 CORRUPT_VALUE = "abc"

@@ -60,7 +60,9 @@ class SymbolMarket:
         self._top_steps = int(spec.top_size / spec.instrument.qty_step)
         self._bid_ticks = self._min_ticks
         sizes = random.Random(f"{seed}:{spec.instrument.symbol}:book")
-        self._depth_steps = array("l", (max(int(self._top_steps * sizes.uniform(0.3, 2.0)), 1) for _ in range(_SIZE_CYCLE)))
+        self._depth_steps = array(
+            "l", (max(int(self._top_steps * sizes.uniform(0.3, 2.0)), 1) for _ in range(_SIZE_CYCLE))
+        )
         self._reprice()
 
     @property
@@ -127,8 +129,13 @@ class SymbolMarket:
         self.pending_trades.append(
             PublicTrade(
                 trade_id=f"{self.instrument.symbol_id:04d}-{self.trade_seq:012d}",
-                symbol=self.instrument.symbol, taker_side=taker, price=price, size=size,
-                time=now_ms, tick_direction=self.tick_direction.value, seq=self.cross_seq,
+                symbol=self.instrument.symbol,
+                taker_side=taker,
+                price=price,
+                size=size,
+                time=now_ms,
+                tick_direction=self.tick_direction.value,
+                seq=self.cross_seq,
             )
         )
 
@@ -150,7 +157,11 @@ class SymbolMarket:
     def _walk(self, taker: Side) -> Iterator[Level]:
         """The side a taker of `taker` side walks (asks for a buyer), best first, as (ticks, steps)."""
         if taker is Side.BUY:
-            best, top, end = self._bid_ticks + 1, self.ask1_size, min(self._bid_ticks + 1 + BOOK_DEPTH, self._max_ticks + 1)
+            best, top, end = (
+                self._bid_ticks + 1,
+                self.ask1_size,
+                min(self._bid_ticks + 1 + BOOK_DEPTH, self._max_ticks + 1),
+            )
         else:
             best, top, end = self._bid_ticks, self.bid1_size, max(self._bid_ticks - BOOK_DEPTH, self._min_ticks - 1)
         yield best, int(top / self.instrument.qty_step)
@@ -192,13 +203,25 @@ class SymbolMarket:
         if self.prev_price_24h:
             pcnt = ((self.last_price - self.prev_price_24h) / self.prev_price_24h).quantize(Decimal("0.000001"))
         return Ticker(
-            symbol=self.instrument.symbol, last_price=self.last_price, mark_price=self.mark_price,
-            index_price=self.index_price, bid1_price=self.bid1_price, bid1_size=self.bid1_size,
-            ask1_price=self.ask1_price, ask1_size=self.ask1_size, prev_price_24h=self.prev_price_24h,
-            price_24h_pcnt=pcnt, high_price_24h=self.high_24h, low_price_24h=self.low_24h,
-            prev_price_1h=self.prev_price_1h, open_interest=self.open_interest,
+            symbol=self.instrument.symbol,
+            last_price=self.last_price,
+            mark_price=self.mark_price,
+            index_price=self.index_price,
+            bid1_price=self.bid1_price,
+            bid1_size=self.bid1_size,
+            ask1_price=self.ask1_price,
+            ask1_size=self.ask1_size,
+            prev_price_24h=self.prev_price_24h,
+            price_24h_pcnt=pcnt,
+            high_price_24h=self.high_24h,
+            low_price_24h=self.low_24h,
+            prev_price_1h=self.prev_price_1h,
+            open_interest=self.open_interest,
             open_interest_value=(self.open_interest * self.mark_price).quantize(Decimal("0.01")),
-            turnover_24h=self.turnover_24h, volume_24h=self.volume_24h, funding_rate=self.funding_rate,
-            next_funding_time=self.next_funding_time(), tick_direction=self.tick_direction.value,
+            turnover_24h=self.turnover_24h,
+            volume_24h=self.volume_24h,
+            funding_rate=self.funding_rate,
+            next_funding_time=self.next_funding_time(),
+            tick_direction=self.tick_direction.value,
             ts=self._now_ms,
         )

@@ -61,9 +61,13 @@ def check_tpsl_sides(side: Side, base: Decimal, tp: Decimal | None, sl: Decimal 
 def check_trigger_direction(direction: int, trigger: Decimal, current: Decimal, trigger_by: str) -> None:
     """A rising trigger must sit above the current price, a falling one below."""
     if direction == 1 and trigger <= current:
-        raise SimError(Codes.TRIGGER_RISING, f"expect Rising, but trigger_price[{trigger}] <= current[{current}]??{trigger_by}")
+        raise SimError(
+            Codes.TRIGGER_RISING, f"expect Rising, but trigger_price[{trigger}] <= current[{current}]??{trigger_by}"
+        )
     if direction == 2 and trigger >= current:
-        raise SimError(Codes.TRIGGER_FALLING, f"expect Falling, but trigger_price[{trigger}] >= current[{current}]??{trigger_by}")
+        raise SimError(
+            Codes.TRIGGER_FALLING, f"expect Falling, but trigger_price[{trigger}] >= current[{current}]??{trigger_by}"
+        )
 
 
 def _new_order(engine: ExchangeEngine, account: Account, p: Params) -> Order:
@@ -123,16 +127,29 @@ def _new_order(engine: ExchangeEngine, account: Account, p: Params) -> Order:
     if order_type is OrderType.MARKET:
         price = market.protective_price(side)
     return Order(
-        order_id=engine.new_id(), order_link_id=link_id, symbol=symbol, side=side,
-        order_type=order_type, qty=qty, price=price, time_in_force=tif,
-        status=OrderStatus.UNTRIGGERED if trigger else OrderStatus.NEW, created_time=now,
-        updated_time=now, stop_order_type=StopOrderType.STOP if trigger else StopOrderType.NONE,
-        trigger_price=trigger, trigger_by=TriggerBy(trigger_by) if trigger else None,
-        trigger_direction=direction, take_profit=tp, stop_loss=sl,
+        order_id=engine.new_id(),
+        order_link_id=link_id,
+        symbol=symbol,
+        side=side,
+        order_type=order_type,
+        qty=qty,
+        price=price,
+        time_in_force=tif,
+        status=OrderStatus.UNTRIGGERED if trigger else OrderStatus.NEW,
+        created_time=now,
+        updated_time=now,
+        stop_order_type=StopOrderType.STOP if trigger else StopOrderType.NONE,
+        trigger_price=trigger,
+        trigger_by=TriggerBy(trigger_by) if trigger else None,
+        trigger_direction=direction,
+        take_profit=tp,
+        stop_loss=sl,
         tp_trigger_by=TriggerBy(p.choice("tpTriggerBy", TRIGGERS, default="LastPrice")) if tp else None,
         sl_trigger_by=TriggerBy(p.choice("slTriggerBy", TRIGGERS, default="LastPrice")) if sl else None,
-        tpsl_mode=TpSlMode.FULL if (tp or sl) else None, reduce_only=reduce_only,
-        close_on_trigger=close_on_trigger, last_price_on_created=market.last_price,
+        tpsl_mode=TpSlMode.FULL if (tp or sl) else None,
+        reduce_only=reduce_only,
+        close_on_trigger=close_on_trigger,
+        last_price_on_created=market.last_price,
     )
 
 
@@ -152,13 +169,19 @@ def check_funds(engine: ExchangeEngine, account: Account, order: Order, *, trigg
     if order.reduce_only:
         pos = account.position(order.symbol)
         if pos.side is None or pos.side is order.side or pos.size == 0:
-            raise SimError(Codes.REDUCE_ONLY, "current position is zero, cannot fix reduce-only order qty"
-                           if pos.size == 0 else "reduce-only order has same side with current position")
+            raise SimError(
+                Codes.REDUCE_ONLY,
+                "current position is zero, cannot fix reduce-only order qty"
+                if pos.size == 0
+                else "reduce-only order has same side with current position",
+            )
         return
     if order.is_conditional and not triggered:
         return
     price = order.price if order.order_type is OrderType.LIMIT else engine.markets[order.symbol].last_price
-    if opening_cost(account, order.symbol, order.side, order.qty, price) > account.available_balance(engine.instruments):
+    if opening_cost(account, order.symbol, order.side, order.qty, price) > account.available_balance(
+        engine.instruments
+    ):
         raise SimError(Codes.INSUFFICIENT_BALANCE, "ab not enough for new order")
 
 

@@ -24,8 +24,9 @@ def _decimal_levels(levels: list[Level], inst: Instrument) -> list[tuple[Decimal
 def book_data(market: SymbolMarket, bids: list[Level], asks: list[Level], *, u: int, seq: int) -> wire.Wire:
     """Stream data {s, b, a, u, seq} of levels given in ticks and qty steps."""
     inst = market.instrument
-    return wire.orderbook_to_wire(inst.symbol, _decimal_levels(bids, inst), _decimal_levels(asks, inst), inst,
-                                  update_id=u, seq=seq)
+    return wire.orderbook_to_wire(
+        inst.symbol, _decimal_levels(bids, inst), _decimal_levels(asks, inst), inst, update_id=u, seq=seq
+    )
 
 
 def orderbook(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
@@ -34,8 +35,13 @@ def orderbook(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     require_linear(p)
     market = engine.market(p.symbol(required=True))
     limit = p.integer("limit", default=REST_DEFAULT_LIMIT, low=1, high=BOOK_DEPTH) or REST_DEFAULT_LIMIT
-    data = book_data(market, market.book_levels(Side.SELL, limit), market.book_levels(Side.BUY, limit),
-                     u=market.book_u, seq=market.book_seq)
+    data = book_data(
+        market,
+        market.book_levels(Side.SELL, limit),
+        market.book_levels(Side.BUY, limit),
+        u=market.book_u,
+        seq=market.book_seq,
+    )
     return wire.orderbook_rest(data, ts=engine.clock.now_ms(), cts=market.book_ts)
 
 
@@ -62,8 +68,10 @@ class BookStream:
         self._capture()
 
     def _view(self) -> tuple[dict[int, int], dict[int, int]]:
-        return (dict(self.market.book_levels(Side.SELL, self.depth)),
-                dict(self.market.book_levels(Side.BUY, self.depth)))
+        return (
+            dict(self.market.book_levels(Side.SELL, self.depth)),
+            dict(self.market.book_levels(Side.BUY, self.depth)),
+        )
 
     def _capture(self, view: tuple[dict[int, int], dict[int, int]] | None = None) -> None:
         self.bids, self.asks = view or self._view()

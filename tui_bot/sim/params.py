@@ -48,7 +48,9 @@ class Params:
         except WireNumberError:
             raise params_error(f"params error: {key} invalid") from None
 
-    def integer(self, key: str, *, default: int | None = None, low: int | None = None, high: int | None = None) -> int | None:
+    def integer(
+        self, key: str, *, default: int | None = None, low: int | None = None, high: int | None = None
+    ) -> int | None:
         value = self.raw.get(key)
         if value is None or value == "":
             return default

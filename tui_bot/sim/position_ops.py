@@ -67,9 +67,11 @@ def trading_stop(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
     if mode == "Partial":
         changed = _partial_legs(engine, account, pos, p, tp, sl, tp_by, sl_by)
     else:
-        unchanged = ((tp is None or (tp == pos.take_profit and tp_by is pos.tp_trigger_by))
-                     and (sl is None or (sl == pos.stop_loss and sl_by is pos.sl_trigger_by))
-                     and (trail is None or trail == pos.trailing_stop))
+        unchanged = (
+            (tp is None or (tp == pos.take_profit and tp_by is pos.tp_trigger_by))
+            and (sl is None or (sl == pos.stop_loss and sl_by is pos.sl_trigger_by))
+            and (trail is None or trail == pos.trailing_stop)
+        )
         if unchanged:
             raise SimError(Codes.NOT_MODIFIED, "not modified")
         changed = []
@@ -84,8 +86,16 @@ def trading_stop(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
     return {}
 
 
-def _partial_legs(engine: ExchangeEngine, account: Account, pos: Position, p: Params,
-                  tp: Decimal | None, sl: Decimal | None, tp_by: TriggerBy, sl_by: TriggerBy) -> list[Order]:
+def _partial_legs(
+    engine: ExchangeEngine,
+    account: Account,
+    pos: Position,
+    p: Params,
+    tp: Decimal | None,
+    sl: Decimal | None,
+    tp_by: TriggerBy,
+    sl_by: TriggerBy,
+) -> list[Order]:
     """Partial mode: separate TP and SL orders of tpSize / slSize that do not track the position."""
     tp_size, sl_size = p.decimal("tpSize"), p.decimal("slSize")
     if (tp and not tp_size) or (sl and not sl_size) or (tp_size and sl_size and tp_size != sl_size):
@@ -94,7 +104,10 @@ def _partial_legs(engine: ExchangeEngine, account: Account, pos: Position, p: Pa
     if size > pos.size:
         raise params_error("params error: tpSize/slSize can not exceed the position size")
     created = []
-    for value, kind, by in ((tp, StopOrderType.PARTIAL_TAKE_PROFIT, tp_by), (sl, StopOrderType.PARTIAL_STOP_LOSS, sl_by)):
+    for value, kind, by in (
+        (tp, StopOrderType.PARTIAL_TAKE_PROFIT, tp_by),
+        (sl, StopOrderType.PARTIAL_STOP_LOSS, sl_by),
+    ):
         if value:
             order = system_order(engine, pos, kind, value, by, size)
             account.orders[order.order_id] = order
@@ -115,7 +128,9 @@ def _check_trailing(market: SymbolMarket, pos: Position, distance: Decimal | Non
             raise params_error("params error: activePrice must be beyond the last price in the position's favour")
 
 
-def _set_trailing(engine: ExchangeEngine, account: Account, pos: Position, distance: Decimal, active: Decimal) -> list[Order]:
+def _set_trailing(
+    engine: ExchangeEngine, account: Account, pos: Position, distance: Decimal, active: Decimal
+) -> list[Order]:
     """Arm, move or cancel (distance 0) the trailing stop; activePrice delays it until reached."""
     assert pos.side is not None
     market = engine.markets[pos.symbol]

@@ -41,7 +41,7 @@ def paginate(items: Sequence[T], p: Params, *, default: int, maximum: int) -> tu
     limit = p.integer("limit", default=default, low=1, high=maximum) or default
     cursor = p.string("cursor")
     offset = _cursor_offset(cursor) if cursor else 0
-    page = list(items[offset: offset + limit])
+    page = list(items[offset : offset + limit])
     more = offset + limit < len(items)
     return page, _cursor(offset + limit) if more else ""
 
@@ -98,8 +98,11 @@ def tickers(engine: ExchangeEngine, raw: dict[str, Any]) -> dict[str, Any]:
     if category != "linear":
         return nothing_listed(category, cursor=False)
     symbol = listed_symbol(engine, p)
-    rows = [wire.ticker_to_wire(m.ticker(), m.instrument, ws=False)
-            for s, m in engine.markets.items() if not symbol or s == symbol]
+    rows = [
+        wire.ticker_to_wire(m.ticker(), m.instrument, ws=False)
+        for s, m in engine.markets.items()
+        if not symbol or s == symbol
+    ]
     return {"category": "linear", "list": rows}
 
 
@@ -127,9 +130,12 @@ def _order_scope(engine: ExchangeEngine, p: Params) -> tuple[str, str, str]:
     return symbol, base, settle
 
 
-def _orders(engine: ExchangeEngine, account: Account, p: Params, *, history: bool,
-            window: tuple[int, int] | None = None) -> dict[str, Any]:
-    symbol, base, _settle = _order_scope(engine, p) if not history else (listed_symbol(engine, p), p.string("baseCoin"), "")
+def _orders(
+    engine: ExchangeEngine, account: Account, p: Params, *, history: bool, window: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    symbol, base, _settle = (
+        _order_scope(engine, p) if not history else (listed_symbol(engine, p), p.string("baseCoin"), "")
+    )
     order_id, link_id = p.string("orderId"), p.string("orderLinkId")
     kind = p.choice("orderFilter", ("Order", "StopOrder", "tpslOrder", "OcoOrder", "BidirectionalTpslOrder"))
     open_only = p.integer("openOnly", default=0, low=0, high=2)
@@ -151,8 +157,11 @@ def _orders(engine: ExchangeEngine, account: Account, p: Params, *, history: boo
             continue
         picked.append(o)
     page, cursor = paginate(picked, p, default=20, maximum=50)
-    return {"category": "linear", "list": [wire.order_to_wire(o, engine.instruments[o.symbol], ws=False) for o in page],
-            "nextPageCursor": cursor}
+    return {
+        "category": "linear",
+        "list": [wire.order_to_wire(o, engine.instruments[o.symbol], ws=False) for o in page],
+        "nextPageCursor": cursor,
+    }
 
 
 def open_orders(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
@@ -179,14 +188,22 @@ def executions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) ->
     start, end = time_window(p, engine.clock.now_ms())
     symbol, order_id, link_id = listed_symbol(engine, p), p.string("orderId"), p.string("orderLinkId")
     exec_type = p.string("execType")
-    rows = [e for e in account.executions
-            if start <= e.exec_time <= end and (not symbol or e.symbol == symbol)
-            and (not order_id or e.order_id == order_id) and (not link_id or e.order_link_id == link_id)
-            and (not exec_type or e.exec_type.value == exec_type)]
+    rows = [
+        e
+        for e in account.executions
+        if start <= e.exec_time <= end
+        and (not symbol or e.symbol == symbol)
+        and (not order_id or e.order_id == order_id)
+        and (not link_id or e.order_link_id == link_id)
+        and (not exec_type or e.exec_type.value == exec_type)
+    ]
     rows.sort(key=lambda e: (e.exec_time, e.seq), reverse=True)
     page, cursor = paginate(rows, p, default=50, maximum=100)
-    return {"category": "linear", "list": [wire.execution_to_wire(e, engine.instruments[e.symbol], ws=False) for e in page],
-            "nextPageCursor": cursor}
+    return {
+        "category": "linear",
+        "list": [wire.execution_to_wire(e, engine.instruments[e.symbol], ws=False) for e in page],
+        "nextPageCursor": cursor,
+    }
 
 
 def positions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
@@ -201,11 +218,19 @@ def positions(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> 
     if symbol:
         rows = [account.position(symbol)]
     else:
-        rows = [pos for s, pos in sorted(account.positions.items())
-                if pos.size > 0 and engine.instruments[s].quote_coin == settle]
+        rows = [
+            pos
+            for s, pos in sorted(account.positions.items())
+            if pos.size > 0 and engine.instruments[s].quote_coin == settle
+        ]
     page, cursor = paginate(rows, p, default=20, maximum=200)
-    return {"category": "linear", "list": [wire.position_to_wire(x, engine.instruments[x.symbol], ws=False, taker_fee_rate=TAKER_FEE)
-                                          for x in page], "nextPageCursor": cursor}
+    return {
+        "category": "linear",
+        "list": [
+            wire.position_to_wire(x, engine.instruments[x.symbol], ws=False, taker_fee_rate=TAKER_FEE) for x in page
+        ],
+        "nextPageCursor": cursor,
+    }
 
 
 def closed_pnl(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
@@ -218,8 +243,11 @@ def closed_pnl(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) ->
     rows = [c for c in account.closed_pnls if start <= c.updated_time <= end and (not symbol or c.symbol == symbol)]
     rows = [c for _, c in sorted(enumerate(rows), key=lambda pair: (pair[1].updated_time, pair[0]), reverse=True)]
     page, cursor = paginate(rows, p, default=50, maximum=100)
-    return {"category": "linear", "list": [wire.closed_pnl_to_wire(c, engine.instruments[c.symbol]) for c in page],
-            "nextPageCursor": cursor}
+    return {
+        "category": "linear",
+        "list": [wire.closed_pnl_to_wire(c, engine.instruments[c.symbol]) for c in page],
+        "nextPageCursor": cursor,
+    }
 
 
 def wallet_balance(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
@@ -238,5 +266,10 @@ def fee_rate(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> d
     if read_category(p, required=False) != "linear":
         return {"list": []}
     symbol = listed_symbol(engine, p)
-    return {"list": [{"symbol": s, "takerFeeRate": str(TAKER_FEE), "makerFeeRate": str(MAKER_FEE)}
-                     for s in engine.instruments if not symbol or s == symbol]}
+    return {
+        "list": [
+            {"symbol": s, "takerFeeRate": str(TAKER_FEE), "makerFeeRate": str(MAKER_FEE)}
+            for s in engine.instruments
+            if not symbol or s == symbol
+        ]
+    }

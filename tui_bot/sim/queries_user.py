@@ -23,10 +23,15 @@ def _wanted(engine: ExchangeEngine, account: Account, p: Params, window: tuple[i
     """The log rows the filters keep, oldest first (none is a move-position row, so transSubType keeps none)."""
     currency, base = p.string("currency"), p.string("baseCoin")
     kind, sub_type = p.string("type"), p.string("transSubType")
-    return [e for e in account.transactions
-            if window[0] <= e.time <= window[1] and (not currency or e.currency == currency)
-            and (not base or engine.instruments[e.symbol].base_coin == base)
-            and (not kind or e.kind == kind) and not sub_type]
+    return [
+        e
+        for e in account.transactions
+        if window[0] <= e.time <= window[1]
+        and (not currency or e.currency == currency)
+        and (not base or engine.instruments[e.symbol].base_coin == base)
+        and (not kind or e.kind == kind)
+        and not sub_type
+    ]
 
 
 def transaction_log(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,16 @@ from dataclasses import dataclass
 WINDOW_MS = 1000
 
 LIMITS = {
-    "/v5/order/create": 10, "/v5/order/amend": 10, "/v5/order/cancel": 10, "/v5/order/cancel-all": 10,
-    "/v5/position/set-leverage": 10, "/v5/position/trading-stop": 10, "/v5/account/fee-rate": 5,
-    "/v5/account/transaction-log": 25, "/v5/user/query-api": 10, "/v5/asset/coin/query-info": 5,
+    "/v5/order/create": 10,
+    "/v5/order/amend": 10,
+    "/v5/order/cancel": 10,
+    "/v5/order/cancel-all": 10,
+    "/v5/position/set-leverage": 10,
+    "/v5/position/trading-stop": 10,
+    "/v5/account/fee-rate": 5,
+    "/v5/account/transaction-log": 25,
+    "/v5/user/query-api": 10,
+    "/v5/asset/coin/query-info": 5,
 }
 DEFAULT_LIMIT = 50
 

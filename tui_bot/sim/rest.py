@@ -76,9 +76,17 @@ class RestApi:
         defs += [web.post(path, self.handle) for path in PRIVATE_POST]
         return defs
 
-    def _respond(self, result: dict[str, Any], code: int = 0, msg: str = "OK", headers: dict[str, str] | None = None,
-                 status: int = 200) -> web.Response:
-        body = wire.rest_envelope(result if code == 0 else {}, time_ms=self.engine.clock.now_ms(), ret_code=code, ret_msg=msg)
+    def _respond(
+        self,
+        result: dict[str, Any],
+        code: int = 0,
+        msg: str = "OK",
+        headers: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> web.Response:
+        body = wire.rest_envelope(
+            result if code == 0 else {}, time_ms=self.engine.clock.now_ms(), ret_code=code, ret_msg=msg
+        )
         return web.Response(body=orjson.dumps(body), content_type="application/json", headers=headers, status=status)
 
     @web.middleware
@@ -88,7 +96,9 @@ class RestApi:
             return await handler(request)
         except web.HTTPMethodNotAllowed as err:
             allowed = " or ".join(sorted(err.allowed_methods - {"HEAD"}))
-            return self._respond({}, Codes.ROUTE_NOT_FOUND, f"Route not found. Send {request.path} with {allowed}.", status=400)
+            return self._respond(
+                {}, Codes.ROUTE_NOT_FOUND, f"Route not found. Send {request.path} with {allowed}.", status=400
+            )
         except web.HTTPNotFound:
             return self._respond({}, Codes.ROUTE_NOT_FOUND, "Route not found.", status=404)
 
@@ -130,7 +140,11 @@ class RestApi:
 
     def _fault(self, code: int) -> web.Response:
         now = self.engine.clock.now_ms()
-        headers = {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(now + 1000)} if code == Codes.RATE_LIMIT else None
+        headers = (
+            {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(now + 1000)}
+            if code == Codes.RATE_LIMIT
+            else None
+        )
         return self._respond({}, code, REST_FAULT_MESSAGES.get(code, "System error. Please try again later."), headers)
 
 

@@ -61,11 +61,23 @@ def _require_loopback(host: str) -> None:
 class SimExchange:
     """A local Bybit v5 venue: start() it, point any client at its URLs, stop() it."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None,
-                 api_secret: str | None = None, seed: int = 7, symbols: tuple[str, ...] | list[str] = DEFAULT_SYMBOLS,
-                 balance: Decimal = Decimal("10000"), step_seconds: float = 0.1, autostep: bool = True,
-                 idle_timeout: float = 600.0, funding_period_s: float | None = None, id_salt: str | None = None,
-                 latency_ms: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        seed: int = 7,
+        symbols: tuple[str, ...] | list[str] = DEFAULT_SYMBOLS,
+        balance: Decimal = Decimal("10000"),
+        step_seconds: float = 0.1,
+        autostep: bool = True,
+        idle_timeout: float = 600.0,
+        funding_period_s: float | None = None,
+        id_salt: str | None = None,
+        latency_ms: float = 0.0,
+    ) -> None:
         _require_loopback(host)
         if not 0 <= latency_ms <= MAX_LATENCY_MS:
             raise ValueError(f"latency must be 0-{MAX_LATENCY_MS} ms, not {latency_ms}")
@@ -76,8 +88,9 @@ class SimExchange:
         self.clock = Clock()
         self.faults = Faults()
         self.limiter = RateLimiter()
-        self.engine = ExchangeEngine(market_specs(list(symbols)), seed=seed, step_seconds=step_seconds, clock=self.clock,
-                                     id_salt=id_salt)
+        self.engine = ExchangeEngine(
+            market_specs(list(symbols)), seed=seed, step_seconds=step_seconds, clock=self.clock, id_salt=id_salt
+        )
         self.engine.add_account(self.api_key, self.api_secret, Decimal(balance))
         self.public = PublicHub(self.engine, self.faults)
         self.private = PrivateHub(self.engine, self.faults)
@@ -100,8 +113,9 @@ class SimExchange:
         ws_handlers = (self._ws_public, self._ws_private, self._ws_trade)
         app.add_routes([web.get(path, handler) for path, handler in zip(_WS_PATHS, ws_handlers, strict=True)])
         app.add_routes(admin_routes(self))
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                                     logger=HttpErrorLog(logging.getLogger("tui_bot.sim.http")))
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, logger=HttpErrorLog(logging.getLogger("tui_bot.sim.http"))
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
@@ -112,8 +126,13 @@ class SimExchange:
             self._tasks.append(loop.create_task(self._step_loop()))
         self._tasks.append(loop.create_task(self._idle_loop()))
         base = f"{self.host}:{self.port}"
-        self.urls = SimUrls(f"http://{base}", f"ws://{base}/v5/public/linear", f"ws://{base}/v5/private",
-                            f"ws://{base}/v5/trade", f"http://{base}/_sim")
+        self.urls = SimUrls(
+            f"http://{base}",
+            f"ws://{base}/v5/public/linear",
+            f"ws://{base}/v5/private",
+            f"ws://{base}/v5/trade",
+            f"http://{base}/_sim",
+        )
         return self.urls
 
     async def stop(self) -> None:
@@ -221,7 +240,11 @@ class SimExchange:
         ws = MaskedWebSocketResponse(autoping=True, max_msg_size=MAX_FRAME_BYTES)
         await ws.prepare(request)
         peer = Peer(ws, kind, _max_active(request.query.get("max_active_time", "")), self.latency_s)
-        hubs: dict[str, PublicHub | PrivateHub | TradeHub] = {"public": self.public, "private": self.private, "trade": self.trade}
+        hubs: dict[str, PublicHub | PrivateHub | TradeHub] = {
+            "public": self.public,
+            "private": self.private,
+            "trade": self.trade,
+        }
         hub = hubs[kind]
         decode = decode_trade if kind == "trade" else decode_control
         hub.peers.add(peer)

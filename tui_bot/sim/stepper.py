@@ -68,7 +68,9 @@ def react_to_prices(engine: ExchangeEngine, account: Account) -> None:
 def _fill_resting(engine: ExchangeEngine, account: Account, order: Order) -> None:
     """A resting limit fills as maker at its price once the opposite best reaches it."""
     market = engine.markets[order.symbol]
-    best, size = (market.ask1_price, market.ask1_size) if order.side is Side.BUY else (market.bid1_price, market.bid1_size)
+    best, size = (
+        (market.ask1_price, market.ask1_size) if order.side is Side.BUY else (market.bid1_price, market.bid1_size)
+    )
     gap = (order.price - best) * order.side.sign
     if gap < 0:
         return
@@ -151,12 +153,28 @@ def settle_funding(engine: ExchangeEngine) -> None:
             seq = account.next_seq()
             pos.seq = seq
             execution = Execution(
-                exec_id=engine.new_id(), order_id="", order_link_id="", symbol=pos.symbol,
-                side=pos.side, exec_type=ExecType.FUNDING, exec_price=market.mark_price, exec_qty=pos.size,
-                exec_value=value, exec_fee=fee, fee_rate=market.funding_rate, exec_time=now,
-                is_maker=False, order_type=None, order_price=ZERO, order_qty=ZERO, leaves_qty=ZERO,
-                closed_size=ZERO, exec_pnl=ZERO, mark_price=market.mark_price,
-                index_price=market.index_price, seq=seq,
+                exec_id=engine.new_id(),
+                order_id="",
+                order_link_id="",
+                symbol=pos.symbol,
+                side=pos.side,
+                exec_type=ExecType.FUNDING,
+                exec_price=market.mark_price,
+                exec_qty=pos.size,
+                exec_value=value,
+                exec_fee=fee,
+                fee_rate=market.funding_rate,
+                exec_time=now,
+                is_maker=False,
+                order_type=None,
+                order_price=ZERO,
+                order_qty=ZERO,
+                leaves_qty=ZERO,
+                closed_size=ZERO,
+                exec_pnl=ZERO,
+                mark_price=market.mark_price,
+                index_price=market.index_price,
+                seq=seq,
             )
             account.executions.append(execution)
             account.log_funding(execution)
@@ -168,4 +186,3 @@ def settle_funding(engine: ExchangeEngine) -> None:
 def funding_due(last_settled: int, now: int, period_ms: int) -> bool:
     """True when a funding boundary lies in (last_settled, now]."""
     return now // period_ms > last_settled // period_ms
-

@@ -32,17 +32,25 @@ def _text(value: object, inst: Instrument) -> str:
 
 # (wire keys, Ticker attribute, formatter) of every ticker field that can change; must match ticker_to_wire.
 _TICKER_FIELDS: tuple[tuple[tuple[str, ...], str, Callable[[Any, Instrument], str]], ...] = (
-    (("lastPrice",), "last_price", fmt_price), (("indexPrice",), "index_price", fmt_price),
-    (("markPrice",), "mark_price", fmt_price), (("bid1Price",), "bid1_price", fmt_price),
-    (("bid1Size",), "bid1_size", fmt_qty), (("ask1Price",), "ask1_price", fmt_price),
-    (("ask1Size",), "ask1_size", fmt_qty), (("tickDirection",), "tick_direction", _text),
-    (("highPrice24h",), "high_price_24h", fmt_price), (("lowPrice24h",), "low_price_24h", fmt_price),
-    (("volume24h",), "volume_24h", fmt_qty), (("turnover24h",), "turnover_24h", _four),
-    (("price24hPcnt",), "price_24h_pcnt", _pcnt), (("prevPrice24h",), "prev_price_24h", fmt_price),
+    (("lastPrice",), "last_price", fmt_price),
+    (("indexPrice",), "index_price", fmt_price),
+    (("markPrice",), "mark_price", fmt_price),
+    (("bid1Price",), "bid1_price", fmt_price),
+    (("bid1Size",), "bid1_size", fmt_qty),
+    (("ask1Price",), "ask1_price", fmt_price),
+    (("ask1Size",), "ask1_size", fmt_qty),
+    (("tickDirection",), "tick_direction", _text),
+    (("highPrice24h",), "high_price_24h", fmt_price),
+    (("lowPrice24h",), "low_price_24h", fmt_price),
+    (("volume24h",), "volume_24h", fmt_qty),
+    (("turnover24h",), "turnover_24h", _four),
+    (("price24hPcnt",), "price_24h_pcnt", _pcnt),
+    (("prevPrice24h",), "prev_price_24h", fmt_price),
     (("prevPrice1h",), "prev_price_1h", fmt_price),
     (("openInterest", "singleOpenInterest"), "open_interest", fmt_qty),
     (("openInterestValue", "singleOpenInterestValue"), "open_interest_value", _two),
-    (("fundingRate",), "funding_rate", _rate), (("nextFundingTime",), "next_funding_time", _text),
+    (("fundingRate",), "funding_rate", _rate),
+    (("nextFundingTime",), "next_funding_time", _text),
 )
 
 

@@ -54,11 +54,21 @@ def _signed_size(pos: Position) -> Decimal:
 def trade_entry(uid: int, execution: Execution, pos: Position, balance: Decimal) -> LogEntry:
     """The TRADE row of one fill: its fee, the PnL it realised, the position and balance after it."""
     return LogEntry(
-        entry_id=f"{uid}_{execution.symbol}_{execution.seq}", symbol=execution.symbol,
-        side=execution.side, kind=TRADE, time=execution.exec_time, qty=execution.exec_qty,
-        size=_signed_size(pos), price=execution.exec_price, funding=None, fee=execution.exec_fee,
-        fee_rate=execution.fee_rate, cash_flow=execution.exec_pnl, cash_balance=balance,
-        trade_id=execution.exec_id, order_id=execution.order_id,
+        entry_id=f"{uid}_{execution.symbol}_{execution.seq}",
+        symbol=execution.symbol,
+        side=execution.side,
+        kind=TRADE,
+        time=execution.exec_time,
+        qty=execution.exec_qty,
+        size=_signed_size(pos),
+        price=execution.exec_price,
+        funding=None,
+        fee=execution.exec_fee,
+        fee_rate=execution.fee_rate,
+        cash_flow=execution.exec_pnl,
+        cash_balance=balance,
+        trade_id=execution.exec_id,
+        order_id=execution.order_id,
         order_link_id=execution.order_link_id,
     )
 
@@ -69,10 +79,20 @@ def funding_entry(uid: int, execution: Execution, pos: Position, balance: Decima
     Bybit's feeRate here is the funding rate, negated for a short.
     """
     return LogEntry(
-        entry_id=f"{uid}_{execution.symbol}_{execution.seq}", symbol=execution.symbol,
-        side=execution.side, kind=SETTLEMENT, time=execution.exec_time, qty=execution.exec_qty,
-        size=_signed_size(pos), price=execution.exec_price, funding=-execution.exec_fee, fee=ZERO,
-        fee_rate=execution.fee_rate * execution.side.sign, cash_flow=ZERO, cash_balance=balance,
-        trade_id=execution.exec_id, order_id=execution.order_id,
+        entry_id=f"{uid}_{execution.symbol}_{execution.seq}",
+        symbol=execution.symbol,
+        side=execution.side,
+        kind=SETTLEMENT,
+        time=execution.exec_time,
+        qty=execution.exec_qty,
+        size=_signed_size(pos),
+        price=execution.exec_price,
+        funding=-execution.exec_fee,
+        fee=ZERO,
+        fee_rate=execution.fee_rate * execution.side.sign,
+        cash_flow=ZERO,
+        cash_balance=balance,
+        trade_id=execution.exec_id,
+        order_id=execution.order_id,
         order_link_id=execution.order_link_id,
     )

@@ -68,7 +68,7 @@ class MaskCheck:
                 continue
             start = pos - len(self._head)
             wanted = 2 if len(self._head) < 2 else _header_size(self._head)
-            self._head += data[pos: pos + wanted - len(self._head)]
+            self._head += data[pos : pos + wanted - len(self._head)]
             pos = start + len(self._head)
             if len(self._head) < 2:
                 continue

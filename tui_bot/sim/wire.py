@@ -26,14 +26,38 @@ from tui_bot.sim.wire_account import (
 )
 
 __all__ = [
-    "break_even_price", "cancel_all_result", "closed_pnl_to_wire", "coin_to_wire",
-    "execution_to_wire", "fee_rate_to_wire", "fmt_amount", "fmt_price", "fmt_qty",
-    "instrument_to_wire", "kline_rest_row", "kline_ws", "market_time_result",
-    "order_ack", "order_to_wire", "orderbook_message", "orderbook_rest", "orderbook_to_wire",
-    "position_to_wire", "private_message",
-    "private_pong", "private_ws_response", "public_message", "public_trade_to_wire",
-    "public_ws_response", "rest_envelope", "ticker_delta", "ticker_to_wire",
-    "trade_ws_auth_response", "trade_ws_pong", "trade_ws_response", "wallet_to_wire",
+    "break_even_price",
+    "cancel_all_result",
+    "closed_pnl_to_wire",
+    "coin_to_wire",
+    "execution_to_wire",
+    "fee_rate_to_wire",
+    "fmt_amount",
+    "fmt_price",
+    "fmt_qty",
+    "instrument_to_wire",
+    "kline_rest_row",
+    "kline_ws",
+    "market_time_result",
+    "order_ack",
+    "order_to_wire",
+    "orderbook_message",
+    "orderbook_rest",
+    "orderbook_to_wire",
+    "position_to_wire",
+    "private_message",
+    "private_pong",
+    "private_ws_response",
+    "public_message",
+    "public_trade_to_wire",
+    "public_ws_response",
+    "rest_envelope",
+    "ticker_delta",
+    "ticker_to_wire",
+    "trade_ws_auth_response",
+    "trade_ws_pong",
+    "trade_ws_response",
+    "wallet_to_wire",
 ]
 
 Wire = dict[str, object]
@@ -46,40 +70,64 @@ _PRE_LISTING = ("preOpenPrice", "preQty", "curPreListingPhase")
 
 def _leverage_filter(inst: Instrument) -> Wire:
     """The instrument's leverageFilter object."""
-    return {"minLeverage": plain(inst.min_leverage), "maxLeverage": plain(inst.max_leverage),
-            "leverageStep": plain(inst.leverage_step)}
+    return {
+        "minLeverage": plain(inst.min_leverage),
+        "maxLeverage": plain(inst.max_leverage),
+        "leverageStep": plain(inst.leverage_step),
+    }
 
 
 def _price_filter(inst: Instrument) -> Wire:
     """The instrument's priceFilter object at tick precision."""
     places = decimals(inst.tick_size)
-    return {"minPrice": plain(inst.min_price, places), "maxPrice": plain(inst.max_price, places),
-            "tickSize": plain(inst.tick_size)}
+    return {
+        "minPrice": plain(inst.min_price, places),
+        "maxPrice": plain(inst.max_price, places),
+        "tickSize": plain(inst.tick_size),
+    }
 
 
 def _lot_size_filter(inst: Instrument) -> Wire:
     """The instrument's lotSizeFilter object at qty-step precision."""
     places = decimals(inst.qty_step)
-    return {"maxOrderQty": plain(inst.max_qty, places), "minOrderQty": plain(inst.min_qty, places),
-            "qtyStep": plain(inst.qty_step), "postOnlyMaxOrderQty": plain(inst.max_qty, places),
-            "maxMktOrderQty": plain(inst.max_market_qty, places),
-            "minNotionalValue": plain(inst.min_notional)}
+    return {
+        "maxOrderQty": plain(inst.max_qty, places),
+        "minOrderQty": plain(inst.min_qty, places),
+        "qtyStep": plain(inst.qty_step),
+        "postOnlyMaxOrderQty": plain(inst.max_qty, places),
+        "maxMktOrderQty": plain(inst.max_market_qty, places),
+        "minNotionalValue": plain(inst.min_notional),
+    }
 
 
 def instrument_to_wire(inst: Instrument) -> Wire:
     """One instruments-info list item (§3.2) for a linear perpetual."""
     return {
-        "symbol": inst.symbol, "contractType": "LinearPerpetual", "status": "Trading",
-        "baseCoin": inst.base_coin, "quoteCoin": inst.quote_coin, "settleCoin": inst.quote_coin,
-        "symbolType": "", "symbolId": inst.symbol_id, "launchTime": str(inst.launch_time),
-        "deliveryTime": "0", "deliveryFeeRate": "", "priceScale": str(inst.price_scale),
-        "leverageFilter": _leverage_filter(inst), "priceFilter": _price_filter(inst),
-        "lotSizeFilter": _lot_size_filter(inst), "unifiedMarginTrade": True,
-        "isPreListing": False, "forbidUplWithdrawal": False,
-        "fundingInterval": inst.funding_interval_min, "copyTrading": "both",
-        "upperFundingRate": FUNDING_RATE_CAP, "lowerFundingRate": f"-{FUNDING_RATE_CAP}",
+        "symbol": inst.symbol,
+        "contractType": "LinearPerpetual",
+        "status": "Trading",
+        "baseCoin": inst.base_coin,
+        "quoteCoin": inst.quote_coin,
+        "settleCoin": inst.quote_coin,
+        "symbolType": "",
+        "symbolId": inst.symbol_id,
+        "launchTime": str(inst.launch_time),
+        "deliveryTime": "0",
+        "deliveryFeeRate": "",
+        "priceScale": str(inst.price_scale),
+        "leverageFilter": _leverage_filter(inst),
+        "priceFilter": _price_filter(inst),
+        "lotSizeFilter": _lot_size_filter(inst),
+        "unifiedMarginTrade": True,
+        "isPreListing": False,
+        "forbidUplWithdrawal": False,
+        "fundingInterval": inst.funding_interval_min,
+        "copyTrading": "both",
+        "upperFundingRate": FUNDING_RATE_CAP,
+        "lowerFundingRate": f"-{FUNDING_RATE_CAP}",
         "riskParameters": {"priceLimitRatioX": "0.01", "priceLimitRatioY": "0.02"},
-        "preListingInfo": None, "displayName": "",
+        "preListingInfo": None,
+        "displayName": "",
     }
 
 
@@ -91,21 +139,28 @@ def ticker_to_wire(t: Ticker, inst: Instrument, *, ws: bool) -> Wire:
     oi, oi_value = fmt_qty(t.open_interest, inst), fmt_amount(t.open_interest_value, 2)
     return {
         **head,
-        "lastPrice": fmt_price(t.last_price, inst), "indexPrice": fmt_price(t.index_price, inst),
+        "lastPrice": fmt_price(t.last_price, inst),
+        "indexPrice": fmt_price(t.index_price, inst),
         "markPrice": fmt_price(t.mark_price, inst),
         "prevPrice24h": fmt_price(t.prev_price_24h, inst),
         "price24hPcnt": fmt_amount(t.price_24h_pcnt, 6),
         "highPrice24h": fmt_price(t.high_price_24h, inst),
         "lowPrice24h": fmt_price(t.low_price_24h, inst),
         "prevPrice1h": fmt_price(t.prev_price_1h, inst),
-        "openInterest": oi, "openInterestValue": oi_value,
-        "singleOpenInterest": oi, "singleOpenInterestValue": oi_value,
-        "turnover24h": fmt_amount(t.turnover_24h, 4), "volume24h": fmt_qty(t.volume_24h, inst),
-        "fundingRate": fmt_amount(t.funding_rate), "nextFundingTime": str(t.next_funding_time),
+        "openInterest": oi,
+        "openInterestValue": oi_value,
+        "singleOpenInterest": oi,
+        "singleOpenInterestValue": oi_value,
+        "turnover24h": fmt_amount(t.turnover_24h, 4),
+        "volume24h": fmt_qty(t.volume_24h, inst),
+        "fundingRate": fmt_amount(t.funding_rate),
+        "nextFundingTime": str(t.next_funding_time),
         "fundingIntervalHour": str(inst.funding_interval_min // 60),
         "fundingCap": FUNDING_RATE_CAP,
-        "bid1Price": fmt_price(t.bid1_price, inst), "bid1Size": fmt_qty(t.bid1_size, inst),
-        "ask1Price": fmt_price(t.ask1_price, inst), "ask1Size": fmt_qty(t.ask1_size, inst),
+        "bid1Price": fmt_price(t.bid1_price, inst),
+        "bid1Size": fmt_qty(t.bid1_size, inst),
+        "ask1Price": fmt_price(t.ask1_price, inst),
+        "ask1Size": fmt_qty(t.ask1_size, inst),
         **dict.fromkeys(_PRE_LISTING if ws else _DELIVERY_ONLY + _PRE_LISTING, ""),
     }
 
@@ -118,34 +173,61 @@ def ticker_delta(prev: Wire, new: Wire) -> Wire:
 
 def kline_rest_row(k: Kline, inst: Instrument) -> list[str]:
     """One REST kline row: [start, open, high, low, close, volume, turnover] (§3.4)."""
-    return [str(k.start), fmt_price(k.open, inst), fmt_price(k.high, inst),
-            fmt_price(k.low, inst), fmt_price(k.close, inst), fmt_qty(k.volume, inst),
-            fmt_amount(k.turnover, 4)]
+    return [
+        str(k.start),
+        fmt_price(k.open, inst),
+        fmt_price(k.high, inst),
+        fmt_price(k.low, inst),
+        fmt_price(k.close, inst),
+        fmt_qty(k.volume, inst),
+        fmt_amount(k.turnover, 4),
+    ]
 
 
 def kline_ws(k: Kline, inst: Instrument, *, timestamp: int) -> Wire:
     """One WS kline data item (§5.4)."""
     return {
-        "start": k.start, "end": k.start + bar_length_ms(k.interval, k.start) - 1,
-        "interval": k.interval, "open": fmt_price(k.open, inst),
-        "close": fmt_price(k.close, inst), "high": fmt_price(k.high, inst),
-        "low": fmt_price(k.low, inst), "volume": fmt_qty(k.volume, inst),
-        "turnover": fmt_amount(k.turnover, 4), "confirm": k.confirm, "timestamp": timestamp,
+        "start": k.start,
+        "end": k.start + bar_length_ms(k.interval, k.start) - 1,
+        "interval": k.interval,
+        "open": fmt_price(k.open, inst),
+        "close": fmt_price(k.close, inst),
+        "high": fmt_price(k.high, inst),
+        "low": fmt_price(k.low, inst),
+        "volume": fmt_qty(k.volume, inst),
+        "turnover": fmt_amount(k.turnover, 4),
+        "confirm": k.confirm,
+        "timestamp": timestamp,
     }
 
 
 def public_trade_to_wire(tr: PublicTrade, inst: Instrument) -> Wire:
     """One publicTrade data item (§5.5)."""
-    return {"T": tr.time, "s": tr.symbol, "S": tr.taker_side.value, "v": fmt_qty(tr.size, inst),
-            "p": fmt_price(tr.price, inst), "L": tr.tick_direction, "i": tr.trade_id,
-            "BT": False, "RPI": False, "seq": tr.seq}
+    return {
+        "T": tr.time,
+        "s": tr.symbol,
+        "S": tr.taker_side.value,
+        "v": fmt_qty(tr.size, inst),
+        "p": fmt_price(tr.price, inst),
+        "L": tr.tick_direction,
+        "i": tr.trade_id,
+        "BT": False,
+        "RPI": False,
+        "seq": tr.seq,
+    }
 
 
 def orderbook_to_wire(
-    symbol: str, bids: list[tuple[Decimal, Decimal]], asks: list[tuple[Decimal, Decimal]],
-    inst: Instrument, *, update_id: int, seq: int,
+    symbol: str,
+    bids: list[tuple[Decimal, Decimal]],
+    asks: list[tuple[Decimal, Decimal]],
+    inst: Instrument,
+    *,
+    update_id: int,
+    seq: int,
 ) -> Wire:
     """Orderbook stream data (§5.6); bids descending, asks ascending, size zero means delete."""
+
     def levels(side: list[tuple[Decimal, Decimal]]) -> list[list[str]]:
         return [[fmt_price(price, inst), fmt_qty(size, inst)] for price, size in side]
 
@@ -154,8 +236,7 @@ def orderbook_to_wire(
 
 def orderbook_rest(data: Wire, *, ts: int, cts: int) -> Wire:
     """The /v5/market/orderbook result: the stream's data plus ts and cts, in the documented order."""
-    return {"s": data["s"], "b": data["b"], "a": data["a"], "ts": ts, "u": data["u"], "seq": data["seq"],
-            "cts": cts}
+    return {"s": data["s"], "b": data["b"], "a": data["a"], "ts": ts, "u": data["u"], "seq": data["seq"], "cts": cts}
 
 
 def orderbook_message(topic: str, type_: str, ts: int, data: Wire, cts: int, *, depth: int) -> Wire:
@@ -183,7 +264,8 @@ def _order_triggers(o: Order, inst: Instrument) -> Wire:
     return {
         "stopOrderType": o.stop_order_type.value,
         "triggerPrice": fmt_price(o.trigger_price, inst),
-        "takeProfit": fmt_price(o.take_profit, inst), "stopLoss": fmt_price(o.stop_loss, inst),
+        "takeProfit": fmt_price(o.take_profit, inst),
+        "stopLoss": fmt_price(o.stop_loss, inst),
         "tpslMode": o.tpsl_mode.value if o.tpsl_mode else "",
         "tpLimitPrice": fmt_price(o.tp_limit_price, inst),
         "slLimitPrice": fmt_price(o.sl_limit_price, inst),
@@ -195,10 +277,19 @@ def _order_triggers(o: Order, inst: Instrument) -> Wire:
 
 
 _ORDER_CONSTANTS: Wire = {
-    "blockTradeId": "", "isLeverage": "", "orderIv": "", "marketUnit": "",
-    "slippageToleranceType": "UNKNOWN", "slippageTolerance": "0", "ocoTriggerBy": "UNKNOWN",
-    "placeType": "", "smpType": "None", "smpGroup": 0, "smpOrderId": "",
-    "rpiTakerAccess": False, "rpiMatchedQty": "0",
+    "blockTradeId": "",
+    "isLeverage": "",
+    "orderIv": "",
+    "marketUnit": "",
+    "slippageToleranceType": "UNKNOWN",
+    "slippageTolerance": "0",
+    "ocoTriggerBy": "UNKNOWN",
+    "placeType": "",
+    "smpType": "None",
+    "smpGroup": 0,
+    "smpOrderId": "",
+    "rpiTakerAccess": False,
+    "rpiMatchedQty": "0",
 }
 
 
@@ -206,49 +297,71 @@ def order_to_wire(o: Order, inst: Instrument, *, ws: bool) -> Wire:
     """The order object (§3.9): REST adds extraFees (order/history lists it, "" for linear), WS adds
     category, feeCurrency, brokerOrderPrice, closedPnl; neither has spot's basePrice."""
     wire: Wire = {
-        "orderId": o.order_id, "orderLinkId": o.order_link_id,
-        "parentOrderLinkId": o.parent_order_link_id, "symbol": o.symbol,
-        "price": fmt_price(o.price, inst), "qty": fmt_qty(o.qty, inst), "side": o.side.value,
-        "positionIdx": o.position_idx, "orderStatus": o.status.value,
-        "createType": o.create_type.value, "cancelType": o.cancel_type.value,
-        "rejectReason": o.reject_reason.value, **_order_fees(o, inst),
-        "timeInForce": o.time_in_force.value, "orderType": o.order_type.value,
+        "orderId": o.order_id,
+        "orderLinkId": o.order_link_id,
+        "parentOrderLinkId": o.parent_order_link_id,
+        "symbol": o.symbol,
+        "price": fmt_price(o.price, inst),
+        "qty": fmt_qty(o.qty, inst),
+        "side": o.side.value,
+        "positionIdx": o.position_idx,
+        "orderStatus": o.status.value,
+        "createType": o.create_type.value,
+        "cancelType": o.cancel_type.value,
+        "rejectReason": o.reject_reason.value,
+        **_order_fees(o, inst),
+        "timeInForce": o.time_in_force.value,
+        "orderType": o.order_type.value,
         **_order_triggers(o, inst),
         "lastPriceOnCreated": fmt_price(o.last_price_on_created, inst),
-        "reduceOnly": o.reduce_only, "closeOnTrigger": o.close_on_trigger,
-        "createdTime": str(o.created_time), "updatedTime": str(o.updated_time),
+        "reduceOnly": o.reduce_only,
+        "closeOnTrigger": o.close_on_trigger,
+        "createdTime": str(o.created_time),
+        "updatedTime": str(o.updated_time),
         **_ORDER_CONSTANTS,
     }
     if ws:
-        wire.update(category="linear", feeCurrency="", brokerOrderPrice="",
-                    closedPnl=fmt_amount(o.closed_pnl))
+        wire.update(category="linear", feeCurrency="", brokerOrderPrice="", closedPnl=fmt_amount(o.closed_pnl))
     else:
         wire["extraFees"] = ""
     return wire
 
 
-def execution_to_wire(
-    e: Execution, inst: Instrument, *, ws: bool, category: str = "linear"
-) -> Wire:
+def execution_to_wire(e: Execution, inst: Instrument, *, ws: bool, category: str = "linear") -> Wire:
     """An execution: REST list item (§3.11, execFeeV2) or WS item (§6.5, category/execPnl)."""
     wire: Wire = {
-        "symbol": e.symbol, "orderId": e.order_id, "orderLinkId": e.order_link_id,
-        "side": e.side.value, "orderPrice": fmt_price(e.order_price, inst),
-        "orderQty": fmt_qty(e.order_qty, inst), "leavesQty": fmt_qty(e.leaves_qty, inst),
+        "symbol": e.symbol,
+        "orderId": e.order_id,
+        "orderLinkId": e.order_link_id,
+        "side": e.side.value,
+        "orderPrice": fmt_price(e.order_price, inst),
+        "orderQty": fmt_qty(e.order_qty, inst),
+        "leavesQty": fmt_qty(e.leaves_qty, inst),
         "createType": e.create_type.value,
         "orderType": e.order_type.value if e.order_type else "UNKNOWN",
-        "stopOrderType": e.stop_order_type.value, "execFee": fmt_amount(e.exec_fee),
-        "execId": e.exec_id, "execPrice": fmt_price(e.exec_price, inst),
-        "execQty": fmt_qty(e.exec_qty, inst), "execType": e.exec_type.value,
-        "execValue": fmt_amount(e.exec_value), "execTime": str(e.exec_time),
-        "feeCurrency": "", "isMaker": e.is_maker, "feeRate": fmt_amount(e.fee_rate),
-        "markPrice": fmt_price(e.mark_price, inst), "indexPrice": fmt_price(e.index_price, inst),
-        "closedSize": fmt_qty(e.closed_size, inst), "seq": e.seq, "extraFees": "",
-        "blockTradeId": "", "tradeIv": "", "markIv": "", "underlyingPrice": "",
+        "stopOrderType": e.stop_order_type.value,
+        "execFee": fmt_amount(e.exec_fee),
+        "execId": e.exec_id,
+        "execPrice": fmt_price(e.exec_price, inst),
+        "execQty": fmt_qty(e.exec_qty, inst),
+        "execType": e.exec_type.value,
+        "execValue": fmt_amount(e.exec_value),
+        "execTime": str(e.exec_time),
+        "feeCurrency": "",
+        "isMaker": e.is_maker,
+        "feeRate": fmt_amount(e.fee_rate),
+        "markPrice": fmt_price(e.mark_price, inst),
+        "indexPrice": fmt_price(e.index_price, inst),
+        "closedSize": fmt_qty(e.closed_size, inst),
+        "seq": e.seq,
+        "extraFees": "",
+        "blockTradeId": "",
+        "tradeIv": "",
+        "markIv": "",
+        "underlyingPrice": "",
     }
     if ws:
-        wire.update(category=category, isLeverage="", execPnl=fmt_amount(e.exec_pnl),
-                    marketUnit="")
+        wire.update(category=category, isLeverage="", execPnl=fmt_amount(e.exec_pnl), marketUnit="")
     else:
         wire["execFeeV2"] = ""
     return wire
@@ -274,20 +387,20 @@ def fee_rate_to_wire(symbol: str, *, taker: Decimal, maker: Decimal) -> Wire:
     return {"symbol": symbol, "takerFeeRate": fmt_amount(taker), "makerFeeRate": fmt_amount(maker)}
 
 
-def rest_envelope(
-    result: Wire, *, time_ms: int, ret_code: int = 0, ret_msg: str = "OK"
-) -> Wire:
+def rest_envelope(result: Wire, *, time_ms: int, ret_code: int = 0, ret_msg: str = "OK") -> Wire:
     """The REST envelope (§2.3); result is forced to {} on errors."""
-    return {"retCode": ret_code, "retMsg": ret_msg, "result": result if ret_code == 0 else {},
-            "retExtInfo": {}, "time": time_ms}
+    return {
+        "retCode": ret_code,
+        "retMsg": ret_msg,
+        "result": result if ret_code == 0 else {},
+        "retExtInfo": {},
+        "time": time_ms,
+    }
 
 
-def public_ws_response(
-    op: str, *, success: bool, ret_msg: str, conn_id: str, req_id: str
-) -> Wire:
+def public_ws_response(op: str, *, success: bool, ret_msg: str, conn_id: str, req_id: str) -> Wire:
     """A public-socket control response (§5.1); ping answers op "ping" with ret_msg "pong"."""
-    return {"success": success, "ret_msg": ret_msg, "conn_id": conn_id, "req_id": req_id,
-            "op": op}
+    return {"success": success, "ret_msg": ret_msg, "conn_id": conn_id, "req_id": req_id, "op": op}
 
 
 def _with_id(key: str, req_id: str | None, body: Wire) -> Wire:
@@ -295,9 +408,7 @@ def _with_id(key: str, req_id: str | None, body: Wire) -> Wire:
     return body if req_id is None else {key: req_id, **body}
 
 
-def private_ws_response(
-    op: str, *, success: bool, ret_msg: str, conn_id: str, req_id: str | None
-) -> Wire:
+def private_ws_response(op: str, *, success: bool, ret_msg: str, conn_id: str, req_id: str | None) -> Wire:
     """A private-socket auth/subscribe response (§6.1, §6.2)."""
     body: Wire = {"success": success, "ret_msg": ret_msg, "op": op, "conn_id": conn_id}
     return body if req_id is None else {**body, "req_id": req_id}
@@ -308,9 +419,7 @@ def private_pong(*, conn_id: str, req_id: str | None, time_ms: int) -> Wire:
     return _with_id("req_id", req_id, {"op": "pong", "args": [str(time_ms)], "conn_id": conn_id})
 
 
-def trade_ws_auth_response(
-    *, ret_code: int, ret_msg: str, conn_id: str, req_id: str | None
-) -> Wire:
+def trade_ws_auth_response(*, ret_code: int, ret_msg: str, conn_id: str, req_id: str | None) -> Wire:
     """The trade-socket auth response (§7), REST-style keys."""
     body: Wire = {"retCode": ret_code, "retMsg": ret_msg, "op": "auth", "connId": conn_id}
     return _with_id("reqId", req_id, body)
@@ -327,23 +436,41 @@ def _trace_id(conn_id: str, req_id: str | None, time_ms: int) -> str:
 
 
 def trade_ws_response(
-    op: str, *, req_id: str | None, ret_code: int, ret_msg: str, data: Wire, conn_id: str,
-    limit: int, limit_status: int, reset_ms: int, time_ms: int,
+    op: str,
+    *,
+    req_id: str | None,
+    ret_code: int,
+    ret_msg: str,
+    data: Wire,
+    conn_id: str,
+    limit: int,
+    limit_status: int,
+    reset_ms: int,
+    time_ms: int,
 ) -> Wire:
     """A trade-socket order response (§7); data is forced to {} on errors."""
-    header = {"X-Bapi-Limit": str(limit), "X-Bapi-Limit-Status": str(limit_status),
-              "X-Bapi-Limit-Reset-Timestamp": str(reset_ms),
-              "Traceid": _trace_id(conn_id, req_id, time_ms), "Timenow": str(time_ms)}
-    body: Wire = {"retCode": ret_code, "retMsg": ret_msg, "op": op,
-                  "data": data if ret_code == 0 else {}, "retExtInfo": {}, "header": header,
-                  "connId": conn_id}
+    header = {
+        "X-Bapi-Limit": str(limit),
+        "X-Bapi-Limit-Status": str(limit_status),
+        "X-Bapi-Limit-Reset-Timestamp": str(reset_ms),
+        "Traceid": _trace_id(conn_id, req_id, time_ms),
+        "Timenow": str(time_ms),
+    }
+    body: Wire = {
+        "retCode": ret_code,
+        "retMsg": ret_msg,
+        "op": op,
+        "data": data if ret_code == 0 else {},
+        "retExtInfo": {},
+        "header": header,
+        "connId": conn_id,
+    }
     return _with_id("reqId", req_id, body)
 
 
 def trade_ws_pong(*, conn_id: str, req_id: str | None, time_ms: int) -> Wire:
     """The trade-socket pong (§7): op "pong" with data [ms]."""
-    body: Wire = {"retCode": 0, "retMsg": "OK", "op": "pong", "data": [str(time_ms)],
-                  "connId": conn_id}
+    body: Wire = {"retCode": 0, "retMsg": "OK", "op": "pong", "data": [str(time_ms)], "connId": conn_id}
     return _with_id("reqId", req_id, body)
 
 

@@ -85,9 +85,7 @@ def _position_sides(p: Position, inst: Instrument) -> dict[str, object]:
     }
 
 
-def position_to_wire(
-    p: Position, inst: Instrument, *, ws: bool, taker_fee_rate: Decimal
-) -> dict[str, object]:
+def position_to_wire(p: Position, inst: Instrument, *, ws: bool, taker_fee_rate: Decimal) -> dict[str, object]:
     """A position object: REST §3.12 (avgPrice) or WS §6.6 (entryPrice plus category)."""
     entry = "0" if is_flat(p) else fmt_price(p.entry_price, inst)
     head: dict[str, object] = {"category": "linear"} if ws else {}

@@ -39,18 +39,32 @@ class PrivateHub:
             self._auth(peer, request.args, req_id, now)
         elif op in ("subscribe", "unsubscribe"):
             failure = self._subscribe(peer, request.args, op == "subscribe")
-            peer.send(wire.private_ws_response(op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(
+                wire.private_ws_response(
+                    op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id
+                )
+            )
         else:
-            peer.send(wire.private_ws_response(op, success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(
+                wire.private_ws_response(
+                    op, success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id
+                )
+            )
 
     def _auth(self, peer: Peer, args: list[str] | None, req_id: str | None, now: int) -> None:
         if peer.api_key is not None:
-            peer.send(wire.private_ws_response("auth", success=False, ret_msg="Repeat auth", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(
+                wire.private_ws_response(
+                    "auth", success=False, ret_msg="Repeat auth", conn_id=peer.conn_id, req_id=req_id
+                )
+            )
             return
         account, code, message = verify_ws_auth(self.engine.accounts, args, now)
         if account is not None:
             peer.api_key = account.api_key
-        peer.send(wire.private_ws_response("auth", success=code == 0, ret_msg=message, conn_id=peer.conn_id, req_id=req_id))
+        peer.send(
+            wire.private_ws_response("auth", success=code == 0, ret_msg=message, conn_id=peer.conn_id, req_id=req_id)
+        )
 
     def _subscribe(self, peer: Peer, args: list[str] | None, subscribe: bool) -> str | None:
         if peer.api_key is None:
@@ -61,7 +75,11 @@ class PrivateHub:
         categorised = [a for a in args if a in CATEGORISED]
         if plain and categorised:
             return "error:cannot mix all-in-one and categorised topics"
-        unknown = [a for a in args if a not in PRIVATE_TOPICS and a not in CATEGORISED and a not in ACCEPTED_ONLY and a != "wallet"]
+        unknown = [
+            a
+            for a in args
+            if a not in PRIVATE_TOPICS and a not in CATEGORISED and a not in ACCEPTED_ONLY and a != "wallet"
+        ]
         if unknown:
             return f"error:handler not found,topic:{unknown[0]}"
         for topic in args:
@@ -91,8 +109,11 @@ class PrivateHub:
         for peer in tuple(self.peers):
             if peer.api_key != note.api_key:
                 continue
-            topic = note.topic if note.topic in peer.topics else next(
-                (t for t, plain in CATEGORISED.items() if plain == note.topic and t in peer.topics), None)
+            topic = (
+                note.topic
+                if note.topic in peer.topics
+                else next((t for t, plain in CATEGORISED.items() if plain == note.topic and t in peer.topics), None)
+            )
             if topic is None:
                 continue
             msg_id = f"{self._msg_seq}-{note.topic}-{peer.conn_id[:8]}"

@@ -17,8 +17,10 @@ from tui_bot.sim.stepper import StepResult
 from tui_bot.sim.ticker_stream import TickerEncoder
 from tui_bot.sim.ws_request import WsRequest
 
-_TOPIC = re.compile(r"(?:tickers|publicTrade|kline\.(?P<interval>[0-9A-Z]+)|orderbook\.(?P<depth>[1-9][0-9]*))"
-                    r"\.(?P<symbol>[A-Za-z0-9]+)")
+_TOPIC = re.compile(
+    r"(?:tickers|publicTrade|kline\.(?P<interval>[0-9A-Z]+)|orderbook\.(?P<depth>[1-9][0-9]*))"
+    r"\.(?P<symbol>[A-Za-z0-9]+)"
+)
 KLINE_PUSH_EVERY = 10
 
 
@@ -49,17 +51,31 @@ class PublicHub:
         """Answer one control request from a public peer."""
         op, req_id = request.op, request.req_id or ""
         if op == "ping":
-            peer.send(wire.public_ws_response("ping", success=True, ret_msg="pong", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(
+                wire.public_ws_response("ping", success=True, ret_msg="pong", conn_id=peer.conn_id, req_id=req_id)
+            )
             return
         if op not in ("subscribe", "unsubscribe"):
-            peer.send(wire.public_ws_response(op, success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(
+                wire.public_ws_response(
+                    op, success=False, ret_msg="error:invalid op", conn_id=peer.conn_id, req_id=req_id
+                )
+            )
             return
         topics = request.args
         if not topics:
-            peer.send(wire.public_ws_response(op, success=False, ret_msg="error:args invalid", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(
+                wire.public_ws_response(
+                    op, success=False, ret_msg="error:args invalid", conn_id=peer.conn_id, req_id=req_id
+                )
+            )
             return
         failure, added = self._subscribe(peer, topics) if op == "subscribe" else (self._unsubscribe(peer, topics), [])
-        peer.send(wire.public_ws_response(op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id))
+        peer.send(
+            wire.public_ws_response(
+                op, success=failure is None, ret_msg=failure or "", conn_id=peer.conn_id, req_id=req_id
+            )
+        )
         for topic in added:
             self._send_initial(peer, topic)
 
@@ -145,7 +161,10 @@ class PublicHub:
             topic = f"publicTrade.{symbol}"
             if self.subscribers.get(topic):
                 inst = self.engine.instruments[symbol]
-                self._fanout(topic, wire.public_message(topic, "snapshot", now, [wire.public_trade_to_wire(t, inst) for t in trades]))
+                self._fanout(
+                    topic,
+                    wire.public_message(topic, "snapshot", now, [wire.public_trade_to_wire(t, inst) for t in trades]),
+                )
         self._push_klines(step, now)
 
     def _push_books(self, now: int) -> None:
@@ -160,7 +179,12 @@ class PublicHub:
     def _push_klines(self, step: StepResult, now: int) -> None:
         for bar in step.closed_bars:
             topic = f"kline.{bar.interval}.{bar.symbol}"
-            self._fanout(topic, wire.public_message(topic, "snapshot", now, [wire.kline_ws(bar, self.engine.instruments[bar.symbol], timestamp=now)]))
+            self._fanout(
+                topic,
+                wire.public_message(
+                    topic, "snapshot", now, [wire.kline_ws(bar, self.engine.instruments[bar.symbol], timestamp=now)]
+                ),
+            )
         if self._steps % KLINE_PUSH_EVERY:
             return
         for (symbol, interval), series in self.engine.candles.items():
@@ -168,4 +192,3 @@ class PublicHub:
             if self.subscribers.get(topic):
                 live = wire.kline_ws(series.live, self.engine.instruments[symbol], timestamp=now)
                 self._fanout(topic, wire.public_message(topic, "snapshot", now, [live]))
-

@@ -71,5 +71,9 @@ def decode_trade(text: str) -> WsRequest:
         if not isinstance(header, dict):
             raise FrameError("header: not an object")
         header = {key: _fuzzy_string(value, f"header.{key}") or "" for key, value in header.items()}
-    return WsRequest(_fuzzy_string(frame.get("op"), "op") or "", _fuzzy_string(frame.get("reqId"), "reqId"),
-                     frame.get("args"), header)
+    return WsRequest(
+        _fuzzy_string(frame.get("op"), "op") or "",
+        _fuzzy_string(frame.get("reqId"), "reqId"),
+        frame.get("args"),
+        header,
+    )

@@ -56,12 +56,16 @@ class TradeHub:
 
     def _auth(self, peer: Peer, args: Any, req_id: str | None, now: int) -> None:
         if peer.api_key is not None:
-            peer.send(wire.trade_ws_auth_response(ret_code=20001, ret_msg="Repeat auth", conn_id=peer.conn_id, req_id=req_id))
+            peer.send(
+                wire.trade_ws_auth_response(ret_code=20001, ret_msg="Repeat auth", conn_id=peer.conn_id, req_id=req_id)
+            )
             return
         account, code, message = verify_ws_auth(self.engine.accounts, args, now)
         if account is not None:
             peer.api_key = account.api_key
-        peer.send(wire.trade_ws_auth_response(ret_code=code, ret_msg=message or "OK", conn_id=peer.conn_id, req_id=req_id))
+        peer.send(
+            wire.trade_ws_auth_response(ret_code=code, ret_msg=message or "OK", conn_id=peer.conn_id, req_id=req_id)
+        )
 
     def _order_op(self, peer: Peer, request: WsRequest, now: int) -> None:
         op, req_id = request.op, request.req_id
@@ -104,9 +108,29 @@ class TradeHub:
             raise SimError(20006, "reqId is duplicate")
         seen.add(req_id)
 
-    def _reply(self, peer: Peer, op: str, req_id: str | None, code: int, message: str,
-               data: dict[str, Any], status: Any, now: int) -> None:
+    def _reply(
+        self,
+        peer: Peer,
+        op: str,
+        req_id: str | None,
+        code: int,
+        message: str,
+        data: dict[str, Any],
+        status: Any,
+        now: int,
+    ) -> None:
         limit, remaining, reset = (status.limit, status.remaining, status.reset_ms) if status else (10, 10, now)
-        peer.send(wire.trade_ws_response(op, req_id=req_id, ret_code=code, ret_msg=message, data=data,
-                                         conn_id=peer.conn_id, limit=limit, limit_status=remaining,
-                                         reset_ms=reset, time_ms=now))
+        peer.send(
+            wire.trade_ws_response(
+                op,
+                req_id=req_id,
+                ret_code=code,
+                ret_msg=message,
+                data=data,
+                conn_id=peer.conn_id,
+                limit=limit,
+                limit_status=remaining,
+                reset_ms=reset,
+                time_ms=now,
+            )
+        )

@@ -51,22 +51,33 @@ STATUS_RANK = {
 }
 
 _TAGS = ("bot", "reason")
-_EXECUTION_SQL = (
-    insert_sql("executions", (*EXECUTION_CODEC.columns, *_TAGS), "INSERT OR IGNORE") + " RETURNING id"
-)
+_EXECUTION_SQL = insert_sql("executions", (*EXECUTION_CODEC.columns, *_TAGS), "INSERT OR IGNORE") + " RETURNING id"
 # A newer update wins, except that a closed order never reopens (a late or wrongly timed open update is stale).
 _ORDER_SQL = upsert_sql(
-    "orders", (*ORDER_CODEC.columns, "status_rank", *_TAGS), ("order_id",),
+    "orders",
+    (*ORDER_CODEC.columns, "status_rank", *_TAGS),
+    ("order_id",),
     "(excluded.updated_ms, excluded.status_rank) >= (orders.updated_ms, orders.status_rank)"
     f" AND (orders.status_rank < {FINAL_RANK} OR excluded.status_rank = {FINAL_RANK})",
 )
 _SNAPSHOT_COLUMNS = (
-    "symbol", "side", "size", "entry", "mark", "upnl", "stop_loss", "take_profit", "reason", "ts_ms",
+    "symbol",
+    "side",
+    "size",
+    "entry",
+    "mark",
+    "upnl",
+    "stop_loss",
+    "take_profit",
+    "reason",
+    "ts_ms",
 )
 _SNAPSHOT_SQL = insert_sql("position_snapshots", _SNAPSHOT_COLUMNS)
 _CONFIG_SQL = upsert_sql("config", ("key", "value", "updated_ms"), ("key",))
 _CANDLE_SQL = upsert_sql(
-    "candles", KLINE_CODEC.columns, ("symbol", "interval", "start"),
+    "candles",
+    KLINE_CODEC.columns,
+    ("symbol", "interval", "start"),
     "excluded.confirm >= candles.confirm",
 )
 _TRADE_SQL = upsert_sql("trades", TRADE_CODEC.columns, ("open_exec_id",))
@@ -108,8 +119,16 @@ async def _upsert_order(conn: aiosqlite.Connection, _: TradeLedger, op: UpsertOr
 async def _snapshot_position(conn: aiosqlite.Connection, _: TradeLedger, op: SnapshotPosition) -> None:
     p = op.position
     values = (
-        p.symbol, p.side, p.size, p.entry_price, p.mark_price, p.unrealised_pnl, p.stop_loss,
-        p.take_profit, op.reason, op.ts_ms,
+        p.symbol,
+        p.side,
+        p.size,
+        p.entry_price,
+        p.mark_price,
+        p.unrealised_pnl,
+        p.stop_loss,
+        p.take_profit,
+        op.reason,
+        op.ts_ms,
     )
     await _run(conn, _SNAPSHOT_SQL, {c: encode(v) for c, v in zip(_SNAPSHOT_COLUMNS, values, strict=True)})
 
@@ -147,8 +166,13 @@ async def _reconcile_open_trades(conn: aiosqlite.Connection, ledger: TradeLedger
     after_row = (await _run(conn, "SELECT COALESCE(MAX(id), 0) FROM executions", {}))[0][0]
     for trade in closed:
         await save_trade(conn, trade)
-        mark = {"open_exec_id": trade.open_exec_id, "symbol": trade.symbol, "ts_ms": op.ts_ms,
-                "reason": op.reason, "after_row": after_row}
+        mark = {
+            "open_exec_id": trade.open_exec_id,
+            "symbol": trade.symbol,
+            "ts_ms": op.ts_ms,
+            "reason": op.reason,
+            "after_row": after_row,
+        }
         await _run(conn, _MARK_SQL, mark)
 
 

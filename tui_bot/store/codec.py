@@ -80,9 +80,7 @@ def insert_sql(table: str, columns: Iterable[str], verb: str = "INSERT") -> str:
     return f"{verb} INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + c for c in names)})"
 
 
-def upsert_sql(
-    table: str, columns: Sequence[str], conflict: Sequence[str], where: str | None = None
-) -> str:
+def upsert_sql(table: str, columns: Sequence[str], conflict: Sequence[str], where: str | None = None) -> str:
     """An INSERT that updates every non-key column on a key conflict (optionally only when where holds)."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in conflict)
     sql = f"{insert_sql(table, columns)} ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"

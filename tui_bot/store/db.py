@@ -30,9 +30,7 @@ class SchemaError(RuntimeError):
     """The database's schema cannot be used by this program (too new, or a step failed)."""
 
 
-async def open_database(
-    path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS
-) -> aiosqlite.Connection:
+async def open_database(path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> aiosqlite.Connection:
     """Open (creating if needed) the database at path in WAL mode, upgraded to the latest schema."""
     conn = await aiosqlite.connect(str(path), isolation_level=None)
     try:

@@ -122,6 +122,14 @@ class ReconcileOpenTrades:
 
 
 WriteOp = (
-    RecordExecution | UpsertOrder | SnapshotPosition | SetConfig | UpsertCandle | SaveTrade
-    | SaveCycle | SaveRecommendation | SavePhantom | ReconcileOpenTrades
+    RecordExecution
+    | UpsertOrder
+    | SnapshotPosition
+    | SetConfig
+    | UpsertCandle
+    | SaveTrade
+    | SaveCycle
+    | SaveRecommendation
+    | SavePhantom
+    | ReconcileOpenTrades
 )

@@ -78,13 +78,10 @@ async def get_config(conn: aiosqlite.Connection) -> dict[str, Any]:
     return config
 
 
-async def load_candles(
-    conn: aiosqlite.Connection, symbol: str, interval: str, limit: int | None = None
-) -> list[Kline]:
+async def load_candles(conn: aiosqlite.Connection, symbol: str, interval: str, limit: int | None = None) -> list[Kline]:
     """The newest candles of one symbol and interval (all when limit is None), oldest first."""
     sql = (
-        f"SELECT {KLINE_CODEC.select_list()} FROM candles WHERE symbol = ? AND interval = ? "
-        "ORDER BY start DESC LIMIT ?"
+        f"SELECT {KLINE_CODEC.select_list()} FROM candles WHERE symbol = ? AND interval = ? ORDER BY start DESC LIMIT ?"
     )
     rows = await _rows(conn, sql, (symbol, interval, -1 if limit is None else limit))
     return [KLINE_CODEC.decode(row) for row in reversed(rows)]
@@ -96,9 +93,7 @@ async def load_cycles(conn: aiosqlite.Connection) -> list[CycleRow]:
     return [CYCLE_CODEC.decode(row) for row in await _rows(conn, sql)]
 
 
-async def load_recommendations(
-    conn: aiosqlite.Connection, cycle_id: str | None = None
-) -> list[RecommendationRow]:
+async def load_recommendations(conn: aiosqlite.Connection, cycle_id: str | None = None) -> list[RecommendationRow]:
     """Stored recommendations (optionally of one cycle) by creation time."""
     where, params = ("WHERE cycle_id = ?", (cycle_id,)) if cycle_id else ("", ())
     sql = f"SELECT {RECOMMENDATION_CODEC.select_list()} FROM recommendations {where} ORDER BY created_ms, id"
@@ -107,8 +102,10 @@ async def load_recommendations(
 
 async def load_shown_recommendations(conn: aiosqlite.Connection, newest: int) -> list[RecommendationRow]:
     """Every pending recommendation plus the newest ones (up to newest), oldest first: what a console shows."""
-    sql = (f"SELECT {RECOMMENDATION_CODEC.select_list()} FROM recommendations WHERE status = 'pending' OR id IN "
-           "(SELECT id FROM recommendations ORDER BY created_ms DESC, id DESC LIMIT ?) ORDER BY created_ms, id")
+    sql = (
+        f"SELECT {RECOMMENDATION_CODEC.select_list()} FROM recommendations WHERE status = 'pending' OR id IN "
+        "(SELECT id FROM recommendations ORDER BY created_ms DESC, id DESC LIMIT ?) ORDER BY created_ms, id"
+    )
     return [RECOMMENDATION_CODEC.decode(row) for row in await _rows(conn, sql, (newest,))]
 
 

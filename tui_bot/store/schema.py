@@ -230,8 +230,15 @@ MIGRATIONS: list[Migration] = [
     Migration(
         "the nine tables",
         (
-            _CONFIG, _CYCLES, _RECOMMENDATIONS, _PHANTOMS, _ORDERS, _EXECUTIONS, _TRADES,
-            _POSITION_SNAPSHOTS, _CANDLES,
+            _CONFIG,
+            _CYCLES,
+            _RECOMMENDATIONS,
+            _PHANTOMS,
+            _ORDERS,
+            _EXECUTIONS,
+            _TRADES,
+            _POSITION_SNAPSHOTS,
+            _CANDLES,
         ),
     ),
     Migration("lookup indexes", _INDEXES),
@@ -241,6 +248,14 @@ MIGRATIONS: list[Migration] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 TABLES: tuple[str, ...] = (
-    "recommendations", "trades", "cycles", "config", "executions", "orders",
-    "position_snapshots", "candles", "phantoms", "trade_reconciliations",
+    "recommendations",
+    "trades",
+    "cycles",
+    "config",
+    "executions",
+    "orders",
+    "position_snapshots",
+    "candles",
+    "phantoms",
+    "trade_reconciliations",
 )

@@ -130,13 +130,23 @@ class _OpenTrade:
             pnl = (self.exit_value - cost) * self.side.sign - self.fees
             pnl_pct = pnl / cost * 100 if cost else ZERO
         return Trade(
-            open_exec_id=self.open_exec_id, symbol=self.symbol, side=self.side,
-            status="closed" if closed else "open", qty=self.entry_qty,
-            entry_price=self.entry_value / self.entry_qty, entry_time=self.entry_time,
-            fees=self.fees, exit_qty=self.exit_qty,
+            open_exec_id=self.open_exec_id,
+            symbol=self.symbol,
+            side=self.side,
+            status="closed" if closed else "open",
+            qty=self.entry_qty,
+            entry_price=self.entry_value / self.entry_qty,
+            entry_time=self.entry_time,
+            fees=self.fees,
+            exit_qty=self.exit_qty,
             exit_price=self.exit_value / self.exit_qty if self.exit_qty else None,
-            exit_time=self.exit_time, pnl=pnl, pnl_pct=pnl_pct, exit_reason=self.exit_reason,
-            entry_order_link_id=self.entry_link, exit_order_link_id=self.exit_link, bot=self.bot,
+            exit_time=self.exit_time,
+            pnl=pnl,
+            pnl_pct=pnl_pct,
+            exit_reason=self.exit_reason,
+            entry_order_link_id=self.entry_link,
+            exit_order_link_id=self.exit_link,
+            bot=self.bot,
         )
 
 
@@ -245,8 +255,14 @@ class TradeLedger:
         close_qty = min(qty, trade.size)
         closing = min(qty, max(close_qty, execution.closed_size))  # the rest of the fill opens a trade
         if execution.closed_size > trade.size:
-            log.warning("trade ledger diverged in %s: fill %s closed %s but the ledger held %s (trade %s)",
-                        trade.symbol, execution.exec_id, execution.closed_size, trade.size, trade.open_exec_id)
+            log.warning(
+                "trade ledger diverged in %s: fill %s closed %s but the ledger held %s (trade %s)",
+                trade.symbol,
+                execution.exec_id,
+                execution.closed_size,
+                trade.size,
+                trade.open_exec_id,
+            )
         fee = _fee_share(execution, closing)
         trade.exit_qty += close_qty
         trade.exit_value += execution.exec_price * close_qty
@@ -267,8 +283,12 @@ class TradeLedger:
             return []
         bot, _ = link_tags(execution.order_link_id)
         trade = _OpenTrade(
-            open_exec_id=execution.exec_id, symbol=execution.symbol, side=execution.side,
-            entry_time=execution.exec_time, entry_link=execution.order_link_id, bot=bot,
+            open_exec_id=execution.exec_id,
+            symbol=execution.symbol,
+            side=execution.side,
+            entry_time=execution.exec_time,
+            entry_link=execution.order_link_id,
+            bot=bot,
         )
         _add_entry(trade, execution, qty, fee)
         self._open[execution.symbol] = trade
@@ -308,9 +328,13 @@ async def load_marks(conn: aiosqlite.Connection) -> list[ReconcileMark]:
 
 
 # Per symbol: the marks of the symbol written before the row (its epoch), then exchange order.
-_EPOCH = "(SELECT COUNT(*) FROM trade_reconciliations m WHERE m.symbol = executions.symbol AND m.after_row < executions.id)"
-_REPLAY_SQL = (f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions {{where}}"
-               f" ORDER BY symbol, {_EPOCH}, exec_time, seq, exec_id")
+_EPOCH = (
+    "(SELECT COUNT(*) FROM trade_reconciliations m WHERE m.symbol = executions.symbol AND m.after_row < executions.id)"
+)
+_REPLAY_SQL = (
+    f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions {{where}}"
+    f" ORDER BY symbol, {_EPOCH}, exec_time, seq, exec_id"
+)
 _STORED_TRADES_SQL = (
     f"SELECT {TRADE_CODEC.select_list()} FROM trades"
     " WHERE symbol = :symbol AND open_exec_id IN (SELECT exec_id FROM executions WHERE symbol = :symbol)"
@@ -348,8 +372,10 @@ async def rebook(conn: aiosqlite.Connection, ledger: TradeLedger, symbol: str) -
 async def repair_open_rows(conn: aiosqlite.Connection, ledger: TradeLedger) -> list[Trade]:
     """Rebook every symbol with a stored open trade the ledger does not hold open (rows an older
     booking order left behind); returns the trades to upsert."""
-    sql = ("SELECT open_exec_id, symbol FROM trades"
-           " WHERE status = 'open' AND open_exec_id IN (SELECT exec_id FROM executions)")
+    sql = (
+        "SELECT open_exec_id, symbol FROM trades"
+        " WHERE status = 'open' AND open_exec_id IN (SELECT exec_id FROM executions)"
+    )
     held = {trade.symbol: trade.open_exec_id for trade in ledger.open_trades()}
     symbols = sorted({str(r[1]) for r in await conn.execute_fetchall(sql) if held.get(str(r[1])) != r[0]})
     return [trade for symbol in symbols for trade in await rebook(conn, ledger, symbol)]

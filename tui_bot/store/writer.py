@@ -19,10 +19,16 @@ from tui_bot.store.trades import TradeLedger, rebuild_ledger
 log = logging.getLogger(__name__)
 
 # SQLite primary result codes that mean "try again later", not "this op is bad".
-_TRANSIENT_CODES = frozenset({
-    sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
-    sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL,
-})
+_TRANSIENT_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
 _TRANSIENT_WORDS = ("database is locked", "database is busy", "disk i/o error", "database or disk is full")
 FIRST_RETRY_DELAY = 0.1
 MAX_RETRY_DELAY = 2.0
@@ -255,7 +261,8 @@ class StoreWriter:
             return
         log.warning(
             "store writes recovered after %.1f s and %d retries",
-            time.time() - self.stalled_since, self.retries - self._retries_before_stall,
+            time.time() - self.stalled_since,
+            self.retries - self._retries_before_stall,
         )
         self.stalled_since = None
         self.stall_error = None

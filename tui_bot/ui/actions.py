@@ -83,9 +83,17 @@ class TradingActions(App[None]):
         selected = self.query_one(PositionsTable).selected_symbol
         symbol = selected or (backend.watchlist[0] if backend.watchlist else next(iter(instruments)))
         wallet = backend.wallet()
-        form = OrderFormModal(Side(side), symbol, sorted(instruments), instruments, backend.last_prices(),
-                              wallet.total_equity if wallet else None, backend.settings(), backend.venue.live_money,
-                              on_submit=self.send_order)
+        form = OrderFormModal(
+            Side(side),
+            symbol,
+            sorted(instruments),
+            instruments,
+            backend.last_prices(),
+            wallet.total_equity if wallet else None,
+            backend.settings(),
+            backend.venue.live_money,
+            on_submit=self.send_order,
+        )
         self.push_screen(form)
 
     @work(group="orders", exit_on_error=False)
@@ -111,9 +119,11 @@ class TradingActions(App[None]):
 
     def _if_confirmed(self, act: Callable[[], Awaitable[Any]]) -> Callable[[bool | None], None]:
         """A ConfirmModal's callback: run act in the orders worker only when the trader confirmed."""
+
         def answered(ok: bool | None) -> None:
             if ok:
                 self._run(act())
+
         return answered
 
     def action_close_position(self) -> None:
@@ -121,17 +131,23 @@ class TradingActions(App[None]):
             return
         backend, pos = selected
         body = f"Close {pos.side.value if pos.side else ''} {pos.size} {pos.symbol} at market?"
-        self.push_screen(ConfirmModal("Close position", body, danger=True),
-                         self._if_confirmed(lambda: backend.close_position(pos.symbol)))
+        self.push_screen(
+            ConfirmModal("Close position", body, danger=True),
+            self._if_confirmed(lambda: backend.close_position(pos.symbol)),
+        )
 
     def action_panic(self) -> None:
         backend = self._backend_or_warn()
         if backend is None:
             return
-        body = (f"Cancel {count_of(len(backend.open_orders()), 'order')} and close "
-                f"{count_of(len(backend.positions()), 'position')} at market?")
-        self.push_screen(ConfirmModal("PANIC", body, require_typed="yes" if self._live else None, danger=True),
-                         self._if_confirmed(backend.close_all))
+        body = (
+            f"Cancel {count_of(len(backend.open_orders()), 'order')} and close "
+            f"{count_of(len(backend.positions()), 'position')} at market?"
+        )
+        self.push_screen(
+            ConfirmModal("PANIC", body, require_typed="yes" if self._live else None, danger=True),
+            self._if_confirmed(backend.close_all),
+        )
 
     def action_cancel_order(self) -> None:
         if (selected := self._selected_order()) is not None:
@@ -143,8 +159,10 @@ class TradingActions(App[None]):
         if backend is None:
             return
         count = len(backend.open_orders())
-        self.push_screen(ConfirmModal("Cancel all orders", f"Cancel all {count_of(count, 'open order')}?", danger=True),
-                         self._if_confirmed(backend.cancel_all))
+        self.push_screen(
+            ConfirmModal("Cancel all orders", f"Cancel all {count_of(count, 'open order')}?", danger=True),
+            self._if_confirmed(backend.cancel_all),
+        )
 
     def action_edit_tpsl(self) -> None:
         if (selected := self._selected_position()) is None:
@@ -153,8 +171,15 @@ class TradingActions(App[None]):
         if pos.side is None:
             self.notify(f"{pos.symbol} has no open position.", severity="warning")
             return
-        modal = TpSlModal(pos.symbol, pos.side, pos.entry_price, pos.mark_price or pos.entry_price, pos.take_profit,
-                          pos.stop_loss, backend.instruments()[pos.symbol])
+        modal = TpSlModal(
+            pos.symbol,
+            pos.side,
+            pos.entry_price,
+            pos.mark_price or pos.entry_price,
+            pos.take_profit,
+            pos.stop_loss,
+            backend.instruments()[pos.symbol],
+        )
         self.push_screen(modal, self._trading_stop)
 
     def _trading_stop(self, intent: TradingStopIntent | None) -> None:
@@ -226,8 +251,11 @@ class TradingActions(App[None]):
             self.notify(f"Approval failed: {err}", severity="error", timeout=8)
             return
         failed = rec.status != RecommendationStatus.EXECUTED
-        self.notify(f"{rec.symbol} {rec.side.value}: {rec.status} — {rec.fate}",
-                    severity="error" if failed else "information", timeout=8 if failed else 4)
+        self.notify(
+            f"{rec.symbol} {rec.side.value}: {rec.status} — {rec.fate}",
+            severity="error" if failed else "information",
+            timeout=8 if failed else 4,
+        )
 
     def action_dismiss(self) -> None:
         backend = self._bot_backend_or_warn()
@@ -249,8 +277,10 @@ class TradingActions(App[None]):
             log.exception("cycle from the console failed")
             self.notify(f"Cycle failed: {err}", severity="error", timeout=8)
             return
-        text = (f"Cycle {cycle.status}: {cycle.recommendations} ideas, {cycle.approved} approved, "
-                f"{cycle.rejected} rejected" + (f" — {cycle.skip_reason}" if cycle.skip_reason else ""))
+        text = (
+            f"Cycle {cycle.status}: {cycle.recommendations} ideas, {cycle.approved} approved, "
+            f"{cycle.rejected} rejected" + (f" — {cycle.skip_reason}" if cycle.skip_reason else "")
+        )
         self.notify(text, severity="error" if cycle.status == "failed" else "information")
 
     def action_stats(self) -> None:

@@ -47,7 +47,9 @@ class TuiBotApp(ThemeTones, TradingActions):
     TITLE = "tui_bot"
     BINDINGS = app_bindings()
 
-    def __init__(self, settings: Settings, open_backend: BackendOpener, *, log_handler: PaneLogHandler | None = None) -> None:
+    def __init__(
+        self, settings: Settings, open_backend: BackendOpener, *, log_handler: PaneLogHandler | None = None
+    ) -> None:
         require_stylesheets()
         super().__init__()
         self.settings = settings
@@ -63,8 +65,9 @@ class TuiBotApp(ThemeTones, TradingActions):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Static("Positions", classes="panel-title")
-                yield PositionsTable(id="positions", now_ms=lambda: self.now_ns() // 1_000_000,
-                                     initial_risk=self._initial_risk)
+                yield PositionsTable(
+                    id="positions", now_ms=lambda: self.now_ns() // 1_000_000, initial_risk=self._initial_risk
+                )
                 yield Static("Orders", classes="panel-title")
                 yield OrdersTable(id="orders")
                 yield Static("Fills", classes="panel-title")
@@ -86,7 +89,9 @@ class TuiBotApp(ThemeTones, TradingActions):
         return time.time_ns()
 
     def on_mount(self) -> None:
-        self.query_one(HeaderBar).set_venue(self.settings.exchange.venue.upper(), self.settings.exchange.venue == "mainnet")
+        self.query_one(HeaderBar).set_venue(
+            self.settings.exchange.venue.upper(), self.settings.exchange.venue == "mainnet"
+        )
         self._apply_width(self.size.width)
         for warning in self.keymap_warnings:
             self.notify(warning, severity="warning")

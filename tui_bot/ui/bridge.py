@@ -77,7 +77,11 @@ class EngineBridge:
                 if self._marks or self._priced:
                     timeout = max(0.0, MARKET_INTERVAL_S - (time.monotonic() - self._last_market))
                 try:
-                    batch = await asyncio.wait_for(sub.next_batch(), timeout) if timeout is not None else await sub.next_batch()
+                    batch = (
+                        await asyncio.wait_for(sub.next_batch(), timeout)
+                        if timeout is not None
+                        else await sub.next_batch()
+                    )
                 except TimeoutError:
                     batch = []
                 self.dispatch(batch)

@@ -199,7 +199,7 @@ def short_id(order_link_id: str, order_id: str, width: int = 16) -> str:
         if len(order_link_id) <= width:
             return order_link_id
         head = (width - 1) // 2
-        return f"{order_link_id[:head]}…{order_link_id[-(width - 1 - head):]}"
+        return f"{order_link_id[:head]}…{order_link_id[-(width - 1 - head) :]}"
     return order_id[:8]
 
 

@@ -28,8 +28,10 @@ BINDING_IDS = frozenset(row[0] for row in BINDING_TABLE)
 
 def app_bindings() -> list[BindingType]:
     """The app's bindings, each with its id so config can remap it."""
-    return [Binding(keys, action, description, show=show, id=binding_id)
-            for binding_id, keys, action, description, show in BINDING_TABLE]
+    return [
+        Binding(keys, action, description, show=show, id=binding_id)
+        for binding_id, keys, action, description, show in BINDING_TABLE
+    ]
 
 
 def validated_keymap(overrides: dict[str, str]) -> tuple[dict[str, str], list[str]]:
@@ -41,6 +43,8 @@ def validated_keymap(overrides: dict[str, str]) -> tuple[dict[str, str], list[st
 
 def help_rows(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
     """(keys, id, description) for the help screen and README, with remaps applied."""
-    rows = [(keymap.get(binding_id, keys), binding_id, description)
-            for binding_id, keys, _action, description, _show in BINDING_TABLE]
+    rows = [
+        (keymap.get(binding_id, keys), binding_id, description)
+        for binding_id, keys, _action, description, _show in BINDING_TABLE
+    ]
     return [*rows, ("tab / shift+tab", "focus", "Move between tables")]

@@ -41,12 +41,22 @@ def last_close(candles: Sequence[Kline], inst: Instrument) -> Decimal:
 def hold(strategy: Named, symbol: str, candles: Sequence[Kline], inst: Instrument, why: str) -> Proposal:
     """A HOLD proposal at the last close saying why there is no trade."""
     entry = last_close(candles, inst)
-    return Proposal(symbol=symbol, direction=Direction.HOLD, confidence=0.0, entry=entry, stop_loss=entry,
-                    take_profit=entry, reasoning=why, strategy=strategy.name, strategy_version=strategy.version)
+    return Proposal(
+        symbol=symbol,
+        direction=Direction.HOLD,
+        confidence=0.0,
+        entry=entry,
+        stop_loss=entry,
+        take_profit=entry,
+        reasoning=why,
+        strategy=strategy.name,
+        strategy_version=strategy.version,
+    )
 
 
-def too_few(strategy: Named, min_candles: int, symbol: str, candles: Sequence[Kline],
-            inst: Instrument) -> Proposal | None:
+def too_few(
+    strategy: Named, min_candles: int, symbol: str, candles: Sequence[Kline], inst: Instrument
+) -> Proposal | None:
     """A HOLD when there are fewer than min_candles candles, else None."""
     if len(candles) >= min_candles:
         return None
@@ -60,8 +70,9 @@ def clamp_confidence(value: float) -> float:
     return round(min(max(value, 0.0), MAX_CONFIDENCE), 3)
 
 
-def levels(direction: Direction, entry: Decimal, stop: float | Decimal, target: float | Decimal,
-           inst: Instrument) -> tuple[Decimal, Decimal] | None:
+def levels(
+    direction: Direction, entry: Decimal, stop: float | Decimal, target: float | Decimal, inst: Instrument
+) -> tuple[Decimal, Decimal] | None:
     """Stop and target on the tick grid (stop away from entry, target toward it, both at least a tick off).
 
     None when they cannot be placed inside the instrument's price band on the right sides.
@@ -78,8 +89,18 @@ def levels(direction: Direction, entry: Decimal, stop: float | Decimal, target: 
     return (stop_loss, take_profit) if band_ok else None
 
 
-def trade(strategy: Named, symbol: str, candles: Sequence[Kline], inst: Instrument, *, direction: Direction,
-          stop: float | Decimal, target: float | Decimal, confidence: float, reasoning: str) -> Proposal:
+def trade(
+    strategy: Named,
+    symbol: str,
+    candles: Sequence[Kline],
+    inst: Instrument,
+    *,
+    direction: Direction,
+    stop: float | Decimal,
+    target: float | Decimal,
+    confidence: float,
+    reasoning: str,
+) -> Proposal:
     """A LONG or SHORT at the last close with rounded stop and target; HOLD when they cannot be placed."""
     entry = last_close(candles, inst)
     finite = all(math.isfinite(float(v)) for v in (stop, target))
@@ -87,9 +108,17 @@ def trade(strategy: Named, symbol: str, candles: Sequence[Kline], inst: Instrume
     if placed is None:
         return hold(strategy, symbol, candles, inst, f"{reasoning} No valid stop/target inside the price band.")
     stop_loss, take_profit = placed
-    return Proposal(symbol=symbol, direction=direction, confidence=clamp_confidence(confidence), entry=entry,
-                    stop_loss=stop_loss, take_profit=take_profit, reasoning=reasoning, strategy=strategy.name,
-                    strategy_version=strategy.version)
+    return Proposal(
+        symbol=symbol,
+        direction=direction,
+        confidence=clamp_confidence(confidence),
+        entry=entry,
+        stop_loss=stop_loss,
+        take_profit=take_profit,
+        reasoning=reasoning,
+        strategy=strategy.name,
+        strategy_version=strategy.version,
+    )
 
 
 def price_text(value: float | Decimal, inst: Instrument) -> str:

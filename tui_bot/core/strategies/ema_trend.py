@@ -17,8 +17,9 @@ class EmaTrend:
     name = "ema_trend"
     version = "1.0"
 
-    def __init__(self, fast: int = 9, slow: int = 21, atr_period: int = 14, stop_atr: float = 1.5,
-                 target_atr: float = 3.0) -> None:
+    def __init__(
+        self, fast: int = 9, slow: int = 21, atr_period: int = 14, stop_atr: float = 1.5, target_atr: float = 3.0
+    ) -> None:
         if not 1 <= fast < slow:
             raise ValueError(f"ema_trend needs 1 <= fast < slow, got fast={fast} slow={slow}")
         self.fast, self.slow, self.atr_period = fast, slow, atr_period
@@ -33,8 +34,10 @@ class EmaTrend:
         values = closes(candles)
         fast, slow = ema(values, self.fast)[-1], ema(values, self.slow)[-1]
         vol = atr(candles, self.atr_period)[-1]
-        shown = (f"EMA{self.fast} {price_text(fast, inst)}, EMA{self.slow} {price_text(slow, inst)}, "
-                 f"ATR {price_text(vol, inst)}")
+        shown = (
+            f"EMA{self.fast} {price_text(fast, inst)}, EMA{self.slow} {price_text(slow, inst)}, "
+            f"ATR {price_text(vol, inst)}"
+        )
         if not vol > 0:
             return hold(self, symbol, candles, inst, f"No volatility ({shown}).")
         separation = (fast - slow) / vol
@@ -48,5 +51,14 @@ class EmaTrend:
             confidence *= 0.6
         trend = "uptrend" if direction is Direction.LONG else "downtrend"
         reasoning = f"{trend.capitalize()}: {shown}, EMAs {abs(separation):.2f} ATR apart."
-        return trade(self, symbol, candles, inst, direction=direction, stop=close - sign * self.stop_atr * vol,
-                     target=close + sign * self.target_atr * vol, confidence=confidence, reasoning=reasoning)
+        return trade(
+            self,
+            symbol,
+            candles,
+            inst,
+            direction=direction,
+            stop=close - sign * self.stop_atr * vol,
+            target=close + sign * self.target_atr * vol,
+            confidence=confidence,
+            reasoning=reasoning,
+        )

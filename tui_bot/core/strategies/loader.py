@@ -30,7 +30,9 @@ def load_strategies(names: list[str]) -> list[Strategy]:
             raise StrategyLoadError(f"strategy {entry.strip()!r} is listed twice")
         strategy = load_strategy(entry)
         if strategy.name in seen:
-            raise StrategyLoadError(f"strategy {entry!r}: name {strategy.name!r} is already used by {seen[strategy.name]!r}")
+            raise StrategyLoadError(
+                f"strategy {entry!r}: name {strategy.name!r} is already used by {seen[strategy.name]!r}"
+            )
         seen[strategy.name] = entry.strip()
         loaded.append(strategy)
     return loaded
@@ -56,7 +58,9 @@ def _import_class(entry: str, path: str) -> type:
         module_name, _, attr = path.rpartition(".")
     if not module_name or not attr:
         known = ", ".join(sorted(BUILTINS))
-        raise StrategyLoadError(f"strategy {entry!r}: not a built-in ({known}) nor a path like package.module:ClassName")
+        raise StrategyLoadError(
+            f"strategy {entry!r}: not a built-in ({known}) nor a path like package.module:ClassName"
+        )
     try:
         module = importlib.import_module(module_name)
     except Exception as err:

@@ -32,8 +32,10 @@ class RangeBreakout:
         bottom = lowest([c.low for c in before], self.lookback)
         close, height = candles[-1].close, top - bottom
         vol = atr(candles, self.atr_period)[-1]
-        shown = (f"close {price_text(close, inst)}, {self.lookback}-bar range "
-                 f"{price_text(bottom, inst)}-{price_text(top, inst)}")
+        shown = (
+            f"close {price_text(close, inst)}, {self.lookback}-bar range "
+            f"{price_text(bottom, inst)}-{price_text(top, inst)}"
+        )
         if not height > 0:
             return hold(self, symbol, candles, inst, f"Flat range ({shown}).")
         if bottom <= close <= top:
@@ -48,5 +50,14 @@ class RangeBreakout:
         tightness = min(vol / float(height), 1.0) if vol > 0 else 0.0
         confidence = 0.35 + 0.3 * min(push, 1.0) + 0.25 * tightness
         reasoning = f"{label} the range: {shown}, {push:.2f} ATR past the edge."
-        return trade(self, symbol, candles, inst, direction=direction, stop=middle,
-                     target=close + sign * height, confidence=confidence, reasoning=reasoning)
+        return trade(
+            self,
+            symbol,
+            candles,
+            inst,
+            direction=direction,
+            stop=middle,
+            target=close + sign * height,
+            confidence=confidence,
+            reasoning=reasoning,
+        )

@@ -16,8 +16,15 @@ class RsiReversion:
     name = "rsi_reversion"
     version = "1.0"
 
-    def __init__(self, period: int = 14, lower: float = 30.0, upper: float = 70.0, swing: int = 10,
-                 mean_period: int = 20, atr_period: int = 14) -> None:
+    def __init__(
+        self,
+        period: int = 14,
+        lower: float = 30.0,
+        upper: float = 70.0,
+        swing: int = 10,
+        mean_period: int = 20,
+        atr_period: int = 14,
+    ) -> None:
         if not 0 < lower < upper < 100:
             raise ValueError(f"rsi_reversion needs 0 < lower < upper < 100, got {lower} and {upper}")
         self.period, self.lower, self.upper = period, lower, upper
@@ -32,7 +39,7 @@ class RsiReversion:
         values = closes(candles)
         strength = rsi(values, self.period)[-1]
         vol = atr(candles, self.atr_period)[-1]
-        mean = sum(values[-self.mean_period:]) / self.mean_period
+        mean = sum(values[-self.mean_period :]) / self.mean_period
         shown = f"RSI({self.period}) {strength:.1f}, mean {price_text(mean, inst)}, ATR {price_text(vol, inst)}"
         if not vol > 0:
             return hold(self, symbol, candles, inst, f"No volatility ({shown}).")
@@ -52,5 +59,14 @@ class RsiReversion:
             extremity = (strength - self.upper) / (100 - self.upper)
             direction, label = Direction.SHORT, "Overbought"
         reasoning = f"{label}: {shown}, swing {price_text(swing, inst)}; expecting a return to the mean."
-        return trade(self, symbol, candles, inst, direction=direction, stop=stop, target=target,
-                     confidence=0.4 + 0.55 * extremity, reasoning=reasoning)
+        return trade(
+            self,
+            symbol,
+            candles,
+            inst,
+            direction=direction,
+            stop=stop,
+            target=target,
+            confidence=0.4 + 0.55 * extremity,
+            reasoning=reasoning,
+        )

@@ -35,8 +35,14 @@ def _num(value: Decimal | None) -> str | None:
 
 def order_params(req: OrderRequest) -> dict[str, Any]:
     """order/create body for a request (strings for numbers, as Bybit requires)."""
-    params: dict[str, Any] = {"category": CATEGORY, "symbol": req.symbol, "side": req.side.value,
-                              "orderType": req.order_type.value, "qty": plain(req.qty), "orderLinkId": req.order_link_id}
+    params: dict[str, Any] = {
+        "category": CATEGORY,
+        "symbol": req.symbol,
+        "side": req.side.value,
+        "orderType": req.order_type.value,
+        "qty": plain(req.qty),
+        "orderLinkId": req.order_link_id,
+    }
     if req.order_type is OrderType.LIMIT:
         params["price"] = _num(req.price)
     if req.time_in_force is not None:
@@ -60,8 +66,13 @@ def amend_params(req: AmendRequest) -> dict[str, Any]:
         params["orderId"] = req.order_id
     else:
         params["orderLinkId"] = req.order_link_id
-    for key, value in (("qty", req.qty), ("price", req.price), ("takeProfit", req.take_profit),
-                       ("stopLoss", req.stop_loss), ("triggerPrice", req.trigger_price)):
+    for key, value in (
+        ("qty", req.qty),
+        ("price", req.price),
+        ("takeProfit", req.take_profit),
+        ("stopLoss", req.stop_loss),
+        ("triggerPrice", req.trigger_price),
+    ):
         if value is not None:
             params[key] = plain(value)
     return params
@@ -70,16 +81,29 @@ def amend_params(req: AmendRequest) -> dict[str, Any]:
 class BybitClient:
     """One Bybit account: a REST session, a private stream, an optional trade stream, sharded public streams."""
 
-    def __init__(self, urls: VenueUrls, api_key: str, api_secret: str, *, recv_window: int = 5000,
-                 ping_interval: float = 20.0, silence_timeout: float = 30.0, backoff_max: float = 30.0,
-                 topics_per_connection: int = 50, request_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        urls: VenueUrls,
+        api_key: str,
+        api_secret: str,
+        *,
+        recv_window: int = 5000,
+        ping_interval: float = 20.0,
+        silence_timeout: float = 30.0,
+        backoff_max: float = 30.0,
+        topics_per_connection: int = 50,
+        request_timeout: float = 5.0,
+    ) -> None:
         self.urls = urls
         self.label = urls.label
         self.live_money = urls.live_money
         self.rest = BybitRest(urls.rest, api_key, api_secret, recv_window=recv_window)
         self._credentials = (api_key, api_secret)
-        self._stream_options: dict[str, Any] = {"ping_interval": ping_interval, "silence_timeout": silence_timeout,
-                                                "reconnect": ReconnectPolicy(cap=backoff_max)}
+        self._stream_options: dict[str, Any] = {
+            "ping_interval": ping_interval,
+            "silence_timeout": silence_timeout,
+            "reconnect": ReconnectPolicy(cap=backoff_max),
+        }
         self._per_shard = topics_per_connection
         self.recv_window_ms = recv_window
         self._request_timeout = request_timeout
@@ -99,14 +123,28 @@ class BybitClient:
         """Measure the clock offset, then open the private (and trade) streams."""
         self._sink = sink
         await self.rest.sync_clock()
-        self.private = StreamConnection("private", self.urls.private_ws, decode=parse.decode_private, on_events=sink,
-                                        credentials=self._credentials, now_ms=self.rest.now_ms, **self._stream_options)
+        self.private = StreamConnection(
+            "private",
+            self.urls.private_ws,
+            decode=parse.decode_private,
+            on_events=sink,
+            credentials=self._credentials,
+            now_ms=self.rest.now_ms,
+            **self._stream_options,
+        )
         await self.private.subscribe(PRIVATE_TOPICS)
         self.private.start()
         if self.urls.trade_ws:
-            self.trade = TradeConnection("trade", self.urls.trade_ws, credentials=self._credentials,
-                                         decode_trade=parse.decode_trade, on_events=sink, recv_window=self.recv_window_ms,
-                                         now_ms=self.rest.now_ms, request_timeout=self._request_timeout)
+            self.trade = TradeConnection(
+                "trade",
+                self.urls.trade_ws,
+                credentials=self._credentials,
+                decode_trade=parse.decode_trade,
+                on_events=sink,
+                recv_window=self.recv_window_ms,
+                now_ms=self.rest.now_ms,
+                request_timeout=self._request_timeout,
+            )
             self.trade.start()
 
     async def stop(self) -> None:
@@ -149,7 +187,9 @@ class BybitClient:
 
     async def set_market_streams(self, symbols: set[str], depth: int) -> None:
         """Subscribe the book (orderbook.{depth}.{s}) and public trades (publicTrade.{s}) of exactly these symbols."""
-        await self._set_topics("market", {f"orderbook.{depth}.{s}" for s in symbols} | {f"publicTrade.{s}" for s in symbols})
+        await self._set_topics(
+            "market", {f"orderbook.{depth}.{s}" for s in symbols} | {f"publicTrade.{s}" for s in symbols}
+        )
 
     async def restart_book_stream(self, symbol: str, depth: int) -> None:
         """Unsubscribe and subscribe orderbook.{depth}.{symbol} again, so the venue sends a new snapshot."""
@@ -181,8 +221,13 @@ class BybitClient:
             if len(shard.topics) < self._per_shard:
                 return shard
         assert self._sink is not None
-        shard = StreamConnection(f"public-{len(self.public) + 1}", self.urls.public_ws,
-                                 decode=self._public_decoder.decode, on_events=self._sink, **self._stream_options)
+        shard = StreamConnection(
+            f"public-{len(self.public) + 1}",
+            self.urls.public_ws,
+            decode=self._public_decoder.decode,
+            on_events=self._sink,
+            **self._stream_options,
+        )
         self.public.append(shard)
         shard.start()
         return shard
@@ -210,8 +255,10 @@ class BybitClient:
 
     async def fetch_instruments(self) -> list[Instrument]:
         """Every linear instrument; their price filters become the bands ticker prices must lie in."""
-        instruments = [parse.instrument_from_rest(i)
-                       for i in await self._pages("get_instruments_info", category=CATEGORY, limit=1000)]
+        instruments = [
+            parse.instrument_from_rest(i)
+            for i in await self._pages("get_instruments_info", category=CATEGORY, limit=1000)
+        ]
         for inst in instruments:
             band = self.price_bands.get(inst.symbol)
             if band is None or (band.low, band.high) != (inst.min_price, inst.max_price):
@@ -241,8 +288,9 @@ class BybitClient:
 
     async def fetch_order_history(self, since_ms: int) -> list[Order]:
         """Orders created since since_ms (at most seven days back), open or closed, from order history."""
-        rows = await self._pages("get_order_history", category=CATEGORY, settleCoin="USDT",
-                                 **self._history_window(since_ms), limit=50)
+        rows = await self._pages(
+            "get_order_history", category=CATEGORY, settleCoin="USDT", **self._history_window(since_ms), limit=50
+        )
         return [parse.order_from_rest(r) for r in rows]
 
     async def fetch_order(self, symbol: str, order_link_id: str) -> Order | None:
@@ -258,17 +306,32 @@ class BybitClient:
     async def fetch_orders_by_id(self, wanted: list[tuple[str, str, int]]) -> list[Order]:
         """Orders by (symbol, orderId, earliest createdTime) from order history, each sought in the seven days from
         that time (history's default is the last seven days); ids history does not return are left out."""
-        results = await asyncio.gather(*(
-            self.rest.call("get_order_history", category=CATEGORY, symbol=symbol, orderId=order_id,
-                           startTime=created_from, endTime=created_from + _SEVEN_DAYS_MS)
-            for symbol, order_id, created_from in wanted))
+        results = await asyncio.gather(
+            *(
+                self.rest.call(
+                    "get_order_history",
+                    category=CATEGORY,
+                    symbol=symbol,
+                    orderId=order_id,
+                    startTime=created_from,
+                    endTime=created_from + _SEVEN_DAYS_MS,
+                )
+                for symbol, order_id, created_from in wanted
+            )
+        )
         return [parse.order_from_rest(row) for result in results for row in (result.get("list") or [])[:1]]
 
     async def fetch_transactions(self, since_ms: int) -> list[LedgerEntry]:
         """The USDT rows of the account's transaction log for linear contracts since since_ms (at most seven days
         back), newest first."""
-        rows = await self._pages("get_transaction_log", accountType="UNIFIED", category=CATEGORY, currency="USDT",
-                                 **self._history_window(since_ms), limit=50)
+        rows = await self._pages(
+            "get_transaction_log",
+            accountType="UNIFIED",
+            category=CATEGORY,
+            currency="USDT",
+            **self._history_window(since_ms),
+            limit=50,
+        )
         return [parse.ledger_entry_from_rest(r) for r in rows]
 
     async def fetch_klines(self, symbol: str, interval: str, limit: int) -> list[Kline]:
@@ -282,8 +345,9 @@ class BybitClient:
         clock and sends the same request once more, as REST does; the same params keep the same orderLinkId."""
         reply = await self._trade_request(op, params)
         if reply.ret_code == 10002:
-            log.warning("trade %s refused for its timestamp (%s); resyncing the clock and sending it again", op,
-                        reply.message)
+            log.warning(
+                "trade %s refused for its timestamp (%s); resyncing the clock and sending it again", op, reply.message
+            )
             await self.rest.sync_clock()
             reply = await self._trade_request(op, params)
         if reply.ret_code != 0:
@@ -313,14 +377,20 @@ class BybitClient:
 
     async def amend_order(self, request: AmendRequest, *, via_ws: bool) -> OrderAck:
         params = amend_params(request)
-        data = await (self._trade_op("order.amend", params, "amend") if via_ws and self.trade is not None
-                      else self.rest.call("amend_order", operation="amend", **params))
+        data = await (
+            self._trade_op("order.amend", params, "amend")
+            if via_ws and self.trade is not None
+            else self.rest.call("amend_order", operation="amend", **params)
+        )
         return OrderAck(data.get("orderId", ""), data.get("orderLinkId", ""))
 
     async def cancel_order(self, symbol: str, order_id: str, *, via_ws: bool) -> OrderAck:
         params = {"category": CATEGORY, "symbol": symbol, "orderId": order_id}
-        data = await (self._trade_op("order.cancel", params, "cancel") if via_ws and self.trade is not None
-                      else self.rest.call("cancel_order", operation="cancel", **params))
+        data = await (
+            self._trade_op("order.cancel", params, "cancel")
+            if via_ws and self.trade is not None
+            else self.rest.call("cancel_order", operation="cancel", **params)
+        )
         return OrderAck(data.get("orderId", order_id), data.get("orderLinkId", ""))
 
     async def cancel_all(self, symbol: str | None) -> list[OrderAck]:
@@ -329,13 +399,23 @@ class BybitClient:
         return [OrderAck(i.get("orderId", ""), i.get("orderLinkId", "")) for i in result.get("list") or []]
 
     async def set_leverage(self, symbol: str, leverage: str) -> None:
-        await self.rest.call("set_leverage", operation="leverage", category=CATEGORY, symbol=symbol,
-                             buyLeverage=leverage, sellLeverage=leverage)
+        await self.rest.call(
+            "set_leverage",
+            operation="leverage",
+            category=CATEGORY,
+            symbol=symbol,
+            buyLeverage=leverage,
+            sellLeverage=leverage,
+        )
 
     async def set_trading_stop(self, request: TradingStopRequest) -> None:
         params: dict[str, Any] = {"category": CATEGORY, "symbol": request.symbol, "tpslMode": "Full", "positionIdx": 0}
-        for key, value in (("takeProfit", request.take_profit), ("stopLoss", request.stop_loss),
-                           ("trailingStop", request.trailing_stop), ("activePrice", request.active_price)):
+        for key, value in (
+            ("takeProfit", request.take_profit),
+            ("stopLoss", request.stop_loss),
+            ("trailingStop", request.trailing_stop),
+            ("activePrice", request.active_price),
+        ):
             if value is not None:
                 params[key] = plain(value)
         await self.rest.call("set_trading_stop", operation="trading-stop", **params)

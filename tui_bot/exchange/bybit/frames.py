@@ -48,7 +48,9 @@ MAX_TOPIC_NAMES = 4096
 def topic_of(raw: str | bytes) -> str:
     """The topic of a data frame from a bounded scan of its head ('' when absent), cheaper than parsing."""
     if isinstance(raw, str):
-        start = TOPIC_START if raw.startswith(_TOPIC_HEAD_TEXT) else raw.find(_TOPIC_KEY, 0, TOPIC_SCAN) + len(_TOPIC_KEY)
+        start = (
+            TOPIC_START if raw.startswith(_TOPIC_HEAD_TEXT) else raw.find(_TOPIC_KEY, 0, TOPIC_SCAN) + len(_TOPIC_KEY)
+        )
         end = raw.find('"', start, TOPIC_SCAN) if start >= len(_TOPIC_KEY) else -1
         return raw[start:end] if end > 0 else ""
     start = TOPIC_START if raw.startswith(TOPIC_HEAD) else raw.find(_TOPIC_KEY_BYTES, 0, TOPIC_SCAN) + len(_TOPIC_KEY)

@@ -67,9 +67,21 @@ Frame = dict[str, Any]
 Decoded = Control | list[Event]
 
 __all__ = [
-    "PriceBand", "PublicDecoder", "closed_pnl_from_rest", "decode_private", "decode_public", "decode_trade",
-    "execution_from_rest", "instrument_from_rest", "kline_from_rest", "ledger_entry_from_rest", "order_from_rest",
-    "position_from_rest", "ticker_fields", "ticker_from_rest", "wallet_from_rest",
+    "PriceBand",
+    "PublicDecoder",
+    "closed_pnl_from_rest",
+    "decode_private",
+    "decode_public",
+    "decode_trade",
+    "execution_from_rest",
+    "instrument_from_rest",
+    "kline_from_rest",
+    "ledger_entry_from_rest",
+    "order_from_rest",
+    "position_from_rest",
+    "ticker_fields",
+    "ticker_from_rest",
+    "wallet_from_rest",
 ]
 
 
@@ -119,15 +131,24 @@ def _control(frame: Frame) -> Control:
         return Control(op=op, success=True, req_id=req_id, conn_id=conn_id, data=data)
     if "success" not in frame:
         raise FrameError("missing success")
-    return Control(op=op, success=flag(frame["success"], "success"),
-                   message=_optional_text(frame, "ret_msg"), req_id=req_id, conn_id=conn_id)
+    return Control(
+        op=op,
+        success=flag(frame["success"], "success"),
+        message=_optional_text(frame, "ret_msg"),
+        req_id=req_id,
+        conn_id=conn_id,
+    )
 
 
 _KLINE: Spec = (
-    ("start", "start", integer, REQUIRED), ("open", "open", positive, REQUIRED),
-    ("high", "high", positive, REQUIRED), ("low", "low", positive, REQUIRED),
-    ("close", "close", positive, REQUIRED), ("volume", "volume", dec, KEEP),
-    ("turnover", "turnover", dec, KEEP), ("confirm", "confirm", flag, KEEP),
+    ("start", "start", integer, REQUIRED),
+    ("open", "open", positive, REQUIRED),
+    ("high", "high", positive, REQUIRED),
+    ("low", "low", positive, REQUIRED),
+    ("close", "close", positive, REQUIRED),
+    ("volume", "volume", dec, KEEP),
+    ("turnover", "turnover", dec, KEEP),
+    ("confirm", "confirm", flag, KEEP),
 )
 
 
@@ -155,7 +176,9 @@ def _klines(frame: Frame, rest: str, received_ns: int, _bands: Bands) -> list[Ev
 
 
 _PUBLIC: dict[str, Callable[[Frame, str, int, Bands], list[Event]]] = {
-    "kline": _klines, "publicTrade": decode_public_trades, "orderbook": decode_orderbook,
+    "kline": _klines,
+    "publicTrade": decode_public_trades,
+    "orderbook": decode_orderbook,
 }
 
 
@@ -219,8 +242,7 @@ def _order(item: Frame, ts: int, received_ns: int) -> Event:
 
 def _execution(item: Frame, ts: int, received_ns: int) -> Event:
     """One execution item as ExecutionReceived."""
-    return ExecutionReceived(execution=execution_from_rest(item), exchange_ts=ts,
-                             received_ns=received_ns)
+    return ExecutionReceived(execution=execution_from_rest(item), exchange_ts=ts, received_ns=received_ns)
 
 
 def _position(item: Frame, ts: int, received_ns: int) -> Event:
@@ -235,8 +257,12 @@ def _wallet(item: Frame, ts: int, received_ns: int) -> Event:
 
 
 _PRIVATE: dict[str, Callable[[Frame, int, int], Event]] = {
-    "order": _order, "order.linear": _order, "execution": _execution,
-    "execution.linear": _execution, "position": _position, "position.linear": _position,
+    "order": _order,
+    "order.linear": _order,
+    "execution": _execution,
+    "execution.linear": _execution,
+    "position": _position,
+    "position.linear": _position,
     "wallet": _wallet,
 }
 
@@ -289,6 +315,13 @@ def decode_trade(text: str | bytes) -> Control:
     ret_code = frame.get("retCode")
     if type(ret_code) is not int:
         raise FrameError("retCode: expected an integer")
-    return Control(op=op, success=ret_code == 0, message=_optional_text(frame, "retMsg"),
-                   req_id=_optional_text(frame, "reqId"), conn_id=_optional_text(frame, "connId"),
-                   ret_code=ret_code, data=_trade_data(frame, op), header=_header(frame))
+    return Control(
+        op=op,
+        success=ret_code == 0,
+        message=_optional_text(frame, "retMsg"),
+        req_id=_optional_text(frame, "reqId"),
+        conn_id=_optional_text(frame, "connId"),
+        ret_code=ret_code,
+        data=_trade_data(frame, op),
+        header=_header(frame),
+    )

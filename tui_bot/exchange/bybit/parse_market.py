@@ -103,9 +103,17 @@ def _levels(value: Any, key: str, band: PriceBand, snapshot: bool) -> tuple[Book
     low, high = band.low_float, band.high_float
     levels = []
     for entry in value:
-        if (type(entry) is list and len(entry) == 2 and type(price := entry[0]) is str and type(size := entry[1]) is str
-                and _plain(price) is not None and _plain(size) is not None and price[0] != "-" and size[0] != "-"
-                and low < float(price) < high):
+        if (
+            type(entry) is list
+            and len(entry) == 2
+            and type(price := entry[0]) is str
+            and type(size := entry[1]) is str
+            and _plain(price) is not None
+            and _plain(size) is not None
+            and price[0] != "-"
+            and size[0] != "-"
+            and low < float(price) < high
+        ):
             level = _new(BookLevel)
             _set_price(level, Decimal(price))
             _set_size(level, Decimal(size))
@@ -135,16 +143,28 @@ def decode_orderbook(frame: Frame, rest: str, received_ns: int, bands: Bands) ->
     data = obj(frame.get("data"), "data")
     _same_symbol(data.get("s"), symbol, f"orderbook.{rest}")
     band = bands.get(symbol, ANY_PRICE)
-    return [OrderBookReceived(
-        symbol=symbol, depth=depth, snapshot=snapshot, bids=_levels(data.get("b"), "b", band, snapshot),
-        asks=_levels(data.get("a"), "a", band, snapshot), update_id=_json_int(data, "u", required=True),
-        seq=_json_int(data, "seq", required=False), exchange_ts=_json_int(frame, "ts", required=False),
-        received_ns=received_ns)]
+    return [
+        OrderBookReceived(
+            symbol=symbol,
+            depth=depth,
+            snapshot=snapshot,
+            bids=_levels(data.get("b"), "b", band, snapshot),
+            asks=_levels(data.get("a"), "a", band, snapshot),
+            update_id=_json_int(data, "u", required=True),
+            seq=_json_int(data, "seq", required=False),
+            exchange_ts=_json_int(frame, "ts", required=False),
+            received_ns=received_ns,
+        )
+    ]
 
 
 _TRADE: Spec = (
-    ("i", "trade_id", text, REQUIRED), ("T", "time", integer, REQUIRED), ("S", "taker_side", strict(Side), REQUIRED),
-    ("p", "price", positive, REQUIRED), ("v", "size", positive, REQUIRED), ("L", "tick_direction", text, ""),
+    ("i", "trade_id", text, REQUIRED),
+    ("T", "time", integer, REQUIRED),
+    ("S", "taker_side", strict(Side), REQUIRED),
+    ("p", "price", positive, REQUIRED),
+    ("v", "size", positive, REQUIRED),
+    ("L", "tick_direction", text, ""),
     ("seq", "seq", integer, 0),
 )
 
@@ -168,5 +188,8 @@ def decode_public_trades(frame: Frame, rest: str, received_ns: int, bands: Bands
     for item in items:
         _same_symbol(item.get("s"), rest, f"publicTrade.{rest}")
     trades = tuple(_trade(item, rest, band) for item in items)
-    return [PublicTradesReceived(symbol=rest, trades=trades, exchange_ts=_json_int(frame, "ts", required=False),
-                                 received_ns=received_ns)]
+    return [
+        PublicTradesReceived(
+            symbol=rest, trades=trades, exchange_ts=_json_int(frame, "ts", required=False), received_ns=received_ns
+        )
+    ]

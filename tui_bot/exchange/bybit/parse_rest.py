@@ -87,27 +87,37 @@ EXEC_ORDER_TYPE = lenient(OrderType, None)
 CLOSED_EXEC_TYPE = lenient(ExecType, ExecType.TRADE)
 
 _ORDER: Spec = (
-    ("orderId", "order_id", text, REQUIRED), ("orderLinkId", "order_link_id", text, ""),
-    ("symbol", "symbol", text, REQUIRED), ("side", "side", SIDE, REQUIRED),
-    ("orderType", "order_type", ORDER_TYPE, REQUIRED), ("qty", "qty", dec, REQUIRED),
-    ("price", "price", dec, ZERO), ("timeInForce", "time_in_force", TIME_IN_FORCE, REQUIRED),
+    ("orderId", "order_id", text, REQUIRED),
+    ("orderLinkId", "order_link_id", text, ""),
+    ("symbol", "symbol", text, REQUIRED),
+    ("side", "side", SIDE, REQUIRED),
+    ("orderType", "order_type", ORDER_TYPE, REQUIRED),
+    ("qty", "qty", dec, REQUIRED),
+    ("price", "price", dec, ZERO),
+    ("timeInForce", "time_in_force", TIME_IN_FORCE, REQUIRED),
     ("orderStatus", "status", ORDER_STATUS, REQUIRED),
     ("createdTime", "created_time", integer, REQUIRED),
     ("updatedTime", "updated_time", integer, REQUIRED),
     ("createType", "create_type", CREATE_TYPE, KEEP),
     ("cancelType", "cancel_type", CANCEL_TYPE, KEEP),
     ("rejectReason", "reject_reason", REJECT_REASON, KEEP),
-    ("avgPrice", "avg_price", dec, KEEP), ("cumExecQty", "cum_exec_qty", dec, KEEP),
-    ("cumExecValue", "cum_exec_value", dec, KEEP), ("closedPnl", "closed_pnl", signed, KEEP),
+    ("avgPrice", "avg_price", dec, KEEP),
+    ("cumExecQty", "cum_exec_qty", dec, KEEP),
+    ("cumExecValue", "cum_exec_value", dec, KEEP),
+    ("closedPnl", "closed_pnl", signed, KEEP),
     ("stopOrderType", "stop_order_type", STOP_ORDER_TYPE, KEEP),
-    ("triggerPrice", "trigger_price", dec, KEEP), ("triggerBy", "trigger_by", TRIGGER_BY, KEEP),
+    ("triggerPrice", "trigger_price", dec, KEEP),
+    ("triggerBy", "trigger_by", TRIGGER_BY, KEEP),
     ("triggerDirection", "trigger_direction", integer, KEEP),
-    ("takeProfit", "take_profit", dec, KEEP), ("stopLoss", "stop_loss", dec, KEEP),
+    ("takeProfit", "take_profit", dec, KEEP),
+    ("stopLoss", "stop_loss", dec, KEEP),
     ("tpTriggerBy", "tp_trigger_by", TRIGGER_BY, KEEP),
     ("slTriggerBy", "sl_trigger_by", TRIGGER_BY, KEEP),
     ("tpslMode", "tpsl_mode", TPSL_MODE, KEEP),
-    ("tpLimitPrice", "tp_limit_price", dec, KEEP), ("slLimitPrice", "sl_limit_price", dec, KEEP),
-    ("reduceOnly", "reduce_only", flag, KEEP), ("closeOnTrigger", "close_on_trigger", flag, KEEP),
+    ("tpLimitPrice", "tp_limit_price", dec, KEEP),
+    ("slLimitPrice", "sl_limit_price", dec, KEEP),
+    ("reduceOnly", "reduce_only", flag, KEEP),
+    ("closeOnTrigger", "close_on_trigger", flag, KEEP),
     ("positionIdx", "position_idx", integer, KEEP),
     ("parentOrderLinkId", "parent_order_link_id", text, KEEP),
     ("lastPriceOnCreated", "last_price_on_created", dec, KEEP),
@@ -130,17 +140,28 @@ def order_from_rest(item: Item) -> Order:
 
 
 _EXECUTION: Spec = (
-    ("execId", "exec_id", text, REQUIRED), ("orderId", "order_id", text, REQUIRED),
-    ("orderLinkId", "order_link_id", text, ""), ("symbol", "symbol", text, REQUIRED),
-    ("side", "side", SIDE, REQUIRED), ("execType", "exec_type", EXEC_TYPE, REQUIRED),
-    ("execPrice", "exec_price", dec, REQUIRED), ("execQty", "exec_qty", dec, REQUIRED),
-    ("execValue", "exec_value", dec, ZERO), ("execFee", "exec_fee", signed, ZERO),
-    ("feeRate", "fee_rate", signed, ZERO), ("execTime", "exec_time", integer, REQUIRED),
-    ("isMaker", "is_maker", flag, False), ("orderType", "order_type", EXEC_ORDER_TYPE, None),
-    ("orderPrice", "order_price", dec, ZERO), ("orderQty", "order_qty", dec, ZERO),
-    ("leavesQty", "leaves_qty", dec, ZERO), ("closedSize", "closed_size", dec, ZERO),
-    ("execPnl", "exec_pnl", signed, ZERO), ("markPrice", "mark_price", dec, ZERO),
-    ("indexPrice", "index_price", dec, ZERO), ("seq", "seq", integer, 0),
+    ("execId", "exec_id", text, REQUIRED),
+    ("orderId", "order_id", text, REQUIRED),
+    ("orderLinkId", "order_link_id", text, ""),
+    ("symbol", "symbol", text, REQUIRED),
+    ("side", "side", SIDE, REQUIRED),
+    ("execType", "exec_type", EXEC_TYPE, REQUIRED),
+    ("execPrice", "exec_price", dec, REQUIRED),
+    ("execQty", "exec_qty", dec, REQUIRED),
+    ("execValue", "exec_value", dec, ZERO),
+    ("execFee", "exec_fee", signed, ZERO),
+    ("feeRate", "fee_rate", signed, ZERO),
+    ("execTime", "exec_time", integer, REQUIRED),
+    ("isMaker", "is_maker", flag, False),
+    ("orderType", "order_type", EXEC_ORDER_TYPE, None),
+    ("orderPrice", "order_price", dec, ZERO),
+    ("orderQty", "order_qty", dec, ZERO),
+    ("leavesQty", "leaves_qty", dec, ZERO),
+    ("closedSize", "closed_size", dec, ZERO),
+    ("execPnl", "exec_pnl", signed, ZERO),
+    ("markPrice", "mark_price", dec, ZERO),
+    ("indexPrice", "index_price", dec, ZERO),
+    ("seq", "seq", integer, 0),
     ("createType", "create_type", CREATE_TYPE, KEEP),
     ("stopOrderType", "stop_order_type", STOP_ORDER_TYPE, KEEP),
 )
@@ -155,19 +176,26 @@ def execution_from_rest(item: Item) -> Execution:
 
 
 _POSITION: Spec = (
-    ("symbol", "symbol", text, REQUIRED), ("side", "side", SIDE, None),
-    ("size", "size", dec, KEEP), ("leverage", "leverage", dec, KEEP),
-    ("markPrice", "mark_price", dec, KEEP), ("liqPrice", "liq_price", dec_or_none, None),
-    ("takeProfit", "take_profit", dec, KEEP), ("stopLoss", "stop_loss", dec, KEEP),
+    ("symbol", "symbol", text, REQUIRED),
+    ("side", "side", SIDE, None),
+    ("size", "size", dec, KEEP),
+    ("leverage", "leverage", dec, KEEP),
+    ("markPrice", "mark_price", dec, KEEP),
+    ("liqPrice", "liq_price", dec_or_none, None),
+    ("takeProfit", "take_profit", dec, KEEP),
+    ("stopLoss", "stop_loss", dec, KEEP),
     ("trailingStop", "trailing_stop", dec, KEEP),
     ("tpTriggerBy", "tp_trigger_by", POSITION_TRIGGER_BY, KEEP),
     ("slTriggerBy", "sl_trigger_by", POSITION_TRIGGER_BY, KEEP),
-    ("positionIM", "position_im", dec, KEEP), ("positionMM", "position_mm", dec, KEEP),
+    ("positionIM", "position_im", dec, KEEP),
+    ("positionMM", "position_mm", dec, KEEP),
     ("curRealisedPnl", "cur_realised_pnl", signed, KEEP),
     ("cumRealisedPnl", "cum_realised_pnl", signed, KEEP),
     ("sessionAvgPrice", "session_avg_price", dec, KEEP),
-    ("createdTime", "created_time", integer, KEEP), ("updatedTime", "updated_time", integer, KEEP),
-    ("openTime", "open_time", integer, KEEP), ("seq", "seq", integer, KEEP),
+    ("createdTime", "created_time", integer, KEEP),
+    ("updatedTime", "updated_time", integer, KEEP),
+    ("openTime", "open_time", integer, KEEP),
+    ("seq", "seq", integer, KEEP),
 )
 
 
@@ -184,12 +212,15 @@ def position_from_rest(item: Item) -> Position:
 
 
 _COIN: Spec = (
-    ("coin", "coin", text, REQUIRED), ("walletBalance", "wallet_balance", signed, REQUIRED),
-    ("equity", "equity", signed, KEEP), ("unrealisedPnl", "unrealised_pnl", signed, KEEP),
+    ("coin", "coin", text, REQUIRED),
+    ("walletBalance", "wallet_balance", signed, REQUIRED),
+    ("equity", "equity", signed, KEEP),
+    ("unrealisedPnl", "unrealised_pnl", signed, KEEP),
     ("cumRealisedPnl", "cum_realised_pnl", signed, KEEP),
     ("totalOrderIM", "total_order_im", dec, KEEP),
     ("totalPositionIM", "total_position_im", dec, KEEP),
-    ("totalPositionMM", "total_position_mm", dec, KEEP), ("locked", "locked", dec, KEEP),
+    ("totalPositionMM", "total_position_mm", dec, KEEP),
+    ("locked", "locked", dec, KEEP),
 )
 
 _WALLET: Spec = (
@@ -212,21 +243,28 @@ def wallet_from_rest(item: Item) -> Wallet:
 
 
 _INSTRUMENT: Spec = (
-    ("symbol", "symbol", text, REQUIRED), ("baseCoin", "base_coin", text, REQUIRED),
-    ("quoteCoin", "quote_coin", text, REQUIRED), ("priceScale", "price_scale", integer, KEEP),
+    ("symbol", "symbol", text, REQUIRED),
+    ("baseCoin", "base_coin", text, REQUIRED),
+    ("quoteCoin", "quote_coin", text, REQUIRED),
+    ("priceScale", "price_scale", integer, KEEP),
     ("fundingInterval", "funding_interval_min", integer, KEEP),
-    ("launchTime", "launch_time", integer, KEEP), ("symbolId", "symbol_id", integer, KEEP),
+    ("launchTime", "launch_time", integer, KEEP),
+    ("symbolId", "symbol_id", integer, KEEP),
 )
 _PRICE_FILTER: Spec = (
-    ("tickSize", "tick_size", positive, REQUIRED), ("minPrice", "min_price", positive, REQUIRED),
+    ("tickSize", "tick_size", positive, REQUIRED),
+    ("minPrice", "min_price", positive, REQUIRED),
     ("maxPrice", "max_price", positive, REQUIRED),
 )
 _LOT_SIZE_FILTER: Spec = (
-    ("qtyStep", "qty_step", positive, REQUIRED), ("minOrderQty", "min_qty", positive, REQUIRED),
-    ("maxOrderQty", "max_qty", positive, REQUIRED), ("minNotionalValue", "min_notional", dec, ZERO),
+    ("qtyStep", "qty_step", positive, REQUIRED),
+    ("minOrderQty", "min_qty", positive, REQUIRED),
+    ("maxOrderQty", "max_qty", positive, REQUIRED),
+    ("minNotionalValue", "min_notional", dec, ZERO),
 )
 _LEVERAGE_FILTER: Spec = (
-    ("minLeverage", "min_leverage", positive, KEEP), ("maxLeverage", "max_leverage", positive, KEEP),
+    ("minLeverage", "min_leverage", positive, KEEP),
+    ("maxLeverage", "max_leverage", positive, KEEP),
     ("leverageStep", "leverage_step", positive, KEEP),
 )
 
@@ -248,21 +286,37 @@ def kline_from_rest(symbol: str, interval: str, row: list[str], *, confirm: bool
     if type(row) is not list or len(row) < 7:
         raise FrameError(f"bad kline row: {shown(row)}")
     start, open_, high, low, close, volume, turnover = row[:7]
-    return Kline(symbol=symbol, interval=interval, start=integer(start, "start"),
-                 open=positive(open_, "open"), high=positive(high, "high"), low=positive(low, "low"),
-                 close=positive(close, "close"), volume=dec(volume, "volume"),
-                 turnover=dec(turnover, "turnover"), confirm=confirm)
+    return Kline(
+        symbol=symbol,
+        interval=interval,
+        start=integer(start, "start"),
+        open=positive(open_, "open"),
+        high=positive(high, "high"),
+        low=positive(low, "low"),
+        close=positive(close, "close"),
+        volume=dec(volume, "volume"),
+        turnover=dec(turnover, "turnover"),
+        confirm=confirm,
+    )
 
 
 _CLOSED_PNL: Spec = (
-    ("symbol", "symbol", text, REQUIRED), ("orderId", "order_id", text, REQUIRED),
-    ("side", "side", SIDE, REQUIRED), ("qty", "qty", dec, REQUIRED),
-    ("orderPrice", "order_price", dec, ZERO), ("orderType", "order_type", ORDER_TYPE, REQUIRED),
-    ("closedSize", "closed_size", dec, REQUIRED), ("cumEntryValue", "cum_entry_value", dec, ZERO),
-    ("avgEntryPrice", "avg_entry_price", dec, ZERO), ("cumExitValue", "cum_exit_value", dec, ZERO),
-    ("avgExitPrice", "avg_exit_price", dec, ZERO), ("closedPnl", "closed_pnl", signed, REQUIRED),
-    ("fillCount", "fill_count", integer, 0), ("leverage", "leverage", dec, ZERO),
-    ("openFee", "open_fee", signed, ZERO), ("closeFee", "close_fee", signed, ZERO),
+    ("symbol", "symbol", text, REQUIRED),
+    ("orderId", "order_id", text, REQUIRED),
+    ("side", "side", SIDE, REQUIRED),
+    ("qty", "qty", dec, REQUIRED),
+    ("orderPrice", "order_price", dec, ZERO),
+    ("orderType", "order_type", ORDER_TYPE, REQUIRED),
+    ("closedSize", "closed_size", dec, REQUIRED),
+    ("cumEntryValue", "cum_entry_value", dec, ZERO),
+    ("avgEntryPrice", "avg_entry_price", dec, ZERO),
+    ("cumExitValue", "cum_exit_value", dec, ZERO),
+    ("avgExitPrice", "avg_exit_price", dec, ZERO),
+    ("closedPnl", "closed_pnl", signed, REQUIRED),
+    ("fillCount", "fill_count", integer, 0),
+    ("leverage", "leverage", dec, ZERO),
+    ("openFee", "open_fee", signed, ZERO),
+    ("closeFee", "close_fee", signed, ZERO),
     ("createdTime", "created_time", integer, REQUIRED),
     ("updatedTime", "updated_time", integer, REQUIRED),
     ("execType", "exec_type", CLOSED_EXEC_TYPE, KEEP),
@@ -275,11 +329,19 @@ def closed_pnl_from_rest(item: Item) -> ClosedPnl:
 
 
 _LEDGER: Spec = (
-    ("id", "entry_id", text, REQUIRED), ("symbol", "symbol", text, ""), ("type", "kind", text, REQUIRED),
-    ("transactionTime", "time", integer, REQUIRED), ("cashFlow", "cash_flow", signed, ZERO),
-    ("funding", "funding", signed, ZERO), ("fee", "fee", signed, ZERO), ("change", "change", signed, REQUIRED),
-    ("cashBalance", "cash_balance", signed, ZERO), ("currency", "currency", text, REQUIRED),
-    ("tradeId", "trade_id", text, ""), ("orderId", "order_id", text, ""), ("orderLinkId", "order_link_id", text, ""),
+    ("id", "entry_id", text, REQUIRED),
+    ("symbol", "symbol", text, ""),
+    ("type", "kind", text, REQUIRED),
+    ("transactionTime", "time", integer, REQUIRED),
+    ("cashFlow", "cash_flow", signed, ZERO),
+    ("funding", "funding", signed, ZERO),
+    ("fee", "fee", signed, ZERO),
+    ("change", "change", signed, REQUIRED),
+    ("cashBalance", "cash_balance", signed, ZERO),
+    ("currency", "currency", text, REQUIRED),
+    ("tradeId", "trade_id", text, ""),
+    ("orderId", "order_id", text, ""),
+    ("orderLinkId", "order_link_id", text, ""),
 )
 
 

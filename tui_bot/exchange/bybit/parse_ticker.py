@@ -59,17 +59,22 @@ def _read_text(value: Any) -> Any:
 # Wire ticker key -> (Ticker attribute, exact check, converter on read). Every other key (symbol,
 # singleOpenInterest, futures-only fields...) is ignored by readers. Only SIGNED_KEYS may be negative.
 TICKER_KEYS: dict[str, tuple[str, Callable[[Any, str], Decimal | int | str], Callable[[Any], Any]]] = {
-    "lastPrice": ("last_price", dec, _read_decimal), "markPrice": ("mark_price", dec, _read_decimal),
-    "indexPrice": ("index_price", dec, _read_decimal), "bid1Price": ("bid1_price", dec, _read_decimal),
-    "bid1Size": ("bid1_size", dec, _read_decimal), "ask1Price": ("ask1_price", dec, _read_decimal),
-    "ask1Size": ("ask1_size", dec, _read_decimal), "prevPrice24h": ("prev_price_24h", dec, _read_decimal),
+    "lastPrice": ("last_price", dec, _read_decimal),
+    "markPrice": ("mark_price", dec, _read_decimal),
+    "indexPrice": ("index_price", dec, _read_decimal),
+    "bid1Price": ("bid1_price", dec, _read_decimal),
+    "bid1Size": ("bid1_size", dec, _read_decimal),
+    "ask1Price": ("ask1_price", dec, _read_decimal),
+    "ask1Size": ("ask1_size", dec, _read_decimal),
+    "prevPrice24h": ("prev_price_24h", dec, _read_decimal),
     "price24hPcnt": ("price_24h_pcnt", signed, _read_decimal),
     "highPrice24h": ("high_price_24h", dec, _read_decimal),
     "lowPrice24h": ("low_price_24h", dec, _read_decimal),
     "prevPrice1h": ("prev_price_1h", dec, _read_decimal),
     "openInterest": ("open_interest", dec, _read_decimal),
     "openInterestValue": ("open_interest_value", _text_number, Decimal),
-    "turnover24h": ("turnover_24h", _text_number, Decimal), "volume24h": ("volume_24h", _text_number, Decimal),
+    "turnover24h": ("turnover_24h", _text_number, Decimal),
+    "volume24h": ("volume_24h", _text_number, Decimal),
     "fundingRate": ("funding_rate", signed, _read_decimal),
     "nextFundingTime": ("next_funding_time", integer, _read_int),
     "tickDirection": ("tick_direction", text, _read_text),
@@ -78,8 +83,7 @@ SIGNED_KEYS = ("price24hPcnt", "fundingRate")
 RANGED_KEYS = ("markPrice", "lastPrice", "indexPrice")
 """Prices that must be positive and inside the instrument's price filter."""
 TICKER_CODEC = TickerCodec({attr: (key, read) for key, (attr, _, read) in TICKER_KEYS.items()})
-_TICKER_REQUIRED = ("last_price", "mark_price", "index_price", "bid1_price", "bid1_size",
-                    "ask1_price", "ask1_size")
+_TICKER_REQUIRED = ("last_price", "mark_price", "index_price", "bid1_price", "bid1_size", "ask1_price", "ask1_size")
 
 
 def _checked(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,8 +117,9 @@ class PriceBand:
             return
         price = Decimal(value)
         if not price or not self.low <= price <= self.high:
-            where = ("must be positive" if self.high.is_infinite()
-                     else f"outside the price filter [{self.low}, {self.high}]")
+            where = (
+                "must be positive" if self.high.is_infinite() else f"outside the price filter [{self.low}, {self.high}]"
+            )
             raise FrameError(f"bad number in {key}: {shown(value)} ({where})", "range")
 
 
@@ -149,12 +154,20 @@ def ticker_from_rest(item: Mapping[str, Any], *, ts: int = 0) -> Ticker:
 
 # A frozen dataclass's __init__ costs ~0.9 us; setting TickerUpdated's slots directly ~0.35 us.
 # That is only right while these are all of its fields: a new one must be set below too.
-if tuple(f.name for f in dataclass_fields(TickerUpdated)) != ("exchange_ts", "received_ns", "symbol", "snapshot", "fields"):
+if tuple(f.name for f in dataclass_fields(TickerUpdated)) != (
+    "exchange_ts",
+    "received_ns",
+    "symbol",
+    "snapshot",
+    "fields",
+):
     raise RuntimeError("TickerUpdated's fields changed: update decode_tickers' constructor")
 _new = object.__new__
-_set_symbol, _set_snapshot, _set_fields = (TickerUpdated.symbol.__set__, TickerUpdated.snapshot.__set__,  # type: ignore[attr-defined,misc]
-                                           TickerUpdated.fields.__set__)  # type: ignore[attr-defined,misc]
-_set_exchange_ts, _set_received = TickerUpdated.exchange_ts.__set__, TickerUpdated.received_ns.__set__  # type: ignore[attr-defined,misc]
+_set_symbol = TickerUpdated.symbol.__set__  # type: ignore[attr-defined,misc]
+_set_snapshot = TickerUpdated.snapshot.__set__  # type: ignore[attr-defined,misc]
+_set_fields = TickerUpdated.fields.__set__  # type: ignore[attr-defined,misc]
+_set_exchange_ts = TickerUpdated.exchange_ts.__set__  # type: ignore[attr-defined,misc]
+_set_received = TickerUpdated.received_ns.__set__  # type: ignore[attr-defined,misc]
 
 # Every ASCII digit to "0", every other byte as it is: the shape of joined wire numbers, which decides
 # whether they follow the grammar (it treats all digits alike). Shapes recur, so their verdicts are kept.
@@ -195,8 +208,9 @@ def _screen_slowly(data: dict[str, Any], joined: str) -> bool:
     return verdict == len(data)
 
 
-def decode_tickers(frame: dict[str, Any], symbol: str, received_ns: int,
-                   price_bands: Mapping[str, PriceBand] = NO_BANDS) -> list[Event]:
+def decode_tickers(
+    frame: dict[str, Any], symbol: str, received_ns: int, price_bands: Mapping[str, PriceBand] = NO_BANDS
+) -> list[Event]:
     """One TickerUpdated carrying only the fields present in the snapshot or delta, as wire strings.
 
     A delta whose values are all wire decimal strings (symbol and tickDirection aside) is handed on
@@ -225,7 +239,8 @@ def decode_tickers(frame: dict[str, Any], symbol: str, received_ns: int,
     try:
         joined = ",".join(data.values())
         exact = "nextFundingTime" not in data and (
-            _SHAPES.get(joined.encode().translate(_TO_ZERO)) == len(data) or _screen_slowly(data, joined))
+            _SHAPES.get(joined.encode().translate(_TO_ZERO)) == len(data) or _screen_slowly(data, joined)
+        )
     except (TypeError, UnicodeEncodeError):  # a value that is no string, text that is no UTF-8
         exact = False
     if tick is not None:
@@ -235,8 +250,14 @@ def decode_tickers(frame: dict[str, Any], symbol: str, received_ns: int,
     band = price_bands.get(symbol, ANY_PRICE)
     low, high = band.low_float, band.high_float  # RANGED_KEYS inlined (this runs per ticker); admit decides the ends
     mark, last, index = clean.get("markPrice"), clean.get("lastPrice"), clean.get("indexPrice")
-    if (mark is not None and not low < float(mark) < high or last is not None and not low < float(last) < high
-            or index is not None and not low < float(index) < high):
+    if (
+        mark is not None
+        and not low < float(mark) < high
+        or last is not None
+        and not low < float(last) < high
+        or index is not None
+        and not low < float(index) < high
+    ):
         _check_prices(clean, band)
     fields = _new(TickerFields)  # TickerFields(clean, TICKER_CODEC) without the call to __init__
     fields.raw, fields.codec = clean, TICKER_CODEC

@@ -28,22 +28,43 @@ class _OffsetHTTP(HTTP):
 
     offset_ms: int = 0
 
-    def _prepare_headers(self, payload: Any, recv_window: int, content_type: str = "application/json") -> dict[str, str]:
+    def _prepare_headers(
+        self, payload: Any, recv_window: int, content_type: str = "application/json"
+    ) -> dict[str, str]:
         timestamp = int(time.time() * 1000) + self.offset_ms
         signature = self._auth(payload=payload, recv_window=recv_window, timestamp=timestamp)
         return {
-            "Content-Type": content_type, "X-BAPI-API-KEY": self.api_key, "X-BAPI-SIGN": signature,
-            "X-BAPI-SIGN-TYPE": "2", "X-BAPI-TIMESTAMP": str(timestamp), "X-BAPI-RECV-WINDOW": str(recv_window),
+            "Content-Type": content_type,
+            "X-BAPI-API-KEY": self.api_key,
+            "X-BAPI-SIGN": signature,
+            "X-BAPI-SIGN-TYPE": "2",
+            "X-BAPI-TIMESTAMP": str(timestamp),
+            "X-BAPI-RECV-WINDOW": str(recv_window),
         }
 
 
 class BybitRest:
     """Async facade over pybit's HTTP: `await rest.call("place_order", category="linear", ...)` → result dict."""
 
-    def __init__(self, base_url: str, api_key: str = "", api_secret: str = "", *, recv_window: int = 5000,
-                 timeout: float = 10.0, sleep: Callable[[float], Any] = asyncio.sleep) -> None:
-        self._http = _OffsetHTTP(api_key=api_key or None, api_secret=api_secret or None, recv_window=recv_window,
-                                 timeout=timeout, max_retries=1, retry_codes={-1}, return_response_headers=True)
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str = "",
+        api_secret: str = "",
+        *,
+        recv_window: int = 5000,
+        timeout: float = 10.0,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self._http = _OffsetHTTP(
+            api_key=api_key or None,
+            api_secret=api_secret or None,
+            recv_window=recv_window,
+            timeout=timeout,
+            max_retries=1,
+            retry_codes={-1},
+            return_response_headers=True,
+        )
         self._http.endpoint = base_url.rstrip("/")
         self._sleep = sleep
         self.stats = RestStats()
@@ -65,7 +86,10 @@ class BybitRest:
             result = await self.call("get_server_time")
             ended = time.time_ns()
             if ended - started < best_rtt:
-                best_rtt, offset = ended - started, (integer(result.get("timeNano"), "timeNano") - (started + ended) / 2) / 1e6
+                best_rtt, offset = (
+                    ended - started,
+                    (integer(result.get("timeNano"), "timeNano") - (started + ended) / 2) / 1e6,
+                )
         self._http.offset_ms = round(offset)
         return self._http.offset_ms
 

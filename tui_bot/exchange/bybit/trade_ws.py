@@ -27,13 +27,34 @@ class TradeConnection(WsConnection):
 
     REQ_ID_KEY = "reqId"
 
-    def __init__(self, name: str, url: str, *, credentials: tuple[str, str], decode_trade: TradeDecoder,
-                 on_events: EventSink, recv_window: int = 5000, now_ms: Callable[[], int] = wall_ms,
-                 request_timeout: float = 5.0, ping_interval: float = 20.0, silence_timeout: float = 30.0,
-                 reconnect: ReconnectPolicy = DEFAULT_RECONNECT, auth_grace_ms: int = 10_000) -> None:
-        super().__init__(name, url, decode=lambda raw, _received_ns: decode_trade(raw), on_events=on_events,
-                         credentials=credentials, ping_interval=ping_interval, silence_timeout=silence_timeout,
-                         reconnect=reconnect, auth_grace_ms=auth_grace_ms, now_ms=now_ms)
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        credentials: tuple[str, str],
+        decode_trade: TradeDecoder,
+        on_events: EventSink,
+        recv_window: int = 5000,
+        now_ms: Callable[[], int] = wall_ms,
+        request_timeout: float = 5.0,
+        ping_interval: float = 20.0,
+        silence_timeout: float = 30.0,
+        reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+        auth_grace_ms: int = 10_000,
+    ) -> None:
+        super().__init__(
+            name,
+            url,
+            decode=lambda raw, _received_ns: decode_trade(raw),
+            on_events=on_events,
+            credentials=credentials,
+            ping_interval=ping_interval,
+            silence_timeout=silence_timeout,
+            reconnect=reconnect,
+            auth_grace_ms=auth_grace_ms,
+            now_ms=now_ms,
+        )
         self.recv_window = recv_window
         self.request_timeout = request_timeout
         self._prefix = f"t{secrets.token_hex(4)}"
@@ -53,9 +74,12 @@ class TradeConnection(WsConnection):
         if ws is None or not self.is_ready:
             raise ConnectionError(f"{self.name} is not ready ({self.stats.state.value})")
         req_id = self._next_id(self._prefix)
-        frame = {"reqId": req_id, "header": {"X-BAPI-TIMESTAMP": str(self.now_ms()),
-                                             "X-BAPI-RECV-WINDOW": str(self.recv_window)},
-                 "op": op, "args": [args]}
+        frame = {
+            "reqId": req_id,
+            "header": {"X-BAPI-TIMESTAMP": str(self.now_ms()), "X-BAPI-RECV-WINDOW": str(self.recv_window)},
+            "op": op,
+            "args": [args],
+        }
         future = self._expect(req_id)
         try:
             try:
@@ -64,8 +88,7 @@ class TradeConnection(WsConnection):
                 raise ConnectionError(f"{self.name}: send failed: {err}") from err
             return await asyncio.wait_for(future, self.request_timeout)
         except TimeoutError:
-            raise SendTimeoutError(0, f"no reply to {op} within {self.request_timeout:g}s",
-                                   request=req_id) from None
+            raise SendTimeoutError(0, f"no reply to {op} within {self.request_timeout:g}s", request=req_id) from None
         finally:
             self._replies.pop(req_id, None)
             if future.done() and not future.cancelled():
@@ -73,5 +96,6 @@ class TradeConnection(WsConnection):
 
     def _on_unmatched(self, control: Control) -> None:
         """A reply without a known reqId (e.g. some permission errors): logged; its caller times out."""
-        log.warning("%s: reply matches no request: op=%s code=%s %s", self.name, control.op,
-                    control.ret_code, control.message)
+        log.warning(
+            "%s: reply matches no request: op=%s code=%s %s", self.name, control.op, control.ret_code, control.message
+        )

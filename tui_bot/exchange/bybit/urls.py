@@ -22,17 +22,42 @@ class VenueUrls:
 
 
 KNOWN = {
-    "mainnet": VenueUrls("mainnet", "https://api.bybit.com", "wss://stream.bybit.com/v5/public/linear",
-                         "wss://stream.bybit.com/v5/private", "wss://stream.bybit.com/v5/trade", True),
-    "testnet": VenueUrls("testnet", "https://api-testnet.bybit.com", "wss://stream-testnet.bybit.com/v5/public/linear",
-                         "wss://stream-testnet.bybit.com/v5/private", "wss://stream-testnet.bybit.com/v5/trade", False),
-    "demo": VenueUrls("demo", "https://api-demo.bybit.com", "wss://stream.bybit.com/v5/public/linear",
-                      "wss://stream-demo.bybit.com/v5/private", "", False),
+    "mainnet": VenueUrls(
+        "mainnet",
+        "https://api.bybit.com",
+        "wss://stream.bybit.com/v5/public/linear",
+        "wss://stream.bybit.com/v5/private",
+        "wss://stream.bybit.com/v5/trade",
+        True,
+    ),
+    "testnet": VenueUrls(
+        "testnet",
+        "https://api-testnet.bybit.com",
+        "wss://stream-testnet.bybit.com/v5/public/linear",
+        "wss://stream-testnet.bybit.com/v5/private",
+        "wss://stream-testnet.bybit.com/v5/trade",
+        False,
+    ),
+    "demo": VenueUrls(
+        "demo",
+        "https://api-demo.bybit.com",
+        "wss://stream.bybit.com/v5/public/linear",
+        "wss://stream-demo.bybit.com/v5/private",
+        "",
+        False,
+    ),
 }
 
 
-def venue_urls(venue: str, *, rest: str = "", public_ws: str = "", private_ws: str = "", trade_ws: str = "",
-               live_money: bool = False) -> VenueUrls:
+def venue_urls(
+    venue: str,
+    *,
+    rest: str = "",
+    public_ws: str = "",
+    private_ws: str = "",
+    trade_ws: str = "",
+    live_money: bool = False,
+) -> VenueUrls:
     """URLs of a known venue, or of `custom` / `sim` from the given ones."""
     if venue in KNOWN:
         return KNOWN[venue]

@@ -27,13 +27,32 @@ HARMLESS_SUBSCRIBE_FAILURES = ("already subscribed", "not subscribed")
 class StreamConnection(WsConnection):
     """A public or private data stream: keeps the desired topics subscribed across reconnects."""
 
-    def __init__(self, name: str, url: str, *, decode: Decoder, on_events: EventSink,
-                 credentials: tuple[str, str] | None = None, ping_interval: float = 20.0,
-                 silence_timeout: float = 30.0, reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
-                 auth_grace_ms: int = 10_000, now_ms: Callable[[], int] = wall_ms) -> None:
-        super().__init__(name, url, decode=decode, on_events=on_events, credentials=credentials,
-                         ping_interval=ping_interval, silence_timeout=silence_timeout, reconnect=reconnect,
-                         auth_grace_ms=auth_grace_ms, now_ms=now_ms)
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        decode: Decoder,
+        on_events: EventSink,
+        credentials: tuple[str, str] | None = None,
+        ping_interval: float = 20.0,
+        silence_timeout: float = 30.0,
+        reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+        auth_grace_ms: int = 10_000,
+        now_ms: Callable[[], int] = wall_ms,
+    ) -> None:
+        super().__init__(
+            name,
+            url,
+            decode=decode,
+            on_events=on_events,
+            credentials=credentials,
+            ping_interval=ping_interval,
+            silence_timeout=silence_timeout,
+            reconnect=reconnect,
+            auth_grace_ms=auth_grace_ms,
+            now_ms=now_ms,
+        )
         self.topics: set[str] = set()
         self._requested: set[str] = set()
         self._topic_requests: dict[str, tuple[str, tuple[str, ...]]] = {}
@@ -68,12 +87,13 @@ class StreamConnection(WsConnection):
         """Apply subscribe/unsubscribe calls that arrived during the handshake."""
         await self._sync()
 
-    async def _send_topics(self, ws: ClientConnection, op: str, topics: list[str],
-                           wait: bool = False) -> list[tuple[str, asyncio.Future[Control]]]:
+    async def _send_topics(
+        self, ws: ClientConnection, op: str, topics: list[str], wait: bool = False
+    ) -> list[tuple[str, asyncio.Future[Control]]]:
         """Send op for topics in chunks of TOPICS_PER_REQUEST; with wait, return futures for the acks."""
         waits: list[tuple[str, asyncio.Future[Control]]] = []
         for start in range(0, len(topics), TOPICS_PER_REQUEST):
-            chunk = topics[start:start + TOPICS_PER_REQUEST]
+            chunk = topics[start : start + TOPICS_PER_REQUEST]
             req_id = self._next_id(op[:5])
             self._topic_requests[req_id] = (op, tuple(chunk))
             if wait:
@@ -105,8 +125,14 @@ class StreamConnection(WsConnection):
         if request is not None:
             log.warning("%s: %s %s failed: %s", self.name, request[0], list(request[1]), control.message)
         elif (more := self.log_limit.allow("unmatched subscribe")) is not None:
-            log.warning("%s: %s failed for no request of ours (req_id %r): %s%s", self.name, control.op,
-                        control.req_id, control.message, more)
+            log.warning(
+                "%s: %s failed for no request of ours (req_id %r): %s%s",
+                self.name,
+                control.op,
+                control.req_id,
+                control.message,
+                more,
+            )
 
     def _on_unmatched(self, control: Control) -> None:
         """Acks of live (un-awaited) subscribe requests land here and were already checked."""

@@ -86,10 +86,20 @@ class WsConnection:
 
     REQ_ID_KEY = "req_id"
 
-    def __init__(self, name: str, url: str, *, decode: Decoder, on_events: EventSink,
-                 credentials: tuple[str, str] | None = None, ping_interval: float = 20.0,
-                 silence_timeout: float = 30.0, reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
-                 auth_grace_ms: int = 10_000, now_ms: Callable[[], int] = wall_ms) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        decode: Decoder,
+        on_events: EventSink,
+        credentials: tuple[str, str] | None = None,
+        ping_interval: float = 20.0,
+        silence_timeout: float = 30.0,
+        reconnect: ReconnectPolicy = DEFAULT_RECONNECT,
+        auth_grace_ms: int = 10_000,
+        now_ms: Callable[[], int] = wall_ms,
+    ) -> None:
         self.name, self.url = name, url
         self.credentials = credentials
         self.ping_interval, self.silence_timeout = ping_interval, silence_timeout
@@ -160,8 +170,13 @@ class WsConnection:
     async def _session(self) -> None:
         """One socket: frames are handled as they arrive; auth + handshake, LIVE, keepalive until it closes."""
         self._refresh_offset()
-        async with connect_direct(self.url, self.handle_frame, max_size=MAX_FRAME_BYTES,
-                                  close_timeout=CLOSE_TIMEOUT, open_timeout=OPEN_TIMEOUT) as ws:
+        async with connect_direct(
+            self.url,
+            self.handle_frame,
+            max_size=MAX_FRAME_BYTES,
+            close_timeout=CLOSE_TIMEOUT,
+            open_timeout=OPEN_TIMEOUT,
+        ) as ws:
             self._ws = ws
             tasks = [asyncio.create_task(self._until_closed(ws), name=f"ws:{self.name}:closed")]
             try:
@@ -206,8 +221,13 @@ class WsConnection:
             return
         log.info("%s: %s%s", self.name, state.value, f" ({reason})" if reason else "")
         stats.record_state(state, wall_ms(), reason)
-        self._emit([ConnectionStateChanged(connection=self.name, state=state, reason=reason,
-                                           exchange_ts=0, received_ns=time.time_ns())])
+        self._emit(
+            [
+                ConnectionStateChanged(
+                    connection=self.name, state=state, reason=reason, exchange_ts=0, received_ns=time.time_ns()
+                )
+            ]
+        )
 
     # -- hooks -------------------------------------------------------------------------------------
 
@@ -254,7 +274,7 @@ class WsConnection:
             self._on_control(decoded)
             return
         if type(raw) is bytes and raw.startswith(TOPIC_HEAD):  # the usual shape: topic from a memo
-            head = raw[TOPIC_START:raw.find(b'"', TOPIC_START, TOPIC_SCAN)]
+            head = raw[TOPIC_START : raw.find(b'"', TOPIC_START, TOPIC_SCAN)]
             topic = self._topic_names.get(head) or learn_topic(self._topic_names, head, raw)
         else:
             topic = topic_of(raw)
@@ -287,8 +307,17 @@ class WsConnection:
             log.warning("%s: rejected frame (%s)%s: %s", self.name, err, more, text[:REJECTED_TEXT_CHARS])
         elif more is not None:
             log.exception("%s: decoder failed on %s%s", self.name, text[:REJECTED_TEXT_CHARS], more)
-        self._emit([FrameRejected(connection=self.name, text=text[:REJECTED_TEXT_CHARS],
-                                  error=str(err) or type(err).__name__, exchange_ts=0, received_ns=received_ns)])
+        self._emit(
+            [
+                FrameRejected(
+                    connection=self.name,
+                    text=text[:REJECTED_TEXT_CHARS],
+                    error=str(err) or type(err).__name__,
+                    exchange_ts=0,
+                    received_ns=received_ns,
+                )
+            ]
+        )
 
     def _emit(self, events: list[Event]) -> None:
         """Hand events to the consumer; a consumer bug is logged and never kills the stream."""
@@ -359,8 +388,9 @@ class WsConnection:
         expires = self.now_ms() + self.auth_grace_ms
         req_id = self._next_id("auth")
         future = self._expect(req_id)
-        await self._send(ws, {self.REQ_ID_KEY: req_id, "op": "auth",
-                              "args": [key, expires, ws_auth_signature(secret, expires)]})
+        await self._send(
+            ws, {self.REQ_ID_KEY: req_id, "op": "auth", "args": [key, expires, ws_auth_signature(secret, expires)]}
+        )
         reply = await self._wait_reply(future, req_id, "auth")
         if not reply.success:
             raise AuthRejected(f"auth failed: {reply.message or reply.ret_code}")

@@ -53,7 +53,7 @@ def take_plain_frames(buffer: bytearray, limit: int | None, out: list[bytes]) ->
                 if size == 126 and end - pos >= 4:
                     size, start = (buffer[pos + 2] << 8) | buffer[pos + 3], pos + 4
                 elif size == 127 and end - pos >= 10:
-                    size, start = int.from_bytes(view[pos + 2:pos + 10], "big"), pos + 10
+                    size, start = int.from_bytes(view[pos + 2 : pos + 10], "big"), pos + 10
                 else:
                     break
             stop = start + size
@@ -83,8 +83,9 @@ class DirectFrames(Protocol):
                     take_plain_frames(self.reader.buffer, self._frame_limit(), self.messages)
                     if not self.reader.buffer:
                         continue
-                frame = yield from Frame.parse(self.reader.read_exact, mask=False, max_size=self._frame_limit(),
-                                               extensions=self.extensions)
+                frame = yield from Frame.parse(
+                    self.reader.read_exact, mask=False, max_size=self._frame_limit(), extensions=self.extensions
+                )
                 self.recv_frame(frame)
                 if frame.opcode in _DATA:
                     self.events.pop()
@@ -192,16 +193,24 @@ class DirectConnection(ClientConnection):
 
 
 @asynccontextmanager
-async def connect_direct(url: str, on_message: MessageSink, *, max_size: int | None, close_timeout: float,
-                         open_timeout: float) -> AsyncIterator[DirectConnection]:
+async def connect_direct(
+    url: str, on_message: MessageSink, *, max_size: int | None, close_timeout: float, open_timeout: float
+) -> AsyncIterator[DirectConnection]:
     """An open DirectConnection to url (no compression, no protocol pings: Bybit's JSON ping is ours)."""
-    connector = connect(url, compression=None, ping_interval=None, open_timeout=open_timeout,
-                        close_timeout=close_timeout, max_size=max_size)
+    connector = connect(
+        url,
+        compression=None,
+        ping_interval=None,
+        open_timeout=open_timeout,
+        close_timeout=close_timeout,
+        max_size=max_size,
+    )
 
     def factory(uri: WebSocketURI) -> ClientConnection:
         protocol = DirectProtocol(uri, max_size=max_size, logger=connector.logger)
-        return DirectConnection(protocol, on_message, ping_interval=None, ping_timeout=None,
-                                close_timeout=close_timeout)
+        return DirectConnection(
+            protocol, on_message, ping_interval=None, ping_timeout=None, close_timeout=close_timeout
+        )
 
     connector.factory = factory
     async with connector as connection:

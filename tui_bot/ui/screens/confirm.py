@@ -16,7 +16,9 @@ from tui_bot.ui.screens._fields import FORM_CSS, AnswerOnceModal
 class ConfirmModal(AnswerOnceModal[bool]):
     """Returns True on y/Enter (after typing `require_typed` when set), False on n/Esc."""
 
-    DEFAULT_CSS = FORM_CSS + """
+    DEFAULT_CSS = (
+        FORM_CSS
+        + """
     ConfirmModal { align: center middle; }
     ConfirmModal > #dialog {
         width: 64; max-width: 100%; height: auto; max-height: 100%;
@@ -28,6 +30,7 @@ class ConfirmModal(AnswerOnceModal[bool]):
     ConfirmModal #typed { width: 100%; }
     ConfirmModal #typed-error { color: $error; height: auto; }
     """
+    )
     ARM_DELAY: ClassVar[float] = 0.3
     """Seconds after opening during which confirming keys are ignored (a double Enter must not confirm)."""
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -35,8 +38,15 @@ class ConfirmModal(AnswerOnceModal[bool]):
         Binding("n,escape", "cancel", "Cancel", show=False),
     ]
 
-    def __init__(self, title: str, body: str, *, require_typed: str | None = None, danger: bool = False,
-                 arm_delay: float | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        body: str,
+        *,
+        require_typed: str | None = None,
+        danger: bool = False,
+        arm_delay: float | None = None,
+    ) -> None:
         """arm_delay (default ARM_DELAY): confirming keys are ignored this long after opening."""
         super().__init__(classes="danger" if danger else None)
         self.title_text = title
@@ -55,8 +65,9 @@ class ConfirmModal(AnswerOnceModal[bool]):
                 yield Static("", id="typed-error")
             with Horizontal(classes="buttons"):
                 yield Button("No (n)", id="no", variant="default", compact=True)
-                yield Button("Yes (y)", id="yes", variant="error" if self.has_class("danger") else "primary",
-                             compact=True)
+                yield Button(
+                    "Yes (y)", id="yes", variant="error" if self.has_class("danger") else "primary", compact=True
+                )
 
     def on_mount(self) -> None:
         self._opened = time.monotonic()

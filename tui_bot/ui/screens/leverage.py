@@ -38,13 +38,16 @@ def leverage_error(value: Decimal | None, inst: Instrument) -> str:
 class LeverageModal(FormModal[LeverageIntent]):
     """Returns a LeverageIntent for a valid, changed leverage on Enter; None on Esc."""
 
-    DEFAULT_CSS = FORM_CSS + """
+    DEFAULT_CSS = (
+        FORM_CSS
+        + """
     LeverageModal { align: center middle; }
     LeverageModal > #dialog {
         width: 64; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
     def __init__(self, symbol: str, current: Decimal, instrument: Instrument) -> None:
@@ -58,8 +61,11 @@ class LeverageModal(FormModal[LeverageIntent]):
         with Vertical(id="dialog"):
             yield Static(f"Leverage — {self.symbol} (now {plain(self.current)}x)", classes="modal-title")
             yield field_row("Leverage", number_input("leverage", plain(self.current)), "leverage")
-            yield Static(f"{plain(inst.min_leverage)}–{plain(inst.max_leverage)}x in steps of "
-                         f"{plain(inst.leverage_step)}.  Enter sets, Esc cancels.", classes="note")
+            yield Static(
+                f"{plain(inst.min_leverage)}–{plain(inst.max_leverage)}x in steps of "
+                f"{plain(inst.leverage_step)}.  Enter sets, Esc cancels.",
+                classes="note",
+            )
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Set", id="submit", variant="primary", compact=True)

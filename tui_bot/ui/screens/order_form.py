@@ -61,8 +61,13 @@ class Evaluation:
     entry: Decimal | None = None
 
 
-def risk_sized_qty(equity: Decimal | None, settings: TradingSettings, entry: Decimal | None,
-                   stop_loss: Decimal | None, inst: Instrument) -> tuple[Decimal | None, str]:
+def risk_sized_qty(
+    equity: Decimal | None,
+    settings: TradingSettings,
+    entry: Decimal | None,
+    stop_loss: Decimal | None,
+    inst: Instrument,
+) -> tuple[Decimal | None, str]:
     """qty = floor_to_step(equity × risk% / |entry − SL|), capped so the loss at the SL stays ≤ max_loss_usd."""
     if equity is None or equity <= 0:
         return None, "equity unknown"
@@ -90,8 +95,15 @@ def _parse(fields: OrderFields, errors: dict[str, str]) -> dict[str, Decimal | N
     return values
 
 
-def _check_qty(inst: Instrument, fields: OrderFields, symbol: str, qty: Decimal | None,
-               price: Decimal | None, entry: Decimal | None, errors: dict[str, str]) -> None:
+def _check_qty(
+    inst: Instrument,
+    fields: OrderFields,
+    symbol: str,
+    qty: Decimal | None,
+    price: Decimal | None,
+    entry: Decimal | None,
+    errors: dict[str, str],
+) -> None:
     """Quantity rules of check_order (step, min, max, min notional) for this qty alone."""
     if qty is None:
         errors.setdefault("qty", "required")
@@ -104,8 +116,13 @@ def _check_qty(inst: Instrument, fields: OrderFields, symbol: str, qty: Decimal 
         errors["qty"] = str(err)
 
 
-def evaluate(fields: OrderFields, instruments: Mapping[str, Instrument], last_prices: Mapping[str, Decimal],
-             equity: Decimal | None, settings: TradingSettings) -> Evaluation:
+def evaluate(
+    fields: OrderFields,
+    instruments: Mapping[str, Instrument],
+    last_prices: Mapping[str, Decimal],
+    equity: Decimal | None,
+    settings: TradingSettings,
+) -> Evaluation:
     """Validate the ticket field by field, then the whole order with check_order; build the intent if all pass."""
     errors: dict[str, str] = {}
     symbol = fields.symbol.strip().upper()
@@ -121,14 +138,20 @@ def evaluate(fields: OrderFields, instruments: Mapping[str, Instrument], last_pr
         if price is None:
             errors["price"] = "required for a limit order"
         elif not inst.price_ok(price):
-            errors["price"] = f"must be a multiple of {plain(inst.tick_size)} within {plain(inst.min_price)}–{plain(inst.max_price)}"
+            errors["price"] = (
+                f"must be a multiple of {plain(inst.tick_size)} within {plain(inst.min_price)}–{plain(inst.max_price)}"
+            )
     last = last_prices.get(symbol) or None
     entry = (price if "price" not in errors else None) if limit else last
     if not limit and last is None:
         errors["form"] = f"no last price for {symbol} yet: use a limit order"
     tp, sl = values.get("tp") or None, values.get("sl") or None
     for leg, value in (("tp", tp), ("sl", sl)):
-        if value is not None and leg not in errors and (error := stop_error(value, leg, fields.side, entry, inst, "entry")):
+        if (
+            value is not None
+            and leg not in errors
+            and (error := stop_error(value, leg, fields.side, entry, inst, "entry"))
+        ):
             errors[leg] = error
     leverage = values.get("leverage")
     if leverage is not None and "leverage" not in errors and (error := leverage_error(leverage, inst)):
@@ -176,7 +199,9 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
     """Returns a PlaceOrderIntent when valid (and, on a live venue, confirmed); None on Esc."""
 
     AUTO_FOCUS = "#qty"
-    DEFAULT_CSS = FORM_CSS + """
+    DEFAULT_CSS = (
+        FORM_CSS
+        + """
     OrderFormModal { align: center middle; }
     OrderFormModal > #dialog {
         width: 78; max-width: 100%; height: auto; max-height: 100%;
@@ -191,11 +216,22 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
     OrderFormModal .note, OrderFormModal #preview { color: $text-muted; }
     OrderFormModal #live { color: $error; text-style: bold; }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
-    def __init__(self, side: Side, symbol: str, symbols: list[str], instruments: Mapping[str, Instrument],
-                 last_prices: Mapping[str, Decimal], equity: Decimal | None, settings: TradingSettings,
-                 live_money: bool, *, on_submit: Callable[[PlaceOrderIntent], object] | None = None) -> None:
+    def __init__(
+        self,
+        side: Side,
+        symbol: str,
+        symbols: list[str],
+        instruments: Mapping[str, Instrument],
+        last_prices: Mapping[str, Decimal],
+        equity: Decimal | None,
+        settings: TradingSettings,
+        live_money: bool,
+        *,
+        on_submit: Callable[[PlaceOrderIntent], object] | None = None,
+    ) -> None:
         super().__init__(classes="-buy" if side is Side.BUY else "-sell")
         self.on_submit = on_submit
         self.side = side
@@ -218,15 +254,34 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             yield Static("", id="filters", classes="note")
             suggester = SuggestFromList(self.symbols, case_sensitive=False)
             yield field_row("Symbol", Input(self.symbol, id="symbol", suggester=suggester, compact=True), "symbol")
-            yield Horizontal(Label("Side"), RadioSet(
-                RadioButton("Buy", value=buy, id="side-buy"), RadioButton("Sell", value=not buy, id="side-sell"),
-                id="side", compact=True), classes="field-row")
-            yield Horizontal(Label("Type"), RadioSet(
-                RadioButton("Market", value=True, id="type-market"), RadioButton("Limit", id="type-limit"),
-                id="type", compact=True), classes="field-row")
+            yield Horizontal(
+                Label("Side"),
+                RadioSet(
+                    RadioButton("Buy", value=buy, id="side-buy"),
+                    RadioButton("Sell", value=not buy, id="side-sell"),
+                    id="side",
+                    compact=True,
+                ),
+                classes="field-row",
+            )
+            yield Horizontal(
+                Label("Type"),
+                RadioSet(
+                    RadioButton("Market", value=True, id="type-market"),
+                    RadioButton("Limit", id="type-limit"),
+                    id="type",
+                    compact=True,
+                ),
+                classes="field-row",
+            )
             yield field_row("Quantity", number_input("qty"), "qty")
-            yield Horizontal(Label(""), Checkbox("risk-sized", id="risk", compact=True),
-                             Static("", id="risk-note", classes="note"), classes="field-row", id="risk-row")
+            yield Horizontal(
+                Label(""),
+                Checkbox("risk-sized", id="risk", compact=True),
+                Static("", id="risk-note", classes="note"),
+                classes="field-row",
+                id="risk-row",
+            )
             yield field_row("Price", Input(id="price", restrict=NUMBER, compact=True, disabled=True), "price")
             yield field_row("Take profit", number_input("tp", placeholder="none"), "tp")
             yield field_row("Stop loss", number_input("sl", placeholder="none"), "sl")
@@ -259,9 +314,13 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         """The ticket as typed right now."""
         texts = {name: self.query_one(f"#{name}", Input).value for name in NUMBERS}
         limit = self.query_one("#type-limit", RadioButton).value
-        return OrderFields(self.query_one("#symbol", Input).value, self.side,
-                           OrderType.LIMIT if limit else OrderType.MARKET,
-                           self.query_one("#risk", Checkbox).value, texts)
+        return OrderFields(
+            self.query_one("#symbol", Input).value,
+            self.side,
+            OrderType.LIMIT if limit else OrderType.MARKET,
+            self.query_one("#risk", Checkbox).value,
+            texts,
+        )
 
     def refresh_validation(self, *, submitting: bool = False) -> Evaluation:
         """Re-validate everything and show each reason beside its field (on every change; 'required' only on submit)."""
@@ -271,7 +330,11 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         show_errors(self, FIELDS, shown)
         self.query_one("#form-error", Static).update(ev.errors.get("form", ""))
         qty_input = self.query_one("#qty", Input)
-        if self.query_one("#risk", Checkbox).value and ev.risk_qty is not None and qty_input.value != plain(ev.risk_qty):
+        if (
+            self.query_one("#risk", Checkbox).value
+            and ev.risk_qty is not None
+            and qty_input.value != plain(ev.risk_qty)
+        ):
             qty_input.value = plain(ev.risk_qty)
         self.query_one("#risk-note", Static).update(ev.risk_note)
         self.query_one("#preview", Static).update(preview(ev.intent, ev.entry) if ev.intent and ev.entry else "")
@@ -287,7 +350,8 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         last = self.last_prices.get(symbol)
         self.query_one("#filters", Static).update(
             f"last {plain(last) if last else '—'} · tick {plain(inst.tick_size)} · step {plain(inst.qty_step)}"
-            f" · min {plain(inst.min_qty)} · min value {plain(inst.min_notional)} USDT")
+            f" · min {plain(inst.min_qty)} · min value {plain(inst.min_notional)} USDT"
+        )
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -351,4 +415,3 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         """Hand the intent over now (on_submit starts the send before the screen is even popped), then close;
         a second Enter already queued behind the first finds the form answered and sends nothing."""
         self.answer(intent, first=partial(self.on_submit, intent) if self.on_submit is not None else None)
-

@@ -151,7 +151,9 @@ def _same(kind: str, new: Any, old: Any) -> bool:
 class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
     """Save (Ctrl+S) sends the changed fields to `apply`; rejected → reasons inline, screen stays; Esc → None."""
 
-    DEFAULT_CSS = FORM_CSS + """
+    DEFAULT_CSS = (
+        FORM_CSS
+        + """
     SettingsScreen { align: center middle; }
     SettingsScreen > #dialog {
         width: 80; max-width: 100%; height: 100%; max-height: 40;
@@ -165,13 +167,19 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
     SettingsScreen .field-row > Checkbox, SettingsScreen .field-row > Select { width: 16; }
     SettingsScreen #info, SettingsScreen #hint { color: $text-muted; }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("ctrl+s", "save", "Save", show=False),
     ]
 
-    def __init__(self, current: TradingSettings, apply: Callable[[dict[str, Any]], TradingSettings], *,
-                 info: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        current: TradingSettings,
+        apply: Callable[[dict[str, Any]], TradingSettings],
+        *,
+        info: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.current = current
         self.apply = apply
@@ -200,8 +208,9 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
             options = [(choice, choice) for choice in choices_of(name)]
             return Select(options, value=str(value), allow_blank=False, id=name, compact=True)
         restrict = None if kind in PLACEHOLDERS else SIGNED_NUMBER
-        return Input(_text(kind, value), placeholder=PLACEHOLDERS.get(kind, ""), id=name, restrict=restrict,
-                     compact=True)
+        return Input(
+            _text(kind, value), placeholder=PLACEHOLDERS.get(kind, ""), id=name, restrict=restrict, compact=True
+        )
 
     def _raw(self, name: str, kind: str) -> Any:
         """What the field's editor holds: a Checkbox's bool, a Select's value as text, or an Input's text."""

@@ -22,11 +22,21 @@ from tui_bot.ui.widgets.equity_curve import EquityCurve
 
 log = logging.getLogger(__name__)
 FIGURES = (
-    ("count", "Closed"), ("wins", "Wins / losses"), ("win_rate", "Win rate"), ("profit_factor", "Profit factor"),
-    ("avg_r", "Average R"), ("avg_pnl", "Average PnL"), ("best", "Best"), ("worst", "Worst"), ("total", "Total PnL"),
+    ("count", "Closed"),
+    ("wins", "Wins / losses"),
+    ("win_rate", "Win rate"),
+    ("profit_factor", "Profit factor"),
+    ("avg_r", "Average R"),
+    ("avg_pnl", "Average PnL"),
+    ("best", "Best"),
+    ("worst", "Worst"),
+    ("total", "Total PnL"),
 )
-BREAKDOWNS = (("by_reason", "Close reason", "By close reason (phantoms: outcome)"),
-              ("by_symbol", "Symbol", "By symbol"), ("by_day", "Day (UTC)", "By day of close (UTC)"))
+BREAKDOWNS = (
+    ("by_reason", "Close reason", "By close reason (phantoms: outcome)"),
+    ("by_symbol", "Symbol", "By symbol"),
+    ("by_day", "Day (UTC)", "By day of close (UTC)"),
+)
 
 
 def percent_of(fraction: Decimal | None) -> str:
@@ -62,8 +72,9 @@ def breakdown_rows(trades: Breakdown, phantoms: Breakdown, *, newest_first: bool
     for key in sorted(set(trades) | set(phantoms), reverse=newest_first):
         t_count, t_pnl = trades.get(key, (0, None))
         p_count, p_pnl = phantoms.get(key, (0, None))
-        rows.append((key, str(t_count or fmt.DASH), fmt.signed_money(t_pnl),
-                     str(p_count or fmt.DASH), fmt.signed_money(p_pnl)))
+        rows.append(
+            (key, str(t_count or fmt.DASH), fmt.signed_money(t_pnl), str(p_count or fmt.DASH), fmt.signed_money(p_pnl))
+        )
     return rows
 
 
@@ -71,21 +82,28 @@ class FiguresTable(LiveTable):
     """Headline figures: one row per figure, trades beside phantoms."""
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("figure", "Figure"), ("trades", "Trades"), ("phantoms", "Phantoms"))
+        ("figure", "Figure"),
+        ("trades", "Trades"),
+        ("phantoms", "Phantoms"),
+    )
 
     def show(self, report: StatsReport) -> None:
         """Write every figure of both summaries."""
         ours, theirs = figures(report.trades), figures(report.phantoms)
         for key, label in FIGURES:
-            self.set_row(key, {"figure": label, "trades": self.toned(*ours[key]),
-                               "phantoms": self.toned(*theirs[key])})
+            self.set_row(key, {"figure": label, "trades": self.toned(*ours[key]), "phantoms": self.toned(*theirs[key])})
 
 
 class BreakdownTable(LiveTable):
     """Count and net PnL per key (close reason, symbol or day), trades beside phantoms."""
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("key", "Key"), ("trades", "Trades"), ("trade_pnl", "PnL"), ("phantoms", "Phantoms"), ("phantom_pnl", "PnL"))
+        ("key", "Key"),
+        ("trades", "Trades"),
+        ("trade_pnl", "PnL"),
+        ("phantoms", "Phantoms"),
+        ("phantom_pnl", "PnL"),
+    )
 
     def __init__(self, field: str, key_label: str, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="stats-table")
@@ -100,12 +118,21 @@ class BreakdownTable(LiveTable):
 
     def show(self, report: StatsReport) -> None:
         """Replace the rows with this breakdown of both summaries."""
-        rows = breakdown_rows(getattr(report.trades, self.field), getattr(report.phantoms, self.field),
-                              newest_first=self.field == "by_day")
+        rows = breakdown_rows(
+            getattr(report.trades, self.field),
+            getattr(report.phantoms, self.field),
+            newest_first=self.field == "by_day",
+        )
         self.clear()
         for key, t_count, t_pnl, p_count, p_pnl in rows:
-            self.add_row(key, t_count, self.toned(t_pnl, _sign_tone(t_pnl)), p_count,
-                         self.toned(p_pnl, _sign_tone(p_pnl)), key=key)
+            self.add_row(
+                key,
+                t_count,
+                self.toned(t_pnl, _sign_tone(t_pnl)),
+                p_count,
+                self.toned(p_pnl, _sign_tone(p_pnl)),
+                key=key,
+            )
 
 
 def _sign_tone(signed: str) -> str:

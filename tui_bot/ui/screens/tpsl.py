@@ -27,8 +27,9 @@ from tui_bot.ui.screens._fields import (
 FIELDS = ("tp", "sl")
 
 
-def stop_error(value: Decimal, leg: str, side: Side, reference: Decimal | None, inst: Instrument,
-               reference_name: str = "mark") -> str:
+def stop_error(
+    value: Decimal, leg: str, side: Side, reference: Decimal | None, inst: Instrument, reference_name: str = "mark"
+) -> str:
     """Why a TP ('tp') or SL ('sl') price is not allowed for a position/order of `side` ('' when fine)."""
     if value == 0:
         return ""
@@ -47,7 +48,9 @@ def _now(value: Decimal) -> str:
 class TpSlModal(FormModal[TradingStopIntent]):
     """Returns a TradingStopIntent (None = leave a leg, 0 = remove it) on Enter when valid; None on Esc."""
 
-    DEFAULT_CSS = FORM_CSS + """
+    DEFAULT_CSS = (
+        FORM_CSS
+        + """
     TpSlModal { align: center middle; }
     TpSlModal > #dialog {
         width: 72; max-width: 100%; height: auto; max-height: 100%;
@@ -55,10 +58,19 @@ class TpSlModal(FormModal[TradingStopIntent]):
     }
     TpSlModal #form-error { color: $error; height: auto; }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
-    def __init__(self, symbol: str, side: Side, entry: Decimal, mark: Decimal, take_profit: Decimal,
-                 stop_loss: Decimal, instrument: Instrument) -> None:
+    def __init__(
+        self,
+        symbol: str,
+        side: Side,
+        entry: Decimal,
+        mark: Decimal,
+        take_profit: Decimal,
+        stop_loss: Decimal,
+        instrument: Instrument,
+    ) -> None:
         super().__init__()
         self.symbol = symbol
         self.side = side
@@ -72,8 +84,11 @@ class TpSlModal(FormModal[TradingStopIntent]):
         side = "LONG" if self.side is Side.BUY else "SHORT"
         with Vertical(id="dialog"):
             yield Static(f"TP / SL — {side} {self.symbol}", classes="modal-title")
-            yield Static(f"entry {plain(self.entry)}   mark {plain(self.mark)}   "
-                         f"TP now {_now(self.take_profit)}   SL now {_now(self.stop_loss)}", id="tpsl-info")
+            yield Static(
+                f"entry {plain(self.entry)}   mark {plain(self.mark)}   "
+                f"TP now {_now(self.take_profit)}   SL now {_now(self.stop_loss)}",
+                id="tpsl-info",
+            )
             yield field_row("Take profit", number_input("tp", placeholder=f"keep {_now(self.take_profit)}"), "tp")
             yield field_row("Stop loss", number_input("sl", placeholder=f"keep {_now(self.stop_loss)}"), "sl")
             yield Static("Blank keeps a leg, 0 removes it.  Enter saves, Esc cancels.", classes="note")

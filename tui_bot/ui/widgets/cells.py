@@ -112,7 +112,10 @@ class LiveTable(DataTable[Any]):
 
     def row_texts(self, key: str) -> dict[str, str]:
         """Plain text of a row by column key."""
-        return {column: cell_text(value) for column, value in zip((k for k, _ in self.COLUMNS), self.get_row(key), strict=False)}
+        return {
+            column: cell_text(value)
+            for column, value in zip((k for k, _ in self.COLUMNS), self.get_row(key), strict=False)
+        }
 
     def keys(self) -> list[str]:
         """Row keys in display order."""

@@ -28,7 +28,7 @@ def dot_columns(values: Sequence[float], dots: int) -> list[tuple[float, float, 
     previous = values[0]
     for x in range(dots):
         if n > dots:
-            bucket = list(values[x * n // dots:(x + 1) * n // dots])
+            bucket = list(values[x * n // dots : (x + 1) * n // dots])
         else:
             t = x * (n - 1) / (dots - 1) if dots > 1 else 0.0
             i = min(int(t), n - 1)
@@ -63,11 +63,21 @@ class EquityCurve(Widget):
     """Cumulative net PnL over closed trades, from 0 before the first; shows a plain note while there are none."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "equity-curve--up", "equity-curve--down", "equity-curve--axis", "equity-curve--label", "equity-curve--empty",
+        "equity-curve--up",
+        "equity-curve--down",
+        "equity-curve--axis",
+        "equity-curve--label",
+        "equity-curve--empty",
     }
 
-    def __init__(self, points: Sequence[tuple[int, Decimal]] = (), *, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        points: Sequence[tuple[int, Decimal]] = (),
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.points: list[tuple[int, Decimal]] = list(points)
 
@@ -79,8 +89,10 @@ class EquityCurve(Widget):
     def caption(self) -> str:
         """The label line under the plot: last, min and max of the curve and the number of points."""
         values = [v for _, v in self.points]
-        return (f"last {fmt.signed_money(values[-1])}  min {fmt.signed_money(min(values))}  "
-                f"max {fmt.signed_money(max(values))}  ({len(values)} closed)")
+        return (
+            f"last {fmt.signed_money(values[-1])}  min {fmt.signed_money(min(values))}  "
+            f"max {fmt.signed_money(max(values))}  ({len(values)} closed)"
+        )
 
     def render(self) -> Text:
         width, height = self.content_size.width, self.content_size.height
@@ -104,8 +116,9 @@ class EquityCurve(Widget):
             gutter = 0
         grid, ends = braille_grid(values, width - gutter, height)
         zero = dot_row(0.0, low, high, height * 4) // 4
-        styles = {name: self.get_component_rich_style(f"equity-curve--{name}")
-                  for name in ("up", "down", "axis", "label")}
+        styles = {
+            name: self.get_component_rich_style(f"equity-curve--{name}") for name in ("up", "down", "axis", "label")
+        }
         text = Text(no_wrap=True, overflow="crop")
         for y, row in enumerate(grid):
             if y:

@@ -28,12 +28,19 @@ class FillsTable(LiveTable):
     """Executions keyed by exec id; realised PnL is theme-coloured and the reason comes from the order id."""
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("time", "Time"), ("symbol", "Symbol"), ("side", "Side"), ("qty", "Qty"), ("price", "Price"),
-        ("fee", "Fee"), ("realised", "Realised"), ("reason", "Reason"),
+        ("time", "Time"),
+        ("symbol", "Symbol"),
+        ("side", "Side"),
+        ("qty", "Qty"),
+        ("price", "Price"),
+        ("fee", "Fee"),
+        ("realised", "Realised"),
+        ("reason", "Reason"),
     )
 
-    def __init__(self, *, max_rows: int = 200, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, *, max_rows: int = 200, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.max_rows = max_rows
         self._order: dict[str, SortKey] = {}

@@ -35,9 +35,13 @@ class HealthLine(Vertical):
         self.summary = Static(connection, classes="health-text", markup=False)
         self.latency_spark = Sparkline([], classes="latency-spark")
         self.rate_spark = Sparkline([], classes="rate-spark")
-        self.spark_row = Horizontal(Static("lat", classes="spark-label", markup=False), self.latency_spark,
-                                    Static("msg/s", classes="spark-label", markup=False), self.rate_spark,
-                                    classes="spark-row")
+        self.spark_row = Horizontal(
+            Static("lat", classes="spark-label", markup=False),
+            self.latency_spark,
+            Static("msg/s", classes="spark-label", markup=False),
+            self.rate_spark,
+            classes="spark-row",
+        )
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="text-row"):
@@ -60,8 +64,15 @@ class HealthLine(Vertical):
 class HealthPanel(Vertical):
     """Health of every connection, refreshed about once a second by the app (class -narrow hides sparklines)."""
 
-    def __init__(self, *, public_stale_ms: float = 5_000, quiet_stale_ms: float = 30_000, name: str | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        public_stale_ms: float = 5_000,
+        quiet_stale_ms: float = 30_000,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.public_stale_ms = public_stale_ms
         self.quiet_stale_ms = quiet_stale_ms
@@ -90,8 +101,11 @@ class HealthPanel(Vertical):
             self._drop(DB_LINE)
             return
         line = self._line(DB_LINE)
-        parts = ["DB", f"writes failing {fmt.age_since(int(stalled_since_s * 1000), now_ns // 1_000_000)}",
-                 f"queued {queued}"]
+        parts = [
+            "DB",
+            f"writes failing {fmt.age_since(int(stalled_since_s * 1000), now_ns // 1_000_000)}",
+            f"queued {queued}",
+        ]
         if error:
             parts.append(error)
         line.dot.update(fmt.state_dot(ConnectionState.DOWN))
@@ -143,8 +157,11 @@ class HealthPanel(Vertical):
         lat = s.latency_ms.summary()
         rtt = s.ping_rtt_ms.summary()
         parts = [
-            s.name, f"{s.state.value} {fmt.age_since(s.state_changed_ms, now_ns // 1_000_000)}",
-            f"↻{s.reconnects}", f"last {fmt.age(frame_age)}", fmt.per_second(s.rate.rate(now_ns)),
+            s.name,
+            f"{s.state.value} {fmt.age_since(s.state_changed_ms, now_ns // 1_000_000)}",
+            f"↻{s.reconnects}",
+            f"last {fmt.age(frame_age)}",
+            fmt.per_second(s.rate.rate(now_ns)),
         ]
         if rtt.samples:
             parts.append(f"rtt {fmt.millis(rtt.p50)}")
@@ -155,8 +172,13 @@ class HealthPanel(Vertical):
         if s.subscribe_failures:
             parts.append(f"subscribe failed {s.subscribe_failures}")
         line.dot.update(fmt.state_dot(s.state))
-        line.show("  ".join(parts), state=s.state.value, stale=stale,
-                  latency=list(s.latency_ms.history.values()), rate=list(s.rate.history.values()))
+        line.show(
+            "  ".join(parts),
+            state=s.state.value,
+            stale=stale,
+            latency=list(s.latency_ms.history.values()),
+            rate=list(s.rate.history.values()),
+        )
 
     def _rest_line(self, rest: RestStats, now_ns: int) -> None:
         """Calls, errors (most frequent retCode), lowest rate-limit remaining, latency and calls/s of REST."""
@@ -179,8 +201,13 @@ class HealthPanel(Vertical):
         rate = self._rest_rate[-1] if self._rest_rate else 0.0
         parts.append(fmt.per_second(rate))
         line.dot.update("●" if rest.calls else fmt.state_dot(ConnectionState.CONNECTING))
-        line.show("  ".join(parts), state="rest", stale=False,
-                  latency=list(rest.latency_ms.history.values()), rate=list(self._rest_rate))
+        line.show(
+            "  ".join(parts),
+            state="rest",
+            stale=False,
+            latency=list(rest.latency_ms.history.values()),
+            rate=list(self._rest_rate),
+        )
 
 
 def _order(name: str) -> tuple[int, str]:

@@ -22,10 +22,19 @@ class LogPane(RichLog):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(LEVEL_CLASSES.values())
 
-    def __init__(self, *, max_lines: int = 500, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
-        super().__init__(max_lines=max_lines, wrap=False, markup=False, highlight=False, auto_scroll=True,
-                         name=name, id=id, classes=classes)
+    def __init__(
+        self, *, max_lines: int = 500, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(
+            max_lines=max_lines,
+            wrap=False,
+            markup=False,
+            highlight=False,
+            auto_scroll=True,
+            name=name,
+            id=id,
+            classes=classes,
+        )
         self.records = 0
 
     def level_style(self, level: str) -> Style:

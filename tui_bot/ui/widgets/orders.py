@@ -15,8 +15,16 @@ class OrdersTable(LiveTable):
     """Open orders keyed by order id; the Kind column names TP / SL / Trailing / Stop orders."""
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("symbol", "Symbol"), ("side", "Side"), ("type", "Type"), ("qty", "Qty"), ("price", "Price"),
-        ("trigger", "Trigger"), ("reduce", "Reduce"), ("status", "Status"), ("kind", "Kind"), ("id", "Id"),
+        ("symbol", "Symbol"),
+        ("side", "Side"),
+        ("type", "Type"),
+        ("qty", "Qty"),
+        ("price", "Price"),
+        ("trigger", "Trigger"),
+        ("reduce", "Reduce"),
+        ("status", "Status"),
+        ("kind", "Kind"),
+        ("id", "Id"),
     )
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
@@ -50,8 +58,13 @@ class OrdersTable(LiveTable):
         qty = fmt.qty(order.qty, inst)
         if order.cum_exec_qty > 0:
             qty = f"{fmt.qty(leaves, inst)}/{qty}"
-        status_tone = "warn" if order.status is OrderStatus.PARTIALLY_FILLED else "muted" \
-            if order.status is OrderStatus.UNTRIGGERED else ""
+        status_tone = (
+            "warn"
+            if order.status is OrderStatus.PARTIALLY_FILLED
+            else "muted"
+            if order.status is OrderStatus.UNTRIGGERED
+            else ""
+        )
         return {
             "symbol": order.symbol,
             "side": self.toned(str(order.side), "up" if order.side is Side.BUY else "down"),

@@ -22,15 +22,32 @@ class PositionsTable(LiveTable):
     """Positions keyed by symbol: mark, uPnL (theme-coloured), R multiple, stops, age and tightening stage."""
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("symbol", "Symbol"), ("side", "Side"), ("size", "Size"), ("entry", "Entry"), ("mark", "Mark"),
-        ("upnl", "uPnL"), ("upnl_pct", "uPnL %"), ("r", "R"), ("sl", "SL"), ("tp", "TP"),
-        ("trail", "Trail"), ("liq", "Liq"), ("age", "Age"), ("stage", "Stage"),
+        ("symbol", "Symbol"),
+        ("side", "Side"),
+        ("size", "Size"),
+        ("entry", "Entry"),
+        ("mark", "Mark"),
+        ("upnl", "uPnL"),
+        ("upnl_pct", "uPnL %"),
+        ("r", "R"),
+        ("sl", "SL"),
+        ("tp", "TP"),
+        ("trail", "Trail"),
+        ("liq", "Liq"),
+        ("age", "Age"),
+        ("stage", "Stage"),
     )
     MARK_COLUMNS: ClassVar[frozenset[str]] = frozenset({"mark", "upnl", "upnl_pct", "r"})
 
-    def __init__(self, *, now_ms: Callable[[], int] = wall_ms,
-                 initial_risk: Callable[[str], Decimal | None] = lambda _symbol: None, name: str | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        now_ms: Callable[[], int] = wall_ms,
+        initial_risk: Callable[[str], Decimal | None] = lambda _symbol: None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._now_ms = now_ms
         self._initial_risk = initial_risk
@@ -67,8 +84,9 @@ class PositionsTable(LiveTable):
             if pos is None or not self.has_row(mark.symbol):
                 continue
             inst = self._instruments.get(mark.symbol)
-            self.set_row(mark.symbol, self._mark_cells(pos, inst, mark.mark_price, mark.unrealised_pnl,
-                                                        mark.unrealised_pct))
+            self.set_row(
+                mark.symbol, self._mark_cells(pos, inst, mark.mark_price, mark.unrealised_pnl, mark.unrealised_pct)
+            )
 
     def set_stage(self, symbol: str, text: str) -> None:
         """Show the stop-tightening stage of a position (a dash until the engine reports one)."""
@@ -83,8 +101,9 @@ class PositionsTable(LiveTable):
             if self.has_row(symbol):
                 self.set_row(symbol, {"age": fmt.age_since(pos.open_time or pos.created_time, now)})
 
-    def _mark_cells(self, pos: Position, inst: Instrument | None, mark: Decimal, upnl: Decimal,
-                    pct: Decimal) -> dict[str, object]:
+    def _mark_cells(
+        self, pos: Position, inst: Instrument | None, mark: Decimal, upnl: Decimal, pct: Decimal
+    ) -> dict[str, object]:
         """Cells that move with the mark price."""
         if mark <= 0:
             return {"mark": fmt.DASH, "upnl": fmt.DASH, "upnl_pct": fmt.DASH, "r": fmt.DASH}

@@ -26,12 +26,26 @@ class RecommendationsTable(LiveTable):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"recommendations-table--empty"}
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("symbol", "Symbol"), ("side", "Side"), ("confidence", "Conf"), ("entry", "Entry"), ("sl", "SL"),
-        ("tp", "TP"), ("rr", "R:R"), ("strategy", "Strategy"), ("status", "Status"), ("fate", "Why"),
+        ("symbol", "Symbol"),
+        ("side", "Side"),
+        ("confidence", "Conf"),
+        ("entry", "Entry"),
+        ("sl", "SL"),
+        ("tp", "TP"),
+        ("rr", "R:R"),
+        ("strategy", "Strategy"),
+        ("status", "Status"),
+        ("fate", "Why"),
     )
 
-    def __init__(self, *, empty_text: str = EMPTY_TEXT, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        empty_text: str = EMPTY_TEXT,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.empty_text = empty_text
         self._rows: dict[str, Recommendation] = {}
