@@ -295,7 +295,7 @@ async def test_a_subscribe_failure_for_no_request_of_ours_is_counted_and_logged_
         await until(lambda: conn.stats.subscribe_failures == 3, what="three stray failures counted")
     (line,) = [r.getMessage() for r in caplog.records if "no request of ours" in r.getMessage()]
     assert "req_id 'not-ours-0'" in line and "handler not found" in line
-    assert "public=live(" in (summary := summary_line({"public": conn.stats}, Health(), "sim"))
+    assert "public=live(" in (summary := summary_line({"public": conn.stats}, Health().snapshot(), "sim"))
     assert "subscribe-failed=3)" in summary
     assert conn.stats.state is LIVE and conn.stats.decode_errors == 0
 

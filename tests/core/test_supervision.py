@@ -4,6 +4,7 @@ health and `listen`'s line, and the loops go on; stop ends every task the engine
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -144,6 +145,20 @@ async def test_a_core_task_that_ends_shows_in_listens_line(runtime: Runtime) -> 
     runtime.engine.tasks.spawn("engine-extra", gives_up())
     await wait_for(lambda: "engine-extra" in runtime.engine.health.tasks.troubles)
     assert health_line(runtime.backend).endswith("tasks: engine-extra died (LookupError: nothing left to do)")
+
+
+async def test_a_health_report_is_a_snapshot_that_later_troubles_do_not_change(runtime: Runtime) -> None:
+    async def gives_up() -> None:
+        raise LookupError("nothing left to do")
+
+    earlier = runtime.backend.health()
+    runtime.engine.tasks.spawn("engine-extra", gives_up())
+    await wait_for(lambda: "engine-extra" in runtime.engine.health.tasks.troubles)
+    now_ms = int(time.time() * 1000)
+    assert "engine-extra died (LookupError: nothing left to do)" in runtime.backend.health().task_lines(now_ms)
+    assert not any(line.startswith("engine-extra") for line in earlier.task_lines(now_ms)), "the earlier report"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        earlier.core.applied_us = earlier.core.applied_us  # type: ignore[misc]
 
 
 # -- (d) every task is referenced and ended by stop ----------------------------------------------------------------

@@ -138,14 +138,6 @@ async def test_a_closed_order_row_never_reopens_even_on_a_newer_open_update(
     assert [o.order_id for o in await load_orders(conn, open_only=True)] == ["o3"]
 
 
-async def test_ops_copy_mutable_objects(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
-    live = order("m1", OrderStatus.NEW, 1_000)
-    writer.enqueue(UpsertOrder(live))
-    live.status = OrderStatus.CANCELLED
-    await writer.flush()
-    assert (await load_orders(conn))[0].status is OrderStatus.NEW
-
-
 async def test_config_round_trip(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
     writer.enqueue(SetConfig("risk", {"max_risk": "0.02", "symbols": ["BTCUSDT"]}, updated_ms=1))
     writer.enqueue(SetConfig("tighten", True, updated_ms=1))

@@ -529,7 +529,7 @@ def test_wallet_item() -> None:
         total_initial_margin=D("104.82341"),
         total_maintenance_margin=D("5.78546"),
         account_type="UNIFIED",
-        coins=[
+        coins=(
             WalletCoin(
                 coin="USDT",
                 wallet_balance=D("9999.4266228"),
@@ -540,8 +540,8 @@ def test_wallet_item() -> None:
                 total_position_im=D("104.82341"),
                 total_position_mm=D("5.78546"),
                 locked=D(0),
-            )
-        ],
+            ),
+        ),
     )
 
 
@@ -935,7 +935,7 @@ def test_wallet_round_trip() -> None:
         total_perp_upl=D("12.25"),
         total_initial_margin=D("200.5"),
         total_maintenance_margin=D("11.875"),
-        coins=[
+        coins=(
             WalletCoin(
                 coin="USDT",
                 wallet_balance=D("10000.25"),
@@ -946,8 +946,8 @@ def test_wallet_round_trip() -> None:
                 total_position_im=D("180"),
                 total_position_mm=D("11.875"),
                 locked=D("1.5"),
-            )
-        ],
+            ),
+        ),
     )
     frame = _private("wallet", [wire.wallet_to_wire(wallet)])
     assert one(decode_private(frame, 0), WalletUpdated).wallet == wallet

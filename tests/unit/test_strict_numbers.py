@@ -215,7 +215,7 @@ def test_health_shows_refusals_per_reason() -> None:
     ):
         conn.handle_frame(raw, 2)
     assert conn.stats.rejected_line() == "range 2, sign 1, number 1"
-    assert "public-1=connecting(" in (line := summary_line({"public-1": conn.stats}, Health(), "sim"))
+    assert "public-1=connecting(" in (line := summary_line({"public-1": conn.stats}, Health().snapshot(), "sim"))
     assert "bad=4(range 2, sign 1, number 1)" in line
 
 

@@ -223,7 +223,7 @@ def _wallet() -> Wallet:
         total_perp_upl=D("0.046"),
         total_initial_margin=D("104.82341"),
         total_maintenance_margin=D("5.78546"),
-        coins=[coin],
+        coins=(coin,),
     )
 
 

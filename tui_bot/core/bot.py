@@ -1,4 +1,4 @@
-"""The trading bot: analysis cycles at timeframe boundaries, approvals, phantoms, and protection of open positions."""
+"""The trading bot: analysis cycles at timeframe boundaries, approvals and phantoms (protection: core/protection.py)."""
 
 from __future__ import annotations
 

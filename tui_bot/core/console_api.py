@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from tui_bot.core.bus import Subscription
-from tui_bot.core.health import Health
+from tui_bot.core.health import CoreHealth
 from tui_bot.core.stats import StatsReport
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
@@ -57,14 +57,14 @@ class HealthReport:
 
     connections: dict[str, ConnectionStats]
     rest: RestStats | None
-    core: Health
+    core: CoreHealth
     store: StoreStatus
     mode: StreamMode
     executions_known: int
 
     def task_lines(self, now_ms: int) -> list[str]:
         """One line per background task failing of late or ended (empty when all are well)."""
-        return self.core.tasks.lines(now_ms)
+        return self.core.task_lines(now_ms)
 
 
 class ConsoleBackend(Protocol):

@@ -73,7 +73,7 @@ class Reseed:
 
 
 class Engine:
-    """Single writer of AccountState and of the store; everything else reads or subscribes."""
+    """The one writer of AccountState once started; times events in Health, stores them via the shared StoreWriter."""
 
     def __init__(
         self,

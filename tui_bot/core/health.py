@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from tui_bot.domain.events import Event, ExecutionReceived, OrderUpdated
-from tui_bot.domain.metrics import ConnectionStats, RateMeter, RollingWindow, sample_stride
+from tui_bot.domain.metrics import (
+    ConnectionStats,
+    Percentiles,
+    RateMeter,
+    RollingWindow,
+    sample_stride,
+)
 
 _ORDER_EVENTS = frozenset({OrderUpdated, ExecutionReceived})
 _time_ns = time.time_ns
@@ -30,7 +36,7 @@ class OrderTimer:
     filled_ns: int = 0
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class TaskTrouble:
     """A background task that failed (how often since the trouble began, the latest error) or ended."""
 
@@ -52,8 +58,7 @@ class TaskHealth:
         if trouble is None or trouble.ended or now_ms - trouble.last_ms >= TROUBLE_SHOWN_MS:
             self.troubles[name] = TaskTrouble(1, error, now_ms)
         else:
-            trouble.failures += 1
-            trouble.error, trouble.last_ms = error, now_ms
+            self.troubles[name] = TaskTrouble(trouble.failures + 1, error, now_ms)
 
     def recovered(self, name: str) -> None:
         """The task succeeded: its failures are over (an ended task never recovers)."""
@@ -67,14 +72,31 @@ class TaskHealth:
         self.troubles[name] = TaskTrouble(0, why, now_ms, ended=True)
 
     def lines(self, now_ms: int) -> list[str]:
-        """One line per task that has ended, or failed in the last few minutes without succeeding since."""
-        shown = []
-        for name, t in sorted(self.troubles.items()):
-            if t.ended:
-                shown.append(f"{name} died ({t.error})")
-            elif now_ms - t.last_ms < TROUBLE_SHOWN_MS:
-                shown.append(f"{name} failing {t.failures}× ({t.error}), last {_ago(now_ms - t.last_ms)} ago")
-        return shown
+        return trouble_lines(self.troubles, now_ms)
+
+
+def trouble_lines(troubles: Mapping[str, TaskTrouble], now_ms: int) -> list[str]:
+    """One line per task that has ended, or failed in the last few minutes without succeeding since."""
+    shown = []
+    for name, t in sorted(troubles.items()):
+        if t.ended:
+            shown.append(f"{name} died ({t.error})")
+        elif now_ms - t.last_ms < TROUBLE_SHOWN_MS:
+            shown.append(f"{name} failing {t.failures}× ({t.error}), last {_ago(now_ms - t.last_ms)} ago")
+    return shown
+
+
+@dataclass(frozen=True, slots=True)
+class CoreHealth:
+    """The core's own figures at one moment, as a console reads them (a copy: the engine's Health goes on changing)."""
+
+    applied_us: Percentiles
+    order_ack_ms: Mapping[str, Percentiles]
+    book_resyncs: Mapping[str, int]
+    troubles: Mapping[str, TaskTrouble]
+
+    def task_lines(self, now_ms: int) -> list[str]:
+        return trouble_lines(self.troubles, now_ms)
 
 
 def _ago(ms: int) -> str:
@@ -105,6 +127,15 @@ class Health:
     tasks: TaskHealth = field(default_factory=TaskHealth)
     book_resyncs: dict[str, int] = field(default_factory=dict)
     """Order books rebuilt from a new snapshot, by why ("gap": an update id skipped, "crossed"): the market feed's."""
+
+    def snapshot(self) -> CoreHealth:
+        """What a console shows of these windows now: their summaries and copies of the counts and task troubles."""
+        return CoreHealth(
+            self.applied_us.summary(),
+            {via: w.summary() for via, w in self.order_ack_ms.items()},
+            dict(self.book_resyncs),
+            dict(self.tasks.troubles),
+        )
 
     def record_applied(self, event: Event) -> None:
         """Receive→applied and the applied count for one event; exchange→local (offset-corrected) for orders and fills.
@@ -157,7 +188,7 @@ class Health:
             self.order_fill_ms.add((now - timer.sent_ns) / 1e6)
 
 
-def summary_line(stats: dict[str, ConnectionStats], health: Health, mode: str) -> str:
+def summary_line(stats: dict[str, ConnectionStats], health: CoreHealth, mode: str) -> str:
     """One line for `listen`: each connection's state and rate, then applied latency and order RTTs."""
     now = time.time_ns()
     parts = [f"mode={mode}"]
@@ -167,11 +198,11 @@ def summary_line(stats: dict[str, ConnectionStats], health: Health, mode: str) -
         bad += f" subscribe-failed={s.subscribe_failures}" if s.subscribe_failures else ""
         shown_age = "-" if age is None else f"{age:.0f}ms"
         parts.append(f"{name}={s.state.value}(rc={s.reconnects} {s.rate.rate(now):.0f}/s age={shown_age}{bad})")
-    applied = health.applied_us.summary()
+    applied = health.applied_us
     parts.append(f"applied p50={applied.p50:.0f}us p99={applied.p99:.0f}us")
     if health.book_resyncs:
         parts.append("book-resyncs=" + ",".join(f"{why}:{n}" for why, n in sorted(health.book_resyncs.items())))
-    ack = health.order_ack_ms["ws"].summary(), health.order_ack_ms["rest"].summary()
+    ack = health.order_ack_ms["ws"], health.order_ack_ms["rest"]
     if ack[0].samples or ack[1].samples:
         parts.append(f"ack ws p50={ack[0].p50:.1f}ms rest p50={ack[1].p50:.1f}ms")
     return " ".join(parts)

@@ -69,9 +69,11 @@ class LocalConsoleBackend:
         self._engine.bus.unsubscribe(subscription)
 
     def positions(self) -> dict[str, Position]:
+        """The positions now (frozen values: a later mark or update replaces them in the engine, never changes them)."""
         return dict(self._engine.state.positions)
 
     def open_orders(self) -> dict[str, Order]:
+        """The open orders now (frozen values, as positions)."""
         return dict(self._engine.state.open_orders)
 
     def wallet(self) -> Wallet | None:
@@ -144,7 +146,7 @@ class LocalConsoleBackend:
         return HealthReport(
             client.connection_stats(),
             client.rest_stats(),
-            self._engine.health,
+            self._engine.health.snapshot(),
             StoreStatus(writer.stalled_since, writer.stall_error, writer.pending),
             self._engine.mode,
             len(self._engine.state.exec_ids),

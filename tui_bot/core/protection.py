@@ -324,7 +324,7 @@ class Protection:
     def _launch(self, pos: Position, guard: Guard, action: Action) -> None:
         """Mark the position busy and send the request in a task (one in flight per symbol)."""
         guard.busy = True
-        self.tasks.spawn(f"protection-{pos.symbol}", self._run(replace(pos), guard, action), one_off=True)
+        self.tasks.spawn(f"protection-{pos.symbol}", self._run(pos, guard, action), one_off=True)
 
     async def _run(self, pos: Position, guard: Guard, action: Action) -> None:
         try:

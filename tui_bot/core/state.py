@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from tui_bot.domain.enums import OrderStatus
@@ -123,7 +123,7 @@ class AccountState:
             return None
         mark = fields.get("mark_price")
         if isinstance(mark, Decimal) and mark and mark != pos.mark_price:
-            pos.mark_price = mark
+            self.positions[symbol] = pos = pos.with_mark(mark)
             pnl = pos.unrealised_pnl
             return PositionMarked(symbol, mark, pnl, unrealised_pct(pos, pnl))
         return None
@@ -210,14 +210,16 @@ class AccountState:
             return []
         if pos.seq != -1:
             self.position_seq[pos.symbol] = pos.seq
-        ticker = self.tickers.get(pos.symbol)
-        if ticker is not None and ticker.mark_price:
-            pos.mark_price = ticker.mark_price
         if pos.size == 0:
             self.positions.pop(pos.symbol, None)
-        else:
-            self.positions[pos.symbol] = pos
-        return [event]
+            return [event]
+        marked = self.positions[pos.symbol] = self._marked(pos)
+        return [event if marked is pos else replace(event, position=marked)]
+
+    def _marked(self, pos: Position) -> Position:
+        """pos at its ticker's mark when one has arrived (a new value: the published one is left as it is)."""
+        ticker = self.tickers.get(pos.symbol)
+        return pos.with_mark(ticker.mark_price) if ticker is not None and ticker.mark_price else pos
 
     def replace_positions(self, positions: list[Position], as_of_ms: int) -> int:
         """Reseed positions from a REST list (non-flat ones) fetched at as_of_ms; returns divergences.
@@ -238,10 +240,7 @@ class AccountState:
                 continue
             if known is None or (known.size, known.side, known.entry_price) != (pos.size, pos.side, pos.entry_price):
                 divergences += 1
-            ticker = self.tickers.get(symbol)
-            if ticker is not None and ticker.mark_price:
-                pos.mark_price = ticker.mark_price
-            self.positions[symbol] = pos
+            self.positions[symbol] = self._marked(pos)
         return divergences
 
     def last_price(self, symbol: str) -> Decimal | None:

@@ -1,4 +1,4 @@
-"""Domain events: past tense, immutable, each with the exchange's timestamp and the local receive time."""
+"""Domain events: past tense, with the exchange's timestamp and the local receive time; frozen, as are their models."""
 
 from __future__ import annotations
 

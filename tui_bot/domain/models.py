@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from tui_bot.domain.enums import (
     CancelType,
@@ -21,7 +22,7 @@ from tui_bot.domain.enums import (
 from tui_bot.domain.numbers import ZERO, is_multiple
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True, slots=True)
 class Instrument:
     """A linear perpetual with the filters every order must satisfy."""
 
@@ -50,8 +51,27 @@ class Instrument:
         return self.min_price <= price <= self.max_price and is_multiple(price, self.tick_size)
 
 
-@dataclass(slots=True)
-class Order:
+class OrderFigures:
+    """What follows from an order's fields; shared by the frozen Order and the embedded exchange's own record."""
+
+    __slots__ = ()
+    qty: Decimal
+    cum_exec_qty: Decimal
+    status: OrderStatus
+    stop_order_type: StopOrderType
+
+    @property
+    def leaves_qty(self) -> Decimal:
+        """Quantity still working (zero once the order is closed)."""
+        return self.qty - self.cum_exec_qty if self.status.is_open else ZERO
+
+    @property
+    def is_conditional(self) -> bool:
+        return self.stop_order_type is not StopOrderType.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class Order(OrderFigures):
     """An order as the exchange reports it (plain, conditional, or system TP/SL)."""
 
     order_id: str
@@ -92,17 +112,8 @@ class Order:
     trailing_distance: Decimal = ZERO
     trailing_active_price: Decimal = ZERO
 
-    @property
-    def leaves_qty(self) -> Decimal:
-        """Quantity still working (zero once the order is closed)."""
-        return self.qty - self.cum_exec_qty if self.status.is_open else ZERO
 
-    @property
-    def is_conditional(self) -> bool:
-        return self.stop_order_type is not StopOrderType.NONE
-
-
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True, slots=True)
 class Execution:
     """One fill (or a funding settlement) of the account."""
 
@@ -132,8 +143,29 @@ class Execution:
     stop_order_type: StopOrderType = StopOrderType.NONE
 
 
-@dataclass(slots=True)
-class Position:
+class PositionFigures:
+    """What follows from a position's fields; shared by the frozen Position and the embedded exchange's own record."""
+
+    __slots__ = ()
+    side: Side | None
+    size: Decimal
+    entry_price: Decimal
+    mark_price: Decimal
+
+    @property
+    def position_value(self) -> Decimal:
+        return self.size * self.entry_price
+
+    @property
+    def unrealised_pnl(self) -> Decimal:
+        """Mark-based unrealised PnL (long: (mark-entry)*size, short: (entry-mark)*size)."""
+        if self.side is None or self.size == 0 or self.mark_price == 0:
+            return ZERO
+        return (self.mark_price - self.entry_price) * self.size * self.side.sign
+
+
+@dataclass(frozen=True, slots=True)
+class Position(PositionFigures):
     """A one-way position in one symbol; size is always positive, side None when flat."""
 
     symbol: str
@@ -158,19 +190,22 @@ class Position:
     open_time: int = 0
     seq: int = -1
 
-    @property
-    def position_value(self) -> Decimal:
-        return self.size * self.entry_price
-
-    @property
-    def unrealised_pnl(self) -> Decimal:
-        """Mark-based unrealised PnL (long: (mark-entry)*size, short: (entry-mark)*size)."""
-        if self.side is None or self.size == 0 or self.mark_price == 0:
-            return ZERO
-        return (self.mark_price - self.entry_price) * self.size * self.side.sign
+    def with_mark(self, mark_price: Decimal) -> Position:
+        """A copy re-marked at mark_price: replace() for the ticker path, slots copied directly (about 3x faster)."""
+        new: Position = object.__new__(Position)
+        for set_field, value in zip(_POSITION_SETTERS, _position_unmarked(self), strict=True):
+            set_field(new, value)
+        _set_mark(new, mark_price)
+        return new
 
 
-@dataclass(slots=True)
+_UNMARKED = tuple(name for name in Position.__slots__ if name != "mark_price")
+_position_unmarked = attrgetter(*_UNMARKED)
+_POSITION_SETTERS = tuple(getattr(Position, name).__set__ for name in _UNMARKED)
+_set_mark = vars(Position)["mark_price"].__set__
+
+
+@dataclass(frozen=True, slots=True)
 class WalletCoin:
     """One coin of a unified account."""
 
@@ -185,7 +220,7 @@ class WalletCoin:
     locked: Decimal = ZERO
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Wallet:
     """A unified account's totals (USD) and its coins."""
 
@@ -196,7 +231,7 @@ class Wallet:
     total_perp_upl: Decimal
     total_initial_margin: Decimal
     total_maintenance_margin: Decimal
-    coins: list[WalletCoin] = field(default_factory=list)
+    coins: tuple[WalletCoin, ...] = ()
     account_type: str = "UNIFIED"
 
     @property
@@ -208,7 +243,7 @@ class Wallet:
         return self.total_maintenance_margin / self.total_margin_balance if self.total_margin_balance > 0 else ZERO
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Ticker:
     """Latest market snapshot of one symbol."""
 
@@ -235,7 +270,7 @@ class Ticker:
     ts: int = 0
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Kline:
     """One candle; start is the bar's open time in ms."""
 
@@ -251,7 +286,7 @@ class Kline:
     confirm: bool = False
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClosedPnl:
     """Realised result of one closing order (net of open and close fees)."""
 
@@ -276,7 +311,7 @@ class ClosedPnl:
     exec_type: ExecType = ExecType.TRADE
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True, slots=True)
 class PublicTrade:
     """One trade on the public tape."""
 
@@ -290,7 +325,7 @@ class PublicTrade:
     seq: int
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """One row of the account's transaction log: what a fill or a funding settlement did to the wallet.
 

@@ -7,16 +7,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tui_bot.domain.enums import Side
-from tui_bot.domain.models import (
-    ClosedPnl,
-    Execution,
-    Instrument,
-    Order,
-    Position,
-    Wallet,
-    WalletCoin,
-)
+from tui_bot.domain.models import ClosedPnl, Execution, Instrument, Wallet, WalletCoin
 from tui_bot.domain.numbers import ZERO, round_to_step
+from tui_bot.sim.records import SimOrder, SimPosition
 from tui_bot.sim.transaction_log import LogEntry, funding_entry, trade_entry
 
 TAKER_FEE = Decimal("0.00055")
@@ -41,8 +34,8 @@ class Account:
     api_key: str
     api_secret: str
     wallet_balance: Decimal
-    positions: dict[str, Position] = field(default_factory=dict)
-    orders: dict[str, Order] = field(default_factory=dict)
+    positions: dict[str, SimPosition] = field(default_factory=dict)
+    orders: dict[str, SimOrder] = field(default_factory=dict)
     link_ids: dict[str, str] = field(default_factory=dict)
     executions: list[Execution] = field(default_factory=list)
     closed_pnls: list[ClosedPnl] = field(default_factory=list)
@@ -67,11 +60,11 @@ class Account:
             funding_entry(self.uid, execution, self.position(execution.symbol), self.wallet_balance)
         )
 
-    def position(self, symbol: str) -> Position:
+    def position(self, symbol: str) -> SimPosition:
         """The account's position in symbol (created flat on first use)."""
         pos = self.positions.get(symbol)
         if pos is None:
-            pos = Position(symbol=symbol, leverage=DEFAULT_LEVERAGE)
+            pos = SimPosition(symbol=symbol, leverage=DEFAULT_LEVERAGE)
             self.positions[symbol] = pos
         return pos
 
@@ -79,12 +72,14 @@ class Account:
         self.seq += 1
         return self.seq
 
-    def open_orders(self, symbol: str | None = None) -> list[Order]:
+    def open_orders(self, symbol: str | None = None) -> list[SimOrder]:
         """Open orders (newest first), optionally of one symbol."""
         found = [o for o in self.orders.values() if o.status.is_open and (symbol is None or o.symbol == symbol)]
         return sorted(found, key=lambda o: (o.created_time, o.order_id), reverse=True)
 
-    def apply_fill(self, pos: Position, side: Side, qty: Decimal, price: Decimal, fee: Decimal, now: int) -> FillResult:
+    def apply_fill(
+        self, pos: SimPosition, side: Side, qty: Decimal, price: Decimal, fee: Decimal, now: int
+    ) -> FillResult:
         """Update position and balance for one fill; returns the closed size and gross PnL."""
         closed = ZERO
         gross = ZERO
@@ -121,7 +116,7 @@ class Account:
         pos.updated_time = now
         return FillResult(closed, gross, released)
 
-    def order_margin(self, order: Order, instrument: Instrument) -> Decimal:
+    def order_margin(self, order: SimOrder, instrument: Instrument) -> Decimal:
         """Initial margin an open, non-reduce-only order holds."""
         if order.reduce_only or order.is_conditional or not order.status.is_open:
             return ZERO
@@ -129,7 +124,7 @@ class Account:
         value = order.leaves_qty * order.price
         return value / lev + value * TAKER_FEE
 
-    def position_margins(self, pos: Position, instrument: Instrument) -> tuple[Decimal, Decimal]:
+    def position_margins(self, pos: SimPosition, instrument: Instrument) -> tuple[Decimal, Decimal]:
         """(initial margin, maintenance margin) of a position, each with a closing-fee estimate."""
         if pos.size == 0:
             return ZERO, ZERO
@@ -169,14 +164,14 @@ class Account:
             total_perp_upl=upl,
             total_initial_margin=position_im + order_im,
             total_maintenance_margin=position_mm,
-            coins=[coin],
+            coins=(coin,),
         )
 
     def available_balance(self, instruments: dict[str, Instrument]) -> Decimal:
         return self.refresh(instruments).total_available_balance
 
     @staticmethod
-    def _liq_price(pos: Position, equity: Decimal, total_mm: Decimal, instrument: Instrument) -> Decimal | None:
+    def _liq_price(pos: SimPosition, equity: Decimal, total_mm: Decimal, instrument: Instrument) -> Decimal | None:
         """Cross-margin estimate: the mark at which equity falls to maintenance margin."""
         if pos.size == 0 or pos.side is None:
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 from decimal import Decimal
 
 from tui_bot.domain.models import Kline
@@ -69,11 +70,14 @@ class CandleSeries:
         """Fold a trade into the live bar; return bars that closed (confirm=True) because time moved on."""
         finished = self.roll(now_ms)
         bar = self.live
-        bar.high = max(bar.high, price)
-        bar.low = min(bar.low, price)
-        bar.close = price
-        bar.volume += qty
-        bar.turnover += (qty * price).quantize(Decimal("0.0001"))
+        self.live = replace(
+            bar,
+            high=max(bar.high, price),
+            low=min(bar.low, price),
+            close=price,
+            volume=bar.volume + qty,
+            turnover=bar.turnover + (qty * price).quantize(Decimal("0.0001")),
+        )
         return finished
 
     def roll(self, now_ms: int) -> list[Kline]:
@@ -84,8 +88,7 @@ class CandleSeries:
         """
         finished: list[Kline] = []
         if now_ms >= shift_bar(self.interval, self.live.start, HISTORY_CHUNK + 1):
-            done = self.live
-            done.confirm = True
+            done = replace(self.live, confirm=True)
             self.closed.append(done)
             finished.append(done)
             self.live = Kline(
@@ -99,8 +102,7 @@ class CandleSeries:
             )
             return finished
         while now_ms >= shift_bar(self.interval, self.live.start, 1):
-            done = self.live
-            done.confirm = True
+            done = replace(self.live, confirm=True)
             self.closed.append(done)
             finished.append(done)
             nxt = shift_bar(self.interval, done.start, 1)

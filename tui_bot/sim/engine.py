@@ -22,7 +22,7 @@ from tui_bot.domain.enums import (
     TpSlMode,
     TriggerBy,
 )
-from tui_bot.domain.models import ClosedPnl, Execution, Instrument, Order, Position
+from tui_bot.domain.models import ClosedPnl, Execution, Instrument
 from tui_bot.domain.numbers import ZERO
 from tui_bot.sim import wire
 from tui_bot.sim.account import MAKER_FEE, TAKER_FEE, Account
@@ -31,6 +31,7 @@ from tui_bot.sim.clock import Clock
 from tui_bot.sim.errors import SimError
 from tui_bot.sim.instruments import MarketSpec
 from tui_bot.sim.market import SymbolMarket
+from tui_bot.sim.records import SimOrder, SimPosition
 
 PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
 
@@ -111,7 +112,7 @@ class ExchangeEngine:
             if self.on_notify is not None:
                 self.on_notify()
 
-    def emit_orders(self, account: Account, orders: list[Order]) -> None:
+    def emit_orders(self, account: Account, orders: list[SimOrder]) -> None:
         self.emit(account, "order", [wire.order_to_wire(o, self.instruments[o.symbol], ws=True) for o in orders])
 
     def emit_executions(self, account: Account, execs: list[Execution]) -> None:
@@ -129,7 +130,7 @@ class ExchangeEngine:
     def emit_wallet(self, account: Account) -> None:
         self.emit(account, "wallet", [wire.wallet_to_wire(account.refresh(self.instruments))])
 
-    def emit_order_change(self, account: Account, orders: list[Order], execs: list[Execution] | None = None) -> None:
+    def emit_order_change(self, account: Account, orders: list[SimOrder], execs: list[Execution] | None = None) -> None:
         """Push order, execution, position and wallet in the order Bybit emits them."""
         self.emit_orders(account, orders)
         if execs:
@@ -140,7 +141,7 @@ class ExchangeEngine:
 
     # -- execution -----------------------------------------------------------
 
-    def fill(self, account: Account, order: Order, price: Decimal, qty: Decimal, *, maker: bool) -> Execution:
+    def fill(self, account: Account, order: SimOrder, price: Decimal, qty: Decimal, *, maker: bool) -> Execution:
         """Book one fill of order at price: fees, position, balance, execution record."""
         now = self.clock.now_ms()
         market = self.markets[order.symbol]
@@ -190,7 +191,7 @@ class ExchangeEngine:
         market.print_trade(order.side, price, qty, now)
         return execution
 
-    def _track_closed_pnl(self, account: Account, order: Order, execution: Execution, open_fee: Decimal) -> None:
+    def _track_closed_pnl(self, account: Account, order: SimOrder, execution: Execution, open_fee: Decimal) -> None:
         """Fold a closing fill into the order's closed-pnl record."""
         if execution.closed_size == 0:
             return
@@ -227,7 +228,7 @@ class ExchangeEngine:
             account.closed_pnls.remove(previous)
         account.closed_pnls.append(record)
 
-    def take_liquidity(self, account: Account, order: Order, limit: Decimal, qty: Decimal) -> list[Execution]:
+    def take_liquidity(self, account: Account, order: SimOrder, limit: Decimal, qty: Decimal) -> list[Execution]:
         """Walk the synthetic book up to limit for at most qty; returns the taker fills."""
         market = self.markets[order.symbol]
         fills: list[Execution] = []
@@ -242,7 +243,7 @@ class ExchangeEngine:
 
     def close_order(
         self,
-        order: Order,
+        order: SimOrder,
         status: OrderStatus,
         *,
         cancel: CancelType = CancelType.UNKNOWN,
@@ -253,21 +254,21 @@ class ExchangeEngine:
         order.reject_reason = reason
         order.updated_time = self.clock.now_ms()
 
-    def settle_status(self, order: Order) -> None:
+    def settle_status(self, order: SimOrder) -> None:
         """Set Filled / PartiallyFilled / New from the executed quantity."""
         if order.cum_exec_qty >= order.qty:
             order.status = OrderStatus.FILLED
         elif order.cum_exec_qty > 0:
             order.status = OrderStatus.PARTIALLY_FILLED
 
-    def reduce_only_cap(self, account: Account, order: Order) -> Decimal:
+    def reduce_only_cap(self, account: Account, order: SimOrder) -> Decimal:
         """How much of a reduce-only order may still execute against the current position."""
         pos = account.position(order.symbol)
         if pos.side is None or pos.side is order.side:
             return ZERO
         return pos.size
 
-    def after_position_change(self, account: Account, symbol: str, changed: list[Order]) -> None:
+    def after_position_change(self, account: Account, symbol: str, changed: list[SimOrder]) -> None:
         """Keep Full TP/SL orders sized to the position; clear them and reduce-only orders when flat."""
         pos = account.position(symbol)
         for order in account.open_orders(symbol):
@@ -293,7 +294,7 @@ class ExchangeEngine:
         if pos.size == 0:
             pos.take_profit = pos.stop_loss = pos.trailing_stop = ZERO
 
-    def after_fill(self, account: Account, order: Order, execs: list[Execution]) -> None:
+    def after_fill(self, account: Account, order: SimOrder, execs: list[Execution]) -> None:
         """After order filled: resize/clear dependent orders, arm its attached TP/SL, then notify."""
         changed = [order]
         self.after_position_change(account, order.symbol, changed)
@@ -315,13 +316,13 @@ _KIND = {
 
 def system_order(
     engine: ExchangeEngine,
-    pos: Position,
+    pos: SimPosition,
     kind: StopOrderType,
     trigger: Decimal,
     trigger_by: TriggerBy,
     qty: Decimal,
     parent_link: str = "",
-) -> Order:
+) -> SimOrder:
     """A reduce-only, close-on-trigger market order that fires at trigger (Untriggered)."""
     assert pos.side is not None
     rising = kind in (StopOrderType.TAKE_PROFIT, StopOrderType.PARTIAL_TAKE_PROFIT)
@@ -330,7 +331,7 @@ def system_order(
         rising = pos.side is Side.SELL
     now = engine.clock.now_ms()
     partial = kind in (StopOrderType.PARTIAL_TAKE_PROFIT, StopOrderType.PARTIAL_STOP_LOSS)
-    return Order(
+    return SimOrder(
         order_id=engine.new_id(),
         order_link_id="",
         symbol=pos.symbol,
@@ -355,7 +356,7 @@ def system_order(
     )
 
 
-def full_order(account: Account, symbol: str, kind: StopOrderType) -> Order | None:
+def full_order(account: Account, symbol: str, kind: StopOrderType) -> SimOrder | None:
     """The open Full TP, SL or trailing-stop order of kind on symbol, if any."""
     return next((o for o in account.open_orders(symbol) if o.stop_order_type is kind), None)
 
@@ -363,12 +364,12 @@ def full_order(account: Account, symbol: str, kind: StopOrderType) -> Order | No
 def set_full_leg(
     engine: ExchangeEngine,
     account: Account,
-    pos: Position,
+    pos: SimPosition,
     kind: StopOrderType,
     value: Decimal,
     trigger_by: TriggerBy,
     parent: str = "",
-) -> list[Order]:
+) -> list[SimOrder]:
     """Create, move or remove (value 0) the Full TP or SL order of a position."""
     existing = full_order(account, pos.symbol, kind)
     if kind is StopOrderType.TAKE_PROFIT:
@@ -389,12 +390,12 @@ def set_full_leg(
     return [order]
 
 
-def attach_order_tpsl(engine: ExchangeEngine, account: Account, entry: Order) -> list[Order]:
+def attach_order_tpsl(engine: ExchangeEngine, account: Account, entry: SimOrder) -> list[SimOrder]:
     """After an entry order with takeProfit/stopLoss fills, arm the position's Full TP/SL."""
     pos = account.position(entry.symbol)
     if pos.side is not entry.side:
         return []
-    changed: list[Order] = []
+    changed: list[SimOrder] = []
     if entry.take_profit:
         changed += set_full_leg(
             engine,

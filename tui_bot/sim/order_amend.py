@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from tui_bot.domain.enums import OrderStatus, OrderType, Side, StopOrderType, TriggerBy
-from tui_bot.domain.models import Instrument, Order
+from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import ZERO
 from tui_bot.sim.account import Account
 from tui_bot.sim.engine import ExchangeEngine
@@ -22,6 +22,7 @@ from tui_bot.sim.order_entry import (
     opening_cost,
 )
 from tui_bot.sim.params import Params
+from tui_bot.sim.records import SimOrder
 
 _UNCHANGED = "The order remains unchanged as the parameters entered match the existing ones."
 _FIELDS = ("qty", "price", "trigger_price", "take_profit", "stop_loss", "trigger_by", "tp_trigger_by", "sl_trigger_by")
@@ -53,7 +54,7 @@ def amend_order(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -
     return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 
 
-def _apply_fields(engine: ExchangeEngine, account: Account, order: Order, p: Params) -> None:
+def _apply_fields(engine: ExchangeEngine, account: Account, order: SimOrder, p: Params) -> None:
     """Validate and set qty, price, trigger and attached TP/SL (raises SimError on the first bad one)."""
     inst = engine.instruments[order.symbol]
     market = engine.markets[order.symbol]
@@ -80,7 +81,7 @@ def _apply_fields(engine: ExchangeEngine, account: Account, order: Order, p: Par
     _amend_attached_tpsl(order, p, inst)
 
 
-def _check_funds(engine: ExchangeEngine, account: Account, order: Order, qty: Decimal, price: Decimal) -> None:
+def _check_funds(engine: ExchangeEngine, account: Account, order: SimOrder, qty: Decimal, price: Decimal) -> None:
     """An amend that raises a working limit order's margin must fit the available balance (110007)."""
     if order.reduce_only or order.is_conditional or order.order_type is not OrderType.LIMIT:
         return
@@ -90,7 +91,7 @@ def _check_funds(engine: ExchangeEngine, account: Account, order: Order, qty: De
         raise SimError(Codes.INSUFFICIENT_BALANCE, "Insufficient available balance")
 
 
-def _amend_attached_tpsl(order: Order, p: Params, inst: Instrument) -> None:
+def _amend_attached_tpsl(order: SimOrder, p: Params, inst: Instrument) -> None:
     """takeProfit / stopLoss on an entry order ('0' removes them), each on the tick grid inside the price band."""
     tp = p.decimal("takeProfit")
     sl = p.decimal("stopLoss")
@@ -111,7 +112,7 @@ def _amend_attached_tpsl(order: Order, p: Params, inst: Instrument) -> None:
         order.sl_trigger_by = TriggerBy(p.choice("slTriggerBy", TRIGGERS, default="LastPrice")) if sl else None
 
 
-def _sync_position_tpsl(account: Account, order: Order) -> None:
+def _sync_position_tpsl(account: Account, order: SimOrder) -> None:
     """Amending a system TP/SL order's trigger moves the position's TP/SL field too."""
     pos = account.position(order.symbol)
     if order.stop_order_type is StopOrderType.TAKE_PROFIT:

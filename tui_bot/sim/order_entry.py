@@ -18,12 +18,13 @@ from tui_bot.domain.enums import (
     TpSlMode,
     TriggerBy,
 )
-from tui_bot.domain.models import Instrument, Order
+from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import ZERO, is_multiple
 from tui_bot.sim.account import TAKER_FEE, Account
 from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.errors import Codes, SimError, params_error
 from tui_bot.sim.params import Params, check_link_id, require_linear
+from tui_bot.sim.records import SimOrder
 
 TRIGGERS = tuple(t.value for t in TriggerBy)
 
@@ -70,8 +71,8 @@ def check_trigger_direction(direction: int, trigger: Decimal, current: Decimal, 
         )
 
 
-def _new_order(engine: ExchangeEngine, account: Account, p: Params) -> Order:
-    """Parse and validate an order/create request into an Order (not yet booked)."""
+def _new_order(engine: ExchangeEngine, account: Account, p: Params) -> SimOrder:
+    """Parse and validate an order/create request into an SimOrder (not yet booked)."""
     require_linear(p)
     symbol = p.symbol(required=True)
     market = engine.market(symbol)
@@ -126,7 +127,7 @@ def _new_order(engine: ExchangeEngine, account: Account, p: Params) -> Order:
     now = engine.clock.now_ms()
     if order_type is OrderType.MARKET:
         price = market.protective_price(side)
-    return Order(
+    return SimOrder(
         order_id=engine.new_id(),
         order_link_id=link_id,
         symbol=symbol,
@@ -160,7 +161,7 @@ def opening_cost(account: Account, symbol: str, side: Side, qty: Decimal, price:
     return max(qty - closing, ZERO) * price / pos.leverage + qty * price * TAKER_FEE
 
 
-def check_funds(engine: ExchangeEngine, account: Account, order: Order, *, triggered: bool = False) -> None:
+def check_funds(engine: ExchangeEngine, account: Account, order: SimOrder, *, triggered: bool = False) -> None:
     """Reject with 110007 when the order's margin and fee exceed the available balance.
 
     A conditional order holds no margin until it triggers, so it is checked at creation only
@@ -201,7 +202,7 @@ def create_order(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
     return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 
 
-def execute_new(engine: ExchangeEngine, account: Account, order: Order) -> None:
+def execute_new(engine: ExchangeEngine, account: Account, order: SimOrder) -> None:
     """Match a newly live order: take what crosses, then rest, cancel or reject per timeInForce."""
     market = engine.markets[order.symbol]
     best = market.ask1_price if order.side is Side.BUY else market.bid1_price
@@ -230,7 +231,7 @@ def _depth_to(levels: Iterable[tuple[Decimal, Decimal]], limit: Decimal, side: S
     return sum((size for _, size in takewhile(lambda level: (level[0] - limit) * side.sign <= 0, levels)), ZERO)
 
 
-def find_order(account: Account, p: Params) -> Order:
+def find_order(account: Account, p: Params) -> SimOrder:
     """The order named by orderId (preferred) or orderLinkId, or 110001."""
     require_linear(p)
     symbol = p.symbol(required=True)
@@ -252,7 +253,7 @@ def cancel_order(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
     return {"orderId": order.order_id, "orderLinkId": order.order_link_id}
 
 
-def _cancel(engine: ExchangeEngine, account: Account, order: Order) -> None:
+def _cancel(engine: ExchangeEngine, account: Account, order: SimOrder) -> None:
     status = OrderStatus.DEACTIVATED if order.status is OrderStatus.UNTRIGGERED else OrderStatus.CANCELLED
     engine.close_order(order, status, cancel=CancelType.BY_USER)
     pos = account.position(order.symbol)

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from tui_bot.domain.enums import CancelType, OrderStatus, StopOrderType, TriggerBy
-from tui_bot.domain.models import Order, Position
 from tui_bot.domain.numbers import ZERO, is_multiple
 from tui_bot.sim.account import Account
 from tui_bot.sim.engine import ExchangeEngine, full_order, set_full_leg, system_order
@@ -14,6 +13,7 @@ from tui_bot.sim.errors import Codes, SimError, params_error
 from tui_bot.sim.market import SymbolMarket
 from tui_bot.sim.order_entry import TRIGGERS, check_price, check_tpsl_sides
 from tui_bot.sim.params import Params, require_linear
+from tui_bot.sim.records import SimOrder, SimPosition
 
 
 def set_leverage(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:
@@ -89,13 +89,13 @@ def trading_stop(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) 
 def _partial_legs(
     engine: ExchangeEngine,
     account: Account,
-    pos: Position,
+    pos: SimPosition,
     p: Params,
     tp: Decimal | None,
     sl: Decimal | None,
     tp_by: TriggerBy,
     sl_by: TriggerBy,
-) -> list[Order]:
+) -> list[SimOrder]:
     """Partial mode: separate TP and SL orders of tpSize / slSize that do not track the position."""
     tp_size, sl_size = p.decimal("tpSize"), p.decimal("slSize")
     if (tp and not tp_size) or (sl and not sl_size) or (tp_size and sl_size and tp_size != sl_size):
@@ -115,7 +115,7 @@ def _partial_legs(
     return created
 
 
-def _check_trailing(market: SymbolMarket, pos: Position, distance: Decimal | None, active: Decimal) -> None:
+def _check_trailing(market: SymbolMarket, pos: SimPosition, distance: Decimal | None, active: Decimal) -> None:
     """Validate trailingStop and activePrice before trading-stop changes anything."""
     assert pos.side is not None
     if not distance:
@@ -129,8 +129,8 @@ def _check_trailing(market: SymbolMarket, pos: Position, distance: Decimal | Non
 
 
 def _set_trailing(
-    engine: ExchangeEngine, account: Account, pos: Position, distance: Decimal, active: Decimal
-) -> list[Order]:
+    engine: ExchangeEngine, account: Account, pos: SimPosition, distance: Decimal, active: Decimal
+) -> list[SimOrder]:
     """Arm, move or cancel (distance 0) the trailing stop; activePrice delays it until reached."""
     assert pos.side is not None
     market = engine.markets[pos.symbol]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from tui_bot.sim import wire
@@ -257,7 +258,7 @@ def wallet_balance(engine: ExchangeEngine, account: Account, raw: dict[str, Any]
     wallet = account.refresh(engine.instruments)
     coins = {c.strip() for c in p.string("coin").split(",") if c.strip()}
     if coins:
-        wallet.coins = [c for c in wallet.coins if c.coin in coins]
+        wallet = replace(wallet, coins=tuple(c for c in wallet.coins if c.coin in coins))
     return {"list": [wire.wallet_to_wire(wallet)]}
 
 

@@ -14,12 +14,13 @@ from tui_bot.domain.enums import (
     StopOrderType,
     TimeInForce,
 )
-from tui_bot.domain.models import Execution, Kline, Order, PublicTrade
+from tui_bot.domain.models import Execution, Kline, PublicTrade
 from tui_bot.domain.numbers import ZERO
 from tui_bot.sim.account import Account
 from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.errors import SimError
 from tui_bot.sim.order_entry import check_funds, execute_new
+from tui_bot.sim.records import SimOrder
 
 
 @dataclass(slots=True)
@@ -65,7 +66,7 @@ def react_to_prices(engine: ExchangeEngine, account: Account) -> None:
             _fill_resting(engine, account, order)
 
 
-def _fill_resting(engine: ExchangeEngine, account: Account, order: Order) -> None:
+def _fill_resting(engine: ExchangeEngine, account: Account, order: SimOrder) -> None:
     """A resting limit fills as maker at its price once the opposite best reaches it."""
     market = engine.markets[order.symbol]
     best, size = (
@@ -84,7 +85,7 @@ def _fill_resting(engine: ExchangeEngine, account: Account, order: Order) -> Non
     engine.after_fill(account, order, [execution])
 
 
-def _trail(engine: ExchangeEngine, order: Order) -> None:
+def _trail(engine: ExchangeEngine, order: SimOrder) -> None:
     """Move an active trailing stop's trigger behind the best price seen."""
     if order.stop_order_type is not StopOrderType.TRAILING_STOP or not order.trailing_distance:
         return
@@ -100,14 +101,14 @@ def _trail(engine: ExchangeEngine, order: Order) -> None:
         order.trigger_price = candidate
 
 
-def _reached(engine: ExchangeEngine, order: Order) -> bool:
+def _reached(engine: ExchangeEngine, order: SimOrder) -> bool:
     if order.trailing_active_price:
         return False
     price = engine.markets[order.symbol].price_for(order.trigger_by.value if order.trigger_by else "LastPrice")
     return price >= order.trigger_price if order.trigger_direction == 1 else price <= order.trigger_price
 
 
-def fire_trigger(engine: ExchangeEngine, account: Account, order: Order) -> None:
+def fire_trigger(engine: ExchangeEngine, account: Account, order: SimOrder) -> None:
     """Untriggered → Triggered, then execute: system TP/SL close the position at market."""
     market = engine.markets[order.symbol]
     order.status = OrderStatus.TRIGGERED

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tui_bot.domain.enums import Side
-from tui_bot.domain.models import Execution, Position
+from tui_bot.domain.models import Execution
 from tui_bot.domain.numbers import ZERO
+from tui_bot.sim.records import SimPosition
 
 TRADE = "TRADE"
 SETTLEMENT = "SETTLEMENT"
@@ -46,12 +47,12 @@ class LogEntry:
         return self.cash_flow + (self.funding or ZERO) - self.fee
 
 
-def _signed_size(pos: Position) -> Decimal:
+def _signed_size(pos: SimPosition) -> Decimal:
     """The position size after the event, negative for a short."""
     return ZERO if pos.side is None else pos.size * pos.side.sign
 
 
-def trade_entry(uid: int, execution: Execution, pos: Position, balance: Decimal) -> LogEntry:
+def trade_entry(uid: int, execution: Execution, pos: SimPosition, balance: Decimal) -> LogEntry:
     """The TRADE row of one fill: its fee, the PnL it realised, the position and balance after it."""
     return LogEntry(
         entry_id=f"{uid}_{execution.symbol}_{execution.seq}",
@@ -73,7 +74,7 @@ def trade_entry(uid: int, execution: Execution, pos: Position, balance: Decimal)
     )
 
 
-def funding_entry(uid: int, execution: Execution, pos: Position, balance: Decimal) -> LogEntry:
+def funding_entry(uid: int, execution: Execution, pos: SimPosition, balance: Decimal) -> LogEntry:
     """The SETTLEMENT row of one funding charge (execFee paid) at the mark price.
 
     Bybit's feeRate here is the funding rate, negated for a short.

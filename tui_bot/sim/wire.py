@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-from tui_bot.domain.models import Execution, Instrument, Kline, Order, PublicTrade, Ticker
+from tui_bot.domain.models import Execution, Instrument, Kline, PublicTrade, Ticker
 from tui_bot.domain.numbers import plain
 from tui_bot.sim.intervals import bar_length_ms
+from tui_bot.sim.records import AnyOrder
 from tui_bot.sim.wire_account import (
     break_even_price,
     closed_pnl_to_wire,
@@ -246,7 +247,7 @@ def orderbook_message(topic: str, type_: str, ts: int, data: Wire, cts: int, *, 
     return {"topic": topic, "type": type_, "ts": ts, "data": data, "cts": cts}
 
 
-def _order_fees(o: Order, inst: Instrument) -> Wire:
+def _order_fees(o: AnyOrder, inst: Instrument) -> Wire:
     """Fill-derived order fields (avgPrice "" until the first fill; cumFeeDetail {} when no fee)."""
     return {
         "avgPrice": "" if o.cum_exec_qty == 0 else fmt_price(o.avg_price, inst),
@@ -259,7 +260,7 @@ def _order_fees(o: Order, inst: Instrument) -> Wire:
     }
 
 
-def _order_triggers(o: Order, inst: Instrument) -> Wire:
+def _order_triggers(o: AnyOrder, inst: Instrument) -> Wire:
     """Conditional and TP/SL order fields ("" for unused enums, "0" for unset prices)."""
     return {
         "stopOrderType": o.stop_order_type.value,
@@ -293,7 +294,7 @@ _ORDER_CONSTANTS: Wire = {
 }
 
 
-def order_to_wire(o: Order, inst: Instrument, *, ws: bool) -> Wire:
+def order_to_wire(o: AnyOrder, inst: Instrument, *, ws: bool) -> Wire:
     """The order object (§3.9): REST adds extraFees (order/history lists it, "" for linear), WS adds
     category, feeCurrency, brokerOrderPrice, closedPnl; neither has spot's basePrice."""
     wire: Wire = {

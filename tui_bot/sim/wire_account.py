@@ -6,8 +6,9 @@ from decimal import Decimal
 from functools import lru_cache
 
 from tui_bot.domain.enums import Side
-from tui_bot.domain.models import ClosedPnl, Instrument, Position, Wallet, WalletCoin
+from tui_bot.domain.models import ClosedPnl, Instrument, Wallet, WalletCoin
 from tui_bot.domain.numbers import ONE, plain
+from tui_bot.sim.records import AnyPosition
 
 MAX_PLACES = 8
 RATE_PLACES = 4
@@ -51,12 +52,12 @@ def fmt_amount(value: Decimal, places: int = MAX_PLACES) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def is_flat(p: Position) -> bool:
+def is_flat(p: AnyPosition) -> bool:
     """True when the position holds nothing."""
     return p.side is None or p.size == 0
 
 
-def break_even_price(p: Position, taker_fee_rate: Decimal) -> Decimal | None:
+def break_even_price(p: AnyPosition, taker_fee_rate: Decimal) -> Decimal | None:
     """Price at which closing nets zero after fees (§3.12 formula, mirrored for shorts)."""
     if is_flat(p):
         return None
@@ -67,13 +68,13 @@ def break_even_price(p: Position, taker_fee_rate: Decimal) -> Decimal | None:
     return (notional + p.cur_realised_pnl) / (p.size * (ONE + fee))
 
 
-def _break_even_wire(p: Position, inst: Instrument, taker_fee_rate: Decimal) -> str:
+def _break_even_wire(p: AnyPosition, inst: Instrument, taker_fee_rate: Decimal) -> str:
     """Break-even price rounded to tick precision, "0" when flat."""
     price = break_even_price(p, taker_fee_rate)
     return "0" if price is None else plain(price, decimals(inst.tick_size))
 
 
-def _position_sides(p: Position, inst: Instrument) -> dict[str, object]:
+def _position_sides(p: AnyPosition, inst: Instrument) -> dict[str, object]:
     """Fields that depend on whether the position is open."""
     flat = is_flat(p)
     side = p.side
@@ -85,7 +86,7 @@ def _position_sides(p: Position, inst: Instrument) -> dict[str, object]:
     }
 
 
-def position_to_wire(p: Position, inst: Instrument, *, ws: bool, taker_fee_rate: Decimal) -> dict[str, object]:
+def position_to_wire(p: AnyPosition, inst: Instrument, *, ws: bool, taker_fee_rate: Decimal) -> dict[str, object]:
     """A position object: REST §3.12 (avgPrice) or WS §6.6 (entryPrice plus category)."""
     entry = "0" if is_flat(p) else fmt_price(p.entry_price, inst)
     head: dict[str, object] = {"category": "linear"} if ws else {}

@@ -1,15 +1,11 @@
-"""Write operations for the store writer: small frozen records, one per kind of write.
-
-Ops that carry a mutable domain object (Order, Position, Kline) copy it when built, so a
-later in-place change by the engine cannot alter what gets written.
-"""
+"""Write operations for the store writer: small frozen records, one per kind of write (carrying frozen models)."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -37,9 +33,6 @@ class UpsertOrder:
 
     order: Order
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "order", replace(self.order))
-
 
 @dataclass(frozen=True, slots=True)
 class SnapshotPosition:
@@ -48,9 +41,6 @@ class SnapshotPosition:
     position: Position
     reason: str
     ts_ms: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "position", replace(self.position))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +61,6 @@ class UpsertCandle:
     """Store a candle; a confirmed candle is never replaced by an unconfirmed one."""
 
     kline: Kline
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "kline", replace(self.kline))
 
 
 @dataclass(frozen=True, slots=True)

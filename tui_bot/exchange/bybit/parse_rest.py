@@ -238,7 +238,7 @@ _WALLET: Spec = (
 def wallet_from_rest(item: Item) -> Wallet:
     """A unified account from a REST wallet-balance list item (also the WS wallet item)."""
     kwargs = build(obj(item, "wallet"), _WALLET)
-    coins = [WalletCoin(**build(coin, _COIN)) for coin in objects(item.get("coin", []), "coin")]
+    coins = tuple(WalletCoin(**build(coin, _COIN)) for coin in objects(item.get("coin", []), "coin"))
     return Wallet(**kwargs, coins=coins)
 
 

@@ -163,12 +163,11 @@ if tuple(f.name for f in dataclass_fields(TickerUpdated)) != (
 ):
     raise RuntimeError("TickerUpdated's fields changed: update decode_tickers' constructor")
 _new = object.__new__
-_set_symbol, _set_snapshot, _set_fields = (
-    TickerUpdated.symbol.__set__,
-    TickerUpdated.snapshot.__set__,  # type: ignore[attr-defined,misc]
-    TickerUpdated.fields.__set__,
-)  # type: ignore[attr-defined,misc]
-_set_exchange_ts, _set_received = TickerUpdated.exchange_ts.__set__, TickerUpdated.received_ns.__set__  # type: ignore[attr-defined,misc]
+_set_symbol = TickerUpdated.symbol.__set__  # type: ignore[attr-defined,misc]
+_set_snapshot = TickerUpdated.snapshot.__set__  # type: ignore[attr-defined,misc]
+_set_fields = TickerUpdated.fields.__set__  # type: ignore[attr-defined,misc]
+_set_exchange_ts = TickerUpdated.exchange_ts.__set__  # type: ignore[attr-defined,misc]
+_set_received = TickerUpdated.received_ns.__set__  # type: ignore[attr-defined,misc]
 
 # Every ASCII digit to "0", every other byte as it is: the shape of joined wire numbers, which decides
 # whether they follow the grammar (it treats all digits alike). Shapes recur, so their verdicts are kept.
