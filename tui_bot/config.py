@@ -57,6 +57,7 @@ class SimSettings(_Section):
     idle_timeout_s: float = Field(600, gt=0)
     funding_period_s: float = Field(0, ge=0)
     latency_ms: float = Field(3, ge=0, le=5000)  # one-way network delay of every REST response and WS frame
+    clock_start_ms: int | None = Field(None, ge=0)  # the exchange's clock starts at this epoch ms, then runs
 
     @field_validator("symbols")
     @classmethod

@@ -133,6 +133,7 @@ async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUr
             idle_timeout=cfg.idle_timeout_s,
             funding_period_s=cfg.funding_period_s or None,
             latency_ms=cfg.latency_ms,
+            clock_start_ms=cfg.clock_start_ms,
         )
         served = await sim.start()
         log.info(

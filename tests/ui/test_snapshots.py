@@ -12,7 +12,9 @@ bridge); what would differ from run to run or machine to machine is pinned down 
   seed's ask, 104250.40 (asserted), so entry, fee, margin, equity, uPnL and the day's PnL are fixed.
 - Exchange ids: the exchange salts its id generator per run (so a restart never reuses ids); the test
   reseeds it, so the ids of the exchange's TP/SL orders in the Orders table's Id column are fixed.
-- Exchange time: just before the order the exchange's clock is moved, with its own clock-skew control, to
+- Exchange time: the exchange's clock starts at START_MS (a day before the fill, one second into a bar of
+  every interval), so the chart's history and live bar are the same every run; just before the order the
+  exchange's clock is moved, with its own clock-skew control, to
   FILL_AT_MS (2099-06-01 12:00:00.000 UTC) and the client re-syncs its clock offset the way it does after
   a 10002, so signing still passes; the fill, the position's open time and the TP/SL orders are then
   stamped FILL_AT_MS exactly (the exchange's clock is held there until they are drawn), so the Fills table reads
@@ -39,8 +41,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
+from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from tests.core.conftest import fast_settings, sim_of
 from tests.ui.conftest import LocalConsole
@@ -49,6 +53,7 @@ from tui_bot.core.console_api import HealthReport
 from tui_bot.domain.enums import Side
 from tui_bot.domain.events import ConnectionState
 from tui_bot.domain.metrics import ConnectionStats, RestStats
+from tui_bot.domain.models import Kline
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.ui import format as fmt
 from tui_bot.ui.screens.order_form import OrderFormModal
@@ -63,6 +68,8 @@ WIDE = (200, 60)
 BTC = "BTCUSDT"
 ENTRY = Decimal("104250.40")  # seed 7's BTCUSDT ask before any step
 FILL_AT_MS = calendar.timegm((2099, 6, 1, 12, 0, 0)) * 1000
+START_MS = FILL_AT_MS - 86_400_000 + 1_000
+"""The exchange's clock starts a day before the fill, a second into a bar, so its candles are the same every run."""
 CONSOLE_NOW_NS = (FILL_AT_MS + 95_000) * 1_000_000
 MS = 1_000_000
 
@@ -125,6 +132,7 @@ def console(tmp_path: Path) -> FrozenConsole:
     settings = fast_settings()
     settings.sim.seed = 7
     settings.sim.autostep = False
+    settings.sim.clock_start_ms = START_MS
     settings.storage.db_path = tmp_path / "snap.db"
     return FrozenConsole(settings)
 
@@ -178,6 +186,7 @@ async def open_position(pilot: Pilot[None]) -> None:
     rt = app.runtime
     assert rt is not None
     sim = sim_of(rt)
+    await until(lambda: chart_bars(app), "the chart's history")  # loaded before the clock jumps, never across it
     sim.engine._ids.seed("snapshot")  # noqa: SLF001 — the per-run id salt, fixed here
     sim.clock.skew_ms += FILL_AT_MS - sim.clock.now_ms()
     sim.clock.held_ms = FILL_AT_MS  # however slow the machine, the fill is stamped 12:00:00.000
@@ -200,12 +209,29 @@ async def open_position(pilot: Pilot[None]) -> None:
     await layout_settled(pilot)
 
 
+def chart_bars(app: LocalConsole) -> tuple[Kline, ...]:
+    """The bars the chart of the selected symbol draws (empty before its history is loaded)."""
+    backend = app.backend
+    symbol = backend.selected_symbol() if backend is not None else None
+    return backend.candles(symbol, backend.chart_interval()) if backend is not None and symbol else ()
+
+
 def _widths(app: LocalConsole) -> list[tuple[int, ...]]:
     """Column widths of every table (they are measured lazily, a refresh after rows change)."""
     return [
         tuple(c.get_render_width(t) for c in t.columns.values())
         for t in (app.query_one(PositionsTable), app.query_one(OrdersTable), app.query_one(FillsTable))
     ]
+
+
+def _cells_fit(table: DataTable[Any]) -> bool:
+    """Every cell's text fits its column's width (widths are measured lazily, after rows change)."""
+    room = {key: column.get_render_width(table) - 2 * table.cell_padding for key, column in table.columns.items()}
+    return all(
+        (value.cell_len if isinstance(value, Text) else cell_len(str(value))) <= room[key]
+        for row_key in table.rows
+        for key, value in zip(table.columns, table.get_row(row_key), strict=True)
+    )
 
 
 async def layout_settled(pilot: Pilot[None]) -> None:
@@ -216,7 +242,7 @@ async def layout_settled(pilot: Pilot[None]) -> None:
     for _ in range(40):
         await pilot.pause(0.05)
         current = _widths(app)
-        fits = len(str(app.query_one(PositionsTable).cell(BTC, "entry"))) <= current[0][3]
+        fits = all(_cells_fit(table) for table in app.query(DataTable))  # quotes, positions, orders, fills
         if current == previous and fits:
             return
         previous = current

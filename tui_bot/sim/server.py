@@ -77,6 +77,7 @@ class SimExchange:
         funding_period_s: float | None = None,
         id_salt: str | None = None,
         latency_ms: float = 0.0,
+        clock_start_ms: int | None = None,
     ) -> None:
         _require_loopback(host)
         if not 0 <= latency_ms <= MAX_LATENCY_MS:
@@ -86,6 +87,8 @@ class SimExchange:
         self.api_key = api_key or secrets.token_hex(9).upper()[:18]
         self.api_secret = api_secret or secrets.token_hex(18).upper()[:36]
         self.clock = Clock()
+        if clock_start_ms is not None:  # a market that starts at the same instant every run
+            self.clock.skew_ms = clock_start_ms - self.clock.now_ms()
         self.faults = Faults()
         self.limiter = RateLimiter()
         self.engine = ExchangeEngine(
