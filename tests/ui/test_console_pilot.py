@@ -114,7 +114,9 @@ async def test_x_and_y_close_the_position_and_both_fills_are_listed(console: Con
         assert sorted(fills.row_texts(e.exec_id)["side"] for e in executions) == ["Buy", "Sell"]
 
 
-async def test_a_limit_order_from_the_form_is_cancelled_with_c(console: Console) -> None:
+async def test_a_limit_order_from_the_form_is_cancelled_with_c_confirmed_from_the_orders_table(
+    console: Console,
+) -> None:
     async with console() as (app, pilot):
         assert app.runtime is not None
         orders = app.query_one(OrdersTable)
@@ -135,10 +137,25 @@ async def test_a_limit_order_from_the_form_is_cancelled_with_c(console: Console)
         sim_order = account(app).orders[order_id]
         assert (sim_order.order_type, sim_order.price, sim_order.status) == (OrderType.LIMIT, price, OrderStatus.NEW)
         assert number(orders.row_texts(order_id)["price"]) == price
+        app.query_one(FillsTable).focus()  # another table has focus: c must not act on the Orders cursor
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal)
+        assert account(app).orders[order_id].status is OrderStatus.NEW
         orders.focus()
         await pilot.pause()
         assert app.focused is orders and orders.selected_order_id == order_id
         await pilot.press("c")
+        await wait_for(lambda: isinstance(app.screen, ConfirmModal))
+        body = str(app.screen.query_one("#body", Static).content)
+        assert f"Cancel Buy Limit 0.010 BTCUSDT at {plain(price)}" in body and order_id[:8] in body
+        await pilot.press("n")  # kept
+        await wait_for(lambda: not isinstance(app.screen, ConfirmModal))
+        assert account(app).orders[order_id].status is OrderStatus.NEW
+        await pilot.press("c")
+        await wait_for(lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
         await wait_for(lambda: account(app).orders[order_id].status is OrderStatus.CANCELLED)
         await wait_for(lambda: not orders.has_row(order_id))
         assert orders.keys() == []
@@ -302,3 +319,31 @@ async def test_at_80x24_header_positions_and_footer_are_on_screen_and_a_buy_work
         await pilot.pause()
         assert number(table.row_texts(BTC)["size"]) == Decimal("0.01")
         assert visible(app, table).height >= 2  # column header plus the new row
+
+
+async def test_cancel_all_says_when_nothing_is_open_and_warns_when_it_removes_a_positions_tpsl(
+    console: Console,
+) -> None:
+    async with console() as (app, pilot):
+        rt = app.runtime
+        assert rt is not None
+        await pilot.press("C")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal), "nothing to cancel: no question asked"
+        last = rt.engine.state.tickers[BTC].last_price
+        tick = rt.engine.state.instruments[BTC].tick_size
+        await rt.orders.place(
+            BTC,
+            Side.BUY,
+            Decimal("0.01"),
+            take_profit=floor_to_step(last * Decimal("1.1"), tick),
+            stop_loss=floor_to_step(last * Decimal("0.9"), tick),
+        )
+        await wait_for(lambda: len(rt.engine.state.open_orders) == 2 and BTC in rt.engine.state.positions)
+        await pilot.press("C")
+        await wait_for(lambda: isinstance(app.screen, ConfirmModal))
+        body = str(app.screen.query_one("#body", Static).content)
+        assert body == "Cancel all 2 open orders? 2 of them are positions' TP/SL: those positions are left unprotected."
+        await pilot.press("n")
+        await wait_for(lambda: not isinstance(app.screen, ConfirmModal))
+        assert len(rt.engine.state.open_orders) == 2

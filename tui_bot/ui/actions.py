@@ -12,9 +12,10 @@ from textual.app import App
 from tui_bot.config import Settings
 from tui_bot.core.console_api import BotNotRunning, ConsoleBackend
 from tui_bot.core.orders import OrderInvalid
-from tui_bot.domain.enums import Side
+from tui_bot.domain.enums import Side, StopOrderType
 from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.models import Order, Position
+from tui_bot.domain.numbers import plain
 from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.exchange.errors import ExchangeError, plain_words
@@ -33,6 +34,17 @@ from tui_bot.ui.widgets.quotes import QuoteBoard
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
 
 log = logging.getLogger(__name__)
+
+
+_PROTECTIVE = frozenset(
+    {
+        StopOrderType.TAKE_PROFIT,
+        StopOrderType.STOP_LOSS,
+        StopOrderType.TRAILING_STOP,
+        StopOrderType.PARTIAL_TAKE_PROFIT,
+        StopOrderType.PARTIAL_STOP_LOSS,
+    }
+)
 
 
 class TradingActions(App[None]):
@@ -160,19 +172,41 @@ class TradingActions(App[None]):
         )
 
     def action_cancel_order(self) -> None:
-        if (selected := self._selected_order()) is not None:
-            backend, order = selected
-            self._run(backend.cancel_order(order.symbol, order.order_id))
+        """Cancel the order under the Orders cursor, after a confirmation; only while the Orders table has focus."""
+        if not self.query_one(OrdersTable).has_focus:
+            self.notify("c cancels the order under the Orders cursor: focus Orders first (Tab).", severity="warning")
+            return
+        if (selected := self._selected_order()) is None:
+            return
+        backend, order = selected
+        price = f" at {plain(order.price)}" if order.price else ""
+        trigger = f" (trigger {plain(order.trigger_price)})" if order.trigger_price else ""
+        body = (
+            f"Cancel {order.side.value} {order.order_type.value} {plain(order.qty)} {order.symbol}"
+            f"{price}{trigger}, order {order.order_id[:8]}?"
+        )
+        self.push_screen(
+            ConfirmModal("Cancel order", body, danger=True),
+            self._if_confirmed(lambda: backend.cancel_order(order.symbol, order.order_id)),
+        )
 
     def action_cancel_all(self) -> None:
         backend = self._backend_or_warn()
         if backend is None:
             return
-        count = len(backend.open_orders())
-        self.push_screen(
-            ConfirmModal("Cancel all orders", f"Cancel all {count_of(count, 'open order')}?", danger=True),
-            self._if_confirmed(backend.cancel_all),
-        )
+        orders = backend.open_orders().values()
+        if not orders:
+            self.notify("No open orders to cancel.")
+            return
+        body = f"Cancel all {count_of(len(orders), 'open order')}?"
+        protecting = sum(o.stop_order_type in _PROTECTIVE and o.symbol in backend.positions() for o in orders)
+        if protecting:
+            body += (
+                " 1 of them is a position's TP/SL: that position is left unprotected."
+                if protecting == 1
+                else f" {protecting} of them are positions' TP/SL: those positions are left unprotected."
+            )
+        self.push_screen(ConfirmModal("Cancel all orders", body, danger=True), self._if_confirmed(backend.cancel_all))
 
     def action_edit_tpsl(self) -> None:
         if (selected := self._selected_position()) is None:
