@@ -8,8 +8,6 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 
-import aiosqlite
-
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.cycle import (
     CycleAnalysis,
@@ -32,6 +30,7 @@ from tui_bot.core.tasks import BackgroundTasks
 from tui_bot.domain.events import Event, PositionUpdated, RecommendationChanged
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.db import Database
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
 from tui_bot.store.repos import load_phantoms, load_shown_recommendations
 from tui_bot.store.rows import CycleRow
@@ -73,7 +72,7 @@ class TradingBot:
         watchlist: list[str],
         *,
         live_money: bool,
-        conn: aiosqlite.Connection | None = None,
+        conn: Database | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings

@@ -9,8 +9,6 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-import aiosqlite
-
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.gating import GateBook, Verdict, gate, strongest_per_symbol, take
 from tui_bot.core.risk import occupied_symbols
@@ -18,6 +16,7 @@ from tui_bot.core.state import AccountState
 from tui_bot.core.strategies import Strategy, load_strategies
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.db import Database
 
 log = logging.getLogger(__name__)
 _INTERVAL_MS = {"D": 86_400_000}
@@ -79,7 +78,7 @@ class Decision:
 class CycleAnalysis:
     """Reads closed candles of the watchlist at the settings' timeframe and asks every strategy for ideas."""
 
-    def __init__(self, candles: CandleBook, watchlist: list[str], conn: aiosqlite.Connection | None = None) -> None:
+    def __init__(self, candles: CandleBook, watchlist: list[str], conn: Database | None = None) -> None:
         self.candles = candles
         self.watchlist = watchlist
         self.conn = conn

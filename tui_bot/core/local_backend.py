@@ -6,8 +6,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-import aiosqlite
-
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import BotNotRunning, CycleReport, HealthReport, StoreStatus, Venue
@@ -26,6 +24,7 @@ from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import OrderAck, TradingStopRequest
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.db import Database
 from tui_bot.store.repos import load_orders, load_phantoms, load_trades
 from tui_bot.store.writer import StoreWriter
 
@@ -40,7 +39,7 @@ class LocalConsoleBackend:
         orders: OrderService,
         trading: SettingsService,
         writer: StoreWriter,
-        conn: aiosqlite.Connection,
+        conn: Database,
         *,
         market: MarketView,
         bot: TradingBot | None,

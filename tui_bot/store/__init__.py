@@ -1,8 +1,8 @@
-"""Persistence: SQLite (WAL) schema and migrations, the single batching writer, read helpers."""
+"""Persistence on SQLite (WAL) or PostgreSQL: schema and migrations, the single batching writer, read helpers."""
 
 from __future__ import annotations
 
-from tui_bot.store.db import SCHEMA_VERSION, SchemaError, migrate, open_database
+from tui_bot.store.db import SCHEMA_VERSION, Database, DatabaseUrlError, SchemaError, open_database
 from tui_bot.store.ops import (
     ReconcileOpenTrades,
     RecordExecution,
@@ -23,6 +23,8 @@ from tui_bot.store.writer import StoreWriter
 __all__ = [
     "SCHEMA_VERSION",
     "CycleRow",
+    "Database",
+    "DatabaseUrlError",
     "RECONCILED",
     "PhantomRow",
     "RecommendationRow",
@@ -43,7 +45,6 @@ __all__ = [
     "UpsertOrder",
     "WriteOp",
     "load_marks",
-    "migrate",
     "open_database",
     "rebuild_ledger",
 ]

@@ -22,15 +22,22 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-import aiosqlite
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tui_bot.domain.enums import CreateType, ExecType, Side, StopOrderType
 from tui_bot.domain.models import Execution
 from tui_bot.domain.numbers import ZERO
 from tui_bot.domain.order_ids import OrderReason, parse_order_id
+from tui_bot.store import schema
 from tui_bot.store.codec import EXECUTION_CODEC, TRADE_CODEC
+from tui_bot.store.dialect import binary_order
 from tui_bot.store.rows import Trade
+
+if TYPE_CHECKING:
+    from tui_bot.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -320,35 +327,46 @@ class ReconcileMark:
     after_row: int
 
 
-async def load_marks(conn: aiosqlite.Connection) -> list[ReconcileMark]:
+async def load_marks(db: Database) -> list[ReconcileMark]:
     """Every stored force-closure in the order it was made."""
-    sql = "SELECT open_exec_id, symbol, ts_ms, reason, after_row FROM trade_reconciliations ORDER BY after_row, ts_ms"
-    rows = await conn.execute_fetchall(sql)
+    async with db.connect() as conn:
+        return await _load_marks(conn)
+
+
+async def _load_marks(conn: AsyncConnection) -> list[ReconcileMark]:
+    m = schema.trade_reconciliations.c
+    rows = await conn.execute(
+        select(m.open_exec_id, m.symbol, m.ts_ms, m.reason, m.after_row).order_by(m.after_row, m.ts_ms)
+    )
     return [ReconcileMark(str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4])) for r in rows]
 
 
-# Per symbol: the marks of the symbol written before the row (its epoch), then exchange order.
-_EPOCH = (
-    "(SELECT COUNT(*) FROM trade_reconciliations m WHERE m.symbol = executions.symbol AND m.after_row < executions.id)"
-)
-_REPLAY_SQL = (
-    f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions {{where}}"
-    f" ORDER BY symbol, {_EPOCH}, exec_time, seq, exec_id"
-)
-_STORED_TRADES_SQL = (
-    f"SELECT {TRADE_CODEC.select_list()} FROM trades"
-    " WHERE symbol = :symbol AND open_exec_id IN (SELECT exec_id FROM executions WHERE symbol = :symbol)"
-)
+def _replay_query(symbol: str | None) -> Select[Any]:
+    """Per symbol: the marks of the symbol written before the row (its epoch), then exchange order."""
+    e, m = schema.executions, schema.trade_reconciliations.alias("m")
+    epoch = select(func.count()).select_from(m).where(m.c.symbol == e.c.symbol, m.c.after_row < e.c.id)
+    query = select(e.c.id, *EXECUTION_CODEC.select_columns()).order_by(
+        e.c.symbol, epoch.scalar_subquery(), e.c.exec_time, e.c.seq, binary_order(e.c.exec_id)
+    )
+    return query if symbol is None else query.where(e.c.symbol == symbol)
 
 
-async def rebuild_ledger(conn: aiosqlite.Connection) -> TradeLedger:
+def _stored_trades_query(symbol: str) -> Select[Any]:
+    """The trade rows of symbol that one of its stored executions opened."""
+    t, e = schema.trades, schema.executions
+    opened = select(e.c.exec_id).where(e.c.symbol == symbol)
+    return select(*TRADE_CODEC.select_columns()).where(t.c.symbol == symbol, t.c.open_exec_id.in_(opened))
+
+
+async def rebuild_ledger(db: Database) -> TradeLedger:
     """A ledger replayed from the executions table in exchange order, with the stored force-closures."""
     ledger = TradeLedger()
-    await _replay(conn, ledger)
+    async with db.connect() as conn:
+        await _replay(conn, ledger)
     return ledger
 
 
-async def book_execution(conn: aiosqlite.Connection, ledger: TradeLedger, execution: Execution) -> list[Trade]:
+async def book_execution(conn: AsyncConnection, ledger: TradeLedger, execution: Execution) -> list[Trade]:
     """Account one just-stored execution; returns the trades to upsert (a late one rebooks its symbol)."""
     if not ledger.is_late(execution):
         return ledger.apply(execution)
@@ -356,47 +374,46 @@ async def book_execution(conn: aiosqlite.Connection, ledger: TradeLedger, execut
     return await rebook(conn, ledger, execution.symbol)
 
 
-async def rebook(conn: aiosqlite.Connection, ledger: TradeLedger, symbol: str) -> list[Trade]:
+async def rebook(conn: AsyncConnection, ledger: TradeLedger, symbol: str) -> list[Trade]:
     """Replay symbol from the stored executions into ledger, delete its trade rows the replay no longer
     makes, and return the trades whose rows must change (inside the writer's transaction)."""
     replayed = TradeLedger()
     made = await _replay(conn, replayed, symbol)
     ledger.adopt(symbol, replayed)
-    rows = await conn.execute_fetchall(_STORED_TRADES_SQL, {"symbol": symbol})
+    rows = await conn.execute(_stored_trades_query(symbol))
     stored = {trade.open_exec_id: trade for trade in map(TRADE_CODEC.decode, rows)}
-    for open_exec_id in stored.keys() - made.keys():
-        await conn.execute_fetchall("DELETE FROM trades WHERE open_exec_id = ?", (open_exec_id,))
+    gone = stored.keys() - made.keys()
+    if gone:
+        await conn.execute(delete(schema.trades).where(schema.trades.c.open_exec_id.in_(sorted(gone))))
     return [trade for key, trade in made.items() if stored.get(key) != trade]
 
 
-async def repair_open_rows(conn: aiosqlite.Connection, ledger: TradeLedger) -> list[Trade]:
+async def repair_open_rows(conn: AsyncConnection, ledger: TradeLedger) -> list[Trade]:
     """Rebook every symbol with a stored open trade the ledger does not hold open (rows an older
     booking order left behind); returns the trades to upsert."""
-    sql = (
-        "SELECT open_exec_id, symbol FROM trades"
-        " WHERE status = 'open' AND open_exec_id IN (SELECT exec_id FROM executions)"
+    t = schema.trades.c
+    query = select(t.open_exec_id, t.symbol).where(
+        t.status == "open", t.open_exec_id.in_(select(schema.executions.c.exec_id))
     )
     held = {trade.symbol: trade.open_exec_id for trade in ledger.open_trades()}
-    symbols = sorted({str(r[1]) for r in await conn.execute_fetchall(sql) if held.get(str(r[1])) != r[0]})
+    symbols = sorted({str(r[1]) for r in await conn.execute(query) if held.get(str(r[1])) != r[0]})
     return [trade for symbol in symbols for trade in await rebook(conn, ledger, symbol)]
 
 
-async def _replay(conn: aiosqlite.Connection, ledger: TradeLedger, symbol: str | None = None) -> dict[str, Trade]:
+async def _replay(conn: AsyncConnection, ledger: TradeLedger, symbol: str | None = None) -> dict[str, Trade]:
     """Apply the stored executions (all, or one symbol's) in exchange order with the stored force-closures,
     each after the rows written before it; returns the trades made, by opening exec id."""
     marks: dict[str, deque[ReconcileMark]] = {}
-    for mark in await load_marks(conn):
+    for mark in await _load_marks(conn):
         if symbol is None or mark.symbol == symbol:
             marks.setdefault(mark.symbol, deque()).append(mark)
     made: dict[str, Trade] = {}
-    sql, params = _REPLAY_SQL.format(where="WHERE symbol = ?" if symbol else ""), (symbol,) if symbol else ()
-    async with conn.execute(sql, params) as cursor:
-        async for row in cursor:
-            execution = EXECUTION_CODEC.decode(row)
-            pending = marks.get(execution.symbol)
-            while pending and pending[0].after_row < row[0]:
-                made.update(_close_marked(ledger, pending.popleft()))
-            made.update((trade.open_exec_id, trade) for trade in ledger.apply(execution))
+    async for row in await conn.stream(_replay_query(symbol)):
+        execution = EXECUTION_CODEC.decode(row)
+        pending = marks.get(execution.symbol)
+        while pending and pending[0].after_row < row[0]:
+            made.update(_close_marked(ledger, pending.popleft()))
+        made.update((trade.open_exec_id, trade) for trade in ledger.apply(execution))
     for pending in marks.values():
         for mark in pending:
             made.update(_close_marked(ledger, mark))

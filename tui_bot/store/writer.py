@@ -6,45 +6,23 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import sqlite3
 import time
 from collections import deque
 
-import aiosqlite
-
 from tui_bot.store.apply import apply_op
+from tui_bot.store.db import Database
+from tui_bot.store.dialect import is_transient
 from tui_bot.store.ops import WriteOp
 from tui_bot.store.trades import TradeLedger, rebuild_ledger
 
 log = logging.getLogger(__name__)
 
-# SQLite primary result codes that mean "try again later", not "this op is bad".
-_TRANSIENT_CODES = frozenset(
-    {
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-        sqlite3.SQLITE_IOERR,
-        sqlite3.SQLITE_FULL,
-        sqlite3.SQLITE_CANTOPEN,
-        sqlite3.SQLITE_PROTOCOL,
-    }
-)
-_TRANSIENT_WORDS = ("database is locked", "database is busy", "disk i/o error", "database or disk is full")
 FIRST_RETRY_DELAY = 0.1
 MAX_RETRY_DELAY = 2.0
 MAX_FAILURE_DELAY = 30.0
 """Backoff cap after an unexpected error (a retry may replay the whole executions table)."""
 
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether exc is a passing condition of the database (locked, busy, I/O, full) worth retrying."""
-    if not isinstance(exc, sqlite3.OperationalError):
-        return False
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None and code & 0xFF in _TRANSIENT_CODES:
-        return True
-    text = str(exc).lower()
-    return any(words in text for words in _TRANSIENT_WORDS)
+__all__ = ["StoreWriter", "is_transient"]
 
 
 class _OutageOutlasted(Exception):
@@ -65,7 +43,7 @@ class StoreWriter:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        db: Database,
         *,
         batch_size: int = 500,
         flush_interval: float = 0.05,
@@ -74,7 +52,7 @@ class StoreWriter:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self._conn = conn
+        self._db = db
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._ledger = ledger
@@ -151,7 +129,7 @@ class StoreWriter:
         await future
 
     async def stop(self) -> None:
-        """Write everything pending, then end the task (the connection stays open).
+        """Write everything pending, then end the task (the database stays open).
 
         During an outage this keeps retrying for up to stop_grace seconds, then gives up.
         """
@@ -187,7 +165,7 @@ class StoreWriter:
     async def _turn(self) -> bool:
         """Wait for ops, then commit everything queued; False once stopping with nothing left to write."""
         if self._ledger is None:
-            self._ledger = await rebuild_ledger(self._conn)
+            self._ledger = await rebuild_ledger(self._db)
             self._note_recovery()
         if not self._queue:
             if self._closing:
@@ -295,27 +273,17 @@ class StoreWriter:
         self._processed += count
 
     async def _transaction(self, ledger: TradeLedger, ops: list[WriteOp]) -> None:
-        """Apply ops and commit, or roll the database and the ledger back and re-raise."""
+        """Apply ops and commit on a pooled connection, or roll the database and the ledger back and re-raise."""
         ledger.checkpoint()
         try:
-            await self._conn.execute_fetchall("BEGIN IMMEDIATE")
-            for op in ops:
-                await apply_op(self._conn, ledger, op)
-            await self._conn.execute_fetchall("COMMIT")
+            async with self._db.connect_for_writes() as conn, conn.begin():
+                for op in ops:
+                    await apply_op(conn, ledger, op)
         except BaseException:
             ledger.rollback()
-            await self._rollback()
             raise
         ledger.release()
         self.written += len(ops)
-
-    async def _rollback(self) -> None:
-        """Roll back an open transaction, if any (errors here are logged, not raised)."""
-        try:
-            if self._conn.in_transaction:
-                await self._conn.execute_fetchall("ROLLBACK")
-        except Exception:
-            log.exception("store rollback failed")
 
     def _count_failure(self, op: WriteOp, exc: Exception) -> None:
         self.errors += 1
