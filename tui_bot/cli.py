@@ -184,7 +184,7 @@ def _check_database_file(db: Path | None, settings: Settings) -> None:
     except SetupError as err:
         raise UsageError(f"{setting_name(('storage', 'url'))}: {err}") from None
     if path is not None:
-        name = "--db" if db else setting_name(("storage", "url" if storage.url else "db_path"))
+        name = "--db" if db else setting_name(("storage", "url" if storage.url.get_secret_value() else "db_path"))
         _check_writable(path, name)
 
 

@@ -112,22 +112,23 @@ class BotSettings(_Section):
 class StorageSettings(_Section):
     """Where history is kept: url (sqlite:///PATH or postgresql://USER@HOST:PORT/DB), else the SQLite file db_path.
 
-    A PostgreSQL password comes from the environment (PGPASSWORD) or ~/.pgpass, never from this file's log lines.
+    A PostgreSQL password belongs in the environment (PGPASSWORD) or ~/.pgpass; url is never echoed or logged.
     """
 
     db_path: Path = Path("tui_bot.db")
-    url: str | None = None
+    url: SecretStr = SecretStr("")
 
     @field_validator("url")
     @classmethod
-    def _known_database(cls, url: str | None) -> str | None:
-        if url is not None and not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+    def _known_database(cls, url: SecretStr) -> SecretStr:
+        text = url.get_secret_value()
+        if text and not text.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
             raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE")
         return url
 
     def target(self) -> str | Path:
         """The database to open: url when given, else the file db_path."""
-        return self.url or self.db_path
+        return self.url.get_secret_value() or self.db_path
 
 
 class ListenSettings(_Section):

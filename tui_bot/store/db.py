@@ -87,7 +87,7 @@ def database_url(target: str | Path) -> URL:
         return URL.create(_DRIVERS["sqlite"], database=str(target))
     try:
         url = make_url(target)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # a malformed URL, or a port that is no number
         raise DatabaseUrlError(f"not a database URL: use sqlite:///PATH or {_POSTGRESQL_FORM}") from None
     backend, shown = url.get_backend_name(), url.render_as_string(hide_password=True)
     if url.drivername not in (*_DRIVERS, *_DRIVERS.values()):
