@@ -166,8 +166,8 @@ def pg_server() -> Iterator[PgServer]:
     """A throwaway PostgreSQL server for the session (skipped only when PostgreSQL is not installed, never in CI)."""
     bindir = postgres_bindir()
     if bindir is None:
-        if os.environ.get("TUI_BOT_REQUIRE_POSTGRES"):
-            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) not found, and TUI_BOT_REQUIRE_POSTGRES is set")
+        if os.environ.get("PG_TESTS_REQUIRED"):
+            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) not found, and PG_TESTS_REQUIRED is set")
         pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found")
     server = PgServer(bindir)
     try:
