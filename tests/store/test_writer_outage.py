@@ -28,15 +28,17 @@ _BUSY_TIMEOUT_MS = 50
 
 
 async def _on_every_connection(db: Database, pragma: str) -> None:
-    """Run pragma on each new pooled SQLite connection (and start a fresh pool)."""
+    """Run pragma on each new pooled SQLite connection, the writer's and the readers' (and start fresh pools)."""
 
-    @event.listens_for(db.engine.sync_engine, "connect")
     def _set(dbapi_connection: Any, _: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(pragma)
         cursor.close()
 
+    for engine in (db.engine.sync_engine, db.writes):
+        event.listen(engine, "connect", _set)
     await db.engine.dispose()
+    db.writes.dispose()
 
 
 @pytest.fixture
@@ -178,7 +180,7 @@ async def test_a_full_database_delays_writes_until_there_is_room(
     writer = await _started(fast_conn)
     limit = {"pages": (await fast_conn.fetch("PRAGMA page_count"))[0][0]}
 
-    @event.listens_for(fast_conn.engine.sync_engine, "checkout")
+    @event.listens_for(fast_conn.writes, "checkout")
     def _cap(dbapi_connection: Any, *_: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA max_page_count = {limit['pages']}")

@@ -1,13 +1,13 @@
-"""The SQL behind each write op; called by the writer inside its open transaction."""
+"""The SQL behind each write op; called in the writer's thread inside its open transaction (blocking calls)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Executable, func, insert, or_, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tui_bot.domain.enums import OrderStatus
 from tui_bot.store import schema
@@ -103,37 +103,37 @@ def _statements(dialect: str) -> _Statements:
     return _Statements(dialect)
 
 
-def _sql(conn: AsyncConnection) -> _Statements:
+def _sql(conn: Connection) -> _Statements:
     return _statements(conn.dialect.name)
 
 
-async def _run(conn: AsyncConnection, stmt: Executable, params: dict[str, object]) -> None:
-    await conn.execute(stmt, params)
+def _run(conn: Connection, stmt: Executable, params: dict[str, object]) -> None:
+    conn.execute(stmt, params)
 
 
-async def save_trade(conn: AsyncConnection, trade: Trade) -> None:
+def save_trade(conn: Connection, trade: Trade) -> None:
     """Insert or update a trade row keyed by its opening exec id."""
-    await _run(conn, _sql(conn).trade, TRADE_CODEC.params(trade))
+    _run(conn, _sql(conn).trade, TRADE_CODEC.params(trade))
 
 
-async def _record_execution(conn: AsyncConnection, ledger: TradeLedger, op: RecordExecution) -> None:
+def _record_execution(conn: Connection, ledger: TradeLedger, op: RecordExecution) -> None:
     execution = op.execution
     bot, reason = link_tags(execution.order_link_id)
     params = {**EXECUTION_CODEC.params(execution), "bot": bot, "reason": reason}
-    if (await conn.execute(_sql(conn).execution, params)).first() is None:
+    if (conn.execute(_sql(conn).execution, params)).first() is None:
         return
-    for trade in await book_execution(conn, ledger, execution):
-        await save_trade(conn, trade)
+    for trade in book_execution(conn, ledger, execution):
+        save_trade(conn, trade)
 
 
-async def _upsert_order(conn: AsyncConnection, _: TradeLedger, op: UpsertOrder) -> None:
+def _upsert_order(conn: Connection, _: TradeLedger, op: UpsertOrder) -> None:
     order = op.order
     bot, reason = link_tags(order.order_link_id)
     params = {**ORDER_CODEC.params(order), "status_rank": STATUS_RANK[order.status], "bot": bot, "reason": reason}
-    await _run(conn, _sql(conn).order, params)
+    _run(conn, _sql(conn).order, params)
 
 
-async def _snapshot_position(conn: AsyncConnection, _: TradeLedger, op: SnapshotPosition) -> None:
+def _snapshot_position(conn: Connection, _: TradeLedger, op: SnapshotPosition) -> None:
     p = op.position
     values = (
         p.symbol,
@@ -148,42 +148,42 @@ async def _snapshot_position(conn: AsyncConnection, _: TradeLedger, op: Snapshot
         op.ts_ms,
     )
     params = {c: encode(v) for c, v in zip(_SNAPSHOT_COLUMNS, values, strict=True)}
-    await _run(conn, insert(schema.position_snapshots), params)
+    _run(conn, insert(schema.position_snapshots), params)
 
 
-async def _set_config(conn: AsyncConnection, _: TradeLedger, op: SetConfig) -> None:
-    await _run(conn, _sql(conn).config, {"key": op.key, "value": op.value_json, "updated_ms": op.updated_ms})
+def _set_config(conn: Connection, _: TradeLedger, op: SetConfig) -> None:
+    _run(conn, _sql(conn).config, {"key": op.key, "value": op.value_json, "updated_ms": op.updated_ms})
 
 
-async def _upsert_candle(conn: AsyncConnection, _: TradeLedger, op: UpsertCandle) -> None:
-    await _run(conn, _sql(conn).candle, KLINE_CODEC.params(op.kline))
+def _upsert_candle(conn: Connection, _: TradeLedger, op: UpsertCandle) -> None:
+    _run(conn, _sql(conn).candle, KLINE_CODEC.params(op.kline))
 
 
-async def _save_trade(conn: AsyncConnection, _: TradeLedger, op: SaveTrade) -> None:
-    await save_trade(conn, op.trade)
+def _save_trade(conn: Connection, _: TradeLedger, op: SaveTrade) -> None:
+    save_trade(conn, op.trade)
 
 
-async def _save_cycle(conn: AsyncConnection, _: TradeLedger, op: SaveCycle) -> None:
-    await _run(conn, _sql(conn).cycle, CYCLE_CODEC.params(op.cycle))
+def _save_cycle(conn: Connection, _: TradeLedger, op: SaveCycle) -> None:
+    _run(conn, _sql(conn).cycle, CYCLE_CODEC.params(op.cycle))
 
 
-async def _save_recommendation(conn: AsyncConnection, _: TradeLedger, op: SaveRecommendation) -> None:
-    await _run(conn, _sql(conn).recommendation, RECOMMENDATION_CODEC.params(op.recommendation))
+def _save_recommendation(conn: Connection, _: TradeLedger, op: SaveRecommendation) -> None:
+    _run(conn, _sql(conn).recommendation, RECOMMENDATION_CODEC.params(op.recommendation))
 
 
-async def _save_phantom(conn: AsyncConnection, _: TradeLedger, op: SavePhantom) -> None:
-    await _run(conn, _sql(conn).phantom, PHANTOM_CODEC.params(op.phantom))
+def _save_phantom(conn: Connection, _: TradeLedger, op: SavePhantom) -> None:
+    _run(conn, _sql(conn).phantom, PHANTOM_CODEC.params(op.phantom))
 
 
-async def _reconcile_open_trades(conn: AsyncConnection, ledger: TradeLedger, op: ReconcileOpenTrades) -> None:
-    for trade in await repair_open_rows(conn, ledger):
-        await save_trade(conn, trade)
+def _reconcile_open_trades(conn: Connection, ledger: TradeLedger, op: ReconcileOpenTrades) -> None:
+    for trade in repair_open_rows(conn, ledger):
+        save_trade(conn, trade)
     closed = ledger.reconcile(op.positions, op.ts_ms, op.reason)
     if not closed:
         return
-    after_row = (await conn.execute(select(func.coalesce(func.max(schema.executions.c.id), 0)))).scalar_one()
+    after_row = (conn.execute(select(func.coalesce(func.max(schema.executions.c.id), 0)))).scalar_one()
     for trade in closed:
-        await save_trade(conn, trade)
+        save_trade(conn, trade)
         mark = {
             "open_exec_id": trade.open_exec_id,
             "symbol": trade.symbol,
@@ -191,10 +191,10 @@ async def _reconcile_open_trades(conn: AsyncConnection, ledger: TradeLedger, op:
             "reason": op.reason,
             "after_row": after_row,
         }
-        await _run(conn, _sql(conn).mark, mark)
+        _run(conn, _sql(conn).mark, mark)
 
 
-_HANDLERS: dict[type, Callable[[AsyncConnection, TradeLedger, Any], Awaitable[None]]] = {
+_HANDLERS: dict[type, Callable[[Connection, TradeLedger, Any], None]] = {
     RecordExecution: _record_execution,
     UpsertOrder: _upsert_order,
     SnapshotPosition: _snapshot_position,
@@ -208,9 +208,9 @@ _HANDLERS: dict[type, Callable[[AsyncConnection, TradeLedger, Any], Awaitable[No
 }
 
 
-async def apply_op(conn: AsyncConnection, ledger: TradeLedger, op: WriteOp) -> None:
+def apply_op(conn: Connection, ledger: TradeLedger, op: WriteOp) -> None:
     """Perform one op on conn (inside the caller's transaction)."""
     handler = _HANDLERS.get(type(op))
     if handler is None:
         raise TypeError(f"not a store write op: {op!r}")
-    await handler(conn, ledger, op)
+    handler(conn, ledger, op)

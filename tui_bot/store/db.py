@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, make_url, text
-from sqlalchemy.engine import URL
+from sqlalchemy import Row, create_engine, make_url, text
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -48,9 +48,11 @@ class DatabaseUrlError(StoreOpenError, ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """An open store: the engine (a pool of connections) and the URL it was opened with (password hidden)."""
+    """An open store: the async engine readers use, the engine the writer's thread commits through (both pools
+    of connections to the same database), and the URL it was opened with (password hidden)."""
 
     engine: AsyncEngine
+    writes: Engine
     url: str
 
     @property
@@ -66,6 +68,10 @@ class Database:
         """A pooled connection whose transactions take the write lock at BEGIN (SQLite) (use as `async with`)."""
         return self.engine.execution_options(**{WRITE: True}).connect()
 
+    def connect_writer(self) -> Connection:
+        """A blocking pooled connection for the writer's thread, taking the write lock at BEGIN (SQLite)."""
+        return self.writes.execution_options(**{WRITE: True}).connect()
+
     async def fetch(self, sql: str, params: Mapping[str, object] | None = None) -> Sequence[Row[Any]]:
         """The rows of one read-only SQL statement (named :params)."""
         async with self.connect() as conn:
@@ -79,6 +85,7 @@ class Database:
     async def close(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        self.writes.dispose()
 
 
 def database_url(target: str | Path) -> URL:
@@ -120,20 +127,27 @@ async def open_database(target: str | Path, *, migrations: Path = MIGRATIONS) ->
     """Open (creating an SQLite file if needed) the database at target, upgraded to the latest schema."""
     url = database_url(target)
     engine = create_async_engine(url, **engine_options(url.get_backend_name()))
-    configure(engine)
-    db = Database(engine, redacted(url))
+    writes = create_engine(_blocking(url), **engine_options(url.get_backend_name(), threaded=True))
+    configure(engine.sync_engine)
+    configure(writes)
+    db = Database(engine, writes, redacted(url))
     try:
         async with engine.connect() as conn:
             await _enable_wal(conn, db.url)
         async with db.connect_for_writes() as conn:
             await migrate(conn, migrations)
     except DBAPIError as err:  # unreachable, refused, wrong password, no such database, not a database file
-        await engine.dispose()
+        await db.close()
         raise StoreOpenError(f"database {db.url}: {_reason(err, url.password)}") from None
     except BaseException:
-        await engine.dispose()
+        await db.close()
         raise
     return db
+
+
+def _blocking(url: URL) -> URL:
+    """url with the blocking driver of its backend (the writer commits from its own thread, one hop per batch)."""
+    return url.set(drivername="sqlite+pysqlite") if url.get_backend_name() == "sqlite" else url
 
 
 def _reason(err: DBAPIError, password: object) -> str:

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, Numeric, Table, Text, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -109,18 +109,18 @@ def binary_order(column: ColumnElement[str]) -> ColumnElement[str]:
     return _BinaryOrder(column)
 
 
-def engine_options(backend: str) -> dict[str, Any]:
-    """create_async_engine options: a pool that notices dead PostgreSQL connections."""
+def engine_options(backend: str, *, threaded: bool = False) -> dict[str, Any]:
+    """Engine options: a pool that notices dead PostgreSQL connections; SQLite connections usable from the
+    writer's thread (threaded) and closable from the loop's."""
     if backend == "postgresql":
         return {"pool_pre_ping": True, "pool_size": 4, "max_overflow": 4, "connect_args": {"connect_timeout": 10}}
-    return {}
+    return {"connect_args": {"check_same_thread": False}} if threaded else {}
 
 
-def configure(engine: AsyncEngine) -> None:
+def configure(sync: Engine) -> None:
     """Connect-time setup: SQLite's pragmas and explicit BEGIN (IMMEDIATE for writes); nothing for PostgreSQL."""
-    if engine.dialect.name != "sqlite":
+    if sync.dialect.name != "sqlite":
         return
-    sync = engine.sync_engine
 
     @event.listens_for(sync, "connect")
     def _on_connect(dbapi_connection: Any, _: Any) -> None:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from tui_bot.domain.enums import CreateType, ExecType, Side, StopOrderType
 from tui_bot.domain.models import Execution
@@ -330,12 +330,12 @@ class ReconcileMark:
 async def load_marks(db: Database) -> list[ReconcileMark]:
     """Every stored force-closure in the order it was made."""
     async with db.connect() as conn:
-        return await _load_marks(conn)
+        return await conn.run_sync(_load_marks)
 
 
-async def _load_marks(conn: AsyncConnection) -> list[ReconcileMark]:
+def _load_marks(conn: Connection) -> list[ReconcileMark]:
     m = schema.trade_reconciliations.c
-    rows = await conn.execute(
+    rows = conn.execute(
         select(m.open_exec_id, m.symbol, m.ts_ms, m.reason, m.after_row).order_by(m.after_row, m.ts_ms)
     )
     return [ReconcileMark(str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4])) for r in rows]
@@ -360,35 +360,40 @@ def _stored_trades_query(symbol: str) -> Select[Any]:
 
 async def rebuild_ledger(db: Database) -> TradeLedger:
     """A ledger replayed from the executions table in exchange order, with the stored force-closures."""
-    ledger = TradeLedger()
     async with db.connect() as conn:
-        await _replay(conn, ledger)
+        return await conn.run_sync(replay_ledger)
+
+
+def replay_ledger(conn: Connection) -> TradeLedger:
+    """rebuild_ledger() on a blocking connection (the writer's thread)."""
+    ledger = TradeLedger()
+    _replay(conn, ledger)
     return ledger
 
 
-async def book_execution(conn: AsyncConnection, ledger: TradeLedger, execution: Execution) -> list[Trade]:
+def book_execution(conn: Connection, ledger: TradeLedger, execution: Execution) -> list[Trade]:
     """Account one just-stored execution; returns the trades to upsert (a late one rebooks its symbol)."""
     if not ledger.is_late(execution):
         return ledger.apply(execution)
     log.info("fill %s in %s arrived after newer ones: rebooking the symbol", execution.exec_id, execution.symbol)
-    return await rebook(conn, ledger, execution.symbol)
+    return rebook(conn, ledger, execution.symbol)
 
 
-async def rebook(conn: AsyncConnection, ledger: TradeLedger, symbol: str) -> list[Trade]:
+def rebook(conn: Connection, ledger: TradeLedger, symbol: str) -> list[Trade]:
     """Replay symbol from the stored executions into ledger, delete its trade rows the replay no longer
     makes, and return the trades whose rows must change (inside the writer's transaction)."""
     replayed = TradeLedger()
-    made = await _replay(conn, replayed, symbol)
+    made = _replay(conn, replayed, symbol)
     ledger.adopt(symbol, replayed)
-    rows = await conn.execute(_stored_trades_query(symbol))
+    rows = conn.execute(_stored_trades_query(symbol))
     stored = {trade.open_exec_id: trade for trade in map(TRADE_CODEC.decode, rows)}
     gone = stored.keys() - made.keys()
     if gone:
-        await conn.execute(delete(schema.trades).where(schema.trades.c.open_exec_id.in_(sorted(gone))))
+        conn.execute(delete(schema.trades).where(schema.trades.c.open_exec_id.in_(sorted(gone))))
     return [trade for key, trade in made.items() if stored.get(key) != trade]
 
 
-async def repair_open_rows(conn: AsyncConnection, ledger: TradeLedger) -> list[Trade]:
+def repair_open_rows(conn: Connection, ledger: TradeLedger) -> list[Trade]:
     """Rebook every symbol with a stored open trade the ledger does not hold open (rows an older
     booking order left behind); returns the trades to upsert."""
     t = schema.trades.c
@@ -396,19 +401,19 @@ async def repair_open_rows(conn: AsyncConnection, ledger: TradeLedger) -> list[T
         t.status == "open", t.open_exec_id.in_(select(schema.executions.c.exec_id))
     )
     held = {trade.symbol: trade.open_exec_id for trade in ledger.open_trades()}
-    symbols = sorted({str(r[1]) for r in await conn.execute(query) if held.get(str(r[1])) != r[0]})
-    return [trade for symbol in symbols for trade in await rebook(conn, ledger, symbol)]
+    symbols = sorted({str(r[1]) for r in conn.execute(query) if held.get(str(r[1])) != r[0]})
+    return [trade for symbol in symbols for trade in rebook(conn, ledger, symbol)]
 
 
-async def _replay(conn: AsyncConnection, ledger: TradeLedger, symbol: str | None = None) -> dict[str, Trade]:
+def _replay(conn: Connection, ledger: TradeLedger, symbol: str | None = None) -> dict[str, Trade]:
     """Apply the stored executions (all, or one symbol's) in exchange order with the stored force-closures,
     each after the rows written before it; returns the trades made, by opening exec id."""
     marks: dict[str, deque[ReconcileMark]] = {}
-    for mark in await _load_marks(conn):
+    for mark in _load_marks(conn):
         if symbol is None or mark.symbol == symbol:
             marks.setdefault(mark.symbol, deque()).append(mark)
     made: dict[str, Trade] = {}
-    async for row in await conn.stream(_replay_query(symbol)):
+    for row in conn.execute(_replay_query(symbol)):
         execution = EXECUTION_CODEC.decode(row)
         pending = marks.get(execution.symbol)
         while pending and pending[0].after_row < row[0]:

@@ -8,14 +8,19 @@ import itertools
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from tui_bot.store.apply import apply_op
 from tui_bot.store.db import Database
 from tui_bot.store.dialect import is_transient
 from tui_bot.store.ops import WriteOp
-from tui_bot.store.trades import TradeLedger, rebuild_ledger
+from tui_bot.store.trades import TradeLedger, replay_ledger
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 FIRST_RETRY_DELAY = 0.1
 MAX_RETRY_DELAY = 2.0
@@ -34,11 +39,12 @@ class StoreWriter:
 
     A batch that fails on a bad op is rolled back and retried op by op, so that op is logged
     and counted in ``errors`` without losing the others. A batch that fails because the
-    database is locked, busy, full or failing I/O stays queued and is retried with backoff
+    database is locked, busy, full, failing I/O, restarting or unreachable stays queued and is retried with backoff
     until it commits (``stalled_since`` and ``retries`` show the outage); only stop() gives up,
     after ``stop_grace`` seconds, logging and counting in ``abandoned`` what was not written.
     The trade ledger is rebuilt from the executions table and the reconciliation marks when
-    the task starts unless one is given.
+    the task starts unless one is given. Transactions run in the writer's own thread on blocking
+    connections: one thread hop per batch.
     """
 
     def __init__(
@@ -57,6 +63,7 @@ class StoreWriter:
         self.flush_interval = flush_interval
         self._ledger = ledger
         self.stop_grace = stop_grace
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._queue: deque[WriteOp] = deque()
         self._has_work = asyncio.Event()
         self._urgent = asyncio.Event()
@@ -165,7 +172,7 @@ class StoreWriter:
     async def _turn(self) -> bool:
         """Wait for ops, then commit everything queued; False once stopping with nothing left to write."""
         if self._ledger is None:
-            self._ledger = await rebuild_ledger(self._db)
+            self._ledger = await self._in_thread(self._replay)
             self._note_recovery()
         if not self._queue:
             if self._closing:
@@ -273,17 +280,29 @@ class StoreWriter:
         self._processed += count
 
     async def _transaction(self, ledger: TradeLedger, ops: list[WriteOp]) -> None:
-        """Apply ops and commit on a pooled connection, or roll the database and the ledger back and re-raise."""
+        """Apply ops and commit in the writer's thread, or roll the database and the ledger back and re-raise."""
         ledger.checkpoint()
         try:
-            async with self._db.connect_for_writes() as conn, conn.begin():
-                for op in ops:
-                    await apply_op(conn, ledger, op)
+            await self._in_thread(self._apply, ledger, ops)
         except BaseException:
             ledger.rollback()
             raise
         ledger.release()
         self.written += len(ops)
+
+    def _apply(self, ledger: TradeLedger, ops: list[WriteOp]) -> None:
+        """One transaction on a blocking pooled connection: one thread hop per batch, not several per statement."""
+        with self._db.connect_writer() as conn, conn.begin():
+            for op in ops:
+                apply_op(conn, ledger, op)
+
+    def _replay(self) -> TradeLedger:
+        with self._db.writes.connect() as conn:
+            return replay_ledger(conn)
+
+    async def _in_thread(self, call: Callable[..., T], *args: object) -> T:
+        """call(*args) in the writer's own thread (SQLite connections stay with the thread that uses them)."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call, *args)
 
     def _count_failure(self, op: WriteOp, exc: Exception) -> None:
         self.errors += 1
@@ -301,7 +320,8 @@ class StoreWriter:
         self._waiters = still
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
-        """Fail pending flush() calls if the task ended early (crash or cancellation)."""
+        """Fail pending flush() calls if the task ended early (crash or cancellation); let the thread go."""
+        self._thread.shutdown(wait=False)
         if not task.cancelled() and task.exception() is not None:
             log.error("store writer task failed", exc_info=task.exception())
         for _, future in self._waiters:
