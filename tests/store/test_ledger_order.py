@@ -13,12 +13,13 @@ from tui_bot.domain.enums import CreateType, Side, StopOrderType
 from tui_bot.domain.models import Execution
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.store import schema
+from tui_bot.store.booking import rebuild_ledger
 from tui_bot.store.codec import EXECUTION_CODEC, TRADE_CODEC
 from tui_bot.store.db import open_database
 from tui_bot.store.ops import ReconcileOpenTrades, RecordExecution
 from tui_bot.store.repos import load_trades
 from tui_bot.store.rows import Trade
-from tui_bot.store.trades import RECONCILED, TradeLedger, rebuild_ledger
+from tui_bot.store.trades import RECONCILED, TradeLedger
 
 BUY, SELL = Side.BUY, Side.SELL
 TS = 1_700_000_000_000

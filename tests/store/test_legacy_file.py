@@ -12,11 +12,11 @@ from tests.store.legacy_schema import MIGRATIONS, create_legacy_database
 from tui_bot.domain.enums import OrderStatus, Side
 from tui_bot.domain.models import Kline
 from tui_bot.domain.order_ids import OrderReason
+from tui_bot.store.booking import load_marks
 from tui_bot.store.codec import EXECUTION_CODEC, KLINE_CODEC, ORDER_CODEC
 from tui_bot.store.db import SCHEMA_VERSION, open_database
 from tui_bot.store.ops import RecordExecution
 from tui_bot.store.repos import get_config, load_candles, load_executions, load_orders, load_trades
-from tui_bot.store.trades import load_marks
 
 ENTRY = fill("e1", Side.BUY, "0.123", "50000.10", fee="0.0615", order_link_id=link(OrderReason.ENTRY), exec_time=10)
 FLAT = fill("s1", Side.SELL, "1", "20.5", symbol="SOLUSDT", exec_time=11)

@@ -12,11 +12,12 @@ from tests.store.legacy_schema import create_legacy_database
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Position
 from tui_bot.domain.order_ids import OrderReason
+from tui_bot.store.booking import ReconcileMark, load_marks, rebuild_ledger
 from tui_bot.store.db import SCHEMA_VERSION, open_database
 from tui_bot.store.ops import ReconcileOpenTrades, RecordExecution, SaveRecommendation
 from tui_bot.store.repos import count, load_trades
 from tui_bot.store.rows import RecommendationRow, Trade
-from tui_bot.store.trades import RECONCILED, ReconcileMark, TradeLedger, load_marks, rebuild_ledger
+from tui_bot.store.trades import RECONCILED, TradeLedger
 from tui_bot.store.writer import StoreWriter
 
 BUY, SELL = Side.BUY, Side.SELL

@@ -12,11 +12,12 @@ from pathlib import Path
 from tests.store.factories import D, fill, link, write_session
 from tui_bot.domain.enums import Side
 from tui_bot.domain.order_ids import OrderReason
+from tui_bot.store.booking import rebuild_ledger
 from tui_bot.store.db import Database, open_database
 from tui_bot.store.ops import RecordExecution
 from tui_bot.store.repos import count, exec_ids, load_executions, load_trades
 from tui_bot.store.rows import Trade
-from tui_bot.store.trades import TradeLedger, rebuild_ledger
+from tui_bot.store.trades import TradeLedger
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import psycopg
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
 
 from tests.pg_server import PgServer
 from tests.store.factories import D, fill
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Position
+from tui_bot.store.booking import rebuild_ledger
 from tui_bot.store.db import open_database
 from tui_bot.store.ops import RecordExecution, SnapshotPosition
 from tui_bot.store.repos import count, load_trades
-from tui_bot.store.trades import rebuild_ledger
 from tui_bot.store.writer import StoreWriter
 
 FILLS = 300
@@ -62,5 +65,30 @@ async def test_a_postgresql_restart_mid_run_loses_nothing_and_duplicates_nothing
     stored_open = sorted(await load_trades(db, "open"), key=lambda t: t.symbol)
     assert writer.ledger is not None and writer.ledger.open_trades() == stored_open
     assert (await rebuild_ledger(db)).open_trades() == stored_open
+    await writer.stop()
+    await db.close()
+
+
+async def test_a_commit_whose_answer_is_lost_is_booked_from_what_was_stored(pg_server: PgServer) -> None:
+    """The server commits, the connection dies before the client hears it: the retry must not book blind."""
+    db = await open_database(pg_server.socket_url(pg_server.create_database()))
+    lost = [True]
+
+    @event.listens_for(db.writes, "commit")
+    def _commit_then_lose_the_answer(conn: Connection) -> None:
+        if lost.pop() if lost else False:
+            conn.connection.dbapi_connection.commit()
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    writer = StoreWriter(db, flush_interval=0.001)
+    writer.start()
+    writer.enqueue(RecordExecution(fill("in", Side.BUY, "1", "100", fee="0.1")))
+    await writer.flush()
+    assert lost == [] and writer.retries == 1
+    writer.enqueue(RecordExecution(fill("out", Side.SELL, "1", "110", fee="0.1", closed_size="1")))
+    await writer.flush()
+    [trade] = await load_trades(db)
+    assert (trade.open_exec_id, trade.status, trade.pnl) == ("in", "closed", D("9.8"))
+    assert writer.ledger is not None and writer.ledger.open_trades() == []
     await writer.stop()
     await db.close()

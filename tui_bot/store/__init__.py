@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tui_bot.store.booking import ReconcileMark, load_marks, rebuild_ledger
 from tui_bot.store.db import SCHEMA_VERSION, Database, DatabaseUrlError, SchemaError, open_database
 from tui_bot.store.ops import (
     ReconcileOpenTrades,
@@ -17,7 +18,7 @@ from tui_bot.store.ops import (
     WriteOp,
 )
 from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
-from tui_bot.store.trades import RECONCILED, ReconcileMark, TradeLedger, load_marks, rebuild_ledger
+from tui_bot.store.trades import RECONCILED, TradeLedger
 from tui_bot.store.writer import StoreWriter
 
 __all__ = [

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from tui_bot.domain.enums import OrderStatus
 from tui_bot.store import schema
+from tui_bot.store.booking import book_execution, repair_open_rows
 from tui_bot.store.codec import (
     CYCLE_CODEC,
     EXECUTION_CODEC,
@@ -36,7 +37,7 @@ from tui_bot.store.ops import (
     WriteOp,
 )
 from tui_bot.store.rows import Trade
-from tui_bot.store.trades import TradeLedger, book_execution, link_tags, repair_open_rows
+from tui_bot.store.trades import TradeLedger, link_tags
 
 FINAL_RANK = 4  # Filled, Cancelled, Rejected, Deactivated: the order is closed for good
 

@@ -188,6 +188,17 @@ def is_transient(exc: BaseException) -> bool:
     return _pg_transient(orig)
 
 
+def may_have_committed(exc: BaseException) -> bool:
+    """Whether the connection died around a COMMIT, so the server may have committed what the client rolled back."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    if isinstance(orig, sqlite3.Error):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    return _pg_transient(orig) and (state is None or state.startswith(("08", "57P")))
+
+
 def _sqlite_transient(exc: sqlite3.OperationalError) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None and code & 0xFF in _SQLITE_TRANSIENT_CODES:

@@ -13,10 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from tui_bot.store.apply import apply_op
+from tui_bot.store.booking import replay_ledger
 from tui_bot.store.db import Database
-from tui_bot.store.dialect import is_transient
+from tui_bot.store.dialect import is_transient, may_have_committed
 from tui_bot.store.ops import WriteOp
-from tui_bot.store.trades import TradeLedger, replay_ledger
+from tui_bot.store.trades import TradeLedger
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +219,17 @@ class StoreWriter:
     async def _commit(self, ledger: TradeLedger, ops: list[WriteOp]) -> Exception | None:
         """Commit ops, retrying transient errors with backoff; return the error of a bad op, if any."""
         delay = FIRST_RETRY_DELAY
+        resync = False
         while True:
             try:
+                if resync:  # the last attempt may have committed after all: book from what is stored
+                    ledger.reset_to(await self._in_thread(self._replay))
+                    resync = False
                 await self._transaction(ledger, ops)
             except Exception as exc:
                 if not is_transient(exc):
                     return exc
+                resync = resync or may_have_committed(exc)
                 self._note_stall(str(exc))
                 await self._back_off(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
