@@ -139,6 +139,7 @@ async def test_an_outage_delays_fills_but_loses_none(
         assert not flushed.done()
         assert writer.stalled and writer.stalled_since is not None and writer.retries >= 1
         assert (writer.pending, writer.errors) == (3, 0)
+        assert writer.stall_error and "\n" not in writer.stall_error  # one line for the health line and alerts
         await outage.end()
         await asyncio.wait_for(flushed, 10)
         assert await exec_ids(db) == {"x1", "x2", "x3"}

@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tui_bot.store.dialect import WRITE, configure, enable_wal, engine_options, is_transient
+from tui_bot.store.dialect import WRITE, configure, enable_wal, engine_options, error_text, is_transient
 from tui_bot.store.migrate import MIGRATIONS, SCHEMA_VERSION, SchemaError, migrate, schema_version
 
 __all__ = [
@@ -152,8 +152,7 @@ def _blocking(url: URL) -> URL:
 
 def _reason(err: DBAPIError, password: object) -> str:
     """The driver's own message, first line only, with any password in it masked."""
-    lines = str(err.orig).strip().splitlines() or [type(err.orig).__name__]
-    reason = lines[0].removeprefix("connection failed: ")
+    reason = error_text(err).removeprefix("connection failed: ")
     return reason.replace(str(password), "***") if password else reason
 
 

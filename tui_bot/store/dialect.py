@@ -188,6 +188,13 @@ def is_transient(exc: BaseException) -> bool:
     return _pg_transient(orig)
 
 
+def error_text(exc: BaseException) -> str:
+    """The driver's own message about exc, first line only (SQLAlchemy appends the SQL and a link)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
 def may_have_committed(exc: BaseException) -> bool:
     """Whether the connection died around a COMMIT, so the server may have committed what the client rolled back."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:

@@ -15,7 +15,7 @@ from typing import TypeVar
 from tui_bot.store.apply import apply_op
 from tui_bot.store.booking import replay_ledger
 from tui_bot.store.db import Database
-from tui_bot.store.dialect import is_transient, may_have_committed
+from tui_bot.store.dialect import error_text, is_transient, may_have_committed
 from tui_bot.store.ops import WriteOp
 from tui_bot.store.trades import TradeLedger
 
@@ -164,7 +164,7 @@ class StoreWriter:
                 except Exception as exc:
                     if self.stalled_since is None:
                         log.error("store writer failed unexpectedly", exc_info=exc)
-                    self._note_stall(f"{type(exc).__name__}: {exc}")
+                    self._note_stall(f"{type(exc).__name__}: {error_text(exc)}")
                     await self._back_off(delay)
                     delay = min(delay * 2, MAX_FAILURE_DELAY)
         except _OutageOutlasted:
@@ -230,7 +230,7 @@ class StoreWriter:
                 if not is_transient(exc):
                     return exc
                 resync = resync or may_have_committed(exc)
-                self._note_stall(str(exc))
+                self._note_stall(error_text(exc))
                 await self._back_off(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
                 continue
