@@ -15,7 +15,16 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tui_bot.store.dialect import WRITE, configure, enable_wal, engine_options, error_text, is_transient
+from tui_bot.store.dialect import (
+    ASYNC_DRIVERS,
+    WRITE,
+    blocking_url,
+    configure,
+    enable_wal,
+    engine_options,
+    error_text,
+    is_transient,
+)
 from tui_bot.store.migrate import MIGRATIONS, SCHEMA_VERSION, SchemaError, migrate, schema_version
 
 __all__ = [
@@ -33,7 +42,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _POSTGRESQL_FORM = "postgresql://USER@HOST:PORT/DATABASE"
-_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 # How long to keep retrying the WAL switch while another connection holds a lock it needs.
 _WAL_RETRY_SECONDS = 5.0
 
@@ -91,19 +99,19 @@ class Database:
 def database_url(target: str | Path) -> URL:
     """The SQLAlchemy URL of target: a storage URL, or a plain path meaning an SQLite file."""
     if isinstance(target, Path) or "://" not in target:
-        return URL.create(_DRIVERS["sqlite"], database=str(target))
+        return URL.create(ASYNC_DRIVERS["sqlite"], database=str(target))
     try:
         url = make_url(target)
     except (ArgumentError, ValueError):  # a malformed URL, or a port that is no number
         raise DatabaseUrlError(f"not a database URL: use sqlite:///PATH or {_POSTGRESQL_FORM}") from None
     backend, shown = url.get_backend_name(), url.render_as_string(hide_password=True)
-    if url.drivername not in (*_DRIVERS, *_DRIVERS.values()):
+    if url.drivername not in (*ASYNC_DRIVERS, *ASYNC_DRIVERS.values()):
         raise DatabaseUrlError(f"unsupported database URL {shown}: use sqlite:///PATH or postgresql://...")
     if backend == "sqlite" and not url.database:
         raise DatabaseUrlError(f"{shown} names no file: use sqlite:///PATH")
     if backend == "postgresql" and not url.database:
         raise DatabaseUrlError(f"{shown} names no database: use {_POSTGRESQL_FORM}")
-    return url.set(drivername=_DRIVERS[backend])
+    return url.set(drivername=ASYNC_DRIVERS[backend])
 
 
 def sqlite_file(target: str | Path) -> Path | None:
@@ -127,7 +135,7 @@ async def open_database(target: str | Path, *, migrations: Path = MIGRATIONS) ->
     """Open (creating an SQLite file if needed) the database at target, upgraded to the latest schema."""
     url = database_url(target)
     engine = create_async_engine(url, **engine_options(url.get_backend_name()))
-    writes = create_engine(_blocking(url), **engine_options(url.get_backend_name(), threaded=True))
+    writes = create_engine(blocking_url(url), **engine_options(url.get_backend_name(), threaded=True))
     configure(engine.sync_engine)
     configure(writes)
     db = Database(engine, writes, redacted(url))
@@ -143,11 +151,6 @@ async def open_database(target: str | Path, *, migrations: Path = MIGRATIONS) ->
         await db.close()
         raise
     return db
-
-
-def _blocking(url: URL) -> URL:
-    """url with the blocking driver of its backend (the writer commits from its own thread, one hop per batch)."""
-    return url.set(drivername="sqlite+pysqlite") if url.get_backend_name() == "sqlite" else url
 
 
 def _reason(err: DBAPIError, password: object) -> str:

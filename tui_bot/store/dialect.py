@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, Numeric, Table, Text, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
@@ -29,6 +29,9 @@ _SQLITE_PRAGMAS = (
 WRITE = "tui_bot_write"
 """Execution option: the transaction writes (SQLite takes the write lock at BEGIN, so it never has to upgrade)."""
 _MIGRATION_LOCK_KEY = 7_305_112_017  # any constant: PostgreSQL's advisory lock that serialises schema upgrades
+
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+"""The SQLAlchemy driver readers use, by backend."""
 
 ROW_ID = BigInteger().with_variant(Integer(), "sqlite")
 """An auto-numbered key: BIGINT on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite."""
@@ -107,6 +110,11 @@ def _binary_order_postgresql(element: _BinaryOrder, compiler: Any, **kw: Any) ->
 def binary_order(column: ColumnElement[str]) -> ColumnElement[str]:
     """column sorted by code point, as Python sorts str (PostgreSQL's default collation does not)."""
     return _BinaryOrder(column)
+
+
+def blocking_url(url: URL) -> URL:
+    """url with the blocking driver of its backend (the writer commits from its own thread, one hop per batch)."""
+    return url.set(drivername="sqlite+pysqlite") if url.get_backend_name() == "sqlite" else url
 
 
 def engine_options(backend: str, *, threaded: bool = False) -> dict[str, Any]:
