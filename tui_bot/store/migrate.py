@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tui_bot.store.dialect import legacy_version, lock_schema, stamp_legacy_version
+from tui_bot.store.dialect import error_text, legacy_version, lock_schema, stamp_legacy_version
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def _upgrade(conn: Connection, scripts: Path) -> None:
     try:
         command.upgrade(config, "head")
     except SQLAlchemyError as err:
-        raise SchemaError(f"migration from schema version {current} to {len(known)} failed: {err}") from err
+        raise SchemaError(f"migration from schema version {current} to {len(known)} failed: {error_text(err)}") from err
     stamp_legacy_version(conn, len(known))
 
 
