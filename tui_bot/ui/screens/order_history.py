@@ -52,10 +52,10 @@ class OrderHistoryTable(LiveTable):
         ("time", "Time UTC"),
         ("symbol", "Symbol"),
         ("side", "Side"),
+        ("status", "Status"),
         ("type", "Type"),
         ("qty", "Qty"),
         ("price", "Price"),
-        ("status", "Status"),
         ("id", "orderLinkId"),
     )
 
@@ -94,7 +94,7 @@ class OrderHistoryScreen(HistoryScreen[tuple[OrderEntry, ...]]):
     """The newest orders with a detail line for the cursor row (full ids, fills, trigger, reject code and words)."""
 
     TITLE = "Order history"
-    HINT = "Newest first · the line below shows the selected order in full · r reloads · Esc / q closes"
+    HINT = "Newest first · the selected order in full below · r reloads · Esc closes"
 
     def __init__(
         self, load: Callable[[], Awaitable[tuple[OrderEntry, ...]]], instruments: Mapping[str, Instrument]

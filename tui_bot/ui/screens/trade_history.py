@@ -39,12 +39,12 @@ class ClosedTradesTable(LiveTable):
         ("net", "Net PnL"),
         ("r", "R"),
         ("reason", "Reason"),
+        ("held", "Held"),
         ("qty", "Qty"),
         ("entry", "Entry"),
         ("exit", "Exit"),
         ("fees", "Fees"),
         ("opened", "Opened UTC"),
-        ("held", "Held"),
     )
 
     def show(self, trades: tuple[ClosedTrade, ...], instruments: Mapping[str, Instrument]) -> None:
@@ -92,7 +92,7 @@ class TradeHistoryScreen(HistoryScreen[TradeHistory]):
     """Closed trades (as stored, so the same after a restart) and PnL by UTC day."""
 
     TITLE = "Trade history"
-    HINT = "Net PnL is after the entry's and the exit's fees (and funding) · r reloads · Esc / q closes"
+    HINT = "Net PnL: after both fees (and funding) · r reloads · Esc closes"
 
     def __init__(self, load: Callable[[], Awaitable[TradeHistory]], instruments: Mapping[str, Instrument]) -> None:
         super().__init__(load)
