@@ -8,10 +8,19 @@ from typing import Any
 
 import aiosqlite
 
+from tui_bot.core import activity
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.bus import Subscription
-from tui_bot.core.console_api import BotNotRunning, CycleReport, HealthReport, StoreStatus, Venue
+from tui_bot.core.console_api import (
+    ORDER_HISTORY_LIMIT,
+    BotNotRunning,
+    CycleReport,
+    HealthReport,
+    StoreStatus,
+    Venue,
+)
 from tui_bot.core.engine import Engine
+from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
 from tui_bot.core.market_view import MarketView
 from tui_bot.core.orders import OrderService
 from tui_bot.core.protection import Protection
@@ -26,6 +35,7 @@ from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import OrderAck, TradingStopRequest
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store import history
 from tui_bot.store.repos import load_orders, load_phantoms, load_trades
 from tui_bot.store.writer import StoreWriter
 
@@ -157,6 +167,17 @@ class LocalConsoleBackend:
         conn = self._conn
         return stats_report(await load_trades(conn, "closed"), await load_orders(conn), await load_phantoms(conn))
 
+    async def trade_history(self) -> TradeHistory:
+        """Closed trades as stored (newest first) with net PnL, R and reason, and their PnL by UTC day."""
+        return trade_history(await history.closed_trades(self._conn), await history.entry_orders(self._conn))
+
+    async def order_history(self, limit: int = ORDER_HISTORY_LIMIT) -> tuple[OrderEntry, ...]:
+        """The newest orders the exchange holds or held (any status) and those it refused when sent, newest first."""
+        conn = self._conn
+        return order_history(
+            await history.recent_orders(conn, limit), await history.recent_rejections(conn, limit), limit
+        )
+
     # -- intents ------------------------------------------------------------------------------------
 
     async def place_order(self, intent: PlaceOrderIntent) -> OrderAck:
@@ -208,10 +229,14 @@ class LocalConsoleBackend:
         return self._bot
 
     async def approve(self, recommendation_id: str) -> Recommendation:
-        return await self._running_bot().approve(recommendation_id)
+        rec = await self._running_bot().approve(recommendation_id)
+        activity.decided(rec, "approved")
+        return rec
 
     async def dismiss(self, recommendation_id: str) -> Recommendation:
-        return self._running_bot().dismiss(recommendation_id)
+        rec = self._running_bot().dismiss(recommendation_id)
+        activity.decided(rec, "dismissed")
+        return rec
 
     async def run_cycle(self, trigger: str) -> CycleReport:
         return await self._running_bot().run_cycle(trigger)

@@ -7,7 +7,9 @@ import logging
 import time
 from decimal import Decimal
 
+from tui_bot.core import activity
 from tui_bot.core.engine import Engine
+from tui_bot.core.history import rejection_row
 from tui_bot.domain.enums import OrderType, Side, TimeInForce
 from tui_bot.domain.events import OrderRejected, PanicStarted
 from tui_bot.domain.models import Instrument
@@ -23,6 +25,7 @@ from tui_bot.exchange.errors import (
     SendTimeoutError,
     plain_words,
 )
+from tui_bot.store.ops import RecordRejection
 
 log = logging.getLogger(__name__)
 _RESOLVE_ATTEMPTS = 5
@@ -142,6 +145,7 @@ class OrderService:
             check_order(inst, request, reference)
         return request
 
+    @activity.logged("order placed", "order rejected", activity.order_text, activity.acked)
     async def send(self, request: OrderRequest) -> OrderAck:
         """Send once; on timeout, network failure, 10016 or a duplicate id, find the order by its orderLinkId."""
         via_ws = self._use_ws()
@@ -157,7 +161,11 @@ class OrderService:
         return ack
 
     def _announce_rejection(self, request: OrderRequest, err: RejectedError) -> None:
-        """Publish a refused order (alerts and the console hear of it); closing a flat position is no refusal."""
+        """Store a refused order and publish it (alerts and the console hear of it); closing a flat position is
+        no refusal to announce."""
+        if self.engine.writer is not None:
+            row = rejection_row(request, err.code, plain_words(err.code, err.message), self.client.now_ms())
+            self.engine.writer.enqueue(RecordRejection(row))
         if request.reduce_only and err.code == 110017:
             return
         self.engine.bus.publish(
@@ -220,6 +228,7 @@ class OrderService:
                 raise
             return OrderAck(order.order_id, order.order_link_id)
 
+    @activity.logged("order amended", "amend refused", activity.amend_text, activity.acked)
     async def amend(self, request: AmendRequest) -> OrderAck:
         """Amend an order; a trade-WS drop before the answer leaves its outcome to the order stream."""
         try:
@@ -227,6 +236,7 @@ class OrderService:
         except ConnectionError as err:
             raise SendTimeoutError(0, f"amend not confirmed ({err}); the order list shows its outcome") from err
 
+    @activity.logged("order cancelled", "cancel refused", activity.cancel_text, activity.gone)
     async def cancel(self, symbol: str, order_id: str) -> OrderAck | None:
         """Cancel one order; an order already gone counts as cancelled (None). A trade-WS drop is retried
         over REST (cancelling twice is harmless: the second finds it gone)."""
@@ -239,6 +249,9 @@ class OrderService:
         except AlreadyDoneError:
             return None
 
+    @activity.logged(
+        "orders cancelled", "cancel-all refused", activity.cancel_all_text, activity.counted("order", "orders")
+    )
     async def cancel_all(self, symbol: str | None = None) -> list[OrderAck]:
         return await self.client.cancel_all(symbol)
 
@@ -265,6 +278,9 @@ class OrderService:
         except AlreadyDoneError:
             return None
 
+    @activity.logged(
+        "PANIC done", "PANIC incomplete", activity.panic_text, activity.counted("position closed", "positions closed")
+    )
     async def close_all(self, reason: OrderReason = OrderReason.PANIC) -> list[OrderAck]:
         """Panic: cancel every order, then close every position (concurrently). The closes go out even when
         the cancel fails; the first error is raised after all of them were tried."""
@@ -293,12 +309,14 @@ class OrderService:
             raise errors[0]
         return [r for r in results if isinstance(r, OrderAck)]
 
+    @activity.logged("leverage set", "leverage refused", activity.leverage_text)
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         try:
             await self.client.set_leverage(symbol, str(leverage))
         except AlreadyDoneError:
             return
 
+    @activity.logged("TP/SL set", "TP/SL refused", activity.trading_stop_text)
     async def set_trading_stop(self, request: TradingStopRequest) -> None:
         try:
             await self.client.set_trading_stop(request)

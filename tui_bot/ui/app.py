@@ -18,6 +18,7 @@ from tui_bot.core.console_api import ConsoleBackend, HealthReport
 from tui_bot.domain.models import Instrument
 from tui_bot.ui import messages
 from tui_bot.ui.bridge import EngineBridge
+from tui_bot.ui.history_actions import HistoryActions
 from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.market_actions import MarketActions
@@ -44,7 +45,7 @@ BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(ThemeTones, MarketActions):
+class TuiBotApp(ThemeTones, HistoryActions, MarketActions):
     """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS

@@ -24,6 +24,8 @@ BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
     ("watch_add", "w", "watch_add", "Watch", True),
     ("watch_remove", "W", "watch_remove", "Unwatch", True),
     ("stats", "p", "stats", "Stats", True),
+    ("trade_history", "h", "trade_history", "Trade history", False),
+    ("order_history", "o", "order_history", "Order history", False),
     ("settings", "comma,f2", "settings", "Settings", True),
     ("help", "question_mark", "help", "Help", True),
     ("quit", "q", "quit_app", "Quit", True),
