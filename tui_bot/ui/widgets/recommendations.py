@@ -38,7 +38,7 @@ class RecommendationsTable(LiveTable):
         ("strategy", "Strategy"),
         ("fate", "Why"),
     )
-    """Time and Status come first so that they show at every width (the right panel is ~44 columns at 200);
+    """Time and Status come first so that they show at every width (at 200 columns the panel has a third of it);
     Enter opens the whole recommendation (RecommendationDetail)."""
 
     def __init__(
