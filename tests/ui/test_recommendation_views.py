@@ -97,6 +97,11 @@ async def test_an_idea_past_its_stop_shows_as_expired_and_a_refuses_it_with_the_
         await pilot.pause()
         await pilot.press("a")
         await wait_for(lambda: any("idea expired" in text and "passed the stop" in text for text in notes(app)))
+        await pilot.press("enter")  # the detail view's a asks the bot, which refuses it too
+        await wait_for(lambda: isinstance(app.screen, RecommendationDetail))
+        assert "expired — the price" in str(app.screen.query_one("#fields", Static).content)
+        await pilot.press("a")
+        await wait_for(lambda: any("idea expired, not approved: the price" in text for text in notes(app)))
         assert bot_of(app).recommendations[stale.id].status == RecommendationStatus.EXPIRED
         assert account(app).orders == {}
 
@@ -124,6 +129,22 @@ async def test_enter_opens_the_whole_idea_esc_closes_it_and_d_there_dismisses_it
         await pilot.press("d")
         await wait_for(lambda: bot_of(app).recommendations[rec.id].status == RecommendationStatus.DISMISSED)
         await wait_for(lambda: shown(app)[rec.id]["status"] == "dismissed")
+
+
+async def test_a_in_the_detail_view_approves_the_idea_and_it_is_traded(console: Console, tmp_path: Path) -> None:
+    async with console(settings=bot_settings(tmp_path)) as (app, pilot):
+        rec = pending_long(app, "idea-1", stop_pct="0.98")
+        table = app.query_one(RecommendationsTable)
+        await wait_for(lambda: table.has_row(rec.id))
+        table.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, RecommendationDetail))
+        await pilot.press("a")
+        await wait_for(lambda: bot_of(app).recommendations[rec.id].status != RecommendationStatus.PENDING, timeout=10)
+        done = bot_of(app).recommendations[rec.id]
+        assert done.status == RecommendationStatus.EXECUTED, done.fate
+        await wait_for(lambda: account(app).positions.get(BTC) is not None and account(app).positions[BTC].size > 0)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 60)])

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui_bot.domain.recommendations import Recommendation
@@ -46,7 +46,7 @@ class RecommendationDetail(AnswerOnceModal[Decision | None]):
         border: thick $primary; background: $surface; padding: 0 1;
     }
     RecommendationDetail #fields { height: auto; }
-    RecommendationDetail #reasoning-box { height: auto; max-height: 12; border-top: hkey $panel; }
+    RecommendationDetail #reasoning { height: auto; border-top: hkey $panel; }
     RecommendationDetail #keys { color: $text-muted; height: 1; }
     """
     )
@@ -64,12 +64,11 @@ class RecommendationDetail(AnswerOnceModal[Decision | None]):
         rec = self.recommendation
         width = max(len(label) for label, _ in detail_lines(rec))
         fields = "\n".join(f"{label:<{width}}  {value}" for label, value in detail_lines(rec))
-        with Vertical(id="dialog"):
+        with VerticalScroll(id="dialog"):  # scrolls (arrows, PgUp/PgDn) when a long reasoning outgrows the screen
             yield Static(f"Recommendation — {rec.symbol} {rec.side.value}", classes="modal-title", markup=False)
-            yield Static(fields, id="fields", markup=False)
-            with VerticalScroll(id="reasoning-box"):
-                yield Static(rec.reasoning or "(the strategy gave no reasoning)", id="reasoning", markup=False)
             yield Static("a approve   d dismiss   Esc close", id="keys")
+            yield Static(fields, id="fields", markup=False)
+            yield Static(rec.reasoning or "(the strategy gave no reasoning)", id="reasoning", markup=False)
 
     def action_close(self) -> None:
         self.answer(None)
