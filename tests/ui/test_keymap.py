@@ -10,11 +10,11 @@ from tui_bot.ui.keymap import BINDING_IDS, BINDING_TABLE, app_bindings, help_row
 from tui_bot.ui.screens.help_screen import HelpScreen
 
 
-def test_every_binding_has_an_id_and_is_in_help() -> None:
+def test_every_binding_has_an_id_and_help_lists_it() -> None:
     bindings = app_bindings()
     assert {b.id for b in bindings} == BINDING_IDS
     assert len(BINDING_IDS) == len(BINDING_TABLE)
-    assert BINDING_IDS <= {binding_id for _, binding_id, _ in help_rows({})}, "keys the footer leaves out are in help"
+    assert {binding_id for _, binding_id, _ in help_rows({})} >= BINDING_IDS, "in the footer or not, help lists it"
 
 
 def test_remap_keeps_known_ids_and_reports_unknown_ones() -> None:

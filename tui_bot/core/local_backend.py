@@ -28,12 +28,12 @@ from tui_bot.core.settings import SettingsService
 from tui_bot.core.stats import StatsReport, stats_report
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.events import StreamMode
-from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
+from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
 from tui_bot.domain.models import Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import Recommendation
-from tui_bot.domain.requests import OrderAck, TradingStopRequest
+from tui_bot.domain.requests import AmendRequest, OrderAck, TradingStopRequest
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store import history
 from tui_bot.store.repos import load_orders, load_phantoms, load_trades
@@ -196,8 +196,14 @@ class LocalConsoleBackend:
             reason=OrderReason.MANUAL_ENTRY,
         )
 
-    async def close_position(self, symbol: str) -> OrderAck | None:
-        return await self._orders.close_position(symbol)
+    async def amend_order(self, intent: AmendOrderIntent) -> OrderAck:
+        """Change a working order's price and/or qty (by its orderId; its orderLinkId resolves a lost answer)."""
+        request = AmendRequest(intent.symbol, intent.order_id, intent.order_link_id, qty=intent.qty, price=intent.price)
+        return await self._orders.amend(request)
+
+    async def close_position(self, symbol: str, percent: int = 100) -> OrderAck | None:
+        """Close percent of the position (rounded down to the qty step) with a reduce-only market order."""
+        return await self._orders.close_position(symbol, percent=percent)
 
     async def close_all(self) -> list[OrderAck]:
         return await self._orders.close_all()

@@ -11,6 +11,7 @@ BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
     ("close_position", "x", "close_position", "Close", True),
     ("panic", "X", "panic", "Panic", True),
     ("cancel_order", "c", "cancel_order", "Cancel", True),
+    ("amend_order", "A", "amend_order", "Amend order", False),
     ("cancel_all", "C", "cancel_all", "Cancel all", True),
     ("edit_tpsl", "e", "edit_tpsl", "TP/SL", True),
     ("leverage", "l", "leverage", "Leverage", True),
