@@ -117,7 +117,7 @@ async def test_order_and_account_shapes(mrest: SignedRest, manual_sim: SimExchan
             "/v5/order/amend",
             {"category": "linear", "symbol": BTC, "orderLinkId": "shape-amend", "price": px(last * Decimal("0.93"))},
         ),
-        "rest_order_create",
+        "rest_order_amend",
     )
     assert amended["orderLinkId"] == "shape-amend"
 

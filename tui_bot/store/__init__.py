@@ -7,6 +7,7 @@ from tui_bot.store.db import SCHEMA_VERSION, Database, DatabaseUrlError, SchemaE
 from tui_bot.store.ops import (
     ReconcileOpenTrades,
     RecordExecution,
+    RecordRejection,
     SaveCycle,
     SavePhantom,
     SaveRecommendation,
@@ -32,6 +33,7 @@ __all__ = [
     "ReconcileMark",
     "ReconcileOpenTrades",
     "RecordExecution",
+    "RecordRejection",
     "SaveCycle",
     "SavePhantom",
     "SaveRecommendation",

@@ -19,6 +19,7 @@ from tui_bot.store.codec import (
     ORDER_CODEC,
     PHANTOM_CODEC,
     RECOMMENDATION_CODEC,
+    REJECTED_ORDER_CODEC,
     TRADE_CODEC,
     encode,
 )
@@ -26,6 +27,7 @@ from tui_bot.store.dialect import insert_or_ignore, upsert
 from tui_bot.store.ops import (
     ReconcileOpenTrades,
     RecordExecution,
+    RecordRejection,
     SaveCycle,
     SavePhantom,
     SaveRecommendation,
@@ -134,6 +136,10 @@ def _upsert_order(conn: Connection, _: TradeLedger, op: UpsertOrder) -> None:
     _run(conn, _sql(conn).order, params)
 
 
+def _record_rejection(conn: Connection, _: TradeLedger, op: RecordRejection) -> None:
+    _run(conn, insert(schema.rejected_orders), REJECTED_ORDER_CODEC.params(op.rejected))
+
+
 def _snapshot_position(conn: Connection, _: TradeLedger, op: SnapshotPosition) -> None:
     p = op.position
     values = (
@@ -198,6 +204,7 @@ def _reconcile_open_trades(conn: Connection, ledger: TradeLedger, op: ReconcileO
 _HANDLERS: dict[type, Callable[[Connection, TradeLedger, Any], None]] = {
     RecordExecution: _record_execution,
     UpsertOrder: _upsert_order,
+    RecordRejection: _record_rejection,
     SnapshotPosition: _snapshot_position,
     SetConfig: _set_config,
     UpsertCandle: _upsert_candle,

@@ -13,7 +13,7 @@ from sqlalchemy import Column, Row, Table
 
 from tui_bot.domain.models import Execution, Kline, Order
 from tui_bot.store import schema
-from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
+from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, RejectedOrder, Trade
 
 T = TypeVar("T")
 
@@ -83,3 +83,4 @@ TRADE_CODEC = RowCodec(Trade, schema.trades)
 CYCLE_CODEC = RowCodec(CycleRow, schema.cycles)
 RECOMMENDATION_CODEC = RowCodec(RecommendationRow, schema.recommendations)
 PHANTOM_CODEC = RowCodec(PhantomRow, schema.phantoms)
+REJECTED_ORDER_CODEC = RowCodec(RejectedOrder, schema.rejected_orders)

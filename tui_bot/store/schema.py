@@ -253,4 +253,21 @@ trade_reconciliations = Table(
     Column("after_row", BigInteger, nullable=False),
 )
 
+rejected_orders = Table(
+    "rejected_orders",
+    metadata,
+    Column("id", ROW_ID, primary_key=True),
+    _text("order_link_id"),
+    _text("symbol"),
+    _text("side"),
+    _text("order_type"),
+    _money("qty"),
+    _money("price", True),
+    Column("reduce_only", Boolean, nullable=False),
+    Column("code", Integer, nullable=False),
+    _text("message"),
+    _ms("ts_ms"),
+    Index("rejected_orders_ts", "ts_ms"),
+)
+
 TABLES: tuple[str, ...] = tuple(metadata.tables)
