@@ -17,12 +17,14 @@ from tui_bot.config import Settings
 from tui_bot.core.console_api import ConsoleBackend, HealthReport
 from tui_bot.domain.models import Instrument
 from tui_bot.ui import messages
+from tui_bot.ui.alert_actions import AlertActions
 from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.market_actions import MarketActions
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
+from tui_bot.ui.widgets.alert_line import AlertLine
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
 from tui_bot.ui.widgets.chart import CandleChart
 from tui_bot.ui.widgets.fills import FillsTable
@@ -44,7 +46,7 @@ BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(ThemeTones, MarketActions):
+class TuiBotApp(ThemeTones, AlertActions, MarketActions):
     """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
@@ -66,6 +68,7 @@ class TuiBotApp(ThemeTones, MarketActions):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
+        yield AlertLine(id="alert-line")
         with Horizontal(id="market"):
             yield QuoteBoard(id="quotes", now_ms=lambda: self.now_ns() // 1_000_000)
             yield CandleChart(id="chart")
@@ -219,6 +222,7 @@ class TuiBotApp(ThemeTones, MarketActions):
             store = report.store
             panel.refresh_store(store.stalled_since, store.error, store.pending, now_ns)
             panel.refresh_tasks(report.task_lines(now_ns // 1_000_000))
+        self.draw_alerts()
 
     def _drain_logs(self) -> None:
         pane = self._widget(LogPane)
