@@ -8,7 +8,7 @@ surface over Redis (live state, commands) and PostgreSQL (history).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -66,6 +66,16 @@ class HealthReport:
     def task_lines(self, now_ms: int) -> list[str]:
         """One line per background task failing of late or ended (empty when all are well)."""
         return self.core.task_lines(now_ms)
+
+    def topic_age_ms(self, topic: str, now_ns: int) -> float | None:
+        """Milliseconds since the last frame of topic on the connection that carries it (None: none arrived)."""
+        ages = [age for s in self.connections.values() if (age := s.topic_age_ms(topic, now_ns)) is not None]
+        return min(ages) if ages else None
+
+    def stale_topics(self, topics: Iterable[str], now_ns: int, after_ms: float) -> dict[str, float]:
+        """The topics (of those given) whose last frame is older than after_ms, with its age in ms."""
+        ages = {topic: self.topic_age_ms(topic, now_ns) for topic in topics}
+        return {topic: age for topic, age in ages.items() if age is not None and age > after_ms}
 
 
 class ConsoleBackend(Protocol):

@@ -42,6 +42,7 @@ TAPELESS_BELOW = 160
 CHARTLESS_BELOW = 100
 SHORT_BELOW = 30
 TALL_FROM = 45
+TICKERS = "tickers."
 BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
@@ -222,7 +223,19 @@ class TuiBotApp(ThemeTones, AlertActions, MarketActions):
             store = report.store
             panel.refresh_store(store.stalled_since, store.error, store.pending, now_ns)
             panel.refresh_tasks(report.task_lines(now_ns // 1_000_000))
+            self._show_staleness(report, now_ns, panel.public_stale_ms)
         self.draw_alerts()
+
+    def _show_staleness(self, report: HealthReport, now_ns: int, after_ms: float) -> None:
+        """Flag tickers silent past the health panel's public threshold where the trader looks: position rows and
+        the header."""
+        assert self.backend is not None
+        symbols = {*self.backend.positions(), *self.backend.watchlist()}
+        stale = report.stale_topics((f"{TICKERS}{s}" for s in symbols), now_ns, after_ms)
+        if header := self._widget(HeaderBar):
+            header.set_stale(stale)
+        if table := self._widget(PositionsTable):
+            table.set_stale({topic.removeprefix(TICKERS): age for topic, age in stale.items()})
 
     def _drain_logs(self) -> None:
         pane = self._widget(LogPane)
