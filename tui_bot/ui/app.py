@@ -42,6 +42,8 @@ TAPELESS_BELOW = 160
 CHARTLESS_BELOW = 100
 SHORT_BELOW = 30
 TALL_FROM = 45
+QUOTES_FULL_FROM = 200
+"""From this width the quote board shows open interest and its sparkline beside the chart, book and tape."""
 TICKERS = "tickers."
 BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
@@ -126,6 +128,15 @@ class TuiBotApp(ThemeTones, AlertActions, MarketActions):
         self.set_class(height < SHORT_BELOW, "-short")
         self.set_class(height >= TALL_FROM, "-tall")
         self.query_one(HealthPanel).set_class(width < NARROW_BELOW, "-narrow")
+        stacked = self.has_class("-market-focus") and CHARTLESS_BELOW <= width < NARROW_BELOW
+        full_quotes = width >= QUOTES_FULL_FROM or stacked
+        self.set_class(full_quotes, "-quotes-full")
+        self.query_one(QuoteBoard).set_wide(full_quotes)
+
+    def action_market_view(self) -> None:
+        """Give the market view the whole screen (or share it again), laid out for that."""
+        super().action_market_view()
+        self._apply_size(self.size)
 
     @work(group="backend", exclusive=True, exit_on_error=False)
     async def connect(self) -> None:
