@@ -24,8 +24,8 @@ def test_compact_sizes_and_sparklines() -> None:
     assert sparkline([Decimal("5"), Decimal("5")]) == "▄▄" and sparkline([]) == ""
 
 
-async def test_oi_and_the_sparkline_show_at_200_columns_from_the_exchanges_tickers(console: Console) -> None:
-    async with console(size=(200, 60)) as (app, pilot):
+async def test_oi_and_the_sparkline_show_at_240_columns_from_the_exchanges_tickers(console: Console) -> None:
+    async with console(size=(240, 60)) as (app, pilot):
         assert app.runtime is not None
         board = app.query_one(QuoteBoard)
         market = sim_of(app.runtime).engine.markets[BTC]
@@ -36,8 +36,9 @@ async def test_oi_and_the_sparkline_show_at_200_columns_from_the_exchanges_ticke
         assert all(a != b for a, b in zip(trail, trail[1:], strict=False)), "one point per move of the last price"
         assert board.cell(BTC, "spark") == sparkline(trail) and len(board.cell(BTC, "spark")) == SPARK_POINTS
         assert board.cell(BTC, "last") == f"{trail[-1]:f}", "the newest point is the last price shown"
-        await pilot.resize_terminal(120, 36)
+        await pilot.resize_terminal(200, 60)
         await wait_for(lambda: "oi" not in board.columns)
         assert "spark" not in board.columns and board.cell(BTC, "last") != ""
+        await pilot.resize_terminal(120, 36)
         await pilot.press("m")  # the market view takes the screen: the stacked board is full width again
         await wait_for(lambda: "oi" in board.columns and "spark" in board.columns)

@@ -42,8 +42,9 @@ TAPELESS_BELOW = 160
 CHARTLESS_BELOW = 100
 SHORT_BELOW = 30
 TALL_FROM = 45
-QUOTES_FULL_FROM = 200
-"""From this width the quote board shows open interest and its sparkline beside the chart, book and tape."""
+QUOTES_FULL_FROM = 230
+"""From this width the quote board shows open interest and its sparkline and the chart beside it, the book and the
+tape still gets about 60 columns (at 200 it would get 35)."""
 TICKERS = "tickers."
 BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
