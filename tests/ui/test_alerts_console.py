@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.core.conftest import sim_of, wait_for
@@ -75,11 +76,11 @@ async def test_a_connection_down_shows_on_the_alert_line_and_in_the_list_marked_
         assert (older["severity"], older["active"]) == ("warning", ""), "its condition no longer holds"
 
 
-async def type_level(pilot: object, app: LocalConsole, text: str) -> str:
+async def type_level(pilot: Pilot[None], app: LocalConsole, text: str) -> str:
     """Type text into the price alert's level and press Enter; the field's reason shown ('' when armed)."""
     field = app.screen.query_one("#level", Input)
     field.value = text
-    await pilot.press("enter")  # type: ignore[attr-defined]
+    await pilot.press("enter")
     if not isinstance(app.screen, PriceAlertModal):
         return ""
     return str(app.screen.query_one("#level-error", Static).content)
