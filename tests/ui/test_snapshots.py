@@ -27,6 +27,8 @@ bridge); what would differ from run to run or machine to machine is pinned down 
   windows, and a fixed REST summary; the sparkline histories are built once per connection and the
   frozen clock means the panel adds its one-per-second sample exactly once, so every refresh draws the same.
 - Log pane: no log handler is attached, so it stays empty (records carry wall-clock times).
+- Alert line: latency never alerts (a busy machine's p99 would put a warning there), and an alert that began no
+  condition is shown for five minutes of the frozen clock, so the exchange's real-time alerts never are.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from textual.widgets import DataTable, Input, Static
 from tests.core.conftest import fast_settings, sim_of
 from tests.ui.conftest import LocalConsole
 from tui_bot.config import Settings
+from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.core.console_api import HealthReport
 from tui_bot.domain.alerts import Alert, AlertKind, Severity
 from tui_bot.domain.enums import Side
@@ -136,6 +139,7 @@ def console(tmp_path: Path) -> FrozenConsole:
     settings.sim.autostep = False
     settings.sim.clock_start_ms = START_MS
     settings.storage.db_path = tmp_path / "snap.db"
+    settings.alerts = AlertSettings(latency_warning_ms=3_600_000, latency_critical_ms=3_600_000)
     return FrozenConsole(settings)
 
 
