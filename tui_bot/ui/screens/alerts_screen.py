@@ -18,6 +18,8 @@ from tui_bot.ui.widgets.cells import LiveTable
 
 SEVERITY_TONES = {Severity.CRITICAL: "down", Severity.WARNING: "warn", Severity.INFO: "", Severity.CLEARED: "up"}
 ACTIVE_MARK = "●"
+SHOWN_PRICE_ALERTS = 6
+"""Price alert rows shown at once (the table scrolls beyond); the recent alerts take the rest."""
 
 
 def source_text(alert: Alert) -> str:
@@ -53,6 +55,7 @@ class PriceAlertsTable(LiveTable):
             )
         self.prune(a.alert_id for a in alerts)
         self.restore_cursor(selected)
+        self.styles.height = 1 + min(max(len(alerts), 1), SHOWN_PRICE_ALERTS)
 
 
 class RecentAlertsTable(LiveTable):
@@ -94,7 +97,6 @@ class AlertsScreen(ModalScreen[None]):
     }
     AlertsScreen .modal-title { text-style: bold; width: 100%; content-align: center middle; }
     AlertsScreen .section { height: 1; color: $foreground-muted; text-style: bold; }
-    AlertsScreen #price-alerts { height: auto; max-height: 8; }
     AlertsScreen #recent-alerts { height: 1fr; }
     AlertsScreen .note { color: $foreground-muted; height: 1; }
     """
