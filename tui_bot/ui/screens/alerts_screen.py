@@ -69,11 +69,18 @@ class RecentAlertsTable(LiveTable):
         ("text", "Text"),
     )
 
+    shown: tuple[tuple[Alert, ...], frozenset[Alert]] | None = None
+
     def apply_alerts(self, recent: list[Alert], active: list[Alert]) -> None:
-        """Show recent (oldest first, as the backend keeps them) newest first."""
+        """Show recent (oldest first, as the backend keeps them) newest first; redrawn only when they changed, so
+        the cursor stays put between alerts."""
+        shown = (tuple(recent), frozenset(active))
+        if shown == self.shown:
+            return
+        self.shown = shown
         self.ensure_columns()
         self.clear()
-        held = set(active)
+        held = shown[1]
         for index, alert in enumerate(reversed(recent)):
             self.set_row(
                 str(index),
