@@ -76,6 +76,7 @@ class Runtime:
             bot=self.bot,
             protection=self.protection,
             close=self.close,
+            alerts=self.alerts,
         )
 
     async def close(self) -> None:

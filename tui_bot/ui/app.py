@@ -17,6 +17,7 @@ from tui_bot.config import Settings
 from tui_bot.core.console_api import ConsoleBackend, HealthReport
 from tui_bot.domain.models import Instrument
 from tui_bot.ui import messages
+from tui_bot.ui.alert_actions import AlertActions
 from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.history_actions import HistoryActions
 from tui_bot.ui.keymap import app_bindings, validated_keymap
@@ -25,6 +26,7 @@ from tui_bot.ui.market_actions import MarketActions
 from tui_bot.ui.order_actions import OrderActions
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
+from tui_bot.ui.widgets.alert_line import AlertLine
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
 from tui_bot.ui.widgets.chart import CandleChart
 from tui_bot.ui.widgets.fills import FillsTable
@@ -42,11 +44,15 @@ TAPELESS_BELOW = 160
 CHARTLESS_BELOW = 100
 SHORT_BELOW = 30
 TALL_FROM = 45
+QUOTES_FULL_FROM = 230
+"""From this width the quote board shows open interest and its sparkline and the chart beside it, the book and the
+tape still gets about 60 columns (at 200 it would get 35)."""
+TICKERS = "tickers."
 BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
+class TuiBotApp(ThemeTones, AlertActions, HistoryActions, MarketActions, OrderActions):
     """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
@@ -68,6 +74,7 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
+        yield AlertLine(id="alert-line")
         with Horizontal(id="market"):
             yield QuoteBoard(id="quotes", now_ms=lambda: self.now_ns() // 1_000_000)
             yield CandleChart(id="chart")
@@ -124,6 +131,15 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
         self.set_class(height < SHORT_BELOW, "-short")
         self.set_class(height >= TALL_FROM, "-tall")
         self.query_one(HealthPanel).set_class(width < NARROW_BELOW, "-narrow")
+        stacked = self.has_class("-market-focus") and CHARTLESS_BELOW <= width < NARROW_BELOW
+        full_quotes = width >= QUOTES_FULL_FROM or stacked
+        self.set_class(full_quotes, "-quotes-full")
+        self.query_one(QuoteBoard).set_wide(full_quotes)
+
+    def action_market_view(self) -> None:
+        """Give the market view the whole screen (or share it again), laid out for that."""
+        super().action_market_view()
+        self._apply_size(self.size)
 
     @work(group="backend", exclusive=True, exit_on_error=False)
     async def connect(self) -> None:
@@ -221,6 +237,19 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
             store = report.store
             panel.refresh_store(store.stalled_since, store.error, store.pending, now_ns)
             panel.refresh_tasks(report.task_lines(now_ns // 1_000_000))
+            self._show_staleness(report, now_ns, panel.public_stale_ms)
+        self.draw_alerts()
+
+    def _show_staleness(self, report: HealthReport, now_ns: int, after_ms: float) -> None:
+        """Flag tickers silent past the health panel's public threshold where the trader looks: position rows and
+        the header."""
+        assert self.backend is not None
+        symbols = {*self.backend.positions(), *self.backend.watchlist()}
+        stale = report.stale_topics((f"{TICKERS}{s}" for s in symbols), now_ns, after_ms)
+        if header := self._widget(HeaderBar):
+            header.set_stale(stale)
+        if table := self._widget(PositionsTable):
+            table.set_stale({topic.removeprefix(TICKERS): age for topic, age in stale.items()})
 
     def _drain_logs(self) -> None:
         pane = self._widget(LogPane)

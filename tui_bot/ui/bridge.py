@@ -12,6 +12,7 @@ from textual.message import Message
 from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.settings import SettingsChanged
 from tui_bot.core.state import PositionMarked
+from tui_bot.domain.alerts import Alert
 from tui_bot.domain.events import (
     ConnectionStateChanged,
     ExecutionReceived,
@@ -72,6 +73,7 @@ class EngineBridge:
         self.app.post_message(messages.WatchlistEdited(backend.watchlist()))
         self.app.post_message(messages.ModeChanged(backend.mode()))
         self.app.post_message(messages.RecommendationsChanged(backend.recommendations()))
+        self.app.post_message(messages.AlertsChanged())
 
     def dispatch(self, batch: list[object]) -> None:
         """Post one message per kind of change in the batch; marks and prices only every MARKET_INTERVAL_S."""
@@ -103,6 +105,8 @@ class EngineBridge:
                 self.app.post_message(messages.ProtectionNoticed(item.symbol, item.action, item.detail))
             else:
                 self._market_or_book(item)
+        if any(isinstance(item, Alert) for item in batch):
+            self.app.post_message(messages.AlertsChanged())
         if any(isinstance(item, RecommendationChanged) for item in batch):
             self.app.post_message(messages.RecommendationsChanged(backend.recommendations()))
         if self._pending() and time.monotonic() - self._last_market >= MARKET_INTERVAL_S:

@@ -29,6 +29,8 @@ BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
     ("order_history", "o", "order_history", "Order history", False),
     ("settings", "comma,f2", "settings", "Settings", True),
     ("help", "question_mark", "help", "Help", True),
+    ("alerts", "n", "alerts", "Alerts list", False),
+    ("price_alert", "N", "price_alert", "Price alert on the symbol", False),
     ("quit", "q", "quit_app", "Quit", True),
 )
 BINDING_IDS = frozenset(row[0] for row in BINDING_TABLE)

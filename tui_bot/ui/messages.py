@@ -120,3 +120,7 @@ class ProtectionNoticed(Message):
         self.symbol = symbol
         self.action = action
         self.detail = detail
+
+
+class AlertsChanged(Message):
+    """An alert was raised (read the backend's recent and active alerts again)."""

@@ -61,7 +61,8 @@ class LiveTable(DataTable[Any]):
     """A row-cursor DataTable whose rows are keyed and updated cell by cell, never rebuilt.
 
     Subclasses declare COLUMNS as (key, label) pairs and feed `set_row` / `prune`; the cursor stays
-    on the same row key across additions and removals.
+    on the same row key across additions and removals. A subclass may add only some of its COLUMNS (by width):
+    cells of a column not shown are not drawn.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(TONE_CLASSES.values())
@@ -114,7 +115,7 @@ class LiveTable(DataTable[Any]):
         """Plain text of a row by column key."""
         return {
             column: cell_text(value)
-            for column, value in zip((k for k, _ in self.COLUMNS), self.get_row(key), strict=False)
+            for column, value in zip((str(k.value) for k in self.columns), self.get_row(key), strict=False)
         }
 
     def keys(self) -> list[str]:
@@ -124,10 +125,10 @@ class LiveTable(DataTable[Any]):
     def set_row(self, key: str, values: Mapping[str, object]) -> bool:
         """Add the row, or update only the cells whose value changed; True when the row is new."""
         if RowKey(key) not in self.rows:
-            self.add_row(*(values.get(column, "") for column, _ in self.COLUMNS), key=key)
+            self.add_row(*(values.get(str(column.value), "") for column in self.columns), key=key)
             return True
         for column, value in values.items():
-            if self.get_cell(key, column) != value:
+            if column in self.columns and self.get_cell(key, column) != value:
                 self.update_cell(key, column, value, update_width=self._grows(column, value))
         return False
 
