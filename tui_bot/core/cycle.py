@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,9 +14,11 @@ import aiosqlite
 
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.gating import GateBook, Verdict, gate, strongest_per_symbol, take
+from tui_bot.core.indicator_state import IndicatorBook
 from tui_bot.core.risk import occupied_symbols
 from tui_bot.core.state import AccountState
 from tui_bot.core.strategies import Strategy, load_strategies
+from tui_bot.domain.models import Kline
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 
@@ -79,10 +82,21 @@ class Decision:
 class CycleAnalysis:
     """Reads closed candles of the watchlist at the settings' timeframe and asks every strategy for ideas."""
 
-    def __init__(self, candles: CandleBook, watchlist: list[str], conn: aiosqlite.Connection | None = None) -> None:
+    def __init__(
+        self,
+        candles: CandleBook,
+        watchlist: list[str],
+        conn: aiosqlite.Connection | None = None,
+        *,
+        incremental: bool = True,
+    ) -> None:
         self.candles = candles
         self.watchlist = watchlist
         self.conn = conn
+        self.incremental = incremental
+        """Strategies read indicators kept per closed bar (False: recomputed over the whole history, as before)."""
+        self.indicators = IndicatorBook()
+        self.indicators.follow(candles)
         self._strategies: tuple[tuple[str, ...], list[Strategy]] | None = None
         self.holds = 0
 
@@ -116,6 +130,13 @@ class CycleAnalysis:
             log.warning("left out of this cycle, no bar closed at %d yet: %s", expected, ", ".join(missing))
         return [s for s in symbols if s not in missing]
 
+    def bars(self, symbol: str, timeframe: str) -> Sequence[Kline]:
+        """The closed bars of symbol a strategy reads: with incremental indicators, or a plain copy."""
+        source = self.candles.series(symbol)
+        if not self.incremental or source is None:
+            return self.candles.closed(symbol)
+        return self.indicators.sync(symbol, timeframe, source)
+
     async def propose(self, settings: TradingSettings, state: AccountState, now_ms: int) -> list[Proposal]:
         """Every strategy's LONG/SHORT idea for every tradable watchlist symbol (HOLDs are counted, not kept)."""
         strategies = self.strategies(settings.strategies)
@@ -131,7 +152,7 @@ class CycleAnalysis:
         proposals: list[Proposal] = []
         self.holds = 0
         for symbol in symbols:
-            bars = self.candles.closed(symbol)
+            bars = self.bars(symbol, settings.timeframe)
             for strategy in strategies:
                 try:
                     proposal = strategy.propose(symbol, bars, state.instruments[symbol])
