@@ -29,6 +29,7 @@ from pydantic_settings import (
 
 from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.core.strategies import StrategyLoadError, load_strategies
+from tui_bot.core.strategies.signal_settings import SignalSettings
 from tui_bot.domain.trading_settings import TightenStep, TradingSettings
 from tui_bot.domain.validation import reason
 from tui_bot.notify.settings import NotifySettings
@@ -140,6 +141,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     listen: ListenSettings = Field(default_factory=ListenSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
+    signals: SignalSettings = Field(default_factory=SignalSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     keys: dict[str, str] = Field(default_factory=dict)

@@ -166,20 +166,30 @@ class CycleAnalysis:
         return proposals
 
 
-def gate_book(state: AccountState, settings: TradingSettings, entry_scores: dict[str, float]) -> GateBook:
-    """The account as the gates see it: free slots, symbols in use, and bot positions that could be replaced."""
+def gate_book(
+    state: AccountState,
+    settings: TradingSettings,
+    entry_scores: dict[str, float],
+    blocked: dict[str, str] | None = None,
+) -> GateBook:
+    """The account as the gates see it: free slots, symbols in use, bot positions that could be replaced, and the
+    strategies the win-rate guard blocks."""
     taken = occupied_symbols(state)
     free = settings.max_concurrent_trades - len(taken)
     replaceable = {s: score for s, score in entry_scores.items() if s in state.positions}
-    return GateBook(settings, free, taken, replaceable)
+    return GateBook(settings, free, taken, replaceable, dict(blocked or {}))
 
 
 def decide(proposals: list[Proposal], book: GateBook, cycle_id: str, now_ms: int | None = None) -> list[Decision]:
-    """Every proposal as a recommendation with its verdict: strongest per symbol first, slots taken in order."""
+    """Every proposal as a recommendation with its verdict: strongest per symbol first, slots taken in order.
+
+    Ideas of a strategy the win-rate guard blocks do not compete for their symbol: they are rejected on their own.
+    """
     now = now_ms if now_ms is not None else int(time.time() * 1000)
-    kept, losers = strongest_per_symbol(proposals)
+    guarded = [p for p in proposals if p.strategy in book.blocked]
+    kept, losers = strongest_per_symbol([p for p in proposals if p.strategy not in book.blocked])
     decisions: list[Decision] = []
-    for index, proposal in enumerate(kept + [p for p, _ in losers], start=1):
+    for index, proposal in enumerate(kept + [p for p, _ in losers] + guarded, start=1):
         loser_reason = next((reason for p, reason in losers if p is proposal), None)
         verdict = Verdict(False, loser_reason) if loser_reason else gate(proposal, book)
         if verdict.passed:
