@@ -116,7 +116,7 @@ class CycleAnalysis:
         expected = (now_ms // interval_ms(timeframe) - 1) * interval_ms(timeframe)
 
         def late(names: list[str]) -> list[str]:
-            return [s for s in names if not self.candles.closed(s) or self.candles.closed(s)[-1].start < expected]
+            return [s for s in names if self._last_start(s) < expected]
 
         missing = late(symbols)
         deadline = time.monotonic() + BAR_WAIT_S
@@ -129,6 +129,11 @@ class CycleAnalysis:
         if missing:
             log.warning("left out of this cycle, no bar closed at %d yet: %s", expected, ", ".join(missing))
         return [s for s in symbols if s not in missing]
+
+    def _last_start(self, symbol: str) -> int:
+        """Start of the newest closed bar of symbol (-1 without one)."""
+        series = self.candles.series(symbol)
+        return series.starts[-1] if series is not None and series.starts else -1
 
     def bars(self, symbol: str, timeframe: str) -> Sequence[Kline]:
         """The closed bars of symbol a strategy reads: with incremental indicators, or a plain copy."""
@@ -143,7 +148,7 @@ class CycleAnalysis:
         symbols = [s for s in self.watchlist if s in state.instruments]
         if not symbols:
             raise CycleSkipped("no tradable symbol in the watchlist")
-        if self.candles.interval != settings.timeframe or not all(self.candles.closed(s) for s in symbols):
+        if self.candles.interval != settings.timeframe or min(map(self._last_start, symbols)) < 0:
             self.candles.history = max(settings.candle_history, max(s.min_candles for s in strategies) + 1)
             await self.candles.prepare(symbols, settings.timeframe, self.conn)
         symbols = await self._fresh(symbols, settings.timeframe, now_ms)
