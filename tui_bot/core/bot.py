@@ -83,10 +83,11 @@ class TradingBot:
         self.writer = writer
         self.conn = conn
         self.candles = CandleBook(engine.client, writer, history=settings.current.candle_history)
-        self.analysis = CycleAnalysis(self.candles, watchlist, conn)
+        signals = signals or SignalSettings()
+        self.analysis = CycleAnalysis(self.candles, watchlist, conn, timeframes=signals.timeframes)
         self.executor = RecommendationExecutor(engine, orders, live_money)
         self.phantoms = PhantomTracker(writer, lambda: self.settings.current.phantom_timeout_hours)
-        self.guard = WinRateGuard(signals or SignalSettings())
+        self.guard = WinRateGuard(signals)
         self.phantoms.closed_listeners.append(self._phantom_closed)
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
@@ -120,8 +121,8 @@ class TradingBot:
             self.engine.listeners.remove(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        """Engine listener: candles, phantoms, and flat positions (the engine reports a failure)."""
-        self.candles.on_event(event)
+        """Engine listener: candles (every timeframe read), phantoms, flat positions (the engine reports a failure)."""
+        self.analysis.on_event(event)
         self.phantoms.on_event(event, self.engine.state.last_price)
         if isinstance(event, PositionUpdated) and not event.position.size:
             self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
