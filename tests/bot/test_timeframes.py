@@ -66,6 +66,7 @@ async def test_a_strategy_reads_its_declared_timeframe_and_the_others_the_cycles
         assert all(p.reasoning == f"[3m] interval 3 last {last_3m} incremental 200 bars" for p in probes), probes
         assert all(not p.reasoning.startswith("[") for p in proposals if p.strategy == "ema_trend")
         assert set(analysis.books) == {"3"} and analysis.candles.interval == "1"
+        assert analysis.indicators.tracked() == {(s, t) for s in settings.bot.watchlist for t in ("1", "3")}
         assert {f"kline.3.{s}" for s in settings.bot.watchlist} <= rt.client.kline_topics
         assert {f"kline.1.{s}" for s in settings.bot.watchlist} <= rt.client.kline_topics
 
@@ -73,6 +74,7 @@ async def test_a_strategy_reads_its_declared_timeframe_and_the_others_the_cycles
         proposals = await analysis.propose(rt.trading.current, rt.engine.state, rt.engine.client.now_ms())
         assert analysis.books == {} and {p.strategy for p in proposals} <= {"ema_trend"}
         assert not any(t.startswith("kline.3.") for t in rt.client.kline_topics)
+        assert analysis.indicators.tracked() == {(s, "1") for s in settings.bot.watchlist}
     finally:
         await rt.close()
 

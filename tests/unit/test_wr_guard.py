@@ -4,6 +4,7 @@ minimum plus hysteresis, weighs phantoms, rolls, is rebuilt from stored rows, ga
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -136,7 +137,8 @@ def trade(link: str, pnl: str | None, closed_at: int) -> Trade:
 
 
 def test_rebuilt_from_stored_trades_and_phantoms_in_the_order_they_closed() -> None:
-    recs = [rec(1, "a"), rec(2, "a"), rec(3, "a", "L3"), rec(4, "b"), rec(5, "a"), rec(6, "b", "L6")]
+    blocked_rec = replace(rec(7, "a"), fate="WR guard: a 0% < 40% over 3", created_ms=DAY + 86_400_000)
+    recs = [rec(1, "a"), rec(2, "a"), rec(3, "a", "L3"), rec(4, "b"), rec(5, "a"), rec(6, "b", "L6"), blocked_rec]
     phantoms = [phantom(1, "90", 3), phantom(2, "90", 1), phantom(4, "120", 2), phantom(5, None)]
     trades = [trade("L3", "-2", 2), trade("L6", None, 0), trade("L-unknown", "5", 4)]
     g = guard(wr_guard_window=10, wr_guard_min_sample=3, wr_guard_min=0.4)
@@ -144,6 +146,7 @@ def test_rebuilt_from_stored_trades_and_phantoms_in_the_order_they_closed() -> N
     assert g.rate("a") == (0.0, 3) and g.rate("b") == (1.0, 1)
     assert g.blocked() == {"a": "WR guard: a 0% < 40% over 3"}
     assert g.strategy_of == {"r5": "a", "L6": "b"}  # what is still open: a followed phantom, an entry's trade
+    assert g.blocked_on("2026-03-02") == {"a": 1}  # the blocked ideas of a day, from their stored fate
     [closed] = g.take_closed([trade("L6", "3", 9)], [])
     assert closed == GuardOutcome("b", True, False, DAY + 9) and g.strategy_of == {"r5": "a"}
     assert g.take_closed([trade("L6", "3", 9)], []) == []  # each outcome is taken once

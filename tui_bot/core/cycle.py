@@ -208,6 +208,8 @@ class CycleAnalysis:
             analysed = analysed or bool(fresh and readers)
             tag = "" if timeframe == settings.timeframe else f"[{timeframe_label(timeframe)}] "
             proposals += self._ideas(book, fresh, readers, state, tag)
+        books = [self.candles, *self.books.values()]
+        self.indicators.drop((s, book.interval) for book in books for s in book.symbols)
         if not analysed:
             raise CycleSkipped("no fresh candles: the bar that just closed has not arrived for any symbol")
         return proposals

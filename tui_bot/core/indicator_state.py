@@ -163,6 +163,10 @@ class IndicatorBook:
         self._held[key] = (series, source, source.edits)
         return series
 
+    def tracked(self) -> set[tuple[str, str]]:
+        """The (symbol, timeframe) pairs held."""
+        return set(self._held)
+
     def drop(self, keep: Iterable[tuple[str, str]]) -> None:
         """Forget the series of every (symbol, timeframe) not in keep."""
         wanted = set(keep)

@@ -12,6 +12,9 @@ from tui_bot.core.strategies.signal_settings import SignalSettings
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.store.rows import PhantomRow, Trade
 
+GUARD_PREFIX = "WR guard:"
+"""How the guard's reasons begin (a stored recommendation whose fate begins so was blocked by it)."""
+
 
 @dataclass(frozen=True, slots=True)
 class GuardOutcome:
@@ -67,11 +70,12 @@ class WinRateGuard:
         if rate is None or s.wr_guard_min <= 0:
             return None
         if strategy not in self._tripped and sample >= s.wr_guard_min_sample and rate < s.wr_guard_min:
-            reason = self._tripped[strategy] = f"WR guard: {strategy} {rate:.0%} < {s.wr_guard_min:.0%} over {sample}"
+            reason = f"{GUARD_PREFIX} {strategy} {rate:.0%} < {s.wr_guard_min:.0%} over {sample}"
+            self._tripped[strategy] = reason
             return WrGuardChanged(strategy, True, reason, now_ms)
         if strategy in self._tripped and rate >= s.wr_guard_min + s.wr_guard_hysteresis:
             del self._tripped[strategy]
-            text = f"WR guard: {strategy} back to {rate:.0%} over {sample}; its entries trade again"
+            text = f"{GUARD_PREFIX} {strategy} back to {rate:.0%} over {sample}; its entries trade again"
             return WrGuardChanged(strategy, False, text, now_ms)
         return None
 
@@ -98,8 +102,8 @@ class WinRateGuard:
         return tuple(rows)
 
     def rebuild(self, recommendations: list[Recommendation], trades: list[Trade], phantoms: list[PhantomRow]) -> None:
-        """Start again from the stored outcomes (oldest first); remember the ideas still open (phantoms followed,
-        entries whose trade has not closed)."""
+        """Start again from the stored outcomes (oldest first) and blocked ideas (their fate); remember the ideas
+        still open (phantoms followed, entries whose trade has not closed)."""
         self._windows.clear()
         self._tripped.clear()
         executed = [r for r in recommendations if r.order_link_id]
@@ -107,6 +111,9 @@ class WinRateGuard:
         self.strategy_of.update((r.order_link_id or "", r.strategy) for r in executed)
         for outcome in sorted(self.take_closed(trades, phantoms), key=lambda o: o.closed_ms):
             self.record(outcome)
+        self._blocked_days = Counter(
+            (day_of(r.created_ms), r.strategy) for r in recommendations if (r.fate or "").startswith(GUARD_PREFIX)
+        )
         following = {p.recommendation_id for p in phantoms if p.closed_ms is None}
         entries = {r.order_link_id for r in executed}
         self.strategy_of = {k: v for k, v in self.strategy_of.items() if k in following or k in entries}
