@@ -70,7 +70,15 @@ async def test_a_strategy_reads_its_declared_timeframe_and_the_others_the_cycles
         assert {f"kline.3.{s}" for s in settings.bot.watchlist} <= rt.client.kline_topics
         assert {f"kline.1.{s}" for s in settings.bot.watchlist} <= rt.client.kline_topics
 
-        rt.trading.update({"strategies": ["ema_trend"]})
+        rt.trading.update({"strategies": ["ema_trend", PROBE], "timeframe": "3"})  # the cycle's own book reads 3m
+        proposals = await analysis.propose(rt.trading.current, rt.engine.state, rt.engine.client.now_ms())
+        assert analysis.books == {} and analysis.candles.interval == "3"
+        assert all(p.reasoning.startswith("interval 3 ") for p in proposals if p.strategy == "probe3")
+
+        rt.trading.update({"timeframe": "1"})
+        await analysis.propose(rt.trading.current, rt.engine.state, rt.engine.client.now_ms())
+        assert set(analysis.books) == {"3"}
+        rt.trading.update({"strategies": ["ema_trend"]})  # no strategy reads 3m any more
         proposals = await analysis.propose(rt.trading.current, rt.engine.state, rt.engine.client.now_ms())
         assert analysis.books == {} and {p.strategy for p in proposals} <= {"ema_trend"}
         assert not any(t.startswith("kline.3.") for t in rt.client.kline_topics)

@@ -142,9 +142,9 @@ class TradingBot:
         if rec.status in _FOLLOWED:
             self.guard.remember(rec.id, rec.strategy)
             self.phantoms.start(rec, self._phantom_entry(rec))
+            self.engine.want_tickers("phantoms", self.phantoms.symbols)
         elif rec.status == RecommendationStatus.EXECUTED and rec.order_link_id:
             self.guard.remember(rec.order_link_id, rec.strategy)
-            self.engine.want_tickers("phantoms", self.phantoms.symbols)
         self.engine.announce([RecommendationChanged(recommendation=rec, exchange_ts=0, received_ns=time.time_ns())])
         return rec
 

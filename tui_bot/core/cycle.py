@@ -198,7 +198,7 @@ class CycleAnalysis:
             raise CycleSkipped("no tradable symbol in the watchlist")
         history = max(settings.candle_history, max(s.min_candles for s in strategies) + 1)
         plan = self.plan(strategies, settings.timeframe)
-        await self._release(set(plan))
+        await self._release(set(plan) - {settings.timeframe})
         proposals: list[Proposal] = []
         self.holds = 0
         analysed = False
