@@ -8,7 +8,7 @@ The functions of `core/indicators.py` compute the same values from scratch (they
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from talipp.indicators import ATR, EMA, RSI
@@ -35,9 +35,9 @@ def _ohlc(bar: Kline) -> OHLCV:
 
 
 _MAKERS: dict[str, tuple[Callable[[int], Indicator], Callable[[Kline], Any]]] = {
-    "ema": (lambda period: EMA(period), _close),
-    "rsi": (lambda period: RSI(period), _close),
-    "atr": (lambda period: ATR(period), _ohlc),
+    "ema": (EMA, _close),
+    "rsi": (RSI, _close),
+    "atr": (ATR, _ohlc),
 }
 
 
@@ -60,6 +60,9 @@ class IndicatorSeries(Sequence[Kline]):
 
     def __len__(self) -> int:
         return len(self._bars)
+
+    def __iter__(self) -> Iterator[Kline]:
+        return iter(self._bars)
 
     def add(self, bar: Kline) -> None:
         """Append the next closed bar and feed it to every indicator."""
