@@ -246,7 +246,14 @@ async def start_runtime(
         await _start_alerts(runtime, config.get(PRICE_ALERTS_KEY))
         if trading_bot:
             runtime.bot = TradingBot(
-                engine, orders, trading, writer, settings.bot.watchlist, live_money=client.live_money, conn=conn
+                engine,
+                orders,
+                trading,
+                writer,
+                settings.bot.watchlist,
+                live_money=client.live_money,
+                conn=conn,
+                signals=settings.signals,
             )
             await runtime.bot.start(schedule=schedule_cycles)
     except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause

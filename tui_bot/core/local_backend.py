@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -193,9 +194,12 @@ class LocalConsoleBackend:
         )
 
     async def stats_report(self) -> StatsReport:
-        """Closed trades and phantoms as stored, with the figures worked out."""
+        """Closed trades and phantoms as stored, with the figures worked out, and the bot's win-rate guard."""
         conn = self._conn
-        return stats_report(await load_trades(conn, "closed"), await load_orders(conn), await load_phantoms(conn))
+        report = stats_report(await load_trades(conn, "closed"), await load_orders(conn), await load_phantoms(conn))
+        if self._bot is None:
+            return report
+        return replace(report, guard=self._bot.guard.lines(self._engine.client.now_ms()))
 
     async def trade_history(self) -> TradeHistory:
         """Closed trades as stored (newest first) with net PnL, R and reason, and their PnL by UTC day."""
