@@ -19,6 +19,7 @@ from tui_bot.core.settings import SettingsRejected, SettingsService
 from tui_bot.domain.enums import OrderType, Side
 from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.models import Instrument
+from tui_bot.ui.keymap import BINDING_IDS, HELP_TEXT, help_rows
 from tui_bot.ui.screens import (
     ConfirmModal,
     HelpScreen,
@@ -603,17 +604,17 @@ async def test_settings_info_shows_the_order_path_in_use_after_it_is_switched(co
 # -- help ------------------------------------------------------------------------------------------------
 
 
-async def test_help_lists_every_binding_and_closes_on_q_escape_question_mark() -> None:
-    rows = [("b", "buy", "Buy"), ("comma,f2", "settings", "Settings"), ("question_mark", "help", "Help")]
+async def test_help_lists_every_binding_with_what_it_does_and_closes_on_q_escape_question_mark() -> None:
+    rows = help_rows({"buy": "B"})
     for key in ("q", "escape", "question_mark"):
         app = Host(lambda: HelpScreen(rows))
         async with app.run_test(size=SIZE) as pilot:
             table = app.screen.query_one(DataTable)
-            assert [table.get_row_at(i) for i in range(table.row_count)] == [
-                ["b", "buy", "Buy"],
-                [", / f2", "settings", "Settings"],
-                ["?", "help", "Help"],
-            ]
+            shown = {row[2]: row for row in (table.get_row_at(i) for i in range(table.row_count))}
+            assert set(shown) == {*BINDING_IDS, "focus"}
+            assert shown["buy"] == ["B", HELP_TEXT["buy"], "buy"]
+            assert shown["settings"] == [", / f2", HELP_TEXT["settings"], "settings"]
+            assert shown["help"][0] == "?" and shown["cancel_all"][1].startswith("Cancel every open order")
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, HelpScreen)

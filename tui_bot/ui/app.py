@@ -21,6 +21,7 @@ from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.market_actions import MarketActions
+from tui_bot.ui.palette import KeyCommands
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
@@ -44,7 +45,7 @@ BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(ThemeTones, MarketActions):
+class TuiBotApp(ThemeTones, KeyCommands, MarketActions):
     """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
@@ -103,7 +104,8 @@ class TuiBotApp(ThemeTones, MarketActions):
         )
         self._apply_size(self.size)
         for warning in self.keymap_warnings:
-            self.notify(warning, severity="warning")
+            log.warning("%s", warning)
+            self.notify(warning, severity="warning", timeout=15)
         self.set_interval(1.0, self._refresh_health)
         self.set_interval(0.25, self._drain_logs)
         self.connect()
