@@ -431,7 +431,7 @@ async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen and app.results == []
-        assert "greater than 0" in text(screen, "#risk_percentage-error")
+        assert text(screen, "#risk_percentage-error") == "must be above 0"
         assert text(screen, "#leverage-error") == ""
         assert service.current.leverage == Decimal("5")  # all or nothing
         set_value(screen, "#rr_tightening_steps", "1-0")
@@ -439,6 +439,75 @@ async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
         assert "at:stop" in text(screen, "#rr_tightening_steps-error")
         assert len(calls) == 1  # a field that does not parse never reaches apply
     assert app.results == []
+
+
+async def test_settings_marks_every_bad_field_at_once_in_plain_words_and_applies_nothing() -> None:
+    service = SettingsService(TradingSettings(), None, Bus().publish)
+    calls: list[dict[str, Any]] = []
+
+    def apply(changes: dict[str, Any]) -> TradingSettings:
+        calls.append(changes)
+        return service.update(changes)
+
+    app = Host(lambda: SettingsScreen(service.current, apply))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        set_value(screen, "#max_concurrent_trades", "1.5")  # does not parse as a whole number
+        set_value(screen, "#risk_percentage", "0")  # parses, but the rule refuses it
+        set_value(screen, "#min_confidence_threshold", "2")
+        set_value(screen, "#leverage", "3")  # fine on its own
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen and calls == [] and service.current == TradingSettings()
+        assert text(screen, "#max_concurrent_trades-error") == "must be a whole number"
+        assert text(screen, "#risk_percentage-error") == "must be above 0"
+        assert text(screen, "#min_confidence_threshold-error") == "must be 1 or less"
+        assert text(screen, "#leverage-error") == ""
+        assert text(screen, "#form-error") == (
+            "Not saved: fix 3 marked fields (Min confidence 0–1, Risk per trade %, Max open trades)"
+        )
+        set_value(screen, "#rr_tightening_steps", "1:0, 0.5:0.2")
+        set_value(screen, "#max_concurrent_trades", "2")
+        set_value(screen, "#risk_percentage", "1")
+        set_value(screen, "#min_confidence_threshold", "0.5")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert text(screen, "#rr_tightening_steps-error") == "tightening steps must rise in both trigger R and stop R"
+        assert len(calls) == 1 and service.current == TradingSettings()
+    assert app.results == []
+
+
+async def test_settings_escape_asks_before_discarding_edits_and_leaves_at_once_without(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+    app = Host(lambda: SettingsScreen(TradingSettings(), lambda changes: TradingSettings()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#leverage", Input).focus()
+        await pilot.press("end", "0")  # 5 → 50
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Discard your unsaved edits (Leverage)?" in text(app.screen, "#body")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#leverage", Input).value == "50"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (SettingsScreen, ConfirmModal))
+    assert app.results == [None]
+    app = Host(lambda: SettingsScreen(TradingSettings(), lambda changes: TradingSettings()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#leverage", Input).focus()
+        await pilot.press("end", "0", "backspace")  # edited and back: nothing to lose
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, (SettingsScreen, ConfirmModal))
+    assert app.results == [None]
 
 
 async def test_settings_save_calls_apply_with_typed_changes() -> None:
@@ -469,7 +538,9 @@ async def test_settings_save_calls_apply_with_typed_changes() -> None:
     assert app.results == [expected]
 
 
-async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels() -> None:
+async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+
     def apply(changes: dict[str, Any]) -> TradingSettings:
         raise SettingsRejected({"rr_tightening_steps.0.at_r": "must be above 0"})
 
@@ -479,8 +550,10 @@ async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels() -
         set_value(screen, "#rr_tightening_steps", "0:0")
         await pilot.press("ctrl+s")
         assert app.screen is screen
-        assert text(screen, "#rr_tightening_steps-error") == "must be above 0"
+        assert text(screen, "#rr_tightening_steps-error") == "step 1: must be above 0"
         await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")  # the edit is discarded
         await pilot.pause()
     assert app.results == [None]
 
