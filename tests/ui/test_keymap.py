@@ -9,7 +9,15 @@ from textual.widgets._toast import Toast
 from tests.core.conftest import wait_for
 from tests.ui.conftest import Console, console_settings
 from tui_bot.domain.enums import Side
-from tui_bot.ui.keymap import BINDING_IDS, BINDING_TABLE, HELP_TEXT, app_bindings, help_rows, validated_keymap
+from tui_bot.ui.keymap import (
+    BINDING_IDS,
+    BINDING_TABLE,
+    HELP_TEXT,
+    app_bindings,
+    help_rows,
+    markdown_key_table,
+    validated_keymap,
+)
 from tui_bot.ui.screens.help_screen import HelpScreen
 from tui_bot.ui.screens.order_form import OrderFormModal
 
@@ -66,6 +74,14 @@ def test_reserved_and_malformed_keys_are_refused() -> None:
     assert validated_keymap({"help": "?", "settings": "comma,F2", "quit": "ctrl+x"}) == (
         {"help": "question_mark", "settings": "comma,f2", "quit": "ctrl+x"},
         [],
+    )
+
+
+def test_readme_key_table_is_the_one_help_rows_make() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_key_table() in readme, (
+        "README's key table is out of date: replace it with the output of "
+        "python -c 'from tui_bot.ui.keymap import markdown_key_table; print(markdown_key_table())'"
     )
 
 

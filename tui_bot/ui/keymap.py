@@ -52,7 +52,7 @@ HELP_TEXT: dict[str, str] = {
     "watch_remove": "Remove the quote board's selected symbol from the watchlist",
     "stats": "Statistics of trades and phantoms, and the equity curve",
     "settings": "Edit the trading settings (checked field by field, saved all or nothing)",
-    "help": "This list of keys",
+    "help": "Every key and what it does (this list)",
     "quit": "Quit the console (asks first when a LIVE account has open positions)",
 }
 """What each binding does, in a line, for the help screen, the command palette and README (every id has one)."""
@@ -179,4 +179,13 @@ def help_rows(keymap: dict[str, str]) -> list[tuple[str, str, str, str]]:
         (keymap.get(binding_id, keys), binding_id, description, HELP_TEXT.get(binding_id, description))
         for binding_id, keys, _action, description, _show in BINDING_TABLE
     ]
-    return [*rows, ("tab,shift+tab", "focus", "Next table", "Move between tables (the quote board first)")]
+    return [*rows, ("tab,shift+tab", "", "Next table", "Move between tables (the quote board first)")]
+
+
+def markdown_key_table() -> str:
+    """README's key table, from help_rows with the default keys (a test keeps README's copy equal to it)."""
+    lines = ["| key | id | what it does |", "|---|---|---|"]
+    for keys, binding_id, _description, explanation in help_rows({}):
+        shown = " / ".join(f"`{key}`" for key in key_display(keys).split(" / "))
+        lines.append(f"| {shown} | {f'`{binding_id}`' if binding_id else ''} | {explanation} |")
+    return "\n".join(lines)
