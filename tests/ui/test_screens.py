@@ -510,6 +510,24 @@ async def test_settings_escape_asks_before_discarding_edits_and_leaves_at_once_w
     assert app.results == [None]
 
 
+async def test_settings_checkbox_says_on_or_off_and_the_focused_fields_label_stands_out(console: Console) -> None:
+    async with console() as (app, pilot):
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        screen = app.screen
+        box = screen.query_one("#auto_approve_trades", Checkbox)
+        box.focus()
+        await wait_for(lambda: app.focused is box)
+        assert str(box.label) == "off"
+        await pilot.press("space")
+        await pilot.pause()
+        assert box.value and str(box.label) == "on"
+        focused = screen.query_one("#auto_approve_trades-row Label").styles
+        other = screen.query_one("#paper_trading-row Label").styles
+        assert focused.text_style.bold and not other.text_style.bold
+        assert focused.color != other.color
+
+
 async def test_settings_save_calls_apply_with_typed_changes() -> None:
     calls: list[dict[str, Any]] = []
 

@@ -150,6 +150,10 @@ def _same(kind: str, new: Any, old: Any) -> bool:
     return bool(new == old)
 
 
+def on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
 def by_field(errors: dict[str, str]) -> dict[str, str]:
     """The service's reasons keyed by field: 'rr_tightening_steps.1.at_r' becomes the steps field's 'step 2: …'."""
     shown: dict[str, str] = {}
@@ -218,7 +222,7 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
     def _editor(self, name: str) -> Checkbox | Input | Select[str]:
         kind, value = kind_of(name), getattr(self.current, name)
         if kind == "bool":
-            return Checkbox("", value=bool(value), id=name, compact=True)
+            return Checkbox(on_off(bool(value)), value=bool(value), id=name, compact=True)
         if kind == "choice":
             options = [(choice, choice) for choice in choices_of(name)]
             return Select(options, value=str(value), allow_blank=False, id=name, compact=True)
@@ -311,6 +315,11 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
         event.stop()
         if event.input.id:
             self.query_one(f"#{event.input.id}-error", Static).update("")
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        """The box says its state in words too (its tick's colour alone is faint in some themes)."""
+        event.stop()
+        event.checkbox.label = on_off(event.value)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
