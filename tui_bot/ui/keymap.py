@@ -58,12 +58,14 @@ HELP_TEXT: dict[str, str] = {
 """What each binding does, in a line, for the help screen, the command palette and README (every id has one)."""
 RESERVED_KEYS: dict[str, str] = {
     "tab": "moves between tables",
+    "ctrl+i": "is tab in a terminal",
     "shift+tab": "moves between tables",
     "ctrl+p": "opens the command palette",
     "ctrl+c": "copies text",
     "ctrl+q": "quits at once",
     "escape": "closes dialogs",
     "enter": "selects in tables",
+    "ctrl+m": "is enter in a terminal",
     "up": "moves the table cursor",
     "down": "moves the table cursor",
     "left": "scrolls tables",
