@@ -118,7 +118,7 @@ async def test_only_the_symbol_whose_bar_closed_is_analysed_and_the_late_one_is_
 async def test_a_bar_that_closes_on_the_stream_during_the_wait_is_used_without_asking_rest(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(cycle, "BAR_WAIT_S", 20.0)  # a wait that ignores the stream sleeps all of it
+    monkeypatch.setattr(cycle, "BAR_WAIT_S", 3600.0)  # a wait that ignores the stream outlives pytest-timeout
     sim = sim_of(rt)
     analysis = await warmed(rt)
     strategies = len(analysis.strategies(rt.trading.current.strategies))
@@ -128,12 +128,9 @@ async def test_a_bar_that_closes_on_the_stream_during_the_wait_is_used_without_a
         sim.clock.skew_ms += STEP  # the exchange's minute ends: it closes the bar and pushes it on the stream
 
     asyncio.get_running_loop().call_later(0.3, close_the_forming_bar)
-    began = time.monotonic()
     with caplog.at_level(logging.WARNING, logger=LOGGER):
         proposals = await propose_at(rt, ahead)
-    elapsed = time.monotonic() - began
     assert sim.clock.skew_ms == STEP
-    assert elapsed < cycle.BAR_WAIT_S, f"took {elapsed:.2f}s: the stream's bar was not noticed during the wait"
     assert not left_out_warnings(caplog)
     assert analysed(analysis, proposals) == strategies * len(WATCHLIST)
     assert all(expected_start(ahead) in [b.start for b in analysis.candles.closed(s)] for s in WATCHLIST)

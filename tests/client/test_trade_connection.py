@@ -196,7 +196,7 @@ async def test_unanswered_request_raises_send_timeout(make: Factory) -> None:
         started = time.monotonic()
         with pytest.raises(SendTimeoutError) as caught:
             await conn.request("order.create", market(orderLinkId="maybe-placed"))
-        assert 0.15 <= time.monotonic() - started < 1.0
+        assert time.monotonic() - started >= 0.15, "raised before the request timeout"
         assert caught.value.request.startswith(conn._prefix) and "order.create" in str(caught.value)
         assert conn.is_ready and not conn._replies
 
@@ -216,10 +216,8 @@ async def test_pending_request_fails_with_connection_error_when_the_socket_drops
         conn, rec = make(url, ("key", "secret"), request_timeout=5.0)
         conn.start()
         await ready(conn)
-        started = time.monotonic()
-        with pytest.raises(ConnectionError):
+        with pytest.raises(ConnectionError):  # waiting out the 5 s timeout would raise SendTimeoutError instead
             await conn.request("order.create", market())
-        assert time.monotonic() - started < 1.0, "the caller waited for the timeout instead"
         await until(lambda: conn.is_ready and conn.stats.reconnects == 1, what="reconnected")
         assert ConnectionState.RECONNECTING in rec.state_list()
 

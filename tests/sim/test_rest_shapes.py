@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -118,7 +117,7 @@ async def test_order_and_account_shapes(mrest: SignedRest, manual_sim: SimExchan
             "/v5/order/amend",
             {"category": "linear", "symbol": BTC, "orderLinkId": "shape-amend", "price": px(last * Decimal("0.93"))},
         ),
-        "rest_order_create",
+        "rest_order_amend",
     )
     assert amended["orderLinkId"] == "shape-amend"
 
@@ -309,6 +308,4 @@ async def test_malformed_requests_never_break_the_server(mrest: SignedRest, manu
         golden(await fresh.get("/v5/position/list", {"category": "linear", "symbol": BTC}), "rest_position_list")
     finally:
         await fresh.close()
-    started = time.monotonic()
     golden(await mrest.get("/v5/market/time", signed=False), "rest_market_time")
-    assert time.monotonic() - started < 1.0

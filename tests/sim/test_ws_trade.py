@@ -125,6 +125,7 @@ async def test_order_amend_and_cancel(sim: SimExchange, rest: SignedRest) -> Non
             "a-1",
         )
         assert (amended["retCode"], amended["op"], amended["reqId"]) == (0, "order.amend", "a-1"), amended
+        assert_matches_golden(amended, "ws_trade_order_amend_ok")
         assert amended["data"] == {"orderId": order_id, "orderLinkId": "lim-a"}
         [live] = await open_orders(rest)
         assert Decimal(live["price"]) == Decimal(new_price)
@@ -137,7 +138,12 @@ async def test_order_amend_and_cancel(sim: SimExchange, rest: SignedRest) -> Non
         again = await trade_call(
             ws, "order.cancel", [{"category": "linear", "symbol": "BTCUSDT", "orderId": order_id}], "x-2"
         )
+        too_late = await trade_call(
+            ws, "order.amend", [{"category": "linear", "symbol": "BTCUSDT", "orderId": order_id, "qty": "0.002"}], "a-2"
+        )
     assert again["retCode"] == 110001 and again["data"] == {}
+    assert_matches_golden(too_late, "ws_trade_order_amend_error")
+    assert (too_late["retCode"], too_late["retMsg"]) == (110001, "order not exists or too late to replace")
 
 
 async def test_business_error_qty_below_minimum(sim: SimExchange) -> None:

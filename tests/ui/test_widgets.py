@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
+from textual.widgets.data_table import ColumnKey
 
 from tui_bot.core.health import TaskHealth
 from tui_bot.core.state import PositionMarked
@@ -266,7 +267,9 @@ async def test_fills_newest_first_dedupe_and_cap() -> None:
         assert table.selected_exec_id == "n1" and table.keys()[0] == "late"
 
 
-async def test_fill_cells_reason_and_realised() -> None:
+async def test_fill_cells_reason_and_gross_pnl() -> None:
+    """A closing fill's PnL column is the exchange's gross execPnl (labelled so; the fee is its own column), and a
+    ticket order that reduced a position reads as an exit, not as the "Manual entry" its orderLinkId says."""
     table = FillsTable()
     app = Host(table)
     async with app.run_test(size=(160, 12)) as pilot:
@@ -281,14 +284,17 @@ async def test_fill_cells_reason_and_realised() -> None:
                     create_type=CreateType.BY_TAKE_PROFIT,
                     stop_order_type=StopOrderType.TAKE_PROFIT,
                 ),
+                _fill("reduce", NOW_MS + 2, link="tb-me-lq3k-2", closed="0.01", pnl="-3"),
             ],
             {"BTCUSDT": BTC},
         )
         await pilot.pause()
-        opening, closing = table.row_texts("open"), table.row_texts("tp")
-        assert (opening["reason"], opening["realised"], opening["fee"]) == ("Manual entry", fmt.DASH, "0.3575")
-        assert (closing["reason"], closing["realised"], closing["price"]) == ("TP", "+9.64", "65000.10")
-        assert closing["time"] == fmt.clock(NOW_MS + 1) and table.get_cell("tp", "realised").tone == "up"
+        assert table.columns[ColumnKey("gross")].label.plain == "Gross PnL"
+        opening, closing, reducing = table.row_texts("open"), table.row_texts("tp"), table.row_texts("reduce")
+        assert (opening["reason"], opening["gross"], opening["fee"]) == ("Manual entry", fmt.DASH, "0.3575")
+        assert (closing["reason"], closing["gross"], closing["price"]) == ("TP", "+10.00", "65000.10")
+        assert (reducing["reason"], reducing["gross"]) == ("Manual exit", "-3.00")
+        assert closing["time"] == fmt.clock(NOW_MS + 1) and table.get_cell("tp", "gross").tone == "up"
 
 
 # -- recommendations ---------------------------------------------------------------------------

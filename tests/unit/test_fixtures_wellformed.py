@@ -57,6 +57,9 @@ def test_fixture_set_is_complete() -> None:
         "ws_orderbook_delta",
         "ws_orderbook_1_snapshot",
         "ws_trade_order_timestamp_error",
+        "rest_order_amend",
+        "ws_trade_order_amend_ok",
+        "ws_trade_order_amend_error",
     }
     assert required <= {name.removesuffix(".json") for name in NAMES}
 

@@ -19,6 +19,7 @@ CONSOLE_DOOR = {
     "core.settings",
     "core.state",
     "core.stats",
+    "core.history",
     "core.health",
     "core.bus",
 }

@@ -29,7 +29,7 @@ from tui_bot.core.risk import free_slots
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.strategies import StrategyLoadError
 from tui_bot.core.tasks import BackgroundTasks
-from tui_bot.domain.events import Event, PositionUpdated, RecommendationChanged
+from tui_bot.domain.events import Event, PositionUpdated, RecommendationChanged, TickerUpdated
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
@@ -100,6 +100,7 @@ class TradingBot:
                     self.entry_scores[rec.symbol] = float(rec.confidence)
         self.engine.listeners.append(self._on_event)
         self.engine.want_tickers("phantoms", self.phantoms.symbols)
+        self.engine.want_tickers("pending", {r.symbol for r in self.pending()})
         if schedule:
             self.tasks.every("bot-schedule", 0, self._schedule_once)
         self.tasks.every("bot-phantoms", PHANTOM_CHECK_S, self._expire_phantoms)
@@ -115,6 +116,21 @@ class TradingBot:
         self.phantoms.on_event(event, self.engine.state.last_price)
         if isinstance(event, PositionUpdated) and not event.position.size:
             self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
+        if isinstance(event, TickerUpdated):
+            self._expire_stale(event.symbol)
+
+    def _expire_stale(self, symbol: str) -> None:
+        """Pending ideas in symbol whose price has passed their stop expire at once (they can no longer be taken)."""
+        price = self.engine.state.last_price(symbol)
+        if not price:
+            return
+        for rec in self.pending():
+            if rec.symbol == symbol and (why := rec.stale_reason(price)):
+                self._expire(rec, why)
+
+    def _expire(self, rec: Recommendation, why: str) -> Recommendation:
+        log.info("recommendation %s %s %s expired: %s", rec.id, rec.symbol, rec.side.value, why)
+        return self.record(replace(rec, status=RecommendationStatus.EXPIRED.value, fate=why, updated_ms=_now_ms()))
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -131,6 +147,7 @@ class TradingBot:
         if rec.status in _FOLLOWED:
             self.phantoms.start(rec, self._phantom_entry(rec))
             self.engine.want_tickers("phantoms", self.phantoms.symbols)
+        self.engine.want_tickers("pending", {r.symbol for r in self.pending()})
         self.engine.announce([RecommendationChanged(recommendation=rec, exchange_ts=0, received_ns=time.time_ns())])
         return rec
 
@@ -259,9 +276,7 @@ class TradingBot:
             return await self._approve(rec_id)
 
     async def _approve(self, rec_id: str) -> Recommendation:
-        rec = self.recommendations.get(rec_id)
-        if rec is None or rec.status != RecommendationStatus.PENDING:
-            raise ValueError("only a pending recommendation can be approved")
+        rec = self._approvable(rec_id)
         settings = self.settings.current
         proposal = _as_proposal(rec)
         verdict = gate(proposal, gate_book(self.engine.state, settings, self.entry_scores))
@@ -275,6 +290,19 @@ class TradingBot:
             ),
             verdict.replaces,
         )
+
+    def _approvable(self, rec_id: str) -> Recommendation:
+        """The pending recommendation; one whose price has passed its stop expires now and is refused (ValueError)."""
+        rec = self.recommendations.get(rec_id)
+        price = self.engine.state.last_price(rec.symbol) if rec is not None else None
+        if rec is not None and rec.status == RecommendationStatus.PENDING and price:
+            why = rec.stale_reason(price)
+            rec = self._expire(rec, why) if why else rec
+        if rec is not None and rec.status == RecommendationStatus.EXPIRED:
+            raise ValueError(f"{rec.symbol} {rec.side.value} idea expired, not approved: {rec.fate}")
+        if rec is None or rec.status != RecommendationStatus.PENDING:
+            raise ValueError("only a pending recommendation can be approved")
+        return rec
 
     def dismiss(self, rec_id: str) -> Recommendation:
         """Decline a pending recommendation; it is followed as a phantom."""

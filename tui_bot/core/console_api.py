@@ -15,9 +15,10 @@ from typing import Any, Protocol
 
 from tui_bot.core.bus import Subscription
 from tui_bot.core.health import CoreHealth
+from tui_bot.core.history import OrderEntry, TradeHistory
 from tui_bot.core.stats import StatsReport
 from tui_bot.domain.events import StreamMode
-from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
+from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
 from tui_bot.domain.metrics import ConnectionStats, RestStats
 from tui_bot.domain.models import Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
@@ -25,6 +26,9 @@ from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import OrderAck
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.rows import CycleRow
+
+ORDER_HISTORY_LIMIT = 500
+"""How many of the newest orders the order history shows."""
 
 CycleReport = CycleRow
 """What running the analysis cycle reports: the cycle's record (status, idea counts, why it skipped)."""
@@ -111,11 +115,14 @@ class ConsoleBackend(Protocol):
 
     def health(self) -> HealthReport: ...
     async def stats_report(self) -> StatsReport: ...
+    async def trade_history(self) -> TradeHistory: ...
+    async def order_history(self, limit: int = ORDER_HISTORY_LIMIT) -> tuple[OrderEntry, ...]: ...
 
     # -- intents ------------------------------------------------------------------------------------
 
     async def place_order(self, intent: PlaceOrderIntent) -> OrderAck: ...
-    async def close_position(self, symbol: str) -> OrderAck | None: ...
+    async def amend_order(self, intent: AmendOrderIntent) -> OrderAck: ...
+    async def close_position(self, symbol: str, percent: int = 100) -> OrderAck | None: ...
     async def close_all(self) -> list[OrderAck]: ...
     async def cancel_order(self, symbol: str, order_id: str) -> OrderAck | None: ...
     async def cancel_all(self) -> list[OrderAck]: ...

@@ -8,10 +8,19 @@ from typing import Any
 
 import aiosqlite
 
+from tui_bot.core import activity
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.bus import Subscription
-from tui_bot.core.console_api import BotNotRunning, CycleReport, HealthReport, StoreStatus, Venue
+from tui_bot.core.console_api import (
+    ORDER_HISTORY_LIMIT,
+    BotNotRunning,
+    CycleReport,
+    HealthReport,
+    StoreStatus,
+    Venue,
+)
 from tui_bot.core.engine import Engine
+from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
 from tui_bot.core.market_view import MarketView
 from tui_bot.core.orders import OrderService
 from tui_bot.core.protection import Protection
@@ -19,13 +28,14 @@ from tui_bot.core.settings import SettingsService
 from tui_bot.core.stats import StatsReport, stats_report
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.events import StreamMode
-from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
+from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
 from tui_bot.domain.models import Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import Recommendation
-from tui_bot.domain.requests import OrderAck, TradingStopRequest
+from tui_bot.domain.requests import AmendRequest, OrderAck, TradingStopRequest
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store import history
 from tui_bot.store.repos import load_orders, load_phantoms, load_trades
 from tui_bot.store.writer import StoreWriter
 
@@ -157,6 +167,17 @@ class LocalConsoleBackend:
         conn = self._conn
         return stats_report(await load_trades(conn, "closed"), await load_orders(conn), await load_phantoms(conn))
 
+    async def trade_history(self) -> TradeHistory:
+        """Closed trades as stored (newest first) with net PnL, R and reason, and their PnL by UTC day."""
+        return trade_history(await history.closed_trades(self._conn), await history.entry_orders(self._conn))
+
+    async def order_history(self, limit: int = ORDER_HISTORY_LIMIT) -> tuple[OrderEntry, ...]:
+        """The newest orders the exchange holds or held (any status) and those it refused when sent, newest first."""
+        conn = self._conn
+        return order_history(
+            await history.recent_orders(conn, limit), await history.recent_rejections(conn, limit), limit
+        )
+
     # -- intents ------------------------------------------------------------------------------------
 
     async def place_order(self, intent: PlaceOrderIntent) -> OrderAck:
@@ -175,8 +196,14 @@ class LocalConsoleBackend:
             reason=OrderReason.MANUAL_ENTRY,
         )
 
-    async def close_position(self, symbol: str) -> OrderAck | None:
-        return await self._orders.close_position(symbol)
+    async def amend_order(self, intent: AmendOrderIntent) -> OrderAck:
+        """Change a working order's price and/or qty (by its orderId; its orderLinkId resolves a lost answer)."""
+        request = AmendRequest(intent.symbol, intent.order_id, intent.order_link_id, qty=intent.qty, price=intent.price)
+        return await self._orders.amend(request)
+
+    async def close_position(self, symbol: str, percent: int = 100) -> OrderAck | None:
+        """Close percent of the position (rounded down to the qty step) with a reduce-only market order."""
+        return await self._orders.close_position(symbol, percent=percent)
 
     async def close_all(self) -> list[OrderAck]:
         return await self._orders.close_all()
@@ -208,10 +235,14 @@ class LocalConsoleBackend:
         return self._bot
 
     async def approve(self, recommendation_id: str) -> Recommendation:
-        return await self._running_bot().approve(recommendation_id)
+        rec = await self._running_bot().approve(recommendation_id)
+        activity.decided(rec, "approved")
+        return rec
 
     async def dismiss(self, recommendation_id: str) -> Recommendation:
-        return self._running_bot().dismiss(recommendation_id)
+        rec = self._running_bot().dismiss(recommendation_id)
+        activity.decided(rec, "dismissed")
+        return rec
 
     async def run_cycle(self, trigger: str) -> CycleReport:
         return await self._running_bot().run_cycle(trigger)

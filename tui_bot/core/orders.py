@@ -7,11 +7,13 @@ import logging
 import time
 from decimal import Decimal
 
+from tui_bot.core import activity
 from tui_bot.core.engine import Engine
+from tui_bot.core.history import rejection_row
 from tui_bot.domain.enums import OrderType, Side, TimeInForce
 from tui_bot.domain.events import OrderRejected, PanicStarted
-from tui_bot.domain.models import Instrument
-from tui_bot.domain.numbers import is_multiple
+from tui_bot.domain.models import Instrument, Order
+from tui_bot.domain.numbers import floor_to_step, is_multiple, plain
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
 from tui_bot.exchange.client import ExchangeClient
@@ -23,6 +25,7 @@ from tui_bot.exchange.errors import (
     SendTimeoutError,
     plain_words,
 )
+from tui_bot.store.ops import RecordRejection
 
 log = logging.getLogger(__name__)
 _RESOLVE_ATTEMPTS = 5
@@ -57,6 +60,23 @@ def check_order(inst: Instrument, request: OrderRequest, reference_price: Decima
         raise OrderInvalid(f"take profit must be {'above' if sign > 0 else 'below'} the entry {price}")
     if request.stop_loss and (price - request.stop_loss) * sign <= 0:
         raise OrderInvalid(f"stop loss must be {'below' if sign > 0 else 'above'} the entry {price}")
+
+
+def part_to_close(size: Decimal, percent: int, inst: Instrument | None) -> Decimal:
+    """percent of a position's size rounded down to the qty step (all of it at 100); OrderInvalid below min qty."""
+    if not 0 < percent <= 100:
+        raise OrderInvalid(f"a part to close must be 1–100 %, not {percent} %")
+    if percent == 100 or inst is None:
+        return size
+    qty = floor_to_step(size * percent / 100, inst.qty_step)
+    if qty < inst.min_qty:
+        raise OrderInvalid(f"{percent} % of {plain(size)} is {plain(qty)}, below the minimum quantity {inst.min_qty}")
+    return qty
+
+
+def amend_applied(request: AmendRequest, order: Order) -> bool:
+    """True when the order as read shows the amend's qty and price (the fields it changes)."""
+    return (request.qty is None or order.qty == request.qty) and (request.price is None or order.price == request.price)
 
 
 class OrderService:
@@ -142,6 +162,7 @@ class OrderService:
             check_order(inst, request, reference)
         return request
 
+    @activity.logged("order placed", "order rejected", activity.order_text, activity.acked)
     async def send(self, request: OrderRequest) -> OrderAck:
         """Send once; on timeout, network failure, 10016 or a duplicate id, find the order by its orderLinkId."""
         via_ws = self._use_ws()
@@ -157,7 +178,11 @@ class OrderService:
         return ack
 
     def _announce_rejection(self, request: OrderRequest, err: RejectedError) -> None:
-        """Publish a refused order (alerts and the console hear of it); closing a flat position is no refusal."""
+        """Store a refused order and publish it (alerts and the console hear of it); closing a flat position is
+        no refusal to announce."""
+        if self.engine.writer is not None:
+            row = rejection_row(request, err.code, plain_words(err.code, err.message), self.client.now_ms())
+            self.engine.writer.enqueue(RecordRejection(row))
         if request.reduce_only and err.code == 110017:
             return
         self.engine.bus.publish(
@@ -220,13 +245,41 @@ class OrderService:
                 raise
             return OrderAck(order.order_id, order.order_link_id)
 
+    @activity.logged("order amended", "amend refused", activity.amend_text, activity.acked)
     async def amend(self, request: AmendRequest) -> OrderAck:
-        """Amend an order; a trade-WS drop before the answer leaves its outcome to the order stream."""
+        """Amend an order once; an unanswered amend is resolved by reading the order back, never sent again."""
         try:
             return await self.client.amend_order(request, via_ws=self._use_ws())
-        except ConnectionError as err:
-            raise SendTimeoutError(0, f"amend not confirmed ({err}); the order list shows its outcome") from err
+        except (SendTimeoutError, ConnectionError) as err:
+            return await self._resolve_amend(request, err)
+        except RetryableError as err:
+            if err.code in (10002, 10006):  # refused before it was applied
+                raise
+            return await self._resolve_amend(request, err)
 
+    async def _resolve_amend(self, request: AmendRequest, cause: Exception) -> OrderAck:
+        """Read the order until it shows the amend's qty and price; if it never does, say so (nothing is resent)."""
+        log.warning("amend of %s unanswered (%s); reading the order back", request.order_id, cause)
+        if not request.order_link_id:
+            raise SendTimeoutError(0, f"amend not confirmed ({cause}); the order list shows its outcome") from cause
+        order = None
+        for attempt in range(_RESOLVE_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(_RESOLVE_PAUSE_S)
+            try:
+                order = await self.client.fetch_order(request.symbol, request.order_link_id)
+            except RetryableError as err:
+                log.warning("looking up order %s failed (%s)", request.order_link_id, err)
+                continue
+            if order is not None and amend_applied(request, order):
+                self.resolved_by_query += 1
+                return OrderAck(order.order_id, order.order_link_id)
+        shown = (
+            "not found" if order is None else f"{order.status.value}, qty {plain(order.qty)} at {plain(order.price)}"
+        )
+        raise SendTimeoutError(0, f"amend not confirmed: the order is {shown}; not sent again")
+
+    @activity.logged("order cancelled", "cancel refused", activity.cancel_text, activity.gone)
     async def cancel(self, symbol: str, order_id: str) -> OrderAck | None:
         """Cancel one order; an order already gone counts as cancelled (None). A trade-WS drop is retried
         over REST (cancelling twice is harmless: the second finds it gone)."""
@@ -239,11 +292,16 @@ class OrderService:
         except AlreadyDoneError:
             return None
 
+    @activity.logged(
+        "orders cancelled", "cancel-all refused", activity.cancel_all_text, activity.counted("order", "orders")
+    )
     async def cancel_all(self, symbol: str | None = None) -> list[OrderAck]:
         return await self.client.cancel_all(symbol)
 
-    async def close_position(self, symbol: str, reason: OrderReason = OrderReason.MANUAL_EXIT) -> OrderAck | None:
-        """Close the whole position with a reduce-only market order; None when it is already flat."""
+    async def close_position(
+        self, symbol: str, reason: OrderReason = OrderReason.MANUAL_EXIT, *, percent: int = 100
+    ) -> OrderAck | None:
+        """Close percent of the position (all by default) with a reduce-only market order; None when it is flat."""
         pos = self.engine.state.positions.get(symbol)
         if pos is None or pos.side is None or pos.size == 0:
             return None
@@ -251,7 +309,7 @@ class OrderService:
             symbol,
             pos.side.opposite,
             OrderType.MARKET,
-            pos.size,
+            part_to_close(pos.size, percent, self.engine.state.instruments.get(symbol)),
             self.ids.new(reason),
             reduce_only=True,
             close_on_trigger=True,
@@ -265,6 +323,9 @@ class OrderService:
         except AlreadyDoneError:
             return None
 
+    @activity.logged(
+        "PANIC done", "PANIC incomplete", activity.panic_text, activity.counted("position closed", "positions closed")
+    )
     async def close_all(self, reason: OrderReason = OrderReason.PANIC) -> list[OrderAck]:
         """Panic: cancel every order, then close every position (concurrently). The closes go out even when
         the cancel fails; the first error is raised after all of them were tried."""
@@ -293,12 +354,14 @@ class OrderService:
             raise errors[0]
         return [r for r in results if isinstance(r, OrderAck)]
 
+    @activity.logged("leverage set", "leverage refused", activity.leverage_text)
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         try:
             await self.client.set_leverage(symbol, str(leverage))
         except AlreadyDoneError:
             return
 
+    @activity.logged("TP/SL set", "TP/SL refused", activity.trading_stop_text)
     async def set_trading_stop(self, request: TradingStopRequest) -> None:
         try:
             await self.client.set_trading_stop(request)

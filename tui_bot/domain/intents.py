@@ -37,3 +37,14 @@ class LeverageIntent:
 
     symbol: str
     leverage: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AmendOrderIntent:
+    """A working order's new price and/or qty (None leaves it); the order is named by id and orderLinkId."""
+
+    symbol: str
+    order_id: str
+    order_link_id: str = ""
+    qty: Decimal | None = None
+    price: Decimal | None = None

@@ -92,3 +92,9 @@ class Recommendation:
         """True while price is strictly between the stop and the target (the idea has not played out)."""
         sign = self.side.sign
         return (price - self.stop_loss) * sign > 0 and (self.take_profit - price) * sign > 0
+
+    def stale_reason(self, price: Decimal) -> str | None:
+        """Why the idea can no longer be taken at price (a Buy's last at or below its stop, a Sell's at or above)."""
+        if (price - self.stop_loss) * self.side.sign > 0:
+            return None
+        return f"the price {price} has passed the stop {self.stop_loss}"

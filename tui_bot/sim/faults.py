@@ -46,7 +46,7 @@ class Faults:
         return self.order_rejects.popleft() if self.order_rejects else None
 
     def lose_reply(self) -> bool:
-        """True (once per armed count) when an accepted order's reply must be lost in transit."""
+        """True (once per armed count) when an accepted create or amend's reply must be lost in transit."""
         if self.lost_replies > 0:
             self.lost_replies -= 1
             return True

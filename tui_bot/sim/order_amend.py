@@ -25,13 +25,19 @@ from tui_bot.sim.params import Params
 from tui_bot.sim.records import SimOrder
 
 _UNCHANGED = "The order remains unchanged as the parameters entered match the existing ones."
+_TOO_LATE = "order not exists or too late to replace"
 _FIELDS = ("qty", "price", "trigger_price", "take_profit", "stop_loss", "trigger_by", "tp_trigger_by", "sl_trigger_by")
 
 
 def amend_order(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, str]:
     """Apply the given fields to an open order; omitted fields stay, and a rejected amend changes nothing."""
     p = Params(raw)
-    order = find_order(account, p)
+    try:
+        order = find_order(account, p)
+    except SimError as err:
+        if err.code == Codes.ORDER_NOT_FOUND:
+            raise SimError(Codes.ORDER_NOT_FOUND, _TOO_LATE) from None
+        raise
     market = engine.markets[order.symbol]
     before = tuple(getattr(order, name) for name in _FIELDS)
     try:

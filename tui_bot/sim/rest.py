@@ -29,6 +29,7 @@ from tui_bot.sim.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 << 20  # aiohttp stops reading a body past this (client_max_size)
+_LOSABLE = frozenset({"/v5/order/create", "/v5/order/amend"})  # replies the lost_replies fault may drop
 
 PublicHandler = Callable[[ExchangeEngine, dict[str, Any]], dict[str, Any]]
 PrivateHandler = Callable[[ExchangeEngine, Account, dict[str, Any]], dict[str, Any]]
@@ -129,7 +130,7 @@ class RestApi:
                 if reject is not None:
                     raise SimError(*reject)
             result = PRIVATE_POST[path](self.engine, account, body)
-            if path == "/v5/order/create" and self.faults.lose_reply() and request.transport is not None:
+            if path in _LOSABLE and self.faults.lose_reply() and request.transport is not None:
                 request.transport.abort()
             return self._respond(result, headers=headers)
         except SimError as err:

@@ -89,7 +89,7 @@ class TradeHub:
             if reject is not None:
                 raise SimError(*reject)
             data = action(self.engine, self.engine.accounts[peer.api_key], args[0])
-            if op == "order.create" and self.faults.lose_reply():
+            if op in ("order.create", "order.amend") and self.faults.lose_reply():
                 return
             self._reply(peer, op, req_id, 0, "OK", data, status, now)
         except SimError as err:

@@ -6,6 +6,7 @@ from tui_bot.store.db import SCHEMA_VERSION, SchemaError, migrate, open_database
 from tui_bot.store.ops import (
     ReconcileOpenTrades,
     RecordExecution,
+    RecordRejection,
     SaveCycle,
     SavePhantom,
     SaveRecommendation,
@@ -29,6 +30,7 @@ __all__ = [
     "ReconcileMark",
     "ReconcileOpenTrades",
     "RecordExecution",
+    "RecordRejection",
     "SaveCycle",
     "SavePhantom",
     "SaveRecommendation",

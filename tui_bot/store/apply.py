@@ -15,6 +15,7 @@ from tui_bot.store.codec import (
     ORDER_CODEC,
     PHANTOM_CODEC,
     RECOMMENDATION_CODEC,
+    REJECTED_ORDER_CODEC,
     TRADE_CODEC,
     encode,
     insert_sql,
@@ -23,6 +24,7 @@ from tui_bot.store.codec import (
 from tui_bot.store.ops import (
     ReconcileOpenTrades,
     RecordExecution,
+    RecordRejection,
     SaveCycle,
     SavePhantom,
     SaveRecommendation,
@@ -60,6 +62,7 @@ _ORDER_SQL = upsert_sql(
     "(excluded.updated_ms, excluded.status_rank) >= (orders.updated_ms, orders.status_rank)"
     f" AND (orders.status_rank < {FINAL_RANK} OR excluded.status_rank = {FINAL_RANK})",
 )
+_REJECTION_SQL = insert_sql("rejected_orders", REJECTED_ORDER_CODEC.columns)
 _SNAPSHOT_COLUMNS = (
     "symbol",
     "side",
@@ -114,6 +117,10 @@ async def _upsert_order(conn: aiosqlite.Connection, _: TradeLedger, op: UpsertOr
     bot, reason = link_tags(order.order_link_id)
     params = {**ORDER_CODEC.params(order), "status_rank": STATUS_RANK[order.status], "bot": bot, "reason": reason}
     await _run(conn, _ORDER_SQL, params)
+
+
+async def _record_rejection(conn: aiosqlite.Connection, _: TradeLedger, op: RecordRejection) -> None:
+    await _run(conn, _REJECTION_SQL, REJECTED_ORDER_CODEC.params(op.rejected))
 
 
 async def _snapshot_position(conn: aiosqlite.Connection, _: TradeLedger, op: SnapshotPosition) -> None:
@@ -179,6 +186,7 @@ async def _reconcile_open_trades(conn: aiosqlite.Connection, ledger: TradeLedger
 _HANDLERS: dict[type, Callable[[aiosqlite.Connection, TradeLedger, Any], Awaitable[None]]] = {
     RecordExecution: _record_execution,
     UpsertOrder: _upsert_order,
+    RecordRejection: _record_rejection,
     SnapshotPosition: _snapshot_position,
     SetConfig: _set_config,
     UpsertCandle: _upsert_candle,

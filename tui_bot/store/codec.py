@@ -11,7 +11,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from tui_bot.domain.models import Execution, Kline, Order
-from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
+from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, RejectedOrder, Trade
 
 T = TypeVar("T")
 
@@ -97,3 +97,4 @@ TRADE_CODEC = RowCodec(Trade)
 CYCLE_CODEC = RowCodec(CycleRow)
 RECOMMENDATION_CODEC = RowCodec(RecommendationRow)
 PHANTOM_CODEC = RowCodec(PhantomRow)
+REJECTED_ORDER_CODEC = RowCodec(RejectedOrder)

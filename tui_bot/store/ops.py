@@ -11,7 +11,7 @@ from typing import Any
 
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Execution, Kline, Order, Position
-from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
+from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, RejectedOrder, Trade
 from tui_bot.store.trades import RECONCILED
 
 
@@ -32,6 +32,13 @@ class UpsertOrder:
     """Store an order's latest state; an update older than the stored row is ignored."""
 
     order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRejection:
+    """Append an order the exchange refused when it was sent (it never reaches the orders table)."""
+
+    rejected: RejectedOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +118,7 @@ class ReconcileOpenTrades:
 WriteOp = (
     RecordExecution
     | UpsertOrder
+    | RecordRejection
     | SnapshotPosition
     | SetConfig
     | UpsertCandle

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tui_bot.domain.enums import Side
+from tui_bot.domain.enums import OrderType, Side
 from tui_bot.domain.numbers import ZERO
 from tui_bot.domain.recommendations import Recommendation
 
@@ -75,3 +75,19 @@ class PhantomRow:
     exit_price: Decimal | None = None
     max_favourable: Decimal = ZERO
     max_adverse: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedOrder:
+    """An order the exchange refused when it was sent (so no order exists there): what was asked and why not."""
+
+    order_link_id: str
+    symbol: str
+    side: Side
+    order_type: OrderType
+    qty: Decimal
+    price: Decimal | None
+    reduce_only: bool
+    code: int
+    message: str
+    ts_ms: int

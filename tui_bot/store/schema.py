@@ -226,6 +226,21 @@ CREATE TABLE trade_reconciliations (
     after_row     INTEGER NOT NULL
 )"""
 
+_REJECTED_ORDERS = """
+CREATE TABLE rejected_orders (
+    id             INTEGER PRIMARY KEY,
+    order_link_id  TEXT NOT NULL,
+    symbol         TEXT NOT NULL,
+    side           TEXT NOT NULL,
+    order_type     TEXT NOT NULL,
+    qty            TEXT NOT NULL,
+    price          TEXT,
+    reduce_only    INTEGER NOT NULL,
+    code           INTEGER NOT NULL,
+    message        TEXT NOT NULL,
+    ts_ms          INTEGER NOT NULL
+)"""
+
 MIGRATIONS: list[Migration] = [
     Migration(
         "the nine tables",
@@ -243,6 +258,10 @@ MIGRATIONS: list[Migration] = [
     ),
     Migration("lookup indexes", _INDEXES),
     Migration("trade reconciliation marks", (_TRADE_RECONCILIATIONS,)),
+    Migration(
+        "orders the exchange refused when sent",
+        (_REJECTED_ORDERS, "CREATE INDEX rejected_orders_ts ON rejected_orders (ts_ms)"),
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -258,4 +277,5 @@ TABLES: tuple[str, ...] = (
     "candles",
     "phantoms",
     "trade_reconciliations",
+    "rejected_orders",
 )

@@ -25,6 +25,7 @@ from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.help_screen import HelpScreen
 from tui_bot.ui.screens.leverage import LeverageModal
 from tui_bot.ui.screens.order_form import OrderFormModal
+from tui_bot.ui.screens.partial_close import PartialCloseModal
 from tui_bot.ui.screens.settings_screen import SettingsScreen
 from tui_bot.ui.screens.stats_screen import StatsScreen
 from tui_bot.ui.screens.tpsl import TpSlModal
@@ -149,14 +150,16 @@ class TradingActions(App[None]):
         return answered
 
     def action_close_position(self) -> None:
+        """Close 25, 50 or 100 % of the selected position at market (reduce-only), after choosing and confirming."""
+        backend = self._backend_or_warn()
+        if backend is not None and not any(p.size for p in backend.positions().values()):
+            self.notify("No open position to close.")
+            return
         if (selected := self._selected_position()) is None:
             return
         backend, pos = selected
-        body = f"Close {pos.side.value if pos.side else ''} {pos.size} {pos.symbol} at market?"
-        self.push_screen(
-            ConfirmModal("Close position", body, danger=True),
-            self._if_confirmed(lambda: backend.close_position(pos.symbol)),
-        )
+        modal = PartialCloseModal(pos, backend.instruments().get(pos.symbol))
+        self.push_screen(modal, self._if_confirmed(lambda: backend.close_position(pos.symbol, modal.percent)))
 
     def action_panic(self) -> None:
         backend = self._backend_or_warn()
@@ -272,6 +275,9 @@ class TradingActions(App[None]):
 
     def _selected_pending(self) -> str | None:
         rec = self.query_one(RecommendationsTable).selected_recommendation
+        if rec is not None and rec.status == RecommendationStatus.EXPIRED:
+            self.notify(f"{rec.symbol} {rec.side.value} idea expired: {rec.fate}", severity="warning")
+            return None
         if rec is None or rec.status != RecommendationStatus.PENDING:
             self.notify("Select a pending recommendation first.", severity="warning")
             return None

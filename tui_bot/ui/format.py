@@ -57,6 +57,18 @@ REASON_LABELS: dict[OrderReason, str] = {
     OrderReason.PANIC: "Panic",
     OrderReason.REPLACEMENT: "Replace",
 }
+ENTRY_REASONS = frozenset({OrderReason.ENTRY, OrderReason.SCALE_IN, OrderReason.MANUAL_ENTRY})
+"""Reasons of orders sent to open or add; one that reduced a position instead (a ticket sell on a long) is an exit."""
+
+EXIT_LABELS: dict[str, str] = {
+    "liquidation": "Liquidation",
+    "adl": "ADL",
+    "external": "External",
+    "reconciled": "Reconciled",
+    "reconciled_partial": "Reconciled (part)",
+    "unknown": "Unknown",
+}
+"""Stored exit reasons that are not one of our order reasons (see store/trades.py exit_reason)."""
 
 
 def places_of(step: Decimal) -> int:
@@ -218,7 +230,7 @@ def fill_reason(execution: Execution) -> str:
         return "Liquidation"
     parsed = parse_order_id(execution.order_link_id) if execution.order_link_id else None
     if parsed is not None:
-        return REASON_LABELS.get(parsed.reason, parsed.reason.name.title())
+        return reason_label(parsed.reason, closing=execution.closed_size > 0)
     if execution.create_type in CREATE_REASONS:
         return CREATE_REASONS[execution.create_type]
     kind = stop_kind(execution.stop_order_type)
@@ -227,10 +239,27 @@ def fill_reason(execution: Execution) -> str:
     return "External" if execution.order_link_id else "Manual"
 
 
-def realised(execution: Execution) -> Decimal | None:
-    """Net realised PnL of a closing fill (gross execPnl minus fee); None for opening fills."""
+def reason_label(reason: OrderReason, *, closing: bool) -> str:
+    """Our id's reason as the trader reads it; an entry order's fill that closed (part of) a position is an exit."""
+    if closing and reason in ENTRY_REASONS:
+        return REASON_LABELS[OrderReason.MANUAL_EXIT] if reason is OrderReason.MANUAL_ENTRY else "Exit"
+    return REASON_LABELS.get(reason, reason.name.title())
+
+
+def close_reason(stored: str) -> str:
+    """A trade's stored exit reason ('take_profit', 'manual_entry', 'liquidation' …) as a label ('TP', …)."""
+    try:
+        reason = OrderReason[stored.upper()]
+    except KeyError:
+        return EXIT_LABELS.get(stored, stored.replace("_", " ").capitalize())
+    return reason_label(reason, closing=True)
+
+
+def gross_pnl(execution: Execution) -> Decimal | None:
+    """Gross PnL a closing fill realised (the exchange's execPnl, before any fee); funding's cash flow; None for
+    opening fills. Net of both fees is the closed trade's PnL (trade history)."""
     if execution.exec_type is ExecType.FUNDING:
         return -execution.exec_fee
     if execution.closed_size <= 0:
         return None
-    return execution.exec_pnl - execution.exec_fee
+    return execution.exec_pnl

@@ -14,6 +14,7 @@ BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
     ("close_position", "x", "close_position", "Close", True),
     ("panic", "X", "panic", "Panic", True),
     ("cancel_order", "c", "cancel_order", "Cancel", True),
+    ("amend_order", "A", "amend_order", "Amend order", False),
     ("cancel_all", "C", "cancel_all", "Cancel all", True),
     ("edit_tpsl", "e", "edit_tpsl", "TP/SL", True),
     ("leverage", "l", "leverage", "Leverage", True),
@@ -27,6 +28,8 @@ BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
     ("watch_add", "w", "watch_add", "Watch", True),
     ("watch_remove", "W", "watch_remove", "Unwatch", True),
     ("stats", "p", "stats", "Stats", True),
+    ("trade_history", "h", "trade_history", "Trade history", False),
+    ("order_history", "o", "order_history", "Order history", False),
     ("settings", "comma,f2", "settings", "Settings", True),
     ("help", "question_mark", "help", "Help", True),
     ("quit", "q", "quit_app", "Quit", True),
@@ -35,14 +38,15 @@ BINDING_IDS = frozenset(row[0] for row in BINDING_TABLE)
 HELP_TEXT: dict[str, str] = {
     "buy": "Order ticket to buy: market or limit, typed or risk-sized qty, TP/SL",
     "sell": "Order ticket to sell: market or limit, typed or risk-sized qty, TP/SL",
-    "close_position": "Close the selected position at market, reduce-only (asks first)",
+    "close_position": "Close 25, 50 or 100 % of the selected position at market, reduce-only",
     "panic": "Cancel every order and close every position (asks first; on LIVE type yes)",
     "cancel_order": "Cancel the order under the Orders cursor (Orders focused; asks first)",
+    "amend_order": "Change the price or qty of the order under the Orders cursor (Orders focused)",
     "cancel_all": "Cancel every open order (asks first; warns if a position's TP/SL goes too)",
     "edit_tpsl": "Set or change the selected position's take-profit and stop-loss",
     "leverage": "Set the leverage of the selected symbol",
     "toggle_tightening": "Turn automatic SL tightening on or off (kept across restarts)",
-    "approve": "Trade the selected pending recommendation (the gates run again first)",
+    "approve": "Trade the selected pending idea (gates run again; expired ones are refused)",
     "dismiss": "Drop the selected pending recommendation (it is followed as a phantom)",
     "run_cycle": "Run the bot's analysis cycle now instead of at the next bar",
     "market_view": "Give the market view the whole screen, or share it with the tables again",
@@ -51,6 +55,8 @@ HELP_TEXT: dict[str, str] = {
     "watch_add": "Add a listed symbol to the watchlist (kept across restarts)",
     "watch_remove": "Remove the quote board's selected symbol from the watchlist",
     "stats": "Statistics of trades and phantoms, and the equity curve",
+    "trade_history": "Closed trades (net PnL after both fees, R, reason, held) and PnL by UTC day",
+    "order_history": "Every order, newest first: filled, cancelled, refused with the exchange's code",
     "settings": "Edit the trading settings (checked field by field, saved all or nothing)",
     "help": "Every key and what it does (this list)",
     "quit": "Quit the console (asks first when a LIVE account has open positions)",
@@ -181,7 +187,11 @@ def help_rows(keymap: dict[str, str]) -> list[tuple[str, str, str, str]]:
         (keymap.get(binding_id, keys), binding_id, description, HELP_TEXT.get(binding_id, description))
         for binding_id, keys, _action, description, _show in BINDING_TABLE
     ]
-    return [*rows, ("tab,shift+tab", "", "Next table", "Move between tables (the quote board first)")]
+    return [
+        *rows,
+        ("enter", "", "Open idea", "On a recommendation: the whole idea and its reasoning (a / d decide there)"),
+        ("tab,shift+tab", "", "Next table", "Move between tables (the quote board first)"),
+    ]
 
 
 def markdown_key_table() -> str:

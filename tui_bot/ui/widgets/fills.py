@@ -25,7 +25,8 @@ class TimeStamp(str):
 
 
 class FillsTable(LiveTable):
-    """Executions keyed by exec id; realised PnL is theme-coloured and the reason comes from the order id."""
+    """Executions keyed by exec id; a closing fill's gross PnL (before fees; the Fee column beside it) is
+    theme-coloured and the reason comes from the order id."""
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("time", "Time"),
@@ -34,7 +35,7 @@ class FillsTable(LiveTable):
         ("qty", "Qty"),
         ("price", "Price"),
         ("fee", "Fee"),
-        ("realised", "Realised"),
+        ("gross", "Gross PnL"),
         ("reason", "Reason"),
     )
 
@@ -75,7 +76,7 @@ class FillsTable(LiveTable):
 
     def _row(self, e: Execution, inst: Instrument | None, key: SortKey) -> dict[str, object]:
         """All cells of one fill."""
-        pnl = fmt.realised(e)
+        pnl = fmt.gross_pnl(e)
         funding = e.exec_type is ExecType.FUNDING
         return {
             "time": TimeStamp(fmt.clock(e.exec_time), key),
@@ -84,6 +85,6 @@ class FillsTable(LiveTable):
             "qty": fmt.qty(e.exec_qty, inst),
             "price": fmt.price(e.exec_price, inst),
             "fee": fmt.fee(e.exec_fee),
-            "realised": fmt.DASH if pnl is None else self.toned(fmt.signed_money(pnl), fmt.tone(pnl)),
+            "gross": fmt.DASH if pnl is None else self.toned(fmt.signed_money(pnl), fmt.tone(pnl)),
             "reason": fmt.fill_reason(e),
         }

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui_bot.domain.enums import Side
-from tui_bot.domain.recommendations import Recommendation
+from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
 from tui_bot.ui import format as fmt
 from tui_bot.ui.widgets.cells import LiveTable
 
@@ -26,17 +26,20 @@ class RecommendationsTable(LiveTable):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"recommendations-table--empty"}
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("time", "Time"),
         ("symbol", "Symbol"),
         ("side", "Side"),
+        ("status", "Status"),
         ("confidence", "Conf"),
+        ("rr", "R:R"),
         ("entry", "Entry"),
         ("sl", "SL"),
         ("tp", "TP"),
-        ("rr", "R:R"),
         ("strategy", "Strategy"),
-        ("status", "Status"),
         ("fate", "Why"),
     )
+    """Time and Status come first so that they show at every width (at 200 columns the panel has a third of it);
+    Enter opens the whole recommendation (RecommendationDetail)."""
 
     def __init__(
         self,
@@ -94,6 +97,7 @@ class RecommendationsTable(LiveTable):
     def _cells(self, rec: Recommendation) -> dict[str, object]:
         """All cells of one recommendation."""
         return {
+            "time": fmt.clock(rec.created_ms),
             "symbol": rec.symbol,
             "side": self.toned(rec.side.value, "up" if rec.side is Side.BUY else "down"),
             "confidence": confidence_text(rec.confidence),
@@ -102,7 +106,7 @@ class RecommendationsTable(LiveTable):
             "tp": fmt.price(rec.take_profit),
             "rr": fmt.DASH if rec.rr is None else f"{rec.rr:.2f}",
             "strategy": rec.strategy,
-            "status": rec.status,
+            "status": self.toned(rec.status, "muted" if rec.status == RecommendationStatus.EXPIRED else ""),
             "fate": rec.fate or "",
         }
 
