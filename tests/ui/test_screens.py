@@ -19,6 +19,7 @@ from tui_bot.core.settings import SettingsRejected, SettingsService
 from tui_bot.domain.enums import OrderType, Side
 from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.models import Instrument
+from tui_bot.ui.keymap import BINDING_IDS, HELP_TEXT, help_rows
 from tui_bot.ui.screens import (
     ConfirmModal,
     HelpScreen,
@@ -430,7 +431,7 @@ async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen and app.results == []
-        assert "greater than 0" in text(screen, "#risk_percentage-error")
+        assert text(screen, "#risk_percentage-error") == "must be above 0"
         assert text(screen, "#leverage-error") == ""
         assert service.current.leverage == Decimal("5")  # all or nothing
         set_value(screen, "#rr_tightening_steps", "1-0")
@@ -438,6 +439,93 @@ async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
         assert "at:stop" in text(screen, "#rr_tightening_steps-error")
         assert len(calls) == 1  # a field that does not parse never reaches apply
     assert app.results == []
+
+
+async def test_settings_marks_every_bad_field_at_once_in_plain_words_and_applies_nothing() -> None:
+    service = SettingsService(TradingSettings(), None, Bus().publish)
+    calls: list[dict[str, Any]] = []
+
+    def apply(changes: dict[str, Any]) -> TradingSettings:
+        calls.append(changes)
+        return service.update(changes)
+
+    app = Host(lambda: SettingsScreen(service.current, apply))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        set_value(screen, "#max_concurrent_trades", "1.5")  # does not parse as a whole number
+        set_value(screen, "#risk_percentage", "0")  # parses, but the rule refuses it
+        set_value(screen, "#min_confidence_threshold", "2")
+        set_value(screen, "#leverage", "3")  # fine on its own
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen and calls == [] and service.current == TradingSettings()
+        assert text(screen, "#max_concurrent_trades-error") == "must be a whole number"
+        assert text(screen, "#risk_percentage-error") == "must be above 0"
+        assert text(screen, "#min_confidence_threshold-error") == "must be 1 or less"
+        assert text(screen, "#leverage-error") == ""
+        assert text(screen, "#form-error") == (
+            "Not saved: fix 3 marked fields (Min confidence 0–1, Risk per trade %, Max open trades)"
+        )
+        set_value(screen, "#rr_tightening_steps", "1:0, 0.5:0.2")
+        set_value(screen, "#max_concurrent_trades", "2")
+        set_value(screen, "#risk_percentage", "1")
+        set_value(screen, "#min_confidence_threshold", "0.5")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert text(screen, "#rr_tightening_steps-error") == "tightening steps must rise in both trigger R and stop R"
+        assert len(calls) == 1 and service.current == TradingSettings()
+    assert app.results == []
+
+
+async def test_settings_escape_asks_before_discarding_edits_and_leaves_at_once_without(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+    app = Host(lambda: SettingsScreen(TradingSettings(), lambda changes: TradingSettings()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#leverage", Input).focus()
+        await pilot.press("end", "0")  # 5 → 50
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Discard your unsaved edits (Leverage)?" in text(app.screen, "#body")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#leverage", Input).value == "50"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (SettingsScreen, ConfirmModal))
+    assert app.results == [None]
+    app = Host(lambda: SettingsScreen(TradingSettings(), lambda changes: TradingSettings()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#leverage", Input).focus()
+        await pilot.press("end", "0", "backspace")  # edited and back: nothing to lose
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, (SettingsScreen, ConfirmModal))
+    assert app.results == [None]
+
+
+async def test_settings_checkbox_says_on_or_off_and_the_focused_fields_label_stands_out(console: Console) -> None:
+    async with console() as (app, pilot):
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        screen = app.screen
+        box = screen.query_one("#auto_approve_trades", Checkbox)
+        box.focus()
+        await wait_for(lambda: app.focused is box)
+        assert str(box.label) == "off"
+        await pilot.press("space")
+        await pilot.pause()
+        assert box.value and str(box.label) == "on"
+        focused = screen.query_one("#auto_approve_trades-row Label").styles
+        other = screen.query_one("#paper_trading-row Label").styles
+        assert focused.text_style.bold and not other.text_style.bold
+        assert focused.color != other.color
 
 
 async def test_settings_save_calls_apply_with_typed_changes() -> None:
@@ -468,7 +556,9 @@ async def test_settings_save_calls_apply_with_typed_changes() -> None:
     assert app.results == [expected]
 
 
-async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels() -> None:
+async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+
     def apply(changes: dict[str, Any]) -> TradingSettings:
         raise SettingsRejected({"rr_tightening_steps.0.at_r": "must be above 0"})
 
@@ -478,8 +568,10 @@ async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels() -
         set_value(screen, "#rr_tightening_steps", "0:0")
         await pilot.press("ctrl+s")
         assert app.screen is screen
-        assert text(screen, "#rr_tightening_steps-error") == "must be above 0"
+        assert text(screen, "#rr_tightening_steps-error") == "step 1: must be above 0"
         await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")  # the edit is discarded
         await pilot.pause()
     assert app.results == [None]
 
@@ -603,17 +695,17 @@ async def test_settings_info_shows_the_order_path_in_use_after_it_is_switched(co
 # -- help ------------------------------------------------------------------------------------------------
 
 
-async def test_help_lists_every_binding_and_closes_on_q_escape_question_mark() -> None:
-    rows = [("b", "buy", "Buy"), ("comma,f2", "settings", "Settings"), ("question_mark", "help", "Help")]
+async def test_help_lists_every_binding_with_what_it_does_and_closes_on_q_escape_question_mark() -> None:
+    rows = help_rows({"buy": "B"})
     for key in ("q", "escape", "question_mark"):
         app = Host(lambda: HelpScreen(rows))
         async with app.run_test(size=SIZE) as pilot:
             table = app.screen.query_one(DataTable)
-            assert [table.get_row_at(i) for i in range(table.row_count)] == [
-                ["b", "buy", "Buy"],
-                [", / f2", "settings", "Settings"],
-                ["?", "help", "Help"],
-            ]
+            shown = {row[2]: row for row in (table.get_row_at(i) for i in range(table.row_count))}
+            assert set(shown) == {*BINDING_IDS, ""}  # "": tab / shift+tab, not remappable
+            assert shown["buy"] == ["B", HELP_TEXT["buy"], "buy"]
+            assert shown["settings"] == [", / f2", HELP_TEXT["settings"], "settings"]
+            assert shown["help"][0] == "?" and shown["cancel_all"][1].startswith("Cancel every open order")
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, HelpScreen)

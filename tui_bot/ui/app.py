@@ -24,6 +24,7 @@ from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.market_actions import MarketActions
 from tui_bot.ui.order_actions import OrderActions
+from tui_bot.ui.palette import KeyCommands
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
 from tui_bot.ui.widgets.alert_line import AlertLine
@@ -52,7 +53,7 @@ BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(ThemeTones, AlertActions, HistoryActions, MarketActions, OrderActions):
+class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketActions, OrderActions):
     """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
@@ -112,7 +113,8 @@ class TuiBotApp(ThemeTones, AlertActions, HistoryActions, MarketActions, OrderAc
         )
         self._apply_size(self.size)
         for warning in self.keymap_warnings:
-            self.notify(warning, severity="warning")
+            log.warning("%s", warning)
+            self.notify(warning, severity="warning", timeout=15)
         self.set_interval(1.0, self._refresh_health)
         self.set_interval(0.25, self._drain_logs)
         self.connect()
