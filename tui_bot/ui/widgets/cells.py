@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 TONE_CLASSES: dict[str, str] = {
     "up": "live-table--pnl-up",
@@ -129,8 +130,19 @@ class LiveTable(DataTable[Any]):
             return True
         for column, value in values.items():
             if column in self.columns and self.get_cell(key, column) != value:
-                self.update_cell(key, column, value, update_width=self._grows(column, value))
+                self._put_cell(key, column, value)
         return False
+
+    def _put_cell(self, key: str, column: str, value: object) -> None:
+        """Store a changed value and repaint only its cell (DataTable.update_cell repaints the whole table, so
+        every mark sent the full table to the terminal); a value wider than its column re-measures it all."""
+        if self._grows(column, value):
+            self.update_cell(key, column, value, update_width=True)
+            return
+        row_key, column_key = RowKey(key), ColumnKey(column)
+        self._data[row_key][column_key] = value
+        self._update_count += 1  # part of the rendered lines' cache key: the cell's line is drawn afresh
+        self.refresh_coordinate(Coordinate(self.get_row_index(key), self.get_column_index(column)))
 
     def _grows(self, column: str, value: object) -> bool:
         """Whether a new value is wider than its auto-width column (only then pay for a re-measure)."""
