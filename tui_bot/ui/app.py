@@ -166,7 +166,8 @@ class TuiBotApp(ThemeTones, MarketActions):
         if isinstance(form, OrderFormModal) and self.backend is not None:
             for symbol in message.symbols:
                 if price := self.backend.last_price(symbol):
-                    form.set_last_price(symbol, price)
+                    ticker = self.backend.ticker(symbol)
+                    form.set_last_price(symbol, price, ticker.mark_price if ticker else None)
 
     def on_orders_changed(self, message: messages.OrdersChanged) -> None:
         if table := self._widget(OrdersTable):
