@@ -17,7 +17,7 @@ from tui_bot.config import TradingSettings
 from tui_bot.core.bus import Bus
 from tui_bot.core.risk import size_position
 from tui_bot.core.settings import SettingsRejected, SettingsService
-from tui_bot.domain.enums import OrderType, Side, TimeInForce
+from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.ui.screens import (
@@ -29,8 +29,8 @@ from tui_bot.ui.screens import (
     TpSlModal,
 )
 from tui_bot.ui.screens._fields import FieldInvalid
-from tui_bot.ui.screens.ticket import OrderFields, TicketContext, evaluate
 from tui_bot.ui.screens.settings_screen import choices_of, kind_of, parse_value
+from tui_bot.ui.screens.ticket import OrderFields, TicketContext, evaluate
 
 BTC = Instrument(
     symbol="BTCUSDT",
@@ -664,3 +664,42 @@ async def test_help_lists_every_binding_and_closes_on_q_escape_question_mark() -
             await pilot.pause()
             assert not isinstance(app.screen, HelpScreen)
         assert app.results == [None]
+
+
+def test_a_trigger_fires_rising_above_the_price_now_and_falling_below_it_by_last_or_mark() -> None:
+    def trigger(text: str, by: TriggerBy = TriggerBy.LAST, side: Side = Side.BUY) -> tuple[int, str]:
+        fields = OrderFields("BTCUSDT", side, OrderType.MARKET, texts={"qty": "0.01", "trigger": text}, trigger_by=by)
+        ev = evaluate(fields, context())
+        return (ev.intent.trigger_direction if ev.intent else 0), ev.errors.get("trigger", "")
+
+    assert trigger("101000.0") == (1, "")  # a buy stop above the last 100000
+    assert trigger("99000.0") == (2, "")  # a buy on the dip below it
+    assert trigger("99000.0", side=Side.SELL) == (2, "")
+    assert trigger("100005.0") == (1, "")
+    assert trigger("100005.0", TriggerBy.MARK) == (2, "")  # below the mark 100010
+    assert trigger("100000.0") == (0, "equals the last price: nothing to wait for")
+    assert trigger("100000.05") == (0, "too many decimals: the step is 0.1")
+
+
+def test_reduce_only_takes_no_tp_sl_and_no_risk_sizing() -> None:
+    texts = {"qty": "0.01", "tp": "110000.0"}
+    ev = evaluate(OrderFields("BTCUSDT", Side.SELL, OrderType.MARKET, False, dict(texts), reduce_only=True), context())
+    assert ev.intent is None and ev.errors == {"tp": "not with reduce-only"}
+    ok = evaluate(
+        OrderFields("BTCUSDT", Side.SELL, OrderType.MARKET, texts={"qty": "0.01"}, reduce_only=True), context()
+    )
+    assert ok.intent is not None and ok.intent.reduce_only and ok.warning == ""
+    sized = evaluate(OrderFields("BTCUSDT", Side.SELL, OrderType.MARKET, True, {"sl": "101000.0"}, True), context())
+    assert sized.errors["qty"] == "risk-sized: not with reduce-only"
+
+
+def test_the_margin_warning_compares_with_what_available_carries_at_the_leverage() -> None:
+    def warning(qty: str, leverage: str = "") -> str:
+        texts = {"qty": qty, "leverage": leverage}
+        return evaluate(
+            OrderFields("BTCUSDT", Side.BUY, OrderType.MARKET, texts=texts), context(available="1000")
+        ).warning
+
+    assert warning("0.04") == ""  # 4,000 USDT on 1,000 at 5x (4,950 with the fee buffer)
+    assert warning("0.05").startswith("Margin: order value 5,000.00 USDT exceeds the 4,950.50 USDT")
+    assert warning("0.05", "10") == ""

@@ -203,6 +203,9 @@ class TuiBotApp(ThemeTones, MarketActions):
             table.set_stage(message.symbol, message.action)
         self.notify(f"{message.symbol}: {message.action}, {message.detail}", title="Protection")
 
+    def on_order_refused(self, message: messages.OrderRefused) -> None:
+        self.notify(message.words, title="Order refused", severity="error", timeout=8)
+
     def on_connections_changed(self, message: messages.ConnectionsChanged) -> None:
         self._refresh_health()
 

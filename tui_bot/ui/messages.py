@@ -120,3 +120,11 @@ class ProtectionNoticed(Message):
         self.symbol = symbol
         self.action = action
         self.detail = detail
+
+
+class OrderRefused(Message):
+    """The exchange accepted an order, then refused it (post-only would take, IOC/FOK could not fill): its words."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__()
+        self.words = words
