@@ -117,7 +117,9 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             yield from self._trigger_row()
             yield field_row("Take profit", number_input("tp", placeholder="none"), "tp")
             yield field_row("Stop loss", number_input("sl", placeholder="none"), "sl")
-            yield field_row("Leverage", number_input("leverage", placeholder="unchanged"), "leverage")
+            now = self.context.leverages.get(self.symbol)
+            placeholder = f"unchanged ({plain(now.normalize())}x)" if now else "unchanged"
+            yield field_row("Leverage", number_input("leverage", placeholder=placeholder), "leverage")
             yield Static("", id="preview")
             yield Static("", id="margin-warning", markup=False)
             yield Static("", id="form-error", classes="form-error", markup=False)
@@ -213,7 +215,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         self.query_one("#quote", Static).update(f"{symbol}  last {plain(last) or '—'} · mark {plain(mark) or '—'}")
         self.query_one("#filters", Static).update(
             f"tick {plain(inst.tick_size)} · step {plain(inst.qty_step)} · min {plain(inst.min_qty)}"
-            f" · min value {plain(inst.min_notional)} USDT · leverage ≤ {plain(inst.max_leverage)}x"
+            f" · min value {plain(inst.min_notional)} USDT · leverage ≤ {plain(inst.max_leverage.normalize())}x"
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
