@@ -37,18 +37,16 @@ def _usd(value: Decimal) -> str:
     return plain(value, 2)
 
 
-def _check_inputs(side: Side, entry: Decimal, stop_loss: Decimal, equity: Decimal) -> Decimal:
-    """The stop distance per unit, after refusing impossible proposals."""
+def _check_inputs(side: Side, entry: Decimal, stop_loss: Decimal, equity: Decimal) -> None:
+    """Refuse impossible proposals: no entry or stop, a stop on the wrong side, nothing to risk."""
     if entry <= 0:
         raise SizingRefused("the entry price must be positive")
     if stop_loss <= 0:
         raise SizingRefused("a stop loss is required to size a position")
-    distance = (entry - stop_loss) * side.sign
-    if distance <= 0:
+    if (entry - stop_loss) * side.sign <= 0:
         raise SizingRefused("stop loss is on the wrong side of the entry")
     if equity <= 0:
         raise SizingRefused("the account has no equity to risk")
-    return distance
 
 
 def pnl_per_unit(side: Side, entry: Decimal, exit_price: Decimal, fee_rate: Decimal) -> Decimal:
