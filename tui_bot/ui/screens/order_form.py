@@ -96,14 +96,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             yield Horizontal(
                 Label("Side"), _radios("side", sides, "side-buy" if buy else "side-sell"), classes="field-row"
             )
-            types = {"type-market": "Market", "type-limit": "Limit"}
-            yield Horizontal(Label("Type"), _radios("type", types, "type-market"), classes="field-row")
-            tifs = {key: tif.value for key, tif in TIF_BUTTONS.items()}
-            tif = _radios("tif", tifs, "tif-gtc")
-            tif.disabled = True
-            yield Horizontal(
-                Label("Time in force"), tif, Static("", id="tif-note", classes="note"), classes="field-row"
-            )
+            yield from self._order_kind_rows()
             yield field_row("Quantity", number_input("qty"), "qty")
             yield Horizontal(
                 Label(""),
@@ -126,6 +119,15 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (Esc)", id="cancel", compact=True)
                 yield Button("Place (Enter)", id="submit", variant="success" if buy else "error", compact=True)
+
+    def _order_kind_rows(self) -> ComposeResult:
+        """Market or limit, and the time in force (limit orders only: a market order is always IOC)."""
+        types = {"type-market": "Market", "type-limit": "Limit"}
+        yield Horizontal(Label("Type"), _radios("type", types, "type-market"), classes="field-row")
+        tifs = {key: tif.value for key, tif in TIF_BUTTONS.items()}
+        tif = _radios("tif", tifs, "tif-gtc")
+        tif.disabled = True
+        yield Horizontal(Label("Time in force"), tif, Static("", id="tif-note", classes="note"), classes="field-row")
 
     def _trigger_row(self) -> ComposeResult:
         """Trigger price (blank: the order goes live at once) and which price fires it."""

@@ -244,23 +244,23 @@ def evaluate(fields: OrderFields, ctx: TicketContext) -> Evaluation:
     _check_qty(inst, fields, qty, price, entry, errors)
     if errors or qty is None or entry is None:
         return Evaluation(None, errors, risk_qty, risk_note, entry)
-    return _build(fields, ctx, inst, values, qty, price, entry, direction, risk_qty, risk_note)
+    intent = _intent(fields, inst, values, qty, price, entry, direction)
+    if isinstance(intent, str):
+        return Evaluation(None, {"form": intent}, risk_qty, risk_note, entry)
+    return Evaluation(intent, {}, risk_qty, risk_note, entry, margin_warning(intent, entry, ctx))
 
 
-def _build(
+def _intent(
     fields: OrderFields,
-    ctx: TicketContext,
     inst: Instrument,
     values: dict[str, Decimal | None],
     qty: Decimal,
     price: Decimal | None,
     entry: Decimal,
     direction: int,
-    risk_qty: Decimal | None,
-    risk_note: str,
-) -> Evaluation:
-    """The whole order checked as the order service checks it, then the intent and its margin warning."""
-    tp, sl, trigger = values.get("tp") or None, values.get("sl") or None, values.get("trigger")
+) -> PlaceOrderIntent | str:
+    """The intent, once the whole order passes check_order as the order service checks it; else the reason."""
+    tp, sl = values.get("tp") or None, values.get("sl") or None
     limit = fields.order_type is OrderType.LIMIT
     request = OrderRequest(
         inst.symbol,
@@ -276,8 +276,8 @@ def _build(
     try:
         check_order(inst, request, entry)
     except OrderInvalid as err:
-        return Evaluation(None, {"form": str(err)}, risk_qty, risk_note, entry)
-    intent = PlaceOrderIntent(
+        return str(err)
+    return PlaceOrderIntent(
         inst.symbol,
         fields.side,
         fields.order_type,
@@ -288,11 +288,10 @@ def _build(
         values.get("leverage"),
         reduce_only=fields.reduce_only,
         time_in_force=fields.time_in_force if limit else None,
-        trigger_price=trigger,
+        trigger_price=values.get("trigger"),
         trigger_direction=direction,
         trigger_by=fields.trigger_by,
     )
-    return Evaluation(intent, {}, risk_qty, risk_note, entry, margin_warning(intent, entry, ctx))
 
 
 def ticket_context(backend: ConsoleBackend) -> TicketContext:
