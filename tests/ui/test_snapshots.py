@@ -260,8 +260,11 @@ async def open_order_form(pilot: Pilot[None]) -> None:
     await open_position(pilot)
     await pilot.press("b")
     await until(lambda: isinstance(pilot.app.screen, OrderFormModal), "the order form")
-    for field in pilot.app.screen.query(Input):
+    form = pilot.app.screen
+    for field in form.query(Input):
         field.cursor_blink = False  # a blinking cursor would alternate frames
+    for name, value in (("qty", "0.010"), ("sl", "103000.0"), ("tp", "108000.0")):
+        form.query_one(f"#{name}", Input).value = value  # the preview: value, margin, gain at TP, loss at SL, R:R
     await pilot.pause()
 
 
@@ -273,9 +276,11 @@ def test_console_with_an_open_position(snap_compare: Any, tmp_path: Path, size: 
     assert snap_compare(console(tmp_path), terminal_size=size, run_before=open_position)
 
 
-def test_order_form_over_the_console_80x24(snap_compare: Any, tmp_path: Path) -> None:
-    """The buy ticket opened on the selected position at 80×24: every field and the submit button fit."""
-    assert snap_compare(console(tmp_path), terminal_size=NARROW, run_before=open_order_form)
+@pytest.mark.parametrize("size", [NARROW, MIDDLE], ids=["80x24", "120x36"])
+def test_order_form_over_the_console(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """The buy ticket opened on the selected position, qty/SL/TP typed: last and mark, the time-in-force,
+    reduce-only and trigger rows, and the preview with both fees; at 80×24 the dialog scrolls to its buttons."""
+    assert snap_compare(console(tmp_path), terminal_size=size, run_before=open_order_form)
 
 
 async def open_position_then_shrink(pilot: Pilot[None]) -> None:

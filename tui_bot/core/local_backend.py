@@ -24,7 +24,7 @@ from tui_bot.core.console_api import (
 from tui_bot.core.engine import Engine
 from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
 from tui_bot.core.market_view import MarketView
-from tui_bot.core.orders import OrderService
+from tui_bot.core.orders import OrderService, trigger_of
 from tui_bot.core.protection import Protection
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.stats import StatsReport, stats_report
@@ -228,6 +228,9 @@ class LocalConsoleBackend:
             take_profit=intent.take_profit,
             stop_loss=intent.stop_loss,
             reason=OrderReason.MANUAL_ENTRY,
+            reduce_only=intent.reduce_only,
+            time_in_force=intent.time_in_force,
+            trigger=trigger_of(intent),
         )
 
     async def amend_order(self, intent: AmendOrderIntent) -> OrderAck:

@@ -186,7 +186,8 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
         if isinstance(form, OrderFormModal) and self.backend is not None:
             for symbol in message.symbols:
                 if price := self.backend.last_price(symbol):
-                    form.set_last_price(symbol, price)
+                    ticker = self.backend.ticker(symbol)
+                    form.set_last_price(symbol, price, ticker.mark_price if ticker else None)
 
     def on_orders_changed(self, message: messages.OrdersChanged) -> None:
         if table := self._widget(OrdersTable):
@@ -221,6 +222,9 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
         if table := self._widget(PositionsTable):
             table.set_stage(message.symbol, message.action)
         self.notify(f"{message.symbol}: {message.action}, {message.detail}", title="Protection")
+
+    def on_order_refused(self, message: messages.OrderRefused) -> None:
+        self.notify(message.words, title="Order refused", severity="error", timeout=8)
 
     def on_connections_changed(self, message: messages.ConnectionsChanged) -> None:
         self._refresh_health()

@@ -28,6 +28,7 @@ from tui_bot.domain.events import (
 )
 from tui_bot.domain.market import DayPnlChanged, OrderBookChanged, TradesChanged, WatchlistChanged
 from tui_bot.ui import messages
+from tui_bot.ui.refusals import Refusals
 
 MARKET_INTERVAL_S = 0.1
 
@@ -42,6 +43,7 @@ class EngineBridge:
         self._priced: set[str] = set()
         self._market: set[type[Message]] = set()
         self._last_market = 0.0
+        self._refusals = Refusals()
 
     async def run(self) -> None:
         sub = self.backend.subscribe()
@@ -101,6 +103,9 @@ class EngineBridge:
                 self.app.post_message(messages.ConnectionsChanged())
             elif isinstance(item, PositionMarked):
                 self._marks[item.symbol] = item
+            elif isinstance(item, OrderUpdated):
+                if words := self._refusals.first_report(item.order):
+                    self.app.post_message(messages.OrderRefused(words))
             elif isinstance(item, ProtectionActed):
                 self.app.post_message(messages.ProtectionNoticed(item.symbol, item.action, item.detail))
             else:

@@ -124,3 +124,11 @@ class ProtectionNoticed(Message):
 
 class AlertsChanged(Message):
     """An alert was raised (read the backend's recent and active alerts again)."""
+
+
+class OrderRefused(Message):
+    """The exchange accepted an order, then refused it (post-only would take, IOC/FOK could not fill): its words."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__()
+        self.words = words

@@ -56,7 +56,9 @@ def order_params(req: OrderRequest) -> dict[str, Any]:
     if req.close_on_trigger:
         params["closeOnTrigger"] = True
     if req.trigger_price:
-        params.update(triggerPrice=_num(req.trigger_price), triggerDirection=req.trigger_direction)
+        params.update(
+            triggerPrice=_num(req.trigger_price), triggerDirection=req.trigger_direction, triggerBy=req.trigger_by.value
+        )
     return params
 
 
