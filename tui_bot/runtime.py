@@ -248,6 +248,7 @@ async def start_runtime(
             runtime.bot = TradingBot(
                 engine, orders, trading, writer, settings.bot.watchlist, live_money=client.live_money, conn=conn
             )
+            runtime.bot.analysis.configure_chart_llm(settings.chart_llm, Path(db_path).parent)
             await runtime.bot.start(schedule=schedule_cycles)
     except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause
         with contextlib.suppress(Exception):

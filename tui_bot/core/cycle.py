@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import aiosqlite
 
@@ -16,7 +17,16 @@ from tui_bot.core.gating import GateBook, Verdict, gate, strongest_per_symbol, t
 from tui_bot.core.risk import occupied_symbols
 from tui_bot.core.state import AccountState
 from tui_bot.core.strategies import Strategy, load_strategies
-from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
+from tui_bot.core.strategies.chart_llm import ChartLlm, ChartRequest
+from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
+from tui_bot.domain.recommendations import (
+    MODEL_FIELDS,
+    Direction,
+    ModelRecommendation,
+    Proposal,
+    Recommendation,
+    RecommendationStatus,
+)
 from tui_bot.domain.trading_settings import TradingSettings
 
 log = logging.getLogger(__name__)
@@ -46,10 +56,12 @@ def new_cycle_id(now_ms: int) -> str:
 
 
 def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int) -> Recommendation:
-    """A proposal as a recommendation record (PENDING until the gates decide)."""
+    """A proposal as a recommendation record (PENDING until the gates decide); a model's idea keeps its trace."""
     side = proposal.direction.side
     assert side is not None
-    return Recommendation(
+    model = {name: getattr(proposal, name) for name in MODEL_FIELDS}
+    kind, extra = (ModelRecommendation, model) if proposal.model_name is not None else (Recommendation, {})
+    return kind(
         id=f"{cycle_id}-{index}",
         cycle_id=cycle_id,
         symbol=proposal.symbol,
@@ -65,6 +77,7 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
         status=RecommendationStatus.PENDING.value,
         created_ms=now_ms,
         updated_ms=now_ms,
+        **extra,
     )
 
 
@@ -85,6 +98,13 @@ class CycleAnalysis:
         self.conn = conn
         self._strategies: tuple[tuple[str, ...], list[Strategy]] | None = None
         self.holds = 0
+        self.chart_llm = ChartLlmSettings()
+        self.chart_dir = self.chart_llm.charts_under(Path("."))
+
+    def configure_chart_llm(self, settings: ChartLlmSettings, data_dir: Path) -> None:
+        """The [chart_llm] settings, and the app's data folder its chart images go under."""
+        self.chart_llm = settings
+        self.chart_dir = settings.charts_under(data_dir)
 
     def strategies(self, names: list[str]) -> list[Strategy]:
         """The configured strategies, loaded once per distinct list (raises StrategyLoadError)."""
@@ -130,9 +150,11 @@ class CycleAnalysis:
             raise CycleSkipped("no fresh candles: the bar that just closed has not arrived for any symbol")
         proposals: list[Proposal] = []
         self.holds = 0
+        analysts = [s for s in strategies if isinstance(s, ChartLlm)]
+        rules = [s for s in strategies if not isinstance(s, ChartLlm)]
         for symbol in symbols:
             bars = self.candles.closed(symbol)
-            for strategy in strategies:
+            for strategy in rules:
                 try:
                     proposal = strategy.propose(symbol, bars, state.instruments[symbol])
                 except Exception:
@@ -142,7 +164,22 @@ class CycleAnalysis:
                     self.holds += 1
                 else:
                     proposals.append(proposal)
+        for analyst in analysts:
+            proposals += await self._chart_ideas(analyst, symbols, settings.timeframe, state)
         return proposals
+
+    async def _chart_ideas(
+        self, analyst: ChartLlm, symbols: list[str], timeframe: str, state: AccountState
+    ) -> list[Proposal]:
+        """The model's trade ideas (within its deadline); each symbol it holds on is logged with the reason."""
+        requests = [ChartRequest(s, timeframe, self.candles.closed(s), state.instruments[s]) for s in symbols]
+        answers = await analyst.propose_many(requests, self.chart_llm, self.chart_dir)
+        held = [p for p in answers if p.direction is Direction.HOLD]
+        self.holds += len(held)
+        if held:
+            reasons = "; ".join(f"{p.symbol}: {p.reasoning}" for p in held)
+            log.warning("%s holds %d of %d symbols: %s", analyst.name, len(held), len(answers), reasons)
+        return [p for p in answers if p.direction is not Direction.HOLD]
 
 
 def gate_book(state: AccountState, settings: TradingSettings, entry_scores: dict[str, float]) -> GateBook:
