@@ -21,12 +21,14 @@ API_KEY = "sk-test-9f8e7d6c5b4a3928-secret"
 
 @dataclass(frozen=True)
 class Reply:
-    """One answer: status and JSON body (or raw text), after a delay; hang=True never answers until stop()."""
+    """One answer: status and JSON body (or raw text), after delay_s; held=True waits for `release` first, and
+    hang=True never answers until stop()."""
 
     status: int = 200
     body: Any = None
     text: str | None = None
     delay_s: float = 0.0
+    held: bool = False
     hang: bool = False
 
 
@@ -82,7 +84,9 @@ class ChatStub:
     most_in_flight: int = 0
     base_url: str = ""
     _runner: web.AppRunner | None = None
+    release: asyncio.Event = field(default_factory=asyncio.Event)
     _closing: asyncio.Event = field(default_factory=asyncio.Event)
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def start(self) -> str:
         app = web.Application(client_max_size=16 * 1024 * 1024)
@@ -94,8 +98,14 @@ class ChatStub:
         self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/v1"
         return self.base_url
 
+    async def wait_in_flight(self, count: int) -> None:
+        """Until count requests are waiting for their replies at once (pytest-timeout bounds it)."""
+        async with self._arrived:
+            await self._arrived.wait_for(lambda: self.in_flight >= count)
+
     async def stop(self) -> None:
         self._closing.set()
+        self.release.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -103,12 +113,16 @@ class ChatStub:
         body = await request.json()
         self.seen.append(Seen(CIMultiDict(request.headers), body))
         reply = self.script.popleft() if self.script else self.default(body)
-        self.in_flight += 1
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        async with self._arrived:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self._arrived.notify_all()
         try:
             if reply.hang:
                 await self._closing.wait()
-            elif reply.delay_s:
+            if reply.held:
+                await self.release.wait()
+            if reply.delay_s:
                 await asyncio.sleep(reply.delay_s)
         finally:
             self.in_flight -= 1

@@ -3,6 +3,7 @@ errors, malformed or out-of-range replies, the deadline and the caps become HOLD
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -149,15 +150,14 @@ async def test_a_request_timeout_holds(stub: ChatStub, tmp_path: Path) -> None:
 
 async def test_the_deadline_ends_the_wait_and_holds_the_unanswered(stub: ChatStub, tmp_path: Path) -> None:
     """A server that never answers: without the deadline this test would hang until pytest-timeout."""
-    stub.script.extend([Reply(hang=True), Reply(hang=True)])
-    stub.default = trade("LONG", -0.5, 1.0)
-    answers = await ask(stub, tmp_path, request("BTCUSDT"), request("ETHUSDT"), request("SOLUSDT"), deadline_s=0.5)
+    stub.default = lambda body: Reply(hang=True)
+    answers = await ask(stub, tmp_path, request("BTCUSDT"), request("ETHUSDT"), deadline_s=0.5)
     late = "no reply before the cycle's 0.5 s deadline (deadline_s)"
-    assert [(p.symbol, p.direction, p.reasoning if p.direction is Direction.HOLD else "") for p in answers] == [
+    assert [(p.symbol, p.direction, p.reasoning) for p in answers] == [
         ("BTCUSDT", Direction.HOLD, late),
         ("ETHUSDT", Direction.HOLD, late),
-        ("SOLUSDT", Direction.LONG, ""),
     ]
+    assert len(stub.seen) == 2
 
 
 @pytest.mark.parametrize(("status", "said"), [(500, "HTTP 500"), (429, "HTTP 429"), (503, "HTTP 503")])
@@ -236,11 +236,17 @@ async def test_requests_past_the_cap_hold_and_are_never_sent(stub: ChatStub, tmp
 
 
 async def test_concurrency_is_capped(stub: ChatStub, tmp_path: Path) -> None:
+    """Replies are held until three requests wait at once; a fourth must not come while they do."""
     answer = trade("LONG", -0.5, 1.0)
-    stub.default = lambda body: Reply(body=answer(body).body, delay_s=0.1)
-    symbols = [f"S{i}USDT" for i in range(8)]
-    answers = await ask(stub, tmp_path, *(request(s) for s in symbols), concurrency=3)
-    assert all(p.direction is Direction.LONG for p in answers) and len(stub.seen) == 8
+    stub.default = lambda body: Reply(body=answer(body).body, held=True)
+    symbols = [f"S{i}USDT" for i in range(6)]
+    asked = asyncio.create_task(ask(stub, tmp_path, *(request(s) for s in symbols), concurrency=3))
+    await stub.wait_in_flight(3)
+    await asyncio.sleep(0.3)  # time for a fourth request to arrive, were the cap not kept
+    assert (stub.in_flight, len(stub.seen)) == (3, 3)
+    stub.release.set()
+    answers = await asked
+    assert all(p.direction is Direction.LONG for p in answers) and len(stub.seen) == 6
     assert stub.most_in_flight == 3
 
 
