@@ -13,8 +13,9 @@ import pytest
 
 from tests.bot.chat_stub import API_KEY, ChatStub, Reply, completion, trade
 from tests.core.conftest import fast_settings
+from tui_bot.core.cycle import HELD_SHOWN, held_line
 from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
-from tui_bot.domain.recommendations import ModelRecommendation, RecommendationStatus
+from tui_bot.domain.recommendations import Direction, ModelRecommendation, Proposal, RecommendationStatus
 from tui_bot.runtime import Runtime, start_runtime
 from tui_bot.store.repos import load_recommendations
 
@@ -106,3 +107,16 @@ async def test_an_unusable_reply_holds_with_the_reason_logged(
         assert API_KEY not in caplog.text and len(stub.seen) == 2
     finally:
         await rt.close()
+
+
+def test_the_cycle_names_the_first_held_symbols_and_counts_the_rest() -> None:
+    def held(n: int) -> Proposal:
+        return Proposal(
+            f"S{n}USDT", Direction.HOLD, 0.0, Decimal(1), Decimal(1), Decimal(1), f"why {n}", "chart_llm", "1.0"
+        )
+
+    two = held_line("chart_llm", [held(1), held(2)], 5)
+    assert two == "chart_llm holds 2 of 5 symbols: S1USDT: why 1; S2USDT: why 2"
+    many = held_line("chart_llm", [held(n) for n in range(HELD_SHOWN + 3)], 200)
+    assert many.startswith(f"chart_llm holds {HELD_SHOWN + 3} of 200 symbols: S0USDT: why 0;")
+    assert many.endswith(f"S{HELD_SHOWN - 1}USDT: why {HELD_SHOWN - 1}; and 3 more")

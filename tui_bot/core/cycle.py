@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 _INTERVAL_MS = {"D": 86_400_000}
 _ids = itertools.count(1)
 BAR_WAIT_S = 3.0
+HELD_SHOWN = 20
+"""Symbols a model-backed strategy held on, with their reasons, named in the cycle's log line (the rest counted)."""
 
 
 class CycleSkipped(Exception):
@@ -177,9 +179,15 @@ class CycleAnalysis:
         held = [p for p in answers if p.direction is Direction.HOLD]
         self.holds += len(held)
         if held:
-            reasons = "; ".join(f"{p.symbol}: {p.reasoning}" for p in held)
-            log.warning("%s holds %d of %d symbols: %s", analyst.name, len(held), len(answers), reasons)
+            log.warning("%s", held_line(analyst.name, held, len(answers)))
         return [p for p in answers if p.direction is not Direction.HOLD]
+
+
+def held_line(strategy: str, held: list[Proposal], asked: int) -> str:
+    """One log line naming the symbols a strategy held on and why (the first HELD_SHOWN; the rest counted)."""
+    reasons = "; ".join(f"{p.symbol}: {p.reasoning}" for p in held[:HELD_SHOWN])
+    more = f"; and {len(held) - HELD_SHOWN} more" if len(held) > HELD_SHOWN else ""
+    return f"{strategy} holds {len(held)} of {asked} symbols: {reasons}{more}"
 
 
 def gate_book(state: AccountState, settings: TradingSettings, entry_scores: dict[str, float]) -> GateBook:
