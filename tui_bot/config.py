@@ -29,6 +29,7 @@ from pydantic_settings import (
 
 from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.core.strategies import StrategyLoadError, load_strategies
+from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
 from tui_bot.core.strategies.signal_settings import SignalSettings
 from tui_bot.domain.trading_settings import TightenStep, TradingSettings
 from tui_bot.domain.validation import reason
@@ -146,6 +147,7 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     keys: dict[str, str] = Field(default_factory=dict)
     sim: SimSettings = Field(default_factory=SimSettings)
+    chart_llm: ChartLlmSettings = Field(default_factory=ChartLlmSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -255,6 +255,7 @@ async def start_runtime(
                 conn=conn,
                 signals=settings.signals,
             )
+            runtime.bot.analysis.configure_chart_llm(settings.chart_llm, Path(db_path).parent)
             await runtime.bot.start(schedule=schedule_cycles)
     except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause
         with contextlib.suppress(Exception):

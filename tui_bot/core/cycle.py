@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 
 import aiosqlite
 
@@ -19,15 +20,26 @@ from tui_bot.core.risk import occupied_symbols
 from tui_bot.core.state import AccountState
 from tui_bot.core.strategies import Strategy, load_strategies
 from tui_bot.core.strategies.base import timeframes_of
+from tui_bot.core.strategies.chart_llm import ChartLlm, ChartRequest
+from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
 from tui_bot.domain.events import Event
 from tui_bot.domain.models import Kline
-from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
+from tui_bot.domain.recommendations import (
+    MODEL_FIELDS,
+    Direction,
+    ModelRecommendation,
+    Proposal,
+    Recommendation,
+    RecommendationStatus,
+)
 from tui_bot.domain.trading_settings import TradingSettings
 
 log = logging.getLogger(__name__)
 _INTERVAL_MS = {"D": 86_400_000}
 _ids = itertools.count(1)
 BAR_WAIT_S = 3.0
+HELD_SHOWN = 20
+"""Symbols a model-backed strategy held on, with their reasons, named in the cycle's log line (the rest counted)."""
 
 
 class CycleSkipped(Exception):
@@ -51,10 +63,12 @@ def new_cycle_id(now_ms: int) -> str:
 
 
 def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int) -> Recommendation:
-    """A proposal as a recommendation record (PENDING until the gates decide)."""
+    """A proposal as a recommendation record (PENDING until the gates decide); a model's idea keeps its trace."""
     side = proposal.direction.side
     assert side is not None
-    return Recommendation(
+    model = {name: getattr(proposal, name) for name in MODEL_FIELDS}
+    kind, extra = (ModelRecommendation, model) if proposal.model_name is not None else (Recommendation, {})
+    return kind(
         id=f"{cycle_id}-{index}",
         cycle_id=cycle_id,
         symbol=proposal.symbol,
@@ -70,6 +84,7 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
         status=RecommendationStatus.PENDING.value,
         created_ms=now_ms,
         updated_ms=now_ms,
+        **extra,
     )
 
 
@@ -109,6 +124,13 @@ class CycleAnalysis:
         """Candle books of the timeframes other than the cycle's that a strategy reads."""
         self._strategies: tuple[tuple[str, ...], list[Strategy]] | None = None
         self.holds = 0
+        self.chart_llm = ChartLlmSettings()
+        self.chart_dir = self.chart_llm.charts_under(Path("."))
+
+    def configure_chart_llm(self, settings: ChartLlmSettings, data_dir: Path) -> None:
+        """The [chart_llm] settings, and the app's data folder its chart images go under."""
+        self.chart_llm = settings
+        self.chart_dir = settings.charts_under(data_dir)
 
     def strategies(self, names: list[str]) -> list[Strategy]:
         """The configured strategies, loaded once per distinct list (raises StrategyLoadError)."""
@@ -207,7 +229,9 @@ class CycleAnalysis:
             fresh = await self._fresh(book, symbols, now_ms)
             analysed = analysed or bool(fresh and readers)
             tag = "" if timeframe == settings.timeframe else f"[{timeframe_label(timeframe)}] "
-            proposals += self._ideas(book, fresh, readers, state, tag)
+            proposals += self._ideas(book, fresh, [s for s in readers if not isinstance(s, ChartLlm)], state, tag)
+            for analyst in (s for s in readers if isinstance(s, ChartLlm)):
+                proposals += await self._chart_ideas(analyst, book, fresh, state)
         books = [self.candles, *self.books.values()]
         self.indicators.drop((s, book.interval) for book in books for s in book.symbols)
         if not analysed:
@@ -232,6 +256,25 @@ class CycleAnalysis:
                 else:
                     proposals.append(replace(proposal, reasoning=tag + proposal.reasoning) if tag else proposal)
         return proposals
+
+    async def _chart_ideas(
+        self, analyst: ChartLlm, book: CandleBook, symbols: list[str], state: AccountState
+    ) -> list[Proposal]:
+        """The model's trade ideas on book's bars (within its deadline); each symbol it holds on is logged with why."""
+        requests = [ChartRequest(s, book.interval, book.closed(s), state.instruments[s]) for s in symbols]
+        answers = await analyst.propose_many(requests, self.chart_llm, self.chart_dir)
+        held = [p for p in answers if p.direction is Direction.HOLD]
+        self.holds += len(held)
+        if held:
+            log.warning("%s", held_line(analyst.name, held, len(answers)))
+        return [p for p in answers if p.direction is not Direction.HOLD]
+
+
+def held_line(strategy: str, held: list[Proposal], asked: int) -> str:
+    """One log line naming the symbols a strategy held on and why (the first HELD_SHOWN; the rest counted)."""
+    reasons = "; ".join(f"{p.symbol}: {p.reasoning}" for p in held[:HELD_SHOWN])
+    more = f"; and {len(held) - HELD_SHOWN} more" if len(held) > HELD_SHOWN else ""
+    return f"{strategy} holds {len(held)} of {asked} symbols: {reasons}{more}"
 
 
 def _last_start(book: CandleBook, symbol: str) -> int:
