@@ -36,6 +36,7 @@ from bench.client_ingest import (
 from tui_bot.core.market_feed import MarketFeed
 from tui_bot.core.order_book import BookOutcome, OrderBook
 from tui_bot.domain.market import OrderBookReceived
+from tui_bot.domain.models import PublicTrade
 from tui_bot.exchange.bybit.parse import Decoded
 from tui_bot.exchange.bybit.ws import StreamConnection
 
@@ -48,6 +49,9 @@ class BookStandIn(StandInClient):
 
     async def set_market_streams(self, symbols: set[str], depth: int) -> None:
         return None
+
+    async def fetch_recent_trades(self, symbol: str, limit: int) -> list[PublicTrade]:
+        return []
 
     async def restart_book_stream(self, symbol: str, depth: int) -> None:
         raise AssertionError(f"book {symbol} lost its sequence: the recorded frames must not skip an update id")

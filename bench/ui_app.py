@@ -24,9 +24,17 @@
    after the ticket closes has released the shared event loop, adding tens of ms that a remote venue
    would not see.
 
-    python -m bench.ui_app              # about 70 s
+4. Terminal output by size. On the 3-symbol exchange, after part 3, with 2 positions open (BTCUSDT and
+   ETHUSDT, both watched): the same console resized to 80×24 and then to 200×60, a window at each; KB/s
+   of terminal output (and frames/s, CPU) per size and their ratio.
 
-Targets: the console's share ≤ 50 % of one core; keypress → order p50 ≤ 5 ms.
+In parts 1-2 the console shows the market view (quote board, chart, order book and trade tape, as from
+160 columns) above the tables; the bench checks that every panel is on screen before it measures.
+
+    python -m bench.ui_app              # about 100 s
+
+Targets: the console's share ≤ 50 % of one core; keypress → order p50 ≤ 5 ms; 200×60 output within 1.5× of
+80×24's.
 """
 
 from __future__ import annotations
@@ -58,8 +66,12 @@ from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.widgets.positions import PositionsTable
 
 SIZE = (160, 48)
+SIZES = ((80, 24), (200, 60))
+SIZE_POSITIONS = ("BTCUSDT", "ETHUSDT")
 CPU_TARGET = 0.50
 ORDER_TARGET_MS = 5.0
+OUTPUT_RATIO_TARGET = 1.5
+MARKET_PANELS = ("#quotes", "#chart", "#book", "#trades")
 
 
 def self_cpu() -> float:
@@ -195,7 +207,7 @@ async def press_order(app: MeasuredConsole, pilot: Pilot[None], side: Side) -> t
     if table.has_row("BTCUSDT"):
         table.move_cursor(row=table.get_row_index("BTCUSDT"))
     await pilot.press("b" if side is Side.BUY else "s")
-    await until(lambda: isinstance(app.screen, OrderFormModal), "the order form", 5)
+    await until(lambda: isinstance(app.screen, OrderFormModal) and bool(app.screen.query("#qty")), "the order form", 5)
     assert app.screen.query_one("#symbol", Input).value == "BTCUSDT"
     form = app.screen
     form.query_one("#qty", Input).insert_text_at_cursor("0.01")  # typed (not timed)
@@ -216,6 +228,13 @@ async def settle(app: TuiBotApp, pilot: Pilot[None]) -> None:
 # -- the runs -----------------------------------------------------------------------------------------
 
 
+def market_showing(app: TuiBotApp) -> bool:
+    """Every market panel (quote board, chart, book, tape) is displayed with room on screen."""
+    return all(
+        (w := app.query_one(panel)).display and w.region.width > 0 and w.region.height > 0 for panel in MARKET_PANELS
+    )
+
+
 async def loaded(args: argparse.Namespace, tmp: Path) -> tuple[Window, Window, OrderRun]:
     """Parts 1-3 against the 200-symbol exchange: core window, console window, then orders in that console."""
     exchange = Exchange(symbols(args.symbols), args.step_ms)
@@ -226,7 +245,7 @@ async def loaded(args: argparse.Namespace, tmp: Path) -> tuple[Window, Window, O
             await until(lambda: streaming(rt, names), "the core to stream every symbol")
             await open_positions(rt)
             await asyncio.sleep(args.warmup)
-            core = await measure("core (runtime only)", rt, args.seconds, exchange.proc.pid)
+            core = await measure("core (runtime only)", rt, args.seconds, exchange.pid)
         finally:
             await rt.close()
 
@@ -236,7 +255,9 @@ async def loaded(args: argparse.Namespace, tmp: Path) -> tuple[Window, Window, O
             assert app.runtime is not None
             await until(lambda: all(s in app.runtime.engine.state.positions for s in POSITIONS), "the positions")
             await asyncio.sleep(args.warmup)
-            console = await measure("console (app + runtime)", app.runtime, args.seconds, exchange.proc.pid, app)
+            if not market_showing(app):
+                raise RuntimeError("the market view is not fully on screen at the bench size")
+            console = await measure("console (app + runtime)", app.runtime, args.seconds, exchange.pid, app)
             run = await orders(f"{len(names)} symbols streaming", app, pilot, exchange, args.orders, args.warmup_orders)
             await settle(app, pilot)
         return core, console, run
@@ -244,8 +265,9 @@ async def loaded(args: argparse.Namespace, tmp: Path) -> tuple[Window, Window, O
         exchange.stop()
 
 
-async def quiet(args: argparse.Namespace, tmp: Path) -> OrderRun:
-    """Part 3 against a 3-symbol exchange (about 20 msg/s watched): orders in an otherwise idle console."""
+async def quiet(args: argparse.Namespace, tmp: Path) -> tuple[OrderRun, list[Window]]:
+    """Parts 3 and 4 against a 3-symbol exchange (about 20 msg/s watched): orders in an otherwise idle console,
+    then its output at each of SIZES with two positions open."""
     exchange = Exchange(symbols(3), args.step_ms)
     try:
         app = MeasuredConsole(exchange.settings(["BTCUSDT", "ETHUSDT"], tmp / "quiet.db"))
@@ -253,19 +275,40 @@ async def quiet(args: argparse.Namespace, tmp: Path) -> OrderRun:
             await until(lambda: streaming(app.runtime, ["BTCUSDT", "ETHUSDT"]), "the console")
             await asyncio.sleep(1.0)
             run = await orders("2 symbols streaming", app, pilot, exchange, args.orders, args.warmup_orders)
+            windows = await by_size(app, pilot, exchange, args)
             await settle(app, pilot)
-            return run
+            return run, windows
     finally:
         exchange.stop()
+
+
+async def by_size(
+    app: MeasuredConsole, pilot: Pilot[None], exchange: Exchange, args: argparse.Namespace
+) -> list[Window]:
+    """Part 4: flat first, then SIZE_POSITIONS opened; one window at each of SIZES (the console resized to it)."""
+    rt = app.runtime
+    assert rt is not None
+    for symbol, pos in list(rt.engine.state.positions.items()):  # part 3 may leave BTCUSDT open either way
+        await rt.orders.place(symbol, Side.SELL if pos.side is Side.BUY else Side.BUY, pos.size, reduce_only=True)
+    await until(lambda: not rt.engine.state.positions, "the positions to close")
+    await open_positions(rt, SIZE_POSITIONS)
+    await until(lambda: app.query_one(PositionsTable).row_count == len(SIZE_POSITIONS), "the position rows")
+    windows = []
+    for width, height in SIZES:
+        await pilot.resize_terminal(width, height)
+        await asyncio.sleep(args.warmup)
+        windows.append(await measure(f"{width}x{height}", rt, args.seconds, exchange.pid, app))
+    return windows
 
 
 # -- report -----------------------------------------------------------------------------------------
 
 
-def report(core: Window, console: Window, runs: list[OrderRun], args: argparse.Namespace) -> None:
+def report(core: Window, console: Window, runs: list[OrderRun], sizes: list[Window], args: argparse.Namespace) -> None:
     print(
         f"1-2. {args.symbols} symbols stepping every {args.step_ms:.0f} ms in a child process, all watched, "
-        f"{len(POSITIONS)} open positions, {SIZE[0]}x{SIZE[1]}; {args.seconds:.0f} s windows; CPU as % of one core"
+        f"{len(POSITIONS)} open positions, {SIZE[0]}x{SIZE[1]} with the market view (quote board, chart, book, tape); "
+        f"{args.seconds:.0f} s windows; CPU as % of one core"
     )
     print(f"{'':26}{'CPU':>7}{'exchange CPU':>14}{'applied/s':>11}{'frames/s':>10}{'KB/s out':>10}")
     for w in (core, console):
@@ -299,12 +342,31 @@ def report(core: Window, console: Window, runs: list[OrderRun], args: argparse.N
             f"orders.place (target <= {ORDER_TARGET_MS:.0f} ms: {'met' if ui50 <= ORDER_TARGET_MS else 'NOT met'})"
         )
 
+    print()
+    report_sizes(sizes, args)
+
+
+def report_sizes(sizes: list[Window], args: argparse.Namespace) -> None:
+    print(
+        f"4. terminal output by size: 2 symbols streaming, {len(SIZE_POSITIONS)} positions open "
+        f"({', '.join(SIZE_POSITIONS)}), the console resized; {args.seconds:.0f} s windows"
+    )
+    print(f"{'size':26}{'CPU':>7}{'frames/s':>10}{'KB/s out':>10}")
+    for w in sizes:
+        print(f"{w.name:26}{w.cpu:>7.1%}{w.frames:>10.1f}{w.frame_bytes / 1024:>10.1f}")
+    small, large = sizes[0], sizes[-1]
+    ratio = large.frame_bytes / small.frame_bytes if small.frame_bytes else float("inf")
+    print(
+        f"{large.name} / {small.name} output: {ratio:.2f}x (target <= {OUTPUT_RATIO_TARGET}x: "
+        f"{'met' if ratio <= OUTPUT_RATIO_TARGET else 'NOT met'})"
+    )
+
 
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         core, console, busy = await loaded(args, Path(tmp))
-        idle = await quiet(args, Path(tmp))
-    report(core, console, [idle, busy], args)
+        idle, sizes = await quiet(args, Path(tmp))
+    report(core, console, [idle, busy], sizes, args)
 
 
 def main() -> int:

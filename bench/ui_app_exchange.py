@@ -60,6 +60,8 @@ class Exchange:
         self.stamps: mp.Queue = mp.Queue()
         self.proc = mp.Process(target=run_sim, args=(queue, self.stamps, names, step_ms), daemon=True)
         self.proc.start()
+        assert self.proc.pid is not None
+        self.pid: int = self.proc.pid
         self.urls: tuple[str, ...] = queue.get(timeout=30)
 
     def settings(self, watchlist: list[str], db_path: Path) -> Settings:
@@ -115,13 +117,13 @@ async def until(predicate: Any, what: str, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.002)
 
 
-async def open_positions(rt: Runtime) -> None:
-    """A small long in each of POSITIONS (about 20 USDT each), unless one is open already."""
-    for symbol in POSITIONS:
+async def open_positions(rt: Runtime, names: tuple[str, ...] = POSITIONS) -> None:
+    """A small long in each of `names` (about 20 USDT each), unless one is open already."""
+    for symbol in names:
         if symbol in rt.engine.state.positions:
             continue
         inst = rt.engine.state.instruments[symbol]
         price = rt.engine.state.tickers[symbol].last_price
         qty = max(inst.min_qty, math.ceil(Decimal(20) / (price * inst.qty_step)) * inst.qty_step)
         await rt.orders.place(symbol, Side.BUY, qty)
-    await until(lambda: all(s in rt.engine.state.positions for s in POSITIONS), "the positions")
+    await until(lambda: all(s in rt.engine.state.positions for s in names), "the positions")

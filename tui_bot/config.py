@@ -29,6 +29,8 @@ from pydantic_settings import (
 
 from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.core.strategies import StrategyLoadError, load_strategies
+from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
+from tui_bot.core.strategies.signal_settings import SignalSettings
 from tui_bot.domain.trading_settings import TightenStep, TradingSettings
 from tui_bot.domain.validation import reason
 from tui_bot.notify.settings import NotifySettings
@@ -158,10 +160,12 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     listen: ListenSettings = Field(default_factory=ListenSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
+    signals: SignalSettings = Field(default_factory=SignalSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     keys: dict[str, str] = Field(default_factory=dict)
     sim: SimSettings = Field(default_factory=SimSettings)
+    chart_llm: ChartLlmSettings = Field(default_factory=ChartLlmSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -253,7 +257,8 @@ def _describe(source: Path, err: ValidationError) -> str:
 
 
 def _check_across_keys(settings: Settings, source: Path) -> None:
-    """What one field cannot check: the order path has one key, and every strategy must load."""
+    """What one field cannot check: the order path has one key, every strategy must load and read a kept
+    timeframe."""
     if "orders_over_trade_ws" in settings.trading.model_fields_set:
         raise ConfigError(
             f"{_where(('trading', 'orders_over_trade_ws'), source)}: no longer a config setting; set "
@@ -261,9 +266,17 @@ def _check_across_keys(settings: Settings, source: Path) -> None:
             "(the console's settings screen switches it while running)"
         )
     try:
-        load_strategies(settings.trading.strategies)
+        strategies = load_strategies(settings.trading.strategies)
     except StrategyLoadError as err:
         raise ConfigError(f"{_where(('trading', 'strategies'), source)}: {err}") from None
+    kept = settings.signals.timeframes
+    for strategy in strategies:
+        declared = tuple(getattr(strategy, "timeframes", ()) or ())
+        if declared and not set(declared) & set(kept):
+            raise ConfigError(
+                f"{_where(('signals', 'timeframes'), source)}: strategy {strategy.name!r} reads "
+                f"{', '.join(declared)}, none of them kept (kept: {', '.join(kept)})"
+            )
 
 
 def load_settings(path: Path | None) -> Settings:

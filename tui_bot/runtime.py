@@ -73,6 +73,7 @@ class Runtime:
             bot=self.bot,
             protection=self.protection,
             close=self.close,
+            alerts=self.alerts,
         )
 
     async def close(self) -> None:
@@ -256,8 +257,18 @@ async def start_runtime(
         await _start_alerts(runtime, config.get(PRICE_ALERTS_KEY))
         if trading_bot:
             runtime.bot = TradingBot(
-                engine, orders, trading, writer, settings.bot.watchlist, live_money=client.live_money, conn=conn
+                engine,
+                orders,
+                trading,
+                writer,
+                settings.bot.watchlist,
+                live_money=client.live_money,
+                conn=conn,
+                signals=settings.signals,
             )
+            store_file = sqlite_file(target)  # chart images go next to an SQLite file, else the working dir
+            charts_dir = store_file.parent if store_file else Path.cwd()
+            runtime.bot.analysis.configure_chart_llm(settings.chart_llm, charts_dir)
             await runtime.bot.start(schedule=schedule_cycles)
     except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause
         with contextlib.suppress(Exception):

@@ -175,3 +175,20 @@ async def test_the_last_trades_are_kept_newest_first_and_changes_reach_the_bus_o
     assert len(books) == 1 and books[0].book == view(stepped).book(BTC), "the latest book, coalesced"
     assert len(tapes) == 1 and tapes[0].trades == view(stepped).trades(BTC)
     assert sub.coalesced >= 11
+
+
+async def test_the_tape_starts_with_the_trades_printed_before_the_symbol_was_selected(
+    stepped: Runtime, manual_sim: SimExchange
+) -> None:
+    """GET /v5/market/recent-trade fills the tape under the stream: each trade once, newest first."""
+    market = manual_sim.engine.markets[BTC]
+    await manual_sim.step(6)
+    before = [t.trade_id for t in market.tape]
+    assert before, "the exchange printed trades while nobody looked"
+    update_id = await selected(stepped)
+    await wait_for(lambda: [t.trade_id for t in view(stepped).trades(BTC)][-len(before) :] == before[::-1])
+    for _ in range(4):
+        update_id = await step_and_follow(stepped, manual_sim, update_id)
+    printed = [t.trade_id for t in market.tape]
+    await wait_for(lambda: [t.trade_id for t in view(stepped).trades(BTC)] == printed[::-1])
+    assert len(printed) > len(before), "and the stream's trades follow, none twice"

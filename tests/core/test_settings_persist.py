@@ -121,7 +121,10 @@ async def test_a_broken_stored_settings_row_is_ignored_with_a_warning(
 @pytest.mark.parametrize(
     ("names", "reason"),
     [
-        (["ema_trend", "nosuch"], "strategy 'nosuch': not a built-in (ema_trend, range_breakout, rsi_reversion)"),
+        (
+            ["ema_trend", "nosuch"],
+            "strategy 'nosuch': not a built-in (chart_llm, ema_trend, range_breakout, rsi_reversion)",
+        ),
         (["ema_trend", "rsi_reversion", "ema_trend"], "strategy 'ema_trend' is listed twice"),
         (["no_such_pkg.mod:Momentum"], "cannot import module 'no_such_pkg.mod'"),
         (["collections:OrderedDict"], "OrderedDict lacks name, version, min_candles, propose()"),

@@ -161,7 +161,7 @@ async def test_a_limit_order_from_the_form_is_cancelled_with_c_confirmed_from_th
         assert orders.keys() == []
 
 
-async def test_an_open_ticket_follows_the_market_in_its_last_price_and_order_value(console: Console) -> None:
+async def test_an_open_ticket_follows_the_market_in_its_last_and_mark_price_and_order_value(console: Console) -> None:
     async with console() as (app, pilot):
         assert app.runtime is not None
         form = await open_buy_form(app, pilot)
@@ -172,9 +172,11 @@ async def test_an_open_ticket_follows_the_market_in_its_last_price_and_order_val
         market = sim.engine.markets[BTC]
         target = floor_to_step(opened * Decimal("1.05"), market.tick)
         market.set_price(target, sim.clock.now_ms())
-        await wait_for(lambda: abs(form.last_prices[BTC] - target) < opened * Decimal("0.01"))
-        last = form.last_prices[BTC]
-        assert f"last {plain(last)} ·" in str(form.query_one("#filters", Static).content)
+        near = opened * Decimal("0.01")
+        await wait_for(lambda: abs(form.last_prices[BTC] - target) < near)
+        await wait_for(lambda: abs(form.context.marks.get(BTC, opened) - target) < near)
+        last, mark = form.last_prices[BTC], form.context.marks[BTC]
+        assert f"last {plain(last)} · mark {plain(mark)}" in str(form.query_one("#quote", Static).content)
         assert str(form.query_one("#preview", Static).content).startswith(f"≈ {Decimal('0.01') * last:,.2f} USDT")
 
 
@@ -223,8 +225,18 @@ async def test_a_settings_edit_applies_at_once_and_survives_a_restart(console: C
 # -- nothing leaves an invalid ticket ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("qty", ["0.0005", "0.0015"])
-async def test_an_invalid_quantity_shows_the_reason_and_sends_nothing(console: Console, qty: str) -> None:
+@pytest.mark.parametrize(
+    ("qty", "reason"),
+    [
+        ("0.0005", "too many decimals: the step is 0.001"),
+        ("1,5", "use a dot for decimals"),
+        ("1e3", "no exponents"),
+        ("-0.5", "must be positive"),
+    ],
+)
+async def test_an_invalid_quantity_is_kept_as_typed_shows_the_reason_and_sends_nothing(
+    console: Console, qty: str, reason: str
+) -> None:
     async with console() as (app, pilot):
         assert app.runtime is not None
         sim = sim_of(app.runtime)
@@ -233,8 +245,9 @@ async def test_an_invalid_quantity_shows_the_reason_and_sends_nothing(console: C
         await pilot.press("enter")  # a second Enter must not slip it through either
         await pilot.pause()
         assert app.screen is form
+        assert form.query_one("#qty", Input).value == qty  # no key dropped: 1,5 does not become 15
         error = form.query_one("#qty-error", Static)
-        assert "multiple of 0.001" in str(error.content)
+        assert reason in str(error.content)
         visible(app, error)
         await asyncio.sleep(0.2)  # anything sent would reach the loopback exchange well within this
         assert account(app).orders == {}

@@ -147,7 +147,7 @@ async def test_two_enters_on_leverage_send_one_set_leverage(console: Console) ->
         await wait_for(lambda: isinstance(app.screen, LeverageModal))
         modal = app.screen
         assert isinstance(modal, LeverageModal)
-        wanted = modal.current + 1
+        wanted = modal.current.get(modal.symbol, Decimal("5")) + 1
         field = modal.query_one("#leverage", Input)
         field.value = plain(wanted)
         field.focus()

@@ -15,10 +15,12 @@ from tests.core.conftest import wait_for
 from tests.ui.conftest import Console
 from tui_bot.config import TradingSettings
 from tui_bot.core.bus import Bus
+from tui_bot.core.risk import size_position
 from tui_bot.core.settings import SettingsRejected, SettingsService
-from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 from tui_bot.domain.intents import LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.models import Instrument
+from tui_bot.ui.keymap import BINDING_IDS, HELP_TEXT, help_rows
 from tui_bot.ui.screens import (
     ConfirmModal,
     HelpScreen,
@@ -28,8 +30,8 @@ from tui_bot.ui.screens import (
     TpSlModal,
 )
 from tui_bot.ui.screens._fields import FieldInvalid
-from tui_bot.ui.screens.order_form import OrderFields, evaluate, risk_sized_qty
 from tui_bot.ui.screens.settings_screen import choices_of, kind_of, parse_value
+from tui_bot.ui.screens.ticket import OrderFields, TicketContext, evaluate
 
 BTC = Instrument(
     symbol="BTCUSDT",
@@ -90,9 +92,16 @@ def order_form(
     settings: TradingSettings | None = None,
     side: Side = Side.BUY,
 ) -> Callable[[], OrderFormModal]:
-    return lambda: OrderFormModal(
-        side, "BTCUSDT", sorted(INSTRUMENTS), INSTRUMENTS, PRICES, equity, settings or TradingSettings(), live
-    )
+    return lambda: OrderFormModal(side, "BTCUSDT", sorted(INSTRUMENTS), context(equity=equity, settings=settings), live)
+
+
+def context(
+    *, equity: Decimal | None = Decimal("10000"), settings: TradingSettings | None = None, available: str = "10000"
+) -> TicketContext:
+    """The ticket's view of a 10,000 USDT account, BTC at 100,000 (mark 100,010), ETH at 100."""
+    marks = {"BTCUSDT": Decimal("100010.0"), "ETHUSDT": Decimal("100.01")}
+    settings = settings or TradingSettings()
+    return TicketContext(INSTRUMENTS, dict(PRICES), settings, equity, Decimal(available), marks)
 
 
 def text(screen: Screen[Any], selector: str) -> str:
@@ -125,10 +134,16 @@ async def test_b_focuses_qty_and_enter_sends_a_market_buy() -> None:
 @pytest.mark.parametrize(
     ("qty", "reason"),
     [
-        ("0.0005", "multiple of 0.001"),
-        ("0.0015", "multiple of 0.001"),
+        ("0.0005", "too many decimals: the step is 0.001"),
+        ("0.0015", "too many decimals: the step is 0.001"),
         ("200", "above the maximum 119"),
         (".", "not a number"),
+        ("1,5", "use a dot for decimals"),
+        ("1e3", "no exponents"),
+        ("-0.5", "must be positive"),
+        ("0", "must be positive"),
+        ("nan", "not a number"),
+        ("1.2.3", "not a number"),
     ],
 )
 async def test_invalid_qty_shows_inline_error_and_enter_returns_nothing(qty: str, reason: str) -> None:
@@ -145,21 +160,9 @@ async def test_invalid_qty_shows_inline_error_and_enter_returns_nothing(qty: str
 
 
 def test_min_notional_and_unknown_symbol_are_refused() -> None:
-    small = evaluate(
-        OrderFields("ETHUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "0.01"}),
-        INSTRUMENTS,
-        PRICES,
-        None,
-        TradingSettings(),
-    )
+    small = evaluate(OrderFields("ETHUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "0.01"}), context())
     assert small.intent is None and "below the minimum 5" in small.errors["qty"]
-    unknown = evaluate(
-        OrderFields("DOGEUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "1"}),
-        INSTRUMENTS,
-        PRICES,
-        None,
-        TradingSettings(),
-    )
+    unknown = evaluate(OrderFields("DOGEUSDT", Side.BUY, OrderType.MARKET, texts={"qty": "1"}), context())
     assert unknown.intent is None and unknown.errors["symbol"] == "unknown symbol"
 
 
@@ -175,7 +178,7 @@ async def test_limit_price_off_tick_is_an_error_on_the_price_field() -> None:
         set_value(form, "#price", "99000.05")
         set_value(form, "#qty", "0.01")
         await pilot.pause()
-        assert "multiple of 0.1" in text(form, "#price-error")
+        assert "too many decimals: the step is 0.1" in text(form, "#price-error")
         form.query_one("#qty", Input).focus()
         await pilot.press("enter")
         assert app.screen is form
@@ -185,7 +188,14 @@ async def test_limit_price_off_tick_is_an_error_on_the_price_field() -> None:
         await pilot.press("enter")
         await pilot.pause()
     assert app.results == [
-        PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.LIMIT, Decimal("0.01"), price=Decimal("99000.1"))
+        PlaceOrderIntent(
+            "BTCUSDT",
+            Side.BUY,
+            OrderType.LIMIT,
+            Decimal("0.01"),
+            price=Decimal("99000.1"),
+            time_in_force=TimeInForce.GTC,
+        )
     ]
 
 
@@ -226,7 +236,7 @@ async def test_sell_side_rules_are_mirrored_and_leverage_is_range_checked() -> N
         set_value(form, "#leverage", "150")
         await pilot.press(*"0.01")
         assert "above the entry" in text(form, "#sl-error")
-        assert "1–100" in text(form, "#leverage-error")
+        assert "above BTCUSDT's maximum of 100x" in text(form, "#leverage-error")
         await pilot.press("enter")
         assert app.screen is form
     assert app.results == []
@@ -240,22 +250,36 @@ async def test_risk_sized_qty_is_computed_from_equity_risk_and_stop_distance() -
         set_value(form, "#sl", "99000.0")
         await pilot.pause()
         qty = form.query_one("#qty", Input)
-        assert qty.disabled and qty.value == "0.100"  # 10000 × 1% / 1000 = 0.1 BTC
-        assert "risk 100.00 USDT" in text(form, "#risk-note")
+        # 10000 × 1% / (1000 + both fees (100000 + 99000) × 0.055% = 1109.45) = 0.0901… BTC
+        assert qty.disabled and qty.value == "0.090"
+        assert "risk 99.85 USDT with fees" in text(form, "#risk-note")
         form.query_one("#submit").focus()
         await pilot.press("enter")
         await pilot.pause()
     assert app.results == [
-        PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.100"), stop_loss=Decimal("99000.0"))
+        PlaceOrderIntent("BTCUSDT", Side.BUY, OrderType.MARKET, Decimal("0.090"), stop_loss=Decimal("99000.0"))
     ]
 
 
-def test_risk_sized_qty_is_capped_by_max_loss_and_floored_to_step() -> None:
+def test_risk_sized_qty_is_the_bots_own_sizing_capped_by_max_loss() -> None:
     settings = TradingSettings(risk_percentage=Decimal("2"), max_loss_usd=Decimal("50"))
-    qty, note = risk_sized_qty(Decimal("10000"), settings, Decimal("100000"), Decimal("99300"), BTC)
-    assert qty == Decimal("0.071") and "capped" in note  # 50 / 700 = 0.0714… → 0.071
-    assert risk_sized_qty(None, settings, Decimal("1"), Decimal("0.5"), BTC) == (None, "equity unknown")
-    assert risk_sized_qty(Decimal("10"), settings, Decimal("1"), None, BTC) == (None, "needs a stop loss")
+    ctx = context(settings=settings)
+    fields = OrderFields("BTCUSDT", Side.BUY, OrderType.MARKET, True, {"sl": "99300.0"})
+    ev = evaluate(fields, ctx)
+    bots = size_position(
+        BTC,
+        Side.BUY,
+        Decimal("100000.0"),
+        Decimal("99300.0"),
+        equity=Decimal("10000"),
+        available=Decimal("10000"),
+        settings=settings,
+    )
+    assert ev.risk_qty == bots.qty == Decimal("0.061")  # 50 / (700 + 199300 × 0.055%) = 0.0617… → 0.061
+    assert "risk capped at the max loss" in ev.risk_note
+    assert evaluate(fields, context(equity=None)).errors["qty"] == "risk-sized: equity unknown"
+    no_stop = OrderFields("BTCUSDT", Side.BUY, OrderType.MARKET, True, {})
+    assert evaluate(no_stop, ctx).errors["qty"] == "risk-sized: needs a stop loss"
 
 
 async def test_risk_sized_without_stop_refuses() -> None:
@@ -372,7 +396,7 @@ async def test_tpsl_validates_side_and_tick_then_returns_intent() -> None:
         set_value(modal, "#tp", "101000.05")
         await pilot.pause()
         assert "below the mark 100000" in text(modal, "#sl-error")
-        assert "multiple of 0.1" in text(modal, "#tp-error")
+        assert "too many decimals: the step is 0.1" in text(modal, "#tp-error")
         await pilot.press("enter")
         assert app.screen is modal
         set_value(modal, "#sl", "99500.0")
@@ -396,18 +420,41 @@ async def test_tpsl_zero_removes_and_blank_is_refused() -> None:
 
 
 async def test_leverage_is_checked_against_range_and_step() -> None:
-    app = Host(lambda: LeverageModal("ETHUSDT", Decimal("10"), ETH))
+    app = Host(lambda: LeverageModal("ETHUSDT", INSTRUMENTS, {"ETHUSDT": Decimal("10")}))
     async with app.run_test(size=SIZE) as pilot:
         modal = app.screen
+        assert "ETHUSDT now 10x · 1–50x" in text(modal, "#limits")
         await pilot.press("ctrl+u", *"60")
-        assert "1–50" in text(modal, "#leverage-error")
+        assert "above ETHUSDT's maximum of 50x" in text(modal, "#leverage-error")
         await pilot.press("enter")
         assert app.screen is modal
         await pilot.press("ctrl+u", *"2.005")
-        assert "multiple of 0.01" in text(modal, "#leverage-error")
+        assert "too many decimals: the step is 0.01" in text(modal, "#leverage-error")
+        await pilot.press("ctrl+u", *"1,5")
+        assert "use a dot for decimals" in text(modal, "#leverage-error")
+        await pilot.press("ctrl+u", *"10", "enter")
+        assert app.screen is modal and text(modal, "#leverage-error") == "unchanged"
         await pilot.press("ctrl+u", *"25", "enter")
         await pilot.pause()
     assert app.results == [LeverageIntent("ETHUSDT", Decimal("25"))]
+
+
+async def test_leverage_picker_takes_any_symbol_and_shows_its_maximum() -> None:
+    app = Host(lambda: LeverageModal("ETHUSDT", INSTRUMENTS, {"ETHUSDT": Decimal("10")}))
+    async with app.run_test(size=SIZE) as pilot:
+        modal = app.screen
+        symbol = modal.query_one("#symbol", Input)
+        symbol.value = "BTCUSDT"
+        await pilot.pause()
+        assert "BTCUSDT now unknown (no position) · 1–100x" in text(modal, "#limits")
+        symbol.value = "DOGEUSDT"
+        await pilot.pause()
+        assert text(modal, "#symbol-error") == "unknown symbol"
+        symbol.value = "BTCUSDT"
+        modal.query_one("#leverage", Input).focus()
+        await pilot.press("ctrl+u", *"75", "enter")
+        await pilot.pause()
+    assert app.results == [LeverageIntent("BTCUSDT", Decimal("75"))]
 
 
 # -- settings -----------------------------------------------------------------------------------------
@@ -430,7 +477,7 @@ async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen and app.results == []
-        assert "greater than 0" in text(screen, "#risk_percentage-error")
+        assert text(screen, "#risk_percentage-error") == "must be above 0"
         assert text(screen, "#leverage-error") == ""
         assert service.current.leverage == Decimal("5")  # all or nothing
         set_value(screen, "#rr_tightening_steps", "1-0")
@@ -438,6 +485,93 @@ async def test_settings_rejection_shows_reason_inline_and_stays_open() -> None:
         assert "at:stop" in text(screen, "#rr_tightening_steps-error")
         assert len(calls) == 1  # a field that does not parse never reaches apply
     assert app.results == []
+
+
+async def test_settings_marks_every_bad_field_at_once_in_plain_words_and_applies_nothing() -> None:
+    service = SettingsService(TradingSettings(), None, Bus().publish)
+    calls: list[dict[str, Any]] = []
+
+    def apply(changes: dict[str, Any]) -> TradingSettings:
+        calls.append(changes)
+        return service.update(changes)
+
+    app = Host(lambda: SettingsScreen(service.current, apply))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        set_value(screen, "#max_concurrent_trades", "1.5")  # does not parse as a whole number
+        set_value(screen, "#risk_percentage", "0")  # parses, but the rule refuses it
+        set_value(screen, "#min_confidence_threshold", "2")
+        set_value(screen, "#leverage", "3")  # fine on its own
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen and calls == [] and service.current == TradingSettings()
+        assert text(screen, "#max_concurrent_trades-error") == "must be a whole number"
+        assert text(screen, "#risk_percentage-error") == "must be above 0"
+        assert text(screen, "#min_confidence_threshold-error") == "must be 1 or less"
+        assert text(screen, "#leverage-error") == ""
+        assert text(screen, "#form-error") == (
+            "Not saved: fix 3 marked fields (Min confidence 0–1, Risk per trade %, Max open trades)"
+        )
+        set_value(screen, "#rr_tightening_steps", "1:0, 0.5:0.2")
+        set_value(screen, "#max_concurrent_trades", "2")
+        set_value(screen, "#risk_percentage", "1")
+        set_value(screen, "#min_confidence_threshold", "0.5")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert text(screen, "#rr_tightening_steps-error") == "tightening steps must rise in both trigger R and stop R"
+        assert len(calls) == 1 and service.current == TradingSettings()
+    assert app.results == []
+
+
+async def test_settings_escape_asks_before_discarding_edits_and_leaves_at_once_without(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+    app = Host(lambda: SettingsScreen(TradingSettings(), lambda changes: TradingSettings()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#leverage", Input).focus()
+        await pilot.press("end", "0")  # 5 → 50
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Discard your unsaved edits (Leverage)?" in text(app.screen, "#body")
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#leverage", Input).value == "50"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (SettingsScreen, ConfirmModal))
+    assert app.results == [None]
+    app = Host(lambda: SettingsScreen(TradingSettings(), lambda changes: TradingSettings()))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        screen.query_one("#leverage", Input).focus()
+        await pilot.press("end", "0", "backspace")  # edited and back: nothing to lose
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, (SettingsScreen, ConfirmModal))
+    assert app.results == [None]
+
+
+async def test_settings_checkbox_says_on_or_off_and_the_focused_fields_label_stands_out(console: Console) -> None:
+    async with console() as (app, pilot):
+        await pilot.press("comma")
+        await wait_for(lambda: isinstance(app.screen, SettingsScreen))
+        screen = app.screen
+        box = screen.query_one("#auto_approve_trades", Checkbox)
+        box.focus()
+        await wait_for(lambda: app.focused is box)
+        assert str(box.label) == "off"
+        await pilot.press("space")
+        await pilot.pause()
+        assert box.value and str(box.label) == "on"
+        focused = screen.query_one("#auto_approve_trades-row Label").styles
+        other = screen.query_one("#paper_trading-row Label").styles
+        assert focused.text_style.bold and not other.text_style.bold
+        assert focused.color != other.color
 
 
 async def test_settings_save_calls_apply_with_typed_changes() -> None:
@@ -468,7 +602,9 @@ async def test_settings_save_calls_apply_with_typed_changes() -> None:
     assert app.results == [expected]
 
 
-async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels() -> None:
+async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+
     def apply(changes: dict[str, Any]) -> TradingSettings:
         raise SettingsRejected({"rr_tightening_steps.0.at_r": "must be above 0"})
 
@@ -478,8 +614,10 @@ async def test_settings_rejection_from_apply_keeps_screen_and_escape_cancels() -
         set_value(screen, "#rr_tightening_steps", "0:0")
         await pilot.press("ctrl+s")
         assert app.screen is screen
-        assert text(screen, "#rr_tightening_steps-error") == "must be above 0"
+        assert text(screen, "#rr_tightening_steps-error") == "step 1: must be above 0"
         await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")  # the edit is discarded
         await pilot.pause()
     assert app.results == [None]
 
@@ -603,18 +741,57 @@ async def test_settings_info_shows_the_order_path_in_use_after_it_is_switched(co
 # -- help ------------------------------------------------------------------------------------------------
 
 
-async def test_help_lists_every_binding_and_closes_on_q_escape_question_mark() -> None:
-    rows = [("b", "buy", "Buy"), ("comma,f2", "settings", "Settings"), ("question_mark", "help", "Help")]
+async def test_help_lists_every_binding_with_what_it_does_and_closes_on_q_escape_question_mark() -> None:
+    rows = help_rows({"buy": "B"})
     for key in ("q", "escape", "question_mark"):
         app = Host(lambda: HelpScreen(rows))
         async with app.run_test(size=SIZE) as pilot:
             table = app.screen.query_one(DataTable)
-            assert [table.get_row_at(i) for i in range(table.row_count)] == [
-                ["b", "buy", "Buy"],
-                [", / f2", "settings", "Settings"],
-                ["?", "help", "Help"],
-            ]
+            shown = {row[2]: row for row in (table.get_row_at(i) for i in range(table.row_count))}
+            assert set(shown) == {*BINDING_IDS, ""}  # "": tab / shift+tab, not remappable
+            assert shown["buy"] == ["B", HELP_TEXT["buy"], "buy"]
+            assert shown["settings"] == [", / f2", HELP_TEXT["settings"], "settings"]
+            assert shown["help"][0] == "?" and shown["cancel_all"][1].startswith("Cancel every open order")
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, HelpScreen)
         assert app.results == [None]
+
+
+def test_a_trigger_fires_rising_above_the_price_now_and_falling_below_it_by_last_or_mark() -> None:
+    def trigger(text: str, by: TriggerBy = TriggerBy.LAST, side: Side = Side.BUY) -> tuple[int, str]:
+        fields = OrderFields("BTCUSDT", side, OrderType.MARKET, texts={"qty": "0.01", "trigger": text}, trigger_by=by)
+        ev = evaluate(fields, context())
+        return (ev.intent.trigger_direction if ev.intent else 0), ev.errors.get("trigger", "")
+
+    assert trigger("101000.0") == (1, "")  # a buy stop above the last 100000
+    assert trigger("99000.0") == (2, "")  # a buy on the dip below it
+    assert trigger("99000.0", side=Side.SELL) == (2, "")
+    assert trigger("100005.0") == (1, "")
+    assert trigger("100005.0", TriggerBy.MARK) == (2, "")  # below the mark 100010
+    assert trigger("100000.0") == (0, "equals the last price: nothing to wait for")
+    assert trigger("100000.05") == (0, "too many decimals: the step is 0.1")
+
+
+def test_reduce_only_takes_no_tp_sl_and_no_risk_sizing() -> None:
+    texts = {"qty": "0.01", "tp": "110000.0"}
+    ev = evaluate(OrderFields("BTCUSDT", Side.SELL, OrderType.MARKET, False, dict(texts), reduce_only=True), context())
+    assert ev.intent is None and ev.errors == {"tp": "not with reduce-only"}
+    ok = evaluate(
+        OrderFields("BTCUSDT", Side.SELL, OrderType.MARKET, texts={"qty": "0.01"}, reduce_only=True), context()
+    )
+    assert ok.intent is not None and ok.intent.reduce_only and ok.warning == ""
+    sized = evaluate(OrderFields("BTCUSDT", Side.SELL, OrderType.MARKET, True, {"sl": "101000.0"}, True), context())
+    assert sized.errors["qty"] == "risk-sized: not with reduce-only"
+
+
+def test_the_margin_warning_compares_with_what_available_carries_at_the_leverage() -> None:
+    def warning(qty: str, leverage: str = "") -> str:
+        texts = {"qty": qty, "leverage": leverage}
+        return evaluate(
+            OrderFields("BTCUSDT", Side.BUY, OrderType.MARKET, texts=texts), context(available="1000")
+        ).warning
+
+    assert warning("0.04") == ""  # 4,000 USDT on 1,000 at 5x (4,950 with the fee buffer)
+    assert warning("0.05").startswith("Margin: order value 5,000.00 USDT exceeds the 4,950.50 USDT")
+    assert warning("0.05", "10") == ""

@@ -27,6 +27,8 @@ bridge); what would differ from run to run or machine to machine is pinned down 
   windows, and a fixed REST summary; the sparkline histories are built once per connection and the
   frozen clock means the panel adds its one-per-second sample exactly once, so every refresh draws the same.
 - Log pane: no log handler is attached, so it stays empty (records carry wall-clock times).
+- Alert line: latency never alerts (a busy machine's p99 would put a warning there), and an alert that began no
+  condition is shown for five minutes of the frozen clock, so the exchange's real-time alerts never are.
 """
 
 from __future__ import annotations
@@ -49,7 +51,9 @@ from textual.widgets import DataTable, Input, Static
 from tests.core.conftest import fast_settings, sim_of
 from tests.ui.conftest import LocalConsole
 from tui_bot.config import Settings
+from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.core.console_api import HealthReport
+from tui_bot.domain.alerts import Alert, AlertKind, Severity
 from tui_bot.domain.enums import Side
 from tui_bot.domain.events import ConnectionState
 from tui_bot.domain.metrics import ConnectionStats, RestStats
@@ -57,6 +61,7 @@ from tui_bot.domain.models import Kline
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.ui import format as fmt
 from tui_bot.ui.screens.order_form import OrderFormModal
+from tui_bot.ui.widgets.alert_line import AlertLine
 from tui_bot.ui.widgets.fills import FillsTable
 from tui_bot.ui.widgets.header import HeaderBar
 from tui_bot.ui.widgets.orders import OrdersTable
@@ -134,6 +139,7 @@ def console(tmp_path: Path) -> FrozenConsole:
     settings.sim.autostep = False
     settings.sim.clock_start_ms = START_MS
     settings.storage.db_path = tmp_path / "snap.db"
+    settings.alerts = AlertSettings(latency_warning_ms=3_600_000, latency_critical_ms=3_600_000)
     return FrozenConsole(settings)
 
 
@@ -254,8 +260,11 @@ async def open_order_form(pilot: Pilot[None]) -> None:
     await open_position(pilot)
     await pilot.press("b")
     await until(lambda: isinstance(pilot.app.screen, OrderFormModal), "the order form")
-    for field in pilot.app.screen.query(Input):
+    form = pilot.app.screen
+    for field in form.query(Input):
         field.cursor_blink = False  # a blinking cursor would alternate frames
+    for name, value in (("qty", "0.010"), ("sl", "103000.0"), ("tp", "108000.0")):
+        form.query_one(f"#{name}", Input).value = value  # the preview: value, margin, gain at TP, loss at SL, R:R
     await pilot.pause()
 
 
@@ -267,9 +276,11 @@ def test_console_with_an_open_position(snap_compare: Any, tmp_path: Path, size: 
     assert snap_compare(console(tmp_path), terminal_size=size, run_before=open_position)
 
 
-def test_order_form_over_the_console_80x24(snap_compare: Any, tmp_path: Path) -> None:
-    """The buy ticket opened on the selected position at 80×24: every field and the submit button fit."""
-    assert snap_compare(console(tmp_path), terminal_size=NARROW, run_before=open_order_form)
+@pytest.mark.parametrize("size", [NARROW, MIDDLE], ids=["80x24", "120x36"])
+def test_order_form_over_the_console(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """The buy ticket opened on the selected position, qty/SL/TP typed: last and mark, the time-in-force,
+    reduce-only and trigger rows, and the preview with both fees; at 80×24 the dialog scrolls to its buttons."""
+    assert snap_compare(console(tmp_path), terminal_size=size, run_before=open_order_form)
 
 
 async def open_position_then_shrink(pilot: Pilot[None]) -> None:
@@ -282,3 +293,31 @@ async def open_position_then_shrink(pilot: Pilot[None]) -> None:
 def test_console_resized_from_200x60_to_80x24(snap_compare: Any, tmp_path: Path) -> None:
     """After a resize the layout is the new size's: the same screen as a console started at 80×24."""
     assert snap_compare(console(tmp_path), terminal_size=WIDE, run_before=open_position_then_shrink)
+
+
+async def open_position_with_a_stale_ticker_and_an_alert(pilot: Pilot[None]) -> None:
+    """The position as above; then BTCUSDT's ticker last arrived 12 s ago (its row and the header say so) and a
+    connection warning was raised 5 s ago (the alert line shows it)."""
+    await open_position(pilot)
+    app = pilot.app
+    assert isinstance(app, FrozenConsole) and app.runtime is not None and app.runtime.alerts is not None
+    for name, stats in app.frozen.items():
+        if name.startswith("public"):
+            stats.topic_last_ns.update(
+                {f"tickers.{BTC}": CONSOLE_NOW_NS - 12_000 * MS, "tickers.ETHUSDT": CONSOLE_NOW_NS - 150 * MS}
+            )
+    text = "private connection reconnecting for 31s: connection lost"
+    app.runtime.alerts.raise_alert(
+        Alert(FILL_AT_MS + 90_000, Severity.WARNING, AlertKind.CONNECTION_DOWN, "private", text)
+    )
+    await until(lambda: app.query_one(PositionsTable).cell(BTC, "stale") == "stale 12s", "the stale row")
+    await until(lambda: app.query_one(AlertLine).display, "the alert line")
+    await layout_settled(pilot)
+
+
+@pytest.mark.parametrize("size", [NARROW, MIDDLE], ids=["80x24", "120x36"])
+def test_console_with_a_stale_ticker_and_an_alert(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """The alert line under the header in the warning colour, STALE in the header, the row's mark dimmed."""
+    assert snap_compare(
+        console(tmp_path), terminal_size=size, run_before=open_position_with_a_stale_ticker_and_an_alert
+    )

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from decimal import Decimal
 
 from textual.app import App
 
 from tests.core.conftest import wait_for
 from tests.ui.conftest import Console
-from tui_bot.core.stats import StatsReport, equity_curve, phantom_summary, trade_summary
+from tui_bot.core.stats import GuardLine, StatsReport, equity_curve, phantom_summary, trade_summary
 from tui_bot.domain.enums import Side
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.store.ops import SavePhantom, SaveTrade
 from tui_bot.store.repos import load_trades
 from tui_bot.store.rows import PhantomRow, Trade
 from tui_bot.ui import format as fmt
-from tui_bot.ui.screens.stats_screen import BreakdownTable, FiguresTable, StatsScreen
+from tui_bot.ui.screens.stats_screen import BreakdownTable, FiguresTable, GuardTable, StatsScreen
 from tui_bot.ui.styles import ThemeTones
 from tui_bot.ui.widgets.equity_curve import EquityCurve, braille_grid, dot_columns
 
@@ -205,3 +206,36 @@ async def test_a_round_trip_with_a_stop_shows_its_r(console: Console) -> None:
         assert screen.report.trades.count == 1 and screen.report.trades.avg_r is not None
         assert figure(screen, "avg_r", "trades").endswith("R")
         assert figure(screen, "total", "trades") == fmt.signed_money(trade.pnl)
+
+
+async def test_the_win_rate_guard_shows_each_strategy_and_hides_without_a_bot() -> None:
+    reason = "WR guard: range_breakout 31% < 35% over 200"
+    guarded = [
+        GuardLine("ema_trend", 0.55, 120, False, 0, ""),
+        GuardLine("range_breakout", 0.31, 200, True, 4, reason),
+    ]
+    reports = [replace(report(), guard=tuple(guarded)), report()]
+
+    async def load() -> StatsReport:
+        return reports.pop(0)
+
+    app = Host(StatsScreen(load))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.stats
+        await wait_for(lambda: screen.report is not None)
+        await pilot.pause()
+        table = screen.query_one("#stats-guard", GuardTable)
+        assert table.display and table.keys() == ["ema_trend", "range_breakout"]
+        assert table.row_texts("range_breakout") == {
+            "strategy": "range_breakout",
+            "win_rate": "31.0%",
+            "sample": "200",
+            "state": "blocked",
+            "blocked_today": "4",
+        }
+        assert table.row_texts("ema_trend")["state"] == "trading"
+        assert table.row_texts("ema_trend")["blocked_today"] == "—"
+        await pilot.press("r")
+        await wait_for(lambda: screen.report is not None and not screen.report.guard)
+        await pilot.pause()
+        assert not table.display and not screen.query_one("#stats-guard-heading").display

@@ -375,6 +375,7 @@ async def test_header_texts_and_classes() -> None:
         assert texts == {
             "hdr-venue": "DEMO",
             "hdr-mode": "POLL",
+            "hdr-stale": "",
             "hdr-equity": "Eq 10,500.50",
             "hdr-available": "Avail 9,000.00",
             "hdr-upnl": "uPnL -12.30",
@@ -392,6 +393,12 @@ async def test_header_texts_and_classes() -> None:
         assert str(header.venue_badge.content).strip() == "LIVE" and header.venue_badge.has_class("-live-money")
         assert header.venue_badge.styles.background == Color.parse(app.theme_variables["error"])
         assert not header.mode_badge.has_class("-poll")
+
+        assert not header.stale_badge.display
+        header.set_stale({"tickers.BTCUSDT": 12_400.0, "tickers.ETHUSDT": 6_000.0})
+        assert header.stale_badge.display and str(header.stale_badge.content).strip() == "STALE tickers 12s"
+        header.set_stale({})
+        assert not header.stale_badge.display
 
 
 # -- health ------------------------------------------------------------------------------------

@@ -194,8 +194,8 @@ CASES = [
     case(
         "strategy-unknown",
         ["cycle", "--once"],
-        "config.toml: trading.strategies: strategy 'nosuch': not a built-in (ema_trend, range_breakout, rsi_reversion) "
-        "nor a path like package.module:ClassName",
+        "config.toml: trading.strategies: strategy 'nosuch': not a built-in "
+        "(chart_llm, ema_trend, range_breakout, rsi_reversion) nor a path like package.module:ClassName",
         toml='[trading]\nstrategies = ["ema_trend", "nosuch"]\n',
     ),
     case(

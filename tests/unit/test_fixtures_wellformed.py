@@ -53,6 +53,7 @@ def test_fixture_set_is_complete() -> None:
         "rest_route_not_found",
         "rest_instruments_info_spot",
         "rest_orderbook",
+        "rest_recent_trade",
         "ws_orderbook_snapshot",
         "ws_orderbook_delta",
         "ws_orderbook_1_snapshot",

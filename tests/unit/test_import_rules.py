@@ -16,6 +16,7 @@ CONSOLE_DOOR = {
     "exchange.errors",
     "core.console_api",
     "core.orders",
+    "core.risk",
     "core.settings",
     "core.state",
     "core.stats",
@@ -24,8 +25,8 @@ CONSOLE_DOOR = {
     "core.bus",
 }
 """What a console may reach: the ConsoleBackend and the core modules whose values and checks it speaks in (order
-checks, settings changes, marks, stats and health figures, a subscription); never the engine, the bot, the local
-backend, the store or exchange.bybit."""
+checks, the bot's own sizing and fee arithmetic for the ticket, settings changes, marks, stats and health figures,
+a subscription); never the engine, the bot, the local backend, the store or exchange.bybit."""
 
 # Which tui_bot modules each layer (a package, or a module at the top) may import; itself always allowed.
 ALLOWED = {

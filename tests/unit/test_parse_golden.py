@@ -40,6 +40,7 @@ from tui_bot.domain.models import (
     Kline,
     Order,
     Position,
+    PublicTrade,
     Ticker,
     Wallet,
     WalletCoin,
@@ -55,6 +56,7 @@ from tui_bot.exchange.bybit.parse import (
     kline_from_rest,
     order_from_rest,
     position_from_rest,
+    recent_trade_from_rest,
     ticker_from_rest,
     wallet_from_rest,
 )
@@ -724,6 +726,24 @@ def test_rest_kline_row() -> None:
     )
     with pytest.raises(FrameError, match="kline row"):
         kline_from_rest("BTCUSDT", "1", row[:6])
+
+
+def test_rest_recent_trade_row() -> None:
+    row = load_fixture("rest_recent_trade")["result"]["list"][0]
+    assert recent_trade_from_rest("BTCUSDT", row) == PublicTrade(
+        trade_id="0001-000000000042",
+        symbol="BTCUSDT",
+        taker_side=Side.BUY,
+        price=D("104250.40"),
+        size=D("0.013"),
+        time=1784712600118,
+        tick_direction="",
+        seq=0,
+    )
+    with pytest.raises(FrameError, match="recent-trade"):
+        recent_trade_from_rest("ETHUSDT", row)
+    with pytest.raises(FrameError):
+        recent_trade_from_rest("BTCUSDT", {**row, "price": "1e3"})
 
 
 def test_rest_closed_pnl_item() -> None:

@@ -220,7 +220,7 @@ def test_a_user_class_loads_by_dotted_path(path: str) -> None:
         ("tests.unit.test_strategies:NoPropose", "NoPropose lacks propose()"),
         ("tests.unit.test_strategies:INST", "is not a class"),
         ("tests.unit.test_strategies:NeedsArguments", "NeedsArguments() failed"),
-        ("momentum", "not a built-in (ema_trend, range_breakout, rsi_reversion)"),
+        ("momentum", "not a built-in (chart_llm, ema_trend, range_breakout, rsi_reversion)"),
     ],
 )
 def test_load_errors_name_the_entry_and_the_reason(entry: str, message: str) -> None:

@@ -381,6 +381,14 @@ def test_rest_orderbook() -> None:
     assert list(result) == ["s", "b", "a", "ts", "u", "seq", "cts"]
 
 
+def test_rest_recent_trade() -> None:
+    trade = PublicTrade(
+        "0001-000000000042", "BTCUSDT", Side.BUY, D("104250.4"), D("0.013"), NOW - 5, "PlusTick", 9821347650
+    )
+    envelope = wire.rest_envelope({"category": "linear", "list": [wire.recent_trade_to_wire(trade, BTC)]}, time_ms=NOW)
+    assert envelope == load_fixture("rest_recent_trade")
+
+
 def test_rest_order_object() -> None:
     item = wire.order_to_wire(_limit_order(), BTC, ws=False)
     frame = _rest_list([item], category="linear", nextPageCursor="")

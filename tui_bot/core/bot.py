@@ -26,14 +26,16 @@ from tui_bot.core.phantoms import PhantomTracker
 from tui_bot.core.risk import free_slots
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.strategies import StrategyLoadError
+from tui_bot.core.strategies.signal_settings import SignalSettings
 from tui_bot.core.tasks import BackgroundTasks
+from tui_bot.core.wr_guard import WinRateGuard, WrGuardChanged
 from tui_bot.domain.events import Event, PositionUpdated, RecommendationChanged, TickerUpdated
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.db import Database
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
-from tui_bot.store.repos import load_phantoms, load_shown_recommendations
-from tui_bot.store.rows import CycleRow
+from tui_bot.store.repos import load_phantoms, load_recommendations, load_shown_recommendations, load_trades
+from tui_bot.store.rows import CycleRow, PhantomRow
 from tui_bot.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
@@ -73,15 +75,19 @@ class TradingBot:
         *,
         live_money: bool,
         conn: Database | None = None,
+        signals: SignalSettings | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.writer = writer
         self.conn = conn
         self.candles = CandleBook(engine.client, writer, history=settings.current.candle_history)
-        self.analysis = CycleAnalysis(self.candles, watchlist, conn)
+        signals = signals or SignalSettings()
+        self.analysis = CycleAnalysis(self.candles, watchlist, conn, timeframes=signals.timeframes)
         self.executor = RecommendationExecutor(engine, orders, live_money)
         self.phantoms = PhantomTracker(writer, lambda: self.settings.current.phantom_timeout_hours)
+        self.guard = WinRateGuard(signals)
+        self.phantoms.closed_listeners.append(self._phantom_closed)
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
         self._lock = asyncio.Lock()
@@ -92,7 +98,12 @@ class TradingBot:
     async def start(self, *, schedule: bool = True) -> None:
         """Reload pending recommendations and open phantoms, listen to the engine, and schedule cycles."""
         if self.conn is not None:
+            self.guard.rebuild(
+                await load_recommendations(self.conn), await load_trades(self.conn), await load_phantoms(self.conn)
+            )
             self.phantoms.restore(await load_phantoms(self.conn, open_only=True))
+            for strategy, reason in self.guard.blocked().items():  # tripped before this start: said again
+                self._guard_changed(WrGuardChanged(strategy, True, reason, _now_ms()))
             for rec in await load_shown_recommendations(self.conn, _KEEP_SHOWN):
                 self.recommendations[rec.id] = rec
                 if rec.status == RecommendationStatus.EXECUTED and rec.symbol in self.engine.state.positions:
@@ -110,8 +121,8 @@ class TradingBot:
             self.engine.listeners.remove(self._on_event)
 
     def _on_event(self, event: Event) -> None:
-        """Engine listener: candles, phantoms, and flat positions (the engine reports a failure)."""
-        self.candles.on_event(event)
+        """Engine listener: candles (every timeframe read), phantoms, flat positions (the engine reports a failure)."""
+        self.analysis.on_event(event)
         self.phantoms.on_event(event, self.engine.state.last_price)
         if isinstance(event, PositionUpdated) and not event.position.size:
             self.entry_scores.pop(event.position.symbol, None)  # flat: a later position here is not the bot's idea
@@ -144,8 +155,11 @@ class TradingBot:
         if self.writer is not None:
             self.writer.enqueue(SaveRecommendation(rec))
         if rec.status in _FOLLOWED:
+            self.guard.remember(rec.id, rec.strategy)
             self.phantoms.start(rec, self._phantom_entry(rec))
             self.engine.want_tickers("phantoms", self.phantoms.symbols)
+        elif rec.status == RecommendationStatus.EXECUTED and rec.order_link_id:
+            self.guard.remember(rec.order_link_id, rec.strategy)
         self.engine.want_tickers("pending", {r.symbol for r in self.pending()})
         self.engine.announce([RecommendationChanged(recommendation=rec, exchange_ts=0, received_ns=time.time_ns())])
         return rec
@@ -197,9 +211,9 @@ class TradingBot:
                 log.exception("cycle %s failed", cycle.id)
                 return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err)))
             try:
-                approved, rejected = await self._settle(
-                    decide(proposals, gate_book(state, settings, self.entry_scores), cycle.id), settings
-                )
+                await self._count_closed_trades()
+                book = gate_book(state, settings, self.entry_scores, self.guard.blocked())
+                approved, rejected = await self._settle(decide(proposals, book, cycle.id), settings)
             except Exception as err:
                 log.exception("cycle %s failed while settling its ideas", cycle.id)
                 return self._save_cycle(
@@ -237,6 +251,8 @@ class TradingBot:
             rec = decision.recommendation
             if not decision.verdict.passed:
                 rejected += 1
+                if decision.verdict.blocked_by_guard:
+                    self.guard.note_blocked(rec.strategy, rec.created_ms)
                 self.record(replace(rec, status=RecommendationStatus.REJECTED.value, fate=decision.verdict.reason))
             elif settings.auto_approve_trades:
                 approved += 1
@@ -267,6 +283,25 @@ class TradingBot:
                 )
             )
 
+    # -- the win-rate guard ---------------------------------------------------------------------------
+
+    def _phantom_closed(self, phantom: PhantomRow) -> None:
+        for outcome in self.guard.take_closed([], [phantom]):
+            self._guard_changed(self.guard.record(outcome))
+
+    async def _count_closed_trades(self) -> None:
+        """Count the trades of the bot's entries that closed since the last cycle (as the store has them)."""
+        if self.conn is None or not self.guard.strategy_of:
+            return
+        for outcome in self.guard.take_closed(await load_trades(self.conn, "closed"), []):
+            self._guard_changed(self.guard.record(outcome))
+
+    def _guard_changed(self, change: WrGuardChanged | None) -> None:
+        """Log a trip or recovery and put it on the bus (the alert service raises it)."""
+        if change is not None:
+            log.warning("%s", change.text)
+            self.engine.announce([change])
+
     # -- approvals ----------------------------------------------------------------------------------
 
     async def approve(self, rec_id: str) -> Recommendation:
@@ -278,7 +313,7 @@ class TradingBot:
         rec = self._approvable(rec_id)
         settings = self.settings.current
         proposal = _as_proposal(rec)
-        verdict = gate(proposal, gate_book(self.engine.state, settings, self.entry_scores))
+        verdict = gate(proposal, gate_book(self.engine.state, settings, self.entry_scores, self.guard.blocked()))
         if not verdict.passed:
             return self.record(
                 replace(rec, status=RecommendationStatus.REJECTED.value, fate=verdict.reason, updated_ms=_now_ms())

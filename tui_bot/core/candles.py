@@ -28,13 +28,19 @@ class CandleSeries:
         self.bars: list[Kline] = []
         self.starts: list[int] = []
         self.live: Kline | None = None
+        self.edits = 0
+        """Changes other than a new newest bar (a bar inserted before it, or one replaced by a different one)."""
 
     def add_closed(self, bar: Kline) -> bool:
         """Insert or replace the closed bar at bar.start; True when its start was new."""
         at = bisect.bisect_left(self.starts, bar.start)
         if at < len(self.starts) and self.starts[at] == bar.start:
-            self.bars[at] = bar
+            if self.bars[at] != bar:
+                self.edits += 1
+                self.bars[at] = bar
             return False
+        if at < len(self.starts):
+            self.edits += 1
         self.bars.insert(at, bar)
         self.starts.insert(at, bar.start)
         self.resize(self.limit)
@@ -86,6 +92,10 @@ class CandleBook:
         """Closed bars of symbol, oldest first (empty when not tracked)."""
         series = self._series.get(symbol)
         return list(series.bars) if series is not None else []
+
+    def series(self, symbol: str) -> CandleSeries | None:
+        """The closed bars of symbol as held (not a copy; None when not tracked)."""
+        return self._series.get(symbol)
 
     def live(self, symbol: str) -> Kline | None:
         """The still-open bar of symbol, if known."""

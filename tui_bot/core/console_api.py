@@ -8,7 +8,7 @@ surface over Redis (live state, commands) and PostgreSQL (history).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -17,6 +17,7 @@ from tui_bot.core.bus import Subscription
 from tui_bot.core.health import CoreHealth
 from tui_bot.core.history import OrderEntry, TradeHistory
 from tui_bot.core.stats import StatsReport
+from tui_bot.domain.alerts import Alert, PriceAlert
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
@@ -70,6 +71,16 @@ class HealthReport:
         """One line per background task failing of late or ended (empty when all are well)."""
         return self.core.task_lines(now_ms)
 
+    def topic_age_ms(self, topic: str, now_ns: int) -> float | None:
+        """Milliseconds since the last frame of topic on the connection that carries it (None: none arrived)."""
+        ages = [age for s in self.connections.values() if (age := s.topic_age_ms(topic, now_ns)) is not None]
+        return min(ages) if ages else None
+
+    def stale_topics(self, topics: Iterable[str], now_ns: int, after_ms: float) -> dict[str, float]:
+        """The topics (of those given) whose last frame is older than after_ms, with its age in ms."""
+        ages = {topic: self.topic_age_ms(topic, now_ns) for topic in topics}
+        return {topic: age for topic, age in ages.items() if age is not None and age > after_ms}
+
 
 class ConsoleBackend(Protocol):
     """The account, its health and history, and the trader's intents, as a console sees them.
@@ -110,6 +121,14 @@ class ConsoleBackend(Protocol):
     def candles(self, symbol: str, interval: str) -> tuple[Kline, ...]: ...
     def account_summary(self) -> AccountSummary | None: ...
     def day_pnl(self) -> DayPnl: ...
+
+    # -- alerts (health, trading and the trader's price alerts) ---------------------------------------
+
+    def recent_alerts(self) -> list[Alert]: ...
+    def active_alerts(self) -> list[Alert]: ...
+    def price_alerts(self) -> list[PriceAlert]: ...
+    def add_price_alert(self, symbol: str, level: Decimal) -> PriceAlert: ...
+    def remove_price_alert(self, alert_id: str) -> PriceAlert | None: ...
 
     # -- health and history -------------------------------------------------------------------------
 

@@ -6,15 +6,30 @@ import asyncio
 import itertools
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.gating import GateBook, Verdict, gate, strongest_per_symbol, take
+from tui_bot.core.indicator_state import IndicatorBook
 from tui_bot.core.risk import occupied_symbols
 from tui_bot.core.state import AccountState
 from tui_bot.core.strategies import Strategy, load_strategies
-from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
+from tui_bot.core.strategies.base import timeframes_of
+from tui_bot.core.strategies.chart_llm import ChartLlm, ChartRequest
+from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
+from tui_bot.domain.events import Event
+from tui_bot.domain.models import Kline
+from tui_bot.domain.recommendations import (
+    MODEL_FIELDS,
+    Direction,
+    ModelRecommendation,
+    Proposal,
+    Recommendation,
+    RecommendationStatus,
+)
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.db import Database
 
@@ -22,6 +37,8 @@ log = logging.getLogger(__name__)
 _INTERVAL_MS = {"D": 86_400_000}
 _ids = itertools.count(1)
 BAR_WAIT_S = 3.0
+HELD_SHOWN = 20
+"""Symbols a model-backed strategy held on, with their reasons, named in the cycle's log line (the rest counted)."""
 
 
 class CycleSkipped(Exception):
@@ -45,10 +62,12 @@ def new_cycle_id(now_ms: int) -> str:
 
 
 def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int) -> Recommendation:
-    """A proposal as a recommendation record (PENDING until the gates decide)."""
+    """A proposal as a recommendation record (PENDING until the gates decide); a model's idea keeps its trace."""
     side = proposal.direction.side
     assert side is not None
-    return Recommendation(
+    model = {name: getattr(proposal, name) for name in MODEL_FIELDS}
+    kind, extra = (ModelRecommendation, model) if proposal.model_name is not None else (Recommendation, {})
+    return kind(
         id=f"{cycle_id}-{index}",
         cycle_id=cycle_id,
         symbol=proposal.symbol,
@@ -64,6 +83,7 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
         status=RecommendationStatus.PENDING.value,
         created_ms=now_ms,
         updated_ms=now_ms,
+        **extra,
     )
 
 
@@ -76,14 +96,40 @@ class Decision:
 
 
 class CycleAnalysis:
-    """Reads closed candles of the watchlist at the settings' timeframe and asks every strategy for ideas."""
+    """Reads closed candles of the watchlist and asks every strategy for ideas on the timeframes it reads.
 
-    def __init__(self, candles: CandleBook, watchlist: list[str], conn: Database | None = None) -> None:
+    `candles` follows the cycle's timeframe (the settings' `timeframe`); a strategy that declares `timeframes`
+    reads those of them that are kept (`timeframes`, from [signals]) instead, each from a candle book of its own.
+    """
+
+    def __init__(
+        self,
+        candles: CandleBook,
+        watchlist: list[str],
+        conn: Database | None = None,
+        *,
+        incremental: bool = True,
+        timeframes: Sequence[str] = (),
+    ) -> None:
         self.candles = candles
         self.watchlist = watchlist
         self.conn = conn
+        self.incremental = incremental
+        """Strategies read indicators kept per closed bar (False: recomputed over the whole history, as before)."""
+        self.timeframes = tuple(timeframes)
+        self.indicators = IndicatorBook()
+        self.indicators.follow(candles)
+        self.books: dict[str, CandleBook] = {}
+        """Candle books of the timeframes other than the cycle's that a strategy reads."""
         self._strategies: tuple[tuple[str, ...], list[Strategy]] | None = None
         self.holds = 0
+        self.chart_llm = ChartLlmSettings()
+        self.chart_dir = self.chart_llm.charts_under(Path("."))
+
+    def configure_chart_llm(self, settings: ChartLlmSettings, data_dir: Path) -> None:
+        """The [chart_llm] settings, and the app's data folder its chart images go under."""
+        self.chart_llm = settings
+        self.chart_dir = settings.charts_under(data_dir)
 
     def strategies(self, names: list[str]) -> list[Strategy]:
         """The configured strategies, loaded once per distinct list (raises StrategyLoadError)."""
@@ -92,16 +138,56 @@ class CycleAnalysis:
             self._strategies = (key, load_strategies(names))
         return self._strategies[1]
 
-    async def _fresh(self, symbols: list[str], timeframe: str, now_ms: int) -> list[str]:
-        """The symbols whose last closed bar is the one that closed at the latest boundary.
+    def on_event(self, event: Event) -> None:
+        """Engine listener: every candle book hears the kline stream."""
+        self.candles.on_event(event)
+        for book in self.books.values():
+            book.on_event(event)
+
+    def plan(self, strategies: list[Strategy], cycle_timeframe: str) -> dict[str, list[Strategy]]:
+        """Which strategies run on which timeframe this cycle (the cycle's timeframe first)."""
+        plan: dict[str, list[Strategy]] = {cycle_timeframe: []}
+        for strategy in strategies:
+            timeframes = timeframes_of(strategy, cycle_timeframe, self.timeframes)
+            if not timeframes:
+                log.warning("strategy %s reads no kept timeframe ([signals] timeframes): not run", strategy.name)
+            for timeframe in timeframes:
+                plan.setdefault(timeframe, []).append(strategy)
+        return plan
+
+    async def _book(self, timeframe: str, cycle_timeframe: str, symbols: list[str], history: int) -> CandleBook:
+        """The candle book of timeframe, tracking symbols with enough history."""
+        if timeframe == cycle_timeframe:
+            book = self.candles
+        elif timeframe not in self.books:
+            book = self.books[timeframe] = CandleBook(
+                self.candles.client, self.candles.writer, history=history, stream_owner=f"candles-{timeframe}"
+            )
+            self.indicators.follow(book)
+        else:
+            book = self.books[timeframe]
+        if book.interval != timeframe or min((_last_start(book, s) for s in symbols), default=0) < 0:
+            book.history = history
+            await book.prepare(symbols, timeframe, self.conn)
+        return book
+
+    async def _release(self, keep: set[str]) -> None:
+        """Stop following the timeframes no strategy reads any more."""
+        for timeframe in [t for t in self.books if t not in keep]:
+            book = self.books.pop(timeframe)
+            await book.client.set_kline_streams(set(), timeframe, owner=book.stream_owner)
+
+    async def _fresh(self, book: CandleBook, symbols: list[str], now_ms: int) -> list[str]:
+        """The symbols whose last closed bar in book is the one that closed at the latest boundary.
 
         Right after a boundary that bar may still be on its way: give the stream a moment, then ask
         REST once; a symbol still without it is left out of this cycle rather than analysed on stale data.
         """
+        timeframe = book.interval
         expected = (now_ms // interval_ms(timeframe) - 1) * interval_ms(timeframe)
 
         def late(names: list[str]) -> list[str]:
-            return [s for s in names if not self.candles.closed(s) or self.candles.closed(s)[-1].start < expected]
+            return [s for s in names if _last_start(book, s) < expected]
 
         missing = late(symbols)
         deadline = time.monotonic() + BAR_WAIT_S
@@ -109,28 +195,55 @@ class CycleAnalysis:
             await asyncio.sleep(0.1)
             missing = late(missing)
         if missing:
-            await self.candles.prepare(list(self.candles.symbols), timeframe, self.conn)
+            await book.prepare(list(book.symbols), timeframe, self.conn)
             missing = late(missing)
         if missing:
-            log.warning("left out of this cycle, no bar closed at %d yet: %s", expected, ", ".join(missing))
+            log.warning(
+                "left out of this cycle, no %s bar closed at %d yet: %s", timeframe, expected, ", ".join(missing)
+            )
         return [s for s in symbols if s not in missing]
 
+    def bars(self, book: CandleBook, symbol: str) -> Sequence[Kline]:
+        """The closed bars of symbol a strategy reads: with incremental indicators, or a plain copy."""
+        source = book.series(symbol)
+        if not self.incremental or source is None:
+            return book.closed(symbol)
+        return self.indicators.sync(symbol, book.interval, source)
+
     async def propose(self, settings: TradingSettings, state: AccountState, now_ms: int) -> list[Proposal]:
-        """Every strategy's LONG/SHORT idea for every tradable watchlist symbol (HOLDs are counted, not kept)."""
+        """Every strategy's LONG/SHORT idea for every tradable watchlist symbol on each timeframe it reads (HOLDs
+        are counted, not kept)."""
         strategies = self.strategies(settings.strategies)
         symbols = [s for s in self.watchlist if s in state.instruments]
         if not symbols:
             raise CycleSkipped("no tradable symbol in the watchlist")
-        if self.candles.interval != settings.timeframe or not all(self.candles.closed(s) for s in symbols):
-            self.candles.history = max(settings.candle_history, max(s.min_candles for s in strategies) + 1)
-            await self.candles.prepare(symbols, settings.timeframe, self.conn)
-        symbols = await self._fresh(symbols, settings.timeframe, now_ms)
-        if not symbols:
-            raise CycleSkipped("no fresh candles: the bar that just closed has not arrived for any symbol")
+        history = max(settings.candle_history, max(s.min_candles for s in strategies) + 1)
+        plan = self.plan(strategies, settings.timeframe)
+        await self._release(set(plan) - {settings.timeframe})
         proposals: list[Proposal] = []
         self.holds = 0
+        analysed = False
+        for timeframe, readers in plan.items():
+            book = await self._book(timeframe, settings.timeframe, symbols, history)
+            fresh = await self._fresh(book, symbols, now_ms)
+            analysed = analysed or bool(fresh and readers)
+            tag = "" if timeframe == settings.timeframe else f"[{timeframe_label(timeframe)}] "
+            proposals += self._ideas(book, fresh, [s for s in readers if not isinstance(s, ChartLlm)], state, tag)
+            for analyst in (s for s in readers if isinstance(s, ChartLlm)):
+                proposals += await self._chart_ideas(analyst, book, fresh, state)
+        books = [self.candles, *self.books.values()]
+        self.indicators.drop((s, book.interval) for book in books for s in book.symbols)
+        if not analysed:
+            raise CycleSkipped("no fresh candles: the bar that just closed has not arrived for any symbol")
+        return proposals
+
+    def _ideas(
+        self, book: CandleBook, symbols: list[str], strategies: list[Strategy], state: AccountState, tag: str
+    ) -> list[Proposal]:
+        """The strategies' trade ideas on book's bars of each symbol (reasoning tagged with the timeframe)."""
+        proposals: list[Proposal] = []
         for symbol in symbols:
-            bars = self.candles.closed(symbol)
+            bars = self.bars(book, symbol)
             for strategy in strategies:
                 try:
                     proposal = strategy.propose(symbol, bars, state.instruments[symbol])
@@ -140,24 +253,64 @@ class CycleAnalysis:
                 if proposal.direction is Direction.HOLD:
                     self.holds += 1
                 else:
-                    proposals.append(proposal)
+                    proposals.append(replace(proposal, reasoning=tag + proposal.reasoning) if tag else proposal)
         return proposals
 
+    async def _chart_ideas(
+        self, analyst: ChartLlm, book: CandleBook, symbols: list[str], state: AccountState
+    ) -> list[Proposal]:
+        """The model's trade ideas on book's bars (within its deadline); each symbol it holds on is logged with why."""
+        requests = [ChartRequest(s, book.interval, book.closed(s), state.instruments[s]) for s in symbols]
+        answers = await analyst.propose_many(requests, self.chart_llm, self.chart_dir)
+        held = [p for p in answers if p.direction is Direction.HOLD]
+        self.holds += len(held)
+        if held:
+            log.warning("%s", held_line(analyst.name, held, len(answers)))
+        return [p for p in answers if p.direction is not Direction.HOLD]
 
-def gate_book(state: AccountState, settings: TradingSettings, entry_scores: dict[str, float]) -> GateBook:
-    """The account as the gates see it: free slots, symbols in use, and bot positions that could be replaced."""
+
+def held_line(strategy: str, held: list[Proposal], asked: int) -> str:
+    """One log line naming the symbols a strategy held on and why (the first HELD_SHOWN; the rest counted)."""
+    reasons = "; ".join(f"{p.symbol}: {p.reasoning}" for p in held[:HELD_SHOWN])
+    more = f"; and {len(held) - HELD_SHOWN} more" if len(held) > HELD_SHOWN else ""
+    return f"{strategy} holds {len(held)} of {asked} symbols: {reasons}{more}"
+
+
+def _last_start(book: CandleBook, symbol: str) -> int:
+    """Start of the newest closed bar of symbol in book (-1 without one)."""
+    series = book.series(symbol)
+    return series.starts[-1] if series is not None and series.starts else -1
+
+
+def timeframe_label(timeframe: str) -> str:
+    """A Bybit interval as people write it: "3" is 3m, "60" is 60m, "D" is D."""
+    return timeframe if timeframe == "D" else f"{timeframe}m"
+
+
+def gate_book(
+    state: AccountState,
+    settings: TradingSettings,
+    entry_scores: dict[str, float],
+    blocked: dict[str, str] | None = None,
+) -> GateBook:
+    """The account as the gates see it: free slots, symbols in use, bot positions that could be replaced, and the
+    strategies the win-rate guard blocks."""
     taken = occupied_symbols(state)
     free = settings.max_concurrent_trades - len(taken)
     replaceable = {s: score for s, score in entry_scores.items() if s in state.positions}
-    return GateBook(settings, free, taken, replaceable)
+    return GateBook(settings, free, taken, replaceable, dict(blocked or {}))
 
 
 def decide(proposals: list[Proposal], book: GateBook, cycle_id: str, now_ms: int | None = None) -> list[Decision]:
-    """Every proposal as a recommendation with its verdict: strongest per symbol first, slots taken in order."""
+    """Every proposal as a recommendation with its verdict: strongest per symbol first, slots taken in order.
+
+    Ideas of a strategy the win-rate guard blocks do not compete for their symbol: they are rejected on their own.
+    """
     now = now_ms if now_ms is not None else int(time.time() * 1000)
-    kept, losers = strongest_per_symbol(proposals)
+    guarded = [p for p in proposals if p.strategy in book.blocked]
+    kept, losers = strongest_per_symbol([p for p in proposals if p.strategy not in book.blocked])
     decisions: list[Decision] = []
-    for index, proposal in enumerate(kept + [p for p, _ in losers], start=1):
+    for index, proposal in enumerate(kept + [p for p, _ in losers] + guarded, start=1):
         loser_reason = next((reason for p, reason in losers if p is proposal), None)
         verdict = Verdict(False, loser_reason) if loser_reason else gate(proposal, book)
         if verdict.passed:

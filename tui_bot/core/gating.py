@@ -15,6 +15,8 @@ class Verdict:
     passed: bool
     reason: str
     replaces: str | None = None
+    blocked_by_guard: bool = False
+    """Rejected only because the win-rate guard blocks the idea's strategy."""
 
 
 @dataclass
@@ -26,6 +28,8 @@ class GateBook:
     symbols_taken: set[str]
     replaceable: dict[str, float] = field(default_factory=dict)
     """Open positions the bot opened itself, by symbol, with the confidence they were opened on."""
+    blocked: dict[str, str] = field(default_factory=dict)
+    """Strategies whose real entries the win-rate guard blocks, with its reason."""
 
 
 def score(proposal: Proposal) -> float:
@@ -64,10 +68,13 @@ def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], lis
 
 
 def gate(proposal: Proposal, book: GateBook) -> Verdict:
-    """Thresholds, then no position or entry order in the symbol yet, then a free slot or a weaker position to swap."""
+    """Thresholds, the win-rate guard, then no position or entry order in the symbol yet, then a free slot or a
+    weaker position to swap."""
     reason = check_thresholds(proposal, book.settings)
     if reason is not None:
         return Verdict(False, reason)
+    if proposal.strategy in book.blocked:
+        return Verdict(False, book.blocked[proposal.strategy], blocked_by_guard=True)
     if proposal.symbol in book.symbols_taken:
         return Verdict(False, f"already trading {proposal.symbol}")
     if book.free_slots > 0:

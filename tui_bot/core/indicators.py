@@ -42,15 +42,16 @@ def rsi(values: Sequence[float], period: int = 14) -> list[float]:
     changes = [values[i] - values[i - 1] for i in range(1, len(values))]
     gain = sum(max(c, 0.0) for c in changes[:period]) / period
     loss = sum(max(-c, 0.0) for c in changes[:period]) / period
-    out[period] = _rsi_value(gain, loss)
+    out[period] = rsi_value(gain, loss)
     for i in range(period, len(changes)):
         gain = (gain * (period - 1) + max(changes[i], 0.0)) / period
         loss = (loss * (period - 1) + max(-changes[i], 0.0)) / period
-        out[i + 1] = _rsi_value(gain, loss)
+        out[i + 1] = rsi_value(gain, loss)
     return out
 
 
-def _rsi_value(gain: float, loss: float) -> float:
+def rsi_value(gain: float, loss: float) -> float:
+    """RSI from Wilder's average gain and loss (50 when both are zero)."""
     if loss == 0.0:
         return 50.0 if gain == 0.0 else 100.0
     return 100.0 - 100.0 / (1.0 + gain / loss)

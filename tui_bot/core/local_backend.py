@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from tui_bot.core import activity
+from tui_bot.core.alerts import AlertService
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import (
@@ -20,10 +22,11 @@ from tui_bot.core.console_api import (
 from tui_bot.core.engine import Engine
 from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
 from tui_bot.core.market_view import MarketView
-from tui_bot.core.orders import OrderService
+from tui_bot.core.orders import OrderService, trigger_of
 from tui_bot.core.protection import Protection
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.stats import StatsReport, stats_report
+from tui_bot.domain.alerts import Alert, PriceAlert
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
@@ -55,6 +58,7 @@ class LocalConsoleBackend:
         bot: TradingBot | None,
         protection: Protection | None,
         close: Callable[[], Awaitable[None]],
+        alerts: AlertService | None = None,
     ) -> None:
         self._engine = engine
         self._orders = orders
@@ -64,6 +68,7 @@ class LocalConsoleBackend:
         self._market = market
         self._bot = bot
         self._protection = protection
+        self._alerts = alerts
         self._close = close
         self.venue = Venue(engine.client.label, engine.client.live_money)
         self.has_bot = bot is not None
@@ -148,6 +153,32 @@ class LocalConsoleBackend:
     def day_pnl(self) -> DayPnl:
         return self._market.day_pnl()
 
+    # -- alerts -----------------------------------------------------------------------------------
+
+    def recent_alerts(self) -> list[Alert]:
+        """The latest alerts raised this session, oldest first (none when the session raises none)."""
+        return self._alerts.recent() if self._alerts is not None else []
+
+    def active_alerts(self) -> list[Alert]:
+        """The alert of each condition that holds now, oldest first."""
+        return self._alerts.active() if self._alerts is not None else []
+
+    def price_alerts(self) -> list[PriceAlert]:
+        """The armed price alerts, oldest first."""
+        return self._alerts.price_alerts() if self._alerts is not None else []
+
+    def add_price_alert(self, symbol: str, level: Decimal) -> PriceAlert:
+        """Arm a price alert at level (above or below from the last price); PriceAlertInvalid says why not."""
+        return self._running_alerts().add_price_alert(symbol, level)
+
+    def remove_price_alert(self, alert_id: str) -> PriceAlert | None:
+        return self._running_alerts().remove_price_alert(alert_id)
+
+    def _running_alerts(self) -> AlertService:
+        if self._alerts is None:
+            raise ValueError("alerts are not raised in this session")
+        return self._alerts
+
     # -- health and history -------------------------------------------------------------------------
 
     def health(self) -> HealthReport:
@@ -162,9 +193,12 @@ class LocalConsoleBackend:
         )
 
     async def stats_report(self) -> StatsReport:
-        """Closed trades and phantoms as stored, with the figures worked out."""
+        """Closed trades and phantoms as stored, with the figures worked out, and the bot's win-rate guard."""
         conn = self._conn
-        return stats_report(await load_trades(conn, "closed"), await load_orders(conn), await load_phantoms(conn))
+        report = stats_report(await load_trades(conn, "closed"), await load_orders(conn), await load_phantoms(conn))
+        if self._bot is None:
+            return report
+        return replace(report, guard=self._bot.guard.lines(self._engine.client.now_ms()))
 
     async def trade_history(self) -> TradeHistory:
         """Closed trades as stored (newest first) with net PnL, R and reason, and their PnL by UTC day."""
@@ -193,6 +227,9 @@ class LocalConsoleBackend:
             take_profit=intent.take_profit,
             stop_loss=intent.stop_loss,
             reason=OrderReason.MANUAL_ENTRY,
+            reduce_only=intent.reduce_only,
+            time_in_force=intent.time_in_force,
+            trigger=trigger_of(intent),
         )
 
     async def amend_order(self, intent: AmendOrderIntent) -> OrderAck:

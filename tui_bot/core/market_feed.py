@@ -1,7 +1,8 @@
 """Order books and recent trades of the symbols a console looks at, streamed on demand and published as snapshots.
 
 Owners want symbols (`want(owner, symbols)`, as the engine's `want_tickers`): a symbol any owner wants has its
-ticker, order book (orderbook.{depth}) and public trades streamed; one nobody wants any more is unsubscribed. Book
+ticker, order book (orderbook.{depth}) and public trades streamed, its tape first filled with the trades printed
+before (GET /v5/market/recent-trade); one nobody wants any more is unsubscribed. Book
 frames are applied by the venue's rules (core/order_book.py); a skipped update id or a crossed book is counted in
 health (`book_resyncs`) and the topic is subscribed again for a new snapshot. Each change goes on the bus as an
 OrderBookChanged / TradesChanged carrying an immutable snapshot (the bus keeps the latest per symbol).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 
 from tui_bot.core.engine import Engine
@@ -25,6 +27,7 @@ from tui_bot.domain.market import (
     TradesChanged,
 )
 from tui_bot.domain.models import PublicTrade
+from tui_bot.exchange.errors import ExchangeError
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +80,33 @@ class MarketFeed:
         """Keep a book and tape for exactly the wanted symbols (made before subscribing: snapshots follow the ack)."""
         async with self._lock:
             wanted = set().union(*self._wanted.values()) if self._wanted else set()
-            for symbol in wanted - set(self._books):
+            new = wanted - set(self._books)
+            for symbol in new:
                 self._books[symbol] = OrderBook(symbol, self.depth)
                 self._tapes[symbol] = deque(maxlen=self.trades_kept)
             for symbol in set(self._books) - wanted:
                 del self._books[symbol], self._tapes[symbol]
             await self.engine.client.set_market_streams(wanted, self.depth)
+        for symbol in sorted(new):
+            self.tasks.spawn(f"market-tape-{symbol}", self._load_tape(symbol), one_off=True)
+
+    async def _load_tape(self, symbol: str) -> None:
+        """Put the trades printed before the stream began under the streamed ones (each trade once, by id); a
+        venue that refuses the request leaves the tape to the stream."""
+        try:
+            loaded = await self.engine.client.fetch_recent_trades(symbol, self.trades_kept)
+        except ExchangeError as err:
+            log.warning("recent trades of %s not loaded (the tape starts with the stream): %s", symbol, err)
+            return
+        tape = self._tapes.get(symbol)
+        if tape is None or not loaded:
+            return
+        streamed = {t.trade_id for t in tape}
+        earlier = [t for t in loaded if t.trade_id not in streamed]
+        merged = sorted([*earlier, *tape], key=lambda t: t.time)  # stable: the stream's order within a millisecond
+        tape.clear()
+        tape.extend(merged)
+        self._publish_tape(symbol, merged[-1].time, time.time_ns())
 
     async def stop(self) -> None:
         await self.tasks.stop()
@@ -142,14 +166,14 @@ class MarketFeed:
         if tape is None:
             return
         tape.extend(frame.trades)
+        self._publish_tape(frame.symbol, frame.exchange_ts, frame.received_ns)
+
+    def _publish_tape(self, symbol: str, exchange_ts: int, received_ns: int) -> None:
         if self.engine.bus.subscriptions:
             self.engine.bus.publish(
                 [
                     TradesChanged(
-                        symbol=frame.symbol,
-                        trades=self.trades(frame.symbol),
-                        exchange_ts=frame.exchange_ts,
-                        received_ns=frame.received_ns,
+                        symbol=symbol, trades=self.trades(symbol), exchange_ts=exchange_ts, received_ns=received_ns
                     )
                 ]
             )

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from tui_bot.core import activity
 from tui_bot.core.engine import Engine
 from tui_bot.core.history import rejection_row
-from tui_bot.domain.enums import OrderType, Side, TimeInForce
+from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 from tui_bot.domain.events import OrderRejected, PanicStarted
+from tui_bot.domain.intents import PlaceOrderIntent
 from tui_bot.domain.models import Instrument, Order
 from tui_bot.domain.numbers import floor_to_step, is_multiple, plain
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
@@ -31,6 +33,23 @@ log = logging.getLogger(__name__)
 _RESOLVE_ATTEMPTS = 5
 _RESOLVE_PAUSE_S = 0.3
 _CLOCK_MARGIN_S = 1.0  # on top of the receive window: our server-clock estimate may be off a little
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A conditional order's trigger: it rests untriggered until `by`'s price rises (direction 1) or falls (2)
+    to `price`."""
+
+    price: Decimal
+    direction: int
+    by: TriggerBy = TriggerBy.LAST
+
+
+def trigger_of(intent: PlaceOrderIntent) -> Trigger | None:
+    """The intent's trigger, None for an order that goes live at once."""
+    if intent.trigger_price is None:
+        return None
+    return Trigger(intent.trigger_price, intent.trigger_direction, intent.trigger_by)
 
 
 class OrderInvalid(ValueError):
@@ -107,6 +126,7 @@ class OrderService:
         reduce_only: bool = False,
         close_on_trigger: bool = False,
         time_in_force: TimeInForce | None = None,
+        trigger: Trigger | None = None,
     ) -> OrderAck:
         """Validate and send a new order; returns the ack (fills arrive as events)."""
         return await self.send(
@@ -122,6 +142,7 @@ class OrderService:
                 reduce_only=reduce_only,
                 close_on_trigger=close_on_trigger,
                 time_in_force=time_in_force,
+                trigger=trigger,
             )
         )
 
@@ -139,6 +160,7 @@ class OrderService:
         reduce_only: bool = False,
         close_on_trigger: bool = False,
         time_in_force: TimeInForce | None = None,
+        trigger: Trigger | None = None,
     ) -> OrderRequest:
         """A new order with its orderLinkId, checked against the instrument at today's price (raises OrderInvalid)."""
         inst = self.engine.state.instruments.get(symbol)
@@ -157,7 +179,12 @@ class OrderService:
             close_on_trigger=close_on_trigger,
             time_in_force=time_in_force,
         )
-        reference = self.engine.state.last_price(symbol) or price or Decimal(0)
+        if trigger is not None:
+            request = replace(
+                request, trigger_price=trigger.price, trigger_direction=trigger.direction, trigger_by=trigger.by
+            )
+        triggered_at = trigger.price if trigger is not None else None
+        reference = triggered_at or self.engine.state.last_price(symbol) or price or Decimal(0)
         if reference:
             check_order(inst, request, reference)
         return request

@@ -56,6 +56,8 @@ class PhantomTracker:
         self._per_symbol: Counter[str] = Counter()
         self.closed_count = 0
         self._saved_ms: dict[str, int] = {}
+        self.closed_listeners: list[Callable[[PhantomRow], None]] = []
+        """Told of each phantom as it closes (after it is saved)."""
 
     def restore(self, phantoms: list[PhantomRow]) -> None:
         """Resume following phantoms still open in the store."""
@@ -104,6 +106,8 @@ class PhantomTracker:
                 closed.append(moved)
                 self._save(moved)
                 self._saved_ms.pop(phantom_id, None)
+                for listener in self.closed_listeners:
+                    listener(moved)
                 log.info(
                     "phantom %s %s %s closed: %s at %s",
                     moved.symbol,

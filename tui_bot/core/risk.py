@@ -37,18 +37,21 @@ def _usd(value: Decimal) -> str:
     return plain(value, 2)
 
 
-def _check_inputs(side: Side, entry: Decimal, stop_loss: Decimal, equity: Decimal) -> Decimal:
-    """The stop distance per unit, after refusing impossible proposals."""
+def _check_inputs(side: Side, entry: Decimal, stop_loss: Decimal, equity: Decimal) -> None:
+    """Refuse impossible proposals: no entry or stop, a stop on the wrong side, nothing to risk."""
     if entry <= 0:
         raise SizingRefused("the entry price must be positive")
     if stop_loss <= 0:
         raise SizingRefused("a stop loss is required to size a position")
-    distance = (entry - stop_loss) * side.sign
-    if distance <= 0:
+    if (entry - stop_loss) * side.sign <= 0:
         raise SizingRefused("stop loss is on the wrong side of the entry")
     if equity <= 0:
         raise SizingRefused("the account has no equity to risk")
-    return distance
+
+
+def pnl_per_unit(side: Side, entry: Decimal, exit_price: Decimal, fee_rate: Decimal) -> Decimal:
+    """What one unit gains (negative: loses) from entry to exit after the entry's and the exit's taker fees."""
+    return (exit_price - entry) * side.sign - (entry + exit_price) * fee_rate
 
 
 def max_notional(available: Decimal, leverage: Decimal) -> Decimal:
@@ -131,8 +134,8 @@ def size_position(
     instrument's minimums when that still respects max_loss_usd and the margin; without it a
     size below a minimum is refused rather than raised.
     """
-    distance = _check_inputs(side, entry, stop_loss, equity)
-    distance += (entry + stop_loss) * settings.taker_fee_rate  # the entry's and the stop's taker fees are lost too
+    _check_inputs(side, entry, stop_loss, equity)
+    distance = -pnl_per_unit(side, entry, stop_loss, settings.taker_fee_rate)  # the move to the stop and both fees
     if not inst.min_price <= entry <= inst.max_price:
         raise SizingRefused(f"the entry {plain(entry)} is outside {inst.symbol}'s price range")
     if not inst.min_price <= stop_loss <= inst.max_price:

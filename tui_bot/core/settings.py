@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from tui_bot.core.strategies import StrategyLoadError, load_strategies
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.domain.validation import plain_reason
 from tui_bot.store.ops import SetConfig
 from tui_bot.store.writer import StoreWriter
 
@@ -37,19 +38,31 @@ class SettingsRejected(ValueError):
 
 
 def _validated(data: dict[str, Any], changes: dict[str, Any]) -> TradingSettings:
-    """data (JSON values) with changes applied, validated, and the strategies named loadable; else SettingsRejected."""
+    """data (JSON values) with changes applied, validated, and the strategies named loadable; else SettingsRejected
+    naming every field that is wrong, each with its reason in plain words."""
+    errors: dict[str, str] = {}
+    updated: TradingSettings | None = None
     try:
         updated = TradingSettings.model_validate({**data, **changes})
     except ValidationError as err:
-        raise SettingsRejected(
-            {".".join(str(p) for p in e["loc"]) or "settings": e["msg"] for e in err.errors()}
-        ) from None
-    if "strategies" in changes:
+        errors = {".".join(str(p) for p in e["loc"]) or "settings": plain_reason(e) for e in err.errors()}
+    if "strategies" in changes and not any(key.split(".")[0] == "strategies" for key in errors):
         try:
-            load_strategies(updated.strategies)
+            load_strategies(updated.strategies if updated is not None else changes["strategies"])
         except StrategyLoadError as err:
-            raise SettingsRejected({"strategies": str(err)}) from None
+            errors["strategies"] = str(err)
+    if errors or updated is None:
+        raise SettingsRejected(errors)
     return updated
+
+
+def problems(current: TradingSettings, changes: dict[str, Any]) -> dict[str, str]:
+    """Every reason `changes` would be refused on top of `current` (empty when they would apply); applies nothing."""
+    try:
+        _validated(current.model_dump(mode="json"), changes)
+    except SettingsRejected as err:
+        return err.errors
+    return {}
 
 
 class SettingsService:

@@ -49,12 +49,27 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class GuardLine:
+    """One strategy under the win-rate guard: rolling win rate, outcomes it is over, blocked or not and why, and
+    how many of its ideas were blocked today (UTC)."""
+
+    strategy: str
+    win_rate: float | None
+    sample: int
+    blocked: bool
+    blocked_today: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class StatsReport:
-    """What the statistics show: closed trades beside closed phantoms, and the trades' equity curve."""
+    """What the statistics show: closed trades beside closed phantoms, the trades' equity curve, and the win-rate
+    guard per strategy (empty without a trading bot)."""
 
     trades: Summary
     phantoms: Summary
     curve: list[tuple[int, Decimal]]
+    guard: tuple[GuardLine, ...] = ()
 
 
 def stats_report(

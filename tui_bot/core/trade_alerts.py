@@ -1,5 +1,5 @@
 """Alerts for what happens to the account: TP/SL/liquidation fills, refused and rejected orders, stops the bot
-moved, panic, and the account feed falling back to REST polling."""
+moved, panic, the account feed falling back to REST polling, and the win-rate guard tripping or recovering."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections import OrderedDict
 from decimal import Decimal
 
 from tui_bot.core.alert_rules import AlertSettings, Episodes
+from tui_bot.core.wr_guard import WrGuardChanged
 from tui_bot.domain.alerts import Alert, AlertKind, Severity
 from tui_bot.domain.enums import CreateType, ExecType, OrderStatus, StopOrderType
 from tui_bot.domain.events import (
@@ -99,6 +100,9 @@ class TradeAlerts:
         if isinstance(item, PanicStarted):
             text = f"panic: cancelling {item.orders} orders and closing {item.positions} positions at market"
             return Alert(now_ms, Severity.CRITICAL, AlertKind.PANIC, "", text)
+        if isinstance(item, WrGuardChanged):
+            severity = Severity.WARNING if item.tripped else None
+            return self.episodes.update(AlertKind.WR_GUARD, item.strategy, severity, item.text, now_ms, item.text)
         if isinstance(item, StreamModeChanged):
             polling = Severity.WARNING if item.mode is StreamMode.POLL else None
             return self.episodes.update(

@@ -41,6 +41,7 @@ class AlertKind(StrEnum):
     ORDER_REJECTED = "order_rejected"
     PANIC = "panic"
     PRICE = "price"
+    WR_GUARD = "wr_guard"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 
 
 @dataclass(frozen=True, slots=True)
 class PlaceOrderIntent:
-    """A validated new order; price is None for market orders, TP/SL None when not set."""
+    """A validated new order; price is None for market orders, TP/SL None when not set.
+
+    time_in_force is None for market orders (always IOC); a trigger_price makes the order conditional: it waits
+    untriggered until trigger_by's price rises (trigger_direction 1) or falls (2) to it.
+    """
 
     symbol: str
     side: Side
@@ -20,6 +24,11 @@ class PlaceOrderIntent:
     take_profit: Decimal | None = None
     stop_loss: Decimal | None = None
     leverage: Decimal | None = None
+    reduce_only: bool = False
+    time_in_force: TimeInForce | None = None
+    trigger_price: Decimal | None = None
+    trigger_direction: int = 0
+    trigger_by: TriggerBy = TriggerBy.LAST
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,10 @@ PING_WINDOW = 256
 """Ping round trips a connection keeps."""
 HISTORY_POINTS = 60
 """Points a History (sparkline) keeps unless told otherwise: a minute of per-second rates."""
+PUBLIC_STALE_MS = 5_000.0
+"""A public stream or topic (frames every 100 ms) is stale when nothing arrived for this long."""
+QUIET_STALE_MS = 30_000.0
+"""A private or trade stream (event-driven: only pongs keep it fresh) is stale after this long."""
 
 
 class Percentiles(NamedTuple):

@@ -27,6 +27,7 @@ class OrderRequest:
     close_on_trigger: bool = False
     trigger_price: Decimal | None = None
     trigger_direction: int = 0
+    trigger_by: TriggerBy = TriggerBy.LAST
 
 
 @dataclass(frozen=True, slots=True)

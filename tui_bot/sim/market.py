@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from decimal import Decimal
 from itertools import islice
@@ -18,6 +19,8 @@ _SECONDS_PER_YEAR = 365 * 86_400
 BOOK_DEPTH = 1000  # levels a side: Bybit's deepest linear book (REST limit and orderbook.1000)
 _SIZE_CYCLE = 4096  # resting sizes below the top repeat every this many ticks
 Level = tuple[int, int]  # (price in ticks, size in qty steps)
+TAPE_KEPT = 1000
+"""Trades the tape keeps per symbol: the most GET /v5/market/recent-trade hands out for linear."""
 
 
 class SymbolMarket:
@@ -49,6 +52,8 @@ class SymbolMarket:
         self.open_interest = floor_to_step(spec.top_size * 20_000, self.instrument.qty_step)
         self.funding_rate = Decimal("0.0001")
         self.pending_trades: list[PublicTrade] = []
+        self.tape: deque[PublicTrade] = deque(maxlen=TAPE_KEPT)
+        """The latest trades, oldest first (the stream's pending_trades are drained each step; this stays)."""
         self.cross_seq = 0  # matching-engine sequence: every book change and every trade advances it
         self.book_u = 0  # update id of the book: 1 after start (Bybit's "restarted" snapshot), +1 per change
         self.book_seq = 0
@@ -126,18 +131,18 @@ class SymbolMarket:
         self.turnover_24h += (size * price).quantize(Decimal("0.0001"))
         self.trade_seq += 1
         self.cross_seq += 1
-        self.pending_trades.append(
-            PublicTrade(
-                trade_id=f"{self.instrument.symbol_id:04d}-{self.trade_seq:012d}",
-                symbol=self.instrument.symbol,
-                taker_side=taker,
-                price=price,
-                size=size,
-                time=now_ms,
-                tick_direction=self.tick_direction.value,
-                seq=self.cross_seq,
-            )
+        trade = PublicTrade(
+            trade_id=f"{self.instrument.symbol_id:04d}-{self.trade_seq:012d}",
+            symbol=self.instrument.symbol,
+            taker_side=taker,
+            price=price,
+            size=size,
+            time=now_ms,
+            tick_direction=self.tick_direction.value,
+            seq=self.cross_seq,
         )
+        self.pending_trades.append(trade)
+        self.tape.append(trade)
 
     def set_price(self, price: Decimal, now_ms: int) -> None:
         """Move the market to price at once (admin control for rehearsals and tests)."""

@@ -18,6 +18,7 @@ from tui_bot.sim import (
     position_ops,
     queries,
     queries_user,
+    recent_trades,
     wire,
 )
 from tui_bot.sim.account import Account
@@ -40,6 +41,7 @@ PUBLIC_GET: dict[str, PublicHandler] = {
     "/v5/market/tickers": queries.tickers,
     "/v5/market/kline": queries.kline,
     "/v5/market/orderbook": orderbook.orderbook,
+    "/v5/market/recent-trade": recent_trades.recent_trade,
 }
 PRIVATE_GET: dict[str, PrivateHandler] = {
     "/v5/order/realtime": queries.open_orders,

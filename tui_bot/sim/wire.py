@@ -218,6 +218,20 @@ def public_trade_to_wire(tr: PublicTrade, inst: Instrument) -> Wire:
     }
 
 
+def recent_trade_to_wire(tr: PublicTrade, inst: Instrument) -> Wire:
+    """One row of GET /v5/market/recent-trade (Bybit's docs, v5/market/recent-trade; isRPITrade for perpetuals)."""
+    return {
+        "execId": tr.trade_id,
+        "symbol": tr.symbol,
+        "price": fmt_price(tr.price, inst),
+        "size": fmt_qty(tr.size, inst),
+        "side": tr.taker_side.value,
+        "time": str(tr.time),
+        "isBlockTrade": False,
+        "isRPITrade": False,
+    }
+
+
 def orderbook_to_wire(
     symbol: str,
     bids: list[tuple[Decimal, Decimal]],

@@ -28,6 +28,7 @@ from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.partial_close import PartialCloseModal
 from tui_bot.ui.screens.settings_screen import SettingsScreen
 from tui_bot.ui.screens.stats_screen import StatsScreen
+from tui_bot.ui.screens.ticket import ticket_context
 from tui_bot.ui.screens.tpsl import TpSlModal
 from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.positions import PositionsTable
@@ -95,15 +96,11 @@ class TradingActions(App[None]):
             return
         instruments = backend.instruments()
         symbol = self._ticket_symbol(backend)
-        wallet = backend.wallet()
         form = OrderFormModal(
             Side(side),
             symbol,
             sorted(instruments),
-            instruments,
-            backend.last_prices(),
-            wallet.total_equity if wallet else None,
-            backend.settings(),
+            ticket_context(backend),
             backend.venue.live_money,
             on_submit=self.send_order,
         )
@@ -237,10 +234,9 @@ class TradingActions(App[None]):
         backend = self._backend_or_warn()
         if backend is None:
             return
-        symbol = self._ticket_symbol(backend)
-        pos = backend.positions().get(symbol)
-        current = pos.leverage if pos else backend.settings().leverage
-        self.push_screen(LeverageModal(symbol, current, backend.instruments()[symbol]), self._set_leverage)
+        current = {symbol: pos.leverage for symbol, pos in backend.positions().items() if pos.leverage}
+        modal = LeverageModal(self._ticket_symbol(backend), backend.instruments(), current)
+        self.push_screen(modal, self._set_leverage)
 
     def _set_leverage(self, intent: LeverageIntent | None) -> None:
         if intent is not None and self.backend is not None:

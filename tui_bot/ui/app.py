@@ -17,14 +17,17 @@ from tui_bot.config import Settings
 from tui_bot.core.console_api import ConsoleBackend, HealthReport
 from tui_bot.domain.models import Instrument
 from tui_bot.ui import messages
+from tui_bot.ui.alert_actions import AlertActions
 from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.history_actions import HistoryActions
 from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.market_actions import MarketActions
 from tui_bot.ui.order_actions import OrderActions
+from tui_bot.ui.palette import KeyCommands
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
+from tui_bot.ui.widgets.alert_line import AlertLine
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
 from tui_bot.ui.widgets.chart import CandleChart
 from tui_bot.ui.widgets.fills import FillsTable
@@ -42,11 +45,15 @@ TAPELESS_BELOW = 160
 CHARTLESS_BELOW = 100
 SHORT_BELOW = 30
 TALL_FROM = 45
+QUOTES_FULL_FROM = 230
+"""From this width the quote board shows open interest and its sparkline and the chart beside it, the book and the
+tape still gets about 60 columns (at 200 it would get 35)."""
+TICKERS = "tickers."
 BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
+class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketActions, OrderActions):
     """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
@@ -68,6 +75,7 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
+        yield AlertLine(id="alert-line")
         with Horizontal(id="market"):
             yield QuoteBoard(id="quotes", now_ms=lambda: self.now_ns() // 1_000_000)
             yield CandleChart(id="chart")
@@ -105,7 +113,8 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
         )
         self._apply_size(self.size)
         for warning in self.keymap_warnings:
-            self.notify(warning, severity="warning")
+            log.warning("%s", warning)
+            self.notify(warning, severity="warning", timeout=15)
         self.set_interval(1.0, self._refresh_health)
         self.set_interval(0.25, self._drain_logs)
         self.connect()
@@ -124,6 +133,15 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
         self.set_class(height < SHORT_BELOW, "-short")
         self.set_class(height >= TALL_FROM, "-tall")
         self.query_one(HealthPanel).set_class(width < NARROW_BELOW, "-narrow")
+        stacked = self.has_class("-market-focus") and CHARTLESS_BELOW <= width < NARROW_BELOW
+        full_quotes = width >= QUOTES_FULL_FROM or stacked
+        self.set_class(full_quotes, "-quotes-full")
+        self.query_one(QuoteBoard).set_wide(full_quotes)
+
+    def action_market_view(self) -> None:
+        """Give the market view the whole screen (or share it again), laid out for that."""
+        super().action_market_view()
+        self._apply_size(self.size)
 
     @work(group="backend", exclusive=True, exit_on_error=False)
     async def connect(self) -> None:
@@ -168,7 +186,8 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
         if isinstance(form, OrderFormModal) and self.backend is not None:
             for symbol in message.symbols:
                 if price := self.backend.last_price(symbol):
-                    form.set_last_price(symbol, price)
+                    ticker = self.backend.ticker(symbol)
+                    form.set_last_price(symbol, price, ticker.mark_price if ticker else None)
 
     def on_orders_changed(self, message: messages.OrdersChanged) -> None:
         if table := self._widget(OrdersTable):
@@ -204,6 +223,9 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
             table.set_stage(message.symbol, message.action)
         self.notify(f"{message.symbol}: {message.action}, {message.detail}", title="Protection")
 
+    def on_order_refused(self, message: messages.OrderRefused) -> None:
+        self.notify(message.words, title="Order refused", severity="error", timeout=8)
+
     def on_connections_changed(self, message: messages.ConnectionsChanged) -> None:
         self._refresh_health()
 
@@ -221,6 +243,19 @@ class TuiBotApp(ThemeTones, HistoryActions, MarketActions, OrderActions):
             store = report.store
             panel.refresh_store(store.stalled_since, store.error, store.pending, now_ns)
             panel.refresh_tasks(report.task_lines(now_ns // 1_000_000))
+            self._show_staleness(report, now_ns, panel.public_stale_ms)
+        self.draw_alerts()
+
+    def _show_staleness(self, report: HealthReport, now_ns: int, after_ms: float) -> None:
+        """Flag tickers silent past the health panel's public threshold where the trader looks: position rows and
+        the header."""
+        assert self.backend is not None
+        symbols = {*self.backend.positions(), *self.backend.watchlist()}
+        stale = report.stale_topics((f"{TICKERS}{s}" for s in symbols), now_ns, after_ms)
+        if header := self._widget(HeaderBar):
+            header.set_stale(stale)
+        if table := self._widget(PositionsTable):
+            table.set_stale({topic.removeprefix(TICKERS): age for topic, age in stale.items()})
 
     def _drain_logs(self) -> None:
         pane = self._widget(LogPane)

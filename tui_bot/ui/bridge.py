@@ -12,6 +12,7 @@ from textual.message import Message
 from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.settings import SettingsChanged
 from tui_bot.core.state import PositionMarked
+from tui_bot.domain.alerts import Alert
 from tui_bot.domain.events import (
     ConnectionStateChanged,
     ExecutionReceived,
@@ -27,6 +28,7 @@ from tui_bot.domain.events import (
 )
 from tui_bot.domain.market import DayPnlChanged, OrderBookChanged, TradesChanged, WatchlistChanged
 from tui_bot.ui import messages
+from tui_bot.ui.refusals import Refusals
 
 MARKET_INTERVAL_S = 0.1
 
@@ -41,6 +43,7 @@ class EngineBridge:
         self._priced: set[str] = set()
         self._market: set[type[Message]] = set()
         self._last_market = 0.0
+        self._refusals = Refusals()
 
     async def run(self) -> None:
         sub = self.backend.subscribe()
@@ -72,6 +75,7 @@ class EngineBridge:
         self.app.post_message(messages.WatchlistEdited(backend.watchlist()))
         self.app.post_message(messages.ModeChanged(backend.mode()))
         self.app.post_message(messages.RecommendationsChanged(backend.recommendations()))
+        self.app.post_message(messages.AlertsChanged())
 
     def dispatch(self, batch: list[object]) -> None:
         """Post one message per kind of change in the batch; marks and prices only every MARKET_INTERVAL_S."""
@@ -99,10 +103,15 @@ class EngineBridge:
                 self.app.post_message(messages.ConnectionsChanged())
             elif isinstance(item, PositionMarked):
                 self._marks[item.symbol] = item
+            elif isinstance(item, OrderUpdated):
+                if words := self._refusals.first_report(item.order):
+                    self.app.post_message(messages.OrderRefused(words))
             elif isinstance(item, ProtectionActed):
                 self.app.post_message(messages.ProtectionNoticed(item.symbol, item.action, item.detail))
             else:
                 self._market_or_book(item)
+        if any(isinstance(item, Alert) for item in batch):
+            self.app.post_message(messages.AlertsChanged())
         if any(isinstance(item, RecommendationChanged) for item in batch):
             self.app.post_message(messages.RecommendationsChanged(backend.recommendations()))
         if self._pending() and time.monotonic() - self._last_market >= MARKET_INTERVAL_S:

@@ -120,3 +120,15 @@ class ProtectionNoticed(Message):
         self.symbol = symbol
         self.action = action
         self.detail = detail
+
+
+class AlertsChanged(Message):
+    """An alert was raised (read the backend's recent and active alerts again)."""
+
+
+class OrderRefused(Message):
+    """The exchange accepted an order, then refused it (post-only would take, IOC/FOK could not fill): its words."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__()
+        self.words = words

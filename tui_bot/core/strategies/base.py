@@ -26,6 +26,15 @@ class Strategy(Protocol):
     def propose(self, symbol: str, candles: Sequence[Kline], inst: Instrument) -> Proposal: ...
 
 
+def timeframes_of(strategy: object, cycle_timeframe: str, kept: Sequence[str]) -> list[str]:
+    """The timeframes a strategy reads: those of its optional `timeframes` attribute that are kept ([signals]
+    timeframes), or the cycle's own when it declares none."""
+    declared = tuple(getattr(strategy, "timeframes", ()) or ())
+    if not declared:
+        return [cycle_timeframe]
+    return [t for t in declared if t in kept]
+
+
 class Named(Protocol):
     """What the helpers need to stamp a proposal: the strategy's name and version."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from tui_bot.core.indicators import atr, closes, ema
+from tui_bot.core.indicator_state import last_atr, last_ema
 from tui_bot.core.strategies.base import hold, price_text, too_few, trade
 from tui_bot.domain.models import Instrument, Kline
 from tui_bot.domain.recommendations import Direction, Proposal
@@ -31,9 +31,8 @@ class EmaTrend:
         early = too_few(self, self.min_candles, symbol, candles, inst)
         if early is not None:
             return early
-        values = closes(candles)
-        fast, slow = ema(values, self.fast)[-1], ema(values, self.slow)[-1]
-        vol = atr(candles, self.atr_period)[-1]
+        fast, slow = last_ema(candles, self.fast), last_ema(candles, self.slow)
+        vol = last_atr(candles, self.atr_period)
         shown = (
             f"EMA{self.fast} {price_text(fast, inst)}, EMA{self.slow} {price_text(slow, inst)}, "
             f"ATR {price_text(vol, inst)}"
@@ -45,7 +44,7 @@ class EmaTrend:
             return hold(self, symbol, candles, inst, f"EMAs are level ({shown}): no trend.")
         direction = Direction.LONG if separation > 0 else Direction.SHORT
         sign = 1.0 if direction is Direction.LONG else -1.0
-        close = values[-1]
+        close = float(candles[-1].close)
         confidence = 0.2 + 0.75 * (1.0 - math.exp(-abs(separation)))
         if (close - fast) * sign < 0:
             confidence *= 0.6

@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from tui_bot.core.strategies.base import Strategy
+from tui_bot.core.strategies.chart_llm import ChartLlm
 from tui_bot.core.strategies.ema_trend import EmaTrend
 from tui_bot.core.strategies.range_breakout import RangeBreakout
 from tui_bot.core.strategies.rsi_reversion import RsiReversion
@@ -15,6 +16,8 @@ BUILTINS: dict[str, type] = {
     RsiReversion.name: RsiReversion,
     RangeBreakout.name: RangeBreakout,
 }
+ANALYSTS: dict[str, type] = {ChartLlm.name: ChartLlm}
+"""Model-backed strategies by name: the cycle asks them about all its symbols at once (propose_many)."""
 
 
 class StrategyLoadError(ValueError):
@@ -41,7 +44,7 @@ def load_strategies(names: list[str]) -> list[Strategy]:
 def load_strategy(entry: str) -> Strategy:
     """Instantiate one built-in or `package.module:ClassName` / `package.module.ClassName` with no arguments."""
     key = entry.strip()
-    cls = BUILTINS.get(key) or _import_class(entry, key)
+    cls = BUILTINS.get(key) or ANALYSTS.get(key) or _import_class(entry, key)
     try:
         instance = cls()
     except Exception as err:
@@ -57,7 +60,7 @@ def _import_class(entry: str, path: str) -> type:
     else:
         module_name, _, attr = path.rpartition(".")
     if not module_name or not attr:
-        known = ", ".join(sorted(BUILTINS))
+        known = ", ".join(sorted(BUILTINS | ANALYSTS))
         raise StrategyLoadError(
             f"strategy {entry!r}: not a built-in ({known}) nor a path like package.module:ClassName"
         )

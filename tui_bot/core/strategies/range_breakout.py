@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tui_bot.core.indicators import atr, highest, lowest
+from tui_bot.core.indicator_state import last_atr
+from tui_bot.core.indicators import highest, lowest
 from tui_bot.core.strategies.base import hold, price_text, too_few, trade
 from tui_bot.domain.models import Instrument, Kline
 from tui_bot.domain.recommendations import Direction, Proposal
@@ -27,11 +28,11 @@ class RangeBreakout:
         early = too_few(self, self.min_candles, symbol, candles, inst)
         if early is not None:
             return early
-        before = candles[:-1]
+        before = candles[-self.lookback - 1 : -1]
         top = highest([c.high for c in before], self.lookback)
         bottom = lowest([c.low for c in before], self.lookback)
         close, height = candles[-1].close, top - bottom
-        vol = atr(candles, self.atr_period)[-1]
+        vol = last_atr(candles, self.atr_period)
         shown = (
             f"close {price_text(close, inst)}, {self.lookback}-bar range "
             f"{price_text(bottom, inst)}-{price_text(top, inst)}"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tui_bot.core.indicators import atr, closes, highest, highs, lowest, lows, rsi
+from tui_bot.core.indicator_state import last_atr, last_rsi, recent_closes
+from tui_bot.core.indicators import highest, highs, lowest, lows
 from tui_bot.core.strategies.base import hold, price_text, too_few, trade
 from tui_bot.domain.models import Instrument, Kline
 from tui_bot.domain.recommendations import Direction, Proposal
@@ -36,24 +37,23 @@ class RsiReversion:
         early = too_few(self, self.min_candles, symbol, candles, inst)
         if early is not None:
             return early
-        values = closes(candles)
-        strength = rsi(values, self.period)[-1]
-        vol = atr(candles, self.atr_period)[-1]
-        mean = sum(values[-self.mean_period :]) / self.mean_period
+        strength = last_rsi(candles, self.period)
+        vol = last_atr(candles, self.atr_period)
+        mean = sum(recent_closes(candles, self.mean_period)) / self.mean_period
         shown = f"RSI({self.period}) {strength:.1f}, mean {price_text(mean, inst)}, ATR {price_text(vol, inst)}"
         if not vol > 0:
             return hold(self, symbol, candles, inst, f"No volatility ({shown}).")
         if self.lower <= strength <= self.upper:
             return hold(self, symbol, candles, inst, f"RSI inside {self.lower:g}-{self.upper:g} ({shown}).")
-        close = values[-1]
+        close = float(candles[-1].close)
         if strength < self.lower:
-            swing = lowest(lows(candles), self.swing)
+            swing = lowest(lows(candles[-self.swing :]), self.swing)
             stop = max(min(swing - 0.25 * vol, close - vol), close - 3 * vol)
             target = max(mean, close + vol)
             extremity = (self.lower - strength) / self.lower
             direction, label = Direction.LONG, "Oversold"
         else:
-            swing = highest(highs(candles), self.swing)
+            swing = highest(highs(candles[-self.swing :]), self.swing)
             stop = min(max(swing + 0.25 * vol, close + vol), close + 3 * vol)
             target = min(mean, close - vol)
             extremity = (strength - self.upper) / (100 - self.upper)

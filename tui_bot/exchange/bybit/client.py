@@ -9,7 +9,7 @@ from typing import Any
 
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.metrics import ConnectionStats, RestStats
-from tui_bot.domain.models import Execution, Instrument, Kline, LedgerEntry, Order, Position, Wallet
+from tui_bot.domain.models import Execution, Instrument, Kline, LedgerEntry, Order, Position, PublicTrade, Wallet
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
 from tui_bot.domain.wire_decimal import is_wire_int
@@ -56,7 +56,9 @@ def order_params(req: OrderRequest) -> dict[str, Any]:
     if req.close_on_trigger:
         params["closeOnTrigger"] = True
     if req.trigger_price:
-        params.update(triggerPrice=_num(req.trigger_price), triggerDirection=req.trigger_direction)
+        params.update(
+            triggerPrice=_num(req.trigger_price), triggerDirection=req.trigger_direction, triggerBy=req.trigger_by.value
+        )
     return params
 
 
@@ -337,6 +339,11 @@ class BybitClient:
     async def fetch_klines(self, symbol: str, interval: str, limit: int) -> list[Kline]:
         result = await self.rest.call("get_kline", category=CATEGORY, symbol=symbol, interval=interval, limit=limit)
         return [parse.kline_from_rest(symbol, interval, row) for row in reversed(result.get("list") or [])]
+
+    async def fetch_recent_trades(self, symbol: str, limit: int) -> list[PublicTrade]:
+        """The symbol's latest public trades (GET /v5/market/recent-trade), oldest first."""
+        result = await self.rest.call("get_public_trade_history", category=CATEGORY, symbol=symbol, limit=limit)
+        return [parse.recent_trade_from_rest(symbol, row) for row in reversed(result.get("list") or [])]
 
     # -- orders ---------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from tui_bot.domain.events import (
 )
 from tui_bot.domain.models import Kline
 from tui_bot.exchange.bybit.frames import MAX_TOPIC_NAMES, Control, FrameError
-from tui_bot.exchange.bybit.parse_market import Bands, decode_orderbook, decode_public_trades
+from tui_bot.exchange.bybit.parse_market import Bands, decode_orderbook, decode_public_trades, recent_trade_from_rest
 from tui_bot.exchange.bybit.parse_rest import (
     closed_pnl_from_rest,
     execution_from_rest,
@@ -79,6 +79,7 @@ __all__ = [
     "ledger_entry_from_rest",
     "order_from_rest",
     "position_from_rest",
+    "recent_trade_from_rest",
     "ticker_fields",
     "ticker_from_rest",
     "wallet_from_rest",

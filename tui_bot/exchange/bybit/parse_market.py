@@ -179,6 +179,21 @@ def _trade(item: Frame, symbol: str, band: PriceBand) -> PublicTrade:
     return trade
 
 
+_RECENT_TRADE: Spec = (
+    ("execId", "trade_id", text, REQUIRED),
+    ("time", "time", integer, REQUIRED),
+    ("side", "taker_side", strict(Side), REQUIRED),
+    ("price", "price", positive, REQUIRED),
+    ("size", "size", positive, REQUIRED),
+)
+
+
+def recent_trade_from_rest(symbol: str, row: Frame) -> PublicTrade:
+    """One row of GET /v5/market/recent-trade (no tick direction or sequence there: "" and 0)."""
+    _same_symbol(row.get("symbol"), symbol, "recent-trade")
+    return PublicTrade(symbol=symbol, tick_direction="", seq=0, **build(row, _RECENT_TRADE))
+
+
 def decode_public_trades(frame: Frame, rest: str, received_ns: int, bands: Bands) -> list[Event]:
     """One PublicTradesReceived from a publicTrade.{symbol} frame (every trade's s must be the topic's symbol)."""
     if frame.get("type") != "snapshot":

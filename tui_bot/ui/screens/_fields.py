@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TypeVar
 
 from textual.containers import Horizontal
@@ -12,8 +13,9 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
+from tui_bot.domain.numbers import plain
+
 ResultT = TypeVar("ResultT")
-NUMBER = r"[0-9]*\.?[0-9]*"
 FORM_CSS = """
 .field-row { height: auto; min-height: 1; margin: 0 0 0 0; }
 .field-row > Label { width: 14; color: $text-muted; }
@@ -31,19 +33,46 @@ class FieldInvalid(ValueError):
     """A field's text cannot be used; the message is what the form shows beside it."""
 
 
-def parse_decimal(text: str, *, positive: bool = True) -> Decimal | None:
-    """The field's number (None when blank); raises FieldInvalid for text that is not a finite number."""
+_PLAIN_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)")
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)e[-+]?\d+", re.IGNORECASE)
+_NOT_FINITE = frozenset({"nan", "snan", "inf", "infinity"})
+
+
+def _refusal(text: str, positive: bool) -> str:
+    """Why text is not a plain decimal number, in the words the form shows."""
+    if "," in text:
+        return "use a dot for decimals" if text.count(",") == 1 and "." not in text else "no thousands separators"
+    if text.lstrip("+-").lower() in _NOT_FINITE:
+        return "not a number"
+    if _EXPONENT.fullmatch(text):
+        return "no exponents: write the number out"
+    if positive and text.startswith("-"):
+        return "must be positive"
+    if text.startswith("+"):
+        return "no sign: write the number alone"
+    return "not a number"
+
+
+def _places(value: Decimal) -> int:
+    """Decimal places a finite number needs (0.010 needs 2, 100 needs 0)."""
+    return max(0, -int(value.normalize().as_tuple().exponent))
+
+
+def parse_decimal(
+    text: str, *, positive: bool = True, step: Decimal | None = None, zero_ok: bool = True
+) -> Decimal | None:
+    """The field's number (None when blank), written plainly (digits, one dot); raises FieldInvalid with the reason
+    for anything else: a comma, an exponent, a sign where only positive numbers go, NaN, more decimals than step."""
     text = text.strip()
     if not text:
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise FieldInvalid("not a number") from None
-    if not value.is_finite():
-        raise FieldInvalid("not a number")
-    if positive and value < 0:
-        raise FieldInvalid("must not be negative")
+    if not _PLAIN_NUMBER.fullmatch(text) or (positive and text.startswith("-")):
+        raise FieldInvalid(_refusal(text, positive))
+    value = Decimal(text)
+    if positive and not zero_ok and value == 0:
+        raise FieldInvalid("must be positive")
+    if step is not None and step > 0 and _places(value) > _places(step):
+        raise FieldInvalid(f"too many decimals: the step is {plain(step.normalize())}")
     return value
 
 
@@ -55,9 +84,10 @@ def field_row(label: str, widget: Widget, field: str, note: str = "") -> Horizon
     return Horizontal(*parts, classes="field-row", id=f"{field}-row")
 
 
-def number_input(field: str, value: str = "", placeholder: str = "") -> Input:
-    """A compact Input that only accepts unsigned decimal text."""
-    return Input(value, placeholder=placeholder, id=field, restrict=NUMBER, compact=True)
+def number_input(field: str, value: str = "", placeholder: str = "", *, disabled: bool = False) -> Input:
+    """A compact Input for a number: every key is let through (none silently dropped); parse_decimal refuses
+    what is not a plain number, with the reason beside the field."""
+    return Input(value, placeholder=placeholder, id=field, compact=True, disabled=disabled)
 
 
 def show_errors(root: DOMNode, fields: Iterable[str], errors: dict[str, str]) -> None:

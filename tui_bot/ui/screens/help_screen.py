@@ -7,23 +7,24 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from tui_bot.ui.keymap import key_display
 
-def key_display(keys: str) -> str:
-    """'comma,f2' as ', / f2' and 'question_mark' as '?': what the user actually presses."""
-    return " / ".join(format_key(part.strip()) if "+" not in part else part.strip() for part in keys.split(","))
+MAX_WIDTH = 118
+CHROME = 12
+"""Columns the dialog's border, padding and the table's cell padding take."""
+MIN_TEXT = 24
 
 
 class HelpScreen(ModalScreen[None]):
-    """Lists (key, id, description) rows; Esc, q or ? closes it."""
+    """Lists (key, id, name, what it does) rows; Esc, q or ? closes it."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > #help {
-        width: 76; max-width: 100%; height: auto; max-height: 100%;
+        width: 118; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     HelpScreen #help-title { text-style: bold; width: 100%; content-align: center middle; }
@@ -34,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "close", "Close", show=False),
     ]
 
-    def __init__(self, bindings: list[tuple[str, str, str]]) -> None:
+    def __init__(self, bindings: list[tuple[str, str, str, str]]) -> None:
         super().__init__()
         self.rows = list(bindings)
 
@@ -46,9 +47,15 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Key", "Id", "Does")
-        for keys, binding_id, description in self.rows:
-            table.add_row(key_display(keys), binding_id, description)
+        keys_width = max(len(key_display(row[0])) for row in self.rows)
+        ids_width = max(len(row[1]) for row in self.rows)
+        # the explanation takes what the screen leaves (it wraps), so it reads whole even at 80 columns
+        room = min(self.app.size.width, MAX_WIDTH) - keys_width - ids_width - CHROME
+        table.add_column("Key", width=keys_width)
+        table.add_column("What it does", width=max(MIN_TEXT, min(room, max(len(row[3]) for row in self.rows))))
+        table.add_column("Id", width=ids_width)
+        for keys, binding_id, _description, explanation in self.rows:
+            table.add_row(key_display(keys), explanation, binding_id, height=None)
         table.focus()
 
     def action_close(self) -> None:

@@ -1,9 +1,9 @@
-"""The order ticket: every field validated live against the instrument's filters; nothing leaves it unless valid."""
+"""The order ticket's screen: every field validated live (ticket.py) and previewed (ticket_preview.py) as the
+market moves; nothing leaves it unless valid."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from typing import ClassVar
@@ -14,185 +14,21 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from tui_bot.core.orders import OrderInvalid, check_order
-from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 from tui_bot.domain.intents import PlaceOrderIntent
-from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import floor_to_step, plain
-from tui_bot.domain.requests import OrderRequest
-from tui_bot.domain.trading_settings import TradingSettings
-from tui_bot.ui.screens._fields import (
-    FORM_CSS,
-    NUMBER,
-    FieldInvalid,
-    FormModal,
-    field_row,
-    number_input,
-    parse_decimal,
-    show_errors,
-)
+from tui_bot.ui.screens._fields import FORM_CSS, FormModal, field_row, number_input, show_errors
 from tui_bot.ui.screens.confirm import ConfirmModal
-from tui_bot.ui.screens.leverage import leverage_error
-from tui_bot.ui.screens.tpsl import stop_error
+from tui_bot.ui.screens.ticket import FIELDS, NUMBERS, Evaluation, OrderFields, TicketContext, evaluate
+from tui_bot.ui.screens.ticket_preview import describe, preview
 
-FIELDS = ("symbol", "qty", "price", "tp", "sl", "leverage")
-NUMBERS = ("qty", "price", "tp", "sl", "leverage")
-
-
-@dataclass(slots=True)
-class OrderFields:
-    """The ticket's raw contents, as typed."""
-
-    symbol: str
-    side: Side
-    order_type: OrderType
-    risk_sized: bool = False
-    texts: dict[str, str] = field(default_factory=dict)
+TIF_BUTTONS = {f"tif-{tif.name.lower()}": tif for tif in TimeInForce}
 
 
-@dataclass(slots=True)
-class Evaluation:
-    """What the ticket would send (None while invalid), each field's reason, and what the risk sizing computed."""
-
-    intent: PlaceOrderIntent | None
-    errors: dict[str, str]
-    risk_qty: Decimal | None = None
-    risk_note: str = ""
-    entry: Decimal | None = None
-
-
-def risk_sized_qty(
-    equity: Decimal | None,
-    settings: TradingSettings,
-    entry: Decimal | None,
-    stop_loss: Decimal | None,
-    inst: Instrument,
-) -> tuple[Decimal | None, str]:
-    """qty = floor_to_step(equity × risk% / |entry − SL|), capped so the loss at the SL stays ≤ max_loss_usd."""
-    if equity is None or equity <= 0:
-        return None, "equity unknown"
-    if entry is None:
-        return None, "needs an entry price"
-    if stop_loss is None:
-        return None, "needs a stop loss"
-    distance = abs(entry - stop_loss)
-    if distance == 0:
-        return None, "stop loss equals the entry"
-    risk = equity * settings.risk_percentage / 100
-    budget = min(risk, settings.max_loss_usd)
-    capped = ", capped by max loss" if budget < risk else ""
-    qty = floor_to_step(budget / distance, inst.qty_step)
-    return qty, f"risk {budget:.2f} USDT ({plain(settings.risk_percentage)}% of {equity:.2f}{capped})"
-
-
-def _parse(fields: OrderFields, errors: dict[str, str]) -> dict[str, Decimal | None]:
-    values: dict[str, Decimal | None] = {}
-    for name in NUMBERS:
-        try:
-            values[name] = parse_decimal(fields.texts.get(name, ""))
-        except FieldInvalid as err:
-            errors[name] = str(err)
-    return values
-
-
-def _check_qty(
-    inst: Instrument,
-    fields: OrderFields,
-    symbol: str,
-    qty: Decimal | None,
-    price: Decimal | None,
-    entry: Decimal | None,
-    errors: dict[str, str],
-) -> None:
-    """Quantity rules of check_order (step, min, max, min notional) for this qty alone."""
-    if qty is None:
-        errors.setdefault("qty", "required")
-        return
-    if "qty" in errors or entry is None:
-        return
-    try:
-        check_order(inst, OrderRequest(symbol, fields.side, fields.order_type, qty, "", price=price), entry)
-    except OrderInvalid as err:
-        errors["qty"] = str(err)
-
-
-def evaluate(
-    fields: OrderFields,
-    instruments: Mapping[str, Instrument],
-    last_prices: Mapping[str, Decimal],
-    equity: Decimal | None,
-    settings: TradingSettings,
-) -> Evaluation:
-    """Validate the ticket field by field, then the whole order with check_order; build the intent if all pass."""
-    errors: dict[str, str] = {}
-    symbol = fields.symbol.strip().upper()
-    inst = instruments.get(symbol)
-    if inst is None:
-        errors["symbol"] = "unknown symbol" if symbol else "required"
-    values = _parse(fields, errors)
-    if inst is None:
-        return Evaluation(None, errors)
-    limit = fields.order_type is OrderType.LIMIT
-    price = values.get("price") if limit else None
-    if limit and "price" not in errors:
-        if price is None:
-            errors["price"] = "required for a limit order"
-        elif not inst.price_ok(price):
-            errors["price"] = (
-                f"must be a multiple of {plain(inst.tick_size)} within {plain(inst.min_price)}–{plain(inst.max_price)}"
-            )
-    last = last_prices.get(symbol) or None
-    entry = (price if "price" not in errors else None) if limit else last
-    if not limit and last is None:
-        errors["form"] = f"no last price for {symbol} yet: use a limit order"
-    tp, sl = values.get("tp") or None, values.get("sl") or None
-    for leg, value in (("tp", tp), ("sl", sl)):
-        if (
-            value is not None
-            and leg not in errors
-            and (error := stop_error(value, leg, fields.side, entry, inst, "entry"))
-        ):
-            errors[leg] = error
-    leverage = values.get("leverage")
-    if leverage is not None and "leverage" not in errors and (error := leverage_error(leverage, inst)):
-        errors["leverage"] = error
-    risk_qty, risk_note = None, ""
-    qty = values.get("qty")
-    if fields.risk_sized:
-        risk_qty, risk_note = risk_sized_qty(equity, settings, entry, sl, inst)
-        qty = risk_qty
-        if risk_qty is None:
-            errors["qty"] = f"risk-sized: {risk_note}"
-    _check_qty(inst, fields, symbol, qty, price, entry, errors)
-    if errors or qty is None or entry is None:
-        return Evaluation(None, errors, risk_qty, risk_note, entry)
-    request = OrderRequest(symbol, fields.side, fields.order_type, qty, "", price=price, take_profit=tp, stop_loss=sl)
-    try:
-        check_order(inst, request, entry)
-    except OrderInvalid as err:
-        return Evaluation(None, {"form": str(err)}, risk_qty, risk_note, entry)
-    intent = PlaceOrderIntent(symbol, fields.side, fields.order_type, qty, price, tp, sl, leverage)
-    return Evaluation(intent, {}, risk_qty, risk_note, entry)
-
-
-def describe(intent: PlaceOrderIntent, inst: Instrument) -> str:
-    """One line a trader reads before confirming: 'BUY 0.010 BTCUSDT @ market, TP 110000, SL 100000'."""
-    where = "market" if intent.order_type is OrderType.MARKET else plain(intent.price)
-    text = f"{intent.side.value.upper()} {plain(intent.qty.quantize(inst.qty_step))} {intent.symbol} @ {where}"
-    for name, value in (("TP", intent.take_profit), ("SL", intent.stop_loss)):
-        if value is not None:
-            text += f", {name} {plain(value)}"
-    if intent.leverage is not None:
-        text += f", leverage {plain(intent.leverage)}x"
-    return text
-
-
-def preview(intent: PlaceOrderIntent, entry: Decimal) -> str:
-    """Order value and the loss if the stop is hit, at the entry price used for validation."""
-    text = f"≈ {intent.qty * entry:,.2f} USDT"
-    if intent.stop_loss is not None:
-        text += f" · loss at SL ≈ {intent.qty * abs(entry - intent.stop_loss):,.2f} USDT"
-    return text
+def _radios(set_id: str, choices: dict[str, str], chosen: str) -> RadioSet:
+    """A compact horizontal RadioSet of {id: label} with `chosen` pressed."""
+    buttons = [RadioButton(label, value=key == chosen, id=key) for key, label in choices.items()]
+    return RadioSet(*buttons, id=set_id, compact=True)
 
 
 class OrderFormModal(FormModal[PlaceOrderIntent]):
@@ -212,8 +48,11 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
     OrderFormModal.-sell .modal-title { color: $error; }
     OrderFormModal RadioSet { layout: horizontal; width: auto; height: 1; }
     OrderFormModal RadioSet > RadioButton { width: auto; margin-right: 2; }
-    OrderFormModal #risk-row > Checkbox { width: auto; }
+    OrderFormModal #risk-row > Checkbox { width: auto; margin-right: 2; }
+    OrderFormModal #trigger-row > RadioSet { margin-left: 1; }
     OrderFormModal .note, OrderFormModal #preview { color: $text-muted; }
+    OrderFormModal #quote { color: $text; }
+    OrderFormModal #margin-warning { color: $warning; text-style: bold; height: auto; }
     OrderFormModal #live { color: $error; text-style: bold; }
     """
     )
@@ -224,10 +63,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         side: Side,
         symbol: str,
         symbols: list[str],
-        instruments: Mapping[str, Instrument],
-        last_prices: Mapping[str, Decimal],
-        equity: Decimal | None,
-        settings: TradingSettings,
+        context: TicketContext,
         live_money: bool,
         *,
         on_submit: Callable[[PlaceOrderIntent], object] | None = None,
@@ -237,13 +73,14 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         self.side = side
         self.symbol = symbol
         self.symbols = list(symbols)
-        self.instruments = instruments
-        self.last_prices = dict(last_prices)
-        self.equity = equity
-        self.settings = settings
+        self.context = context
         self.live_money = live_money
         self.evaluation = Evaluation(None, {})
         self._confirming = False
+
+    @property
+    def last_prices(self) -> dict[str, Decimal]:
+        return self.context.last_prices
 
     def compose(self) -> ComposeResult:
         buy = self.side is Side.BUY
@@ -251,56 +88,69 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             yield Static(self._title(), id="title", classes="modal-title")
             if self.live_money:
                 yield Static("LIVE ACCOUNT — real money", id="live")
+            yield Static("", id="quote")
             yield Static("", id="filters", classes="note")
             suggester = SuggestFromList(self.symbols, case_sensitive=False)
             yield field_row("Symbol", Input(self.symbol, id="symbol", suggester=suggester, compact=True), "symbol")
+            sides = {"side-buy": "Buy", "side-sell": "Sell"}
             yield Horizontal(
-                Label("Side"),
-                RadioSet(
-                    RadioButton("Buy", value=buy, id="side-buy"),
-                    RadioButton("Sell", value=not buy, id="side-sell"),
-                    id="side",
-                    compact=True,
-                ),
-                classes="field-row",
+                Label("Side"), _radios("side", sides, "side-buy" if buy else "side-sell"), classes="field-row"
             )
-            yield Horizontal(
-                Label("Type"),
-                RadioSet(
-                    RadioButton("Market", value=True, id="type-market"),
-                    RadioButton("Limit", id="type-limit"),
-                    id="type",
-                    compact=True,
-                ),
-                classes="field-row",
-            )
+            yield from self._order_kind_rows()
             yield field_row("Quantity", number_input("qty"), "qty")
             yield Horizontal(
                 Label(""),
                 Checkbox("risk-sized", id="risk", compact=True),
+                Checkbox("reduce-only", id="reduce", compact=True),
                 Static("", id="risk-note", classes="note"),
                 classes="field-row",
                 id="risk-row",
             )
-            yield field_row("Price", Input(id="price", restrict=NUMBER, compact=True, disabled=True), "price")
+            yield field_row("Price", number_input("price", disabled=True), "price")
+            yield from self._trigger_row()
             yield field_row("Take profit", number_input("tp", placeholder="none"), "tp")
             yield field_row("Stop loss", number_input("sl", placeholder="none"), "sl")
-            yield field_row("Leverage", number_input("leverage", placeholder="unchanged"), "leverage")
+            now = self.context.leverages.get(self.symbol)
+            placeholder = f"unchanged ({plain(now.normalize())}x)" if now else "unchanged"
+            yield field_row("Leverage", number_input("leverage", placeholder=placeholder), "leverage")
             yield Static("", id="preview")
+            yield Static("", id="margin-warning", markup=False)
             yield Static("", id="form-error", classes="form-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (Esc)", id="cancel", compact=True)
                 yield Button("Place (Enter)", id="submit", variant="success" if buy else "error", compact=True)
 
+    def _order_kind_rows(self) -> ComposeResult:
+        """Market or limit, and the time in force (limit orders only: a market order is always IOC)."""
+        types = {"type-market": "Market", "type-limit": "Limit"}
+        yield Horizontal(Label("Type"), _radios("type", types, "type-market"), classes="field-row")
+        tifs = {key: tif.value for key, tif in TIF_BUTTONS.items()}
+        tif = _radios("tif", tifs, "tif-gtc")
+        tif.disabled = True
+        yield Horizontal(Label("Time in force"), tif, Static("", id="tif-note", classes="note"), classes="field-row")
+
+    def _trigger_row(self) -> ComposeResult:
+        """Trigger price (blank: the order goes live at once) and which price fires it."""
+        yield Horizontal(
+            Label("Trigger"),
+            number_input("trigger", placeholder="none"),
+            _radios("trigger-by", {"by-last": "Last", "by-mark": "Mark"}, "by-last"),
+            Static("", id="trigger-error", classes="error", markup=False),
+            classes="field-row",
+            id="trigger-row",
+        )
+
     def on_mount(self) -> None:
         self.refresh_validation()
 
-    def set_last_price(self, symbol: str, price: Decimal) -> None:
-        """A fresh last price (the app feeds every move while the ticket is open): the shown price, side checks,
-        risk sizing and the order value follow the market when it is the ticket's symbol."""
-        if self.last_prices.get(symbol) == price:
+    def set_last_price(self, symbol: str, price: Decimal, mark: Decimal | None = None) -> None:
+        """A fresh last (and mark) price (the app feeds every move while the ticket is open): the shown prices, side
+        checks, trigger direction, risk sizing and the preview follow the market when it is the ticket's symbol."""
+        if self.context.last_prices.get(symbol) == price and (mark is None or self.context.marks.get(symbol) == mark):
             return
-        self.last_prices[symbol] = price
+        self.context.last_prices[symbol] = price
+        if mark:
+            self.context.marks[symbol] = mark
         if self.is_mounted and symbol == self._typed_symbol():
             self.refresh_validation()
 
@@ -310,21 +160,28 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
     def _title(self) -> str:
         return f"{'BUY' if self.side is Side.BUY else 'SELL'} order"
 
+    def _pressed(self, radio_set: str) -> str:
+        button = self.query_one(f"#{radio_set}", RadioSet).pressed_button
+        return (button.id or "") if button is not None else ""
+
     def fields(self) -> OrderFields:
         """The ticket as typed right now."""
         texts = {name: self.query_one(f"#{name}", Input).value for name in NUMBERS}
-        limit = self.query_one("#type-limit", RadioButton).value
+        limit = self._pressed("type") == "type-limit"
         return OrderFields(
             self.query_one("#symbol", Input).value,
             self.side,
             OrderType.LIMIT if limit else OrderType.MARKET,
             self.query_one("#risk", Checkbox).value,
             texts,
+            reduce_only=self.query_one("#reduce", Checkbox).value,
+            time_in_force=TIF_BUTTONS.get(self._pressed("tif"), TimeInForce.GTC),
+            trigger_by=TriggerBy.MARK if self._pressed("trigger-by") == "by-mark" else TriggerBy.LAST,
         )
 
     def refresh_validation(self, *, submitting: bool = False) -> Evaluation:
         """Re-validate everything and show each reason beside its field (on every change; 'required' only on submit)."""
-        ev = evaluate(self.fields(), self.instruments, self.last_prices, self.equity, self.settings)
+        ev = evaluate(self.fields(), self.context)
         self.evaluation = ev
         shown = {k: v for k, v in ev.errors.items() if submitting or v != "required"}
         show_errors(self, FIELDS, shown)
@@ -337,20 +194,30 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         ):
             qty_input.value = plain(ev.risk_qty)
         self.query_one("#risk-note", Static).update(ev.risk_note)
-        self.query_one("#preview", Static).update(preview(ev.intent, ev.entry) if ev.intent and ev.entry else "")
-        self._show_filters()
+        self.query_one("#preview", Static).update(self._preview_text(ev))
+        self.query_one("#margin-warning", Static).update(ev.warning)
+        self._show_market()
         return ev
 
-    def _show_filters(self) -> None:
+    def _preview_text(self, ev: Evaluation) -> str:
+        if ev.intent is None or ev.entry is None:
+            return ""
+        leverage = self.context.leverage_of(ev.intent.symbol, ev.intent.leverage)
+        return preview(ev.intent, ev.entry, leverage, self.context.settings.taker_fee_rate)
+
+    def _show_market(self) -> None:
+        """The symbol's last and mark price now, and its filters."""
         symbol = self._typed_symbol()
-        inst = self.instruments.get(symbol)
+        inst = self.context.instruments.get(symbol)
         if inst is None:
+            self.query_one("#quote", Static).update("")
             self.query_one("#filters", Static).update("")
             return
-        last = self.last_prices.get(symbol)
+        last, mark = self.context.last_prices.get(symbol), self.context.marks.get(symbol)
+        self.query_one("#quote", Static).update(f"{symbol}  last {plain(last) or '—'} · mark {plain(mark) or '—'}")
         self.query_one("#filters", Static).update(
-            f"last {plain(last) if last else '—'} · tick {plain(inst.tick_size)} · step {plain(inst.qty_step)}"
-            f" · min {plain(inst.min_qty)} · min value {plain(inst.min_notional)} USDT"
+            f"tick {plain(inst.tick_size)} · step {plain(inst.qty_step)} · min {plain(inst.min_qty)}"
+            f" · min value {plain(inst.min_notional)} USDT · leverage ≤ {plain(inst.max_leverage.normalize())}x"
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -359,7 +226,8 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
-        self.query_one("#qty", Input).disabled = event.value
+        if event.checkbox.id == "risk":
+            self.query_one("#qty", Input).disabled = event.value
         self.refresh_validation()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
@@ -370,16 +238,18 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             self.set_class(self.side is Side.SELL, "-sell")
             self.query_one("#title", Static).update(self._title())
             self.query_one("#submit", Button).variant = "success" if self.side is Side.BUY else "error"
-        else:
+        elif event.radio_set.id == "type":
             self._type_changed(event.pressed.id == "type-limit")
         self.refresh_validation()
 
     def _type_changed(self, limit: bool) -> None:
-        """Limit enables the price field, prefilled with the last price on the tick grid."""
+        """Limit enables the price field (prefilled with the last price on the tick grid) and the time in force."""
         price = self.query_one("#price", Input)
         price.disabled = not limit
+        self.query_one("#tif", RadioSet).disabled = not limit
+        self.query_one("#tif-note", Static).update("" if limit else "market orders are IOC")
         symbol = self._typed_symbol()
-        last, inst = self.last_prices.get(symbol), self.instruments.get(symbol)
+        last, inst = self.context.last_prices.get(symbol), self.context.instruments.get(symbol)
         if limit and not price.value and last and inst is not None:
             price.value = plain(floor_to_step(last, inst.tick_size))
 
@@ -400,9 +270,11 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             self._submit(intent)
             return
         self._confirming = True
-        body = describe(intent, self.instruments[intent.symbol])
-        if ev.entry is not None:
-            body += f"\n{preview(intent, ev.entry)}"
+        body = describe(intent, self.context.instruments[intent.symbol])
+        if text := self._preview_text(ev):
+            body += f"\n{text}"
+        if ev.warning:
+            body += f"\n{ev.warning}"
         confirm = ConfirmModal("Send this order to the LIVE account?", body, danger=True)
         self.app.push_screen(confirm, lambda ok: self._confirmed(intent, ok))
 

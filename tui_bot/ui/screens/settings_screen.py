@@ -12,9 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from tui_bot.core.settings import SettingsRejected
+from tui_bot.core.settings import SettingsRejected, problems
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.ui.format import count_of
 from tui_bot.ui.screens._fields import (
     FORM_CSS,
     AnswerOnceModal,
@@ -23,6 +24,7 @@ from tui_bot.ui.screens._fields import (
     parse_decimal,
     show_errors,
 )
+from tui_bot.ui.screens.confirm import ConfirmModal
 
 SIGNED_NUMBER = r"-?[0-9]*\.?[0-9]*"
 NAME = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
@@ -148,8 +150,24 @@ def _same(kind: str, new: Any, old: Any) -> bool:
     return bool(new == old)
 
 
+def on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def by_field(errors: dict[str, str]) -> dict[str, str]:
+    """The service's reasons keyed by field: 'rr_tightening_steps.1.at_r' becomes the steps field's 'step 2: …'."""
+    shown: dict[str, str] = {}
+    for key, why in errors.items():
+        name, _, rest = key.partition(".")
+        index = rest.split(".")[0]
+        said = f"step {int(index) + 1}: {why}" if index.isdigit() else why
+        shown[name] = f"{shown[name]}; {said}" if name in shown else said
+    return shown
+
+
 class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
-    """Save (Ctrl+S) sends the changed fields to `apply`; rejected → reasons inline, screen stays; Esc → None."""
+    """Save (Ctrl+S) sends the changed fields to `apply` when every field is valid; otherwise each invalid field shows
+    its reason and nothing is applied. Esc → None (asking first when a field was edited)."""
 
     DEFAULT_CSS = (
         FORM_CSS
@@ -185,6 +203,7 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
         self.apply = apply
         self.info = dict(info or {})
         self.names = list(TradingSettings.model_fields)
+        self.initial: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -203,7 +222,7 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
     def _editor(self, name: str) -> Checkbox | Input | Select[str]:
         kind, value = kind_of(name), getattr(self.current, name)
         if kind == "bool":
-            return Checkbox("", value=bool(value), id=name, compact=True)
+            return Checkbox(on_off(bool(value)), value=bool(value), id=name, compact=True)
         if kind == "choice":
             options = [(choice, choice) for choice in choices_of(name)]
             return Select(options, value=str(value), allow_blank=False, id=name, compact=True)
@@ -221,7 +240,16 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
         return self.query_one(f"#{name}", Input).value
 
     def on_mount(self) -> None:
+        self.initial = self._raws()
         self.query_one(f"#{self.names[0]}").focus()
+
+    def _raws(self) -> dict[str, Any]:
+        return {name: self._raw(name, kind_of(name)) for name in self.names}
+
+    def edited(self) -> list[str]:
+        """The fields whose editor holds something other than what the screen opened with."""
+        now = self._raws()
+        return [name for name in self.names if now[name] != self.initial[name]]
 
     def collect(self) -> tuple[dict[str, Any], dict[str, str]]:
         """The changed fields as typed values, and a reason for each field that does not parse."""
@@ -241,26 +269,30 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
         return changes, errors
 
     def _show(self, errors: dict[str, str]) -> None:
+        """Each field's reason beside it, and one line under the list naming every field to fix (some may be
+        scrolled out of sight) and any reason that belongs to no field."""
         show_errors(self, self.names, errors)
+        fields = [LABELS.get(name, name) for name in self.names if name in errors]
         general = [f"{k}: {v}" for k, v in errors.items() if k not in self.names]
-        self.query_one("#form-error", Static).update("; ".join(general))
+        summary = f"Not saved: fix {count_of(len(fields), 'marked field')} ({', '.join(fields)})" if fields else ""
+        self.query_one("#form-error", Static).update("; ".join(filter(None, [summary, *general])))
         first = next((n for n in self.names if n in errors), None)
         if first is not None:
             self.query_one(f"#{first}").focus()
 
     def action_save(self) -> None:
-        """Apply the changes all-or-nothing; on rejection keep the screen open with each reason inline."""
+        """Apply the changes all-or-nothing; on rejection keep the screen open with every field's reason inline."""
         if self.answered:
             return
         changes, errors = self.collect()
-        if errors:
-            self._show(errors)
+        if errors:  # the fields that parse are checked too, so every wrong field is marked at once
+            self._show({**by_field(problems(self.current, changes)), **errors})
             return
         if changes:
             try:
                 self.apply(changes)
             except SettingsRejected as err:
-                self._show({key.split(".")[0]: reason for key, reason in err.errors.items()})
+                self._show(by_field(err.errors))
                 return
             except Exception as err:  # a failed save must not take the console down
                 self._show({"settings": f"not saved: {err}"})
@@ -268,12 +300,26 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
         self.answer(changes)
 
     def action_cancel(self) -> None:
-        self.answer(None)
+        """Leave without saving; when a field was edited, ask first (No keeps the screen and the edits)."""
+        if self.answered:
+            return
+        edited = self.edited()
+        if not edited:
+            self.answer(None)
+            return
+        labels = ", ".join(LABELS.get(name, name) for name in edited)
+        body = f"Discard your unsaved edits ({labels})?"
+        self.app.push_screen(ConfirmModal("Discard edits", body), lambda ok: self.answer(None) if ok else None)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         if event.input.id:
             self.query_one(f"#{event.input.id}-error", Static).update("")
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        """The box says its state in words too (its tick's colour alone is faint in some themes)."""
+        event.stop()
+        event.checkbox.label = on_off(event.value)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()

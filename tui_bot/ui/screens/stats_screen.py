@@ -14,7 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_bot.core.stats import PHANTOM_NOTIONAL, Breakdown, StatsReport, Summary
+from tui_bot.core.stats import PHANTOM_NOTIONAL, Breakdown, GuardLine, StatsReport, Summary
 from tui_bot.ui import format as fmt
 from tui_bot.ui.styles import STATS_CSS
 from tui_bot.ui.widgets.cells import LiveTable
@@ -135,6 +135,38 @@ class BreakdownTable(LiveTable):
             )
 
 
+def guard_row(line: GuardLine) -> dict[str, str]:
+    """A strategy's win-rate guard figures as texts by GuardTable column."""
+    rate = None if line.win_rate is None else Decimal(repr(line.win_rate))
+    return {
+        "strategy": line.strategy,
+        "win_rate": percent_of(rate),
+        "sample": str(line.sample),
+        "state": "blocked" if line.blocked else "trading",
+        "blocked_today": str(line.blocked_today or fmt.DASH),
+    }
+
+
+class GuardTable(LiveTable):
+    """The win-rate guard per strategy: rolling win rate, outcomes it is over, blocked or not, ideas blocked today."""
+
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("strategy", "Strategy"),
+        ("win_rate", "Win rate"),
+        ("sample", "Over"),
+        ("state", "Entries"),
+        ("blocked_today", "Blocked today"),
+    )
+
+    def show(self, report: StatsReport) -> None:
+        """One row per strategy of the report's guard (a blocked one in the down tone)."""
+        for line in report.guard:
+            row: dict[str, object] = dict(guard_row(line))
+            row["state"] = self.toned(str(row["state"]), "down" if line.blocked else "")
+            self.set_row(line.strategy, row)
+        self.prune(line.strategy for line in report.guard)
+
+
 def _sign_tone(signed: str) -> str:
     """The tone of a signed_money text: '+' is up, '-' is down, anything else plain."""
     return {"+": "up", "-": "down"}.get(signed[:1], "")
@@ -161,6 +193,10 @@ class StatsScreen(ModalScreen[None]):
             yield Static(hint, id="stats-hint", markup=False)
             with VerticalScroll(id="stats-body"):
                 yield FiguresTable(id="stats-figures", classes="stats-table")
+                yield Static(
+                    "Win-rate guard: rolling win rate per strategy", id="stats-guard-heading", classes="stats-heading"
+                )
+                yield GuardTable(id="stats-guard", classes="stats-table")
                 yield Static("Equity: cumulative net PnL of closed trades", classes="stats-heading")
                 yield EquityCurve(id="stats-curve")
                 for field, label, heading in BREAKDOWNS:
@@ -192,6 +228,9 @@ class StatsScreen(ModalScreen[None]):
         """Fill the tables and the curve from a report."""
         self.report = report
         self.query_one(FiguresTable).show(report)
+        self.query_one(GuardTable).show(report)
+        for part in self.query("#stats-guard-heading, #stats-guard"):
+            part.display = bool(report.guard)
         for table in self.query(BreakdownTable):
             table.show(report)
         self.query_one(EquityCurve).set_points(report.curve)

@@ -105,7 +105,7 @@ class TpSlModal(FormModal[TradingStopIntent]):
         errors: dict[str, str] = {}
         for leg in FIELDS:
             try:
-                value = parse_decimal(self.query_one(f"#{leg}", Input).value)
+                value = parse_decimal(self.query_one(f"#{leg}", Input).value, step=self.instrument.tick_size)
             except FieldInvalid as err:
                 errors[leg] = str(err)
                 continue

@@ -7,8 +7,9 @@ from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 TONE_CLASSES: dict[str, str] = {
     "up": "live-table--pnl-up",
@@ -61,7 +62,8 @@ class LiveTable(DataTable[Any]):
     """A row-cursor DataTable whose rows are keyed and updated cell by cell, never rebuilt.
 
     Subclasses declare COLUMNS as (key, label) pairs and feed `set_row` / `prune`; the cursor stays
-    on the same row key across additions and removals.
+    on the same row key across additions and removals. A subclass may add only some of its COLUMNS (by width):
+    cells of a column not shown are not drawn.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(TONE_CLASSES.values())
@@ -114,7 +116,7 @@ class LiveTable(DataTable[Any]):
         """Plain text of a row by column key."""
         return {
             column: cell_text(value)
-            for column, value in zip((k for k, _ in self.COLUMNS), self.get_row(key), strict=False)
+            for column, value in zip((str(k.value) for k in self.columns), self.get_row(key), strict=False)
         }
 
     def keys(self) -> list[str]:
@@ -124,12 +126,23 @@ class LiveTable(DataTable[Any]):
     def set_row(self, key: str, values: Mapping[str, object]) -> bool:
         """Add the row, or update only the cells whose value changed; True when the row is new."""
         if RowKey(key) not in self.rows:
-            self.add_row(*(values.get(column, "") for column, _ in self.COLUMNS), key=key)
+            self.add_row(*(values.get(str(column.value), "") for column in self.columns), key=key)
             return True
         for column, value in values.items():
-            if self.get_cell(key, column) != value:
-                self.update_cell(key, column, value, update_width=self._grows(column, value))
+            if column in self.columns and self.get_cell(key, column) != value:
+                self._put_cell(key, column, value)
         return False
+
+    def _put_cell(self, key: str, column: str, value: object) -> None:
+        """Store a changed value and repaint only its cell (DataTable.update_cell repaints the whole table, so
+        every mark sent the full table to the terminal); a value wider than its column re-measures it all."""
+        if self._grows(column, value):
+            self.update_cell(key, column, value, update_width=True)
+            return
+        row_key, column_key = RowKey(key), ColumnKey(column)
+        self._data[row_key][column_key] = value
+        self._update_count += 1  # part of the rendered lines' cache key: the cell's line is drawn afresh
+        self.refresh_coordinate(Coordinate(self.get_row_index(key), self.get_column_index(column)))
 
     def _grows(self, column: str, value: object) -> bool:
         """Whether a new value is wider than its auto-width column (only then pay for a re-measure)."""

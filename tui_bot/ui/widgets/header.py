@@ -1,7 +1,8 @@
-"""The one-line header: venue badge, stream/poll mode, equity, balance, PnL and tightening."""
+"""The one-line header: venue badge, stream/poll mode, stale streams, equity, balance, PnL and tightening."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from textual.app import ComposeResult
@@ -22,6 +23,8 @@ class HeaderBar(Horizontal):
         super().__init__(name=name, id=id, classes=classes)
         self.venue_badge = Static(" SIM ", id="hdr-venue", classes="badge", markup=False)
         self.mode_badge = Static("…", id="hdr-mode", classes="badge", markup=False)
+        self.stale_badge = Static("", id="hdr-stale", classes="badge", markup=False)
+        self.stale_badge.display = False
         self.equity_figure = Static(f"Eq {fmt.DASH}", id="hdr-equity", classes="figure", markup=False)
         self.available_figure = Static(f"Avail {fmt.DASH}", id="hdr-available", classes="figure", markup=False)
         self.upnl_figure = Static(f"uPnL {fmt.DASH}", id="hdr-upnl", classes="figure", markup=False)
@@ -31,6 +34,7 @@ class HeaderBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield self.venue_badge
         yield self.mode_badge
+        yield self.stale_badge
         yield self.equity_figure
         yield self.available_figure
         yield self.upnl_figure
@@ -48,6 +52,14 @@ class HeaderBar(Horizontal):
         self.mode_badge.update(" POLL " if poll else " STREAM ")
         self.mode_badge.set_class(poll, "-poll")
         self.mode_badge.set_class(not poll, "-stream")
+
+    def set_stale(self, ages_ms: Mapping[str, float]) -> None:
+        """Say which kind of stream is stale and for how long (the oldest), e.g. 'STALE tickers 12s'; hidden when
+        every topic is fresh."""
+        self.stale_badge.display = bool(ages_ms)
+        if ages_ms:
+            kinds = sorted({topic.split(".", 1)[0] for topic in ages_ms})
+            self.stale_badge.update(f" STALE {','.join(kinds)} {fmt.age(max(ages_ms.values()))} ")
 
     def apply_account(self, summary: AccountSummary) -> None:
         """Equity, available balance and unrealised PnL of the account at the current marks."""

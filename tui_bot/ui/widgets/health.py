@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
 from tui_bot.domain.events import ConnectionState
-from tui_bot.domain.metrics import NS_PER_S, ConnectionStats, RestStats
+from tui_bot.domain.metrics import NS_PER_S, PUBLIC_STALE_MS, QUIET_STALE_MS, ConnectionStats, RestStats
 from tui_bot.ui import format as fmt
 
 REST_LINE = "rest"
@@ -67,8 +67,8 @@ class HealthPanel(Vertical):
     def __init__(
         self,
         *,
-        public_stale_ms: float = 5_000,
-        quiet_stale_ms: float = 30_000,
+        public_stale_ms: float = PUBLIC_STALE_MS,
+        quiet_stale_ms: float = QUIET_STALE_MS,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,

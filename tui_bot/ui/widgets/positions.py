@@ -1,4 +1,4 @@
-"""Open positions, one row per symbol, re-marked in place at ticker speed."""
+"""Open positions, one row per symbol, re-marked in place at ticker speed; a stale ticker dims the mark."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import ClassVar
 from tui_bot.core.state import PositionMarked, unrealised_pct
 from tui_bot.domain.models import Instrument, Position
 from tui_bot.ui import format as fmt
-from tui_bot.ui.widgets.cells import LiveTable
+from tui_bot.ui.widgets.cells import LiveTable, ToneCell
 
 
 def wall_ms() -> int:
@@ -27,6 +27,7 @@ class PositionsTable(LiveTable):
         ("size", "Size"),
         ("entry", "Entry"),
         ("mark", "Mark"),
+        ("stale", ""),
         ("upnl", "uPnL"),
         ("upnl_pct", "uPnL %"),
         ("r", "R"),
@@ -37,7 +38,7 @@ class PositionsTable(LiveTable):
         ("age", "Age"),
         ("stage", "Stage"),
     )
-    MARK_COLUMNS: ClassVar[frozenset[str]] = frozenset({"mark", "upnl", "upnl_pct", "r"})
+    MARK_COLUMNS: ClassVar[frozenset[str]] = frozenset({"mark", "stale", "upnl", "upnl_pct", "r"})
 
     def __init__(
         self,
@@ -54,6 +55,7 @@ class PositionsTable(LiveTable):
         self._positions: dict[str, Position] = {}
         self._instruments: Mapping[str, Instrument] = {}
         self._stages: dict[str, str] = {}
+        self._stale: dict[str, float] = {}
 
     def on_mount(self) -> None:
         """Start the once-a-second Age refresh (Textual also runs LiveTable.on_mount, which adds the columns)."""
@@ -94,6 +96,25 @@ class PositionsTable(LiveTable):
         if self.has_row(symbol):
             self.set_row(symbol, {"stage": self._stages[symbol]})
 
+    def set_stale(self, ages_ms: Mapping[str, float]) -> None:
+        """Flag the rows of symbols whose ticker is stale ('stale 12s', the mark dimmed); fresh rows lose the flag."""
+        was, self._stale = self._stale, {s: a for s, a in ages_ms.items() if s in self._positions}
+        for symbol in set(was) | set(self._stale):
+            if self.has_row(symbol):
+                stale = symbol in self._stale
+                self.set_row(
+                    symbol,
+                    {
+                        "mark": self.toned(self.cell(symbol, "mark"), "muted" if stale else ""),
+                        "stale": self._flag(symbol),
+                    },
+                )
+
+    def _flag(self, symbol: str) -> ToneCell | str:
+        """The Stale cell: how long the symbol's ticker has been silent, or nothing while it streams."""
+        age = self._stale.get(symbol)
+        return self.toned(f"stale {fmt.age(age)}", "warn") if age is not None else ""
+
     def refresh_ages(self) -> None:
         """Re-render the Age column (called every second by the table's own timer)."""
         now = self._now_ms()
@@ -104,11 +125,13 @@ class PositionsTable(LiveTable):
     def _mark_cells(
         self, pos: Position, inst: Instrument | None, mark: Decimal, upnl: Decimal, pct: Decimal
     ) -> dict[str, object]:
-        """Cells that move with the mark price."""
+        """Cells that move with the mark price (the mark dimmed and flagged while its ticker is stale)."""
+        flag = self._flag(pos.symbol)
         if mark <= 0:
-            return {"mark": fmt.DASH, "upnl": fmt.DASH, "upnl_pct": fmt.DASH, "r": fmt.DASH}
+            return {"mark": fmt.DASH, "stale": flag, "upnl": fmt.DASH, "upnl_pct": fmt.DASH, "r": fmt.DASH}
         return {
-            "mark": fmt.price(mark, inst),
+            "mark": self.toned(fmt.price(mark, inst), "muted" if pos.symbol in self._stale else ""),
+            "stale": flag,
             "upnl": self.toned(fmt.signed_money(upnl), fmt.tone(upnl)),
             "upnl_pct": self.toned(fmt.percent(pct), fmt.tone(pct)),
             "r": fmt.r_multiple(pos.side, pos.entry_price, mark, self._r_stop(pos)),

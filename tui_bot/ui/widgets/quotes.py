@@ -1,8 +1,10 @@
-"""The quote board: one row per watchlist symbol with last, bid, ask, 24h change, mark and funding."""
+"""The quote board: one row per watchlist symbol with last, bid, ask, 24h change, mark and funding, and where the
+board is wide enough open interest and a sparkline of the recent last prices."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import ClassVar
 
@@ -11,6 +13,12 @@ from tui_bot.ui import format as fmt
 from tui_bot.ui.widgets.cells import LiveTable
 
 HUNDRED = Decimal(100)
+SPARK_POINTS = 10
+"""Last prices a row's sparkline draws (one character each); older ones are dropped."""
+BARS = "▁▂▃▄▅▆▇█"
+EXTRA_COLUMNS = frozenset({"oi", "spark"})
+"""Columns shown only on a wide board (set_wide)."""
+_SCALES = ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(10) ** 3, "K"))
 
 
 def funding_text(ticker: Ticker, now_ms: int) -> str:
@@ -22,8 +30,34 @@ def funding_text(ticker: Ticker, now_ms: int) -> str:
     return f"{rate} {minutes // 60}h{minutes % 60:02d}m"
 
 
+def compact(value: Decimal) -> str:
+    """A size in three significant figures with K/M/B ('48.2K', '1.23M'); a dash when zero."""
+    if value <= 0:
+        return fmt.DASH
+    for scale, suffix in _SCALES:
+        if value >= scale:
+            scaled = value / scale
+            places = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            return f"{scaled:.{places}f}{suffix}"
+    return f"{value:.0f}" if value >= 100 else f"{value.normalize():f}"
+
+
+def sparkline(prices: Sequence[Decimal]) -> str:
+    """One block character per price, low to high across the prices' own range (flat: all middle blocks)."""
+    if not prices:
+        return ""
+    low, high = min(prices), max(prices)
+    if high == low:
+        return BARS[3] * len(prices)
+    top = len(BARS) - 1
+    return "".join(BARS[int((p - low) / (high - low) * top + Decimal("0.5"))] for p in prices)
+
+
 class QuoteBoard(LiveTable):
-    """The watchlist's quotes, in the trader's order; the row under the cursor is the selected symbol."""
+    """The watchlist's quotes, in the trader's order; the row under the cursor is the selected symbol.
+
+    It keeps the last SPARK_POINTS distinct last prices of each watched symbol for the sparkline (bounded by the
+    watchlist); OI and the sparkline are columns only while set_wide(True)."""
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
         ("symbol", "Symbol"),
@@ -33,6 +67,8 @@ class QuoteBoard(LiveTable):
         ("change", "24h %"),
         ("mark", "Mark"),
         ("funding", "Funding"),
+        ("oi", "OI"),
+        ("spark", "Last prices"),
     )
 
     def __init__(
@@ -41,10 +77,33 @@ class QuoteBoard(LiveTable):
         super().__init__(name=name, id=id, classes=classes)
         self._now_ms = now_ms
         self.symbols: tuple[str, ...] = ()
+        self.wide = False
+        self._quotes: dict[str, Ticker | None] = {}
+        self._instruments: Mapping[str, Instrument] = {}
+        self._trail: dict[str, deque[Decimal]] = {}
 
     @property
     def selected_symbol(self) -> str | None:
         return self.selected_key
+
+    def ensure_columns(self) -> None:
+        """Add the columns this width shows (OI and the sparkline only when wide)."""
+        if not self.columns:
+            for key, label in self.COLUMNS:
+                if self.wide or key not in EXTRA_COLUMNS:
+                    self.add_column(label, key=key)
+
+    def set_wide(self, wide: bool) -> None:
+        """Show OI and the sparkline (or not): the columns are rebuilt and the rows drawn again."""
+        if wide == self.wide:
+            return
+        selected = self.selected_key
+        self.wide = wide
+        self.clear(columns=True)
+        self.ensure_columns()
+        for symbol in self.symbols:
+            self.set_row(symbol, self._cells(symbol, self._quotes.get(symbol), self._instruments.get(symbol)))
+        self.restore_cursor(selected)
 
     def apply_watchlist(
         self, symbols: tuple[str, ...], quotes: Mapping[str, Ticker | None], instruments: Mapping[str, Instrument]
@@ -55,20 +114,41 @@ class QuoteBoard(LiveTable):
         if symbols != self.symbols:
             self.clear()
             self.symbols = symbols
+            for gone in set(self._trail) - set(symbols):
+                del self._trail[gone]
+                self._quotes.pop(gone, None)
+        self._instruments = instruments
         for symbol in symbols:
+            self._record(symbol, quotes.get(symbol))
             self.set_row(symbol, self._cells(symbol, quotes.get(symbol), instruments.get(symbol)))
         self.restore_cursor(selected)
 
     def apply_quotes(self, quotes: Mapping[str, Ticker | None], instruments: Mapping[str, Instrument]) -> None:
         """Update the rows of symbols whose ticker moved."""
+        self._instruments = instruments
         for symbol, ticker in quotes.items():
             if self.has_row(symbol):
+                self._record(symbol, ticker)
                 self.set_row(symbol, self._cells(symbol, ticker, instruments.get(symbol)))
+
+    def trail(self, symbol: str) -> tuple[Decimal, ...]:
+        """The last prices the symbol's sparkline draws, oldest first."""
+        return tuple(self._trail.get(symbol, ()))
+
+    def _record(self, symbol: str, ticker: Ticker | None) -> None:
+        """Keep the ticker for a redraw and its last price for the sparkline when it moved."""
+        self._quotes[symbol] = ticker
+        if ticker is None or ticker.last_price <= 0:
+            return
+        trail = self._trail.setdefault(symbol, deque(maxlen=SPARK_POINTS))
+        if not trail or trail[-1] != ticker.last_price:
+            trail.append(ticker.last_price)
 
     def _cells(self, symbol: str, ticker: Ticker | None, inst: Instrument | None) -> dict[str, object]:
         if ticker is None:
             return {"symbol": symbol, **{key: fmt.DASH for key, _ in self.COLUMNS[1:]}}
         change = ticker.price_24h_pcnt * HUNDRED
+        trail = self.trail(symbol)
         return {
             "symbol": symbol,
             "last": fmt.price(ticker.last_price, inst),
@@ -77,4 +157,6 @@ class QuoteBoard(LiveTable):
             "change": self.toned(fmt.percent(change), fmt.tone(change)),
             "mark": fmt.price(ticker.mark_price, inst),
             "funding": funding_text(ticker, self._now_ms()),
+            "oi": compact(ticker.open_interest),
+            "spark": self.toned(sparkline(trail), fmt.tone(trail[-1] - trail[0]) if trail else ""),
         }
