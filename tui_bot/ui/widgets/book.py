@@ -7,6 +7,7 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from tui_bot.domain.enums import Side
@@ -30,10 +31,19 @@ class MarketPanel(Widget):
         return self.get_component_rich_style(f"market-panel--{tone}", partial=True) if tone else Style.null()
 
     def show(self, lines: list[tuple[tuple[str, str], ...]], empty: str) -> None:
-        """Draw these lines, each a run of (text, tone) parts; `empty` when there are none."""
-        if lines != self.lines or empty != self.empty:
-            self.lines, self.empty = lines, empty
+        """Draw these lines, each a run of (text, tone) parts; `empty` when there are none.
+
+        When only some lines changed, only they are repainted: a book update moves a few levels, and a whole-panel
+        repaint sent every level to the terminal each time."""
+        if lines == self.lines and empty == self.empty:
+            return
+        same_shape = bool(lines) and len(lines) == len(self.lines)
+        changed = [y for y, (old, new) in enumerate(zip(self.lines, lines, strict=False)) if old != new]
+        self.lines, self.empty = lines, empty
+        if not same_shape:
             self.refresh()
+        elif changed:
+            self.refresh(*(Region(0, y, self.size.width, 1) for y in changed))
 
     def text_lines(self) -> list[str]:
         """The plain text drawn (for tests)."""

@@ -14,6 +14,7 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from tui_bot.domain.models import Instrument, Kline
@@ -80,17 +81,34 @@ class CandleChart(Widget):
         self.bars: tuple[Kline, ...] = ()
         self.levels: tuple[Level, ...] = ()
         self.instrument: Instrument | None = None
+        self._drawn: tuple[tuple[int, int], list[Text]] = ((0, 0), [])
+        self._reuse = False  # render may hand out the lines apply just drew (any other repaint draws afresh)
 
     def apply(self, title: str, bars: tuple[Kline, ...], levels: tuple[Level, ...], inst: Instrument | None) -> None:
-        """Draw these bars (oldest first) and level lines under a title line."""
+        """Draw these bars (oldest first) and level lines under a title line; repaint only the lines that changed
+        (a live bar's tick moves one column, and a whole repaint sent the full chart each time)."""
         self.title, self.bars, self.levels, self.instrument = title, bars, levels, inst
-        self.refresh()
+        size, before = self._drawn
+        if not self.is_mounted or size != tuple(self.size) or not before:
+            self.refresh()
+            return
+        after = self.lines(*size)
+        self._drawn, self._reuse = (size, after), True
+        changed = [y for y, (old, new) in enumerate(zip(before, after, strict=False)) if old != new]
+        if len(after) != len(before):
+            self.refresh()
+        elif changed:
+            self.refresh(*(Region(0, y, size[0], 1) for y in changed))
 
     def _style(self, tone: str) -> Style:
         return self.get_component_rich_style(f"candle-chart--{tone}", partial=True)
 
     def render(self) -> RenderableType:
-        return Group(*self.lines(self.size.width, self.size.height))
+        size = (self.size.width, self.size.height)
+        if not (self._reuse and self._drawn[0] == size):
+            self._drawn = (size, self.lines(*size))
+        self._reuse = False
+        return Group(*self._drawn[1])
 
     def lines(self, width: int, height: int) -> list[Text]:
         """The chart as `height` lines of at most `width` cells."""
