@@ -1,11 +1,12 @@
-"""Shared fixtures: a running embedded exchange on loopback and a signed raw REST client."""
+"""Shared fixtures: a running embedded exchange on loopback, a signed raw REST client, a PostgreSQL server."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.pg_server import PgServer, postgres_bindir
 from tui_bot.exchange.bybit.signing import rest_signature
 from tui_bot.sim.server import SimExchange
 
@@ -157,3 +159,21 @@ def threaded_sim() -> Any:
     runner = ThreadedSim(seed=7, step_seconds=0.05, latency_ms=SimSettings().latency_ms)
     yield runner
     runner.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A throwaway PostgreSQL server for the session (skipped only when PostgreSQL is not installed, never in CI)."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        if os.environ.get("PG_TESTS_REQUIRED"):
+            pytest.fail("PostgreSQL binaries (initdb, pg_ctl) not found, and PG_TESTS_REQUIRED is set")
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not found")
+    server = PgServer(bindir)
+    try:
+        server.init()
+        server.start()
+        yield server
+        server.stop("immediate")
+    finally:
+        server.remove()

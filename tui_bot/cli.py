@@ -75,7 +75,7 @@ def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
         "--config", type=Path, default=default, help="settings file (default: ./config.toml when present)"
     )
-    parser.add_argument("--db", type=Path, default=default, help="SQLite database file")
+    parser.add_argument("--db", type=Path, default=default, help="SQLite database file (instead of [storage])")
     parser.add_argument(
         "--venue",
         choices=("sim", "demo", "testnet", "mainnet", "custom"),
@@ -149,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_sim(args, settings)
     if args.command == "fault":
         return send_fault(args.admin, args.name, args.params)
-    _check_writable(args.db or settings.storage.db_path, "--db" if args.db else setting_name(("storage", "db_path")))
+    _check_database_file(args.db, settings)
     _check_writable(settings.listen.log_file, setting_name(("listen", "log_file")))
     if args.command == "listen":
         from tui_bot.listen import run_listen
@@ -172,6 +172,20 @@ def _with_venue(settings: Settings, venue: str) -> Settings:
     except ValidationError as err:
         raise UsageError(f"--venue {venue}: {'; '.join(reason(e) for e in err.errors())}") from None
     return settings.model_copy(update={"exchange": exchange})
+
+
+def _check_database_file(db: Path | None, settings: Settings) -> None:
+    """The SQLite file the command opens (--db, or [storage]) must be writable; a PostgreSQL URL is checked at open."""
+    from tui_bot.runtime import SetupError, database_file
+
+    storage = settings.storage
+    try:
+        path = database_file(settings, db)
+    except SetupError as err:
+        raise UsageError(f"{setting_name(('storage', 'url'))}: {err}") from None
+    if path is not None:
+        name = "--db" if db else setting_name(("storage", "url" if storage.url.get_secret_value() else "db_path"))
+        _check_writable(path, name)
 
 
 def _check_writable(path: Path, name: str) -> None:

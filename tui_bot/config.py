@@ -112,7 +112,25 @@ class BotSettings(_Section):
 
 
 class StorageSettings(_Section):
+    """Where history is kept: url (sqlite:///PATH or postgresql://USER@HOST:PORT/DB), else the SQLite file db_path.
+
+    A PostgreSQL password belongs in the environment (PGPASSWORD) or ~/.pgpass; url is never echoed or logged.
+    """
+
     db_path: Path = Path("tui_bot.db")
+    url: SecretStr = SecretStr("")
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, url: SecretStr) -> SecretStr:
+        text = url.get_secret_value()
+        if text and not text.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("expected sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE")
+        return url
+
+    def target(self) -> str | Path:
+        """The database to open: url when given, else the file db_path."""
+        return self.url.get_secret_value() or self.db_path
 
 
 class ListenSettings(_Section):

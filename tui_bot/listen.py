@@ -15,7 +15,7 @@ from tui_bot.core.health import summary_line
 from tui_bot.domain.numbers import plain
 from tui_bot.exchange.errors import ExchangeError
 from tui_bot.logs import configure_logging
-from tui_bot.runtime import SetupError, open_local_backend
+from tui_bot.runtime import SetupError, database_shown, open_local_backend
 
 
 def run_listen(settings: Settings, db_path: Path | None) -> int:
@@ -31,7 +31,7 @@ def run_listen(settings: Settings, db_path: Path | None) -> int:
 
 async def _listen(settings: Settings, db_path: Path | None) -> None:
     backend = await open_local_backend(settings, db_path)
-    target = db_path or settings.storage.db_path
+    target = database_shown(settings, db_path)
     print(f"listening: venue {backend.venue.label}, db {target}, log {settings.listen.log_file}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import aiosqlite
 
 from tui_bot.config import Credentials, Settings
 from tui_bot.core.alerts import AlertService
@@ -28,7 +25,7 @@ from tui_bot.domain.order_ids import OrderIdFactory
 from tui_bot.exchange.bybit.client import BybitClient
 from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
 from tui_bot.notify.notifier import Notifier
-from tui_bot.store.db import open_database
+from tui_bot.store.db import Database, SchemaError, StoreOpenError, open_database, redacted, sqlite_file
 from tui_bot.store.ops import ReconcileOpenTrades
 from tui_bot.store.repos import exec_times, get_config, last_execution_time, load_orders
 from tui_bot.store.writer import StoreWriter
@@ -52,8 +49,8 @@ class Runtime:
     engine: Engine
     orders: OrderService
     writer: StoreWriter
-    conn: aiosqlite.Connection
-    db_path: Path
+    conn: Database
+    db_path: Path | str  # the SQLite file, or the storage URL (password hidden)
     trading: SettingsService
     sim: SimExchange | None = None
     bot: TradingBot | None = None
@@ -172,6 +169,19 @@ async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUr
     return urls, creds.api_key, creds.api_secret.get_secret_value(), None
 
 
+def database_shown(settings: Settings, db_path: Path | None = None) -> str:
+    """The database a command opens (--db, else [storage]) as it may be printed: never with a password."""
+    return redacted(db_path or settings.storage.target())
+
+
+def database_file(settings: Settings, db_path: Path | None = None) -> Path | None:
+    """The SQLite file a command opens (--db, else [storage]); None for PostgreSQL (a bad URL: SetupError)."""
+    try:
+        return db_path or sqlite_file(settings.storage.target())
+    except StoreOpenError as err:
+        raise SetupError(str(err)) from None
+
+
 async def start_runtime(
     settings: Settings,
     db_path: Path | None = None,
@@ -182,11 +192,11 @@ async def start_runtime(
 ) -> Runtime:
     """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming; then protect
     open positions (unless protect is off) and start the trading bot (cycles on schedule if schedule_cycles)."""
-    db_path = db_path or settings.storage.db_path
+    target = db_path or settings.storage.target()
     try:
-        conn = await open_database(db_path)
-    except sqlite3.DatabaseError as err:  # not a database, unreadable, locked for good
-        raise SetupError(f"database {db_path}: {err}") from None
+        conn = await open_database(target)
+    except (StoreOpenError, SchemaError) as err:  # bad URL, unreachable, refused, not a database, too new
+        raise SetupError(str(err)) from None
     base = settings.trading.model_copy(update={"orders_over_trade_ws": settings.exchange.orders_via == "ws"})
     try:
         config = await get_config(conn)
@@ -232,7 +242,8 @@ async def start_runtime(
     )
     trading = SettingsService(trading_settings, writer, engine.announce, overrides)
     trading.listeners.append(lambda current: setattr(orders, "via", "ws" if current.orders_over_trade_ws else "rest"))
-    runtime = Runtime(settings, client, engine, orders, writer, conn, db_path, trading, sim)
+    where = target if isinstance(target, Path) else conn.url
+    runtime = Runtime(settings, client, engine, orders, writer, conn, where, trading, sim)
     try:
         await engine.start()
         runtime.market = MarketView(engine, Watchlist(engine, writer))
@@ -255,7 +266,9 @@ async def start_runtime(
                 conn=conn,
                 signals=settings.signals,
             )
-            runtime.bot.analysis.configure_chart_llm(settings.chart_llm, Path(db_path).parent)
+            store_file = sqlite_file(target)  # chart images go next to an SQLite file, else the working dir
+            charts_dir = store_file.parent if store_file else Path.cwd()
+            runtime.bot.analysis.configure_chart_llm(settings.chart_llm, charts_dir)
             await runtime.bot.start(schedule=schedule_cycles)
     except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause
         with contextlib.suppress(Exception):

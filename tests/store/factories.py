@@ -103,8 +103,8 @@ def order(
     )
 
 
-async def write_session(path: Path, *ops: WriteOp) -> None:
-    """One writer session on path, as a run of the app has: rebuild the ledger, write ops, stop, close."""
+async def write_session(path: str | Path, *ops: WriteOp) -> None:
+    """One writer session on path (or URL), as a run of the app has: rebuild the ledger, write ops, stop, close."""
     conn = await open_database(path)
     writer = StoreWriter(conn)
     writer.start()

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tui_bot.store.db import SCHEMA_VERSION, open_database, user_version
+from tui_bot.store.db import SCHEMA_VERSION, open_database
 
 # A child imports everything, says "ready", waits for the go file, then opens the database.
 _OPEN_IN_CHILD = """
@@ -25,8 +25,8 @@ asyncio.run(main())
 async def _open_and_check(path: Path) -> None:
     conn = await open_database(path)
     try:
-        assert await user_version(conn) == SCHEMA_VERSION
-        assert list(await conn.execute_fetchall("PRAGMA journal_mode"))[0][0] == "wal"
+        assert await conn.version() == SCHEMA_VERSION
+        assert (await conn.fetch("PRAGMA journal_mode"))[0][0] == "wal"
     finally:
         await conn.close()
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import aiosqlite
-
 from tests.store.factories import D, fill, link, order
+from tests.store.legacy_schema import create_legacy_database
 from tui_bot.core.history import REJECTED, order_history, trade_history
 from tui_bot.domain.enums import OrderStatus, OrderType, Side
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.store import history
-from tui_bot.store.db import SCHEMA_VERSION, migrate, open_database, user_version
+from tui_bot.store.db import SCHEMA_VERSION, Database, open_database
 from tui_bot.store.ops import RecordExecution, RecordRejection, UpsertOrder
 from tui_bot.store.repos import count
 from tui_bot.store.rows import RejectedOrder
-from tui_bot.store.schema import MIGRATIONS
 from tui_bot.store.writer import StoreWriter
 
 DAY = 1_700_000_000_000 - 1_700_000_000_000 % 86_400_000  # 00:00 UTC
@@ -38,19 +36,17 @@ def refused(n: int, ts_ms: int) -> RejectedOrder:
 
 
 async def test_a_version_3_database_gains_the_rejected_orders_table(db_path: Path) -> None:
-    old = await aiosqlite.connect(db_path, isolation_level=None)
-    assert await migrate(old, MIGRATIONS[:3]) == 3
-    await old.close()
+    create_legacy_database(db_path, 3).close()
     conn = await open_database(db_path)
     try:
-        assert await user_version(conn) == SCHEMA_VERSION >= 4
+        assert await conn.version() == SCHEMA_VERSION >= 4
         assert await count(conn, "rejected_orders") == 0
     finally:
         await conn.close()
 
 
 async def test_refused_orders_are_kept_and_merged_with_the_stored_orders_newest_first(
-    conn: aiosqlite.Connection, writer: StoreWriter
+    conn: Database, writer: StoreWriter
 ) -> None:
     filled = replace(order("o1", OrderStatus.FILLED, 5_000), created_time=4_000)
     writer.enqueue(UpsertOrder(filled))
@@ -66,7 +62,7 @@ async def test_refused_orders_are_kept_and_merged_with_the_stored_orders_newest_
 
 
 async def test_closed_trades_newest_first_with_r_from_their_entry_orders_stop(
-    conn: aiosqlite.Connection, writer: StoreWriter
+    conn: Database, writer: StoreWriter
 ) -> None:
     """Two round trips: the first entered with a stop 100 under (R known), the second without; by day in UTC."""
     first, second = link(OrderReason.MANUAL_ENTRY), link(OrderReason.ENTRY, 1_700_000_000_001)

@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from tests.store.factories import D, fill, funding, link, write_session
+from tests.store.legacy_schema import create_legacy_database
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Position
 from tui_bot.domain.order_ids import OrderReason
-from tui_bot.store.db import SCHEMA_VERSION, migrate, open_database, user_version
+from tui_bot.store.booking import ReconcileMark, load_marks, rebuild_ledger
+from tui_bot.store.db import SCHEMA_VERSION, open_database
 from tui_bot.store.ops import ReconcileOpenTrades, RecordExecution, SaveRecommendation
 from tui_bot.store.repos import count, load_trades
 from tui_bot.store.rows import RecommendationRow, Trade
-from tui_bot.store.schema import MIGRATIONS
-from tui_bot.store.trades import RECONCILED, ReconcileMark, TradeLedger, load_marks, rebuild_ledger
+from tui_bot.store.trades import RECONCILED, TradeLedger
 from tui_bot.store.writer import StoreWriter
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -80,7 +80,7 @@ def test_rollback_reopens_the_reconciled_trades() -> None:
     assert (extended.open_exec_id, extended.qty, extended.entry_price) == ("b1", D(4), D(115))
 
 
-async def _rebuilt_vs_stored(path: Path) -> tuple[list[Trade], list[Trade]]:
+async def _rebuilt_vs_stored(path: str) -> tuple[list[Trade], list[Trade]]:
     """Open trades as a rebuilt ledger derives them and as stored, by opening exec id."""
     conn = await open_database(path)
     try:
@@ -95,17 +95,17 @@ def _key(trade: Trade) -> str:
     return trade.open_exec_id
 
 
-async def test_reconcile_is_stored_and_survives_later_sessions(db_path: Path) -> None:
-    await write_session(db_path, RecordExecution(fill("a1", BUY, "1", "100", exec_time=TS - 100)))
+async def test_reconcile_is_stored_and_survives_later_sessions(db_url: str) -> None:
+    await write_session(db_url, RecordExecution(fill("a1", BUY, "1", "100", exec_time=TS - 100)))
     await write_session(
-        db_path, ReconcileOpenTrades({}, TS), RecordExecution(fill("a2", BUY, "1", "200", exec_time=TS + 5))
+        db_url, ReconcileOpenTrades({}, TS), RecordExecution(fill("a2", BUY, "1", "200", exec_time=TS + 5))
     )
-    rebuilt, stored = await _rebuilt_vs_stored(db_path)
+    rebuilt, stored = await _rebuilt_vs_stored(db_url)
     assert [t.open_exec_id for t in rebuilt] == ["a2"] and rebuilt == stored
     assert rebuilt[0].qty == D(1) and rebuilt[0].entry_price == D(200)
 
-    await write_session(db_path, RecordExecution(fill("a3", SELL, "1", "210", exec_time=TS + 9)))
-    conn = await open_database(db_path)
+    await write_session(db_url, RecordExecution(fill("a3", SELL, "1", "210", exec_time=TS + 9)))
+    conn = await open_database(db_url)
     try:
         old, new = await load_trades(conn)
         assert (old.open_exec_id, old.status, old.exit_reason, old.pnl, old.exit_time) == (
@@ -122,25 +122,25 @@ async def test_reconcile_is_stored_and_survives_later_sessions(db_path: Path) ->
         await conn.close()
 
 
-async def test_rebuild_replays_marks_where_the_writer_made_them(db_path: Path) -> None:
+async def test_rebuild_replays_marks_where_the_writer_made_them(db_url: str) -> None:
     """A fill written after the mark starts a new trade even if its exchange time is older than the mark."""
     await write_session(
-        db_path,
+        db_url,
         RecordExecution(fill("m1", BUY, "1", "100", exec_time=TS - 100)),
         RecordExecution(fill("m2", BUY, "1", "50", symbol="ETHUSDT", exec_time=TS - 90)),
         ReconcileOpenTrades({"ETHUSDT": BUY}, TS),
         RecordExecution(fill("m3", BUY, "1", "90", exec_time=TS - 50)),
         RecordExecution(fill("m4", BUY, "1", "60", symbol="ETHUSDT", exec_time=TS + 1)),
     )
-    rebuilt, stored = await _rebuilt_vs_stored(db_path)
+    rebuilt, stored = await _rebuilt_vs_stored(db_url)
     assert rebuilt == stored
     assert [(t.open_exec_id, t.qty, t.entry_price) for t in rebuilt] == [("m2", D(2), D(55)), ("m3", D(1), D(90))]
 
 
-async def test_a_second_reconcile_changes_nothing(db_path: Path) -> None:
-    await write_session(db_path, RecordExecution(fill("i1", BUY, "1", "100")), ReconcileOpenTrades({}, TS))
-    await write_session(db_path, ReconcileOpenTrades({}, TS + 1_000))
-    conn = await open_database(db_path)
+async def test_a_second_reconcile_changes_nothing(db_url: str) -> None:
+    await write_session(db_url, RecordExecution(fill("i1", BUY, "1", "100")), ReconcileOpenTrades({}, TS))
+    await write_session(db_url, ReconcileOpenTrades({}, TS + 1_000))
+    conn = await open_database(db_url)
     try:
         [trade] = await load_trades(conn)
         assert (trade.status, trade.exit_time) == ("closed", TS)
@@ -149,9 +149,9 @@ async def test_a_second_reconcile_changes_nothing(db_path: Path) -> None:
         await conn.close()
 
 
-async def test_a_mark_for_a_trade_that_is_no_longer_open_is_harmless(db_path: Path) -> None:
-    await write_session(db_path, RecordExecution(fill("h1", BUY, "1", "100")), ReconcileOpenTrades({}, TS))
-    conn = await open_database(db_path)
+async def test_a_mark_for_a_trade_that_is_no_longer_open_is_harmless(db_url: str) -> None:
+    await write_session(db_url, RecordExecution(fill("h1", BUY, "1", "100")), ReconcileOpenTrades({}, TS))
+    conn = await open_database(db_url)
     ledger = await rebuild_ledger(conn)
     await conn.close()
     for mark in [ReconcileMark("h1", "BTCUSDT", TS, RECONCILED, 1)] * 2:
@@ -160,13 +160,13 @@ async def test_a_mark_for_a_trade_that_is_no_longer_open_is_harmless(db_path: Pa
 
 
 async def test_a_failed_batch_rolls_the_reconcile_back_and_the_retry_closes_the_trade(
-    db_path: Path, caplog: pytest.LogCaptureFixture
+    db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await write_session(db_path, RecordExecution(fill("k1", BUY, "1", "100")))
+    await write_session(db_url, RecordExecution(fill("k1", BUY, "1", "100")))
     orphan = RecommendationRow(
         "r9", "no-such-cycle", "BTCUSDT", BUY, D(1), D(1), D(1), D(1), None, "s", "1", "", "pending", 1, 1
     )
-    conn = await open_database(db_path)
+    conn = await open_database(db_url)
     writer = StoreWriter(conn)
     writer.start()
     with caplog.at_level(logging.ERROR, logger="tui_bot.store.writer"):
@@ -193,12 +193,10 @@ def test_the_op_copies_its_positions_and_ignores_flat_ones() -> None:
 
 
 async def test_a_version_2_database_gains_the_marks_table(db_path: Path) -> None:
-    old = await aiosqlite.connect(db_path, isolation_level=None)
-    assert await migrate(old, MIGRATIONS[:2]) == 2
-    await old.close()
+    create_legacy_database(db_path, 2).close()
     conn = await open_database(db_path)
     try:
-        assert await user_version(conn) == SCHEMA_VERSION
+        assert await conn.version() == SCHEMA_VERSION
         assert await count(conn, "trade_reconciliations") == 0
     finally:
         await conn.close()

@@ -9,29 +9,28 @@ import sys
 import time
 from pathlib import Path
 
-import aiosqlite
-
 from tests.store.factories import D, fill, link, write_session
 from tui_bot.domain.enums import Side
 from tui_bot.domain.order_ids import OrderReason
-from tui_bot.store.db import open_database
+from tui_bot.store.booking import rebuild_ledger
+from tui_bot.store.db import Database, open_database
 from tui_bot.store.ops import RecordExecution
 from tui_bot.store.repos import count, exec_ids, load_executions, load_trades
 from tui_bot.store.rows import Trade
-from tui_bot.store.trades import TradeLedger, rebuild_ledger
+from tui_bot.store.trades import TradeLedger
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-async def test_restart_continues_the_open_trade(db_path: Path) -> None:
+async def test_restart_continues_the_open_trade(db_url: str) -> None:
     entry = fill("r1", Side.BUY, "1", "90", fee="0.05", order_link_id=link(OrderReason.ENTRY))
     await write_session(
-        db_path,
+        db_url,
         RecordExecution(entry),
         RecordExecution(fill("r2", Side.BUY, "1", "110", fee="0.05")),
         RecordExecution(fill("r3", Side.SELL, "0.5", "120", fee="0.05")),
     )
-    conn = await open_database(db_path)
+    conn = await open_database(db_url)
     ledger = await rebuild_ledger(conn)
     [open_trade] = ledger.open_trades()
     assert await load_trades(conn) == [open_trade]
@@ -39,11 +38,11 @@ async def test_restart_continues_the_open_trade(db_path: Path) -> None:
     await conn.close()
 
     await write_session(
-        db_path,
+        db_url,
         RecordExecution(entry),
         RecordExecution(fill("r4", Side.SELL, "1.5", "104", fee="0.05", order_link_id=link(OrderReason.MANUAL_EXIT))),
     )
-    conn = await open_database(db_path)
+    conn = await open_database(db_url)
     try:
         [trade] = await load_trades(conn)
         assert (trade.open_exec_id, trade.status, trade.exit_reason) == ("r1", "closed", "manual_exit")
@@ -54,10 +53,10 @@ async def test_restart_continues_the_open_trade(db_path: Path) -> None:
         await conn.close()
 
 
-async def _replayed_trades(conn: aiosqlite.Connection) -> dict[str, Trade]:
+async def _replayed_trades(conn: Database) -> dict[str, Trade]:
     """Every trade as a fresh ledger derives it from the stored executions."""
     ledger, latest = TradeLedger(), {}
-    rows = await conn.execute_fetchall("SELECT exec_id FROM executions ORDER BY id")
+    rows = await conn.fetch("SELECT exec_id FROM executions ORDER BY id")
     by_id = {e.exec_id: e for e in await load_executions(conn)}
     for row in rows:
         for trade in ledger.apply(by_id[row[0]]):
@@ -65,10 +64,10 @@ async def _replayed_trades(conn: aiosqlite.Connection) -> dict[str, Trade]:
     return latest
 
 
-async def test_killed_writer_leaves_an_intact_database(db_path: Path) -> None:
+async def test_killed_writer_leaves_an_intact_database(db_url: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with subprocess.Popen(
-        [sys.executable, "-m", "tests.store.crash_child", str(db_path)],
+        [sys.executable, "-m", "tests.store.crash_child", str(db_url)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -84,10 +83,10 @@ async def test_killed_writer_leaves_an_intact_database(db_path: Path) -> None:
             child.wait(10)
     assert child.returncode == -signal.SIGKILL
 
-    conn = await open_database(db_path)
+    conn = await open_database(db_url)
     try:
-        check = await conn.execute_fetchall("PRAGMA integrity_check")
-        assert [row[0] for row in check] == ["ok"]
+        if conn.backend == "sqlite":
+            assert [row[0] for row in await conn.fetch("PRAGMA integrity_check")] == ["ok"]
         stored = await count(conn, "executions")
         assert stored >= 50
         assert len(await exec_ids(conn)) == stored

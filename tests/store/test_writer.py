@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
-import aiosqlite
 import pytest
 
 from tests.store.factories import D, fill, link, order
 from tui_bot.domain.enums import OrderStatus, Side
 from tui_bot.domain.models import Kline, Position
 from tui_bot.domain.order_ids import OrderReason
+from tui_bot.store.db import Database
 from tui_bot.store.ops import (
     RecordExecution,
     SaveCycle,
@@ -43,7 +44,12 @@ from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow
 from tui_bot.store.writer import StoreWriter
 
 
-async def test_many_ops_go_in_few_batches(conn: aiosqlite.Connection) -> None:
+def _text(row: Sequence[object]) -> tuple[str | None, ...]:
+    """A raw row's values as text (NUMERIC comes back as Decimal on PostgreSQL, TEXT on SQLite)."""
+    return tuple(None if value is None else str(value) for value in row)
+
+
+async def test_many_ops_go_in_few_batches(conn: Database) -> None:
     writer = StoreWriter(conn, batch_size=500)
     for i in range(2000):
         writer.enqueue(RecordExecution(fill(f"b{i}", Side.BUY, "1", "100", exec_time=i)))
@@ -54,7 +60,7 @@ async def test_many_ops_go_in_few_batches(conn: aiosqlite.Connection) -> None:
     await writer.stop()
 
 
-async def test_a_trickle_within_the_flush_interval_is_one_batch(conn: aiosqlite.Connection) -> None:
+async def test_a_trickle_within_the_flush_interval_is_one_batch(conn: Database) -> None:
     writer = StoreWriter(conn, flush_interval=0.2)
     writer.start()
     for i in range(10):
@@ -64,7 +70,7 @@ async def test_a_trickle_within_the_flush_interval_is_one_batch(conn: aiosqlite.
     assert (writer.written, writer.batches) == (10, 1)
 
 
-async def test_flush_waits_for_everything_enqueued_so_far(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+async def test_flush_waits_for_everything_enqueued_so_far(writer: StoreWriter, conn: Database) -> None:
     await writer.flush()
     writer.enqueue(SetConfig("a", 1))
     flushing = asyncio.create_task(writer.flush())
@@ -75,7 +81,7 @@ async def test_flush_waits_for_everything_enqueued_so_far(writer: StoreWriter, c
     assert await get_config(conn) == {"a": 1, "b": 2}
 
 
-async def test_flush_needs_a_running_writer_and_stop_ends_enqueueing(conn: aiosqlite.Connection) -> None:
+async def test_flush_needs_a_running_writer_and_stop_ends_enqueueing(conn: Database) -> None:
     writer = StoreWriter(conn)
     writer.enqueue(SetConfig("a", 1))
     with pytest.raises(RuntimeError, match="not running"):
@@ -87,7 +93,7 @@ async def test_flush_needs_a_running_writer_and_stop_ends_enqueueing(conn: aiosq
         writer.enqueue(SetConfig("b", 2))
 
 
-async def test_duplicate_exec_ids_are_ignored(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+async def test_duplicate_exec_ids_are_ignored(writer: StoreWriter, conn: Database) -> None:
     execution = fill("dup", Side.BUY, "1", "100", fee="0.1", order_link_id=link(OrderReason.ENTRY), exec_time=5)
     writer.enqueue(RecordExecution(execution))
     writer.enqueue(RecordExecution(execution))
@@ -100,11 +106,11 @@ async def test_duplicate_exec_ids_are_ignored(writer: StoreWriter, conn: aiosqli
     assert await last_execution_time(conn) == 5
     [trade] = await load_trades(conn)
     assert (trade.qty, trade.fees, trade.status) == (D(1), D("0.1"), "open")
-    rows = await conn.execute_fetchall("SELECT bot, reason FROM executions")
+    rows = await conn.fetch("SELECT bot, reason FROM executions")
     assert [tuple(row) for row in rows] == [("bot1", "entry")]
 
 
-async def test_older_order_updates_do_not_overwrite_newer_ones(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+async def test_older_order_updates_do_not_overwrite_newer_ones(writer: StoreWriter, conn: Database) -> None:
     filled = order("o1", OrderStatus.FILLED, 2_000, cum_exec_qty="1", order_link_id=link(OrderReason.ENTRY))
     writer.enqueue(UpsertOrder(filled))
     writer.enqueue(UpsertOrder(order("o1", OrderStatus.NEW, 1_000)))
@@ -118,12 +124,12 @@ async def test_older_order_updates_do_not_overwrite_newer_ones(writer: StoreWrit
     assert orders["o2"].status is OrderStatus.FILLED
     assert (orders["o3"].status, orders["o3"].cum_exec_qty) == (OrderStatus.PARTIALLY_FILLED, D("0.5"))
     assert [o.order_id for o in await load_orders(conn, open_only=True)] == ["o3"]
-    rows = list(await conn.execute_fetchall("SELECT qty, price, reason FROM orders WHERE order_id = 'o1'"))
-    assert tuple(rows[0]) == ("1.000", "100.50", "entry")
+    rows = await conn.fetch("SELECT qty, price, reason FROM orders WHERE order_id = 'o1'")
+    assert _text(rows[0]) == ("1.000", "100.50", "entry")  # exact decimals, scale kept, on both backends
 
 
 async def test_a_closed_order_row_never_reopens_even_on_a_newer_open_update(
-    writer: StoreWriter, conn: aiosqlite.Connection
+    writer: StoreWriter, conn: Database
 ) -> None:
     writer.enqueue(UpsertOrder(order("o1", OrderStatus.DEACTIVATED, 2_000)))
     writer.enqueue(UpsertOrder(order("o1", OrderStatus.UNTRIGGERED, 3_000)))
@@ -138,7 +144,7 @@ async def test_a_closed_order_row_never_reopens_even_on_a_newer_open_update(
     assert [o.order_id for o in await load_orders(conn, open_only=True)] == ["o3"]
 
 
-async def test_config_round_trip(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+async def test_config_round_trip(writer: StoreWriter, conn: Database) -> None:
     writer.enqueue(SetConfig("risk", {"max_risk": "0.02", "symbols": ["BTCUSDT"]}, updated_ms=1))
     writer.enqueue(SetConfig("tighten", True, updated_ms=1))
     writer.enqueue(SetConfig("tighten", False, updated_ms=2))
@@ -149,7 +155,7 @@ async def test_config_round_trip(writer: StoreWriter, conn: aiosqlite.Connection
         SetConfig("bad", D("1.5"))
 
 
-async def test_candles_are_unique_and_confirmed_ones_stay(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+async def test_candles_are_unique_and_confirmed_ones_stay(writer: StoreWriter, conn: Database) -> None:
     def bar(start: int, close: str, confirm: bool) -> Kline:
         return Kline("BTCUSDT", "1", start, D(100), D(110), D(90), D(close), D(5), D(500), confirm)
 
@@ -162,22 +168,22 @@ async def test_candles_are_unique_and_confirmed_ones_stay(writer: StoreWriter, c
     assert await load_candles(conn, "BTCUSDT", "1", limit=1) == [bar(60_000, "103", False)]
 
 
-async def test_position_snapshots(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+async def test_position_snapshots(writer: StoreWriter, conn: Database) -> None:
     position = Position("BTCUSDT", Side.SELL, D("0.5"), D(100), mark_price=D(98), stop_loss=D(105))
     writer.enqueue(SnapshotPosition(position, "opened", 42))
     writer.enqueue(SnapshotPosition(Position("BTCUSDT"), "closed", 43))
     await writer.flush()
-    rows = await conn.execute_fetchall(
+    rows = await conn.fetch(
         "SELECT side, size, entry, mark, upnl, stop_loss, take_profit, reason, ts_ms"
         " FROM position_snapshots ORDER BY id"
     )
-    assert [tuple(r) for r in rows] == [
-        ("Sell", "0.5", "100", "98", "1.0", "105", "0", "opened", 42),
-        (None, "0", "0", "0", "0", "0", "0", "closed", 43),
+    assert [_text(r) for r in rows] == [
+        ("Sell", "0.5", "100", "98", "1.0", "105", "0", "opened", "42"),
+        (None, "0", "0", "0", "0", "0", "0", "closed", "43"),
     ]
 
 
-async def test_analysis_rows_round_trip_and_update(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+async def test_analysis_rows_round_trip_and_update(writer: StoreWriter, conn: Database) -> None:
     cycle = CycleRow("c1", 1_000, "15", "running", slots_at_start=3, positions_at_start=1)
     rec = RecommendationRow(
         "r1",
@@ -208,7 +214,7 @@ async def test_analysis_rows_round_trip_and_update(writer: StoreWriter, conn: ai
 
 
 async def test_shown_recommendations_are_every_pending_one_plus_the_newest(
-    writer: StoreWriter, conn: aiosqlite.Connection
+    writer: StoreWriter, conn: Database
 ) -> None:
     writer.enqueue(SaveCycle(CycleRow("c1", 1_000, "15", "done")))
     statuses = ["pending", "rejected", "rejected", "executed", "pending"]
@@ -239,7 +245,7 @@ async def test_shown_recommendations_are_every_pending_one_plus_the_newest(
 
 
 async def test_a_failing_op_is_counted_and_the_rest_of_the_batch_is_kept(
-    writer: StoreWriter, conn: aiosqlite.Connection, caplog: pytest.LogCaptureFixture
+    writer: StoreWriter, conn: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     orphan = RecommendationRow(
         "r9", "no-such-cycle", "BTCUSDT", Side.BUY, D(1), D(1), D(1), D(1), None, "s", "1", "", "pending", 1, 1
@@ -261,7 +267,7 @@ async def test_a_failing_op_is_counted_and_the_rest_of_the_batch_is_kept(
     assert writer.ledger is not None and writer.ledger.open_trades() == []
 
 
-async def test_save_trade_replaces_by_opening_exec_id(writer: StoreWriter, conn: aiosqlite.Connection) -> None:
+async def test_save_trade_replaces_by_opening_exec_id(writer: StoreWriter, conn: Database) -> None:
     writer.enqueue(RecordExecution(fill("t1", Side.BUY, "1", "100")))
     await writer.flush()
     [trade] = await load_trades(conn)

@@ -8,8 +8,6 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 
-import aiosqlite
-
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.cycle import (
     CycleAnalysis,
@@ -34,6 +32,7 @@ from tui_bot.core.wr_guard import WinRateGuard, WrGuardChanged
 from tui_bot.domain.events import Event, PositionUpdated, RecommendationChanged, TickerUpdated
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.db import Database
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
 from tui_bot.store.repos import load_phantoms, load_recommendations, load_shown_recommendations, load_trades
 from tui_bot.store.rows import CycleRow, PhantomRow
@@ -75,7 +74,7 @@ class TradingBot:
         watchlist: list[str],
         *,
         live_money: bool,
-        conn: aiosqlite.Connection | None = None,
+        conn: Database | None = None,
         signals: SignalSettings | None = None,
     ) -> None:
         self.engine = engine

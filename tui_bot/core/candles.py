@@ -8,11 +8,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-import aiosqlite
-
 from tui_bot.domain.events import Event, KlineUpdated
 from tui_bot.domain.models import Kline
 from tui_bot.exchange.client import ExchangeClient
+from tui_bot.store.db import Database
 from tui_bot.store.ops import UpsertCandle
 from tui_bot.store.repos import load_candles
 from tui_bot.store.writer import StoreWriter
@@ -103,7 +102,7 @@ class CandleBook:
         series = self._series.get(symbol)
         return series.live if series is not None else None
 
-    async def prepare(self, symbols: list[str], interval: str, conn: aiosqlite.Connection | None = None) -> None:
+    async def prepare(self, symbols: list[str], interval: str, conn: Database | None = None) -> None:
         """Track exactly these symbols at interval: stored bars, live klines subscribed, then REST history.
 
         The stream is subscribed before REST is read so that no bar closing in between is missed; REST asks for

@@ -11,8 +11,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
-import aiosqlite
-
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.gating import GateBook, Verdict, gate, strongest_per_symbol, take
 from tui_bot.core.indicator_state import IndicatorBook
@@ -33,6 +31,7 @@ from tui_bot.domain.recommendations import (
     RecommendationStatus,
 )
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.db import Database
 
 log = logging.getLogger(__name__)
 _INTERVAL_MS = {"D": 86_400_000}
@@ -107,7 +106,7 @@ class CycleAnalysis:
         self,
         candles: CandleBook,
         watchlist: list[str],
-        conn: aiosqlite.Connection | None = None,
+        conn: Database | None = None,
         *,
         incremental: bool = True,
         timeframes: Sequence[str] = (),

@@ -7,8 +7,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import aiosqlite
-
 from tui_bot.core import activity
 from tui_bot.core.alerts import AlertService
 from tui_bot.core.bot import TradingBot
@@ -39,6 +37,7 @@ from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import AmendRequest, OrderAck, TradingStopRequest
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store import history
+from tui_bot.store.db import Database
 from tui_bot.store.repos import load_orders, load_phantoms, load_trades
 from tui_bot.store.writer import StoreWriter
 
@@ -53,7 +52,7 @@ class LocalConsoleBackend:
         orders: OrderService,
         trading: SettingsService,
         writer: StoreWriter,
-        conn: aiosqlite.Connection,
+        conn: Database,
         *,
         market: MarketView,
         bot: TradingBot | None,

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-import aiosqlite
-
 from tui_bot.core import stops
 from tui_bot.core.engine import Engine
 from tui_bot.core.orders import OrderService
@@ -30,6 +28,7 @@ from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.requests import TradingStopRequest
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.exchange.errors import ExchangeError, plain_words
+from tui_bot.store.db import Database
 from tui_bot.store.ops import SnapshotPosition
 from tui_bot.store.repos import first_snapshot_since
 from tui_bot.store.writer import StoreWriter
@@ -112,7 +111,7 @@ class Protection:
             self.engine.listeners.remove(self.on_event)
         await self.tasks.stop()
 
-    async def restore(self, conn: aiosqlite.Connection) -> None:
+    async def restore(self, conn: Database) -> None:
         """Reload each open position's initial stop from its first armed snapshot, so R survives a restart."""
         for symbol, pos in list(self.engine.state.positions.items()):
             if pos.side is None or not pos.size:

@@ -1,8 +1,9 @@
-"""Persistence: SQLite (WAL) schema and migrations, the single batching writer, read helpers."""
+"""Persistence on SQLite (WAL) or PostgreSQL: schema and migrations, the single batching writer, read helpers."""
 
 from __future__ import annotations
 
-from tui_bot.store.db import SCHEMA_VERSION, SchemaError, migrate, open_database
+from tui_bot.store.booking import ReconcileMark, load_marks, rebuild_ledger
+from tui_bot.store.db import SCHEMA_VERSION, Database, DatabaseUrlError, SchemaError, open_database
 from tui_bot.store.ops import (
     ReconcileOpenTrades,
     RecordExecution,
@@ -18,12 +19,14 @@ from tui_bot.store.ops import (
     WriteOp,
 )
 from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, Trade
-from tui_bot.store.trades import RECONCILED, ReconcileMark, TradeLedger, load_marks, rebuild_ledger
+from tui_bot.store.trades import RECONCILED, TradeLedger
 from tui_bot.store.writer import StoreWriter
 
 __all__ = [
     "SCHEMA_VERSION",
     "CycleRow",
+    "Database",
+    "DatabaseUrlError",
     "RECONCILED",
     "PhantomRow",
     "RecommendationRow",
@@ -45,7 +48,6 @@ __all__ = [
     "UpsertOrder",
     "WriteOp",
     "load_marks",
-    "migrate",
     "open_database",
     "rebuild_ledger",
 ]

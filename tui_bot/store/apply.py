@@ -1,13 +1,17 @@
-"""The SQL behind each write op; called by the writer inside its open transaction."""
+"""The SQL behind each write op; called in the writer's thread inside its open transaction (blocking calls)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-import aiosqlite
+from sqlalchemy import Executable, func, insert, or_, select, tuple_
+from sqlalchemy.engine import Connection
 
 from tui_bot.domain.enums import OrderStatus
+from tui_bot.store import schema
+from tui_bot.store.booking import book_execution, repair_open_rows
 from tui_bot.store.codec import (
     CYCLE_CODEC,
     EXECUTION_CODEC,
@@ -18,9 +22,8 @@ from tui_bot.store.codec import (
     REJECTED_ORDER_CODEC,
     TRADE_CODEC,
     encode,
-    insert_sql,
-    upsert_sql,
 )
+from tui_bot.store.dialect import insert_or_ignore, upsert
 from tui_bot.store.ops import (
     ReconcileOpenTrades,
     RecordExecution,
@@ -36,7 +39,7 @@ from tui_bot.store.ops import (
     WriteOp,
 )
 from tui_bot.store.rows import Trade
-from tui_bot.store.trades import TradeLedger, book_execution, link_tags, repair_open_rows
+from tui_bot.store.trades import TradeLedger, link_tags
 
 FINAL_RANK = 4  # Filled, Cancelled, Rejected, Deactivated: the order is closed for good
 
@@ -53,16 +56,6 @@ STATUS_RANK = {
 }
 
 _TAGS = ("bot", "reason")
-_EXECUTION_SQL = insert_sql("executions", (*EXECUTION_CODEC.columns, *_TAGS), "INSERT OR IGNORE") + " RETURNING id"
-# A newer update wins, except that a closed order never reopens (a late or wrongly timed open update is stale).
-_ORDER_SQL = upsert_sql(
-    "orders",
-    (*ORDER_CODEC.columns, "status_rank", *_TAGS),
-    ("order_id",),
-    "(excluded.updated_ms, excluded.status_rank) >= (orders.updated_ms, orders.status_rank)"
-    f" AND (orders.status_rank < {FINAL_RANK} OR excluded.status_rank = {FINAL_RANK})",
-)
-_REJECTION_SQL = insert_sql("rejected_orders", REJECTED_ORDER_CODEC.columns)
 _SNAPSHOT_COLUMNS = (
     "symbol",
     "side",
@@ -75,55 +68,79 @@ _SNAPSHOT_COLUMNS = (
     "reason",
     "ts_ms",
 )
-_SNAPSHOT_SQL = insert_sql("position_snapshots", _SNAPSHOT_COLUMNS)
-_CONFIG_SQL = upsert_sql("config", ("key", "value", "updated_ms"), ("key",))
-_CANDLE_SQL = upsert_sql(
-    "candles",
-    KLINE_CODEC.columns,
-    ("symbol", "interval", "start"),
-    "excluded.confirm >= candles.confirm",
-)
-_TRADE_SQL = upsert_sql("trades", TRADE_CODEC.columns, ("open_exec_id",))
-_CYCLE_SQL = upsert_sql("cycles", CYCLE_CODEC.columns, ("id",))
-_RECOMMENDATION_SQL = upsert_sql("recommendations", RECOMMENDATION_CODEC.columns, ("id",))
-_PHANTOM_SQL = upsert_sql("phantoms", PHANTOM_CODEC.columns, ("id",))
-_MARK_SQL = insert_sql(
-    "trade_reconciliations", ("open_exec_id", "symbol", "ts_ms", "reason", "after_row"), "INSERT OR IGNORE"
-)
 
 
-async def _run(conn: aiosqlite.Connection, sql: str, params: dict[str, object]) -> list[Any]:
-    """Execute one statement and return its rows (the cursor is closed in the same call)."""
-    return list(await conn.execute_fetchall(sql, params))
+def _order_is_newer(excluded: Any) -> Any:
+    """A newer update wins, except that a closed order never reopens (a late or wrongly timed open update is stale)."""
+    stored = schema.orders.c
+    return (tuple_(excluded.updated_ms, excluded.status_rank) >= tuple_(stored.updated_ms, stored.status_rank)) & or_(
+        stored.status_rank < FINAL_RANK, excluded.status_rank == FINAL_RANK
+    )
 
 
-async def save_trade(conn: aiosqlite.Connection, trade: Trade) -> None:
+class _Statements:
+    """The write statements of one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.execution = insert_or_ignore(dialect, schema.executions, ("exec_id",)).returning(schema.executions.c.id)
+        self.order = upsert(
+            dialect, schema.orders, (*ORDER_CODEC.columns, "status_rank", *_TAGS), ("order_id",), _order_is_newer
+        )
+        self.config = upsert(dialect, schema.config, ("key", "value", "updated_ms"), ("key",))
+        self.candle = upsert(
+            dialect,
+            schema.candles,
+            KLINE_CODEC.columns,
+            ("symbol", "interval", "start"),
+            lambda excluded: excluded.confirm >= schema.candles.c.confirm,
+        )
+        self.trade = upsert(dialect, schema.trades, TRADE_CODEC.columns, ("open_exec_id",))
+        self.cycle = upsert(dialect, schema.cycles, CYCLE_CODEC.columns, ("id",))
+        self.recommendation = upsert(dialect, schema.recommendations, RECOMMENDATION_CODEC.columns, ("id",))
+        self.phantom = upsert(dialect, schema.phantoms, PHANTOM_CODEC.columns, ("id",))
+        self.mark = insert_or_ignore(dialect, schema.trade_reconciliations, ("open_exec_id",))
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    return _Statements(dialect)
+
+
+def _sql(conn: Connection) -> _Statements:
+    return _statements(conn.dialect.name)
+
+
+def _run(conn: Connection, stmt: Executable, params: dict[str, object]) -> None:
+    conn.execute(stmt, params)
+
+
+def save_trade(conn: Connection, trade: Trade) -> None:
     """Insert or update a trade row keyed by its opening exec id."""
-    await _run(conn, _TRADE_SQL, TRADE_CODEC.params(trade))
+    _run(conn, _sql(conn).trade, TRADE_CODEC.params(trade))
 
 
-async def _record_execution(conn: aiosqlite.Connection, ledger: TradeLedger, op: RecordExecution) -> None:
+def _record_execution(conn: Connection, ledger: TradeLedger, op: RecordExecution) -> None:
     execution = op.execution
     bot, reason = link_tags(execution.order_link_id)
     params = {**EXECUTION_CODEC.params(execution), "bot": bot, "reason": reason}
-    if not await _run(conn, _EXECUTION_SQL, params):
+    if (conn.execute(_sql(conn).execution, params)).first() is None:
         return
-    for trade in await book_execution(conn, ledger, execution):
-        await save_trade(conn, trade)
+    for trade in book_execution(conn, ledger, execution):
+        save_trade(conn, trade)
 
 
-async def _upsert_order(conn: aiosqlite.Connection, _: TradeLedger, op: UpsertOrder) -> None:
+def _upsert_order(conn: Connection, _: TradeLedger, op: UpsertOrder) -> None:
     order = op.order
     bot, reason = link_tags(order.order_link_id)
     params = {**ORDER_CODEC.params(order), "status_rank": STATUS_RANK[order.status], "bot": bot, "reason": reason}
-    await _run(conn, _ORDER_SQL, params)
+    _run(conn, _sql(conn).order, params)
 
 
-async def _record_rejection(conn: aiosqlite.Connection, _: TradeLedger, op: RecordRejection) -> None:
-    await _run(conn, _REJECTION_SQL, REJECTED_ORDER_CODEC.params(op.rejected))
+def _record_rejection(conn: Connection, _: TradeLedger, op: RecordRejection) -> None:
+    _run(conn, insert(schema.rejected_orders), REJECTED_ORDER_CODEC.params(op.rejected))
 
 
-async def _snapshot_position(conn: aiosqlite.Connection, _: TradeLedger, op: SnapshotPosition) -> None:
+def _snapshot_position(conn: Connection, _: TradeLedger, op: SnapshotPosition) -> None:
     p = op.position
     values = (
         p.symbol,
@@ -137,42 +154,43 @@ async def _snapshot_position(conn: aiosqlite.Connection, _: TradeLedger, op: Sna
         op.reason,
         op.ts_ms,
     )
-    await _run(conn, _SNAPSHOT_SQL, {c: encode(v) for c, v in zip(_SNAPSHOT_COLUMNS, values, strict=True)})
+    params = {c: encode(v) for c, v in zip(_SNAPSHOT_COLUMNS, values, strict=True)}
+    _run(conn, insert(schema.position_snapshots), params)
 
 
-async def _set_config(conn: aiosqlite.Connection, _: TradeLedger, op: SetConfig) -> None:
-    await _run(conn, _CONFIG_SQL, {"key": op.key, "value": op.value_json, "updated_ms": op.updated_ms})
+def _set_config(conn: Connection, _: TradeLedger, op: SetConfig) -> None:
+    _run(conn, _sql(conn).config, {"key": op.key, "value": op.value_json, "updated_ms": op.updated_ms})
 
 
-async def _upsert_candle(conn: aiosqlite.Connection, _: TradeLedger, op: UpsertCandle) -> None:
-    await _run(conn, _CANDLE_SQL, KLINE_CODEC.params(op.kline))
+def _upsert_candle(conn: Connection, _: TradeLedger, op: UpsertCandle) -> None:
+    _run(conn, _sql(conn).candle, KLINE_CODEC.params(op.kline))
 
 
-async def _save_trade(conn: aiosqlite.Connection, _: TradeLedger, op: SaveTrade) -> None:
-    await save_trade(conn, op.trade)
+def _save_trade(conn: Connection, _: TradeLedger, op: SaveTrade) -> None:
+    save_trade(conn, op.trade)
 
 
-async def _save_cycle(conn: aiosqlite.Connection, _: TradeLedger, op: SaveCycle) -> None:
-    await _run(conn, _CYCLE_SQL, CYCLE_CODEC.params(op.cycle))
+def _save_cycle(conn: Connection, _: TradeLedger, op: SaveCycle) -> None:
+    _run(conn, _sql(conn).cycle, CYCLE_CODEC.params(op.cycle))
 
 
-async def _save_recommendation(conn: aiosqlite.Connection, _: TradeLedger, op: SaveRecommendation) -> None:
-    await _run(conn, _RECOMMENDATION_SQL, RECOMMENDATION_CODEC.params(op.recommendation))
+def _save_recommendation(conn: Connection, _: TradeLedger, op: SaveRecommendation) -> None:
+    _run(conn, _sql(conn).recommendation, RECOMMENDATION_CODEC.params(op.recommendation))
 
 
-async def _save_phantom(conn: aiosqlite.Connection, _: TradeLedger, op: SavePhantom) -> None:
-    await _run(conn, _PHANTOM_SQL, PHANTOM_CODEC.params(op.phantom))
+def _save_phantom(conn: Connection, _: TradeLedger, op: SavePhantom) -> None:
+    _run(conn, _sql(conn).phantom, PHANTOM_CODEC.params(op.phantom))
 
 
-async def _reconcile_open_trades(conn: aiosqlite.Connection, ledger: TradeLedger, op: ReconcileOpenTrades) -> None:
-    for trade in await repair_open_rows(conn, ledger):
-        await save_trade(conn, trade)
+def _reconcile_open_trades(conn: Connection, ledger: TradeLedger, op: ReconcileOpenTrades) -> None:
+    for trade in repair_open_rows(conn, ledger):
+        save_trade(conn, trade)
     closed = ledger.reconcile(op.positions, op.ts_ms, op.reason)
     if not closed:
         return
-    after_row = (await _run(conn, "SELECT COALESCE(MAX(id), 0) FROM executions", {}))[0][0]
+    after_row = (conn.execute(select(func.coalesce(func.max(schema.executions.c.id), 0)))).scalar_one()
     for trade in closed:
-        await save_trade(conn, trade)
+        save_trade(conn, trade)
         mark = {
             "open_exec_id": trade.open_exec_id,
             "symbol": trade.symbol,
@@ -180,10 +198,10 @@ async def _reconcile_open_trades(conn: aiosqlite.Connection, ledger: TradeLedger
             "reason": op.reason,
             "after_row": after_row,
         }
-        await _run(conn, _MARK_SQL, mark)
+        _run(conn, _sql(conn).mark, mark)
 
 
-_HANDLERS: dict[type, Callable[[aiosqlite.Connection, TradeLedger, Any], Awaitable[None]]] = {
+_HANDLERS: dict[type, Callable[[Connection, TradeLedger, Any], None]] = {
     RecordExecution: _record_execution,
     UpsertOrder: _upsert_order,
     RecordRejection: _record_rejection,
@@ -198,9 +216,9 @@ _HANDLERS: dict[type, Callable[[aiosqlite.Connection, TradeLedger, Any], Awaitab
 }
 
 
-async def apply_op(conn: aiosqlite.Connection, ledger: TradeLedger, op: WriteOp) -> None:
+def apply_op(conn: Connection, ledger: TradeLedger, op: WriteOp) -> None:
     """Perform one op on conn (inside the caller's transaction)."""
     handler = _HANDLERS.get(type(op))
     if handler is None:
         raise TypeError(f"not a store write op: {op!r}")
-    await handler(conn, ledger, op)
+    handler(conn, ledger, op)

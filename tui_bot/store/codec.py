@@ -1,31 +1,27 @@
-"""Mapping dataclasses to SQL rows and back: Decimal as TEXT, enums by value, bools as 0/1."""
+"""Mapping dataclasses to table rows and back: enums by value (Decimal, bool and ints pass as they are)."""
 
 from __future__ import annotations
 
-import sqlite3
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import fields
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Generic, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from sqlalchemy import Column, Row, Table
+
 from tui_bot.domain.models import Execution, Kline, Order
+from tui_bot.store import schema
 from tui_bot.store.rows import CycleRow, PhantomRow, RecommendationRow, RejectedOrder, Trade
 
 T = TypeVar("T")
 
 
 def encode(value: object) -> object:
-    """One Python value as an SQLite value."""
-    if value is None:
-        return None
+    """One Python value as a column value (the column types do the rest)."""
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, Decimal):
-        return str(value)
     return value
 
 
@@ -38,7 +34,7 @@ def _base_type(hint: Any) -> Any:
 
 
 def decode(hint: Any, value: object) -> object:
-    """One SQLite value as the Python type named by hint."""
+    """One column value as the Python type named by hint."""
     if value is None:
         return None
     base = _base_type(hint)
@@ -52,49 +48,39 @@ def decode(hint: Any, value: object) -> object:
 
 
 class RowCodec(Generic[T]):
-    """Columns of one dataclass (field names, optionally renamed) with encode and decode."""
+    """Columns of one dataclass (field names, optionally renamed) in one table, with encode and decode."""
 
-    def __init__(self, cls: type[T], renames: Mapping[str, str] | None = None) -> None:
+    def __init__(self, cls: type[T], table: Table, renames: Mapping[str, str] | None = None) -> None:
         hints = get_type_hints(cls)
         renames = renames or {}
         self.cls = cls
+        self.table = table
         self._fields = [(f.name, renames.get(f.name, f.name), hints[f.name]) for f in fields(cls)]  # type: ignore[arg-type]
         self.columns: tuple[str, ...] = tuple(column for _, column, _ in self._fields)
 
     def params(self, obj: T) -> dict[str, object]:
-        """Named SQL parameters for obj."""
+        """The column values of obj."""
         return {column: encode(getattr(obj, name)) for name, column, _ in self._fields}
 
-    def decode(self, row: sqlite3.Row) -> T:
+    def decode(self, row: Row[Any]) -> T:
         """The dataclass instance held by row."""
-        return self.cls(**{name: decode(hint, row[column]) for name, column, hint in self._fields})
+        values = row._mapping
+        return self.cls(**{name: decode(hint, values[column]) for name, column, hint in self._fields})
 
-    def select_list(self) -> str:
-        """The column list for a SELECT."""
-        return ", ".join(self.columns)
-
-
-def insert_sql(table: str, columns: Iterable[str], verb: str = "INSERT") -> str:
-    """An INSERT with named parameters for columns."""
-    names = list(columns)
-    return f"{verb} INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + c for c in names)})"
+    def select_columns(self) -> list[Column[Any]]:
+        """The table's columns of this codec, for a select()."""
+        return [self.table.c[column] for column in self.columns]
 
 
-def upsert_sql(table: str, columns: Sequence[str], conflict: Sequence[str], where: str | None = None) -> str:
-    """An INSERT that updates every non-key column on a key conflict (optionally only when where holds)."""
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in conflict)
-    sql = f"{insert_sql(table, columns)} ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
-    return f"{sql} WHERE {where}" if where else sql
-
-
-ORDER_CODEC = RowCodec(Order, {"created_time": "created_ms", "updated_time": "updated_ms"})
+ORDER_CODEC = RowCodec(Order, schema.orders, {"created_time": "created_ms", "updated_time": "updated_ms"})
 EXECUTION_CODEC = RowCodec(
     Execution,
+    schema.executions,
     {"exec_price": "price", "exec_qty": "qty", "exec_value": "value", "exec_fee": "fee"},
 )
-KLINE_CODEC = RowCodec(Kline)
-TRADE_CODEC = RowCodec(Trade)
-CYCLE_CODEC = RowCodec(CycleRow)
-RECOMMENDATION_CODEC = RowCodec(RecommendationRow)
-PHANTOM_CODEC = RowCodec(PhantomRow)
-REJECTED_ORDER_CODEC = RowCodec(RejectedOrder)
+KLINE_CODEC = RowCodec(Kline, schema.candles)
+TRADE_CODEC = RowCodec(Trade, schema.trades)
+CYCLE_CODEC = RowCodec(CycleRow, schema.cycles)
+RECOMMENDATION_CODEC = RowCodec(RecommendationRow, schema.recommendations)
+PHANTOM_CODEC = RowCodec(PhantomRow, schema.phantoms)
+REJECTED_ORDER_CODEC = RowCodec(RejectedOrder, schema.rejected_orders)

@@ -2,38 +2,54 @@
 
 from __future__ import annotations
 
-import aiosqlite
+from typing import Any
+
+from sqlalchemy import Executable, func, select
 
 from tui_bot.domain.models import Order
+from tui_bot.store import schema
 from tui_bot.store.codec import ORDER_CODEC, REJECTED_ORDER_CODEC, TRADE_CODEC
+from tui_bot.store.db import Database
 from tui_bot.store.rows import RejectedOrder, Trade
 
 
-async def closed_trades(conn: aiosqlite.Connection) -> list[Trade]:
+async def _rows(db: Database, query: Executable) -> list[Any]:
+    async with db.connect() as conn:
+        return list(await conn.execute(query))
+
+
+async def closed_trades(db: Database) -> list[Trade]:
     """Every closed trade, the newest close first."""
-    sql = (
-        f"SELECT {TRADE_CODEC.select_list()} FROM trades WHERE status = 'closed'"
-        " ORDER BY COALESCE(exit_time, entry_time) DESC, id DESC"
+    t = schema.trades.c
+    query = (
+        select(*TRADE_CODEC.select_columns())
+        .where(t.status == "closed")
+        .order_by(func.coalesce(t.exit_time, t.entry_time).desc(), t.id.desc())
     )
-    return [TRADE_CODEC.decode(row) for row in await conn.execute_fetchall(sql)]
+    return [TRADE_CODEC.decode(row) for row in await _rows(db, query)]
 
 
-async def entry_orders(conn: aiosqlite.Connection) -> list[Order]:
+async def entry_orders(db: Database) -> list[Order]:
     """The stored orders that opened a closed trade (their stop loss gives the trade's initial risk), oldest first."""
-    sql = (
-        f"SELECT {ORDER_CODEC.select_list()} FROM orders WHERE order_link_id != '' AND order_link_id IN"
-        " (SELECT entry_order_link_id FROM trades WHERE status = 'closed') ORDER BY updated_ms, order_id"
+    o, t = schema.orders.c, schema.trades.c
+    opened = select(t.entry_order_link_id).where(t.status == "closed")
+    query = (
+        select(*ORDER_CODEC.select_columns())
+        .where(o.order_link_id != "", o.order_link_id.in_(opened))
+        .order_by(o.updated_ms, o.order_id)
     )
-    return [ORDER_CODEC.decode(row) for row in await conn.execute_fetchall(sql)]
+    return [ORDER_CODEC.decode(row) for row in await _rows(db, query)]
 
 
-async def recent_orders(conn: aiosqlite.Connection, limit: int) -> list[Order]:
+async def recent_orders(db: Database, limit: int) -> list[Order]:
     """The newest stored orders (any status), newest first, at most limit."""
-    sql = f"SELECT {ORDER_CODEC.select_list()} FROM orders ORDER BY created_ms DESC, updated_ms DESC LIMIT ?"
-    return [ORDER_CODEC.decode(row) for row in await conn.execute_fetchall(sql, (limit,))]
+    o = schema.orders.c
+    query = select(*ORDER_CODEC.select_columns()).order_by(o.created_ms.desc(), o.updated_ms.desc()).limit(limit)
+    return [ORDER_CODEC.decode(row) for row in await _rows(db, query)]
 
 
-async def recent_rejections(conn: aiosqlite.Connection, limit: int) -> list[RejectedOrder]:
+async def recent_rejections(db: Database, limit: int) -> list[RejectedOrder]:
     """The newest orders the exchange refused when sent, newest first, at most limit."""
-    sql = f"SELECT {REJECTED_ORDER_CODEC.select_list()} FROM rejected_orders ORDER BY ts_ms DESC, id DESC LIMIT ?"
-    return [REJECTED_ORDER_CODEC.decode(row) for row in await conn.execute_fetchall(sql, (limit,))]
+    r = schema.rejected_orders.c
+    query = select(*REJECTED_ORDER_CODEC.select_columns()).order_by(r.ts_ms.desc(), r.id.desc()).limit(limit)
+    return [REJECTED_ORDER_CODEC.decode(row) for row in await _rows(db, query)]

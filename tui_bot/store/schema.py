@@ -1,281 +1,273 @@
-"""Table definitions and the ordered list of migrations keyed by ``PRAGMA user_version``.
+"""The store's tables, defined once for SQLite and PostgreSQL (the migrations in store/migrations build them).
 
-Money, prices and quantities are TEXT holding ``str(Decimal)``; times are INTEGER ms UTC;
-booleans are INTEGER 0/1. Migration N (1-based) moves a database from user_version N-1 to N;
-steps are append-only: never edit a released step, add a new one.
+Money, prices and quantities are Money (NUMERIC on PostgreSQL, TEXT decimals on SQLite); times are
+BIGINT ms UTC; flags are booleans (INTEGER 0/1 on SQLite).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """One schema step: a description and the statements that perform it."""
-
-    description: str
-    statements: tuple[str, ...]
-
-
-_CONFIG = """
-CREATE TABLE config (
-    key         TEXT PRIMARY KEY,
-    value       TEXT NOT NULL,
-    updated_ms  INTEGER NOT NULL
-)"""
-
-_CYCLES = """
-CREATE TABLE cycles (
-    id                  TEXT PRIMARY KEY,
-    started_ms          INTEGER NOT NULL,
-    finished_ms         INTEGER,
-    timeframe           TEXT NOT NULL,
-    status              TEXT NOT NULL,
-    recommendations     INTEGER NOT NULL DEFAULT 0,
-    approved            INTEGER NOT NULL DEFAULT 0,
-    rejected            INTEGER NOT NULL DEFAULT 0,
-    skip_reason         TEXT,
-    slots_at_start      INTEGER,
-    positions_at_start  INTEGER
-)"""
-
-_RECOMMENDATIONS = """
-CREATE TABLE recommendations (
-    id                TEXT PRIMARY KEY,
-    cycle_id          TEXT REFERENCES cycles(id),
-    symbol            TEXT NOT NULL,
-    side              TEXT NOT NULL,
-    confidence        TEXT NOT NULL,
-    entry             TEXT NOT NULL,
-    stop_loss         TEXT NOT NULL,
-    take_profit       TEXT NOT NULL,
-    rr                TEXT,
-    strategy          TEXT NOT NULL,
-    strategy_version  TEXT NOT NULL,
-    reasoning         TEXT NOT NULL,
-    status            TEXT NOT NULL,
-    created_ms        INTEGER NOT NULL,
-    updated_ms        INTEGER NOT NULL,
-    fate              TEXT,
-    order_link_id     TEXT
-)"""
-
-_PHANTOMS = """
-CREATE TABLE phantoms (
-    id                 TEXT PRIMARY KEY,
-    recommendation_id  TEXT REFERENCES recommendations(id),
-    symbol             TEXT NOT NULL,
-    side               TEXT NOT NULL,
-    entry              TEXT NOT NULL,
-    sl                 TEXT NOT NULL,
-    tp                 TEXT NOT NULL,
-    opened_ms          INTEGER NOT NULL,
-    closed_ms          INTEGER,
-    outcome            TEXT,
-    exit_price         TEXT,
-    max_favourable     TEXT NOT NULL,
-    max_adverse        TEXT NOT NULL
-)"""
-
-_ORDERS = """
-CREATE TABLE orders (
-    order_id               TEXT PRIMARY KEY,
-    order_link_id          TEXT NOT NULL,
-    symbol                 TEXT NOT NULL,
-    side                   TEXT NOT NULL,
-    order_type             TEXT NOT NULL,
-    qty                    TEXT NOT NULL,
-    price                  TEXT NOT NULL,
-    time_in_force          TEXT NOT NULL,
-    status                 TEXT NOT NULL,
-    status_rank            INTEGER NOT NULL,
-    created_ms             INTEGER NOT NULL,
-    updated_ms             INTEGER NOT NULL,
-    create_type            TEXT NOT NULL,
-    cancel_type            TEXT NOT NULL,
-    reject_reason          TEXT NOT NULL,
-    avg_price              TEXT NOT NULL,
-    cum_exec_qty           TEXT NOT NULL,
-    cum_exec_value         TEXT NOT NULL,
-    cum_exec_fee           TEXT NOT NULL,
-    closed_pnl             TEXT NOT NULL,
-    stop_order_type        TEXT NOT NULL,
-    trigger_price          TEXT NOT NULL,
-    trigger_by             TEXT,
-    trigger_direction      INTEGER NOT NULL,
-    take_profit            TEXT NOT NULL,
-    stop_loss              TEXT NOT NULL,
-    tp_trigger_by          TEXT,
-    sl_trigger_by          TEXT,
-    tpsl_mode              TEXT,
-    tp_limit_price         TEXT NOT NULL,
-    sl_limit_price         TEXT NOT NULL,
-    reduce_only            INTEGER NOT NULL,
-    close_on_trigger       INTEGER NOT NULL,
-    position_idx           INTEGER NOT NULL,
-    parent_order_link_id   TEXT NOT NULL,
-    last_price_on_created  TEXT NOT NULL,
-    trailing_distance      TEXT NOT NULL,
-    trailing_active_price  TEXT NOT NULL,
-    bot                    TEXT,
-    reason                 TEXT
-)"""
-
-_EXECUTIONS = """
-CREATE TABLE executions (
-    id               INTEGER PRIMARY KEY,
-    exec_id          TEXT NOT NULL UNIQUE,
-    order_id         TEXT NOT NULL,
-    order_link_id    TEXT NOT NULL,
-    symbol           TEXT NOT NULL,
-    side             TEXT NOT NULL,
-    exec_type        TEXT NOT NULL,
-    price            TEXT NOT NULL,
-    qty              TEXT NOT NULL,
-    value            TEXT NOT NULL,
-    fee              TEXT NOT NULL,
-    fee_rate         TEXT NOT NULL,
-    exec_time        INTEGER NOT NULL,
-    is_maker         INTEGER NOT NULL,
-    order_type       TEXT,
-    order_price      TEXT NOT NULL,
-    order_qty        TEXT NOT NULL,
-    leaves_qty       TEXT NOT NULL,
-    closed_size      TEXT NOT NULL,
-    exec_pnl         TEXT NOT NULL,
-    mark_price       TEXT NOT NULL,
-    index_price      TEXT NOT NULL,
-    seq              INTEGER NOT NULL,
-    create_type      TEXT NOT NULL,
-    stop_order_type  TEXT NOT NULL,
-    bot              TEXT,
-    reason           TEXT
-)"""
-
-_TRADES = """
-CREATE TABLE trades (
-    id                   INTEGER PRIMARY KEY,
-    open_exec_id         TEXT NOT NULL UNIQUE,
-    symbol               TEXT NOT NULL,
-    side                 TEXT NOT NULL,
-    status               TEXT NOT NULL CHECK (status IN ('open', 'closed')),
-    qty                  TEXT NOT NULL,
-    entry_price          TEXT NOT NULL,
-    entry_time           INTEGER NOT NULL,
-    fees                 TEXT NOT NULL,
-    exit_qty             TEXT NOT NULL,
-    exit_price           TEXT,
-    exit_time            INTEGER,
-    pnl                  TEXT,
-    pnl_pct              TEXT,
-    exit_reason          TEXT,
-    entry_order_link_id  TEXT NOT NULL,
-    exit_order_link_id   TEXT,
-    bot                  TEXT
-)"""
-
-_POSITION_SNAPSHOTS = """
-CREATE TABLE position_snapshots (
-    id           INTEGER PRIMARY KEY,
-    symbol       TEXT NOT NULL,
-    side         TEXT,
-    size         TEXT NOT NULL,
-    entry        TEXT NOT NULL,
-    mark         TEXT NOT NULL,
-    upnl         TEXT NOT NULL,
-    stop_loss    TEXT NOT NULL,
-    take_profit  TEXT NOT NULL,
-    reason       TEXT NOT NULL,
-    ts_ms        INTEGER NOT NULL
-)"""
-
-_CANDLES = """
-CREATE TABLE candles (
-    id        INTEGER PRIMARY KEY,
-    symbol    TEXT NOT NULL,
-    interval  TEXT NOT NULL,
-    start     INTEGER NOT NULL,
-    open      TEXT NOT NULL,
-    high      TEXT NOT NULL,
-    low       TEXT NOT NULL,
-    close     TEXT NOT NULL,
-    volume    TEXT NOT NULL,
-    turnover  TEXT NOT NULL,
-    confirm   INTEGER NOT NULL,
-    UNIQUE (symbol, interval, start)
-)"""
-
-_INDEXES = (
-    "CREATE INDEX executions_symbol_time ON executions (symbol, exec_time)",
-    "CREATE INDEX executions_order ON executions (order_id)",
-    "CREATE INDEX orders_open ON orders (status_rank, symbol)",
-    "CREATE INDEX trades_status ON trades (status, symbol)",
-    "CREATE INDEX trades_entry_time ON trades (entry_time)",
-    "CREATE INDEX position_snapshots_symbol_ts ON position_snapshots (symbol, ts_ms)",
-    "CREATE INDEX recommendations_cycle ON recommendations (cycle_id)",
-    "CREATE INDEX phantoms_recommendation ON phantoms (recommendation_id)",
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
 )
 
-_TRADE_RECONCILIATIONS = """
-CREATE TABLE trade_reconciliations (
-    open_exec_id  TEXT PRIMARY KEY,
-    symbol        TEXT NOT NULL,
-    ts_ms         INTEGER NOT NULL,
-    reason        TEXT NOT NULL,
-    after_row     INTEGER NOT NULL
-)"""
+from tui_bot.store.dialect import ROW_ID, Money
 
-_REJECTED_ORDERS = """
-CREATE TABLE rejected_orders (
-    id             INTEGER PRIMARY KEY,
-    order_link_id  TEXT NOT NULL,
-    symbol         TEXT NOT NULL,
-    side           TEXT NOT NULL,
-    order_type     TEXT NOT NULL,
-    qty            TEXT NOT NULL,
-    price          TEXT,
-    reduce_only    INTEGER NOT NULL,
-    code           INTEGER NOT NULL,
-    message        TEXT NOT NULL,
-    ts_ms          INTEGER NOT NULL
-)"""
+metadata = MetaData()
 
-MIGRATIONS: list[Migration] = [
-    Migration(
-        "the nine tables",
-        (
-            _CONFIG,
-            _CYCLES,
-            _RECOMMENDATIONS,
-            _PHANTOMS,
-            _ORDERS,
-            _EXECUTIONS,
-            _TRADES,
-            _POSITION_SNAPSHOTS,
-            _CANDLES,
-        ),
-    ),
-    Migration("lookup indexes", _INDEXES),
-    Migration("trade reconciliation marks", (_TRADE_RECONCILIATIONS,)),
-    Migration(
-        "orders the exchange refused when sent",
-        (_REJECTED_ORDERS, "CREATE INDEX rejected_orders_ts ON rejected_orders (ts_ms)"),
-    ),
-]
 
-SCHEMA_VERSION = len(MIGRATIONS)
+def _text(name: str, nullable: bool = False) -> Column[str]:
+    return Column(name, Text, nullable=nullable)
 
-TABLES: tuple[str, ...] = (
-    "recommendations",
-    "trades",
-    "cycles",
+
+def _money(name: str, nullable: bool = False) -> Column[object]:
+    return Column(name, Money, nullable=nullable)
+
+
+def _ms(name: str, nullable: bool = False) -> Column[int]:
+    return Column(name, BigInteger, nullable=nullable)
+
+
+config = Table(
     "config",
-    "executions",
-    "orders",
-    "position_snapshots",
-    "candles",
-    "phantoms",
-    "trade_reconciliations",
-    "rejected_orders",
+    metadata,
+    Column("key", Text, primary_key=True),
+    _text("value"),
+    _ms("updated_ms"),
 )
+
+cycles = Table(
+    "cycles",
+    metadata,
+    Column("id", Text, primary_key=True),
+    _ms("started_ms"),
+    _ms("finished_ms", True),
+    _text("timeframe"),
+    _text("status"),
+    Column("recommendations", Integer, nullable=False, server_default="0"),
+    Column("approved", Integer, nullable=False, server_default="0"),
+    Column("rejected", Integer, nullable=False, server_default="0"),
+    _text("skip_reason", True),
+    Column("slots_at_start", Integer),
+    Column("positions_at_start", Integer),
+)
+
+recommendations = Table(
+    "recommendations",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("cycle_id", Text, ForeignKey("cycles.id")),
+    _text("symbol"),
+    _text("side"),
+    _money("confidence"),
+    _money("entry"),
+    _money("stop_loss"),
+    _money("take_profit"),
+    _money("rr", True),
+    _text("strategy"),
+    _text("strategy_version"),
+    _text("reasoning"),
+    _text("status"),
+    _ms("created_ms"),
+    _ms("updated_ms"),
+    _text("fate", True),
+    _text("order_link_id", True),
+    Index("recommendations_cycle", "cycle_id"),
+)
+
+phantoms = Table(
+    "phantoms",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("recommendation_id", Text, ForeignKey("recommendations.id")),
+    _text("symbol"),
+    _text("side"),
+    _money("entry"),
+    _money("sl"),
+    _money("tp"),
+    _ms("opened_ms"),
+    _ms("closed_ms", True),
+    _text("outcome", True),
+    _money("exit_price", True),
+    _money("max_favourable"),
+    _money("max_adverse"),
+    Index("phantoms_recommendation", "recommendation_id"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", Text, primary_key=True),
+    _text("order_link_id"),
+    _text("symbol"),
+    _text("side"),
+    _text("order_type"),
+    _money("qty"),
+    _money("price"),
+    _text("time_in_force"),
+    _text("status"),
+    Column("status_rank", Integer, nullable=False),
+    _ms("created_ms"),
+    _ms("updated_ms"),
+    _text("create_type"),
+    _text("cancel_type"),
+    _text("reject_reason"),
+    _money("avg_price"),
+    _money("cum_exec_qty"),
+    _money("cum_exec_value"),
+    _money("cum_exec_fee"),
+    _money("closed_pnl"),
+    _text("stop_order_type"),
+    _money("trigger_price"),
+    _text("trigger_by", True),
+    Column("trigger_direction", Integer, nullable=False),
+    _money("take_profit"),
+    _money("stop_loss"),
+    _text("tp_trigger_by", True),
+    _text("sl_trigger_by", True),
+    _text("tpsl_mode", True),
+    _money("tp_limit_price"),
+    _money("sl_limit_price"),
+    Column("reduce_only", Boolean, nullable=False),
+    Column("close_on_trigger", Boolean, nullable=False),
+    Column("position_idx", Integer, nullable=False),
+    _text("parent_order_link_id"),
+    _money("last_price_on_created"),
+    _money("trailing_distance"),
+    _money("trailing_active_price"),
+    _text("bot", True),
+    _text("reason", True),
+    Index("orders_open", "status_rank", "symbol"),
+)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", ROW_ID, primary_key=True),
+    Column("exec_id", Text, nullable=False, unique=True),
+    _text("order_id"),
+    _text("order_link_id"),
+    _text("symbol"),
+    _text("side"),
+    _text("exec_type"),
+    _money("price"),
+    _money("qty"),
+    _money("value"),
+    _money("fee"),
+    _money("fee_rate"),
+    _ms("exec_time"),
+    Column("is_maker", Boolean, nullable=False),
+    _text("order_type", True),
+    _money("order_price"),
+    _money("order_qty"),
+    _money("leaves_qty"),
+    _money("closed_size"),
+    _money("exec_pnl"),
+    _money("mark_price"),
+    _money("index_price"),
+    Column("seq", BigInteger, nullable=False),
+    _text("create_type"),
+    _text("stop_order_type"),
+    _text("bot", True),
+    _text("reason", True),
+    Index("executions_symbol_time", "symbol", "exec_time"),
+    Index("executions_order", "order_id"),
+)
+
+trades = Table(
+    "trades",
+    metadata,
+    Column("id", ROW_ID, primary_key=True),
+    Column("open_exec_id", Text, nullable=False, unique=True),
+    _text("symbol"),
+    _text("side"),
+    _text("status"),
+    _money("qty"),
+    _money("entry_price"),
+    _ms("entry_time"),
+    _money("fees"),
+    _money("exit_qty"),
+    _money("exit_price", True),
+    _ms("exit_time", True),
+    _money("pnl", True),
+    _money("pnl_pct", True),
+    _text("exit_reason", True),
+    _text("entry_order_link_id"),
+    _text("exit_order_link_id", True),
+    _text("bot", True),
+    CheckConstraint("status IN ('open', 'closed')", name="trades_status_check"),
+    Index("trades_status", "status", "symbol"),
+    Index("trades_entry_time", "entry_time"),
+)
+
+position_snapshots = Table(
+    "position_snapshots",
+    metadata,
+    Column("id", ROW_ID, primary_key=True),
+    _text("symbol"),
+    _text("side", True),
+    _money("size"),
+    _money("entry"),
+    _money("mark"),
+    _money("upnl"),
+    _money("stop_loss"),
+    _money("take_profit"),
+    _text("reason"),
+    _ms("ts_ms"),
+    Index("position_snapshots_symbol_ts", "symbol", "ts_ms"),
+)
+
+candles = Table(
+    "candles",
+    metadata,
+    Column("id", ROW_ID, primary_key=True),
+    _text("symbol"),
+    _text("interval"),
+    _ms("start"),
+    _money("open"),
+    _money("high"),
+    _money("low"),
+    _money("close"),
+    _money("volume"),
+    _money("turnover"),
+    Column("confirm", Boolean, nullable=False),
+    UniqueConstraint("symbol", "interval", "start"),
+)
+
+trade_reconciliations = Table(
+    "trade_reconciliations",
+    metadata,
+    Column("open_exec_id", Text, primary_key=True),
+    _text("symbol"),
+    _ms("ts_ms"),
+    _text("reason"),
+    Column("after_row", BigInteger, nullable=False),
+)
+
+rejected_orders = Table(
+    "rejected_orders",
+    metadata,
+    Column("id", ROW_ID, primary_key=True),
+    _text("order_link_id"),
+    _text("symbol"),
+    _text("side"),
+    _text("order_type"),
+    _money("qty"),
+    _money("price", True),
+    Column("reduce_only", Boolean, nullable=False),
+    Column("code", Integer, nullable=False),
+    _text("message"),
+    _ms("ts_ms"),
+    Index("rejected_orders_ts", "ts_ms"),
+)
+
+TABLES: tuple[str, ...] = tuple(metadata.tables)

@@ -18,18 +18,14 @@ executions row written before it; a replay applies it there and orders later-wri
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-
-import aiosqlite
 
 from tui_bot.domain.enums import CreateType, ExecType, Side, StopOrderType
 from tui_bot.domain.models import Execution
 from tui_bot.domain.numbers import ZERO
 from tui_bot.domain.order_ids import OrderReason, parse_order_id
-from tui_bot.store.codec import EXECUTION_CODEC, TRADE_CODEC
 from tui_bot.store.rows import Trade
 
 log = logging.getLogger(__name__)
@@ -186,6 +182,10 @@ class TradeLedger:
             return self._funding(execution)
         return self._fill(execution)
 
+    def reset_to(self, replayed: TradeLedger) -> None:
+        """Take every symbol's state from a ledger that replayed the stored executions."""
+        self._open, self._newest, self._saved = replayed._open, replayed._newest, None
+
     def adopt(self, symbol: str, replayed: TradeLedger) -> None:
         """Take symbol's state from a ledger that replayed the symbol's executions."""
         self._open.pop(symbol, None)
@@ -307,103 +307,3 @@ def _add_entry(trade: _OpenTrade, execution: Execution, qty: Decimal, fee: Decim
     trade.entry_qty += qty
     trade.entry_value += execution.exec_price * qty
     trade.fees += fee
-
-
-@dataclass(frozen=True, slots=True)
-class ReconcileMark:
-    """A stored force-closure: which trade, when, why, and the last executions row id written before it."""
-
-    open_exec_id: str
-    symbol: str
-    ts_ms: int
-    reason: str
-    after_row: int
-
-
-async def load_marks(conn: aiosqlite.Connection) -> list[ReconcileMark]:
-    """Every stored force-closure in the order it was made."""
-    sql = "SELECT open_exec_id, symbol, ts_ms, reason, after_row FROM trade_reconciliations ORDER BY after_row, ts_ms"
-    rows = await conn.execute_fetchall(sql)
-    return [ReconcileMark(str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4])) for r in rows]
-
-
-# Per symbol: the marks of the symbol written before the row (its epoch), then exchange order.
-_EPOCH = (
-    "(SELECT COUNT(*) FROM trade_reconciliations m WHERE m.symbol = executions.symbol AND m.after_row < executions.id)"
-)
-_REPLAY_SQL = (
-    f"SELECT id, {EXECUTION_CODEC.select_list()} FROM executions {{where}}"
-    f" ORDER BY symbol, {_EPOCH}, exec_time, seq, exec_id"
-)
-_STORED_TRADES_SQL = (
-    f"SELECT {TRADE_CODEC.select_list()} FROM trades"
-    " WHERE symbol = :symbol AND open_exec_id IN (SELECT exec_id FROM executions WHERE symbol = :symbol)"
-)
-
-
-async def rebuild_ledger(conn: aiosqlite.Connection) -> TradeLedger:
-    """A ledger replayed from the executions table in exchange order, with the stored force-closures."""
-    ledger = TradeLedger()
-    await _replay(conn, ledger)
-    return ledger
-
-
-async def book_execution(conn: aiosqlite.Connection, ledger: TradeLedger, execution: Execution) -> list[Trade]:
-    """Account one just-stored execution; returns the trades to upsert (a late one rebooks its symbol)."""
-    if not ledger.is_late(execution):
-        return ledger.apply(execution)
-    log.info("fill %s in %s arrived after newer ones: rebooking the symbol", execution.exec_id, execution.symbol)
-    return await rebook(conn, ledger, execution.symbol)
-
-
-async def rebook(conn: aiosqlite.Connection, ledger: TradeLedger, symbol: str) -> list[Trade]:
-    """Replay symbol from the stored executions into ledger, delete its trade rows the replay no longer
-    makes, and return the trades whose rows must change (inside the writer's transaction)."""
-    replayed = TradeLedger()
-    made = await _replay(conn, replayed, symbol)
-    ledger.adopt(symbol, replayed)
-    rows = await conn.execute_fetchall(_STORED_TRADES_SQL, {"symbol": symbol})
-    stored = {trade.open_exec_id: trade for trade in map(TRADE_CODEC.decode, rows)}
-    for open_exec_id in stored.keys() - made.keys():
-        await conn.execute_fetchall("DELETE FROM trades WHERE open_exec_id = ?", (open_exec_id,))
-    return [trade for key, trade in made.items() if stored.get(key) != trade]
-
-
-async def repair_open_rows(conn: aiosqlite.Connection, ledger: TradeLedger) -> list[Trade]:
-    """Rebook every symbol with a stored open trade the ledger does not hold open (rows an older
-    booking order left behind); returns the trades to upsert."""
-    sql = (
-        "SELECT open_exec_id, symbol FROM trades"
-        " WHERE status = 'open' AND open_exec_id IN (SELECT exec_id FROM executions)"
-    )
-    held = {trade.symbol: trade.open_exec_id for trade in ledger.open_trades()}
-    symbols = sorted({str(r[1]) for r in await conn.execute_fetchall(sql) if held.get(str(r[1])) != r[0]})
-    return [trade for symbol in symbols for trade in await rebook(conn, ledger, symbol)]
-
-
-async def _replay(conn: aiosqlite.Connection, ledger: TradeLedger, symbol: str | None = None) -> dict[str, Trade]:
-    """Apply the stored executions (all, or one symbol's) in exchange order with the stored force-closures,
-    each after the rows written before it; returns the trades made, by opening exec id."""
-    marks: dict[str, deque[ReconcileMark]] = {}
-    for mark in await load_marks(conn):
-        if symbol is None or mark.symbol == symbol:
-            marks.setdefault(mark.symbol, deque()).append(mark)
-    made: dict[str, Trade] = {}
-    sql, params = _REPLAY_SQL.format(where="WHERE symbol = ?" if symbol else ""), (symbol,) if symbol else ()
-    async with conn.execute(sql, params) as cursor:
-        async for row in cursor:
-            execution = EXECUTION_CODEC.decode(row)
-            pending = marks.get(execution.symbol)
-            while pending and pending[0].after_row < row[0]:
-                made.update(_close_marked(ledger, pending.popleft()))
-            made.update((trade.open_exec_id, trade) for trade in ledger.apply(execution))
-    for pending in marks.values():
-        for mark in pending:
-            made.update(_close_marked(ledger, mark))
-    return made
-
-
-def _close_marked(ledger: TradeLedger, mark: ReconcileMark) -> dict[str, Trade]:
-    """Replay one stored force-closure (a no-op when that trade is not the open one); the trade it closed."""
-    trade = ledger.force_close(mark.symbol, mark.ts_ms, mark.reason, mark.open_exec_id)
-    return {} if trade is None else {trade.open_exec_id: trade}

@@ -6,45 +6,29 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import sqlite3
 import time
 from collections import deque
-
-import aiosqlite
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from tui_bot.store.apply import apply_op
+from tui_bot.store.booking import replay_ledger
+from tui_bot.store.db import Database
+from tui_bot.store.dialect import error_text, is_transient, may_have_committed
 from tui_bot.store.ops import WriteOp
-from tui_bot.store.trades import TradeLedger, rebuild_ledger
+from tui_bot.store.trades import TradeLedger
 
 log = logging.getLogger(__name__)
 
-# SQLite primary result codes that mean "try again later", not "this op is bad".
-_TRANSIENT_CODES = frozenset(
-    {
-        sqlite3.SQLITE_BUSY,
-        sqlite3.SQLITE_LOCKED,
-        sqlite3.SQLITE_IOERR,
-        sqlite3.SQLITE_FULL,
-        sqlite3.SQLITE_CANTOPEN,
-        sqlite3.SQLITE_PROTOCOL,
-    }
-)
-_TRANSIENT_WORDS = ("database is locked", "database is busy", "disk i/o error", "database or disk is full")
+T = TypeVar("T")
+
 FIRST_RETRY_DELAY = 0.1
 MAX_RETRY_DELAY = 2.0
 MAX_FAILURE_DELAY = 30.0
 """Backoff cap after an unexpected error (a retry may replay the whole executions table)."""
 
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether exc is a passing condition of the database (locked, busy, I/O, full) worth retrying."""
-    if not isinstance(exc, sqlite3.OperationalError):
-        return False
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None and code & 0xFF in _TRANSIENT_CODES:
-        return True
-    text = str(exc).lower()
-    return any(words in text for words in _TRANSIENT_WORDS)
+__all__ = ["StoreWriter", "is_transient"]
 
 
 class _OutageOutlasted(Exception):
@@ -56,16 +40,17 @@ class StoreWriter:
 
     A batch that fails on a bad op is rolled back and retried op by op, so that op is logged
     and counted in ``errors`` without losing the others. A batch that fails because the
-    database is locked, busy, full or failing I/O stays queued and is retried with backoff
+    database is locked, busy, full, failing I/O, restarting or unreachable stays queued and is retried with backoff
     until it commits (``stalled_since`` and ``retries`` show the outage); only stop() gives up,
     after ``stop_grace`` seconds, logging and counting in ``abandoned`` what was not written.
     The trade ledger is rebuilt from the executions table and the reconciliation marks when
-    the task starts unless one is given.
+    the task starts unless one is given. Transactions run in the writer's own thread on blocking
+    connections: one thread hop per batch.
     """
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        db: Database,
         *,
         batch_size: int = 500,
         flush_interval: float = 0.05,
@@ -74,11 +59,12 @@ class StoreWriter:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self._conn = conn
+        self._db = db
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._ledger = ledger
         self.stop_grace = stop_grace
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._queue: deque[WriteOp] = deque()
         self._has_work = asyncio.Event()
         self._urgent = asyncio.Event()
@@ -151,7 +137,7 @@ class StoreWriter:
         await future
 
     async def stop(self) -> None:
-        """Write everything pending, then end the task (the connection stays open).
+        """Write everything pending, then end the task (the database stays open).
 
         During an outage this keeps retrying for up to stop_grace seconds, then gives up.
         """
@@ -178,7 +164,7 @@ class StoreWriter:
                 except Exception as exc:
                     if self.stalled_since is None:
                         log.error("store writer failed unexpectedly", exc_info=exc)
-                    self._note_stall(f"{type(exc).__name__}: {exc}")
+                    self._note_stall(f"{type(exc).__name__}: {error_text(exc)}")
                     await self._back_off(delay)
                     delay = min(delay * 2, MAX_FAILURE_DELAY)
         except _OutageOutlasted:
@@ -187,7 +173,7 @@ class StoreWriter:
     async def _turn(self) -> bool:
         """Wait for ops, then commit everything queued; False once stopping with nothing left to write."""
         if self._ledger is None:
-            self._ledger = await rebuild_ledger(self._conn)
+            self._ledger = await self._in_thread(self._replay)
             self._note_recovery()
         if not self._queue:
             if self._closing:
@@ -233,13 +219,18 @@ class StoreWriter:
     async def _commit(self, ledger: TradeLedger, ops: list[WriteOp]) -> Exception | None:
         """Commit ops, retrying transient errors with backoff; return the error of a bad op, if any."""
         delay = FIRST_RETRY_DELAY
+        resync = False
         while True:
             try:
+                if resync:  # the last attempt may have committed after all: book from what is stored
+                    ledger.reset_to(await self._in_thread(self._replay))
+                    resync = False
                 await self._transaction(ledger, ops)
             except Exception as exc:
                 if not is_transient(exc):
                     return exc
-                self._note_stall(str(exc))
+                resync = resync or may_have_committed(exc)
+                self._note_stall(error_text(exc))
                 await self._back_off(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
                 continue
@@ -295,27 +286,29 @@ class StoreWriter:
         self._processed += count
 
     async def _transaction(self, ledger: TradeLedger, ops: list[WriteOp]) -> None:
-        """Apply ops and commit, or roll the database and the ledger back and re-raise."""
+        """Apply ops and commit in the writer's thread, or roll the database and the ledger back and re-raise."""
         ledger.checkpoint()
         try:
-            await self._conn.execute_fetchall("BEGIN IMMEDIATE")
-            for op in ops:
-                await apply_op(self._conn, ledger, op)
-            await self._conn.execute_fetchall("COMMIT")
+            await self._in_thread(self._apply, ledger, ops)
         except BaseException:
             ledger.rollback()
-            await self._rollback()
             raise
         ledger.release()
         self.written += len(ops)
 
-    async def _rollback(self) -> None:
-        """Roll back an open transaction, if any (errors here are logged, not raised)."""
-        try:
-            if self._conn.in_transaction:
-                await self._conn.execute_fetchall("ROLLBACK")
-        except Exception:
-            log.exception("store rollback failed")
+    def _apply(self, ledger: TradeLedger, ops: list[WriteOp]) -> None:
+        """One transaction on a blocking pooled connection: one thread hop per batch, not several per statement."""
+        with self._db.connect_writer() as conn, conn.begin():
+            for op in ops:
+                apply_op(conn, ledger, op)
+
+    def _replay(self) -> TradeLedger:
+        with self._db.writes.connect() as conn:
+            return replay_ledger(conn)
+
+    async def _in_thread(self, call: Callable[..., T], *args: object) -> T:
+        """call(*args) in the writer's own thread (SQLite connections stay with the thread that uses them)."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call, *args)
 
     def _count_failure(self, op: WriteOp, exc: Exception) -> None:
         self.errors += 1
@@ -333,7 +326,8 @@ class StoreWriter:
         self._waiters = still
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
-        """Fail pending flush() calls if the task ended early (crash or cancellation)."""
+        """Fail pending flush() calls if the task ended early (crash or cancellation); let the thread go."""
+        self._thread.shutdown(wait=False)
         if not task.cancelled() and task.exception() is not None:
             log.error("store writer task failed", exc_info=task.exception())
         for _, future in self._waiters:
