@@ -39,6 +39,8 @@ from tui_bot.ui.widgets import (
     PositionsTable,
     RecommendationsTable,
 )
+from tui_bot.ui.widgets.book import MarketPanel
+from tui_bot.ui.widgets.cells import LiveTable
 
 NOW_MS = 1_700_000_000_000
 BTC = Instrument(
@@ -209,6 +211,51 @@ async def test_marks_update_only_mark_cells() -> None:
         assert (after["mark"], after["upnl"], after["upnl_pct"], after["r"]) == ("95", "-5.00", "-50.00%", "-0.50R")
         assert table.get_cell("BTCUSDT", "upnl").tone == "down"
         assert not table.has_row("XRPUSDT")
+
+
+class PriceTable(LiveTable):
+    COLUMNS = (("symbol", "Symbol"), ("last", "Last"))
+
+
+def _screen_text(app: App[None]) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_a_changed_cell_repaints_its_line_only_and_an_off_screen_row_nothing() -> None:
+    table = PriceTable()
+    app = Host(table)
+    async with app.run_test(size=(40, 8)) as pilot:
+        for i in range(30):
+            table.set_row(f"S{i:02}", {"symbol": f"S{i:02}", "last": "100.0"})
+        await pilot.pause()
+        table.set_row("S02", {"symbol": "S02", "last": "101.5"})
+        assert [(r.y, r.height) for r in table._repaint_regions] == [(3, 1)], "the header, then S00..S02: line 3"
+        await pilot.pause()
+        assert "S02     101.5" in _screen_text(app)
+        table.set_row("S29", {"symbol": "S29", "last": "99.5"})
+        assert not table._repaint_regions, "a row below the window is stored, not repainted"
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        assert "S29     99.5" in _screen_text(app) and table.cell("S29", "last") == "99.5"
+        table.set_row("S28", {"symbol": "S28", "last": "100000.25"})
+        await pilot.pause()
+        assert "S28     100000.25" in _screen_text(app), "a wider value widens its column"
+
+
+async def test_a_market_panel_repaints_only_the_lines_that_changed() -> None:
+    panel = MarketPanel()
+    app = Host(panel)
+    async with app.run_test(size=(40, 8)) as pilot:
+        levels = [((f"{100 + i}.0", "bid"), (" │ ", "muted"), ("1.5", "ask")) for i in range(5)]
+        panel.show(levels, "")
+        await pilot.pause()
+        moved = [*levels[:3], (("103.0", "bid"), (" │ ", "muted"), ("2.5", "ask")), levels[4]]
+        panel.show(moved, "")
+        assert [(r.y, r.height) for r in panel._repaint_regions] == [(3, 1)]
+        await pilot.pause()
+        assert "103.0 │ 2.5" in _screen_text(app)
+        panel.show(moved[:2], "")
+        assert [(r.y, r.height) for r in panel._repaint_regions] == [(0, 8)], "fewer lines: the whole panel"
 
 
 # -- orders ------------------------------------------------------------------------------------

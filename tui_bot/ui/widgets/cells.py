@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
@@ -128,21 +128,27 @@ class LiveTable(DataTable[Any]):
         if RowKey(key) not in self.rows:
             self.add_row(*(values.get(str(column.value), "") for column in self.columns), key=key)
             return True
-        for column, value in values.items():
-            if column in self.columns and self.get_cell(key, column) != value:
-                self._put_cell(key, column, value)
+        changed = {c: v for c, v in values.items() if c in self.columns and self.get_cell(key, c) != v}
+        wider = [c for c, v in changed.items() if self._grows(c, v)]
+        for column in wider:
+            self.update_cell(key, column, changed.pop(column), update_width=True)
+        if changed:
+            self._put_cells(key, changed)
         return False
 
-    def _put_cell(self, key: str, column: str, value: object) -> None:
-        """Store a changed value and repaint only its cell (DataTable.update_cell repaints the whole table, so
-        every mark sent the full table to the terminal); a value wider than its column re-measures it all."""
-        if self._grows(column, value):
-            self.update_cell(key, column, value, update_width=True)
-            return
-        row_key, column_key = RowKey(key), ColumnKey(column)
-        self._data[row_key][column_key] = value
-        self._update_count += 1  # part of the rendered lines' cache key: the cell's line is drawn afresh
-        self.refresh_coordinate(Coordinate(self.get_row_index(key), self.get_column_index(column)))
+    def _put_cells(self, key: str, changed: Mapping[str, object]) -> None:
+        """Store changed values and repaint only their row's line, if on screen (DataTable.update_cell repaints the
+        whole table, so every mark sent the full table to the terminal; and its cell-region lookup rebuilds the
+        row order on every call)."""
+        row_key = RowKey(key)
+        cells = self._data[row_key]
+        for column, value in changed.items():
+            cells[ColumnKey(column)] = value
+        self._update_count += 1  # part of the rendered lines' cache key: the row's line is drawn afresh
+        y = self.get_row_index(key) + (self.header_height if self.show_header else 0)  # live rows are 1 line high
+        line = Region(0, y, max(self.size.width, self.virtual_size.width), 1)
+        if self.window_region.overlaps(line):
+            self.refresh(line.translate(-self.scroll_offset))
 
     def _grows(self, column: str, value: object) -> bool:
         """Whether a new value is wider than its auto-width column (only then pay for a re-measure)."""
