@@ -246,10 +246,16 @@ async def test_a_market_panel_repaints_only_the_lines_that_changed() -> None:
     panel = MarketPanel()
     app = Host(panel)
     async with app.run_test(size=(40, 8)) as pilot:
-        levels = [((f"{100 + i}.0", "bid"), (" │ ", "muted"), ("1.5", "ask")) for i in range(5)]
+        levels: list[tuple[tuple[str, str], ...]] = [
+            ((f"{100 + i}.0", "bid"), (" │ ", "muted"), ("1.5", "ask")) for i in range(5)
+        ]
         panel.show(levels, "")
         await pilot.pause()
-        moved = [*levels[:3], (("103.0", "bid"), (" │ ", "muted"), ("2.5", "ask")), levels[4]]
+        moved: list[tuple[tuple[str, str], ...]] = [
+            *levels[:3],
+            (("103.0", "bid"), (" │ ", "muted"), ("2.5", "ask")),
+            levels[4],
+        ]
         panel.show(moved, "")
         assert [(r.y, r.height) for r in panel._repaint_regions] == [(3, 1)]
         await pilot.pause()
