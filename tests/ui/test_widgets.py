@@ -237,6 +237,11 @@ async def test_a_changed_cell_repaints_its_line_only_and_an_off_screen_row_nothi
         table.scroll_end(animate=False)
         await pilot.pause()
         assert "S29     99.5" in _screen_text(app) and table.cell("S29", "last") == "99.5"
+        await pilot.pause()
+        for i in range(22, 29):
+            table.set_row(f"S{i:02}", {"symbol": f"S{i:02}", "last": "98.0"})
+        assert [r.size for r in table._repaint_regions] == [table.outer_size], "many lines in a frame: once, whole"
+        await pilot.pause()
         table.set_row("S28", {"symbol": "S28", "last": "100000.25"})
         await pilot.pause()
         assert "S28     100000.25" in _screen_text(app), "a wider value widens its column"
