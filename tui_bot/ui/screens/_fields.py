@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
@@ -112,8 +113,30 @@ class AnswerOnceModal(ModalScreen[ResultT]):
         self.dismiss(result)
 
 
+def dialog_css(screen: str, width: int, extra: str = "") -> str:
+    """FORM_CSS plus the centred, bordered dialog of this width that each form screen shows (and extra rules)."""
+    return (
+        FORM_CSS
+        + f"""
+    {screen} {{ align: center middle; }}
+    {screen} > #dialog {{
+        width: {width}; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }}
+    """
+        + extra
+    )
+
+
 class FormModal(AnswerOnceModal[ResultT | None]):
-    """A form with Submit and Cancel buttons: subclasses define action_submit; Esc and Cancel answer None."""
+    """A form with Submit and Cancel buttons: subclasses define action_submit; Enter in a field submits; Esc and
+    Cancel answer None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
 
     def action_submit(self) -> None:
         raise NotImplementedError

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
@@ -15,7 +13,7 @@ from tui_bot.domain.enums import OrderType
 from tui_bot.domain.intents import AmendOrderIntent
 from tui_bot.domain.models import Instrument, Order
 from tui_bot.domain.numbers import plain, round_to_step
-from tui_bot.ui.screens._fields import FORM_CSS, FieldInvalid, FormModal, field_row, parse_decimal, show_errors
+from tui_bot.ui.screens._fields import FieldInvalid, FormModal, dialog_css, field_row, parse_decimal, show_errors
 
 FIELDS = ("price", "qty")
 _PLAIN_NUMBER = re.compile(r"\s*(\d+(\.\d*)?|\.\d+)\s*")
@@ -57,17 +55,7 @@ def qty_error(qty: Decimal, order: Order, inst: Instrument) -> str:
 class AmendModal(FormModal[AmendOrderIntent]):
     """Returns an AmendOrderIntent with the changed fields on Enter when valid; None on Esc."""
 
-    DEFAULT_CSS = (
-        FORM_CSS
-        + """
-    AmendModal { align: center middle; }
-    AmendModal > #dialog {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
-    )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = dialog_css("AmendModal", 72)
 
     def __init__(self, order: Order, instrument: Instrument) -> None:
         super().__init__()
@@ -120,10 +108,6 @@ class AmendModal(FormModal[AmendOrderIntent]):
         _, errors = self._check()
         show_errors(self, FIELDS, errors)
         self.query_one("#form-error", Static).update("")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
 
     def action_submit(self) -> None:
         if self.answered:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Static
@@ -17,9 +15,9 @@ from tui_bot.domain.intents import LeverageIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import is_multiple, plain
 from tui_bot.ui.screens._fields import (
-    FORM_CSS,
     FieldInvalid,
     FormModal,
+    dialog_css,
     field_row,
     number_input,
     parse_decimal,
@@ -50,17 +48,7 @@ def leverage_error(value: Decimal | None, inst: Instrument) -> str:
 class LeverageModal(FormModal[LeverageIntent]):
     """Returns a LeverageIntent for a valid, changed leverage of the chosen symbol on Enter; None on Esc."""
 
-    DEFAULT_CSS = (
-        FORM_CSS
-        + """
-    LeverageModal { align: center middle; }
-    LeverageModal > #dialog {
-        width: 64; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
-    )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = dialog_css("LeverageModal", 64)
 
     def __init__(self, symbol: str, instruments: Mapping[str, Instrument], current: Mapping[str, Decimal]) -> None:
         """symbol: the one offered first; current: each symbol's leverage now, where known (its position's)."""
@@ -126,10 +114,6 @@ class LeverageModal(FormModal[LeverageIntent]):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._refresh()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
 
     def action_submit(self) -> None:
         if self.answered:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
@@ -16,7 +14,7 @@ from tui_bot.domain.alerts import PriceAlert
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import plain
 from tui_bot.ui import format as fmt
-from tui_bot.ui.screens._fields import FORM_CSS, FieldInvalid, FormModal, field_row, show_errors
+from tui_bot.ui.screens._fields import FieldInvalid, FormModal, dialog_css, field_row, show_errors
 
 PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+")
 
@@ -46,17 +44,7 @@ ArmAlert = Callable[[str, Decimal], PriceAlert]
 class PriceAlertModal(FormModal[PriceAlert]):
     """Asks the level of a price alert on symbol; arms it through `arm` and returns it, or shows why not."""
 
-    DEFAULT_CSS = (
-        FORM_CSS
-        + """
-    PriceAlertModal { align: center middle; }
-    PriceAlertModal > #dialog {
-        width: 64; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
-    )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = dialog_css("PriceAlertModal", 64)
 
     def __init__(self, symbol: str, last_price: Decimal | None, instrument: Instrument | None, arm: ArmAlert) -> None:
         super().__init__()
@@ -82,10 +70,6 @@ class PriceAlertModal(FormModal[PriceAlert]):
 
     def on_mount(self) -> None:
         self.query_one("#level", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
 
     def action_submit(self) -> None:
         """Parse the level and arm the alert; a refusal (ours or the backend's) is shown beside the field."""

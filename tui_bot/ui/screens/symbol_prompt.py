@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Static
 
-from tui_bot.ui.screens._fields import FORM_CSS, FormModal, field_row, show_errors
+from tui_bot.ui.screens._fields import FormModal, dialog_css, field_row, show_errors
 
 
 class SymbolPrompt(FormModal[str]):
     """Returns a listed symbol (upper case) on Enter; None on Esc."""
 
-    DEFAULT_CSS = (
-        FORM_CSS
-        + """
-    SymbolPrompt { align: center middle; }
-    SymbolPrompt > #dialog {
-        width: 56; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
-    )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = dialog_css("SymbolPrompt", 56)
 
     def __init__(self, title: str, listed: Sequence[str]) -> None:
         super().__init__()
@@ -48,10 +36,6 @@ class SymbolPrompt(FormModal[str]):
 
     def on_mount(self) -> None:
         self.query_one("#symbol", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
 
     def action_submit(self) -> None:
         if self.answered:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
@@ -15,9 +13,9 @@ from tui_bot.domain.intents import TradingStopIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import plain
 from tui_bot.ui.screens._fields import (
-    FORM_CSS,
     FieldInvalid,
     FormModal,
+    dialog_css,
     field_row,
     number_input,
     parse_decimal,
@@ -48,18 +46,13 @@ def _now(value: Decimal) -> str:
 class TpSlModal(FormModal[TradingStopIntent]):
     """Returns a TradingStopIntent (None = leave a leg, 0 = remove it) on Enter when valid; None on Esc."""
 
-    DEFAULT_CSS = (
-        FORM_CSS
-        + """
-    TpSlModal { align: center middle; }
-    TpSlModal > #dialog {
-        width: 72; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
+    DEFAULT_CSS = dialog_css(
+        "TpSlModal",
+        72,
+        """
     TpSlModal #form-error { color: $error; height: auto; }
-    """
+    """,
     )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
 
     def __init__(
         self,
@@ -118,10 +111,6 @@ class TpSlModal(FormModal[TradingStopIntent]):
         _, errors = self._check()
         show_errors(self, FIELDS, errors)
         self.query_one("#form-error", Static).update("")
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
 
     def action_submit(self) -> None:
         if self.answered:
