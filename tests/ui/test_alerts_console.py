@@ -96,7 +96,9 @@ async def type_level(pilot: Pilot[None], app: LocalConsole, text: str) -> str:
 async def test_a_price_alert_armed_from_the_modal_fires_when_the_exchange_crosses_it(
     tmp_path: Path, console: Console
 ) -> None:
-    async with console(settings=alerting(tmp_path)) as (app, pilot):
+    settings = alerting(tmp_path)  # a connection slow to come up on a busy machine must not take the line
+    settings.alerts = settings.alerts.model_copy(update={"connection_down_warning_s": 60})
+    async with console(settings=settings) as (app, pilot):
         assert app.backend is not None
         await wait_for(lambda: app.backend is not None and app.backend.selected_symbol() == BTC)
         market = sim(app).engine.markets[BTC]
@@ -112,7 +114,7 @@ async def test_a_price_alert_armed_from_the_modal_fires_when_the_exchange_crosse
         (armed,) = app.backend.price_alerts()
         assert (armed.symbol, armed.level, armed.direction) == (BTC, level, Cross.ABOVE)
         market.set_price(level + 5 * TICK, sim(app).clock.now_ms())
-        await wait_for(lambda: f"{BTC} crossed above {plain(level)}" in line_text(app))
+        await wait_for(lambda: f"{BTC} crossed above {plain(level)}" in line_text(app), timeout=20.0)
         assert " INFO " in line_text(app) and app.query_one(AlertLine).has_class("-info")
         await pilot.press("n")
         assert app.screen.query_one(PriceAlertsTable).row_count == 0, "fired once, so no longer armed"
