@@ -22,14 +22,7 @@ from tui_bot.core.strategies.chart_llm import ChartLlm, ChartRequest
 from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
 from tui_bot.domain.events import Event
 from tui_bot.domain.models import Kline
-from tui_bot.domain.recommendations import (
-    MODEL_FIELDS,
-    Direction,
-    ModelRecommendation,
-    Proposal,
-    Recommendation,
-    RecommendationStatus,
-)
+from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.db import Database
 
@@ -65,9 +58,7 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
     """A proposal as a recommendation record (PENDING until the gates decide); a model's idea keeps its trace."""
     side = proposal.direction.side
     assert side is not None
-    model = {name: getattr(proposal, name) for name in MODEL_FIELDS}
-    kind, extra = (ModelRecommendation, model) if proposal.model_name is not None else (Recommendation, {})
-    return kind(
+    return Recommendation(
         id=f"{cycle_id}-{index}",
         cycle_id=cycle_id,
         symbol=proposal.symbol,
@@ -83,7 +74,11 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
         status=RecommendationStatus.PENDING.value,
         created_ms=now_ms,
         updated_ms=now_ms,
-        **extra,
+        prompt_name=proposal.prompt_name,
+        prompt_version=proposal.prompt_version,
+        model_name=proposal.model_name,
+        raw_response=proposal.raw_response,
+        chart_path=proposal.chart_path,
     )
 
 

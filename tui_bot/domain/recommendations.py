@@ -93,6 +93,12 @@ class Recommendation:
     updated_ms: int
     fate: str | None = None
     order_link_id: str | None = None
+    # Set by a model-backed strategy (chart_llm): the prompt and model asked, their raw reply, the chart sent.
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    model_name: str | None = None
+    raw_response: str | None = None
+    chart_path: str | None = None
 
     def tradable_at(self, price: Decimal) -> bool:
         """True while price is strictly between the stop and the target (the idea has not played out)."""
@@ -104,21 +110,3 @@ class Recommendation:
         if (price - self.stop_loss) * self.side.sign > 0:
             return None
         return f"the price {price} has passed the stop {self.stop_loss}"
-
-
-MODEL_FIELDS = ("prompt_name", "prompt_version", "model_name", "raw_response", "chart_path")
-"""What a model-backed idea carries besides a rule strategy's fields (Proposal's and ModelRecommendation's)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ModelRecommendation(Recommendation):
-    """A recommendation from a model-backed strategy, with the prompt, model, raw reply and chart it was made from.
-
-    A subclass until the store has columns for these fields: it saves and loads the Recommendation fields only.
-    """
-
-    prompt_name: str | None = None
-    prompt_version: str | None = None
-    model_name: str | None = None
-    raw_response: str | None = None
-    chart_path: str | None = None

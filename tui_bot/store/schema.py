@@ -81,6 +81,11 @@ recommendations = Table(
     _ms("updated_ms"),
     _text("fate", True),
     _text("order_link_id", True),
+    _text("prompt_name", True),
+    _text("prompt_version", True),
+    _text("model_name", True),
+    _text("raw_response", True),
+    _text("chart_path", True),
     Index("recommendations_cycle", "cycle_id"),
 )
 
