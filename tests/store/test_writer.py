@@ -213,9 +213,7 @@ async def test_analysis_rows_round_trip_and_update(writer: StoreWriter, conn: Da
     assert await load_phantoms(conn, open_only=True) == [phantom]
 
 
-async def test_shown_recommendations_are_every_pending_one_plus_the_newest(
-    writer: StoreWriter, conn: Database
-) -> None:
+async def test_shown_recommendations_are_every_pending_one_plus_the_newest(writer: StoreWriter, conn: Database) -> None:
     writer.enqueue(SaveCycle(CycleRow("c1", 1_000, "15", "done")))
     statuses = ["pending", "rejected", "rejected", "executed", "pending"]
     for n, status in enumerate(statuses):

@@ -43,9 +43,7 @@ async def load_marks(db: Database) -> list[ReconcileMark]:
 
 def _load_marks(conn: Connection) -> list[ReconcileMark]:
     m = schema.trade_reconciliations.c
-    rows = conn.execute(
-        select(m.open_exec_id, m.symbol, m.ts_ms, m.reason, m.after_row).order_by(m.after_row, m.ts_ms)
-    )
+    rows = conn.execute(select(m.open_exec_id, m.symbol, m.ts_ms, m.reason, m.after_row).order_by(m.after_row, m.ts_ms))
     return [ReconcileMark(str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4])) for r in rows]
 
 

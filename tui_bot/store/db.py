@@ -65,7 +65,7 @@ class Database:
 
     @property
     def backend(self) -> str:
-        """"sqlite" or "postgresql"."""
+        """ "sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
     def connect(self) -> AsyncConnection:

@@ -59,7 +59,10 @@ def upgrade() -> None:
         sa.Column("updated_ms", sa.BigInteger(), nullable=False),
         sa.Column("fate", sa.Text(), nullable=True),
         sa.Column("order_link_id", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["cycle_id"], ["cycles.id"], ),
+        sa.ForeignKeyConstraint(
+            ["cycle_id"],
+            ["cycles.id"],
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
@@ -77,7 +80,10 @@ def upgrade() -> None:
         sa.Column("exit_price", Money(), nullable=True),
         sa.Column("max_favourable", Money(), nullable=False),
         sa.Column("max_adverse", Money(), nullable=False),
-        sa.ForeignKeyConstraint(["recommendation_id"], ["recommendations.id"], ),
+        sa.ForeignKeyConstraint(
+            ["recommendation_id"],
+            ["recommendations.id"],
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
