@@ -131,6 +131,7 @@ def test_exit_reasons() -> None:
 
     assert reason(order_link_id=link(OrderReason.PANIC)) == "panic"
     assert reason(order_link_id=link(OrderReason.TIME_EXIT)) == "time_exit"
+    assert reason(order_link_id=link(OrderReason.MANUAL_ENTRY)) == "manual_exit", "a ticket order that reduced"
     assert reason(create_type=CreateType.BY_STOP_LOSS) == "stop_loss"
     assert reason(create_type=CreateType.BY_TRAILING_STOP) == "trailing_stop"
     assert reason(stop_order_type=StopOrderType.TRAILING_STOP) == "trailing_stop"

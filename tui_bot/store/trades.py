@@ -69,8 +69,8 @@ def link_tags(order_link_id: str) -> tuple[str | None, str | None]:
 def exit_reason(execution: Execution) -> str:
     """Why a reducing fill happened: our id's reason, the exchange's TP/SL/liquidation kind, or "external"."""
     parsed = parse_order_id(execution.order_link_id)
-    if parsed is not None:
-        return reason_name(parsed.reason)
+    if parsed is not None:  # a ticket order (tagged manual entry) that reduced the position is a manual exit
+        return reason_name(OrderReason.MANUAL_EXIT if parsed.reason is OrderReason.MANUAL_ENTRY else parsed.reason)
     if execution.exec_type is ExecType.BUST_TRADE:
         return "liquidation"
     if execution.exec_type is ExecType.ADL_TRADE:
