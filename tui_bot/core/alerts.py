@@ -188,4 +188,4 @@ class AlertService:
             self._want_tickers()
 
     def _want_tickers(self) -> None:
-        self.engine.want_tickers(TICKER_OWNER, set(self.book.symbols()))
+        self.engine.tickers.want(TICKER_OWNER, set(self.book.symbols()))

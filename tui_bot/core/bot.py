@@ -109,8 +109,8 @@ class TradingBot:
                 if rec.status == RecommendationStatus.EXECUTED and rec.symbol in self.engine.state.positions:
                     self.entry_scores[rec.symbol] = float(rec.confidence)
         self.engine.listeners.append(self._on_event)
-        self.engine.want_tickers("phantoms", self.phantoms.symbols)
-        self.engine.want_tickers("pending", {r.symbol for r in self.pending()})
+        self.engine.tickers.want("phantoms", self.phantoms.symbols)
+        self.engine.tickers.want("pending", {r.symbol for r in self.pending()})
         if schedule:
             self.tasks.every("bot-schedule", 0, self._schedule_once)
         self.tasks.every("bot-phantoms", PHANTOM_CHECK_S, self._expire_phantoms)
@@ -157,10 +157,10 @@ class TradingBot:
         if rec.status in _FOLLOWED:
             self.guard.remember(rec.id, rec.strategy)
             self.phantoms.start(rec, self._phantom_entry(rec))
-            self.engine.want_tickers("phantoms", self.phantoms.symbols)
+            self.engine.tickers.want("phantoms", self.phantoms.symbols)
         elif rec.status == RecommendationStatus.EXECUTED and rec.order_link_id:
             self.guard.remember(rec.order_link_id, rec.strategy)
-        self.engine.want_tickers("pending", {r.symbol for r in self.pending()})
+        self.engine.tickers.want("pending", {r.symbol for r in self.pending()})
         self.engine.announce([RecommendationChanged(recommendation=rec, exchange_ts=0, received_ns=time.time_ns())])
         return rec
 
@@ -366,7 +366,7 @@ class TradingBot:
         """Close the phantoms past their timeout, and keep tickers only for the symbols still followed."""
         last = self.engine.state.last_price
         self.phantoms.expire({s: price for s in self.phantoms.symbols if (price := last(s))})
-        self.engine.want_tickers("phantoms", self.phantoms.symbols)
+        self.engine.tickers.want("phantoms", self.phantoms.symbols)
 
 
 def _as_proposal(rec: Recommendation) -> Proposal:

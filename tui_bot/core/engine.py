@@ -14,6 +14,7 @@ from tui_bot.core.bus import Bus
 from tui_bot.core.health import Health
 from tui_bot.core.state import AccountState
 from tui_bot.core.tasks import BackgroundTasks
+from tui_bot.core.ticker_subscriptions import TickerSubscriptions
 from tui_bot.domain.events import (
     ConnectionState,
     ConnectionStateChanged,
@@ -95,10 +96,8 @@ class Engine:
         self.listeners: list[Callable[[Event], None]] = []
         self._queue: asyncio.Queue[Event | Reseed | asyncio.Event] = asyncio.Queue()  # an Event marks a drain point
         self.tasks = BackgroundTasks(self.health.tasks, log)
+        self.tickers = TickerSubscriptions(client, self.state, options.watchlist, self.tasks)
         self._consumer: asyncio.Task[None] | None = None
-        self._ticker_symbols: set[str] = set()
-        self._wanted_tickers: dict[str, set[str]] = {}
-        self._ticker_task: asyncio.Task[None] | None = None
         self._resync_lock = asyncio.Lock()
         self._private_down_since: float | None = None
         self._awaiting_private: dict[str, float] = {}
@@ -114,7 +113,7 @@ class Engine:
         await self.client.start(self.feed)
         await self._await_private_live(self.options.fallback_after_s)
         await self.resync("start")
-        await self._sync_tickers()
+        await self.tickers.sync()
         self.tasks.every("engine-supervise", self.options.supervise_every_s, self._supervise_once)
 
     async def _await_private_live(self, timeout: float) -> None:
@@ -224,8 +223,8 @@ class Engine:
             self._connection_changed(event)
         self.bus.publish(changes)
         self._notify(event)
-        if isinstance(event, (PositionUpdated, OrderUpdated)) and self._desired_tickers() != self._ticker_symbols:
-            self._schedule_ticker_sync()
+        if isinstance(event, (PositionUpdated, OrderUpdated)) and self.tickers.desired() != self.tickers.streamed:
+            self.tickers.schedule()
 
     def _notify(self, event: Event) -> None:
         """Tell every listener; one that fails is logged and does not keep the event from the others."""
@@ -300,7 +299,7 @@ class Engine:
             [WalletUpdated(wallet=reseed.wallet, source=Source.REST, exchange_ts=0, received_ns=now_ns), done]
         )
         self._notify(done)
-        self._schedule_ticker_sync()
+        self.tickers.schedule()
         reseed.applied.set()
 
     def _apply_rest_orders(self, orders: list[Order], now_ns: int) -> int:
@@ -401,31 +400,3 @@ class Engine:
         if now - self._last_reconcile > self.options.reconcile_interval_s:
             self._last_reconcile = now
             await self._safe_resync("periodic")
-
-    # -- hybrid ticker subscriptions ----------------------------------------------------------
-
-    def want_tickers(self, owner: str, symbols: set[str]) -> None:
-        """Keep tickers streaming for these symbols on behalf of owner (e.g. phantoms), besides positions and orders."""
-        if self._wanted_tickers.get(owner) != symbols:
-            self._wanted_tickers[owner] = set(symbols)
-            self._schedule_ticker_sync()
-
-    def set_watchlist(self, symbols: list[str]) -> None:
-        """Make the watchlist these symbols (in place: the bot's analysis reads the same list); tickers follow."""
-        self.options.watchlist[:] = symbols
-        self._schedule_ticker_sync()
-
-    def _desired_tickers(self) -> set[str]:
-        wanted = set().union(*self._wanted_tickers.values()) if self._wanted_tickers else set()
-        return self.state.symbols_in_use() | set(self.options.watchlist) | wanted
-
-    def _schedule_ticker_sync(self) -> None:
-        if self._ticker_task is None or self._ticker_task.done():
-            self._ticker_task = self.tasks.spawn("engine-tickers", self._sync_tickers(), one_off=True)
-
-    async def _sync_tickers(self) -> None:
-        """Stream tickers for the watchlist and every symbol with a position or open order, and no others."""
-        desired = self._desired_tickers() & set(self.state.instruments)
-        if desired != self._ticker_symbols:
-            self._ticker_symbols = desired
-            await self.client.set_ticker_symbols(desired)

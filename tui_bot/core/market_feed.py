@@ -1,6 +1,6 @@
 """Order books and recent trades of the symbols a console looks at, streamed on demand and published as snapshots.
 
-Owners want symbols (`want(owner, symbols)`, as the engine's `want_tickers`): a symbol any owner wants has its
+Owners want symbols (`want(owner, symbols)`, as the engine's `tickers.want`): a symbol any owner wants has its
 ticker, order book (orderbook.{depth}) and public trades streamed, its tape first filled with the trades printed
 before (GET /v5/market/recent-trade); one nobody wants any more is unsubscribed. Book
 frames are applied by the venue's rules (core/order_book.py); a skipped update id or a crossed book is counted in
@@ -68,7 +68,7 @@ class MarketFeed:
             self._wanted[owner] = set(symbols)
         else:
             self._wanted.pop(owner, None)
-        self.engine.want_tickers(f"market:{owner}", set(symbols))
+        self.engine.tickers.want(f"market:{owner}", set(symbols))
         await self._sync()
 
     @property

@@ -64,7 +64,7 @@ class Watchlist:
         return self.symbols
 
     def _set(self, symbols: list[str]) -> None:
-        self.engine.set_watchlist(symbols)
+        self.engine.tickers.set_watchlist(symbols)
         if self.writer is not None:
             self.writer.enqueue(SetConfig(WATCHLIST_KEY, symbols))
         self.engine.bus.publish([WatchlistChanged(symbols=tuple(symbols), exchange_ts=0, received_ns=time.time_ns())])
