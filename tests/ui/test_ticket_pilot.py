@@ -149,7 +149,7 @@ async def test_a_conditional_entry_rests_untriggered_then_fills_when_the_mark_cr
         assert (order.status, order.stop_order_type) == (OrderStatus.UNTRIGGERED, StopOrderType.STOP)
         assert (order.trigger_price, order.trigger_direction, order.trigger_by) == (trigger, 1, TriggerBy.MARK)
         assert account(app).positions[BTC].size == 0
-        market.set_price(trigger + 10 * market.tick, sim.clock.now_ms())
+        market.set_price(floor_to_step(trigger * Decimal("1.005"), market.tick), sim.clock.now_ms())  # far past noise
         await wait_for(lambda: order.status is OrderStatus.FILLED)
         await wait_for(lambda: app.query_one(PositionsTable).has_row(BTC))
         assert account(app).positions[BTC].size == Decimal("0.01")
