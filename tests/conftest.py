@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from tests.pg_server import PgServer, postgres_bindir
+from tests.redis_server import RedisServer, redis_binary
 from tui_bot.exchange.bybit.signing import rest_signature
 from tui_bot.sim.server import SimExchange
 
@@ -177,3 +178,26 @@ def pg_server() -> Iterator[PgServer]:
         server.stop("immediate")
     finally:
         server.remove()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway Redis server for the session (skipped only when redis-server is not installed, never in CI)."""
+    binary = redis_binary()
+    if binary is None:
+        if os.environ.get("REDIS_TESTS_REQUIRED"):
+            pytest.fail("redis-server not found, and REDIS_TESTS_REQUIRED is set")
+        pytest.skip("redis-server not found")
+    server = RedisServer(binary)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of an empty Redis (the session's server, flushed before the test)."""
+    redis_server.flush()
+    return redis_server.url
