@@ -1,0 +1,1 @@
+"""Live state and commands between processes over Redis: the listener publishes, bots and consoles read and ask."""

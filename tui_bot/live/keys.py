@@ -1,0 +1,56 @@
+"""The Redis key names every process agrees on (one place, so the listener, bots and consoles cannot drift apart).
+
+Only the listener writes the state keys; a bot writes its own heartbeat and acknowledgements; anyone may add to
+a bot's command stream.
+"""
+
+from __future__ import annotations
+
+CHANGES_CHANNEL = "tui:changes"
+"""PUBLISH channel: one message per change of a state key (the key's name and the listener's seq)."""
+
+LISTENER_HEARTBEAT = "tui:listener:heartbeat"
+"""String with a TTL: the listener's wall-clock ms, refreshed well within the TTL while it runs."""
+
+ACCOUNT_POSITIONS = "tui:account:positions"
+"""Hash symbol -> the account's position as JSON (every bot's together, as the exchange sees it)."""
+
+ACCOUNT_ORDERS = "tui:account:orders"
+"""Hash orderId -> an open order as JSON."""
+
+ACCOUNT_WALLET = "tui:account:wallet"
+"""String: the wallet as JSON."""
+
+FILLS_STREAM = "tui:fills"
+"""Capped stream of executions (one entry per exec id, never two)."""
+
+BOTS = "tui:bots"
+"""Set of the bot ids the listener has seen (from orderLinkIds and registrations)."""
+
+ALL_BOTS_COMMANDS = "tui:commands:all"
+"""Stream every bot also reads: commands for all bots at once (panic)."""
+
+
+def position(bot: str, symbol: str) -> str:
+    """Hash: bot's position in symbol (side, size, entry, mark, upnl, seq, time_ms)."""
+    return f"tui:{bot}:position:{symbol}"
+
+
+def open_symbols(bot: str) -> str:
+    """Set: the symbols bot holds a position in."""
+    return f"tui:{bot}:symbols"
+
+
+def bot_heartbeat(bot: str) -> str:
+    """String with a TTL: bot's wall-clock ms, written by the bot itself."""
+    return f"tui:{bot}:heartbeat"
+
+
+def commands(bot: str) -> str:
+    """Stream of commands for bot."""
+    return f"tui:{bot}:commands"
+
+
+def acks(bot: str) -> str:
+    """Stream of bot's acknowledgements (command id, ok, one-line message)."""
+    return f"tui:{bot}:acks"
