@@ -1,5 +1,7 @@
 """The Redis key names every process agrees on (one place, so the listener, bots and consoles cannot drift apart).
 
+Per-bot keys are `{bot_id}:...` as the operators know them; shared keys start with `tui:`.
+
 Only the listener writes the state keys; a bot writes its own heartbeat and acknowledgements; anyone may add to
 a bot's command stream.
 """
@@ -33,24 +35,24 @@ ALL_BOTS_COMMANDS = "tui:commands:all"
 
 def position(bot: str, symbol: str) -> str:
     """Hash: bot's position in symbol (side, size, entry, mark, upnl, seq, time_ms)."""
-    return f"tui:{bot}:position:{symbol}"
+    return f"{bot}:position:{symbol}"
 
 
 def open_symbols(bot: str) -> str:
     """Set: the symbols bot holds a position in."""
-    return f"tui:{bot}:symbols"
+    return f"{bot}:symbols"
 
 
 def bot_heartbeat(bot: str) -> str:
     """String with a TTL: bot's wall-clock ms, written by the bot itself."""
-    return f"tui:{bot}:heartbeat"
+    return f"{bot}:heartbeat"
 
 
 def commands(bot: str) -> str:
     """Stream of commands for bot."""
-    return f"tui:{bot}:commands"
+    return f"{bot}:commands"
 
 
 def acks(bot: str) -> str:
     """Stream of bot's acknowledgements (command id, ok, one-line message)."""
-    return f"tui:{bot}:acks"
+    return f"{bot}:acks"
