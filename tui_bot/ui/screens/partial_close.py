@@ -30,7 +30,8 @@ class PartialCloseModal(ConfirmModal):
     ]
 
     def __init__(self, position: Position, instrument: Instrument | None) -> None:
-        body = f"Close {side_label(position.side).lower()} {plain(position.size)} {position.symbol} at market (reduce-only)?"
+        held = f"{side_label(position.side).lower()} {plain(position.size)} {position.symbol}"
+        body = f"Close {held} at market (reduce-only)?"
         super().__init__("Close position", body, danger=True)
         self.position = position
         self.instrument = instrument
