@@ -60,6 +60,8 @@ class SimSettings(_Section):
     funding_period_s: float = Field(0, ge=0)
     latency_ms: float = Field(3, ge=0, le=5000)  # one-way network delay of every REST response and WS frame
     clock_start_ms: int | None = Field(None, ge=0)  # the exchange's clock starts at this epoch ms, then runs
+    keep_account: bool = True  # the paper account (balance, positions, orders, fills) and prices survive a restart
+    account_file: Path | None = None  # where they are kept (default: beside the SQLite database, NAME.sim.json)
 
     @field_validator("symbols")
     @classmethod

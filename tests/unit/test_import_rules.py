@@ -46,6 +46,7 @@ ALLOWED = {
     "listen": CONSOLE_DOOR | {"runtime"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
     "notify": {"domain"},
+    "live": {"domain", "core", "store"},  # Redis between processes: state from the core, commands to a backend
 }
 UI_ONLY = ("textual", "rich")
 
