@@ -14,8 +14,10 @@ from tui_bot.store.rows import PhantomRow, Trade
 ZERO = Decimal(0)
 PHANTOM_NOTIONAL = Decimal(100)
 """USDT each phantom counts as exposed at its entry, so phantoms add up like trades of one size."""
+NO_BOT = "-"
+"""The bot shown for a trade no bot's order opened (recorded before trades carried their bot)."""
 Breakdown = dict[str, tuple[int, Decimal]]
-"""Key (close reason, symbol or UTC day) → (count, summed net PnL)."""
+"""Key (close reason, symbol, UTC day or bot) → (count, summed net PnL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class Outcome:
     closed_ms: int
     pnl: Decimal
     r: Decimal | None = None
+    bot: str | None = None
+    """The bot of a trade (NO_BOT when unknown); None for a phantom."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Summary:
     by_reason: Breakdown
     by_symbol: Breakdown
     by_day: Breakdown
+    by_bot: Breakdown
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +93,17 @@ def day_of(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
+def group_key(outcome: Outcome, key: str) -> str | None:
+    """What outcome is grouped under by key ("reason", "symbol", "day" or "bot"); None: not in that breakdown."""
+    return day_of(outcome.closed_ms) if key == "day" else getattr(outcome, key)
+
+
 def _breakdown(outcomes: list[Outcome], key: str) -> Breakdown:
     result: dict[str, tuple[int, Decimal]] = {}
     for outcome in outcomes:
-        name = day_of(outcome.closed_ms) if key == "day" else getattr(outcome, key)
+        name = group_key(outcome, key)
+        if name is None:
+            continue
         count, pnl = result.get(name, (0, ZERO))
         result[name] = (count + 1, pnl + outcome.pnl)
     return dict(sorted(result.items()))
@@ -121,6 +133,7 @@ def summarise(outcomes: Iterable[Outcome]) -> Summary:
         by_reason=_breakdown(items, "reason"),
         by_symbol=_breakdown(items, "symbol"),
         by_day=_breakdown(items, "day"),
+        by_bot=_breakdown(items, "bot"),
     )
 
 
@@ -158,7 +171,7 @@ def trade_outcome(trade: Trade, initial_risk: dict[str, Decimal]) -> Outcome:
     per_unit = initial_risk.get(trade.entry_order_link_id)
     qty = trade.exit_qty if 0 < trade.exit_qty < trade.qty else trade.qty
     r = trade.pnl / (per_unit * qty) if per_unit and qty else None
-    return Outcome(trade.symbol, trade.exit_reason or "unknown", _closed_ms(trade), trade.pnl, r)
+    return Outcome(trade.symbol, trade.exit_reason or "unknown", _closed_ms(trade), trade.pnl, r, trade.bot or NO_BOT)
 
 
 def trade_summary(trades: list[Trade], initial_risk: dict[str, Decimal]) -> Summary:
