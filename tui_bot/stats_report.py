@@ -48,7 +48,7 @@ def stats_rows(outcomes: list[Outcome]) -> list[StatsRow]:
             groups: dict[str, list[Outcome]] = {}
             for outcome in items:
                 groups.setdefault(group_key(outcome, section) or "", []).append(outcome)
-            rows += [StatsRow(section, bot, key, summarise(groups[key])) for key in sorted(groups)]
+            rows += [StatsRow(section, bot, key, summarise(groups[key], breakdowns=False)) for key in sorted(groups)]
     return rows
 
 

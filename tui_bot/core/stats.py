@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Order
 from tui_bot.store.rows import PhantomRow, Trade
 
 ZERO = Decimal(0)
+_DAY_MS = 86_400_000
+_EPOCH = date(1970, 1, 1)
 PHANTOM_NOTIONAL = Decimal(100)
 """USDT each phantom counts as exposed at its entry, so phantoms add up like trades of one size."""
 NO_BOT = "-"
@@ -90,7 +93,13 @@ def stats_report(
 
 def day_of(ms: int) -> str:
     """The UTC calendar day of an epoch-ms time as YYYY-MM-DD."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+    return _day_name(ms // _DAY_MS)
+
+
+@cache
+def _day_name(days: int) -> str:
+    """Day number `days` since 1970-01-01 as YYYY-MM-DD (named once each: a breakdown names thousands of times)."""
+    return (_EPOCH + timedelta(days=days)).isoformat()
 
 
 def group_key(outcome: Outcome, key: str) -> str | None:
@@ -109,8 +118,9 @@ def _breakdown(outcomes: list[Outcome], key: str) -> Breakdown:
     return dict(sorted(result.items()))
 
 
-def summarise(outcomes: Iterable[Outcome]) -> Summary:
-    """Win rate, profit factor (None without losses), averages, extremes and breakdowns of the outcomes."""
+def summarise(outcomes: Iterable[Outcome], *, breakdowns: bool = True) -> Summary:
+    """Win rate, profit factor (None without losses), averages, extremes and breakdowns (empty unless asked for)
+    of the outcomes."""
     items = list(outcomes)
     pnls = [o.pnl for o in items]
     gains = sum((p for p in pnls if p > 0), ZERO)
@@ -130,10 +140,10 @@ def summarise(outcomes: Iterable[Outcome]) -> Summary:
         avg_r=sum(rs, ZERO) / len(rs) if rs else None,
         best=max(pnls) if pnls else None,
         worst=min(pnls) if pnls else None,
-        by_reason=_breakdown(items, "reason"),
-        by_symbol=_breakdown(items, "symbol"),
-        by_day=_breakdown(items, "day"),
-        by_bot=_breakdown(items, "bot"),
+        by_reason=_breakdown(items, "reason") if breakdowns else {},
+        by_symbol=_breakdown(items, "symbol") if breakdowns else {},
+        by_day=_breakdown(items, "day") if breakdowns else {},
+        by_bot=_breakdown(items, "bot") if breakdowns else {},
     )
 
 
