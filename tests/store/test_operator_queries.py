@@ -77,11 +77,11 @@ async def close_by(rt: Runtime, bot: str, reason: str) -> Decimal | None:
     if reason == "take_profit":
         target = floor_to_step(last * Decimal("1.005"), tick)
         await open_long(rt, bot, take_profit=target)
-        move_market(rt, target + 10 * tick)
+        move_market(rt, floor_to_step(target * Decimal("1.005"), tick))  # past any random step back
     elif reason == "stop_loss":
         stop = floor_to_step(last * Decimal("0.995"), tick)
         await open_long(rt, bot, stop_loss=stop)
-        move_market(rt, stop - 10 * tick)
+        move_market(rt, floor_to_step(stop * Decimal("0.995"), tick))
     else:
         stop = floor_to_step(last * Decimal("0.98"), tick)
         await open_long(rt, bot, stop_loss=stop)
