@@ -42,9 +42,12 @@ ALLOWED = {
     "logs": set(),
     "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
-    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
+    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run", "stats_cli"},
     "listen": CONSOLE_DOOR | {"runtime"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
+    # `tui-bot stats` reads the store alone (no exchange, no runtime) and sums with core.stats
+    "stats_cli": {"config", "domain", "store", "stats_report"},
+    "stats_report": {"domain", "core.stats", "store"},
     "notify": {"domain"},
     "live": {"domain", "core", "store"},  # Redis between processes: state from the core, commands to a backend
 }

@@ -186,6 +186,9 @@ executions = Table(
     _text("reason", True),
     Index("executions_symbol_time", "symbol", "exec_time"),
     Index("executions_order", "order_id"),
+    Index("executions_bot_time", "bot", "exec_time"),
+    Index("executions_reason_time", "reason", "exec_time"),
+    Index("executions_time", "exec_time"),
 )
 
 trades = Table(
@@ -212,6 +215,9 @@ trades = Table(
     CheckConstraint("status IN ('open', 'closed')", name="trades_status_check"),
     Index("trades_status", "status", "symbol"),
     Index("trades_entry_time", "entry_time"),
+    Index("trades_bot_reason", "bot", "exit_reason"),
+    Index("trades_exit_reason", "exit_reason"),
+    Index("trades_exit_time", "exit_time"),
 )
 
 position_snapshots = Table(
@@ -276,3 +282,50 @@ rejected_orders = Table(
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
+
+# -- the operators' views (revision 0006 creates them; kept out of `metadata`, which holds the tables) ----------
+
+views = MetaData()
+"""The read-only views, described for typed reads (money back as Decimal); created by SQL in revision 0006."""
+
+fills = Table(
+    "fills",
+    views,
+    Column("id", ROW_ID),
+    _text("exec_id"),
+    _text("bot", True),
+    _text("reason", True),
+    _ms("exec_time"),
+    _text("symbol"),
+    _text("side"),
+    _money("qty"),
+    _money("price"),
+    _money("fee"),
+    _text("exec_type"),
+    _text("order_id"),
+    _text("order_link_id"),
+    _text("close_reason", True),
+)
+
+trades_pnl = Table(
+    "trades_pnl",
+    views,
+    Column("id", ROW_ID),
+    _text("bot", True),
+    _text("symbol"),
+    _text("side"),
+    _text("close_reason", True),
+    _money("net_pnl"),
+    _money("fees"),
+    _money("qty"),
+    _money("exit_qty"),
+    _money("entry_price"),
+    _money("exit_price", True),
+    _ms("entry_time"),
+    _ms("exit_time", True),
+    _ms("duration_ms", True),
+    Column("win", Integer, nullable=False),
+    _money("r", True),
+)
+
+VIEWS: tuple[str, ...] = tuple(views.tables)

@@ -33,6 +33,7 @@ FIGURES = (
     ("total", "Total PnL"),
 )
 BREAKDOWNS = (
+    ("by_bot", "Bot", "By bot (the bot whose order opened the trade; phantoms have none)"),
     ("by_reason", "Close reason", "By close reason (phantoms: outcome)"),
     ("by_symbol", "Symbol", "By symbol"),
     ("by_day", "Day (UTC)", "By day of close (UTC)"),
