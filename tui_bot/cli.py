@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from tui_bot import db_cli
 from tui_bot.config import ConfigError, ExchangeSettings, Settings, load_settings, setting_name
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_admin_url,
         help="admin URL printed by `tui-bot sim`, e.g. http://127.0.0.1:PORT/_sim",
     )
+    db_cli.add_parser(commands, common)
     return parser
 
 
@@ -149,6 +151,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_sim(args, settings)
     if args.command == "fault":
         return send_fault(args.admin, args.name, args.params)
+    if args.command == "db":
+        return db_cli.run(args, settings)
     _check_database_file(args.db, settings)
     _check_writable(settings.listen.log_file, setting_name(("listen", "log_file")))
     if args.command == "listen":

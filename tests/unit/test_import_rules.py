@@ -42,7 +42,8 @@ ALLOWED = {
     "logs": set(),
     "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
-    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
+    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run", "db_cli"},
+    "db_cli": {"config", "store"},
     "listen": CONSOLE_DOOR | {"runtime"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
     "notify": {"domain"},
