@@ -204,6 +204,11 @@ def test_bad_urls_and_unreachable_databases_get_one_line(pg_server: PgServer, tm
         assert done.stderr.count("\n") == 1 and words in done.stderr, (args, done.stderr)
         assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "b.db").exists()
+    with_password = f"postgresql://{USER}:{PASSWORD}@{served}/postgres"
+    checked = _tui_bot(tmp_path, "db", "check", with_password)
+    assert checked.returncode == 0, checked.stderr
+    assert f"database postgresql://{USER}:***@{served}/postgres (postgresql)" in checked.stdout
+    assert PASSWORD not in checked.stdout + checked.stderr
 
 
 async def test_check_reports_the_schema_version_and_rows_per_table(history: Path, tmp_path: Path) -> None:
