@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from tests.conftest import console_script
 from tests.pg_server import PASSWORD, USER, PgServer
 from tests.store.factories import D, fill, link, order, write_session
+from tui_bot.cli import main
 from tui_bot.domain.enums import OrderStatus, OrderType, Side
 from tui_bot.domain.models import Kline, Position
 from tui_bot.domain.order_ids import OrderReason
@@ -96,6 +98,15 @@ def _tui_bot(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subpro
     )
 
 
+async def _in_process(capsys: pytest.CaptureFixture[str], folder: Path, *args: str) -> tuple[int, str, str]:
+    """`tui-bot ARGS` run by the command line's own main() in this process (no interpreter start-up to wait for)."""
+    settings = folder / "empty.toml"
+    settings.touch()
+    status = await asyncio.to_thread(main, ["--config", str(settings), *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 def _said(out: str) -> str:
     """out with every run of white space one space (the table lines are aligned in columns)."""
     return " ".join(out.split())
@@ -115,7 +126,9 @@ async def _rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-async def test_copy_to_postgresql_and_back_keeps_every_row(history: Path, pg_server: PgServer, tmp_path: Path) -> None:
+async def test_copy_to_postgresql_and_back_keeps_every_row(
+    history: Path, pg_server: PgServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     pg = pg_server.socket_url(pg_server.create_database())
     there = _tui_bot(tmp_path, "db", "copy", "--from", f"sqlite:///{history}", "--to", pg)
     assert there.returncode == 0, there.stderr
@@ -123,8 +136,8 @@ async def test_copy_to_postgresql_and_back_keeps_every_row(history: Path, pg_ser
     assert f"executions {2 * TRADES} copied 0 already there" in _said(there.stdout)
     assert "verified: 11 tables" in there.stdout
     back = tmp_path / "back.db"
-    home = _tui_bot(tmp_path, "db", "copy", "--from", pg, "--to", f"sqlite:///{back}")
-    assert home.returncode == 0, home.stderr
+    status, _, err = await _in_process(capsys, tmp_path, "db", "copy", "--from", pg, "--to", f"sqlite:///{back}")
+    assert status == 0, err
     assert _sqlite_rows(back) == _sqlite_rows(history)
     source, target = await open_database(history), await open_database(pg)
     try:
@@ -137,9 +150,9 @@ async def test_copy_to_postgresql_and_back_keeps_every_row(history: Path, pg_ser
     finally:
         await source.close()
         await target.close()
-    again = _tui_bot(tmp_path, "db", "copy", "--from", f"sqlite:///{history}", "--to", pg)
-    assert again.returncode == 0, again.stderr
-    assert f"executions 0 copied {2 * TRADES} already there" in _said(again.stdout)
+    status, out, err = await _in_process(capsys, tmp_path, "db", "copy", "--from", f"sqlite:///{history}", "--to", pg)
+    assert status == 0, err
+    assert f"executions 0 copied {2 * TRADES} already there" in _said(out)
     await write_session(pg, RecordExecution(fill("after-copy", Side.BUY, "1", "100", exec_time=T0 * 2)))
     target = await open_database(pg)
     assert await count(target, "executions") == 2 * TRADES + 1  # the copied ids did not take the next one's
@@ -147,7 +160,7 @@ async def test_copy_to_postgresql_and_back_keeps_every_row(history: Path, pg_ser
 
 
 async def test_an_interrupted_copy_continues_where_it_stopped(
-    history: Path, pg_server: PgServer, tmp_path: Path
+    history: Path, pg_server: PgServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pg = pg_server.socket_url(pg_server.create_database())
     source, target = await open_database(history), await open_database(pg)
@@ -160,9 +173,11 @@ async def test_an_interrupted_copy_continues_where_it_stopped(
     await source.close()
     await target.close()
     assert partial == 40
-    resumed = _tui_bot(tmp_path, "db", "copy", "--from", f"sqlite:///{history}", "--to", pg, "--batch", "40")
-    assert resumed.returncode == 0, resumed.stderr
-    said = _said(resumed.stdout)
+    status, out, err = await _in_process(
+        capsys, tmp_path, "db", "copy", "--from", f"sqlite:///{history}", "--to", pg, "--batch", "40"
+    )
+    assert status == 0, err
+    said = _said(out)
     assert f"executions {2 * TRADES - 40} copied 40 already there" in said and "candles 0 copied 50 already" in said
     assert "verified: 11 tables" in said
     source, target = await open_database(history), await open_database(pg)
@@ -185,41 +200,49 @@ async def test_a_target_with_other_rows_is_refused_before_anything_is_written(
     await target.close()
 
 
-def test_bad_urls_and_unreachable_databases_get_one_line(pg_server: PgServer, tmp_path: Path) -> None:
+BAD = [
+    (("--from", "mysql://u@h/db", "--to", "sqlite:///b.db"), 2, "unsupported database URL"),
+    (("--from", "sqlite:///missing.db", "--to", "sqlite:///b.db"), 2, "no such database file"),
+    (("--from", "sqlite:///a.db", "--to", "postgresql://u@h:notaport/db"), 2, "not a database URL"),
+    (("--from", "sqlite:///a.db", "--to", "sqlite:///a.db"), 2, "the same database"),
+    ((f"--from=postgresql://{USER}:hunter2@127.0.0.1:1/x", "--to", "sqlite:///b.db"), 1, "refused"),
+    ((f"--from=postgresql://{USER}:hunter2@SERVED/postgres", "--to", "sqlite:///b.db"), 1, "password"),
+    ((f"--from=postgresql://{USER}@SERVED/nosuchdb", "--to", "sqlite:///b.db"), 1, "does not exist"),
+]
+
+
+@pytest.mark.parametrize(("args", "status", "words"), BAD, ids=[words for _, _, words in BAD])
+def test_bad_urls_and_unreachable_databases_get_one_line(
+    pg_server: PgServer, tmp_path: Path, args: tuple[str, ...], status: int, words: str
+) -> None:
     env = {**os.environ, "PGPASSWORD": PASSWORD}  # the right password, unless the URL carries a wrong one
-    served = f"127.0.0.1:{pg_server.port}"
-    cases = [
-        (("--from", "mysql://u@h/db", "--to", "sqlite:///b.db"), 2, "unsupported database URL"),
-        (("--from", f"sqlite:///{tmp_path / 'missing.db'}", "--to", "sqlite:///b.db"), 2, "no such database file"),
-        (("--from", "sqlite:///a.db", "--to", "postgresql://u@h:notaport/db"), 2, "not a database URL"),
-        (("--from", "sqlite:///a.db", "--to", "sqlite:///a.db"), 2, "the same database"),
-        ((f"--from=postgresql://{USER}:hunter2@127.0.0.1:1/x", "--to", "sqlite:///b.db"), 1, "refused"),
-        ((f"--from=postgresql://{USER}:hunter2@{served}/postgres", "--to", "sqlite:///b.db"), 1, "password"),
-        ((f"--from=postgresql://{USER}@{served}/nosuchdb", "--to", "sqlite:///b.db"), 1, "does not exist"),
-    ]
     (tmp_path / "a.db").touch()
-    for args, status, words in cases:
-        done = _tui_bot(tmp_path, "db", "copy", *args, env=env)
-        assert (done.returncode, done.stdout) == (status, ""), (args, done.stderr)
-        assert done.stderr.count("\n") == 1 and words in done.stderr, (args, done.stderr)
-        assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
+    served = f"127.0.0.1:{pg_server.port}"
+    done = _tui_bot(tmp_path, "db", "copy", *(arg.replace("SERVED", served) for arg in args), env=env)
+    assert (done.returncode, done.stdout) == (status, ""), done.stderr
+    assert done.stderr.count("\n") == 1 and words in done.stderr, done.stderr
+    assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "b.db").exists()
-    with_password = f"postgresql://{USER}:{PASSWORD}@{served}/postgres"
-    checked = _tui_bot(tmp_path, "db", "check", with_password)
+
+
+def test_a_url_with_a_password_is_shown_without_it(pg_server: PgServer, tmp_path: Path) -> None:
+    served = f"127.0.0.1:{pg_server.port}"
+    checked = _tui_bot(tmp_path, "db", "check", f"postgresql://{USER}:{PASSWORD}@{served}/postgres")
     assert checked.returncode == 0, checked.stderr
     assert f"database postgresql://{USER}:***@{served}/postgres (postgresql)" in checked.stdout
     assert PASSWORD not in checked.stdout + checked.stderr
 
 
-async def test_check_reports_the_schema_version_and_rows_per_table(history: Path, tmp_path: Path) -> None:
+async def test_check_reports_the_schema_version_and_rows_per_table(
+    history: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     checked = _tui_bot(tmp_path, "db", "check", f"sqlite:///{history}")
     assert checked.returncode == 0, checked.stderr
     said = _said(checked.stdout)
     assert f"schema version {SCHEMA_VERSION} of {SCHEMA_VERSION}" in said
     assert f"executions {2 * TRADES} orders 20 position_snapshots {TRADES}" in said
     assert f"trades {TRADES} recommendations 0" in said
-    by_option = _tui_bot(tmp_path, "--db", str(history), "db", "check")
-    assert by_option.stdout == checked.stdout
+    assert await _in_process(capsys, tmp_path, "--db", str(history), "db", "check") == (0, checked.stdout, "")
     missing = _tui_bot(tmp_path, "db", "check", "sqlite:///nothing-here.db")
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "no such database file" in missing.stderr
     assert not (tmp_path / "nothing-here.db").exists()
