@@ -121,6 +121,7 @@ class StorageSettings(_Section):
 
     db_path: Path = Path("tui_bot.db")
     url: SecretStr = SecretStr("")
+    candle_retention_days: int = Field(30, ge=1, le=36_500)  # older candles are deleted by the store's writer
 
     @field_validator("url")
     @classmethod

@@ -241,7 +241,7 @@ async def start_runtime(
         backoff_max=st.backoff_max_s,
         topics_per_connection=st.topics_per_connection,
     )
-    writer = StoreWriter(conn)
+    writer = StoreWriter(conn, candle_retention_days=settings.storage.candle_retention_days)
     writer.start()
     options = EngineOptions(
         watchlist=settings.bot.watchlist,

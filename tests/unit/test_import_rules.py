@@ -42,7 +42,8 @@ ALLOWED = {
     "logs": set(),
     "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
-    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run", "stats_cli"},
+    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run", "stats_cli", "db_cli"},
+    "db_cli": {"config", "store"},
     "listen": CONSOLE_DOOR | {"runtime"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
     # `tui-bot stats` reads the store alone (no exchange, no runtime) and sums with core.stats
