@@ -312,13 +312,14 @@ def gate_book(
     settings: TradingSettings,
     entry_scores: dict[str, float],
     blocked: dict[str, str] | None = None,
+    min_ml_score: float | None = None,
 ) -> GateBook:
-    """The account as the gates see it: free slots, symbols in use, bot positions that could be replaced, and the
-    strategies the win-rate guard blocks."""
+    """The account as the gates see it: free slots, symbols in use, bot positions that could be replaced, the
+    strategies the win-rate guard blocks and the learned score's minimum (None: it does not gate)."""
     taken = occupied_symbols(state)
     free = settings.max_concurrent_trades - len(taken)
     replaceable = {s: score for s, score in entry_scores.items() if s in state.positions}
-    return GateBook(settings, free, taken, replaceable, dict(blocked or {}))
+    return GateBook(settings, free, taken, replaceable, dict(blocked or {}), min_ml_score)
 
 
 def decide(proposals: list[Proposal], book: GateBook, cycle_id: str, now_ms: int | None = None) -> list[Decision]:

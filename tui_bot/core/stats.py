@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tui_bot.core.ml_report import MlReport
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Order
 from tui_bot.store.rows import PhantomRow, Trade
@@ -64,12 +65,13 @@ class GuardLine:
 @dataclass(frozen=True, slots=True)
 class StatsReport:
     """What the statistics show: closed trades beside closed phantoms, the trades' equity curve, and the win-rate
-    guard per strategy (empty without a trading bot)."""
+    guard per strategy and the learned score (empty and None without a trading bot)."""
 
     trades: Summary
     phantoms: Summary
     curve: list[tuple[int, Decimal]]
     guard: tuple[GuardLine, ...] = ()
+    ml: MlReport | None = None
 
 
 def stats_report(
