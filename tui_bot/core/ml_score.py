@@ -106,19 +106,15 @@ class MlScorer:
     def score(self, proposals: list[Proposal]) -> list[Proposal]:
         """The proposals, each with the model's win probability and the model's figures (unchanged without one)."""
         model = self.model
-        recorded = [p for p in proposals if p.features]
+        recorded = [i for i, p in enumerate(proposals) if p.features]
         if model is None or not recorded:
             return proposals
-        scores = dict(
-            zip(map(id, recorded), model.probabilities([from_json(p.features) for p in recorded]), strict=True)
-        )
-        version = str(model.version)
-        return [
-            replace(p, ml=MlStamp(scores[id(p)], version, model.train_size, model.auc, model.brier))
-            if id(p) in scores
-            else p
-            for p in proposals
-        ]
+        scores = model.probabilities([from_json(proposals[i].features) for i in recorded])
+        scored = list(proposals)
+        for i, score in zip(recorded, scores, strict=True):
+            stamp = MlStamp(score, str(model.version), model.train_size, model.auc, model.brier)
+            scored[i] = replace(proposals[i], ml=stamp)
+        return scored
 
     def retrain_when_due(self) -> None:
         """Count the outcomes and train the next model when due, in the background (returns at once)."""

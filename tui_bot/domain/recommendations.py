@@ -78,8 +78,9 @@ class Proposal:
     model_name: str | None = None
     raw_response: str | None = None
     chart_path: str | None = None
-    inputs: Mapping[str, float] = field(default_factory=dict, hash=False)
-    """The strategy's own inputs (indicator levels it decided on), recorded with the idea's features."""
+    inputs: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    """The strategy's own inputs (indicator levels it decided on), recorded with the idea's features; not part of
+    equality (the same idea from incremental or recomputed indicators differs in them by float noise only)."""
     features: str | None = None
     """The features the idea was made on, as versioned JSON (set by the cycle, core/features.py)."""
     ml: MlStamp | None = None
