@@ -23,6 +23,7 @@ from tui_bot.domain.recommendations import Direction, Proposal, Recommendation
 from tui_bot.store.db import Database, open_database
 from tui_bot.store.ops import SaveCycle, SavePhantom, SaveRecommendation, SaveTrade
 from tui_bot.store.outcomes import count_labelled, load_labelled
+from tui_bot.store.repos import load_phantoms, load_recommendations
 from tui_bot.store.rows import CycleRow, PhantomRow, Trade
 from tui_bot.store.writer import StoreWriter
 
@@ -211,3 +212,18 @@ async def test_off_in_config_says_so_and_never_gates(store: tuple[Database, Stor
     await scorer.wait()
     assert scorer.status == OFF_IN_CONFIG and scorer.model is None and scorer.min_score() is None
     await scorer.stop()
+
+
+async def test_features_score_and_model_figures_round_trip_through_the_store(
+    store: tuple[Database, StoreWriter],
+) -> None:
+    db, writer = store
+    rec, phantom = scripted_outcome(1)
+    scored = replace(rec, ml_score=0.6180339887, ml_model_version="4", ml_train_size=150, ml_auc=0.71, ml_brier=0.2101)
+    phantom = replace(phantom, features=rec.features)
+    writer.enqueue(SaveCycle(CycleRow("c1", 0, "15", "done")))
+    writer.enqueue(SaveRecommendation(scored))
+    writer.enqueue(SavePhantom(phantom))
+    await writer.flush()
+    assert await load_recommendations(db) == [scored]
+    assert await load_phantoms(db) == [phantom]
