@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from tui_bot.core.alert_rules import AlertSettings
+from tui_bot.core.ml_settings import MlSettings
 from tui_bot.core.strategies import StrategyLoadError, load_strategies
 from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
 from tui_bot.core.strategies.signal_settings import SignalSettings
@@ -169,6 +170,7 @@ class Settings(BaseSettings):
     keys: dict[str, str] = Field(default_factory=dict)
     sim: SimSettings = Field(default_factory=SimSettings)
     chart_llm: ChartLlmSettings = Field(default_factory=ChartLlmSettings)
+    ml: MlSettings = Field(default_factory=MlSettings)
 
     @classmethod
     def settings_customise_sources(

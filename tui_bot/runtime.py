@@ -292,6 +292,7 @@ async def start_runtime(
             store_file = sqlite_file(target)  # chart images go next to an SQLite file, else the working dir
             charts_dir = store_file.parent if store_file else Path.cwd()
             runtime.bot.analysis.configure_chart_llm(settings.chart_llm, charts_dir)
+            runtime.bot.ml.configure(settings.ml, charts_dir)
             await runtime.bot.start(schedule=schedule_cycles)
     except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause
         with contextlib.suppress(Exception):

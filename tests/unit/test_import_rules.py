@@ -20,6 +20,7 @@ CONSOLE_DOOR = {
     "core.settings",
     "core.state",
     "core.stats",
+    "core.ml_report",
     "core.history",
     "core.health",
     "core.bus",
@@ -40,7 +41,13 @@ ALLOWED = {
     "__init__": set(),
     "__main__": {"cli"},
     "logs": set(),
-    "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
+    "config": {
+        "domain",
+        "core.strategies",
+        "core.alert_rules",
+        "core.ml_settings",
+        "notify.settings",
+    },  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
     "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run", "stats_cli", "db_cli"},
     "db_cli": {"config", "store"},

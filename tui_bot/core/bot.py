@@ -21,6 +21,7 @@ from tui_bot.core.cycle import (
 from tui_bot.core.engine import Engine
 from tui_bot.core.execution import RecommendationExecutor
 from tui_bot.core.gating import gate
+from tui_bot.core.ml_score import MlScorer
 from tui_bot.core.orders import OrderService
 from tui_bot.core.phantoms import PhantomTracker
 from tui_bot.core.risk import free_slots
@@ -87,6 +88,7 @@ class TradingBot:
         self.executor = RecommendationExecutor(engine, orders, live_money)
         self.phantoms = PhantomTracker(writer, lambda: self.settings.current.phantom_timeout_hours)
         self.guard = WinRateGuard(signals)
+        self.ml = MlScorer(conn)
         self.phantoms.closed_listeners.append(self._phantom_closed)
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
@@ -108,6 +110,7 @@ class TradingBot:
                 self.recommendations[rec.id] = rec
                 if rec.status == RecommendationStatus.EXECUTED and rec.symbol in self.engine.state.positions:
                     self.entry_scores[rec.symbol] = float(rec.confidence)
+        await self.ml.start()
         self.engine.listeners.append(self._on_event)
         self.engine.tickers.want("phantoms", self.phantoms.symbols)
         self.engine.tickers.want("pending", {r.symbol for r in self.pending()})
@@ -117,6 +120,7 @@ class TradingBot:
 
     async def stop(self) -> None:
         await self.tasks.stop()
+        await self.ml.stop()
         if self._on_event in self.engine.listeners:
             self.engine.listeners.remove(self._on_event)
 
@@ -202,7 +206,8 @@ class TradingBot:
             self._save_cycle(cycle)
             self._expire_pending()
             try:
-                proposals = await self.analysis.propose(settings, state, self.engine.client.now_ms())
+                proposals = self.ml.score(await self.analysis.propose(settings, state, self.engine.client.now_ms()))
+                self.ml.retrain_when_due()  # in the background: this cycle scores with the model it has
             except (CycleSkipped, StrategyLoadError) as err:
                 status = "failed" if isinstance(err, StrategyLoadError) else "skipped"
                 log.warning("cycle %s %s: %s", cycle.id, status, err)
@@ -212,7 +217,7 @@ class TradingBot:
                 return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err)))
             try:
                 await self._count_closed_trades()
-                book = gate_book(state, settings, self.entry_scores, self.guard.blocked())
+                book = gate_book(state, settings, self.entry_scores, self.guard.blocked(), self.ml.min_score())
                 approved, rejected = await self._settle(decide(proposals, book, cycle.id), settings)
             except Exception as err:
                 log.exception("cycle %s failed while settling its ideas", cycle.id)

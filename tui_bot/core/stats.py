@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 
+from tui_bot.core.ml_report import MlReport
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Order
 from tui_bot.store.rows import PhantomRow, Trade
@@ -72,12 +73,13 @@ class GuardLine:
 @dataclass(frozen=True, slots=True)
 class StatsReport:
     """What the statistics show: closed trades beside closed phantoms, the trades' equity curve, and the win-rate
-    guard per strategy (empty without a trading bot)."""
+    guard per strategy and the learned score (empty and None without a trading bot)."""
 
     trades: Summary
     phantoms: Summary
     curve: list[tuple[int, Decimal]]
     guard: tuple[GuardLine, ...] = ()
+    ml: MlReport | None = None
 
 
 def stats_report(

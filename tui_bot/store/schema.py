@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -86,6 +87,12 @@ recommendations = Table(
     _text("model_name", True),
     _text("raw_response", True),
     _text("chart_path", True),
+    _text("features", True),
+    Column("ml_score", Float, nullable=True),
+    _text("ml_model_version", True),
+    Column("ml_train_size", Integer, nullable=True),
+    Column("ml_auc", Float, nullable=True),
+    Column("ml_brier", Float, nullable=True),
     Index("recommendations_cycle", "cycle_id"),
 )
 
@@ -105,6 +112,7 @@ phantoms = Table(
     _money("exit_price", True),
     _money("max_favourable"),
     _money("max_adverse"),
+    _text("features", True),
     Index("phantoms_recommendation", "recommendation_id"),
 )
 
