@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from tui_bot import serve_cli
 from tui_bot.config import ConfigError, ExchangeSettings, Settings, load_settings, setting_name
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_admin_url,
         help="admin URL printed by `tui-bot sim`, e.g. http://127.0.0.1:PORT/_sim",
     )
+    serve_cli.add_parser(commands, common)
     return parser
 
 
@@ -159,6 +161,8 @@ def _run(args: argparse.Namespace) -> int:
         from tui_bot.cycle_once import run_cycle_once
 
         return run_cycle_once(settings, args.db)
+    if args.command == "serve":
+        return serve_cli.run(args, settings)
     from tui_bot.runtime import LocalBackendOpener
     from tui_bot.ui.run import run_console
 

@@ -42,10 +42,12 @@ ALLOWED = {
     "logs": set(),
     "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
-    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
+    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run", "serve_cli"},
     "listen": CONSOLE_DOOR | {"runtime"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
     "notify": {"domain"},
+    "serve_cli": {"config", "serve", "cli"},  # `tui-bot serve`: runs the console as a command, imports none of it
+    "serve": set(),
 }
 UI_ONLY = ("textual", "rich")
 

@@ -1,0 +1,102 @@
+"""`tui-bot serve` as installed: where it binds, which token it takes, what it prints and never prints."""
+
+from __future__ import annotations
+
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import console_script
+from tests.serve.conftest import ServeProcess, clean_env
+from tui_bot.serve.guard import new_token
+
+GOOD_TOKEN = "Sixteen-or-more_chars.0123"
+
+
+def _run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(console_script()), "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        env=clean_env(env or {}),
+    )
+
+
+def _status(url: str) -> int:
+    """The status of a GET, redirects not followed."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "fragment"),
+    [
+        (["--host", "10.1.2.3"], {}, "--host 10.1.2.3 is not a loopback address: add --allow-remote"),
+        (["--host", "bot.example.com"], {}, "--host bot.example.com is not a loopback address"),
+        (["--host", "0.0.0.0", "--allow-remote"], {}, "--host 0.0.0.0 binds every address: give --public-url"),
+        (["--public-url", "bot.example.com"], {}, "--public-url 'bot.example.com': expected http(s)://HOST[:PORT]"),
+        ([], {"TUI_BOT_SERVE_TOKEN": "short"}, "TUI_BOT_SERVE_TOKEN: expected at least 16 characters"),
+        ([], {"TUI_BOT_SERVE_TOKEN": "sixteen chars and a space"}, "TUI_BOT_SERVE_TOKEN: expected at least 16"),
+        (["--port", "70000"], {}, "argument --port: expected a port 0-65535"),
+    ],
+)
+def test_bad_options_get_one_line_and_status_2(
+    tmp_path: Path, args: list[str], env: dict[str, str], fragment: str
+) -> None:
+    result = _run(tmp_path, *args, env=env)
+    assert result.returncode == 2, result
+    assert result.stderr.startswith(f"tui-bot: {fragment}") and result.stderr.count("\n") == 1, result.stderr
+    assert result.stdout == ""
+    assert not any(value in result.stderr for value in env.values())  # an offered token is never echoed
+
+
+def test_a_remote_host_takes_the_flag_and_gets_a_warning(tmp_path: Path) -> None:
+    # 192.0.2.1 is TEST-NET-1, on no interface here: the warning comes first, then the bind fails, status 1.
+    result = _run(tmp_path, "--host", "192.0.2.1", "--allow-remote", "--port", "0")
+    assert result.returncode == 1, result
+    lines = result.stderr.splitlines()
+    assert lines[0] == (
+        "tui-bot serve: warning: 192.0.2.1 is not loopback; the token and the screen cross the network in clear"
+    )
+    assert lines[1].startswith("tui-bot serve: cannot listen on 192.0.2.1:0: ") and len(lines) == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_a_generated_token_is_printed_once_as_the_url_to_open_and_never_logged(
+    serve: Callable[..., ServeProcess],
+) -> None:
+    running = serve()
+    assert running.lines[0].startswith("serving the console at http://127.0.0.1:")
+    assert running.lines[0].endswith("(one tab at a time)")
+    token = running.open_url.rsplit("?token=", 1)[1]
+    assert running.open_url == f"{running.base}/?token={token}" and len(token) >= 43
+    assert _status(f"{running.base}/") == 401
+    assert _status(f"{running.base}/?token=x{token}") == 401
+    assert _status(running.open_url) == 303
+    out, err = running.stop()
+    assert out == "stopped.\n"
+    assert "refused GET / from 127.0.0.1: token missing or wrong" in err
+    assert token not in err and token not in out
+
+
+def test_a_token_from_the_environment_is_used_and_not_printed(serve: Callable[..., ServeProcess]) -> None:
+    running = serve(env={"TUI_BOT_SERVE_TOKEN": GOOD_TOKEN})
+    assert running.open_url == f"{running.base}/?token=<TUI_BOT_SERVE_TOKEN>"
+    assert _status(f"{running.base}/?token={new_token()}") == 401
+    assert _status(f"{running.base}/?token={GOOD_TOKEN}") == 303
+    out, err = running.stop()
+    assert GOOD_TOKEN not in out + err + "\n".join(running.lines)
