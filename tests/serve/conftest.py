@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import console_script
+from tui_bot.serve.guard import new_token
+from tui_bot.serve.server import GuardedServer
+from tui_bot.serve_cli import served_console
 
 START_LINES = 3  # "serving ...", "open URL", "Ctrl-C stops it ..."
 
 
 def console_config(folder: Path) -> Path:
-    """A config whose console trades on the embedded exchange, with its database and log in folder."""
+    """A config whose console trades on the embedded exchange, with its database and log in folder.
+
+    One symbol ticking every 250 ms and no scheduled cycles: the console starts and draws sooner on a busy machine.
+    """
     path = folder / "console.toml"
     db, log = folder / "console.db", folder / "console.log"
-    path.write_text(f'[storage]\ndb_path = "{db}"\n[listen]\nlog_file = "{log}"\n')
+    path.write_text(
+        f'[storage]\ndb_path = "{db}"\n[listen]\nlog_file = "{log}"\n'
+        '[sim]\nsymbols = ["BTCUSDT"]\nstep_ms = 250\n[bot]\nwatchlist = ["BTCUSDT"]\n[trading]\nrun_cycles = false\n'
+    )
     return path
 
 
@@ -75,3 +85,31 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     for running in started:
         if running.process.poll() is None:
             running.stop()
+
+
+@dataclass
+class Served:
+    """A GuardedServer on loopback: its URL, its token, and the folder of its console's config, database and log."""
+
+    url: str
+    token: str
+    folder: Path
+
+    @property
+    def ws(self) -> str:
+        return f"{self.url}/ws?width=100&height=30"
+
+    @property
+    def console_started(self) -> bool:
+        """The served console creates its database when it starts."""
+        return (self.folder / "console.db").exists()
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    """GuardedServer on a free loopback port, serving the real console on a tmp config and database."""
+    console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None))
+    server = GuardedServer(console, new_token(), "127.0.0.1", 0, None, session_wait_s=0.5)
+    url = await server.start()
+    yield Served(url, server.token, tmp_path)
+    await server.stop()

@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.serve.conftest import console_config
-from tui_bot.serve.guard import new_token, origin_of
-from tui_bot.serve.server import GuardedServer
-from tui_bot.serve_cli import served_console
+from tests.serve.conftest import Served
+from tui_bot.serve.guard import origin_of
 
 FOREIGN = "http://evil.example"
-
-
-@dataclass
-class Served:
-    url: str
-    token: str
-    folder: Path
-
-    @property
-    def ws(self) -> str:
-        return f"{self.url}/ws?width=100&height=30"
-
-    @property
-    def console_started(self) -> bool:
-        """The served console creates its database when it starts."""
-        return (self.folder / "console.db").exists()
-
-
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    """GuardedServer on a free loopback port, serving the real console on a tmp config and database."""
-    console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None))
-    server = GuardedServer(console, new_token(), "127.0.0.1", 0, None, session_wait_s=0.5)
-    url = await server.start()
-    yield Served(url, server.token, tmp_path)
-    await server.stop()
 
 
 async def _status(url: str, **kwargs: object) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -10,22 +10,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import console_script
-from tests.serve.conftest import ServeProcess, clean_env
-from tui_bot.serve.guard import new_token
+from tests.serve.conftest import ServeProcess
+from tui_bot.cli import main
+from tui_bot.serve.guard import TOKEN_ENV, new_token
 
 GOOD_TOKEN = "Sixteen-or-more_chars.0123"
 
 
-def _run(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(console_script()), "serve", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=tmp_path,
-        env=clean_env(env or {}),
-    )
+def _main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str, token: str | None
+) -> tuple[int, str, str]:
+    """`tui-bot serve ARGS` in this process, in tmp_path, with TUI_BOT_SERVE_TOKEN=token (unset: None)."""
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.upper().startswith("TUI_BOT_")]:
+        monkeypatch.delenv(name)
+    if token is not None:
+        monkeypatch.setenv(TOKEN_ENV, token)
+    status = main(["serve", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
 
 
 def _status(url: str) -> int:
@@ -43,37 +46,46 @@ def _status(url: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("args", "env", "fragment"),
+    ("args", "token", "fragment"),
     [
-        (["--host", "10.1.2.3"], {}, "--host 10.1.2.3 is not a loopback address: add --allow-remote"),
-        (["--host", "bot.example.com"], {}, "--host bot.example.com is not a loopback address"),
-        (["--host", "0.0.0.0", "--allow-remote"], {}, "--host 0.0.0.0 binds every address: give --public-url"),
-        (["--public-url", "bot.example.com"], {}, "--public-url 'bot.example.com': expected http(s)://HOST[:PORT]"),
-        ([], {"TUI_BOT_SERVE_TOKEN": "short"}, "TUI_BOT_SERVE_TOKEN: expected at least 16 characters"),
-        ([], {"TUI_BOT_SERVE_TOKEN": "sixteen chars and a space"}, "TUI_BOT_SERVE_TOKEN: expected at least 16"),
-        (["--port", "70000"], {}, "argument --port: expected a port 0-65535"),
+        (["--host", "10.1.2.3"], None, "--host 10.1.2.3 is not a loopback address: add --allow-remote"),
+        (["--host", "bot.example.com"], None, "--host bot.example.com is not a loopback address"),
+        (["--host", "0.0.0.0", "--allow-remote"], None, "--host 0.0.0.0 binds every address: give --public-url"),
+        (["--public-url", "bot.example.com"], None, "--public-url 'bot.example.com': expected http(s)://HOST[:PORT]"),
+        ([], "short", "TUI_BOT_SERVE_TOKEN: expected at least 16 characters"),
+        ([], "sixteen chars and a space", "TUI_BOT_SERVE_TOKEN: expected at least 16"),
+        (["--port", "70000"], None, "argument --port: expected a port 0-65535"),
     ],
 )
 def test_bad_options_get_one_line_and_status_2(
-    tmp_path: Path, args: list[str], env: dict[str, str], fragment: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    token: str | None,
+    fragment: str,
 ) -> None:
-    result = _run(tmp_path, *args, env=env)
-    assert result.returncode == 2, result
-    assert result.stderr.startswith(f"tui-bot: {fragment}") and result.stderr.count("\n") == 1, result.stderr
-    assert result.stdout == ""
-    assert not any(value in result.stderr for value in env.values())  # an offered token is never echoed
+    status, out, err = _main(tmp_path, monkeypatch, capsys, *args, token=token)
+    assert status == 2
+    assert err.startswith(f"tui-bot: {fragment}") and err.count("\n") == 1, err
+    assert out == ""
+    assert token is None or token not in err  # an offered token is never echoed
 
 
-def test_a_remote_host_takes_the_flag_and_gets_a_warning(tmp_path: Path) -> None:
+def test_a_remote_host_takes_the_flag_and_gets_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # 192.0.2.1 is TEST-NET-1, on no interface here: the warning comes first, then the bind fails, status 1.
-    result = _run(tmp_path, "--host", "192.0.2.1", "--allow-remote", "--port", "0")
-    assert result.returncode == 1, result
-    lines = result.stderr.splitlines()
+    status, out, err = _main(
+        tmp_path, monkeypatch, capsys, "--host", "192.0.2.1", "--allow-remote", "--port", "0", token=None
+    )
+    assert status == 1 and out == ""
+    lines = err.splitlines()
     assert lines[0] == (
         "tui-bot serve: warning: 192.0.2.1 is not loopback; the token and the screen cross the network in clear"
     )
     assert lines[1].startswith("tui-bot serve: cannot listen on 192.0.2.1:0: ") and len(lines) == 2
-    assert "Traceback" not in result.stderr
+    assert "Traceback" not in err
 
 
 def test_a_generated_token_is_printed_once_as_the_url_to_open_and_never_logged(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 from textual_serve.server import Server
@@ -12,6 +15,7 @@ from textual_serve.server import Server
 from tui_bot.serve.guard import Guard
 
 SESSION_WAIT_S = 10.0  # a reloaded tab waits this long for the console of the page it replaces to quit
+CONSOLE_QUIT_S = 10.0  # at stop, how long the consoles get to exit after they were told to quit
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +74,7 @@ class GuardedServer(Server):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        gc.collect()  # textual-serve never closes a console's stdin pipe: close its transport while the loop runs
+        await _consoles_exited()
 
     async def on_startup(self, app: web.Application) -> None:
         """Nothing: textual-serve would print its logo and the command here; serve_cli prints the URL to open."""
@@ -98,3 +102,29 @@ class GuardedServer(Server):
             self._session_tasks.discard(task)
             if self._sessions is not None:
                 self._sessions.release()
+
+
+async def _consoles_exited() -> None:
+    """Wait (up to CONSOLE_QUIT_S) for the consoles, told to quit, to exit, then drop their pipes.
+
+    textual-serve waits for a console to close its output, not for it to exit, and never closes its input pipe:
+    the process and its transport are left to the event loop, which must still run when they go.
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(CONSOLE_QUIT_S):
+            while _child_pids():
+                await asyncio.sleep(0.05)
+    await asyncio.sleep(0)  # the exit callbacks
+    gc.collect()
+
+
+def _child_pids() -> list[str]:
+    """This process's running children (Linux /proc; none known elsewhere)."""
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    if not tasks.is_dir():
+        return []
+    found: list[str] = []
+    for task in tasks.iterdir():
+        with contextlib.suppress(OSError):
+            found += (task / "children").read_text().split()
+    return found
