@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import shlex
+import sys
+from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.serve.conftest import Served
-from tui_bot.serve.guard import origin_of
+from tests.serve.conftest import Served, console_config
+from tui_bot.serve.guard import new_token, origin_of
+from tui_bot.serve.server import GuardedServer
+from tui_bot.serve_cli import served_console
 
 FOREIGN = "http://evil.example"
 
@@ -98,3 +104,56 @@ async def test_right_token_and_own_origin_get_the_console_one_tab_at_a_time(serv
             assert served.console_started
             assert await _upgrade_status(f"{served.ws}&token={served.token}", own) == 409
         assert ws.closed
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("https://Bot.Example.com:443/", "https://bot.example.com"),
+        ("http://bot.example.com:80", "http://bot.example.com"),
+        ("https://bot.example.com:8443", "https://bot.example.com:8443"),
+        ("http://[::1]:8000", "http://[::1]:8000"),
+    ],
+)
+def test_origin_of_a_url_is_what_a_browser_sends_from_its_pages(url: str, origin: str) -> None:
+    assert origin_of(url) == origin
+
+
+async def test_behind_a_proxy_the_public_url_is_the_own_origin(tmp_path: Path) -> None:
+    console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None))
+    server = GuardedServer(console, new_token(), "127.0.0.1", 0, "https://bot.example.com")
+    assert await server.start() == "https://bot.example.com"
+    url = f"http://127.0.0.1:{server.port}"
+    try:
+        direct = f"{url}/ws?width=80&height=24&token={server.token}"
+        assert await _upgrade_status(direct, url) == 403  # the loopback address is not where browsers come from
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{url}/?token={server.token}", allow_redirects=False) as first:
+                assert first.status == 303
+                assert "Secure" in first.headers["Set-Cookie"]
+            cookie = {f"tui_bot_serve_{server.port}": server.token}
+            async with session.get(f"{url}/", cookies=cookie) as page:
+                assert 'data-session-websocket-url="wss://bot.example.com/ws"' in await page.text()
+    finally:
+        await server.stop()
+    assert not (tmp_path / "console.db").exists()
+
+
+def test_the_served_console_is_this_command_line_on_the_same_settings_one_tab_at_a_time(tmp_path: Path) -> None:
+    config, db = console_config(tmp_path), tmp_path / "other.db"
+    console = served_console(argparse.Namespace(config=config, db=db, venue="testnet"))
+    assert shlex.split(console.command) == [
+        sys.executable,
+        "-m",
+        "tui_bot",
+        "--config",
+        str(config),
+        "--db",
+        str(db),
+        "--venue",
+        "testnet",
+    ]
+    assert console.max_sessions == 1
+    bare = served_console(argparse.Namespace(config=None, db=None, venue=None))
+    assert shlex.split(bare.command) == [sys.executable, "-m", "tui_bot"]
