@@ -79,18 +79,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     console = served_console(args)
     server = GuardedServer(console, token or new_token(), args.host, args.port, args.public_url)
     try:
-        asyncio.run(_serve_until_signal(server, generated=token is None))
+        asyncio.run(_serve_until_signal(server, settings.exchange.venue, generated=token is None))
     except OSError as err:
         print(f"tui-bot serve: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _serve_until_signal(server: GuardedServer, generated: bool) -> None:
+async def _serve_until_signal(server: GuardedServer, venue: str, generated: bool) -> None:
     """Serve, print the URL to open (with the token when it was generated here), stop on SIGINT/SIGTERM."""
     url = await server.start()
     token = server.token if generated else f"<{TOKEN_ENV}>"
-    print(f"serving the console at {url} ({_sessions_shown(server)})")
+    print(f"serving the console at {url} (venue {venue}, {_sessions_shown(server)})")
     print(f"open {url.rstrip('/')}/?{TOKEN_QUERY}={token}")
     print("Ctrl-C stops it, and the consoles it runs.", flush=True)
     stop = asyncio.Event()

@@ -93,7 +93,7 @@ def test_a_generated_token_is_printed_once_as_the_url_to_open_and_never_logged(
 ) -> None:
     running = serve()
     assert running.lines[0].startswith("serving the console at http://127.0.0.1:")
-    assert running.lines[0].endswith("(one tab at a time)")
+    assert running.lines[0].endswith("(venue sim, one tab at a time)")
     token = running.open_url.rsplit("?token=", 1)[1]
     assert running.open_url == f"{running.base}/?token={token}" and len(token) >= 43
     assert _status(f"{running.base}/") == 401
