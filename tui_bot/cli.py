@@ -18,7 +18,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from tui_bot import db_cli
+from tui_bot import db_cli, serve_cli
 from tui_bot.config import ConfigError, ExchangeSettings, Settings, load_settings, setting_name
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_stats_parser(commands, common)
     db_cli.add_parser(commands, common)
+    serve_cli.add_parser(commands, common)
     return parser
 
 
@@ -168,6 +169,8 @@ def _run(args: argparse.Namespace) -> int:
         from tui_bot.cycle_once import run_cycle_once
 
         return run_cycle_once(settings, args.db)
+    if args.command == "serve":
+        return serve_cli.run(args, settings)
     from tui_bot.runtime import LocalBackendOpener
     from tui_bot.ui.run import run_console
 

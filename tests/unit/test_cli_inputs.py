@@ -339,7 +339,8 @@ CASES = [
     case(
         "command-unknown",
         ["trade"],
-        "argument command: invalid choice: 'trade' (choose from 'sim', 'listen', 'cycle', 'fault', 'stats', 'db')",
+        "argument command: invalid choice: 'trade' "
+        "(choose from 'sim', 'listen', 'cycle', 'fault', 'stats', 'db', 'serve')",
     ),
 ]
 
