@@ -188,13 +188,13 @@ def database_shown(settings: Settings, db_path: Path | None = None) -> str:
 
 def paper_account_file(settings: Settings, db_path: Path | None = None) -> Path | None:
     """Where the embedded exchange keeps its paper account ([sim] account_file, else NAME.sim.json beside the SQLite
-    database, else tui_bot.sim.json here); None when [sim] keep_account is off."""
+    database); None when [sim] keep_account is off, or the store is PostgreSQL and no file is named."""
     if not settings.sim.keep_account:
         return None
     if settings.sim.account_file is not None:
         return settings.sim.account_file
     db_file = database_file(settings, db_path)
-    return Path(db_file).with_suffix(".sim.json") if db_file is not None else Path("tui_bot.sim.json")
+    return Path(db_file).with_suffix(".sim.json") if db_file is not None else None
 
 
 def database_file(settings: Settings, db_path: Path | None = None) -> Path | None:
