@@ -106,8 +106,8 @@ def repair_open_rows(conn: Connection, ledger: TradeLedger) -> list[Trade]:
     query = select(t.open_exec_id, t.symbol).where(
         t.status == "open", t.open_exec_id.in_(select(schema.executions.c.exec_id))
     )
-    held = {trade.symbol: trade.open_exec_id for trade in ledger.open_trades()}
-    symbols = sorted({str(r[1]) for r in conn.execute(query) if held.get(str(r[1])) != r[0]})
+    held = {trade.open_exec_id for trade in ledger.open_trades()}
+    symbols = sorted({str(r[1]) for r in conn.execute(query) if r[0] not in held})
     return [trade for symbol in symbols for trade in rebook(conn, ledger, symbol)]
 
 
