@@ -91,8 +91,9 @@ async def _stored(rt: Runtime, expected: set[str]) -> dict[str, tuple[str, str |
     for _ in range(500):
         await rt.writer.flush()
         rows = await rt.conn.fetch("SELECT exec_id, bot, reason FROM executions")
-        if {str(r[0]) for r in rows} >= expected:
-            return {str(r[0]): (str(r[1]), r[2]) for r in rows}
+        stored = {str(exec_id): (str(bot), reason) for exec_id, bot, reason in map(tuple, rows)}
+        if stored.keys() >= expected:
+            return stored
         await asyncio.sleep(0.02)
     raise AssertionError("the runtime did not store every execution of the exchange")
 
