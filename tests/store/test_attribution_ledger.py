@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.store.factories import D, fill, funding, link, order
+from tests.store.factories import D, fill, funding, link, order, write_session
 from tui_bot.domain.enums import CreateType, ExecType, OrderStatus, Side, StopOrderType
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
 from tui_bot.store.attribution import EXTERNAL, Attribution, attribute_execution, attribute_order
+from tui_bot.store.db import open_database
+from tui_bot.store.ops import RecordExecution
+from tui_bot.store.repos import load_trades
 from tui_bot.store.trades import TradeLedger
 
 BUY, SELL = Side.BUY, Side.SELL
 OTHER_BOT = OrderIdFactory("bot2")
+TS = 1_700_000_000_000
 
 
 def _nobody(_symbol: str) -> str | None:
@@ -70,3 +74,17 @@ def test_two_bots_in_two_symbols_keep_two_trades_and_reconcile_closes_each() -> 
     assert ledger.holder("ETHUSDT") == "bot2" and ledger.holder("SOLUSDT") is None
     closed = ledger.reconcile({"BTCUSDT": BUY}, 9)
     assert [(t.bot, t.exit_reason) for t in closed] == [("bot2", "reconciled")]
+
+
+async def test_a_late_entry_fill_moves_the_funding_stored_before_it_to_its_bot(db_url: str) -> None:
+    """Funding that arrived before the (earlier) entry fill was stored as external; the rebooking makes it the bot's."""
+    entry = fill("e1", BUY, "1", "100", fee="0.1", order_link_id=link(OrderReason.ENTRY), exec_time=TS + 1)
+    await write_session(db_url, RecordExecution(funding("f1", "0.3", exec_time=TS + 3)), RecordExecution(entry))
+    conn = await open_database(db_url)
+    try:
+        rows = await conn.fetch("SELECT exec_id, bot, reason FROM executions ORDER BY exec_id")
+        assert [tuple(r) for r in rows] == [("e1", "bot1", "entry"), ("f1", "bot1", "funding")]
+        [trade] = await load_trades(conn)
+        assert (trade.bot, trade.fees) == ("bot1", D("0.4"))
+    finally:
+        await conn.close()
