@@ -66,6 +66,15 @@ def test_another_programs_fills_never_touch_our_bots_trade() -> None:
     assert [(t.bot, t.qty, t.exit_qty) for t in ledger.open_trades()] == [(EXTERNAL, D(2), D("0.5"))]
 
 
+def test_our_bot_closing_a_position_another_program_opened_closes_that_trade() -> None:
+    ledger = TradeLedger()
+    ledger.apply(fill("w", BUY, "2", "100", fee="0.2", exec_time=1))  # e.g. the exchange's web page: no orderLinkId
+    exit_link = link(OrderReason.MANUAL_EXIT)
+    [closed] = ledger.apply(fill("c", SELL, "2", "105", order_link_id=exit_link, exec_time=2, closed_size="2"))
+    assert (closed.bot, closed.status, closed.exit_reason, closed.pnl) == (EXTERNAL, "closed", "manual_exit", D("9.8"))
+    assert ledger.open_trades() == []
+
+
 def test_two_bots_in_two_symbols_keep_two_trades_and_reconcile_closes_each() -> None:
     ledger = TradeLedger()
     ledger.apply(fill("a", BUY, "1", "100", order_link_id=link(OrderReason.ENTRY)))

@@ -233,16 +233,25 @@ class TradeLedger:
         return [trade.to_trade()]
 
     def _fill(self, execution: Execution, bot: str) -> list[Trade]:
-        trade = self._open.get(execution.symbol, {}).get(bot)
+        trade = self._open.get(execution.symbol, {}).get(bot) or self._closed_for(execution, bot)
         if trade is None:
             rest = execution.exec_qty - min(execution.closed_size, execution.exec_qty)
             return self._open_new(execution, bot, rest, _fee_share(execution, rest))
         if execution.side is trade.side:
             _add_entry(trade, execution, execution.exec_qty, execution.exec_fee)
             return [trade.to_trade()]
-        return self._reduce(trade, execution)
+        return self._reduce(trade, execution, bot)
 
-    def _reduce(self, trade: _OpenTrade, execution: Execution) -> list[Trade]:
+    def _closed_for(self, execution: Execution, bot: str) -> _OpenTrade | None:
+        """The holder's trade one of our bots' closing fill reduces when that bot has none in the symbol (a position
+        opened elsewhere, closed from here); another program's fill never reduces our bots' trades."""
+        if bot == EXTERNAL or execution.closed_size <= 0:
+            return None
+        holder = self.holder(execution.symbol)
+        trade = self._open[execution.symbol].get(holder) if holder is not None else None
+        return trade if trade is not None and trade.side is not execution.side else None
+
+    def _reduce(self, trade: _OpenTrade, execution: Execution, bot: str) -> list[Trade]:
         qty = execution.exec_qty
         close_qty = min(qty, trade.size)
         closing = min(qty, max(close_qty, execution.closed_size))  # the rest of the fill opens a trade
@@ -267,7 +276,7 @@ class TradeLedger:
         if trade.size == 0:
             self._drop(trade)
         if closing < qty:
-            changed += self._open_new(execution, trade.bot, qty - closing, execution.exec_fee - fee)
+            changed += self._open_new(execution, bot, qty - closing, execution.exec_fee - fee)
         return changed
 
     def _open_new(self, execution: Execution, bot: str, qty: Decimal, fee: Decimal) -> list[Trade]:
