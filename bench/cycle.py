@@ -11,6 +11,9 @@ indicators), then the cycle's analysis runs the three rule strategies over every
 
     python -m bench.cycle [--sizes 50 200 400] [--boundaries 5] [--history 200]
 
+It also times the feature extraction recorded with each idea (`core/features.py`, once per symbol and timeframe
+with an idea; inside the cycle figures too): microseconds per symbol, warm, on each path.
+
 Klines come from an in-memory history (no sockets): the figures (wall and process CPU time, median of the
 boundaries) are the core's work from the bars' arrival to the decisions, the part that grows with the watchlist;
 the stream's delivery, the cycle's wait for late bars, and recording the ideas (store rows, phantoms) are not in
@@ -30,6 +33,7 @@ from typing import cast
 
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.cycle import CycleAnalysis, decide, gate_book, interval_ms
+from tui_bot.core.features import market_features
 from tui_bot.core.state import AccountState
 from tui_bot.domain.events import KlineUpdated
 from tui_bot.domain.models import Instrument, Kline
@@ -123,8 +127,19 @@ async def one_boundary(walks: Walks, built: list[CycleAnalysis], state: AccountS
     return time.perf_counter() - began, time.process_time() - cpu, ideas
 
 
-async def measure(size: int, history: int, boundaries: int, incremental: bool) -> tuple[float, float, int]:
-    """Median wall and CPU seconds of a boundary, and the ideas of the last one."""
+def feature_us(built: list[CycleAnalysis]) -> float:
+    """CPU microseconds to extract the market features of one symbol at one timeframe (warm: a second pass)."""
+    series = [analysis.bars(analysis.candles, s) for analysis in built for s in analysis.watchlist]
+    for bars in series:
+        market_features(bars)
+    began = time.process_time()
+    for bars in series:
+        market_features(bars)
+    return (time.process_time() - began) / len(series) * 1e6
+
+
+async def measure(size: int, history: int, boundaries: int, incremental: bool) -> tuple[float, float, int, float]:
+    """Median wall and CPU seconds of a boundary, the ideas of the last one, and feature extraction µs/symbol."""
     symbols = [f"S{i:03d}USDT" for i in range(size)]
     state = AccountState(instruments={s: instrument(s) for s in symbols})
     walks, built = await analyses(symbols, history, incremental, seed=size)
@@ -136,7 +151,7 @@ async def measure(size: int, history: int, boundaries: int, incremental: bool) -
         wall, cpu, ideas = await one_boundary(walks, built, state)
         walls.append(wall)
         cpus.append(cpu)
-    return statistics.median(walls), statistics.median(cpus), ideas
+    return statistics.median(walls), statistics.median(cpus), ideas, feature_us(built)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,16 +160,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boundaries", type=int, default=5)
     parser.add_argument("--history", type=int, default=200)
     args = parser.parse_args(argv)
-    print(f"{'symbols':>8} {'x tf':>4} {'recompute ms':>19} {'incremental ms':>19} {'speed-up':>9} {'ideas':>6}")
-    print(f"{'':>13} {'wall / CPU':>19} {'wall / CPU':>19} {'(CPU)':>9}")
+    print(
+        f"{'symbols':>8} {'x tf':>4} {'recompute ms':>19} {'incremental ms':>19} {'speed-up':>9} {'ideas':>6}"
+        f" {'features CPU us/sym':>20}"
+    )
+    print(f"{'':>13} {'wall / CPU':>19} {'wall / CPU':>19} {'(CPU)':>9} {'':>6} {'recompute / incr.':>20}")
     for size in args.sizes:
-        slow_wall, slow_cpu, ideas_slow = asyncio.run(measure(size, args.history, args.boundaries, incremental=False))
-        fast_wall, fast_cpu, ideas_fast = asyncio.run(measure(size, args.history, args.boundaries, incremental=True))
+        slow_wall, slow_cpu, ideas_slow, slow_us = asyncio.run(
+            measure(size, args.history, args.boundaries, incremental=False)
+        )
+        fast_wall, fast_cpu, ideas_fast, fast_us = asyncio.run(
+            measure(size, args.history, args.boundaries, incremental=True)
+        )
         same = "" if ideas_slow == ideas_fast else f"  (ideas differ: {ideas_slow} vs {ideas_fast})"
         slow = f"{slow_wall * 1000:.1f} / {slow_cpu * 1000:.1f}"
         fast = f"{fast_wall * 1000:.1f} / {fast_cpu * 1000:.1f}"
+        features = f"{slow_us:.0f} / {fast_us:.0f}"
         print(
-            f"{size:>8} {len(TIMEFRAMES):>4} {slow:>19} {fast:>19} {slow_cpu / fast_cpu:>8.1f}x {ideas_fast:>6}{same}"
+            f"{size:>8} {len(TIMEFRAMES):>4} {slow:>19} {fast:>19} {slow_cpu / fast_cpu:>8.1f}x {ideas_fast:>6}"
+            f" {features:>20}{same}"
         )
     print("median of", args.boundaries, "boundaries each; bars in, analysis and gates out, one process")
     return 0

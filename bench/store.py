@@ -1,11 +1,14 @@
-"""Store write throughput: fills/s and candle rows/s through the StoreWriter into SQLite and PostgreSQL, one run.
+"""Store write throughput: fills/s and candle rows/s through the StoreWriter into SQLite and PostgreSQL, one run;
+and the stats query time over 100k fills on both.
 
 Each backend gets a fresh database; fills go in as RecordExecution ops (insert-or-ignore, then the trade
 ledger's upserts), candles as UpsertCandle ops (symbols x intervals x bars, then the same bars again as
 updates). Baseline from the same run: the same fills inserted with raw aiosqlite (INSERT OR IGNORE, one
-transaction per 500, no ledger), the ceiling the old hand-written store approached.
+transaction per 500, no ledger), the ceiling the old hand-written store approached. The stats figures: a
+third database per backend gets --stats-fills fills of three bots through the writer, then the README's
+PnL-by-close-reason SQL and `tui-bot stats`'s read (trades_pnl rows summed in Decimal) are timed, best of 5.
 
-    python -m bench.store --fills 5000 --symbols 200 --bars 10
+    python -m bench.store --fills 5000 --symbols 200 --bars 10 --stats-fills 100000
     python -m bench.store --pg postgresql://user@host:5432/db   # else a throwaway server when PostgreSQL is installed
 """
 
@@ -16,7 +19,7 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,21 +30,34 @@ from tests.store.factories import fill
 from tests.store.legacy_schema import create_legacy_database
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Execution, Kline
+from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
+from tui_bot.stats_report import outcome_of, stats_rows
 from tui_bot.store.codec import EXECUTION_CODEC, encode
-from tui_bot.store.db import open_database
+from tui_bot.store.db import Database, open_database
 from tui_bot.store.ops import RecordExecution, UpsertCandle, WriteOp
+from tui_bot.store.repos import count
+from tui_bot.store.stats_queries import closed_trade_pnls, pnl_by_close_reason
 from tui_bot.store.writer import StoreWriter
 
 INTERVALS = ("1", "15")
 
 
 def fills(count: int) -> list[Execution]:
-    """Round trips in 20 symbols: buy, buy, sell, sell."""
+    """Round trips in 20 symbols: buy, buy, sell, sell; each round trip one of three bots', closed by one of three
+    reasons."""
     sides = (Side.BUY, Side.BUY, Side.SELL, Side.SELL)
-    return [
-        fill(f"e{i}", sides[i // 20 % 4], "0.5", str(100 + i % 13), fee="0.01", symbol=f"S{i % 20}USDT", exec_time=i)
-        for i in range(count)
-    ]
+    bots = [OrderIdFactory(f"bot{n}") for n in range(3)]
+    exits = (OrderReason.TAKE_PROFIT, OrderReason.STOP_LOSS, OrderReason.MANUAL_EXIT)
+    made = []
+    for i in range(count):
+        side, trip = sides[i // 20 % 4], i // 80
+        reason = OrderReason.ENTRY if side is Side.BUY else exits[trip // 3 % 3]
+        link = bots[trip % 3].new(reason, i)
+        price = str(100 + i % 13)
+        made.append(
+            fill(f"e{i}", side, "0.5", price, fee="0.01", symbol=f"S{i % 20}USDT", exec_time=i, order_link_id=link)
+        )
+    return made
 
 
 def candles(symbols: int, bars: int, close: str) -> list[Kline]:
@@ -72,6 +88,32 @@ async def _write(url: str, ops: list[WriteOp]) -> float:
     return elapsed
 
 
+async def _best_of(runs: int, query: Callable[[], Awaitable[object]]) -> float:
+    """The fastest of runs calls of query, in seconds."""
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        await query()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+async def _stats_times(url: str, ops: list[WriteOp]) -> tuple[int, float, float]:
+    """Closed trades, and the seconds of the README's SQL and of `tui-bot stats`'s read and sums, over ops' fills."""
+    await _write(url, ops)
+    db: Database = await open_database(url)
+    try:
+        trades = await count(db, "trades")
+        sql = await _best_of(5, lambda: pnl_by_close_reason(db))
+
+        async def report() -> object:
+            return stats_rows([outcome_of(t) for t in await closed_trade_pnls(db)])
+
+        return trades, sql, await _best_of(5, report)
+    finally:
+        await db.close()
+
+
 async def _raw_sqlite(path: Path, executions: list[Execution]) -> float:
     """Seconds raw aiosqlite takes to INSERT OR IGNORE the fills, 500 per transaction."""
     create_legacy_database(path).close()
@@ -90,10 +132,10 @@ async def _raw_sqlite(path: Path, executions: list[Execution]) -> float:
 
 
 @contextlib.contextmanager
-def _postgresql(given: str | None) -> Iterator[tuple[str, str] | None]:
-    """URLs of two fresh PostgreSQL databases: under given (created by the caller), or on a throwaway server."""
+def _postgresql(given: str | None) -> Iterator[tuple[str, str, str] | None]:
+    """URLs of three fresh PostgreSQL databases: given thrice (created by the caller), or on a throwaway server."""
     if given:
-        yield given, given
+        yield given, given, given
         return
     bindir = postgres_bindir()
     if bindir is None:
@@ -103,7 +145,8 @@ def _postgresql(given: str | None) -> Iterator[tuple[str, str] | None]:
     try:
         server.init()
         server.start()
-        yield server.socket_url(server.create_database()), server.socket_url(server.create_database())
+        fills_db, candles_db, stats_db = (server.socket_url(server.create_database()) for _ in range(3))
+        yield fills_db, candles_db, stats_db
         server.stop("immediate")
     finally:
         server.remove()
@@ -114,19 +157,28 @@ async def main(args: argparse.Namespace) -> None:
     fill_ops: list[WriteOp] = [RecordExecution(e) for e in executions]
     first = [UpsertCandle(k) for k in candles(args.symbols, args.bars, "101")]
     candle_ops: list[WriteOp] = [*first, *(UpsertCandle(k) for k in candles(args.symbols, args.bars, "102"))]
+    stats_ops: list[WriteOp] = [RecordExecution(e) for e in fills(args.stats_fills)]
     with tempfile.TemporaryDirectory() as tmp, _postgresql(args.pg) as pg:
         folder = Path(tmp)
         raw = await _raw_sqlite(folder / "raw.db", executions)
         print(f"raw aiosqlite INSERT OR IGNORE (no ledger): {len(executions) / raw:10,.0f} fills/s")
-        targets = [("sqlite", f"sqlite:///{folder / 'f.db'}", f"sqlite:///{folder / 'c.db'}")]
+        targets = [
+            ("sqlite", f"sqlite:///{folder / 'f.db'}", f"sqlite:///{folder / 'c.db'}", f"sqlite:///{folder / 's.db'}")
+        ]
         if pg is not None:
             targets.append(("postgresql", *pg))
-        for name, fills_url, candles_url in targets:
+        for name, fills_url, candles_url, _ in targets:
             fill_s = await _write(fills_url, fill_ops)
             candle_s = await _write(candles_url, candle_ops)
             print(
                 f"{name:10} StoreWriter: {len(fill_ops) / fill_s:10,.0f} fills/s"
                 f"   {len(candle_ops) / candle_s:10,.0f} candle rows/s (insert, then update)"
+            )
+        for name, _, _, stats_url in targets:
+            trades, sql_s, report_s = await _stats_times(stats_url, stats_ops)
+            print(
+                f"{name:10} stats over {len(stats_ops):,} fills ({trades:,} trades): README SQL {sql_s * 1000:8.1f} ms"
+                f"   tui-bot stats read + Decimal sums {report_s * 1000:8.1f} ms"
             )
 
 
@@ -135,5 +187,6 @@ if __name__ == "__main__":
     parser.add_argument("--fills", type=int, default=5000)
     parser.add_argument("--symbols", type=int, default=200)
     parser.add_argument("--bars", type=int, default=10)
+    parser.add_argument("--stats-fills", type=int, default=100_000, help="fills under the stats query (default 100k)")
     parser.add_argument("--pg", help="a PostgreSQL URL to an empty database (default: a throwaway server)")
     asyncio.run(main(parser.parse_args()))

@@ -18,10 +18,13 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from tui_bot import db_cli
 from tui_bot.config import ConfigError, ExchangeSettings, Settings, load_settings, setting_name
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
 from tui_bot.sim.fault_params import FAULT_PARAMS, FaultParamsError, fault_params
+from tui_bot.stats_cli import add_parser as add_stats_parser
+from tui_bot.stats_cli import run as run_stats
 
 
 class UsageError(Exception):
@@ -126,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_admin_url,
         help="admin URL printed by `tui-bot sim`, e.g. http://127.0.0.1:PORT/_sim",
     )
+    add_stats_parser(commands, common)
+    db_cli.add_parser(commands, common)
     return parser
 
 
@@ -149,6 +154,10 @@ def _run(args: argparse.Namespace) -> int:
         return run_sim(args, settings)
     if args.command == "fault":
         return send_fault(args.admin, args.name, args.params)
+    if args.command == "stats":
+        return run_stats(args, settings)
+    if args.command == "db":
+        return db_cli.run(args, settings)
     _check_database_file(args.db, settings)
     _check_writable(settings.listen.log_file, setting_name(("listen", "log_file")))
     if args.command == "listen":

@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from tui_bot.core.alert_rules import AlertSettings
+from tui_bot.core.ml_settings import MlSettings
 from tui_bot.core.strategies import StrategyLoadError, load_strategies
 from tui_bot.core.strategies.chart_llm_settings import ChartLlmSettings
 from tui_bot.core.strategies.signal_settings import SignalSettings
@@ -60,6 +61,8 @@ class SimSettings(_Section):
     funding_period_s: float = Field(0, ge=0)
     latency_ms: float = Field(3, ge=0, le=5000)  # one-way network delay of every REST response and WS frame
     clock_start_ms: int | None = Field(None, ge=0)  # the exchange's clock starts at this epoch ms, then runs
+    keep_account: bool = True  # the paper account (balance, positions, orders, fills) and prices survive a restart
+    account_file: Path | None = None  # where they are kept (default: beside the SQLite database, NAME.sim.json)
 
     @field_validator("symbols")
     @classmethod
@@ -119,6 +122,7 @@ class StorageSettings(_Section):
 
     db_path: Path = Path("tui_bot.db")
     url: SecretStr = SecretStr("")
+    candle_retention_days: int = Field(30, ge=1, le=36_500)  # older candles are deleted by the store's writer
 
     @field_validator("url")
     @classmethod
@@ -166,6 +170,7 @@ class Settings(BaseSettings):
     keys: dict[str, str] = Field(default_factory=dict)
     sim: SimSettings = Field(default_factory=SimSettings)
     chart_llm: ChartLlmSettings = Field(default_factory=ChartLlmSettings)
+    ml: MlSettings = Field(default_factory=MlSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from tui_bot.config import Credentials, Settings
+from tui_bot.config import Credentials, Settings, SimSettings
 from tui_bot.core.alerts import AlertService
 from tui_bot.core.bot import TradingBot
 from tui_bot.core.engine import EXEC_SYNCED_KEY, Engine, EngineOptions
@@ -106,33 +106,45 @@ class Runtime:
             raise failure
 
 
+def _embedded_exchange(cfg: SimSettings, account_file: Path | None) -> SimExchange:
+    """The embedded exchange as [sim] describes it, its paper account resumed from account_file."""
+    from tui_bot.sim.server import SimExchange
+
+    return SimExchange(
+        host=cfg.host,
+        port=cfg.port,
+        seed=cfg.seed,
+        symbols=cfg.symbols,
+        balance=cfg.balance,
+        step_seconds=cfg.step_ms / 1000,
+        autostep=cfg.autostep,
+        idle_timeout=cfg.idle_timeout_s,
+        funding_period_s=cfg.funding_period_s or None,
+        latency_ms=cfg.latency_ms,
+        clock_start_ms=cfg.clock_start_ms,
+        state_file=account_file,
+    )
+
+
 def _all_loopback(*urls: str) -> bool:
     """True when every given URL points at this machine: a custom venue elsewhere is treated as live money."""
     hosts = {urlsplit(u).hostname for u in urls if u}
     return bool(hosts) and all(h in ("127.0.0.1", "localhost", "::1") for h in hosts)
 
 
-async def _venue(settings: Settings, use_testnet: bool = False) -> tuple[VenueUrls, str, str, SimExchange | None]:
+async def _venue(
+    settings: Settings, use_testnet: bool = False, db_path: Path | None = None
+) -> tuple[VenueUrls, str, str, SimExchange | None]:
     """URLs and keys of the configured venue (mainnet becomes testnet when the trading setting says so);
-    `sim` starts the embedded exchange in this process."""
+    `sim` starts the embedded exchange in this process (its paper account resumed from its file)."""
     ex = settings.exchange
     if ex.venue == "sim":
-        from tui_bot.sim.server import SimExchange
+        from tui_bot.sim.state_file import SimStateError
 
-        cfg = settings.sim
-        sim = SimExchange(
-            host=cfg.host,
-            port=cfg.port,
-            seed=cfg.seed,
-            symbols=cfg.symbols,
-            balance=cfg.balance,
-            step_seconds=cfg.step_ms / 1000,
-            autostep=cfg.autostep,
-            idle_timeout=cfg.idle_timeout_s,
-            funding_period_s=cfg.funding_period_s or None,
-            latency_ms=cfg.latency_ms,
-            clock_start_ms=cfg.clock_start_ms,
-        )
+        try:
+            sim = _embedded_exchange(settings.sim, paper_account_file(settings, db_path))
+        except SimStateError as err:
+            raise SetupError(f"{err}; move it away to start a new paper account") from None
         served = await sim.start()
         log.info(
             "embedded exchange: REST %s, admin %s (tui-bot fault ... --admin %s)",
@@ -174,6 +186,17 @@ def database_shown(settings: Settings, db_path: Path | None = None) -> str:
     return redacted(db_path or settings.storage.target())
 
 
+def paper_account_file(settings: Settings, db_path: Path | None = None) -> Path | None:
+    """Where the embedded exchange keeps its paper account ([sim] account_file, else NAME.sim.json beside the SQLite
+    database, else tui_bot.sim.json here); None when [sim] keep_account is off."""
+    if not settings.sim.keep_account:
+        return None
+    if settings.sim.account_file is not None:
+        return settings.sim.account_file
+    db_file = database_file(settings, db_path)
+    return Path(db_file).with_suffix(".sim.json") if db_file is not None else Path("tui_bot.sim.json")
+
+
 def database_file(settings: Settings, db_path: Path | None = None) -> Path | None:
     """The SQLite file a command opens (--db, else [storage]); None for PostgreSQL (a bad URL: SetupError)."""
     try:
@@ -203,7 +226,7 @@ async def start_runtime(
         settings.bot.watchlist[:] = stored_watchlist(config.get(WATCHLIST_KEY), settings.bot.watchlist)
         overrides = SettingsService.overrides(base, config.get(CONFIG_KEY))
         trading_settings = SettingsService.with_overrides(base, overrides)
-        urls, key, secret, sim = await _venue(settings, trading_settings.use_testnet)
+        urls, key, secret, sim = await _venue(settings, trading_settings.use_testnet, db_path)
     except BaseException:
         await conn.close()
         raise
@@ -218,7 +241,7 @@ async def start_runtime(
         backoff_max=st.backoff_max_s,
         topics_per_connection=st.topics_per_connection,
     )
-    writer = StoreWriter(conn)
+    writer = StoreWriter(conn, candle_retention_days=settings.storage.candle_retention_days)
     writer.start()
     options = EngineOptions(
         watchlist=settings.bot.watchlist,
@@ -269,6 +292,7 @@ async def start_runtime(
             store_file = sqlite_file(target)  # chart images go next to an SQLite file, else the working dir
             charts_dir = store_file.parent if store_file else Path.cwd()
             runtime.bot.analysis.configure_chart_llm(settings.chart_llm, charts_dir)
+            runtime.bot.ml.configure(settings.ml, charts_dir)
             await runtime.bot.start(schedule=schedule_cycles)
     except BaseException:  # a failed start, or Ctrl-C during it: close what was opened, then report the cause
         with contextlib.suppress(Exception):

@@ -21,7 +21,7 @@ from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.core.price_alerts import PRICE_ALERTS_KEY, PriceAlertInvalid
 from tui_bot.domain.alerts import AlertKind, Cross, Severity
 from tui_bot.domain.enums import Side
-from tui_bot.domain.numbers import plain
+from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.exchange.errors import RejectedError
 from tui_bot.notify.settings import NotifySettings
 from tui_bot.runtime import Runtime, start_runtime
@@ -119,7 +119,7 @@ async def test_a_take_profit_fill_reaches_telegram_and_the_webhook_exactly_once(
     take_profit = market.last_price + 30 * TICK
     await rt.orders.place("BTCUSDT", Side.BUY, Decimal("0.010"), take_profit=take_profit)
     await wait_for(lambda: "BTCUSDT" in rt.engine.state.positions)
-    market.set_price(take_profit + 10 * TICK, sim.clock.now_ms())
+    market.set_price(floor_to_step(take_profit * Decimal("1.005"), TICK), sim.clock.now_ms())
     await stub.wait_until(sent_to_both(stub, AlertKind.TAKE_PROFIT, "BTCUSDT"))
     await rt.engine.resync("test")  # the fill again from REST is no news
     await everything_sent(rt, stub)
@@ -159,7 +159,7 @@ async def test_a_price_alert_reaches_telegram_and_the_webhook_exactly_once(
     level = market.last_price + 200 * TICK
     armed = rt.alerts.add_price_alert("BTCUSDT", level)
     assert armed.direction is Cross.ABOVE and rt.alerts.price_alerts() == [armed]
-    market.set_price(level + 5 * TICK, sim.clock.now_ms())
+    market.set_price(floor_to_step(level * Decimal("1.005"), TICK), sim.clock.now_ms())
     await stub.wait_until(sent_to_both(stub, AlertKind.PRICE, "BTCUSDT"))
     market.set_price(level - 50 * TICK, sim.clock.now_ms())
     market.set_price(level + 50 * TICK, sim.clock.now_ms())  # crossing again: the alert fired already

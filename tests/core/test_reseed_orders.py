@@ -345,9 +345,9 @@ async def test_orders_the_exchange_no_longer_knows_are_closed_after_a_few_reseed
     finally:
         await first.close()
     caplog.set_level(logging.WARNING, logger="tui_bot.core.order_reconcile")
-    second = await make_runtime(
-        fast_settings(fallback_after_s=30.0)
-    )  # a new exchange: the old orders are unknown to it
+    fresh = fast_settings(fallback_after_s=30.0)
+    fresh.sim.keep_account = False  # a new exchange: the old orders are unknown to it
+    second = await make_runtime(fresh)
     try:
         state = second.engine.state
         await settled(second)

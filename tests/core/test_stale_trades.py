@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
-from tests.core.conftest import sim_of, wait_for
+from tests.core.conftest import fast_settings, sim_of, wait_for
+from tui_bot.config import Settings
 from tui_bot.domain.enums import Side
 from tui_bot.runtime import Runtime
 from tui_bot.store.repos import load_trades
@@ -22,16 +23,23 @@ async def _buy(rt: Runtime, fills_before: int) -> Decimal:
     return rt.engine.state.positions["BTCUSDT"].entry_price
 
 
+def fresh_exchange() -> Settings:
+    """Settings whose embedded exchange starts a new paper account each time (flat, as after a venue reset)."""
+    settings = fast_settings()
+    settings.sim.keep_account = False
+    return settings
+
+
 async def test_a_new_session_on_a_flat_exchange_does_not_extend_the_old_trade(
     make_runtime: Callable[..., Awaitable[Runtime]],
 ) -> None:
-    first = await make_runtime()
+    first = await make_runtime(fresh_exchange())
     try:
         first_entry = await _buy(first, 0)
     finally:
         await first.close()
 
-    second = await make_runtime()
+    second = await make_runtime(fresh_exchange())
     try:
         assert second.engine.state.positions == {}
         sim = sim_of(second)
@@ -56,7 +64,7 @@ async def test_a_new_session_on_a_flat_exchange_does_not_extend_the_old_trade(
     finally:
         await second.close()
 
-    third = await make_runtime()
+    third = await make_runtime(fresh_exchange())
     try:
         await third.writer.flush()
         trades = await load_trades(third.conn)

@@ -16,7 +16,7 @@ from tests.ui.conftest import Console, LocalConsole, console_settings
 from tui_bot.config import Settings
 from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.domain.alerts import AlertKind, Cross
-from tui_bot.domain.numbers import plain
+from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.sim.server import SimExchange
 from tui_bot.ui.screens.alerts_screen import ACTIVE_MARK, PriceAlertsTable, RecentAlertsTable
 from tui_bot.ui.screens.price_alert import PriceAlertModal
@@ -113,7 +113,7 @@ async def test_a_price_alert_armed_from_the_modal_fires_when_the_exchange_crosse
         assert await type_level(pilot, app, plain(level)) == ""
         (armed,) = app.backend.price_alerts()
         assert (armed.symbol, armed.level, armed.direction) == (BTC, level, Cross.ABOVE)
-        market.set_price(level + 5 * TICK, sim(app).clock.now_ms())
+        market.set_price(floor_to_step(level * Decimal("1.005"), TICK), sim(app).clock.now_ms())
         await wait_for(lambda: f"{BTC} crossed above {plain(level)}" in line_text(app), timeout=20.0)
         assert " INFO " in line_text(app) and app.query_one(AlertLine).has_class("-info")
         await pilot.press("n")

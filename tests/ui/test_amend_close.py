@@ -92,6 +92,8 @@ async def test_x_closes_the_chosen_part_and_refuses_a_part_below_the_minimum_qty
         held = account(app).positions[BTC]
         await pilot.press("x")
         await wait_for(lambda: isinstance(app.screen, PartialCloseModal))
+        question = str(app.screen.query_one("#body", Static).content)
+        assert question.startswith("Close long 0.006 BTCUSDT at market"), question
         await pilot.press("2", "y")  # 50 %: 0.003
         await wait_for(lambda: held.size == Decimal("0.003"))
         await wait_for(lambda: number(positions.row_texts(BTC)["size"]) == Decimal("0.003"))

@@ -84,7 +84,7 @@ async def test_trades_made_in_the_sim_show_net_pnl_r_and_reason_after_a_restart(
         sim = sim_of(app.runtime)
         take_profit = floor_to_step(last_price(app) + 30 * TICK, TICK)
         stops = [await long_with_stop(app, take_profit=take_profit)]
-        sim.engine.markets[BTC].set_price(take_profit + 10 * TICK, sim.clock.now_ms())
+        sim.engine.markets[BTC].set_price(floor_to_step(take_profit * Decimal("1.005"), TICK), sim.clock.now_ms())
         await flat(app)
         stops.append(await long_with_stop(app))
         await backend.place_order(PlaceOrderIntent(BTC, Side.SELL, OrderType.MARKET, QTY))  # the ticket's Sell

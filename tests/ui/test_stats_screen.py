@@ -185,6 +185,34 @@ async def test_p_opens_stats_of_the_stored_trades_and_phantoms(console: Console)
         await wait_for(lambda: not isinstance(app.screen, StatsScreen))
 
 
+async def test_the_stats_show_each_bots_trades_and_pnl(console: Console) -> None:
+    bots = ["b1", "b2", "b1", None]
+    trades = [replace(trade, bot=bot) for trade, bot in zip(TRADES, bots, strict=True)]
+    async with console(size=SIZE) as (app, pilot):
+        rt = app.runtime
+        assert rt is not None
+        for trade in trades:
+            rt.writer.enqueue(SaveTrade(trade))
+        await rt.writer.flush()
+        await pilot.press("p")
+        await wait_for(lambda: isinstance(app.screen, StatsScreen) and app.screen.report is not None)
+        screen = app.screen
+        assert isinstance(screen, StatsScreen)
+        await pilot.pause()
+        by_bot = screen.query_one("#stats-by-bot", BreakdownTable)
+        assert by_bot.keys() == ["-", "b1", "b2"]
+        assert by_bot.row_texts("b1") == {
+            "key": "b1",
+            "trades": "2",
+            "trade_pnl": "+50.00",
+            "phantoms": "—",
+            "phantom_pnl": "—",
+        }
+        assert by_bot.row_texts("b2")["trade_pnl"] == "-10.00" and by_bot.row_texts("-")["trade_pnl"] == "-5.00"
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, StatsScreen))
+
+
 async def test_a_round_trip_with_a_stop_shows_its_r(console: Console) -> None:
     async with console(size=SIZE) as (app, pilot):
         rt = app.runtime

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 from rich.color import Color as RichColor
 from textual.app import App, ComposeResult
 from textual.color import Color
+from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 from textual.widgets.data_table import ColumnKey
@@ -245,6 +246,30 @@ async def test_a_changed_cell_repaints_its_line_only_and_an_off_screen_row_nothi
         table.set_row("S28", {"symbol": "S28", "last": "100000.25"})
         await pilot.pause()
         assert "S28     100000.25" in _screen_text(app), "a wider value widens its column"
+
+
+class _Modal(ModalScreen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("a dialog")
+
+
+async def test_a_row_changed_after_a_dialog_closed_still_reaches_the_terminal() -> None:
+    """A whole-table repaint asked for under a dialog is never taken by the compositor; the next changed line must
+    still schedule a frame (it did not: every later change waited on that stale request, the table froze)."""
+    table = PriceTable()
+    app = Host(table)
+    async with app.run_test(size=(40, 8)) as pilot:
+        for i in range(3):
+            table.set_row(f"S{i:02}", {"symbol": f"S{i:02}", "last": "100.0"})
+        await pilot.pause()
+        app.push_screen(_Modal())
+        await pilot.pause()
+        table.refresh()  # e.g. a column widened while the dialog was up
+        app.pop_screen()
+        await pilot.pause()
+        table.set_row("S01", {"symbol": "S01", "last": "102.5"})
+        await pilot.pause()
+        assert not table._repaint_regions, "the changed line was painted (nothing left waiting)"
 
 
 async def test_a_market_panel_repaints_only_the_lines_that_changed() -> None:

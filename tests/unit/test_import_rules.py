@@ -20,6 +20,7 @@ CONSOLE_DOOR = {
     "core.settings",
     "core.state",
     "core.stats",
+    "core.ml_report",
     "core.history",
     "core.health",
     "core.bus",
@@ -40,12 +41,23 @@ ALLOWED = {
     "__init__": set(),
     "__main__": {"cli"},
     "logs": set(),
-    "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
+    "config": {
+        "domain",
+        "core.strategies",
+        "core.alert_rules",
+        "core.ml_settings",
+        "notify.settings",
+    },  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
-    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
+    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run", "stats_cli", "db_cli"},
+    "db_cli": {"config", "store"},
     "listen": CONSOLE_DOOR | {"runtime"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
+    # `tui-bot stats` reads the store alone (no exchange, no runtime) and sums with core.stats
+    "stats_cli": {"config", "domain", "store", "stats_report"},
+    "stats_report": {"domain", "core.stats", "store"},
     "notify": {"domain"},
+    "live": {"domain", "core", "store"},  # Redis between processes: state from the core, commands to a backend
 }
 UI_ONLY = ("textual", "rich")
 

@@ -21,6 +21,7 @@ from tui_bot.core.cycle import (
 from tui_bot.core.engine import Engine
 from tui_bot.core.execution import RecommendationExecutor
 from tui_bot.core.gating import GateBook, gate
+from tui_bot.core.ml_score import MlScorer
 from tui_bot.core.orders import OrderService
 from tui_bot.core.phantoms import PhantomTracker
 from tui_bot.core.risk import free_slots
@@ -89,6 +90,7 @@ class TradingBot:
         self.executor = RecommendationExecutor(engine, orders, live_money)
         self.phantoms = PhantomTracker(writer, lambda: self.settings.current.phantom_timeout_hours)
         self.guard = WinRateGuard(signals)
+        self.ml = MlScorer(conn)
         self.phantoms.closed_listeners.append(self._phantom_closed)
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
@@ -110,6 +112,7 @@ class TradingBot:
                 self.recommendations[rec.id] = rec
                 if rec.status == RecommendationStatus.EXECUTED and rec.symbol in self.engine.state.positions:
                     self.entry_scores[rec.symbol] = float(rec.confidence)
+        await self.ml.start()
         self.engine.listeners.append(self._on_event)
         self.engine.tickers.want("phantoms", self.phantoms.symbols)
         self.engine.tickers.want("pending", {r.symbol for r in self.pending()})
@@ -119,6 +122,7 @@ class TradingBot:
 
     async def stop(self) -> None:
         await self.tasks.stop()
+        await self.ml.stop()
         if self._on_event in self.engine.listeners:
             self.engine.listeners.remove(self._on_event)
 
@@ -204,7 +208,8 @@ class TradingBot:
             self._save_cycle(cycle)
             self._expire_pending()
             try:
-                proposals = await self.analysis.propose(settings, state, self.engine.client.now_ms())
+                proposals = self.ml.score(await self.analysis.propose(settings, state, self.engine.client.now_ms()))
+                self.ml.retrain_when_due()  # in the background: this cycle scores with the model it has
             except (CycleSkipped, StrategyLoadError) as err:
                 status = "failed" if isinstance(err, StrategyLoadError) else "skipped"
                 log.warning("cycle %s %s: %s", cycle.id, status, err)
@@ -214,7 +219,7 @@ class TradingBot:
                 return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err)))
             try:
                 await self._count_closed_trades()
-                book = self._gate_book(state, settings)
+                book = self._gate_book(state, settings, self.ml.min_score())
                 approved, rejected = await self._settle(decide(proposals, book, cycle.id), settings)
             except Exception as err:
                 log.exception("cycle %s failed while settling its ideas", cycle.id)
@@ -327,13 +332,12 @@ class TradingBot:
             verdict.replaces,
         )
 
-    def _gate_book(self, state: AccountState, settings: TradingSettings) -> GateBook:
+    def _gate_book(self, state: AccountState, settings: TradingSettings, ml: float | None = None) -> GateBook:
         """The account as the gates see it now, with the symbols other bots hold (open trades of the store's ledger)."""
         ledger = self.writer.ledger if self.writer is not None else None
         trades = ledger.open_trades() if ledger is not None else []
-        return gate_book(
-            state, settings, self.entry_scores, self.guard.blocked(), open_trades=trades, bot_id=self.bot_id
-        )
+        blocked = self.guard.blocked()
+        return gate_book(state, settings, self.entry_scores, blocked, ml, open_trades=trades, bot_id=self.bot_id)
 
     def _approvable(self, rec_id: str) -> Recommendation:
         """The pending recommendation; one whose price has passed its stop expires now and is refused (ValueError)."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tui_bot.core.candles import CandleBook
+from tui_bot.core.features import idea_features, market_features, to_json
 from tui_bot.core.gating import GateBook, Verdict, gate, holders, strongest_per_symbol, take
 from tui_bot.core.indicator_state import IndicatorBook
 from tui_bot.core.risk import entry_orders, occupied_symbols
@@ -59,7 +60,7 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
     """A proposal as a recommendation record (PENDING until the gates decide); a model's idea keeps its trace."""
     side = proposal.direction.side
     assert side is not None
-    return Recommendation(
+    rec = Recommendation(
         id=f"{cycle_id}-{index}",
         cycle_id=cycle_id,
         symbol=proposal.symbol,
@@ -80,6 +81,18 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
         model_name=proposal.model_name,
         raw_response=proposal.raw_response,
         chart_path=proposal.chart_path,
+        features=proposal.features,
+    )
+    ml = proposal.ml
+    if ml is None:
+        return rec
+    return replace(
+        rec,
+        ml_score=ml.score,
+        ml_model_version=ml.model_version,
+        ml_train_size=ml.train_size,
+        ml_auc=ml.auc,
+        ml_brier=ml.brier,
     )
 
 
@@ -240,6 +253,7 @@ class CycleAnalysis:
         proposals: list[Proposal] = []
         for symbol in symbols:
             bars = self.bars(book, symbol)
+            market: dict[str, float | None] | None = None
             for strategy in strategies:
                 try:
                     proposal = strategy.propose(symbol, bars, state.instruments[symbol])
@@ -248,8 +262,9 @@ class CycleAnalysis:
                     continue
                 if proposal.direction is Direction.HOLD:
                     self.holds += 1
-                else:
-                    proposals.append(replace(proposal, reasoning=tag + proposal.reasoning) if tag else proposal)
+                    continue
+                market = market_features(bars, state.tickers.get(symbol)) if market is None else market
+                proposals.append(recorded(proposal, market, book.interval, tag))
         return proposals
 
     async def _chart_ideas(
@@ -262,7 +277,17 @@ class CycleAnalysis:
         self.holds += len(held)
         if held:
             log.warning("%s", held_line(analyst.name, held, len(answers)))
-        return [p for p in answers if p.direction is not Direction.HOLD]
+        return [
+            recorded(p, market_features(self.bars(book, p.symbol), state.tickers.get(p.symbol)), book.interval, "")
+            for p in answers
+            if p.direction is not Direction.HOLD
+        ]
+
+
+def recorded(proposal: Proposal, market: dict[str, float | None], timeframe: str, tag: str) -> Proposal:
+    """The idea with the features it was made on, its reasoning tagged with the timeframe (when not the cycle's)."""
+    features = to_json(idea_features(market, proposal, timeframe))
+    return replace(proposal, reasoning=tag + proposal.reasoning, features=features)
 
 
 def held_line(strategy: str, held: list[Proposal], asked: int) -> str:
@@ -288,17 +313,19 @@ def gate_book(
     settings: TradingSettings,
     entry_scores: dict[str, float],
     blocked: dict[str, str] | None = None,
+    min_ml_score: float | None = None,
     *,
     open_trades: Sequence[Trade] = (),
     bot_id: str = "",
 ) -> GateBook:
     """The account as the gates see it: free slots, symbols in use, bot positions that could be replaced, the
-    strategies the win-rate guard blocks, and the symbols other bots (not bot_id) hold."""
+    strategies the win-rate guard blocks, the learned score's minimum (None: it does not gate), and the symbols
+    other bots (not bot_id) hold."""
     taken = occupied_symbols(state)
     free = settings.max_concurrent_trades - len(taken)
     replaceable = {s: score for s, score in entry_scores.items() if s in state.positions}
     held_by = holders(open_trades, entry_orders(state), taken, bot_id)
-    return GateBook(settings, free, taken, replaceable, dict(blocked or {}), held_by)
+    return GateBook(settings, free, taken, replaceable, dict(blocked or {}), min_ml_score, held_by)
 
 
 def decide(proposals: list[Proposal], book: GateBook, cycle_id: str, now_ms: int | None = None) -> list[Decision]:

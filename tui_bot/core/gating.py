@@ -36,6 +36,8 @@ class GateBook:
     """Open positions the bot opened itself, by symbol, with the confidence they were opened on."""
     blocked: dict[str, str] = field(default_factory=dict)
     """Strategies whose real entries the win-rate guard blocks, with its reason."""
+    min_ml_score: float | None = None
+    """Ideas the learned score rates below this are rejected (None: the score does not gate)."""
     held_by: dict[str, str] = field(default_factory=dict)
     """Symbols another of our bots holds on the account, with that bot (see holders())."""
 
@@ -73,6 +75,14 @@ def check_thresholds(proposal: Proposal, settings: TradingSettings) -> str | Non
     return None
 
 
+def check_ml_score(proposal: Proposal, minimum: float | None) -> str | None:
+    """The reason the learned score keeps a proposal out (scored below the minimum), or None."""
+    ml = proposal.ml
+    if minimum is None or ml is None or ml.score >= minimum:
+        return None
+    return f"ML score {ml.score:.2f} below min_ml_score {minimum:.2f} (model v{ml.model_version})"
+
+
 def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], list[tuple[Proposal, str]]]:
     """Keep the highest-scoring trade idea for each symbol; the others are rejected, naming the winner."""
     best: dict[str, Proposal] = {}
@@ -90,13 +100,16 @@ def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], lis
 
 
 def gate(proposal: Proposal, book: GateBook) -> Verdict:
-    """Thresholds, the win-rate guard, no other bot holding the symbol, then no position or entry order in the symbol
-    yet, then a free slot or a weaker position to swap."""
+    """Thresholds, the win-rate guard, the learned score, no other bot holding the symbol, then no position or entry
+    order in the symbol yet, then a free slot or a weaker position to swap."""
     reason = check_thresholds(proposal, book.settings)
     if reason is not None:
         return Verdict(False, reason)
     if proposal.strategy in book.blocked:
         return Verdict(False, book.blocked[proposal.strategy], blocked_by_guard=True)
+    reason = check_ml_score(proposal, book.min_ml_score)
+    if reason is not None:
+        return Verdict(False, reason)
     holder = book.held_by.get(proposal.symbol)
     if holder is not None:
         return Verdict(False, f"{proposal.symbol} is held by bot {holder}")

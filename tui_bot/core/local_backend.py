@@ -193,12 +193,14 @@ class LocalConsoleBackend:
         )
 
     async def stats_report(self) -> StatsReport:
-        """Closed trades and phantoms as stored, with the figures worked out, and the bot's win-rate guard."""
+        """Closed trades and phantoms as stored, with the figures worked out, the bot's win-rate guard and its
+        learned score (status and calibration)."""
         conn = self._conn
         report = stats_report(await load_trades(conn, "closed"), await load_orders(conn), await load_phantoms(conn))
         if self._bot is None:
             return report
-        return replace(report, guard=self._bot.guard.lines(self._engine.client.now_ms()))
+        guard = self._bot.guard.lines(self._engine.client.now_ms())
+        return replace(report, guard=guard, ml=await self._bot.ml.report())
 
     async def trade_history(self) -> TradeHistory:
         """Closed trades as stored (newest first) with net PnL, R and reason, and their PnL by UTC day."""

@@ -77,6 +77,7 @@ class PhantomTracker:
             sl=rec.stop_loss,
             tp=rec.take_profit,
             opened_ms=self.now_ms(),
+            features=rec.features,
         )
         if phantom.id not in self.open:
             self._per_symbol[phantom.symbol] += 1

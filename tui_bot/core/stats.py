@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
+from tui_bot.core.ml_report import MlReport
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Order
 from tui_bot.store.rows import PhantomRow, Trade
 
 ZERO = Decimal(0)
+_DAY_MS = 86_400_000
+_EPOCH = date(1970, 1, 1)
 PHANTOM_NOTIONAL = Decimal(100)
 """USDT each phantom counts as exposed at its entry, so phantoms add up like trades of one size."""
+NO_BOT = "-"
+"""The bot shown for a trade no bot's order opened (recorded before trades carried their bot)."""
 Breakdown = dict[str, tuple[int, Decimal]]
-"""Key (close reason, symbol or UTC day) → (count, summed net PnL)."""
+"""Key (close reason, symbol, UTC day or bot) → (count, summed net PnL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,8 @@ class Outcome:
     closed_ms: int
     pnl: Decimal
     r: Decimal | None = None
+    bot: str | None = None
+    """The bot of a trade (NO_BOT when unknown); None for a phantom."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class Summary:
     by_reason: Breakdown
     by_symbol: Breakdown
     by_day: Breakdown
+    by_bot: Breakdown
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +73,13 @@ class GuardLine:
 @dataclass(frozen=True, slots=True)
 class StatsReport:
     """What the statistics show: closed trades beside closed phantoms, the trades' equity curve, and the win-rate
-    guard per strategy (empty without a trading bot)."""
+    guard per strategy and the learned score (empty and None without a trading bot)."""
 
     trades: Summary
     phantoms: Summary
     curve: list[tuple[int, Decimal]]
     guard: tuple[GuardLine, ...] = ()
+    ml: MlReport | None = None
 
 
 def stats_report(
@@ -85,20 +95,34 @@ def stats_report(
 
 def day_of(ms: int) -> str:
     """The UTC calendar day of an epoch-ms time as YYYY-MM-DD."""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d")
+    return _day_name(ms // _DAY_MS)
+
+
+@cache
+def _day_name(days: int) -> str:
+    """Day number `days` since 1970-01-01 as YYYY-MM-DD (named once each: a breakdown names thousands of times)."""
+    return (_EPOCH + timedelta(days=days)).isoformat()
+
+
+def group_key(outcome: Outcome, key: str) -> str | None:
+    """What outcome is grouped under by key ("reason", "symbol", "day" or "bot"); None: not in that breakdown."""
+    return day_of(outcome.closed_ms) if key == "day" else getattr(outcome, key)
 
 
 def _breakdown(outcomes: list[Outcome], key: str) -> Breakdown:
     result: dict[str, tuple[int, Decimal]] = {}
     for outcome in outcomes:
-        name = day_of(outcome.closed_ms) if key == "day" else getattr(outcome, key)
+        name = group_key(outcome, key)
+        if name is None:
+            continue
         count, pnl = result.get(name, (0, ZERO))
         result[name] = (count + 1, pnl + outcome.pnl)
     return dict(sorted(result.items()))
 
 
-def summarise(outcomes: Iterable[Outcome]) -> Summary:
-    """Win rate, profit factor (None without losses), averages, extremes and breakdowns of the outcomes."""
+def summarise(outcomes: Iterable[Outcome], *, breakdowns: bool = True) -> Summary:
+    """Win rate, profit factor (None without losses), averages, extremes and breakdowns (empty unless asked for)
+    of the outcomes."""
     items = list(outcomes)
     pnls = [o.pnl for o in items]
     gains = sum((p for p in pnls if p > 0), ZERO)
@@ -118,9 +142,10 @@ def summarise(outcomes: Iterable[Outcome]) -> Summary:
         avg_r=sum(rs, ZERO) / len(rs) if rs else None,
         best=max(pnls) if pnls else None,
         worst=min(pnls) if pnls else None,
-        by_reason=_breakdown(items, "reason"),
-        by_symbol=_breakdown(items, "symbol"),
-        by_day=_breakdown(items, "day"),
+        by_reason=_breakdown(items, "reason") if breakdowns else {},
+        by_symbol=_breakdown(items, "symbol") if breakdowns else {},
+        by_day=_breakdown(items, "day") if breakdowns else {},
+        by_bot=_breakdown(items, "bot") if breakdowns else {},
     )
 
 
@@ -158,7 +183,7 @@ def trade_outcome(trade: Trade, initial_risk: dict[str, Decimal]) -> Outcome:
     per_unit = initial_risk.get(trade.entry_order_link_id)
     qty = trade.exit_qty if 0 < trade.exit_qty < trade.qty else trade.qty
     r = trade.pnl / (per_unit * qty) if per_unit and qty else None
-    return Outcome(trade.symbol, trade.exit_reason or "unknown", _closed_ms(trade), trade.pnl, r)
+    return Outcome(trade.symbol, trade.exit_reason or "unknown", _closed_ms(trade), trade.pnl, r, trade.bot or NO_BOT)
 
 
 def trade_summary(trades: list[Trade], initial_risk: dict[str, Decimal]) -> Summary:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
@@ -48,6 +49,17 @@ def reward_risk(direction: Direction, entry: Decimal, stop_loss: Decimal, take_p
 
 
 @dataclass(frozen=True, slots=True)
+class MlStamp:
+    """The learned score of an idea and the model that gave it: version, rows trained on, held-out AUC and Brier."""
+
+    score: float
+    model_version: str
+    train_size: int
+    auc: float | None
+    brier: float
+
+
+@dataclass(frozen=True, slots=True)
 class Proposal:
     """One strategy's view of one symbol: direction, confidence 0-1, entry/SL/TP and why."""
 
@@ -66,6 +78,13 @@ class Proposal:
     model_name: str | None = None
     raw_response: str | None = None
     chart_path: str | None = None
+    inputs: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    """The strategy's own inputs (indicator levels it decided on), recorded with the idea's features; not part of
+    equality (the same idea from incremental or recomputed indicators differs in them by float noise only)."""
+    features: str | None = None
+    """The features the idea was made on, as versioned JSON (set by the cycle, core/features.py)."""
+    ml: MlStamp | None = None
+    """The learned score (set before the gates when a model is trained, core/ml_score.py)."""
 
     @property
     def rr(self) -> Decimal | None:
@@ -99,6 +118,13 @@ class Recommendation:
     model_name: str | None = None
     raw_response: str | None = None
     chart_path: str | None = None
+    features: str | None = None
+    """The features the idea was made on, as versioned JSON (core/features.py)."""
+    ml_score: float | None = None
+    ml_model_version: str | None = None
+    ml_train_size: int | None = None
+    ml_auc: float | None = None
+    ml_brier: float | None = None
 
     def tradable_at(self, price: Decimal) -> bool:
         """True while price is strictly between the stop and the target (the idea has not played out)."""

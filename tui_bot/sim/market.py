@@ -7,6 +7,7 @@ import random
 from array import array
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 
@@ -21,6 +22,23 @@ _SIZE_CYCLE = 4096  # resting sizes below the top repeat every this many ticks
 Level = tuple[int, int]  # (price in ticks, size in qty steps)
 TAPE_KEPT = 1000
 """Trades the tape keeps per symbol: the most GET /v5/market/recent-trade hands out for linear."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketState:
+    """What a market resumes from: its prices, 24h figures, open interest, funding rate and trade count."""
+
+    symbol: str
+    last_price: Decimal
+    fair_price: float
+    prev_price_24h: Decimal
+    high_24h: Decimal
+    low_24h: Decimal
+    volume_24h: Decimal
+    turnover_24h: Decimal
+    open_interest: Decimal
+    funding_rate: Decimal
+    trade_seq: int
 
 
 class SymbolMarket:
@@ -153,6 +171,23 @@ class SymbolMarket:
         self.mark_price = self.last_price
         self.index_price = self.last_price
         self.print_trade(Side.BUY, self.last_price, self.instrument.qty_step, now_ms)
+
+    def saved_state(self) -> MarketState:
+        """What a restarted exchange resumes this market from."""
+        return MarketState(
+            self.instrument.symbol, self.last_price, self._fair, self.prev_price_24h, self.high_24h, self.low_24h,
+            self.volume_24h, self.turnover_24h, self.open_interest, self.funding_rate, self.trade_seq,
+        )  # fmt: skip
+
+    def resume(self, saved: MarketState, now_ms: int) -> None:
+        """Continue from a saved state (the book is derived afresh; its update ids start over, as after a restart)."""
+        self._now_ms = now_ms
+        self._fair = saved.fair_price
+        self.last_price = self.prev_last_price = saved.last_price
+        self.prev_price_24h, self.high_24h, self.low_24h = saved.prev_price_24h, saved.high_24h, saved.low_24h
+        self.volume_24h, self.turnover_24h = saved.volume_24h, saved.turnover_24h
+        self.open_interest, self.funding_rate, self.trade_seq = saved.open_interest, saved.funding_rate, saved.trade_seq
+        self._reprice()
 
     def take_trades(self) -> list[PublicTrade]:
         """Return and clear the trades printed since the last call."""

@@ -131,8 +131,9 @@ def redacted(target: str | Path | URL) -> str:
     return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
 
-async def open_database(target: str | Path, *, migrations: Path = MIGRATIONS) -> Database:
-    """Open (creating an SQLite file if needed) the database at target, upgraded to the latest schema."""
+async def open_database(target: str | Path, *, migrations: Path = MIGRATIONS, upgrade: bool = True) -> Database:
+    """Open (creating an SQLite file if needed) the database at target, upgraded to the latest schema (as it is
+    when not upgrade)."""
     url = database_url(target)
     engine = create_async_engine(url, **engine_options(url.get_backend_name()))
     writes = create_engine(blocking_url(url), **engine_options(url.get_backend_name(), threaded=True))
@@ -142,8 +143,9 @@ async def open_database(target: str | Path, *, migrations: Path = MIGRATIONS) ->
     try:
         async with engine.connect() as conn:
             await _enable_wal(conn, db.url)
-        async with db.connect_for_writes() as conn:
-            await migrate(conn, migrations)
+        if upgrade:
+            async with db.connect_for_writes() as conn:
+                await migrate(conn, migrations)
     except DBAPIError as err:  # unreachable, refused, wrong password, no such database, not a database file
         await db.close()
         raise StoreOpenError(f"database {db.url}: {_reason(err, url.password)}") from None

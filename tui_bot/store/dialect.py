@@ -157,6 +157,16 @@ async def lock_schema(conn: AsyncConnection) -> None:
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
 
 
+async def advance_row_ids(conn: AsyncConnection, table: Table) -> None:
+    """After rows were inserted with their own auto-numbered keys, make the next key follow the largest (PostgreSQL's
+    sequence does not see such inserts; SQLite numbers from the largest rowid anyway)."""
+    column = table.autoincrement_column
+    if conn.dialect.name != "postgresql" or column is None:
+        return
+    sql = f"SELECT setval(pg_get_serial_sequence(:table, :column), COALESCE(MAX({column.name}), 0) + 1, false)"
+    await conn.execute(text(f"{sql} FROM {table.name}"), {"table": table.name, "column": column.name})
+
+
 def legacy_version(conn: Connection) -> int:
     """The schema version an SQLite file made before alembic stamped (PRAGMA user_version); 0 elsewhere."""
     if conn.dialect.name != "sqlite":

@@ -75,6 +75,8 @@ class PhantomRow:
     exit_price: Decimal | None = None
     max_favourable: Decimal = ZERO
     max_adverse: Decimal = ZERO
+    features: str | None = None
+    """The recommendation's features (versioned JSON, core/features.py) the phantom follows."""
 
 
 @dataclass(frozen=True, slots=True)

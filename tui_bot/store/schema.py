@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -86,6 +87,12 @@ recommendations = Table(
     _text("model_name", True),
     _text("raw_response", True),
     _text("chart_path", True),
+    _text("features", True),
+    Column("ml_score", Float, nullable=True),
+    _text("ml_model_version", True),
+    Column("ml_train_size", Integer, nullable=True),
+    Column("ml_auc", Float, nullable=True),
+    Column("ml_brier", Float, nullable=True),
     Index("recommendations_cycle", "cycle_id"),
 )
 
@@ -105,6 +112,7 @@ phantoms = Table(
     _money("exit_price", True),
     _money("max_favourable"),
     _money("max_adverse"),
+    _text("features", True),
     Index("phantoms_recommendation", "recommendation_id"),
 )
 
@@ -186,6 +194,9 @@ executions = Table(
     _text("reason", True),
     Index("executions_symbol_time", "symbol", "exec_time"),
     Index("executions_order", "order_id"),
+    Index("executions_bot_time", "bot", "exec_time"),
+    Index("executions_reason_time", "reason", "exec_time"),
+    Index("executions_time", "exec_time"),
 )
 
 trades = Table(
@@ -212,6 +223,9 @@ trades = Table(
     CheckConstraint("status IN ('open', 'closed')", name="trades_status_check"),
     Index("trades_status", "status", "symbol"),
     Index("trades_entry_time", "entry_time"),
+    Index("trades_bot_reason", "bot", "exit_reason"),
+    Index("trades_exit_reason", "exit_reason"),
+    Index("trades_exit_time", "exit_time"),
 )
 
 position_snapshots = Table(
@@ -276,3 +290,50 @@ rejected_orders = Table(
 )
 
 TABLES: tuple[str, ...] = tuple(metadata.tables)
+
+# -- the operators' views (revision 0006 creates them; kept out of `metadata`, which holds the tables) ----------
+
+views = MetaData()
+"""The read-only views, described for typed reads (money back as Decimal); created by SQL in revision 0006."""
+
+fills = Table(
+    "fills",
+    views,
+    Column("id", ROW_ID),
+    _text("exec_id"),
+    _text("bot", True),
+    _text("reason", True),
+    _ms("exec_time"),
+    _text("symbol"),
+    _text("side"),
+    _money("qty"),
+    _money("price"),
+    _money("fee"),
+    _text("exec_type"),
+    _text("order_id"),
+    _text("order_link_id"),
+    _text("close_reason", True),
+)
+
+trades_pnl = Table(
+    "trades_pnl",
+    views,
+    Column("id", ROW_ID),
+    _text("bot", True),
+    _text("symbol"),
+    _text("side"),
+    _text("close_reason", True),
+    _money("net_pnl"),
+    _money("fees"),
+    _money("qty"),
+    _money("exit_qty"),
+    _money("entry_price"),
+    _money("exit_price", True),
+    _ms("entry_time"),
+    _ms("exit_time", True),
+    _ms("duration_ms", True),
+    Column("win", Integer, nullable=False),
+    _money("r", True),
+)
+
+VIEWS: tuple[str, ...] = tuple(views.tables)

@@ -12,6 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from sqlalchemy import delete, select
+
+from tui_bot.store import schema
 from tui_bot.store.apply import apply_op
 from tui_bot.store.booking import replay_ledger
 from tui_bot.store.db import Database
@@ -27,6 +30,7 @@ FIRST_RETRY_DELAY = 0.1
 MAX_RETRY_DELAY = 2.0
 MAX_FAILURE_DELAY = 30.0
 """Backoff cap after an unexpected error (a retry may replay the whole executions table)."""
+DAY_MS = 86_400_000
 
 __all__ = ["StoreWriter", "is_transient"]
 
@@ -45,7 +49,9 @@ class StoreWriter:
     after ``stop_grace`` seconds, logging and counting in ``abandoned`` what was not written.
     The trade ledger is rebuilt from the executions table and the reconciliation marks when
     the task starts unless one is given. Transactions run in the writer's own thread on blocking
-    connections: one thread hop per batch.
+    connections: one thread hop per batch. With candle_retention_days, candles that started longer ago
+    are deleted when the task starts, then at most every prune_every seconds, prune_batch rows per
+    transaction between batches of ops.
     """
 
     def __init__(
@@ -56,14 +62,22 @@ class StoreWriter:
         flush_interval: float = 0.05,
         ledger: TradeLedger | None = None,
         stop_grace: float = 10.0,
+        candle_retention_days: int | None = None,
+        prune_every: float = 600.0,
+        prune_batch: int = 5000,
     ) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+        if batch_size < 1 or prune_batch < 1:
+            raise ValueError("batch_size and prune_batch must be at least 1")
         self._db = db
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._ledger = ledger
         self.stop_grace = stop_grace
+        self.candle_retention_ms = None if candle_retention_days is None else candle_retention_days * DAY_MS
+        self.prune_every = prune_every
+        self.prune_batch = prune_batch
+        self._next_prune = 0.0
+        self.pruned = 0
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
         self._queue: deque[WriteOp] = deque()
         self._has_work = asyncio.Event()
@@ -175,11 +189,13 @@ class StoreWriter:
         if self._ledger is None:
             self._ledger = await self._in_thread(self._replay)
             self._note_recovery()
+        await self._prune_if_due()
         if not self._queue:
             if self._closing:
                 return False
             self._has_work.clear()
-            await self._has_work.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._has_work.wait(), self._until_prune())
             return True
         await self._linger()
         while self._queue:
@@ -236,6 +252,35 @@ class StoreWriter:
                 continue
             self._note_recovery()
             return None
+
+    def _until_prune(self) -> float | None:
+        """Seconds until the next candle prune is due (None: candles are kept for ever)."""
+        if self.candle_retention_ms is None:
+            return None
+        return max(0.0, self._next_prune - time.monotonic())
+
+    async def _prune_if_due(self) -> None:
+        """Delete one batch of the candles older than the retention; while more are left the next turn (after the
+        ops queued meanwhile) goes on. A failure is logged and waits for the next prune."""
+        if self.candle_retention_ms is None or self._closing or time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + self.prune_every
+        cutoff = int(time.time() * 1000) - self.candle_retention_ms
+        try:
+            deleted = await self._in_thread(self._prune_batch, cutoff)
+        except Exception as exc:
+            log.warning("pruning candles failed (%s); trying again in %.0f s", error_text(exc), self.prune_every)
+            return
+        self.pruned += deleted
+        if deleted == self.prune_batch:
+            self._next_prune = 0.0
+
+    def _prune_batch(self, cutoff_ms: int) -> int:
+        """Delete up to prune_batch candles that started before cutoff_ms; how many went."""
+        k = schema.candles.c
+        old = select(k.id).where(k.start < cutoff_ms).limit(self.prune_batch).scalar_subquery()
+        with self._db.connect_writer() as conn, conn.begin():
+            return int(conn.execute(delete(schema.candles).where(k.id.in_(old))).rowcount)
 
     def _note_stall(self, error: str) -> None:
         """Record a failure that is retried, warning once when an outage starts."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -109,8 +109,12 @@ def trade(
     target: float | Decimal,
     confidence: float,
     reasoning: str,
+    inputs: Mapping[str, float] | None = None,
 ) -> Proposal:
-    """A LONG or SHORT at the last close with rounded stop and target; HOLD when they cannot be placed."""
+    """A LONG or SHORT at the last close with rounded stop and target; HOLD when they cannot be placed.
+
+    inputs are the levels the strategy decided on, recorded with the idea's features.
+    """
     entry = last_close(candles, inst)
     finite = all(math.isfinite(float(v)) for v in (stop, target))
     placed = levels(direction, entry, stop, target, inst) if finite and entry > 0 else None
@@ -127,6 +131,7 @@ def trade(
         reasoning=reasoning,
         strategy=strategy.name,
         strategy_version=strategy.version,
+        inputs=dict(inputs or {}),
     )
 
 

@@ -60,4 +60,5 @@ class EmaTrend:
             target=close + sign * self.target_atr * vol,
             confidence=confidence,
             reasoning=reasoning,
+            inputs={"ema_fast": fast, "ema_slow": slow, "atr": vol, "separation_atr": separation},
         )

@@ -61,4 +61,11 @@ class RangeBreakout:
             target=close + sign * height,
             confidence=confidence,
             reasoning=reasoning,
+            inputs={
+                "range_top": float(top),
+                "range_bottom": float(bottom),
+                "atr": vol,
+                "push_atr": push,
+                "tightness": tightness,
+            },
         )

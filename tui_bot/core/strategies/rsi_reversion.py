@@ -69,4 +69,5 @@ class RsiReversion:
             target=target,
             confidence=0.4 + 0.55 * extremity,
             reasoning=reasoning,
+            inputs={"rsi": strength, "mean": mean, "atr": vol, "swing": swing, "extremity": extremity},
         )

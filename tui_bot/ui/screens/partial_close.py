@@ -10,6 +10,7 @@ from textual.widgets import Static
 from tui_bot.core.orders import OrderInvalid, part_to_close
 from tui_bot.domain.models import Instrument, Position
 from tui_bot.domain.numbers import plain
+from tui_bot.ui.format import side_label
 from tui_bot.ui.screens.confirm import ConfirmModal
 
 PARTS = (25, 50, 100)
@@ -29,8 +30,8 @@ class PartialCloseModal(ConfirmModal):
     ]
 
     def __init__(self, position: Position, instrument: Instrument | None) -> None:
-        side = position.side.value if position.side else ""
-        body = f"Close {side} {plain(position.size)} {position.symbol} at market (reduce-only)?"
+        held = f"{side_label(position.side).lower()} {plain(position.size)} {position.symbol}"
+        body = f"Close {held} at market (reduce-only)?"
         super().__init__("Close position", body, danger=True)
         self.position = position
         self.instrument = instrument

@@ -14,6 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui_bot.core.ml_report import CalibrationRow
 from tui_bot.core.stats import PHANTOM_NOTIONAL, Breakdown, GuardLine, StatsReport, Summary
 from tui_bot.ui import format as fmt
 from tui_bot.ui.styles import STATS_CSS
@@ -33,6 +34,7 @@ FIGURES = (
     ("total", "Total PnL"),
 )
 BREAKDOWNS = (
+    ("by_bot", "Bot", "By bot (the bot whose order opened the trade; phantoms have none)"),
     ("by_reason", "Close reason", "By close reason (phantoms: outcome)"),
     ("by_symbol", "Symbol", "By symbol"),
     ("by_day", "Day (UTC)", "By day of close (UTC)"),
@@ -167,6 +169,33 @@ class GuardTable(LiveTable):
         self.prune(line.strategy for line in report.guard)
 
 
+def calibration_row(row: CalibrationRow) -> dict[str, str]:
+    """A score bucket's figures as texts by CalibrationTable column."""
+    return {
+        "bucket": f"{row.low:.1f}-{row.high:.1f}",
+        "count": str(row.count),
+        "predicted": percent_of(Decimal(repr(row.predicted))),
+        "realised": percent_of(Decimal(repr(row.realised))),
+    }
+
+
+class CalibrationTable(LiveTable):
+    """The learned score's calibration: per score bucket, closed ideas, mean predicted and realised win rate."""
+
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("bucket", "Score"),
+        ("count", "Closed"),
+        ("predicted", "Predicted"),
+        ("realised", "Realised"),
+    )
+
+    def show(self, rows: tuple[CalibrationRow, ...]) -> None:
+        """One row per score bucket with closed ideas."""
+        for row in rows:
+            self.set_row(f"{row.low:.1f}", dict(calibration_row(row)))
+        self.prune(f"{row.low:.1f}" for row in rows)
+
+
 def _sign_tone(signed: str) -> str:
     """The tone of a signed_money text: '+' is up, '-' is down, anything else plain."""
     return {"+": "up", "-": "down"}.get(signed[:1], "")
@@ -197,6 +226,11 @@ class StatsScreen(ModalScreen[None]):
                     "Win-rate guard: rolling win rate per strategy", id="stats-guard-heading", classes="stats-heading"
                 )
                 yield GuardTable(id="stats-guard", classes="stats-table")
+                yield Static(
+                    "Learned score: predicted vs realised win rate", id="stats-ml-heading", classes="stats-heading"
+                )
+                yield Static("", id="stats-ml-status", markup=False)
+                yield CalibrationTable(id="stats-ml", classes="stats-table")
                 yield Static("Equity: cumulative net PnL of closed trades", classes="stats-heading")
                 yield EquityCurve(id="stats-curve")
                 for field, label, heading in BREAKDOWNS:
@@ -231,9 +265,20 @@ class StatsScreen(ModalScreen[None]):
         self.query_one(GuardTable).show(report)
         for part in self.query("#stats-guard-heading, #stats-guard"):
             part.display = bool(report.guard)
+        self._show_ml(report)
         for table in self.query(BreakdownTable):
             table.show(report)
         self.query_one(EquityCurve).set_points(report.curve)
+
+    def _show_ml(self, report: StatsReport) -> None:
+        """The learned score's status line and calibration table (hidden without a trading bot)."""
+        ml = report.ml
+        for part in self.query("#stats-ml-heading, #stats-ml-status, #stats-ml"):
+            part.display = ml is not None
+        if ml is not None:
+            self.query_one("#stats-ml-status", Static).update(ml.status)
+            self.query_one(CalibrationTable).show(ml.calibration)
+            self.query_one(CalibrationTable).display = bool(ml.calibration)
 
     def action_reload(self) -> None:
         self.reload()

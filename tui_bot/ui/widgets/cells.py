@@ -151,16 +151,12 @@ class LiveTable(DataTable[Any]):
         self._update_count += 1  # part of the rendered lines' cache key: the row's line is drawn afresh
         y = self.get_row_index(key) + (self.header_height if self.show_header else 0)  # live rows are 1 line high
         line = Region(0, y, max(self.size.width, self.virtual_size.width), 1)
-        if not self.window_region.overlaps(line) or self._whole_repaint_due():
+        if not self.window_region.overlaps(line):
             return
         if len(self._repaint_regions) >= WHOLE_REPAINT_FROM:
             self.refresh()  # many lines in one frame: one repaint of the table costs less than each line's
         else:
             self.refresh(line.translate(-self.scroll_offset))
-
-    def _whole_repaint_due(self) -> bool:
-        """True when the next frame repaints the whole table anyway."""
-        return any(region.size == self.outer_size for region in self._repaint_regions)
 
     def _grows(self, column: str, value: object) -> bool:
         """Whether a new value is wider than its auto-width column (only then pay for a re-measure)."""
