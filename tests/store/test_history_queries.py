@@ -66,15 +66,16 @@ async def test_closed_trades_newest_first_with_r_from_their_entry_orders_stop(
 ) -> None:
     """Two round trips: the first entered with a stop 100 under (R known), the second without; by day in UTC."""
     first, second = link(OrderReason.MANUAL_ENTRY), link(OrderReason.ENTRY, 1_700_000_000_001)
+    exit_link = link(OrderReason.MANUAL_EXIT, 1_700_000_000_002)
     entry = replace(
         order("e1", OrderStatus.FILLED, DAY + 1), order_link_id=first, avg_price=D(1000), stop_loss=D("900")
     )
     writer.enqueue(UpsertOrder(entry))
     for execution in (
         fill("a", Side.BUY, "1", "1000", order_link_id=first, fee="1", exec_time=DAY + 1_000),
-        fill("b", Side.SELL, "1", "1200", fee="1", exec_time=DAY + 61_000, closed_size="1"),
+        fill("b", Side.SELL, "1", "1200", order_link_id=exit_link, fee="1", exec_time=DAY + 61_000, closed_size="1"),
         fill("c", Side.SELL, "2", "1000", order_link_id=second, fee="1", exec_time=DAY + 86_400_000),
-        fill("d", Side.BUY, "2", "1010", fee="1", exec_time=DAY + 86_460_000, closed_size="2"),
+        fill("d", Side.BUY, "2", "1010", order_link_id=exit_link, fee="1", exec_time=DAY + 86_460_000, closed_size="2"),
     ):
         writer.enqueue(RecordExecution(execution))
     await writer.flush()

@@ -24,6 +24,7 @@ from tui_bot.store.trades import RECONCILED, TradeLedger
 BUY, SELL = Side.BUY, Side.SELL
 TS = 1_700_000_000_000
 ENTRY_LINK = link(OrderReason.ENTRY)
+EXIT_LINK = link(OrderReason.MANUAL_EXIT)
 
 
 def _entry(exec_id: str = "a", qty: str = "1", exec_time: int = TS + 1) -> Execution:
@@ -160,7 +161,7 @@ async def test_a_whole_close_bigger_than_the_ledger_leaves_no_phantom_short_in_t
     await write_session(
         db_url,
         RecordExecution(fill("a", BUY, "1", "100", order_link_id=ENTRY_LINK, exec_time=TS + 1)),
-        RecordExecution(fill("x", SELL, "2", "110", exec_time=TS + 2, closed_size="2")),
+        RecordExecution(fill("x", SELL, "2", "110", order_link_id=EXIT_LINK, exec_time=TS + 2, closed_size="2")),
     )
     trades, rebuilt_open = await _stored(db_url)
     assert [(t.open_exec_id, t.status, t.pnl) for t in trades] == [("a", "closed", D(10))]
@@ -237,7 +238,7 @@ async def test_a_split_entry_whose_second_fill_arrives_after_the_exit_makes_one_
     await write_session(
         db_url,
         RecordExecution(fill("a1", BUY, "1", "100", order_link_id=ENTRY_LINK, exec_time=TS + 1)),
-        RecordExecution(fill("x", SELL, "2", "110", exec_time=TS + 2, closed_size="2")),
+        RecordExecution(fill("x", SELL, "2", "110", order_link_id=EXIT_LINK, exec_time=TS + 2, closed_size="2")),
         RecordExecution(fill("a2", BUY, "1", "100", order_link_id=ENTRY_LINK, exec_time=TS + 1)),
     )
     trades, rebuilt_open = await _stored(db_url)

@@ -76,7 +76,7 @@ def test_rollback_reopens_the_reconciled_trades() -> None:
     ledger.reconcile({}, TS)
     ledger.rollback()
     assert ledger.open_trades() == before
-    [extended] = ledger.apply(fill("b4", BUY, "2", "130"))
+    [extended] = ledger.apply(fill("b4", BUY, "2", "130", order_link_id=link(OrderReason.SCALE_IN)))
     assert (extended.open_exec_id, extended.qty, extended.entry_price) == ("b1", D(4), D(115))
 
 

@@ -27,8 +27,8 @@ async def test_restart_continues_the_open_trade(db_url: str) -> None:
     await write_session(
         db_url,
         RecordExecution(entry),
-        RecordExecution(fill("r2", Side.BUY, "1", "110", fee="0.05")),
-        RecordExecution(fill("r3", Side.SELL, "0.5", "120", fee="0.05")),
+        RecordExecution(fill("r2", Side.BUY, "1", "110", fee="0.05", order_link_id=link(OrderReason.SCALE_IN))),
+        RecordExecution(fill("r3", Side.SELL, "0.5", "120", fee="0.05", order_link_id=link(OrderReason.TAKE_PROFIT))),
     )
     conn = await open_database(db_url)
     ledger = await rebuild_ledger(conn)

@@ -10,8 +10,9 @@ from tests.store.factories import D, fill, funding, link
 from tui_bot.domain.enums import CreateType, ExecType, Side, StopOrderType
 from tui_bot.domain.models import Execution
 from tui_bot.domain.order_ids import OrderReason
+from tui_bot.store.attribution import EXTERNAL, exit_reason
 from tui_bot.store.rows import Trade
-from tui_bot.store.trades import TradeLedger, exit_reason
+from tui_bot.store.trades import TradeLedger
 
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -122,7 +123,7 @@ def test_funding_fees_count_against_the_open_trade_only() -> None:
     assert trade.fees == D("0.04")
     assert trade.pnl == D("0.96")
     assert trade.exit_reason == "external"
-    assert trade.bot is None
+    assert trade.bot == EXTERNAL, "funding joins the trade of the program holding the position"
 
 
 def test_exit_reasons() -> None:

@@ -109,7 +109,9 @@ async def _later(delay: float, step: Awaitable[None]) -> None:
 def _round_trip() -> list[WriteOp]:
     return [
         RecordExecution(fill("x1", Side.BUY, "1", "100", fee="0.1", order_link_id=link(OrderReason.ENTRY))),
-        RecordExecution(fill("x2", Side.SELL, "1", "110", fee="0.1", closed_size="1")),
+        RecordExecution(
+            fill("x2", Side.SELL, "1", "110", fee="0.1", order_link_id=link(OrderReason.MANUAL_EXIT), closed_size="1")
+        ),
         RecordExecution(fill("x3", Side.BUY, "2", "105")),
     ]
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
-from tui_bot.core.gating import GateBook, check_thresholds, gate, strongest_per_symbol, take
+from tests.store.factories import order as store_order
+from tui_bot.core.gating import GateBook, check_thresholds, gate, holders, strongest_per_symbol, take
+from tui_bot.domain.enums import OrderStatus, Side
+from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
 from tui_bot.domain.recommendations import Direction, Proposal
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.attribution import EXTERNAL
+from tui_bot.store.rows import Trade
 
 D = Decimal
 
@@ -85,3 +91,29 @@ def test_strongest_idea_per_symbol_wins() -> None:
     kept, losers = strongest_per_symbol([a, b, c])
     assert kept == [b, c]
     assert losers == [(a, "a stronger idea for BTCUSDT came from b")]
+
+
+def _open_trade(symbol: str, bot: str) -> Trade:
+    return Trade(f"{bot}-{symbol}", symbol, Side.BUY, "open", D(1), D(100), 1, D(0), bot=bot)
+
+
+def test_symbols_other_bots_hold_are_refused_naming_the_bot() -> None:
+    trades = [
+        _open_trade("BTCUSDT", "alpha"),
+        _open_trade("SOLUSDT", "alpha"),  # the exchange no longer shows it: it holds nothing
+        _open_trade("XRPUSDT", EXTERNAL),
+        _open_trade("ADAUSDT", "me"),
+    ]
+    entry = replace(
+        store_order("o1", OrderStatus.NEW, 1),
+        symbol="ETHUSDT",
+        order_link_id=OrderIdFactory("gamma").new(OrderReason.ENTRY),
+    )
+    held = holders(trades, [entry], {"BTCUSDT", "ETHUSDT", "XRPUSDT", "ADAUSDT"}, "me")
+    assert held == {"BTCUSDT": "alpha", "ETHUSDT": "gamma"}
+    verdict = gate(idea("BTCUSDT"), GateBook(TradingSettings(), 3, {"BTCUSDT"}, held_by=held))
+    assert (verdict.passed, verdict.reason) == (False, "BTCUSDT is held by bot alpha")
+    assert (
+        gate(idea("XRPUSDT"), GateBook(TradingSettings(), 3, {"XRPUSDT"}, held_by=held)).reason
+        == "already trading XRPUSDT"
+    )

@@ -20,12 +20,13 @@ from tui_bot.core.cycle import (
 )
 from tui_bot.core.engine import Engine
 from tui_bot.core.execution import RecommendationExecutor
-from tui_bot.core.gating import gate
+from tui_bot.core.gating import GateBook, gate
 from tui_bot.core.ml_score import MlScorer
 from tui_bot.core.orders import OrderService
 from tui_bot.core.phantoms import PhantomTracker
 from tui_bot.core.risk import free_slots
 from tui_bot.core.settings import SettingsService
+from tui_bot.core.state import AccountState
 from tui_bot.core.strategies import StrategyLoadError
 from tui_bot.core.strategies.signal_settings import SignalSettings
 from tui_bot.core.tasks import BackgroundTasks
@@ -79,6 +80,7 @@ class TradingBot:
         signals: SignalSettings | None = None,
     ) -> None:
         self.engine = engine
+        self.bot_id = orders.ids.bot
         self.settings = settings
         self.writer = writer
         self.conn = conn
@@ -217,7 +219,7 @@ class TradingBot:
                 return self._save_cycle(replace(cycle, status="failed", finished_ms=_now_ms(), skip_reason=str(err)))
             try:
                 await self._count_closed_trades()
-                book = gate_book(state, settings, self.entry_scores, self.guard.blocked(), self.ml.min_score())
+                book = self._gate_book(state, settings, self.ml.min_score())
                 approved, rejected = await self._settle(decide(proposals, book, cycle.id), settings)
             except Exception as err:
                 log.exception("cycle %s failed while settling its ideas", cycle.id)
@@ -318,7 +320,7 @@ class TradingBot:
         rec = self._approvable(rec_id)
         settings = self.settings.current
         proposal = _as_proposal(rec)
-        verdict = gate(proposal, gate_book(self.engine.state, settings, self.entry_scores, self.guard.blocked()))
+        verdict = gate(proposal, self._gate_book(self.engine.state, settings))
         if not verdict.passed:
             return self.record(
                 replace(rec, status=RecommendationStatus.REJECTED.value, fate=verdict.reason, updated_ms=_now_ms())
@@ -329,6 +331,13 @@ class TradingBot:
             ),
             verdict.replaces,
         )
+
+    def _gate_book(self, state: AccountState, settings: TradingSettings, ml: float | None = None) -> GateBook:
+        """The account as the gates see it now, with the symbols other bots hold (open trades of the store's ledger)."""
+        ledger = self.writer.ledger if self.writer is not None else None
+        trades = ledger.open_trades() if ledger is not None else []
+        blocked = self.guard.blocked()
+        return gate_book(state, settings, self.entry_scores, blocked, ml, open_trades=trades, bot_id=self.bot_id)
 
     def _approvable(self, rec_id: str) -> Recommendation:
         """The pending recommendation; one whose price has passed its stop expires now and is refused (ValueError)."""

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from tui_bot.core.candles import CandleBook
 from tui_bot.core.features import idea_features, market_features, to_json
-from tui_bot.core.gating import GateBook, Verdict, gate, strongest_per_symbol, take
+from tui_bot.core.gating import GateBook, Verdict, gate, holders, strongest_per_symbol, take
 from tui_bot.core.indicator_state import IndicatorBook
-from tui_bot.core.risk import occupied_symbols
+from tui_bot.core.risk import entry_orders, occupied_symbols
 from tui_bot.core.state import AccountState
 from tui_bot.core.strategies import Strategy, load_strategies
 from tui_bot.core.strategies.base import timeframes_of
@@ -26,6 +26,7 @@ from tui_bot.domain.models import Kline
 from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.db import Database
+from tui_bot.store.rows import Trade
 
 log = logging.getLogger(__name__)
 _INTERVAL_MS = {"D": 86_400_000}
@@ -313,13 +314,18 @@ def gate_book(
     entry_scores: dict[str, float],
     blocked: dict[str, str] | None = None,
     min_ml_score: float | None = None,
+    *,
+    open_trades: Sequence[Trade] = (),
+    bot_id: str = "",
 ) -> GateBook:
     """The account as the gates see it: free slots, symbols in use, bot positions that could be replaced, the
-    strategies the win-rate guard blocks and the learned score's minimum (None: it does not gate)."""
+    strategies the win-rate guard blocks, the learned score's minimum (None: it does not gate), and the symbols
+    other bots (not bot_id) hold."""
     taken = occupied_symbols(state)
     free = settings.max_concurrent_trades - len(taken)
     replaceable = {s: score for s, score in entry_scores.items() if s in state.positions}
-    return GateBook(settings, free, taken, replaceable, dict(blocked or {}), min_ml_score)
+    held_by = holders(open_trades, entry_orders(state), taken, bot_id)
+    return GateBook(settings, free, taken, replaceable, dict(blocked or {}), min_ml_score, held_by)
 
 
 def decide(proposals: list[Proposal], book: GateBook, cycle_id: str, now_ms: int | None = None) -> list[Decision]:

@@ -1,11 +1,17 @@
-"""Which of a cycle's proposals may trade: thresholds, one idea per symbol, free slots, intelligent replacement."""
+"""Which of a cycle's proposals may trade: thresholds, one idea per symbol, symbols other bots hold, free slots,
+intelligent replacement."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 
+from tui_bot.domain.models import Order
+from tui_bot.domain.order_ids import parse_order_id
 from tui_bot.domain.recommendations import Direction, Proposal
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.store.attribution import EXTERNAL
+from tui_bot.store.rows import Trade
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +38,22 @@ class GateBook:
     """Strategies whose real entries the win-rate guard blocks, with its reason."""
     min_ml_score: float | None = None
     """Ideas the learned score rates below this are rejected (None: the score does not gate)."""
+    held_by: dict[str, str] = field(default_factory=dict)
+    """Symbols another of our bots holds on the account, with that bot (see holders())."""
+
+
+def holders(open_trades: Iterable[Trade], entry_orders: Iterable[Order], occupied: Set[str], me: str) -> dict[str, str]:
+    """Symbols bots other than me hold, with the bot: its open entry order, or its open trade in a symbol the account
+    still has a position or entry order in (a trade the exchange no longer shows holds nothing)."""
+    held: dict[str, str] = {}
+    for order in entry_orders:
+        parsed = parse_order_id(order.order_link_id)
+        if parsed is not None and parsed.bot != me:
+            held[order.symbol] = parsed.bot
+    for trade in open_trades:
+        if trade.bot not in (None, me, EXTERNAL) and trade.symbol in occupied:
+            held.setdefault(trade.symbol, trade.bot)
+    return held
 
 
 def score(proposal: Proposal) -> float:
@@ -78,8 +100,8 @@ def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], lis
 
 
 def gate(proposal: Proposal, book: GateBook) -> Verdict:
-    """Thresholds, the win-rate guard, the learned score, then no position or entry order in the symbol yet, then
-    a free slot or a weaker position to swap."""
+    """Thresholds, the win-rate guard, the learned score, no other bot holding the symbol, then no position or entry
+    order in the symbol yet, then a free slot or a weaker position to swap."""
     reason = check_thresholds(proposal, book.settings)
     if reason is not None:
         return Verdict(False, reason)
@@ -88,6 +110,9 @@ def gate(proposal: Proposal, book: GateBook) -> Verdict:
     reason = check_ml_score(proposal, book.min_ml_score)
     if reason is not None:
         return Verdict(False, reason)
+    holder = book.held_by.get(proposal.symbol)
+    if holder is not None:
+        return Verdict(False, f"{proposal.symbol} is held by bot {holder}")
     if proposal.symbol in book.symbols_taken:
         return Verdict(False, f"already trading {proposal.symbol}")
     if book.free_slots > 0:

@@ -73,6 +73,7 @@ class CancelType(StrEnum):
     BY_REDUCE_ONLY = "CancelByReduceOnly"
     BY_TPSL_CLEAR = "CancelByTpSlTsClear"
     BY_ADMIN = "CancelByAdmin"
+    BEFORE_LIQ = "CancelAllBeforeLiq"
 
 
 class RejectReason(StrEnum):

@@ -1,4 +1,4 @@
-"""Loopback admin endpoint under /_sim (outside Bybit's paths): faults, prices, funding, steps."""
+"""Loopback admin endpoint under /_sim (outside Bybit's paths): faults, prices, funding, liquidations, steps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from tui_bot.sim.errors import SimError
 from tui_bot.sim.fault_params import (
     BookGap,
     ClockSkew,
@@ -18,6 +19,7 @@ from tui_bot.sim.fault_params import (
     Stall,
     fault_params,
 )
+from tui_bot.sim.liquidation import liquidate_symbol
 from tui_bot.sim.stepper import settle_funding
 
 if TYPE_CHECKING:
@@ -75,6 +77,15 @@ def admin_routes(sim: SimExchange) -> list[web.RouteDef]:
         settle_funding(sim.engine)
         return ok()
 
+    async def liquidate(request: web.Request) -> web.Response:
+        data = await body(request)
+        try:
+            price = None if data.get("price") is None else Decimal(str(data["price"]))
+            orders = liquidate_symbol(sim.engine, str(data["symbol"]), price)
+        except (KeyError, ValueError, InvalidOperation, SimError) as err:
+            raise web.HTTPBadRequest(text=f"bad liquidate request: {err}") from None
+        return ok(orderIds=[order.order_id for order in orders])
+
     async def step(request: web.Request) -> web.Response:
         data = await body(request)
         await sim.step(int(data.get("count", 1)))
@@ -85,6 +96,7 @@ def admin_routes(sim: SimExchange) -> list[web.RouteDef]:
         web.post("/_sim/faults/{name}", fault),
         web.post("/_sim/price", price),
         web.post("/_sim/funding", funding),
+        web.post("/_sim/liquidate", liquidate),
         web.post("/_sim/step", step),
     ]
 

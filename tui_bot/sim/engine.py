@@ -141,8 +141,17 @@ class ExchangeEngine:
 
     # -- execution -----------------------------------------------------------
 
-    def fill(self, account: Account, order: SimOrder, price: Decimal, qty: Decimal, *, maker: bool) -> Execution:
-        """Book one fill of order at price: fees, position, balance, execution record."""
+    def fill(
+        self,
+        account: Account,
+        order: SimOrder,
+        price: Decimal,
+        qty: Decimal,
+        *,
+        maker: bool,
+        kind: ExecType = ExecType.TRADE,
+    ) -> Execution:
+        """Book one fill of order at price (BustTrade for a liquidation): fees, position, balance, execution record."""
         now = self.clock.now_ms()
         market = self.markets[order.symbol]
         pos = account.position(order.symbol)
@@ -165,7 +174,7 @@ class ExchangeEngine:
             order_link_id=order.order_link_id,
             symbol=order.symbol,
             side=order.side,
-            exec_type=ExecType.TRADE,
+            exec_type=kind,
             exec_price=price,
             exec_qty=qty,
             exec_value=value,
@@ -223,6 +232,7 @@ class ExchangeEngine:
             close_fee=close_fee,
             created_time=previous.created_time if previous else execution.exec_time,
             updated_time=execution.exec_time,
+            exec_type=execution.exec_type,
         )
         if previous is not None:
             account.closed_pnls.remove(previous)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from tui_bot.domain.enums import OrderStatus
 from tui_bot.store import schema
+from tui_bot.store.attribution import attribute_order
 from tui_bot.store.booking import book_execution, repair_open_rows
 from tui_bot.store.codec import (
     CYCLE_CODEC,
@@ -39,7 +40,7 @@ from tui_bot.store.ops import (
     WriteOp,
 )
 from tui_bot.store.rows import Trade
-from tui_bot.store.trades import TradeLedger, link_tags
+from tui_bot.store.trades import TradeLedger
 
 FINAL_RANK = 4  # Filled, Cancelled, Rejected, Deactivated: the order is closed for good
 
@@ -121,18 +122,19 @@ def save_trade(conn: Connection, trade: Trade) -> None:
 
 def _record_execution(conn: Connection, ledger: TradeLedger, op: RecordExecution) -> None:
     execution = op.execution
-    bot, reason = link_tags(execution.order_link_id)
-    params = {**EXECUTION_CODEC.params(execution), "bot": bot, "reason": reason}
+    whose = ledger.attribute(execution)  # before booking: the exchange's orders act on the trade open until now
+    params = {**EXECUTION_CODEC.params(execution), "bot": whose.bot, "reason": whose.reason}
     if (conn.execute(_sql(conn).execution, params)).first() is None:
         return
     for trade in book_execution(conn, ledger, execution):
         save_trade(conn, trade)
 
 
-def _upsert_order(conn: Connection, _: TradeLedger, op: UpsertOrder) -> None:
+def _upsert_order(conn: Connection, ledger: TradeLedger, op: UpsertOrder) -> None:
     order = op.order
-    bot, reason = link_tags(order.order_link_id)
-    params = {**ORDER_CODEC.params(order), "status_rank": STATUS_RANK[order.status], "bot": bot, "reason": reason}
+    whose = attribute_order(order, ledger.holder)
+    params = {**ORDER_CODEC.params(order), "status_rank": STATUS_RANK[order.status], "bot": whose.bot}
+    params["reason"] = whose.reason
     _run(conn, _sql(conn).order, params)
 
 

@@ -8,11 +8,12 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from tui_bot.domain.models import Execution
 from tui_bot.store import schema
+from tui_bot.store.attribution import Attribution
 from tui_bot.store.codec import EXECUTION_CODEC, TRADE_CODEC
 from tui_bot.store.dialect import binary_order
 from tui_bot.store.rows import Trade
@@ -51,7 +52,7 @@ def _replay_query(symbol: str | None) -> Select[Any]:
     """Per symbol: the marks of the symbol written before the row (its epoch), then exchange order."""
     e, m = schema.executions, schema.trade_reconciliations.alias("m")
     epoch = select(func.count()).select_from(m).where(m.c.symbol == e.c.symbol, m.c.after_row < e.c.id)
-    query = select(e.c.id, *EXECUTION_CODEC.select_columns()).order_by(
+    query = select(e.c.id, e.c.bot, e.c.reason, *EXECUTION_CODEC.select_columns()).order_by(
         e.c.symbol, epoch.scalar_subquery(), e.c.exec_time, e.c.seq, binary_order(e.c.exec_id)
     )
     return query if symbol is None else query.where(e.c.symbol == symbol)
@@ -89,8 +90,12 @@ def rebook(conn: Connection, ledger: TradeLedger, symbol: str) -> list[Trade]:
     """Replay symbol from the stored executions into ledger, delete its trade rows the replay no longer
     makes, and return the trades whose rows must change (inside the writer's transaction)."""
     replayed = TradeLedger()
-    made = _replay(conn, replayed, symbol)
+    moved: dict[int, Attribution] = {}
+    made = _replay(conn, replayed, symbol, moved)
     ledger.adopt(symbol, replayed)
+    executions = schema.executions
+    for row_id, whose in moved.items():  # the exchange's orders act on the trade open in exchange order
+        conn.execute(update(executions).where(executions.c.id == row_id).values(bot=whose.bot, reason=whose.reason))
     rows = conn.execute(_stored_trades_query(symbol))
     stored = {trade.open_exec_id: trade for trade in map(TRADE_CODEC.decode, rows)}
     gone = stored.keys() - made.keys()
@@ -106,14 +111,17 @@ def repair_open_rows(conn: Connection, ledger: TradeLedger) -> list[Trade]:
     query = select(t.open_exec_id, t.symbol).where(
         t.status == "open", t.open_exec_id.in_(select(schema.executions.c.exec_id))
     )
-    held = {trade.symbol: trade.open_exec_id for trade in ledger.open_trades()}
-    symbols = sorted({str(r[1]) for r in conn.execute(query) if held.get(str(r[1])) != r[0]})
+    held = {trade.open_exec_id for trade in ledger.open_trades()}
+    symbols = sorted({str(r[1]) for r in conn.execute(query) if r[0] not in held})
     return [trade for symbol in symbols for trade in rebook(conn, ledger, symbol)]
 
 
-def _replay(conn: Connection, ledger: TradeLedger, symbol: str | None = None) -> dict[str, Trade]:
+def _replay(
+    conn: Connection, ledger: TradeLedger, symbol: str | None = None, moved: dict[int, Attribution] | None = None
+) -> dict[str, Trade]:
     """Apply the stored executions (all, or one symbol's) in exchange order with the stored force-closures,
-    each after the rows written before it; returns the trades made, by opening exec id."""
+    each after the rows written before it; returns the trades made, by opening exec id, and puts into moved the
+    rows whose stored attribution the replay's differs from (by row id)."""
     marks: dict[str, deque[ReconcileMark]] = {}
     for mark in _load_marks(conn):
         if symbol is None or mark.symbol == symbol:
@@ -124,6 +132,8 @@ def _replay(conn: Connection, ledger: TradeLedger, symbol: str | None = None) ->
         pending = marks.get(execution.symbol)
         while pending and pending[0].after_row < row[0]:
             made.update(_close_marked(ledger, pending.popleft()))
+        if moved is not None and (whose := ledger.attribute(execution)) != Attribution(row.bot, row.reason):
+            moved[row.id] = whose
         made.update((trade.open_exec_id, trade) for trade in ledger.apply(execution))
     for pending in marks.values():
         for mark in pending:

@@ -1,4 +1,8 @@
-"""Trades built from executions: one open trade per symbol, from the entry fill to the flat fill.
+"""Trades built from executions: per bot and symbol, one open trade from the entry fill to the flat fill.
+
+Each execution is attributed first (tui_bot.store.attribution): our bot's by its orderLinkId, the exchange's TP/SL,
+liquidation, ADL and funding to the bot holding the symbol, another program's to "external". It is then booked into
+that bot's trade in the symbol only: another program's fills never extend or close our bot's trade.
 
 Fills (Trade, BustTrade, AdlTrade) on the open trade's side extend it (VWAP entry); opposite
 fills reduce it (VWAP exit) and close it when the size returns to zero; a fill larger than
@@ -22,10 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from tui_bot.domain.enums import CreateType, ExecType, Side, StopOrderType
+from tui_bot.domain.enums import ExecType, Side
 from tui_bot.domain.models import Execution
 from tui_bot.domain.numbers import ZERO
-from tui_bot.domain.order_ids import OrderReason, parse_order_id
+from tui_bot.store.attribution import EXTERNAL, Attribution, attribute_execution, exit_reason
 from tui_bot.store.rows import Trade
 
 log = logging.getLogger(__name__)
@@ -35,50 +39,8 @@ RECONCILED = "reconciled"
 PARTIAL = "_partial"
 """Suffix of the exit reason of a force-closed trade whose PnL covers only its known exits."""
 ExecKey = tuple[int, int, str]
-
-_BY_CREATE_TYPE = {
-    CreateType.BY_TAKE_PROFIT: "take_profit",
-    CreateType.BY_PARTIAL_TAKE_PROFIT: "take_profit",
-    CreateType.BY_STOP_LOSS: "stop_loss",
-    CreateType.BY_PARTIAL_STOP_LOSS: "stop_loss",
-    CreateType.BY_TRAILING_STOP: "trailing_stop",
-    CreateType.BY_LIQ: "liquidation",
-}
-_BY_STOP_ORDER_TYPE = {
-    StopOrderType.TAKE_PROFIT: "take_profit",
-    StopOrderType.PARTIAL_TAKE_PROFIT: "take_profit",
-    StopOrderType.STOP_LOSS: "stop_loss",
-    StopOrderType.PARTIAL_STOP_LOSS: "stop_loss",
-    StopOrderType.TRAILING_STOP: "trailing_stop",
-}
-
-
-def reason_name(reason: OrderReason) -> str:
-    """The stored spelling of an order reason ("take_profit", "manual_exit", …)."""
-    return reason.name.lower()
-
-
-def link_tags(order_link_id: str) -> tuple[str | None, str | None]:
-    """Bot and reason name carried by one of our orderLinkIds; (None, None) for foreign ids."""
-    parsed = parse_order_id(order_link_id)
-    if parsed is None:
-        return None, None
-    return parsed.bot, reason_name(parsed.reason)
-
-
-def exit_reason(execution: Execution) -> str:
-    """Why a reducing fill happened: our id's reason, the exchange's TP/SL/liquidation kind, or "external"."""
-    parsed = parse_order_id(execution.order_link_id)
-    if parsed is not None:  # a ticket order (tagged manual entry) that reduced the position is a manual exit
-        return reason_name(OrderReason.MANUAL_EXIT if parsed.reason is OrderReason.MANUAL_ENTRY else parsed.reason)
-    if execution.exec_type is ExecType.BUST_TRADE:
-        return "liquidation"
-    if execution.exec_type is ExecType.ADL_TRADE:
-        return "adl"
-    by_create = _BY_CREATE_TYPE.get(execution.create_type)
-    if by_create is not None:
-        return by_create
-    return _BY_STOP_ORDER_TYPE.get(execution.stop_order_type, "external")
+OpenBook = dict[str, dict[str, "_OpenTrade"]]
+"""Open trades by symbol, then by bot."""
 
 
 def exec_key(execution: Execution) -> ExecKey:
@@ -101,7 +63,7 @@ class _OpenTrade:
     side: Side
     entry_time: int
     entry_link: str
-    bot: str | None
+    bot: str
     entry_qty: Decimal = ZERO
     entry_value: Decimal = ZERO
     exit_qty: Decimal = ZERO
@@ -149,22 +111,33 @@ class _OpenTrade:
 class TradeLedger:
     """Pure trade bookkeeping over executions applied in order, each once (the caller sees to that).
 
-    Bounded by the symbols: one open trade and one newest key each.
+    Bounded by the symbols and bots: one open trade per bot in a symbol, one newest key per symbol.
     """
 
     def __init__(self) -> None:
-        self._open: dict[str, _OpenTrade] = {}
+        self._open: OpenBook = {}
         self._newest: dict[str, ExecKey] = {}
-        self._saved: tuple[dict[str, _OpenTrade], dict[str, ExecKey]] | None = None
+        self._saved: tuple[OpenBook, dict[str, ExecKey]] | None = None
 
-    def open_trade(self, symbol: str) -> Trade | None:
-        """The open trade in symbol, if any."""
-        trade = self._open.get(symbol)
+    def open_trade(self, symbol: str, bot: str | None = None) -> Trade | None:
+        """The open trade of bot in symbol (default: of the symbol's holder), if any."""
+        trade = self._open.get(symbol, {}).get(bot or self.holder(symbol) or EXTERNAL)
         return None if trade is None else trade.to_trade()
 
     def open_trades(self) -> list[Trade]:
-        """Every open trade, by symbol."""
-        return [self._open[symbol].to_trade() for symbol in sorted(self._open)]
+        """Every open trade, by symbol, then bot."""
+        return [trade.to_trade() for _, trade in self._each_open()]
+
+    def holder(self, symbol: str) -> str | None:
+        """The bot whose position in symbol the exchange's own orders act on: the earliest opened open trade there,
+        ours before another program's; None without one."""
+        trades = self._open.get(symbol, {}).values()
+        first = min(trades, key=lambda t: (t.bot == EXTERNAL, t.entry_time, t.open_exec_id), default=None)
+        return None if first is None else first.bot
+
+    def attribute(self, execution: Execution) -> Attribution:
+        """Whose execution is, given the trades open now."""
+        return attribute_execution(execution, self.holder)
 
     def is_late(self, execution: Execution) -> bool:
         """True when execution changes trades and is older than the newest booked in its symbol since the
@@ -178,9 +151,10 @@ class TradeLedger:
             return []
         key = exec_key(execution)
         self._newest[execution.symbol] = max(key, self._newest.get(execution.symbol, key))
+        bot = self.attribute(execution).bot
         if execution.exec_type is ExecType.FUNDING:
-            return self._funding(execution)
-        return self._fill(execution)
+            return self._funding(execution, bot)
+        return self._fill(execution, bot)
 
     def reset_to(self, replayed: TradeLedger) -> None:
         """Take every symbol's state from a ledger that replayed the stored executions."""
@@ -190,37 +164,44 @@ class TradeLedger:
         """Take symbol's state from a ledger that replayed the symbol's executions."""
         self._open.pop(symbol, None)
         self._newest.pop(symbol, None)
-        self._open.update((s, t) for s, t in replayed._open.items() if s == symbol)
-        self._newest.update((s, k) for s, k in replayed._newest.items() if s == symbol)
+        if symbol in replayed._open:
+            self._open[symbol] = replayed._open[symbol]
+        if symbol in replayed._newest:
+            self._newest[symbol] = replayed._newest[symbol]
 
     def force_close(
         self, symbol: str, ts_ms: int, reason: str = RECONCILED, open_exec_id: str | None = None
     ) -> Trade | None:
-        """Close symbol's open trade (only the one opened by open_exec_id, when given); the rest's exit is unknown."""
-        trade = self._open.get(symbol)
-        if trade is None or (open_exec_id is not None and trade.open_exec_id != open_exec_id):
+        """Close symbol's open trade opened by open_exec_id (without one: the holder's); the rest's exit is unknown."""
+        trades = self._open.get(symbol, {})
+        if open_exec_id is None:
+            trade = trades.get(self.holder(symbol) or EXTERNAL)
+        else:
+            trade = next((t for t in trades.values() if t.open_exec_id == open_exec_id), None)
+        if trade is None:
             return None
         trade.forced = True
         trade.exit_time = ts_ms
         trade.exit_reason = reason + PARTIAL if trade.exit_qty else reason
         trade.exit_link = None
-        del self._open[symbol]
+        self._drop(trade)
         self._newest.pop(symbol, None)  # fills written after the closure are ordered after it
         return trade.to_trade()
 
     def reconcile(self, positions: Mapping[str, Side], ts_ms: int, reason: str = RECONCILED) -> list[Trade]:
         """Force-close every open trade whose symbol is flat in positions (symbol → side) or on the other side."""
         closed = []
-        for symbol in sorted(self._open):
-            if positions.get(symbol) is not self._open[symbol].side:
-                trade = self.force_close(symbol, ts_ms, reason)
-                assert trade is not None
-                closed.append(trade)
+        for symbol, trade in self._each_open():
+            if positions.get(symbol) is not trade.side:
+                forced = self.force_close(symbol, ts_ms, reason, trade.open_exec_id)
+                assert forced is not None
+                closed.append(forced)
         return closed
 
     def checkpoint(self) -> None:
         """Remember the current state so rollback() can return to it."""
-        self._saved = {symbol: replace(trade) for symbol, trade in self._open.items()}, dict(self._newest)
+        saved = {symbol: {bot: replace(t) for bot, t in trades.items()} for symbol, trades in self._open.items()}
+        self._saved = saved, dict(self._newest)
 
     def release(self) -> None:
         """Forget the checkpoint (its changes are final)."""
@@ -233,35 +214,56 @@ class TradeLedger:
         self._open, self._newest = self._saved
         self.release()
 
-    def _funding(self, execution: Execution) -> list[Trade]:
-        trade = self._open.get(execution.symbol)
+    def _each_open(self) -> list[tuple[str, _OpenTrade]]:
+        """(symbol, open trade) of every open trade, by symbol, then bot."""
+        return [(s, self._open[s][bot]) for s in sorted(self._open) for bot in sorted(self._open[s])]
+
+    def _drop(self, trade: _OpenTrade) -> None:
+        """Forget an open trade that closed."""
+        trades = self._open[trade.symbol]
+        del trades[trade.bot]
+        if not trades:
+            del self._open[trade.symbol]
+
+    def _funding(self, execution: Execution, bot: str) -> list[Trade]:
+        trade = self._open.get(execution.symbol, {}).get(bot)
         if trade is None:
             return []
         trade.fees += execution.exec_fee
         return [trade.to_trade()]
 
-    def _fill(self, execution: Execution) -> list[Trade]:
-        trade = self._open.get(execution.symbol)
+    def _fill(self, execution: Execution, bot: str) -> list[Trade]:
+        trade = self._open.get(execution.symbol, {}).get(bot) or self._closed_for(execution, bot)
         if trade is None:
             rest = execution.exec_qty - min(execution.closed_size, execution.exec_qty)
-            return self._open_new(execution, rest, _fee_share(execution, rest))
+            return self._open_new(execution, bot, rest, _fee_share(execution, rest))
         if execution.side is trade.side:
             _add_entry(trade, execution, execution.exec_qty, execution.exec_fee)
             return [trade.to_trade()]
-        return self._reduce(trade, execution)
+        return self._reduce(trade, execution, bot)
 
-    def _reduce(self, trade: _OpenTrade, execution: Execution) -> list[Trade]:
+    def _closed_for(self, execution: Execution, bot: str) -> _OpenTrade | None:
+        """The holder's trade one of our bots' closing fill reduces when that bot has none in the symbol (a position
+        opened elsewhere, closed from here); another program's fill never reduces our bots' trades."""
+        if bot == EXTERNAL or execution.closed_size <= 0:
+            return None
+        holder = self.holder(execution.symbol)
+        trade = self._open[execution.symbol].get(holder) if holder is not None else None
+        return trade if trade is not None and trade.side is not execution.side else None
+
+    def _reduce(self, trade: _OpenTrade, execution: Execution, bot: str) -> list[Trade]:
         qty = execution.exec_qty
         close_qty = min(qty, trade.size)
         closing = min(qty, max(close_qty, execution.closed_size))  # the rest of the fill opens a trade
         if execution.closed_size > trade.size:
             log.warning(
-                "trade ledger diverged in %s: fill %s closed %s but the ledger held %s (trade %s)",
+                "trade ledger diverged in %s: fill %s closed %s but %s's trade %s held %s",
                 trade.symbol,
                 execution.exec_id,
                 execution.closed_size,
-                trade.size,
+                trade.bot,
                 trade.open_exec_id,
+                trade.size,
             )
         fee = _fee_share(execution, closing)
         trade.exit_qty += close_qty
@@ -272,16 +274,15 @@ class TradeLedger:
         trade.exit_reason = exit_reason(execution)
         changed = [trade.to_trade()]
         if trade.size == 0:
-            del self._open[trade.symbol]
+            self._drop(trade)
         if closing < qty:
-            changed += self._open_new(execution, qty - closing, execution.exec_fee - fee)
+            changed += self._open_new(execution, bot, qty - closing, execution.exec_fee - fee)
         return changed
 
-    def _open_new(self, execution: Execution, qty: Decimal, fee: Decimal) -> list[Trade]:
-        """Open a trade with qty of execution (a part of it when the rest closed something)."""
+    def _open_new(self, execution: Execution, bot: str, qty: Decimal, fee: Decimal) -> list[Trade]:
+        """Open bot's trade with qty of execution (a part of it when the rest closed something)."""
         if qty <= 0:
             return []
-        bot, _ = link_tags(execution.order_link_id)
         trade = _OpenTrade(
             open_exec_id=execution.exec_id,
             symbol=execution.symbol,
@@ -291,7 +292,7 @@ class TradeLedger:
             bot=bot,
         )
         _add_entry(trade, execution, qty, fee)
-        self._open[execution.symbol] = trade
+        self._open.setdefault(execution.symbol, {})[bot] = trade
         return [trade.to_trade()]
 
 
