@@ -228,3 +228,20 @@ async def test_l_sets_the_leverage_of_a_non_btc_symbol_at_the_exchange(console: 
         await pilot.press("ctrl+u", *"7", "enter")
         await wait_for(lambda: account(app).position(ETH).leverage == Decimal("7"))
         assert account(app).position(BTC).leverage == btc_before
+
+
+async def test_ctrl_t_reaches_the_tickets_symbol_by_keys_and_the_typed_symbol_is_traded(console: Console) -> None:
+    async with console() as (app, pilot):
+        form = await open_buy_form(app, pilot)
+        assert "ctrl+t" in text(form, "#symbol-note"), "the ticket says how to reach its symbol"
+        await pilot.press("ctrl+t")
+        assert app.focused is form.query_one("#symbol", Input)
+        await pilot.press(*"eth", "right")  # typing replaces the symbol; → takes the suggested ETHUSDT
+        assert form.query_one("#symbol", Input).value.upper() == ETH
+        await wait_for(lambda: text(form, "#quote").startswith(f"{ETH}  last"))
+        await pilot.press("tab", "tab", "tab")  # side, type, quantity
+        assert app.focused is form.query_one("#qty", Input)
+        await pilot.press(*"0.1", "enter")
+        await wait_for(lambda: not isinstance(app.screen, OrderFormModal))
+        await wait_for(lambda: account(app).position(ETH).size == Decimal("0.1"))
+        assert account(app).position(BTC).size == 0
