@@ -97,7 +97,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             yield Static("", id="filters", classes="note")
             suggester = SuggestFromList(self.symbols, case_sensitive=False)
             symbol = Input(self.symbol, id="symbol", suggester=suggester, compact=True)
-            yield field_row("Symbol", symbol, "symbol", note="ctrl+t: type another (→ takes the suggestion)")
+            yield field_row("Symbol", symbol, "symbol", note="ctrl+t jumps here")
             sides = {"side-buy": "Buy", "side-sell": "Sell"}
             yield Horizontal(
                 Label("Side"), _radios("side", sides, "side-buy" if buy else "side-sell"), classes="field-row"
