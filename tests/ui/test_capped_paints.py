@@ -13,7 +13,8 @@ from tests.ui.test_widgets import BTC, NOW_MS, Host
 from tui_bot.domain.enums import Side
 from tui_bot.domain.market import BookLevel, BookSnapshot
 from tui_bot.domain.models import PublicTrade, Ticker
-from tui_bot.ui.widgets.book import PAINT_INTERVAL_S, BookPanel, TradesPanel
+from tui_bot.ui.widgets.book import BookPanel, TradesPanel
+from tui_bot.ui.widgets.cadence import PAINT_INTERVAL_S
 from tui_bot.ui.widgets.quotes import QuoteBoard
 
 
@@ -67,7 +68,7 @@ async def test_a_tape_update_inside_the_paint_interval_is_drawn_at_the_next_pain
         assert "99.50" in screen_text(app)
 
 
-async def test_a_quote_row_scrolled_into_view_shows_the_current_quote() -> None:
+async def test_quote_rows_draw_at_the_paint_cadence_and_one_scrolled_into_view_shows_the_current_quote() -> None:
     board = QuoteBoard(now_ms=lambda: NOW_MS)
     app = Host(board)
     symbols = tuple(f"S{i:02}USDT" for i in range(30))
@@ -77,6 +78,9 @@ async def test_a_quote_row_scrolled_into_view_shows_the_current_quote() -> None:
         board.apply_quotes({s: ticker(s, "250") for s in symbols}, {})
         assert board.cell("S00USDT", "last") == "250"
         assert board.cell("S29USDT", "last") == "100", "a row out of view is not formatted"
+        board.apply_quotes({"S00USDT": ticker("S00USDT", "300")}, {})
+        assert board.cell("S00USDT", "last") == "250", "a move inside the paint interval waits for its end"
+        await wait_for(lambda: board.cell("S00USDT", "last") == "300", timeout=10 * PAINT_INTERVAL_S)
         board.focus()
         await pilot.press("ctrl+end")
         await pilot.pause()

@@ -16,11 +16,9 @@ from tui_bot.domain.enums import Side
 from tui_bot.domain.market import BookSnapshot
 from tui_bot.domain.models import Instrument, PublicTrade
 from tui_bot.ui import format as fmt
+from tui_bot.ui.widgets.cadence import Cadence
 
 Lines = list[tuple[tuple[str, str], ...]]
-PAINT_INTERVAL_S = 0.25
-"""A book or tape update is drawn at most this often (4 a second): each changes nearly every line, so drawing every
-update sent most of the 200x60 screen to the terminal several times a second."""
 
 
 class MarketPanel(Widget):
@@ -34,37 +32,30 @@ class MarketPanel(Widget):
         self.lines: Lines = []
         self.empty = self.EMPTY
         self._due: Callable[[], tuple[Lines, str]] | None = None
-        self._cooling = False
+        self._cadence = Cadence(self)
 
     def style_of(self, tone: str) -> Style:
         return self.get_component_rich_style(f"market-panel--{tone}", partial=True) if tone else Style.null()
 
     def show_capped(self, build: Callable[[], tuple[Lines, str]]) -> None:
-        """Draw what `build` gives now, or at the end of the current PAINT_INTERVAL_S if one was drawn within it.
-
-        Updates inside the interval coalesce: the latest build replaces any waiting one, so the next paint draws the
-        newest state and nothing is built for an update that a later one overtook; a hidden panel builds nothing."""
+        """Draw what `build` gives now, or at the end of the current paint interval (Cadence) if one was drawn within
+        it: the latest build replaces a waiting one, and a hidden panel builds nothing until it shows."""
         self._due = build
-        if not self._cooling and self._on_screen():
-            self._paint_due()
+        if self._on_screen():
+            self._cadence.request(self._paint_due)
 
     def _on_screen(self) -> bool:
         return self.display and self.size.area > 0
 
     def _paint_due(self) -> None:
-        """Build and draw the waiting update, then hold the next one back for PAINT_INTERVAL_S."""
         build, self._due = self._due, None
-        if build is None:
-            self._cooling = False
-            return
-        self._draw(*build())
-        self._cooling = True
-        self.set_timer(PAINT_INTERVAL_S, self._paint_due)
+        if build is not None:
+            self._draw(*build())
 
     def on_resize(self, _event: events.Resize) -> None:
         """A panel that comes into view draws the update it held while hidden."""
-        if not self._cooling and self._due is not None and self._on_screen():
-            self._paint_due()
+        if self._due is not None and self._on_screen():
+            self._cadence.request(self._paint_due)
 
     def show(self, lines: Lines, empty: str) -> None:
         """Draw these lines at once (dropping a waiting capped update); see _draw."""

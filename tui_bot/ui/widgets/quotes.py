@@ -12,6 +12,7 @@ from textual import events
 
 from tui_bot.domain.models import Instrument, Ticker
 from tui_bot.ui import format as fmt
+from tui_bot.ui.widgets.cadence import Cadence
 from tui_bot.ui.widgets.cells import LiveTable
 
 HUNDRED = Decimal(100)
@@ -85,6 +86,9 @@ class QuoteBoard(LiveTable):
         self._trail: dict[str, deque[Decimal]] = {}
         self._behind: set[str] = set()
         """Symbols whose row is out of view and older than their ticker: drawn when they come into view."""
+        self._moved: dict[str, Ticker | None] = {}
+        """Tickers that moved since the board was last drawn (Cadence: at most every 250 ms)."""
+        self._cadence = Cadence(self)
 
     @property
     def selected_symbol(self) -> str | None:
@@ -130,16 +134,22 @@ class QuoteBoard(LiveTable):
         self.restore_cursor(selected)
 
     def apply_quotes(self, quotes: Mapping[str, Ticker | None], instruments: Mapping[str, Instrument]) -> None:
-        """Update the rows of symbols whose ticker moved; a row out of view is only marked behind (formatting every
-        watched symbol's row cost most of the board's time when it shows 40 of 200)."""
+        """Update the rows of symbols whose ticker moved, at most every 250 ms (Cadence: the newest tickers then)."""
         self._instruments = instruments
+        self._moved.update(quotes)
+        self._cadence.request(self._draw_moved)
+
+    def _draw_moved(self) -> None:
+        """Draw the rows of the tickers that moved; a row out of view is only marked behind (formatting every
+        watched symbol's row cost most of the board's time when it shows 40 of 200)."""
+        quotes, self._moved = self._moved, {}
         first, stop = self._rows_in_view()
         for symbol, ticker in quotes.items():
             if self.has_row(symbol):
                 self._record(symbol, ticker)
                 if first <= self.get_row_index(symbol) < stop:
                     self._behind.discard(symbol)
-                    self.set_row(symbol, self._cells(symbol, ticker, instruments.get(symbol)))
+                    self.set_row(symbol, self._cells(symbol, ticker, self._instruments.get(symbol)))
                 else:
                     self._behind.add(symbol)
 
