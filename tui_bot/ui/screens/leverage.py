@@ -143,7 +143,7 @@ class LeverageModal(FormModal[LeverageIntent]):
         inst = self.instruments.get(symbol)
         now = self.current.get(symbol)
         limits = (
-            f"{symbol} now {_x(now) + 'x' if now else self._asked.get(symbol, 'unknown')} · "
+            f"{symbol} now {_x(now) + 'x' if now else self._asked.get(symbol, 'unknown (no position)')} · "
             f"{_x(inst.min_leverage)}–{_x(inst.max_leverage)}x in steps of {plain(inst.leverage_step)}"
             if inst is not None
             else ""
