@@ -178,6 +178,8 @@ async def orders(
     rt = app.runtime
     assert rt is not None
     run = OrderRun(name)
+    if count == 0:
+        return run
     exchange.drain()
     for index in range(warmup + 2 * count):
         side = Side.BUY if (index // 2) % 2 == 0 else Side.SELL
@@ -187,7 +189,7 @@ async def orders(
         else:
             wall0, t0 = time.time_ns(), time.perf_counter_ns()
             await rt.orders.place("BTCUSDT", side, Decimal("0.01"))
-        t1, link = await exchange.next_receipt()
+        t1, link = await received(app, exchange)
         await until(
             lambda lk=link: lk in rt.engine.health.timers and rt.engine.health.timers[lk].filled_ns, "the fill", 5
         )
@@ -199,6 +201,17 @@ async def orders(
             else:
                 run.direct_wire.append((t1 - t0) / 1e6)
     return run
+
+
+async def received(app: MeasuredConsole, exchange: Exchange) -> tuple[int, str]:
+    """The exchange's stamp of the order just sent; a ticket that stayed open says why it did not send."""
+    try:
+        return await exchange.next_receipt(timeout=15.0)
+    except RuntimeError:
+        if isinstance(app.screen, OrderFormModal):
+            raise RuntimeError(f"the ticket did not send: {app.screen.evaluation.errors}") from None
+        ready = app.runtime is not None and app.runtime.client.trade_ready
+        raise RuntimeError(f"the exchange received no order (trade WebSocket ready: {ready})") from None
 
 
 async def press_order(app: MeasuredConsole, pilot: Pilot[None], side: Side) -> tuple[int, int]:
@@ -235,8 +248,9 @@ def market_showing(app: TuiBotApp) -> bool:
     )
 
 
-async def loaded(args: argparse.Namespace, tmp: Path) -> tuple[Window, Window, OrderRun]:
-    """Parts 1-3 against the 200-symbol exchange: core window, console window, then orders in that console."""
+async def loaded(args: argparse.Namespace, tmp: Path) -> OrderRun:
+    """Parts 1-3 against the 200-symbol exchange: core window, console window (reported at once), then orders in
+    that console."""
     exchange = Exchange(symbols(args.symbols), args.step_ms)
     names = exchange.names
     try:
@@ -258,9 +272,10 @@ async def loaded(args: argparse.Namespace, tmp: Path) -> tuple[Window, Window, O
             if not market_showing(app):
                 raise RuntimeError("the market view is not fully on screen at the bench size")
             console = await measure("console (app + runtime)", app.runtime, args.seconds, exchange.pid, app)
+            report_cpu(core, console, args)
             run = await orders(f"{len(names)} symbols streaming", app, pilot, exchange, args.orders, args.warmup_orders)
             await settle(app, pilot)
-        return core, console, run
+        return run
     finally:
         exchange.stop()
 
@@ -304,7 +319,8 @@ async def by_size(
 # -- report -----------------------------------------------------------------------------------------
 
 
-def report(core: Window, console: Window, runs: list[OrderRun], sizes: list[Window], args: argparse.Namespace) -> None:
+def report_cpu(core: Window, console: Window, args: argparse.Namespace) -> None:
+    """Parts 1-2, printed as soon as they are measured (a later part that fails does not take them along)."""
     print(
         f"1-2. {args.symbols} symbols stepping every {args.step_ms:.0f} ms in a child process, all watched, "
         f"{len(POSITIONS)} open positions, {SIZE[0]}x{SIZE[1]} with the market view (quote board, chart, book, tape); "
@@ -317,9 +333,13 @@ def report(core: Window, console: Window, runs: list[OrderRun], sizes: list[Wind
     share = console.cpu - core.cpu
     print(
         f"console's share: {share:.1%} of one core (target <= {CPU_TARGET:.0%}: "
-        f"{'met' if share <= CPU_TARGET else 'NOT met'}); {console.frames:.1f} refreshes/s"
+        f"{'met' if share <= CPU_TARGET else 'NOT met'}); {console.frames:.1f} refreshes/s",
+        flush=True,
     )
     print()
+
+
+def report_orders(runs: list[OrderRun], args: argparse.Namespace) -> None:
     print(
         f"3. BTCUSDT 0.01 market orders, ms from Enter pressed / place() called to each stage; 'on the wire' is "
         f"the child-process exchange receiving order.create ({args.orders} per path, alternating)"
@@ -341,9 +361,7 @@ def report(core: Window, console: Window, runs: list[OrderRun], sizes: list[Wind
             f"{run.name}: keypress -> order on the wire p50 {ui50:.2f} ms, {ui50 - direct50:.2f} ms more than "
             f"orders.place (target <= {ORDER_TARGET_MS:.0f} ms: {'met' if ui50 <= ORDER_TARGET_MS else 'NOT met'})"
         )
-
     print()
-    report_sizes(sizes, args)
 
 
 def report_sizes(sizes: list[Window], args: argparse.Namespace) -> None:
@@ -364,9 +382,11 @@ def report_sizes(sizes: list[Window], args: argparse.Namespace) -> None:
 
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        core, console, busy = await loaded(args, Path(tmp))
+        busy = await loaded(args, Path(tmp))
         idle, sizes = await quiet(args, Path(tmp))
-    report(core, console, [idle, busy], sizes, args)
+    if args.orders:
+        report_orders([idle, busy], args)
+    report_sizes(sizes, args)
 
 
 def main() -> int:
@@ -377,7 +397,7 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each CPU window")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds streaming before each window")
-    parser.add_argument("--orders", type=int, default=20, help="measured orders per path and console")
+    parser.add_argument("--orders", type=int, default=20, help="measured orders per path and console (0: no part 3)")
     parser.add_argument("--warmup-orders", type=int, default=2)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)

@@ -76,6 +76,8 @@ async def test_order_and_account_shapes(mrest: SignedRest, manual_sim: SimExchan
         ),
         "rest_envelope_ok",
     )
+    flat = golden(await mrest.get("/v5/position/list", {"category": "linear", "symbol": BTC}), "rest_position_list")
+    assert (flat["list"][0]["size"], flat["list"][0]["leverage"]) == ("0", "20"), "a flat symbol's leverage"
 
     ack = golden(
         await mrest.post("/v5/order/create", order("Buy", qty="0.010", orderLinkId="shape-mkt")), "rest_order_create"

@@ -161,3 +161,19 @@ async def test_time_and_status_show_at_every_width(console: Console, tmp_path: P
         clock = shown(app)[rec.id]["time"]
         assert "Time" in header and "Status" in header, header
         assert clock in row and "pending" in row, row
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (160, 45), (200, 60)])
+async def test_every_column_header_shown_is_whole(console: Console, tmp_path: Path, size: tuple[int, int]) -> None:
+    async with console(size=size, settings=bot_settings(tmp_path)) as (app, pilot):
+        table = app.query_one(RecommendationsTable)
+        await pilot.pause()
+        empty_header = table.render_line(0).text
+        assert all(str(column.label) in empty_header.split() for column in table.columns.values()), empty_header
+        rec = pending_long(app, "idea-1", stop_pct="0.98")
+        await wait_for(lambda: table.has_row(rec.id))
+        await pilot.pause()
+        header = table.render_line(0).text
+        labels = [str(column.label) for column in table.columns.values()]
+        assert header.split() == labels, f"every header whole at {size}: {header!r}"
+        assert labels[:4] == ["Time", "Symbol", "Side", "Status"] and labels[-1] == "Why"

@@ -10,7 +10,9 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, RadioButton, Static
 from textual.widgets._toast import Toast
 
+from tests.conftest import SignedRest
 from tests.core.conftest import sim_of, wait_for
+from tests.sim.rest_helpers import set_leverage
 from tests.ui.conftest import Console, LocalConsole, console_settings
 from tests.ui.test_console_pilot import BTC, account, buy_with_keys, open_buy_form
 from tui_bot.core.risk import size_position
@@ -228,3 +230,48 @@ async def test_l_sets_the_leverage_of_a_non_btc_symbol_at_the_exchange(console: 
         await pilot.press("ctrl+u", *"7", "enter")
         await wait_for(lambda: account(app).position(ETH).leverage == Decimal("7"))
         assert account(app).position(BTC).leverage == btc_before
+
+
+async def test_ctrl_t_reaches_the_tickets_symbol_by_keys_and_the_typed_symbol_is_traded(console: Console) -> None:
+    async with console() as (app, pilot):
+        form = await open_buy_form(app, pilot)
+        assert "ctrl+t" in text(form, "#symbol-note"), "the ticket says how to reach its symbol"
+        await pilot.press("ctrl+t")
+        assert app.focused is form.query_one("#symbol", Input)
+        await pilot.press(*"eth", "right")  # typing replaces the symbol; → takes the suggested ETHUSDT
+        assert form.query_one("#symbol", Input).value.upper() == ETH
+        await wait_for(lambda: text(form, "#quote").startswith(f"{ETH}  last"))
+        await pilot.press("tab", "tab", "tab")  # side, type, quantity
+        assert app.focused is form.query_one("#qty", Input)
+        await pilot.press(*"0.1", "enter")
+        await wait_for(lambda: not isinstance(app.screen, OrderFormModal))
+        await wait_for(lambda: account(app).position(ETH).size == Decimal("0.1"))
+        assert account(app).position(BTC).size == 0
+
+
+async def set_leverage_elsewhere(app: LocalConsole, symbol: str, leverage: str) -> None:
+    """Another program (the exchange's web page, say) sets a symbol's leverage over the same API key."""
+    assert app.runtime is not None
+    exchange = sim_of(app.runtime)
+    assert exchange.urls is not None
+    rest = SignedRest(exchange.urls.rest, exchange.api_key, exchange.api_secret)
+    try:
+        await set_leverage(rest, leverage, symbol)
+    finally:
+        await rest.close()
+
+
+async def test_l_shows_a_flat_symbols_leverage_as_the_exchange_has_it(console: Console) -> None:
+    async with console() as (app, pilot):
+        await set_leverage_elsewhere(app, ETH, "7")  # flat: no position tells the console
+        assert app.backend is not None and ETH not in app.backend.positions()
+        await pilot.press("l")
+        await wait_for(lambda: isinstance(app.screen, LeverageModal))
+        modal = app.screen
+        assert isinstance(modal, LeverageModal)
+        await pilot.press("shift+tab", "ctrl+u", *"eth", "right")  # the symbol field, by keys
+        await wait_for(lambda: "ETHUSDT now 7x" in str(modal.query_one("#limits", Static).content))
+        assert modal.query_one("#leverage", Input).value == "7"
+        await pilot.press("tab", "enter")  # 7 again: unchanged, nothing sent
+        assert "unchanged" in str(modal.query_one("#leverage-error", Static).content)
+        assert isinstance(app.screen, LeverageModal)

@@ -260,6 +260,10 @@ class LocalConsoleBackend:
     async def set_leverage(self, intent: LeverageIntent) -> None:
         await self._orders.set_leverage(intent.symbol, intent.leverage)
 
+    async def leverage_now(self, symbol: str) -> Decimal:
+        """The symbol's leverage as the exchange has it (position/list by symbol answers for a flat one too)."""
+        return (await self._engine.client.fetch_position(symbol)).leverage
+
     def update_settings(self, changes: dict[str, Any]) -> TradingSettings:
         """Validate and apply all changes or none (SettingsRejected names each bad field)."""
         return self._trading.update(changes)

@@ -235,7 +235,7 @@ class TradingActions(App[None]):
         if backend is None:
             return
         current = {symbol: pos.leverage for symbol, pos in backend.positions().items() if pos.leverage}
-        modal = LeverageModal(self._ticket_symbol(backend), backend.instruments(), current)
+        modal = LeverageModal(self._ticket_symbol(backend), backend.instruments(), current, backend.leverage_now)
         self.push_screen(modal, self._set_leverage)
 
     def _set_leverage(self, intent: LeverageIntent | None) -> None:

@@ -271,6 +271,12 @@ class BybitClient:
         rows = await self._pages("get_positions", category=CATEGORY, settleCoin="USDT", limit=200)
         return [parse.position_from_rest(r) for r in rows]
 
+    async def fetch_position(self, symbol: str) -> Position:
+        """The symbol's position, flat or not: asked by symbol, position/list returns a row even when flat (its leverage
+        is the one the next order trades at)."""
+        result = await self.rest.call("get_positions", category=CATEGORY, symbol=symbol)
+        return parse.position_from_rest(result["list"][0])
+
     async def fetch_open_orders(self) -> list[Order]:
         rows = await self._pages("get_open_orders", category=CATEGORY, settleCoin="USDT", openOnly=0, limit=50)
         return [parse.order_from_rest(r) for r in rows]

@@ -3,7 +3,7 @@ the value is within the instrument's range and step."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 
 from textual.app import ComposeResult
@@ -25,6 +25,8 @@ from tui_bot.ui.screens._fields import (
 )
 
 FIELDS = ("symbol", "leverage")
+LeverageLookup = Callable[[str], Awaitable[Decimal]]
+"""Asks the exchange for a symbol's leverage now (flat symbols included)."""
 
 
 def _x(value: Decimal) -> str:
@@ -50,20 +52,32 @@ class LeverageModal(FormModal[LeverageIntent]):
 
     DEFAULT_CSS = dialog_css("LeverageModal", 64)
 
-    def __init__(self, symbol: str, instruments: Mapping[str, Instrument], current: Mapping[str, Decimal]) -> None:
-        """symbol: the one offered first; current: each symbol's leverage now, where known (its position's)."""
+    def __init__(
+        self,
+        symbol: str,
+        instruments: Mapping[str, Instrument],
+        current: Mapping[str, Decimal],
+        ask: LeverageLookup | None = None,
+    ) -> None:
+        """symbol: the one offered first; current: each symbol's leverage now, where known (its position's); ask:
+        how to learn another symbol's from the exchange (a flat symbol has a leverage too)."""
         super().__init__()
         self.symbol = symbol
         self.instruments = instruments
-        self.current = current
+        self.current = dict(current)
+        self.ask = ask
+        self._asked: dict[str, str] = {}
+        """What the limits line says of a symbol being asked for, or whose answer failed."""
+        now = self.current.get(symbol)
+        self._offered = plain(now) if now else ""
+        """The leverage the field was filled with (a symbol's now), replaced when another symbol is picked."""
 
     def compose(self) -> ComposeResult:
         suggester = SuggestFromList(sorted(self.instruments), case_sensitive=False)
-        now = self.current.get(self.symbol)
         with Vertical(id="dialog"):
             yield Static("Leverage", classes="modal-title")
             yield field_row("Symbol", Input(self.symbol, id="symbol", suggester=suggester, compact=True), "symbol")
-            yield field_row("Leverage", number_input("leverage", plain(now) if now else ""), "leverage")
+            yield field_row("Leverage", number_input("leverage", self._offered), "leverage")
             yield Static("", id="limits", classes="note")
             yield Static("Enter sets, Esc cancels.", classes="note")
             with Horizontal(classes="buttons"):
@@ -73,6 +87,32 @@ class LeverageModal(FormModal[LeverageIntent]):
     def on_mount(self) -> None:
         self.query_one("#leverage", Input).focus()
         self._refresh()
+        self._ask_exchange(self.symbol)
+
+    def _ask_exchange(self, symbol: str) -> None:
+        """Learn a listed symbol's leverage from the exchange, once, when not known here."""
+        if self.ask is None or symbol in self.current or symbol in self._asked or symbol not in self.instruments:
+            return
+        self._asked[symbol] = "asking the exchange…"
+        self.run_worker(self._lookup(symbol), group="leverage-lookup", exit_on_error=False)
+
+    async def _lookup(self, symbol: str) -> None:
+        """Ask; the answer becomes the symbol's leverage now (and the field's value if the trader typed none)."""
+        assert self.ask is not None
+        try:
+            value = await self.ask(symbol)
+        except Exception as err:
+            self._asked[symbol] = f"unknown (the exchange did not say: {err})"
+        else:
+            self.current[symbol] = value
+            self._offer(symbol)
+        self._refresh()
+
+    def _offer(self, symbol: str) -> None:
+        """Put the symbol's leverage now in the field, unless the trader typed a value of their own there."""
+        now, field = self.current.get(symbol), self.query_one("#leverage", Input)
+        if now is not None and symbol == self._typed_symbol() and field.value in ("", self._offered):
+            self._offered = field.value = plain(now)
 
     def _typed_symbol(self) -> str:
         return self.query_one("#symbol", Input).value.strip().upper()
@@ -103,7 +143,7 @@ class LeverageModal(FormModal[LeverageIntent]):
         inst = self.instruments.get(symbol)
         now = self.current.get(symbol)
         limits = (
-            f"{symbol} now {_x(now) + 'x' if now else 'unknown (no position)'} · "
+            f"{symbol} now {_x(now) + 'x' if now else self._asked.get(symbol, 'unknown (no position)')} · "
             f"{_x(inst.min_leverage)}–{_x(inst.max_leverage)}x in steps of {plain(inst.leverage_step)}"
             if inst is not None
             else ""
@@ -114,6 +154,9 @@ class LeverageModal(FormModal[LeverageIntent]):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._refresh()
+        if event.input.id == "symbol":
+            self._offer(self._typed_symbol())
+            self._ask_exchange(self._typed_symbol())
 
     def action_submit(self) -> None:
         if self.answered:

@@ -22,6 +22,8 @@ from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.ticket import FIELDS, NUMBERS, Evaluation, OrderFields, TicketContext, evaluate
 from tui_bot.ui.screens.ticket_preview import describe, preview
 
+SYMBOL_KEY = "ctrl+t"
+"""Jumps to the symbol field from anywhere in the ticket (the field selects its text: typing replaces it)."""
 TIF_BUTTONS = {f"tif-{tif.name.lower()}": tif for tif in TimeInForce}
 
 
@@ -56,7 +58,10 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
     OrderFormModal #live { color: $error; text-style: bold; }
     """
     )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding(SYMBOL_KEY, "symbol", "Symbol", show=False),
+    ]
 
     def __init__(
         self,
@@ -91,7 +96,8 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             yield Static("", id="quote")
             yield Static("", id="filters", classes="note")
             suggester = SuggestFromList(self.symbols, case_sensitive=False)
-            yield field_row("Symbol", Input(self.symbol, id="symbol", suggester=suggester, compact=True), "symbol")
+            symbol = Input(self.symbol, id="symbol", suggester=suggester, compact=True)
+            yield field_row("Symbol", symbol, "symbol", note="ctrl+t jumps here")
             sides = {"side-buy": "Buy", "side-sell": "Sell"}
             yield Horizontal(
                 Label("Side"), _radios("side", sides, "side-buy" if buy else "side-sell"), classes="field-row"
@@ -142,6 +148,12 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
 
     def on_mount(self) -> None:
         self.refresh_validation()
+
+    def action_symbol(self) -> None:
+        """Focus the symbol field with its text selected, so the next keys replace it."""
+        field = self.query_one("#symbol", Input)
+        field.focus()
+        field.select_all()
 
     def set_last_price(self, symbol: str, price: Decimal, mark: Decimal | None = None) -> None:
         """A fresh last (and mark) price (the app feeds every move while the ticket is open): the shown prices, side

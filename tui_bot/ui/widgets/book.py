@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.geometry import Region
 from textual.widget import Widget
 
@@ -14,6 +16,9 @@ from tui_bot.domain.enums import Side
 from tui_bot.domain.market import BookSnapshot
 from tui_bot.domain.models import Instrument, PublicTrade
 from tui_bot.ui import format as fmt
+from tui_bot.ui.widgets.cadence import Cadence
+
+Lines = list[tuple[tuple[str, str], ...]]
 
 
 class MarketPanel(Widget):
@@ -24,13 +29,40 @@ class MarketPanel(Widget):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.lines: list[tuple[tuple[str, str], ...]] = []
+        self.lines: Lines = []
         self.empty = self.EMPTY
+        self._due: Callable[[], tuple[Lines, str]] | None = None
+        self._cadence = Cadence(self)
 
     def style_of(self, tone: str) -> Style:
         return self.get_component_rich_style(f"market-panel--{tone}", partial=True) if tone else Style.null()
 
-    def show(self, lines: list[tuple[tuple[str, str], ...]], empty: str) -> None:
+    def show_capped(self, build: Callable[[], tuple[Lines, str]]) -> None:
+        """Draw what `build` gives now, or at the end of the current paint interval (Cadence) if one was drawn within
+        it: the latest build replaces a waiting one, and a hidden panel builds nothing until it shows."""
+        self._due = build
+        if self._on_screen():
+            self._cadence.request(self._paint_due)
+
+    def _on_screen(self) -> bool:
+        return self.display and self.size.area > 0
+
+    def _paint_due(self) -> None:
+        build, self._due = self._due, None
+        if build is not None:
+            self._draw(*build())
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """A panel that comes into view draws the update it held while hidden."""
+        if self._due is not None and self._on_screen():
+            self._cadence.request(self._paint_due)
+
+    def show(self, lines: Lines, empty: str) -> None:
+        """Draw these lines at once (dropping a waiting capped update); see _draw."""
+        self._due = None
+        self._draw(lines, empty)
+
+    def _draw(self, lines: Lines, empty: str) -> None:
         """Draw these lines, each a run of (text, tone) parts; `empty` when there are none.
 
         When only some lines changed, only they are repainted: a book update moves a few levels, and a whole-panel
@@ -64,32 +96,38 @@ class BookPanel(MarketPanel):
         return max(1, self.size.height - 1)
 
     def apply_book(self, book: BookSnapshot | None, inst: Instrument | None) -> None:
+        """Draw the book, at most every PAINT_INTERVAL_S."""
+        self.show_capped(lambda: self._book_lines(book, inst))
+
+    def _book_lines(self, book: BookSnapshot | None, inst: Instrument | None) -> tuple[Lines, str]:
         if book is None:
-            self.show([], "book: waiting for a snapshot")
-            return
+            return [], "book: waiting for a snapshot"
         count = min(self.levels_shown(), max(len(book.bids), len(book.asks)))
         bids = [(fmt.qty(lv.size, inst), fmt.price(lv.price, inst)) for lv in book.bids[:count]]
         asks = [(fmt.price(lv.price, inst), fmt.qty(lv.size, inst)) for lv in book.asks[:count]]
         pw = max([len(p) for _, p in bids] + [len(p) for p, _ in asks] + [3])
         sw = max([len(q) for q, _ in bids] + [len(q) for _, q in asks] + [4])
-        rows: list[tuple[tuple[str, str], ...]] = [
+        rows: Lines = [
             ((f"{'Size':>{sw}} {'Bid':>{pw}}", "muted"), (" │ ", "muted"), (f"{'Ask':<{pw}} {'Size':>{sw}}", "muted"))
         ]
         for i in range(count):
             left = f"{bids[i][0]:>{sw}} {bids[i][1]:>{pw}}" if i < len(bids) else " " * (sw + pw + 1)
             right = f"{asks[i][0]:<{pw}} {asks[i][1]:>{sw}}" if i < len(asks) else ""
             rows.append(((left, "bid"), (" │ ", "muted"), (right, "ask")))
-        self.show(rows, "")
+        return rows, ""
 
 
 class TradesPanel(MarketPanel):
     """The tape: time, price and size of recent trades, coloured by the taker's side, newest first."""
 
     def apply_trades(self, trades: tuple[PublicTrade, ...], inst: Instrument | None) -> None:
+        """Draw the tape, at most every PAINT_INTERVAL_S."""
+        self.show_capped(lambda: self._tape_lines(trades, inst))
+
+    def _tape_lines(self, trades: tuple[PublicTrade, ...], inst: Instrument | None) -> tuple[Lines, str]:
         if not trades:
-            self.show([], "no trades yet")
-            return
-        rows: list[tuple[tuple[str, str], ...]] = [(("Time     ", "muted"), (f"{'Price':>10} {'Size':>8}", "muted"))]
+            return [], "no trades yet"
+        rows: Lines = [(("Time     ", "muted"), (f"{'Price':>10} {'Size':>8}", "muted"))]
         for trade in trades[: max(1, self.size.height - 1)]:
             tone = "bid" if trade.taker_side is Side.BUY else "ask"
             rows.append(
@@ -98,4 +136,4 @@ class TradesPanel(MarketPanel):
                     (f"{fmt.price(trade.price, inst):>10} {fmt.qty(trade.size, inst):>8}", tone),
                 )
             )
-        self.show(rows, "")
+        return rows, ""

@@ -8,8 +8,11 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import ClassVar
 
+from textual import events
+
 from tui_bot.domain.models import Instrument, Ticker
 from tui_bot.ui import format as fmt
+from tui_bot.ui.widgets.cadence import Cadence
 from tui_bot.ui.widgets.cells import LiveTable
 
 HUNDRED = Decimal(100)
@@ -81,6 +84,11 @@ class QuoteBoard(LiveTable):
         self._quotes: dict[str, Ticker | None] = {}
         self._instruments: Mapping[str, Instrument] = {}
         self._trail: dict[str, deque[Decimal]] = {}
+        self._behind: set[str] = set()
+        """Symbols whose row is out of view and older than their ticker: drawn when they come into view."""
+        self._moved: dict[str, Ticker | None] = {}
+        """Tickers that moved since the board was last drawn (Cadence: at most every 250 ms)."""
+        self._cadence = Cadence(self)
 
     @property
     def selected_symbol(self) -> str | None:
@@ -101,6 +109,7 @@ class QuoteBoard(LiveTable):
         self.wide = wide
         self.clear(columns=True)
         self.ensure_columns()
+        self._behind.clear()
         for symbol in self.symbols:
             self.set_row(symbol, self._cells(symbol, self._quotes.get(symbol), self._instruments.get(symbol)))
         self.restore_cursor(selected)
@@ -113,6 +122,7 @@ class QuoteBoard(LiveTable):
         selected = self.selected_key
         if symbols != self.symbols:
             self.clear()
+            self._behind.clear()
             self.symbols = symbols
             for gone in set(self._trail) - set(symbols):
                 del self._trail[gone]
@@ -124,12 +134,45 @@ class QuoteBoard(LiveTable):
         self.restore_cursor(selected)
 
     def apply_quotes(self, quotes: Mapping[str, Ticker | None], instruments: Mapping[str, Instrument]) -> None:
-        """Update the rows of symbols whose ticker moved."""
+        """Update the rows of symbols whose ticker moved, at most every 250 ms (Cadence: the newest tickers then)."""
         self._instruments = instruments
+        self._moved.update(quotes)
+        self._cadence.request(self._draw_moved)
+
+    def _draw_moved(self) -> None:
+        """Draw the rows of the tickers that moved; a row out of view is only marked behind (formatting every
+        watched symbol's row cost most of the board's time when it shows 40 of 200)."""
+        quotes, self._moved = self._moved, {}
+        first, stop = self._rows_in_view()
         for symbol, ticker in quotes.items():
             if self.has_row(symbol):
                 self._record(symbol, ticker)
-                self.set_row(symbol, self._cells(symbol, ticker, instruments.get(symbol)))
+                if first <= self.get_row_index(symbol) < stop:
+                    self._behind.discard(symbol)
+                    self.set_row(symbol, self._cells(symbol, ticker, self._instruments.get(symbol)))
+                else:
+                    self._behind.add(symbol)
+
+    def _rows_in_view(self) -> tuple[int, int]:
+        """Indexes of the first row in view and of the one past the last."""
+        first = round(self.scroll_y)
+        return first, first + max(0, self.size.height - (self.header_height if self.show_header else 0))
+
+    def _catch_up(self) -> None:
+        """Draw the rows that came into view with their latest quotes."""
+        if not self._behind:
+            return
+        first, stop = self._rows_in_view()
+        for symbol in [s for s in self._behind if self.has_row(s) and first <= self.get_row_index(s) < stop]:
+            self._behind.discard(symbol)
+            self.set_row(symbol, self._cells(symbol, self._quotes.get(symbol), self._instruments.get(symbol)))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._catch_up()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._catch_up()
 
     def trail(self, symbol: str) -> tuple[Decimal, ...]:
         """The last prices the symbol's sparkline draws, oldest first."""

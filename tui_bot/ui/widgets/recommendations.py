@@ -6,13 +6,18 @@ from decimal import Decimal
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.strip import Strip
 
 from tui_bot.domain.enums import Side
 from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
 from tui_bot.ui import format as fmt
-from tui_bot.ui.widgets.cells import LiveTable
+from tui_bot.ui.widgets.cells import LiveTable, cell_text
 
+DROPPED_FIRST = ("strategy", "confidence", "tp", "sl", "entry", "rr")
+"""Columns left out, in this order, until every header shown is whole in the table's width (Enter shows them all)."""
+WHY_HEADER_WIDTH = 5
+"""The last column ("Why") needs its label and padding on screen; its longer texts may run past the edge."""
 EMPTY_TEXT = "No recommendations yet — press r to run the analysis cycle."
 
 
@@ -39,7 +44,8 @@ class RecommendationsTable(LiveTable):
         ("fate", "Why"),
     )
     """Time and Status come first so that they show at every width (at 200 columns the panel has a third of it);
-    Enter opens the whole recommendation (RecommendationDetail)."""
+    Enter opens the whole recommendation (RecommendationDetail); columns that would push a header past the table's
+    right edge are left out (DROPPED_FIRST)."""
 
     def __init__(
         self,
@@ -52,7 +58,49 @@ class RecommendationsTable(LiveTable):
         super().__init__(name=name, id=id, classes=classes)
         self.empty_text = empty_text
         self._rows: dict[str, Recommendation] = {}
+        self.shown: tuple[str, ...] = tuple(key for key, _ in self.COLUMNS)
         self.add_class("-empty")
+
+    def ensure_columns(self) -> None:
+        """Add the columns that fit (all of them before the table has a width)."""
+        if not self.columns:
+            for key, label in self.COLUMNS:
+                if key in self.shown:
+                    self.add_column(label, key=key)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Show the columns whose headers all fit in the table's width; rebuild the rows when that set changed."""
+        fitting = self._fitting(self.size.width)
+        if fitting == self.shown:
+            return
+        selected = self.selected_key
+        self.shown = fitting
+        self.clear(columns=True)
+        self.ensure_columns()
+        for key, rec in self._rows.items():
+            self.set_row(key, self._cells(rec))
+        self.restore_cursor(selected)
+
+    def _fitting(self, width: int) -> tuple[str, ...]:
+        """The columns to show at this width: all but those DROPPED_FIRST needs to leave out for the last header."""
+        keys = [key for key, _ in self.COLUMNS]
+        if width <= 0:
+            return tuple(keys)
+        cells = [self._cells(rec) for rec in self._rows.values()]
+        labels = dict(self.COLUMNS)
+        widths = {
+            key: 2 * self.cell_padding + max([len(labels[key]), *(len(cell_text(row[key])) for row in cells)])
+            for key in keys
+        }
+        for dropped in (None, *DROPPED_FIRST):
+            if dropped is not None:
+                keys.remove(dropped)
+            if sum(widths[key] for key in keys[:-1]) + WHY_HEADER_WIDTH <= width:
+                break
+        return tuple(keys)
 
     @property
     def empty_state_shown(self) -> bool:
@@ -83,6 +131,8 @@ class RecommendationsTable(LiveTable):
         if arrived:
             self.clear()
         self._rows = {rec.id: rec for rec in ordered}
+        if arrived:
+            self._fit_columns()
         for key, rec in self._rows.items():
             self.set_row(key, self._cells(rec))
         self.prune(self._rows)
