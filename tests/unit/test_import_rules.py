@@ -43,7 +43,8 @@ ALLOWED = {
     "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
     "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
-    "listen": CONSOLE_DOOR | {"runtime"},
+    "listen": CONSOLE_DOOR | {"runtime", "live"},
+    "live": {"domain", "core", "store"},  # the listener's publisher follows the engine; the reader needs only domain
     "cycle_once": CONSOLE_DOOR | {"runtime"},
     "notify": {"domain"},
 }
