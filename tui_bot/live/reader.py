@@ -110,7 +110,9 @@ class LiveState:
             except REDIS_ERRORS as err:
                 if self.connected:
                     log.warning("live state: redis connection lost, subscribing again: %s", err)
-                self.connected = False
+            except Exception:  # a malformed key or message must not end the reader: logged, then a new snapshot
+                log.exception("live state: reading failed, subscribing again")
+            self.connected = False
             await asyncio.sleep(self.retry_s)
 
     async def _subscribe(self, pubsub: PubSub) -> None:
