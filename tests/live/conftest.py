@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -54,7 +55,6 @@ async def live(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
         await reader.start()
         yield Live(runtime, publisher, reader, rest)
     finally:
-        await rest.close()
-        await reader.close()
-        await publisher.stop()
-        await runtime.close()
+        for step in (rest.close, reader.close, publisher.stop, runtime.close):
+            async with asyncio.timeout(20):  # a step that hangs fails the test by name instead of hanging the run
+                await step()
