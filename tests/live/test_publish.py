@@ -47,7 +47,7 @@ async def test_fills_show_in_the_reader_under_their_bot_and_closed_positions_lea
     assert set(live.reader.account_positions()) == {"BTCUSDT", "ETHUSDT"}
     assert live.reader.account_positions()["ETHUSDT"].side is Side.SELL
     assert live.reader.wallet() is not None
-    assert live.reader.listener_alive
+    await wait_for(lambda: live.reader.listener_alive, timeout=5)  # polled: the first beat may be newer than the poll
     raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
         assert await raw.smembers(keys.open_symbols("alpha")) == {"BTCUSDT"}
