@@ -19,7 +19,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from tui_bot import db_cli, serve_cli
-from tui_bot.config import ConfigError, ExchangeSettings, Settings, load_settings, setting_name
+from tui_bot.config import ConfigError, ExchangeSettings, RedisSettings, Settings, load_settings, setting_name
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
 from tui_bot.sim.fault_params import FAULT_PARAMS, FaultParamsError, fault_params
@@ -106,11 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--latency-ms", type=float, help="network latency of every response and frame (default 3, 0 = none)"
     )
-    commands.add_parser(
+    listen = commands.add_parser(
         "listen",
         parents=[common],
         help="record every execution and keep the account in sync, headless, until interrupted",
     )
+    listen.add_argument("--redis", metavar="URL", help="publish live state to this Redis (instead of [redis] url)")
     cycle = commands.add_parser(
         "cycle", parents=[common], help="run the analysis cycle now, execute it per the settings, and exit"
     )
@@ -164,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "listen":
         from tui_bot.listen import run_listen
 
-        return run_listen(settings, args.db)
+        return run_listen(_with_redis(settings, args.redis), args.db)
     if args.command == "cycle":
         from tui_bot.cycle_once import run_cycle_once
 
@@ -184,6 +185,17 @@ def _with_venue(settings: Settings, venue: str) -> Settings:
     except ValidationError as err:
         raise UsageError(f"--venue {venue}: {'; '.join(reason(e) for e in err.errors())}") from None
     return settings.model_copy(update={"exchange": exchange})
+
+
+def _with_redis(settings: Settings, url: str | None) -> Settings:
+    """settings publishing to url (--redis), checked like [redis] url itself (never echoed: it may hold a password)."""
+    if url is None:
+        return settings
+    try:
+        redis = RedisSettings.model_validate({**settings.redis.model_dump(), "url": url})
+    except ValidationError as err:
+        raise UsageError(f"--redis: {'; '.join(reason(e, show_input=False) for e in err.errors())}") from None
+    return settings.model_copy(update={"redis": redis})
 
 
 def _check_database_file(db: Path | None, settings: Settings) -> None:

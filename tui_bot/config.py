@@ -142,6 +142,26 @@ class ListenSettings(_Section):
     health_interval_s: float = Field(10, gt=0)
 
 
+class RedisSettings(_Section):
+    """Live state shared with bots and consoles: `tui-bot listen` publishes it to url (redis://, rediss://, unix://).
+
+    A password in url stays out of every message and log (the URL is never echoed).
+    """
+
+    url: SecretStr = SecretStr("")
+    heartbeat_ttl_s: float = Field(5, gt=0, le=300)  # readers see the listener gone this long after its last beat
+    mark_interval_ms: int = Field(100, ge=0, le=10_000)  # a position's mark is written at most once per interval
+    fills_max: int = Field(10_000, ge=100, le=1_000_000)  # entries the fills stream keeps
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, url: SecretStr) -> SecretStr:
+        text = url.get_secret_value()
+        if text and not text.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH")
+        return url
+
+
 class _EnvSource(EnvSettingsSource):
     """TUI_BOT_ variables; a list or table given as text that is not JSON is passed on as that text,
     so validation reports it against its variable instead of failing to decode it."""
@@ -163,6 +183,7 @@ class Settings(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     listen: ListenSettings = Field(default_factory=ListenSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
     signals: SignalSettings = Field(default_factory=SignalSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)

@@ -14,8 +14,9 @@ from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.health import summary_line
 from tui_bot.domain.numbers import plain
 from tui_bot.exchange.errors import ExchangeError
+from tui_bot.live.publisher import LivePublisher, PublisherOptions
 from tui_bot.logs import configure_logging
-from tui_bot.runtime import SetupError, database_shown, open_local_backend
+from tui_bot.runtime import Runtime, SetupError, database_shown, start_runtime
 
 
 def run_listen(settings: Settings, db_path: Path | None) -> int:
@@ -30,9 +31,12 @@ def run_listen(settings: Settings, db_path: Path | None) -> int:
 
 
 async def _listen(settings: Settings, db_path: Path | None) -> None:
-    backend = await open_local_backend(settings, db_path)
+    runtime = await start_runtime(settings, db_path)
+    backend = runtime.backend
+    publisher = await _start_publisher(runtime)
     target = database_shown(settings, db_path)
-    print(f"listening: venue {backend.venue.label}, db {target}, log {settings.listen.log_file}", flush=True)
+    live = " (live state in redis)" if publisher is not None else ""
+    print(f"listening: venue {backend.venue.label}, db {target}, log {settings.listen.log_file}{live}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -41,10 +45,25 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), settings.listen.health_interval_s)
-            print(health_line(backend), flush=True)
+            line = health_line(backend)
+            print(f"{line} {publisher.status()}" if publisher is not None else line, flush=True)
     finally:
+        if publisher is not None:
+            await publisher.stop()
         await backend.close()
         print("stopped; store flushed.", flush=True)
+
+
+async def _start_publisher(runtime: Runtime) -> LivePublisher | None:
+    """Publish the live state to [redis] url (--redis) when one is set; Redis being down is no reason not to start."""
+    cfg = runtime.settings.redis
+    url = cfg.url.get_secret_value()
+    if not url:
+        return None
+    options = PublisherOptions(cfg.heartbeat_ttl_s, cfg.mark_interval_ms / 1000, cfg.fills_max)
+    publisher = LivePublisher(runtime.engine, runtime.writer, url, options)
+    await publisher.start()
+    return publisher
 
 
 def health_line(backend: ConsoleBackend) -> str:

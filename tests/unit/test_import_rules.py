@@ -52,7 +52,7 @@ ALLOWED = {
     "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"}
     | {"stats_cli", "db_cli", "serve_cli"},  # the commands that live in their own modules
     "db_cli": {"config", "store"},
-    "listen": CONSOLE_DOOR | {"runtime"},
+    "listen": CONSOLE_DOOR | {"runtime", "live"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
     # `tui-bot stats` reads the store alone (no exchange, no runtime) and sums with core.stats
     "stats_cli": {"config", "domain", "store", "stats_report"},

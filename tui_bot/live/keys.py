@@ -29,6 +29,15 @@ FILLS_STREAM = "tui:fills"
 BOTS = "tui:bots"
 """Set of the bot ids the listener has seen (from orderLinkIds and registrations)."""
 
+LISTENER_SEQ = "tui:listener:seq"
+"""String: the listener's seq of the newest change written (a reader's snapshot starts from it)."""
+
+FILL_IDS = "tui:fills:ids"
+"""Sorted set exec id -> exec time: the exec ids in the fills stream (how it stays free of duplicates), as capped."""
+
+EXTERNAL_BOT = "external"
+"""The bot id of positions no bot of ours opened (foreign orderLinkIds, or none)."""
+
 ALL_BOTS_COMMANDS = "tui:commands:all"
 """Stream every bot also reads: commands for all bots at once (panic)."""
 
@@ -56,3 +65,9 @@ def commands(bot: str) -> str:
 def acks(bot: str) -> str:
     """Stream of bot's acknowledgements (command id, ok, one-line message)."""
     return f"{bot}:acks"
+
+
+def parse_position(key: str) -> tuple[str, str] | None:
+    """(bot, symbol) of a position key; None for any other key."""
+    bot, sep, symbol = key.partition(":position:")
+    return (bot, symbol) if sep and bot and symbol else None
