@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from tui_bot.domain.recommendations import Direction, Proposal
 from tui_bot.domain.trading_settings import TradingSettings
 
+ENTRIES_PAUSED = "entries are paused (pause_entries)"
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -69,7 +71,9 @@ def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], lis
 
 def gate(proposal: Proposal, book: GateBook) -> Verdict:
     """Thresholds, the win-rate guard, then no position or entry order in the symbol yet, then a free slot or a
-    weaker position to swap."""
+    weaker position to swap; nothing passes while entries are paused."""
+    if book.settings.pause_entries:
+        return Verdict(False, ENTRIES_PAUSED)
     reason = check_thresholds(proposal, book.settings)
     if reason is not None:
         return Verdict(False, reason)
