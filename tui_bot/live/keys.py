@@ -56,3 +56,8 @@ def commands(bot: str) -> str:
 def acks(bot: str) -> str:
     """Stream of bot's acknowledgements (command id, ok, one-line message)."""
     return f"{bot}:acks"
+
+
+def command_claims(bot: str) -> str:
+    """Hash "{stream} {entry id}" -> wall-clock ms: the commands bot has started and not yet acknowledged."""
+    return f"{bot}:commands:claims"
