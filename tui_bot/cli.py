@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
+from tui_bot import bot_cli
 from tui_bot.config import ConfigError, ExchangeSettings, Settings, load_settings, setting_name
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cycle", parents=[common], help="run the analysis cycle now, execute it per the settings, and exit"
     )
     cycle.add_argument("--once", action="store_true", required=True, help="run exactly one cycle (required)")
+    bot_cli.add_parser(commands, common)
     fault = commands.add_parser("fault", parents=[common], help="arm a fault on a running embedded exchange")
     fault.add_argument("name", choices=tuple(FAULT_PARAMS))
     fault.add_argument(
@@ -155,6 +157,8 @@ def _run(args: argparse.Namespace) -> int:
         from tui_bot.listen import run_listen
 
         return run_listen(settings, args.db)
+    if args.command == "bot":
+        return bot_cli.run(args, settings)
     if args.command == "cycle":
         from tui_bot.cycle_once import run_cycle_once
 

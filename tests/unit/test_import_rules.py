@@ -42,9 +42,11 @@ ALLOWED = {
     "logs": set(),
     "config": {"domain", "core.strategies", "core.alert_rules", "notify.settings"},  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
-    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"},
+    "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run", "bot_cli"},
     "listen": CONSOLE_DOOR | {"runtime"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
+    "live": {"domain", "core", "store"},  # commands run on a ConsoleBackend
+    "bot_cli": CONSOLE_DOOR | {"runtime", "live"},
     "notify": {"domain"},
 }
 UI_ONLY = ("textual", "rich")
