@@ -113,7 +113,6 @@ def build_parser() -> argparse.ArgumentParser:
         "cycle", parents=[common], help="run the analysis cycle now, execute it per the settings, and exit"
     )
     cycle.add_argument("--once", action="store_true", required=True, help="run exactly one cycle (required)")
-    bot_cli.add_parser(commands, common)
     fault = commands.add_parser("fault", parents=[common], help="arm a fault on a running embedded exchange")
     fault.add_argument("name", choices=tuple(FAULT_PARAMS))
     fault.add_argument(
@@ -128,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_admin_url,
         help="admin URL printed by `tui-bot sim`, e.g. http://127.0.0.1:PORT/_sim",
     )
+    bot_cli.add_parser(commands, common)
     return parser
 
 

@@ -339,7 +339,7 @@ CASES = [
     case(
         "command-unknown",
         ["trade"],
-        "argument command: invalid choice: 'trade' (choose from 'sim', 'listen', 'cycle', 'fault')",
+        "argument command: invalid choice: 'trade' (choose from 'sim', 'listen', 'cycle', 'fault', 'bot')",
     ),
 ]
 
