@@ -102,3 +102,20 @@ async def test_a_receiver_answers_again_after_redis_restarted_under_it(
         second = await sender.send(BOT, ToggleTightening())
     await sender.close()
     assert (first.message, second.message) == ("SL tightening off", "SL tightening on")
+
+
+async def test_a_new_bot_runs_no_panic_sent_before_it_joined_but_what_was_sent_to_it_alone(
+    core: Runtime, client: aioredis.Redis, redis_url: str
+) -> None:
+    fresh = {"v": 1, "sender": "console", "sent_ms": wall_ms(), "ttl_ms": 30_000}
+    await client.xadd(keys.ALL_BOTS_COMMANDS, raw_entry({**fresh, "command": {"type": "panic"}}))
+    early = await client.xadd(keys.commands(BOT), raw_entry({**fresh, "command": {"type": "pause_entries"}}))
+    sender = CommandSender(redis_url, "console", timeout_s=PATIENT_S)
+    async with receiving(redis_url, BOT, core.backend):
+        replies = [await sender.send(BOT, ToggleTightening()) for _ in range(2)]  # the second after any first batch
+    await sender.close()
+    assert [r.message for r in replies] == ["SL tightening off", "SL tightening on"]
+    answered = [(a.stream, a.entry, a.ok) for a in await acks_of(client, BOT)]
+    assert answered[0] == (keys.commands(BOT), early, True) and len(answered) == 3
+    assert {stream for stream, _, _ in answered} == {keys.commands(BOT)}
+    assert core.trading.current.pause_entries

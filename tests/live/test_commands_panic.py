@@ -87,3 +87,16 @@ async def test_panic_reaches_every_registered_bot_through_the_all_bots_stream(
     assert sorted(r.bot for r in report.replies) == ["a1", "a2"] and all(r.ok for r in report.replies)
     assert report.silent == () and report.closed_here is None
     await wait_for(lambda: open_sizes(sim) == {})
+
+
+async def test_panic_without_redis_still_closes_through_the_sender_and_says_no_bot_was_told(
+    start: Start, sim: SimExchange
+) -> None:
+    console = await start("con")
+    await holding(console, "BTCUSDT")
+    sender = CommandSender("redis://127.0.0.1:1/0", "console", timeout_s=0.3)  # nothing listens on port 1
+    report = await sender.panic(own=console.backend)
+    await sender.close()
+    assert report.line().startswith("panic: no bot told: Redis failed (")
+    assert report.line().endswith("; closed 1 positions here")
+    await wait_for(lambda: open_sizes(sim) == {})

@@ -151,7 +151,7 @@ def decode_envelope(fields: dict[str, str]) -> Envelope:
     try:
         return _ENVELOPE.validate_json(_payload(fields, COMMAND_FIELD))
     except ValidationError as err:
-        raise MalformedEntry(f"malformed command: {validation_line(err)}") from None
+        raise MalformedEntry(f"malformed command: {_validation_line(err)}") from None
 
 
 def decode_ack(fields: dict[str, str]) -> Ack:
@@ -159,7 +159,7 @@ def decode_ack(fields: dict[str, str]) -> Ack:
     try:
         return _ACK.validate_json(_payload(fields, ACK_FIELD))
     except ValidationError as err:
-        raise MalformedEntry(f"malformed ack: {validation_line(err)}") from None
+        raise MalformedEntry(f"malformed ack: {_validation_line(err)}") from None
 
 
 def _payload(fields: dict[str, str], name: str) -> str:
@@ -178,7 +178,7 @@ def _payload(fields: dict[str, str], name: str) -> str:
     return raw
 
 
-def validation_line(err: ValidationError) -> str:
+def _validation_line(err: ValidationError) -> str:
     """The first problem of a validation error as one line (where: what), with how many more there are."""
     first = err.errors(include_url=False)[0]
     where = ".".join(str(part) for part in first["loc"]) or "entry"

@@ -1,10 +1,11 @@
 """A bot's end of the command streams: read its own stream and the all-bots one, run each command once, answer.
 
-Both streams are read as consumer group `{bot}` (consumer `{bot}`), so an entry is handled once even across a
-restart: what a killed bot had read but not acknowledged is read again from its pending list at the next start.
-A command is claimed (a field in `{bot}:commands:claims`) before it runs, and the claim goes with the ack and the
-XACK in one transaction: a pending entry found claimed was running when the bot stopped, so it is refused, never
-run twice. The bot also keeps its heartbeat key alive (with a TTL) while it runs.
+Both streams are read as consumer group `{bot}` (consumer `{bot}`; a new group starts at the beginning of the
+bot's own stream, and at the end of the all-bots one), so an entry is handled once even across a restart: what
+a killed bot had read but not acknowledged is read again from its pending list at the next start. A command is
+claimed (a field in `{bot}:commands:claims`) before it runs, and the claim goes with the ack and the XACK in one
+transaction: a pending entry found claimed was running when the bot stopped, so it is refused, never run twice.
+The bot also keeps its heartbeat key alive (with a TTL) while it runs.
 """
 
 from __future__ import annotations
@@ -98,10 +99,12 @@ class CommandReceiver:
                 await asyncio.sleep(self.options.retry_s)
 
     async def _join(self) -> None:
-        """Create the consumer groups (from the start of each stream) unless they exist; register the bot."""
+        """Create the consumer groups unless they exist (this bot's stream from its start, the all-bots one from
+        now), and register the bot."""
         for stream in self._streams:
+            first = "0" if stream == keys.commands(self.bot) else "$"  # a new bot replays no old panic
             try:
-                await self._redis.xgroup_create(stream, self.bot, id="0", mkstream=True)
+                await self._redis.xgroup_create(stream, self.bot, id=first, mkstream=True)
             except ResponseError as err:
                 if "BUSYGROUP" not in str(err):
                     raise

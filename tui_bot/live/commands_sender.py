@@ -67,9 +67,12 @@ class PanicReport:
     silent: tuple[str, ...]
     closed_here: str | None
     """The sender's own close of what remained (None: nothing was left, or it had no backend to close with)."""
+    unsent: str | None = None
+    """Why no bot could be told (Redis failed), if so."""
 
     def line(self) -> str:
-        parts = [reply.line() for reply in self.replies]
+        parts = [self.unsent] if self.unsent else []
+        parts += [reply.line() for reply in self.replies]
         if self.silent:
             parts.append(f"no answer from {', '.join(self.silent)}")
         if self.closed_here is not None:
@@ -103,22 +106,27 @@ class CommandSender:
 
     async def panic(self, bots: Collection[str] | None = None, own: ConsoleBackend | None = None) -> PanicReport:
         """Panic every bot (default: every bot registered), then close what is still open through own."""
+        unsent: str | None = None
         try:
-            named = sorted(
-                bots if bots is not None else await cast("Awaitable[set[str]]", self._redis.smembers(keys.BOTS))
-            )
-            starts = await self._ack_ends(named)
-            entry = await self._add(keys.ALL_BOTS_COMMANDS, Panic())
-            replies = await self._answers(starts, keys.ALL_BOTS_COMMANDS, entry)
+            named, replies = await self._panic_bots(bots)
         except (RedisError, OSError) as err:
-            log.error("panic: Redis failed (%s); closing through this process only", one_line(err))
+            unsent = f"no bot told: Redis failed ({one_line(err)})"
+            log.error("panic: %s; closing through this process only", unsent)
             named, replies = [], {}
         silent = tuple(bot for bot in named if bot not in replies)
         refused = any(not reply.ok for reply in replies.values())
         closed_here = None
         if own is not None and (silent or refused or own.positions() or own.open_orders()):
             closed_here = await _close_all(own)
-        return PanicReport(tuple(replies[bot] for bot in named if bot in replies), silent, closed_here)
+        return PanicReport(tuple(replies[bot] for bot in named if bot in replies), silent, closed_here, unsent)
+
+    async def _panic_bots(self, bots: Collection[str] | None) -> tuple[list[str], dict[str, Reply]]:
+        """Panic on the all-bots stream; the bots asked (those given, or every registered one) and their replies."""
+        registered = bots if bots is not None else await cast("Awaitable[set[str]]", self._redis.smembers(keys.BOTS))
+        named = sorted(registered)
+        starts = await self._ack_ends(named)
+        entry = await self._add(keys.ALL_BOTS_COMMANDS, Panic())
+        return named, await self._answers(starts, keys.ALL_BOTS_COMMANDS, entry)
 
     # -- the streams --------------------------------------------------------------------------------------
 
