@@ -18,7 +18,7 @@ from typing import NoReturn
 
 from pydantic import ValidationError
 
-from tui_bot import db_cli, serve_cli
+from tui_bot import bot_cli, db_cli, serve_cli
 from tui_bot.config import ConfigError, ExchangeSettings, RedisSettings, Settings, load_settings, setting_name
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_stats_parser(commands, common)
     db_cli.add_parser(commands, common)
     serve_cli.add_parser(commands, common)
+    bot_cli.add_parser(commands, common)
     return parser
 
 
@@ -166,6 +167,8 @@ def _run(args: argparse.Namespace) -> int:
         from tui_bot.listen import run_listen
 
         return run_listen(_with_redis(settings, args.redis), args.db)
+    if args.command == "bot":
+        return bot_cli.run(args, settings)
     if args.command == "cycle":
         from tui_bot.cycle_once import run_cycle_once
 

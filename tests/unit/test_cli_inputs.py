@@ -340,7 +340,7 @@ CASES = [
         "command-unknown",
         ["trade"],
         "argument command: invalid choice: 'trade' "
-        "(choose from 'sim', 'listen', 'cycle', 'fault', 'stats', 'db', 'serve')",
+        "(choose from 'sim', 'listen', 'cycle', 'fault', 'stats', 'db', 'serve', 'bot')",
     ),
 ]
 

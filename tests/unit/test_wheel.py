@@ -105,7 +105,7 @@ def test_the_wheel_installs_the_stylesheets_into_the_package(installed: Installe
 def test_python_dash_m_runs_the_installed_command_line(installed: Installed, tmp_path: Path) -> None:
     result = installed.run(installed.python, "-m", "tui_bot", "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("usage: tui-bot") and "{sim,listen,cycle,fault,stats,db,serve}" in result.stdout
+    assert result.stdout.startswith("usage: tui-bot") and "{sim,listen,cycle,fault,stats,db,serve,bot}" in result.stdout
 
 
 def test_a_missing_stylesheet_stops_the_console_with_one_line(installed: Installed, tmp_path: Path) -> None:

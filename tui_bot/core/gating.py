@@ -13,6 +13,8 @@ from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.attribution import EXTERNAL
 from tui_bot.store.rows import Trade
 
+ENTRIES_PAUSED = "entries are paused (pause_entries)"
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -101,7 +103,9 @@ def strongest_per_symbol(proposals: list[Proposal]) -> tuple[list[Proposal], lis
 
 def gate(proposal: Proposal, book: GateBook) -> Verdict:
     """Thresholds, the win-rate guard, the learned score, no other bot holding the symbol, then no position or entry
-    order in the symbol yet, then a free slot or a weaker position to swap."""
+    order in the symbol yet, then a free slot or a weaker position to swap; nothing passes while entries are paused."""
+    if book.settings.pause_entries:
+        return Verdict(False, ENTRIES_PAUSED)
     reason = check_thresholds(proposal, book.settings)
     if reason is not None:
         return Verdict(False, reason)

@@ -28,6 +28,8 @@ class TradingSettings(_Section):
 
     paper_trading: bool = True
     auto_approve_trades: bool = False
+    pause_entries: bool = False
+    """No new bot entries: every idea, and every approval, is refused by the gates (open positions stay protected)."""
     min_confidence_threshold: float = Field(0.6, ge=0, le=1)
     min_rr: Decimal = Field(Decimal("1.5"), ge=0, le=100)
     risk_percentage: Decimal = Field(Decimal("1"), gt=0, le=100)

@@ -71,3 +71,8 @@ def parse_position(key: str) -> tuple[str, str] | None:
     """(bot, symbol) of a position key; None for any other key."""
     bot, sep, symbol = key.partition(":position:")
     return (bot, symbol) if sep and bot and symbol else None
+
+
+def command_claims(bot: str) -> str:
+    """Hash "{stream} {entry id}" -> wall-clock ms: the commands bot has started and not yet acknowledged."""
+    return f"{bot}:commands:claims"

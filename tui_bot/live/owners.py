@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Execution
 from tui_bot.live.keys import EXTERNAL_BOT
-from tui_bot.store.trades import TradeLedger, link_tags
+from tui_bot.store.trades import TradeLedger
 
 
 class PositionOwners:
@@ -36,6 +36,5 @@ class PositionOwners:
         return trade.bot if trade is not None and trade.bot else EXTERNAL_BOT
 
     def fill_bot(self, execution: Execution) -> str:
-        """The bot a fill is shown under: its order's bot, else (an exchange-made TP/SL/liquidation) the holder's."""
-        bot, _ = link_tags(execution.order_link_id)
-        return bot or self.owner(execution.symbol)
+        """The bot a fill is shown under, by the store's attribution rules (tui_bot.store.attribution)."""
+        return self._ledger.attribute(execution).bot

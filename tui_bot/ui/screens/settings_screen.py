@@ -31,6 +31,7 @@ NAME = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
 LABELS = {
     "paper_trading": "Paper trading",
     "auto_approve_trades": "Auto-approve trades",
+    "pause_entries": "Entries paused",
     "min_confidence_threshold": "Min confidence 0–1",
     "min_rr": "Min reward:risk",
     "risk_percentage": "Risk per trade %",
