@@ -134,12 +134,12 @@ async def test_fills_written_again_never_duplicate_stream_entries(live: Live, re
     try:
         snapshots = live.reader.snapshots
         await raw.delete(keys.LISTENER_SEQ)  # keys lost: the next change finds it out and writes everything again
-        await live.market("BTCUSDT", "Sell", "0.010")  # a foreign reduce: shown under the holder
+        await live.market("BTCUSDT", "Sell", "0.010")  # another program's reduce: its fill is external
         await wait_for(lambda: live.reader.snapshots > snapshots, timeout=10)
         await _converged(live, {"BTCUSDT": "alpha"})
         entries = await raw.xrange(keys.FILLS_STREAM)
         exec_ids = [fields["exec_id"] for _, fields in entries]
         assert len(exec_ids) == len(set(exec_ids)) == 3
-        assert [fields["bot"] for _, fields in entries] == ["alpha"] * 3
+        assert [fields["bot"] for _, fields in entries] == ["alpha", "alpha", "external"]
     finally:
         await raw.aclose()
