@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, inspect, select
+from sqlalchemy.engine import Connection
 
 from tests.store.factories import D
+from tests.store.test_operator_queries import _alembic as alembic_to
 from tui_bot.config import ConfigError, StorageSettings, load_settings
 from tui_bot.domain.models import Kline
+from tui_bot.store import schema
 from tui_bot.store.db import Database
 from tui_bot.store.ops import SetConfig, UpsertCandle
 from tui_bot.store.repos import load_candles
@@ -72,3 +75,32 @@ def test_a_bad_retention_is_one_line_naming_the_key(tmp_path: Path, days: str) -
 
 def test_retention_defaults_to_30_days() -> None:
     assert StorageSettings().candle_retention_days == 30
+
+
+def _candle_start_lookup(conn: Connection, cutoff_ms: int) -> tuple[set[str], str]:
+    """The indexes on candles, and the plan the database chooses for the prune's search for candles before cutoff_ms
+    (a new cutoff each time: SQLite keeps the plan of a statement it has seen)."""
+    indexes = {i["name"] or "" for i in inspect(conn).get_indexes("candles")}
+    old = select(schema.candles.c.id).where(schema.candles.c.start < cutoff_ms).limit(500)
+    query = str(old.compile(conn, compile_kwargs={"literal_binds": True}))
+    if conn.dialect.name == "sqlite":
+        return indexes, " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # a few rows: only the index's absence may scan
+    return indexes, " ".join(str(row[0]) for row in conn.exec_driver_sql(f"EXPLAIN {query}"))
+
+
+async def _lookup(db: Database, cutoff_ms: int) -> tuple[set[str], str]:
+    async with db.connect_for_writes() as c, c.begin():
+        return await c.run_sync(_candle_start_lookup, cutoff_ms)
+
+
+async def test_revision_0008_indexes_candle_starts_so_the_prune_does_not_scan(conn: Database) -> None:
+    indexes, plan = await _lookup(conn, 1)
+    assert "candles_start" in indexes and "candles_start" in plan, plan
+    async with conn.connect_for_writes() as c, c.begin():
+        await c.run_sync(alembic_to, "downgrade", "0007")
+    indexes, plan = await _lookup(conn, 2)
+    assert "candles_start" not in indexes and "candles_start" not in plan and "SCAN" in plan.upper(), plan
+    async with conn.connect_for_writes() as c, c.begin():
+        await c.run_sync(alembic_to, "upgrade", "head")
+    assert "candles_start" in (await _lookup(conn, 3))[1]

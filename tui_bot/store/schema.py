@@ -260,6 +260,7 @@ candles = Table(
     _money("turnover"),
     Column("confirm", Boolean, nullable=False),
     UniqueConstraint("symbol", "interval", "start"),
+    Index("candles_start", "start"),
 )
 
 trade_reconciliations = Table(
