@@ -31,16 +31,16 @@ def run_listen(settings: Settings, db_path: Path | None) -> int:
 
 
 async def _listen(settings: Settings, db_path: Path | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # from the start: a SIGTERM while starting still shuts down cleanly
+        loop.add_signal_handler(sig, stop.set)
     runtime = await start_runtime(settings, db_path)
     backend = runtime.backend
     publisher = await _start_publisher(runtime)
     target = database_shown(settings, db_path)
     live = " (live state in redis)" if publisher is not None else ""
     print(f"listening: venue {backend.venue.label}, db {target}, log {settings.listen.log_file}{live}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):

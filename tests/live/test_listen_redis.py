@@ -15,7 +15,7 @@ from tests.core.conftest import wait_for
 from tests.core.test_listen_process import KEY, SECRET, _market, _start_sim
 from tui_bot.live.reader import LiveState
 
-TTL_S = 1.0
+TTL_S = 3.0  # beats every TTL/3: room for a loaded machine
 
 
 def _start_listen(cwd: Path, redis_url: str) -> subprocess.Popen[str]:
