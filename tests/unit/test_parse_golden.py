@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from tests.golden import load_fixture
+from tests.golden_models import BTC, NOW, TAKER, golden_ticker
 from tui_bot.domain.enums import (
     CancelType,
     CreateType,
@@ -36,7 +37,6 @@ from tui_bot.domain.live_ticker import LiveTicker, TickerFields
 from tui_bot.domain.models import (
     ClosedPnl,
     Execution,
-    Instrument,
     Kline,
     Order,
     Position,
@@ -65,24 +65,6 @@ from tui_bot.sim.ticker_stream import TickerEncoder
 
 D = Decimal
 RECEIVED = 1_784_712_600_200_000_000
-NOW = 1784712600123
-TAKER = D("0.00055")
-BTC = Instrument(
-    symbol="BTCUSDT",
-    base_coin="BTC",
-    quote_coin="USDT",
-    tick_size=D("0.10"),
-    min_price=D("0.10"),
-    max_price=D("1999999.80"),
-    qty_step=D("0.001"),
-    min_qty=D("0.001"),
-    max_qty=D("1190.000"),
-    max_market_qty=D("119.000"),
-    min_notional=D("5"),
-    max_leverage=D("100.00"),
-    price_scale=2,
-    symbol_id=1,
-)
 
 
 def raw(name: str) -> str:
@@ -974,31 +956,9 @@ def test_wallet_round_trip() -> None:
     assert wallet_from_rest(wire.wallet_to_wire(wallet)) == wallet
 
 
-def _ticker(**changes: Any) -> Ticker:
-    base = Ticker(
-        symbol="BTCUSDT",
-        last_price=D("104250.4"),
-        mark_price=D("104255"),
-        index_price=D("104262.15"),
-        bid1_price=D("104250.3"),
-        bid1_size=D("1.25"),
-        ask1_price=D("104250.4"),
-        ask1_size=D("0.873"),
-        prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"),
-        high_price_24h=D("104880"),
-        low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"),
-        open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.58"),
-        turnover_24h=D("3107433385.4398"),
-        volume_24h=D("29741.134"),
-        funding_rate=D("0.0001"),
-        next_funding_time=1784736000000,
-        tick_direction="PlusTick",
-        ts=NOW,
-    )
-    return replace(base, **changes)
+def _sent_ticker(**changes: Any) -> Ticker:
+    """The golden ticker with the values the wire rounds (turnover and open-interest value) at its precision."""
+    return golden_ticker(**{"open_interest_value": D("5454007887.58"), "turnover_24h": D("3107433385.4398"), **changes})
 
 
 def _public(topic: str, type_: str, ts: int, data: object) -> str:
@@ -1008,9 +968,9 @@ def _public(topic: str, type_: str, ts: int, data: object) -> str:
 def test_ticker_snapshot_and_deltas_round_trip() -> None:
     encoder = TickerEncoder(BTC)
     steps = [
-        _ticker(),
-        _ticker(bid1_price=D("104250.5"), ask1_size=D("2.031")),
-        _ticker(
+        _sent_ticker(),
+        _sent_ticker(bid1_price=D("104250.5"), ask1_size=D("2.031")),
+        _sent_ticker(
             last_price=D("104300.1"),
             tick_direction="MinusTick",
             volume_24h=D("29742"),

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.golden import assert_matches_golden, assert_shape, load_fixture, shape_errors
+from tests.golden_models import BTC, NOW, TAKER, golden_ticker
 from tui_bot.domain.enums import (
     CancelType,
     CreateType,
@@ -25,12 +26,10 @@ from tui_bot.domain.enums import (
 from tui_bot.domain.models import (
     ClosedPnl,
     Execution,
-    Instrument,
     Kline,
     Order,
     Position,
     PublicTrade,
-    Ticker,
     Wallet,
     WalletCoin,
 )
@@ -38,26 +37,7 @@ from tui_bot.sim import wire
 from tui_bot.sim.intervals import bar_length_ms
 
 D = Decimal
-NOW = 1784712600123
-TAKER = D("0.00055")
 CONN = "cnt5leec0hvan15eukcg-2t"
-
-BTC = Instrument(
-    symbol="BTCUSDT",
-    base_coin="BTC",
-    quote_coin="USDT",
-    tick_size=D("0.10"),
-    min_price=D("0.10"),
-    max_price=D("1999999.80"),
-    qty_step=D("0.001"),
-    min_qty=D("0.001"),
-    max_qty=D("1190.000"),
-    max_market_qty=D("119.000"),
-    min_notional=D("5"),
-    max_leverage=D("100.00"),
-    price_scale=2,
-    symbol_id=1,
-)
 
 
 def _json_ready(value: object) -> object:
@@ -69,33 +49,6 @@ def _json_ready(value: object) -> object:
 def _rest_list(items: list[dict], **extra: object) -> dict:
     """A REST envelope around a one-page list result."""
     return wire.rest_envelope({**extra, "list": items}, time_ms=NOW)
-
-
-def _ticker(**changes: object) -> Ticker:
-    base = Ticker(
-        symbol="BTCUSDT",
-        last_price=D("104250.4"),
-        mark_price=D("104255"),
-        index_price=D("104262.15"),
-        bid1_price=D("104250.3"),
-        bid1_size=D("1.25"),
-        ask1_price=D("104250.4"),
-        ask1_size=D("0.873"),
-        prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"),
-        high_price_24h=D("104880"),
-        low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"),
-        open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.5813"),
-        turnover_24h=D("3107433385.43981"),
-        volume_24h=D("29741.134"),
-        funding_rate=D("0.0001"),
-        next_funding_time=1784736000000,
-        tick_direction="PlusTick",
-        ts=NOW,
-    )
-    return replace(base, **changes)
 
 
 def _market_order() -> Order:
@@ -255,8 +208,8 @@ def test_instrument_matches_golden_exactly() -> None:
     assert _json_ready(frame) == load_fixture("rest_instruments_info")
 
 
-def test_rest_ticker() -> None:
-    item = wire.ticker_to_wire(_ticker(), BTC, ws=False)
+def test_restgolden_ticker() -> None:
+    item = wire.ticker_to_wire(golden_ticker(), BTC, ws=False)
     assert_matches_golden(_json_ready(_rest_list([item], category="linear")), "rest_tickers")
     assert "tickDirection" not in item
     assert item["nextFundingTime"] == "1784736000000"
@@ -265,7 +218,7 @@ def test_rest_ticker() -> None:
 
 
 def test_ws_ticker_snapshot_and_delta() -> None:
-    prev = wire.ticker_to_wire(_ticker(), BTC, ws=True)
+    prev = wire.ticker_to_wire(golden_ticker(), BTC, ws=True)
     snapshot = wire.public_message("tickers.BTCUSDT", "snapshot", NOW, prev, cs=24987956059)
     assert_matches_golden(_json_ready(snapshot), "ws_ticker_snapshot")
     assert prev["tickDirection"] == "PlusTick"
@@ -273,7 +226,7 @@ def test_ws_ticker_snapshot_and_delta() -> None:
     assert not delivery & set(prev), "a perpetual's WS ticker carries no delivery-futures fields"
     assert prev["preOpenPrice"] == prev["curPreListingPhase"] == ""
     new = wire.ticker_to_wire(
-        _ticker(bid1_price=D("104250.5"), bid1_size=D("0.412"), ask1_price=D("104250.6"), ask1_size=D("2.031")),
+        golden_ticker(bid1_price=D("104250.5"), bid1_size=D("0.412"), ask1_price=D("104250.6"), ask1_size=D("2.031")),
         BTC,
         ws=True,
     )
