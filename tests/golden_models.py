@@ -1,4 +1,4 @@
-"""The models behind the golden frames, shared by the golden tests: BTCUSDT, the frames' time, a full ticker."""
+"""The models behind the golden frames, shared by the golden tests: BTCUSDT, the frames' time, ticker, order, long."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from tui_bot.domain.models import Instrument, Ticker
+from tui_bot.domain.enums import OrderStatus, OrderType, Side, TimeInForce
+from tui_bot.domain.models import Instrument, Order, Position, Ticker
 
 D = Decimal
 NOW = 1784712600123
@@ -56,3 +57,47 @@ def golden_ticker(**changes: Any) -> Ticker:
         ts=NOW,
     )
     return replace(base, **changes)
+
+
+def golden_market_order() -> Order:
+    """The filled market buy of the golden order frames."""
+    return Order(
+        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
+        order_link_id="mkt-buy-0001",
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.MARKET,
+        qty=D("0.010"),
+        price=D("109462.9"),
+        time_in_force=TimeInForce.IOC,
+        status=OrderStatus.FILLED,
+        created_time=NOW,
+        updated_time=NOW + 2,
+        avg_price=D("104250.4"),
+        cum_exec_qty=D("0.010"),
+        cum_exec_value=D("1042.504"),
+        cum_exec_fee=D("0.5733772"),
+        last_price_on_created=D("104250.4"),
+    )
+
+
+def golden_long() -> Position:
+    """The BTCUSDT long of the golden position frames."""
+    return Position(
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        size=D("0.010"),
+        entry_price=D("104250.4"),
+        leverage=D(10),
+        mark_price=D("104255.0"),
+        liq_price=D("94351.7"),
+        take_profit=D("106000"),
+        position_im=D("104.82341"),
+        position_mm=D("5.78546"),
+        cur_realised_pnl=D("-0.5733772"),
+        cum_realised_pnl=D("-0.5733772"),
+        created_time=NOW + 2,
+        updated_time=NOW + 2,
+        open_time=NOW + 2,
+        seq=9821347654,
+    )

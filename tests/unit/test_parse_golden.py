@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from tests.golden import load_fixture
-from tests.golden_models import BTC, NOW, TAKER, golden_ticker
+from tests.golden_models import BTC, NOW, TAKER, golden_long, golden_market_order, golden_ticker
 from tui_bot.domain.enums import (
     CancelType,
     CreateType,
@@ -669,28 +669,7 @@ def test_rest_instrument_item() -> None:
 
 def test_rest_ticker_item() -> None:
     ticker = ticker_from_rest(rest_item("rest_tickers"), ts=1784712600123)
-    assert ticker == Ticker(
-        symbol="BTCUSDT",
-        last_price=D("104250.4"),
-        mark_price=D("104255"),
-        index_price=D("104262.15"),
-        bid1_price=D("104250.3"),
-        bid1_size=D("1.25"),
-        ask1_price=D("104250.4"),
-        ask1_size=D("0.873"),
-        prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"),
-        high_price_24h=D("104880"),
-        low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"),
-        open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.58"),
-        turnover_24h=D("3107433385.4398"),
-        volume_24h=D("29741.134"),
-        funding_rate=D("0.0001"),
-        next_funding_time=1784736000000,
-        ts=1784712600123,
-    )
+    assert ticker == _sent_ticker(tick_direction="ZeroPlusTick")  # REST sends none: the model's default
 
 
 def test_rest_kline_row() -> None:
@@ -756,25 +735,7 @@ def test_rest_closed_pnl_item() -> None:
 
 
 def _orders() -> list[Order]:
-    market = Order(
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
-        order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        order_type=OrderType.MARKET,
-        qty=D("0.010"),
-        price=D("109462.9"),
-        time_in_force=TimeInForce.IOC,
-        status=OrderStatus.FILLED,
-        created_time=NOW,
-        updated_time=NOW + 2,
-        avg_price=D("104250.4"),
-        cum_exec_qty=D("0.010"),
-        cum_exec_value=D("1042.504"),
-        cum_exec_fee=D("0.5733772"),
-        closed_pnl=D("-1.25"),
-        last_price_on_created=D("104250.4"),
-    )
+    market = replace(golden_market_order(), closed_pnl=D("-1.25"))
     stop = Order(
         order_id="2b3c",
         order_link_id="",
@@ -886,26 +847,12 @@ def test_execution_round_trip(execution: Execution) -> None:
 
 
 def _positions() -> list[Position]:
-    long = Position(
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        size=D("0.010"),
-        entry_price=D("104250.4"),
-        leverage=D(10),
-        mark_price=D("104255.0"),
-        liq_price=D("94351.7"),
-        take_profit=D("106000"),
+    long = replace(
+        golden_long(),
         stop_loss=D("102000"),
         trailing_stop=D("500"),
-        position_im=D("104.82341"),
-        position_mm=D("5.78546"),
-        cur_realised_pnl=D("-0.5733772"),
-        cum_realised_pnl=D("-0.5733772"),
         session_avg_price=D("104250.4"),
         created_time=NOW,
-        updated_time=NOW + 2,
-        open_time=NOW + 2,
-        seq=9821347654,
     )
     short = replace(long, side=Side.SELL, liq_price=None, leverage=D("25.5"), seq=3)
     flat = Position(

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.golden import assert_matches_golden, assert_shape, load_fixture, shape_errors
-from tests.golden_models import BTC, NOW, TAKER, golden_ticker
+from tests.golden_models import BTC, NOW, TAKER, golden_long, golden_market_order, golden_ticker
 from tui_bot.domain.enums import (
     CancelType,
     CreateType,
@@ -49,27 +49,6 @@ def _json_ready(value: object) -> object:
 def _rest_list(items: list[dict], **extra: object) -> dict:
     """A REST envelope around a one-page list result."""
     return wire.rest_envelope({**extra, "list": items}, time_ms=NOW)
-
-
-def _market_order() -> Order:
-    return Order(
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
-        order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        order_type=OrderType.MARKET,
-        qty=D("0.010"),
-        price=D("109462.9"),
-        time_in_force=TimeInForce.IOC,
-        status=OrderStatus.FILLED,
-        created_time=NOW,
-        updated_time=NOW + 2,
-        avg_price=D("104250.4"),
-        cum_exec_qty=D("0.010"),
-        cum_exec_value=D("1042.504"),
-        cum_exec_fee=D("0.5733772"),
-        last_price_on_created=D("104250.4"),
-    )
 
 
 def _limit_order() -> Order:
@@ -121,27 +100,6 @@ def _execution() -> Execution:
         exec_pnl=D("0"),
         mark_price=D("104255"),
         index_price=D("104262.15"),
-        seq=9821347654,
-    )
-
-
-def _long() -> Position:
-    return Position(
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        size=D("0.010"),
-        entry_price=D("104250.4"),
-        leverage=D(10),
-        mark_price=D("104255.0"),
-        liq_price=D("94351.7"),
-        take_profit=D("106000"),
-        position_im=D("104.82341"),
-        position_mm=D("5.78546"),
-        cur_realised_pnl=D("-0.5733772"),
-        cum_realised_pnl=D("-0.5733772"),
-        created_time=NOW + 2,
-        updated_time=NOW + 2,
-        open_time=NOW + 2,
         seq=9821347654,
     )
 
@@ -353,7 +311,7 @@ def test_rest_order_object() -> None:
 
 
 def test_ws_order_object() -> None:
-    item = wire.order_to_wire(_market_order(), BTC, ws=True)
+    item = wire.order_to_wire(golden_market_order(), BTC, ws=True)
     frame = wire.private_message("order", "5923240c6880ab-c59f", NOW + 3, [item])
     assert_matches_golden(_json_ready(frame), "ws_order")
     assert item["price"] == "109462.90" and item["avgPrice"] == "104250.40"
@@ -438,13 +396,13 @@ def test_funding_execution_order_type() -> None:
 
 
 def test_position_rest_and_ws() -> None:
-    rest_item = wire.position_to_wire(_long(), BTC, ws=False, taker_fee_rate=TAKER)
+    rest_item = wire.position_to_wire(golden_long(), BTC, ws=False, taker_fee_rate=TAKER)
     frame = _rest_list([rest_item], category="linear", nextPageCursor="")
     assert_matches_golden(_json_ready(frame), "rest_position_list")
     assert rest_item["avgPrice"] == "104250.40" and rest_item["positionValue"] == "1042.504"
     assert rest_item["unrealisedPnl"] == "0.046"
     assert rest_item["breakEvenPrice"] == "104365.14"
-    ws_item = wire.position_to_wire(_long(), BTC, ws=True, taker_fee_rate=TAKER)
+    ws_item = wire.position_to_wire(golden_long(), BTC, ws=True, taker_fee_rate=TAKER)
     frame = wire.private_message("position", "59232430b58efe", NOW + 5, [ws_item])
     assert_matches_golden(_json_ready(frame), "ws_position")
     assert ws_item["entryPrice"] == "104250.40" and "avgPrice" not in ws_item
@@ -472,7 +430,7 @@ def test_flat_position_fields() -> None:
 
 
 def test_short_break_even_is_below_entry() -> None:
-    short = replace(_long(), side=Side.SELL)
+    short = replace(golden_long(), side=Side.SELL)
     price = wire.break_even_price(short, TAKER)
     assert price is not None and price < short.entry_price
 
