@@ -1,4 +1,4 @@
-"""The models behind the golden frames, shared by the golden tests: BTCUSDT, the frames' time, ticker, order, long."""
+"""The models behind the golden frames, shared by the golden tests: BTCUSDT, the frames' time and their records."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from tui_bot.domain.enums import OrderStatus, OrderType, Side, TimeInForce
-from tui_bot.domain.models import Instrument, Order, Position, Ticker
+from tui_bot.domain.models import ClosedPnl, Instrument, Order, Position, Ticker
 
 D = Decimal
 NOW = 1784712600123
@@ -100,4 +100,28 @@ def golden_long() -> Position:
         updated_time=NOW + 2,
         open_time=NOW + 2,
         seq=9821347654,
+    )
+
+
+def golden_closed_pnl() -> ClosedPnl:
+    """The closed-pnl record of the golden closed-pnl frames (the long above, closed by a market sell)."""
+    return ClosedPnl(
+        symbol="BTCUSDT",
+        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31",
+        side=Side.SELL,
+        qty=D("0.010"),
+        order_price=D("99044.7"),
+        order_type=OrderType.MARKET,
+        closed_size=D("0.010"),
+        cum_entry_value=D("1042.504"),
+        avg_entry_price=D("104250.4"),
+        cum_exit_value=D("1048.201"),
+        avg_exit_price=D("104820.1"),
+        closed_pnl=D("4.54711225"),
+        fill_count=1,
+        leverage=D(10),
+        open_fee=D("0.5733772"),
+        close_fee=D("0.5765105500"),
+        created_time=1784716200000,
+        updated_time=1784716200002,
     )

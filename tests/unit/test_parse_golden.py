@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from tests.golden import load_fixture
-from tests.golden_models import BTC, NOW, TAKER, golden_long, golden_market_order, golden_ticker
+from tests.golden_models import BTC, NOW, TAKER, golden_closed_pnl, golden_long, golden_market_order, golden_ticker
 from tui_bot.domain.enums import (
     CancelType,
     CreateType,
@@ -708,27 +708,7 @@ def test_rest_recent_trade_row() -> None:
 
 
 def test_rest_closed_pnl_item() -> None:
-    assert closed_pnl_from_rest(rest_item("rest_closed_pnl")) == ClosedPnl(
-        symbol="BTCUSDT",
-        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31",
-        side=Side.SELL,
-        qty=D("0.010"),
-        order_price=D("99044.70"),
-        order_type=OrderType.MARKET,
-        closed_size=D("0.010"),
-        cum_entry_value=D("1042.504"),
-        avg_entry_price=D("104250.40"),
-        cum_exit_value=D("1048.201"),
-        avg_exit_price=D("104820.10"),
-        closed_pnl=D("4.54711225"),
-        fill_count=1,
-        leverage=D(10),
-        open_fee=D("0.5733772"),
-        close_fee=D("0.57651055"),
-        created_time=1784716200000,
-        updated_time=1784716200002,
-        exec_type=ExecType.TRADE,
-    )
+    assert closed_pnl_from_rest(rest_item("rest_closed_pnl")) == golden_closed_pnl()
 
 
 # ---- round trips through the embedded exchange's serializers ---------------------------------

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.golden import assert_matches_golden, assert_shape, load_fixture, shape_errors
-from tests.golden_models import BTC, NOW, TAKER, golden_long, golden_market_order, golden_ticker
+from tests.golden_models import BTC, NOW, TAKER, golden_closed_pnl, golden_long, golden_market_order, golden_ticker
 from tui_bot.domain.enums import (
     CancelType,
     CreateType,
@@ -24,7 +24,6 @@ from tui_bot.domain.enums import (
     TriggerBy,
 )
 from tui_bot.domain.models import (
-    ClosedPnl,
     Execution,
     Kline,
     Order,
@@ -135,29 +134,6 @@ def _wallet() -> Wallet:
         total_initial_margin=D("104.82341"),
         total_maintenance_margin=D("5.78546"),
         coins=(coin,),
-    )
-
-
-def _closed_pnl() -> ClosedPnl:
-    return ClosedPnl(
-        symbol="BTCUSDT",
-        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31",
-        side=Side.SELL,
-        qty=D("0.010"),
-        order_price=D("99044.7"),
-        order_type=OrderType.MARKET,
-        closed_size=D("0.010"),
-        cum_entry_value=D("1042.504"),
-        avg_entry_price=D("104250.4"),
-        cum_exit_value=D("1048.201"),
-        avg_exit_price=D("104820.1"),
-        closed_pnl=D("4.54711225"),
-        fill_count=1,
-        leverage=D(10),
-        open_fee=D("0.5733772"),
-        close_fee=D("0.5765105500"),
-        created_time=1784716200000,
-        updated_time=1784716200002,
     )
 
 
@@ -443,8 +419,8 @@ def test_wallet_rest_and_ws() -> None:
     assert account["accountIMRate"] == "0.0105" and account["accountMMRate"] == "0.0006"
 
 
-def test_closed_pnl() -> None:
-    item = wire.closed_pnl_to_wire(_closed_pnl(), BTC)
+def testgolden_closed_pnl() -> None:
+    item = wire.closed_pnl_to_wire(golden_closed_pnl(), BTC)
     frame = _rest_list([item], category="linear", nextPageCursor="")
     assert_matches_golden(_json_ready(frame), "rest_closed_pnl")
     assert item["closeFee"] == "0.57651055" and item["fillCount"] == "1"
