@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from tests.golden import load_fixture
+from tests.golden_models import BTC, NOW, TAKER, golden_closed_pnl, golden_long, golden_market_order, golden_ticker
 from tui_bot.domain.enums import (
     CancelType,
     CreateType,
@@ -36,7 +37,6 @@ from tui_bot.domain.live_ticker import LiveTicker, TickerFields
 from tui_bot.domain.models import (
     ClosedPnl,
     Execution,
-    Instrument,
     Kline,
     Order,
     Position,
@@ -65,24 +65,6 @@ from tui_bot.sim.ticker_stream import TickerEncoder
 
 D = Decimal
 RECEIVED = 1_784_712_600_200_000_000
-NOW = 1784712600123
-TAKER = D("0.00055")
-BTC = Instrument(
-    symbol="BTCUSDT",
-    base_coin="BTC",
-    quote_coin="USDT",
-    tick_size=D("0.10"),
-    min_price=D("0.10"),
-    max_price=D("1999999.80"),
-    qty_step=D("0.001"),
-    min_qty=D("0.001"),
-    max_qty=D("1190.000"),
-    max_market_qty=D("119.000"),
-    min_notional=D("5"),
-    max_leverage=D("100.00"),
-    price_scale=2,
-    symbol_id=1,
-)
 
 
 def raw(name: str) -> str:
@@ -687,28 +669,7 @@ def test_rest_instrument_item() -> None:
 
 def test_rest_ticker_item() -> None:
     ticker = ticker_from_rest(rest_item("rest_tickers"), ts=1784712600123)
-    assert ticker == Ticker(
-        symbol="BTCUSDT",
-        last_price=D("104250.4"),
-        mark_price=D("104255"),
-        index_price=D("104262.15"),
-        bid1_price=D("104250.3"),
-        bid1_size=D("1.25"),
-        ask1_price=D("104250.4"),
-        ask1_size=D("0.873"),
-        prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"),
-        high_price_24h=D("104880"),
-        low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"),
-        open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.58"),
-        turnover_24h=D("3107433385.4398"),
-        volume_24h=D("29741.134"),
-        funding_rate=D("0.0001"),
-        next_funding_time=1784736000000,
-        ts=1784712600123,
-    )
+    assert ticker == _sent_ticker(tick_direction="ZeroPlusTick")  # REST sends none: the model's default
 
 
 def test_rest_kline_row() -> None:
@@ -747,52 +708,14 @@ def test_rest_recent_trade_row() -> None:
 
 
 def test_rest_closed_pnl_item() -> None:
-    assert closed_pnl_from_rest(rest_item("rest_closed_pnl")) == ClosedPnl(
-        symbol="BTCUSDT",
-        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31",
-        side=Side.SELL,
-        qty=D("0.010"),
-        order_price=D("99044.70"),
-        order_type=OrderType.MARKET,
-        closed_size=D("0.010"),
-        cum_entry_value=D("1042.504"),
-        avg_entry_price=D("104250.40"),
-        cum_exit_value=D("1048.201"),
-        avg_exit_price=D("104820.10"),
-        closed_pnl=D("4.54711225"),
-        fill_count=1,
-        leverage=D(10),
-        open_fee=D("0.5733772"),
-        close_fee=D("0.57651055"),
-        created_time=1784716200000,
-        updated_time=1784716200002,
-        exec_type=ExecType.TRADE,
-    )
+    assert closed_pnl_from_rest(rest_item("rest_closed_pnl")) == golden_closed_pnl()
 
 
 # ---- round trips through the embedded exchange's serializers ---------------------------------
 
 
 def _orders() -> list[Order]:
-    market = Order(
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
-        order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        order_type=OrderType.MARKET,
-        qty=D("0.010"),
-        price=D("109462.9"),
-        time_in_force=TimeInForce.IOC,
-        status=OrderStatus.FILLED,
-        created_time=NOW,
-        updated_time=NOW + 2,
-        avg_price=D("104250.4"),
-        cum_exec_qty=D("0.010"),
-        cum_exec_value=D("1042.504"),
-        cum_exec_fee=D("0.5733772"),
-        closed_pnl=D("-1.25"),
-        last_price_on_created=D("104250.4"),
-    )
+    market = replace(golden_market_order(), closed_pnl=D("-1.25"))
     stop = Order(
         order_id="2b3c",
         order_link_id="",
@@ -904,26 +827,12 @@ def test_execution_round_trip(execution: Execution) -> None:
 
 
 def _positions() -> list[Position]:
-    long = Position(
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        size=D("0.010"),
-        entry_price=D("104250.4"),
-        leverage=D(10),
-        mark_price=D("104255.0"),
-        liq_price=D("94351.7"),
-        take_profit=D("106000"),
+    long = replace(
+        golden_long(),
         stop_loss=D("102000"),
         trailing_stop=D("500"),
-        position_im=D("104.82341"),
-        position_mm=D("5.78546"),
-        cur_realised_pnl=D("-0.5733772"),
-        cum_realised_pnl=D("-0.5733772"),
         session_avg_price=D("104250.4"),
         created_time=NOW,
-        updated_time=NOW + 2,
-        open_time=NOW + 2,
-        seq=9821347654,
     )
     short = replace(long, side=Side.SELL, liq_price=None, leverage=D("25.5"), seq=3)
     flat = Position(
@@ -974,31 +883,9 @@ def test_wallet_round_trip() -> None:
     assert wallet_from_rest(wire.wallet_to_wire(wallet)) == wallet
 
 
-def _ticker(**changes: Any) -> Ticker:
-    base = Ticker(
-        symbol="BTCUSDT",
-        last_price=D("104250.4"),
-        mark_price=D("104255"),
-        index_price=D("104262.15"),
-        bid1_price=D("104250.3"),
-        bid1_size=D("1.25"),
-        ask1_price=D("104250.4"),
-        ask1_size=D("0.873"),
-        prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"),
-        high_price_24h=D("104880"),
-        low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"),
-        open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.58"),
-        turnover_24h=D("3107433385.4398"),
-        volume_24h=D("29741.134"),
-        funding_rate=D("0.0001"),
-        next_funding_time=1784736000000,
-        tick_direction="PlusTick",
-        ts=NOW,
-    )
-    return replace(base, **changes)
+def _sent_ticker(**changes: Any) -> Ticker:
+    """The golden ticker with the values the wire rounds (turnover and open-interest value) at its precision."""
+    return golden_ticker(**{"open_interest_value": D("5454007887.58"), "turnover_24h": D("3107433385.4398"), **changes})
 
 
 def _public(topic: str, type_: str, ts: int, data: object) -> str:
@@ -1008,9 +895,9 @@ def _public(topic: str, type_: str, ts: int, data: object) -> str:
 def test_ticker_snapshot_and_deltas_round_trip() -> None:
     encoder = TickerEncoder(BTC)
     steps = [
-        _ticker(),
-        _ticker(bid1_price=D("104250.5"), ask1_size=D("2.031")),
-        _ticker(
+        _sent_ticker(),
+        _sent_ticker(bid1_price=D("104250.5"), ask1_size=D("2.031")),
+        _sent_ticker(
             last_price=D("104300.1"),
             tick_direction="MinusTick",
             volume_24h=D("29742"),

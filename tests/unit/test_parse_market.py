@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from tests.golden import load_fixture
-from tests.unit.test_parse_golden import BTC
+from tests.golden_models import BTC
 from tui_bot.domain.enums import ExecType, OrderType, Side
 from tui_bot.domain.market import BookLevel, OrderBookReceived, PublicTradesReceived
 from tui_bot.domain.models import Execution, LedgerEntry, Position, PublicTrade

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.golden import assert_matches_golden, assert_shape, load_fixture, shape_errors
+from tests.golden_models import BTC, NOW, TAKER, golden_closed_pnl, golden_long, golden_market_order, golden_ticker
 from tui_bot.domain.enums import (
     CancelType,
     CreateType,
@@ -23,14 +24,11 @@ from tui_bot.domain.enums import (
     TriggerBy,
 )
 from tui_bot.domain.models import (
-    ClosedPnl,
     Execution,
-    Instrument,
     Kline,
     Order,
     Position,
     PublicTrade,
-    Ticker,
     Wallet,
     WalletCoin,
 )
@@ -38,26 +36,7 @@ from tui_bot.sim import wire
 from tui_bot.sim.intervals import bar_length_ms
 
 D = Decimal
-NOW = 1784712600123
-TAKER = D("0.00055")
 CONN = "cnt5leec0hvan15eukcg-2t"
-
-BTC = Instrument(
-    symbol="BTCUSDT",
-    base_coin="BTC",
-    quote_coin="USDT",
-    tick_size=D("0.10"),
-    min_price=D("0.10"),
-    max_price=D("1999999.80"),
-    qty_step=D("0.001"),
-    min_qty=D("0.001"),
-    max_qty=D("1190.000"),
-    max_market_qty=D("119.000"),
-    min_notional=D("5"),
-    max_leverage=D("100.00"),
-    price_scale=2,
-    symbol_id=1,
-)
 
 
 def _json_ready(value: object) -> object:
@@ -69,54 +48,6 @@ def _json_ready(value: object) -> object:
 def _rest_list(items: list[dict], **extra: object) -> dict:
     """A REST envelope around a one-page list result."""
     return wire.rest_envelope({**extra, "list": items}, time_ms=NOW)
-
-
-def _ticker(**changes: object) -> Ticker:
-    base = Ticker(
-        symbol="BTCUSDT",
-        last_price=D("104250.4"),
-        mark_price=D("104255"),
-        index_price=D("104262.15"),
-        bid1_price=D("104250.3"),
-        bid1_size=D("1.25"),
-        ask1_price=D("104250.4"),
-        ask1_size=D("0.873"),
-        prev_price_24h=D("103010.2"),
-        price_24h_pcnt=D("0.01204"),
-        high_price_24h=D("104880"),
-        low_price_24h=D("102650.1"),
-        prev_price_1h=D("104101.3"),
-        open_interest=D("52314.118"),
-        open_interest_value=D("5454007887.5813"),
-        turnover_24h=D("3107433385.43981"),
-        volume_24h=D("29741.134"),
-        funding_rate=D("0.0001"),
-        next_funding_time=1784736000000,
-        tick_direction="PlusTick",
-        ts=NOW,
-    )
-    return replace(base, **changes)
-
-
-def _market_order() -> Order:
-    return Order(
-        order_id="9aac161b-8ed6-450d-9cab-c5cc67c21784",
-        order_link_id="mkt-buy-0001",
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        order_type=OrderType.MARKET,
-        qty=D("0.010"),
-        price=D("109462.9"),
-        time_in_force=TimeInForce.IOC,
-        status=OrderStatus.FILLED,
-        created_time=NOW,
-        updated_time=NOW + 2,
-        avg_price=D("104250.4"),
-        cum_exec_qty=D("0.010"),
-        cum_exec_value=D("1042.504"),
-        cum_exec_fee=D("0.5733772"),
-        last_price_on_created=D("104250.4"),
-    )
 
 
 def _limit_order() -> Order:
@@ -172,27 +103,6 @@ def _execution() -> Execution:
     )
 
 
-def _long() -> Position:
-    return Position(
-        symbol="BTCUSDT",
-        side=Side.BUY,
-        size=D("0.010"),
-        entry_price=D("104250.4"),
-        leverage=D(10),
-        mark_price=D("104255.0"),
-        liq_price=D("94351.7"),
-        take_profit=D("106000"),
-        position_im=D("104.82341"),
-        position_mm=D("5.78546"),
-        cur_realised_pnl=D("-0.5733772"),
-        cum_realised_pnl=D("-0.5733772"),
-        created_time=NOW + 2,
-        updated_time=NOW + 2,
-        open_time=NOW + 2,
-        seq=9821347654,
-    )
-
-
 def _flat() -> Position:
     return Position(
         symbol="BTCUSDT",
@@ -227,36 +137,13 @@ def _wallet() -> Wallet:
     )
 
 
-def _closed_pnl() -> ClosedPnl:
-    return ClosedPnl(
-        symbol="BTCUSDT",
-        order_id="5f1d9c3e-77a2-4b0f-8d5e-0c6a9b2e4f31",
-        side=Side.SELL,
-        qty=D("0.010"),
-        order_price=D("99044.7"),
-        order_type=OrderType.MARKET,
-        closed_size=D("0.010"),
-        cum_entry_value=D("1042.504"),
-        avg_entry_price=D("104250.4"),
-        cum_exit_value=D("1048.201"),
-        avg_exit_price=D("104820.1"),
-        closed_pnl=D("4.54711225"),
-        fill_count=1,
-        leverage=D(10),
-        open_fee=D("0.5733772"),
-        close_fee=D("0.5765105500"),
-        created_time=1784716200000,
-        updated_time=1784716200002,
-    )
-
-
 def test_instrument_matches_golden_exactly() -> None:
     frame = _rest_list([wire.instrument_to_wire(BTC)], category="linear", nextPageCursor="")
     assert _json_ready(frame) == load_fixture("rest_instruments_info")
 
 
-def test_rest_ticker() -> None:
-    item = wire.ticker_to_wire(_ticker(), BTC, ws=False)
+def test_restgolden_ticker() -> None:
+    item = wire.ticker_to_wire(golden_ticker(), BTC, ws=False)
     assert_matches_golden(_json_ready(_rest_list([item], category="linear")), "rest_tickers")
     assert "tickDirection" not in item
     assert item["nextFundingTime"] == "1784736000000"
@@ -265,7 +152,7 @@ def test_rest_ticker() -> None:
 
 
 def test_ws_ticker_snapshot_and_delta() -> None:
-    prev = wire.ticker_to_wire(_ticker(), BTC, ws=True)
+    prev = wire.ticker_to_wire(golden_ticker(), BTC, ws=True)
     snapshot = wire.public_message("tickers.BTCUSDT", "snapshot", NOW, prev, cs=24987956059)
     assert_matches_golden(_json_ready(snapshot), "ws_ticker_snapshot")
     assert prev["tickDirection"] == "PlusTick"
@@ -273,7 +160,7 @@ def test_ws_ticker_snapshot_and_delta() -> None:
     assert not delivery & set(prev), "a perpetual's WS ticker carries no delivery-futures fields"
     assert prev["preOpenPrice"] == prev["curPreListingPhase"] == ""
     new = wire.ticker_to_wire(
-        _ticker(bid1_price=D("104250.5"), bid1_size=D("0.412"), ask1_price=D("104250.6"), ask1_size=D("2.031")),
+        golden_ticker(bid1_price=D("104250.5"), bid1_size=D("0.412"), ask1_price=D("104250.6"), ask1_size=D("2.031")),
         BTC,
         ws=True,
     )
@@ -400,7 +287,7 @@ def test_rest_order_object() -> None:
 
 
 def test_ws_order_object() -> None:
-    item = wire.order_to_wire(_market_order(), BTC, ws=True)
+    item = wire.order_to_wire(golden_market_order(), BTC, ws=True)
     frame = wire.private_message("order", "5923240c6880ab-c59f", NOW + 3, [item])
     assert_matches_golden(_json_ready(frame), "ws_order")
     assert item["price"] == "109462.90" and item["avgPrice"] == "104250.40"
@@ -485,13 +372,13 @@ def test_funding_execution_order_type() -> None:
 
 
 def test_position_rest_and_ws() -> None:
-    rest_item = wire.position_to_wire(_long(), BTC, ws=False, taker_fee_rate=TAKER)
+    rest_item = wire.position_to_wire(golden_long(), BTC, ws=False, taker_fee_rate=TAKER)
     frame = _rest_list([rest_item], category="linear", nextPageCursor="")
     assert_matches_golden(_json_ready(frame), "rest_position_list")
     assert rest_item["avgPrice"] == "104250.40" and rest_item["positionValue"] == "1042.504"
     assert rest_item["unrealisedPnl"] == "0.046"
     assert rest_item["breakEvenPrice"] == "104365.14"
-    ws_item = wire.position_to_wire(_long(), BTC, ws=True, taker_fee_rate=TAKER)
+    ws_item = wire.position_to_wire(golden_long(), BTC, ws=True, taker_fee_rate=TAKER)
     frame = wire.private_message("position", "59232430b58efe", NOW + 5, [ws_item])
     assert_matches_golden(_json_ready(frame), "ws_position")
     assert ws_item["entryPrice"] == "104250.40" and "avgPrice" not in ws_item
@@ -519,7 +406,7 @@ def test_flat_position_fields() -> None:
 
 
 def test_short_break_even_is_below_entry() -> None:
-    short = replace(_long(), side=Side.SELL)
+    short = replace(golden_long(), side=Side.SELL)
     price = wire.break_even_price(short, TAKER)
     assert price is not None and price < short.entry_price
 
@@ -532,8 +419,8 @@ def test_wallet_rest_and_ws() -> None:
     assert account["accountIMRate"] == "0.0105" and account["accountMMRate"] == "0.0006"
 
 
-def test_closed_pnl() -> None:
-    item = wire.closed_pnl_to_wire(_closed_pnl(), BTC)
+def testgolden_closed_pnl() -> None:
+    item = wire.closed_pnl_to_wire(golden_closed_pnl(), BTC)
     frame = _rest_list([item], category="linear", nextPageCursor="")
     assert_matches_golden(_json_ready(frame), "rest_closed_pnl")
     assert item["closeFee"] == "0.57651055" and item["fillCount"] == "1"

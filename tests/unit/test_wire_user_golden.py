@@ -6,7 +6,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from tests.golden import assert_matches_golden, load_fixture
-from tests.unit.test_wire_golden import BTC, NOW
+from tests.golden_models import BTC, NOW
 from tui_bot.domain.enums import ExecType, OrderType, Side
 from tui_bot.domain.models import Execution, Position
 from tui_bot.sim import wire

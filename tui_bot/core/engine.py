@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,10 +12,10 @@ from tui_bot.core import order_reconcile
 from tui_bot.core.bus import Bus
 from tui_bot.core.health import Health
 from tui_bot.core.state import AccountState
+from tui_bot.core.stream_supervisor import StreamSupervisor
 from tui_bot.core.tasks import BackgroundTasks
 from tui_bot.core.ticker_subscriptions import TickerSubscriptions
 from tui_bot.domain.events import (
-    ConnectionState,
     ConnectionStateChanged,
     Event,
     ExecutionReceived,
@@ -25,7 +24,6 @@ from tui_bot.domain.events import (
     ResyncCompleted,
     Source,
     StreamMode,
-    StreamModeChanged,
     TickerUpdated,
     WalletUpdated,
 )
@@ -90,7 +88,6 @@ class Engine:
         self.bus = bus or Bus()
         self.state = AccountState()
         self.health = Health(clock_offset_ms=client.clock_offset_ms)
-        self.mode = StreamMode.STREAM
         self.resyncs = 0
         self.divergences = 0
         self.listeners: list[Callable[[Event], None]] = []
@@ -99,10 +96,14 @@ class Engine:
         self.tickers = TickerSubscriptions(client, self.state, options.watchlist, self.tasks)
         self._consumer: asyncio.Task[None] | None = None
         self._resync_lock = asyncio.Lock()
-        self._private_down_since: float | None = None
-        self._awaiting_private: dict[str, float] = {}
-        self._last_poll = 0.0
-        self._last_reconcile = time.monotonic()
+        self.supervisor = StreamSupervisor(
+            client, options, health=self.health, bus=self.bus, tasks=self.tasks, resync=self.resync
+        )
+
+    @property
+    def mode(self) -> StreamMode:
+        """The account feed's mode: the private stream, or polling while it is down or stalled."""
+        return self.supervisor.mode
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class Engine:
         await self._await_private_live(self.options.fallback_after_s)
         await self.resync("start")
         await self.tickers.sync()
-        self.tasks.every("engine-supervise", self.options.supervise_every_s, self._supervise_once)
+        self.tasks.every("engine-supervise", self.options.supervise_every_s, self.supervisor.supervise_once)
 
     async def _await_private_live(self, timeout: float) -> None:
         """Seeding before the subscription is live would lose an order filled in between (only its fill is reseeded)."""
@@ -167,21 +168,6 @@ class Engine:
     def _apply_failed(self, event: Event, err: Exception) -> None:
         self.tasks.failed("engine-apply", err, f"on {str(event)[:300]}")
 
-    def order_sending(self, order_link_id: str, via: str) -> None:
-        """An order is about to be sent (via "ws" or "rest"): timed from now, noted, as its events may beat the ack."""
-        self.health.order_sent(order_link_id, via)
-        self._awaiting_private[order_link_id] = math.inf
-
-    def order_acknowledged(self, order_link_id: str) -> None:
-        """The order was acknowledged: its ack is timed, and its private events (unless in already) are due now."""
-        self.health.order_acked(order_link_id)
-        if order_link_id in self._awaiting_private:
-            self._awaiting_private[order_link_id] = time.monotonic()
-
-    def order_abandoned(self, order_link_id: str) -> None:
-        """The send failed: no private events will follow."""
-        self._awaiting_private.pop(order_link_id, None)
-
     def announce(self, news: list[object]) -> None:
         """Publish what a core service decided (settings, an idea, a protective action): the way onto the bus."""
         self.bus.publish(news)
@@ -211,7 +197,7 @@ class Engine:
             self._notify(event)
             return
         if isinstance(event, _PRIVATE) and getattr(event, "source", Source.STREAM) is Source.STREAM:
-            self._private_heard(event)
+            self.supervisor.private_heard(event)
         changes = self.state.apply(event)
         if not changes:
             if type(event) is ExecutionReceived and event.execution.exec_time < self.state.exec_floor_ms:
@@ -220,7 +206,7 @@ class Engine:
         self.health.record_applied(event)
         self._persist(event)
         if isinstance(event, ConnectionStateChanged):
-            self._connection_changed(event)
+            self.supervisor.connection_changed(event)
         self.bus.publish(changes)
         self._notify(event)
         if isinstance(event, (PositionUpdated, OrderUpdated)) and self.tickers.desired() != self.tickers.streamed:
@@ -312,7 +298,7 @@ class Engine:
             )
         return len(news)
 
-    # -- resync, fallback and reconciliation ------------------------------------------------
+    # -- resync ------------------------------------------------------------------------------
 
     async def resync(self, reason: str) -> None:
         """Reload positions, open orders, wallet, and the executions and orders created since the last completed
@@ -348,55 +334,3 @@ class Engine:
         """
         known = self.state.exec_synced_ms or self.state.last_exec_time
         return known - _EXEC_LOOKBACK_MS if known else as_of - _FIRST_LOOKBACK_MS
-
-    def _connection_changed(self, event: ConnectionStateChanged) -> None:
-        if event.connection != "private":
-            return
-        if event.state is ConnectionState.LIVE:
-            self._private_down_since = None
-            self._awaiting_private.clear()  # a new session never replays the old one's events: the resync covers them
-            self.tasks.spawn("engine-resync", self._safe_resync("private stream (re)connected"), one_off=True)
-        elif self._private_down_since is None:
-            self._private_down_since = time.monotonic()
-
-    def _private_heard(self, event: Event) -> None:
-        link = getattr(getattr(event, "order", None) or getattr(event, "execution", None), "order_link_id", "")
-        self._awaiting_private.pop(link, None)
-        if self.mode is StreamMode.POLL and self.client.private_live and not self._stalled():
-            self._set_mode(StreamMode.STREAM, "private stream delivering again")
-
-    def _stalled(self) -> bool:
-        """True while an acknowledged order's private events are overdue (given up after a while)."""
-        now = time.monotonic()
-        give_up = max(30.0, 10 * self.options.order_event_timeout_s)
-        for link, sent in list(self._awaiting_private.items()):
-            if now - sent > give_up:
-                del self._awaiting_private[link]
-        return any(now - sent > self.options.order_event_timeout_s for sent in self._awaiting_private.values())
-
-    def _set_mode(self, mode: StreamMode, reason: str) -> None:
-        if mode is self.mode:
-            return
-        self.mode = mode
-        log.warning("account feed now %s: %s", mode.value, reason)
-        self.bus.publish([StreamModeChanged(mode=mode, reason=reason, exchange_ts=0, received_ns=time.time_ns())])
-
-    async def _safe_resync(self, reason: str) -> None:
-        """A resync whose failure (the exchange's error, a malformed row, anything) is logged and shown in health."""
-        await self.tasks.attempt("engine-resync", self.resync(reason), reason)
-
-    async def _supervise_once(self) -> None:
-        """One look at the private stream: fall back to polling or come back, poll, and reconcile when due."""
-        now = time.monotonic()
-        down = self._private_down_since is not None and now - self._private_down_since > self.options.fallback_after_s
-        if down or self._stalled():
-            self._set_mode(StreamMode.POLL, "private stream down" if down else "private stream stalled")
-        elif self.mode is StreamMode.POLL and self.client.private_live:
-            await self._safe_resync("leaving poll mode")
-            self._set_mode(StreamMode.STREAM, "private stream back")
-        if self.mode is StreamMode.POLL and now - self._last_poll > self.options.poll_interval_s:
-            self._last_poll = now
-            await self._safe_resync("poll")
-        if now - self._last_reconcile > self.options.reconcile_interval_s:
-            self._last_reconcile = now
-            await self._safe_resync("periodic")

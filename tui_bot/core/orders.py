@@ -193,15 +193,15 @@ class OrderService:
     async def send(self, request: OrderRequest) -> OrderAck:
         """Send once; on timeout, network failure, 10016 or a duplicate id, find the order by its orderLinkId."""
         via_ws = self._use_ws()
-        self.engine.order_sending(request.order_link_id, "ws" if via_ws else "rest")
+        self.engine.supervisor.order_sending(request.order_link_id, "ws" if via_ws else "rest")
         try:
             ack = await self._send_or_resolve(request, via_ws)
         except BaseException as err:
-            self.engine.order_abandoned(request.order_link_id)
+            self.engine.supervisor.order_abandoned(request.order_link_id)
             if isinstance(err, RejectedError):
                 self._announce_rejection(request, err)
             raise
-        self.engine.order_acknowledged(request.order_link_id)
+        self.engine.supervisor.order_acknowledged(request.order_link_id)
         return ack
 
     def _announce_rejection(self, request: OrderRequest, err: RejectedError) -> None:

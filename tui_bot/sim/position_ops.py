@@ -8,12 +8,13 @@ from typing import Any
 from tui_bot.domain.enums import CancelType, OrderStatus, StopOrderType, TriggerBy
 from tui_bot.domain.numbers import ZERO, is_multiple
 from tui_bot.sim.account import Account
-from tui_bot.sim.engine import ExchangeEngine, full_order, set_full_leg, system_order
+from tui_bot.sim.engine import ExchangeEngine
 from tui_bot.sim.errors import Codes, SimError, params_error
 from tui_bot.sim.market import SymbolMarket
 from tui_bot.sim.order_entry import TRIGGERS, check_price, check_tpsl_sides
 from tui_bot.sim.params import Params, require_linear
 from tui_bot.sim.records import SimOrder, SimPosition
+from tui_bot.sim.system_orders import full_order, set_full_leg, system_order
 
 
 def set_leverage(engine: ExchangeEngine, account: Account, raw: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,7 @@
 """One Bybit WebSocket kept alive: auth, heartbeat, silence watchdog, reconnect; shared by stream and trade sockets.
 
-Keepalive is Bybit's JSON `{"op":"ping"}` (the venue's documented heartbeat, which also yields the RTT);
-websockets' own protocol pings are disabled so a single mechanism decides when a socket is dead: the
-watchdog, which reconnects when no frame at all (data or pong) arrived for `silence_timeout` seconds.
-When to try again is the ReconnectPolicy's (reconnect.py): at once after a live session, backing off after failures.
+The heartbeat and silence watchdog are ws_heartbeat.py's; when to try again is the ReconnectPolicy's
+(reconnect.py): at once after a live session, backing off after failures.
 """
 
 from __future__ import annotations
@@ -34,6 +32,7 @@ from tui_bot.exchange.bybit.log_limit import LogLimit
 from tui_bot.exchange.bybit.reconnect import DEFAULT_RECONNECT, ReconnectPolicy
 from tui_bot.exchange.bybit.signing import ws_auth_signature
 from tui_bot.exchange.bybit.ws_direct import connect_direct
+from tui_bot.exchange.bybit.ws_heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,6 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 1.0
 REJECTED_TEXT_CHARS = 500
-_MAX_PINGS_IN_FLIGHT = 8
 
 
 def wall_ms() -> int:
@@ -108,12 +106,12 @@ class WsConnection:
         self.auth_grace_ms = auth_grace_ms
         self.now_ms = now_ms
         self.stats = ConnectionStats(name)
+        self.heartbeat = Heartbeat(self.stats)
         self._decode = decode
         self._on_events = on_events
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._replies: dict[str, asyncio.Future[Control]] = {}
-        self._pings: dict[str, int] = {}
         self._seq = 0
         self._offset_ms = 0
         self._live_since = 0.0
@@ -194,6 +192,15 @@ class WsConnection:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 self._fail_replies()
+
+    async def _keepalive(self, ws: ClientConnection) -> None:
+        """Ping every ping_interval (refreshing the clock offset) and end the session once it is silent."""
+
+        async def ping() -> None:
+            await self._send(ws, self.heartbeat.ping_frame(self.REQ_ID_KEY))
+            self._refresh_offset()
+
+        raise SessionEnded(await self.heartbeat.watch(ping, self.ping_interval, self.silence_timeout))
 
     async def _open(self, ws: ClientConnection, closed: asyncio.Task[None]) -> None:
         """Authenticate and handshake; when the socket died meanwhile, report why it closed."""
@@ -295,6 +302,10 @@ class WsConnection:
             stats.latency_ms.add(received_ns // 1_000_000 + self._offset_ms - exchange_ts)
         self._latency_at = stats.frames + sample_stride(stats.rate, received_ns)
 
+    def _refresh_offset(self) -> None:
+        """Cache now_ms() - wall time so per-frame latency needs no call to now_ms."""
+        self._offset_ms = self.now_ms() - wall_ms()
+
     def _reject(self, raw: str | bytes, err: Exception, received_ns: int) -> None:
         """Count a frame that failed to decode or was refused (per reason); log it with its text (rate-limited)."""
         stats = self.stats
@@ -329,7 +340,7 @@ class WsConnection:
     def _on_control(self, control: Control) -> None:
         """Route a control reply: pongs give an RTT, others resolve the request waiting on their req_id."""
         if control.op in ("ping", "pong"):
-            self._on_pong(control)
+            self.heartbeat.answered(control)
             return
         future = self._replies.pop(control.req_id, None) if control.req_id else None
         if future is None and control.op == "auth":
@@ -338,14 +349,6 @@ class WsConnection:
             future.set_result(control)
         else:
             self._on_unmatched(control)
-
-    def _on_pong(self, control: Control) -> None:
-        """Record the ping RTT (an un-tagged pong answers the oldest ping in flight)."""
-        sent = self._pings.pop(control.req_id, None) if control.req_id else None
-        if sent is None and not control.req_id and self._pings:
-            sent = self._pings.pop(next(iter(self._pings)))
-        if sent is not None:
-            self.stats.ping_rtt_ms.add((time.monotonic_ns() - sent) / 1e6)
 
     # -- requests ----------------------------------------------------------------------------------
 
@@ -375,7 +378,7 @@ class WsConnection:
         for future in replies.values():
             if not future.done():
                 future.set_exception(ConnectionError(f"{self.name}: connection closed"))
-        self._pings.clear()
+        self.heartbeat.clear()
 
     async def _send(self, ws: ClientConnection, payload: dict[str, Any]) -> None:
         """Send one JSON text frame."""
@@ -394,34 +397,3 @@ class WsConnection:
         reply = await self._wait_reply(future, req_id, "auth")
         if not reply.success:
             raise AuthRejected(f"auth failed: {reply.message or reply.ret_code}")
-
-    # -- heartbeat ---------------------------------------------------------------------------------
-
-    async def _keepalive(self, ws: ClientConnection) -> None:
-        """Ping every ping_interval and raise SessionEnded when no frame arrived for silence_timeout."""
-        tick = max(0.01, min(self.ping_interval, self.silence_timeout) / 4)
-        now = time.monotonic()
-        next_ping, last_change, last_count = now + self.ping_interval, now, self.stats.frames
-        while True:
-            await asyncio.sleep(tick)
-            now = time.monotonic()
-            if self.stats.frames != last_count:
-                last_change, last_count = now, self.stats.frames
-            elif now - last_change >= self.silence_timeout:
-                raise SessionEnded(f"silent for {self.silence_timeout:g}s")
-            if now >= next_ping:
-                next_ping = now + self.ping_interval
-                await self._ping(ws)
-                self._refresh_offset()
-
-    async def _ping(self, ws: ClientConnection) -> None:
-        """Send a JSON ping tagged with a req_id so its pong yields the RTT."""
-        req_id = self._next_id("ping")
-        if len(self._pings) >= _MAX_PINGS_IN_FLIGHT:
-            self._pings.pop(next(iter(self._pings)))
-        self._pings[req_id] = time.monotonic_ns()
-        await self._send(ws, {self.REQ_ID_KEY: req_id, "op": "ping"})
-
-    def _refresh_offset(self) -> None:
-        """Cache now_ms() - wall time so per-frame latency needs no call to now_ms."""
-        self._offset_ms = self.now_ms() - wall_ms()
