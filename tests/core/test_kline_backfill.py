@@ -3,7 +3,6 @@ after a forced disconnect during which bars closed, every series filled from RES
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,14 +12,13 @@ import pytest
 from tests.core.conftest import fast_settings, sim_of, wait_for
 from tui_bot.core.candles import CandleBook, interval_ms, missing_starts
 from tui_bot.domain.events import ConnectionState
+from tui_bot.exchange.bybit.ws import ARGS_CHARS_PER_CONNECTION, args_chars
 from tui_bot.runtime import Runtime, start_runtime
 from tui_bot.sim.instruments import DEFAULT_SYMBOLS
 
 MINUTE = 60_000
 TIMEFRAMES = ("15", "3")
 SYMBOLS = [*DEFAULT_SYMBOLS, *(f"K{i:03d}USDT" for i in range(197))]
-ARGS_CHARS_PER_CONNECTION = 21_000
-"""Bybit's limit on the total length of the subscribed args of one public connection (linear)."""
 
 
 @pytest.fixture
@@ -88,7 +86,7 @@ def assert_sharded(runtime: Runtime) -> None:
     assert len(shards) >= len(client.kline_topics) // per_connection
     for topics in shards:
         assert 0 < len(topics) <= per_connection
-        assert len(json.dumps(sorted(topics))) <= ARGS_CHARS_PER_CONNECTION
+        assert args_chars(topics) <= ARGS_CHARS_PER_CONNECTION
 
 
 async def test_bars_closed_during_a_disconnect_are_backfilled_with_no_gap(runtime: Runtime) -> None:
