@@ -43,7 +43,7 @@ async def books_of(runtime: Runtime) -> list[CandleBook]:
     for timeframe in TIMEFRAMES:
         book = CandleBook(runtime.client, runtime.writer, history=30, stream_owner=f"test-{timeframe}")
         runtime.engine.listeners.append(book.on_event)
-        await book.prepare(SYMBOLS, timeframe, runtime.conn)
+        await book.prepare(SYMBOLS, timeframe)
         books.append(book)
     return books
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
+from tui_bot.core.tasks import FAILURE_PAUSE_S
 from tui_bot.domain.events import Event, KlineUpdated
 from tui_bot.domain.models import Kline
 from tui_bot.exchange.client import ExchangeClient
@@ -97,6 +98,7 @@ class CandleBook:
         self._series: dict[str, CandleSeries] = {}
         self._preparing = False
         self._gaps: dict[str, int] = {}  # symbol -> bars to ask REST for
+        self._filling: set[str] = set()
         self._filler: asyncio.Task[None] | None = None
 
     @property
@@ -144,21 +146,24 @@ class CandleBook:
         finally:
             self._preparing = False
 
-    async def _fetch(self, wants: dict[str, int]) -> None:
-        """Read the newest `wants[symbol]` bars of each symbol from REST and merge them (a failure is logged)."""
+    async def _fetch(self, wants: dict[str, int]) -> int:
+        """Read the newest `wants[symbol]` bars of each symbol from REST and merge them; how many failed (logged)."""
         interval = self._interval
         fetched = await asyncio.gather(
             *(self.client.fetch_klines(s, interval, limit) for s, limit in wants.items()), return_exceptions=True
         )
+        failed = 0
         for symbol, result in zip(wants, fetched, strict=True):
             if isinstance(result, BaseException):
+                failed += 1
                 log.warning("kline history of %s %s failed: %s", symbol, interval, result)
             elif interval == self._interval and symbol in self._series:
                 self._merge_rest(symbol, result)
+        return failed
 
     def _check_gap(self, series: CandleSeries, bar: Kline) -> None:
         """Have the bars between the newest closed one and bar (when any are missing) fetched from REST."""
-        if not series.starts or self._preparing:
+        if not series.starts or self._preparing or bar.symbol in self._filling:
             return
         behind = (bar.start - series.starts[-1]) // interval_ms(self._interval) - 1
         if behind <= 0:
@@ -173,7 +178,13 @@ class CandleBook:
         while self._gaps:
             wants, self._gaps = self._gaps, {}
             log.info("%d %s kline series behind the stream: filled from REST", len(wants), self._interval)
-            await self._fetch(wants)
+            self._filling = set(wants)  # their frames meanwhile would only ask for the same bars again
+            try:
+                failed = await self._fetch(wants)
+            finally:
+                self._filling = set()
+            if failed:
+                await asyncio.sleep(FAILURE_PAUSE_S)  # the next frame of a series still behind asks again
 
     async def stop(self) -> None:
         """Stop filling gaps (the book stays readable)."""
