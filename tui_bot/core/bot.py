@@ -122,6 +122,8 @@ class TradingBot:
 
     async def stop(self) -> None:
         await self.tasks.stop()
+        for book in (self.candles, *self.analysis.books.values()):
+            await book.stop()
         await self.ml.stop()
         if self._on_event in self.engine.listeners:
             self.engine.listeners.remove(self._on_event)

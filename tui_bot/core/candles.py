@@ -1,13 +1,19 @@
-"""Closed and live candles of the tracked symbols at one interval: stored, REST history, then the kline stream."""
+"""Closed and live candles of the tracked symbols at one interval: stored, REST history, then the kline stream.
+
+A bar that arrives more than one interval after the newest closed bar (bars closed while the stream was away, as
+across a reconnect) has the missing bars fetched from REST (GET /v5/market/kline) at once, so a series keeps one
+bar per interval (`missing_starts` is the check).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import bisect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
+from tui_bot.core.tasks import FAILURE_PAUSE_S
 from tui_bot.domain.events import Event, KlineUpdated
 from tui_bot.domain.models import Kline
 from tui_bot.exchange.client import ExchangeClient
@@ -18,6 +24,18 @@ from tui_bot.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 MAX_REST_KLINES = 1000
+_INTERVAL_MS = {"D": 86_400_000}
+
+
+def interval_ms(timeframe: str) -> int:
+    """Length of one bar of a Bybit interval ("1".."720" minutes, or "D") in ms."""
+    return _INTERVAL_MS.get(timeframe) or int(timeframe) * 60_000
+
+
+def missing_starts(starts: Sequence[int], step: int) -> list[int]:
+    """The bar starts absent between the first and the last of these ascending starts (none: every consecutive
+    pair is exactly one step apart)."""
+    return [gap for a, b in zip(starts, starts[1:], strict=False) for gap in range(a + step, b, step)]
 
 
 class CandleSeries:
@@ -78,6 +96,10 @@ class CandleBook:
         self.listeners: list[Callable[[Kline], None]] = []
         self._interval = ""
         self._series: dict[str, CandleSeries] = {}
+        self._preparing = False
+        self._gaps: dict[str, int] = {}  # symbol -> bars to ask REST for
+        self._filling: set[str] = set()
+        self._filler: asyncio.Task[None] | None = None
 
     @property
     def interval(self) -> str:
@@ -117,16 +139,58 @@ class CandleBook:
         if conn is not None:
             for symbol in symbols:
                 self._merge_stored(symbol, await load_candles(conn, symbol, interval, self.history))
-        await self.client.set_kline_streams(set(symbols), interval, owner=self.stream_owner)
+        self._preparing = True  # a gap seen meanwhile is filled by the history read below
+        try:
+            await self.client.set_kline_streams(set(symbols), interval, owner=self.stream_owner)
+            await self._fetch({s: min(self.history + 1, MAX_REST_KLINES) for s in symbols})
+        finally:
+            self._preparing = False
+
+    async def _fetch(self, wants: dict[str, int]) -> int:
+        """Read the newest `wants[symbol]` bars of each symbol from REST and merge them; how many failed (logged)."""
+        interval = self._interval
         fetched = await asyncio.gather(
-            *(self.client.fetch_klines(s, interval, min(self.history + 1, MAX_REST_KLINES)) for s in symbols),
-            return_exceptions=True,
+            *(self.client.fetch_klines(s, interval, limit) for s, limit in wants.items()), return_exceptions=True
         )
-        for symbol, result in zip(symbols, fetched, strict=True):
+        failed = 0
+        for symbol, result in zip(wants, fetched, strict=True):
             if isinstance(result, BaseException):
+                failed += 1
                 log.warning("kline history of %s %s failed: %s", symbol, interval, result)
             elif interval == self._interval and symbol in self._series:
                 self._merge_rest(symbol, result)
+        return failed
+
+    def _check_gap(self, series: CandleSeries, bar: Kline) -> None:
+        """Have the bars between the newest closed one and bar (when any are missing) fetched from REST."""
+        if not series.starts or self._preparing or bar.symbol in self._filling:
+            return
+        behind = (bar.start - series.starts[-1]) // interval_ms(self._interval) - 1
+        if behind <= 0:
+            return
+        wanted = min(behind + 2, series.limit + 1, MAX_REST_KLINES)  # the missing bars, bar itself and the open one
+        self._gaps[bar.symbol] = max(self._gaps.get(bar.symbol, 0), wanted)
+        if self._filler is None or self._filler.done():
+            self._filler = asyncio.get_running_loop().create_task(self._fill_gaps())
+
+    async def _fill_gaps(self) -> None:
+        """Fetch the bars of every symbol found behind, until none is."""
+        while self._gaps:
+            wants, self._gaps = self._gaps, {}
+            log.info("%d %s kline series behind the stream: filled from REST", len(wants), self._interval)
+            self._filling = set(wants)  # their frames meanwhile would only ask for the same bars again
+            try:
+                failed = await self._fetch(wants)
+            finally:
+                self._filling = set()
+            if failed:
+                await asyncio.sleep(FAILURE_PAUSE_S)  # the next frame of a series still behind asks again
+
+    async def stop(self) -> None:
+        """Stop filling gaps (the book stays readable)."""
+        if self._filler is not None:
+            self._filler.cancel()
+            await asyncio.gather(self._filler, return_exceptions=True)
 
     def _merge_stored(self, symbol: str, bars: Iterable[Kline]) -> None:
         series = self._series[symbol]
@@ -157,6 +221,7 @@ class CandleBook:
         series = self._series.get(bar.symbol)
         if series is None or bar.interval != self._interval:
             return
+        self._check_gap(series, bar)
         if not bar.confirm:
             series.set_live(bar)
             return

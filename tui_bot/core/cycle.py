@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
-from tui_bot.core.candles import CandleBook
+from tui_bot.core.candles import CandleBook, interval_ms
 from tui_bot.core.features import idea_features, market_features, to_json
 from tui_bot.core.gating import GateBook, Verdict, gate, holders, strongest_per_symbol, take
 from tui_bot.core.indicator_state import IndicatorBook
@@ -29,7 +29,6 @@ from tui_bot.store.db import Database
 from tui_bot.store.rows import Trade
 
 log = logging.getLogger(__name__)
-_INTERVAL_MS = {"D": 86_400_000}
 _ids = itertools.count(1)
 BAR_WAIT_S = 3.0
 HELD_SHOWN = 20
@@ -38,11 +37,6 @@ HELD_SHOWN = 20
 
 class CycleSkipped(Exception):
     """The cycle could not analyse anything; the message is stored as its skip reason."""
-
-
-def interval_ms(timeframe: str) -> int:
-    """Length of one bar of a Bybit interval ("1".."720" minutes, or "D") in ms."""
-    return _INTERVAL_MS.get(timeframe) or int(timeframe) * 60_000
 
 
 def next_boundary_ms(now_ms: int, timeframe: str) -> int:
@@ -184,6 +178,7 @@ class CycleAnalysis:
         """Stop following the timeframes no strategy reads any more."""
         for timeframe in [t for t in self.books if t not in keep]:
             book = self.books.pop(timeframe)
+            await book.stop()
             await book.client.set_kline_streams(set(), timeframe, owner=book.stream_owner)
 
     async def _fresh(self, book: CandleBook, symbols: list[str], now_ms: int) -> list[str]:

@@ -18,7 +18,7 @@ from tui_bot.exchange.bybit.frames import Control
 from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.rest import BybitRest
 from tui_bot.exchange.bybit.urls import VenueUrls
-from tui_bot.exchange.bybit.ws import StreamConnection, TradeConnection
+from tui_bot.exchange.bybit.ws import ARGS_CHARS_PER_CONNECTION, StreamConnection, TradeConnection, args_chars
 from tui_bot.exchange.client import EventSink
 from tui_bot.exchange.errors import classify
 
@@ -214,13 +214,14 @@ class BybitClient:
             for shard, topics in stale.items():
                 await shard.unsubscribe(topics)
             for topic in sorted(needed - set(self._shard_of)):
-                shard = self._shard_with_room()
+                shard = self._shard_with_room(topic)
                 self._shard_of[topic] = shard
                 await shard.subscribe([topic])
 
-    def _shard_with_room(self) -> StreamConnection:
+    def _shard_with_room(self, topic: str) -> StreamConnection:
+        """The first public connection with room for topic (by count and by Bybit's args length), else a new one."""
         for shard in self.public:
-            if len(shard.topics) < self._per_shard:
+            if len(shard.topics) < self._per_shard and args_chars([*shard.topics, topic]) <= ARGS_CHARS_PER_CONNECTION:
                 return shard
         assert self._sink is not None
         shard = StreamConnection(

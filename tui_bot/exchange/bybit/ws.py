@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Callable, Iterable
 
@@ -16,12 +17,19 @@ from tui_bot.exchange.bybit.reconnect import DEFAULT_RECONNECT, ReconnectPolicy
 from tui_bot.exchange.bybit.trade_ws import TradeConnection
 from tui_bot.exchange.bybit.ws_connection import Decoder, EventSink, WsConnection, wall_ms
 
-__all__ = ["StreamConnection", "TradeConnection"]
+__all__ = ["ARGS_CHARS_PER_CONNECTION", "StreamConnection", "TradeConnection", "args_chars"]
 
 log = logging.getLogger(__name__)
 
 TOPICS_PER_REQUEST = 10
+ARGS_CHARS_PER_CONNECTION = 21_000
+"""Bybit's cap on the total length of the args one linear public connection subscribes."""
 HARMLESS_SUBSCRIBE_FAILURES = ("already subscribed", "not subscribed")
+
+
+def args_chars(topics: Iterable[str]) -> int:
+    """Length of the subscribe args these topics make together (a JSON array of strings)."""
+    return len(json.dumps(sorted(topics)))
 
 
 class StreamConnection(WsConnection):
