@@ -117,3 +117,11 @@ async def test_the_10006_response_matches_its_golden_frame_and_gives_the_reset(s
     assert_shape(frame_headers, golden["headers"])
     assert reset_ms_from(frame_headers) == int(headers[RESET_HEADER]) > body["time"]
     assert reset_ms_from(golden["headers"]) == 1784712601123 and reset_ms_from({}) == 0
+
+
+async def test_http_429_on_a_read_waits_and_asks_again(sim: SimExchange, client: BybitClient) -> None:
+    sim.faults.rest_errors.append(429)
+    positions = await client.fetch_positions()
+    assert isinstance(positions, list) and not sim.faults.rest_errors
+    stats = client.rest_stats()
+    assert (stats.rate_limit_retries, stats.errors_by_code.get(429)) == (1, 1)
