@@ -120,8 +120,11 @@ class BybitRest:
         if is_wire_int(status):
             self.stats.limit_remaining[method] = int(status)
 
-    def _error(self, code: int, message: str, method: str, operation: str, headers: Any) -> ExchangeError:
+    def _count_error(self, code: int) -> None:
         self.stats.errors_by_code[code] = self.stats.errors_by_code.get(code, 0) + 1
+
+    def _error(self, code: int, message: str, method: str, operation: str, headers: Any) -> ExchangeError:
+        self._count_error(code)
         self._note_limits(method, headers)
         err = classify(code, message, operation=operation, request=method)
         err.reset_ms = reset_ms_from(headers)  # type: ignore[attr-defined]
@@ -132,6 +135,6 @@ class BybitRest:
         code = exc.status_code or -1
         err = RetryableError(code, f"HTTP failure: {exc.message}", request=method)
         if code == 429:
-            self.stats.errors_by_code[code] = self.stats.errors_by_code.get(code, 0) + 1
+            self._count_error(code)
             err.reset_ms = reset_ms_from(exc.resp_headers)  # type: ignore[attr-defined]
         return err
