@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from tests.client import Recorder, until
-from tests.golden import assert_shape, load_fixture
+from tests.golden import assert_matches_golden, assert_shape, load_fixture
 from tui_bot.domain.enums import OrderType, Side
 from tui_bot.domain.requests import OrderRequest
 from tui_bot.exchange.bybit.client import BybitClient
@@ -103,20 +103,20 @@ async def test_an_order_send_refused_with_10006_is_not_sent_again(
     assert "over-limit" not in links and len(links) == LIMITS[CREATE]
 
 
-async def test_the_10006_response_matches_its_golden_frame_and_gives_the_reset(sim: SimExchange) -> None:
+async def test_the_10006_response_matches_its_golden_frames_and_gives_the_reset(sim: SimExchange) -> None:
     assert sim.urls is not None
-    golden = load_fixture("rest_rate_limited")
+    golden_headers = load_fixture("http_rate_limit_headers")
     sim.faults.rest_errors.append(10006)
     async with aiohttp.ClientSession() as session:
         url = f"{sim.urls.rest}/v5/market/kline?category=linear&symbol=BTCUSDT&interval=1&limit=1"
         async with session.get(url) as resp:
             body, headers = await resp.json(), resp.headers
-    assert_shape(body, golden["body"])
-    assert body["retCode"] == 10006 and body["retMsg"] == golden["body"]["retMsg"]
-    frame_headers = {name: headers[name] for name in golden["headers"]}
-    assert_shape(frame_headers, golden["headers"])
+    assert_matches_golden(body, "rest_rate_limited")
+    assert body["retCode"] == 10006 and body["retMsg"] == load_fixture("rest_rate_limited")["retMsg"]
+    frame_headers = {name: headers[name] for name in golden_headers}
+    assert_shape(frame_headers, golden_headers)
     assert reset_ms_from(frame_headers) == int(headers[RESET_HEADER]) > body["time"]
-    assert reset_ms_from(golden["headers"]) == 1784712601123 and reset_ms_from({}) == 0
+    assert reset_ms_from(golden_headers) == 1784712601123 and reset_ms_from({}) == 0
 
 
 async def test_http_429_on_a_read_waits_and_asks_again(sim: SimExchange, client: BybitClient) -> None:
