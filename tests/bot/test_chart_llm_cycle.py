@@ -79,6 +79,7 @@ async def test_the_cycle_does_not_wait_past_the_deadline(
         assert (cycle.status, cycle.recommendations, cycle.skip_reason) == ("done", 0, "no trade ideas (2 HOLD)")
         late = "no reply before the cycle's 0.5 s deadline (deadline_s)"
         assert f"chart_llm holds 2 of 2 symbols: BTCUSDT: {late}; ETHUSDT: {late}" in caplog.text
+        assert rt.bot.analysis.held == {s: [f"chart_llm: {late}"] for s in ("BTCUSDT", "ETHUSDT")}, "for the console"
     finally:
         await rt.close()
 

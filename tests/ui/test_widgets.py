@@ -505,7 +505,7 @@ async def test_health_lines_texts_stale_and_narrow() -> None:
     async with app.run_test(size=(160, 10)) as pilot:
         now = NOW_MS * 1_000_000
         stats = {"private": _stats("private", now, 10), "public-1": _stats("public-1", now, 0.2)}
-        rest = RestStats(calls=3, errors_by_code={10006: 1})
+        rest = RestStats(calls=3, errors_by_code={10006: 1}, rate_limit_retries=1)
         rest.latency_ms.add(80.0)
         panel.refresh_health(stats, rest, now)
         await pilot.pause()
@@ -515,7 +515,7 @@ async def test_health_lines_texts_stale_and_narrow() -> None:
         assert public.text.startswith("public-1  live 1m  ↻2  last 200ms") and "lat 12/12ms" in public.text
         assert "rtt 3.0ms" in public.text and public.has_class("-live") and not public.has_class("stale")
         assert not panel.lines["private"].has_class("stale")  # 10 s is quiet, not stale, for private
-        assert "err 1 (10006×1)" in panel.lines["rest"].text
+        assert "err 1 (10006×1)  rate-limited 1" in panel.lines["rest"].text
         spark = public.query_one(".latency-spark", Sparkline)
         assert spark.data == [12.0] and public.spark_row.display and public.spark_row.region.height == 1
 

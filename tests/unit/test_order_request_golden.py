@@ -7,7 +7,7 @@ from decimal import Decimal
 from tests.golden import load_fixture
 from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 from tui_bot.domain.requests import OrderRequest
-from tui_bot.exchange.bybit.client import order_params
+from tui_bot.exchange.bybit.order_params import order_params
 
 
 def test_a_conditional_entry_sends_trigger_price_direction_and_by() -> None:

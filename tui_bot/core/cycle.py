@@ -125,7 +125,8 @@ class CycleAnalysis:
         self.books: dict[str, CandleBook] = {}
         """Candle books of the timeframes other than the cycle's that a strategy reads."""
         self._strategies: tuple[tuple[str, ...], list[Strategy]] | None = None
-        self.holds = 0
+        self.held: dict[str, list[str]] = {}
+        """The latest cycle's HOLD answers per symbol, each "strategy: reason"."""
         self.chart_llm = ChartLlmSettings()
         self.chart_dir = self.chart_llm.charts_under(Path("."))
 
@@ -216,7 +217,8 @@ class CycleAnalysis:
 
     async def propose(self, settings: TradingSettings, state: AccountState, now_ms: int) -> list[Proposal]:
         """Every strategy's LONG/SHORT idea for every tradable watchlist symbol on each timeframe it reads (HOLDs
-        are counted, not kept)."""
+        are not kept: `held` says why each was)."""
+        self.held = {}
         strategies = self.strategies(settings.strategies)
         symbols = [s for s in self.watchlist if s in state.instruments]
         if not symbols:
@@ -225,7 +227,6 @@ class CycleAnalysis:
         plan = self.plan(strategies, settings.timeframe)
         await self._release(set(plan) - {settings.timeframe})
         proposals: list[Proposal] = []
-        self.holds = 0
         analysed = False
         for timeframe, readers in plan.items():
             book = await self._book(timeframe, settings.timeframe, symbols, history)
@@ -256,11 +257,20 @@ class CycleAnalysis:
                     log.exception("strategy %s failed on %s", getattr(strategy, "name", strategy), symbol)
                     continue
                 if proposal.direction is Direction.HOLD:
-                    self.holds += 1
+                    self._hold(proposal, tag)
                     continue
                 market = market_features(bars, state.tickers.get(symbol)) if market is None else market
                 proposals.append(recorded(proposal, market, book.interval, tag))
         return proposals
+
+    def _hold(self, proposal: Proposal, tag: str) -> None:
+        """Keep why a strategy held on a symbol ("strategy: reason"), for the console's cycle report."""
+        self.held.setdefault(proposal.symbol, []).append(f"{proposal.strategy}: {tag}{proposal.reasoning}")
+
+    @property
+    def holds(self) -> int:
+        """How many (strategy, symbol, timeframe) answers of the latest cycle were HOLD."""
+        return sum(len(reasons) for reasons in self.held.values())
 
     async def _chart_ideas(
         self, analyst: ChartLlm, book: CandleBook, symbols: list[str], state: AccountState
@@ -269,7 +279,8 @@ class CycleAnalysis:
         requests = [ChartRequest(s, book.interval, book.closed(s), state.instruments[s]) for s in symbols]
         answers = await analyst.propose_many(requests, self.chart_llm, self.chart_dir)
         held = [p for p in answers if p.direction is Direction.HOLD]
-        self.holds += len(held)
+        for proposal in held:
+            self._hold(proposal, "")
         if held:
             log.warning("%s", held_line(analyst.name, held, len(answers)))
         return [

@@ -110,6 +110,11 @@ class LocalConsoleBackend:
         """The recommendations shown (pending ones and the latest decided), oldest first."""
         return list(self._bot.recommendations.values()) if self._bot is not None else []
 
+    def held_reasons(self) -> dict[str, tuple[str, ...]]:
+        """Why each symbol got no idea in the latest cycle: "strategy: reason" per HOLD answer ({} without a bot)."""
+        held = self._bot.analysis.held if self._bot is not None else {}
+        return {symbol: tuple(reasons) for symbol, reasons in held.items()}
+
     def initial_risk(self, symbol: str) -> Decimal | None:
         """R of a position (entry to its first stop) as protection measured it, once known."""
         return self._protection.initial_risk(symbol) if self._protection is not None else None

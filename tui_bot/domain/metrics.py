@@ -241,4 +241,5 @@ class RestStats:
     calls: int = 0
     errors_by_code: dict[int, int] = field(default_factory=dict)
     limit_remaining: dict[str, int] = field(default_factory=dict)
+    rate_limit_retries: int = 0  # reads asked again after a 10006 / HTTP 429, each after waiting for the reset
     latency_ms: RollingWindow = field(default_factory=lambda: RollingWindow(512))

@@ -31,6 +31,8 @@ from tui_bot.sim.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1 << 20  # aiohttp stops reading a body past this (client_max_size)
 _LOSABLE = frozenset({"/v5/order/create", "/v5/order/amend"})  # replies the lost_replies fault may drop
+HTTP_TOO_MANY = 429
+"""A rest_errors fault of 429 answers HTTP 429 (Bybit: system overload, retry) instead of a retCode."""
 
 PublicHandler = Callable[[ExchangeEngine, dict[str, Any]], dict[str, Any]]
 PrivateHandler = Callable[[ExchangeEngine, Account, dict[str, Any]], dict[str, Any]]
@@ -142,13 +144,17 @@ class RestApi:
             return self._respond({}, Codes.SERVER_ERROR, REST_FAULT_MESSAGES[Codes.SERVER_ERROR], headers)
 
     def _fault(self, code: int) -> web.Response:
+        """The armed fault's answer: a retCode (10006 with its limit headers), or HTTP 429 when the code is 429."""
         now = self.engine.clock.now_ms()
         headers = (
             {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(now + 1000)}
-            if code == Codes.RATE_LIMIT
+            if code in (Codes.RATE_LIMIT, HTTP_TOO_MANY)
             else None
         )
-        return self._respond({}, code, REST_FAULT_MESSAGES.get(code, "System error. Please try again later."), headers)
+        status = HTTP_TOO_MANY if code == HTTP_TOO_MANY else 200  # 429: an HTTP-level refusal, as under overload
+        return self._respond(
+            {}, code, REST_FAULT_MESSAGES.get(code, "System error. Please try again later."), headers, status
+        )
 
 
 async def _body_text(request: web.Request) -> str:

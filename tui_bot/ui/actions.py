@@ -19,7 +19,7 @@ from tui_bot.domain.numbers import plain
 from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.exchange.errors import ExchangeError, plain_words
-from tui_bot.ui.format import count_of
+from tui_bot.ui.format import count_of, held_reasons_text
 from tui_bot.ui.keymap import help_rows
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.help_screen import HelpScreen
@@ -327,7 +327,12 @@ class TradingActions(App[None]):
             f"Cycle {cycle.status}: {cycle.recommendations} ideas, {cycle.approved} approved, "
             f"{cycle.rejected} rejected" + (f" — {cycle.skip_reason}" if cycle.skip_reason else "")
         )
-        self.notify(text, severity="error" if cycle.status == "failed" else "information")
+        held = held_reasons_text(backend.held_reasons())
+        self.notify(
+            f"{text}\n{held}" if held else text,
+            severity="error" if cycle.status == "failed" else "information",
+            timeout=12 if held else None,
+        )
 
     def action_stats(self) -> None:
         backend = self._backend_or_warn()

@@ -184,6 +184,19 @@ def count_of(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+HELD_SYMBOLS_SHOWN = 4
+"""Symbols whose HOLD reasons a cycle report names (the rest counted)."""
+
+
+def held_reasons_text(held: dict[str, tuple[str, ...]]) -> str:
+    """'Held: BTCUSDT (ema_trend: EMAs are level; ...), ETHUSDT (...) and 2 more symbols'; '' when nothing held."""
+    if not held:
+        return ""
+    named = [f"{symbol} ({'; '.join(reasons)})" for symbol, reasons in list(held.items())[:HELD_SYMBOLS_SHOWN]]
+    rest = len(held) - HELD_SYMBOLS_SHOWN
+    return "Held: " + ", ".join(named) + (f" and {count_of(rest, 'more symbol')}" if rest > 0 else "")
+
+
 def clock(ms: int) -> str:
     """Local wall time HH:MM:SS of an epoch-ms timestamp."""
     return time.strftime("%H:%M:%S", time.localtime(ms / 1000))

@@ -3,81 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from decimal import Decimal
 from typing import Any
 
-from tui_bot.domain.enums import OrderType
 from tui_bot.domain.metrics import ConnectionStats, RestStats
 from tui_bot.domain.models import Execution, Instrument, Kline, LedgerEntry, Order, Position, PublicTrade, Wallet
 from tui_bot.domain.numbers import plain
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
-from tui_bot.domain.wire_decimal import is_wire_int
 from tui_bot.exchange.bybit import parse
-from tui_bot.exchange.bybit.frames import Control
+from tui_bot.exchange.bybit.order_params import CATEGORY, amend_params, order_params
 from tui_bot.exchange.bybit.reconnect import ReconnectPolicy
 from tui_bot.exchange.bybit.rest import BybitRest
+from tui_bot.exchange.bybit.rest_retry import trade_ws_call
 from tui_bot.exchange.bybit.urls import VenueUrls
 from tui_bot.exchange.bybit.ws import ARGS_CHARS_PER_CONNECTION, StreamConnection, TradeConnection, args_chars
 from tui_bot.exchange.client import EventSink
-from tui_bot.exchange.errors import classify
 
-log = logging.getLogger(__name__)
-CATEGORY = "linear"
 PRIVATE_TOPICS = ("order", "execution", "position", "wallet")
-_TRADE_RATE_RETRIES = 3
 _SEVEN_DAYS_MS = 7 * 86_400_000
-
-
-def _num(value: Decimal | None) -> str | None:
-    return None if value is None else plain(value)
-
-
-def order_params(req: OrderRequest) -> dict[str, Any]:
-    """order/create body for a request (strings for numbers, as Bybit requires)."""
-    params: dict[str, Any] = {
-        "category": CATEGORY,
-        "symbol": req.symbol,
-        "side": req.side.value,
-        "orderType": req.order_type.value,
-        "qty": plain(req.qty),
-        "orderLinkId": req.order_link_id,
-    }
-    if req.order_type is OrderType.LIMIT:
-        params["price"] = _num(req.price)
-    if req.time_in_force is not None:
-        params["timeInForce"] = req.time_in_force.value
-    if req.take_profit:
-        params.update(takeProfit=_num(req.take_profit), tpTriggerBy=req.tp_trigger_by.value)
-    if req.stop_loss:
-        params.update(stopLoss=_num(req.stop_loss), slTriggerBy=req.sl_trigger_by.value)
-    if req.reduce_only:
-        params["reduceOnly"] = True
-    if req.close_on_trigger:
-        params["closeOnTrigger"] = True
-    if req.trigger_price:
-        params.update(
-            triggerPrice=_num(req.trigger_price), triggerDirection=req.trigger_direction, triggerBy=req.trigger_by.value
-        )
-    return params
-
-
-def amend_params(req: AmendRequest) -> dict[str, Any]:
-    params: dict[str, Any] = {"category": CATEGORY, "symbol": req.symbol}
-    if req.order_id:
-        params["orderId"] = req.order_id
-    else:
-        params["orderLinkId"] = req.order_link_id
-    for key, value in (
-        ("qty", req.qty),
-        ("price", req.price),
-        ("takeProfit", req.take_profit),
-        ("stopLoss", req.stop_loss),
-        ("triggerPrice", req.trigger_price),
-    ):
-        if value is not None:
-            params[key] = plain(value)
-    return params
 
 
 class BybitClient:
@@ -355,30 +297,11 @@ class BybitClient:
     # -- orders ---------------------------------------------------------------------------------
 
     async def _trade_op(self, op: str, params: dict[str, Any], operation: str) -> dict[str, Any]:
-        """One trade-WS request. A 10002 (timestamp outside the receive window: refused before acting) resyncs the
-        clock and sends the same request once more, as REST does; the same params keep the same orderLinkId."""
-        reply = await self._trade_request(op, params)
-        if reply.ret_code == 10002:
-            log.warning(
-                "trade %s refused for its timestamp (%s); resyncing the clock and sending it again", op, reply.message
-            )
-            await self.rest.sync_clock()
-            reply = await self._trade_request(op, params)
-        if reply.ret_code != 0:
-            raise classify(reply.ret_code, reply.message, operation=operation, request=op)
-        return reply.data
-
-    async def _trade_request(self, op: str, params: dict[str, Any]) -> Control:
-        """One trade-WS request; a 10006 (refused before acting) waits for the limit to reset and retries."""
+        """One trade-WS request, asked again only as rest_retry allows."""
         assert self.trade is not None
-        for attempt in range(_TRADE_RATE_RETRIES + 1):
-            reply = await self.trade.request(op, params)
-            if reply.ret_code != 10006 or attempt == _TRADE_RATE_RETRIES:
-                break
-            reset = reply.header.get("X-Bapi-Limit-Reset-Timestamp", "")
-            wait_ms = int(reset) - self.now_ms() if is_wire_int(reset) else 200
-            await asyncio.sleep(min(max(wait_ms, 20), 2000) / 1000)
-        return reply
+        return await trade_ws_call(
+            self.trade.request, op, params, operation=operation, now_ms=self.now_ms, resync_clock=self.rest.sync_clock
+        )
 
     async def place_order(self, request: OrderRequest, *, via_ws: bool) -> OrderAck:
         params = order_params(request)

@@ -14,13 +14,10 @@ from pybit.unified_trading import HTTP
 from tui_bot.domain.metrics import RestStats
 from tui_bot.domain.wire_decimal import is_wire_int
 from tui_bot.exchange.bybit.parse_values import integer
+from tui_bot.exchange.bybit.rest_retry import reset_ms_from, rest_retrying
 from tui_bot.exchange.errors import ExchangeError, RetryableError, classify
 
 log = logging.getLogger(__name__)
-
-# POSTs may be retried only when the exchange rejected them before acting on them.
-_SAFE_POST_RETRY = frozenset({10002, 10006})
-_MAX_ATTEMPTS = 3
 
 
 class _OffsetHTTP(HTTP):
@@ -94,25 +91,12 @@ class BybitRest:
         return self._http.offset_ms
 
     async def call(self, method: str, *, operation: str = "", **params: Any) -> dict[str, Any]:
-        """Call a pybit HTTP method by name; retries what is safe to retry, raises ExchangeError subclasses."""
-        is_post = method.startswith(("place_", "amend_", "cancel_", "set_"))
-        for attempt in range(1, _MAX_ATTEMPTS + 1):
-            try:
+        """Call a pybit HTTP method by name; retries what is safe to retry (rest_retry), raises ExchangeError kinds."""
+        retrying = rest_retrying(method, self.stats, self.now_ms, self._sleep, self.sync_clock)
+        async for attempt in retrying:
+            with attempt:
                 return await self._once(method, operation, params)
-            except RetryableError as err:
-                if attempt == _MAX_ATTEMPTS or (is_post and err.code not in _SAFE_POST_RETRY):
-                    raise
-                await self._before_retry(err, attempt)
         raise AssertionError("unreachable")
-
-    async def _before_retry(self, err: RetryableError, attempt: int) -> None:
-        if err.code == 10002:
-            await self.sync_clock()
-        elif err.code == 10006:
-            reset = getattr(err, "reset_ms", 0) or self.now_ms() + 1000
-            await self._sleep(min(max((reset - self.now_ms()) / 1000, 0.05), 5.0))
-        else:
-            await self._sleep(0.2 * 2 ** (attempt - 1))
 
     async def _once(self, method: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         fn = getattr(self._http, method)
@@ -123,7 +107,7 @@ class BybitRest:
         except InvalidRequestError as exc:
             raise self._error(exc.status_code, exc.message, method, operation, exc.resp_headers) from None
         except FailedRequestError as exc:
-            raise RetryableError(exc.status_code or -1, f"HTTP failure: {exc.message}", request=method) from None
+            raise self._http_failure(exc, method) from None
         except (OSError, ValueError) as exc:
             raise RetryableError(-1, f"network error: {exc}", request=method) from None
         finally:
@@ -136,10 +120,21 @@ class BybitRest:
         if is_wire_int(status):
             self.stats.limit_remaining[method] = int(status)
 
-    def _error(self, code: int, message: str, method: str, operation: str, headers: Any) -> ExchangeError:
+    def _count_error(self, code: int) -> None:
         self.stats.errors_by_code[code] = self.stats.errors_by_code.get(code, 0) + 1
+
+    def _error(self, code: int, message: str, method: str, operation: str, headers: Any) -> ExchangeError:
+        self._count_error(code)
         self._note_limits(method, headers)
         err = classify(code, message, operation=operation, request=method)
-        reset = headers.get("X-Bapi-Limit-Reset-Timestamp") if headers is not None else None
-        err.reset_ms = int(reset) if is_wire_int(reset) else 0  # type: ignore[attr-defined]
+        err.reset_ms = reset_ms_from(headers)  # type: ignore[attr-defined]
+        return err
+
+    def _http_failure(self, exc: FailedRequestError, method: str) -> RetryableError:
+        """A non-200 answer or a failed request; HTTP 429 is counted with the retCodes and carries its reset time."""
+        code = exc.status_code or -1
+        err = RetryableError(code, f"HTTP failure: {exc.message}", request=method)
+        if code == 429:
+            self._count_error(code)
+            err.reset_ms = reset_ms_from(exc.resp_headers)  # type: ignore[attr-defined]
         return err

@@ -181,7 +181,7 @@ class HealthPanel(Vertical):
         )
 
     def _rest_line(self, rest: RestStats, now_ns: int) -> None:
-        """Calls, errors (most frequent retCode), lowest rate-limit remaining, latency and calls/s of REST."""
+        """Calls, errors (commonest retCode), rate-limit retries, lowest limit remaining, latency, calls/s of REST."""
         line = self._line(REST_LINE)
         if self._second_passed(REST_LINE, now_ns):
             rest.latency_ms.snapshot(50)
@@ -195,6 +195,8 @@ class HealthPanel(Vertical):
         if errors:
             worst = max(rest.errors_by_code.items(), key=lambda kv: kv[1])
             parts[-1] += f" ({worst[0]}×{worst[1]})"
+        if rest.rate_limit_retries:
+            parts.append(f"rate-limited {rest.rate_limit_retries}")
         if rest.limit_remaining:
             parts.append(f"limit {min(rest.limit_remaining.values())}")
         parts.append(f"lat {fmt.millis_pair(lat.p50, lat.p99)}" if lat.samples else f"lat {fmt.DASH}")
