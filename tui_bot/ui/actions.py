@@ -95,6 +95,9 @@ class TradingActions(App[None]):
         if backend is None:
             return
         instruments = backend.instruments()
+        if not instruments:  # an attached console has none
+            self.notify("No instruments known: orders cannot be placed from this console.", severity="warning")
+            return
         symbol = self._ticket_symbol(backend)
         form = OrderFormModal(
             Side(side),

@@ -1,0 +1,75 @@
+"""`tui-bot --attach URL`: the console on a listener's Redis, its close key a command a bot's receiver executes."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import console_script
+from tests.core.conftest import sim_of, wait_for
+from tests.live.commands_support import PATIENT_S, open_sizes, receiving
+from tests.live.conftest import Live
+from tests.ui.conftest import WIDE, console_settings
+from tui_bot.live.attached_backend import AttachedBackendOpener
+from tui_bot.live.commands import ToggleTightening
+from tui_bot.live.commands_sender import CommandSender
+from tui_bot.ui.app import TuiBotApp
+from tui_bot.ui.screens.confirm import ConfirmModal
+from tui_bot.ui.screens.order_form import OrderFormModal
+from tui_bot.ui.screens.partial_close import PartialCloseModal
+from tui_bot.ui.widgets.positions import PositionsTable
+
+BOT = "tb1"
+BTC = "BTCUSDT"
+
+
+def notes(app: TuiBotApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_the_attached_console_shows_the_bots_position_and_x_has_the_bot_close_it(
+    live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+    settings = console_settings(tmp_path)
+    app = TuiBotApp(settings, AttachedBackendOpener(settings, redis_url, tmp_path / "listen.db"))
+    sim = sim_of(live.runtime)
+    async with receiving(redis_url, BOT, live.runtime.backend):
+        async with app.run_test(size=WIDE, notifications=True) as pilot:
+            await wait_for(lambda: app.backend is not None and bool(app.query(PositionsTable)), timeout=6.0)
+            assert app.backend is not None and app.backend.venue.label == "ATTACHED SIM"
+            positions = app.query_one(PositionsTable)
+            await live.market(BTC, "Buy", "0.010", bot=BOT)
+            await wait_for(lambda: positions.has_row(BTC))
+            await pilot.press("b")  # no instruments over Redis: one line, no ticket
+            await pilot.pause()
+            assert not isinstance(app.screen, OrderFormModal)
+            assert "orders cannot be placed from this console" in " ".join(notes(app))
+            await pilot.press("x")
+            await wait_for(lambda: isinstance(app.screen, PartialCloseModal))
+            await pilot.press("3", "y")
+            await wait_for(lambda: BTC not in open_sizes(sim))
+            await wait_for(lambda: not positions.has_row(BTC))
+            app.exit()
+            await wait_for(app.task.done, timeout=5.0)
+        assert app.return_code in (None, 0)
+        sender = CommandSender(redis_url, "test", timeout_s=PATIENT_S)
+        try:
+            reply = await sender.send(BOT, ToggleTightening())  # the bot still takes commands
+        finally:
+            await sender.close()
+        assert reply.ok, reply
+    assert live.publisher.up and live.reader.listener_alive  # quitting the console stopped no listener
+
+
+def test_attach_with_a_url_that_is_not_redis_is_one_line_and_status_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [console_script(), "--attach", "http://127.0.0.1:6379"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "tui-bot: argument --attach: expected redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH; "
+        "see tui-bot --help"
+    ]
