@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,29 @@ def test_attach_with_a_url_that_is_not_redis_is_one_line_and_status_2(tmp_path: 
         "tui-bot: argument --attach: expected redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH; "
         "see tui-bot --help"
     ]
+
+
+async def test_attached_panic_goes_to_every_bot_a_foreign_position_is_refused_and_history_reads_the_store(
+    live: Live, redis_url: str, tmp_path: Path
+) -> None:
+    backend = await AttachedBackendOpener(console_settings(tmp_path), redis_url, tmp_path / "listen.db")()
+    sim = sim_of(live.runtime)
+    try:
+        await live.market("ETHUSDT", "Buy", "0.10")  # a foreign order: no bot holds it
+        await live.market(BTC, "Buy", "0.010", bot=BOT)
+        await wait_for(lambda: {"ETHUSDT", BTC} <= set(backend.positions()))
+        assert backend.bots_holding(BTC) == [BOT] and backend.bots_holding("ETHUSDT") == ["external"]
+        with pytest.raises(ValueError, match=r"^close ETHUSDT: no bot of ours holds it; not closable when attached$"):
+            await backend.close_position("ETHUSDT")
+        with pytest.raises(ValueError, match=r"^manual orders: not available when attached$"):
+            await backend.place_order(None)  # type: ignore[arg-type]
+        async with receiving(redis_url, BOT, live.runtime.backend):
+            assert await backend.close_all() == []  # the bot's panic closes everything it can see: the account
+        await wait_for(lambda: open_sizes(sim) == {})
+        await wait_for(lambda: not backend.positions())
+        await live.runtime.writer.flush()
+        closed = {(t.symbol, t.qty) for t in (await backend.trade_history()).trades}  # the listener's store, read
+        assert {(BTC, Decimal("0.010")), ("ETHUSDT", Decimal("0.10"))} <= closed
+    finally:
+        await backend.close()
+    assert live.publisher.up and live.reader.listener_alive

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from tui_bot.config import Settings
 from tui_bot.core.bus import Subscription
@@ -31,9 +31,11 @@ from tui_bot.domain.models import Instrument, Kline, Order, Position, PublicTrad
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import OrderAck
 from tui_bot.domain.trading_settings import TradingSettings
+from tui_bot.live import keys
 from tui_bot.live.commands import ClosePosition
+from tui_bot.live.commands_handlers import one_line
 from tui_bot.live.commands_sender import CommandSender
-from tui_bot.live.keys import EXTERNAL_BOT
+from tui_bot.live.connection import REDIS_ERRORS, connect
 from tui_bot.live.reader import LiveState
 from tui_bot.store.db import Database
 
@@ -58,6 +60,7 @@ class AttachedBackend:
         self._db_target: str | Path = db or settings.storage.target()
         self._db: Database | None = None
         self._live = LiveState(url)
+        self._redis = connect(url, decode=True)
         self._sender = CommandSender(url, CONSOLE_SENDER, timeout_s=timeout_s)
         self._subscriptions: list[Subscription] = []
         self._live.listeners.append(self._changed)
@@ -218,7 +221,7 @@ class AttachedBackend:
 
     async def close_position(self, symbol: str, percent: int = 100) -> OrderAck | None:
         """Tell the bot holding symbol to close percent of it; ValueError with the bot's line unless it did."""
-        bots = [bot for bot in self.bots_holding(symbol) if bot != EXTERNAL_BOT]
+        bots = [bot for bot in self.bots_holding(symbol) if bot != keys.EXTERNAL_BOT]
         if len(bots) != 1:
             who = "no bot of ours holds it" if not bots else f"held by {', '.join(bots)}"
             raise ValueError(f"close {symbol}: {who}; not closable when attached")
@@ -228,8 +231,12 @@ class AttachedBackend:
         return None
 
     async def close_all(self) -> list[OrderAck]:
-        """Panic every bot registered; ValueError with the answers unless every bot did."""
-        report = await self._sender.panic()
+        """Panic every bot registered (external is no bot); ValueError with the answers unless every bot did."""
+        try:
+            registered = await cast("Awaitable[set[str]]", self._redis.smembers(keys.BOTS))
+        except REDIS_ERRORS as err:
+            raise ValueError(f"panic: no bot told: Redis failed ({one_line(err)})") from None
+        report = await self._sender.panic(registered - {keys.EXTERNAL_BOT})
         if report.unsent or report.silent or not all(reply.ok for reply in report.replies):
             raise ValueError(report.line())
         return []
@@ -287,6 +294,7 @@ class AttachedBackend:
         self._subscriptions.clear()
         await self._live.close()
         await self._sender.close()
+        await self._redis.aclose()
         if self._db is not None:
             await self._db.close()
 
@@ -312,7 +320,6 @@ def run_attached(settings: Settings, url: str, db: Path | None) -> int:
     import sys
 
     from tui_bot.bot_cli import ping
-    from tui_bot.live.commands_handlers import one_line
     from tui_bot.ui.run import run_console
 
     try:
