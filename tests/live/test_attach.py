@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -82,6 +83,7 @@ async def test_attached_panic_goes_to_every_bot_a_foreign_position_is_refused_an
     backend = await AttachedBackendOpener(console_settings(tmp_path), redis_url, tmp_path / "listen.db")()
     sim = sim_of(live.runtime)
     try:
+        await wait_for(lambda: backend.health().task_lines(time.time_ns() // 1_000_000) == [])  # the listener beats
         await live.market("ETHUSDT", "Buy", "0.10")  # a foreign order: no bot holds it
         await live.market(BTC, "Buy", "0.010", bot=BOT)
         await wait_for(lambda: {"ETHUSDT", BTC} <= set(backend.positions()))
@@ -100,3 +102,13 @@ async def test_attached_panic_goes_to_every_bot_a_foreign_position_is_refused_an
     finally:
         await backend.close()
     assert live.publisher.up and live.reader.listener_alive
+
+
+async def test_attached_health_shows_the_listener_gone_when_its_heartbeat_is(redis_url: str, tmp_path: Path) -> None:
+    backend = await AttachedBackendOpener(console_settings(tmp_path), redis_url)()  # no listener has ever run here
+    try:
+        now_ms = time.time_ns() // 1_000_000
+        await wait_for(lambda: backend.health().task_lines(now_ms) == ["listener died (no heartbeat in Redis)"])
+        assert backend.positions() == {} and backend.wallet() is None
+    finally:
+        await backend.close()
