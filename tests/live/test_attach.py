@@ -48,7 +48,7 @@ async def test_the_attached_console_shows_the_bots_position_and_x_has_the_bot_cl
             await pilot.press("b")  # no instruments over Redis: one line, no ticket
             await pilot.pause()
             assert not isinstance(app.screen, OrderFormModal)
-            assert "orders cannot be placed from this console" in " ".join(notes(app))
+            assert "No instruments known to this console: not available here." in " ".join(notes(app))
             await pilot.press("x")
             await wait_for(lambda: isinstance(app.screen, PartialCloseModal))
             await pilot.press("3", "y")
@@ -112,3 +112,29 @@ async def test_attached_health_shows_the_listener_gone_when_its_heartbeat_is(red
         assert backend.positions() == {} and backend.wallet() is None
     finally:
         await backend.close()
+
+
+async def test_every_key_of_the_attached_console_answers_without_a_traceback(
+    live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+    settings = console_settings(tmp_path)
+    app = TuiBotApp(settings, AttachedBackendOpener(settings, redis_url, tmp_path / "listen.db"))
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await wait_for(lambda: app.backend is not None and bool(app.query(PositionsTable)), timeout=6.0)
+        await live.market(BTC, "Buy", "0.010", bot=BOT)
+        await wait_for(lambda: app.query_one(PositionsTable).has_row(BTC))
+        for key in ("b", "s", "c", "A", "C", "e", "l", "t", "a", "d", "r", "m", "m", "i", "g", "w", "W", "N", "n"):
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+        for key in ("p", "h", "o", "comma", "question_mark"):
+            await pilot.press(key)
+            await pilot.pause(0.2)
+            await pilot.press("escape")
+            await pilot.pause()
+        assert app.is_running
+        app.exit()
+        await wait_for(app.task.done, timeout=5.0)
+    assert app.return_code in (None, 0)
