@@ -177,9 +177,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return serve_cli.run(args, settings)
     if args.attach is not None:
-        from tui_bot.live.attached_backend import run_attached
+        from tui_bot import attach_cli
 
-        return run_attached(settings, args.attach, args.db)
+        return attach_cli.run(settings, args.attach, args.db)
     from tui_bot.runtime import LocalBackendOpener
     from tui_bot.ui.run import run_console
 

@@ -14,7 +14,7 @@ from tests.core.conftest import sim_of, wait_for
 from tests.live.commands_support import PATIENT_S, open_sizes, receiving
 from tests.live.conftest import Live
 from tests.ui.conftest import WIDE, console_settings
-from tui_bot.live.attached_backend import AttachedBackendOpener
+from tui_bot.attach_cli import opener
 from tui_bot.live.commands import ToggleTightening
 from tui_bot.live.commands_sender import CommandSender
 from tui_bot.ui.app import TuiBotApp
@@ -36,7 +36,7 @@ async def test_the_attached_console_shows_the_bots_position_and_x_has_the_bot_cl
 ) -> None:
     monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
     settings = console_settings(tmp_path)
-    app = TuiBotApp(settings, AttachedBackendOpener(settings, redis_url, tmp_path / "listen.db"))
+    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
     sim = sim_of(live.runtime)
     async with receiving(redis_url, BOT, live.runtime.backend):
         async with app.run_test(size=WIDE, notifications=True) as pilot:
@@ -80,7 +80,7 @@ def test_attach_with_a_url_that_is_not_redis_is_one_line_and_status_2(tmp_path: 
 async def test_attached_panic_goes_to_every_bot_a_foreign_position_is_refused_and_history_reads_the_store(
     live: Live, redis_url: str, tmp_path: Path
 ) -> None:
-    backend = await AttachedBackendOpener(console_settings(tmp_path), redis_url, tmp_path / "listen.db")()
+    backend = await opener(console_settings(tmp_path), redis_url, tmp_path / "listen.db")()
     sim = sim_of(live.runtime)
     try:
         await wait_for(lambda: backend.health().task_lines(time.time_ns() // 1_000_000) == [])  # the listener beats
@@ -105,7 +105,9 @@ async def test_attached_panic_goes_to_every_bot_a_foreign_position_is_refused_an
 
 
 async def test_attached_health_shows_the_listener_gone_when_its_heartbeat_is(redis_url: str, tmp_path: Path) -> None:
-    backend = await AttachedBackendOpener(console_settings(tmp_path), redis_url)()  # no listener has ever run here
+    backend = await opener(
+        console_settings(tmp_path), redis_url, tmp_path / "none.db"
+    )()  # no listener has ever run here
     try:
         now_ms = time.time_ns() // 1_000_000
         await wait_for(lambda: backend.health().task_lines(now_ms) == ["listener died (no heartbeat in Redis)"])
@@ -119,7 +121,7 @@ async def test_every_key_of_the_attached_console_answers_without_a_traceback(
 ) -> None:
     monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
     settings = console_settings(tmp_path)
-    app = TuiBotApp(settings, AttachedBackendOpener(settings, redis_url, tmp_path / "listen.db"))
+    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await wait_for(lambda: app.backend is not None and bool(app.query(PositionsTable)), timeout=6.0)
         await live.market(BTC, "Buy", "0.010", bot=BOT)

@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
-from tui_bot.config import Settings
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import ORDER_HISTORY_LIMIT, CycleReport, HealthReport, StoreStatus, Venue
 from tui_bot.core.health import CoreHealth, TaskTrouble
@@ -54,10 +53,12 @@ class AttachedBackend:
 
     has_bot = False
 
-    def __init__(self, settings: Settings, url: str, *, db: Path | None = None, timeout_s: float = 3.0) -> None:
-        self.venue = Venue(f"ATTACHED {settings.exchange.venue.upper()}", settings.exchange.venue == "mainnet")
-        self._settings = settings
-        self._db_target: str | Path = db or settings.storage.target()
+    def __init__(
+        self, url: str, venue: Venue, trading: TradingSettings, db_target: str | Path, *, timeout_s: float = 3.0
+    ) -> None:
+        self.venue = venue
+        self._trading = trading
+        self._db_target = db_target
         self._db: Database | None = None
         self._live = LiveState(url)
         self._redis = connect(url, decode=True)
@@ -124,7 +125,7 @@ class AttachedBackend:
         return None
 
     def settings(self) -> TradingSettings:
-        return self._settings.trading
+        return self._trading
 
     def orders_via(self) -> str:
         return "redis"
@@ -306,25 +307,10 @@ def _refuse(what: str) -> NoReturn:
 class AttachedBackendOpener:
     """How `tui-bot --attach URL` opens the console's backend: attached to the listener's Redis at url."""
 
-    def __init__(self, settings: Settings, url: str, db: Path | None = None) -> None:
-        self.settings, self.url, self.db = settings, url, db
+    def __init__(self, url: str, venue: Venue, trading: TradingSettings, db_target: str | Path) -> None:
+        self.url, self.venue, self.trading, self.db_target = url, venue, trading, db_target
 
     async def __call__(self) -> AttachedBackend:
-        backend = AttachedBackend(self.settings, self.url, db=self.db)
+        backend = AttachedBackend(self.url, self.venue, self.trading, self.db_target)
         await backend.start()
         return backend
-
-
-def run_attached(settings: Settings, url: str, db: Path | None) -> int:
-    """`tui-bot --attach URL`: the console on the listener's Redis; 1 (one line) when Redis does not answer."""
-    import sys
-
-    from tui_bot.bot_cli import ping
-    from tui_bot.ui.run import run_console
-
-    try:
-        asyncio.run(ping(url))
-    except (OSError, ValueError) as err:
-        print(f"tui-bot --attach: {one_line(err)}", file=sys.stderr)
-        return 1
-    return run_console(settings, AttachedBackendOpener(settings, url, db))
