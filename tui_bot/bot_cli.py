@@ -29,7 +29,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "bot", parents=[common], help="run one trading bot headless, taking commands over Redis, until interrupted"
     )
     bot.add_argument("--bot-id", required=True, type=_bot_id, help="this bot's id (orderLinkIds, Redis keys)")
-    bot.add_argument("--redis", required=True, type=_redis_url, metavar="URL", help="redis://HOST:PORT/DB")
+    bot.add_argument("--redis", required=True, type=redis_url, metavar="URL", help="redis://HOST:PORT/DB")
 
 
 def _bot_id(text: str) -> str:
@@ -39,7 +39,7 @@ def _bot_id(text: str) -> str:
         raise argparse.ArgumentTypeError("; ".join(reason(e) for e in err.errors())) from None
 
 
-def _redis_url(text: str) -> str:
+def redis_url(text: str) -> str:
     """A Redis URL (never echoed back: it may hold a password)."""
     if not text.startswith(REDIS_SCHEMES):
         raise argparse.ArgumentTypeError("expected redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH")
@@ -71,7 +71,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     from tui_bot.runtime import database_shown, start_runtime
 
     bot_id = settings.bot.bot_id
-    await _ping(url)
+    await ping(url)
     runtime = await start_runtime(settings, db_path)
     receiver = CommandReceiver(url, bot_id, runtime.backend)
     await receiver.start()
@@ -92,7 +92,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
         print("stopped; store flushed.", flush=True)
 
 
-async def _ping(url: str) -> None:
+async def ping(url: str) -> None:
     """Refuse to start without Redis (a running bot rides out its outages; a starting one says so at once)."""
     import redis.asyncio as aioredis
     from redis.exceptions import RedisError

@@ -90,6 +90,7 @@ def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tui-bot", description="Terminal trading console for Bybit v5 USDT perpetuals.")
     _common_options(parser, None)
+    parser.add_argument("--attach", metavar="URL", type=bot_cli.redis_url, help="console on a listener's Redis")
     commands = parser.add_subparsers(dest="command")
     common = _Parser(add_help=False)
     _common_options(common, argparse.SUPPRESS)
@@ -175,6 +176,10 @@ def _run(args: argparse.Namespace) -> int:
         return run_cycle_once(settings, args.db)
     if args.command == "serve":
         return serve_cli.run(args, settings)
+    if args.attach is not None:
+        from tui_bot import attach_cli
+
+        return attach_cli.run(settings, args.attach, args.db)
     from tui_bot.runtime import LocalBackendOpener
     from tui_bot.ui.run import run_console
 

@@ -50,7 +50,7 @@ ALLOWED = {
     },  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
     "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"}
-    | {"stats_cli", "db_cli", "serve_cli", "bot_cli"},  # the commands that live in their own modules
+    | {"stats_cli", "db_cli", "serve_cli", "bot_cli", "attach_cli"},  # the commands that live in their own modules
     "db_cli": {"config", "store"},
     "listen": CONSOLE_DOOR | {"runtime", "live"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
@@ -58,6 +58,7 @@ ALLOWED = {
     "stats_cli": {"config", "domain", "store", "stats_report"},
     "stats_report": {"domain", "core.stats", "store"},
     "bot_cli": CONSOLE_DOOR | {"runtime", "live"},
+    "attach_cli": {"config", "core.console_api", "live", "ui.run", "bot_cli"},  # the console on a listener's Redis
     "notify": {"domain"},
     "live": {"domain", "core", "store"},  # Redis between processes: state from the core, commands to a backend
     "serve_cli": {"config", "serve", "cli"},  # `tui-bot serve`: runs the console as a command, imports none of it

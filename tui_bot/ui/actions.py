@@ -77,6 +77,12 @@ class TradingActions(App[None]):
             return None
         return backend, pos
 
+    def _has_instruments(self, backend: ConsoleBackend) -> bool:
+        """False, with a warning, when the backend knows no instruments (an attached console)."""
+        if not backend.instruments():
+            self.notify("No instruments known to this console: not available here.", severity="warning")
+        return bool(backend.instruments())
+
     def _selected_order(self) -> tuple[ConsoleBackend, Order] | None:
         """The backend and the order under the Orders cursor; otherwise a warning and None."""
         backend = self._backend_or_warn()
@@ -95,6 +101,8 @@ class TradingActions(App[None]):
         if backend is None:
             return
         instruments = backend.instruments()
+        if not self._has_instruments(backend):
+            return
         symbol = self._ticket_symbol(backend)
         form = OrderFormModal(
             Side(side),
@@ -212,6 +220,8 @@ class TradingActions(App[None]):
         if (selected := self._selected_position()) is None:
             return
         backend, pos = selected
+        if not self._has_instruments(backend):
+            return
         if pos.side is None:
             self.notify(f"{pos.symbol} has no open position.", severity="warning")
             return
@@ -232,7 +242,7 @@ class TradingActions(App[None]):
 
     def action_leverage(self) -> None:
         backend = self._backend_or_warn()
-        if backend is None:
+        if backend is None or not self._has_instruments(backend):
             return
         current = {symbol: pos.leverage for symbol, pos in backend.positions().items() if pos.leverage}
         modal = LeverageModal(self._ticket_symbol(backend), backend.instruments(), current, backend.leverage_now)
@@ -246,9 +256,14 @@ class TradingActions(App[None]):
 
     def action_toggle_tightening(self) -> None:
         backend = self._backend_or_warn()
-        if backend is not None:
+        if backend is None:
+            return
+        try:
             on = backend.toggle_setting("enable_sl_tightening").enable_sl_tightening
-            self.notify(f"SL tightening {'on' if on else 'off'}")
+        except ValueError as err:
+            self.notify(str(err), severity="warning")
+            return
+        self.notify(f"SL tightening {'on' if on else 'off'}")
 
     def action_settings(self) -> None:
         backend = self._backend_or_warn()

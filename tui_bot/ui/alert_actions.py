@@ -44,7 +44,7 @@ class AlertActions(TradingActions):
     def action_price_alert(self) -> None:
         """Ask a level for a price alert on the symbol a ticket would open on."""
         backend = self._backend_or_warn()
-        if backend is None:
+        if backend is None or not self._has_instruments(backend):
             return
         symbol = self._ticket_symbol(backend)
         modal = PriceAlertModal(
