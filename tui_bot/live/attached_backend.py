@@ -121,6 +121,10 @@ class AttachedBackend:
     def recommendations(self) -> list[Recommendation]:
         return []
 
+    def held_reasons(self) -> dict[str, tuple[str, ...]]:
+        """None: the bots' cycles are not in Redis."""
+        return {}
+
     def initial_risk(self, symbol: str) -> Decimal | None:
         return None
 
