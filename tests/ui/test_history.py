@@ -103,6 +103,8 @@ async def test_trades_made_in_the_sim_show_net_pnl_r_and_reason_after_a_restart(
 
     newest_first = list(zip(records, reversed(stops), strict=True))
     async with console(size=SIZE, settings=settings) as (app, pilot):
+        fills = app.query_one(FillsTable)  # the restarted console starts with the stored fills
+        await wait_for(lambda: all(fills.has_row(e.exec_id) for e in closing))
         await pilot.press("h")
         await wait_for(lambda: isinstance(app.screen, TradeHistoryScreen) and app.screen.loaded is not None)
         screen = app.screen

@@ -22,7 +22,7 @@ from tui_bot.domain.events import StreamMode
 from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
 from tui_bot.domain.metrics import ConnectionStats, RestStats
-from tui_bot.domain.models import Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
+from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import OrderAck
 from tui_bot.domain.trading_settings import TradingSettings
@@ -30,6 +30,9 @@ from tui_bot.store.rows import CycleRow
 
 ORDER_HISTORY_LIMIT = 500
 """How many of the newest orders the order history shows."""
+
+RECENT_FILLS = 200
+"""How many of the newest stored fills the console shows at start (the Fills table's own cap)."""
 
 CycleReport = CycleRow
 """What running the analysis cycle reports: the cycle's record (status, idea counts, why it skipped)."""
@@ -137,6 +140,7 @@ class ConsoleBackend(Protocol):
     async def stats_report(self) -> StatsReport: ...
     async def trade_history(self) -> TradeHistory: ...
     async def order_history(self, limit: int = ORDER_HISTORY_LIMIT) -> tuple[OrderEntry, ...]: ...
+    async def recent_fills(self, limit: int = RECENT_FILLS) -> tuple[Execution, ...]: ...  # stored, newest first
 
     # -- intents ------------------------------------------------------------------------------------
 

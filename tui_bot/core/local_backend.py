@@ -13,6 +13,7 @@ from tui_bot.core.bot import TradingBot
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import (
     ORDER_HISTORY_LIMIT,
+    RECENT_FILLS,
     BotNotRunning,
     CycleReport,
     HealthReport,
@@ -31,7 +32,7 @@ from tui_bot.domain.enums import OrderType
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
-from tui_bot.domain.models import Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
+from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
 from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import AmendRequest, OrderAck, TradingStopRequest
@@ -217,6 +218,10 @@ class LocalConsoleBackend:
         return order_history(
             await history.recent_orders(conn, limit), await history.recent_rejections(conn, limit), limit
         )
+
+    async def recent_fills(self, limit: int = RECENT_FILLS) -> tuple[Execution, ...]:
+        """The newest stored fills, newest first (the Fills table starts with them after a restart)."""
+        return tuple(await history.recent_executions(self._conn, limit))
 
     # -- intents ------------------------------------------------------------------------------------
 

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any, NoReturn, cast
 
 from tui_bot.core.bus import Subscription
-from tui_bot.core.console_api import ORDER_HISTORY_LIMIT, CycleReport, HealthReport, StoreStatus, Venue
+from tui_bot.core.console_api import (
+    ORDER_HISTORY_LIMIT,
+    RECENT_FILLS,
+    CycleReport,
+    HealthReport,
+    StoreStatus,
+    Venue,
+)
 from tui_bot.core.health import CoreHealth, TaskTrouble
 from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
 from tui_bot.core.market_view import CHART_INTERVALS
@@ -26,7 +33,7 @@ from tui_bot.domain.events import ResyncCompleted, StreamMode
 from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
 from tui_bot.domain.metrics import Percentiles
-from tui_bot.domain.models import Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
+from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import OrderAck
 from tui_bot.domain.trading_settings import TradingSettings
@@ -213,6 +220,11 @@ class AttachedBackend:
 
         conn = await self._store()
         return trade_history(await history.closed_trades(conn), await history.entry_orders(conn))
+
+    async def recent_fills(self, limit: int = RECENT_FILLS) -> tuple[Execution, ...]:
+        from tui_bot.store import history
+
+        return tuple(await history.recent_executions(await self._store(), limit))
 
     async def order_history(self, limit: int = ORDER_HISTORY_LIMIT) -> tuple[OrderEntry, ...]:
         from tui_bot.store import history

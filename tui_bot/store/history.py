@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import Executable, func, select
 
-from tui_bot.domain.models import Order
+from tui_bot.domain.models import Execution, Order
 from tui_bot.store import schema
-from tui_bot.store.codec import ORDER_CODEC, REJECTED_ORDER_CODEC, TRADE_CODEC
+from tui_bot.store.codec import EXECUTION_CODEC, ORDER_CODEC, REJECTED_ORDER_CODEC, TRADE_CODEC
 from tui_bot.store.db import Database
 from tui_bot.store.rows import RejectedOrder, Trade
 
@@ -53,3 +53,10 @@ async def recent_rejections(db: Database, limit: int) -> list[RejectedOrder]:
     r = schema.rejected_orders.c
     query = select(*REJECTED_ORDER_CODEC.select_columns()).order_by(r.ts_ms.desc(), r.id.desc()).limit(limit)
     return [REJECTED_ORDER_CODEC.decode(row) for row in await _rows(db, query)]
+
+
+async def recent_executions(db: Database, limit: int) -> list[Execution]:
+    """The newest stored executions, newest first, at most limit."""
+    e = schema.executions.c
+    query = select(*EXECUTION_CODEC.select_columns()).order_by(e.exec_time.desc(), e.id.desc()).limit(limit)
+    return [EXECUTION_CODEC.decode(row) for row in await _rows(db, query)]

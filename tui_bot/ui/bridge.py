@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -30,6 +31,7 @@ from tui_bot.domain.market import DayPnlChanged, OrderBookChanged, TradesChanged
 from tui_bot.ui import messages
 from tui_bot.ui.refusals import Refusals
 
+log = logging.getLogger(__name__)
 MARKET_INTERVAL_S = 0.1
 
 
@@ -48,6 +50,7 @@ class EngineBridge:
     async def run(self) -> None:
         sub = self.backend.subscribe()
         self.post_snapshot()
+        await self._post_stored_fills()
         try:
             while True:
                 timeout = None
@@ -64,6 +67,16 @@ class EngineBridge:
                 self.dispatch(batch)
         finally:
             self.backend.unsubscribe(sub)
+
+    async def _post_stored_fills(self) -> None:
+        """The fills the store kept (a restarted console shows today's fills, not an empty table)."""
+        try:
+            fills = await self.backend.recent_fills()
+        except Exception:  # noqa: BLE001 - a store that cannot answer leaves the table to the live fills
+            log.warning("could not read the stored fills", exc_info=True)
+            return
+        if fills:
+            self.app.post_message(messages.FillsArrived(list(fills)))
 
     def post_snapshot(self) -> None:
         """Everything at once (on start and after a resync)."""
