@@ -116,7 +116,7 @@ async def test_a_take_profit_fill_reaches_telegram_and_the_webhook_exactly_once(
     stub.script("/tg/", Reply(502, {"ok": False, "description": f"no upstream for /tg/bot{TOKEN}/sendMessage"}))
     sim = sim_of(rt)
     market = sim.engine.markets["BTCUSDT"]
-    take_profit = market.last_price + 30 * TICK
+    take_profit = floor_to_step(market.last_price * Decimal("1.002"), TICK)  # clear of the next steps
     await rt.orders.place("BTCUSDT", Side.BUY, Decimal("0.010"), take_profit=take_profit)
     await wait_for(lambda: "BTCUSDT" in rt.engine.state.positions)
     market.set_price(floor_to_step(take_profit * Decimal("1.005"), TICK), sim.clock.now_ms())

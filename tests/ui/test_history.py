@@ -82,7 +82,7 @@ async def test_trades_made_in_the_sim_show_net_pnl_r_and_reason_after_a_restart(
         backend = app.backend
         assert backend is not None and app.runtime is not None
         sim = sim_of(app.runtime)
-        take_profit = floor_to_step(last_price(app) + 30 * TICK, TICK)
+        take_profit = floor_to_step(last_price(app) * Decimal("1.002"), TICK)  # clear of the next steps
         stops = [await long_with_stop(app, take_profit=take_profit)]
         sim.engine.markets[BTC].set_price(floor_to_step(take_profit * Decimal("1.005"), TICK), sim.clock.now_ms())
         await flat(app)
