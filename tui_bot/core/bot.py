@@ -336,8 +336,7 @@ class TradingBot:
 
     def _gate_book(self, state: AccountState, settings: TradingSettings, ml: float | None = None) -> GateBook:
         """The account as the gates see it now, with the symbols other bots hold (open trades of the store's ledger)."""
-        ledger = self.writer.ledger if self.writer is not None else None
-        trades = ledger.open_trades() if ledger is not None else []
+        trades = self.writer.ledger.open_trades() if self.writer is not None and self.writer.ledger is not None else []
         blocked = self.guard.blocked()
         return gate_book(state, settings, self.entry_scores, blocked, ml, open_trades=trades, bot_id=self.bot_id)
 
