@@ -37,6 +37,24 @@ async def resting_limit_buy(app: LocalConsole) -> tuple[str, Decimal, Decimal]:
     return ack.order_id, price, inst.tick_size
 
 
+async def test_a_on_the_positions_take_profit_points_to_e_and_opens_no_amend(console: Console) -> None:
+    async with console() as (app, pilot):
+        assert app.backend is not None and app.runtime is not None
+        last = app.runtime.engine.state.last_price(BTC)
+        assert last is not None
+        take_profit = floor_to_step(last * Decimal("1.05"), Decimal("0.10"))
+        intent = PlaceOrderIntent(BTC, Side.BUY, OrderType.MARKET, Decimal("0.010"), take_profit=take_profit)
+        await app.backend.place_order(intent)
+        orders = app.query_one(OrdersTable)
+        await wait_for(lambda: len(orders.keys()) == 1)
+        orders.focus()
+        await pilot.pause()
+        await pilot.press("A")
+        await pilot.pause()
+        assert not isinstance(app.screen, AmendModal)
+        assert any("BTCUSDT position's TP/SL: press e to change it" in text for text in notes(app))
+
+
 async def test_a_amends_price_and_qty_of_the_focused_order_at_the_exchange_and_in_the_table(console: Console) -> None:
     async with console() as (app, pilot):
         order_id, price, tick = await resting_limit_buy(app)

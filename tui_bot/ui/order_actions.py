@@ -6,6 +6,7 @@ from textual import on
 from textual.widgets import DataTable
 
 from tui_bot.core.console_api import ConsoleBackend
+from tui_bot.domain.enums import StopOrderType
 from tui_bot.domain.intents import AmendOrderIntent
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.ui.actions import TradingActions
@@ -13,6 +14,9 @@ from tui_bot.ui.screens.amend import AmendModal
 from tui_bot.ui.screens.recommendation_detail import Decision, RecommendationDetail
 from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
+
+POSITION_STOPS = frozenset({StopOrderType.TAKE_PROFIT, StopOrderType.STOP_LOSS, StopOrderType.TRAILING_STOP})
+"""The position's own TP, SL and trailing stop: set with e (trading-stop), not amended as orders."""
 
 
 class OrderActions(TradingActions):
@@ -26,6 +30,9 @@ class OrderActions(TradingActions):
         if (selected := self._selected_order()) is None:
             return
         backend, order = selected
+        if order.stop_order_type in POSITION_STOPS:  # the exchange moves these with the position (trading-stop)
+            self.notify(f"That is the {order.symbol} position's TP/SL: press e to change it.", severity="warning")
+            return
         inst = backend.instruments().get(order.symbol)
         if inst is None:
             self.notify(f"{order.symbol} is not a listed instrument.", severity="warning")
