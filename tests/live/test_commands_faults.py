@@ -13,8 +13,9 @@ import redis.asyncio as aioredis
 from tests.core.conftest import fast_settings, wait_for
 from tests.live.commands_support import PATIENT_S, acks_of, raw_entry, receiving
 from tests.redis_server import RedisServer
+from tui_bot.domain.metrics import wall_ms
 from tui_bot.live import keys
-from tui_bot.live.commands import Panic, PauseEntries, ToggleTightening, wall_ms
+from tui_bot.live.commands import Panic, PauseEntries, ToggleTightening
 from tui_bot.live.commands_sender import CommandSender
 from tui_bot.runtime import Runtime, start_runtime
 

@@ -7,7 +7,6 @@ Nothing here runs on the trading path: the service reads the bus in its own task
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
@@ -26,6 +25,7 @@ from tui_bot.core.tasks import BackgroundTasks
 from tui_bot.core.trade_alerts import TradeAlerts
 from tui_bot.domain.alerts import Alert, AlertKind, Cross, PriceAlert, Severity
 from tui_bot.domain.events import TickerUpdated
+from tui_bot.domain.metrics import wall_ms
 from tui_bot.domain.numbers import plain
 
 log = logging.getLogger("tui_bot.alerts")
@@ -38,11 +38,6 @@ _LOG_LEVEL = {
 }
 TICKER_OWNER = "price-alerts"
 AlertSink = Callable[[Alert], None]
-
-
-def wall_ms() -> int:
-    """Epoch milliseconds (alerts carry wall time, like the connection stats they read)."""
-    return int(time.time() * 1000)
 
 
 class AlertService:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -243,3 +244,8 @@ class RestStats:
     limit_remaining: dict[str, int] = field(default_factory=dict)
     rate_limit_retries: int = 0  # reads asked again after a 10006 / HTTP 429, each after waiting for the reset
     latency_ms: RollingWindow = field(default_factory=lambda: RollingWindow(512))
+
+
+def wall_ms() -> int:
+    """Wall-clock epoch milliseconds (what exchange times, alerts, acks and heartbeats are compared with)."""
+    return time.time_ns() // 1_000_000

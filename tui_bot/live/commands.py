@@ -8,11 +8,12 @@ names the command by its stream and entry id (the id Redis gave the command entr
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+
+from tui_bot.domain.metrics import wall_ms
 
 WIRE_VERSION: Literal[1] = 1
 COMMAND_FIELD = "command"
@@ -90,11 +91,6 @@ Command = Approve | Dismiss | ToggleTightening | PauseEntries | ResumeEntries | 
 def single_line(text: str) -> str:
     """text with every run of whitespace (newlines too) as one space."""
     return " ".join(text.split())
-
-
-def wall_ms() -> int:
-    """The wall clock in ms (what sent_ms and ack ms are)."""
-    return int(time.time() * 1000)
 
 
 @with_config(_STRICT)

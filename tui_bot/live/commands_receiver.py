@@ -21,8 +21,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from tui_bot.core.console_api import ConsoleBackend
+from tui_bot.domain.metrics import wall_ms
 from tui_bot.live import keys
-from tui_bot.live.commands import ACK_FIELD, Ack, MalformedEntry, decode_envelope, encode, single_line, wall_ms
+from tui_bot.live.commands import ACK_FIELD, Ack, MalformedEntry, decode_envelope, encode, single_line
 from tui_bot.live.commands_handlers import Outcome, execute, one_line
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,8 @@ a bot's command stream.
 
 from __future__ import annotations
 
+from tui_bot.store.attribution import EXTERNAL
+
 CHANGES_CHANNEL = "tui:changes"
 """PUBLISH channel: one message per change of a state key (the key's name and the listener's seq)."""
 
@@ -35,8 +37,8 @@ LISTENER_SEQ = "tui:listener:seq"
 FILL_IDS = "tui:fills:ids"
 """Sorted set exec id -> exec time: the exec ids in the fills stream (how it stays free of duplicates), as capped."""
 
-EXTERNAL_BOT = "external"
-"""The bot id of positions no bot of ours opened (foreign orderLinkIds, or none)."""
+EXTERNAL_BOT = EXTERNAL
+"""The bot id of positions no bot of ours opened: the store's attribution name for other programs."""
 
 ALL_BOTS_COMMANDS = "tui:commands:all"
 """Stream every bot also reads: commands for all bots at once (panic)."""

@@ -12,9 +12,10 @@ import orjson
 from websockets.exceptions import WebSocketException
 
 from tui_bot.domain.events import ConnectionState
+from tui_bot.domain.metrics import wall_ms
 from tui_bot.exchange.bybit.frames import Control
 from tui_bot.exchange.bybit.reconnect import DEFAULT_RECONNECT, ReconnectPolicy
-from tui_bot.exchange.bybit.ws_connection import EventSink, WsConnection, wall_ms
+from tui_bot.exchange.bybit.ws_connection import EventSink, WsConnection
 from tui_bot.exchange.errors import SendTimeoutError
 
 log = logging.getLogger(__name__)

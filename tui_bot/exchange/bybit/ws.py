@@ -12,10 +12,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from tui_bot.domain.events import ConnectionState
+from tui_bot.domain.metrics import wall_ms
 from tui_bot.exchange.bybit.frames import Control
 from tui_bot.exchange.bybit.reconnect import DEFAULT_RECONNECT, ReconnectPolicy
 from tui_bot.exchange.bybit.trade_ws import TradeConnection
-from tui_bot.exchange.bybit.ws_connection import Decoder, EventSink, WsConnection, wall_ms
+from tui_bot.exchange.bybit.ws_connection import Decoder, EventSink, WsConnection
 
 __all__ = ["ARGS_CHARS_PER_CONNECTION", "StreamConnection", "TradeConnection", "args_chars"]
 

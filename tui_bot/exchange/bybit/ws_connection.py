@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, WebSocketException
 
 from tui_bot.domain.events import ConnectionState, ConnectionStateChanged, Event, FrameRejected
-from tui_bot.domain.metrics import ConnectionStats, sample_stride
+from tui_bot.domain.metrics import ConnectionStats, sample_stride, wall_ms
 from tui_bot.exchange.bybit.frames import (
     TOPIC_HEAD,
     TOPIC_SCAN,
@@ -43,11 +43,6 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 1.0
 REJECTED_TEXT_CHARS = 500
-
-
-def wall_ms() -> int:
-    """Local wall-clock time in ms."""
-    return time.time_ns() // 1_000_000
 
 
 async def cancel_until_done(task: asyncio.Task[None]) -> None:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import ClassVar
 
 from tui_bot.core.state import PositionMarked, unrealised_pct
+from tui_bot.domain.metrics import wall_ms
 from tui_bot.domain.models import Instrument, Position
 from tui_bot.ui import format as fmt
 from tui_bot.ui.widgets.cells import LiveTable, ToneCell
-
-
-def wall_ms() -> int:
-    """Wall-clock epoch milliseconds."""
-    return time.time_ns() // 1_000_000
 
 
 class PositionsTable(LiveTable):
