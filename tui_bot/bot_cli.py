@@ -1,7 +1,9 @@
 """`tui-bot bot --bot-id ID --redis URL`: one trading bot, headless, taking its commands over Redis until stopped.
 
-The bot runs the whole core in its process (its own streams and store, as `tui-bot listen` does) under its own id,
-and a CommandReceiver on its backend: approvals, pause/resume, closes and panic reach it from any console.
+The bot runs the core in its process under its own id (its own store, public streams and orders) on the account as
+the listener publishes it in Redis (tui_bot/live/headless.py: no private stream of its own; entries paused while
+the listener is gone), and a CommandReceiver on its backend: approvals, pause/resume, closes and panic reach it from
+any console.
 """
 
 from __future__ import annotations
@@ -68,11 +70,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     from tui_bot.live import keys
     from tui_bot.live.commands_receiver import CommandReceiver
-    from tui_bot.runtime import database_shown, start_runtime
+    from tui_bot.live.headless import start_headless
+    from tui_bot.runtime import database_shown
 
     bot_id = settings.bot.bot_id
     await ping(url)
-    runtime = await start_runtime(settings, db_path)
+    headless = await start_headless(settings, db_path, url)
+    runtime = headless.runtime
     receiver = CommandReceiver(url, bot_id, runtime.backend)
     await receiver.start()
     print(
@@ -80,6 +84,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
         f"commands from {keys.commands(bot_id)} and {keys.ALL_BOTS_COMMANDS}",
         flush=True,
     )
+    headless.announcer.speak()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -88,7 +93,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
         await stop.wait()
     finally:
         await receiver.stop()
-        await runtime.close()
+        await headless.close()
         print("stopped; store flushed.", flush=True)
 
 

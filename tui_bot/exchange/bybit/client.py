@@ -63,21 +63,23 @@ class BybitClient:
 
     # -- lifecycle ------------------------------------------------------------------
 
-    async def start(self, sink: EventSink) -> None:
-        """Measure the clock offset, then open the private (and trade) streams."""
+    async def start(self, sink: EventSink, *, private_stream: bool = True) -> None:
+        """Measure the clock offset, then open the private (unless the account is followed elsewhere) and trade
+        streams."""
         self._sink = sink
         await self.rest.sync_clock()
-        self.private = StreamConnection(
-            "private",
-            self.urls.private_ws,
-            decode=parse.decode_private,
-            on_events=sink,
-            credentials=self._credentials,
-            now_ms=self.rest.now_ms,
-            **self._stream_options,
-        )
-        await self.private.subscribe(PRIVATE_TOPICS)
-        self.private.start()
+        if private_stream:
+            self.private = StreamConnection(
+                "private",
+                self.urls.private_ws,
+                decode=parse.decode_private,
+                on_events=sink,
+                credentials=self._credentials,
+                now_ms=self.rest.now_ms,
+                **self._stream_options,
+            )
+            await self.private.subscribe(PRIVATE_TOPICS)
+            self.private.start()
         if self.urls.trade_ws:
             self.trade = TradeConnection(
                 "trade",
