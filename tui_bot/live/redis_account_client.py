@@ -119,11 +119,11 @@ class RedisAccountClient:
     async def _why_not_live(self) -> str | None:
         """None when the feed can be trusted, else why not."""
         live = self._live
+        if not live.connected:
+            return "redis unreachable"
         try:
-            if not live.connected or not await self._redis.ping():  # type: ignore[misc]
-                return "redis unreachable"
-            if not live.listener_alive:
-                return "listener heartbeat gone"
+            if not live.listener_alive:  # its key expired, or reading it failed: ask Redis which
+                return "listener heartbeat gone" if await self._redis.ping() else "redis unreachable"  # type: ignore[misc]
             if self._feeding:
                 return None
             seq = int(await self._redis.get(keys.LISTENER_SEQ) or 0)
