@@ -214,11 +214,12 @@ async def start_runtime(
     trading_bot: bool = True,
     schedule_cycles: bool = True,
     protect: bool = True,
-    account_feed: Callable[[BybitClient], ExchangeClient] | None = None,
+    account_feed: Callable[[ExchangeClient], ExchangeClient] | None = None,
 ) -> Runtime:
     """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming; then protect
     open positions (unless protect is off) and start the trading bot (cycles on schedule if schedule_cycles).
-    account_feed wraps the venue client the core uses (a headless bot follows the account from Redis)."""
+    account_feed wraps the venue client the core uses, which then opens no private stream (a headless bot follows
+    the account from Redis)."""
     target = db_path or settings.storage.target()
     try:
         conn = await open_database(target)
@@ -244,6 +245,7 @@ async def start_runtime(
         silence_timeout=st.silence_timeout_s,
         backoff_max=st.backoff_max_s,
         topics_per_connection=st.topics_per_connection,
+        private_stream=account_feed is None,
     )
     writer = StoreWriter(conn, candle_retention_days=settings.storage.candle_retention_days)
     writer.start()

@@ -14,12 +14,12 @@ from tests.bot.test_cycle import PERMISSIVE
 from tests.core.conftest import custom_venue, sim_of, wait_for
 from tests.live.conftest import FAST, Live
 from tests.redis_server import RedisServer
+from tui_bot.bot_cli import HeadlessBot, start_headless
 from tui_bot.core.engine import EXEC_SYNCED_KEY
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
 from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
 from tui_bot.live.bot_gates import PAUSED, RESUMED
-from tui_bot.live.headless import HeadlessBot, start_headless
 from tui_bot.live.publisher import LivePublisher
 from tui_bot.live.reader import LiveState
 from tui_bot.runtime import Runtime

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tui_bot.domain.events import (
@@ -27,8 +27,7 @@ from tui_bot.domain.events import (
 )
 from tui_bot.domain.metrics import ConnectionStats
 from tui_bot.domain.models import Order, Position, Wallet
-from tui_bot.exchange.bybit.client import BybitClient
-from tui_bot.exchange.client import EventSink
+from tui_bot.exchange.client import EventSink, ExchangeClient
 from tui_bot.live import keys
 from tui_bot.live.codec import EXECUTION_JSON
 from tui_bot.live.connection import REDIS_ERRORS, connect
@@ -46,13 +45,21 @@ CONNECTION = "private"
 class RedisAccountClient:
     """The venue client with the private stream replaced by the listener's live state."""
 
-    def __init__(self, inner: BybitClient, live: LiveState, url: str, *, check_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        inner: ExchangeClient,
+        live: LiveState,
+        url: str,
+        *,
+        listeners: Iterable[FeedListener] = (),
+        check_s: float = 0.1,
+    ) -> None:
         self._inner = inner
         self._live = live
         self._redis = connect(url, decode=True)
         self.check_s = check_s
         self.stats = ConnectionStats(CONNECTION)
-        self.listeners: list[FeedListener] = []
+        self.listeners = list(listeners)
         self._sink: EventSink | None = None
         self._feeding = False
         self._told: bool | None = None
@@ -73,9 +80,9 @@ class RedisAccountClient:
     # -- what differs from the venue client ----------------------------------------------------------
 
     async def start(self, sink: EventSink) -> None:
-        """Open the venue's trade stream (no private one), then follow the live state."""
+        """Start the venue client (built without its private stream), then follow the live state."""
         self._sink = sink
-        await self._inner.start(sink, private_stream=False)
+        await self._inner.start(sink)
         self._report(ConnectionState.CONNECTING, "waiting for the listener's live state")
         self._live.listeners.append(self._changed)
         loop = asyncio.get_running_loop()

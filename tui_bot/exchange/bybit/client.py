@@ -37,8 +37,11 @@ class BybitClient:
         backoff_max: float = 30.0,
         topics_per_connection: int = 50,
         request_timeout: float = 5.0,
+        private_stream: bool = True,
     ) -> None:
         self.urls = urls
+        self.private_stream = private_stream
+        """Off: the account is followed elsewhere (a headless bot reads it from Redis); no private connection."""
         self.label = urls.label
         self.live_money = urls.live_money
         self.rest = BybitRest(urls.rest, api_key, api_secret, recv_window=recv_window)
@@ -63,12 +66,11 @@ class BybitClient:
 
     # -- lifecycle ------------------------------------------------------------------
 
-    async def start(self, sink: EventSink, *, private_stream: bool = True) -> None:
-        """Measure the clock offset, then open the private (unless the account is followed elsewhere) and trade
-        streams."""
+    async def start(self, sink: EventSink) -> None:
+        """Measure the clock offset, then open the private (unless private_stream is off) and trade streams."""
         self._sink = sink
         await self.rest.sync_clock()
-        if private_stream:
+        if self.private_stream:
             self.private = StreamConnection(
                 "private",
                 self.urls.private_ws,
