@@ -16,6 +16,7 @@ from tests.live.conftest import FAST, Live
 from tests.redis_server import RedisServer
 from tui_bot.bot_cli import HeadlessBot, start_headless
 from tui_bot.core.engine import EXEC_SYNCED_KEY
+from tui_bot.domain.enums import OrderStatus
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
 from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
@@ -97,6 +98,26 @@ async def test_the_bot_follows_its_fill_and_position_from_redis(live: Live, bot:
     await wait_for(lambda: any(rt.engine.state.exec_ids), timeout=PATIENCE_S)
     assert rt.engine.mode is StreamMode.STREAM and rt.engine.state.positions["ETHUSDT"].size == Decimal("0.10")
     assert bot.feed.stats.frames > 0
+
+
+async def test_an_order_opened_and_cancelled_behind_the_bot_is_followed_to_its_final_state(
+    live: Live, bot: HeadlessBot
+) -> None:
+    state = bot.runtime.engine.state
+    last = sim_of(live.runtime).engine.markets["ETHUSDT"].last_price
+    body = {
+        "category": "linear", "symbol": "ETHUSDT", "side": "Buy", "orderType": "Limit", "qty": "0.10",
+        "price": str((last * Decimal("0.8")).quantize(Decimal("0.01"))), "orderLinkId": "hb1-en-lim-1",
+    }  # fmt: skip
+    placed = await live.rest.post("/v5/order/create", body)
+    order_id = placed["result"]["orderId"]
+    await wait_for(lambda: order_id in state.open_orders, timeout=PATIENCE_S)
+    cancel = {"category": "linear", "symbol": "ETHUSDT", "orderId": order_id}
+    cancelled = await live.rest.post("/v5/order/cancel", cancel)
+    assert cancelled["retCode"] == 0, cancelled
+    await wait_for(lambda: order_id in state.closed_orders, timeout=PATIENCE_S)  # its final state, looked up
+    assert state.closed_orders[order_id].status is OrderStatus.CANCELLED and order_id not in state.open_orders
+    assert bot.runtime.engine.mode is StreamMode.STREAM
 
 
 async def test_listener_gone_pauses_entries_protects_from_rest_and_resumes_when_back(

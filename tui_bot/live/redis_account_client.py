@@ -10,7 +10,6 @@ not, the engine's supervisor polls the account over REST (open positions stay pr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -30,7 +29,7 @@ from tui_bot.domain.models import Order, Position, Wallet
 from tui_bot.exchange.client import EventSink, ExchangeClient
 from tui_bot.live import keys
 from tui_bot.live.codec import EXECUTION_JSON
-from tui_bot.live.connection import REDIS_ERRORS, connect
+from tui_bot.live.connection import REDIS_ERRORS, cancel_and_wait, connect
 from tui_bot.live.reader import LiveState
 
 log = logging.getLogger(__name__)
@@ -92,11 +91,7 @@ class RedisAccountClient:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         if self._changed in self._live.listeners:
             self._live.listeners.remove(self._changed)
         if self._feeding:
