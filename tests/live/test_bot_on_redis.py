@@ -16,6 +16,7 @@ from tests.live.conftest import FAST, Live
 from tests.redis_server import RedisServer
 from tui_bot.bot_cli import HeadlessBot, start_headless
 from tui_bot.core.engine import EXEC_SYNCED_KEY
+from tui_bot.domain.alerts import AlertKind
 from tui_bot.domain.enums import OrderStatus
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason
@@ -134,6 +135,9 @@ async def test_listener_gone_pauses_entries_protects_from_rest_and_resumes_when_
     await _open_with_stop(live, bot, first.symbol)  # only REST can tell the bot of it now
     await wait_for(lambda: rt.engine.mode is StreamMode.POLL, timeout=PATIENCE_S)
     await wait_for(lambda: _trailing(live, first.symbol) > 0, timeout=PATIENCE_S)  # protection acted
+    alerts = rt.alerts
+    assert alerts is not None
+    await wait_for(lambda: [a.kind for a in alerts.active()] == [AlertKind.STREAM_MODE], timeout=PATIENCE_S)
     live.publisher = LivePublisher(live.runtime.engine, live.runtime.writer, redis_url, FAST)
     await live.publisher.start()
     await wait_for(lambda: bot.feed.private_live, timeout=PATIENCE_S)
