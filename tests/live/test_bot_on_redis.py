@@ -153,12 +153,14 @@ async def test_redis_gone_pauses_entries_and_resumes_after_its_restart(
     assert rt.bot is not None
     first, second = (await _pending(rt))[:2]
     redis_server.stop()
-    await wait_for(lambda: not bot.feed.private_live, timeout=PATIENCE_S)
-    assert capsys.readouterr().out.splitlines() == [f"bot {BOT}: redis unreachable: {PAUSED}"]
-    refused = await rt.bot.approve(first.id)
-    assert (refused.status, refused.fate) == (RecommendationStatus.REJECTED, "redis unreachable: entries paused")
-    await wait_for(lambda: rt.engine.mode is StreamMode.POLL, timeout=PATIENCE_S)
-    redis_server.start()  # empty: the listener writes everything again, the bot follows it again
+    try:
+        await wait_for(lambda: not bot.feed.private_live, timeout=PATIENCE_S)
+        assert capsys.readouterr().out.splitlines() == [f"bot {BOT}: redis unreachable: {PAUSED}"]
+        refused = await rt.bot.approve(first.id)
+        assert (refused.status, refused.fate) == (RecommendationStatus.REJECTED, "redis unreachable: entries paused")
+        await wait_for(lambda: rt.engine.mode is StreamMode.POLL, timeout=PATIENCE_S)
+    finally:
+        redis_server.start()  # empty: the listener writes everything again, the bot follows it again
     await wait_for(lambda: bot.feed.private_live, timeout=PATIENCE_S)
     assert capsys.readouterr().out.splitlines() == [f"bot {BOT}: {RESUMED}"]
     done = await rt.bot.approve(second.id)
