@@ -30,12 +30,21 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.listen_drill import _drop_private, _sim_urls, _tui_bot, _wait_for_line
-from bench.multibot_checks import Attributed, Comparison, ExchangeRest, attribute, compare, exchange_executions
+from bench.multibot_checks import (
+    Attributed,
+    Comparison,
+    ExchangeRest,
+    attribute,
+    compare,
+    exchange_executions,
+    exchange_orders,
+)
 from bench.multibot_console import ConsoleProcess, console_pnl_by_bot, stats_pnl_by_bot
 from tests.conftest import SignedRest
 from tests.pg_server import PgServer
 from tests.redis_server import RedisServer
 from tui_bot.config import load_settings
+from tui_bot.domain.order_ids import OrderReason
 from tui_bot.live.commands import ClosePosition
 from tui_bot.live.commands_sender import CommandSender
 from tui_bot.ui.format import signed_money
@@ -52,7 +61,7 @@ class Timings:
 
     seconds: float = 120.0
     drop_every: float = 20.0
-    first_bar_s: float = 20.0
+    first_bar_s: float = 30.0
     """The exchange's clock is set so that a 1-minute bar closes this long after it starts: the bots' first cycle
     (a bot not up by then trades a minute later)."""
     patience: float = 150.0
@@ -64,6 +73,7 @@ class ScenarioResult:
     """What the faults did and what the end comparisons found."""
 
     seconds: float
+    ready_s: float
     drops: int
     redis_restarts: int
     killed: tuple[str, ...]
@@ -86,7 +96,8 @@ class ScenarioResult:
     def lines(self, timings: Timings) -> list[str]:
         stats = ", ".join(f"{b} {n} closed {signed_money(p)}" for b, (n, p) in sorted(self.stats_pnl.items()))
         return [
-            f"multi-bot scenario: {self.seconds:.0f} s, bots {', '.join(WATCHLISTS)} on one account; private "
+            f"multi-bot scenario: {self.seconds:.0f} s (everything up {self.ready_s:.1f} s after the exchange), bots "
+            f"{', '.join(WATCHLISTS)} on one account; private "
             f"connections dropped {self.drops} times (every {timings.drop_every:.0f} s); SIGKILLed and restarted: "
             f"{', '.join(self.killed)}; Redis restarted {self.redis_restarts} time(s)",
             "closes sent over Redis: " + "; ".join(f"{bot} {what}" for bot, what in sorted(self.closes.items())),
@@ -253,19 +264,27 @@ async def _start_bot(fleet: Fleet, configs: dict[str, Path], bot: str, redis_url
 
 
 async def _faults(
-    fleet: Fleet, console: ConsoleProcess, redis: RedisServer, rest: SignedRest, configs: dict[str, Path],
+    fleet: Fleet, console: ConsoleProcess, redis: RedisServer, rest: ExchangeRest, configs: dict[str, Path],
     patience: float,
 ) -> dict[str, str]:  # fmt: skip
-    """Once every bot holds a position: SIGKILL a bot and start it again, the console too, restart Redis, then have
-    each bot close one of its positions over the restarted Redis."""
-    await until(lambda: _every_bot_holds(rest), patience, "a position of every bot")
+    """SIGKILL a bot the moment its first entry order reaches the exchange (its cycle still running) and start it
+    again; once every bot holds a position, SIGKILL the console and start it again, restart Redis, then have each
+    bot close one of its positions over the restarted Redis."""
+    await until(lambda: _has_entry_order(rest, KILLED_BOT), patience, f"an entry order of {KILLED_BOT}", every=0.05)
     fleet.kill(KILLED_BOT)
     await _start_bot(fleet, configs, KILLED_BOT, redis.url)
+    await until(lambda: _every_bot_holds(rest), patience, "a position of every bot")
     console.kill()
     console.start()
     await until(_async(lambda: console.shows("ATTACHED")), patience, "the restarted console's screen")
     await asyncio.to_thread(redis.restart)
     return await _close_one_each(rest, redis.url, patience)
+
+
+async def _has_entry_order(rest: ExchangeRest, bot: str) -> bool:
+    """Whether an entry order of bot is on the exchange (open or done)."""
+    prefix = f"{bot}-{OrderReason.ENTRY.value}-"
+    return any(o["orderLinkId"].startswith(prefix) for o in await exchange_orders(rest))
 
 
 def _async(check: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
@@ -284,6 +303,7 @@ async def run_scenario(pg: PgServer, redis: RedisServer, folder: Path, timings: 
     sim_args = _tui_bot("sim", "--api-key", KEY, "--api-secret", SECRET, "--port", "0", "--symbols", symbols)
     rest: ExchangeRest | None = None
     console: ConsoleProcess | None = None
+    begun = time.monotonic()
     try:
         urls = _sim_urls(await fleet.start("sim", [*sim_args, "--balance", "1000000"], "Ctrl-C"))
         rest = ExchangeRest(urls["REST"], KEY, SECRET)
@@ -313,7 +333,16 @@ async def run_scenario(pg: PgServer, redis: RedisServer, folder: Path, timings: 
         if rest is not None:
             await rest.close()
     return ScenarioResult(
-        time.monotonic() - started, dropped, 1, (KILLED_BOT, "console"), closes, comparison, stats, shown, statuses
+        time.monotonic() - started,
+        started - begun,
+        dropped,
+        1,
+        (KILLED_BOT, "console"),
+        closes,
+        comparison,
+        stats,
+        shown,
+        statuses,
     )
 
 
