@@ -16,8 +16,9 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from tests.core.conftest import wait_for
 from tui_bot.attach_cli import opener
-from tui_bot.config import Settings, load_settings
+from tui_bot.config import Settings
 from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.stats_screen import BreakdownTable, StatsScreen
 from tui_bot.ui.widgets.positions import PositionsTable
@@ -104,11 +105,6 @@ def stats_pnl_by_bot(folder: Path, args: list[str]) -> dict[str, tuple[int, Deci
     return dict(totals)
 
 
-def console_settings(config: Path) -> Settings:
-    """The console's settings from its config file (the listener's store, its own log)."""
-    return load_settings(config)
-
-
 async def shown_pnl_by_bot(app: TuiBotApp) -> dict[str, tuple[int, str]]:
     """Each bot's closed trades and net PnL as the console shows them: the stats screen's "By bot" table.
 
@@ -128,22 +124,9 @@ async def console_pnl_by_bot(settings: Settings, redis_url: str, patience: float
     """Open an attached console under Pilot, press p, and read what it shows per bot (shown_pnl_by_bot)."""
     app = TuiBotApp(settings, opener(settings, redis_url, None))
     async with app.run_test(size=SIZE) as pilot:
-        await _until(lambda: app.backend is not None and bool(app.query(PositionsTable)), patience)
+        await wait_for(lambda: app.backend is not None and bool(app.query(PositionsTable)), patience)
         await pilot.press("p")
-        await _until(lambda: isinstance(app.screen, StatsScreen) and app.screen.report is not None, patience)
+        await wait_for(lambda: isinstance(app.screen, StatsScreen) and app.screen.report is not None, patience)
         shown = await shown_pnl_by_bot(app)
         app.exit()
     return shown
-
-
-async def _until(predicate: object, timeout: float) -> None:
-    import time
-    from collections.abc import Callable
-
-    assert callable(predicate)
-    check: Callable[[], bool] = predicate
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the attached console did not show its figures in time")
-        await asyncio.sleep(0.05)
