@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from bench.listen_drill import _drop_private, _sim_urls, _tui_bot, _wait_for_line
+from bench.listen_drill import _drop_private, _sim_urls, _tui_bot
 from bench.multibot_checks import (
     Attributed,
     Comparison,
@@ -39,7 +38,7 @@ from bench.multibot_checks import (
     exchange_executions,
     exchange_orders,
 )
-from bench.multibot_console import ConsoleProcess, console_pnl_by_bot, stats_pnl_by_bot
+from bench.multibot_processes import ConsoleProcess, Fleet, console_pnl_by_bot, stats_pnl_by_bot
 from tests.conftest import SignedRest
 from tests.pg_server import PgServer
 from tests.redis_server import RedisServer
@@ -64,6 +63,8 @@ class Timings:
     first_bar_s: float = 30.0
     """The exchange's clock is set so that a 1-minute bar closes this long after it starts: the bots' first cycle
     (a bot not up by then trades a minute later)."""
+    close_every: float = 30.0
+    """After the faults, each bot is told this often to close a position (the next bar's cycle opens another)."""
     patience: float = 150.0
     """How long any one awaited condition may take (fills, an answer, convergence) before the scenario fails."""
 
@@ -78,6 +79,7 @@ class ScenarioResult:
     redis_restarts: int
     killed: tuple[str, ...]
     closes: dict[str, str]
+    churned: int
     comparison: Comparison
     stats_pnl: dict[str, tuple[int, Decimal]]
     console_pnl: dict[str, tuple[int, str]]
@@ -100,7 +102,9 @@ class ScenarioResult:
             f"{', '.join(WATCHLISTS)} on one account; private "
             f"connections dropped {self.drops} times (every {timings.drop_every:.0f} s); SIGKILLed and restarted: "
             f"{', '.join(self.killed)}; Redis restarted {self.redis_restarts} time(s)",
-            "closes sent over Redis: " + "; ".join(f"{bot} {what}" for bot, what in sorted(self.closes.items())),
+            "closes sent over Redis: "
+            + "; ".join(f"{bot} {what}" for bot, what in sorted(self.closes.items()))
+            + f"; then {self.churned} more, every {timings.close_every:.0f} s, all done",
             *self.comparison.lines(),
             f"tui-bot stats: {stats or 'no closed trades'}; the attached console's stats screen: "
             f"{'the same' if self.pnl_matches else self.console_pnl}",
@@ -160,50 +164,6 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str,
         await asyncio.sleep(every)
 
 
-class Fleet:
-    """The scenario's child processes by name, each writing to NAME[.N].out; restartable; stopped on the way out."""
-
-    def __init__(self, folder: Path, env: dict[str, str]) -> None:
-        self.folder, self.env = folder, env
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.outs: dict[str, Path] = {}
-        self.starts: dict[str, int] = {}
-
-    async def start(self, name: str, args: list[str], ready: str) -> str:
-        """Start name (again) and return its output once a line starting with ready appears."""
-        self.starts[name] = self.starts.get(name, 0) + 1
-        out = self.folder / (f"{name}.out" if self.starts[name] == 1 else f"{name}.{self.starts[name]}.out")
-        with out.open("wb") as sink:
-            self.procs[name] = subprocess.Popen(
-                args, cwd=self.folder, stdout=sink, stderr=subprocess.STDOUT, env=self.env
-            )
-        self.outs[name] = out
-        return await _wait_for_line(out, self.procs[name], ready, timeout=120.0)
-
-    def kill(self, name: str) -> None:
-        """SIGKILL: nothing flushed, nothing said."""
-        proc = self.procs[name]
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-
-    async def stop(self, name: str) -> int | None:
-        """SIGTERM and the exit status (SIGKILL after 30 s)."""
-        proc = self.procs.pop(name)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(proc.wait, 30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        return proc.returncode
-
-    async def stop_all(self) -> dict[str, int | None]:
-        """Stop every process still running, bots first, the exchange last."""
-        order = sorted(self.procs, key=lambda n: (n == "sim", n == "listen", n))
-        return {name: await self.stop(name) for name in order}
-
-
 async def _clock_ahead(rest: ExchangeRest, admin: str, lead_s: float) -> None:
     """Set the exchange's clock so its next 1-minute bar closes lead_s from now (`tui-bot fault clock-skew`)."""
     now_ms = int((await rest.get("/v5/market/time", signed=False))["result"]["timeNano"]) // 1_000_000
@@ -236,13 +196,15 @@ async def _every_bot_holds(rest: SignedRest) -> bool:
 
 
 async def _close_one_each(rest: SignedRest, redis_url: str, patience: float) -> dict[str, str]:
-    """Tell each bot over Redis to close one position it holds; each bot's answer in a line."""
+    """Tell each bot holding a position over Redis to close one; each bot's answer in a line."""
     held = (await _walked(rest)).open_positions()
     sender = CommandSender(redis_url, "scenario", timeout_s=patience / 4)
     try:
         closes = {}
         for bot in WATCHLISTS:
-            symbol = min(s for b, s in held if b == bot)
+            symbol = min((s for b, s in held if b == bot), default=None)
+            if symbol is None:
+                continue
             reply = await sender.send(bot, ClosePosition(symbol))
             closes[bot] = f"{symbol}: {reply.line()}"
             if not reply.ok:
@@ -250,6 +212,17 @@ async def _close_one_each(rest: SignedRest, redis_url: str, patience: float) -> 
         return closes
     finally:
         await sender.close()
+
+
+async def _churn(rest: SignedRest, redis_url: str, end: float, every: float, patience: float) -> int:
+    """Until end (monotonic), every `every` s have each bot close a position, so the next bar's cycle opens
+    another; how many closes the bots did."""
+    done = 0
+    while time.monotonic() + every < end:
+        await asyncio.sleep(every)
+        done += len(await _close_one_each(rest, redis_url, patience))
+    await asyncio.sleep(max(0.0, end - time.monotonic()))
+    return done
 
 
 async def _start_all(fleet: Fleet, configs: dict[str, Path], redis_url: str) -> None:
@@ -294,6 +267,24 @@ def _async(check: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
     return awaited
 
 
+async def _trade_and_break(
+    fleet: Fleet, console: ConsoleProcess, redis: RedisServer, rest: ExchangeRest, configs: dict[str, Path],
+    admin: str, timings: Timings,
+) -> tuple[int, dict[str, str], int]:  # fmt: skip
+    """The faults, then closes every close_every s until timings.seconds have passed, drops all along: how many
+    drops hit a connection, the closes after the faults, and how many closes came after those."""
+    end = time.monotonic() + timings.seconds
+    stop = asyncio.Event()
+    drops = asyncio.create_task(_drop_every(fleet.folder, admin, timings.drop_every, stop))
+    try:
+        closes = await _faults(fleet, console, redis, rest, configs, timings.patience)
+        churned = await _churn(rest, redis.url, end, timings.close_every, timings.patience)
+    finally:
+        stop.set()
+        dropped = await drops
+    return dropped, closes, churned
+
+
 async def run_scenario(pg: PgServer, redis: RedisServer, folder: Path, timings: Timings) -> ScenarioResult:
     """Run the whole scenario in folder on the running PostgreSQL pg and Redis redis (restarted on the way)."""
     database = pg.create_database()
@@ -314,14 +305,7 @@ async def run_scenario(pg: PgServer, redis: RedisServer, folder: Path, timings: 
         console.start()
         await until(_async(lambda: console is not None and console.shows("ATTACHED")), 60, "the console's screen")
         started = time.monotonic()
-        stop = asyncio.Event()
-        drops = asyncio.create_task(_drop_every(folder, urls["admin"], timings.drop_every, stop))
-        try:
-            closes = await _faults(fleet, console, redis, rest, configs, timings.patience)
-            await asyncio.sleep(max(0.0, started + timings.seconds - time.monotonic()))
-        finally:
-            stop.set()
-            dropped = await drops
+        dropped, closes, churned = await _trade_and_break(fleet, console, redis, rest, configs, urls["admin"], timings)
         comparison = await _settled(rest, redis.url, pg, database, timings.patience)
         stats = await asyncio.to_thread(stats_pnl_by_bot, folder, _tui_bot("--config", str(configs["listen"])))
         shown = await console_pnl_by_bot(load_settings(configs["console"]), redis.url, timings.patience)
@@ -339,6 +323,7 @@ async def run_scenario(pg: PgServer, redis: RedisServer, folder: Path, timings: 
         1,
         (KILLED_BOT, "console"),
         closes,
+        churned,
         comparison,
         stats,
         shown,

@@ -1,6 +1,6 @@
-"""The multi-bot scenario's consoles: `tui-bot --attach` as a process on its own terminal (killed and started
-again), an attached console under Textual Pilot in this process (what it shows, read from its widgets), and
-`tui-bot stats`'s figures for the same store."""
+"""The multi-bot scenario's processes: its children by name (restartable), `tui-bot --attach` on its own terminal
+(killed and started again), an attached console under Textual Pilot in this process (what it shows, read from its
+widgets), and `tui-bot stats`'s figures for the same store."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
+from bench.listen_drill import _wait_for_line
 from tests.core.conftest import wait_for
 from tui_bot.attach_cli import opener
 from tui_bot.config import Settings
@@ -25,6 +26,50 @@ from tui_bot.ui.widgets.positions import PositionsTable
 
 SIZE = (160, 48)
 ALL_BOTS = "(all)"
+
+
+class Fleet:
+    """The scenario's child processes by name, each writing to NAME[.N].out; restartable; stopped on the way out."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.folder, self.env = folder, env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.outs: dict[str, Path] = {}
+        self.starts: dict[str, int] = {}
+
+    async def start(self, name: str, args: list[str], ready: str) -> str:
+        """Start name (again) and return its output once a line starting with ready appears."""
+        self.starts[name] = self.starts.get(name, 0) + 1
+        out = self.folder / (f"{name}.out" if self.starts[name] == 1 else f"{name}.{self.starts[name]}.out")
+        with out.open("wb") as sink:
+            self.procs[name] = subprocess.Popen(
+                args, cwd=self.folder, stdout=sink, stderr=subprocess.STDOUT, env=self.env
+            )
+        self.outs[name] = out
+        return await _wait_for_line(out, self.procs[name], ready, timeout=120.0)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: nothing flushed, nothing said."""
+        proc = self.procs[name]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+    async def stop(self, name: str) -> int | None:
+        """SIGTERM and the exit status (SIGKILL after 30 s)."""
+        proc = self.procs.pop(name)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.to_thread(proc.wait, 30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return proc.returncode
+
+    async def stop_all(self) -> dict[str, int | None]:
+        """Stop every process still running, bots first, the exchange last."""
+        order = sorted(self.procs, key=lambda n: (n == "sim", n == "listen", n))
+        return {name: await self.stop(name) for name in order}
 
 
 class ConsoleProcess:
