@@ -64,7 +64,8 @@ class Timings:
     """The exchange's clock is set so that a 1-minute bar closes this long after it starts: the bots' first cycle
     (a bot not up by then trades a minute later)."""
     close_every: float = 30.0
-    """After the faults, each bot is told this often to close a position (the next bar's cycle opens another)."""
+    """After the faults, a bot with two positions or more is told this often to close one (the next bar's cycle
+    opens another)."""
     patience: float = 150.0
     """How long any one awaited condition may take (fills, an answer, convergence) before the scenario fails."""
 
@@ -195,16 +196,17 @@ async def _every_bot_holds(rest: SignedRest) -> bool:
     return {bot for bot, _ in (await _walked(rest)).open_positions()} >= set(WATCHLISTS)
 
 
-async def _close_one_each(rest: SignedRest, redis_url: str, patience: float) -> dict[str, str]:
-    """Tell each bot holding a position over Redis to close one; each bot's answer in a line."""
+async def _close_one_each(rest: SignedRest, redis_url: str, patience: float, keep: int = 0) -> dict[str, str]:
+    """Tell each bot holding more than keep positions over Redis to close one; each bot's answer in a line."""
     held = (await _walked(rest)).open_positions()
     sender = CommandSender(redis_url, "scenario", timeout_s=patience / 4)
     try:
         closes = {}
         for bot in WATCHLISTS:
-            symbol = min((s for b, s in held if b == bot), default=None)
-            if symbol is None:
+            symbols = sorted(s for b, s in held if b == bot)
+            if len(symbols) <= keep:
                 continue
+            symbol = symbols[0]
             reply = await sender.send(bot, ClosePosition(symbol))
             closes[bot] = f"{symbol}: {reply.line()}"
             if not reply.ok:
@@ -215,12 +217,12 @@ async def _close_one_each(rest: SignedRest, redis_url: str, patience: float) -> 
 
 
 async def _churn(rest: SignedRest, redis_url: str, end: float, every: float, patience: float) -> int:
-    """Until end (monotonic), every `every` s have each bot close a position, so the next bar's cycle opens
-    another; how many closes the bots did."""
+    """Until end (monotonic), every `every` s have each bot holding two positions or more close one (the next
+    bar's cycle opens another; one stays open for the end's comparison); how many closes the bots did."""
     done = 0
     while time.monotonic() + every < end:
         await asyncio.sleep(every)
-        done += len(await _close_one_each(rest, redis_url, patience))
+        done += len(await _close_one_each(rest, redis_url, patience, keep=1))
     await asyncio.sleep(max(0.0, end - time.monotonic()))
     return done
 
