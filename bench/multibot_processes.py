@@ -67,9 +67,13 @@ class Fleet:
         return proc.returncode
 
     async def stop_all(self) -> dict[str, int | None]:
-        """Stop every process still running, bots first, the exchange last."""
-        order = sorted(self.procs, key=lambda n: (n == "sim", n == "listen", n))
-        return {name: await self.stop(name) for name in order}
+        """Stop every process still running: the bots together, then the listener, the exchange last."""
+        last = ("listen", "sim")
+        first = [name for name in self.procs if name not in last]
+        statuses = dict(zip(first, await asyncio.gather(*map(self.stop, first)), strict=True))
+        for name in [n for n in last if n in self.procs]:
+            statuses[name] = await self.stop(name)
+        return statuses
 
 
 class ConsoleProcess:

@@ -228,9 +228,11 @@ async def _churn(rest: SignedRest, redis_url: str, end: float, every: float, pat
 
 
 async def _start_all(fleet: Fleet, configs: dict[str, Path], redis_url: str) -> None:
-    """The listener, then the bots side by side."""
-    await fleet.start("listen", _tui_bot("--config", str(configs["listen"]), "listen", "--redis", redis_url), "listen")
-    await asyncio.gather(*(_start_bot(fleet, configs, bot, redis_url) for bot in WATCHLISTS))
+    """The listener and the bots side by side (started together to be up before the first bar closes)."""
+    listen = fleet.start(
+        "listen", _tui_bot("--config", str(configs["listen"]), "listen", "--redis", redis_url), "listen"
+    )
+    await asyncio.gather(listen, *(_start_bot(fleet, configs, bot, redis_url) for bot in WATCHLISTS))
 
 
 async def _start_bot(fleet: Fleet, configs: dict[str, Path], bot: str, redis_url: str) -> None:
@@ -302,9 +304,9 @@ async def run_scenario(pg: PgServer, redis: RedisServer, folder: Path, timings: 
         rest = ExchangeRest(urls["REST"], KEY, SECRET)
         await _clock_ahead(rest, urls["admin"], timings.first_bar_s)
         configs = write_configs(folder, urls, pg.socket_url(database))
-        await _start_all(fleet, configs, redis.url)
         console = ConsoleProcess(_tui_bot("--config", str(configs["console"]), "--attach", redis.url), folder, env)
         console.start()
+        await _start_all(fleet, configs, redis.url)
         await until(_async(lambda: console is not None and console.shows("ATTACHED")), 60, "the console's screen")
         started = time.monotonic()
         dropped, closes, churned = await _trade_and_break(fleet, console, redis, rest, configs, urls["admin"], timings)
