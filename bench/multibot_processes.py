@@ -12,6 +12,7 @@ import signal
 import struct
 import subprocess
 import termios
+import time
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +26,8 @@ from tui_bot.ui.screens.stats_screen import BreakdownTable, StatsScreen
 from tui_bot.ui.widgets.positions import PositionsTable
 
 SIZE = (160, 48)
+COULD_NOT_START = "Could not start"
+"""How the console says its backend did not open (then it shows nothing more)."""
 ALL_BOTS = "(all)"
 
 
@@ -111,6 +114,17 @@ class ConsoleProcess:
             os.close(self._master)
             self._master = None
 
+    async def up(self, patience: float) -> None:
+        """Wait until the console shows an attached venue; one that could not start is started again."""
+        deadline = time.monotonic() + patience
+        while not self.shows("ATTACHED"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the attached console did not come up in {patience:.0f} s")
+            if self.proc is not None and (COULD_NOT_START.encode() in self.screen or self.proc.poll() is not None):
+                self.kill()
+                self.start()
+            await asyncio.sleep(0.1)
+
     def shows(self, text: str) -> bool:
         """Whether the console has drawn text (and still runs)."""
         return self.proc is not None and self.proc.poll() is None and text.encode() in self.screen
@@ -170,12 +184,34 @@ async def shown_pnl_by_bot(app: TuiBotApp) -> dict[str, tuple[int, str]]:
 
 
 async def console_pnl_by_bot(settings: Settings, redis_url: str, patience: float) -> dict[str, tuple[int, str]]:
-    """Open an attached console under Pilot, press p, and read what it shows per bot (shown_pnl_by_bot)."""
+    """Open an attached console under Pilot, press p, and read what it shows per bot (shown_pnl_by_bot); a console
+    that could not start (no live state in its first seconds on a loaded machine) is opened again, as a user would."""
+    deadline = time.monotonic() + patience
+    while True:
+        shown = await _attached_pnl(settings, redis_url, patience)
+        if shown is not None or time.monotonic() > deadline:
+            return shown or {}
+
+
+async def _attached_pnl(settings: Settings, redis_url: str, patience: float) -> dict[str, tuple[int, str]] | None:
+    """What one attached console shows per bot; None when it could not start."""
     app = TuiBotApp(settings, opener(settings, redis_url, None))
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(lambda: app.backend is not None and bool(app.query(PositionsTable)), patience)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(lambda: _table_up(app) or could_not_start(app), patience)
+        if not _table_up(app):
+            app.exit()
+            return None
         await pilot.press("p")
         await wait_for(lambda: isinstance(app.screen, StatsScreen) and app.screen.report is not None, patience)
         shown = await shown_pnl_by_bot(app)
         app.exit()
     return shown
+
+
+def _table_up(app: TuiBotApp) -> bool:
+    return app.backend is not None and bool(app.query(PositionsTable))
+
+
+def could_not_start(app: TuiBotApp) -> bool:
+    """Whether the console said it could not open its backend."""
+    return any(str(n.message).startswith(COULD_NOT_START) for n in app._notifications)

@@ -253,7 +253,7 @@ async def _faults(
     await until(lambda: _every_bot_holds(rest), patience, "a position of every bot")
     console.kill()
     console.start()
-    await until(_async(lambda: console.shows("ATTACHED")), patience, "the restarted console's screen")
+    await console.up(patience)
     await asyncio.to_thread(redis.restart)
     return await _close_one_each(rest, redis.url, patience)
 
@@ -262,13 +262,6 @@ async def _has_entry_order(rest: ExchangeRest, bot: str) -> bool:
     """Whether an entry order of bot is on the exchange (open or done)."""
     prefix = f"{bot}-{OrderReason.ENTRY.value}-"
     return any(o["orderLinkId"].startswith(prefix) for o in await exchange_orders(rest))
-
-
-def _async(check: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
-    async def awaited() -> bool:
-        return check()
-
-    return awaited
 
 
 async def _trade_and_break(
@@ -307,7 +300,7 @@ async def run_scenario(pg: PgServer, redis: RedisServer, folder: Path, timings: 
         console = ConsoleProcess(_tui_bot("--config", str(configs["console"]), "--attach", redis.url), folder, env)
         console.start()
         await _start_all(fleet, configs, redis.url)
-        await until(_async(lambda: console is not None and console.shows("ATTACHED")), 60, "the console's screen")
+        await console.up(timings.patience)
         started = time.monotonic()
         dropped, closes, churned = await _trade_and_break(fleet, console, redis, rest, configs, urls["admin"], timings)
         comparison = await _settled(rest, redis.url, pg, database, timings.patience)
