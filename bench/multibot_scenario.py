@@ -4,8 +4,9 @@ Real processes on loopback: `tui-bot sim`; `tui-bot listen --redis` recording in
 publishing to a throwaway Redis; three `tui-bot bot --bot-id a1|b2|c3 --redis` with their own watchlists, trading
 on the 1-minute bar (ema_trend, auto-approved, small sizes); an attached console (`tui-bot --attach`) on a
 terminal. Meanwhile the private connections are dropped every few seconds (`tui-bot fault drop kind=private`),
-bot b2 is SIGKILLed and started again, the console too, Redis is killed and started again (every key gone), and
-each bot is told over Redis to close one of its positions. At the end the exchange is compared with the
+bot b2 is SIGKILLed as its first entry order reaches the exchange and started again, the console too, Redis is
+killed and started again (every key gone), and each bot is told over Redis to close one of its positions (then,
+every 30 s, each bot holding two). At the end the exchange is compared with the
 listener's Redis keys and PostgreSQL rows (bench/multibot_checks.py), and `tui-bot stats` with what an attached
 console (Textual Pilot, in this process) shows on its stats screen.
 
