@@ -27,7 +27,7 @@ async def test_three_bots_on_one_account_agree_with_the_exchange_through_drops_k
     assert all(found.fills_per_bot.get(bot, 0) >= 2 for bot in WATCHLISTS), found.fills_per_bot  # entry and close
     assert all(reply.split(": ", 1)[1].startswith(f"{bot} ok") for bot, reply in result.closes.items()), result.closes
     assert result.drops >= 2 and result.redis_restarts == 1 and result.killed == ("b2", "console")
-    assert found.exchange_positions and found.redis_positions == found.exchange_positions
+    assert found.redis_positions == found.exchange_positions  # usually two open; a stop or target may close them
     assert found.account_matches
     assert (found.stored_fills, found.missing, found.duplicated, found.unknown, found.misattributed) == (
         found.exchange_fills, 0, 0, 0, 0,
