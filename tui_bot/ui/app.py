@@ -225,7 +225,8 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
 
     def on_recommendations_changed(self, message: messages.RecommendationsChanged) -> None:
         if table := self._widget(RecommendationsTable):
-            table.apply_recommendations(message.recommendations)
+            instruments = self.backend.instruments() if self.backend is not None else {}
+            table.apply_recommendations(message.recommendations, instruments)
 
     def on_protection_noticed(self, message: messages.ProtectionNoticed) -> None:
         if table := self._widget(PositionsTable):
