@@ -48,13 +48,13 @@ def preview(intent: PlaceOrderIntent, entry: Decimal, leverage: Decimal, fee_rat
     text = f"≈ {figures.notional:,.2f} USDT · margin {figures.margin:,.2f} at {plain(leverage)}x"
     parts = []
     if figures.gain_at_tp is not None:
-        parts.append(f"gain at TP {figures.gain_at_tp:+,.2f}")
+        parts.append(f"gain at TP {figures.gain_at_tp:+,.2f} USDT")
     if figures.loss_at_sl is not None:
-        parts.append(f"loss at SL {figures.loss_at_sl:,.2f}")
+        parts.append(f"loss at SL {figures.loss_at_sl:,.2f} USDT")
     if (rr := figures.reward_to_risk) is not None:
         parts.append(f"R:R {rr:.2f}")
     if parts:
-        text += "\n" + " · ".join(parts) + " USDT (both fees in)"
+        text += "\n" + " · ".join(parts) + " (both fees in)"
     return text
 
 
