@@ -45,6 +45,7 @@ async def test_the_tickets_quote_line_writes_last_and_mark_to_the_tick(tmp_path:
         assert written is not None, quote
         assert all(re.fullmatch(r"\d+\.\d{3}", price) for price in written.groups()), quote
         assert Decimal(written[1]) == form.last_prices[SOL]
+        assert str(form.query_one("#filters", Static).content).startswith("tick 0.010 · step 0.1 · min 0.1 ·")
 
 
 def test_the_confirmation_and_the_stop_rules_write_prices_to_the_tick() -> None:

@@ -231,7 +231,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             f"{symbol}  last {fmt.price(last, inst)} · mark {fmt.price(mark, inst)}"
         )
         self.query_one("#filters", Static).update(
-            f"tick {plain(inst.tick_size)} · step {plain(inst.qty_step)} · min {plain(inst.min_qty)}"
+            f"tick {plain(inst.tick_size)} · step {plain(inst.qty_step)} · min {fmt.qty(inst.min_qty, inst)}"
             f" · min value {plain(inst.min_notional)} USDT · leverage ≤ {plain(inst.max_leverage.normalize())}x"
         )
 
