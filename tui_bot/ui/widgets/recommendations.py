@@ -1,14 +1,19 @@
-"""The analysis cycle's trade recommendations, with a clear empty state until there are any."""
+"""The analysis cycle's trade recommendations, with a clear empty state until there are any, and how the latest
+cycle ended (its title line; the empty state says how to see why each symbol held)."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.message import Message
 from textual.strip import Strip
+from textual.widgets import Static
 
+from tui_bot.core.cycle_report import CycleSummary
 from tui_bot.domain.enums import Side
 from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
 from tui_bot.ui import format as fmt
@@ -19,6 +24,45 @@ DROPPED_FIRST = ("strategy", "confidence", "tp", "sl", "entry", "rr")
 WHY_HEADER_WIDTH = 5
 """The last column ("Why") needs its label and padding on screen; its longer texts may run past the edge."""
 EMPTY_TEXT = "No recommendations yet — press r to run the analysis cycle."
+TITLE = "Recommendations"
+TOP_REASONS = 3
+"""HOLD reasons the title line names (the commonest, with their counts)."""
+
+
+def cycle_line(summary: CycleSummary) -> str:
+    """'last cycle 15:45 UTC (schedule): 0 ideas; 412 HOLDs on 200 symbols — top reasons: range_breakout: Inside the
+    range 180, ...', or the cycle's skip or failure reason."""
+    cycle = summary.cycle
+    head = f"last cycle {time.strftime('%H:%M UTC', time.gmtime(cycle.started_ms / 1000))} ({summary.trigger})"
+    if cycle.status != "done":
+        return f"{head} {cycle.status}: {cycle.skip_reason or 'no reason recorded'}"
+    ideas = fmt.count_of(cycle.recommendations, "idea")
+    if cycle.recommendations:
+        ideas += f" ({cycle.approved} approved, {cycle.rejected} rejected)"
+    if not summary.held:
+        return f"{head}: {ideas}; no HOLD"
+    top = ", ".join(f"{kind} {count}" for kind, count in summary.top_reasons(TOP_REASONS))
+    held = f"{fmt.count_of(summary.holds, 'HOLD')} on {fmt.count_of(len(summary.held), 'symbol')}"
+    return f"{head}: {ideas}; {held} — top reasons: {top}"
+
+
+def cycle_empty_text(summary: CycleSummary) -> str:
+    """The empty table's line after a cycle: how to see why each symbol held, and the learned score's state."""
+    why = "Enter: why each symbol held" if summary.held else "r runs another cycle"
+    return f"No ideas to show — {why} · {summary.ml_status}"
+
+
+class RecommendationsTitle(Static):
+    """The panel's title; after a cycle it also says how the latest one ended (cycle_line)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(TITLE, markup=False, id=id, classes=classes)
+        self.summary: CycleSummary | None = None
+
+    def show_cycle(self, summary: CycleSummary) -> None:
+        """Say how the latest cycle ended."""
+        self.summary = summary
+        self.update(f"{TITLE} · {cycle_line(summary)}")
 
 
 def confidence_text(confidence: Decimal) -> str:
@@ -27,7 +71,11 @@ def confidence_text(confidence: Decimal) -> str:
 
 
 class RecommendationsTable(LiveTable):
-    """Recommendations keyed by id; when there are none, the first body line says so (CSS class -empty)."""
+    """Recommendations keyed by id; when there are none, the first body line says so (CSS class -empty), and Enter
+    asks for the latest cycle's report (HeldReportRequested)."""
+
+    class HeldReportRequested(Message):
+        """Enter on the empty table: show why each symbol held in the latest cycle."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"recommendations-table--empty"}
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
@@ -60,6 +108,18 @@ class RecommendationsTable(LiveTable):
         self._rows: dict[str, Recommendation] = {}
         self.shown: tuple[str, ...] = tuple(key for key, _ in self.COLUMNS)
         self.add_class("-empty")
+
+    def show_cycle(self, summary: CycleSummary) -> None:
+        """The empty state names what the latest cycle left to look at (cycle_empty_text)."""
+        self.empty_text = cycle_empty_text(summary)
+        self.refresh()
+
+    def action_select_cursor(self) -> None:
+        """Enter: a row opens its recommendation; on the empty table, the latest cycle's report."""
+        if self.row_count:
+            super().action_select_cursor()
+        else:
+            self.post_message(self.HeldReportRequested())
 
     def ensure_columns(self) -> None:
         """Add the columns that fit (all of them before the table has a width)."""

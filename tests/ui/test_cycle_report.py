@@ -1,0 +1,101 @@
+"""A scheduled cycle (at a bar boundary, not `r`) reaches the console: the Recommendations title says how it ended with
+its commonest HOLD reasons, the empty table says how to see them and why the learned score does not gate, and Enter
+there (or the palette) lists every held symbol's reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.command import CommandList, CommandPalette
+from textual.widgets import DataTable, Static
+
+from tests.core.conftest import wait_for
+from tests.ui.conftest import Console, LocalConsole
+from tests.ui.test_bot_console import bot_settings
+from tui_bot.config import Settings
+from tui_bot.core.cycle_report import CycleSummary
+from tui_bot.core.strategies.base import hold
+from tui_bot.domain.models import Instrument, Kline
+from tui_bot.domain.recommendations import Proposal
+from tui_bot.ui.screens.cycle_report import CycleReportScreen, held_rows
+from tui_bot.ui.widgets.recommendations import RecommendationsTable, RecommendationsTitle
+
+BOUNDARY_MS = int(datetime(2099, 6, 1, 12, 0, tzinfo=UTC).timestamp() * 1000)
+LEAD_MS = 20_000
+"""The exchange's clock starts this long before a 1-minute bar boundary, so the bot's schedule runs a cycle soon."""
+
+
+class Quiet:
+    """A strategy of the trader's own (loaded by its dotted path) that never trades: every symbol holds."""
+
+    name = "quiet"
+    version = "1"
+    min_candles = 5
+
+    def propose(self, symbol: str, candles: Sequence[Kline], inst: Instrument) -> Proposal:
+        return hold(self, symbol, candles, inst, f"No signal (close {candles[-1].close}).")
+
+
+def scheduled_settings(tmp_path: Path) -> Settings:
+    """The bot on 1-minute bars with cycles on schedule, Quiet its only strategy, a bar boundary LEAD_MS away."""
+    settings = bot_settings(tmp_path)
+    strategies = [f"{__name__}:Quiet"]
+    settings.trading = settings.trading.model_copy(update={"run_cycles": True, "strategies": strategies})
+    settings.sim.clock_start_ms = BOUNDARY_MS - LEAD_MS
+    return settings
+
+
+def last_cycle(app: LocalConsole) -> CycleSummary | None:
+    assert app.backend is not None
+    return app.backend.last_cycle()
+
+
+def report_rows(app: LocalConsole) -> list[tuple[str, ...]]:
+    """The report screen's table as drawn: each row's cell texts."""
+    table = app.screen.query_one("#cycle-held", DataTable)
+    return [tuple(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def test_a_scheduled_cycle_shows_why_every_symbol_held(console: Console, tmp_path: Path) -> None:
+    async with console(settings=scheduled_settings(tmp_path)) as (app, pilot):
+        title = app.query_one(RecommendationsTitle)
+        table = app.query_one(RecommendationsTable)
+        assert str(title.render()) == "Recommendations"
+        await wait_for(lambda: last_cycle(app) is not None, timeout=45)
+        summary = last_cycle(app)
+        assert summary is not None and app.backend is not None
+        assert (summary.trigger, summary.cycle.status, summary.cycle.recommendations) == ("schedule", "done", 0)
+        watched = [s for s in app.backend.watchlist() if s in app.backend.instruments()]
+        assert [symbol for symbol, _ in summary.held] == watched
+        assert dict(summary.held) == app.backend.held_reasons()
+        await pilot.pause()
+        n, started = len(watched), datetime.fromtimestamp(summary.cycle.started_ms / 1000, UTC)
+        assert str(title.render()) == (
+            f"Recommendations · last cycle {started:%H:%M} UTC (schedule): 0 ideas; {n} HOLDs on {n} symbols"
+            f" — top reasons: quiet: No signal {n}"
+        )
+        ml_status = summary.ml_status
+        assert ml_status.startswith("learned score off: "), "no model yet: the gate is off and the console says why"
+        assert table.empty_state_shown
+        assert table.empty_text == f"No ideas to show — Enter: why each symbol held · {ml_status}"
+        table.focus()
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, CycleReportScreen))
+        await pilot.pause()
+        rows = report_rows(app)
+        assert [row[0] for row in rows] == watched
+        assert all(row[1] == "quiet" and row[2].startswith("No signal (close ") for row in rows)
+        assert str(app.screen.query_one("#cycle-ml", Static).render()) == ml_status
+        await pilot.press("escape")
+        await wait_for(lambda: not isinstance(app.screen, CycleReportScreen))
+        await pilot.press("ctrl+p")
+        await wait_for(lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"why symbols held")
+        results = app.screen.query_one(CommandList)
+        await wait_for(lambda: results.option_count >= 1 and results.highlighted == 0)
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, CycleReportScreen))
+        await pilot.pause()
+        assert report_rows(app) == [tuple(row) for row in held_rows(summary)]
