@@ -4,21 +4,18 @@ there (or the palette) lists every held symbol's reasons."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Static
 
+from tests.bot.quiet import QUIET
 from tests.core.conftest import wait_for
 from tests.ui.conftest import Console, LocalConsole
 from tests.ui.test_bot_console import bot_settings
 from tui_bot.config import Settings
 from tui_bot.core.cycle_report import CycleSummary
-from tui_bot.core.strategies.base import hold
-from tui_bot.domain.models import Instrument, Kline
-from tui_bot.domain.recommendations import Proposal
 from tui_bot.ui.screens.cycle_report import CycleReportScreen, held_rows
 from tui_bot.ui.widgets.recommendations import RecommendationsTable, RecommendationsTitle
 
@@ -27,21 +24,10 @@ LEAD_MS = 20_000
 """The exchange's clock starts this long before a 1-minute bar boundary, so the bot's schedule runs a cycle soon."""
 
 
-class Quiet:
-    """A strategy of the trader's own (loaded by its dotted path) that never trades: every symbol holds."""
-
-    name = "quiet"
-    version = "1"
-    min_candles = 5
-
-    def propose(self, symbol: str, candles: Sequence[Kline], inst: Instrument) -> Proposal:
-        return hold(self, symbol, candles, inst, f"No signal (close {candles[-1].close}).")
-
-
 def scheduled_settings(tmp_path: Path) -> Settings:
     """The bot on 1-minute bars with cycles on schedule, Quiet its only strategy, a bar boundary LEAD_MS away."""
     settings = bot_settings(tmp_path)
-    strategies = [f"{__name__}:Quiet"]
+    strategies = [QUIET]
     settings.trading = settings.trading.model_copy(update={"run_cycles": True, "strategies": strategies})
     settings.sim.clock_start_ms = BOUNDARY_MS - LEAD_MS
     return settings
