@@ -1,6 +1,7 @@
 """A scheduled cycle (at a bar boundary, not `r`) reaches the console: the Recommendations title says how it ended with
 its commonest HOLD reasons, the empty table says how to see them and why the learned score does not gate, and Enter
-there (or the palette) lists every held symbol's reasons."""
+there (or the palette) lists every held symbol's reasons; an idea's detail names why the other strategies held on its
+symbol."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from tests.ui.conftest import Console, LocalConsole
 from tests.ui.test_bot_console import bot_settings
 from tui_bot.config import Settings
 from tui_bot.core.cycle_report import CycleSummary
+from tui_bot.core.strategies import BUILTINS
 from tui_bot.ui.screens.cycle_report import CycleReportScreen, held_rows
+from tui_bot.ui.screens.recommendation_detail import RecommendationDetail
 from tui_bot.ui.widgets.recommendations import RecommendationsTable, RecommendationsTitle
 
 BOUNDARY_MS = int(datetime(2099, 6, 1, 12, 0, tzinfo=UTC).timestamp() * 1000)
@@ -85,3 +88,25 @@ async def test_a_scheduled_cycle_shows_why_every_symbol_held(console: Console, t
         await wait_for(lambda: isinstance(app.screen, CycleReportScreen))
         await pilot.pause()
         assert report_rows(app) == [tuple(row) for row in held_rows(summary)]
+
+
+async def test_an_ideas_detail_lists_why_other_strategies_held_on_its_symbol(console: Console, tmp_path: Path) -> None:
+    settings = bot_settings(tmp_path)
+    settings.trading = settings.trading.model_copy(update={"strategies": [*BUILTINS, QUIET]})
+    async with console(settings=settings) as (app, pilot):
+        table = app.query_one(RecommendationsTable)
+        await pilot.press("r")
+        await wait_for(lambda: table.row_count > 0 and last_cycle(app) is not None, timeout=15)
+        summary = last_cycle(app)
+        assert summary is not None and summary.trigger == "console"
+        table.focus()
+        await pilot.pause()
+        rec = table.selected_recommendation
+        assert rec is not None and rec.cycle_id == summary.cycle.id
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, RecommendationDetail))
+        await pilot.pause()
+        held = dict(summary.held)[rec.symbol]
+        assert any(reason.startswith("quiet: No signal (close ") for reason in held)
+        text = str(app.screen.query_one("#held", Static).render())
+        assert text.splitlines() == [f"Held on {rec.symbol} in the same cycle:", *(f"  {r}" for r in held)]

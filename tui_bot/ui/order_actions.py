@@ -53,7 +53,9 @@ class OrderActions(TradingActions):
         if rec is None or self.backend is None:
             return
         backend = self.backend
-        self.push_screen(RecommendationDetail(rec), lambda decision: self._decide(backend, rec, decision))
+        cycle = backend.last_cycle()
+        held = dict(cycle.held).get(rec.symbol, ()) if cycle is not None and cycle.cycle.id == rec.cycle_id else ()
+        self.push_screen(RecommendationDetail(rec, held), lambda decision: self._decide(backend, rec, decision))
 
     @on(RecommendationsTable.HeldReportRequested)
     def action_cycle_report(self) -> None:
