@@ -94,6 +94,9 @@ async def test_a_tripped_strategy_trades_nothing_its_ideas_become_phantoms_and_a
         for r in ideas:
             per_strategy[r.strategy] = per_strategy.get(r.strategy, 0) + 1
         assert rt.bot.guard.blocked_on(day_of(ideas[0].created_ms)) == per_strategy
+        summary = rt.backend.last_cycle()  # what the console's Recommendations title names
+        assert summary is not None
+        assert dict(summary.top_rejections(5)) == {blocked[s]: n for s, n in per_strategy.items()}
         report = await rt.backend.stats_report()
         assert {(x.strategy, x.blocked, x.blocked_today) for x in report.guard} >= {
             (s, True, n) for s, n in per_strategy.items()

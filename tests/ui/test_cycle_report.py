@@ -13,14 +13,16 @@ from textual.widgets import DataTable, Static
 
 from tests.bot.quiet import QUIET
 from tests.core.conftest import wait_for
+from tests.core.test_cycle_report import GUARD, HELD, rejections
 from tests.ui.conftest import Console, LocalConsole
 from tests.ui.test_bot_console import bot_settings
 from tui_bot.config import Settings
-from tui_bot.core.cycle_report import CycleSummary
+from tui_bot.core.cycle_report import CycleSummary, cycle_summary
 from tui_bot.core.strategies import BUILTINS
+from tui_bot.store.rows import CycleRow
 from tui_bot.ui.screens.cycle_report import CycleReportScreen, held_rows
 from tui_bot.ui.screens.recommendation_detail import RecommendationDetail
-from tui_bot.ui.widgets.recommendations import RecommendationsTable, RecommendationsTitle
+from tui_bot.ui.widgets.recommendations import RecommendationsTable, RecommendationsTitle, cycle_line
 
 BOUNDARY_MS = int(datetime(2099, 6, 1, 12, 0, tzinfo=UTC).timestamp() * 1000)
 LEAD_MS = 20_000
@@ -63,7 +65,7 @@ async def test_a_scheduled_cycle_shows_why_every_symbol_held(console: Console, t
         n, started = len(watched), datetime.fromtimestamp(summary.cycle.started_ms / 1000, UTC)
         assert str(title.render()) == (
             f"Recommendations · last cycle {started:%H:%M} UTC (schedule): 0 ideas; {n} HOLDs on {n} symbols"
-            f" — top reasons: quiet: No signal {n}"
+            f" — top reasons: {n}× quiet: No signal"
         )
         ml_status = summary.ml_status
         assert ml_status.startswith("learned score off: "), "no model yet: the gate is off and the console says why"
@@ -110,3 +112,17 @@ async def test_an_ideas_detail_lists_why_other_strategies_held_on_its_symbol(con
         assert any(reason.startswith("quiet: No signal (close ") for reason in held)
         text = str(app.screen.query_one("#held", Static).render())
         assert text.splitlines() == [f"Held on {rec.symbol} in the same cycle:", *(f"  {r}" for r in held)]
+
+
+def test_the_title_line_names_the_commonest_holds_and_rejections() -> None:
+    at = int(datetime(2026, 12, 5, 15, 45, 2, tzinfo=UTC).timestamp() * 1000)
+    done = CycleRow("cy1", at, "15", "done", recommendations=6, rejected=6)
+    assert cycle_line(cycle_summary(done, "schedule", HELD, rejections(), "off")) == (
+        "last cycle 15:45 UTC (schedule): 6 ideas (0 approved, 6 rejected); 3 HOLDs on 2 symbols"
+        " — top reasons: 2× ema_trend: EMAs are level: no trend, 1× quiet: No signal"
+        f"; rejected: 3× {GUARD}, 2× ML score below min_ml_score 0.55, 1× confidence below the minimum 0.50"
+    )
+    skipped = CycleRow("cy2", at, "15", "skipped", skip_reason="no fresh candles")
+    assert cycle_line(cycle_summary(skipped, "schedule", HELD, rejections(), "off")) == (
+        "last cycle 15:45 UTC (schedule) skipped: no fresh candles"
+    )

@@ -97,6 +97,7 @@ class TradingBot:
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
         self.last_cycle: CycleSummary | None = None
+        self._rejections: list[tuple[str, str]] = []  # this cycle's rejected ideas: (symbol, reason)
         self._lock = asyncio.Lock()
         self.tasks = BackgroundTasks(engine.health.tasks, log)
 
@@ -195,7 +196,7 @@ class TradingBot:
     async def run_cycle(self, trigger: str = "manual") -> CycleRow:
         """Run one cycle, then tell the console how it ended and why each symbol held (`last_cycle`)."""
         cycle = await self._cycle(trigger)
-        self.last_cycle = cycle_summary(cycle, trigger, self.analysis.held, self.ml.status)
+        self.last_cycle = cycle_summary(cycle, trigger, self.analysis.held, self._rejections, self.ml.status)
         self.engine.announce([CycleFinished(summary=self.last_cycle, exchange_ts=0, received_ns=time.time_ns())])
         return cycle
 
@@ -219,6 +220,7 @@ class TradingBot:
         async with self._lock:
             self._save_cycle(cycle)
             self._expire_pending()
+            self._rejections = []
             try:
                 proposals = self.ml.score(await self.analysis.propose(settings, state, self.engine.client.now_ms()))
                 self.ml.retrain_when_due()  # in the background: this cycle scores with the model it has
@@ -270,6 +272,7 @@ class TradingBot:
             rec = decision.recommendation
             if not decision.verdict.passed:
                 rejected += 1
+                self._rejections.append((rec.symbol, decision.verdict.reason))
                 if decision.verdict.blocked_by_guard:
                     self.guard.note_blocked(rec.strategy, rec.created_ms)
                 self.record(replace(rec, status=RecommendationStatus.REJECTED.value, fate=decision.verdict.reason))

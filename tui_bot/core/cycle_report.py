@@ -12,6 +12,8 @@ from tui_bot.store.rows import CycleRow
 
 _DETAIL = re.compile(r"\s*\([^()]*\)")
 """A parenthesised detail of a reason (the values it was decided on), left out when reasons are grouped."""
+_BELOW = re.compile(r"^(.+?) -?\d[\d.]* below (.+)$")
+"""A threshold gate's reason ("confidence 0.58 below the minimum 0.60"): the idea's own value is left out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +24,8 @@ class CycleSummary:
     trigger: str
     held: tuple[tuple[str, tuple[str, ...]], ...]
     """Per symbol, in watchlist order: each strategy's "strategy: reason" for holding on it."""
+    rejected: tuple[tuple[str, str], ...]
+    """Each idea the gates rejected: (symbol, reason)."""
     ml_status: str
 
     @property
@@ -33,6 +37,10 @@ class CycleSummary:
         """The commonest HOLD reasons without their values ("range_breakout: Inside the range"), most frequent first."""
         counts = Counter(reason_kind(reason) for _, reasons in self.held for reason in reasons)
         return counts.most_common(limit)
+
+    def top_rejections(self, limit: int) -> list[tuple[str, int]]:
+        """The commonest reasons the gates rejected ideas for ("WR guard: ...", "ML score below min_ml_score 0.55")."""
+        return Counter(rejection_kind(symbol, reason) for symbol, reason in self.rejected).most_common(limit)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +55,22 @@ def reason_kind(reason: str) -> str:
     return _DETAIL.sub("", reason).strip().rstrip(".")
 
 
-def cycle_summary(cycle: CycleRow, trigger: str, held: Mapping[str, Sequence[str]], ml_status: str) -> CycleSummary:
-    """The summary of a cycle as it ended; HOLD answers count only for a cycle that ran to the end."""
-    kept = held if cycle.status == "done" else {}
-    return CycleSummary(cycle, trigger, tuple((s, tuple(r)) for s, r in kept.items()), ml_status)
+def rejection_kind(symbol: str, reason: str) -> str:
+    """A gate's reason as its kind: without the parenthesised details, the symbol or the idea's own value."""
+    text = reason_kind(reason).replace(symbol, "the symbol")
+    return _BELOW.sub(r"\1 below \2", text)
+
+
+def cycle_summary(
+    cycle: CycleRow,
+    trigger: str,
+    held: Mapping[str, Sequence[str]],
+    rejected: Sequence[tuple[str, str]],
+    ml_status: str,
+) -> CycleSummary:
+    """The summary of a cycle as it ended; HOLD answers and rejections count only for a cycle that ran to the end."""
+    done = cycle.status == "done"
+    kept = held if done else {}
+    return CycleSummary(
+        cycle, trigger, tuple((s, tuple(r)) for s, r in kept.items()), tuple(rejected) if done else (), ml_status
+    )

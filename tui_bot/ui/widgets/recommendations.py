@@ -26,24 +26,30 @@ WHY_HEADER_WIDTH = 5
 EMPTY_TEXT = "No recommendations yet — press r to run the analysis cycle."
 TITLE = "Recommendations"
 TOP_REASONS = 3
-"""HOLD reasons the title line names (the commonest, with their counts)."""
+"""HOLD reasons, and rejection reasons, the title line names (the commonest of each, with their counts)."""
 
 
 def cycle_line(summary: CycleSummary) -> str:
-    """'last cycle 15:45 UTC (schedule): 0 ideas; 412 HOLDs on 200 symbols — top reasons: range_breakout: Inside the
-    range 180, ...', or the cycle's skip or failure reason."""
+    """'last cycle 15:45 UTC (schedule): 2 ideas (0 approved, 2 rejected); 598 HOLDs on 200 symbols — top reasons:
+    190× range_breakout: Inside the range, ...; rejected: 2× WR guard: ...', or why the cycle skipped or failed."""
     cycle = summary.cycle
     head = f"last cycle {time.strftime('%H:%M UTC', time.gmtime(cycle.started_ms / 1000))} ({summary.trigger})"
     if cycle.status != "done":
         return f"{head} {cycle.status}: {cycle.skip_reason or 'no reason recorded'}"
-    ideas = fmt.count_of(cycle.recommendations, "idea")
+    counts = [fmt.count_of(cycle.recommendations, "idea")]
     if cycle.recommendations:
-        ideas += f" ({cycle.approved} approved, {cycle.rejected} rejected)"
-    if not summary.held:
-        return f"{head}: {ideas}; no HOLD"
-    top = ", ".join(f"{kind} {count}" for kind, count in summary.top_reasons(TOP_REASONS))
-    held = f"{fmt.count_of(summary.holds, 'HOLD')} on {fmt.count_of(len(summary.held), 'symbol')}"
-    return f"{head}: {ideas}; {held} — top reasons: {top}"
+        counts[0] += f" ({cycle.approved} approved, {cycle.rejected} rejected)"
+    if summary.held:
+        counts.append(f"{fmt.count_of(summary.holds, 'HOLD')} on {fmt.count_of(len(summary.held), 'symbol')}")
+    reasons = [
+        f"{label}: " + ", ".join(f"{count}× {kind}" for kind, count in top)
+        for label, top in (
+            ("top reasons", summary.top_reasons(TOP_REASONS)),
+            ("rejected", summary.top_rejections(TOP_REASONS)),
+        )
+        if top
+    ]
+    return f"{head}: {'; '.join(counts)}" + (f" — {'; '.join(reasons)}" if reasons else "")
 
 
 def cycle_empty_text(summary: CycleSummary) -> str:
