@@ -3,6 +3,7 @@ cycle ended (its title line; the empty state says how to see why each symbol hel
 
 from __future__ import annotations
 
+import textwrap
 import time
 from decimal import Decimal
 from typing import ClassVar
@@ -25,6 +26,8 @@ WHY_HEADER_WIDTH = 5
 """The last column ("Why") needs its label and padding on screen; its longer texts may run past the edge."""
 EMPTY_TEXT = "No recommendations yet — press r to run the analysis cycle."
 TITLE = "Recommendations"
+TITLE_LINES = 4
+"""Lines the title may take once it says how the latest cycle ended."""
 TOP_REASONS = 3
 """HOLD reasons, and rejection reasons, the title line names (the commonest of each, with their counts)."""
 
@@ -66,8 +69,10 @@ class RecommendationsTitle(Static):
         self.summary: CycleSummary | None = None
 
     def show_cycle(self, summary: CycleSummary) -> None:
-        """Say how the latest cycle ended."""
+        """Say how the latest cycle ended (wrapped over up to TITLE_LINES lines: the panel is a third of the width)."""
         self.summary = summary
+        self.styles.height = "auto"
+        self.styles.max_height = TITLE_LINES
         self.update(f"{TITLE} · {cycle_line(summary)}")
 
 
@@ -226,11 +231,18 @@ class RecommendationsTable(LiveTable):
             "fate": rec.fate or "",
         }
 
+    def _empty_lines(self) -> list[str]:
+        """The empty-state text: one line before any cycle, wrapped to the table's width after one."""
+        if self.empty_text == EMPTY_TEXT:
+            return [self.empty_text]
+        return textwrap.wrap(self.empty_text, max(self.size.width - 2, 10))
+
     def render_line(self, y: int) -> Strip:
-        """Draw the empty-state text on the first body line while there are no rows."""
+        """Draw the empty-state text on the first body lines while there are no rows."""
         body_top = self.header_height if self.show_header else 0
-        if self.row_count or y != body_top:
+        lines = [] if self.row_count else self._empty_lines()
+        if not body_top <= y < body_top + len(lines):
             return super().render_line(y)
         style = self.rich_style + self.get_component_rich_style("recommendations-table--empty", partial=True)
-        text = Text(f" {self.empty_text}", style=style, end="", no_wrap=True)
+        text = Text(f" {lines[y - body_top]}", style=style, end="", no_wrap=True)
         return Strip(list(text.render(self.app.console))).crop_extend(0, self.size.width, self.rich_style)
