@@ -72,3 +72,7 @@ def _print_cycle(backend: ConsoleBackend, cycle: CycleReport) -> None:
                 f"  {rec.symbol:<10} {rec.side.value:<4} conf {rec.confidence:.2f} R:R {rec.rr or '-'} "
                 f"{rec.strategy:<15} {rec.status}: {rec.fate or ''}"
             )
+    if (summary := backend.last_cycle()) is not None:  # why the rest held, and whether the learned score gated
+        for symbol, reasons in summary.held:
+            print(f"  {symbol:<10} held: {'; '.join(reasons)}")
+        print(f"  {summary.ml_status}")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.bot.quiet import QUIET
+from tui_bot.config import BotSettings
 from tui_bot.store.db import open_database
 from tui_bot.store.repos import count, load_cycles, load_recommendations
 
@@ -68,3 +71,22 @@ def test_strict_cycle_once_rejects_and_sends_nothing(tmp_path: Path) -> None:
             await conn.close()
 
     assert set(asyncio.run(fates())) == {"rejected"}
+
+
+def test_cycle_once_prints_why_each_symbol_held_and_whether_the_score_gated(tmp_path: Path) -> None:
+    (tmp_path / "bot.toml").write_text(CONFIG.format(conf=0.0, rr="0.1") + f'strategies = ["{QUIET}"]\n')
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "tui_bot.cli", "cycle", "--once", "--config", "bot.toml", "--db", "cycle.db"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root)},  # the trader's own strategy, by its dotted path
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert " done on 1: 0 ideas" in lines[0]
+    held = [line.split() for line in lines[1:-1]]
+    assert [words[:4] for words in held] == [[symbol, "held:", "quiet:", "No"] for symbol in BotSettings().watchlist]
+    assert lines[-1] == "  learned score off: 0 of 100 outcomes needed to train (min_outcomes)"

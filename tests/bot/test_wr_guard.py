@@ -51,15 +51,15 @@ def lost_idea(n: int, strategy: str) -> tuple[Recommendation, PhantomRow]:
     return rec, phantom
 
 
-async def guarded(tmp_path: Path, *, seed_losses: bool, **trading: object) -> Runtime:
-    """A runtime whose store holds two lost phantoms of every built-in strategy (when seed_losses)."""
-    settings = settings_with(auto_approve_trades=True, **PERMISSIVE, **trading)
+async def guarded(tmp_path: Path, *, losses: int, **trading: object) -> Runtime:
+    """A runtime whose store holds `losses` lost phantoms of every built-in strategy (auto-approving, permissive)."""
+    settings = settings_with(**{"auto_approve_trades": True, **PERMISSIVE, **trading})
     settings.signals = GUARD
     db = tmp_path / "guard.db"
-    if seed_losses:
+    if losses:
         seeder = await start_runtime(settings, db, trading_bot=False, schedule_cycles=False, protect=False)
         for strategy in BUILTINS:
-            for n in range(2):
+            for n in range(losses):
                 rec, phantom = lost_idea(n, strategy)
                 seeder.writer.enqueue(SaveRecommendation(rec))
                 seeder.writer.enqueue(SavePhantom(phantom))
@@ -76,7 +76,7 @@ def guard_alerts(rt: Runtime, severity: Severity) -> dict[str, str]:
 async def test_a_tripped_strategy_trades_nothing_its_ideas_become_phantoms_and_a_win_lets_it_through(
     tmp_path: Path,
 ) -> None:
-    rt = await guarded(tmp_path, seed_losses=True)
+    rt = await guarded(tmp_path, losses=2)
     try:
         assert rt.bot is not None
         blocked = rt.bot.guard.blocked()
@@ -94,6 +94,9 @@ async def test_a_tripped_strategy_trades_nothing_its_ideas_become_phantoms_and_a
         for r in ideas:
             per_strategy[r.strategy] = per_strategy.get(r.strategy, 0) + 1
         assert rt.bot.guard.blocked_on(day_of(ideas[0].created_ms)) == per_strategy
+        summary = rt.backend.last_cycle()  # what the console's Recommendations title names
+        assert summary is not None
+        assert dict(summary.top_rejections(5)) == {blocked[s]: n for s, n in per_strategy.items()}
         report = await rt.backend.stats_report()
         assert {(x.strategy, x.blocked, x.blocked_today) for x in report.guard} >= {
             (s, True, n) for s, n in per_strategy.items()
@@ -114,7 +117,7 @@ async def test_a_tripped_strategy_trades_nothing_its_ideas_become_phantoms_and_a
 
 
 async def test_the_bots_closed_trades_count_for_their_strategy(tmp_path: Path) -> None:
-    rt = await guarded(tmp_path, seed_losses=False)
+    rt = await guarded(tmp_path, losses=0)
     try:
         assert rt.bot is not None
         await rt.bot.run_cycle("test")
@@ -129,5 +132,35 @@ async def test_the_bots_closed_trades_count_for_their_strategy(tmp_path: Path) -
         assert rt.bot.guard.rate(entry.strategy)[1] == 0
         await rt.bot.run_cycle("next")
         assert rt.bot.guard.rate(entry.strategy)[1] == 1 and entry.order_link_id not in rt.bot.guard.strategy_of
+    finally:
+        await rt.close()
+
+
+async def test_a_phantom_loss_during_the_run_trips_the_guard_and_the_next_cycle_blocks_that_strategy(
+    tmp_path: Path,
+) -> None:
+    rt = await guarded(tmp_path, losses=1, auto_approve_trades=False)
+    try:
+        assert rt.bot is not None and rt.bot.guard.blocked() == {}  # one outcome each: below the sample of 2
+        rt.backend.update_settings({"min_confidence_threshold": 1.0})  # every idea rejected: followed as phantoms
+        first = await rt.bot.run_cycle("test")
+        assert first.recommendations >= 1 and first.rejected == first.recommendations
+        followed = {p.recommendation_id: p for p in rt.bot.phantoms.open.values()}
+        loser = next(r for r in rt.bot.recommendations.values() if r.cycle_id == first.id and r.id in followed)
+        phantom = followed[loser.id]
+        sim = sim_of(rt)
+        beyond = phantom.sl - (phantom.entry - phantom.sl) * D("0.1")  # past its stop, either side
+        sim.engine.markets[phantom.symbol].set_price(beyond, sim.clock.now_ms())
+        sim.step_once()
+        await wait_for(lambda: loser.strategy in rt.bot.guard.blocked())
+        reason = rt.bot.guard.blocked()[loser.strategy]
+        assert reason == f"WR guard: {loser.strategy} 0% < 30% over 2"
+        await wait_for(lambda: guard_alerts(rt, Severity.WARNING).get(loser.strategy) == reason)
+        rt.backend.update_settings({"min_confidence_threshold": 0.0})
+        second = await rt.bot.run_cycle("next")
+        ideas = [r for r in rt.bot.recommendations.values() if r.cycle_id == second.id]
+        blocked = [r for r in ideas if r.strategy == loser.strategy]
+        assert blocked and all(r.status == RecommendationStatus.REJECTED and r.fate == reason for r in blocked)
+        assert rt.bot.guard.blocked_on(day_of(second.started_ms)).get(loser.strategy) == len(blocked)
     finally:
         await rt.close()

@@ -1,5 +1,6 @@
 """The min_ml_score gate: an idea scored below it is rejected with the reason and followed as a phantom, its
-score and model stored with it; without the ml extra the gate is off and the console's stats say why."""
+score and model stored with it; the bot on the embedded exchange trains on its stored outcomes and gates the next
+cycle with that model; without the ml extra the gate is off and the console's stats say why."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tests.bot.test_cycle import PERMISSIVE, settings_with
-from tests.core.test_ml_score import scripted_features
+from tests.core.test_ml_score import save_outcomes, scripted_features
 from tests.unit.test_gating import idea
 from tui_bot.core import ml_model
 from tui_bot.core.gating import GateBook, gate
@@ -63,6 +64,35 @@ async def test_a_cycle_scores_every_idea_and_the_gate_rejects_those_below_it_as_
         report = await rt.backend.stats_report()
         assert report.ml is not None and report.ml.gating
         assert report.ml.status.startswith("ML gate on: model v1 (trained on 45, AUC ")
+    finally:
+        await rt.close()
+
+
+async def test_the_bot_trains_on_its_stored_outcomes_then_the_next_cycle_is_scored_and_gated(tmp_path: Path) -> None:
+    settings = settings_with(**PERMISSIVE)
+    settings.ml = MlSettings(min_ml_score=0.99, min_outcomes=40)
+    rt = await start_runtime(settings, tmp_path / "bot.db", schedule_cycles=False)
+    try:
+        bot = rt.bot
+        assert bot is not None and bot.ml.model is None and bot.ml.min_score() is None
+        await save_outcomes(rt.writer, range(60))  # ideas followed as phantoms to their target or stop
+        first = await bot.run_cycle("first")  # no model yet: scored by none; the training starts in the background
+        await bot.ml.wait()
+        model = bot.ml.model
+        assert model is not None and (model.version, model.trained_on, model.train_size) == (1, 60, 45)
+        assert [p.name for p in (tmp_path / "models").iterdir()] == ["model-000001.skops"]
+        second = await bot.run_cycle("second")
+        await rt.writer.flush()
+        unscored, scored = await load_recommendations(rt.conn, first.id), await load_recommendations(rt.conn, second.id)
+        assert unscored and all(r.ml_score is None for r in unscored)
+        assert scored and second.approved == 0
+        for rec in scored:
+            assert (rec.ml_model_version, rec.ml_train_size, rec.ml_brier) == ("1", 45, model.brier)
+            assert rec.status == "rejected"
+            assert rec.fate == f"ML score {rec.ml_score:.2f} below min_ml_score 0.99 (model v1)"
+        summary = rt.backend.last_cycle()
+        assert summary is not None and summary.ml_status.startswith("ML gate on: model v1 (trained on 45, AUC ")
+        assert dict(summary.top_rejections(3))["ML score below min_ml_score 0.99"] == len(scored)
     finally:
         await rt.close()
 

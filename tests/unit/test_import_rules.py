@@ -21,13 +21,14 @@ CONSOLE_DOOR = {
     "core.state",
     "core.stats",
     "core.ml_report",
+    "core.cycle_report",
     "core.history",
     "core.health",
     "core.bus",
 }
 """What a console may reach: the ConsoleBackend and the core modules whose values and checks it speaks in (order
 checks, the bot's own sizing and fee arithmetic for the ticket, settings changes, marks, stats and health figures,
-a subscription); never the engine, the bot, the local backend, the store or exchange.bybit."""
+a subscription, a cycle's summary); never the engine, the bot, the local backend, the store or exchange.bybit."""
 
 # Which tui_bot modules each layer (a package, or a module at the top) may import; itself always allowed.
 ALLOWED = {

@@ -17,7 +17,9 @@ from tui_bot.core.cycle import (
     gate_book,
     new_cycle_id,
     next_boundary_ms,
+    proposal_of,
 )
+from tui_bot.core.cycle_report import CycleFinished, CycleSummary, cycle_summary
 from tui_bot.core.engine import Engine
 from tui_bot.core.execution import RecommendationExecutor
 from tui_bot.core.gating import GateBook, SharedAccount, gate
@@ -32,7 +34,7 @@ from tui_bot.core.strategies.signal_settings import SignalSettings
 from tui_bot.core.tasks import BackgroundTasks
 from tui_bot.core.wr_guard import WinRateGuard, WrGuardChanged
 from tui_bot.domain.events import Event, PositionUpdated, RecommendationChanged, TickerUpdated
-from tui_bot.domain.recommendations import Direction, Proposal, Recommendation, RecommendationStatus
+from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store.db import Database
 from tui_bot.store.ops import SaveCycle, SaveRecommendation
@@ -88,6 +90,8 @@ class TradingBot:
         self.entry_scores: dict[str, float] = {}
         self.shared: SharedAccount | None = None
         """Set by a headless bot: what the listener's live state adds to the gates."""
+        self.last_cycle: CycleSummary | None = None
+        self._rejections: list[tuple[str, str]] = []  # this cycle's rejected ideas: (symbol, reason)
         self._lock = asyncio.Lock()
         self.tasks = BackgroundTasks(engine.health.tasks, log)
 
@@ -184,6 +188,13 @@ class TradingBot:
     # -- the cycle ----------------------------------------------------------------------------------
 
     async def run_cycle(self, trigger: str = "manual") -> CycleRow:
+        """Run one cycle, then tell the console how it ended and why each symbol held (`last_cycle`)."""
+        cycle = await self._cycle(trigger)
+        self.last_cycle = cycle_summary(cycle, trigger, self.analysis.held, self._rejections, self.ml.status)
+        self.engine.announce([CycleFinished(summary=self.last_cycle, exchange_ts=0, received_ns=time.time_ns())])
+        return cycle
+
+    async def _cycle(self, trigger: str) -> CycleRow:
         """Analyse, gate, record every idea, then execute (auto-approve) or leave pending; returns the cycle row."""
         settings = self.settings.current
         started = _now_ms()
@@ -203,6 +214,7 @@ class TradingBot:
         async with self._lock:
             self._save_cycle(cycle)
             self._expire_pending()
+            self._rejections = []
             try:
                 proposals = self.ml.score(await self.analysis.propose(settings, state, self.engine.client.now_ms()))
                 self.ml.retrain_when_due()  # in the background: this cycle scores with the model it has
@@ -254,6 +266,7 @@ class TradingBot:
             rec = decision.recommendation
             if not decision.verdict.passed:
                 rejected += 1
+                self._rejections.append((rec.symbol, decision.verdict.reason))
                 if decision.verdict.blocked_by_guard:
                     self.guard.note_blocked(rec.strategy, rec.created_ms)
                 self.record(replace(rec, status=RecommendationStatus.REJECTED.value, fate=decision.verdict.reason))
@@ -315,7 +328,7 @@ class TradingBot:
     async def _approve(self, rec_id: str) -> Recommendation:
         rec = self._approvable(rec_id)
         settings = self.settings.current
-        proposal = _as_proposal(rec)
+        proposal = proposal_of(rec)
         verdict = gate(proposal, self._gate_book(self.engine.state, settings))
         if not verdict.passed:
             return self.record(
@@ -379,19 +392,3 @@ class TradingBot:
         last = self.engine.state.last_price
         self.phantoms.expire({s: price for s in self.phantoms.symbols if (price := last(s))})
         self.engine.tickers.want("phantoms", self.phantoms.symbols)
-
-
-def _as_proposal(rec: Recommendation) -> Proposal:
-    """A stored recommendation back as the proposal it came from (to re-run the gates at approval)."""
-    direction = Direction.LONG if rec.side.sign > 0 else Direction.SHORT
-    return Proposal(
-        rec.symbol,
-        direction,
-        float(rec.confidence),
-        rec.entry,
-        rec.stop_loss,
-        rec.take_profit,
-        rec.reasoning,
-        rec.strategy,
-        rec.strategy_version,
-    )

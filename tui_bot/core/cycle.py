@@ -90,6 +90,22 @@ def recommendation_of(proposal: Proposal, cycle_id: str, index: int, now_ms: int
     )
 
 
+def proposal_of(rec: Recommendation) -> Proposal:
+    """A stored recommendation back as the proposal it came from (to re-run the gates at approval)."""
+    direction = Direction.LONG if rec.side.sign > 0 else Direction.SHORT
+    return Proposal(
+        rec.symbol,
+        direction,
+        float(rec.confidence),
+        rec.entry,
+        rec.stop_loss,
+        rec.take_profit,
+        rec.reasoning,
+        rec.strategy,
+        rec.strategy_version,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A recommendation and the gates' verdict on it."""

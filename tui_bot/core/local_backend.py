@@ -20,6 +20,7 @@ from tui_bot.core.console_api import (
     StoreStatus,
     Venue,
 )
+from tui_bot.core.cycle_report import CycleSummary
 from tui_bot.core.engine import Engine
 from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
 from tui_bot.core.market_view import MarketView
@@ -115,6 +116,10 @@ class LocalConsoleBackend:
         """Why each symbol got no idea in the latest cycle: "strategy: reason" per HOLD answer ({} without a bot)."""
         held = self._bot.analysis.held if self._bot is not None else {}
         return {symbol: tuple(reasons) for symbol, reasons in held.items()}
+
+    def last_cycle(self) -> CycleSummary | None:
+        """The latest cycle's summary (scheduled, `r` or a command), with its HOLD reasons (None before one)."""
+        return self._bot.last_cycle if self._bot is not None else None
 
     def initial_risk(self, symbol: str) -> Decimal | None:
         """R of a position (entry to its first stop) as protection measured it, once known."""

@@ -24,6 +24,7 @@ from tui_bot.core.console_api import (
     StoreStatus,
     Venue,
 )
+from tui_bot.core.cycle_report import CycleSummary
 from tui_bot.core.health import CoreHealth, TaskTrouble
 from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
 from tui_bot.core.market_view import CHART_INTERVALS
@@ -131,6 +132,10 @@ class AttachedBackend:
     def held_reasons(self) -> dict[str, tuple[str, ...]]:
         """None: the bots' cycles are not in Redis."""
         return {}
+
+    def last_cycle(self) -> CycleSummary | None:
+        """None: the bots' cycles are not in Redis."""
+        return None
 
     def initial_risk(self, symbol: str) -> Decimal | None:
         return None

@@ -40,7 +40,7 @@ from tui_bot.ui.widgets.log_pane import LogPane
 from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.positions import PositionsTable
 from tui_bot.ui.widgets.quotes import QuoteBoard
-from tui_bot.ui.widgets.recommendations import RecommendationsTable
+from tui_bot.ui.widgets.recommendations import RecommendationsTable, RecommendationsTitle
 
 log = logging.getLogger(__name__)
 NARROW_BELOW = 140
@@ -97,7 +97,7 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
                 yield Static("Fills", classes="panel-title")
                 yield FillsTable(id="fills")
             with Vertical(id="right"):
-                yield Static("Recommendations", classes="panel-title")
+                yield RecommendationsTitle(classes="panel-title")
                 yield RecommendationsTable(id="recommendations")
                 yield Static("Connections", classes="panel-title")
                 yield HealthPanel(id="health")
@@ -227,6 +227,13 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
         if table := self._widget(RecommendationsTable):
             instruments = self.backend.instruments() if self.backend is not None else {}
             table.apply_recommendations(message.recommendations, instruments)
+
+    def on_cycle_reported(self, message: messages.CycleReported) -> None:
+        """A cycle ended (scheduled too): the Recommendations title and empty state say how, and why symbols held."""
+        if title := self._widget(RecommendationsTitle):
+            title.show_cycle(message.summary)
+        if table := self._widget(RecommendationsTable):
+            table.show_cycle(message.summary)
 
     def on_protection_noticed(self, message: messages.ProtectionNoticed) -> None:
         if table := self._widget(PositionsTable):

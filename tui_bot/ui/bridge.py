@@ -11,6 +11,7 @@ from textual.app import App
 from textual.message import Message
 
 from tui_bot.core.console_api import ConsoleBackend
+from tui_bot.core.cycle_report import CycleFinished
 from tui_bot.core.settings import SettingsChanged
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.alerts import Alert
@@ -88,6 +89,8 @@ class EngineBridge:
         self.app.post_message(messages.WatchlistEdited(backend.watchlist()))
         self.app.post_message(messages.ModeChanged(backend.mode()))
         self.app.post_message(messages.RecommendationsChanged(backend.recommendations()))
+        if (cycle := backend.last_cycle()) is not None:
+            self.app.post_message(messages.CycleReported(cycle))
         self.app.post_message(messages.AlertsChanged())
 
     def dispatch(self, batch: list[object]) -> None:
@@ -121,6 +124,8 @@ class EngineBridge:
                     self.app.post_message(messages.OrderRefused(words))
             elif isinstance(item, ProtectionActed):
                 self.app.post_message(messages.ProtectionNoticed(item.symbol, item.action, item.detail))
+            elif isinstance(item, CycleFinished):
+                self.app.post_message(messages.CycleReported(item.summary))
             else:
                 self._market_or_book(item)
         if any(isinstance(item, Alert) for item in batch):

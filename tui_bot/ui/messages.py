@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from tui_bot.core.cycle_report import CycleSummary
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.market import AccountSummary, DayPnl
@@ -110,6 +111,14 @@ class RecommendationsChanged(Message):
     def __init__(self, recommendations: list[Recommendation]) -> None:
         super().__init__()
         self.recommendations = recommendations
+
+
+class CycleReported(Message):
+    """The bot finished a cycle (scheduled, `r` or a command): how it ended and why each symbol held."""
+
+    def __init__(self, summary: CycleSummary) -> None:
+        super().__init__()
+        self.summary = summary
 
 
 class ProtectionNoticed(Message):

@@ -1,4 +1,5 @@
-"""Amending a working order (A) and a recommendation's detail view (Enter on Recommendations), through `backend`."""
+"""Amending a working order (A), a recommendation's detail view (Enter on Recommendations) and the latest cycle's
+report (Enter on the empty Recommendations table, or the palette), through `backend`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tui_bot.domain.intents import AmendOrderIntent
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.ui.actions import TradingActions
 from tui_bot.ui.screens.amend import AmendModal
+from tui_bot.ui.screens.cycle_report import CycleReportScreen
 from tui_bot.ui.screens.recommendation_detail import Decision, RecommendationDetail
 from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.recommendations import RecommendationsTable
@@ -51,8 +53,19 @@ class OrderActions(TradingActions):
         if rec is None or self.backend is None:
             return
         backend = self.backend
-        detail = RecommendationDetail(rec, backend.instruments().get(rec.symbol))
-        self.push_screen(detail, lambda decision: self._decide(backend, rec, decision))
+        cycle = backend.last_cycle()
+        held = dict(cycle.held).get(rec.symbol, ()) if cycle is not None and cycle.cycle.id == rec.cycle_id else ()
+        self.push_screen(
+            RecommendationDetail(rec, backend.instruments().get(rec.symbol), held),
+            lambda decision: self._decide(backend, rec, decision),
+        )
+
+    @on(RecommendationsTable.HeldReportRequested)
+    def action_cycle_report(self) -> None:
+        """The latest cycle's report: how it ended and why each symbol held."""
+        backend = self._bot_backend_or_warn()
+        if backend is not None:
+            self.push_screen(CycleReportScreen(backend.last_cycle()))
 
     def _decide(self, backend: ConsoleBackend, rec: Recommendation, decision: Decision | None) -> None:
         """Hand the detail view's answer to the bot (which refuses what is no longer pending, with the reason)."""

@@ -10,9 +10,13 @@ from textual.screen import Screen
 
 from tui_bot.ui.keymap import BINDING_TABLE, HELP_TEXT, key_display
 
+CYCLE_REPORT = ("Why symbols held", "The latest analysis cycle (scheduled or r): every symbol's HOLD reasons")
+"""A command without a key (Enter on the empty Recommendations table opens it too)."""
+
 
 class KeyCommands(App[None]):
-    """App mixin: the palette offers each BINDING_TABLE row on the main screen (a modal takes no app keys)."""
+    """App mixin: the palette offers each BINDING_TABLE row, and the cycle report, on the main screen (a modal takes no
+    app keys)."""
 
     keymap: dict[str, str]
 
@@ -27,3 +31,4 @@ class KeyCommands(App[None]):
             shown = key_display(self.keymap.get(binding_id, keys))
             explanation = HELP_TEXT.get(binding_id, description)
             yield SystemCommand(description, f"{shown} · {explanation}", partial(self.run_action, action))
+        yield SystemCommand(*CYCLE_REPORT, partial(self.run_action, "cycle_report"))

@@ -1,4 +1,5 @@
-"""One recommendation in full: the idea's levels, the strategy's reasoning, its status; a/d decide, Esc closes."""
+"""One recommendation in full: the idea's levels, the strategy's reasoning, its status, and why the other strategies
+held on its symbol in the same cycle; a/d decide, Esc closes."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class RecommendationDetail(AnswerOnceModal[Decision | None]):
     }
     RecommendationDetail #fields { height: auto; }
     RecommendationDetail #reasoning { height: auto; border-top: hkey $panel; }
+    RecommendationDetail #held { height: auto; border-top: hkey $panel; color: $text-muted; }
     RecommendationDetail #keys { color: $text-muted; height: 1; }
     """
     )
@@ -57,10 +59,14 @@ class RecommendationDetail(AnswerOnceModal[Decision | None]):
         Binding("d", "decide('dismiss')", "Dismiss", show=False),
     ]
 
-    def __init__(self, recommendation: Recommendation, instrument: Instrument | None = None) -> None:
+    def __init__(
+        self, recommendation: Recommendation, instrument: Instrument | None = None, held: tuple[str, ...] = ()
+    ) -> None:
         super().__init__()
         self.recommendation = recommendation
         self.instrument = instrument
+        self.held = held
+        """The HOLD answers ("strategy: reason") on the same symbol in the idea's cycle."""
 
     def compose(self) -> ComposeResult:
         rec = self.recommendation
@@ -72,6 +78,9 @@ class RecommendationDetail(AnswerOnceModal[Decision | None]):
             yield Static("a approve   d dismiss   Esc close", id="keys")
             yield Static(fields, id="fields", markup=False)
             yield Static(rec.reasoning or "(the strategy gave no reasoning)", id="reasoning", markup=False)
+            if self.held:
+                held_lines = "\n".join(f"  {reason}" for reason in self.held)
+                yield Static(f"Held on {rec.symbol} in the same cycle:\n{held_lines}", id="held", markup=False)
 
     def action_close(self) -> None:
         self.answer(None)

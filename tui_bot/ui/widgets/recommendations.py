@@ -1,15 +1,21 @@
-"""The analysis cycle's trade recommendations, with a clear empty state until there are any."""
+"""The analysis cycle's trade recommendations, with a clear empty state until there are any, and how the latest
+cycle ended (its title line; the empty state says how to see why each symbol held)."""
 
 from __future__ import annotations
 
+import textwrap
+import time
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.message import Message
 from textual.strip import Strip
+from textual.widgets import Static
 
+from tui_bot.core.cycle_report import CycleSummary
 from tui_bot.domain.enums import Side
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
@@ -21,6 +27,55 @@ DROPPED_FIRST = ("strategy", "confidence", "tp", "sl", "entry", "rr")
 WHY_HEADER_WIDTH = 5
 """The last column ("Why") needs its label and padding on screen; its longer texts may run past the edge."""
 EMPTY_TEXT = "No recommendations yet — press r to run the analysis cycle."
+TITLE = "Recommendations"
+TITLE_LINES = 4
+"""Lines the title may take once it says how the latest cycle ended."""
+TOP_REASONS = 3
+"""HOLD reasons, and rejection reasons, the title line names (the commonest of each, with their counts)."""
+
+
+def cycle_line(summary: CycleSummary) -> str:
+    """'last cycle 15:45 UTC (schedule): 2 ideas (0 approved, 2 rejected); 598 HOLDs on 200 symbols — top reasons:
+    190× range_breakout: Inside the range, ...; rejected: 2× WR guard: ...', or why the cycle skipped or failed."""
+    cycle = summary.cycle
+    head = f"last cycle {time.strftime('%H:%M UTC', time.gmtime(cycle.started_ms / 1000))} ({summary.trigger})"
+    if cycle.status != "done":
+        return f"{head} {cycle.status}: {cycle.skip_reason or 'no reason recorded'}"
+    counts = [fmt.count_of(cycle.recommendations, "idea")]
+    if cycle.recommendations:
+        counts[0] += f" ({cycle.approved} approved, {cycle.rejected} rejected)"
+    if summary.held:
+        counts.append(f"{fmt.count_of(summary.holds, 'HOLD')} on {fmt.count_of(len(summary.held), 'symbol')}")
+    reasons = [
+        f"{label}: " + ", ".join(f"{count}× {kind}" for kind, count in top)
+        for label, top in (
+            ("top reasons", summary.top_reasons(TOP_REASONS)),
+            ("rejected", summary.top_rejections(TOP_REASONS)),
+        )
+        if top
+    ]
+    return f"{head}: {'; '.join(counts)}" + (f" — {'; '.join(reasons)}" if reasons else "")
+
+
+def cycle_empty_text(summary: CycleSummary) -> str:
+    """The empty table's line after a cycle: how to see why each symbol held, and the learned score's state."""
+    why = "Enter: why each symbol held" if summary.held else "r runs another cycle"
+    return f"No ideas to show — {why} · {summary.ml_status}"
+
+
+class RecommendationsTitle(Static):
+    """The panel's title; after a cycle it also says how the latest one ended (cycle_line)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(TITLE, markup=False, id=id, classes=classes)
+        self.summary: CycleSummary | None = None
+
+    def show_cycle(self, summary: CycleSummary) -> None:
+        """Say how the latest cycle ended (wrapped over up to TITLE_LINES lines: the panel is a third of the width)."""
+        self.summary = summary
+        self.styles.height = "auto"
+        self.styles.max_height = TITLE_LINES
+        self.update(f"{TITLE} · {cycle_line(summary)}")
 
 
 def confidence_text(confidence: Decimal) -> str:
@@ -29,7 +84,11 @@ def confidence_text(confidence: Decimal) -> str:
 
 
 class RecommendationsTable(LiveTable):
-    """Recommendations keyed by id; when there are none, the first body line says so (CSS class -empty)."""
+    """Recommendations keyed by id; when there are none, the first body line says so (CSS class -empty), and Enter
+    asks for the latest cycle's report (HeldReportRequested)."""
+
+    class HeldReportRequested(Message):
+        """Enter on the empty table: show why each symbol held in the latest cycle."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"recommendations-table--empty"}
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
@@ -63,6 +122,18 @@ class RecommendationsTable(LiveTable):
         self._instruments: Mapping[str, Instrument] = {}
         self.shown: tuple[str, ...] = tuple(key for key, _ in self.COLUMNS)
         self.add_class("-empty")
+
+    def show_cycle(self, summary: CycleSummary) -> None:
+        """The empty state names what the latest cycle left to look at (cycle_empty_text)."""
+        self.empty_text = cycle_empty_text(summary)
+        self.refresh()
+
+    def action_select_cursor(self) -> None:
+        """Enter: a row opens its recommendation; on the empty table, the latest cycle's report."""
+        if self.row_count:
+            super().action_select_cursor()
+        else:
+            self.post_message(self.HeldReportRequested())
 
     def ensure_columns(self) -> None:
         """Add the columns that fit (all of them before the table has a width)."""
@@ -167,11 +238,18 @@ class RecommendationsTable(LiveTable):
             "fate": rec.fate or "",
         }
 
+    def _empty_lines(self) -> list[str]:
+        """The empty-state text: one line before any cycle, wrapped to the table's width after one."""
+        if self.empty_text == EMPTY_TEXT:
+            return [self.empty_text]
+        return textwrap.wrap(self.empty_text, max(self.size.width - 2, 10))
+
     def render_line(self, y: int) -> Strip:
-        """Draw the empty-state text on the first body line while there are no rows."""
+        """Draw the empty-state text on the first body lines while there are no rows."""
         body_top = self.header_height if self.show_header else 0
-        if self.row_count or y != body_top:
+        lines = [] if self.row_count else self._empty_lines()
+        if not body_top <= y < body_top + len(lines):
             return super().render_line(y)
         style = self.rich_style + self.get_component_rich_style("recommendations-table--empty", partial=True)
-        text = Text(f" {self.empty_text}", style=style, end="", no_wrap=True)
+        text = Text(f" {lines[y - body_top]}", style=style, end="", no_wrap=True)
         return Strip(list(text.render(self.app.console))).crop_extend(0, self.size.width, self.rich_style)
