@@ -68,6 +68,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     from tui_bot.live import keys
     from tui_bot.live.commands_receiver import CommandReceiver
+    from tui_bot.live.recs_publisher import publish_recommendations
     from tui_bot.runtime import database_shown, start_runtime
 
     bot_id = settings.bot.bot_id
@@ -75,6 +76,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     runtime = await start_runtime(settings, db_path)
     receiver = CommandReceiver(url, bot_id, runtime.backend)
     await receiver.start()
+    recommendations = await publish_recommendations(url, bot_id, runtime.backend)
     print(
         f"bot {bot_id}: venue {runtime.backend.venue.label}, db {database_shown(settings, db_path)}, "
         f"commands from {keys.commands(bot_id)} and {keys.ALL_BOTS_COMMANDS}",
@@ -87,6 +89,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     try:
         await stop.wait()
     finally:
+        await recommendations.stop()
         await receiver.stop()
         await runtime.close()
         print("stopped; store flushed.", flush=True)
