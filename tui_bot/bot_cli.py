@@ -16,11 +16,10 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
+from tui_bot.cli_types import redis_url
 from tui_bot.config import BotSettings, Settings
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
-
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -37,13 +36,6 @@ def _bot_id(text: str) -> str:
         return BotSettings.model_validate({"bot_id": text}).bot_id
     except ValidationError as err:
         raise argparse.ArgumentTypeError("; ".join(reason(e) for e in err.errors())) from None
-
-
-def redis_url(text: str) -> str:
-    """A Redis URL (never echoed back: it may hold a password)."""
-    if not text.startswith(REDIS_SCHEMES):
-        raise argparse.ArgumentTypeError("expected redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH")
-    return text
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
