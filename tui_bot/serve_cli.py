@@ -104,12 +104,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _redis_problem(url: str) -> str | None:
     """Why the attached consoles could not start (Redis does not answer), or None; the URL is never shown."""
     from tui_bot.bot_cli import ping
-    from tui_bot.live.commands_handlers import one_line
 
     try:
         asyncio.run(ping(url))
-    except (OSError, ValueError) as err:  # ValueError: a URL redis-py cannot read
-        return one_line(err)
+    except (OSError, ValueError) as err:  # ValueError: a URL redis-py cannot read; either says it in one line
+        return str(err)
     return None
 
 

@@ -102,6 +102,9 @@ async def test_the_attached_console_lists_a_bots_ideas_approves_and_dismisses_th
         table = app.query_one(RecommendationsTable)
         await wait_for(lambda: {f"{BOT}/{first.id}", f"{BOT}/{second.id}"} <= set(shown(table)), timeout=15.0)
         assert all(rec.strategy.startswith(f"{BOT}/") for rec in table._rows.values())  # each names its bot
+        await pilot.press("r")  # the bots run their own cycles: refused in a line, never a traceback
+        refused = "analysis cycles: not available when attached"
+        await wait_for(lambda: any(str(n.message) == refused for n in app._notifications))
         table.move_cursor(row=table.get_row_index(f"{BOT}/{first.id}"))
         await pilot.press("a")
         await wait_for(lambda: any(o.symbol == first.symbol for o in orders_on_exchange(sim, f"{BOT}-en-")), 15.0)

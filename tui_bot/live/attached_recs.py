@@ -63,6 +63,8 @@ class RecommendationsReader:
                         await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.poll_s)
             except REDIS_ERRORS as err:
                 log.warning("recommendations: Redis failed (%s); reading again", err)
+            except Exception:  # whatever else went wrong must not end the reader: logged, then read again
+                log.exception("recommendations: reading failed; reading again")
             await asyncio.sleep(self.retry_s)
 
     async def _read_all(self) -> None:
