@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +15,12 @@ import pytest
 
 from tests.conftest import console_script
 from tests.core.conftest import wait_for
-from tests.live.commands_support import orders_on_exchange
+from tests.live.commands_support import PATIENT_S, orders_on_exchange
 from tests.ui.conftest import WIDE, console_settings
 from tui_bot.attach_cli import opener
-from tui_bot.config import load_settings
+from tui_bot.config import Settings, load_settings
 from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
+from tui_bot.live.attached_backend import AttachedBackend
 from tui_bot.runtime import start_runtime
 from tui_bot.sim.server import SimExchange
 from tui_bot.ui.app import TuiBotApp
@@ -86,6 +87,18 @@ async def bot(
         await process.communicate()
 
 
+def attached(settings: Settings, url: str, db: Path, timeout_s: float) -> Callable[[], Awaitable[AttachedBackend]]:
+    """`tui-bot --attach url`'s backend opener, waiting timeout_s for a bot's answer (the console's is 3 s)."""
+    shipped = opener(settings, url, db)
+
+    async def open_backend() -> AttachedBackend:
+        backend = AttachedBackend(url, shipped.venue, shipped.trading, shipped.db_target, timeout_s=timeout_s)
+        await backend.start()
+        return backend
+
+    return open_backend
+
+
 def shown(table: RecommendationsTable) -> dict[str, str]:
     """The console's recommendations table: id -> status."""
     return {key: rec.status for key, rec in table._rows.items()}
@@ -96,7 +109,7 @@ async def test_the_attached_console_lists_a_bots_ideas_approves_and_dismisses_th
 ) -> None:
     first, second = bot.ideas[:2]
     settings = console_settings(tmp_path)
-    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / f"{BOT}.db"))
+    app = TuiBotApp(settings, attached(settings, redis_url, tmp_path / f"{BOT}.db", PATIENT_S))
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await wait_for(lambda: app.backend is not None and bool(app.query(RecommendationsTable)), timeout=6.0)
         table = app.query_one(RecommendationsTable)
@@ -126,7 +139,9 @@ async def test_a_refusal_and_a_silent_bot_are_told_in_a_line_and_a_killed_bots_i
     bot: BotProcess, redis_url: str, tmp_path: Path
 ) -> None:
     first, second = bot.ideas[:2]
-    backend = await opener(console_settings(tmp_path), redis_url, tmp_path / f"{BOT}.db")()
+    settings, db = console_settings(tmp_path), tmp_path / f"{BOT}.db"
+    backend = await attached(settings, redis_url, db, PATIENT_S)()
+    impatient = await attached(settings, redis_url, db, 1.0)()
     try:
         await wait_for(lambda: len(backend.recommendations()) >= 2, timeout=15.0)
         done = await backend.dismiss(f"{BOT}/{first.id}")
@@ -137,8 +152,10 @@ async def test_a_refusal_and_a_silent_bot_are_told_in_a_line_and_a_killed_bots_i
             await backend.approve("zz/x")
         bot.process.kill()  # no goodbye: its value stays until its TTL runs out
         await bot.process.wait()
-        with pytest.raises(ValueError, match=rf"^no answer from bot {BOT} in 3 s$"):
-            await backend.approve(f"{BOT}/{second.id}")
+        await wait_for(lambda: len(impatient.recommendations()) >= 2)
+        with pytest.raises(ValueError, match=rf"^no answer from bot {BOT} in 1 s$"):
+            await impatient.approve(f"{BOT}/{second.id}")
         await wait_for(lambda: backend.recommendations() == [], timeout=10.0)
     finally:
+        await impatient.close()
         await backend.close()
