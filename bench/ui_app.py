@@ -25,8 +25,10 @@
    would not see.
 
 4. Terminal output by size. On the 3-symbol exchange, after part 3, with 2 positions open (BTCUSDT and
-   ETHUSDT, both watched): the same console resized to 80×24 and then to 200×60, a window at each; KB/s
-   of terminal output (and frames/s, CPU) per size and their ratio.
+   ETHUSDT, both watched): the same console resized to 80×24 and then to 200×60, two windows at each: the
+   baseline (output budget off: frames sent as Textual encodes them, book and tape at 4 paints a second) and
+   the budget (ui/output.py, cadence.area_interval); KB/s of terminal output (and frames/s, CPU) per size,
+   split by the panel that drew it, and the ratios.
 
 In parts 1-2 the console shows the market view (quote board, chart, order book and trade tape, as from
 160 columns) above the tables; the bench checks that every panel is on screen before it measures.
@@ -47,6 +49,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -57,11 +60,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from bench.ui_app_exchange import POSITIONS, Exchange, open_positions, streaming, symbols, until
+from bench.ui_app_output import Window, by_widget, report_sizes, set_budget
 from tui_bot.config import Settings
 from tui_bot.domain.enums import Side
 from tui_bot.domain.metrics import percentile
 from tui_bot.runtime import LocalBackendOpener, Runtime, start_runtime
 from tui_bot.ui.app import TuiBotApp
+from tui_bot.ui.output import trimmed
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.widgets.positions import PositionsTable
 
@@ -96,23 +101,11 @@ def quantiles(values: list[float]) -> tuple[int, float, float, float]:
 # -- 1 and 2: CPU and frames ------------------------------------------------------------------------------
 
 
-@dataclass
-class Window:
-    """What one measurement window saw."""
-
-    name: str
-    seconds: float
-    cpu: float  # fraction of one core, this process
-    sim_cpu: float  # fraction of one core, the exchange's process
-    applied: float  # events applied by the engine per second
-    frames: float = 0.0  # frames handed to the driver per second
-    frame_bytes: float = 0.0
-
-
 async def measure(name: str, rt: Runtime, seconds: float, sim_pid: int, app: MeasuredConsole | None = None) -> Window:
     """CPU of this process and of the exchange, events applied and frames over `seconds`."""
     applied = rt.engine.health.applied_rate
     frames0, bytes0 = (app.frames, app.frame_bytes) if app else (0, 0)
+    panels0 = Counter(app.panels) if app else Counter[str]()
     cpu0, sim0, applied0, t0 = self_cpu(), proc_cpu(sim_pid), applied.total, time.monotonic()
     await asyncio.sleep(seconds)
     elapsed = time.monotonic() - t0
@@ -126,6 +119,7 @@ async def measure(name: str, rt: Runtime, seconds: float, sim_pid: int, app: Mea
     if app is not None:
         window.frames = (app.frames - frames0) / elapsed
         window.frame_bytes = (app.frame_bytes - bytes0) / elapsed
+        window.panels = app.panels - panels0
     return window
 
 
@@ -139,6 +133,7 @@ class MeasuredConsole(TuiBotApp):
 
     def __init__(self, settings: Settings) -> None:
         self.opener = LocalBackendOpener(settings, settings.storage.db_path)
+        self.panels: Counter[str] = Counter()
         super().__init__(settings, self.opener)
 
     @property
@@ -146,11 +141,13 @@ class MeasuredConsole(TuiBotApp):
         return self.opener.runtime
 
     def _display(self, screen: Any, renderable: Any) -> None:
-        if renderable is not None and not self._batch_count:
+        sent = trimmed(renderable) if self.trim_output else renderable
+        if sent is not None and not self._batch_count:
             self.frames += 1
-            if isinstance(renderable, CompositorUpdate):
-                self.frame_bytes += len(renderable.render_segments(self.console))
-        super()._display(screen, renderable)
+            if isinstance(sent, CompositorUpdate):
+                self.frame_bytes += len(sent.render_segments(self.console))
+                self.panels.update(by_widget(sent, screen, self.console))
+        super()._display(screen, sent)
 
     def send_order(self, intent: Any) -> Any:
         self.intent_ns = time.perf_counter_ns()
@@ -311,8 +308,11 @@ async def by_size(
     windows = []
     for width, height in SIZES:
         await pilot.resize_terminal(width, height)
-        await asyncio.sleep(args.warmup)
-        windows.append(await measure(f"{width}x{height}", rt, args.seconds, exchange.pid, app))
+        for budget in (False, True):
+            set_budget(app, budget)
+            await asyncio.sleep(args.warmup)
+            name = f"{width}x{height} {'budget' if budget else 'baseline'}"
+            windows.append(await measure(name, rt, args.seconds, exchange.pid, app))
     return windows
 
 
@@ -364,29 +364,13 @@ def report_orders(runs: list[OrderRun], args: argparse.Namespace) -> None:
     print()
 
 
-def report_sizes(sizes: list[Window], args: argparse.Namespace) -> None:
-    print(
-        f"4. terminal output by size: 2 symbols streaming, {len(SIZE_POSITIONS)} positions open "
-        f"({', '.join(SIZE_POSITIONS)}), the console resized; {args.seconds:.0f} s windows"
-    )
-    print(f"{'size':26}{'CPU':>7}{'frames/s':>10}{'KB/s out':>10}")
-    for w in sizes:
-        print(f"{w.name:26}{w.cpu:>7.1%}{w.frames:>10.1f}{w.frame_bytes / 1024:>10.1f}")
-    small, large = sizes[0], sizes[-1]
-    ratio = large.frame_bytes / small.frame_bytes if small.frame_bytes else float("inf")
-    print(
-        f"{large.name} / {small.name} output: {ratio:.2f}x (target <= {OUTPUT_RATIO_TARGET}x: "
-        f"{'met' if ratio <= OUTPUT_RATIO_TARGET else 'NOT met'})"
-    )
-
-
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        busy = await loaded(args, Path(tmp))
+        busy = OrderRun("skipped") if args.sizes_only else await loaded(args, Path(tmp))
         idle, sizes = await quiet(args, Path(tmp))
     if args.orders:
         report_orders([idle, busy], args)
-    report_sizes(sizes, args)
+    report_sizes(sizes, args.seconds, SIZE_POSITIONS, OUTPUT_RATIO_TARGET)
 
 
 def main() -> int:
@@ -399,6 +383,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds streaming before each window")
     parser.add_argument("--orders", type=int, default=20, help="measured orders per path and console (0: no part 3)")
     parser.add_argument("--warmup-orders", type=int, default=2)
+    parser.add_argument("--sizes-only", action="store_true", help="part 4 only (with --orders 0: no part 3 either)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     started = time.monotonic()

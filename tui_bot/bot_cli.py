@@ -1,18 +1,23 @@
 """`tui-bot bot --bot-id ID --redis URL`: one trading bot, headless, taking its commands over Redis until stopped.
 
-The bot runs the whole core in its process (its own streams and store, as `tui-bot listen` does) under its own id,
-and a CommandReceiver on its backend: approvals, pause/resume, closes and panic reach it from any console.
+The bot runs the core in its process under its own id (its own store, public streams and orders) on the account as
+the listener publishes it in Redis (start_headless: no private stream of its own; entries paused while the listener
+is gone), and a CommandReceiver on its backend: approvals, pause/resume, closes and panic reach it from
+any console.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import signal
 import sys
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -20,6 +25,12 @@ from tui_bot.cli_types import redis_url
 from tui_bot.config import BotSettings, Settings
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
+
+if TYPE_CHECKING:  # the core, Redis and the exchange load only for this command
+    from tui_bot.live.bot_gates import FeedAnnouncer
+    from tui_bot.live.reader import LiveState
+    from tui_bot.live.redis_account_client import RedisAccountClient
+    from tui_bot.runtime import Runtime
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -61,11 +72,12 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     from tui_bot.live import keys
     from tui_bot.live.commands_receiver import CommandReceiver
     from tui_bot.live.recs_publisher import publish_recommendations
-    from tui_bot.runtime import database_shown, start_runtime
+    from tui_bot.runtime import database_shown
 
     bot_id = settings.bot.bot_id
     await ping(url)
-    runtime = await start_runtime(settings, db_path)
+    headless = await start_headless(settings, db_path, url)
+    runtime = headless.runtime
     receiver = CommandReceiver(url, bot_id, runtime.backend)
     await receiver.start()
     recommendations = await publish_recommendations(url, bot_id, runtime.backend)
@@ -74,6 +86,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
         f"commands from {keys.commands(bot_id)} and {keys.ALL_BOTS_COMMANDS}",
         flush=True,
     )
+    headless.announcer.speak()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -83,7 +96,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     finally:
         await recommendations.stop()
         await receiver.stop()
-        await runtime.close()
+        await headless.close()
         print("stopped; store flushed.", flush=True)
 
 
@@ -101,3 +114,46 @@ async def ping(url: str) -> None:
         raise OSError(f"Redis does not answer ({one_line(err)})") from None
     finally:
         await client.aclose()
+
+
+@dataclass(repr=False)
+class HeadlessBot:
+    """The bot's runtime, the live state it reads, the feed built on it and what announces the feed's outages."""
+
+    runtime: Runtime
+    live: LiveState
+    feed: RedisAccountClient
+    announcer: FeedAnnouncer
+
+    async def close(self) -> None:
+        """Stop the runtime (its feed with it), then the reader."""
+        try:
+            await self.runtime.close()
+        finally:
+            await self.live.close()
+
+
+async def start_headless(
+    settings: Settings, db_path: Path | None, url: str, *, live: LiveState | None = None, **runtime_options: bool
+) -> HeadlessBot:
+    """Follow the live state, start the runtime on it (no private stream of its own) and gate entries by it."""
+    from tui_bot.live.bot_gates import FeedAnnouncer, ListenerGates
+    from tui_bot.live.reader import LiveState
+    from tui_bot.live.redis_account_client import RedisAccountClient
+    from tui_bot.runtime import start_runtime
+
+    reader = live or LiveState(url)
+    announcer = FeedAnnouncer(settings.bot.bot_id)
+    follow = functools.partial(RedisAccountClient, live=reader, url=url, listeners=[announcer])
+    await reader.start()
+    try:
+        runtime = await start_runtime(settings, db_path, account_feed=follow, **runtime_options)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await reader.close()
+        raise
+    feed = runtime.engine.client
+    assert isinstance(feed, RedisAccountClient), "start_runtime runs the core on the feed it was given"
+    if runtime.bot is not None:
+        runtime.bot.shared = ListenerGates(reader, feed, settings.bot.bot_id)
+    return HeadlessBot(runtime, reader, feed, announcer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,7 @@ from tui_bot.core.watchlist import WATCHLIST_KEY, Watchlist, stored_watchlist
 from tui_bot.domain.order_ids import OrderIdFactory
 from tui_bot.exchange.bybit.client import BybitClient
 from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
+from tui_bot.exchange.client import ExchangeClient
 from tui_bot.notify.notifier import Notifier
 from tui_bot.store.db import Database, SchemaError, StoreOpenError, open_database, redacted, sqlite_file
 from tui_bot.store.ops import ReconcileOpenTrades
@@ -212,9 +214,12 @@ async def start_runtime(
     trading_bot: bool = True,
     schedule_cycles: bool = True,
     protect: bool = True,
+    account_feed: Callable[[ExchangeClient], ExchangeClient] | None = None,
 ) -> Runtime:
     """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming; then protect
-    open positions (unless protect is off) and start the trading bot (cycles on schedule if schedule_cycles)."""
+    open positions (unless protect is off) and start the trading bot (cycles on schedule if schedule_cycles).
+    account_feed wraps the venue client the core uses, which then opens no private stream (a headless bot follows
+    the account from Redis)."""
     target = db_path or settings.storage.target()
     try:
         conn = await open_database(target)
@@ -240,6 +245,7 @@ async def start_runtime(
         silence_timeout=st.silence_timeout_s,
         backoff_max=st.backoff_max_s,
         topics_per_connection=st.topics_per_connection,
+        private_stream=account_feed is None,
     )
     writer = StoreWriter(conn, candle_retention_days=settings.storage.candle_retention_days)
     writer.start()
@@ -249,7 +255,8 @@ async def start_runtime(
         poll_interval_s=st.poll_interval_s,
         reconcile_interval_s=st.reconcile_interval_s,
     )
-    engine = Engine(client, options, writer=writer)
+    core_client = account_feed(client) if account_feed is not None else client
+    engine = Engine(core_client, options, writer=writer)
     engine.state.last_exec_time = await last_execution_time(conn) or 0
     engine.state.exec_synced_ms = int(config.get(EXEC_SYNCED_KEY) or 0)
     engine.state.open_orders = {
@@ -259,7 +266,7 @@ async def start_runtime(
     engine.state.exec_ids = await exec_times(conn, engine.state.exec_floor_ms)
     orders = OrderService(
         engine,
-        client,
+        core_client,
         OrderIdFactory(settings.bot.bot_id),
         via="ws" if trading_settings.orders_over_trade_ws else "rest",
     )
@@ -313,7 +320,7 @@ async def _start_alerts(runtime: Runtime, stored_price_alerts: object) -> None:
 
 async def open_local_backend(settings: Settings, db_path: Path | None = None, **options: bool) -> LocalConsoleBackend:
     """Start a runtime in this process (options as start_runtime's) and hand back its console backend."""
-    return (await start_runtime(settings, db_path, **options)).backend
+    return (await start_runtime(settings, db_path, account_feed=None, **options)).backend
 
 
 class LocalBackendOpener:

@@ -1,4 +1,4 @@
-"""The listen drill, compressed: `tui-bot listen` on PostgreSQL through private-connection drops every 4 s and one
+"""The listen drill, compressed: `tui-bot listen` on PostgreSQL through private-connection drops every 3 s and one
 PostgreSQL restart, real processes and sockets; every execution the exchange lists is stored exactly once."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 from bench.listen_drill import Timings, run_drill
 from tests.pg_server import PgServer
 
-TIMINGS = Timings(seconds=15, drop_every=4, restart_at=6, pg_down=1.5, order_every=0.2, settle=15)
+TIMINGS = Timings(seconds=9, drop_every=3, restart_at=4, pg_down=1.5, order_every=0.2, settle=15)
 
 
 async def test_listen_keeps_every_execution_through_drops_and_a_postgresql_restart(

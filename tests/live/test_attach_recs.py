@@ -1,5 +1,6 @@
 """A headless bot's recommendations in an attached console: listed with the bot's id, approved and dismissed over
-the command streams, gone when the bot stops (a `tui-bot bot` process on an embedded exchange over loopback)."""
+the command streams, gone when the bot stops (a `tui-bot bot` process beside a listener, on an embedded exchange
+over loopback)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import console_script
-from tests.core.conftest import wait_for
+from tests.core.conftest import sim_of, wait_for
 from tests.live.commands_support import PATIENT_S, orders_on_exchange
+from tests.live.conftest import Live
 from tests.ui.conftest import WIDE, console_settings
 from tui_bot.attach_cli import opener
 from tui_bot.config import Settings, load_settings
@@ -63,6 +65,12 @@ async def pending_ideas(config: Path, db: Path) -> list[Recommendation]:
         await runtime.close()
     assert len(ideas) >= 2, "both watchlist symbols should have an idea under gates that pass"
     return ideas
+
+
+@pytest.fixture
+def sim(live: Live) -> SimExchange:
+    """The listener's exchange: the bot trades there, on the account the listener publishes."""
+    return sim_of(live.runtime)
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ Console = Callable[..., AbstractAsyncContextManager[tuple[LocalConsole, Pilot[No
 def console_settings(tmp_path: Path) -> Settings:
     """Quick-reacting settings with the DB and the log file under tmp_path (sim venue, random port)."""
     settings = fast_settings()
-    settings.sim.step_ms = 100  # the shipped pace; faster keeps the process busy and Pilot waits ~1 s per key for idle
+    settings.sim.step_ms = 500  # a calmer market than the shipped 100 ms: Pilot waits for the process to idle after
+    # every key (up to 1 s, twice), and repaints at 100 ms kept it busy: a key cost ~0.4 s, now ~0.1 s
     settings.storage.db_path = tmp_path / "console.db"
     settings.listen.log_file = tmp_path / "console.log"
     return settings

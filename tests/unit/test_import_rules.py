@@ -60,7 +60,8 @@ ALLOWED = {
     "bot_cli": CONSOLE_DOOR | {"runtime", "live", "cli_types"},
     "attach_cli": {"config", "core.console_api", "live", "ui.run", "bot_cli"},  # the console on a listener's Redis
     "notify": {"domain"},
-    "live": {"domain", "core", "store"},  # Redis between processes: state from the core, commands to a backend
+    "live": {"domain", "core", "store", "exchange.client"},  # Redis between processes: state from the core,
+    # commands to a backend, and a headless bot's account feed in place of the venue's private stream
     "serve_cli": {"config", "serve", "cli_types", "bot_cli"},  # runs the console as a command, imports none of it
     "cli_types": set(),  # the argparse types the commands share
     "serve": set(),

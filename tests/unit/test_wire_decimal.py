@@ -122,7 +122,13 @@ def test_rest_rate_limit_headers_take_only_plain_digits() -> None:
 
 NUMBERISH = st.text(alphabet="0123456789.-", max_size=8)
 ODD = st.text(alphabet="0123456789.-+eE_ ,\n١²x", max_size=8)
-VALID = st.from_regex(r"-?[0-9]{1,6}(\.[0-9]{1,4})?", fullmatch=True)
+DIGIT_RUN = st.text(alphabet="0123456789", min_size=1, max_size=6)
+VALID = st.builds(  # -?[0-9]{1,6}(\.[0-9]{1,4})?, built from parts: st.from_regex drew the same ten times slower
+    lambda sign, whole, fraction: sign + whole + fraction,
+    st.sampled_from(["", "-"]),
+    DIGIT_RUN,
+    st.one_of(st.just(""), st.text(alphabet="0123456789", min_size=1, max_size=4).map(lambda digits: "." + digits)),
+)
 SAMPLES = st.sampled_from(REFUSED + ACCEPTED + ["-0", "-0.000", "0.000", "-1.5"])
 TEXT = st.one_of(VALID, NUMBERISH, ODD, SAMPLES, st.text(max_size=6))
 

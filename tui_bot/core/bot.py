@@ -20,7 +20,7 @@ from tui_bot.core.cycle import (
 )
 from tui_bot.core.engine import Engine
 from tui_bot.core.execution import RecommendationExecutor
-from tui_bot.core.gating import GateBook, gate
+from tui_bot.core.gating import GateBook, SharedAccount, gate
 from tui_bot.core.ml_score import MlScorer
 from tui_bot.core.orders import OrderService
 from tui_bot.core.phantoms import PhantomTracker
@@ -48,15 +48,7 @@ PHANTOM_CHECK_S = 5.0
 _KEEP_SHOWN = 50
 """Recommendations kept in memory (and reloaded at start) once final; pending and approved ones stay until decided."""
 _FINAL = frozenset(s.value for s in RecommendationStatus) - {"pending", "approved"}
-_FOLLOWED = frozenset(
-    {
-        RecommendationStatus.REJECTED,
-        RecommendationStatus.DISMISSED,
-        RecommendationStatus.EXPIRED,
-        RecommendationStatus.PAPER,
-        RecommendationStatus.FAILED,
-    }
-)
+_FOLLOWED = frozenset(RecommendationStatus(s) for s in ("rejected", "dismissed", "expired", "paper", "failed"))
 """Ideas that were not traded: each is followed as a phantom."""
 
 
@@ -94,6 +86,8 @@ class TradingBot:
         self.phantoms.closed_listeners.append(self._phantom_closed)
         self.recommendations: dict[str, Recommendation] = {}
         self.entry_scores: dict[str, float] = {}
+        self.shared: SharedAccount | None = None
+        """Set by a headless bot: what the listener's live state adds to the gates."""
         self._lock = asyncio.Lock()
         self.tasks = BackgroundTasks(engine.health.tasks, log)
 
@@ -338,7 +332,10 @@ class TradingBot:
         """The account as the gates see it now, with the symbols other bots hold (open trades of the store's ledger)."""
         trades = self.writer.ledger.open_trades() if self.writer is not None and self.writer.ledger is not None else []
         blocked = self.guard.blocked()
-        return gate_book(state, settings, self.entry_scores, blocked, ml, open_trades=trades, bot_id=self.bot_id)
+        book = gate_book(state, settings, self.entry_scores, blocked, ml, open_trades=trades, bot_id=self.bot_id)
+        if self.shared is not None:
+            self.shared.restrict(book)
+        return book
 
     def _approvable(self, rec_id: str) -> Recommendation:
         """The pending recommendation; one whose price has passed its stop expires now and is refused (ValueError)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tui_bot.domain.models import Order
 from tui_bot.domain.order_ids import parse_order_id
@@ -42,6 +43,15 @@ class GateBook:
     """Ideas the learned score rates below this are rejected (None: the score does not gate)."""
     held_by: dict[str, str] = field(default_factory=dict)
     """Symbols another of our bots holds on the account, with that bot (see holders())."""
+    closed: str | None = None
+    """Why no entry may open now, beside pause_entries (a headless bot's listener is gone); None: entries may open."""
+
+
+class SharedAccount(Protocol):
+    """What the other processes on the account add to a bot's gates (tui_bot.live.bot_gates on Redis)."""
+
+    def restrict(self, book: GateBook) -> None:
+        """Close entries in book, or add the symbols other bots hold, as the shared state says."""
 
 
 def holders(open_trades: Iterable[Trade], entry_orders: Iterable[Order], occupied: Set[str], me: str) -> dict[str, str]:
@@ -106,6 +116,8 @@ def gate(proposal: Proposal, book: GateBook) -> Verdict:
     order in the symbol yet, then a free slot or a weaker position to swap; nothing passes while entries are paused."""
     if book.settings.pause_entries:
         return Verdict(False, ENTRIES_PAUSED)
+    if book.closed is not None:
+        return Verdict(False, book.closed)
     reason = check_thresholds(proposal, book.settings)
     if reason is not None:
         return Verdict(False, reason)

@@ -29,13 +29,15 @@ class WriteBatch:
         self._fill_sha = fill_sha
         self._fills_max = fills_max
 
-    def put_position(self, live: LivePosition, pos: Position) -> None:
-        """A bot's position hash, its symbol in the bot's set, the bot in the bot set, the account's position."""
+    def put_position(self, live: LivePosition, pos: Position, *, listed: bool) -> None:
+        """A bot's position hash and the account's position; unless listed (written under this bot before, sets
+        unchanged since), the symbol into the bot's set and the bot into the bot set."""
         key = keys.position(live.bot, live.symbol)
         fields = live.fields()
         self.pipe.hset(key, mapping=fields)
-        self.pipe.sadd(keys.open_symbols(live.bot), live.symbol)
-        self.pipe.sadd(keys.BOTS, live.bot)
+        if not listed:
+            self.pipe.sadd(keys.open_symbols(live.bot), live.symbol)
+            self.pipe.sadd(keys.BOTS, live.bot)
         self.changes.append({"key": key, "value": fields})
         self.put_account_position(pos)
 

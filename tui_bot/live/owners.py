@@ -31,9 +31,9 @@ class PositionOwners:
         self._ledger.reconcile(positions, now_ms)
 
     def owner(self, symbol: str) -> str:
-        """The bot holding symbol's position now."""
-        trade = self._ledger.open_trade(symbol)
-        return trade.bot if trade is not None and trade.bot else EXTERNAL_BOT
+        """The bot holding symbol's position now (its open trade's bot, without building the trade: every mark
+        write asks)."""
+        return self._ledger.holder(symbol) or EXTERNAL_BOT
 
     def fill_bot(self, execution: Execution) -> str:
         """The bot a fill is shown under, by the store's attribution rules (tui_bot.store.attribution)."""

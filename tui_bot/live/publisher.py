@@ -181,11 +181,15 @@ class LivePublisher:
                 self._note_reseed()
 
     def _note_execution(self, execution: Execution) -> None:
+        """Book the fill; its position is written with it only when the engine's position already shows the fill
+        (its seq, Bybit's order is not guaranteed): else the position update that follows writes the new size."""
         bot = self._owners.fill_bot(execution)  # before booking: a TP fill belongs to the holder it closes
         self._owners.apply(execution)
         self._fills.append((bot, execution))
         self._recent_fills.append((bot, execution))
-        self._dirty_symbols.add(execution.symbol)
+        pos = self._engine.state.positions.get(execution.symbol)
+        if pos is not None and pos.seq >= execution.seq:  # the owner may have changed under a position already sent
+            self._dirty_symbols.add(execution.symbol)
 
     def _reconcile_owners(self) -> None:
         held = {symbol: pos.side for symbol, pos in self._engine.state.positions.items() if pos.side and pos.size}
@@ -245,7 +249,7 @@ class LivePublisher:
         bot = self._owners.owner(symbol)
         if was is not None and was != bot:
             batch.drop_position(was, symbol)
-        batch.put_position(LivePosition.of(bot, pos), pos)
+        batch.put_position(LivePosition.of(bot, pos), pos, listed=was == bot)
         self._published[symbol] = bot
 
     def _write_orders(self, batch: WriteBatch) -> None:

@@ -9,7 +9,6 @@ subscription and a new snapshot; a change marked reset (the listener wrote every
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from redis.asyncio.client import PubSub
 from tui_bot.domain.models import Order, Position, Wallet
 from tui_bot.live import keys
 from tui_bot.live.codec import ORDER_JSON, POSITION_JSON, WALLET_JSON, LivePosition
-from tui_bot.live.connection import REDIS_ERRORS, connect
+from tui_bot.live.connection import REDIS_ERRORS, cancel_and_wait, connect
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +89,7 @@ class LiveState:
         ]
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         await self._redis.aclose()
         await self._subscriber.aclose()
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,7 @@ class GuardedServer(Server):
         self._session_wait_s = session_wait_s
         self._session_tasks: set[asyncio.Task[object]] = set()
         self._runner: web.AppRunner | None = None
+        self._not_consoles: set[str] = set()
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
@@ -55,6 +57,7 @@ class GuardedServer(Server):
 
     async def start(self) -> str:
         """Bind host:port (0: any free port) and serve; returns the public URL (the bound port filled in)."""
+        self._not_consoles = set(_child_pids())  # children this process had before serving are no consoles
         self._runner = web.AppRunner(await self._make_app(), access_log=None)  # the first URL holds the token
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -74,7 +77,11 @@ class GuardedServer(Server):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        await _consoles_exited()
+        await _consoles_exited(self.consoles)
+
+    def consoles(self) -> list[str]:
+        """Pids of the consoles still running: this process's children but those it had before it served."""
+        return [pid for pid in _child_pids() if pid not in self._not_consoles]
 
     async def on_startup(self, app: web.Application) -> None:
         """Nothing: textual-serve would print its logo and the command here; serve_cli prints the URL to open."""
@@ -104,15 +111,16 @@ class GuardedServer(Server):
                 self._sessions.release()
 
 
-async def _consoles_exited() -> None:
-    """Wait (up to CONSOLE_QUIT_S) for the consoles, told to quit, to exit, then drop their pipes.
+async def _consoles_exited(running: Callable[[], list[str]]) -> None:
+    """Wait (up to CONSOLE_QUIT_S) for the consoles, told to quit, to exit (running: their pids), then drop their
+    pipes.
 
     textual-serve waits for a console to close its output, not for it to exit, and never closes its input pipe:
     the process and its transport are left to the event loop, which must still run when they go.
     """
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(CONSOLE_QUIT_S):
-            while _child_pids():
+            while running():
                 await asyncio.sleep(0.05)
     await asyncio.sleep(0)  # the exit callbacks
     gc.collect()

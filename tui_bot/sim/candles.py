@@ -12,6 +12,9 @@ from tui_bot.domain.numbers import ZERO, floor_to_step, round_to_step
 from tui_bot.sim.intervals import bar_length_ms, bar_start, shift_bar
 
 HISTORY_CHUNK = 1000
+INITIAL_HISTORY = 200
+"""Closed bars made when a series is first asked for (Bybit's default kline limit); older ones as queries reach them
+(the walk back draws the same numbers in any chunks, so the bars are the same)."""
 _MS_PER_YEAR = 365 * 86_400_000
 
 
@@ -39,7 +42,7 @@ class CandleSeries:
         self._sigma = annual_vol * math.sqrt(bar_length_ms(interval, start) / _MS_PER_YEAR)
         self.live = Kline(symbol, interval, start, price, price, price, price, ZERO, ZERO)
         self.closed: list[Kline] = []
-        self._extend_history(HISTORY_CHUNK)
+        self._extend_history(INITIAL_HISTORY)
 
     def _price(self, value: float) -> Decimal:
         return max(round_to_step(Decimal(repr(value)), self._tick), self._tick)
@@ -111,9 +114,7 @@ class CandleSeries:
 
     def query(self, start: int | None, end: int | None, limit: int) -> list[Kline]:
         """Bars in [start, end], newest first, at most `limit` (the live bar included)."""
-        while (
-            start is not None and self.closed and start < self.closed[0].start and len(self.closed) < 20 * HISTORY_CHUNK
-        ):
+        while len(self.closed) < 20 * HISTORY_CHUNK and self._reaches_past_oldest(start, end, limit):
             self._extend_history(HISTORY_CHUNK)
         bars = [*self.closed, self.live]
         if end is not None:
@@ -123,3 +124,11 @@ class CandleSeries:
         if start is not None and end is None:
             bars = bars[:limit]
         return list(reversed(bars[-limit:]))
+
+    def _reaches_past_oldest(self, start: int | None, end: int | None, limit: int) -> bool:
+        """True when a query wants bars older than the oldest made: from before it, or more than there are to end."""
+        if start is not None:
+            return start < self.closed[0].start
+        if end is None:
+            return len(self.closed) + 1 < limit
+        return sum(1 for bar in self.closed if bar.start <= end) + (self.live.start <= end) < limit

@@ -56,6 +56,8 @@ class ExchangeEngine:
         self.candles: dict[tuple[str, str], CandleSeries] = {}
         self.outbox: list[Notification] = []
         self.on_notify: Callable[[], None] | None = None
+        self.revisions: dict[str, int] = {}
+        """api key -> how many notifications its account has queued: it moves whenever the account changes."""
         # Prices follow the seed alone; ids also take a salt, fresh per run unless given, so a restarted
         # exchange never reuses the execIds and orderIds a client has already stored.
         salt = id_salt if id_salt is not None else uuid.uuid4().hex
@@ -103,6 +105,7 @@ class ExchangeEngine:
 
     def emit(self, account: Account, topic: str, data: list[dict[str, Any]]) -> None:
         if data:
+            self.revisions[account.api_key] = self.revisions.get(account.api_key, 0) + 1
             self.outbox.append(Notification(account.api_key, topic, data))
             if self.on_notify is not None:
                 self.on_notify()

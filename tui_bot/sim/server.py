@@ -25,7 +25,7 @@ from tui_bot.sim.faults import Faults
 from tui_bot.sim.instruments import DEFAULT_SYMBOLS, market_specs
 from tui_bot.sim.ratelimit import RateLimiter
 from tui_bot.sim.rest import MAX_BODY_BYTES, RestApi
-from tui_bot.sim.state_file import load_state, state_bytes, write_state
+from tui_bot.sim.state_file import StateSaver, load_state
 from tui_bot.sim.stepper import funding_due, settle_funding, step_exchange
 from tui_bot.sim.transport import HttpErrorLog, MaskedWebSocketResponse
 from tui_bot.sim.ws_private import PrivateHub
@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _WS_PATHS = ("/v5/public/linear", "/v5/private", "/v5/trade")  # public, private, trade
 MAX_LATENCY_MS = 5000
-STATE_SAVE_SECONDS = 2.0
-"""How often a changed paper account is written to its file while the exchange runs."""
 MAX_FRAME_BYTES = 1 << 20  # a larger client frame closes the socket with 1009 (message too big)
 
 
@@ -100,10 +98,10 @@ class SimExchange:
             market_specs(list(symbols)), seed=seed, step_seconds=step_seconds, clock=self.clock, id_salt=id_salt
         )
         self.engine.add_account(self.api_key, self.api_secret, Decimal(balance))
-        self.state_file = state_file
-        self._saved = b""
+        self.state_saver: StateSaver | None = None
         if state_file is not None:
             load_state(state_file, self.engine, self.api_key)
+            self.state_saver = StateSaver(state_file, self.engine, self.api_key)
         self.public = PublicHub(self.engine, self.faults)
         self.private = PrivateHub(self.engine, self.faults)
         self.trade = TradeHub(self.engine, self.faults, self.limiter)
@@ -137,8 +135,8 @@ class SimExchange:
         if self.autostep:
             self._tasks.append(loop.create_task(self._step_loop()))
         self._tasks.append(loop.create_task(self._idle_loop()))
-        if self.state_file is not None:
-            self._tasks.append(loop.create_task(self._save_loop(self.state_file)))
+        if self.state_saver is not None:
+            self._tasks.append(loop.create_task(self.state_saver.run()))
         base = f"{self.host}:{self.port}"
         self.urls = SimUrls(
             f"http://{base}",
@@ -157,8 +155,8 @@ class SimExchange:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        if self.state_file is not None:
-            self._save_now(self.state_file)
+        if self.state_saver is not None:
+            self.state_saver.save_now()
         for peer in self.all_peers():
             await peer.close(1001, "server shutdown")
         if self._runner is not None:
@@ -219,24 +217,6 @@ class SimExchange:
                 limit = peer.max_active or self.idle_timeout
                 if now - max(peer.last_client_frame, peer.last_sent) > limit:
                     await peer.close(1000, "idle timeout")
-
-    async def _save_loop(self, path: Path) -> None:
-        """Keep the paper account's file current (a crash loses at most the last seconds)."""
-        while True:
-            await asyncio.sleep(STATE_SAVE_SECONDS)
-            content = state_bytes(self.engine, self.api_key)
-            if content != self._saved:
-                try:
-                    await asyncio.to_thread(write_state, path, content)
-                    self._saved = content
-                except OSError as err:
-                    log.warning("paper account file %s: cannot write it (%s)", path, err.strerror or err)
-
-    def _save_now(self, path: Path) -> None:
-        try:
-            write_state(path, state_bytes(self.engine, self.api_key))
-        except OSError as err:
-            log.warning("paper account file %s: cannot write it (%s)", path, err.strerror or err)
 
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:

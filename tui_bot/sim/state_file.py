@@ -1,11 +1,13 @@
 """The embedded exchange's paper account kept across restarts: the account and every market's price in one JSON
-file, written atomically while the exchange runs and when it stops, read back when it starts.
+file, written atomically when the account changed (looked at every few seconds) and when the exchange stops, read
+back when it starts.
 
 The API key and secret are never written: a restarted exchange issues new ones and the account moves to them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -21,6 +23,8 @@ from tui_bot.sim.market import MarketState
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
+SAVE_INTERVAL_S = 2.0
+"""How often the file is brought up to date while the exchange runs (a crash loses at most this much)."""
 _SECRET_FIELDS = {"api_key", "api_secret"}
 
 
@@ -38,6 +42,43 @@ def state_bytes(engine: ExchangeEngine, api_key: str) -> bytes:
     markets = _MARKETS.dump_python([m.saved_state() for m in engine.markets.values()], mode="json")
     document = {"version": STATE_VERSION, "saved_ms": engine.clock.now_ms(), "account": account, "markets": markets}
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+class StateSaver:
+    """Keeps the file of one account current: written when the engine's revision of the account moved, and at stop."""
+
+    def __init__(self, path: Path, engine: ExchangeEngine, api_key: str) -> None:
+        self.path, self.engine, self.api_key = path, engine, api_key
+        self.interval_s = SAVE_INTERVAL_S
+        self.checks = 0
+        self.writes = 0
+        self._saved_revision = engine.revisions.get(api_key, 0)  # the file holds what was loaded (or nothing yet)
+
+    async def run(self) -> None:
+        """Every interval, write the file if the account changed since the last write (until cancelled)."""
+        while True:
+            await asyncio.sleep(self.interval_s)
+            revision = self.engine.revisions.get(self.api_key, 0)
+            if revision != self._saved_revision:
+                content = state_bytes(self.engine, self.api_key)  # on the exchange's loop: nothing moves meanwhile
+                if await asyncio.to_thread(self._write, content):
+                    self._saved_revision = revision
+            self.checks += 1
+
+    def save_now(self) -> None:
+        """Write the file now, changed or not (at stop: the markets' prices as they are)."""
+        revision = self.engine.revisions.get(self.api_key, 0)
+        if self._write(state_bytes(self.engine, self.api_key)):
+            self._saved_revision = revision
+
+    def _write(self, content: bytes) -> bool:
+        try:
+            write_state(self.path, content)
+        except OSError as err:
+            log.warning("paper account file %s: cannot write it (%s)", self.path, err.strerror or err)
+            return False
+        self.writes += 1
+        return True
 
 
 def write_state(path: Path, content: bytes) -> None:

@@ -19,6 +19,7 @@ from tui_bot.domain.numbers import plain
 from tui_bot.domain.recommendations import RecommendationStatus
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.exchange.errors import ExchangeError, plain_words
+from tui_bot.ui import format as fmt
 from tui_bot.ui.format import count_of, held_reasons_text
 from tui_bot.ui.keymap import help_rows
 from tui_bot.ui.screens.confirm import ConfirmModal
@@ -187,8 +188,9 @@ class TradingActions(App[None]):
         if (selected := self._selected_order()) is None:
             return
         backend, order = selected
-        price = f" at {plain(order.price)}" if order.price else ""
-        trigger = f" (trigger {plain(order.trigger_price)})" if order.trigger_price else ""
+        inst = backend.instruments().get(order.symbol)
+        price = f" at {fmt.price(order.price, inst)}" if order.price else ""
+        trigger = f" (trigger {fmt.price(order.trigger_price, inst)})" if order.trigger_price else ""
         body = (
             f"Cancel {order.side.value} {order.order_type.value} {plain(order.qty)} {order.symbol}"
             f"{price}{trigger}, order {order.order_id[:8]}?"

@@ -7,10 +7,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 
+from rich.console import RenderableType
 from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui_bot.config import Settings
@@ -24,6 +26,7 @@ from tui_bot.ui.keymap import app_bindings, validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.market_actions import MarketActions
 from tui_bot.ui.order_actions import OrderActions
+from tui_bot.ui.output import trimmed
 from tui_bot.ui.palette import KeyCommands
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
@@ -59,6 +62,8 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
     CSS_PATH = APP_CSS
     TITLE = "tui_bot"
     BINDINGS = app_bindings()
+    trim_output = True
+    """Whether frames are sent trimmed to their changed cells (ui/output.py); the bench's baseline turns it off."""
 
     def __init__(
         self, settings: Settings, open_backend: BackendOpener, *, log_handler: PaneLogHandler | None = None
@@ -102,6 +107,10 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
     def _initial_risk(self, symbol: str) -> Decimal | None:
         """R of a position (entry to its first stop) as protection measured it, once known."""
         return self.backend.initial_risk(symbol) if self.backend is not None else None
+
+    def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
+        """Send only the cells a frame changed (ui/output.py)."""
+        super()._display(screen, trimmed(renderable) if self.trim_output else renderable)
 
     def now_ns(self) -> int:
         """Wall-clock epoch ns behind time-dependent text (position ages, health); a test may freeze it."""
@@ -216,7 +225,8 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
 
     def on_recommendations_changed(self, message: messages.RecommendationsChanged) -> None:
         if table := self._widget(RecommendationsTable):
-            table.apply_recommendations(message.recommendations)
+            instruments = self.backend.instruments() if self.backend is not None else {}
+            table.apply_recommendations(message.recommendations, instruments)
 
     def on_protection_noticed(self, message: messages.ProtectionNoticed) -> None:
         if table := self._widget(PositionsTable):

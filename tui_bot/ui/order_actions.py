@@ -51,7 +51,8 @@ class OrderActions(TradingActions):
         if rec is None or self.backend is None:
             return
         backend = self.backend
-        self.push_screen(RecommendationDetail(rec), lambda decision: self._decide(backend, rec, decision))
+        detail = RecommendationDetail(rec, backend.instruments().get(rec.symbol))
+        self.push_screen(detail, lambda decision: self._decide(backend, rec, decision))
 
     def _decide(self, backend: ConsoleBackend, rec: Recommendation, decision: Decision | None) -> None:
         """Hand the detail view's answer to the bot (which refuses what is no longer pending, with the reason)."""

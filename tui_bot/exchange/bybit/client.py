@@ -37,8 +37,11 @@ class BybitClient:
         backoff_max: float = 30.0,
         topics_per_connection: int = 50,
         request_timeout: float = 5.0,
+        private_stream: bool = True,
     ) -> None:
         self.urls = urls
+        self.private_stream = private_stream
+        """Off: the account is followed elsewhere (a headless bot reads it from Redis); no private connection."""
         self.label = urls.label
         self.live_money = urls.live_money
         self.rest = BybitRest(urls.rest, api_key, api_secret, recv_window=recv_window)
@@ -64,20 +67,21 @@ class BybitClient:
     # -- lifecycle ------------------------------------------------------------------
 
     async def start(self, sink: EventSink) -> None:
-        """Measure the clock offset, then open the private (and trade) streams."""
+        """Measure the clock offset, then open the private (unless private_stream is off) and trade streams."""
         self._sink = sink
         await self.rest.sync_clock()
-        self.private = StreamConnection(
-            "private",
-            self.urls.private_ws,
-            decode=parse.decode_private,
-            on_events=sink,
-            credentials=self._credentials,
-            now_ms=self.rest.now_ms,
-            **self._stream_options,
-        )
-        await self.private.subscribe(PRIVATE_TOPICS)
-        self.private.start()
+        if self.private_stream:
+            self.private = StreamConnection(
+                "private",
+                self.urls.private_ws,
+                decode=parse.decode_private,
+                on_events=sink,
+                credentials=self._credentials,
+                now_ms=self.rest.now_ms,
+                **self._stream_options,
+            )
+            await self.private.subscribe(PRIVATE_TOPICS)
+            self.private.start()
         if self.urls.trade_ws:
             self.trade = TradeConnection(
                 "trade",

@@ -17,6 +17,7 @@ from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSe
 from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 from tui_bot.domain.intents import PlaceOrderIntent
 from tui_bot.domain.numbers import floor_to_step, plain
+from tui_bot.ui import format as fmt
 from tui_bot.ui.screens._fields import FORM_CSS, FormModal, field_row, number_input, show_errors
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.ticket import FIELDS, NUMBERS, Evaluation, OrderFields, TicketContext, evaluate
@@ -226,9 +227,11 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             self.query_one("#filters", Static).update("")
             return
         last, mark = self.context.last_prices.get(symbol), self.context.marks.get(symbol)
-        self.query_one("#quote", Static).update(f"{symbol}  last {plain(last) or '—'} · mark {plain(mark) or '—'}")
+        self.query_one("#quote", Static).update(
+            f"{symbol}  last {fmt.price(last, inst)} · mark {fmt.price(mark, inst)}"
+        )
         self.query_one("#filters", Static).update(
-            f"tick {plain(inst.tick_size)} · step {plain(inst.qty_step)} · min {plain(inst.min_qty)}"
+            f"tick {plain(inst.tick_size)} · step {plain(inst.qty_step)} · min {fmt.qty(inst.min_qty, inst)}"
             f" · min value {plain(inst.min_notional)} USDT · leverage ≤ {plain(inst.max_leverage.normalize())}x"
         )
 

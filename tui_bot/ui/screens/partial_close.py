@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from tui_bot.core.orders import OrderInvalid, part_to_close
 from tui_bot.domain.models import Instrument, Position
-from tui_bot.domain.numbers import plain
+from tui_bot.ui import format as fmt
 from tui_bot.ui.format import side_label
 from tui_bot.ui.screens.confirm import ConfirmModal
 
@@ -30,7 +30,7 @@ class PartialCloseModal(ConfirmModal):
     ]
 
     def __init__(self, position: Position, instrument: Instrument | None) -> None:
-        held = f"{side_label(position.side).lower()} {plain(position.size)} {position.symbol}"
+        held = f"{side_label(position.side).lower()} {fmt.qty(position.size, instrument)} {position.symbol}"
         body = f"Close {held} at market (reduce-only)?"
         super().__init__("Close position", body, danger=True)
         self.position = position
@@ -45,7 +45,7 @@ class PartialCloseModal(ConfirmModal):
     def _qty_or_reason(self, percent: int) -> str:
         """The qty a part closes, or why it cannot be closed."""
         try:
-            return plain(part_to_close(self.position.size, percent, self.instrument))
+            return fmt.qty(part_to_close(self.position.size, percent, self.instrument), self.instrument)
         except OrderInvalid as err:
             return str(err)
 

@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui_bot.domain.models import Instrument
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.ui import format as fmt
 from tui_bot.ui.screens._fields import FORM_CSS, AnswerOnceModal
@@ -17,14 +18,14 @@ from tui_bot.ui.widgets.recommendations import confidence_text
 Decision = Literal["approve", "dismiss"]
 
 
-def detail_lines(rec: Recommendation) -> list[tuple[str, str]]:
-    """(label, value) rows of the detail view, in reading order."""
+def detail_lines(rec: Recommendation, inst: Instrument | None = None) -> list[tuple[str, str]]:
+    """(label, value) rows of the detail view, in reading order (prices to the instrument's tick when known)."""
     return [
         ("Symbol", rec.symbol),
         ("Side", rec.side.value),
-        ("Entry", fmt.price(rec.entry)),
-        ("Stop loss", fmt.price(rec.stop_loss)),
-        ("Take profit", fmt.price(rec.take_profit)),
+        ("Entry", fmt.price(rec.entry, inst)),
+        ("Stop loss", fmt.price(rec.stop_loss, inst)),
+        ("Take profit", fmt.price(rec.take_profit, inst)),
         ("R:R", fmt.DASH if rec.rr is None else f"{rec.rr:.2f}"),
         ("Confidence", confidence_text(rec.confidence)),
         ("Strategy", f"{rec.strategy} v{rec.strategy_version}"),
@@ -56,14 +57,16 @@ class RecommendationDetail(AnswerOnceModal[Decision | None]):
         Binding("d", "decide('dismiss')", "Dismiss", show=False),
     ]
 
-    def __init__(self, recommendation: Recommendation) -> None:
+    def __init__(self, recommendation: Recommendation, instrument: Instrument | None = None) -> None:
         super().__init__()
         self.recommendation = recommendation
+        self.instrument = instrument
 
     def compose(self) -> ComposeResult:
         rec = self.recommendation
-        width = max(len(label) for label, _ in detail_lines(rec))
-        fields = "\n".join(f"{label:<{width}}  {value}" for label, value in detail_lines(rec))
+        lines = detail_lines(rec, self.instrument)
+        width = max(len(label) for label, _ in lines)
+        fields = "\n".join(f"{label:<{width}}  {value}" for label, value in lines)
         with VerticalScroll(id="dialog"):  # scrolls (arrows, PgUp/PgDn) when a long reasoning outgrows the screen
             yield Static(f"Recommendation — {rec.symbol} {rec.side.value}", classes="modal-title", markup=False)
             yield Static("a approve   d dismiss   Esc close", id="keys")

@@ -11,6 +11,7 @@ from tui_bot.domain.enums import OrderType, TriggerBy
 from tui_bot.domain.intents import PlaceOrderIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import plain
+from tui_bot.ui import format as fmt
 from tui_bot.ui.screens.ticket import RISING
 
 
@@ -47,36 +48,36 @@ def preview(intent: PlaceOrderIntent, entry: Decimal, leverage: Decimal, fee_rat
     text = f"≈ {figures.notional:,.2f} USDT · margin {figures.margin:,.2f} at {plain(leverage)}x"
     parts = []
     if figures.gain_at_tp is not None:
-        parts.append(f"gain at TP {figures.gain_at_tp:+,.2f}")
+        parts.append(f"gain at TP {figures.gain_at_tp:+,.2f} USDT")
     if figures.loss_at_sl is not None:
-        parts.append(f"loss at SL {figures.loss_at_sl:,.2f}")
+        parts.append(f"loss at SL {figures.loss_at_sl:,.2f} USDT")
     if (rr := figures.reward_to_risk) is not None:
         parts.append(f"R:R {rr:.2f}")
     if parts:
-        text += "\n" + " · ".join(parts) + " USDT (both fees in)"
+        text += "\n" + " · ".join(parts) + " (both fees in)"
     return text
 
 
 def describe(intent: PlaceOrderIntent, inst: Instrument) -> str:
     """One line a trader reads before confirming: 'BUY 0.010 BTCUSDT @ market, TP 110000, SL 100000'."""
-    where = "market" if intent.order_type is OrderType.MARKET else plain(intent.price)
+    where = "market" if intent.order_type is OrderType.MARKET else fmt.price(intent.price, inst)
     text = f"{intent.side.value.upper()} {plain(intent.qty.quantize(inst.qty_step))} {intent.symbol} @ {where}"
     if intent.time_in_force is not None:
         text += f" {intent.time_in_force.value}"
     if intent.trigger_price is not None:
-        text += f", {trigger_words(intent)}"
+        text += f", {trigger_words(intent, inst)}"
     if intent.reduce_only:
         text += ", reduce-only"
     for name, value in (("TP", intent.take_profit), ("SL", intent.stop_loss)):
         if value is not None:
-            text += f", {name} {plain(value)}"
+            text += f", {name} {fmt.price(value, inst)}"
     if intent.leverage is not None:
         text += f", leverage {plain(intent.leverage)}x"
     return text
 
 
-def trigger_words(intent: PlaceOrderIntent) -> str:
+def trigger_words(intent: PlaceOrderIntent, inst: Instrument) -> str:
     """'when last rises to 101000' / 'when mark falls to 99000'."""
     price = "mark" if intent.trigger_by is TriggerBy.MARK else "last"
     moves = "rises" if intent.trigger_direction == RISING else "falls"
-    return f"when {price} {moves} to {plain(intent.trigger_price)}"
+    return f"when {price} {moves} to {fmt.price(intent.trigger_price, inst)}"

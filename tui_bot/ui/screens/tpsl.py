@@ -12,6 +12,7 @@ from tui_bot.domain.enums import Side
 from tui_bot.domain.intents import TradingStopIntent
 from tui_bot.domain.models import Instrument
 from tui_bot.domain.numbers import plain
+from tui_bot.ui import format as fmt
 from tui_bot.ui.screens._fields import (
     FieldInvalid,
     FormModal,
@@ -35,12 +36,12 @@ def stop_error(
         return f"must be a multiple of {plain(inst.tick_size)} within {plain(inst.min_price)}–{plain(inst.max_price)}"
     above = (leg == "tp") == (side is Side.BUY)
     if reference and (value - reference) * (1 if above else -1) <= 0:
-        return f"must be {'above' if above else 'below'} the {reference_name} {plain(reference)}"
+        return f"must be {'above' if above else 'below'} the {reference_name} {fmt.price(reference, inst)}"
     return ""
 
 
-def _now(value: Decimal) -> str:
-    return plain(value) if value else "none"
+def _now(value: Decimal, inst: Instrument) -> str:
+    return fmt.price(value, inst, unset="none")
 
 
 class TpSlModal(FormModal[TradingStopIntent]):
@@ -78,12 +79,16 @@ class TpSlModal(FormModal[TradingStopIntent]):
         with Vertical(id="dialog"):
             yield Static(f"TP / SL — {side} {self.symbol}", classes="modal-title")
             yield Static(
-                f"entry {plain(self.entry)}   mark {plain(self.mark)}   "
-                f"TP now {_now(self.take_profit)}   SL now {_now(self.stop_loss)}",
+                f"entry {fmt.price(self.entry, self.instrument)}   mark {fmt.price(self.mark, self.instrument)}   "
+                f"TP now {_now(self.take_profit, self.instrument)}   SL now {_now(self.stop_loss, self.instrument)}",
                 id="tpsl-info",
             )
-            yield field_row("Take profit", number_input("tp", placeholder=f"keep {_now(self.take_profit)}"), "tp")
-            yield field_row("Stop loss", number_input("sl", placeholder=f"keep {_now(self.stop_loss)}"), "sl")
+            yield field_row(
+                "Take profit", number_input("tp", placeholder=f"keep {_now(self.take_profit, self.instrument)}"), "tp"
+            )
+            yield field_row(
+                "Stop loss", number_input("sl", placeholder=f"keep {_now(self.stop_loss, self.instrument)}"), "sl"
+            )
             yield Static("Blank keeps a leg, 0 removes it.  Enter saves, Esc cancels.", classes="note")
             yield Static("", id="form-error", markup=False)
             with Horizontal(classes="buttons"):

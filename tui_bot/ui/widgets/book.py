@@ -21,6 +21,26 @@ from tui_bot.ui.widgets.cadence import Cadence
 Lines = list[tuple[tuple[str, str], ...]]
 
 
+RUN_GAP = 6
+"""Unchanged cells between two changed runs of a line up to which both are sent as one (a cursor move costs ~8)."""
+
+
+def changed_runs(old: tuple[tuple[str, str], ...], new: tuple[tuple[str, str], ...]) -> list[tuple[int, int]]:
+    """The runs of columns [x1, x2) of a line that differ in character or tone between two drawings, runs closer
+    than RUN_GAP joined."""
+    before = [(char, tone) for text, tone in old for char in text]
+    after = [(char, tone) for text, tone in new for char in text]
+    width = max(len(before), len(after))
+    differ = [x for x in range(width) if x >= len(before) or x >= len(after) or before[x] != after[x]]
+    runs: list[tuple[int, int]] = []
+    for x in differ:
+        if runs and x - runs[-1][1] <= RUN_GAP:
+            runs[-1] = (runs[-1][0], x + 1)
+        else:
+            runs.append((x, x + 1))
+    return runs
+
+
 class MarketPanel(Widget):
     """A panel drawn as text lines in the theme's bid (up) and ask (down) colours."""
 
@@ -32,17 +52,18 @@ class MarketPanel(Widget):
         self.lines: Lines = []
         self.empty = self.EMPTY
         self._due: Callable[[], tuple[Lines, str]] | None = None
-        self._cadence = Cadence(self)
+        self.cadence = Cadence(self, by_area=True)
 
     def style_of(self, tone: str) -> Style:
         return self.get_component_rich_style(f"market-panel--{tone}", partial=True) if tone else Style.null()
 
     def show_capped(self, build: Callable[[], tuple[Lines, str]]) -> None:
-        """Draw what `build` gives now, or at the end of the current paint interval (Cadence) if one was drawn within
-        it: the latest build replaces a waiting one, and a hidden panel builds nothing until it shows."""
+        """Draw what `build` gives now, or at the end of the current paint interval (Cadence, longer for a large panel)
+        if one was drawn within it: the latest build replaces a waiting one, and a hidden panel builds nothing until it
+        shows."""
         self._due = build
         if self._on_screen():
-            self._cadence.request(self._paint_due)
+            self.cadence.request(self._paint_due)
 
     def _on_screen(self) -> bool:
         return self.display and self.size.area > 0
@@ -55,7 +76,7 @@ class MarketPanel(Widget):
     def on_resize(self, _event: events.Resize) -> None:
         """A panel that comes into view draws the update it held while hidden."""
         if self._due is not None and self._on_screen():
-            self._cadence.request(self._paint_due)
+            self.cadence.request(self._paint_due)
 
     def show(self, lines: Lines, empty: str) -> None:
         """Draw these lines at once (dropping a waiting capped update); see _draw."""
@@ -65,17 +86,17 @@ class MarketPanel(Widget):
     def _draw(self, lines: Lines, empty: str) -> None:
         """Draw these lines, each a run of (text, tone) parts; `empty` when there are none.
 
-        When only some lines changed, only they are repainted: a book update moves a few levels, and a whole-panel
+        When only some cells changed, only they are repainted: a book update moves a few sizes, and a whole-panel
         repaint sent every level to the terminal each time."""
         if lines == self.lines and empty == self.empty:
             return
         same_shape = bool(lines) and len(lines) == len(self.lines)
-        changed = [y for y, (old, new) in enumerate(zip(self.lines, lines, strict=False)) if old != new]
+        runs = [(y, changed_runs(old, new)) for y, (old, new) in enumerate(zip(self.lines, lines, strict=False))]
         self.lines, self.empty = lines, empty
         if not same_shape:
             self.refresh()
-        elif changed:
-            self.refresh(*(Region(0, y, self.size.width, 1) for y in changed))
+        else:
+            self.refresh(*(Region(x1, y, x2 - x1, 1) for y, spans in runs for x1, x2 in spans))
 
     def text_lines(self) -> list[str]:
         """The plain text drawn (for tests)."""
@@ -96,7 +117,7 @@ class BookPanel(MarketPanel):
         return max(1, self.size.height - 1)
 
     def apply_book(self, book: BookSnapshot | None, inst: Instrument | None) -> None:
-        """Draw the book, at most every PAINT_INTERVAL_S."""
+        """Draw the book, at most every PAINT_INTERVAL_S (less often when large: cadence.area_interval)."""
         self.show_capped(lambda: self._book_lines(book, inst))
 
     def _book_lines(self, book: BookSnapshot | None, inst: Instrument | None) -> tuple[Lines, str]:
@@ -111,9 +132,9 @@ class BookPanel(MarketPanel):
             ((f"{'Size':>{sw}} {'Bid':>{pw}}", "muted"), (" │ ", "muted"), (f"{'Ask':<{pw}} {'Size':>{sw}}", "muted"))
         ]
         for i in range(count):
-            left = f"{bids[i][0]:>{sw}} {bids[i][1]:>{pw}}" if i < len(bids) else " " * (sw + pw + 1)
-            right = f"{asks[i][0]:<{pw}} {asks[i][1]:>{sw}}" if i < len(asks) else ""
-            rows.append(((left, "bid"), (" │ ", "muted"), (right, "ask")))
+            left = ((f"{bids[i][0]:>{sw}} ", "bid"), (f"{bids[i][1]:>{pw}}", "bid")) if i < len(bids) else ()
+            right = ((f"{asks[i][0]:<{pw}} ", "ask"), (f"{asks[i][1]:>{sw}}", "ask")) if i < len(asks) else ()
+            rows.append((*(left or ((" " * (sw + pw + 1), "bid"),)), (" │ ", "muted"), *right))
         return rows, ""
 
 
@@ -121,7 +142,7 @@ class TradesPanel(MarketPanel):
     """The tape: time, price and size of recent trades, coloured by the taker's side, newest first."""
 
     def apply_trades(self, trades: tuple[PublicTrade, ...], inst: Instrument | None) -> None:
-        """Draw the tape, at most every PAINT_INTERVAL_S."""
+        """Draw the tape, at most every PAINT_INTERVAL_S (less often when large: cadence.area_interval)."""
         self.show_capped(lambda: self._tape_lines(trades, inst))
 
     def _tape_lines(self, trades: tuple[PublicTrade, ...], inst: Instrument | None) -> tuple[Lines, str]:
@@ -133,7 +154,8 @@ class TradesPanel(MarketPanel):
             rows.append(
                 (
                     (f"{fmt.clock(trade.time)} ", "muted"),
-                    (f"{fmt.price(trade.price, inst):>10} {fmt.qty(trade.size, inst):>8}", tone),
+                    (f"{fmt.price(trade.price, inst):>10} ", tone),
+                    (f"{fmt.qty(trade.size, inst):>8}", tone),
                 )
             )
         return rows, ""

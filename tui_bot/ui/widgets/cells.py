@@ -141,9 +141,9 @@ class LiveTable(DataTable[Any]):
         return False
 
     def _put_cells(self, key: str, changed: Mapping[str, object]) -> None:
-        """Store changed values and repaint only their row's line, if on screen (DataTable.update_cell repaints the
-        whole table, so every mark sent the full table to the terminal; and its cell-region lookup rebuilds the
-        row order on every call)."""
+        """Store changed values and repaint only those cells, if their row is on screen (DataTable.update_cell repaints
+        the whole table, so every mark sent the full table to the terminal, and its cell-region lookup rebuilds the row
+        order on every call; a whole line re-sent every unchanged column, most of a wide row)."""
         row_key = RowKey(key)
         cells = self._data[row_key]
         for column, value in changed.items():
@@ -153,10 +153,26 @@ class LiveTable(DataTable[Any]):
         line = Region(0, y, max(self.size.width, self.virtual_size.width), 1)
         if not self.window_region.overlaps(line):
             return
-        if len(self._repaint_regions) >= WHOLE_REPAINT_FROM:
+        if len({region.y for region in self._repaint_regions}) >= WHOLE_REPAINT_FROM:
             self.refresh()  # many lines in one frame: one repaint of the table costs less than each line's
         else:
-            self.refresh(line.translate(-self.scroll_offset))
+            self.refresh(*(span.translate(-self.scroll_offset) for span in self._cell_spans(y, changed)))
+
+    def _cell_spans(self, y: int, changed: Mapping[str, object]) -> list[Region]:
+        """Regions of line y covering the changed columns, adjacent columns joined into one."""
+        spans: list[Region] = []
+        x, joined = self._row_label_column_width, False
+        for column in self.ordered_columns:
+            width = column.get_render_width(self)
+            if column.key.value in changed:
+                if joined:
+                    last = spans.pop()
+                    spans.append(Region(last.x, y, last.width + width, 1))
+                else:
+                    spans.append(Region(x, y, width, 1))
+            joined = column.key.value in changed
+            x += width
+        return spans
 
     def _grows(self, column: str, value: object) -> bool:
         """Whether a new value is wider than its auto-width column (only then pay for a re-measure)."""

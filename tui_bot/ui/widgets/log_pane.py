@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.widgets import RichLog
 
 LEVEL_CLASSES: dict[str, str] = {
@@ -36,6 +37,12 @@ class LogPane(RichLog):
             classes=classes,
         )
         self.records = 0
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """Keep the newest record in view when the pane changes size (a terminal shrunk from 200×60 to 80×24 kept
+        the pane's old scroll offset and showed records from minutes before)."""
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=True)
 
     def level_style(self, level: str) -> Style:
         """The style of a level, from the stylesheet (null before mount)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import ClassVar
 
@@ -10,6 +11,7 @@ from textual import events
 from textual.strip import Strip
 
 from tui_bot.domain.enums import Side
+from tui_bot.domain.models import Instrument
 from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
 from tui_bot.ui import format as fmt
 from tui_bot.ui.widgets.cells import LiveTable, cell_text
@@ -58,6 +60,7 @@ class RecommendationsTable(LiveTable):
         super().__init__(name=name, id=id, classes=classes)
         self.empty_text = empty_text
         self._rows: dict[str, Recommendation] = {}
+        self._instruments: Mapping[str, Instrument] = {}
         self.shown: tuple[str, ...] = tuple(key for key, _ in self.COLUMNS)
         self.add_class("-empty")
 
@@ -118,13 +121,16 @@ class RecommendationsTable(LiveTable):
         key = self.selected_key
         return self._rows.get(key) if key is not None else None
 
-    def apply_recommendations(self, recommendations: list[Recommendation]) -> None:
+    def apply_recommendations(
+        self, recommendations: list[Recommendation], instruments: Mapping[str, Instrument] | None = None
+    ) -> None:
         """Reconcile rows by recommendation id, newest first; an empty list shows the empty state.
 
         Rows are updated in place; only when a new recommendation arrives (once per cycle) are they
         laid out again, so the newest stays on top.
         """
         self.ensure_columns()
+        self._instruments = instruments or {}
         selected = self.selected_key
         ordered = sorted(recommendations, key=lambda rec: (rec.created_ms, rec.id), reverse=True)
         arrived = any(not self.has_row(rec.id) for rec in ordered)
@@ -145,15 +151,16 @@ class RecommendationsTable(LiveTable):
         self.refresh()
 
     def _cells(self, rec: Recommendation) -> dict[str, object]:
-        """All cells of one recommendation."""
+        """All cells of one recommendation (prices to the instrument's tick when known)."""
+        inst = self._instruments.get(rec.symbol)
         return {
             "time": fmt.clock(rec.created_ms),
             "symbol": rec.symbol,
             "side": self.toned(rec.side.value, "up" if rec.side is Side.BUY else "down"),
             "confidence": confidence_text(rec.confidence),
-            "entry": fmt.price(rec.entry),
-            "sl": fmt.price(rec.stop_loss),
-            "tp": fmt.price(rec.take_profit),
+            "entry": fmt.price(rec.entry, inst),
+            "sl": fmt.price(rec.stop_loss, inst),
+            "tp": fmt.price(rec.take_profit, inst),
             "rr": fmt.DASH if rec.rr is None else f"{rec.rr:.2f}",
             "strategy": rec.strategy,
             "status": self.toned(rec.status, "muted" if rec.status == RecommendationStatus.EXPIRED else ""),
