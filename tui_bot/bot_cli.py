@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
+from tui_bot.cli_types import redis_url
 from tui_bot.config import BotSettings, Settings
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
@@ -30,8 +31,6 @@ if TYPE_CHECKING:  # the core, Redis and the exchange load only for this command
     from tui_bot.live.reader import LiveState
     from tui_bot.live.redis_account_client import RedisAccountClient
     from tui_bot.runtime import Runtime
-
-REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -48,13 +47,6 @@ def _bot_id(text: str) -> str:
         return BotSettings.model_validate({"bot_id": text}).bot_id
     except ValidationError as err:
         raise argparse.ArgumentTypeError("; ".join(reason(e) for e in err.errors())) from None
-
-
-def redis_url(text: str) -> str:
-    """A Redis URL (never echoed back: it may hold a password)."""
-    if not text.startswith(REDIS_SCHEMES):
-        raise argparse.ArgumentTypeError("expected redis://HOST:PORT/DB, rediss://HOST:PORT/DB or unix:///PATH")
-    return text
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -79,6 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     from tui_bot.live import keys
     from tui_bot.live.commands_receiver import CommandReceiver
+    from tui_bot.live.recs_publisher import publish_recommendations
     from tui_bot.runtime import database_shown
 
     bot_id = settings.bot.bot_id
@@ -87,6 +80,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     runtime = headless.runtime
     receiver = CommandReceiver(url, bot_id, runtime.backend)
     await receiver.start()
+    recommendations = await publish_recommendations(url, bot_id, runtime.backend)
     print(
         f"bot {bot_id}: venue {runtime.backend.venue.label}, db {database_shown(settings, db_path)}, "
         f"commands from {keys.commands(bot_id)} and {keys.ALL_BOTS_COMMANDS}",
@@ -100,6 +94,7 @@ async def _serve(settings: Settings, db_path: Path | None, url: str) -> None:
     try:
         await stop.wait()
     finally:
+        await recommendations.stop()
         await receiver.stop()
         await headless.close()
         print("stopped; store flushed.", flush=True)

@@ -19,6 +19,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from tui_bot import bot_cli, db_cli, serve_cli
+from tui_bot.cli_types import port, redis_url
 from tui_bot.config import ConfigError, ExchangeSettings, RedisSettings, Settings, load_settings, setting_name
 from tui_bot.domain.validation import reason
 from tui_bot.logs import configure_logging
@@ -46,17 +47,6 @@ def _decimal(text: str) -> Decimal:
     if not value.is_finite() or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
     return value
-
-
-def _port(text: str) -> int:
-    """A TCP port, 0 for any free one."""
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port 0-65535 (0 = any free port), got {text!r}")
-    return port
 
 
 def _admin_url(text: str) -> str:
@@ -90,7 +80,7 @@ def _common_options(parser: argparse.ArgumentParser, default: object) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tui-bot", description="Terminal trading console for Bybit v5 USDT perpetuals.")
     _common_options(parser, None)
-    parser.add_argument("--attach", metavar="URL", type=bot_cli.redis_url, help="console on a listener's Redis")
+    parser.add_argument("--attach", metavar="URL", type=redis_url, help="console on a listener's Redis")
     commands = parser.add_subparsers(dest="command")
     common = _Parser(add_help=False)
     _common_options(common, argparse.SUPPRESS)
@@ -98,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sim", parents=[common], help="run the embedded Bybit v5 exchange on loopback until interrupted"
     )
     sim.add_argument("--host", help="loopback address to bind (default 127.0.0.1)")
-    sim.add_argument("--port", type=_port, help="port (0 = any free port)")
+    sim.add_argument("--port", type=port, help="port (0 = any free port)")
     sim.add_argument("--api-key", help="API key to accept (generated when not given)")
     sim.add_argument("--api-secret", help="API secret of that key (generated when not given)")
     sim.add_argument("--seed", type=int, help="seed of the price process and ids")

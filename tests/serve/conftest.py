@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import console_script
+from tests.live.conftest import live  # noqa: F401 - the listener on Redis, a fixture of the attach-mode tests
 from tui_bot.serve.guard import new_token
 from tui_bot.serve.server import GuardedServer
 from tui_bot.serve_cli import served_console
@@ -108,7 +109,7 @@ class Served:
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
     """GuardedServer on a free loopback port, serving the real console on a tmp config and database."""
-    console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None))
+    console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None, attach=None))
     server = GuardedServer(console, new_token(), "127.0.0.1", 0, None, session_wait_s=0.5)
     url = await server.start()
     yield Served(url, server.token, tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import shutil
@@ -11,7 +12,14 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.serve.conftest import Served
+from tests.core.conftest import sim_of, wait_for
+from tests.live.commands_support import open_sizes, receiving
+from tests.live.conftest import Live
+from tests.serve.conftest import Served, console_config
+from tui_bot.serve.guard import new_token
+from tui_bot.serve.server import GuardedServer
+from tui_bot.serve_cli import served_console
+from tui_bot.sim.server import SimExchange
 from tui_bot.store.db import open_database
 from tui_bot.store.repos import get_config
 
@@ -108,3 +116,49 @@ async def test_the_console_in_a_browser_takes_keys_with_the_token_and_refuses_ot
     assert "refused GET / from 127.0.0.1: token missing or wrong" in caplog.text
     assert served.token not in caplog.text
     await context.close()
+
+
+async def _close_the_first_position(page: Page, sim: SimExchange, left: int) -> None:
+    """x, 100 %, y in this tab until the exchange holds `left` positions (keys before the table fills only warn)."""
+    while len(open_sizes(sim)) > left:
+        await page.click("#terminal")
+        for key in ("x", "3", "y"):
+            await page.keyboard.press(key)
+            await asyncio.sleep(0.5)  # the confirmation arms after 0.3 s
+        for _ in range(40):
+            if len(open_sizes(sim)) <= left:
+                break
+            await asyncio.sleep(0.25)
+    assert len(open_sizes(sim)) == left
+
+
+async def test_served_attached_consoles_take_keys_in_two_tabs_at_once_and_act_through_the_bot(
+    live: Live,
+    redis_url: str,
+    tmp_path: Path,
+    browser: Browser,
+) -> None:
+    sim = sim_of(live.runtime)
+    await live.market("BTCUSDT", "Buy", "0.010", bot="tb1")
+    await live.market("ETHUSDT", "Buy", "0.10", bot="tb1")
+    await wait_for(lambda: len(open_sizes(sim)) == 2)
+    args = argparse.Namespace(config=console_config(tmp_path), db=tmp_path / "listen.db", venue=None, attach=redis_url)
+    server = GuardedServer(served_console(args), new_token(), "127.0.0.1", 0, None, session_wait_s=0.5)
+    url = await server.start()
+    try:
+        async with receiving(redis_url, "tb1", live.runtime.backend):
+            context = await browser.new_context(viewport={"width": 1024, "height": 600})
+            tabs = [await context.new_page() for _ in range(2)]
+            for tab in tabs:
+                opened = await tab.goto(f"{url}/?token={server.token}")
+                assert opened is not None and opened.status == 200
+            for tab in tabs:
+                await tab.wait_for_selector("body.-first-byte", timeout=45_000)  # both consoles drew, at once
+            async with asyncio.timeout(45):
+                await _close_the_first_position(tabs[0], sim, left=1)  # each tab sees the listener's positions
+                await _close_the_first_position(tabs[1], sim, left=0)  # and closes one through bot tb1
+            await tabs[1].screenshot(path=tmp_path / "attached.png")
+            await context.close()
+    finally:
+        await server.stop()
+    assert live.publisher.up  # the consoles' end stopped no listener

@@ -121,7 +121,7 @@ def test_origin_of_a_url_is_what_a_browser_sends_from_its_pages(url: str, origin
 
 
 async def test_behind_a_proxy_the_public_url_is_the_own_origin(tmp_path: Path) -> None:
-    console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None))
+    console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None, attach=None))
     server = GuardedServer(console, new_token(), "127.0.0.1", 0, "https://bot.example.com")
     assert await server.start() == "https://bot.example.com"
     url = f"http://127.0.0.1:{server.port}"
@@ -142,7 +142,7 @@ async def test_behind_a_proxy_the_public_url_is_the_own_origin(tmp_path: Path) -
 
 def test_the_served_console_is_this_command_line_on_the_same_settings_one_tab_at_a_time(tmp_path: Path) -> None:
     config, db = console_config(tmp_path), tmp_path / "other.db"
-    console = served_console(argparse.Namespace(config=config, db=db, venue="testnet"))
+    console = served_console(argparse.Namespace(config=config, db=db, venue="testnet", attach=None))
     assert shlex.split(console.command) == [
         sys.executable,
         "-m",
@@ -155,5 +155,12 @@ def test_the_served_console_is_this_command_line_on_the_same_settings_one_tab_at
         "testnet",
     ]
     assert console.max_sessions == 1
-    bare = served_console(argparse.Namespace(config=None, db=None, venue=None))
+    bare = served_console(argparse.Namespace(config=None, db=None, venue=None, attach=None))
     assert shlex.split(bare.command) == [sys.executable, "-m", "tui_bot"]
+
+
+def test_with_attach_every_tab_is_an_attached_console_and_any_number_run_at_once(tmp_path: Path) -> None:
+    config, url = console_config(tmp_path), "redis://127.0.0.1:6379/0"
+    console = served_console(argparse.Namespace(config=config, db=None, venue=None, attach=url))
+    assert shlex.split(console.command) == [sys.executable, "-m", "tui_bot", "--config", str(config), "--attach", url]
+    assert console.max_sessions is None

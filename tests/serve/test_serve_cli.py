@@ -112,3 +112,21 @@ def test_a_token_from_the_environment_is_used_and_not_printed(serve: Callable[..
     assert _status(f"{running.base}/?token={GOOD_TOKEN}") == 303
     out, err = running.stop()
     assert GOOD_TOKEN not in out + err + "\n".join(running.lines)
+
+
+def test_attached_it_serves_any_number_of_tabs_and_says_so(serve: Callable[..., ServeProcess], redis_url: str) -> None:
+    running = serve("--attach", redis_url)
+    assert running.lines[0].startswith("serving the console at http://127.0.0.1:")
+    assert running.lines[0].endswith("(attached, venue sim, any number of tabs)")
+    out, err = running.stop()
+    assert out == "stopped.\n" and redis_url not in out + err + "\n".join(running.lines)
+
+
+def test_attached_without_redis_answering_is_one_line_status_1_without_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], unused_tcp_port: int
+) -> None:
+    url = f"redis://:hunter2@127.0.0.1:{unused_tcp_port}/0"
+    status, out, err = _main(tmp_path, monkeypatch, capsys, "--attach", url, "--port", "0", token=None)
+    assert status == 1 and out == ""
+    assert err.startswith("tui-bot serve: Redis does not answer (") and err.count("\n") == 1, err
+    assert "hunter2" not in err

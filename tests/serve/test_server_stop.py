@@ -16,7 +16,7 @@ from tui_bot.serve_cli import served_console
 async def test_a_child_the_process_had_before_serving_is_no_console(tmp_path: Path) -> None:
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # as a test run's redis-server
     try:
-        console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None))
+        console = served_console(argparse.Namespace(config=console_config(tmp_path), db=None, venue=None, attach=None))
         server = GuardedServer(console, new_token(), "127.0.0.1", 0, None)
         await server.start()
         try:

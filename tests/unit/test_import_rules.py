@@ -51,19 +51,20 @@ ALLOWED = {
     },  # each section from its owner
     "runtime": {"config", "domain", "core", "exchange", "store", "sim", "notify"},
     "cli": {"config", "domain", "logs", "sim", "listen", "cycle_once", "runtime", "ui.run"}
-    | {"stats_cli", "db_cli", "serve_cli", "bot_cli", "attach_cli"},  # the commands that live in their own modules
+    | {"stats_cli", "db_cli", "serve_cli", "bot_cli", "attach_cli", "cli_types"},  # commands in their own modules
     "db_cli": {"config", "store"},
     "listen": CONSOLE_DOOR | {"runtime", "live"},
     "cycle_once": CONSOLE_DOOR | {"runtime"},
     # `tui-bot stats` reads the store alone (no exchange, no runtime) and sums with core.stats
     "stats_cli": {"config", "domain", "store", "stats_report"},
     "stats_report": {"domain", "core.stats", "store"},
-    "bot_cli": CONSOLE_DOOR | {"runtime", "live"},
+    "bot_cli": CONSOLE_DOOR | {"runtime", "live", "cli_types"},
     "attach_cli": {"config", "core.console_api", "live", "ui.run", "bot_cli"},  # the console on a listener's Redis
     "notify": {"domain"},
     "live": {"domain", "core", "store", "exchange.client"},  # Redis between processes: state from the core,
     # commands to a backend, and a headless bot's account feed in place of the venue's private stream
-    "serve_cli": {"config", "serve", "cli"},  # `tui-bot serve`: runs the console as a command, imports none of it
+    "serve_cli": {"config", "serve", "cli_types", "bot_cli"},  # runs the console as a command, imports none of it
+    "cli_types": set(),  # the argparse types the commands share
     "serve": set(),
 }
 UI_ONLY = ("textual", "rich")

@@ -2,8 +2,9 @@
 
 Positions, open orders and the wallet are the listener's (LiveState); closing a position is a command to the bot
 that holds it and panic goes to every bot (CommandSender). History is read from the store [storage] names, opened
-without upgrading it. What Redis does not carry (market data, recommendations, settings, manual orders) is refused
-with one line. Closing this backend closes only its own connections: the listener and the bots go on running.
+without upgrading it. Each bot's recommendations come from the bot itself (AttachedRecommendations). What Redis does
+not carry (market data, settings, manual orders) is refused with one line. Closing this backend closes only its own
+connections: the listener and the bots go on running.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderI
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
 from tui_bot.domain.metrics import Percentiles
 from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
-from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import OrderAck
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.live import keys
+from tui_bot.live.attached_recs import AttachedRecommendations
 from tui_bot.live.commands import ClosePosition
 from tui_bot.live.commands_handlers import one_line
 from tui_bot.live.commands_sender import CommandSender
@@ -56,10 +57,8 @@ class AttachRefused(RuntimeError):
     """Redis gave no snapshot of the listener's state in time (unreachable, or refusing)."""
 
 
-class AttachedBackend:
+class AttachedBackend(AttachedRecommendations):
     """ConsoleBackend over Redis (LiveState, CommandSender) and the store read as it is."""
-
-    has_bot = False
 
     def __init__(
         self, url: str, venue: Venue, trading: TradingSettings, db_target: str | Path, *, timeout_s: float = 3.0
@@ -73,10 +72,12 @@ class AttachedBackend:
         self._sender = CommandSender(url, CONSOLE_SENDER, timeout_s=timeout_s)
         self._subscriptions: list[Subscription] = []
         self._live.listeners.append(self._changed)
+        self._follow_recommendations(url)
 
     async def start(self) -> None:
         """Follow the live state; AttachRefused when the first snapshot does not come in time."""
         await self._live.start()
+        await self._recs.start()
         try:
             async with asyncio.timeout(READY_TIMEOUT_S):
                 await self._live.ready.wait()
@@ -126,15 +127,8 @@ class AttachedBackend:
     def last_prices(self) -> dict[str, Decimal]:
         return {}
 
-    def recommendations(self) -> list[Recommendation]:
-        return []
-
-    def held_reasons(self) -> dict[str, tuple[str, ...]]:
-        """None: the bots' cycles are not in Redis."""
-        return {}
-
     def last_cycle(self) -> CycleSummary | None:
-        """None: the bots' cycles are not in Redis."""
+        """None: the bots' cycle summaries are not in Redis (their ideas are)."""
         return None
 
     def initial_risk(self, symbol: str) -> Decimal | None:
@@ -290,12 +284,6 @@ class AttachedBackend:
     def toggle_setting(self, name: str) -> TradingSettings:
         _refuse("trading settings")
 
-    async def approve(self, recommendation_id: str) -> Recommendation:
-        _refuse("recommendations")
-
-    async def dismiss(self, recommendation_id: str) -> Recommendation:
-        _refuse("recommendations")
-
     async def run_cycle(self, trigger: str) -> CycleReport:
         _refuse("analysis cycles")
 
@@ -315,6 +303,7 @@ class AttachedBackend:
         """Close this console's connections only (the listener and the bots go on)."""
         self._subscriptions.clear()
         await self._live.close()
+        await self._recs.close()
         await self._sender.close()
         await self._redis.aclose()
         if self._db is not None:

@@ -2,8 +2,8 @@
 
 Per-bot keys are `{bot_id}:...` as the operators know them; shared keys start with `tui:`.
 
-Only the listener writes the state keys; a bot writes its own heartbeat and acknowledgements; anyone may add to
-a bot's command stream.
+Only the listener writes the state keys; a bot writes its own heartbeat, acknowledgements and recommendations;
+anyone may add to a bot's command stream.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ EXTERNAL_BOT = EXTERNAL
 ALL_BOTS_COMMANDS = "tui:commands:all"
 """Stream every bot also reads: commands for all bots at once (panic)."""
 
+RECOMMENDATIONS_CHANNEL = "tui:recommendations"
+"""PUBLISH channel: a bot's id each time the recommendations it publishes change (or are withdrawn)."""
+
 
 def position(bot: str, symbol: str) -> str:
     """Hash: bot's position in symbol (side, size, entry, mark, upnl, seq, time_ms)."""
@@ -78,3 +81,8 @@ def parse_position(key: str) -> tuple[str, str] | None:
 def command_claims(bot: str) -> str:
     """Hash "{stream} {entry id}" -> wall-clock ms: the commands bot has started and not yet acknowledged."""
     return f"{bot}:commands:claims"
+
+
+def recommendations(bot: str) -> str:
+    """String with a TTL: bot's recommendations and why it held, as versioned JSON, written by the bot itself."""
+    return f"{bot}:recommendations"

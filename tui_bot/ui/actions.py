@@ -336,6 +336,9 @@ class TradingActions(App[None]):
     async def _run_cycle(self, backend: ConsoleBackend) -> None:
         try:
             cycle = await backend.run_cycle("console")
+        except ValueError as err:  # refused (an attached console runs no cycle): one line, no traceback
+            self.notify(str(err), severity="warning")
+            return
         except Exception as err:
             log.exception("cycle from the console failed")
             self.notify(f"Cycle failed: {err}", severity="error", timeout=8)
