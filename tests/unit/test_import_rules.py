@@ -58,7 +58,8 @@ ALLOWED = {
     "stats_cli": {"config", "domain", "store", "stats_report"},
     "stats_report": {"domain", "core.stats", "store"},
     "bot_cli": CONSOLE_DOOR | {"runtime", "live"},
-    "attach_cli": {"config", "core.console_api", "live", "ui.run", "bot_cli"},  # the console on a listener's Redis
+    # the console on a listener's Redis, its own order path from the runtime
+    "attach_cli": {"config", "core.console_api", "live", "ui.run", "bot_cli", "runtime"},
     "notify": {"domain"},
     "live": {"domain", "core", "store"},  # Redis between processes: state from the core, commands to a backend
     "serve_cli": {"config", "serve", "cli"},  # `tui-bot serve`: runs the console as a command, imports none of it
