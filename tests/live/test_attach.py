@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import time
 from decimal import Decimal
@@ -15,6 +16,7 @@ from tests.live.commands_support import PATIENT_S, open_sizes, receiving
 from tests.live.conftest import Live
 from tests.ui.conftest import WIDE, console_settings
 from tui_bot.attach_cli import opener
+from tui_bot.domain.events import OrderUpdated, PositionUpdated, ResyncCompleted
 from tui_bot.live.commands import ToggleTightening
 from tui_bot.live.commands_sender import CommandSender
 from tui_bot.ui.app import TuiBotApp
@@ -141,3 +143,22 @@ async def test_every_key_of_the_attached_console_answers_without_a_traceback(
         app.exit()
         await wait_for(app.task.done, timeout=5.0)
     assert app.return_code in (None, 0)
+
+
+async def test_a_live_change_hands_the_console_only_what_it_touched(live: Live, redis_url: str, tmp_path: Path) -> None:
+    backend = await opener(console_settings(tmp_path), redis_url, tmp_path / "listen.db")()
+    subscription = backend.subscribe()
+    try:
+        await live.market(BTC, "Buy", "0.010", bot=BOT)
+        await wait_for(lambda: BTC in backend.positions() and not backend.open_orders())
+        await live.runtime.engine.drain()
+        subscription.take()  # the order, the fill, the wallet: what opening touched
+        marked: list[object] = []
+        while sum(isinstance(item, PositionUpdated) for item in marked) < 5:  # marks move: position keys only
+            async with asyncio.timeout(10):
+                marked += await subscription.next_batch()
+        assert not [item for item in marked if isinstance(item, (ResyncCompleted, OrderUpdated))]
+        assert {item.position.symbol for item in marked if isinstance(item, PositionUpdated)} == {BTC}
+    finally:
+        backend.unsubscribe(subscription)
+        await backend.close()
