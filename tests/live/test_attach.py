@@ -129,7 +129,7 @@ async def test_every_key_of_the_attached_console_answers_without_a_traceback(
         await wait_for(lambda: app.backend is not None and bool(app.query(PositionsTable)), timeout=6.0)
         await live.market(BTC, "Buy", "0.010", bot=BOT)
         await wait_for(lambda: app.query_one(PositionsTable).has_row(BTC))
-        for key in ("b", "s", "c", "A", "C", "e", "l", "t", "a", "d", "r", "m", "m", "i", "g", "w", "W", "N", "n"):
+        for key in ("b", "s", "c", "A", "C", "e", "l", "t", "a", "d", "r", "m", "m", "i", "g", "w", "W", "N", "n", "B"):
             await pilot.press(key)
             await pilot.pause()
             await pilot.press("escape")

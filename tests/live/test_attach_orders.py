@@ -1,5 +1,5 @@
 """Manual orders from the attached console: out through the venue's REST under the console's own id, its fills the
-console's in the listener's store and Redis; cancel and close of its own position without any bot."""
+console's in the listener's store and Redis; TP/SL, amend, cancel and closing its own position without any bot."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.ui.test_ticket_pilot import type_into
 from tui_bot.attach_cli import opener
 from tui_bot.config import ExchangeSettings, Settings
 from tui_bot.domain.enums import OrderStatus, OrderType, Side, TimeInForce
-from tui_bot.domain.intents import PlaceOrderIntent
+from tui_bot.domain.intents import AmendOrderIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.order_ids import parse_order_id
 from tui_bot.live.attached_backend import CONSOLE_SENDER
 from tui_bot.store import schema
@@ -78,6 +78,10 @@ async def test_a_market_ticket_from_the_attached_console_goes_out_under_its_id_a
         assert await stored_bots(live, sent.order_id) == {CONSOLE_SENDER}
         positions = app.query_one(PositionsTable)
         await wait_for(lambda: positions.has_row(BTC) and positions.cell(BTC, "bot") == CONSOLE_SENDER)
+        take_profit = (sent.avg_price * Decimal("1.2")).quantize(Decimal(1))
+        assert app.backend is not None
+        await app.backend.set_trading_stop(TradingStopIntent(BTC, take_profit=take_profit))  # e's intent
+        assert sim.engine.accounts[sim.api_key].positions[BTC].take_profit == take_profit
         await pilot.press("x")  # its own position: the console closes it itself (no bot runs under its id)
         await wait_for(lambda: isinstance(app.screen, PartialCloseModal))
         await pilot.press("3", "y")
@@ -85,7 +89,7 @@ async def test_a_market_ticket_from_the_attached_console_goes_out_under_its_id_a
         app.exit()
 
 
-async def test_the_attached_console_cancels_its_resting_order_with_c(
+async def test_the_attached_console_amends_its_resting_order_and_cancels_it_with_c(
     live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
@@ -103,6 +107,10 @@ async def test_the_attached_console_cancels_its_resting_order_with_c(
         ack = await backend.place_order(limit)
         orders = app.query_one(OrdersTable)
         await wait_for(lambda: orders.has_row(ack.order_id))
+        lower = limit.price - 1 if limit.price is not None else Decimal(0)
+        await backend.amend_order(AmendOrderIntent(BTC, ack.order_id, ack.order_link_id, price=lower))  # A's intent
+        amended = [o for o in orders_on_exchange(sim, f"{CONSOLE_SENDER}-") if o.order_id == ack.order_id]
+        assert [o.price for o in amended] == [lower]
         orders.focus()
         orders.move_cursor(row=orders.get_row_index(ack.order_id))
         await pilot.press("c")

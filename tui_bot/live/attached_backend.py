@@ -118,6 +118,7 @@ class AttachedBackend(AttachedOrders):
                 self._realised.stale()
             self._held = held
             if self._orders is not None:
+                self._tasks = [task for task in self._tasks if not task.done()]
                 self._tasks.append(asyncio.get_running_loop().create_task(self.follow_tickers()))
 
     def _events(self, touched: frozenset[str] | None) -> list[object]:

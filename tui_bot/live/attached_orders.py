@@ -61,10 +61,14 @@ class AttachedOrders:
         await self.follow_tickers()
 
     async def follow_tickers(self) -> None:
-        """Stream the tickers of the symbols held and watched (the ticket's last prices)."""
-        if self._orders is not None:
-            wanted = {*self._live.account_positions(), *self._watch} & set(self._orders.engine.state.instruments)
+        """Stream the tickers of the symbols held and watched (the ticket's last prices); a failure is logged."""
+        if self._orders is None:
+            return
+        wanted = {*self._live.account_positions(), *self._watch} & set(self._orders.engine.state.instruments)
+        try:
             await self._orders.client.set_ticker_symbols(wanted)
+        except Exception:  # noqa: BLE001 - the public stream reconnects by itself; the next change asks again
+            log.warning("could not follow the tickers of %s", sorted(wanted), exc_info=True)
 
     def _public(self, events: list[Event]) -> None:
         """Public frames: tickers merged into the order path's state and handed to the console."""
