@@ -128,10 +128,12 @@ class AttachedBackend(AttachedOrders):
             self._realised.stale()
             return [ResyncCompleted(reason="live state snapshot", exchange_ts=0, received_ns=now)]
         events: list[object] = []
-        if keys.ACCOUNT_POSITIONS in touched or any(keys.parse_position(key) for key in touched):
+        marked = {parsed[1] for key in touched if (parsed := keys.parse_position(key)) is not None}
+        if marked or keys.ACCOUNT_POSITIONS in touched:
             positions = self._live.account_positions()
-            flat = {symbol: Position(symbol=symbol) for symbol in self._held - set(positions)}
-            events += [PositionUpdated(position=p, exchange_ts=0, received_ns=now) for p in (positions | flat).values()]
+            symbols = marked | (set(positions) | self._held if keys.ACCOUNT_POSITIONS in touched else set())
+            shown = [positions.get(s) or Position(symbol=s) for s in symbols]  # a closed one: flat
+            events += [PositionUpdated(position=p, exchange_ts=0, received_ns=now) for p in shown]
         if keys.ACCOUNT_ORDERS in touched:
             orders = self._live.open_orders()
             gone = [o for oid, o in self._shown_orders.items() if oid not in orders]

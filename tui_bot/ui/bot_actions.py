@@ -35,8 +35,7 @@ class BotActions(TradingActions):
 
     def on_positions_changed(self, _message: messages.PositionsChanged) -> None:
         """The first positions of a BotsView backend: show the Bot column and the Bots panel, follow both."""
-        view = self._bots_view()
-        if view is None or self._bots_timer is not None:
+        if self._bots_timer is not None or (view := self._bots_view()) is None:
             return
         try:
             table = self.screen_stack[0].query_one(PositionsTable)
