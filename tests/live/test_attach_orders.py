@@ -25,6 +25,7 @@ from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.partial_close import PartialCloseModal
+from tui_bot.ui.widgets.health import HealthPanel
 from tui_bot.ui.widgets.orders import OrdersTable
 from tui_bot.ui.widgets.positions import PositionsTable
 
@@ -82,6 +83,8 @@ async def test_a_market_ticket_from_the_attached_console_goes_out_under_its_id_a
         assert app.backend is not None
         await app.backend.set_trading_stop(TradingStopIntent(BTC, take_profit=take_profit))  # e's intent
         assert sim.engine.accounts[sim.api_key].positions[BTC].take_profit == take_profit
+        health = app.query_one(HealthPanel)  # the console's own REST and public stream in health
+        await wait_for(lambda: "rest" in health.lines and "public-1" in health.lines)
         await pilot.press("x")  # its own position: the console closes it itself (no bot runs under its id)
         await wait_for(lambda: isinstance(app.screen, PartialCloseModal))
         await pilot.press("3", "y")

@@ -245,13 +245,17 @@ class AttachedBackend(AttachedOrders):
     # -- health and history -------------------------------------------------------------------------
 
     def health(self) -> HealthReport:
-        """The listener's heartbeat as a task: dead when its key is gone from Redis."""
+        """The listener's heartbeat as a task (dead when its key is gone from Redis); the console's own order path's
+        public streams and REST when it has one."""
         troubles = {}
         if not self._live.listener_alive:
             troubles["listener"] = TaskTrouble(1, "no heartbeat in Redis", int(time.time() * 1000), ended=True)
         empty = Percentiles(0, 0.0, 0.0, 0.0, 0.0)
         core = CoreHealth(empty, {}, {}, troubles)
-        return HealthReport({}, None, core, StoreStatus(None, None, 0), StreamMode.STREAM, 0)
+        client = self._orders.client if self._orders is not None else None
+        streams = client.connection_stats() if client is not None else {}
+        rest = client.rest_stats() if client is not None else None
+        return HealthReport(streams, rest, core, StoreStatus(None, None, 0), StreamMode.STREAM, 0)
 
     async def _store(self) -> Database:
         from tui_bot.store.db import open_database, sqlite_file
