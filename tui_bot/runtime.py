@@ -25,7 +25,7 @@ from tui_bot.core.watchlist import WATCHLIST_KEY, Watchlist, stored_watchlist
 from tui_bot.domain.order_ids import OrderIdFactory
 from tui_bot.exchange.bybit.client import BybitClient
 from tui_bot.exchange.bybit.urls import VenueUrls, venue_urls
-from tui_bot.exchange.client import ExchangeClient
+from tui_bot.exchange.client import EventSink, ExchangeClient
 from tui_bot.notify.notifier import Notifier
 from tui_bot.store.db import Database, SchemaError, StoreOpenError, open_database, redacted, sqlite_file
 from tui_bot.store.ops import ReconcileOpenTrades
@@ -236,17 +236,7 @@ async def start_runtime(
         await conn.close()
         raise
     st = settings.streams
-    client = BybitClient(
-        urls,
-        key,
-        secret,
-        recv_window=settings.exchange.recv_window_ms,
-        ping_interval=st.ping_interval_s,
-        silence_timeout=st.silence_timeout_s,
-        backoff_max=st.backoff_max_s,
-        topics_per_connection=st.topics_per_connection,
-        private_stream=account_feed is None,
-    )
+    client = _client(settings, urls, key, secret, private_stream=account_feed is None)
     writer = StoreWriter(conn, candle_retention_days=settings.storage.candle_retention_days)
     writer.start()
     options = EngineOptions(
@@ -306,6 +296,39 @@ async def start_runtime(
             await runtime.close()
         raise
     return runtime
+
+
+def _client(settings: Settings, urls: VenueUrls, key: str, secret: str, *, private_stream: bool = True) -> BybitClient:
+    """The venue's client with [exchange] and [streams] timings (private_stream off: the account followed elsewhere)."""
+    st = settings.streams
+    return BybitClient(
+        urls,
+        key,
+        secret,
+        recv_window=settings.exchange.recv_window_ms,
+        ping_interval=st.ping_interval_s,
+        silence_timeout=st.silence_timeout_s,
+        backoff_max=st.backoff_max_s,
+        topics_per_connection=st.topics_per_connection,
+        private_stream=private_stream,
+    )
+
+
+async def start_order_path(settings: Settings, bot_id: str, sink: EventSink) -> OrderService:
+    """The order path of a process that follows the account elsewhere (an attached console): the venue's REST under
+    bot_id's orderLinkIds, its instruments loaded, public streams into sink; no private stream, no store."""
+    if settings.exchange.venue == "sim":
+        raise SetupError("the embedded exchange runs inside the listener, its keys unknown here")
+    urls, key, secret, _sim = await _venue(settings, settings.trading.use_testnet)
+    client = _client(settings, urls, key, secret)
+    engine = Engine(client, EngineOptions())
+    try:
+        await client.start_public(sink)
+        engine.state.instruments = {i.symbol: i for i in await client.fetch_instruments()}
+    except BaseException:
+        await client.stop()
+        raise
+    return OrderService(engine, client, OrderIdFactory(bot_id), via="rest")
 
 
 async def _start_alerts(runtime: Runtime, stored_price_alerts: object) -> None:

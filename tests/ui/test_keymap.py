@@ -30,19 +30,19 @@ def test_every_binding_has_an_id_and_help_lists_it() -> None:
 
 
 def test_remap_keeps_known_ids_and_reports_unknown_ones() -> None:
-    keymap, warnings = validated_keymap({"buy": "B", "sel": "S"})
-    assert keymap == {"buy": "B"}
+    keymap, warnings = validated_keymap({"buy": "Y", "sel": "S"})
+    assert keymap == {"buy": "Y"}
     assert warnings == ["unknown key binding id in [keys]: 'sel'"]
     rows = {binding_id: keys for keys, binding_id, *_ in help_rows(keymap)}
-    assert rows["buy"] == "B" and rows["sell"] == "s"
+    assert rows["buy"] == "Y" and rows["sell"] == "s"
 
 
 def test_a_remap_onto_a_taken_key_is_refused_in_one_line_and_the_default_kept() -> None:
-    keymap, warnings = validated_keymap({"buy": "s", "stats": "B", "dismiss": "B"})
-    assert keymap == {"stats": "B"}
+    keymap, warnings = validated_keymap({"buy": "s", "stats": "Y", "dismiss": "Y"})
+    assert keymap == {"stats": "Y"}
     assert warnings == [
         "[keys] buy = 's' refused: s is already Sell (sell); buy stays on b",
-        "[keys] dismiss = 'B' refused: B is already Stats (stats); dismiss stays on d",
+        "[keys] dismiss = 'Y' refused: Y is already Stats (stats); dismiss stays on d",
     ]
 
 

@@ -59,7 +59,8 @@ ALLOWED = {
     "stats_cli": {"config", "domain", "store", "stats_report"},
     "stats_report": {"domain", "core.stats", "store"},
     "bot_cli": CONSOLE_DOOR | {"runtime", "live", "cli_types"},
-    "attach_cli": {"config", "core.console_api", "live", "ui.run", "bot_cli"},  # the console on a listener's Redis
+    # the console on a listener's Redis, its own order path from the runtime
+    "attach_cli": {"config", "core.console_api", "live", "ui.run", "bot_cli", "runtime"},
     "notify": {"domain"},
     "live": {"domain", "core", "store", "exchange.client"},  # Redis between processes: state from the core,
     # commands to a backend, and a headless bot's account feed in place of the venue's private stream

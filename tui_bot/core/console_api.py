@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from tui_bot.core.bus import Subscription
 from tui_bot.core.cycle_report import CycleSummary
@@ -166,3 +166,36 @@ class ConsoleBackend(Protocol):
     def remove_from_watchlist(self, symbol: str) -> tuple[str, ...]: ...
 
     async def close(self) -> None: ...
+
+
+# -- several bots on one account: what a console attached to a listener adds (a one-bot backend has none) ----------
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A process's heartbeat as last read: whose (the listener, a bot id) and how long ago it beat (None: gone)."""
+
+    name: str
+    age_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BotSummary:
+    """One bot on the account: open positions and their uPnL (live), closed trades and realised PnL (stored)."""
+
+    bot: str
+    positions: int
+    upnl: Decimal
+    trades: int
+    realised_today: Decimal
+    realised_total: Decimal
+
+
+@runtime_checkable
+class BotsView(Protocol):
+    """The bots of one account as a console attached to its listener sees them."""
+
+    def bot_ids(self) -> list[str]: ...  # every bot known to the listener, sorted
+    def bots_holding(self, symbol: str) -> list[str]: ...
+    def heartbeats(self, now_ms: int) -> list[Heartbeat]: ...  # the listener first, then each bot
+    async def bot_summaries(self) -> list[BotSummary]: ...

@@ -23,20 +23,19 @@ from tui_bot.core.console_api import (
 from tui_bot.core.cycle_report import CycleSummary
 from tui_bot.core.engine import Engine
 from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
+from tui_bot.core.manual_orders import amend_intent, place_intent, trading_stop_intent
 from tui_bot.core.market_view import MarketView
-from tui_bot.core.orders import OrderService, trigger_of
+from tui_bot.core.orders import OrderService
 from tui_bot.core.protection import Protection
 from tui_bot.core.settings import SettingsService
 from tui_bot.core.stats import StatsReport, stats_report
 from tui_bot.domain.alerts import Alert, PriceAlert
-from tui_bot.domain.enums import OrderType
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
 from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
-from tui_bot.domain.order_ids import OrderReason
 from tui_bot.domain.recommendations import Recommendation
-from tui_bot.domain.requests import AmendRequest, OrderAck, TradingStopRequest
+from tui_bot.domain.requests import OrderAck
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.store import history
 from tui_bot.store.db import Database
@@ -232,27 +231,11 @@ class LocalConsoleBackend:
 
     async def place_order(self, intent: PlaceOrderIntent) -> OrderAck:
         """Set the ticket's leverage first when it names one (a refusal sends nothing), then the order."""
-        if intent.leverage is not None:
-            await self._orders.set_leverage(intent.symbol, intent.leverage)
-        price = intent.price if intent.order_type is OrderType.LIMIT else None
-        return await self._orders.place(
-            intent.symbol,
-            intent.side,
-            intent.qty,
-            order_type=intent.order_type,
-            price=price,
-            take_profit=intent.take_profit,
-            stop_loss=intent.stop_loss,
-            reason=OrderReason.MANUAL_ENTRY,
-            reduce_only=intent.reduce_only,
-            time_in_force=intent.time_in_force,
-            trigger=trigger_of(intent),
-        )
+        return await place_intent(self._orders, intent)
 
     async def amend_order(self, intent: AmendOrderIntent) -> OrderAck:
         """Change a working order's price and/or qty (by its orderId; its orderLinkId resolves a lost answer)."""
-        request = AmendRequest(intent.symbol, intent.order_id, intent.order_link_id, qty=intent.qty, price=intent.price)
-        return await self._orders.amend(request)
+        return await amend_intent(self._orders, intent)
 
     async def close_position(self, symbol: str, percent: int = 100) -> OrderAck | None:
         """Close percent of the position (rounded down to the qty step) with a reduce-only market order."""
@@ -268,9 +251,7 @@ class LocalConsoleBackend:
         return await self._orders.cancel_all()
 
     async def set_trading_stop(self, intent: TradingStopIntent) -> None:
-        await self._orders.set_trading_stop(
-            TradingStopRequest(intent.symbol, take_profit=intent.take_profit, stop_loss=intent.stop_loss)
-        )
+        await trading_stop_intent(self._orders, intent)
 
     async def set_leverage(self, intent: LeverageIntent) -> None:
         await self._orders.set_leverage(intent.symbol, intent.leverage)

@@ -1,27 +1,30 @@
 """The console backend of `tui-bot --attach URL`: the listener's live state from Redis, acts as bot commands.
 
-Positions, open orders and the wallet are the listener's (LiveState); closing a position is a command to the bot
-that holds it and panic goes to every bot (CommandSender). History is read from the store [storage] names, opened
-without upgrading it. Each bot's recommendations come from the bot itself (AttachedRecommendations). What Redis does
-not carry (market data, settings, manual orders) is refused with one line. Closing this backend closes only its own
-connections: the listener and the bots go on running.
+Positions, open orders and the wallet are the listener's (LiveState), each change handed to the console as events
+for only what it touched; every bot of the account is visible (BotsView: holders, heartbeats, PnL per bot). Closing
+a bot's position is a command to that bot and panic goes to every bot (CommandSender); manual orders go out under
+the console's own id (AttachedOrders); each bot's recommendations come from the bot itself (AttachedRecommendations).
+History is read from the store [storage] names, opened without upgrading it. What none of them carries (market view,
+settings, cycles) is refused with one line. Closing this backend closes only its own connections: the listener and
+the bots go on running.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, cast
+from typing import Any
 
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import (
     ORDER_HISTORY_LIMIT,
     RECENT_FILLS,
+    BotSummary,
     CycleReport,
     HealthReport,
+    Heartbeat,
     StoreStatus,
     Venue,
 )
@@ -31,39 +34,47 @@ from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_
 from tui_bot.core.market_view import CHART_INTERVALS
 from tui_bot.core.stats import StatsReport, stats_report
 from tui_bot.domain.alerts import Alert, PriceAlert
-from tui_bot.domain.events import ResyncCompleted, StreamMode
-from tui_bot.domain.intents import AmendOrderIntent, LeverageIntent, PlaceOrderIntent, TradingStopIntent
+from tui_bot.domain.events import OrderUpdated, PositionUpdated, ResyncCompleted, StreamMode, WalletUpdated
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
-from tui_bot.domain.metrics import Percentiles
-from tui_bot.domain.models import Execution, Instrument, Kline, Order, Position, PublicTrade, Ticker, Wallet
-from tui_bot.domain.requests import OrderAck
+from tui_bot.domain.metrics import Percentiles, wall_ms
+from tui_bot.domain.models import Execution, Kline, Order, Position, PublicTrade, Wallet
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.live import keys
+from tui_bot.live.attached_bots import BotWatch, RealisedPnl, summaries
+from tui_bot.live.attached_orders import AttachedOrders, OrderPathOpener, refuse
 from tui_bot.live.attached_recs import AttachedRecommendations
-from tui_bot.live.commands import ClosePosition
-from tui_bot.live.commands_handlers import one_line
 from tui_bot.live.commands_sender import CommandSender
-from tui_bot.live.connection import REDIS_ERRORS, connect
+from tui_bot.live.connection import connect
 from tui_bot.live.reader import LiveState
 from tui_bot.store.db import Database
+from tui_bot.store.rows import Trade
 
 CONSOLE_SENDER = "console"
-"""The sender name an attached console's commands carry."""
+"""The sender name an attached console's commands carry, and the bot part of its orders' orderLinkIds."""
 READY_TIMEOUT_S = 5.0
-NOT_ATTACHED = "not available when attached"
 
 
 class AttachRefused(RuntimeError):
     """Redis gave no snapshot of the listener's state in time (unreachable, or refusing)."""
 
 
-class AttachedBackend(AttachedRecommendations):
-    """ConsoleBackend over Redis (LiveState, CommandSender) and the store read as it is."""
+class AttachedBackend(AttachedOrders, AttachedRecommendations):
+    """ConsoleBackend and BotsView over Redis (LiveState, CommandSender), the store read as it is, manual orders
+    through the console's own order path (when it has one) and the bots' recommendations from their own keys."""
 
     def __init__(
-        self, url: str, venue: Venue, trading: TradingSettings, db_target: str | Path, *, timeout_s: float = 3.0
+        self,
+        url: str,
+        venue: Venue,
+        trading: TradingSettings,
+        db_target: str | Path,
+        *,
+        timeout_s: float = 3.0,
+        orders: OrderPathOpener | None = None,
+        watch: tuple[str, ...] = (),
     ) -> None:
         self.venue = venue
+        self.console_id = CONSOLE_SENDER
         self._trading = trading
         self._db_target = db_target
         self._db: Database | None = None
@@ -72,10 +83,18 @@ class AttachedBackend(AttachedRecommendations):
         self._sender = CommandSender(url, CONSOLE_SENDER, timeout_s=timeout_s)
         self._subscriptions: list[Subscription] = []
         self._live.listeners.append(self._changed)
+        self._bots = BotWatch(self._redis, self._live, self.console_id)
+        self._realised = RealisedPnl(self._closed_trades)
+        self._shown_orders: dict[str, Order] = {}
+        self._held: frozenset[str] = frozenset()
+        self._order_path, self._watch = orders, watch
+        self._orders = None
+        self._orders_refused = "no API keys for the venue"
+        self._tasks: list[asyncio.Task[None]] = []
         self._follow_recommendations(url)
 
     async def start(self) -> None:
-        """Follow the live state; AttachRefused when the first snapshot does not come in time."""
+        """Follow the live state and the bots; AttachRefused when the first snapshot does not come in time."""
         await self._live.start()
         await self._recs.start()
         try:
@@ -84,12 +103,46 @@ class AttachedBackend(AttachedRecommendations):
         except TimeoutError:
             await self.close()
             raise AttachRefused(f"no live state from Redis within {READY_TIMEOUT_S:g} s") from None
+        self._tasks.append(asyncio.get_running_loop().create_task(self._bots.run(), name="attached-bots"))
+        await self._open_orders(self._order_path)
 
     def _changed(self, touched: frozenset[str] | None) -> None:
-        """Any change of the live state: every subscriber reads the whole account again (it is small)."""
-        changed = ResyncCompleted(reason="live state changed", exchange_ts=0, received_ns=time.time_ns())
+        """A change of the live state as events for what it touched: positions, orders, wallet (a new snapshot:
+        everything)."""
+        events = self._events(touched)
+        self._shown_orders = self._live.open_orders()
         for subscription in self._subscriptions:
-            subscription.push(changed)
+            for event in events:
+                subscription.push(event)
+        held = frozenset(self._live.account_positions())
+        if held != self._held:
+            if self._held - held:
+                self._realised.stale()
+            self._held = held
+            if self._orders is not None:
+                self._tasks = [task for task in self._tasks if not task.done()]
+                self._tasks.append(asyncio.get_running_loop().create_task(self.follow_tickers()))
+
+    def _events(self, touched: frozenset[str] | None) -> list[object]:
+        """What the console re-reads after a change: each touched position, order and the wallet."""
+        now = time.time_ns()
+        if touched is None:
+            self._realised.stale()
+            return [ResyncCompleted(reason="live state snapshot", exchange_ts=0, received_ns=now)]
+        events: list[object] = []
+        marked = {parsed[1] for key in touched if (parsed := keys.parse_position(key)) is not None}
+        if marked or keys.ACCOUNT_POSITIONS in touched:
+            positions = self._live.account_positions()
+            symbols = marked | (set(positions) | self._held if keys.ACCOUNT_POSITIONS in touched else set())
+            shown = [positions.get(s) or Position(symbol=s) for s in symbols]  # a closed one: flat
+            events += [PositionUpdated(position=p, exchange_ts=0, received_ns=now) for p in shown]
+        if keys.ACCOUNT_ORDERS in touched:
+            orders = self._live.open_orders()
+            gone = [o for oid, o in self._shown_orders.items() if oid not in orders]
+            events += [OrderUpdated(order=o, exchange_ts=0, received_ns=now) for o in [*orders.values(), *gone]]
+        if keys.ACCOUNT_WALLET in touched and (wallet := self._live.wallet()) is not None:
+            events.append(WalletUpdated(wallet=wallet, exchange_ts=0, received_ns=now))
+        return events
 
     # -- live state ---------------------------------------------------------------------------------
 
@@ -111,21 +164,25 @@ class AttachedBackend(AttachedRecommendations):
     def wallet(self) -> Wallet | None:
         return self._live.wallet()
 
-    def bots_holding(self, symbol: str) -> list[str]:
-        """The bots whose position in symbol the listener publishes (external: no bot of ours)."""
-        return sorted(bot for bot, held in self._live.positions().items() if symbol in held)
+    # -- the bots (BotsView) ------------------------------------------------------------------------
+
+    def bot_ids(self) -> list[str]:
+        return self._bots.bot_ids()
+
+    def heartbeats(self, now_ms: int) -> list[Heartbeat]:
+        return self._bots.heartbeats(now_ms)
+
+    async def bot_summaries(self) -> list[BotSummary]:
+        """Each bot's open positions and uPnL (live) beside its closed trades' PnL as `tui-bot stats` sums it."""
+        return summaries(self.bot_ids(), self._live, await self._realised.outcomes(), wall_ms())
+
+    async def _closed_trades(self) -> list[Trade]:
+        from tui_bot.store.repos import load_trades
+
+        return await load_trades(await self._store(), "closed")
 
     def mode(self) -> StreamMode:
         return StreamMode.STREAM
-
-    def instruments(self) -> Mapping[str, Instrument]:
-        return {}
-
-    def last_price(self, symbol: str) -> Decimal | None:
-        return None
-
-    def last_prices(self) -> dict[str, Decimal]:
-        return {}
 
     def last_cycle(self) -> CycleSummary | None:
         """None: the bots' cycle summaries are not in Redis (their ideas are)."""
@@ -144,9 +201,6 @@ class AttachedBackend(AttachedRecommendations):
 
     def watchlist(self) -> tuple[str, ...]:
         return ()
-
-    def ticker(self, symbol: str) -> Ticker | None:
-        return None
 
     def selected_symbol(self) -> str | None:
         return None
@@ -182,21 +236,25 @@ class AttachedBackend(AttachedRecommendations):
         return []
 
     def add_price_alert(self, symbol: str, level: Decimal) -> PriceAlert:
-        _refuse("price alerts")
+        refuse("price alerts")
 
     def remove_price_alert(self, alert_id: str) -> PriceAlert | None:
-        _refuse("price alerts")
+        refuse("price alerts")
 
     # -- health and history -------------------------------------------------------------------------
 
     def health(self) -> HealthReport:
-        """The listener's heartbeat as a task: dead when its key is gone from Redis."""
+        """The listener's heartbeat as a task (dead when its key is gone from Redis); the console's own order path's
+        public streams and REST when it has one."""
         troubles = {}
         if not self._live.listener_alive:
             troubles["listener"] = TaskTrouble(1, "no heartbeat in Redis", int(time.time() * 1000), ended=True)
         empty = Percentiles(0, 0.0, 0.0, 0.0, 0.0)
         core = CoreHealth(empty, {}, {}, troubles)
-        return HealthReport({}, None, core, StoreStatus(None, None, 0), StreamMode.STREAM, 0)
+        client = self._orders.client if self._orders is not None else None
+        streams = client.connection_stats() if client is not None else {}
+        rest = client.rest_stats() if client is not None else None
+        return HealthReport(streams, rest, core, StoreStatus(None, None, 0), StreamMode.STREAM, 0)
 
     async def _store(self) -> Database:
         from tui_bot.store.db import open_database, sqlite_file
@@ -235,73 +293,34 @@ class AttachedBackend(AttachedRecommendations):
 
     # -- intents ------------------------------------------------------------------------------------
 
-    async def close_position(self, symbol: str, percent: int = 100) -> OrderAck | None:
-        """Tell the bot holding symbol to close percent of it; ValueError with the bot's line unless it did."""
-        bots = [bot for bot in self.bots_holding(symbol) if bot != keys.EXTERNAL_BOT]
-        if len(bots) != 1:
-            who = "no bot of ours holds it" if not bots else f"held by {', '.join(bots)}"
-            raise ValueError(f"close {symbol}: {who}; not closable when attached")
-        reply = await self._sender.send(bots[0], ClosePosition(symbol, percent))
-        if not reply.ok:
-            raise ValueError(f"close {symbol}: {reply.line()}")
-        return None
-
-    async def close_all(self) -> list[OrderAck]:
-        """Panic every bot registered (external is no bot); ValueError with the answers unless every bot did."""
-        try:
-            registered = await cast("Awaitable[set[str]]", self._redis.smembers(keys.BOTS))
-        except REDIS_ERRORS as err:
-            raise ValueError(f"panic: no bot told: Redis failed ({one_line(err)})") from None
-        report = await self._sender.panic(registered - {keys.EXTERNAL_BOT})
-        if report.unsent or report.silent or not all(reply.ok for reply in report.replies):
-            raise ValueError(report.line())
-        return []
-
-    async def place_order(self, intent: PlaceOrderIntent) -> OrderAck:
-        _refuse("manual orders")
-
-    async def amend_order(self, intent: AmendOrderIntent) -> OrderAck:
-        _refuse("amending orders")
-
-    async def cancel_order(self, symbol: str, order_id: str) -> OrderAck | None:
-        _refuse("cancelling orders")
-
-    async def cancel_all(self) -> list[OrderAck]:
-        _refuse("cancelling orders")
-
-    async def set_trading_stop(self, intent: TradingStopIntent) -> None:
-        _refuse("setting TP/SL")
-
-    async def set_leverage(self, intent: LeverageIntent) -> None:
-        _refuse("setting leverage")
-
-    async def leverage_now(self, symbol: str) -> Decimal:
-        _refuse("leverage")
-
     def update_settings(self, changes: dict[str, Any]) -> TradingSettings:
-        _refuse("trading settings")
+        refuse("trading settings")
 
     def toggle_setting(self, name: str) -> TradingSettings:
-        _refuse("trading settings")
+        refuse("trading settings")
 
     async def run_cycle(self, trigger: str) -> CycleReport:
-        _refuse("analysis cycles")
+        refuse("analysis cycles")
 
     async def select_symbol(self, symbol: str | None) -> None:
-        _refuse("market data")
+        refuse("market data")
 
     async def set_chart_interval(self, interval: str) -> None:
-        _refuse("charts")
+        refuse("charts")
 
     def add_to_watchlist(self, symbol: str) -> tuple[str, ...]:
-        _refuse("the watchlist")
+        refuse("the watchlist")
 
     def remove_from_watchlist(self, symbol: str) -> tuple[str, ...]:
-        _refuse("the watchlist")
+        refuse("the watchlist")
 
     async def close(self) -> None:
         """Close this console's connections only (the listener and the bots go on)."""
         self._subscriptions.clear()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.close_orders()
         await self._live.close()
         await self._recs.close()
         await self._sender.close()
@@ -310,17 +329,25 @@ class AttachedBackend(AttachedRecommendations):
             await self._db.close()
 
 
-def _refuse(what: str) -> NoReturn:
-    raise ValueError(f"{what}: {NOT_ATTACHED}")
-
-
 class AttachedBackendOpener:
     """How `tui-bot --attach URL` opens the console's backend: attached to the listener's Redis at url."""
 
-    def __init__(self, url: str, venue: Venue, trading: TradingSettings, db_target: str | Path) -> None:
+    def __init__(
+        self,
+        url: str,
+        venue: Venue,
+        trading: TradingSettings,
+        db_target: str | Path,
+        *,
+        orders: OrderPathOpener | None = None,
+        watch: tuple[str, ...] = (),
+    ) -> None:
         self.url, self.venue, self.trading, self.db_target = url, venue, trading, db_target
+        self.orders, self.watch = orders, watch
 
     async def __call__(self) -> AttachedBackend:
-        backend = AttachedBackend(self.url, self.venue, self.trading, self.db_target)
+        backend = AttachedBackend(
+            self.url, self.venue, self.trading, self.db_target, orders=self.orders, watch=self.watch
+        )
         await backend.start()
         return backend

@@ -20,6 +20,7 @@ from tui_bot.core.console_api import ConsoleBackend, HealthReport
 from tui_bot.domain.models import Instrument
 from tui_bot.ui import messages
 from tui_bot.ui.alert_actions import AlertActions
+from tui_bot.ui.bot_actions import BotActions
 from tui_bot.ui.bridge import EngineBridge
 from tui_bot.ui.history_actions import HistoryActions
 from tui_bot.ui.keymap import app_bindings, validated_keymap
@@ -56,7 +57,7 @@ BackendOpener = Callable[[], Awaitable[ConsoleBackend]]
 """Opens the backend the console talks to (cli.py composes it: a runtime in this process, for now)."""
 
 
-class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketActions, OrderActions):
+class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketActions, OrderActions, BotActions):
     """The trading console; it opens its backend on mount and closes it on exit."""
 
     CSS_PATH = APP_CSS
@@ -88,7 +89,7 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
             yield TradesPanel(id="trades")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield Static("Positions", classes="panel-title")
+                yield Static("Positions", classes="panel-title", id="positions-title")
                 yield PositionsTable(
                     id="positions", now_ms=lambda: self.now_ns() // 1_000_000, initial_risk=self._initial_risk
                 )

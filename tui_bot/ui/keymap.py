@@ -34,6 +34,7 @@ BINDING_TABLE: tuple[tuple[str, str, str, str, bool], ...] = (
     ("help", "question_mark", "help", "Help", True),
     ("alerts", "n", "alerts", "Alerts list", False),
     ("price_alert", "N", "price_alert", "Price alert on the symbol", False),
+    ("bot_filter", "B", "bot_filter", "Bot filter", False),
     ("quit", "q", "quit_app", "Quit", True),
 )
 BINDING_IDS = frozenset(row[0] for row in BINDING_TABLE)
@@ -61,6 +62,7 @@ HELP_TEXT: dict[str, str] = {
     "order_history": "Every order, newest first: filled, cancelled, refused with the exchange's code",
     "alerts": "Alerts list: armed price alerts (d disarms one) and recent alerts, active ones marked",
     "price_alert": "Arm a price alert on the ticket's symbol at a level (plain digits)",
+    "bot_filter": "Attached to a listener: show every bot's positions, then each bot's in turn",
     "settings": "Edit the trading settings (checked field by field, saved all or nothing)",
     "help": "Every key and what it does (this list)",
     "quit": "Quit the console (asks first when a LIVE account has open positions)",

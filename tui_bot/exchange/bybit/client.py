@@ -68,8 +68,7 @@ class BybitClient:
 
     async def start(self, sink: EventSink) -> None:
         """Measure the clock offset, then open the private (unless private_stream is off) and trade streams."""
-        self._sink = sink
-        await self.rest.sync_clock()
+        await self.start_public(sink)
         if self.private_stream:
             self.private = StreamConnection(
                 "private",
@@ -94,6 +93,11 @@ class BybitClient:
                 request_timeout=self._request_timeout,
             )
             self.trade.start()
+
+    async def start_public(self, sink: EventSink) -> None:
+        """Measure the clock offset and send public frames to sink; no private stream (a REST-only account)."""
+        self._sink = sink
+        await self.rest.sync_clock()
 
     async def stop(self) -> None:
         conns = [c for c in (self.private, self.trade, *self.public) if c is not None]

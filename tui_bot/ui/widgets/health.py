@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
+from tui_bot.core.console_api import Heartbeat
 from tui_bot.domain.events import ConnectionState
 from tui_bot.domain.metrics import NS_PER_S, PUBLIC_STALE_MS, QUIET_STALE_MS, ConnectionStats, RestStats
 from tui_bot.ui import format as fmt
@@ -16,6 +17,8 @@ from tui_bot.ui import format as fmt
 REST_LINE = "rest"
 DB_LINE = "db"
 TASKS_LINE = "tasks"
+BEAT_LINE = "beat "
+"""Prefix of the heartbeat lines of an attached console (the listener's and each bot's)."""
 STATE_CLASSES = tuple(f"-{state.value}" for state in ConnectionState)
 HISTORY = 60
 
@@ -91,7 +94,8 @@ class HealthPanel(Vertical):
             self._connection_line(stats[name], now_ns)
         if rest is not None:
             self._rest_line(rest, now_ns)
-        wanted = set(stats) | ({REST_LINE} if rest is not None else set()) | ({DB_LINE, TASKS_LINE} & set(self.lines))
+        kept = {DB_LINE, TASKS_LINE} | {n for n in self.lines if n.startswith(BEAT_LINE)}
+        wanted = set(stats) | ({REST_LINE} if rest is not None else set()) | (kept & set(self.lines))
         for name in [n for n in self.lines if n not in wanted]:
             self._drop(name)
 
@@ -119,6 +123,20 @@ class HealthPanel(Vertical):
         line = self._line(TASKS_LINE)
         line.dot.update(fmt.state_dot(ConnectionState.DOWN))
         line.show("  ".join(["Tasks", *troubles]), state=ConnectionState.DOWN.value, stale=True, latency=[], rate=[])
+
+    def refresh_heartbeats(self, beats: list[Heartbeat]) -> None:
+        """One line per process that beats (an attached console's listener and bots): alive with the heartbeat's
+        age, or gone; lines of processes no longer listed are dropped."""
+        for beat in beats:
+            line = self._line(BEAT_LINE + beat.name)
+            line.spark_row.display = False
+            state = ConnectionState.LIVE if beat.age_ms is not None else ConnectionState.DOWN
+            text = f"beat {fmt.age(beat.age_ms)} ago" if beat.age_ms is not None else "gone (no heartbeat)"
+            line.dot.update(fmt.state_dot(state))
+            line.show(f"{beat.name}  {text}", state=state.value, stale=beat.age_ms is None, latency=[], rate=[])
+        listed = {BEAT_LINE + beat.name for beat in beats}
+        for name in [n for n in self.lines if n.startswith(BEAT_LINE) and n not in listed]:
+            self._drop(name)
 
     def _drop(self, name: str) -> None:
         line = self.lines.pop(name, None)

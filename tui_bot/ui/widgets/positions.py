@@ -51,6 +51,9 @@ class PositionsTable(LiveTable):
         self._instruments: Mapping[str, Instrument] = {}
         self._stages: dict[str, str] = {}
         self._stale: dict[str, float] = {}
+        self._all: dict[str, Position] = {}
+        self._holders: Callable[[str], list[str]] | None = None
+        self.bot_filter: str | None = None
 
     def on_mount(self) -> None:
         """Start the once-a-second Age refresh (Textual also runs LiveTable.on_mount, which adds the columns)."""
@@ -61,16 +64,42 @@ class PositionsTable(LiveTable):
         """Symbol of the row under the cursor."""
         return self.selected_key
 
+    def ensure_columns(self) -> None:
+        """The declared columns, with a Bot column after Symbol once the table shows several bots' positions."""
+        if not self.columns:
+            for key, label in self.COLUMNS:
+                self.add_column(label, key=key)
+                if key == "symbol" and self._holders is not None:
+                    self.add_column("Bot", key="bot")
+
+    def show_bots(self, holders: Callable[[str], list[str]]) -> None:
+        """Name the bots holding each position (a Bot column) from now on."""
+        self._holders = holders
+        self.clear(columns=True)
+        self.apply_positions(self._all, self._instruments)
+
+    def set_bot_filter(self, bot: str | None) -> None:
+        """Show only the positions bot holds (None: every position)."""
+        self.bot_filter = bot
+        self.apply_positions(self._all, self._instruments)
+
+    def _shown(self, pos: Position) -> bool:
+        """Open, and held by the filter's bot when one is set."""
+        if pos.side is None or pos.size <= 0:
+            return False
+        return self.bot_filter is None or self._holders is None or self.bot_filter in self._holders(pos.symbol)
+
     def apply_positions(self, positions: dict[str, Position], instruments: Mapping[str, Instrument]) -> None:
         """Reconcile rows with the open positions: add new, update changed cells, drop flat or gone ones."""
         self.ensure_columns()
         selected = self.selected_key
         self._instruments = instruments
-        self._positions = {s: p for s, p in positions.items() if p.side is not None and p.size > 0}
+        self._all = positions
+        self._positions = {s: p for s, p in positions.items() if self._shown(p)}
         for symbol, pos in self._positions.items():
             self.set_row(symbol, self._row(pos, instruments.get(symbol)))
         self.prune(self._positions)
-        for symbol in [s for s in self._stages if s not in self._positions]:
+        for symbol in [s for s in self._stages if s not in positions]:
             del self._stages[symbol]
         self.restore_cursor(selected)
 
@@ -154,5 +183,7 @@ class PositionsTable(LiveTable):
             "age": fmt.age_since(pos.open_time or pos.created_time, self._now_ms()),
             "stage": self._stages.get(pos.symbol, fmt.DASH),
         }
+        if self._holders is not None:
+            cells["bot"] = ", ".join(self._holders(pos.symbol)) or fmt.DASH
         cells.update(self._mark_cells(pos, inst, pos.mark_price, pos.unrealised_pnl, unrealised_pct(pos)))
         return cells
