@@ -14,9 +14,10 @@ from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.health import summary_line
 from tui_bot.domain.numbers import plain
 from tui_bot.exchange.errors import ExchangeError
+from tui_bot.live.attached_backend import CONSOLE_SENDER
 from tui_bot.live.publisher import LivePublisher, PublisherOptions
 from tui_bot.logs import configure_logging
-from tui_bot.runtime import Runtime, SetupError, database_shown, start_runtime
+from tui_bot.runtime import Runtime, SetupError, database_shown, start_protection, start_runtime
 
 
 def run_listen(settings: Settings, db_path: Path | None) -> int:
@@ -35,9 +36,12 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # from the start: a SIGTERM while starting still shuts down cleanly
         loop.add_signal_handler(sig, stop.set)
-    runtime = await start_runtime(settings, db_path)
-    backend = runtime.backend
+    publishing = bool(settings.redis.url.get_secret_value())
+    runtime = await start_runtime(settings, db_path, protect=not publishing)  # with Redis: once owners are known
     publisher = await _start_publisher(runtime)
+    if publisher is not None:
+        await protect_own(runtime, publisher)
+    backend = runtime.backend
     target = database_shown(settings, db_path)
     live = " (live state in redis)" if publisher is not None else ""
     print(f"listening: venue {backend.venue.label}, db {target}, log {settings.listen.log_file}{live}", flush=True)
@@ -64,6 +68,12 @@ async def _start_publisher(runtime: Runtime) -> LivePublisher | None:
     publisher = LivePublisher(runtime.engine, runtime.writer, url, options)
     await publisher.start()
     return publisher
+
+
+async def protect_own(runtime: Runtime, publisher: LivePublisher) -> None:
+    """Protect only what the attached consoles and this listener's own bot id hold: each bot protects its own."""
+    own = {CONSOLE_SENDER, runtime.settings.bot.bot_id}
+    await start_protection(runtime, owns=lambda symbol: publisher.owner(symbol) in own)
 
 
 def health_line(backend: ConsoleBackend) -> str:
