@@ -36,11 +36,7 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # from the start: a SIGTERM while starting still shuts down cleanly
         loop.add_signal_handler(sig, stop.set)
-    publishing = bool(settings.redis.url.get_secret_value())
-    runtime = await start_runtime(settings, db_path, protect=not publishing)  # with Redis: once owners are known
-    publisher = await _start_publisher(runtime)
-    if publisher is not None:
-        await protect_own(runtime, publisher)
+    runtime, publisher = await start_listener(settings, db_path)
     backend = runtime.backend
     target = database_shown(settings, db_path)
     live = " (live state in redis)" if publisher is not None else ""
@@ -58,6 +54,24 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
         print("stopped; store flushed.", flush=True)
 
 
+async def start_listener(settings: Settings, db_path: Path | None) -> tuple[Runtime, LivePublisher | None]:
+    """The listener's runtime and, with [redis] url, its publisher; with Redis it protects only its own and the
+    attached consoles' positions (each bot protects its own), from when the publisher knows whose each one is."""
+    publishing = bool(settings.redis.url.get_secret_value())
+    runtime = await start_runtime(settings, db_path, protect=not publishing)
+    publisher: LivePublisher | None = None
+    try:
+        publisher = await _start_publisher(runtime)
+        if publisher is not None:
+            await _protect_own(runtime, publisher)
+    except BaseException:  # Ctrl-C while starting: close what was opened
+        if publisher is not None:
+            await publisher.stop()
+        await runtime.close()
+        raise
+    return runtime, publisher
+
+
 async def _start_publisher(runtime: Runtime) -> LivePublisher | None:
     """Publish the live state to [redis] url (--redis) when one is set; Redis being down is no reason not to start."""
     cfg = runtime.settings.redis
@@ -70,8 +84,8 @@ async def _start_publisher(runtime: Runtime) -> LivePublisher | None:
     return publisher
 
 
-async def protect_own(runtime: Runtime, publisher: LivePublisher) -> None:
-    """Protect only what the attached consoles and this listener's own bot id hold: each bot protects its own."""
+async def _protect_own(runtime: Runtime, publisher: LivePublisher) -> None:
+    """Protect only what the attached consoles and this listener's own bot id hold."""
     own = {CONSOLE_SENDER, runtime.settings.bot.bot_id}
     await start_protection(runtime, owns=lambda symbol: publisher.owner(symbol) in own)
 

@@ -4,14 +4,16 @@ loopback, real Redis)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
-from tests.core.conftest import custom_venue, sim_of, wait_for
+from tests.conftest import SignedRest
+from tests.core.conftest import custom_venue, fast_settings, sim_of, wait_for
 from tests.live.conftest import Live
 from tests.redis_server import RedisServer
 from tui_bot.bot_cli import HeadlessBot, start_headless
@@ -22,7 +24,7 @@ from tui_bot.domain.enums import Side
 from tui_bot.domain.events import StreamMode
 from tui_bot.domain.order_ids import OrderIdFactory, OrderReason, parse_order_id
 from tui_bot.domain.trading_settings import TightenStep
-from tui_bot.listen import protect_own
+from tui_bot.listen import start_listener
 from tui_bot.live.attached_backend import CONSOLE_SENDER
 from tui_bot.live.reader import LiveState
 from tui_bot.sim.records import SimPosition
@@ -201,8 +203,28 @@ async def test_aged_close_closes_only_the_bots_own_position(
         await b2.close()
 
 
-async def test_the_listener_protects_the_consoles_position_and_leaves_bots_and_others_alone(live: Live) -> None:
-    await protect_own(live.runtime, live.publisher)
+@pytest.fixture
+async def listener(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
+    """`tui-bot listen --redis` as it starts (on the embedded exchange, default trading settings: tightening on)."""
+    settings = fast_settings()
+    settings.sim.balance = Decimal(1_000_000)
+    settings.redis.url = SecretStr(redis_url)
+    runtime, publisher = await start_listener(settings, tmp_path / "listen.db")
+    assert publisher is not None
+    sim = sim_of(runtime)
+    assert sim.urls is not None
+    rest = SignedRest(sim.urls.rest, sim.api_key, sim.api_secret)
+    reader = LiveState(redis_url, heartbeat_poll_s=0.05, retry_s=0.05)
+    await reader.start()
+    try:
+        yield Live(runtime, publisher, reader, rest)
+    finally:
+        for step in (rest.close, reader.close, publisher.stop, runtime.close):
+            await step()
+
+
+async def test_the_listener_protects_the_consoles_position_and_leaves_bots_and_others_alone(listener: Live) -> None:
+    live = listener
     bots = await _open(live, "BTCUSDT", "a1")
     external = await _open(live, "ETHUSDT", None)
     console = await _open(live, "SOLUSDT", CONSOLE_SENDER)
