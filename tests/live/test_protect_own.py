@@ -178,6 +178,27 @@ async def test_with_the_listener_and_redis_gone_a_bot_protects_what_it_last_knew
         await a1.close()
 
 
+async def test_a_restarted_bot_restores_the_first_stop_of_its_own_position_only(
+    live: Live, tmp_path: Path, redis_url: str, venue_keys: None
+) -> None:
+    a1 = await _bot(live, tmp_path, redis_url, "a1", rr_tightening_steps=_steps("0"))
+    try:
+        btc, _eth = await _open(live, "BTCUSDT", "a1"), await _open(live, "ETHUSDT", "b2")
+        await wait_for(_follows(a1, "BTCUSDT", "ETHUSDT"), timeout=PATIENCE_S)
+        _in_profit(live, "BTCUSDT")
+        await wait_for(lambda: _exchange(live, "BTCUSDT").stop_loss == _stop_at(live, btc, "0"), timeout=PATIENCE_S)
+    finally:
+        await a1.close()
+    again = await _bot(live, tmp_path, redis_url, "a1", rr_tightening_steps=_steps("0"))
+    try:
+        prot = again.runtime.protection
+        assert prot is not None and prot.initial_risk("BTCUSDT") == btc.entry_price - btc.stop_loss  # not breakeven's
+        await wait_for(_follows(again, "BTCUSDT", "ETHUSDT"), timeout=PATIENCE_S)
+        assert set(prot.guards) == {"BTCUSDT"}
+    finally:
+        await again.close()
+
+
 async def test_aged_close_closes_only_the_bots_own_position(
     live: Live, tmp_path: Path, redis_url: str, venue_keys: None
 ) -> None:
