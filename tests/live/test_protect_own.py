@@ -168,7 +168,9 @@ async def test_with_the_listener_and_redis_gone_a_bot_protects_what_it_last_knew
         await live.publisher.stop()  # the listener is gone, then Redis loses every key: nobody writes them again
         snapshots = a1.live.snapshots
         redis_server.restart()
-        await wait_for(lambda: a1.live.snapshots > snapshots and a1.runtime.engine.mode is StreamMode.POLL)
+        await wait_for(
+            lambda: a1.live.snapshots > snapshots and a1.runtime.engine.mode is StreamMode.POLL, timeout=PATIENCE_S
+        )
         assert a1.live.positions() == {} and not a1.feed.private_live
         _in_profit(live, "BTCUSDT", "ETHUSDT")
         await wait_for(lambda: _exchange(live, "BTCUSDT").stop_loss == _stop_at(live, btc, "0"), timeout=PATIENCE_S)
