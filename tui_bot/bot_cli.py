@@ -133,25 +133,35 @@ class HeadlessBot:
             await self.live.close()
 
 
+SNAPSHOT_WAIT_S = 5.0
+"""How long a starting bot waits for the live state's first snapshot (which positions are its own to protect)."""
+
+
 async def start_headless(
     settings: Settings, db_path: Path | None, url: str, *, live: LiveState | None = None, **runtime_options: bool
 ) -> HeadlessBot:
-    """Follow the live state, start the runtime on it (no private stream of its own) and gate entries by it."""
-    from tui_bot.live.bot_gates import FeedAnnouncer, ListenerGates
+    """Follow the live state, start the runtime on it (no private stream of its own), gate entries by it and protect
+    only the positions it says this bot holds."""
+    from tui_bot.live.bot_gates import FeedAnnouncer, ListenerGates, OwnPositions
     from tui_bot.live.reader import LiveState
     from tui_bot.live.redis_account_client import RedisAccountClient
     from tui_bot.runtime import start_runtime
 
     reader = live or LiveState(url)
     announcer = FeedAnnouncer(settings.bot.bot_id)
-    follow = functools.partial(RedisAccountClient, live=reader, url=url, listeners=[announcer])
+    own = OwnPositions(reader, settings.bot.bot_id)
+    follow = functools.partial(RedisAccountClient, live=reader, url=url, listeners=[announcer, own.feed])
     await reader.start()
     try:
-        runtime = await start_runtime(settings, db_path, account_feed=follow, **runtime_options)
+        with contextlib.suppress(TimeoutError):  # without it, the feed says what is wrong once the runtime runs
+            async with asyncio.timeout(SNAPSHOT_WAIT_S):
+                await reader.ready.wait()  # restore R of the positions it holds: it must know which they are
+        runtime = await start_runtime(settings, db_path, account_feed=follow, owns=own.owns, **runtime_options)
     except BaseException:
         with contextlib.suppress(Exception):
             await reader.close()
         raise
+    runtime.engine.listeners.append(own.on_event)
     feed = runtime.engine.client
     assert isinstance(feed, RedisAccountClient), "start_runtime runs the core on the feed it was given"
     if runtime.bot is not None:

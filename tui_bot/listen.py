@@ -14,9 +14,10 @@ from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.health import summary_line
 from tui_bot.domain.numbers import plain
 from tui_bot.exchange.errors import ExchangeError
+from tui_bot.live.attached_backend import CONSOLE_SENDER
 from tui_bot.live.publisher import LivePublisher, PublisherOptions
 from tui_bot.logs import configure_logging
-from tui_bot.runtime import Runtime, SetupError, database_shown, start_runtime
+from tui_bot.runtime import Runtime, SetupError, database_shown, start_protection, start_runtime
 
 
 def run_listen(settings: Settings, db_path: Path | None) -> int:
@@ -35,9 +36,8 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):  # from the start: a SIGTERM while starting still shuts down cleanly
         loop.add_signal_handler(sig, stop.set)
-    runtime = await start_runtime(settings, db_path)
+    runtime, publisher = await start_listener(settings, db_path)
     backend = runtime.backend
-    publisher = await _start_publisher(runtime)
     target = database_shown(settings, db_path)
     live = " (live state in redis)" if publisher is not None else ""
     print(f"listening: venue {backend.venue.label}, db {target}, log {settings.listen.log_file}{live}", flush=True)
@@ -54,6 +54,24 @@ async def _listen(settings: Settings, db_path: Path | None) -> None:
         print("stopped; store flushed.", flush=True)
 
 
+async def start_listener(settings: Settings, db_path: Path | None) -> tuple[Runtime, LivePublisher | None]:
+    """The listener's runtime and, with [redis] url, its publisher; with Redis it protects only its own and the
+    attached consoles' positions (each bot protects its own), from when the publisher knows whose each one is."""
+    publishing = bool(settings.redis.url.get_secret_value())
+    runtime = await start_runtime(settings, db_path, protect=not publishing)
+    publisher: LivePublisher | None = None
+    try:
+        publisher = await _start_publisher(runtime)
+        if publisher is not None:
+            await _protect_own(runtime, publisher)
+    except BaseException:  # Ctrl-C while starting: close what was opened
+        if publisher is not None:
+            await publisher.stop()
+        await runtime.close()
+        raise
+    return runtime, publisher
+
+
 async def _start_publisher(runtime: Runtime) -> LivePublisher | None:
     """Publish the live state to [redis] url (--redis) when one is set; Redis being down is no reason not to start."""
     cfg = runtime.settings.redis
@@ -64,6 +82,12 @@ async def _start_publisher(runtime: Runtime) -> LivePublisher | None:
     publisher = LivePublisher(runtime.engine, runtime.writer, url, options)
     await publisher.start()
     return publisher
+
+
+async def _protect_own(runtime: Runtime, publisher: LivePublisher) -> None:
+    """Protect only what the attached consoles and this listener's own bot id hold."""
+    own = {CONSOLE_SENDER, runtime.settings.bot.bot_id}
+    await start_protection(runtime, owns=lambda symbol: publisher.owner(symbol) in own)
 
 
 def health_line(backend: ConsoleBackend) -> str:

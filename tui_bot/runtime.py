@@ -19,7 +19,7 @@ from tui_bot.core.local_backend import LocalConsoleBackend
 from tui_bot.core.market_view import MarketView
 from tui_bot.core.orders import OrderService
 from tui_bot.core.price_alerts import PRICE_ALERTS_KEY
-from tui_bot.core.protection import Protection
+from tui_bot.core.protection import Owns, Protection, every_position
 from tui_bot.core.settings import CONFIG_KEY, SettingsService
 from tui_bot.core.watchlist import WATCHLIST_KEY, Watchlist, stored_watchlist
 from tui_bot.domain.order_ids import OrderIdFactory
@@ -215,11 +215,12 @@ async def start_runtime(
     schedule_cycles: bool = True,
     protect: bool = True,
     account_feed: Callable[[ExchangeClient], ExchangeClient] | None = None,
+    owns: Owns = every_position,
 ) -> Runtime:
     """Open the DB, load what it knows, connect to the venue, seed from REST and start streaming; then protect
-    open positions (unless protect is off) and start the trading bot (cycles on schedule if schedule_cycles).
-    account_feed wraps the venue client the core uses, which then opens no private stream (a headless bot follows
-    the account from Redis)."""
+    the open positions owns says this process holds (unless protect is off) and start the trading bot (cycles on
+    schedule if schedule_cycles). account_feed wraps the venue client the core uses, which then opens no private
+    stream (a headless bot follows the account from Redis)."""
     target = db_path or settings.storage.target()
     try:
         conn = await open_database(target)
@@ -271,9 +272,7 @@ async def start_runtime(
         # The embedded exchange starts flat, and positions can close while nothing records: close such stale trades.
         writer.enqueue(ReconcileOpenTrades.from_positions(engine.state.positions.values(), client.now_ms()))
         if protect:
-            runtime.protection = Protection(engine, orders, trading, writer)
-            await runtime.protection.restore(conn)  # before start: R from the stored entry stop, not a tightened one
-            runtime.protection.start()
+            await start_protection(runtime, owns)
         await _start_alerts(runtime, config.get(PRICE_ALERTS_KEY))
         if trading_bot:
             runtime.bot = TradingBot(
@@ -341,9 +340,18 @@ async def _start_alerts(runtime: Runtime, stored_price_alerts: object) -> None:
     runtime.alerts.start()
 
 
+async def start_protection(runtime: Runtime, owns: Owns = every_position) -> Protection:
+    """Protect the open positions owns says this process holds, each with its R restored from the store first."""
+    protection = Protection(runtime.engine, runtime.orders, runtime.trading, runtime.writer, owns=owns)
+    runtime.protection = protection
+    await protection.restore(runtime.conn)  # before start: R from the stored entry stop, not a tightened one
+    protection.start()
+    return protection
+
+
 async def open_local_backend(settings: Settings, db_path: Path | None = None, **options: bool) -> LocalConsoleBackend:
     """Start a runtime in this process (options as start_runtime's) and hand back its console backend."""
-    return (await start_runtime(settings, db_path, account_feed=None, **options)).backend
+    return (await start_runtime(settings, db_path, account_feed=None, owns=every_position, **options)).backend
 
 
 class LocalBackendOpener:

@@ -40,6 +40,14 @@ CLIENT_TRAIL_EVERY_S = 1.0
 _HOUR_MS = 3_600_000
 RESTORE_SLACK_MS = 60_000
 
+Owns = Callable[[str], bool]
+"""Whether this process holds (and so protects) the position in a symbol."""
+
+
+def every_position(symbol: str) -> bool:
+    """A single process protects every position of the account."""
+    return True
+
 
 @dataclass
 class Guard:
@@ -85,6 +93,7 @@ class Protection:
         *,
         now_ms: Callable[[], int] | None = None,
         aged_check_s: float = 5.0,
+        owns: Owns = every_position,
     ) -> None:
         self.engine = engine
         self.orders = orders
@@ -92,6 +101,7 @@ class Protection:
         self.writer = writer
         self.now_ms = now_ms or engine.client.now_ms
         self.aged_check_s = aged_check_s
+        self.owns = owns
         self.guards: dict[str, Guard] = {}
         self.actions = 0
         self.tasks = BackgroundTasks(engine.health.tasks, log)
@@ -114,7 +124,7 @@ class Protection:
     async def restore(self, conn: Database) -> None:
         """Reload each open position's initial stop from its first armed snapshot, so R survives a restart."""
         for symbol, pos in list(self.engine.state.positions.items()):
-            if pos.side is None or not pos.size:
+            if pos.side is None or not pos.size or not self.owns(symbol):
                 continue
             guard = self._guard_for(pos)
             # The armed row of this very position: same side and entry (two clocks stamp the times, so allow slack).
@@ -170,8 +180,8 @@ class Protection:
     def _evaluate(self, symbol: str) -> None:
         """Decide whether the position needs a protective request now and launch at most one."""
         pos = self.engine.state.positions.get(symbol)
-        if pos is None or pos.side is None or not pos.size:
-            self.guards.pop(symbol, None)
+        if pos is None or pos.side is None or not pos.size or not self.owns(symbol):
+            self.guards.pop(symbol, None)  # flat, or another process's to protect: nothing armed, nothing recorded
             return
         guard = self._guard_for(pos)
         if pos.mark_price:
@@ -281,7 +291,7 @@ class Protection:
             return
         now = self.now_ms()
         for pos in list(self.engine.state.positions.values()):
-            if pos.side is None or not pos.size:
+            if pos.side is None or not pos.size or not self.owns(pos.symbol):
                 continue
             guard = self._guard_for(pos)
             if guard.aged_done or guard.busy or time.monotonic() < guard.retry_at:

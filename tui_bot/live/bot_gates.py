@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from tui_bot.core.gating import GateBook
+from tui_bot.domain.events import Event, ExecutionReceived
+from tui_bot.domain.order_ids import parse_order_id
 from tui_bot.live.keys import EXTERNAL_BOT
 from tui_bot.live.reader import LiveState
 from tui_bot.live.redis_account_client import RedisAccountClient
@@ -59,3 +61,35 @@ class FeedAnnouncer:
     def _say(self, text: str) -> None:
         log.warning("bot %s: %s", self._bot_id, text)
         print(f"bot {self._bot_id}: {text}", flush=True)
+
+
+class OwnPositions:
+    """What a headless bot protects: the symbols the listener says it holds; while the account is not followed from
+    Redis (listener or Redis gone, protection from REST reads), also those it last knew it held and those its own
+    orders fill meanwhile (a resting entry)."""
+
+    def __init__(self, live: LiveState, bot_id: str) -> None:
+        self._live = live
+        self._bot_id = bot_id
+        self._following = False
+        self._known: frozenset[str] = frozenset()
+
+    def feed(self, live: bool, why: str) -> None:
+        """The feed's listener: the account is followed from Redis (live) or no longer."""
+        self._following = live
+
+    def on_event(self, event: Event) -> None:
+        """Engine listener: a fill of this bot's own order read from REST while the listener's state is not followed."""
+        if self._following or type(event) is not ExecutionReceived:
+            return
+        parsed = parse_order_id(event.execution.order_link_id)
+        if parsed is not None and parsed.bot == self._bot_id:
+            self._known |= {event.execution.symbol}
+
+    def owns(self, symbol: str) -> bool:
+        """Whether this bot holds symbol's position (and so protects it)."""
+        held = self._live.bot_positions(self._bot_id)
+        if self._following:
+            self._known = frozenset(held)
+            return symbol in held
+        return symbol in held or symbol in self._known

@@ -97,6 +97,10 @@ class LivePublisher:
                 await self._redis.delete(keys.LISTENER_HEARTBEAT)
         await self._redis.aclose()
 
+    def owner(self, symbol: str) -> str:
+        """The bot holding symbol's position as published (external: no bot of ours)."""
+        return self._owners.owner(symbol)
+
     def status(self) -> str:
         """For the health line: redis=up, redis=down 12s, or redis=connecting."""
         if self.up:
