@@ -79,7 +79,7 @@ async def _start_publisher(runtime: Runtime) -> LivePublisher | None:
     if not url:
         return None
     options = PublisherOptions(cfg.heartbeat_ttl_s, cfg.mark_interval_ms / 1000, cfg.fills_max)
-    publisher = LivePublisher(runtime.engine, runtime.writer, url, options)
+    publisher = LivePublisher(runtime.engine, runtime.writer, url, options, day_pnl=runtime.backend.day_pnl)
     await publisher.start()
     return publisher
 

@@ -45,7 +45,7 @@ async def live(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
     settings = fast_settings()
     settings.sim.balance = Decimal(1_000_000)
     runtime = await start_runtime(settings, tmp_path / "listen.db", trading_bot=False, protect=False)
-    publisher = LivePublisher(runtime.engine, runtime.writer, redis_url, FAST)
+    publisher = LivePublisher(runtime.engine, runtime.writer, redis_url, FAST, day_pnl=runtime.backend.day_pnl)
     reader = LiveState(redis_url, heartbeat_poll_s=0.05, retry_s=0.05)
     sim = sim_of(runtime)
     assert sim.urls is not None

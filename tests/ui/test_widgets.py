@@ -451,7 +451,7 @@ async def test_header_texts_and_classes() -> None:
                 positions=1,
             )
         )
-        header.apply_day(DayPnl(day_start_ms=0, net=D("42"), gross=D("43"), fees=D("1"), funding=D("0"), as_of_ms=0))
+        header.apply_day(DayPnl(day_start_ms=0, net=D("42"), gross=D("43"), fees=D("1"), funding=D("0"), as_of_ms=1))
         header.set_tightening(True)
         await pilot.pause()
         texts = {w.id: str(w.content).strip() for w in header.query(Static)}

@@ -1,12 +1,12 @@
 """The console backend of `tui-bot --attach URL`: the listener's live state from Redis, acts as bot commands.
 
-Positions, open orders and the wallet are the listener's (LiveState), each change handed to the console as events
-for only what it touched; every bot of the account is visible (BotsView: holders, heartbeats, PnL per bot). Closing
-a bot's position is a command to that bot and panic goes to every bot (CommandSender); manual orders go out under
-the console's own id (AttachedOrders); each bot's recommendations come from the bot itself (AttachedRecommendations).
-History is read from the store [storage] names, opened without upgrading it. What none of them carries (market view,
-settings, cycles) is refused with one line. Closing this backend closes only its own connections: the listener and
-the bots go on running.
+Positions, open orders, the wallet and today's PnL are the listener's (LiveState), each change handed to the console
+as events for only what it touched (the header's figures summed as the local console sums them); every bot of the
+account is visible (BotsView: holders, heartbeats, PnL per bot). Closing a bot's position is a command to that bot
+and panic goes to every bot (CommandSender); manual orders go out under the console's own id (AttachedOrders); each
+bot's recommendations come from the bot itself (AttachedRecommendations). History is read from the store [storage]
+names, opened without upgrading it. What none of them carries (market view, settings, cycles) is refused with one
+line. Closing this backend closes only its own connections: the listener and the bots go on running.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tui_bot.core.account_summary import summary_of
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import (
     ORDER_HISTORY_LIMIT,
@@ -35,9 +36,10 @@ from tui_bot.core.market_view import CHART_INTERVALS
 from tui_bot.core.stats import StatsReport, stats_report
 from tui_bot.domain.alerts import Alert, PriceAlert
 from tui_bot.domain.events import OrderUpdated, PositionUpdated, ResyncCompleted, StreamMode, WalletUpdated
-from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl
+from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl, DayPnlChanged
 from tui_bot.domain.metrics import Percentiles, wall_ms
 from tui_bot.domain.models import Execution, Kline, Order, Position, PublicTrade, Wallet
+from tui_bot.domain.numbers import ZERO
 from tui_bot.domain.trading_settings import TradingSettings
 from tui_bot.live import keys
 from tui_bot.live.attached_bots import BotWatch, RealisedPnl, summaries
@@ -142,6 +144,8 @@ class AttachedBackend(AttachedOrders, AttachedRecommendations):
             events += [OrderUpdated(order=o, exchange_ts=0, received_ns=now) for o in [*orders.values(), *gone]]
         if keys.ACCOUNT_WALLET in touched and (wallet := self._live.wallet()) is not None:
             events.append(WalletUpdated(wallet=wallet, exchange_ts=0, received_ns=now))
+        if keys.ACCOUNT_DAY_PNL in touched:
+            events.append(DayPnlChanged(day=self.day_pnl(), exchange_ts=0, received_ns=now))
         return events
 
     # -- live state ---------------------------------------------------------------------------------
@@ -218,11 +222,12 @@ class AttachedBackend(AttachedOrders, AttachedRecommendations):
         return ()
 
     def account_summary(self) -> AccountSummary | None:
-        return None
+        """The listener's wallet and positions at the marks it published, summed as the local console sums them."""
+        return summary_of(self._live.wallet(), self._live.account_positions().values())
 
     def day_pnl(self) -> DayPnl:
-        zero = Decimal(0)
-        return DayPnl(0, zero, zero, zero, zero, 0)
+        """The listener's figure from the exchange's log; before it published one, a figure never read (as_of 0)."""
+        return self._live.day_pnl() or DayPnl(0, ZERO, ZERO, ZERO, ZERO, 0)
 
     # -- alerts -------------------------------------------------------------------------------------
 

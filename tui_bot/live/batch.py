@@ -7,9 +7,10 @@ from typing import Any
 import orjson
 from redis.asyncio.client import Pipeline
 
+from tui_bot.domain.market import DayPnl
 from tui_bot.domain.models import Execution, Order, Position, Wallet
 from tui_bot.live import keys
-from tui_bot.live.codec import LivePosition, fill_fields, order_json, position_json, wallet_json
+from tui_bot.live.codec import LivePosition, day_pnl_json, fill_fields, order_json, position_json, wallet_json
 
 ADD_FILL = """
 if redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) == 0 then return 0 end
@@ -70,6 +71,11 @@ class WriteBatch:
         text = wallet_json(wallet)
         self.pipe.set(keys.ACCOUNT_WALLET, text)
         self.changes.append({"key": keys.ACCOUNT_WALLET, "value": text})
+
+    def put_day_pnl(self, day: DayPnl) -> None:
+        text = day_pnl_json(day)
+        self.pipe.set(keys.ACCOUNT_DAY_PNL, text)
+        self.changes.append({"key": keys.ACCOUNT_DAY_PNL, "value": text})
 
     def add_fill(self, bot: str, execution: Execution) -> None:
         """The fill into the stream, once per exec id however often it is added."""

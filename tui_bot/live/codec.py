@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter, with_config
 
 from tui_bot.domain.enums import Side
+from tui_bot.domain.market import DayPnl
 from tui_bot.domain.models import Execution, Order, Position, Wallet
 
 POSITION_JSON = TypeAdapter(Position)
 ORDER_JSON = TypeAdapter(Order)
 WALLET_JSON = TypeAdapter(Wallet)
 EXECUTION_JSON = TypeAdapter(Execution)
+
+
+@with_config(ConfigDict(extra="forbid"))
+@dataclass(frozen=True, slots=True)
+class DayPnlValue:
+    """The value of ACCOUNT_DAY_PNL: {"day": {day_start_ms, net, gross, fees, funding, as_of_ms, pending}, "v": 1}."""
+
+    day: DayPnl
+    v: Literal[1] = 1
+
+
+DAY_PNL_JSON = TypeAdapter(DayPnlValue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +98,15 @@ def order_json(order: Order) -> str:
 
 def wallet_json(wallet: Wallet) -> str:
     return WALLET_JSON.dump_json(wallet).decode()
+
+
+def day_pnl_json(day: DayPnl) -> str:
+    return DAY_PNL_JSON.dump_json(DayPnlValue(day)).decode()
+
+
+def parse_day_pnl(raw: str | bytes) -> DayPnl:
+    """The day figure of an ACCOUNT_DAY_PNL value; ValueError when malformed or of another version."""
+    return DAY_PNL_JSON.validate_json(raw).day
 
 
 def fill_fields(bot: str, execution: Execution) -> dict[str, str]:

@@ -25,6 +25,9 @@ ACCOUNT_ORDERS = "tui:account:orders"
 ACCOUNT_WALLET = "tui:account:wallet"
 """String: the wallet as JSON."""
 
+ACCOUNT_DAY_PNL = "tui:account:day_pnl"
+"""String: the account's realised PnL since 00:00 UTC as the listener reads the exchange's log (versioned JSON)."""
+
 FILLS_STREAM = "tui:fills"
 """Capped stream of executions (one entry per exec id, never two)."""
 

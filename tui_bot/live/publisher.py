@@ -1,4 +1,4 @@
-"""The listener's live state in Redis: every change of positions, orders, wallet and fills, as it is applied.
+"""The listener's live state in Redis: every change of positions, orders, wallet, day PnL and fills, as applied.
 
 Only the listener writes these keys. Each change is one MULTI/EXEC (a reader never sees half of it) that ends with
 the listener's seq and a PUBLISH of the change on CHANGES_CHANNEL. Marks follow the ticker stream, at most one write
@@ -13,12 +13,14 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui_bot.core.bus import Subscription
 from tui_bot.core.engine import Engine
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.events import ExecutionReceived, OrderUpdated, PositionUpdated, ResyncCompleted, WalletUpdated
+from tui_bot.domain.market import DayPnl, DayPnlChanged
 from tui_bot.domain.models import Execution
 from tui_bot.live import keys
 from tui_bot.live.batch import ADD_FILL, WriteBatch
@@ -45,8 +47,19 @@ class PublisherOptions:
 class LivePublisher:
     """Mirrors the engine's account into Redis from the bus, attributing each position to its bot."""
 
-    def __init__(self, engine: Engine, writer: StoreWriter, url: str, options: PublisherOptions | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        writer: StoreWriter,
+        url: str,
+        options: PublisherOptions | None = None,
+        *,
+        day_pnl: Callable[[], DayPnl] | None = None,
+    ) -> None:
         self.options = options or PublisherOptions()
+        self._day_pnl = day_pnl
+        self._day: DayPnl | None = None
+        self._day_dirty = False
         self._engine = engine
         self._writer = writer
         self._redis = connect(url)
@@ -80,6 +93,7 @@ class LivePublisher:
             if ledger is not None and self._writer.pending == 0:  # no batch in the writer's thread: safe to copy
                 self._owners = PositionOwners(ledger)
                 self._sub = self._engine.bus.subscribe()
+                self._take_day()
                 break
             await asyncio.sleep(0.01)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="live-publisher")
@@ -96,6 +110,12 @@ class LivePublisher:
             with contextlib.suppress(*REDIS_ERRORS):
                 await self._redis.delete(keys.LISTENER_HEARTBEAT)
         await self._redis.aclose()
+
+    def _take_day(self) -> None:
+        """Today's PnL as the listener last read it (changes follow as DayPnlChanged); none before its first read."""
+        day = self._day_pnl() if self._day_pnl is not None else None
+        if day is not None and day.as_of_ms:
+            self._day = day
 
     def owner(self, symbol: str) -> str:
         """The bot holding symbol's position as published (external: no bot of ours)."""
@@ -183,6 +203,8 @@ class LivePublisher:
                 self._wallet_dirty = True
             elif kind is ResyncCompleted:
                 self._note_reseed()
+            elif kind is DayPnlChanged:
+                self._day, self._day_dirty = item.day, True  # type: ignore[attr-defined]
 
     def _note_execution(self, execution: Execution) -> None:
         """Book the fill; its position is written with it only when the engine's position already shows the fill
@@ -214,7 +236,8 @@ class LivePublisher:
         now = time.monotonic()
         self._take_due_marks(now)
         beat = now >= self._next_beat
-        if not (beat or self._dirty_symbols or self._dirty_orders or self._wallet_dirty or self._fills):
+        dirty = self._dirty_symbols or self._dirty_orders or self._wallet_dirty or self._day_dirty or self._fills
+        if not (beat or dirty):
             return
         batch = self._batch()
         for symbol in self._dirty_symbols:
@@ -223,11 +246,14 @@ class LivePublisher:
         self._write_orders(batch)
         if self._wallet_dirty and self._engine.state.wallet is not None:
             batch.put_wallet(self._engine.state.wallet)
+        if self._day_dirty and self._day is not None:
+            batch.put_day_pnl(self._day)
         for bot, execution in self._fills:
             batch.add_fill(bot, execution)
         if beat:
             self._beat(batch, now)
         self._dirty_symbols, self._dirty_orders, self._wallet_dirty, self._fills = set(), set(), False, []
+        self._day_dirty = False
         if batch.changes:
             await self._execute(batch, batch.finish(self._next_seq()))
         else:
@@ -308,11 +334,14 @@ class LivePublisher:
         self._write_orders(batch)
         if state.wallet is not None:
             batch.put_wallet(state.wallet)
+        if self._day is not None:
+            batch.put_day_pnl(self._day)
         for bot, execution in self._recent_fills:
             batch.add_fill(bot, execution)
         self._beat(batch, time.monotonic())
         batch.finish(self._next_seq(), reset=True)
         self._dirty_symbols, self._dirty_orders, self._wallet_dirty, self._fills = set(), set(), False, []
+        self._day_dirty = False
         self._marks.clear()
         await batch.pipe.execute()
         self.writes += 1
@@ -328,7 +357,7 @@ class LivePublisher:
         held = await pipe.execute()
         stale = [keys.position(bot, s.decode()) for bot, symbols in zip(bots, held, strict=True) for s in symbols]
         stale += [keys.open_symbols(bot) for bot in bots]
-        return [*stale, keys.ACCOUNT_POSITIONS, keys.ACCOUNT_ORDERS, keys.ACCOUNT_WALLET]
+        return [*stale, keys.ACCOUNT_POSITIONS, keys.ACCOUNT_ORDERS, keys.ACCOUNT_WALLET, keys.ACCOUNT_DAY_PNL]
 
     def _came_up(self) -> None:
         if self.down_since is not None:

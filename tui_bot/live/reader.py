@@ -17,9 +17,10 @@ from typing import Any
 import orjson
 from redis.asyncio.client import PubSub
 
+from tui_bot.domain.market import DayPnl
 from tui_bot.domain.models import Order, Position, Wallet
 from tui_bot.live import keys
-from tui_bot.live.codec import ORDER_JSON, POSITION_JSON, WALLET_JSON, LivePosition
+from tui_bot.live.codec import ORDER_JSON, POSITION_JSON, WALLET_JSON, LivePosition, parse_day_pnl
 from tui_bot.live.connection import REDIS_ERRORS, cancel_and_wait, connect
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ ChangeListener = Callable[[frozenset[str] | None], None]
 
 
 class LiveState:
-    """The listener's positions by bot, account positions, open orders, wallet and heartbeat, from Redis."""
+    """The listener's positions by bot, account positions, open orders, wallet, day PnL and heartbeat, from Redis."""
 
     def __init__(self, url: str, *, heartbeat_poll_s: float = 0.25, retry_s: float = 0.5) -> None:
         self._redis = connect(url, decode=True)
@@ -39,6 +40,7 @@ class LiveState:
         self._account: dict[str, Position] = {}
         self._orders: dict[str, Order] = {}
         self._wallet: Wallet | None = None
+        self._day: DayPnl | None = None
         self._heartbeat_ms: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.listeners: list[ChangeListener] = []
@@ -66,6 +68,10 @@ class LiveState:
 
     def wallet(self) -> Wallet | None:
         return self._wallet
+
+    def day_pnl(self) -> DayPnl | None:
+        """The account's realised PnL today as the listener last read it (None before it published one)."""
+        return self._day
 
     @property
     def listener_alive(self) -> bool:
@@ -144,13 +150,15 @@ class LiveState:
         pipe.hgetall(keys.ACCOUNT_POSITIONS)
         pipe.hgetall(keys.ACCOUNT_ORDERS)
         pipe.get(keys.ACCOUNT_WALLET)
-        *hashes, account, orders, wallet = await pipe.execute()
+        pipe.get(keys.ACCOUNT_DAY_PNL)
+        *hashes, account, orders, wallet, day = await pipe.execute()
         self._positions = {}
         for (bot, symbol), fields in zip(held, hashes, strict=True):
             self._put_position(bot, symbol, fields)
         self._account = {s: POSITION_JSON.validate_json(v) for s, v in account.items()}
         self._orders = {oid: ORDER_JSON.validate_json(v) for oid, v in orders.items()}
         self._wallet = WALLET_JSON.validate_json(wallet) if wallet else None
+        self._day = parse_day_pnl(day) if day else None
         self.seq = seq
         self.snapshots += 1
         self.connected = True
@@ -181,6 +189,8 @@ class LiveState:
             _put_or_drop(self._orders, change["field"], value and ORDER_JSON.validate_json(value))
         elif key == keys.ACCOUNT_WALLET:
             self._wallet = WALLET_JSON.validate_json(value) if value else None
+        elif key == keys.ACCOUNT_DAY_PNL:
+            self._day = parse_day_pnl(value) if value else None
         elif (parsed := keys.parse_position(key)) is not None:
             bot, symbol = parsed
             if value is None:

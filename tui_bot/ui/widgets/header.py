@@ -68,7 +68,12 @@ class HeaderBar(Horizontal):
         self._pnl(self.upnl_figure, "uPnL", summary.unrealised_pnl)
 
     def apply_day(self, day: DayPnl) -> None:
-        """Realised PnL since 00:00 UTC (net of fees and funding), from the exchange's records."""
+        """Realised PnL since 00:00 UTC (net of fees and funding), from the exchange's records; a dash until they
+        were read (as_of_ms 0)."""
+        if not day.as_of_ms:
+            self.realised_figure.update(f"Day {fmt.DASH}")
+            self.realised_figure.remove_class(*PNL_CLASSES)
+            return
         self._pnl(self.realised_figure, "Day", day.net)
 
     def set_tightening(self, on: bool) -> None:

@@ -1,0 +1,111 @@
+"""The attached console's header: equity at the listener's marks, the listener's day PnL, no tightening badge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from textual.widgets import Static
+
+from tests.conftest import SignedRest
+from tests.core.conftest import fast_settings, sim_of, wait_for
+from tests.golden import assert_matches_golden
+from tests.live.conftest import FAST, Live
+from tests.ui.conftest import WIDE, console_settings
+from tui_bot.attach_cli import opener
+from tui_bot.core.account_summary import account_summary
+from tui_bot.live import keys
+from tui_bot.live.codec import parse_day_pnl
+from tui_bot.live.publisher import LivePublisher
+from tui_bot.live.reader import LiveState
+from tui_bot.runtime import start_runtime
+from tui_bot.ui import format as fmt
+from tui_bot.ui.app import TuiBotApp
+from tui_bot.ui.widgets.header import HeaderBar
+
+BOT = "tb1"
+BTC = "BTCUSDT"
+
+
+@pytest.fixture
+async def still(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
+    """A listener publishing to Redis, as tests/live/conftest.py's, on an exchange whose prices move only when
+    stepped (marks that hold still, so the console and the exchange can be compared figure for figure)."""
+    settings = fast_settings()
+    settings.sim.balance = Decimal(1_000_000)
+    settings.sim.autostep = False
+    runtime = await start_runtime(settings, tmp_path / "listen.db", trading_bot=False, protect=False)
+    publisher = LivePublisher(runtime.engine, runtime.writer, redis_url, FAST, day_pnl=runtime.backend.day_pnl)
+    reader = LiveState(redis_url, heartbeat_poll_s=0.05, retry_s=0.05)
+    sim = sim_of(runtime)
+    assert sim.urls is not None
+    rest = SignedRest(sim.urls.rest, sim.api_key, sim.api_secret)
+    try:
+        await publisher.start()
+        await reader.start()
+        yield Live(runtime, publisher, reader, rest)
+    finally:
+        for step in (rest.close, reader.close, publisher.stop, runtime.close):
+            async with asyncio.timeout(20):
+                await step()
+
+
+def header_text(app: TuiBotApp, part: str) -> str:
+    return str(app.query_one(HeaderBar).query_one(f"#{part}", Static).content)
+
+
+async def _exchange_equity(live: Live) -> Decimal:
+    """The exchange's own wallet balance plus its positions' uPnL at its marks."""
+    wallet = await live.rest.get("/v5/account/wallet-balance", {"accountType": "UNIFIED"})
+    balance = Decimal(wallet["result"]["list"][0]["totalWalletBalance"])
+    positions = await live.rest.get("/v5/position/list", {"category": "linear", "settleCoin": "USDT"})
+    return balance + sum((Decimal(p["unrealisedPnl"]) for p in positions["result"]["list"]), Decimal(0))
+
+
+async def test_after_a_fill_the_attached_header_shows_the_listeners_equity_and_day_pnl(
+    still: Live, redis_url: str, tmp_path: Path
+) -> None:
+    live, sim = still, sim_of(still.runtime)
+    settings = console_settings(tmp_path)
+    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for(lambda: app.backend is not None and bool(app.query(HeaderBar)), timeout=6.0)
+        await pilot.pause()
+        await live.market(BTC, "Buy", "0.010", bot=BOT)
+        await sim.step(3)  # the marks move off the fill price, then hold
+        local = live.runtime.backend
+        await wait_for(lambda: (d := local.day_pnl()).pending == 0 and d.net != 0, timeout=10)  # the log lists it
+        await live.runtime.writer.flush()
+        await wait_for(lambda: BTC in live.runtime.engine.state.positions)
+        equity = await _exchange_equity(live)
+        summary = account_summary(live.runtime.engine.state)
+        assert summary is not None and summary.equity == equity  # the local console's figure is the exchange's
+        shown = f"Eq {fmt.money(equity)}", f"uPnL {fmt.signed_money(summary.unrealised_pnl)}"
+        day = f"Day {fmt.signed_money(local.day_pnl().net)}"
+        await wait_for(lambda: (header_text(app, "hdr-equity"), header_text(app, "hdr-upnl")) == shown, timeout=10)
+        await wait_for(lambda: header_text(app, "hdr-realised") == day, timeout=10)
+    raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        value = await raw.get(keys.ACCOUNT_DAY_PNL)
+    finally:
+        await raw.aclose()
+    assert value is not None
+    assert_matches_golden(json.loads(value), "redis_day_pnl")
+    assert parse_day_pnl(value) == local.day_pnl()
+
+
+async def test_attached_before_the_listener_has_figures_the_header_shows_dashes(
+    redis_url: str, tmp_path: Path
+) -> None:
+    settings = console_settings(tmp_path)
+    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / "none.db"))  # no listener has run here
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for(lambda: app.backend is not None and bool(app.query(HeaderBar)), timeout=6.0)
+        await pilot.pause()
+        assert header_text(app, "hdr-realised") == f"Day {fmt.DASH}"
+        assert header_text(app, "hdr-equity") == f"Eq {fmt.DASH}"
