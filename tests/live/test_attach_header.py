@@ -99,7 +99,7 @@ async def test_after_a_fill_the_attached_header_shows_the_listeners_equity_and_d
     assert parse_day_pnl(value) == local.day_pnl()
 
 
-async def test_attached_before_the_listener_has_figures_the_header_shows_dashes(
+async def test_attached_before_the_listener_has_figures_the_header_shows_dashes_and_no_tightening(
     redis_url: str, tmp_path: Path
 ) -> None:
     settings = console_settings(tmp_path)
@@ -109,3 +109,4 @@ async def test_attached_before_the_listener_has_figures_the_header_shows_dashes(
         await pilot.pause()
         assert header_text(app, "hdr-realised") == f"Day {fmt.DASH}"
         assert header_text(app, "hdr-equity") == f"Eq {fmt.DASH}"
+        assert not app.query_one(HeaderBar).tightening_badge.display  # the bots' settings are not this console's

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui_bot.config import Settings
-from tui_bot.core.console_api import ConsoleBackend, HealthReport
+from tui_bot.core.console_api import BotsView, ConsoleBackend, HealthReport
 from tui_bot.domain.models import Instrument
 from tui_bot.ui import messages
 from tui_bot.ui.alert_actions import AlertActions
@@ -164,7 +164,8 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
             return
         self.backend = backend
         self.query_one(HeaderBar).set_venue(backend.venue.label, backend.venue.live_money)
-        self.query_one(HeaderBar).set_tightening(backend.settings().enable_sl_tightening)
+        attached = isinstance(backend, BotsView)  # its bots each have their own settings; this console sets none
+        self.query_one(HeaderBar).set_tightening(None if attached else backend.settings().enable_sl_tightening)
         self.run_bridge(backend)
 
     @work(group="bridge", exclusive=True, exit_on_error=False)

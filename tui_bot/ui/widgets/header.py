@@ -76,8 +76,12 @@ class HeaderBar(Horizontal):
             return
         self._pnl(self.realised_figure, "Day", day.net)
 
-    def set_tightening(self, on: bool) -> None:
-        """Whether automatic stop tightening is enabled (classes -on / -off)."""
+    def set_tightening(self, on: bool | None) -> None:
+        """Whether automatic stop tightening is enabled (classes -on / -off); None hides it (nothing this console can
+        set, e.g. attached to bots that each have their own)."""
+        self.tightening_badge.display = on is not None
+        if on is None:
+            return
         self.tightening_badge.update(f"Tighten {'ON' if on else 'OFF'}")
         self.tightening_badge.set_class(on, "-on")
         self.tightening_badge.set_class(not on, "-off")
