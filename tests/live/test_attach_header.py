@@ -16,9 +16,11 @@ from tests.conftest import SignedRest
 from tests.core.conftest import fast_settings, sim_of, wait_for
 from tests.golden import assert_matches_golden
 from tests.live.conftest import FAST, Live
+from tests.redis_server import RedisServer
 from tests.ui.conftest import WIDE, console_settings
 from tui_bot.attach_cli import opener
 from tui_bot.core.account_summary import account_summary
+from tui_bot.domain.market import DayPnl
 from tui_bot.live import keys
 from tui_bot.live.codec import parse_day_pnl
 from tui_bot.live.publisher import LivePublisher
@@ -110,3 +112,24 @@ async def test_attached_before_the_listener_has_figures_the_header_shows_dashes_
         assert header_text(app, "hdr-realised") == f"Day {fmt.DASH}"
         assert header_text(app, "hdr-equity") == f"Eq {fmt.DASH}"
         assert not app.query_one(HeaderBar).tightening_badge.display  # the bots' settings are not this console's
+
+
+def _figure(day: DayPnl | None) -> tuple[object, ...] | None:
+    """What a day figure says (not when it was last re-read unchanged)."""
+    return None if day is None else (day.day_start_ms, day.net, day.gross, day.fees, day.funding, day.pending)
+
+
+async def test_the_listeners_day_figure_reaches_the_reader_and_is_written_again_when_redis_lost_it(
+    live: Live, redis_server: RedisServer
+) -> None:
+    local = live.runtime.backend
+    day = local.day_pnl()
+    assert day.as_of_ms  # the listener read the log as it started, before its publisher followed the bus
+    await wait_for(lambda: live.reader.day_pnl() == day)
+    await live.market(BTC, "Buy", "0.010", bot=BOT)
+    await wait_for(lambda: (d := local.day_pnl()).pending == 0 and d.net != 0, timeout=10)
+    await wait_for(lambda: _figure(live.reader.day_pnl()) == _figure(local.day_pnl()), timeout=10)
+    snapshots = live.reader.snapshots
+    redis_server.restart()  # comes back empty
+    await wait_for(lambda: live.reader.snapshots > snapshots and live.reader.listener_alive, timeout=10)
+    await wait_for(lambda: _figure(live.reader.day_pnl()) == _figure(local.day_pnl()), timeout=10)
