@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_bot.config import Settings
 from tui_bot.core.console_api import ConsoleBackend, HealthReport
@@ -34,6 +34,7 @@ from tui_bot.ui.widgets.alert_line import AlertLine
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
 from tui_bot.ui.widgets.chart import CandleChart
 from tui_bot.ui.widgets.fills import FillsTable
+from tui_bot.ui.widgets.footer import ConsoleFooter
 from tui_bot.ui.widgets.header import HeaderBar
 from tui_bot.ui.widgets.health import HealthPanel
 from tui_bot.ui.widgets.log_pane import LogPane
@@ -102,7 +103,7 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
                 yield Static("Connections", classes="panel-title")
                 yield HealthPanel(id="health")
         yield LogPane(id="log")
-        yield Footer()
+        yield ConsoleFooter()
 
     def _initial_risk(self, symbol: str) -> Decimal | None:
         """R of a position (entry to its first stop) as protection measured it, once known."""
