@@ -9,6 +9,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import Console
+from tests.ui.test_console_pilot import open_buy_form
 
 
 def screen_lines(app: App[None]) -> list[str]:
@@ -37,3 +38,17 @@ async def test_every_footer_key_is_on_screen_and_help_and_quit_at_the_right_end_
             assert bottom.rstrip().endswith("palette"), bottom
             if width >= 120:
                 assert "b Buy" in bottom and "s Sell" in bottom, bottom
+
+
+async def test_the_tickets_radio_and_checkbox_state_reads_in_text_not_only_colour(console: Console) -> None:
+    async with console() as (app, pilot):
+        form = await open_buy_form(app, pilot)
+        text = "\n".join(screen_lines(app))
+        assert "▐●▌ Buy" in text and "▐○▌ Sell" in text, "the chosen side is a filled dot, the other an empty one"
+        assert "▐ ▌ reduce-only" in text, "an unticked box is blank"
+        form.query_one("#reduce").focus()
+        await pilot.press("space")
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "▐x▌ reduce-only" in text, "a ticked box has an x"
+        await pilot.press("escape")

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioSet, Static
 
 from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 from tui_bot.domain.intents import PlaceOrderIntent
@@ -22,6 +22,7 @@ from tui_bot.ui.screens._fields import FORM_CSS, FormModal, field_row, number_in
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.ticket import FIELDS, NUMBERS, Evaluation, OrderFields, TicketContext, evaluate
 from tui_bot.ui.screens.ticket_preview import describe, preview
+from tui_bot.ui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 SYMBOL_KEY = "ctrl+t"
 """Jumps to the symbol field from anywhere in the ticket (the field selects its text: typing replaces it)."""
@@ -30,7 +31,7 @@ TIF_BUTTONS = {f"tif-{tif.name.lower()}": tif for tif in TimeInForce}
 
 def _radios(set_id: str, choices: dict[str, str], chosen: str) -> RadioSet:
     """A compact horizontal RadioSet of {id: label} with `chosen` pressed."""
-    buttons = [RadioButton(label, value=key == chosen, id=key) for key, label in choices.items()]
+    buttons = [MarkedRadioButton(label, value=key == chosen, id=key) for key, label in choices.items()]
     return RadioSet(*buttons, id=set_id, compact=True)
 
 
@@ -107,8 +108,8 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             yield field_row("Quantity", number_input("qty"), "qty")
             yield Horizontal(
                 Label(""),
-                Checkbox("risk-sized", id="risk", compact=True),
-                Checkbox("reduce-only", id="reduce", compact=True),
+                MarkedCheckbox("risk-sized", id="risk", compact=True),
+                MarkedCheckbox("reduce-only", id="reduce", compact=True),
                 Static("", id="risk-note", classes="note"),
                 classes="field-row",
                 id="risk-row",
