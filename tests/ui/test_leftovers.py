@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 from textual.app import App
-from textual.widgets import Footer
+from textual.widgets import Footer, Input, RadioButton
 from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import Console
 from tests.ui.test_console_pilot import open_buy_form
+from tests.ui.test_ticket_pilot import text, type_into
+from tui_bot.domain.enums import OrderType
 
 
 def screen_lines(app: App[None]) -> list[str]:
@@ -51,4 +54,37 @@ async def test_the_tickets_radio_and_checkbox_state_reads_in_text_not_only_colou
         await pilot.pause()
         text = "\n".join(screen_lines(app))
         assert "▐x▌ reduce-only" in text, "a ticked box has an x"
+        await pilot.press("escape")
+
+
+async def test_ctrl_l_switches_the_ticket_to_limit_from_the_qty_field_and_the_next_keys_are_the_price(
+    console: Console,
+) -> None:
+    async with console() as (app, pilot):
+        form = await open_buy_form(app, pilot)
+        await pilot.press("0", ".", "0", "1", "ctrl+l")
+        await pilot.pause()
+        assert form.query_one("#type-limit", RadioButton).value
+        assert app.focused is form.query_one("#price", Input), "Limit moves to the price, its text selected"
+        await pilot.press("9", "0", "0", "0", "0")
+        await pilot.pause()
+        intent = form.evaluation.intent
+        assert intent is not None and intent.order_type is OrderType.LIMIT
+        assert (intent.price, intent.trigger_price) == (Decimal("90000"), None)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert form.query_one("#type-market", RadioButton).value and app.focused is form.query_one("#qty", Input)
+        await pilot.press("escape")
+
+
+async def test_a_price_typed_into_trigger_is_labelled_a_conditional_order_in_the_preview(console: Console) -> None:
+    async with console() as (app, pilot):
+        form = await open_buy_form(app, pilot)
+        await pilot.press("0", ".", "0", "1")
+        await type_into(pilot, form, "trigger", "200000")
+        await pilot.pause()
+        assert form.evaluation.intent is not None
+        preview = text(form, "#preview")
+        assert preview.startswith("conditional: triggers when last rises to 200000"), preview
+        assert "Trigger at" in "\n".join(screen_lines(app))
         await pilot.press("escape")
