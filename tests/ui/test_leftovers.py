@@ -6,13 +6,18 @@ import itertools
 from decimal import Decimal
 
 from textual.app import App
-from textual.widgets import Footer, Input, RadioButton
+from textual.widgets import Footer, Input, RadioButton, Static
 from textual.widgets._footer import FooterKey
 
+from tests.core.conftest import sim_of, wait_for
 from tests.ui.conftest import Console
-from tests.ui.test_console_pilot import open_buy_form
+from tests.ui.test_console_pilot import BTC, open_buy_form
+from tests.ui.test_double_submit import open_position
 from tests.ui.test_ticket_pilot import text, type_into
 from tui_bot.domain.enums import OrderType
+from tui_bot.domain.numbers import floor_to_step, plain
+from tui_bot.ui import format as fmt
+from tui_bot.ui.screens.tpsl import TpSlModal
 
 
 def screen_lines(app: App[None]) -> list[str]:
@@ -87,4 +92,27 @@ async def test_a_price_typed_into_trigger_is_labelled_a_conditional_order_in_the
         preview = text(form, "#preview")
         assert preview.startswith("conditional: triggers when last rises to 200000"), preview
         assert "Trigger at" in "\n".join(screen_lines(app))
+        await pilot.press("escape")
+
+
+async def test_the_tpsl_dialog_follows_the_live_mark_and_checks_the_stop_against_it(console: Console) -> None:
+    async with console() as (app, pilot):
+        await open_position(app, pilot)
+        assert app.runtime is not None
+        market = sim_of(app.runtime).engine.markets[BTC]
+        await pilot.press("e")
+        await wait_for(lambda: isinstance(app.screen, TpSlModal))
+        dialog = app.screen
+        assert isinstance(dialog, TpSlModal)
+        opened_at = dialog.mark
+        lower = floor_to_step(opened_at * Decimal("0.95"), market.tick)
+        market.set_price(lower, sim_of(app.runtime).clock.now_ms())
+        await wait_for(lambda: dialog.mark < opened_at * Decimal("0.97"))
+        inst = app.runtime.engine.state.instruments[BTC]
+        assert f"mark {fmt.price(dialog.mark, inst)}" in str(dialog.query_one("#tpsl-info", Static).content)
+        stop = floor_to_step(opened_at * Decimal("0.97"), market.tick)  # below the old mark, above the live one
+        dialog.query_one("#sl", Input).focus()
+        await pilot.press("ctrl+u", *plain(stop))
+        await pilot.pause()
+        assert "must be below the mark" in str(dialog.query_one("#sl-error", Static).content)
         await pilot.press("escape")

@@ -29,6 +29,7 @@ from tui_bot.ui.order_actions import OrderActions
 from tui_bot.ui.output import trimmed
 from tui_bot.ui.palette import KeyCommands
 from tui_bot.ui.screens.order_form import OrderFormModal
+from tui_bot.ui.screens.tpsl import TpSlModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
 from tui_bot.ui.widgets.alert_line import AlertLine
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
@@ -188,6 +189,9 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
     def on_marks_updated(self, message: messages.MarksUpdated) -> None:
         if table := self._widget(PositionsTable):
             table.apply_marks(message.marks)
+        if isinstance(dialog := self.screen, TpSlModal):
+            for marked in message.marks:
+                dialog.set_mark(marked.symbol, marked.mark_price)
 
     def on_prices_moved(self, message: messages.PricesMoved) -> None:
         """The quote board and an open order ticket get the new prices (the ticket is skipped while none is open)."""
