@@ -6,17 +6,20 @@ import itertools
 from decimal import Decimal
 
 from textual.app import App
-from textual.widgets import Footer, Input, RadioButton, Static
+from textual.widgets import Button, Footer, Input, RadioButton, Static
 from textual.widgets._footer import FooterKey
 
 from tests.core.conftest import sim_of, wait_for
 from tests.ui.conftest import Console
 from tests.ui.test_console_pilot import BTC, open_buy_form
 from tests.ui.test_double_submit import open_position
+from tests.ui.test_screens import Host
 from tests.ui.test_ticket_pilot import text, type_into
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.ui import format as fmt
+from tui_bot.ui.keymap import validated_keymap
+from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.tpsl import TpSlModal
 
 
@@ -116,3 +119,25 @@ async def test_the_tpsl_dialog_follows_the_live_mark_and_checks_the_stop_against
         await pilot.pause()
         assert "must be below the mark" in str(dialog.query_one("#sl-error", Static).content)
         await pilot.press("escape")
+
+
+async def test_y_confirms_once_the_dialog_is_painted_while_enter_waits_and_the_button_says_so() -> None:
+    app = Host(lambda: ConfirmModal("Close", "Close 1 BTCUSDT?", arm_delay=30))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        modal = app.screen
+        assert "Enter in 30.0 s" in str(modal.query_one("#yes", Button).label)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is modal and app.results == [], "Enter inside the window does not confirm"
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.results == [True], "a deliberate y after the dialog is on screen confirms at once"
+
+
+def test_a_remap_onto_y_is_refused_so_a_held_key_never_opens_and_confirms_a_dialog() -> None:
+    keymap, warnings = validated_keymap({"panic": "y"})
+    assert keymap == {} and warnings == [
+        "[keys] panic = 'y' refused: y confirms dialogs (at once, so a held key that opens one must not be y);"
+        " panic stays on X"
+    ]
