@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from decimal import Decimal
 
+import pytest
 from textual.app import App
 from textual.widgets import Button, Footer, Input, RadioButton, Static
 from textual.widgets._footer import FooterKey
@@ -19,8 +21,10 @@ from tui_bot.domain.enums import OrderType
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.ui import format as fmt
 from tui_bot.ui.keymap import validated_keymap
+from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.tpsl import TpSlModal
+from tui_bot.ui.widgets.log_pane import LogPane
 
 
 def screen_lines(app: App[None]) -> list[str]:
@@ -141,3 +145,21 @@ def test_a_remap_onto_y_is_refused_so_a_held_key_never_opens_and_confirms_a_dial
         "[keys] panic = 'y' refused: y confirms dialogs (at once, so a held key that opens one must not be y);"
         " panic stays on X"
     ]
+
+
+async def test_the_schema_migrations_info_lines_stay_out_of_the_log_pane(
+    console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    handler = PaneLogHandler()
+    logging.getLogger().addHandler(handler)
+    try:
+        async with console() as (app, pilot):
+            app.log_handler = handler
+            logging.getLogger("tui_bot.test").info("a line of our own")
+            await wait_for(lambda: any("a line of our own" in line.text for line in app.query_one(LogPane).lines))
+            shown = [line.text for line in app.query_one(LogPane).lines]
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert any(r.name.startswith("alembic") and r.levelno == logging.INFO for r in caplog.records), "it did log"
+    assert not [line for line in shown if "alembic" in line], shown
