@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from textual.app import App
@@ -12,11 +13,16 @@ from textual.widgets import Button, Footer, Input, RadioButton, Static
 from textual.widgets._footer import FooterKey
 
 from tests.core.conftest import sim_of, wait_for
+from tests.core.test_resilience import private_stream_refused
 from tests.ui.conftest import Console
+from tests.ui.test_alerts_console import alerting
+from tests.ui.test_alerts_console import line_text as alert_text
+from tests.ui.test_alerts_console import sim as sim_of_app
 from tests.ui.test_console_pilot import BTC, open_buy_form
 from tests.ui.test_double_submit import open_position
 from tests.ui.test_screens import Host
 from tests.ui.test_ticket_pilot import text, type_into
+from tui_bot.domain.alerts import Severity
 from tui_bot.domain.enums import OrderType
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.ui import format as fmt
@@ -24,6 +30,7 @@ from tui_bot.ui.keymap import validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.tpsl import TpSlModal
+from tui_bot.ui.widgets.alert_line import CLEARED_SHOWN_MS, AlertLine
 from tui_bot.ui.widgets.log_pane import LogPane
 
 
@@ -163,3 +170,16 @@ async def test_the_schema_migrations_info_lines_stay_out_of_the_log_pane(
         logging.getLogger().removeHandler(handler)
     assert any(r.name.startswith("alembic") and r.levelno == logging.INFO for r in caplog.records), "it did log"
     assert not [line for line in shown if "alembic" in line], shown
+
+
+async def test_a_cleared_alert_leaves_the_line_after_ten_seconds(tmp_path: Path, console: Console) -> None:
+    async with console(size=(80, 24), settings=alerting(tmp_path)) as (app, pilot):
+        line = app.query_one(AlertLine)
+        async with private_stream_refused(sim_of_app(app)):
+            await wait_for(lambda: "private connection" in alert_text(app))
+        await wait_for(lambda: " CLEARED " in alert_text(app))
+        cleared_at_ns = app.now_ns()
+        app.now_ns = lambda: cleared_at_ns + CLEARED_SHOWN_MS * 1_000_000  # type: ignore[method-assign]
+        await wait_for(lambda: not line.display)
+        assert app.backend is not None and not app.backend.active_alerts()
+        assert app.backend.recent_alerts()[-1].severity is Severity.CLEARED, "still in the list, off the line"
