@@ -20,16 +20,19 @@ from tests.ui.test_alerts_console import line_text as alert_text
 from tests.ui.test_alerts_console import sim as sim_of_app
 from tests.ui.test_console_pilot import BTC, open_buy_form
 from tests.ui.test_double_submit import open_position
+from tests.ui.test_history import QTY, flat, long_with_stop, open_trade_history
 from tests.ui.test_screens import Host
 from tests.ui.test_ticket_pilot import text, type_into
 from tui_bot.domain.alerts import Severity
-from tui_bot.domain.enums import OrderType
+from tui_bot.domain.enums import OrderType, Side
+from tui_bot.domain.intents import PlaceOrderIntent
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.ui import format as fmt
 from tui_bot.ui.keymap import validated_keymap
 from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.tpsl import TpSlModal
+from tui_bot.ui.screens.trade_history import ClosedTradesTable
 from tui_bot.ui.widgets.alert_line import CLEARED_SHOWN_MS, AlertLine
 from tui_bot.ui.widgets.log_pane import LogPane
 
@@ -183,3 +186,30 @@ async def test_a_cleared_alert_leaves_the_line_after_ten_seconds(tmp_path: Path,
         await wait_for(lambda: not line.display)
         assert app.backend is not None and not app.backend.active_alerts()
         assert app.backend.recent_alerts()[-1].severity is Severity.CLEARED, "still in the list, off the line"
+
+
+async def test_trade_history_at_80x24_keeps_entry_and_exit_on_screen_and_the_wide_one_shows_every_column(
+    console: Console,
+) -> None:
+    async with console(size=(80, 24)) as (app, pilot):
+        backend = app.backend
+        assert backend is not None
+        await long_with_stop(app)
+        await backend.place_order(PlaceOrderIntent(BTC, Side.SELL, OrderType.MARKET, QTY))
+        await flat(app)
+        assert app.runtime is not None
+        await app.runtime.writer.flush()
+        screen = await open_trade_history(app, pilot)
+        await pilot.pause()
+        [trade] = screen.loaded.trades if screen.loaded is not None else ()
+        inst = backend.instruments()[BTC]
+        lines = "\n".join(screen_lines(app))
+        for price in (trade.entry_price, trade.exit_price):
+            assert f" {fmt.price(price, inst)} " in lines, lines
+        assert "Opened UTC" not in lines
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        await pilot.pause()
+        table = screen.query_one(ClosedTradesTable)
+        assert [column.key.value for column in table.columns.values()] == [k for k, _ in table.COLUMNS]
+        assert "Opened UTC" in "\n".join(screen_lines(app))
