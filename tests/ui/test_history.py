@@ -174,19 +174,20 @@ async def test_every_action_is_one_activity_line_and_a_rejected_order_is_in_the_
             await backend.cancel_order(BTC, rest.order_id)
             await backend.set_leverage(LeverageIntent(BTC, Decimal(3)))
             await long_with_stop(app)
-            target = floor_to_step(last_price(app) * Decimal("1.05"), TICK)
+            target = floor_to_step(last_price(app) * Decimal("1.05"), Decimal(1))  # whole: '109461', not to the tick
             await backend.set_trading_stop(TradingStopIntent(BTC, take_profit=target))
             await backend.close_all()
             await flat(app)
             await pilot.pause(0.5)
         finally:
             logging.getLogger().removeHandler(handler)
+        inst = backend.instruments()[BTC]
         expected = [
-            f"order rejected: Buy Limit 500 {BTC} @ {plain(far)}",
+            f"order rejected: Buy Limit {fmt.qty(Decimal(500), inst)} {BTC} @ {plain(far)}",
             f"order placed: Buy Limit {plain(QTY)} {BTC} @ {plain(far)} (manual entry, id ",
             f"order cancelled: {BTC} order {rest.order_id}",
             f"leverage set: {BTC} 3x",
-            f"TP/SL set: {BTC} TP {plain(target)}",
+            f"TP/SL set: {BTC} TP {fmt.price(target, inst)}",
             f"order placed: Sell Market {plain(QTY)} {BTC} reduce-only (panic, id ",
             "PANIC done: cancel every order and close every position at market → 1 position closed",
         ]

@@ -356,7 +356,7 @@ async def test_confirm_y_and_enter_confirm_n_and_escape_cancel() -> None:
 async def test_confirm_ignores_a_double_enter_right_after_opening() -> None:
     app = Host(lambda: ConfirmModal("Send", "BUY", arm_delay=30))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("enter", "y")
+        await pilot.press("enter", "enter")
         assert isinstance(app.screen, ConfirmModal)
         await pilot.press("escape")
         await pilot.pause()

@@ -11,13 +11,16 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from tui_bot.domain.numbers import plain
+from tui_bot.domain.numbers import places_of, plain
 from tui_bot.domain.order_ids import parse_order_id
 from tui_bot.domain.recommendations import Recommendation
 from tui_bot.domain.requests import AmendRequest, OrderAck, OrderRequest, TradingStopRequest
 from tui_bot.exchange.errors import ExchangeError, plain_words
+
+if TYPE_CHECKING:
+    from tui_bot.core.orders import OrderService
 
 log = logging.getLogger("tui_bot.activity")
 P = ParamSpec("P")
@@ -52,11 +55,17 @@ def logged(
     return wrap
 
 
-def _price(label: str, value: Decimal | None) -> str:
-    """' TP 110000' for a set leg, ' TP removed' for 0, '' when left as it is."""
+def _price(label: str, value: Decimal | None, places: int | None = None) -> str:
+    """' TP 110000.00' for a set leg (to `places`), ' TP removed' for 0, '' when left as it is."""
     if value is None:
         return ""
-    return f" {label} {plain(value)}" if value else f" {label} removed"
+    return f" {label} {plain(value, places)}" if value else f" {label} removed"
+
+
+def _places(service: OrderService, symbol: str) -> tuple[int | None, int | None]:
+    """Decimal places of the symbol's tick and qty step (None, None before its instrument is known)."""
+    inst = service.engine.state.instruments.get(symbol)
+    return (places_of(inst.tick_size), places_of(inst.qty_step)) if inst is not None else (None, None)
 
 
 def who(order_link_id: str) -> str:
@@ -65,14 +74,16 @@ def who(order_link_id: str) -> str:
     return parsed.reason.name.lower().replace("_", " ") if parsed is not None else "external"
 
 
-def order_text(_service: object, request: OrderRequest) -> str:
-    """A new order: side, type, qty, symbol, price, trigger, TP/SL, reduce-only, why and its full orderLinkId."""
-    parts = [f"{request.side.value} {request.order_type.value} {plain(request.qty)} {request.symbol}"]
+def order_text(service: OrderService, request: OrderRequest) -> str:
+    """A new order: side, type, qty, symbol, price, trigger, TP/SL (to the tick), reduce-only, why and its full
+    orderLinkId."""
+    tick, step = _places(service, request.symbol)
+    parts = [f"{request.side.value} {request.order_type.value} {plain(request.qty, step)} {request.symbol}"]
     if request.price is not None:
-        parts.append(f" @ {plain(request.price)}")
+        parts.append(f" @ {plain(request.price, tick)}")
     if request.trigger_price:
-        parts.append(f" trigger {plain(request.trigger_price)}")
-    parts += [_price("TP", request.take_profit or None), _price("SL", request.stop_loss or None)]
+        parts.append(f" trigger {plain(request.trigger_price, tick)}")
+    parts += [_price("TP", request.take_profit or None, tick), _price("SL", request.stop_loss or None, tick)]
     if request.reduce_only:
         parts.append(" reduce-only")
     if request.time_in_force is not None:
@@ -81,16 +92,17 @@ def order_text(_service: object, request: OrderRequest) -> str:
     return "".join(parts)
 
 
-def amend_text(_service: object, request: AmendRequest) -> str:
-    """An amendment: which order and the fields it changes."""
+def amend_text(service: OrderService, request: AmendRequest) -> str:
+    """An amendment: which order and the fields it changes (prices to the tick, qty to the step)."""
+    tick, step = _places(service, request.symbol)
     changes = "".join(
-        _price(label, value)
-        for label, value in (
-            ("qty", request.qty),
-            ("price", request.price),
-            ("trigger", request.trigger_price),
-            ("TP", request.take_profit),
-            ("SL", request.stop_loss),
+        _price(label, value, places)
+        for label, value, places in (
+            ("qty", request.qty, step),
+            ("price", request.price, tick),
+            ("trigger", request.trigger_price, tick),
+            ("TP", request.take_profit, tick),
+            ("SL", request.stop_loss, tick),
         )
     )
     return f"{request.symbol} order {request.order_id or request.order_link_id}{changes}"
@@ -104,10 +116,11 @@ def cancel_all_text(_service: object, symbol: str | None = None) -> str:
     return f"every open order of {symbol}" if symbol else "every open order"
 
 
-def trading_stop_text(_service: object, request: TradingStopRequest) -> str:
-    """A position's new TP / SL / trailing stop (legs left as they are are not named)."""
-    legs = _price("TP", request.take_profit) + _price("SL", request.stop_loss)
-    legs += _price("trailing", request.trailing_stop) + _price("trailing from", request.active_price)
+def trading_stop_text(service: OrderService, request: TradingStopRequest) -> str:
+    """A position's new TP / SL / trailing stop, to the tick (legs left as they are are not named)."""
+    tick, _step = _places(service, request.symbol)
+    legs = _price("TP", request.take_profit, tick) + _price("SL", request.stop_loss, tick)
+    legs += _price("trailing", request.trailing_stop, tick) + _price("trailing from", request.active_price, tick)
     return f"{request.symbol}{legs or ' (no change)'}"
 
 

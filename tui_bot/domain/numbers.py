@@ -63,3 +63,11 @@ def plain(value: Decimal | None, places: int | None = None) -> str:
         value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     text = format(value, "f")
     return "0" if text in ("-0", "") else text
+
+
+def places_of(step: Decimal) -> int:
+    """Decimal places a tick or step size carries, as the exchange writes it (0.10 → 2, 0.5 → 1, 10 → 0)."""
+    if step <= 0:
+        return 0
+    exponent = step.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0

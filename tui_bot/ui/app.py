@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_bot.config import Settings
 from tui_bot.core.console_api import BotsView, ConsoleBackend, HealthReport
@@ -30,11 +30,13 @@ from tui_bot.ui.order_actions import OrderActions
 from tui_bot.ui.output import trimmed
 from tui_bot.ui.palette import KeyCommands
 from tui_bot.ui.screens.order_form import OrderFormModal
+from tui_bot.ui.screens.tpsl import TpSlModal
 from tui_bot.ui.styles import APP_CSS, ThemeTones, require_stylesheets
 from tui_bot.ui.widgets.alert_line import AlertLine
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
 from tui_bot.ui.widgets.chart import CandleChart
 from tui_bot.ui.widgets.fills import FillsTable
+from tui_bot.ui.widgets.footer import ConsoleFooter
 from tui_bot.ui.widgets.header import HeaderBar
 from tui_bot.ui.widgets.health import HealthPanel
 from tui_bot.ui.widgets.log_pane import LogPane
@@ -103,7 +105,7 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
                 yield Static("Connections", classes="panel-title")
                 yield HealthPanel(id="health")
         yield LogPane(id="log")
-        yield Footer()
+        yield ConsoleFooter()
 
     def _initial_risk(self, symbol: str) -> Decimal | None:
         """R of a position (entry to its first stop) as protection measured it, once known."""
@@ -189,6 +191,9 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
     def on_marks_updated(self, message: messages.MarksUpdated) -> None:
         if table := self._widget(PositionsTable):
             table.apply_marks(message.marks)
+        if isinstance(dialog := self.screen, TpSlModal):
+            for marked in message.marks:
+                dialog.set_mark(marked.symbol, marked.mark_price)
 
     def on_prices_moved(self, message: messages.PricesMoved) -> None:
         """The quote board and an open order ticket get the new prices (the ticket is skipped while none is open)."""

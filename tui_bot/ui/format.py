@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from tui_bot.domain.enums import CreateType, ExecType, Side, StopOrderType
 from tui_bot.domain.events import ConnectionState
 from tui_bot.domain.models import Execution, Instrument
+from tui_bot.domain.numbers import places_of
 from tui_bot.domain.order_ids import OrderReason, parse_order_id
 
 DASH = "—"
@@ -69,14 +70,6 @@ EXIT_LABELS: dict[str, str] = {
     "unknown": "Unknown",
 }
 """Stored exit reasons that are not one of our order reasons (see store/trades.py exit_reason)."""
-
-
-def places_of(step: Decimal) -> int:
-    """Decimal places a tick or step size carries, as the exchange writes it (0.10 → 2, 0.5 → 1, 10 → 0)."""
-    if step <= 0:
-        return 0
-    exponent = step.as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _fixed(value: Decimal, places: int, *, commas: bool = False) -> str:

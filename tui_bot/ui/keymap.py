@@ -86,6 +86,7 @@ RESERVED_KEYS: dict[str, str] = {
     "pagedown": "pages tables",
     "home": "jumps to the first row",
     "end": "jumps to the last row",
+    "y": "confirms dialogs (at once, so a held key that opens one must not be y)",
 }
 """Keys the console or Textual itself uses: a remap onto one is refused with what the key does."""
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})

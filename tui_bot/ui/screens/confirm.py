@@ -32,9 +32,11 @@ class ConfirmModal(AnswerOnceModal[bool]):
     """
     )
     ARM_DELAY: ClassVar[float] = 0.3
-    """Seconds after opening during which confirming keys are ignored (a double Enter must not confirm)."""
+    """Seconds from the dialog being painted, and from each Enter since, during which Enter does not confirm: a
+    double or held Enter (the key that submits a form) never answers the question; y counts once it is painted."""
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "confirm", "Confirm", show=False),
+        Binding("y", "confirm", "Confirm", show=False),
+        Binding("enter", "confirm_enter", "Confirm", show=False),
         Binding("n,escape", "cancel", "Cancel", show=False),
     ]
 
@@ -53,7 +55,8 @@ class ConfirmModal(AnswerOnceModal[bool]):
         self.body = body
         self.require_typed = require_typed
         self.arm_delay = self.ARM_DELAY if arm_delay is None else arm_delay
-        self._opened = time.monotonic()
+        self._painted_at: float | None = None
+        self._last_enter = 0.0
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -66,18 +69,40 @@ class ConfirmModal(AnswerOnceModal[bool]):
             with Horizontal(classes="buttons"):
                 yield Button("No (n)", id="no", variant="default", compact=True)
                 yield Button(
-                    "Yes (y)", id="yes", variant="error" if self.has_class("danger") else "primary", compact=True
+                    self._yes_label(armed=self.arm_delay <= 0),
+                    id="yes",
+                    variant="error" if self.has_class("danger") else "primary",
+                    compact=True,
                 )
 
-    def on_mount(self) -> None:
-        self._opened = time.monotonic()
-        self.query_one("#typed" if self.require_typed is not None else "#yes").focus()
+    def _yes_label(self, *, armed: bool) -> str:
+        """'Yes (y)', with while Enter is not yet ready how long until it is."""
+        return "Yes (y)" if armed else f"Yes (y) · Enter in {self.arm_delay:.1f} s"
 
-    def _armed(self) -> bool:
-        return time.monotonic() - self._opened >= self.arm_delay
+    def on_mount(self) -> None:
+        self.query_one("#typed" if self.require_typed is not None else "#yes").focus()
+        self.call_after_refresh(self._painted)
+
+    def _painted(self) -> None:
+        """The question is on screen: keys from now on answer it (Enter after ARM_DELAY)."""
+        self._painted_at = self._last_enter = time.monotonic()
+        if self.arm_delay > 0:
+            self.set_timer(self.arm_delay, self._show_armed)
+
+    def _show_armed(self) -> None:
+        self.query_one("#yes", Button).label = self._yes_label(armed=True)
+
+    def action_confirm_enter(self) -> None:
+        """Enter confirms only ARM_DELAY after the dialog was painted and after the previous Enter (a held Enter
+        keeps repeating inside that window, so it never confirms)."""
+        now = time.monotonic()
+        quiet = self._painted_at is not None and now - self._last_enter >= self.arm_delay
+        self._last_enter = now
+        if quiet:
+            self.action_confirm()
 
     def action_confirm(self) -> None:
-        if self.answered or not self._armed():
+        if self.answered or self._painted_at is None:
             return
         if self.require_typed is not None:
             typed = self.query_one("#typed", Input).value.strip()
@@ -92,11 +117,11 @@ class ConfirmModal(AnswerOnceModal[bool]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_confirm()
+        self.action_confirm_enter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "yes":
-            self.action_confirm()
+            self.action_confirm_enter()
         else:
             self.action_cancel()

@@ -21,16 +21,19 @@ from tui_bot.ui import format as fmt
 from tui_bot.ui.screens._fields import FORM_CSS, FormModal, field_row, number_input, show_errors
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.ticket import FIELDS, NUMBERS, Evaluation, OrderFields, TicketContext, evaluate
-from tui_bot.ui.screens.ticket_preview import describe, preview
+from tui_bot.ui.screens.ticket_preview import describe, preview, trigger_words
+from tui_bot.ui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
 SYMBOL_KEY = "ctrl+t"
 """Jumps to the symbol field from anywhere in the ticket (the field selects its text: typing replaces it)."""
+TYPE_KEY = "ctrl+l"
+"""Switches Market / Limit from anywhere in the ticket (Limit moves to the price field)."""
 TIF_BUTTONS = {f"tif-{tif.name.lower()}": tif for tif in TimeInForce}
 
 
 def _radios(set_id: str, choices: dict[str, str], chosen: str) -> RadioSet:
     """A compact horizontal RadioSet of {id: label} with `chosen` pressed."""
-    buttons = [RadioButton(label, value=key == chosen, id=key) for key, label in choices.items()]
+    buttons = [MarkedRadioButton(label, value=key == chosen, id=key) for key, label in choices.items()]
     return RadioSet(*buttons, id=set_id, compact=True)
 
 
@@ -62,6 +65,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding(SYMBOL_KEY, "symbol", "Symbol", show=False),
+        Binding(TYPE_KEY, "switch_type", "Market / Limit", show=False),
     ]
 
     def __init__(
@@ -107,8 +111,8 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             yield field_row("Quantity", number_input("qty"), "qty")
             yield Horizontal(
                 Label(""),
-                Checkbox("risk-sized", id="risk", compact=True),
-                Checkbox("reduce-only", id="reduce", compact=True),
+                MarkedCheckbox("risk-sized", id="risk", compact=True),
+                MarkedCheckbox("reduce-only", id="reduce", compact=True),
                 Static("", id="risk-note", classes="note"),
                 classes="field-row",
                 id="risk-row",
@@ -130,7 +134,8 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
     def _order_kind_rows(self) -> ComposeResult:
         """Market or limit, and the time in force (limit orders only: a market order is always IOC)."""
         types = {"type-market": "Market", "type-limit": "Limit"}
-        yield Horizontal(Label("Type"), _radios("type", types, "type-market"), classes="field-row")
+        type_note = Static("ctrl+l switches", classes="note")
+        yield Horizontal(Label("Type"), _radios("type", types, "type-market"), type_note, classes="field-row")
         tifs = {key: tif.value for key, tif in TIF_BUTTONS.items()}
         tif = _radios("tif", tifs, "tif-gtc")
         tif.disabled = True
@@ -139,8 +144,8 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
     def _trigger_row(self) -> ComposeResult:
         """Trigger price (blank: the order goes live at once) and which price fires it."""
         yield Horizontal(
-            Label("Trigger"),
-            number_input("trigger", placeholder="none"),
+            Label("Trigger at"),
+            number_input("trigger", placeholder="none: not conditional"),
             _radios("trigger-by", {"by-last": "Last", "by-mark": "Mark"}, "by-last"),
             Static("", id="trigger-error", classes="error", markup=False),
             classes="field-row",
@@ -166,6 +171,18 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             self.context.marks[symbol] = mark
         if self.is_mounted and symbol == self._typed_symbol():
             self.refresh_validation()
+
+    def action_switch_type(self) -> None:
+        """Market to Limit (then the price field, its text selected, takes the next keys) or back, from any field."""
+        limit = self._pressed("type") != "type-limit"
+        price = self.query_one("#price", Input)
+        if not limit and self.focused is price:
+            self.query_one("#qty", Input).focus()
+        self.query_one("#type-limit" if limit else "#type-market", RadioButton).value = True
+        self._type_changed(limit)
+        if limit:
+            price.focus()
+            price.select_all()
 
     def _typed_symbol(self) -> str:
         return self.query_one("#symbol", Input).value.strip().upper()
@@ -216,7 +233,11 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         if ev.intent is None or ev.entry is None:
             return ""
         leverage = self.context.leverage_of(ev.intent.symbol, ev.intent.leverage)
-        return preview(ev.intent, ev.entry, leverage, self.context.settings.taker_fee_rate)
+        text = preview(ev.intent, ev.entry, leverage, self.context.settings.taker_fee_rate)
+        if ev.intent.trigger_price is not None:
+            inst = self.context.instruments[ev.intent.symbol]
+            text = f"conditional: triggers {trigger_words(ev.intent, inst)}\n{text}"
+        return text
 
     def _show_market(self) -> None:
         """The symbol's last and mark price now, and its filters."""

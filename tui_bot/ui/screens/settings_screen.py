@@ -25,6 +25,7 @@ from tui_bot.ui.screens._fields import (
     show_errors,
 )
 from tui_bot.ui.screens.confirm import ConfirmModal
+from tui_bot.ui.widgets.toggles import MarkedCheckbox
 
 SIGNED_NUMBER = r"-?[0-9]*\.?[0-9]*"
 NAME = re.compile(r"[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
@@ -223,7 +224,7 @@ class SettingsScreen(AnswerOnceModal[dict[str, Any] | None]):
     def _editor(self, name: str) -> Checkbox | Input | Select[str]:
         kind, value = kind_of(name), getattr(self.current, name)
         if kind == "bool":
-            return Checkbox(on_off(bool(value)), value=bool(value), id=name, compact=True)
+            return MarkedCheckbox(on_off(bool(value)), value=bool(value), id=name, compact=True)
         if kind == "choice":
             options = [(choice, choice) for choice in choices_of(name)]
             return Select(options, value=str(value), allow_blank=False, id=name, compact=True)

@@ -78,11 +78,7 @@ class TpSlModal(FormModal[TradingStopIntent]):
         side = "LONG" if self.side is Side.BUY else "SHORT"
         with Vertical(id="dialog"):
             yield Static(f"TP / SL — {side} {self.symbol}", classes="modal-title")
-            yield Static(
-                f"entry {fmt.price(self.entry, self.instrument)}   mark {fmt.price(self.mark, self.instrument)}   "
-                f"TP now {_now(self.take_profit, self.instrument)}   SL now {_now(self.stop_loss, self.instrument)}",
-                id="tpsl-info",
-            )
+            yield Static(self._info(), id="tpsl-info")
             yield field_row(
                 "Take profit", number_input("tp", placeholder=f"keep {_now(self.take_profit, self.instrument)}"), "tp"
             )
@@ -95,8 +91,23 @@ class TpSlModal(FormModal[TradingStopIntent]):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save", id="submit", variant="primary", compact=True)
 
+    def _info(self) -> str:
+        return (
+            f"entry {fmt.price(self.entry, self.instrument)}   mark {fmt.price(self.mark, self.instrument)}   "
+            f"TP now {_now(self.take_profit, self.instrument)}   SL now {_now(self.stop_loss, self.instrument)}"
+        )
+
     def on_mount(self) -> None:
         self.query_one("#sl" if self.stop_loss else "#tp", Input).focus()
+
+    def set_mark(self, symbol: str, mark: Decimal) -> None:
+        """The position's live mark (the app feeds every re-mark): shown, and the side checks use it."""
+        if symbol != self.symbol or not mark or mark == self.mark:
+            return
+        self.mark = mark
+        if self.is_mounted:
+            self.query_one("#tpsl-info", Static).update(self._info())
+            show_errors(self, FIELDS, self._check()[1])
 
     def _check(self) -> tuple[dict[str, Decimal | None], dict[str, str]]:
         values: dict[str, Decimal | None] = {}

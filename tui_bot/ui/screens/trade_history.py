@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -24,6 +25,18 @@ EMPTY = (
 )
 
 
+NARROW_DROPS: tuple[tuple[int, frozenset[str]], ...] = (
+    (100, frozenset({"held", "qty", "fees", "opened"})),
+    (136, frozenset({"opened"})),
+)
+"""Below each width, the closed trades' columns left out (least needed first), so entry and exit always show."""
+
+
+def dropped_columns(width: int) -> frozenset[str]:
+    """The closed trades' columns a screen `width` wide leaves out."""
+    return next((dropped for below, dropped in NARROW_DROPS if width < below), frozenset())
+
+
 def r_text(value: Decimal | None) -> str:
     """An R multiple with its sign ('+1.50R'); blank when the initial risk is not known."""
     return "" if value is None else stats_screen.r_text(value)
@@ -38,14 +51,35 @@ class ClosedTradesTable(LiveTable):
         ("side", "Side"),
         ("net", "Net PnL"),
         ("r", "R"),
+        ("entry", "Entry"),
+        ("exit", "Exit"),
         ("reason", "Reason"),
         ("held", "Held"),
         ("qty", "Qty"),
-        ("entry", "Entry"),
-        ("exit", "Exit"),
         ("fees", "Fees"),
         ("opened", "Opened UTC"),
     )
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.dropped: frozenset[str] = frozenset()
+
+    def ensure_columns(self) -> None:
+        """The declared columns but those this width drops."""
+        if not self.columns:
+            for key, label in self.COLUMNS:
+                if key not in self.dropped:
+                    self.add_column(label, key=key)
+
+    def fit(self, width: int) -> bool:
+        """Drop the columns a screen this wide has no room for; True when the columns changed (rows to redraw)."""
+        dropped = dropped_columns(width)
+        if dropped == self.dropped:
+            return False
+        self.dropped = dropped
+        self.clear(columns=True)
+        self.ensure_columns()
+        return True
 
     def show(self, trades: tuple[ClosedTrade, ...], instruments: Mapping[str, Instrument]) -> None:
         """Replace the rows with these trades."""
@@ -110,6 +144,12 @@ class TradeHistoryScreen(HistoryScreen[TradeHistory]):
         empty.update(EMPTY)
         empty.display = not loaded.trades
         trades = self.query_one(ClosedTradesTable)
+        trades.fit(self.app.size.width)
         trades.show(loaded.trades, self.instruments)
         self.query_one(DaysTable).show(loaded.days)
         trades.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Fit the closed trades' columns to the new width and draw the rows again."""
+        if self.query_one(ClosedTradesTable).fit(event.size.width) and self.loaded is not None:
+            self.show(self.loaded)

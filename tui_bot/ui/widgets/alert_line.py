@@ -9,18 +9,23 @@ from tui_bot.domain.alerts import Alert, Severity
 from tui_bot.ui import format as fmt
 
 NEWS_SHOWN_MS = 300_000
-"""An alert that began no condition (a fill, a price alert, a cleared episode) stays on the line this long."""
+"""An alert that began no condition (a fill, a price alert) stays on the line this long."""
+CLEARED_SHOWN_MS = 10_000
+"""A cleared episode ('✓ CLEARED …') says so this long, then gives its line back (at 80×24 it is one of 24)."""
 SEVERITY_CLASSES = tuple(f"-{severity.value}" for severity in Severity)
 MARKS = {Severity.CRITICAL: "▲", Severity.WARNING: "▲", Severity.INFO: "●", Severity.CLEARED: "✓"}
 
 
 def shown_alert(active: list[Alert], recent: list[Alert], now_ms: int) -> Alert | None:
-    """The latest active alert; else the latest alert of the last NEWS_SHOWN_MS; else None."""
+    """The latest active alert; else the latest alert while it is news (CLEARED_SHOWN_MS for a cleared one,
+    NEWS_SHOWN_MS for the others); else None."""
     if active:
         return max(active, key=lambda a: a.time_ms)
-    if recent and now_ms - recent[-1].time_ms < NEWS_SHOWN_MS:
-        return recent[-1]
-    return None
+    if not recent:
+        return None
+    latest = recent[-1]
+    shown_for = CLEARED_SHOWN_MS if latest.severity is Severity.CLEARED else NEWS_SHOWN_MS
+    return latest if now_ms - latest.time_ms < shown_for else None
 
 
 def line_text(alert: Alert, active: int) -> str:
