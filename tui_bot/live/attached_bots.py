@@ -61,8 +61,9 @@ class BotWatch:
         self.beats = {bot: int(value) if value is not None else None for bot, value in zip(bots, values, strict=True)}
 
     def bot_ids(self) -> list[str]:
-        """Every bot known: registered, or holding a position in the live state."""
-        return sorted({*self.registered, *self._live.positions()})
+        """Every bot known: registered, or holding a position in the live state (`external` only while it holds one:
+        the listener registers it when a position shows before the fill that names its bot)."""
+        return sorted({*self.registered, *self._live.positions()} - {keys.EXTERNAL_BOT} | set(self._live.positions()))
 
     def heartbeats(self, now_ms: int) -> list[Heartbeat]:
         """The listener's heartbeat, then each bot's (age in ms, None when its key is gone)."""
