@@ -86,6 +86,15 @@ class LiveTable(DataTable[Any]):
             for key, label in self.COLUMNS:
                 self.add_column(label, key=key)
 
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """Measure new rows as DataTable does; if a column widened, draw every line again: a row drawn between its
+        add_row and this (idle-time) measure is cached at the old widths under a key the widths are not part of."""
+        before = [column.content_width for column in self.columns.values()]
+        super()._update_dimensions(new_rows)
+        if before != [column.content_width for column in self.columns.values()]:
+            self._clear_caches()
+            self.refresh()
+
     def tone_style(self, tone: str) -> Style:
         """The Rich style of a tone, taken from the stylesheet (empty before mount or for '')."""
         name = TONE_CLASSES.get(tone)
