@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,10 +41,12 @@ class Live:
         return reply
 
 
-@pytest.fixture
-async def live(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
+@contextlib.asynccontextmanager
+async def listener_on(tmp_path: Path, redis_url: str, *, autostep: bool = True) -> AsyncIterator[Live]:
+    """A listener publishing to Redis on a fresh embedded exchange (autostep off: prices move only when stepped)."""
     settings = fast_settings()
     settings.sim.balance = Decimal(1_000_000)
+    settings.sim.autostep = autostep
     runtime = await start_runtime(settings, tmp_path / "listen.db", trading_bot=False, protect=False)
     publisher = LivePublisher(runtime.engine, runtime.writer, redis_url, FAST, day_pnl=runtime.backend.day_pnl)
     reader = LiveState(redis_url, heartbeat_poll_s=0.05, retry_s=0.05)
@@ -58,3 +61,9 @@ async def live(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
         for step in (rest.close, reader.close, publisher.stop, runtime.close):
             async with asyncio.timeout(20):  # a step that hangs fails the test by name instead of hanging the run
                 await step()
+
+
+@pytest.fixture
+async def live(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
+    async with listener_on(tmp_path, redis_url) as listener:
+        yield listener

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -12,10 +11,9 @@ import pytest
 import redis.asyncio as aioredis
 from textual.widgets import Static
 
-from tests.conftest import SignedRest
-from tests.core.conftest import fast_settings, sim_of, wait_for
+from tests.core.conftest import sim_of, wait_for
 from tests.golden import assert_matches_golden
-from tests.live.conftest import FAST, Live
+from tests.live.conftest import Live, listener_on
 from tests.redis_server import RedisServer
 from tests.ui.conftest import WIDE, console_settings
 from tui_bot.attach_cli import opener
@@ -23,9 +21,6 @@ from tui_bot.core.account_summary import account_summary
 from tui_bot.domain.market import DayPnl
 from tui_bot.live import keys
 from tui_bot.live.codec import parse_day_pnl
-from tui_bot.live.publisher import LivePublisher
-from tui_bot.live.reader import LiveState
-from tui_bot.runtime import start_runtime
 from tui_bot.ui import format as fmt
 from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.widgets.header import HeaderBar
@@ -38,23 +33,8 @@ BTC = "BTCUSDT"
 async def still(tmp_path: Path, redis_url: str) -> AsyncIterator[Live]:
     """A listener publishing to Redis, as tests/live/conftest.py's, on an exchange whose prices move only when
     stepped (marks that hold still, so the console and the exchange can be compared figure for figure)."""
-    settings = fast_settings()
-    settings.sim.balance = Decimal(1_000_000)
-    settings.sim.autostep = False
-    runtime = await start_runtime(settings, tmp_path / "listen.db", trading_bot=False, protect=False)
-    publisher = LivePublisher(runtime.engine, runtime.writer, redis_url, FAST, day_pnl=runtime.backend.day_pnl)
-    reader = LiveState(redis_url, heartbeat_poll_s=0.05, retry_s=0.05)
-    sim = sim_of(runtime)
-    assert sim.urls is not None
-    rest = SignedRest(sim.urls.rest, sim.api_key, sim.api_secret)
-    try:
-        await publisher.start()
-        await reader.start()
-        yield Live(runtime, publisher, reader, rest)
-    finally:
-        for step in (rest.close, reader.close, publisher.stop, runtime.close):
-            async with asyncio.timeout(20):
-                await step()
+    async with listener_on(tmp_path, redis_url, autostep=False) as listener:
+        yield listener
 
 
 def header_text(app: TuiBotApp, part: str) -> str:
