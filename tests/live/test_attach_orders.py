@@ -32,6 +32,13 @@ from tui_bot.ui.widgets.positions import PositionsTable
 BTC = "BTCUSDT"
 
 
+def keyed_console(live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TuiBotApp:
+    """An attached console with the exchange's keys (its own order path), confirmations armed at once."""
+    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
+    settings = keyed_settings(live, tmp_path, monkeypatch)
+    return TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
+
+
 def keyed_settings(live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The console's settings on the listener's exchange as a venue reached by URL, with its API keys."""
     sim = sim_of(live.runtime)
@@ -56,9 +63,7 @@ async def stored_bots(live: Live, order_id: str) -> set[str]:
 async def test_a_market_ticket_from_the_attached_console_goes_out_under_its_id_and_its_fill_is_the_consoles(
     live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
-    settings = keyed_settings(live, tmp_path, monkeypatch)
-    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
+    app = keyed_console(live, redis_url, tmp_path, monkeypatch)
     sim = sim_of(live.runtime)
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await wait_for(lambda: app.backend is not None and app.backend.last_price(BTC) is not None, timeout=8.0)
@@ -95,9 +100,7 @@ async def test_a_market_ticket_from_the_attached_console_goes_out_under_its_id_a
 async def test_the_attached_console_amends_its_resting_order_and_cancels_it_with_c(
     live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
-    settings = keyed_settings(live, tmp_path, monkeypatch)
-    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
+    app = keyed_console(live, redis_url, tmp_path, monkeypatch)
     sim = sim_of(live.runtime)
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await wait_for(lambda: app.backend is not None and app.backend.last_price(BTC) is not None, timeout=8.0)
