@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from tui_bot.core.health import TaskHealth
@@ -20,6 +20,23 @@ _EXPECTED = (ExchangeError, OSError, TimeoutError)
 _MAX_REMEMBERED = 256
 
 Step = Callable[[], Awaitable[None] | None]
+
+
+async def cancel_and_wait(
+    tasks: Sequence[asyncio.Task[Any]], *, again_after_s: float = 0.1, raise_errors: bool = True
+) -> None:
+    """Cancel the tasks and wait until they have ended, cancelling again one that went on (a library call that a
+    cancel meets can turn it into an error on Python 3.11 — redis-py does — and a loop that survives errors then
+    carries on); a task's error is raised unless raise_errors is off."""
+    pending = [task for task in tasks if not task.done()]
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, still = await asyncio.wait(pending, timeout=again_after_s)
+        pending = list(still)
+    for task in tasks:
+        if raise_errors and not task.cancelled() and (err := task.exception()) is not None:
+            raise err
 
 
 def describe(err: BaseException) -> str:
@@ -122,10 +139,7 @@ class BackgroundTasks:
 
     async def stop(self, *, spare: asyncio.Task[None] | None = None) -> None:
         """Cancel every task but spare and wait until they have ended; their errors were reported, not raised."""
-        tasks = [task for task in self._tasks if task is not spare]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait([task for task in self._tasks if task is not spare], raise_errors=False)
 
     def _ended(self, task: asyncio.Task[None], one_off: bool) -> None:
         self._tasks.discard(task)

@@ -34,6 +34,7 @@ from tui_bot.core.health import CoreHealth, TaskTrouble
 from tui_bot.core.history import OrderEntry, TradeHistory, order_history, trade_history
 from tui_bot.core.market_view import CHART_INTERVALS
 from tui_bot.core.stats import StatsReport, stats_report
+from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.alerts import Alert, PriceAlert
 from tui_bot.domain.events import OrderUpdated, PositionUpdated, ResyncCompleted, StreamMode, WalletUpdated
 from tui_bot.domain.market import AccountSummary, BookSnapshot, DayPnl, DayPnlChanged
@@ -322,9 +323,7 @@ class AttachedBackend(AttachedOrders, AttachedRecommendations):
     async def close(self) -> None:
         """Close this console's connections only (the listener and the bots go on)."""
         self._subscriptions.clear()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks, raise_errors=False)
         await self.close_orders()
         await self._live.close()
         await self._recs.close()

@@ -9,7 +9,6 @@ Approve or Dismiss to that bot and wait for its answer; a refusal or no answer i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -17,6 +16,7 @@ from dataclasses import replace
 from typing import cast
 
 from tui_bot.core.bus import Subscription
+from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.events import ResyncCompleted
 from tui_bot.domain.recommendations import Recommendation, RecommendationStatus
 from tui_bot.live import keys
@@ -46,9 +46,7 @@ class RecommendationsReader:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
         await self._redis.aclose()
         await self._subscriber.aclose()
 

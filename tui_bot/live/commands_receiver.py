@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from tui_bot.core.console_api import ConsoleBackend
+from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.metrics import wall_ms
 from tui_bot.live import keys
 from tui_bot.live.commands import ACK_FIELD, Ack, MalformedEntry, decode_envelope, encode, single_line
@@ -72,11 +73,7 @@ class CommandReceiver:
 
     async def stop(self) -> None:
         """Stop reading and beating (a command being run is cancelled with it), drop the heartbeat, disconnect."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks = []
         with contextlib.suppress(RedisError, OSError):
             await self._redis.delete(keys.bot_heartbeat(self.bot))

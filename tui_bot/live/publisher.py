@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from tui_bot.core.bus import Subscription
 from tui_bot.core.engine import Engine
 from tui_bot.core.state import PositionMarked
+from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.events import ExecutionReceived, OrderUpdated, PositionUpdated, ResyncCompleted, WalletUpdated
 from tui_bot.domain.market import DayPnl, DayPnlChanged
 from tui_bot.domain.models import Execution
@@ -101,9 +102,7 @@ class LivePublisher:
     async def stop(self) -> None:
         """Stop publishing; the heartbeat is removed so readers see the listener gone at once."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
         if self._sub is not None:
             self._engine.bus.unsubscribe(self._sub)
         if self.up:

@@ -17,11 +17,12 @@ from typing import Any
 import orjson
 from redis.asyncio.client import PubSub
 
+from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.market import DayPnl
 from tui_bot.domain.models import Order, Position, Wallet
 from tui_bot.live import keys
 from tui_bot.live.codec import ORDER_JSON, POSITION_JSON, WALLET_JSON, LivePosition, parse_day_pnl
-from tui_bot.live.connection import REDIS_ERRORS, cancel_and_wait, connect
+from tui_bot.live.connection import REDIS_ERRORS, connect
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from tui_bot.core.bus import Subscription
 from tui_bot.core.console_api import ConsoleBackend
+from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.events import RecommendationChanged
 from tui_bot.live import keys
 from tui_bot.live.commands_handlers import one_line
@@ -53,9 +54,7 @@ class RecommendationsPublisher:
     async def stop(self) -> None:
         """Stop writing, withdraw the value (consoles drop this bot's ideas at once), disconnect."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
         with contextlib.suppress(*REDIS_ERRORS):
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.delete(keys.recommendations(self.bot))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.events import (
     ConnectionState,
     ConnectionStateChanged,
@@ -29,7 +30,7 @@ from tui_bot.domain.models import Order, Position, Wallet
 from tui_bot.exchange.client import EventSink, ExchangeClient
 from tui_bot.live import keys
 from tui_bot.live.codec import EXECUTION_JSON
-from tui_bot.live.connection import REDIS_ERRORS, cancel_and_wait, connect
+from tui_bot.live.connection import REDIS_ERRORS, connect
 from tui_bot.live.reader import LiveState
 
 log = logging.getLogger(__name__)
