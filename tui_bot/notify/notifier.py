@@ -21,7 +21,6 @@ from tenacity import (
 )
 from yarl import URL
 
-from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.alerts import Alert, Severity
 from tui_bot.notify.channels import Channel, DiscordChannel, TelegramChannel, WebhookChannel
 from tui_bot.notify.settings import NotifySettings
@@ -223,7 +222,9 @@ class Notifier:
             await asyncio.wait_for(
                 asyncio.gather(*(w.queue.join() for w in self.workers)), self.settings.flush_timeout_s
             )
-        await cancel_and_wait(self._tasks, raise_errors=False)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._session.close()
         self._session = None
         left = {w.channel.name: w.queue.qsize() for w in self.workers if w.queue.qsize()}
