@@ -127,8 +127,6 @@ class MeasuredConsole(TuiBotApp):
     """The console on a runtime in this process (reachable as `runtime`), counting the frames it hands to the
     driver (encoding each as a terminal would get it) and stamping when an order ticket's intent reaches the app."""
 
-    frames = 0
-    frame_bytes = 0
     intent_ns = 0
 
     def __init__(self, settings: Settings) -> None:
@@ -140,13 +138,20 @@ class MeasuredConsole(TuiBotApp):
     def runtime(self) -> Runtime | None:
         return self.opener.runtime
 
+    encode_headless = True  # frames encoded (and paced) as a terminal would get them; their bytes counted
+
+    @property
+    def frames(self) -> int:
+        return self.pacer.frames
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.pacer.bytes
+
     def _display(self, screen: Any, renderable: Any) -> None:
         sent = trimmed(renderable) if self.trim_output else renderable
-        if sent is not None and not self._batch_count:
-            self.frames += 1
-            if isinstance(sent, CompositorUpdate):
-                self.frame_bytes += len(sent.render_segments(self.console))
-                self.panels.update(by_widget(sent, screen, self.console))
+        if isinstance(sent, CompositorUpdate) and not self._batch_count:
+            self.panels.update(by_widget(sent, screen, self.console))
         super()._display(screen, sent)
 
     def send_order(self, intent: Any) -> Any:

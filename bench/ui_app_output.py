@@ -86,9 +86,11 @@ def breakdown_lines(counts: Counter[str], seconds: float, top: int = 14) -> list
 
 
 def set_budget(app: TuiBotApp, on: bool) -> None:
-    """The output budget on (frames trimmed to their changed cells, the book and tape painting less often the larger
-    they are) or off (the baseline: every frame sent from each widget's left edge, the book and tape at 4 a second)."""
+    """The output budget on (frames trimmed to their changed cells and paced by their size, ui/pacing.py; the book and
+    tape painting less often the larger they are) or off (the baseline: every frame sent from each widget's left edge
+    as soon as it is ready, the book and tape at 4 a second)."""
     app.trim_output = on
+    app.pacer.enabled = on
     for panel in (app.query_one(BookPanel), app.query_one(TradesPanel)):
         panel.cadence.by_area = on
 

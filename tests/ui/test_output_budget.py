@@ -1,5 +1,6 @@
 """The terminal output budget: frames sent from the first changed cell with one SGR per style run, table rows
-repainted cell by cell, and the large book and tape painting less often while positions move at ticker speed."""
+repainted cell by cell, the large book and tape painting less often while positions move at ticker speed, and each
+frame of the main screen paced by the size of the one before (never after a key)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import asyncio
 from decimal import Decimal as D
 from typing import Any
 
+import pytest
 from rich.console import Console as RichConsole
 from rich.segment import Segment
 from rich.style import Style
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.strip import Strip
 
 from tests.core.conftest import wait_for
@@ -19,6 +21,7 @@ from tests.ui.test_widgets import NOW_MS, Host, _pos
 from tui_bot.core.state import PositionMarked
 from tui_bot.domain.enums import Side
 from tui_bot.ui.output import trimmed
+from tui_bot.ui.pacing import URGENT_S, OutputPacer, PacedScreen
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel, changed_runs
 from tui_bot.ui.widgets.cadence import MAX_INTERVAL_S, PAINT_INTERVAL_S, area_interval
 from tui_bot.ui.widgets.positions import PositionsTable
@@ -61,10 +64,30 @@ def test_a_book_line_whose_sizes_moved_repaints_the_two_sizes_not_the_prices_bet
     assert changed_runs(old[:1], old) == [(6, 33)], "a longer line: its new cells"
 
 
-def test_a_panels_paint_interval_grows_with_its_area_up_to_once_a_second() -> None:
+def test_a_panels_paint_interval_grows_with_its_area_up_to_every_two_seconds() -> None:
     assert area_interval(80) == PAINT_INTERVAL_S
-    assert area_interval(320) == 2 * PAINT_INTERVAL_S
-    assert area_interval(50_000) == MAX_INTERVAL_S
+    assert area_interval(160) == 2 * PAINT_INTERVAL_S
+    assert area_interval(50_000) == MAX_INTERVAL_S == 2.0
+
+
+def test_after_a_frame_the_next_waits_its_bytes_over_the_budget_at_most_max_wait_and_none_after_a_key() -> None:
+    now = [100.0]
+    pacer = OutputPacer(budget_bps=1000, max_wait_s=0.25, clock=lambda: now[0])
+    assert pacer.wait_s() == 0, "the first frame goes at once"
+    pacer.sent(100)
+    assert pacer.wait_s() == pytest.approx(0.1)
+    now[0] += 0.04
+    assert pacer.wait_s() == pytest.approx(0.06)
+    pacer.sent(50_000)  # a whole-screen frame (a resize)
+    assert pacer.wait_s() == 0.25, "never held longer than max_wait_s"
+    pacer.urgent()
+    assert pacer.wait_s() == 0, "a key: the frames that show it go at once"
+    now[0] += URGENT_S
+    pacer.sent(100)
+    assert pacer.wait_s() == pytest.approx(0.1), "the key's moment is over"
+    pacer.enabled = False
+    assert pacer.wait_s() == 0
+    assert (pacer.frames, pacer.bytes) == (3, 50_200)
 
 
 async def test_at_200x60_the_book_and_tape_paint_on_the_area_budget_while_the_position_mark_moves_each_ticker(
@@ -96,11 +119,57 @@ async def test_at_200x60_the_book_and_tape_paint_on_the_area_budget_while_the_po
                 marks.append(mark)
 
         table.apply_marks = marked  # type: ignore[method-assign, assignment]
-        await wait_for(lambda: min(len(t) for t in paints.values()) >= 4, timeout=20)
+        await wait_for(lambda: min(len(t) for t in paints.values()) >= 3, timeout=20)
         panels = {"book": app.query_one(BookPanel), "trades": app.query_one(TradesPanel)}
         for name, times in paints.items():
             interval = panels[name].cadence.current_interval()
-            assert interval >= 2 * PAINT_INTERVAL_S, f"the {name} panel at 200x60 is large: one to two paints a second"
+            assert interval >= 4 * PAINT_INTERVAL_S, f"the {name} panel at 200x60 is large: 1-2 s"
             gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
             assert min(gaps) >= interval - 0.02, (name, gaps)
         assert len(marks) > len(paints["book"]) + 2, "the position's mark moved with every ticker meanwhile"
+
+
+async def test_at_200x60_each_frame_waits_for_the_bytes_of_the_one_before_and_a_key_is_never_held(
+    console: Console,
+) -> None:
+    async with console(size=(200, 60)) as (app, pilot):
+        rt = app.runtime
+        assert rt is not None
+        app.encode_headless = True  # encode every frame as a terminal would get it, and pace by its bytes
+        screen = app.screen
+        assert isinstance(screen, PacedScreen)
+        await rt.orders.place("BTCUSDT", Side.BUY, D("0.01"))
+        await wait_for(lambda: app.query_one(PositionsTable).has_row("BTCUSDT"))
+        loop = asyncio.get_running_loop()
+        frames: list[tuple[float, bool, float]] = []  # sent at, by a direct layout, the wait it asked of the next
+        display, sent, refresh_layout = app._display, app.pacer.sent, screen._refresh_layout
+        direct = [False]
+
+        def spy_layout(*args: Any, **kwargs: Any) -> None:
+            direct[0] = True
+            refresh_layout(*args, **kwargs)
+            direct[0] = False
+
+        def spy_display(on: Any, renderable: Any) -> None:
+            layout = isinstance(renderable, LayoutUpdate) or direct[0]
+            display(on, renderable)
+            if frames and frames[-1][0] < 0:
+                frames[-1] = (loop.time(), layout, frames[-1][2])
+
+        def spy_sent(nbytes: int) -> None:
+            sent(nbytes)
+            frames.append((-1.0, False, min(app.pacer.max_wait_s, nbytes / app.pacer.budget_bps)))
+
+        app._display = spy_display  # type: ignore[method-assign]
+        screen._refresh_layout = spy_layout  # type: ignore[method-assign]
+        app.pacer.sent = spy_sent  # type: ignore[method-assign]
+        await wait_for(lambda: len(frames) >= 12, timeout=20)
+        gaps = [(b[0] - a[0], a[2]) for a, b in zip(frames, frames[1:], strict=False) if not b[1]]
+        assert all(gap >= wait - 0.01 for gap, wait in gaps), gaps
+        assert screen.holds >= 5, "marks move ten times a second: most frames waited"
+        frozen = loop.time()
+        app.pacer._clock = lambda: frozen  # from here a held frame would stay held until its timer
+        holds, count = screen.holds, len(frames)
+        await pilot.press("tab")  # focus moves: the trader sees it at once
+        await wait_for(lambda: len(frames) >= count + 3, timeout=10)
+        assert screen.holds == holds, "frames after a key are not held"

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from rich.console import RenderableType
 from textual import events, work
+from textual._compositor import CompositorUpdate
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
@@ -28,6 +29,7 @@ from tui_bot.ui.log_handler import PaneLogHandler
 from tui_bot.ui.market_actions import MarketActions
 from tui_bot.ui.order_actions import OrderActions
 from tui_bot.ui.output import trimmed
+from tui_bot.ui.pacing import Encoded, OutputPacer, PacedScreen
 from tui_bot.ui.palette import KeyCommands
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.tpsl import TpSlModal
@@ -67,6 +69,8 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
     BINDINGS = app_bindings()
     trim_output = True
     """Whether frames are sent trimmed to their changed cells (ui/output.py); the bench's baseline turns it off."""
+    encode_headless = False
+    """Whether frames are encoded (and paced) with no terminal to send them to: the bench's; tests skip the work."""
 
     def __init__(
         self, settings: Settings, open_backend: BackendOpener, *, log_handler: PaneLogHandler | None = None
@@ -76,6 +80,7 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
         self.settings = settings
         self.open_backend = open_backend
         self.backend = None
+        self.pacer = OutputPacer()
         self.log_handler = log_handler
         keymap, self.keymap_warnings = validated_keymap(settings.keys)
         self.keymap = keymap
@@ -111,9 +116,22 @@ class TuiBotApp(ThemeTones, KeyCommands, AlertActions, HistoryActions, MarketAct
         """R of a position (entry to its first stop) as protection measured it, once known."""
         return self.backend.initial_risk(symbol) if self.backend is not None else None
 
+    def get_default_screen(self) -> Screen[object]:
+        return PacedScreen(self.pacer, id="_default")
+
     def _display(self, screen: Screen[object], renderable: RenderableType | None) -> None:
-        """Send only the cells a frame changed (ui/output.py)."""
-        super()._display(screen, trimmed(renderable) if self.trim_output else renderable)
+        """Send only the cells a frame changed (ui/output.py); the main screen's frames feed the output pacer."""
+        sent = trimmed(renderable) if self.trim_output else renderable
+        paced = isinstance(screen, PacedScreen) and not self._batch_count
+        if paced and isinstance(sent, CompositorUpdate) and (self.encode_headless or not self.is_headless):
+            sent = Encoded(sent.render_segments(self.console))
+            self.pacer.sent(len(sent.text))
+        super()._display(screen, sent)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.pacer.urgent()  # what the trader did shows in the next frame, however busy the screen
+        await super().on_event(event)
 
     def now_ns(self) -> int:
         """Wall-clock epoch ns behind time-dependent text (position ages, health); a test may freeze it."""

@@ -10,12 +10,12 @@ PAINT_INTERVAL_S = 0.25
 """The book, the tape and the quote board draw at most this often (4 a second), so a trader sees an update at most
 250 ms late: each update changes nearly every line they show, and drawing every one sent most of a large screen to
 the terminal (and through Textual's compositor) ten times a second."""
-BUDGET_CELLS = 160
-"""A panel's output budget: this many cells (the 80×24 quote board's two rows) at 4 paints a second. A bigger panel
-(the book and tape at 200×60 are ~650 cells each) paints less often in proportion, so what it sends to the terminal a
-second stays about what the small screen's market view sends; see MAX_INTERVAL_S."""
-MAX_INTERVAL_S = 1.0
-"""However large the panel, it paints at least once a second."""
+BUDGET_CELLS = 80
+"""A panel's output budget: this many cells at 4 paints a second. A bigger panel (the book and tape at 200×60 are
+~650 cells each) paints less often in proportion, so the market view of a large screen does not send several times
+what a small one sends; see MAX_INTERVAL_S. The rest of the screen is paced as a whole (ui/pacing.py)."""
+MAX_INTERVAL_S = 2.0
+"""However large the panel, it paints at least every two seconds."""
 
 
 class Cadence:
