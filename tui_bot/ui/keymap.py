@@ -188,6 +188,12 @@ def _one_key(key: str) -> str:
     return format_key(key) if key in NAMED_KEYS else key_to_character(key) or key
 
 
+TICKET_SYMBOL_KEY = "ctrl+t"
+"""Jumps to the symbol field from anywhere in the order ticket (the field selects its text: typing replaces it)."""
+TICKET_TYPE_KEY = "ctrl+l"
+"""Switches Market / Limit from anywhere in the order ticket (Limit moves to the price field)."""
+
+
 def help_rows(keymap: dict[str, str]) -> list[tuple[str, str, str, str]]:
     """(keys, id, description, what it does) for the help screen, the palette and README, with remaps applied."""
     rows = [
@@ -198,6 +204,8 @@ def help_rows(keymap: dict[str, str]) -> list[tuple[str, str, str, str]]:
         *rows,
         ("enter", "", "Open idea", "On a recommendation: the whole idea and its reasoning (a / d decide there)"),
         ("tab,shift+tab", "", "Next table", "Move between tables (the quote board first)"),
+        (TICKET_SYMBOL_KEY, "", "Ticket symbol", "In the order ticket: jump to the symbol field (typing replaces it)"),
+        (TICKET_TYPE_KEY, "", "Market / Limit", "In the order ticket: switch Market / Limit (Limit goes to the price)"),
     ]
 
 

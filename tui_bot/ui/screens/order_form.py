@@ -18,16 +18,15 @@ from tui_bot.domain.enums import OrderType, Side, TimeInForce, TriggerBy
 from tui_bot.domain.intents import PlaceOrderIntent
 from tui_bot.domain.numbers import floor_to_step, plain
 from tui_bot.ui import format as fmt
+from tui_bot.ui.keymap import TICKET_SYMBOL_KEY, TICKET_TYPE_KEY
 from tui_bot.ui.screens._fields import FORM_CSS, FormModal, field_row, number_input, show_errors
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.ticket import FIELDS, NUMBERS, Evaluation, OrderFields, TicketContext, evaluate
 from tui_bot.ui.screens.ticket_preview import describe, preview, trigger_words
 from tui_bot.ui.widgets.toggles import MarkedCheckbox, MarkedRadioButton
 
-SYMBOL_KEY = "ctrl+t"
-"""Jumps to the symbol field from anywhere in the ticket (the field selects its text: typing replaces it)."""
-TYPE_KEY = "ctrl+l"
-"""Switches Market / Limit from anywhere in the ticket (Limit moves to the price field)."""
+SYMBOL_KEY = TICKET_SYMBOL_KEY
+TYPE_KEY = TICKET_TYPE_KEY
 TIF_BUTTONS = {f"tif-{tif.name.lower()}": tif for tif in TimeInForce}
 
 
