@@ -24,7 +24,7 @@ from tui_bot.ui.screens.recommendation_detail import RecommendationDetail
 from tui_bot.ui.widgets.recommendations import RecommendationsTable, RecommendationsTitle, cycle_line
 
 BOUNDARY_MS = int(datetime(2099, 6, 1, 12, 0, tzinfo=UTC).timestamp() * 1000)
-LEAD_MS = 20_000
+LEAD_MS = 8_000
 """The exchange's clock starts this long before a 1-minute bar boundary, so the bot's schedule runs a cycle soon."""
 
 
