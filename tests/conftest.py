@@ -13,11 +13,28 @@ from typing import Any
 
 import aiohttp
 import pytest
+import textual._wait
+import textual.app
+import textual.pilot
 
 from tests.pg_server import PgServer, postgres_bindir
 from tests.redis_server import RedisServer, redis_binary
 from tui_bot.exchange.bybit.signing import rest_signature
 from tui_bot.sim.server import SimExchange
+
+IDLE_WAIT_MAX_S = 0.25
+"""The longest the Pilot waits for the process to go idle after a key or a pause (Textual's is 1 s). It measures
+idle as this process's CPU time standing still for 20 ms, which a console with the embedded exchange or a listener
+streaming in the same process never does: every key then cost 2 s and every pause 1 s, whatever the test awaited
+(a test waits for what it needs with wait_for, never on the idle heuristic)."""
+
+
+async def _wait_for_idle(min_sleep: float = textual._wait.SLEEP_GRANULARITY, max_sleep: float = 1.0) -> None:
+    await textual._wait.wait_for_idle(min_sleep, min(max_sleep, IDLE_WAIT_MAX_S))
+
+
+textual.app.wait_for_idle = _wait_for_idle  # type: ignore[attr-defined]
+textual.pilot.wait_for_idle = _wait_for_idle  # type: ignore[attr-defined]
 
 
 def console_script(name: str = "tui-bot") -> Path:
