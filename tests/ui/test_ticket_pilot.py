@@ -249,6 +249,24 @@ async def test_ctrl_t_reaches_the_tickets_symbol_by_keys_and_the_typed_symbol_is
         assert account(app).position(BTC).size == 0
 
 
+async def test_a_ticket_typed_on_a_symbol_nobody_watches_gets_its_price_and_trades_at_market(console: Console) -> None:
+    sol = "SOLUSDT"
+    async with console() as (app, pilot):
+        assert app.backend is not None and sol in app.backend.instruments() and sol not in app.backend.watchlist()
+        form = await open_buy_form(app, pilot)
+        await pilot.press("ctrl+t", *sol.lower())
+        assert form.query_one("#symbol", Input).value.upper() == sol
+        await wait_for(
+            lambda: text(form, "#quote").startswith(f"{sol}  last ") and " last —" not in text(form, "#quote")
+        )
+        assert app.backend.selected_symbol() == sol, "the market view shows what the ticket trades"
+        await type_into(pilot, form, "qty", "1")
+        await pilot.press("enter")
+        await wait_for(lambda: not isinstance(app.screen, OrderFormModal))
+        await wait_for(lambda: account(app).position(sol).size == Decimal("1"))
+        assert sol not in app.backend.watchlist(), "looking a symbol up does not watch it"
+
+
 async def set_leverage_elsewhere(app: LocalConsole, symbol: str, leverage: str) -> None:
     """Another program (the exchange's web page, say) sets a symbol's leverage over the same API key."""
     assert app.runtime is not None

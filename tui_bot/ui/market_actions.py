@@ -15,6 +15,7 @@ from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.domain.models import Ticker
 from tui_bot.ui import messages
 from tui_bot.ui.actions import TradingActions
+from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.symbol_prompt import SymbolPrompt
 from tui_bot.ui.widgets.book import BookPanel, TradesPanel
 from tui_bot.ui.widgets.chart import CandleChart, Level
@@ -135,6 +136,10 @@ class MarketActions(TradingActions):
             and symbol != self.backend.selected_symbol()
         ):
             self.select_symbol(str(symbol))
+
+    def on_order_form_modal_symbol_wanted(self, message: OrderFormModal.SymbolWanted) -> None:
+        """A ticket typed a listed symbol with no price: the market view shows it, which streams its ticker."""
+        self.select_symbol(message.symbol)
 
     @work(group="market-select", exclusive=True, exit_on_error=False)
     async def select_symbol(self, symbol: str) -> None:

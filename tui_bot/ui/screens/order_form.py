@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
@@ -86,6 +87,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         self.live_money = live_money
         self.evaluation = Evaluation(None, {})
         self._confirming = False
+        self._wanted: set[str] = set()
 
     @property
     def last_prices(self) -> dict[str, Decimal]:
@@ -152,6 +154,7 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
         )
 
     def on_mount(self) -> None:
+        self._want_price()
         self.refresh_validation()
 
     def action_symbol(self) -> None:
@@ -255,9 +258,26 @@ class OrderFormModal(FormModal[PlaceOrderIntent]):
             f" · min value {plain(inst.min_notional)} USDT · leverage ≤ {plain(inst.max_leverage.normalize())}x"
         )
 
+    class SymbolWanted(Message):
+        """The ticket's symbol is listed but has no price yet: the app streams its ticker (and shows its market)."""
+
+        def __init__(self, symbol: str) -> None:
+            super().__init__()
+            self.symbol = symbol
+
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.input.id == "symbol":
+            self._want_price()
         self.refresh_validation()
+
+    def _want_price(self) -> None:
+        """Ask the app once for the price of a listed symbol the ticket has none for."""
+        symbol = self._typed_symbol()
+        known = symbol in self.context.last_prices or symbol in self._wanted
+        if symbol in self.context.instruments and not known:
+            self._wanted.add(symbol)
+            self.post_message(self.SymbolWanted(symbol))
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
