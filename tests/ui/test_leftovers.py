@@ -179,8 +179,8 @@ async def test_a_cleared_alert_leaves_the_line_after_ten_seconds(tmp_path: Path,
     async with console(size=(80, 24), settings=alerting(tmp_path)) as (app, pilot):
         line = app.query_one(AlertLine)
         async with private_stream_refused(sim_of_app(app)):
-            await wait_for(lambda: "private connection" in alert_text(app))
-        await wait_for(lambda: " CLEARED " in alert_text(app))
+            await wait_for(lambda: "private connection" in alert_text(app), timeout=15)
+        await wait_for(lambda: " CLEARED " in alert_text(app), timeout=15)
         cleared_at_ns = app.now_ns()
         app.now_ns = lambda: cleared_at_ns + CLEARED_SHOWN_MS * 1_000_000  # type: ignore[method-assign]
         await wait_for(lambda: not line.display)

@@ -62,6 +62,7 @@ from tui_bot.domain.order_ids import OrderReason
 from tui_bot.ui import format as fmt
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.widgets.alert_line import AlertLine
+from tui_bot.ui.widgets.chart import CandleChart
 from tui_bot.ui.widgets.fills import FillsTable
 from tui_bot.ui.widgets.header import HeaderBar
 from tui_bot.ui.widgets.orders import OrdersTable
@@ -193,6 +194,7 @@ async def open_position(pilot: Pilot[None]) -> None:
     assert rt is not None
     sim = sim_of(rt)
     await until(lambda: chart_bars(app), "the chart's history")  # loaded before the clock jumps, never across it
+    history = len(chart_bars(app))
     sim.engine._ids.seed("snapshot")  # noqa: SLF001 — the per-run id salt, fixed here
     sim.clock.skew_ms += FILL_AT_MS - sim.clock.now_ms()
     sim.clock.held_ms = FILL_AT_MS  # however slow the machine, the fill is stamped 12:00:00.000
@@ -206,6 +208,8 @@ async def open_position(pilot: Pilot[None]) -> None:
         reason=OrderReason.MANUAL_ENTRY,
     )
     await until(lambda: shown(app), "the position to be drawn")
+    chart = app.query_one(CandleChart)  # after the jump the bars are read again: drawn whole, not mid-way
+    await until(lambda: len(chart.bars) >= history, "the chart redrawn whole")
     sim.clock.held_ms = None  # time runs on from FILL_AT_MS plus the time held
     pos = rt.engine.state.positions[BTC]
     assert pos.entry_price == ENTRY, "the seeded exchange no longer fills at the known price"
