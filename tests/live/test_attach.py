@@ -23,6 +23,7 @@ from tui_bot.ui.app import TuiBotApp
 from tui_bot.ui.screens.confirm import ConfirmModal
 from tui_bot.ui.screens.order_form import OrderFormModal
 from tui_bot.ui.screens.partial_close import PartialCloseModal
+from tui_bot.ui.widgets.fills import FillsTable
 from tui_bot.ui.widgets.positions import PositionsTable
 
 BOT = "tb1"
@@ -149,6 +150,27 @@ async def test_every_key_of_the_attached_console_answers_without_a_traceback(
         app.exit()
         await wait_for(app.task.done, timeout=5.0)
     assert app.return_code in (None, 0)
+
+
+async def test_a_fill_made_while_the_attached_console_is_open_shows_in_its_fills_table_once(
+    live: Live, redis_url: str, tmp_path: Path
+) -> None:
+    settings = console_settings(tmp_path)
+    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for(lambda: app.backend is not None and bool(app.query(FillsTable)), timeout=6.0)
+        fills = app.query_one(FillsTable)
+        await pilot.pause()
+        assert fills.row_count == 0, "nothing stored yet: a row can only come from the stream"
+        await live.market(BTC, "Buy", "0.010", bot=BOT)
+        await live.market(BTC, "Sell", "0.010", bot=BOT)
+        await wait_for(lambda: fills.row_count == 2, timeout=10)
+        assert app.backend is not None
+        await live.runtime.writer.flush()
+        stored = {e.exec_id for e in await app.backend.recent_fills()}
+        assert set(fills._order) == stored and len(stored) == 2, "the stream's fills are the stored ones, each once"
+        app.exit()
+        await wait_for(app.task.done, timeout=5.0)
 
 
 async def test_a_live_change_hands_the_console_only_what_it_touched(live: Live, redis_url: str, tmp_path: Path) -> None:

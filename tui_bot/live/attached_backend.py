@@ -4,9 +4,10 @@ Positions, open orders, the wallet and today's PnL are the listener's (LiveState
 as events for only what it touched (the header's figures summed as the local console sums them); every bot of the
 account is visible (BotsView: holders, heartbeats, PnL per bot). Closing a bot's position is a command to that bot
 and panic goes to every bot (CommandSender); manual orders go out under the console's own id (AttachedOrders); each
-bot's recommendations come from the bot itself (AttachedRecommendations). History is read from the store [storage]
-names, opened without upgrading it. What none of them carries (market view, settings, cycles) is refused with one
-line. Closing this backend closes only its own connections: the listener and the bots go on running.
+bot's recommendations come from the bot itself (AttachedRecommendations); new fills from the listener's fills stream
+(FillsFollower). History is read from the store [storage] names, opened without upgrading it. What none of them
+carries (market view, settings, cycles) is refused with one line. Closing this backend closes only its own
+connections: the listener and the bots go on running.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from tui_bot.live.attached_orders import AttachedOrders, OrderPathOpener, refuse
 from tui_bot.live.attached_recs import AttachedRecommendations
 from tui_bot.live.commands_sender import CommandSender
 from tui_bot.live.connection import connect
+from tui_bot.live.fills_cursor import FillsFollower
 from tui_bot.live.reader import LiveState
 from tui_bot.store.db import Database
 from tui_bot.store.rows import Trade
@@ -94,6 +96,7 @@ class AttachedBackend(AttachedOrders, AttachedRecommendations):
         self._orders = None
         self._orders_refused = "no API keys for the venue"
         self._tasks: list[asyncio.Task[None]] = []
+        self._fills = FillsFollower(self._redis, self._push)
         self._follow_recommendations(url)
 
     async def start(self) -> None:
@@ -106,17 +109,18 @@ class AttachedBackend(AttachedOrders, AttachedRecommendations):
         except TimeoutError:
             await self.close()
             raise AttachRefused(f"no live state from Redis within {READY_TIMEOUT_S:g} s") from None
-        self._tasks.append(asyncio.get_running_loop().create_task(self._bots.run(), name="attached-bots"))
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._bots.run(), name="attached-bots"))
+        self._tasks.append(loop.create_task(self._fills.run(), name="attached-fills"))
         await self._open_orders(self._order_path)
 
     def _changed(self, touched: frozenset[str] | None) -> None:
         """A change of the live state as events for what it touched: positions, orders, wallet (a new snapshot:
         everything)."""
-        events = self._events(touched)
+        self._push(self._events(touched))
         self._shown_orders = self._live.open_orders()
-        for subscription in self._subscriptions:
-            for event in events:
-                subscription.push(event)
+        if touched is None or keys.FILLS_STREAM in touched:
+            self._fills.due()
         held = frozenset(self._live.account_positions())
         if held != self._held:
             if self._held - held:
@@ -125,6 +129,11 @@ class AttachedBackend(AttachedOrders, AttachedRecommendations):
             if self._orders is not None:
                 self._tasks = [task for task in self._tasks if not task.done()]
                 self._tasks.append(asyncio.get_running_loop().create_task(self.follow_tickers()))
+
+    def _push(self, events: list[object]) -> None:
+        for subscription in self._subscriptions:
+            for event in events:
+                subscription.push(event)
 
     def _events(self, touched: frozenset[str] | None) -> list[object]:
         """What the console re-reads after a change: each touched position, order and the wallet."""

@@ -20,7 +20,6 @@ from tui_bot.domain.events import (
     ConnectionState,
     ConnectionStateChanged,
     Event,
-    ExecutionReceived,
     OrderUpdated,
     PositionUpdated,
     WalletUpdated,
@@ -29,8 +28,8 @@ from tui_bot.domain.metrics import ConnectionStats
 from tui_bot.domain.models import Order, Position, Wallet
 from tui_bot.exchange.client import EventSink, ExchangeClient
 from tui_bot.live import keys
-from tui_bot.live.codec import EXECUTION_JSON
 from tui_bot.live.connection import REDIS_ERRORS, connect
+from tui_bot.live.fills_cursor import FillsCursor, received
 from tui_bot.live.reader import LiveState
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ class RedisAccountClient:
         self._orders: dict[str, Order] = {}
         self._wallet: Wallet | None = None
         self._vanished: list[Order] = []
-        self._fills_from = "0-0"
+        self._fills = FillsCursor(self._redis)
         self._due = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -137,10 +136,9 @@ class RedisAccountClient:
     async def _go_live(self) -> None:
         """Fills from now on come from the stream (the resync the supervisor starts covers those before)."""
         try:
-            newest = await self._redis.xrevrange(keys.FILLS_STREAM, count=1)
+            await self._fills.start_at_end()
         except REDIS_ERRORS:
             return
-        self._fills_from = newest[0][0] if newest else "0-0"
         self._feeding = True
         self._report(ConnectionState.LIVE, "")
         self._changed(None)
@@ -235,16 +233,10 @@ class RedisAccountClient:
                 log.exception("following fills and closed orders failed")
 
     async def _read_fills(self) -> None:
-        entries = await self._redis.xrange(keys.FILLS_STREAM, min=f"({self._fills_from}", max="+")
-        if not entries or not self._feeding:
+        executions = await self._fills.read_new()
+        if not executions or not self._feeding:
             return
-        now_ns = time.time_ns()
-        events: list[Event] = []
-        for entry_id, fields in entries:
-            execution = EXECUTION_JSON.validate_json(fields["execution"])
-            events.append(ExecutionReceived(execution=execution, exchange_ts=execution.exec_time, received_ns=now_ns))
-            self._fills_from = entry_id
-        self._feed(events)
+        self._feed(list(received(executions)))
 
     async def _look_up_closed(self) -> None:
         vanished, self._vanished = self._vanished, []
