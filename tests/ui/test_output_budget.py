@@ -90,15 +90,21 @@ def test_after_a_frame_the_next_waits_its_bytes_over_the_budget_at_most_max_wait
     assert (pacer.frames, pacer.bytes) == (3, 50_200)
 
 
+async def long_btc(app: Any) -> PositionsTable:
+    """Buy 0.01 BTCUSDT at market and wait for its row; the positions table."""
+    rt = app.runtime
+    assert rt is not None
+    await rt.orders.place("BTCUSDT", Side.BUY, D("0.01"))
+    table: PositionsTable = app.query_one(PositionsTable)
+    await wait_for(lambda: table.has_row("BTCUSDT"))
+    return table
+
+
 async def test_at_200x60_the_book_and_tape_paint_on_the_area_budget_while_the_position_mark_moves_each_ticker(
     console: Console,
 ) -> None:
     async with console(size=(200, 60)) as (app, pilot):
-        rt = app.runtime
-        assert rt is not None
-        await rt.orders.place("BTCUSDT", Side.BUY, D("0.01"))
-        table = app.query_one(PositionsTable)
-        await wait_for(lambda: table.has_row("BTCUSDT"))
+        table = await long_btc(app)
         loop = asyncio.get_running_loop()
         paints: dict[str, list[float]] = {"book": [], "trades": []}
         marks: list[str] = []
@@ -133,13 +139,10 @@ async def test_at_200x60_each_frame_waits_for_the_bytes_of_the_one_before_and_a_
     console: Console,
 ) -> None:
     async with console(size=(200, 60)) as (app, pilot):
-        rt = app.runtime
-        assert rt is not None
         app.encode_headless = True  # encode every frame as a terminal would get it, and pace by its bytes
         screen = app.screen
         assert isinstance(screen, PacedScreen)
-        await rt.orders.place("BTCUSDT", Side.BUY, D("0.01"))
-        await wait_for(lambda: app.query_one(PositionsTable).has_row("BTCUSDT"))
+        await long_btc(app)
         loop = asyncio.get_running_loop()
         frames: list[tuple[float, bool, float]] = []  # sent at, by a direct layout, the wait it asked of the next
         display, sent, refresh_layout = app._display, app.pacer.sent, screen._refresh_layout
