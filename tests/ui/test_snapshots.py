@@ -53,6 +53,7 @@ from tests.ui.conftest import LocalConsole
 from tui_bot.config import Settings
 from tui_bot.core.alert_rules import AlertSettings
 from tui_bot.core.console_api import HealthReport
+from tui_bot.core.market_view import CHART_BARS
 from tui_bot.domain.alerts import Alert, AlertKind, Severity
 from tui_bot.domain.enums import Side
 from tui_bot.domain.events import ConnectionState
@@ -112,8 +113,18 @@ class FrozenConsole(LocalConsole):
         self.rest_frozen = frozen_rest()
         self.health_refreshes = 0
 
+    chart_history: tuple[Kline, ...] | None = None
+    """The chart's bars as loaded before the clock jumps (open_position pins them): a bar from the exchange's
+    jumped clock, or a backfill over the jumped day, would otherwise race the snapshot."""
+
     def now_ns(self) -> int:
         return CONSOLE_NOW_NS
+
+    def draw_chart(self) -> None:
+        super().draw_chart()
+        if self.chart_history is not None:
+            chart = self.query_one(CandleChart)
+            chart.apply(chart.title, self.chart_history, chart.levels, chart.instrument)
 
     def health_report(self) -> HealthReport:
         self.health_refreshes += 1
@@ -193,8 +204,8 @@ async def open_position(pilot: Pilot[None]) -> None:
     rt = app.runtime
     assert rt is not None
     sim = sim_of(rt)
-    await until(lambda: chart_bars(app), "the chart's history")  # loaded before the clock jumps, never across it
-    history = len(chart_bars(app))
+    await until(lambda: len(chart_bars(app)) >= CHART_BARS, "the chart's history")  # whole, before the clock jumps
+    app.chart_history = chart_bars(app)
     sim.engine._ids.seed("snapshot")  # noqa: SLF001 — the per-run id salt, fixed here
     sim.clock.skew_ms += FILL_AT_MS - sim.clock.now_ms()
     sim.clock.held_ms = FILL_AT_MS  # however slow the machine, the fill is stamped 12:00:00.000
@@ -208,8 +219,6 @@ async def open_position(pilot: Pilot[None]) -> None:
         reason=OrderReason.MANUAL_ENTRY,
     )
     await until(lambda: shown(app), "the position to be drawn")
-    chart = app.query_one(CandleChart)  # after the jump the bars are read again: drawn whole, not mid-way
-    await until(lambda: len(chart.bars) >= history, "the chart redrawn whole")
     sim.clock.held_ms = None  # time runs on from FILL_AT_MS plus the time held
     pos = rt.engine.state.positions[BTC]
     assert pos.entry_price == ENTRY, "the seeded exchange no longer fills at the known price"
