@@ -3,11 +3,14 @@ console's in the listener's store and Redis; TP/SL, amend, cancel and closing it
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from textual.pilot import Pilot
 
 from tests.core.conftest import sim_of, wait_for
 from tests.live.commands_support import open_sizes, orders_on_exchange
@@ -32,11 +35,19 @@ from tui_bot.ui.widgets.positions import PositionsTable
 BTC = "BTCUSDT"
 
 
-def keyed_console(live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TuiBotApp:
-    """An attached console with the exchange's keys (its own order path), confirmations armed at once."""
+@contextlib.asynccontextmanager
+async def keyed_console(
+    live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[TuiBotApp, Pilot[None]]]:
+    """An attached console with the exchange's keys (its own order path), confirmations armed at once, running
+    until BTCUSDT has a price; it exits at the end."""
     monkeypatch.setattr(ConfirmModal, "ARM_DELAY", 0.0)
     settings = keyed_settings(live, tmp_path, monkeypatch)
-    return TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
+    app = TuiBotApp(settings, opener(settings, redis_url, tmp_path / "listen.db"))
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await wait_for(lambda: app.backend is not None and app.backend.last_price(BTC) is not None, timeout=8.0)
+        yield app, pilot
+        app.exit()
 
 
 def keyed_settings(live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
@@ -63,10 +74,8 @@ async def stored_bots(live: Live, order_id: str) -> set[str]:
 async def test_a_market_ticket_from_the_attached_console_goes_out_under_its_id_and_its_fill_is_the_consoles(
     live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = keyed_console(live, redis_url, tmp_path, monkeypatch)
     sim = sim_of(live.runtime)
-    async with app.run_test(size=WIDE, notifications=True) as pilot:
-        await wait_for(lambda: app.backend is not None and app.backend.last_price(BTC) is not None, timeout=8.0)
+    async with keyed_console(live, redis_url, tmp_path, monkeypatch) as (app, pilot):
         await pilot.press("b")
         await wait_for(lambda: isinstance(app.screen, OrderFormModal))
         form = app.screen
@@ -94,16 +103,13 @@ async def test_a_market_ticket_from_the_attached_console_goes_out_under_its_id_a
         await wait_for(lambda: isinstance(app.screen, PartialCloseModal))
         await pilot.press("3", "y")
         await wait_for(lambda: BTC not in open_sizes(sim))
-        app.exit()
 
 
 async def test_the_attached_console_amends_its_resting_order_and_cancels_it_with_c(
     live: Live, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = keyed_console(live, redis_url, tmp_path, monkeypatch)
     sim = sim_of(live.runtime)
-    async with app.run_test(size=WIDE, notifications=True) as pilot:
-        await wait_for(lambda: app.backend is not None and app.backend.last_price(BTC) is not None, timeout=8.0)
+    async with keyed_console(live, redis_url, tmp_path, monkeypatch) as (app, pilot):
         backend = app.backend
         assert backend is not None
         price = (backend.last_price(BTC) or Decimal(0)) * Decimal("0.9")
@@ -125,4 +131,3 @@ async def test_the_attached_console_amends_its_resting_order_and_cancels_it_with
         await wait_for(lambda: not orders.has_row(ack.order_id))
         cancelled = [o for o in orders_on_exchange(sim, f"{CONSOLE_SENDER}-") if o.order_id == ack.order_id]
         assert [o.status for o in cancelled] == [OrderStatus.CANCELLED]
-        app.exit()
