@@ -25,7 +25,8 @@ from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.metrics import wall_ms
 from tui_bot.live import keys
 from tui_bot.live.commands import ACK_FIELD, Ack, MalformedEntry, decode_envelope, encode, single_line
-from tui_bot.live.commands_handlers import Outcome, execute, one_line
+from tui_bot.live.commands_handlers import Outcome, execute
+from tui_bot.live.connection import RedisTrouble
 
 log = logging.getLogger(__name__)
 ACKS_MAXLEN = 10_000
@@ -55,7 +56,7 @@ class CommandReceiver:
         self._redis = aioredis.Redis.from_url(url, decode_responses=True)
         self._streams = (keys.commands(bot), keys.ALL_BOTS_COMMANDS)
         self._tasks: list[asyncio.Task[None]] = []
-        self._trouble: str | None = None
+        self._trouble = RedisTrouble(f"commands for bot {bot}", log)
         self._unanswered: dict[str, Outcome] = {}
         """Outcomes whose ack could not be written (Redis failed): written when the entry is read again."""
 
@@ -65,7 +66,7 @@ class CommandReceiver:
         try:
             await self._join()
         except (RedisError, OSError) as err:
-            self._troubled(err)
+            self._trouble.failed(err)
         self._tasks = [
             asyncio.create_task(self._read_loop(), name=f"commands-{self.bot}"),
             asyncio.create_task(self._heartbeat_loop(), name=f"heartbeat-{self.bot}"),
@@ -90,9 +91,9 @@ class CommandReceiver:
                     await self._join()
                 handled = await self._read_batch(pending)
                 pending = pending and handled > 0
-                self._recovered()
+                self._trouble.answered()
             except (RedisError, OSError) as err:
-                self._troubled(err)
+                self._trouble.failed(err)
                 pending = True
                 await asyncio.sleep(self.options.retry_s)
 
@@ -178,19 +179,8 @@ class CommandReceiver:
             try:
                 await self._redis.set(keys.bot_heartbeat(self.bot), wall_ms(), px=ttl_ms)
             except (RedisError, OSError) as err:
-                self._troubled(err)
+                self._trouble.failed(err)
             await asyncio.sleep(self.options.heartbeat_s)
-
-    def _troubled(self, err: BaseException) -> None:
-        line = one_line(err)
-        if line != self._trouble:
-            log.warning("commands for bot %s: Redis failed (%s); retrying", self.bot, line)
-            self._trouble = line
-
-    def _recovered(self) -> None:
-        if self._trouble is not None:
-            log.warning("commands for bot %s: Redis answers again", self.bot)
-            self._trouble = None
 
 
 def _claim(stream: str, entry_id: str) -> str:

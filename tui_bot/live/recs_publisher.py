@@ -17,8 +17,7 @@ from tui_bot.core.console_api import ConsoleBackend
 from tui_bot.core.tasks import cancel_and_wait
 from tui_bot.domain.events import RecommendationChanged
 from tui_bot.live import keys
-from tui_bot.live.commands_handlers import one_line
-from tui_bot.live.connection import REDIS_ERRORS, connect
+from tui_bot.live.connection import REDIS_ERRORS, RedisTrouble, connect
 from tui_bot.live.recs_codec import BotRecommendations, encode
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ class RecommendationsPublisher:
         self.options = options or RecsPublisherOptions()
         self._redis = connect(url, decode=True)
         self._published: str | None = None
-        self._trouble: str | None = None
+        self._trouble = RedisTrouble(f"recommendations of bot {bot}", log)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -84,14 +83,9 @@ class RecommendationsPublisher:
                 await pipe.execute()
         except REDIS_ERRORS as err:
             self._published = None  # published again in full once Redis answers
-            line = one_line(err)
-            if line != self._trouble:
-                log.warning("recommendations of bot %s: Redis failed (%s); retrying", self.bot, line)
-                self._trouble = line
+            self._trouble.failed(err)
             return
-        if self._trouble is not None:
-            log.warning("recommendations of bot %s: Redis answers again", self.bot)
-            self._trouble = None
+        self._trouble.answered()
         self._published = value
 
 
